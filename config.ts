@@ -1,0 +1,245 @@
+/**
+ * @module
+ * Every setting of the server, read from the environment once and parsed with zod into a frozen,
+ * typed object. Defaults let `deno task start` run with nothing set; a bad value stops the start
+ * with one line that names the variable. No other module reads the environment.
+ */
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveMs = z.coerce.number().int().positive();
+const count = z.coerce.number().int().min(0);
+const optionalText = z.string().trim().min(1).optional();
+const commaList = z.string().default("").transform((raw) =>
+  raw.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
+);
+const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) =>
+  v === "true" || v === "1" || v === "yes"
+);
+
+const schema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  WA_ENGINE: z.enum(["wwebjs", "simulator"]).default("wwebjs"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  ENGINE_CALL_TIMEOUT_MS: positiveMs.default(30_000),
+  BODY_MAX_BYTES: positiveMs.optional(),
+
+  // Session supervision.
+  HEARTBEAT_INTERVAL_MS: positiveMs.default(500),
+  HEARTBEAT_TIMEOUT_MS: positiveMs.default(1_000),
+  RESTART_BACKOFF_MIN_MS: positiveMs.default(1_000),
+  RESTART_BACKOFF_MAX_MS: positiveMs.default(60_000),
+  RESTART_MAX_CRASHES: positiveMs.default(5),
+  RESTART_CRASH_WINDOW_MS: positiveMs.default(600_000),
+
+  // Engines.
+  SIMULATOR_SCAN_MS: count.default(1_500),
+  QR_MAX_RETRIES: count.default(0),
+  LOG_QR: z.enum(["off", "terminal"]).default("off"),
+  CHROME_PATH: optionalText,
+  WWEBJS_WEB_VERSION: optionalText,
+  WWEBJS_WEB_CACHE_PATH: optionalText,
+  WWEBJS_AUTH_TIMEOUT_MS: positiveMs.default(60_000),
+
+  // Auth.
+  API_KEY: optionalText,
+  API_KEYS: commaList,
+  JWT_JWKS_URL: z.url().optional(),
+  JWT_PUBLIC_KEY: optionalText,
+  JWT_ISSUER: commaList,
+  JWT_AUDIENCE: commaList,
+  JWT_ALGORITHMS: z.string().default("RS256,ES256").transform((raw) =>
+    raw.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
+  ),
+  JWT_JWKS_TIMEOUT_MS: positiveMs.default(5_000),
+  WORKOS_CLIENT_ID: optionalText,
+  MAX_NUMBERS_PER_ACCOUNT: positiveMs.default(1),
+  WEBHOOK_API_KEY: optionalText,
+  WEBHOOK_HMAC_SECRET: optionalText,
+
+  // Media fetched on a caller's behalf.
+  MEDIA_ALLOW_PRIVATE_HOSTS: commaList,
+  MEDIA_TIMEOUT_MS: positiveMs.default(30_000),
+  MEDIA_MAX_BYTES: positiveMs.default(64 * 1024 * 1024),
+
+  // Outgoing webhooks and events.
+  WEBHOOK_URL: z.url().optional(),
+  WEBHOOK_EVENTS: z.string().default("*").transform((raw) =>
+    raw.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
+  ),
+  WEBHOOK_SECRET: optionalText,
+  WEBHOOK_ALLOW_PRIVATE_HOSTS: commaList,
+  WEBHOOK_MAX_ATTEMPTS: positiveMs.default(8),
+  WEBHOOK_TIMEOUT_MS: positiveMs.default(10_000),
+  WEBHOOK_CONCURRENCY: positiveMs.default(4),
+  WEBHOOK_RETRY_BASE_MS: positiveMs.default(1_000),
+  WEBHOOK_RETRY_MAX_MS: positiveMs.default(300_000),
+  EVENTS_RETENTION_HOURS: positiveMs.default(72),
+  SSE_HEARTBEAT_MS: positiveMs.default(15_000),
+  WEBHOOKS_ENABLED: bool.default(true),
+});
+
+type Parsed = z.infer<typeof schema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  engine: "wwebjs" | "simulator";
+  logLevel: Parsed["LOG_LEVEL"];
+  engineCallTimeoutMs: number;
+  /** The largest request body; big enough for base64 of the largest media. */
+  bodyMaxBytes: number;
+  supervision: {
+    heartbeatIntervalMs: number;
+    heartbeatTimeoutMs: number;
+    backoffMinMs: number;
+    backoffMaxMs: number;
+    maxCrashes: number;
+    crashWindowMs: number;
+  };
+  simulatorScanMs: number;
+  qrMaxRetries: number;
+  logQr: "off" | "terminal";
+  wwebjs: {
+    chromePath?: string;
+    webVersion?: string;
+    webVersionCachePath?: string;
+    authTimeoutMs: number;
+  };
+  auth: {
+    apiKey?: string;
+    /** Account-scoped keys from `API_KEYS` (`key=accountId` pairs). */
+    accountKeys: { key: string; accountId: string }[];
+    jwksUrl?: string;
+    publicKey?: string;
+    issuers: string[];
+    audiences: string[];
+    algorithms: string[];
+    jwksTimeoutMs: number;
+    workosClientId?: string;
+    maxNumbersPerAccount: number;
+    webhookApiKey?: string;
+    webhookHmacSecret?: string;
+  };
+  media: { allowPrivateHosts: string[]; timeoutMs: number; maxBytes: number };
+  webhooks: {
+    enabled: boolean;
+    url?: string;
+    events: string[];
+    secret?: string;
+    allowPrivateHosts: string[];
+    maxAttempts: number;
+    timeoutMs: number;
+    concurrency: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    retentionHours: number;
+    sseHeartbeatMs: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+function parseAccountKeys(pairs: string[]): { key: string; accountId: string }[] {
+  return pairs.map((pair) => {
+    const at = pair.indexOf("=");
+    if (at <= 0 || at === pair.length - 1) {
+      throw new ConfigError('Invalid API_KEYS: expected comma-separated "key=accountId" pairs');
+    }
+    return { key: pair.slice(0, at), accountId: pair.slice(at + 1) };
+  });
+}
+
+/** Parses the environment (by default the process's) into the server's configuration. */
+export function loadConfig(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): Readonly<Config> {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const variable = String(issue.path[0] ?? "environment");
+    throw new ConfigError(`Invalid ${variable}: ${issue.message}`);
+  }
+  const e = result.data;
+  const mediaMax = e.MEDIA_MAX_BYTES;
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    engine: e.WA_ENGINE,
+    logLevel: e.LOG_LEVEL,
+    engineCallTimeoutMs: e.ENGINE_CALL_TIMEOUT_MS,
+    // Base64 grows media by 4/3; leave room for the JSON around it.
+    bodyMaxBytes: e.BODY_MAX_BYTES ?? Math.ceil(mediaMax * 4 / 3) + 64 * 1024,
+    supervision: {
+      heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+      heartbeatTimeoutMs: e.HEARTBEAT_TIMEOUT_MS,
+      backoffMinMs: e.RESTART_BACKOFF_MIN_MS,
+      backoffMaxMs: e.RESTART_BACKOFF_MAX_MS,
+      maxCrashes: e.RESTART_MAX_CRASHES,
+      crashWindowMs: e.RESTART_CRASH_WINDOW_MS,
+    },
+    simulatorScanMs: e.SIMULATOR_SCAN_MS,
+    qrMaxRetries: e.QR_MAX_RETRIES,
+    logQr: e.LOG_QR,
+    wwebjs: {
+      chromePath: e.CHROME_PATH,
+      webVersion: e.WWEBJS_WEB_VERSION,
+      webVersionCachePath: e.WWEBJS_WEB_CACHE_PATH,
+      authTimeoutMs: e.WWEBJS_AUTH_TIMEOUT_MS,
+    },
+    auth: {
+      apiKey: e.API_KEY,
+      accountKeys: parseAccountKeys(e.API_KEYS),
+      jwksUrl: e.JWT_JWKS_URL,
+      publicKey: e.JWT_PUBLIC_KEY,
+      issuers: e.JWT_ISSUER,
+      audiences: e.JWT_AUDIENCE,
+      algorithms: e.JWT_ALGORITHMS,
+      jwksTimeoutMs: e.JWT_JWKS_TIMEOUT_MS,
+      workosClientId: e.WORKOS_CLIENT_ID,
+      maxNumbersPerAccount: e.MAX_NUMBERS_PER_ACCOUNT,
+      webhookApiKey: e.WEBHOOK_API_KEY,
+      webhookHmacSecret: e.WEBHOOK_HMAC_SECRET,
+    },
+    media: {
+      allowPrivateHosts: e.MEDIA_ALLOW_PRIVATE_HOSTS,
+      timeoutMs: e.MEDIA_TIMEOUT_MS,
+      maxBytes: mediaMax,
+    },
+    webhooks: {
+      enabled: e.WEBHOOKS_ENABLED,
+      url: e.WEBHOOK_URL,
+      events: e.WEBHOOK_EVENTS,
+      secret: e.WEBHOOK_SECRET,
+      allowPrivateHosts: e.WEBHOOK_ALLOW_PRIVATE_HOSTS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
+      retentionHours: e.EVENTS_RETENTION_HOURS,
+      sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

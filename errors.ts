@@ -1,0 +1,88 @@
+/**
+ * @module
+ * The one error type of the API. Everything that fails on purpose throws an `ApiError`; the app's
+ * single `onError` renders it as the contract's body `{ error, code, statusCode }`.
+ */
+
+export type ErrorCode =
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "CLIENT_NOT_READY"
+  | "PAYLOAD_TOO_LARGE"
+  | "INTERNAL_ERROR"
+  | "NOT_IMPLEMENTED"
+  | "TIMEOUT";
+
+export const STATUS_OF: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 500 | 501 | 504> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CLIENT_NOT_READY: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  INTERNAL_ERROR: 500,
+  NOT_IMPLEMENTED: 501,
+  TIMEOUT: 504,
+};
+
+export interface ErrorBody {
+  error: string;
+  code: ErrorCode;
+  statusCode: number;
+}
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+    this.status = STATUS_OF[code];
+  }
+
+  toBody(): ErrorBody {
+    return { error: this.message, code: this.code, statusCode: this.status };
+  }
+}
+
+export function badRequest(message: string): ApiError {
+  return new ApiError("BAD_REQUEST", message);
+}
+
+export function unauthorized(message = "Missing or invalid credentials"): ApiError {
+  return new ApiError("UNAUTHORIZED", message);
+}
+
+export function forbidden(message: string): ApiError {
+  return new ApiError("FORBIDDEN", message);
+}
+
+export function notFound(message: string): ApiError {
+  return new ApiError("NOT_FOUND", message);
+}
+
+export function sessionNotFound(phoneNumber: string): ApiError {
+  return notFound(`Session "${phoneNumber}" not found`);
+}
+
+export function clientNotReady(phoneNumber: string, status: string): ApiError {
+  return new ApiError(
+    "CLIENT_NOT_READY",
+    `Session "${phoneNumber}" is not connected (status ${status})`,
+  );
+}
+
+export function payloadTooLarge(message: string): ApiError {
+  return new ApiError("PAYLOAD_TOO_LARGE", message);
+}
+
+export function notImplemented(message: string): ApiError {
+  return new ApiError("NOT_IMPLEMENTED", message);
+}
+
+export function timeout(message: string): ApiError {
+  return new ApiError("TIMEOUT", message);
+}

@@ -1,0 +1,347 @@
+/**
+ * @module
+ * The engine contract (the original's `WahaApi`): what a WhatsApp backend must offer to the
+ * routes, and the plain-data shapes that cross the session Worker's boundary. Every type here is
+ * structured-clonable: engines turn library objects into these DTOs inside the Worker, and events
+ * leave it through one callback.
+ */
+
+/** The WAHA-style status of a session, finer than the contract's four `state` values. */
+export type SessionStatus =
+  | "STOPPED"
+  | "STARTING"
+  | "SCAN_QR_CODE"
+  | "WORKING"
+  | "FAILED"
+  | "CONFLICT";
+
+/** The contract's `state` values. */
+export type ContractState = "CONNECTED" | "DISCONNECTED" | "AUTHENTICATING" | "CONFLICT";
+
+/** Maps a detailed status onto the contract's coarse `state`. */
+export function toContractState(status: SessionStatus): ContractState {
+  switch (status) {
+    case "WORKING":
+      return "CONNECTED";
+    case "STARTING":
+    case "SCAN_QR_CODE":
+      return "AUTHENTICATING";
+    case "CONFLICT":
+      return "CONFLICT";
+    case "STOPPED":
+    case "FAILED":
+      return "DISCONNECTED";
+  }
+}
+
+export type EngineName = "wwebjs" | "simulator";
+
+/** Everything an engine needs to start, decided by the manager from the configuration. */
+export interface EngineOptions {
+  /** The session's phone number (already validated: 7-15 digits). */
+  phoneNumber: string;
+  /** The session's own folder under `DATA_DIR/sessions/<phoneNumber>` (auth data lives here). */
+  sessionDir: string;
+  /** Stop after this many QR codes without a scan (0 = never). */
+  qrMaxRetries: number;
+  /** Simulator: how long its QR waits before it "is scanned". */
+  simulatorScanMs: number;
+  /** whatsapp-web.js: an explicit Chromium binary; otherwise it is looked up. */
+  chromePath?: string;
+  /** whatsapp-web.js: serve WhatsApp Web from `<webVersionCachePath>/<webVersion>.html`. */
+  webVersion?: string;
+  webVersionCachePath?: string;
+  /** whatsapp-web.js: how long to wait for the page to inject (ms). */
+  authTimeoutMs?: number;
+}
+
+export interface Me {
+  id: string;
+  pushName: string;
+}
+
+export interface SentMessage {
+  messageId: string;
+  /** Unix seconds. */
+  timestamp: number;
+}
+
+export interface MediaInfo {
+  mimetype: string;
+  filename: string | null;
+}
+
+export interface MessageDto {
+  id: string;
+  chatId: string;
+  from: string;
+  to: string;
+  /** The sender inside a group. */
+  author: string | null;
+  fromMe: boolean;
+  body: string;
+  /** whatsapp-web.js message type: chat, image, video, ptt, audio, document, location, vcard, … */
+  type: string;
+  /** Unix seconds. */
+  timestamp: number;
+  hasMedia: boolean;
+  media: MediaInfo | null;
+  /** -1 error, 0 pending, 1 server, 2 device, 3 read, 4 played. */
+  ack: number;
+  quotedMsgId: string | null;
+}
+
+export interface MessagePage {
+  messages: MessageDto[];
+  hasMore: boolean;
+  nextCursor?: string;
+}
+
+export interface ChatSummary {
+  id: string;
+  name: string;
+  isGroup: boolean;
+  unreadCount: number;
+  lastMessage?: { body: string; timestamp: number };
+}
+
+export interface ChatDetail extends ChatSummary {
+  archived: boolean;
+  pinned: boolean;
+  muted: boolean;
+  /** Unix seconds of the last activity. */
+  timestamp: number;
+}
+
+export interface ChatPage {
+  chats: ChatSummary[];
+  total: number;
+  page: number;
+  hasMore: boolean;
+}
+
+export interface ContactDto {
+  id: string;
+  number: string;
+  name: string | null;
+  pushname: string | null;
+  isMyContact: boolean;
+  isBusiness: boolean;
+  isBlocked: boolean;
+  isGroup: boolean;
+  isUser: boolean;
+}
+
+export interface GroupParticipant {
+  id: string;
+  isAdmin: boolean;
+  isSuperAdmin: boolean;
+}
+
+export interface GroupDto {
+  id: string;
+  subject: string;
+  description: string;
+  owner: string | null;
+  /** Unix seconds, when known. */
+  createdAt: number | null;
+  participants: GroupParticipant[];
+  settings: { messagesAdminsOnly: boolean; infoAdminsOnly: boolean };
+}
+
+export type ParticipantOutcome =
+  | "added"
+  | "removed"
+  | "already_in"
+  | "not_in_group"
+  | "not_on_whatsapp"
+  | "not_allowed";
+
+export interface ParticipantResult {
+  id: string;
+  result: ParticipantOutcome;
+  message?: string;
+}
+
+export interface GroupCreated extends GroupDto {
+  results: ParticipantResult[];
+}
+
+export interface ProfileDto {
+  id: string;
+  number: string;
+  name: string;
+  status: string;
+  pictureUrl: string | null;
+}
+
+/** Media already fetched and checked by the HTTP layer, as base64. */
+export interface MediaInput {
+  mimetype: string;
+  /** Base64 of the bytes. */
+  data: string;
+  filename: string;
+}
+
+export type MediaKind = "image" | "video" | "voice" | "audio" | "file";
+
+export interface SendTextInput {
+  chatId: string;
+  text: string;
+  quotedMsgId?: string;
+}
+
+export interface SendMediaInput {
+  chatId: string;
+  kind: MediaKind;
+  media: MediaInput;
+  caption?: string;
+  quotedMsgId?: string;
+}
+
+export interface SendLocationInput {
+  chatId: string;
+  latitude: number;
+  longitude: number;
+  name?: string;
+  address?: string;
+  quotedMsgId?: string;
+}
+
+export interface SendContactInput {
+  chatId: string;
+  /** The contact card(s) as vCard 3.0 text. */
+  vcard: string;
+  quotedMsgId?: string;
+}
+
+export type TypingState = "typing" | "recording" | "paused";
+
+export interface ChatListQuery {
+  page: number;
+  limit: number;
+  archived?: boolean;
+}
+
+export interface MessageListQuery {
+  limit: number;
+  before?: string;
+}
+
+export interface GroupUpdate {
+  subject?: string;
+  description?: string;
+  messagesAdminsOnly?: boolean;
+  infoAdminsOnly?: boolean;
+}
+
+/** The media of one message, as base64. */
+export interface MessageMediaDto extends MediaInput {}
+
+/**
+ * Events leave the engine through the one callback given to `start`. The manager turns them into
+ * status changes and public events.
+ */
+export type EngineEvent =
+  | { type: "status"; status: SessionStatus; reason?: string; me?: Me }
+  | { type: "qr"; value: string; dataUrl: string }
+  | { type: "pairing_code"; code: string }
+  | { type: "message"; message: MessageDto }
+  | { type: "message.any"; message: MessageDto }
+  | { type: "message.ack"; messageId: string; chatId: string; ack: number }
+  /** The engine logged out (from the phone or by request): its auth data is gone. */
+  | { type: "logged_out"; reason: string }
+  /** The engine cannot go on (browser gone, page wedged): the worker must be replaced. */
+  | { type: "fatal"; reason: string }
+  /** A child process that must die with the worker (Chromium's process group leader). */
+  | { type: "child_process"; pid: number };
+
+export type EngineEventSink = (event: EngineEvent) => void;
+
+/**
+ * One WhatsApp account's client. Implementations run inside the session's Worker. Every method
+ * takes and returns plain data; failures are thrown as {@link EngineError}.
+ */
+export interface Engine {
+  /** Begins connecting; resolves once the engine is running (it may still wait for a scan). */
+  start(onEvent: EngineEventSink): Promise<void>;
+  /** Closes the client, keeping its login. */
+  stop(): Promise<void>;
+  /** Unlinks the device and deletes the login. */
+  logout(): Promise<void>;
+  /** A code to type on the phone instead of scanning ("link with phone number"). */
+  requestPairingCode(phoneNumber: string): Promise<string>;
+
+  sendText(input: SendTextInput): Promise<SentMessage>;
+  sendMedia(input: SendMediaInput): Promise<SentMessage>;
+  sendLocation(input: SendLocationInput): Promise<SentMessage>;
+  sendContact(input: SendContactInput): Promise<SentMessage>;
+  sendReaction(messageId: string, emoji: string): Promise<void>;
+  deleteMessage(messageId: string): Promise<void>;
+  editMessage(messageId: string, text: string): Promise<SentMessage>;
+  sendSeen(chatId: string): Promise<void>;
+  setTyping(chatId: string, state: TypingState): Promise<void>;
+  checkNumber(phone: string): Promise<{ exists: boolean; chatId?: string }>;
+  getMessageMedia(chatId: string, messageId: string): Promise<MessageMediaDto>;
+
+  listChats(query: ChatListQuery): Promise<ChatPage>;
+  getChat(chatId: string): Promise<ChatDetail>;
+  listMessages(chatId: string, query: MessageListQuery): Promise<MessagePage>;
+
+  listContacts(): Promise<ContactDto[]>;
+  getContact(contactId: string): Promise<ContactDto>;
+  getProfilePictureUrl(contactId: string): Promise<string | null>;
+  blockContact(contactId: string): Promise<void>;
+  unblockContact(contactId: string): Promise<void>;
+
+  createGroup(name: string, participants: string[]): Promise<GroupCreated>;
+  getGroup(groupId: string): Promise<GroupDto>;
+  updateGroup(groupId: string, update: GroupUpdate): Promise<GroupDto>;
+  leaveGroup(groupId: string): Promise<void>;
+  addParticipants(groupId: string, participants: string[]): Promise<ParticipantResult[]>;
+  removeParticipants(groupId: string, participants: string[]): Promise<ParticipantResult[]>;
+
+  getProfile(): Promise<ProfileDto>;
+  setProfileName(name: string): Promise<void>;
+  setProfileStatus(status: string): Promise<void>;
+  setProfilePicture(media: MediaInput): Promise<void>;
+}
+
+/** The names of the engine's capability calls (everything but the lifecycle). */
+export type EngineMethod = Exclude<keyof Engine, "start" | "stop">;
+
+export type EngineErrorKind = "NOT_FOUND" | "NOT_IMPLEMENTED" | "BAD_REQUEST";
+
+const ENGINE_ERROR_PREFIX = "EngineError:";
+
+/**
+ * A failure the HTTP layer maps to a status. Comlink keeps only an error's `name` and `message`
+ * across the Worker boundary, so the kind travels in the name.
+ */
+export class EngineError extends Error {
+  readonly kind: EngineErrorKind;
+  constructor(kind: EngineErrorKind, message: string) {
+    super(message);
+    this.kind = kind;
+    this.name = ENGINE_ERROR_PREFIX + kind;
+  }
+}
+
+/** Reads the kind of an engine error after it crossed the Worker boundary, else null. */
+export function engineErrorKind(error: unknown): EngineErrorKind | null {
+  const name = (error as { name?: unknown } | null)?.name;
+  if (typeof name !== "string" || !name.startsWith(ENGINE_ERROR_PREFIX)) return null;
+  const kind = name.slice(ENGINE_ERROR_PREFIX.length);
+  return kind === "NOT_FOUND" || kind === "NOT_IMPLEMENTED" || kind === "BAD_REQUEST" ? kind : null;
+}
+
+export function notFound(what: string): EngineError {
+  return new EngineError("NOT_FOUND", what);
+}
+
+export function notImplemented(capability: string, engine: EngineName): EngineError {
+  return new EngineError(
+    "NOT_IMPLEMENTED",
+    `"${capability}" is not supported by the ${engine} engine`,
+  );
+}

@@ -1,0 +1,154 @@
+/**
+ * @module
+ * The store's repository interfaces and the SQLite implementation behind them. Everything else
+ * talks to these interfaces, so another backend (Postgres) can be added without touching callers.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { join } from "node:path";
+import { openDatabase } from "./sqlite.ts";
+
+export interface SessionRecord {
+  phoneNumber: string;
+  engine: string;
+  /** Started and not stopped: bring it back when the server boots. */
+  shouldRun: boolean;
+  ownerAccountId: string | null;
+  /** Unix milliseconds. */
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SessionRepository {
+  get(phoneNumber: string): SessionRecord | null;
+  list(filter?: { ownerAccountId?: string }): SessionRecord[];
+  /** Creates the session, or updates its engine; keeps an existing owner. */
+  save(
+    input: { phoneNumber: string; engine: string; ownerAccountId?: string | null },
+  ): SessionRecord;
+  setShouldRun(phoneNumber: string, shouldRun: boolean): void;
+  countOwnedBy(ownerAccountId: string): number;
+  /**
+   * Atomically gives an unowned number to an account, unless the account already owns `max`
+   * numbers. `owned`: it was already this account's; `taken`: another account owns it.
+   */
+  claim(
+    phoneNumber: string,
+    input: { engine: string; ownerAccountId: string; max: number },
+  ): "claimed" | "owned" | "taken" | "limit";
+  delete(phoneNumber: string): void;
+}
+
+export interface Store {
+  sessions: SessionRepository;
+  /** The underlying database, for repositories added by other parts (events, keys). */
+  db: DatabaseSync;
+  close(): void;
+}
+
+interface SessionRow {
+  phone_number: string;
+  engine: string;
+  should_run: number;
+  owner_account_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function toRecord(row: SessionRow): SessionRecord {
+  return {
+    phoneNumber: row.phone_number,
+    engine: row.engine,
+    shouldRun: row.should_run === 1,
+    ownerAccountId: row.owner_account_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function createSessionRepository(db: DatabaseSync, now = Date.now): SessionRepository {
+  const byPhone = db.prepare("SELECT * FROM sessions WHERE phone_number = ?");
+  const all = db.prepare("SELECT * FROM sessions ORDER BY created_at, phone_number");
+  const byOwner = db.prepare(
+    "SELECT * FROM sessions WHERE owner_account_id = ? ORDER BY created_at, phone_number",
+  );
+  const upsert = db.prepare(`
+    INSERT INTO sessions (phone_number, engine, should_run, owner_account_id, created_at, updated_at)
+    VALUES (?, ?, 0, ?, ?, ?)
+    ON CONFLICT (phone_number) DO UPDATE SET
+      engine = excluded.engine,
+      owner_account_id = COALESCE(sessions.owner_account_id, excluded.owner_account_id),
+      updated_at = excluded.updated_at
+  `);
+  const shouldRun = db.prepare(
+    "UPDATE sessions SET should_run = ?, updated_at = ? WHERE phone_number = ?",
+  );
+  const countOwner = db.prepare(
+    "SELECT COUNT(*) AS n FROM sessions WHERE owner_account_id = ?",
+  );
+  const remove = db.prepare("DELETE FROM sessions WHERE phone_number = ?");
+  const claimOwner = db.prepare(
+    "UPDATE sessions SET owner_account_id = ?, updated_at = ? WHERE phone_number = ?",
+  );
+
+  return {
+    get(phoneNumber) {
+      const row = byPhone.get(phoneNumber) as SessionRow | undefined;
+      return row ? toRecord(row) : null;
+    },
+    list(filter = {}) {
+      const rows = filter.ownerAccountId === undefined
+        ? all.all()
+        : byOwner.all(filter.ownerAccountId);
+      return (rows as unknown as SessionRow[]).map(toRecord);
+    },
+    save({ phoneNumber, engine, ownerAccountId = null }) {
+      const at = now();
+      upsert.run(phoneNumber, engine, ownerAccountId, at, at);
+      return toRecord(byPhone.get(phoneNumber) as unknown as SessionRow);
+    },
+    setShouldRun(phoneNumber, run) {
+      shouldRun.run(run ? 1 : 0, now(), phoneNumber);
+    },
+    countOwnedBy(ownerAccountId) {
+      return (countOwner.get(ownerAccountId) as { n: number }).n;
+    },
+    claim(phoneNumber, { engine, ownerAccountId, max }) {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        const row = byPhone.get(phoneNumber) as SessionRow | undefined;
+        let outcome: "claimed" | "owned" | "taken" | "limit";
+        if (row?.owner_account_id === ownerAccountId) outcome = "owned";
+        else if (row?.owner_account_id) outcome = "taken";
+        else if ((countOwner.get(ownerAccountId) as { n: number }).n >= max) outcome = "limit";
+        else {
+          const at = now();
+          upsert.run(phoneNumber, row?.engine ?? engine, ownerAccountId, at, at);
+          claimOwner.run(ownerAccountId, at, phoneNumber);
+          outcome = "claimed";
+        }
+        db.exec("COMMIT");
+        return outcome;
+      } catch (error) {
+        db.exec("ROLLBACK");
+        throw error;
+      }
+    },
+    delete(phoneNumber) {
+      remove.run(phoneNumber);
+    },
+  };
+}
+
+/** Opens the SQLite store at `<dataDir>/wa-gateway.db` (`:memory:` for a throwaway one). */
+export function openStore(dataDir: string | ":memory:"): Store {
+  const path = dataDir === ":memory:" ? ":memory:" : join(dataDir, "wa-gateway.db");
+  if (dataDir !== ":memory:") Deno.mkdirSync(dataDir, { recursive: true });
+  const db = openDatabase(path);
+  return {
+    sessions: createSessionRepository(db),
+    db,
+    close() {
+      if (db.isOpen) db.close();
+    },
+  };
+}
