@@ -1,0 +1,212 @@
+/**
+ * @module
+ * Authentication and account scoping for the HTTP API. `createAuthenticator` turns request headers
+ * into a `Principal` (a JWT in `Authorization: Bearer`, or an API key in `X-Api-Key`); `requireAuth`
+ * sets it on the context; `requireSingleAccountProtected` also holds an account to the numbers it
+ * owns (the first account to start a number owns it, up to `MAX_NUMBERS_PER_ACCOUNT`), while the
+ * admin key may act on any number. `requireWahaProtected` (inbound webhooks) lives in
+ * `webhook_auth.ts` and is re-exported here.
+ */
+import { createMiddleware } from "hono/factory";
+import type { Context } from "hono";
+import { ApiError, forbidden } from "../errors.ts";
+import type { SessionRepository } from "../store/store.ts";
+import type { AppEnv, Principal } from "./principal.ts";
+import { createApiKeyVerifier } from "./api_keys.ts";
+import { createJwtVerifier, type JwtConfig, type JwtOptions } from "./jwt.ts";
+import {
+  authFailure,
+  type AuthGuardDeps,
+  recordFailure,
+  refuseIfBlocked,
+} from "./auth_failures.ts";
+
+export { requireWahaProtected, type WahaProtectedDeps } from "./webhook_auth.ts";
+export { authFailure, type AuthGuardDeps } from "./auth_failures.ts";
+export { createFailureLimiter, type FailureLimiterOptions } from "./rate_limit.ts";
+
+/** The part of `config.auth` the authenticator reads. */
+export interface AuthConfig extends JwtConfig {
+  accountKeys: readonly { key: string; accountId: string }[];
+}
+
+export interface AuthenticatorDeps extends JwtOptions {
+  /** The admin key: `API_KEY`, or the one generated at first start. */
+  adminKey: string;
+}
+
+export interface Authenticator {
+  /** The caller's principal; throws `401 UNAUTHORIZED` when the credentials are missing or bad. */
+  authenticate(headers: Headers): Promise<Principal>;
+}
+
+/**
+ * Builds the authenticator from the configuration; rejects (with a `ConfigError` naming the
+ * variable) when a key, the algorithms or the issuer settings cannot work.
+ *
+ * A request must carry exactly one credential: sending both `Authorization` and `X-Api-Key` is a
+ * 401, so a caller never silently gets the privileges of the header it did not mean.
+ */
+export async function createAuthenticator(
+  config: AuthConfig,
+  deps: AuthenticatorDeps,
+): Promise<Authenticator> {
+  const { adminKey, ...jwtOptions } = deps;
+  const [keys, jwt] = await Promise.all([
+    createApiKeyVerifier({ adminKey, accountKeys: config.accountKeys }),
+    createJwtVerifier(config, jwtOptions),
+  ]);
+
+  return {
+    async authenticate(headers) {
+      const authorization = headers.get("authorization");
+      const apiKey = headers.get("x-api-key");
+      if (authorization !== null && apiKey !== null) {
+        throw authFailure(
+          { reason: "both_credentials", scheme: null },
+          "Send either Authorization or X-Api-Key, not both",
+        );
+      }
+      if (apiKey !== null) {
+        const principal = apiKey.length > 0 ? await keys.verify(apiKey) : null;
+        if (!principal) {
+          throw authFailure({ reason: "bad_api_key", scheme: "api_key" }, "Invalid API key");
+        }
+        return principal;
+      }
+      if (authorization === null) {
+        throw authFailure(
+          { reason: "no_credentials", scheme: null },
+          "Missing credentials: send Authorization: Bearer <token> or X-Api-Key",
+        );
+      }
+      const match = /^Bearer +([A-Za-z0-9_.~+/-]+=*) *$/i.exec(authorization);
+      if (!match) {
+        throw authFailure(
+          { reason: "malformed_authorization", scheme: "bearer" },
+          "Malformed Authorization header: expected Bearer <token>",
+        );
+      }
+      if (!jwt) {
+        throw authFailure(
+          { reason: "jwt_not_configured", scheme: "bearer" },
+          "Bearer tokens are not accepted: no JWT key is configured",
+        );
+      }
+      try {
+        return await jwt.verify(match[1]);
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        const claim = (error as { claim?: unknown }).claim;
+        const reason = typeof code === "string"
+          ? (typeof claim === "string" ? `${code}:${claim}` : code)
+          : "ERR_JWT_VERIFY";
+        const message = code === "ERR_JWT_EXPIRED" ? "Token has expired" : "Invalid token";
+        throw authFailure({ reason, scheme: "bearer" }, message);
+      }
+    },
+  };
+}
+
+export interface RequireAuthDeps extends AuthGuardDeps {
+  authenticator: Authenticator;
+}
+
+/** Authenticates, sets `principal`, or refuses (401, or 429 for an address that failed too often). */
+async function authenticateContext(
+  c: Context<AppEnv>,
+  deps: RequireAuthDeps,
+): Promise<Principal | Response> {
+  const blocked = refuseIfBlocked(c, deps);
+  if (blocked) return blocked;
+  try {
+    const principal = await deps.authenticator.authenticate(c.req.raw.headers);
+    c.set("principal", principal);
+    return principal;
+  } catch (error) {
+    recordFailure(c, deps, error);
+    throw error;
+  }
+}
+
+/** Any valid credential; sets `c.var.principal`. For routes without a phone number. */
+export function requireAuth(deps: RequireAuthDeps) {
+  return createMiddleware<AppEnv>(async function requireAuth(c, next) {
+    const result = await authenticateContext(c, deps);
+    if (result instanceof Response) return result;
+    return next();
+  });
+}
+
+export interface SingleAccountDeps extends RequireAuthDeps {
+  sessions: Pick<SessionRepository, "get" | "claim">;
+  /** `MAX_NUMBERS_PER_ACCOUNT`. */
+  maxNumbersPerAccount: number;
+  /** Only for the `start` route: an account takes an unowned or new number. */
+  claim?: boolean;
+  /** The engine a claimed new number is recorded with (`config.engine`); needed with `claim`. */
+  engine?: string;
+}
+
+/** Digits only, 7 to 15 of them; anything else is left to the route's validation (400). */
+const PHONE_NUMBER = /^\d{7,15}$/;
+
+/**
+ * `requireAuth`, then account scoping on routes with a `:phoneNumber` param: the admin passes; an
+ * account gets `403 FORBIDDEN` for a number it does not own, reads included (a number nobody owns
+ * must be claimed by starting it first). With `claim`, an unowned or new number becomes the
+ * account's, unless it already owns `maxNumbersPerAccount` numbers (403 that says the limit).
+ */
+export function requireSingleAccountProtected(deps: SingleAccountDeps) {
+  const { sessions, maxNumbersPerAccount: max, claim = false, engine } = deps;
+  if (claim && !engine) throw new TypeError("requireSingleAccountProtected: claim needs an engine");
+  return createMiddleware<AppEnv>(async function requireSingleAccountProtected(c, next) {
+    const result = await authenticateContext(c, deps);
+    if (result instanceof Response) return result;
+    const phoneNumber = c.req.param("phoneNumber");
+    if (result.kind === "admin" || !phoneNumber || !PHONE_NUMBER.test(phoneNumber)) {
+      return next();
+    }
+    const accountId = result.accountId!;
+    try {
+      if (claim) {
+        const outcome = sessions.claim(phoneNumber, {
+          engine: engine!,
+          ownerAccountId: accountId,
+          max,
+        });
+        if (outcome === "limit") {
+          throw forbidden(
+            `Account "${accountId}" already owns ${max} number${max === 1 ? "" : "s"} ` +
+              `(MAX_NUMBERS_PER_ACCOUNT=${max})`,
+          );
+        }
+        if (outcome === "taken") throw notYours(phoneNumber);
+      } else {
+        const record = sessions.get(phoneNumber);
+        if (record && record.ownerAccountId === null) {
+          throw forbidden(`Session "${phoneNumber}" has no owner: start it to claim it`);
+        }
+        if (record && record.ownerAccountId !== accountId) throw notYours(phoneNumber);
+      }
+    } catch (error) {
+      if (error instanceof ApiError) {
+        deps.log?.({
+          level: "info",
+          event: "auth_forbidden",
+          accountId,
+          phoneNumber,
+          reason: error.message,
+          path: c.req.path,
+          requestId: c.get("requestId") ?? null,
+        });
+      }
+      throw error;
+    }
+    return next();
+  });
+}
+
+function notYours(phoneNumber: string): ApiError {
+  return forbidden(`Session "${phoneNumber}" belongs to another account`);
+}
