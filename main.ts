@@ -1,0 +1,91 @@
+/**
+ * @module
+ * The composition root: configuration → store → session manager → HTTP app → server. It also
+ * restores the sessions that were running, and on SIGINT/SIGTERM stops taking requests, stops
+ * every Worker (sessions stay marked started for the next boot), closes the store and exits 0.
+ */
+import { ConfigError, loadConfig } from "./config.ts";
+import { createLogger, describeError } from "./logger.ts";
+import { createAdminKeyGuards } from "./middleware/admin_key_guards.ts";
+import { createApp } from "./routes/app.ts";
+import { createSessionManager } from "./sessions/manager.ts";
+import { loadOrCreateAdminKey } from "./store/admin_key.ts";
+import { openStore } from "./store/store.ts";
+
+export const VERSION = "0.1.0";
+
+function main(): void {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      Deno.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  const store = openStore(config.dataDir);
+
+  let adminKey = config.auth.apiKey;
+  const anyCredential = adminKey || config.auth.accountKeys.length > 0 ||
+    config.auth.jwksUrl || config.auth.publicKey || config.auth.workosClientId;
+  if (!adminKey) {
+    const stored = loadOrCreateAdminKey(config.dataDir);
+    adminKey = stored.key;
+    if (stored.generated && !anyCredential) {
+      console.log(
+        `\nNo credential configured: generated an admin API key (saved in ${stored.path}).\n` +
+          `Send it as the X-Api-Key header:\n\n    ${stored.key}\n`,
+      );
+    }
+  }
+
+  const manager = createSessionManager({
+    config,
+    sessions: store.sessions,
+    log: log.child({ component: "sessions" }),
+  });
+  const app = createApp({
+    manager,
+    guards: createAdminKeyGuards(adminKey),
+    log: log.child({ component: "http" }),
+    version: VERSION,
+    startedAt: Date.now(),
+    bodyMaxBytes: config.bodyMaxBytes,
+  });
+
+  const server = Deno.serve({
+    port: config.port,
+    hostname: config.host,
+    onListen: ({ hostname, port }) =>
+      log.info("listening", {
+        url: `http://${hostname}:${port}/api/whatsapp`,
+        swagger: `http://${
+          hostname === "0.0.0.0" ? "localhost" : hostname
+        }:${port}/api/whatsapp/swagger`,
+        engine: config.engine,
+        dataDir: config.dataDir,
+      }),
+  }, app.fetch);
+
+  manager.restore().catch((error) =>
+    log.error("restoring sessions failed", { error: describeError(error) })
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    await server.shutdown();
+    await manager.shutdown();
+    store.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+if (import.meta.main) main();

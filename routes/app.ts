@@ -1,0 +1,72 @@
+/**
+ * @module
+ * `createApp(deps)`: the whole HTTP API as a plain fetch handler. It adds the request id, the
+ * request log, the body limit, every route group under `/api/whatsapp`, the documentation, and the
+ * one place where errors become responses.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ApiError, payloadTooLarge } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { describeError } from "../logger.ts";
+import type { AuthGuards } from "../middleware/guards.ts";
+import type { AppEnv } from "../middleware/principal.ts";
+import { requestId } from "../middleware/request_id.ts";
+import { requestLog } from "../middleware/request_log.ts";
+import type { SessionManager } from "../sessions/manager.ts";
+import { createHealthRoutes } from "./health.ts";
+import { createMessageRoutes } from "./messages.ts";
+import { createSessionRoutes } from "./sessions.ts";
+import { mountSwagger } from "./swagger.ts";
+
+export const API_BASE = "/api/whatsapp";
+
+export interface AppDeps {
+  manager: SessionManager;
+  guards: AuthGuards;
+  log: Logger;
+  version: string;
+  startedAt: number;
+  bodyMaxBytes: number;
+}
+
+function renderError(error: Error, c: Context<AppEnv>, log: Logger): Response {
+  if (error instanceof ApiError) return c.json(error.toBody(), error.status as 400);
+  log.error("unhandled error", {
+    requestId: c.get("requestId"),
+    method: c.req.method,
+    path: c.req.path,
+    error: describeError(error),
+    stack: error.stack,
+  });
+  const body = new ApiError("INTERNAL_ERROR", "Internal server error").toBody();
+  return c.json(body, 500);
+}
+
+export function createApp(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>();
+  app.use("*", requestId());
+  app.use("*", requestLog(deps.log));
+  app.use(
+    `${API_BASE}/*`,
+    bodyLimit({
+      maxSize: deps.bodyMaxBytes,
+      onError: () => {
+        throw payloadTooLarge(`The request body is over ${deps.bodyMaxBytes} bytes`);
+      },
+    }),
+  );
+
+  app.route(API_BASE, createHealthRoutes(deps));
+  app.route(API_BASE, createSessionRoutes(deps));
+  app.route(API_BASE, createMessageRoutes(deps));
+  mountSwagger(app, API_BASE, deps.version);
+
+  app.notFound((c) => {
+    const error = new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`);
+    return c.json(error.toBody(), 404);
+  });
+  app.onError((error, c) => renderError(error, c, deps.log));
+  return app;
+}

@@ -1,0 +1,116 @@
+/**
+ * @module
+ * The zod schemas shared by every route: identifiers (phone number, JIDs, message ids), the error
+ * body, and helpers that declare a route's JSON body and its error responses once.
+ */
+import { z } from "@hono/zod-openapi";
+import type { ErrorCode } from "../errors.ts";
+import { STATUS_OF } from "../errors.ts";
+
+export const PHONE_NUMBER = /^\d{7,15}$/;
+const JID = /^(?:\d+(?:-\d+)?@(?:c\.us|g\.us|lid|s\.whatsapp\.net)|status@broadcast)$/;
+const BARE_PHONE = /^\+?\d{5,20}$/;
+
+/** The `:phoneNumber` path parameter: 7 to 15 digits, the session's name. */
+export const PhoneNumber = z.string().regex(PHONE_NUMBER, "expected 7 to 15 digits").openapi({
+  param: { name: "phoneNumber", in: "path" },
+  example: "4915550001234",
+  description: "The session's WhatsApp number, digits only (E.164 without +)",
+});
+
+export const PhoneParams = z.object({ phoneNumber: PhoneNumber });
+
+/** Turns a bare phone number into `<digits>@c.us`; leaves JIDs alone. */
+export function toJid(value: string): string {
+  const trimmed = value.trim();
+  return BARE_PHONE.test(trimmed) ? `${trimmed.replace(/^\+/, "")}@c.us` : trimmed;
+}
+
+/** A chat, contact, group or participant id; a bare phone number becomes `<digits>@c.us`. */
+export const Jid = z.string()
+  .refine((value) => JID.test(toJid(value)), {
+    message: "expected a WhatsApp id such as 491701234567@c.us or 1203630000@g.us",
+  })
+  .transform(toJid)
+  .openapi({ type: "string", example: "15550000001@c.us" });
+
+/** A group id (`…@g.us`). */
+export const GroupJid = z.string().regex(
+  /^\d+(?:-\d+)?@g\.us$/,
+  "expected a group id ending in @g.us",
+)
+  .openapi({ example: "120363000000000001@g.us" });
+
+export const MessageId = z.string().min(1).max(300).openapi({
+  example: "true_15550000001@c.us_3EB0C0FFEE0123456789",
+});
+
+export const ErrorBodySchema = z.object({
+  error: z.string().openapi({ example: 'Session "4915550001234" not found' }),
+  code: z.string().openapi({ example: "NOT_FOUND" }),
+  statusCode: z.number().int().openapi({ example: 404 }),
+}).openapi("Error");
+
+export const SuccessSchema = z.object({
+  success: z.boolean(),
+  message: z.string(),
+}).openapi("Success");
+
+export const SentMessageSchema = z.object({
+  messageId: MessageId,
+  timestamp: z.number().int().openapi({ example: 1764086400, description: "Unix seconds" }),
+}).openapi("SentMessage");
+
+const ERROR_TEXT: Record<ErrorCode, string> = {
+  BAD_REQUEST: "The request failed validation (the message names the field)",
+  UNAUTHORIZED: "Missing or invalid credentials",
+  FORBIDDEN: "The number belongs to another account, or the account is at its limit",
+  NOT_FOUND: "No such session, chat, contact, group or message",
+  CLIENT_NOT_READY: "The session exists but is not connected",
+  PAYLOAD_TOO_LARGE: "The body or the fetched media is over the limit",
+  INTERNAL_ERROR: "Unexpected failure",
+  NOT_IMPLEMENTED: "The session's engine cannot do this",
+  TIMEOUT: "The engine did not answer in time",
+};
+
+/** The error responses of a route, all with the shared error body. */
+export function errorResponses(...codes: ErrorCode[]) {
+  const responses: Record<number, { description: string; content: Record<string, unknown> }> = {};
+  for (const code of ["UNAUTHORIZED", "INTERNAL_ERROR", ...codes] as ErrorCode[]) {
+    responses[STATUS_OF[code]] = {
+      description: ERROR_TEXT[code],
+      content: { "application/json": { schema: ErrorBodySchema } },
+    };
+  }
+  return responses as Record<
+    number,
+    { description: string; content: { "application/json": { schema: typeof ErrorBodySchema } } }
+  >;
+}
+
+/** The errors of a route on a session that must be connected. */
+export const SESSION_CALL_ERRORS: ErrorCode[] = [
+  "BAD_REQUEST",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "CLIENT_NOT_READY",
+  "NOT_IMPLEMENTED",
+  "TIMEOUT",
+];
+
+export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
+  return {
+    body: {
+      required: true,
+      description,
+      content: { "application/json": { schema } },
+    },
+  };
+}
+
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/** Security of every authenticated route: a bearer JWT or an API key. */
+export const SECURED: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }];

@@ -1,0 +1,274 @@
+/**
+ * @module
+ * Session lifecycle routes: start, stop, restart, logout, QR, pairing code, state, the caller's
+ * sessions, and the admin's delete. They talk only to the session manager.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AuthGuards } from "../middleware/guards.ts";
+import type { AppEnv } from "../middleware/principal.ts";
+import type { SessionInfo, SessionManager } from "../sessions/manager.ts";
+import { createRouter } from "./router.ts";
+import {
+  errorResponses,
+  jsonResponse,
+  PhoneNumber,
+  PhoneParams,
+  SECURED,
+  SuccessSchema,
+} from "./schemas.ts";
+
+const StatusSchema = z.enum([
+  "STOPPED",
+  "STARTING",
+  "SCAN_QR_CODE",
+  "WORKING",
+  "FAILED",
+  "CONFLICT",
+])
+  .openapi({ description: "The WAHA-style status, finer than `state`" });
+const StateSchema = z.enum(["CONNECTED", "DISCONNECTED", "AUTHENTICATING", "CONFLICT"]);
+const MeSchema = z.object({ id: z.string(), pushName: z.string() }).nullable();
+
+const SessionStateSchema = z.object({
+  state: StateSchema,
+  status: StatusSchema,
+  reason: z.string().nullable().openapi({ description: "Why the session is in this status" }),
+  engine: z.enum(["wwebjs", "simulator"]),
+  me: MeSchema,
+}).openapi("SessionState");
+
+const SessionSchema = z.object({
+  phoneNumber: PhoneNumber,
+  engine: z.enum(["wwebjs", "simulator"]),
+  state: StateSchema,
+  status: StatusSchema,
+  reason: z.string().nullable(),
+  me: MeSchema,
+}).openapi("Session");
+
+const StartBodySchema = z.object({
+  engine: z.enum(["wwebjs", "simulator"]).optional().openapi({
+    description: "The engine for this session; the server's WA_ENGINE by default",
+  }),
+}).openapi("StartSession");
+
+const PairingBodySchema = z.object({
+  phoneNumber: z.string().regex(/^\d{7,15}$/, "expected 7 to 15 digits").optional().openapi({
+    description: "The phone that will type the code; the session's number by default",
+  }),
+}).openapi("PairingCodeRequest");
+
+const lifecycle = (
+  action: string,
+  summary: string,
+  guard: AuthGuards["requireAuth"],
+  withBody = false,
+) =>
+  createRoute({
+    method: "post",
+    path: `/{phoneNumber}/${action}`,
+    tags: ["Sessions"],
+    summary,
+    security: SECURED,
+    middleware: [guard] as const,
+    request: {
+      params: PhoneParams,
+      ...(withBody
+        ? {
+          body: {
+            required: false,
+            content: { "application/json": { schema: StartBodySchema } },
+          },
+        }
+        : {}),
+    },
+    responses: {
+      200: jsonResponse(SuccessSchema, "Done"),
+      ...errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND", "TIMEOUT"),
+    },
+  });
+
+function toSession(info: SessionInfo) {
+  return {
+    phoneNumber: info.phoneNumber,
+    engine: info.engine,
+    state: info.state,
+    status: info.status,
+    reason: info.reason,
+    me: info.me,
+  };
+}
+
+export function createSessionRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
+  const { manager, guards } = deps;
+  const owned = guards.requireSingleAccountProtected();
+
+  const startRoute = lifecycle(
+    "start",
+    "Start the session (shows a QR until linked)",
+    guards.requireSingleAccountProtected({ claim: true }),
+    true,
+  );
+  const stopRoute = lifecycle("stop", "Stop the session, keeping its login", owned);
+  const restartRoute = lifecycle("restart", "Restart the session", owned);
+  const logoutRoute = lifecycle("logout", "Unlink the device and delete its login", owned);
+
+  const qrRoute = createRoute({
+    method: "get",
+    path: "/{phoneNumber}/qr",
+    tags: ["Sessions"],
+    summary: "The QR code to scan with WhatsApp",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: PhoneParams },
+    responses: {
+      200: jsonResponse(
+        z.object({
+          qrCode: z.string().openapi({ example: "data:image/png;base64,iVBORw0KGgo..." }),
+        }).openapi("QrCode"),
+        "A PNG data URL",
+      ),
+      ...errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND", "CLIENT_NOT_READY"),
+    },
+  });
+
+  const pairingRoute = createRoute({
+    method: "post",
+    path: "/{phoneNumber}/pairing-code",
+    tags: ["Sessions"],
+    summary: "A code to type on the phone instead of scanning",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: {
+      params: PhoneParams,
+      body: { required: false, content: { "application/json": { schema: PairingBodySchema } } },
+    },
+    responses: {
+      200: jsonResponse(
+        z.object({ code: z.string().openapi({ example: "ABCD1234" }) }).openapi("PairingCode"),
+        "The 8-character code",
+      ),
+      ...errorResponses(
+        "BAD_REQUEST",
+        "FORBIDDEN",
+        "NOT_FOUND",
+        "CLIENT_NOT_READY",
+        "NOT_IMPLEMENTED",
+        "TIMEOUT",
+      ),
+    },
+  });
+
+  const stateRoute = createRoute({
+    method: "get",
+    path: "/{phoneNumber}/state",
+    tags: ["Sessions"],
+    summary: "The session's connection state",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: PhoneParams },
+    responses: {
+      200: jsonResponse(SessionStateSchema, "The state"),
+      ...errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND"),
+    },
+  });
+
+  const listRoute = createRoute({
+    method: "get",
+    path: "/sessions",
+    tags: ["Sessions"],
+    summary: "The caller's sessions with their status",
+    security: SECURED,
+    middleware: [guards.requireAuth] as const,
+    responses: {
+      200: jsonResponse(z.object({ sessions: z.array(SessionSchema) }), "The sessions"),
+      ...errorResponses(),
+    },
+  });
+
+  const deleteRoute = createRoute({
+    method: "delete",
+    path: "/{phoneNumber}",
+    tags: ["Sessions"],
+    summary: "Admin: log out, delete the session's data and free the number",
+    security: [{ apiKey: [] }],
+    middleware: [guards.requireAdmin] as const,
+    request: { params: PhoneParams },
+    responses: {
+      200: jsonResponse(SuccessSchema, "Deleted"),
+      ...errorResponses("BAD_REQUEST", "NOT_FOUND"),
+    },
+  });
+
+  const phoneOf = (c: Context<AppEnv>) => c.req.param("phoneNumber")!;
+
+  return createRouter()
+    .openapi(startRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const body = await c.req.json().catch(() => ({}));
+      const parsed = StartBodySchema.safeParse(body ?? {});
+      const engine = parsed.success ? parsed.data.engine : undefined;
+      const { alreadyStarted } = await manager.start(phoneNumber, {
+        engine,
+        ownerAccountId: c.get("principal").accountId,
+      });
+      return c.json({
+        success: true,
+        message: alreadyStarted
+          ? `Session "${phoneNumber}" is already started`
+          : `Session "${phoneNumber}" is starting`,
+      }, 200);
+    })
+    .openapi(stopRoute, async (c) => {
+      const { wasRunning } = await manager.stop(phoneOf(c));
+      return c.json({
+        success: true,
+        message: wasRunning
+          ? `Session "${phoneOf(c)}" stopped`
+          : `Session "${phoneOf(c)}" was not running`,
+      }, 200);
+    })
+    .openapi(restartRoute, async (c) => {
+      await manager.restart(phoneOf(c));
+      return c.json({ success: true, message: `Session "${phoneOf(c)}" is restarting` }, 200);
+    })
+    .openapi(logoutRoute, async (c) => {
+      await manager.logout(phoneOf(c));
+      return c.json({ success: true, message: `Session "${phoneOf(c)}" logged out` }, 200);
+    })
+    .openapi(qrRoute, async (c) => {
+      const qrCode = await manager.getQr(c.req.valid("param").phoneNumber);
+      return c.json({ qrCode }, 200);
+    })
+    .openapi(pairingRoute, async (c) => {
+      const body = await c.req.json().catch(() => ({}));
+      const parsed = PairingBodySchema.safeParse(body ?? {});
+      const code = await manager.requestPairingCode(
+        c.req.valid("param").phoneNumber,
+        parsed.success ? parsed.data.phoneNumber : undefined,
+      );
+      return c.json({ code }, 200);
+    })
+    .openapi(stateRoute, (c) => {
+      const info = manager.info(c.req.valid("param").phoneNumber);
+      return c.json({
+        state: info.state,
+        status: info.status,
+        reason: info.reason,
+        engine: info.engine,
+        me: info.me,
+      }, 200);
+    })
+    .openapi(listRoute, (c) => {
+      const principal = c.get("principal");
+      const filter = principal.kind === "admin" ? {} : { ownerAccountId: principal.accountId! };
+      return c.json({ sessions: manager.list(filter).map(toSession) }, 200);
+    })
+    .openapi(deleteRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      manager.info(phoneNumber);
+      await manager.remove(phoneNumber);
+      return c.json({ success: true, message: `Session "${phoneNumber}" deleted` }, 200);
+    });
+}

@@ -1,0 +1,73 @@
+/**
+ * @module
+ * The API's documentation: the OpenAPI document generated from the routes at `/swagger/json`, and
+ * Swagger UI at `/swagger` with its script and styles served from the `swagger-ui-dist` package,
+ * so it works on networks without internet.
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { swaggerUI } from "@hono/swagger-ui";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { getAbsoluteFSPath } from "swagger-ui-dist";
+import type { AppEnv } from "../middleware/principal.ts";
+
+const ASSETS: Record<string, string> = {
+  "swagger-ui.css": "text/css; charset=utf-8",
+  "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+};
+
+export const OPENAPI_INFO = {
+  openapi: "3.0.3",
+  info: {
+    title: "wa-gateway",
+    version: "0.1.0",
+    description:
+      "Self-hosted WhatsApp HTTP API: link a phone by QR code, then send and read messages, " +
+      "chats, contacts, groups and profile through REST, and receive events by webhook.",
+  },
+};
+
+/** Adds the documentation routes to the app; `base` is where the API is mounted. */
+export function mountSwagger(app: OpenAPIHono<AppEnv>, base: string, version: string): void {
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "A JWT from your identity provider (WorkOS AuthKit or any JWKS)",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Api-Key",
+    description: "The admin API key, or an account-scoped key",
+  });
+  app.doc(`${base}/swagger/json`, {
+    ...OPENAPI_INFO,
+    info: { ...OPENAPI_INFO.info, version },
+  });
+
+  const cache = new Map<string, Uint8Array>();
+  app.get(`${base}/swagger/assets/swagger-ui-dist/:file`, async (c) => {
+    const file = c.req.param("file");
+    const type = ASSETS[file];
+    if (!type) return c.notFound();
+    let bytes = cache.get(file);
+    if (!bytes) {
+      bytes = new Uint8Array(await readFile(join(getAbsoluteFSPath(), file)));
+      cache.set(file, bytes);
+    }
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      "Content-Type": type,
+      "Cache-Control": "public, max-age=86400",
+    });
+  });
+  app.get(
+    `${base}/swagger`,
+    swaggerUI({
+      url: `${base}/swagger/json`,
+      baseUrl: `${base}/swagger/assets`,
+      title: "wa-gateway API",
+      persistAuthorization: true,
+    }),
+  );
+}

@@ -1,0 +1,626 @@
+/**
+ * @module
+ * The session manager: one entry per phone number, each with its own Worker. It owns the status
+ * machine (STOPPED → STARTING → SCAN_QR_CODE → WORKING, plus FAILED and CONFLICT), serialises
+ * start/stop/restart per number, answers calls to a session that is not WORKING at once with 409,
+ * and brings crashed sessions back with exponential backoff until they crash too often.
+ */
+import { join } from "node:path";
+import {
+  badRequest,
+  clientNotReady,
+  notFound,
+  notImplemented,
+  sessionNotFound,
+  timeout,
+} from "../errors.ts";
+import { describeError, type Logger } from "../logger.ts";
+import type { SessionRecord, SessionRepository } from "../store/store.ts";
+import {
+  type ContractState,
+  engineErrorKind,
+  type EngineEvent,
+  type EngineMethod,
+  type EngineName,
+  type EngineOptions,
+  type Me,
+  type MessageDto,
+  type SessionStatus,
+  toContractState,
+} from "./engine.ts";
+import { qrToTerminal } from "./qr.ts";
+import {
+  CallTimeoutError,
+  createWorkerHost,
+  WorkerDeadError,
+  type WorkerHost,
+  type WorkerHostOptions,
+} from "./worker_host.ts";
+
+const PHONE = /^\d{7,15}$/;
+/** Consecutive call timeouts after which a session's Worker is considered wedged. */
+const WEDGED_AFTER_TIMEOUTS = 3;
+const STOP_TIMEOUT_MS = 10_000;
+const INIT_TIMEOUT_MS = 180_000;
+
+export interface StatusChange {
+  status: SessionStatus;
+  /** Unix milliseconds. */
+  timestamp: number;
+}
+
+/** What happened in a session, for the event pipeline (webhooks, streams). */
+export type SessionEventData =
+  | {
+    type: "session.status";
+    status: SessionStatus;
+    reason: string | null;
+    /** The last three statuses, oldest first, as WAHA reports them. */
+    statuses: StatusChange[];
+  }
+  | { type: "message"; message: MessageDto }
+  | { type: "message.any"; message: MessageDto }
+  | { type: "message.ack"; messageId: string; chatId: string; ack: number };
+
+export interface SessionEvent {
+  session: string;
+  engine: EngineName;
+  me: Me | null;
+  /** Unix milliseconds. */
+  timestamp: number;
+  data: SessionEventData;
+}
+
+export interface SessionInfo {
+  phoneNumber: string;
+  engine: EngineName;
+  state: ContractState;
+  status: SessionStatus;
+  reason: string | null;
+  me: Me | null;
+  ownerAccountId: string | null;
+}
+
+export interface SessionManagerConfig {
+  dataDir: string;
+  engine: EngineName;
+  engineCallTimeoutMs: number;
+  simulatorScanMs: number;
+  qrMaxRetries: number;
+  logQr: "off" | "terminal";
+  supervision: {
+    heartbeatIntervalMs: number;
+    heartbeatTimeoutMs: number;
+    backoffMinMs: number;
+    backoffMaxMs: number;
+    maxCrashes: number;
+    crashWindowMs: number;
+  };
+  wwebjs: {
+    chromePath?: string;
+    webVersion?: string;
+    webVersionCachePath?: string;
+    authTimeoutMs: number;
+  };
+}
+
+export interface SessionManagerDeps {
+  config: SessionManagerConfig;
+  sessions: SessionRepository;
+  log: Logger;
+  onEvent?: (event: SessionEvent) => void;
+  createHost?: (options: WorkerHostOptions) => WorkerHost;
+}
+
+interface Entry {
+  phoneNumber: string;
+  engine: EngineName;
+  status: SessionStatus;
+  reason: string | null;
+  statuses: StatusChange[];
+  me: Me | null;
+  qr: string | null;
+  host: WorkerHost | null;
+  /** Whether the session should be running (started and not stopped). */
+  wanted: boolean;
+  crashes: number[];
+  consecutiveTimeouts: number;
+  restartTimer: ReturnType<typeof setTimeout> | null;
+  waiters: Set<() => void>;
+}
+
+export interface SessionManager {
+  start(
+    phoneNumber: string,
+    options?: { engine?: EngineName; ownerAccountId?: string | null },
+  ): Promise<{ alreadyStarted: boolean }>;
+  stop(phoneNumber: string): Promise<{ wasRunning: boolean }>;
+  restart(phoneNumber: string): Promise<void>;
+  logout(phoneNumber: string): Promise<void>;
+  /** Logs out, deletes the session's data and forgets the number (and its owner). */
+  remove(phoneNumber: string): Promise<void>;
+  getQr(phoneNumber: string, waitMs?: number): Promise<string>;
+  requestPairingCode(phoneNumber: string, phoneForCode?: string): Promise<string>;
+  info(phoneNumber: string): SessionInfo;
+  list(filter?: { ownerAccountId?: string }): SessionInfo[];
+  countByStatus(): Record<SessionStatus, number>;
+  call<T>(phoneNumber: string, method: EngineMethod, ...args: unknown[]): Promise<T>;
+  /** Starts every session that was running when the server stopped. */
+  restore(): Promise<void>;
+  /** Stops every Worker, keeping each session's started flag for the next boot. */
+  shutdown(): Promise<void>;
+}
+
+export function assertPhoneNumber(phoneNumber: string): void {
+  if (!PHONE.test(phoneNumber)) {
+    throw badRequest(`Invalid phoneNumber "${phoneNumber}": expected 7 to 15 digits`);
+  }
+}
+
+export function createSessionManager(deps: SessionManagerDeps): SessionManager {
+  const { config, sessions, log } = deps;
+  const createHost = deps.createHost ?? createWorkerHost;
+  const entries = new Map<string, Entry>();
+  const locks = new Map<string, Promise<void>>();
+  let closing = false;
+
+  function withLock<T>(phoneNumber: string, work: () => Promise<T>): Promise<T> {
+    const previous = locks.get(phoneNumber) ?? Promise.resolve();
+    const run = previous.then(work);
+    const tail = run.then(() => {}, () => {});
+    locks.set(phoneNumber, tail);
+    tail.then(() => {
+      if (locks.get(phoneNumber) === tail) locks.delete(phoneNumber);
+    });
+    return run;
+  }
+
+  function sessionDir(phoneNumber: string): string {
+    assertPhoneNumber(phoneNumber);
+    return join(config.dataDir, "sessions", phoneNumber);
+  }
+
+  function emit(entry: Entry, data: SessionEventData): void {
+    if (!deps.onEvent) return;
+    try {
+      deps.onEvent({
+        session: entry.phoneNumber,
+        engine: entry.engine,
+        me: entry.me,
+        timestamp: Date.now(),
+        data,
+      });
+    } catch (error) {
+      log.error("event handler failed", {
+        session: entry.phoneNumber,
+        error: describeError(error),
+      });
+    }
+  }
+
+  function setStatus(entry: Entry, status: SessionStatus, reason: string | null = null): void {
+    // WAHA sends SCAN_QR_CODE again for every new QR; other repeats carry no news.
+    if (entry.status === status && entry.reason === reason && status !== "SCAN_QR_CODE") return;
+    entry.status = status;
+    entry.reason = reason;
+    if (status !== "SCAN_QR_CODE") entry.qr = status === "STARTING" ? entry.qr : null;
+    entry.statuses = [...entry.statuses, { status, timestamp: Date.now() }].slice(-3);
+    log.info("session status", { session: entry.phoneNumber, status, reason });
+    emit(entry, { type: "session.status", status, reason, statuses: entry.statuses });
+    for (const wake of entry.waiters) wake();
+  }
+
+  function entryFor(phoneNumber: string, engine: EngineName): Entry {
+    let entry = entries.get(phoneNumber);
+    if (!entry) {
+      entry = {
+        phoneNumber,
+        engine,
+        status: "STOPPED",
+        reason: null,
+        statuses: [],
+        me: null,
+        qr: null,
+        host: null,
+        wanted: false,
+        crashes: [],
+        consecutiveTimeouts: 0,
+        restartTimer: null,
+        waiters: new Set(),
+      };
+      entries.set(phoneNumber, entry);
+    }
+    entry.engine = engine;
+    return entry;
+  }
+
+  function engineOptions(entry: Entry): EngineOptions {
+    return {
+      phoneNumber: entry.phoneNumber,
+      sessionDir: sessionDir(entry.phoneNumber),
+      qrMaxRetries: config.qrMaxRetries,
+      simulatorScanMs: config.simulatorScanMs,
+      chromePath: config.wwebjs.chromePath,
+      webVersion: config.wwebjs.webVersion,
+      webVersionCachePath: config.wwebjs.webVersionCachePath,
+      authTimeoutMs: config.wwebjs.authTimeoutMs,
+    };
+  }
+
+  function launch(entry: Entry): void {
+    clearRestart(entry);
+    entry.qr = null;
+    entry.consecutiveTimeouts = 0;
+    setStatus(entry, "STARTING", entry.status === "STARTING" ? entry.reason : null);
+    Deno.mkdirSync(sessionDir(entry.phoneNumber), { recursive: true });
+    const host: WorkerHost = createHost({
+      heartbeatIntervalMs: config.supervision.heartbeatIntervalMs,
+      heartbeatTimeoutMs: config.supervision.heartbeatTimeoutMs,
+      onEvent: (event) => onEngineEvent(entry, host, event),
+      onDeath: (reason) => onDeath(entry, host, reason),
+    });
+    entry.host = host;
+    host.init(entry.engine, engineOptions(entry), INIT_TIMEOUT_MS).catch((error) => {
+      if (entry.host !== host || error instanceof WorkerDeadError) return;
+      log.error("session failed to start", {
+        session: entry.phoneNumber,
+        error: describeError(error),
+      });
+      host.terminate("Engine failed to start");
+      entry.host = null;
+      setStatus(entry, "FAILED", `Failed to start: ${error?.message ?? String(error)}`);
+    });
+  }
+
+  function clearRestart(entry: Entry): void {
+    if (entry.restartTimer !== null) clearTimeout(entry.restartTimer);
+    entry.restartTimer = null;
+  }
+
+  function onEngineEvent(entry: Entry, host: WorkerHost, event: EngineEvent): void {
+    if (entry.host !== host) return;
+    switch (event.type) {
+      case "status":
+        if (event.me) entry.me = event.me;
+        if (event.status === "WORKING") entry.consecutiveTimeouts = 0;
+        if (event.status === "STOPPED" || event.status === "FAILED") {
+          // The engine gave up on its own (QR never scanned, auth failure).
+          host.terminate(event.reason ?? event.status);
+          entry.host = null;
+          if (event.status === "STOPPED") {
+            entry.wanted = false;
+            sessions.setShouldRun(entry.phoneNumber, false);
+          }
+        }
+        setStatus(entry, event.status, event.reason ?? null);
+        return;
+      case "qr":
+        entry.qr = event.dataUrl;
+        if (config.logQr === "terminal") {
+          qrToTerminal(event.value).then((drawing) =>
+            console.log(`Scan this QR code with WhatsApp for ${entry.phoneNumber}:\n${drawing}`)
+          );
+        }
+        for (const wake of entry.waiters) wake();
+        return;
+      case "pairing_code":
+        return;
+      case "message":
+      case "message.any":
+        emit(entry, { type: event.type, message: event.message });
+        return;
+      case "message.ack":
+        emit(entry, {
+          type: "message.ack",
+          messageId: event.messageId,
+          chatId: event.chatId,
+          ack: event.ack,
+        });
+        return;
+      case "logged_out":
+        host.terminate("Logged out");
+        entry.host = null;
+        entry.wanted = false;
+        entry.me = null;
+        sessions.setShouldRun(entry.phoneNumber, false);
+        setStatus(entry, "STOPPED", event.reason);
+        return;
+      case "fatal":
+        log.warn("session engine failed", { session: entry.phoneNumber, reason: event.reason });
+        host.terminate(event.reason);
+        onDeath(entry, host, event.reason);
+        return;
+      case "child_process":
+        return;
+    }
+  }
+
+  function onDeath(entry: Entry, host: WorkerHost, reason: string): void {
+    if (entry.host !== host) return;
+    entry.host = null;
+    entry.qr = null;
+    if (!entry.wanted || closing) {
+      setStatus(entry, "STOPPED", reason);
+      return;
+    }
+    const now = Date.now();
+    entry.crashes = [...entry.crashes, now].filter((at) =>
+      now - at <= config.supervision.crashWindowMs
+    );
+    if (entry.crashes.length >= config.supervision.maxCrashes) {
+      const minutes = Math.round(config.supervision.crashWindowMs / 60_000);
+      setStatus(
+        entry,
+        "FAILED",
+        `${reason}; crashed ${entry.crashes.length} times in ${minutes} minutes, start it again to retry`,
+      );
+      return;
+    }
+    const delay = Math.min(
+      config.supervision.backoffMaxMs,
+      config.supervision.backoffMinMs * 2 ** (entry.crashes.length - 1),
+    );
+    log.warn("session crashed, restarting", { session: entry.phoneNumber, reason, delayMs: delay });
+    setStatus(entry, "STARTING", `${reason}; restarting in ${delay} ms`);
+    entry.restartTimer = setTimeout(() => {
+      entry.restartTimer = null;
+      withLock(entry.phoneNumber, () => {
+        if (entry.wanted && !entry.host && !closing) launch(entry);
+        return Promise.resolve();
+      });
+    }, delay);
+  }
+
+  async function halt(entry: Entry): Promise<void> {
+    clearRestart(entry);
+    const host = entry.host;
+    entry.host = null;
+    entry.qr = null;
+    if (host) await host.stop(STOP_TIMEOUT_MS);
+  }
+
+  function recordOrThrow(phoneNumber: string): SessionRecord {
+    assertPhoneNumber(phoneNumber);
+    const record = sessions.get(phoneNumber);
+    if (!record) throw sessionNotFound(phoneNumber);
+    return record;
+  }
+
+  function infoOf(record: SessionRecord): SessionInfo {
+    const entry = entries.get(record.phoneNumber);
+    const status = entry?.status ?? "STOPPED";
+    return {
+      phoneNumber: record.phoneNumber,
+      engine: (entry?.engine ?? record.engine) as EngineName,
+      state: toContractState(status),
+      status,
+      reason: entry?.reason ?? null,
+      me: entry?.me ?? null,
+      ownerAccountId: record.ownerAccountId,
+    };
+  }
+
+  function waitFor(entry: Entry, done: () => boolean, ms: number): Promise<void> {
+    if (done() || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        entry.waiters.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (done()) finish();
+      };
+      const timer = setTimeout(finish, ms);
+      entry.waiters.add(check);
+    });
+  }
+
+  function mapCallError(entry: Entry, method: string, error: unknown): Error {
+    if (error instanceof WorkerDeadError) return clientNotReady(entry.phoneNumber, entry.status);
+    if (error instanceof CallTimeoutError) {
+      entry.consecutiveTimeouts++;
+      if (entry.consecutiveTimeouts >= WEDGED_AFTER_TIMEOUTS && entry.host) {
+        const host = entry.host;
+        const reason = `${entry.consecutiveTimeouts} calls in a row timed out`;
+        host.terminate(reason);
+        onDeath(entry, host, reason);
+      }
+      return timeout(
+        `Session "${entry.phoneNumber}" did not answer "${method}" within ${config.engineCallTimeoutMs} ms`,
+      );
+    }
+    const message = (error as Error)?.message ?? String(error);
+    switch (engineErrorKind(error)) {
+      case "NOT_FOUND":
+        return notFound(message);
+      case "NOT_IMPLEMENTED":
+        return notImplemented(message);
+      case "BAD_REQUEST":
+        return badRequest(message);
+    }
+    return error instanceof Error ? error : new Error(message);
+  }
+
+  return {
+    start(phoneNumber, options = {}) {
+      assertPhoneNumber(phoneNumber);
+      return withLock(phoneNumber, (): Promise<{ alreadyStarted: boolean }> => {
+        const existing = sessions.get(phoneNumber);
+        const engine = options.engine ?? (existing?.engine as EngineName | undefined) ??
+          config.engine;
+        sessions.save({ phoneNumber, engine, ownerAccountId: options.ownerAccountId ?? null });
+        sessions.setShouldRun(phoneNumber, true);
+        const entry = entryFor(phoneNumber, engine);
+        entry.wanted = true;
+        const running = entry.host !== null || entry.restartTimer !== null;
+        if (running && entry.status !== "FAILED") {
+          return Promise.resolve({ alreadyStarted: true });
+        }
+        entry.crashes = [];
+        launch(entry);
+        return Promise.resolve({ alreadyStarted: false });
+      });
+    },
+
+    stop(phoneNumber) {
+      recordOrThrow(phoneNumber);
+      return withLock(phoneNumber, async () => {
+        sessions.setShouldRun(phoneNumber, false);
+        const entry = entries.get(phoneNumber);
+        if (!entry) return { wasRunning: false };
+        const wasRunning = entry.host !== null || entry.restartTimer !== null;
+        entry.wanted = false;
+        await halt(entry);
+        setStatus(entry, "STOPPED", "Stopped");
+        return { wasRunning };
+      });
+    },
+
+    restart(phoneNumber) {
+      const record = recordOrThrow(phoneNumber);
+      return withLock(phoneNumber, async () => {
+        const entry = entryFor(phoneNumber, record.engine as EngineName);
+        await halt(entry);
+        sessions.setShouldRun(phoneNumber, true);
+        entry.wanted = true;
+        entry.crashes = [];
+        launch(entry);
+      });
+    },
+
+    logout(phoneNumber) {
+      recordOrThrow(phoneNumber);
+      return withLock(phoneNumber, async () => {
+        const entry = entries.get(phoneNumber);
+        if (entry?.host && entry.status === "WORKING") {
+          await entry.host.call("logout", [], config.engineCallTimeoutMs).catch((error) =>
+            log.warn("logout through the engine failed", {
+              session: phoneNumber,
+              error: describeError(error),
+            })
+          );
+        }
+        if (entry) {
+          entry.wanted = false;
+          entry.me = null;
+          await halt(entry);
+          setStatus(entry, "STOPPED", "Logged out");
+        }
+        sessions.setShouldRun(phoneNumber, false);
+        await Deno.remove(sessionDir(phoneNumber), { recursive: true }).catch(() => {});
+      });
+    },
+
+    async remove(phoneNumber) {
+      await this.logout(phoneNumber);
+      await withLock(phoneNumber, () => {
+        sessions.delete(phoneNumber);
+        entries.delete(phoneNumber);
+        return Promise.resolve();
+      });
+    },
+
+    async getQr(phoneNumber, waitMs = 10_000) {
+      recordOrThrow(phoneNumber);
+      const entry = entries.get(phoneNumber);
+      if (!entry || !entry.wanted) {
+        throw clientNotReady(phoneNumber, entry?.status ?? "STOPPED");
+      }
+      await waitFor(
+        entry,
+        () => entry.qr !== null || (entry.status !== "STARTING" && entry.status !== "SCAN_QR_CODE"),
+        waitMs,
+      );
+      if (entry.status === "WORKING") {
+        throw clientNotReady(phoneNumber, "WORKING: already connected, no QR to scan");
+      }
+      if (entry.qr === null) throw clientNotReady(phoneNumber, entry.status);
+      return entry.qr;
+    },
+
+    async requestPairingCode(phoneNumber, phoneForCode) {
+      recordOrThrow(phoneNumber);
+      const entry = entries.get(phoneNumber);
+      if (!entry?.host || (entry.status !== "SCAN_QR_CODE" && entry.status !== "STARTING")) {
+        throw clientNotReady(phoneNumber, entry?.status ?? "STOPPED");
+      }
+      try {
+        return await entry.host.call<string>(
+          "requestPairingCode",
+          [phoneForCode ?? phoneNumber],
+          config.engineCallTimeoutMs,
+        );
+      } catch (error) {
+        throw mapCallError(entry, "requestPairingCode", error);
+      }
+    },
+
+    info(phoneNumber) {
+      return infoOf(recordOrThrow(phoneNumber));
+    },
+
+    list(filter) {
+      return sessions.list(filter).map(infoOf);
+    },
+
+    countByStatus() {
+      const counts: Record<SessionStatus, number> = {
+        STOPPED: 0,
+        STARTING: 0,
+        SCAN_QR_CODE: 0,
+        WORKING: 0,
+        FAILED: 0,
+        CONFLICT: 0,
+      };
+      for (const record of sessions.list()) {
+        counts[entries.get(record.phoneNumber)?.status ?? "STOPPED"]++;
+      }
+      return counts;
+    },
+
+    async call<T>(phoneNumber: string, method: EngineMethod, ...args: unknown[]): Promise<T> {
+      const entry = entries.get(phoneNumber);
+      if (!entry) {
+        recordOrThrow(phoneNumber);
+        throw clientNotReady(phoneNumber, "STOPPED");
+      }
+      if (entry.status !== "WORKING" || !entry.host) {
+        throw clientNotReady(phoneNumber, entry.status);
+      }
+      try {
+        const result = await entry.host.call<T>(method, args, config.engineCallTimeoutMs);
+        entry.consecutiveTimeouts = 0;
+        return result;
+      } catch (error) {
+        throw mapCallError(entry, method, error);
+      }
+    },
+
+    async restore() {
+      const toStart = sessions.list().filter((record) => record.shouldRun);
+      for (const record of toStart) {
+        await this.start(record.phoneNumber, { engine: record.engine as EngineName }).catch(
+          (error) =>
+            log.error("could not restore session", {
+              session: record.phoneNumber,
+              error: describeError(error),
+            }),
+        );
+      }
+      if (toStart.length > 0) log.info("sessions restored", { count: toStart.length });
+    },
+
+    async shutdown() {
+      closing = true;
+      await Promise.all(
+        [...entries.values()].map((entry) =>
+          withLock(entry.phoneNumber, async () => {
+            await halt(entry);
+            for (const wake of entry.waiters) wake();
+          })
+        ),
+      );
+    },
+  };
+}

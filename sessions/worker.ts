@@ -1,0 +1,54 @@
+/**
+ * @module
+ * The entry point of a session's Worker: it loads one engine and exposes it to the main thread
+ * through Comlink. Calls arrive as `call(method, args)` with plain data; events leave through the
+ * callback the supervisor passes to `init` wrapped in `Comlink.proxy`.
+ */
+/// <reference lib="deno.worker" />
+import * as Comlink from "comlink";
+import type {
+  Engine,
+  EngineEvent,
+  EngineEventSink,
+  EngineMethod,
+  EngineName,
+  EngineOptions,
+} from "./engine.ts";
+
+async function loadEngine(name: EngineName, options: EngineOptions): Promise<Engine> {
+  if (name === "simulator") {
+    const { createSimulatorEngine } = await import("./simulator.ts");
+    return createSimulatorEngine(options);
+  }
+  const { createWwebjsEngine } = await import("./wwebjs_engine.ts");
+  return createWwebjsEngine(options);
+}
+
+let engine: Engine | null = null;
+
+const workerApi = {
+  async init(name: EngineName, options: EngineOptions, onEvent: EngineEventSink): Promise<void> {
+    engine = await loadEngine(name, options);
+    const emit = (event: EngineEvent) => {
+      // The main thread may be gone or busy; an event is never worth crashing the worker for.
+      Promise.resolve(onEvent(event)).catch(() => {});
+    };
+    await engine.start(emit);
+  },
+  ping(): true {
+    return true;
+  },
+  call(method: EngineMethod, args: unknown[]): Promise<unknown> {
+    if (!engine) throw new Error("The engine is not started");
+    const fn = engine[method] as (...a: unknown[]) => Promise<unknown>;
+    return fn.apply(engine, args);
+  },
+  async stop(): Promise<void> {
+    await engine?.stop();
+    engine = null;
+  },
+};
+
+export type WorkerApi = typeof workerApi;
+
+Comlink.expose(workerApi);

@@ -1,0 +1,143 @@
+/**
+ * @module
+ * The supervisor of one session's Worker. It starts the Worker, wraps it with Comlink, and makes
+ * its death observable and final: an uncaught error (handled here so it cannot kill the process),
+ * a message error, a missed heartbeat or our own terminate all reject every pending call at once,
+ * call `onDeath` exactly once, and kill the process groups of the Worker's children (Chromium
+ * outlives its Worker otherwise).
+ */
+import * as Comlink from "comlink";
+import type { EngineEvent, EngineMethod, EngineName, EngineOptions } from "./engine.ts";
+import type { WorkerApi } from "./worker.ts";
+
+/** The Worker died or was terminated while (or before) the call ran. */
+export class WorkerDeadError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = "WorkerDeadError";
+  }
+}
+
+/** The call outlived its deadline; the Worker may still be alive. */
+export class CallTimeoutError extends Error {
+  constructor(method: string, ms: number) {
+    super(`"${method}" did not answer within ${ms} ms`);
+    this.name = "CallTimeoutError";
+  }
+}
+
+export interface WorkerHostOptions {
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  /** Events from the engine, in order. */
+  onEvent: (event: EngineEvent) => void;
+  /** Called once when the Worker is found dead (not after `terminate`). */
+  onDeath: (reason: string) => void;
+  /** For tests: another worker module. */
+  workerUrl?: URL;
+  /** How to kill a child's process group (defaults to SIGKILL to `-pid`). */
+  killProcessGroup?: (pid: number) => void;
+}
+
+export interface WorkerHost {
+  readonly alive: boolean;
+  /** Loads and starts the engine inside the Worker. */
+  init(engine: EngineName, options: EngineOptions, timeoutMs: number): Promise<void>;
+  call<T>(method: EngineMethod, args: unknown[], timeoutMs: number): Promise<T>;
+  /** Stops the engine politely (bounded by `timeoutMs`), then terminates the Worker. */
+  stop(timeoutMs: number): Promise<void>;
+  /** Ends the Worker now; pending calls reject with {@link WorkerDeadError}. */
+  terminate(reason: string): void;
+}
+
+function defaultKillProcessGroup(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      Deno.kill(target, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
+  const url = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
+  const worker = new Worker(url, { type: "module" });
+  const remote = Comlink.wrap<WorkerApi>(worker);
+  const killGroup = options.killProcessGroup ?? defaultKillProcessGroup;
+  const children = new Set<number>();
+  let alive = true;
+  let rejectDead!: (error: WorkerDeadError) => void;
+  const dead = new Promise<never>((_, reject) => (rejectDead = reject));
+  dead.catch(() => {}); // Observed by every race below; never unhandled.
+
+  function end(reason: string, notify: boolean): void {
+    if (!alive) return;
+    alive = false;
+    clearInterval(heartbeat);
+    worker.terminate();
+    for (const pid of children) killGroup(pid);
+    children.clear();
+    rejectDead(new WorkerDeadError(reason));
+    if (notify) options.onDeath(reason);
+  }
+
+  worker.addEventListener("error", (event) => {
+    event.preventDefault(); // Otherwise Deno ends the whole process.
+    end(`Worker crashed: ${event.message}`, true);
+  });
+  worker.addEventListener("messageerror", () => end("Worker sent an unreadable message", true));
+
+  let pingSentAt: number | null = null;
+  const heartbeat = setInterval(() => {
+    if (pingSentAt !== null) {
+      if (Date.now() - pingSentAt > options.heartbeatTimeoutMs) {
+        end(`Worker missed its heartbeat (${options.heartbeatTimeoutMs} ms)`, true);
+      }
+      return;
+    }
+    pingSentAt = Date.now();
+    Promise.race([remote.ping(), dead]).then(() => (pingSentAt = null), () => {});
+  }, options.heartbeatIntervalMs);
+
+  const onEvent = (event: EngineEvent) => {
+    if (!alive) return;
+    if (event.type === "child_process") children.add(event.pid);
+    options.onEvent(event);
+  };
+
+  function withDeadline<T>(work: Promise<T>, method: string, ms: number): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CallTimeoutError(method, ms)), ms);
+    });
+    return Promise.race([work, dead, late]).finally(() => clearTimeout(timer));
+  }
+
+  return {
+    get alive() {
+      return alive;
+    },
+    init(engine, engineOptions, timeoutMs) {
+      if (!alive) return dead;
+      return withDeadline(
+        remote.init(engine, engineOptions, Comlink.proxy(onEvent)),
+        "init",
+        timeoutMs,
+      );
+    },
+    call<T>(method: EngineMethod, args: unknown[], timeoutMs: number): Promise<T> {
+      if (!alive) return dead;
+      return withDeadline(remote.call(method, args) as Promise<T>, method, timeoutMs);
+    },
+    async stop(timeoutMs) {
+      if (alive) {
+        await withDeadline(remote.stop(), "stop", timeoutMs).catch(() => {});
+      }
+      end("Worker stopped", false);
+    },
+    terminate(reason) {
+      end(reason, false);
+    },
+  };
+}
