@@ -4,8 +4,8 @@
  * restores the sessions that were running, and on SIGINT/SIGTERM stops taking requests, stops
  * every Worker (sessions stay marked started for the next boot), closes the store and exits 0.
  */
-import { ConfigError, loadConfig } from "./config.ts";
-import { createLogger, describeError } from "./logger.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { createLogger, describeError, type Logger } from "./logger.ts";
 import { createAdminKeyGuards } from "./middleware/admin_key_guards.ts";
 import { createApp } from "./routes/app.ts";
 import { createSessionManager } from "./sessions/manager.ts";
@@ -14,32 +14,16 @@ import { openStore } from "./store/store.ts";
 
 export const VERSION = "0.1.0";
 
-function main(): void {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      Deno.exit(1);
-    }
-    throw error;
-  }
-  const log = createLogger(config.logLevel);
+/** Everything the server is made of, wired together; `close` undoes it. */
+export function compose(config: Readonly<Config>, log: Logger = createLogger(config.logLevel)) {
   const store = openStore(config.dataDir);
 
   let adminKey = config.auth.apiKey;
-  const anyCredential = adminKey || config.auth.accountKeys.length > 0 ||
-    config.auth.jwksUrl || config.auth.publicKey || config.auth.workosClientId;
+  let generatedKey: string | null = null;
   if (!adminKey) {
     const stored = loadOrCreateAdminKey(config.dataDir);
     adminKey = stored.key;
-    if (stored.generated && !anyCredential) {
-      console.log(
-        `\nNo credential configured: generated an admin API key (saved in ${stored.path}).\n` +
-          `Send it as the X-Api-Key header:\n\n    ${stored.key}\n`,
-      );
-    }
+    if (stored.generated) generatedKey = stored.path;
   }
 
   const manager = createSessionManager({
@@ -56,7 +40,44 @@ function main(): void {
     bodyMaxBytes: config.bodyMaxBytes,
   });
 
-  const server = Deno.serve({
+  return {
+    app,
+    manager,
+    store,
+    adminKey,
+    /** The key file's path when this start generated the admin key. */
+    generatedKey,
+    async close() {
+      await manager.shutdown();
+      store.close();
+    },
+  };
+}
+
+function main(): void {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      Deno.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  const server = compose(config, log);
+  const auth = config.auth;
+  const otherCredential = auth.apiKey || auth.accountKeys.length > 0 || auth.jwksUrl ||
+    auth.publicKey || auth.workosClientId;
+  if (server.generatedKey && !otherCredential) {
+    console.log(
+      `\nNo credential configured: generated an admin API key (saved in ${server.generatedKey}).\n` +
+        `Send it as the X-Api-Key header:\n\n    ${server.adminKey}\n`,
+    );
+  }
+
+  const http = Deno.serve({
     port: config.port,
     hostname: config.host,
     onListen: ({ hostname, port }) =>
@@ -68,9 +89,9 @@ function main(): void {
         engine: config.engine,
         dataDir: config.dataDir,
       }),
-  }, app.fetch);
+  }, server.app.fetch);
 
-  manager.restore().catch((error) =>
+  server.manager.restore().catch((error) =>
     log.error("restoring sessions failed", { error: describeError(error) })
   );
 
@@ -79,9 +100,8 @@ function main(): void {
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal });
-    await server.shutdown();
-    await manager.shutdown();
-    store.close();
+    await http.shutdown();
+    await server.close();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
