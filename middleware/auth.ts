@@ -98,9 +98,11 @@ export async function createAuthenticator(
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         const claim = (error as { claim?: unknown }).claim;
-        const reason = typeof code === "string"
-          ? (typeof claim === "string" ? `${code}:${claim}` : code)
-          : "ERR_JWT_VERIFY";
+        const reason = typeof code !== "string"
+          ? "ERR_JWT_VERIFY"
+          : code === "ERR_JWT_CLAIM_VALIDATION_FAILED" && typeof claim === "string"
+          ? `${code}:${claim}`
+          : code;
         const message = code === "ERR_JWT_EXPIRED" ? "Token has expired" : "Invalid token";
         throw authFailure({ reason, scheme: "bearer" }, message);
       }
@@ -112,8 +114,11 @@ export interface RequireAuthDeps extends AuthGuardDeps {
   authenticator: Authenticator;
 }
 
-/** Authenticates, sets `principal`, or refuses (401, or 429 for an address that failed too often). */
-async function authenticateContext(
+/**
+ * Authenticates, sets `principal` and returns it; or refuses: throws 401, or returns a 429 response
+ * for an address that failed too often. For guards built on top of this one.
+ */
+export async function authenticateContext(
   c: Context<AppEnv>,
   deps: RequireAuthDeps,
 ): Promise<Principal | Response> {

@@ -1,0 +1,71 @@
+/**
+ * @module
+ * `createAuthGuards`: the composition of the auth middlewares into the `AuthGuards` the routes
+ * consume (`guards.ts`). One call, from `config.auth` and the app's dependencies, builds one
+ * authenticator and one failure limiter shared by every guard; it replaces `createAdminKeyGuards`.
+ */
+import type { MiddlewareHandler } from "hono";
+import { createMiddleware } from "hono/factory";
+import type { Config } from "../config.ts";
+import { forbidden } from "../errors.ts";
+import type { SessionRepository } from "../store/store.ts";
+import type { AuthGuards } from "./guards.ts";
+import type { AppEnv } from "./principal.ts";
+import type { AuthGuardDeps } from "./auth_failures.ts";
+import {
+  authenticateContext,
+  type Authenticator,
+  type AuthenticatorDeps,
+  createAuthenticator,
+  requireAuth,
+  requireSingleAccountProtected,
+} from "./auth.ts";
+import { requireWahaProtected } from "./webhook_auth.ts";
+import { createFailureLimiter, type FailureLimiterOptions } from "./rate_limit.ts";
+
+export interface CreateAuthGuardsDeps
+  extends Omit<AuthGuardDeps, "limiter">, Partial<AuthenticatorDeps> {
+  /** The admin key: `API_KEY`, or the one generated at first start. */
+  adminKey: string;
+  sessions: Pick<SessionRepository, "get" | "claim">;
+  /** `config.engine`: what a number claimed by `start` is recorded with until the handler saves. */
+  engine: string;
+  /** Thresholds of the 401 limiter; `false` turns it off. */
+  limiter?: FailureLimiterOptions | false;
+}
+
+/** Builds the guards; rejects with a `ConfigError` naming the variable on bad auth settings. */
+export async function createAuthGuards(
+  auth: Config["auth"],
+  deps: CreateAuthGuardsDeps,
+): Promise<AuthGuards & { authenticator: Authenticator }> {
+  const { adminKey, sessions, engine, log, getClientIp, limiter: limits, ...jwtOptions } = deps;
+  const authenticator = await createAuthenticator(auth, { ...jwtOptions, adminKey });
+  const limiter = limits === false ? null : createFailureLimiter(limits);
+  const guard = { log, getClientIp, limiter, authenticator };
+  const scoped = { ...guard, sessions, maxNumbersPerAccount: auth.maxNumbersPerAccount };
+  const owned = requireSingleAccountProtected(scoped);
+  const claiming = requireSingleAccountProtected({ ...scoped, claim: true, engine });
+  const anyone = requireAuth(guard);
+  const admin: MiddlewareHandler<AppEnv> = createMiddleware<AppEnv>(
+    async function requireAdmin(c, next) {
+      const result = await authenticateContext(c, guard);
+      if (result instanceof Response) return result;
+      if (result.kind !== "admin") throw forbidden("Only the admin API key may do this");
+      return next();
+    },
+  );
+  return {
+    authenticator,
+    requireAuth: anyone,
+    requireSingleAccountProtected: (options = {}) => options.claim ? claiming : owned,
+    requireWahaProtected: requireWahaProtected({
+      log,
+      getClientIp,
+      limiter,
+      apiKey: auth.webhookApiKey ?? adminKey,
+      hmacSecret: auth.webhookHmacSecret,
+    }),
+    requireAdmin: admin,
+  };
+}
