@@ -1,0 +1,119 @@
+/**
+ * @module
+ * Shared helpers for the HTTP suites: a server composed exactly like `main.ts` on a temporary
+ * data folder, authenticated requests, and polling for a session's state.
+ */
+import { loadConfig } from "../config.ts";
+import { createLogger } from "../logger.ts";
+import { compose } from "../main.ts";
+
+export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
+
+export interface TestApp {
+  app: ReturnType<typeof compose>["app"];
+  manager: ReturnType<typeof compose>["manager"];
+  store: ReturnType<typeof compose>["store"];
+  dataDir: string;
+  /** A request with the admin key (or the given headers), through the app's fetch handler. */
+  request(method: string, path: string, options?: RequestOptions): Promise<Response>;
+  /** Like `request`, then the JSON body with the status. */
+  json<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    options?: RequestOptions,
+  ): Promise<{ status: number; body: T }>;
+  close(): Promise<void>;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Send no credentials at all. */
+  anonymous?: boolean;
+}
+
+/** Composes the server on a fresh temp `DATA_DIR` with the simulator engine by default. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = env.DATA_DIR ?? await Deno.makeTempDir({ prefix: "wa-gateway-test-" });
+  const config = loadConfig({
+    WA_ENGINE: "simulator",
+    SIMULATOR_SCAN_MS: "50",
+    API_KEY: ADMIN_KEY,
+    LOG_LEVEL: "silent",
+    ...env,
+    DATA_DIR: dataDir,
+  });
+  const server = compose(config, createLogger(config.logLevel));
+
+  async function request(method: string, path: string, options: RequestOptions = {}) {
+    const headers: Record<string, string> = options.anonymous ? {} : { "X-Api-Key": ADMIN_KEY };
+    let body: BodyInit | undefined;
+    if (options.body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+    }
+    return await server.app.request(`/api/whatsapp${path}`, {
+      method,
+      headers: { ...headers, ...options.headers },
+      body,
+    });
+  }
+
+  return {
+    app: server.app,
+    manager: server.manager,
+    store: server.store,
+    dataDir,
+    request,
+    async json<T>(method: string, path: string, options?: RequestOptions) {
+      const response = await request(method, path, options);
+      return { status: response.status, body: await response.json() as T };
+    },
+    async close() {
+      await server.close();
+      if (!env.DATA_DIR) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** Polls until `check` returns a truthy value, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 10_000,
+  intervalMs = 25,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ""}`);
+}
+
+/** Waits until the session's contract `state` is the given one. */
+export function waitForState(
+  server: Pick<TestApp, "json">,
+  phoneNumber: string,
+  state: "CONNECTED" | "DISCONNECTED" | "AUTHENTICATING" | "CONFLICT",
+  timeoutMs = 10_000,
+): Promise<Record<string, unknown>> {
+  return waitFor(`session ${phoneNumber} to be ${state}`, async () => {
+    const { status, body } = await server.json("GET", `/${phoneNumber}/state`);
+    return status === 200 && body.state === state ? body : null;
+  }, timeoutMs);
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
