@@ -7,7 +7,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { ApiError, payloadTooLarge } from "../errors.ts";
+import { HTTPException } from "hono/http-exception";
+import { ApiError, type ErrorCode, payloadTooLarge } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { describeError } from "../logger.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
@@ -31,8 +32,21 @@ export interface AppDeps {
   bodyMaxBytes: number;
 }
 
+/** Hono's own exceptions (malformed JSON, for one) in the contract's vocabulary. */
+const CODE_OF_STATUS: Record<number, ErrorCode> = {
+  400: "BAD_REQUEST",
+  401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  413: "PAYLOAD_TOO_LARGE",
+};
+
 function renderError(error: Error, c: Context<AppEnv>, log: Logger): Response {
   if (error instanceof ApiError) return c.json(error.toBody(), error.status as 400);
+  if (error instanceof HTTPException && CODE_OF_STATUS[error.status]) {
+    const known = new ApiError(CODE_OF_STATUS[error.status], error.message);
+    return c.json(known.toBody(), known.status as 400);
+  }
   log.error("unhandled error", {
     requestId: c.get("requestId"),
     method: c.req.method,

@@ -48,7 +48,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   async function request(method: string, path: string, options: RequestOptions = {}) {
     const headers: Record<string, string> = options.anonymous ? {} : { "X-Api-Key": ADMIN_KEY };
     let body: BodyInit | undefined;
-    if (options.body !== undefined) {
+    if (options.body !== undefined && method !== "GET" && method !== "HEAD") {
       headers["Content-Type"] = "application/json";
       body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
     }
