@@ -26,4 +26,49 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_owner ON sessions (owner_account_id);
     `,
   },
+  {
+    version: 2,
+    description: "events outbox, webhook deliveries and per-number webhooks",
+    sql: `
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        session TEXT NOT NULL,
+        event TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX events_session_seq ON events (session, seq);
+      CREATE INDEX events_created ON events (created_at);
+      CREATE TABLE webhook_deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_seq INTEGER NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
+        session TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        url TEXT NOT NULL,
+        secret TEXT,
+        headers TEXT,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        last_status INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (destination, status, id);
+      CREATE INDEX webhook_deliveries_session ON webhook_deliveries (session, status, id);
+      CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_seq);
+      CREATE TABLE webhooks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        phone_number TEXT NOT NULL,
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        secret TEXT,
+        headers TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX webhooks_phone ON webhooks (phone_number);
+    `,
+  },
 ];
