@@ -1,0 +1,110 @@
+/**
+ * Tests of `createAuthGuards`, the composition `main.ts` uses: built from `config.auth`, one
+ * authenticator and limiter shared by the guards the routes pick.
+ */
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import { loadConfig } from "../config.ts";
+import { ApiError } from "../errors.ts";
+import { openStore } from "../store/store.ts";
+import type { AppEnv } from "./principal.ts";
+import { createAuthGuards } from "./auth_guards.ts";
+import {
+  createTestSigner,
+  startJwksServer,
+  TEST_CLIENT_ID,
+  workosClaims,
+} from "../tests/_auth_helpers.ts";
+
+Deno.test("createAuthGuards wires config.auth into the guards the routes use", async () => {
+  const signer = await createTestSigner();
+  await using jwks = await startJwksServer([signer.publicJwk]);
+  const config = loadConfig({
+    WORKOS_CLIENT_ID: TEST_CLIENT_ID,
+    JWT_JWKS_URL: jwks.url,
+    API_KEYS: "key-a=org_01JTESTORG00000000000000A",
+    MAX_NUMBERS_PER_ACCOUNT: "1",
+  });
+  const store = openStore(":memory:");
+  try {
+    const guards = await createAuthGuards(config.auth, {
+      adminKey: "generated-admin-key",
+      sessions: store.sessions,
+      engine: "simulator",
+      getClientIp: (c) => c.req.header("x-test-client-ip"),
+      limiter: { maxFailures: 2 },
+    });
+    const app = new Hono<AppEnv>().basePath("/api/whatsapp");
+    app.onError((error, c) =>
+      error instanceof ApiError ? c.json(error.toBody(), error.status as 401) : c.text("", 500)
+    );
+    app.get("/sessions", guards.requireAuth, (c) => c.json(c.var.principal, 200));
+    app.delete("/:phoneNumber", guards.requireAdmin, (c) => c.json({ ok: true }, 200));
+    app.post(
+      "/:phoneNumber/start",
+      guards.requireSingleAccountProtected({ claim: true }),
+      (c) => c.json({ ok: true }, 200),
+    );
+    app.get(
+      "/:phoneNumber/state",
+      guards.requireSingleAccountProtected(),
+      (c) => c.json({ ok: true }, 200),
+    );
+    app.post("/webhook/message", guards.requireWahaProtected, (c) => c.json({ ok: true }, 200));
+    const call = (method: string, path: string, headers: Record<string, string>) =>
+      app.request(`http://localhost/api/whatsapp${path}`, { method, headers });
+
+    const token = await signer.sign(workosClaims());
+    const bearer = { authorization: `Bearer ${token}` };
+    assert.equal((await call("GET", "/sessions", bearer)).status, 200);
+    assert.equal((await call("POST", "/4915550001/start", bearer)).status, 200);
+    assert.equal(store.sessions.get("4915550001")?.ownerAccountId, "org_01JTESTORG00000000000000A");
+    assert.equal((await call("POST", "/4915550002/start", { "x-api-key": "key-a" })).status, 403);
+    assert.equal((await call("GET", "/4915550001/state", { "x-api-key": "key-a" })).status, 200);
+    assert.equal((await call("DELETE", "/4915550001", bearer)).status, 403, "admin only");
+    assert.equal(
+      (await call("DELETE", "/4915550001", { "x-api-key": "generated-admin-key" })).status,
+      200,
+    );
+    assert.equal(
+      (await call("POST", "/webhook/message", { "x-api-key": "generated-admin-key" })).status,
+      200,
+      "without WEBHOOK_API_KEY the webhooks take the admin key",
+    );
+    assert.equal((await call("POST", "/webhook/message", bearer)).status, 401);
+
+    const ip = { "x-test-client-ip": "198.51.100.9" };
+    assert.equal((await call("GET", "/sessions", { ...ip, "x-api-key": "x" })).status, 401);
+    assert.equal((await call("POST", "/webhook/message", { ...ip, "x-api-key": "y" })).status, 401);
+    assert.equal(
+      (await call("DELETE", "/4915550001", { ...ip, "x-api-key": "generated-admin-key" })).status,
+      429,
+      "one limiter is shared by every guard",
+    );
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("createAuthGuards gives the webhooks their own key when WEBHOOK_API_KEY is set", async () => {
+  const config = loadConfig({ WEBHOOK_API_KEY: "the-webhook-key" });
+  const store = openStore(":memory:");
+  try {
+    const guards = await createAuthGuards(config.auth, {
+      adminKey: "admin",
+      sessions: store.sessions,
+      engine: "simulator",
+    });
+    const app = new Hono<AppEnv>();
+    app.onError((error, c) =>
+      error instanceof ApiError ? c.json(error.toBody(), error.status as 401) : c.text("", 500)
+    );
+    app.post("/hook", guards.requireWahaProtected, (c) => c.json({ ok: true }, 200));
+    const call = async (key: string) =>
+      (await app.request("/hook", { method: "POST", headers: { "x-api-key": key } })).status;
+    assert.equal(await call("the-webhook-key"), 200);
+    assert.equal(await call("admin"), 401);
+  } finally {
+    store.close();
+  }
+});

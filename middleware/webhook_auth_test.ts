@@ -1,0 +1,142 @@
+/**
+ * Tests of `requireWahaProtected`: the webhook key, WAHA's `X-Webhook-Hmac` over the exact raw
+ * bytes, and that the handler can still read (and validate) the JSON body after the check.
+ */
+import assert from "node:assert/strict";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { ApiError } from "../errors.ts";
+import type { AppEnv } from "./principal.ts";
+import { requireWahaProtected, type WahaProtectedDeps } from "./webhook_auth.ts";
+import { createFailureLimiter } from "./rate_limit.ts";
+
+const KEY = "webhook-key-0123456789";
+const SECRET = "hmac-secret-for-waha";
+const URL_ = "http://localhost/api/whatsapp/webhook/message";
+
+async function hmacHex(secret: string, body: string): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-512" },
+    false,
+    ["sign"],
+  );
+  const signature = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body));
+  return Array.from(new Uint8Array(signature), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The webhook route as the real one is declared: zod-openapi, JSON body validated after the guard. */
+function createWebhookApp(deps: Partial<WahaProtectedDeps> = {}) {
+  const app = new OpenAPIHono<AppEnv>();
+  app.onError((error, c) =>
+    error instanceof ApiError
+      ? c.json(error.toBody(), error.status as 401)
+      : c.json({ error: String(error), code: "INTERNAL_ERROR", statusCode: 500 }, 500)
+  );
+  const route = createRoute({
+    method: "post",
+    path: "/api/whatsapp/webhook/message",
+    middleware: [requireWahaProtected({ apiKey: KEY, ...deps })] as const,
+    request: {
+      body: {
+        content: {
+          "application/json": {
+            schema: z.object({ event: z.string(), session: z.string(), payload: z.unknown() }),
+          },
+        },
+      },
+    },
+    responses: { 200: { description: "Received" } },
+  });
+  return app.openapi(route, (c) => c.json({ received: c.req.valid("json") }, 200));
+}
+
+function post(
+  app: ReturnType<typeof createWebhookApp>,
+  body: string,
+  headers: Record<string, string>,
+) {
+  return app.request(URL_, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+const EVENT = '{"event": "message", "session": "4915550001",  "payload": {"body": "hi ✓"}}';
+
+Deno.test("requireWahaProtected answers the webhook key with 200 and a wrong or missing one with 401", async () => {
+  const app = createWebhookApp();
+  const ok = await post(app, EVENT, { "x-api-key": KEY });
+  assert.equal(ok.status, 200);
+  assert.deepEqual((await ok.json()).received, JSON.parse(EVENT));
+  const wrong: Record<string, string>[] = [{ "x-api-key": "webhook-key-012345678X" }, {
+    "x-api-key": "",
+  }, {}];
+  for (const headers of wrong) {
+    const response = await post(app, EVENT, headers);
+    assert.equal(response.status, 401, JSON.stringify(headers));
+    assert.equal((await response.json()).code, "UNAUTHORIZED");
+  }
+});
+
+Deno.test("requireWahaProtected checks X-Webhook-Hmac over the exact raw bytes, then the handler still parses the JSON", async () => {
+  const app = createWebhookApp({ hmacSecret: SECRET });
+  const signature = await hmacHex(SECRET, EVENT);
+  const good = await post(app, EVENT, {
+    "x-api-key": KEY,
+    "x-webhook-hmac": signature,
+    "x-webhook-hmac-algorithm": "sha512",
+  });
+  assert.equal(good.status, 200, await good.clone().text());
+  assert.deepEqual((await good.json()).received, JSON.parse(EVENT));
+
+  const upper = await post(app, EVENT, {
+    "x-api-key": KEY,
+    "x-webhook-hmac": signature.toUpperCase(),
+  });
+  assert.equal(upper.status, 200, "hex case does not matter");
+
+  const reserialized = JSON.stringify(JSON.parse(EVENT));
+  const rows: [string, string, Record<string, string>][] = [
+    ["no HMAC", EVENT, { "x-api-key": KEY }],
+    ["HMAC of the same JSON with other whitespace", reserialized, {
+      "x-api-key": KEY,
+      "x-webhook-hmac": signature,
+    }],
+    ["HMAC with another secret", EVENT, {
+      "x-api-key": KEY,
+      "x-webhook-hmac": await hmacHex("other-secret", EVENT),
+    }],
+    ["HMAC that is not hex", EVENT, { "x-api-key": KEY, "x-webhook-hmac": "z".repeat(128) }],
+    ["HMAC cut short", EVENT, { "x-api-key": KEY, "x-webhook-hmac": signature.slice(0, 64) }],
+    ["another algorithm", EVENT, {
+      "x-api-key": KEY,
+      "x-webhook-hmac": signature,
+      "x-webhook-hmac-algorithm": "sha256",
+    }],
+    ["a good HMAC but a wrong key", EVENT, { "x-api-key": "nope", "x-webhook-hmac": signature }],
+  ];
+  for (const [name, body, headers] of rows) {
+    const response = await post(app, body, headers);
+    assert.equal(response.status, 401, name);
+  }
+});
+
+Deno.test("requireWahaProtected counts its 401s in the shared limiter and logs no secret", async () => {
+  const logs: object[] = [];
+  const app = createWebhookApp({
+    limiter: createFailureLimiter({ maxFailures: 3 }),
+    getClientIp: (c) => c.req.header("x-test-client-ip"),
+    log: (entry) => logs.push(entry),
+  });
+  const from = (ip: string, key: string) =>
+    post(app, EVENT, { "x-api-key": key, "x-test-client-ip": ip });
+  for (let i = 0; i < 3; i++) assert.equal((await from("10.0.0.7", "guess-" + i)).status, 401);
+  const blocked = await from("10.0.0.7", KEY);
+  assert.equal(blocked.status, 429);
+  assert.ok(Number(blocked.headers.get("retry-after")) > 0);
+  assert.equal((await from("10.0.0.8", KEY)).status, 200);
+  const text = JSON.stringify(logs);
+  assert.ok(!text.includes("guess-") && !text.includes(KEY), text);
+});
