@@ -88,6 +88,29 @@ export function pinnedLookup(addresses: readonly ResolvedAddress[]) {
   };
 }
 
+/**
+ * The `node:http`/`node:https` request options that pin a URL to checked addresses: host, port,
+ * path, `lookup` and no shared agent (a pooled socket could belong to another resolution). For
+ * other senders of caller-given URLs (webhooks): `assertUrlAllowed` first, then
+ * `https.request({ ...pinnedRequestOptions(url, addresses), method: "POST", headers }, …)`.
+ */
+export function pinnedRequestOptions(
+  url: URL,
+  addresses: readonly ResolvedAddress[],
+): https.RequestOptions & { autoSelectFamily: boolean } {
+  const secure = url.protocol === "https:";
+  return {
+    protocol: url.protocol,
+    hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
+    path: `${url.pathname}${url.search}`,
+    lookup: pinnedLookup(addresses) as unknown as http.RequestOptions["lookup"],
+    // Try every checked address in turn (happy eyeballs), as a plain fetch would.
+    autoSelectFamily: true,
+    agent: false,
+  };
+}
+
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Fetches a caller's URL under the policy; see the module comment for the rules. */
@@ -181,13 +204,9 @@ function send(
   return new Promise((resolve, reject) => {
     const secure = target.protocol === "https:";
     const requestOptions: https.RequestOptions = {
-      hostname: target.hostname.replace(/^\[(.*)\]$/, "$1"),
-      port: target.port === "" ? (secure ? 443 : 80) : Number(target.port),
-      path: `${target.pathname}${target.search}`,
+      ...pinnedRequestOptions(target, addresses),
       method: "GET",
       headers: { "accept": "*/*", "accept-encoding": "identity", "user-agent": "wa-gateway" },
-      lookup: pinnedLookup(addresses) as unknown as http.RequestOptions["lookup"],
-      agent: false,
     };
     if (secure && ca && ca.length > 0) requestOptions.ca = [...rootCertificates, ...ca];
     const request = (secure ? https : http).request(requestOptions, (response) => {

@@ -6,7 +6,12 @@
 import assert from "node:assert/strict";
 import { ApiError } from "../errors.ts";
 import { createAddressPolicy, type HostResolver } from "./address_policy.ts";
-import { fileNameFromContentDisposition, safeFetch, type SafeFetchOptions } from "./safe_fetch.ts";
+import {
+  fileNameFromContentDisposition,
+  pinnedLookup,
+  safeFetch,
+  type SafeFetchOptions,
+} from "./safe_fetch.ts";
 import { startMediaServer, TEST_CERT, tinyPdf, tinyPng } from "./test_fixtures.ts";
 
 const LOCAL = createAddressPolicy(["127.0.0.1"]);
@@ -235,4 +240,20 @@ Deno.test("fileNameFromContentDisposition() prefers filename* and unquotes filen
     "café.txt",
   );
   assert.equal(fileNameFromContentDisposition("attachment"), undefined);
+});
+
+Deno.test("pinnedLookup() answers only with the checked addresses, by family when asked", () => {
+  const lookup = pinnedLookup([{ address: "93.184.216.34", family: 4 }, {
+    address: "2606:2800:220:1::1",
+    family: 6,
+  }]);
+  const answers: unknown[] = [];
+  lookup("anything.test", { all: true }, (_e, address) => answers.push(address));
+  lookup("anything.test", {}, (_e, address, family) => answers.push([address, family]));
+  lookup("anything.test", { family: 6 }, (_e, address, family) => answers.push([address, family]));
+  assert.deepEqual(answers, [
+    [{ address: "93.184.216.34", family: 4 }, { address: "2606:2800:220:1::1", family: 6 }],
+    ["93.184.216.34", 4],
+    ["2606:2800:220:1::1", 6],
+  ]);
 });
