@@ -153,7 +153,11 @@ export async function safeFetch(
         if (hop >= maxRedirects) {
           throw badRequest(`Cannot fetch ${label}: more than ${maxRedirects} redirects`);
         }
-        current = new URL(location, target);
+        try {
+          current = new URL(location, target);
+        } catch {
+          throw badRequest(`Cannot fetch ${label}: redirect to an invalid URL`);
+        }
         continue;
       }
       if (status < 200 || status > 299) {
