@@ -254,6 +254,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     setStatus(entry, "STARTING", entry.status === "STARTING" ? entry.reason : null);
     Deno.mkdirSync(sessionDir(entry.phoneNumber), { recursive: true });
     const host: WorkerHost = createHost({
+      name: `session ${entry.phoneNumber}`,
       heartbeatIntervalMs: config.supervision.heartbeatIntervalMs,
       heartbeatTimeoutMs: config.supervision.heartbeatTimeoutMs,
       onEvent: (event) => onEngineEvent(entry, host, event),

@@ -27,6 +27,8 @@ export class CallTimeoutError extends Error {
 }
 
 export interface WorkerHostOptions {
+  /** Shown in Deno's messages about the Worker (the session's number). */
+  name: string;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   /** Events from the engine, in order. */
@@ -62,7 +64,7 @@ function defaultKillProcessGroup(pid: number): void {
 
 export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
   const url = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
-  const worker = new Worker(url, { type: "module" });
+  const worker = new Worker(url, { type: "module", name: options.name });
   const remote = Comlink.wrap<WorkerApi>(worker);
   const killGroup = options.killProcessGroup ?? defaultKillProcessGroup;
   const children = new Set<number>();
