@@ -9,9 +9,20 @@ import { ApiError, unauthorized } from "../errors.ts";
 import type { AppEnv } from "./principal.ts";
 import type { FailureLimiter } from "./rate_limit.ts";
 
+/**
+ * What the guards log: `auth_failed` (warn; `reason`, `scheme`), `auth_blocked` (warn; an address
+ * just got blocked), `auth_forbidden` (info; an account reached for a number it does not own or
+ * past its limit), each with `ip`, `method`, `path`, `requestId` where known. Never a credential.
+ */
+export interface AuthLogEntry {
+  level: "info" | "warn";
+  event: "auth_failed" | "auth_blocked" | "auth_forbidden";
+  [field: string]: unknown;
+}
+
 export interface AuthGuardDeps {
-  /** Receives one object per failed authentication (never the credential) and per block. */
-  log?: (entry: object) => void;
+  /** Receives one entry per failed authentication, per newly blocked address, per 403. */
+  log?: (entry: AuthLogEntry) => void;
   /** The client's address (Deno's `info.remoteAddr.hostname`, or a trusted proxy's header). */
   getClientIp?: (c: Context<AppEnv>) => string | null | undefined;
   /** Counts 401s per address; without it (or without an address) nothing is slowed down. */

@@ -34,19 +34,28 @@ export interface CreateAuthGuardsDeps
   limiter?: FailureLimiterOptions | false;
 }
 
-/** Builds the guards; rejects with a `ConfigError` naming the variable on bad auth settings. */
-export async function createAuthGuards(
+/**
+ * Builds the guards synchronously, so the composition root stays synchronous. The authenticator is
+ * built in the background: await `ready` at startup, which rejects with a `ConfigError` naming the
+ * variable on bad auth settings (until then, and if it failed, requests wait for or fail with it).
+ */
+export function createAuthGuards(
   auth: Config["auth"],
   deps: CreateAuthGuardsDeps,
-): Promise<AuthGuards & { authenticator: Authenticator }> {
+): AuthGuards & { ready: Promise<void>; authenticator: Authenticator } {
   const { adminKey, sessions, engine, log, getClientIp, limiter: limits, ...jwtOptions } = deps;
-  const authenticator = await createAuthenticator(auth, { ...jwtOptions, adminKey });
+  const building = createAuthenticator(auth, { ...jwtOptions, adminKey });
+  const ready = building.then(() => undefined);
+  // Whoever awaits `ready` sees the error; nobody awaiting it must not crash the process.
+  ready.catch(() => {});
+  const authenticator: Authenticator = {
+    authenticate: async (headers) => (await building).authenticate(headers),
+  };
   const limiter = limits === false ? null : createFailureLimiter(limits);
   const guard = { log, getClientIp, limiter, authenticator };
   const scoped = { ...guard, sessions, maxNumbersPerAccount: auth.maxNumbersPerAccount };
   const owned = requireSingleAccountProtected(scoped);
   const claiming = requireSingleAccountProtected({ ...scoped, claim: true, engine });
-  const anyone = requireAuth(guard);
   const admin: MiddlewareHandler<AppEnv> = createMiddleware<AppEnv>(
     async function requireAdmin(c, next) {
       const result = await authenticateContext(c, guard);
@@ -56,8 +65,9 @@ export async function createAuthGuards(
     },
   );
   return {
+    ready,
     authenticator,
-    requireAuth: anyone,
+    requireAuth: requireAuth(guard),
     requireSingleAccountProtected: (options = {}) => options.claim ? claiming : owned,
     requireWahaProtected: requireWahaProtected({
       log,

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { loadConfig } from "../config.ts";
+import { ConfigError, loadConfig } from "../config.ts";
 import { ApiError } from "../errors.ts";
 import { openStore } from "../store/store.ts";
 import type { AppEnv } from "./principal.ts";
@@ -27,13 +27,14 @@ Deno.test("createAuthGuards wires config.auth into the guards the routes use", a
   });
   const store = openStore(":memory:");
   try {
-    const guards = await createAuthGuards(config.auth, {
+    const guards = createAuthGuards(config.auth, {
       adminKey: "generated-admin-key",
       sessions: store.sessions,
       engine: "simulator",
       getClientIp: (c) => c.req.header("x-test-client-ip"),
       limiter: { maxFailures: 2 },
     });
+    await guards.ready;
     const app = new Hono<AppEnv>().basePath("/api/whatsapp");
     app.onError((error, c) =>
       error instanceof ApiError ? c.json(error.toBody(), error.status as 401) : c.text("", 500)
@@ -90,11 +91,12 @@ Deno.test("createAuthGuards gives the webhooks their own key when WEBHOOK_API_KE
   const config = loadConfig({ WEBHOOK_API_KEY: "the-webhook-key" });
   const store = openStore(":memory:");
   try {
-    const guards = await createAuthGuards(config.auth, {
+    const guards = createAuthGuards(config.auth, {
       adminKey: "admin",
       sessions: store.sessions,
       engine: "simulator",
     });
+    await guards.ready;
     const app = new Hono<AppEnv>();
     app.onError((error, c) =>
       error instanceof ApiError ? c.json(error.toBody(), error.status as 401) : c.text("", 500)
@@ -104,6 +106,23 @@ Deno.test("createAuthGuards gives the webhooks their own key when WEBHOOK_API_KE
       (await app.request("/hook", { method: "POST", headers: { "x-api-key": key } })).status;
     assert.equal(await call("the-webhook-key"), 200);
     assert.equal(await call("admin"), 401);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("createAuthGuards rejects ready with a ConfigError on bad settings, without crashing when nobody awaits", async () => {
+  const store = openStore(":memory:");
+  try {
+    const deps = { adminKey: "admin", sessions: store.sessions, engine: "simulator" };
+    const bad = loadConfig({ JWT_PUBLIC_KEY: "not a key", JWT_ISSUER: "https://idp.example.com" });
+    const guards = createAuthGuards(bad.auth, deps);
+    await assert.rejects(
+      guards.ready,
+      (error: Error) => error instanceof ConfigError && /JWT_PUBLIC_KEY/.test(error.message),
+    );
+    createAuthGuards(bad.auth, deps); // never awaited: must not be an unhandled rejection
+    await new Promise((resolve) => setTimeout(resolve, 10));
   } finally {
     store.close();
   }
