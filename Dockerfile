@@ -1,0 +1,31 @@
+# wa-gateway: Deno + Debian's Chromium, dependencies cached at build time, non-root, data in a volume.
+FROM denoland/deno:debian-2.9.6
+
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends \
+    chromium chromium-headless-shell fonts-liberation fonts-noto-color-emoji ca-certificates \
+  && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY deno.json deno.lock ./
+COPY . .
+# Resolve and cache every npm dependency now, so the container starts offline.
+RUN deno install --frozen && deno cache main.ts sessions/worker.ts sessions/wwebjs_engine.ts sessions/simulator.ts
+
+RUN useradd --create-home --uid 10001 wa \
+  && mkdir -p /data && chown -R wa:wa /data /app
+USER wa
+
+ENV PORT=3000 \
+    HOST=0.0.0.0 \
+    DATA_DIR=/data \
+    WA_ENGINE=wwebjs \
+    CHROME_PATH=/usr/bin/chromium-headless-shell \
+    HOME=/home/wa
+VOLUME ["/data"]
+EXPOSE 3000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["deno", "eval", "const r = await fetch('http://127.0.0.1:' + (Deno.env.get('PORT') ?? '3000') + '/api/whatsapp/health'); Deno.exit(r.ok ? 0 : 1)"]
+
+CMD ["deno", "run", "--allow-all", "--cached-only", "main.ts"]
