@@ -1,0 +1,28 @@
+/**
+ * @module
+ * The ceilings of this stack, run as their own Deno process so they compare with the server
+ * subprocess: a bare Hono `GET /hello`, and a bare Hono `POST /send-text` that parses the same JSON
+ * body as the real route and answers a body of the same size and shape (`{ messageId, timestamp }`).
+ * No auth, no validation, no logging, no Worker. `PORT` picks the port.
+ */
+import { Hono } from "hono";
+
+const app = new Hono();
+app.get("/hello", (c) => c.text("Hello Hono!"));
+app.post("/send-text", async (c) => {
+  const { chatId } = await c.req.json<{ chatId: string; text: string }>();
+  const hex = crypto.getRandomValues(new Uint8Array(8)).reduce(
+    (text, byte) => text + byte.toString(16).padStart(2, "0"),
+    "",
+  );
+  return c.json({
+    messageId: `true_${chatId}_3EB0${hex.toUpperCase()}`,
+    timestamp: Math.floor(Date.now() / 1000),
+  }, 200);
+});
+
+Deno.serve({
+  hostname: "127.0.0.1",
+  port: Number(Deno.env.get("PORT") ?? 8787),
+  onListen: () => {},
+}, app.fetch);
