@@ -1,0 +1,583 @@
+/**
+ * @module
+ * A fake "WhatsApp cloud" for tests: an HTTP server on 127.0.0.1 that the fake WhatsApp Web page
+ * (`page/2.3000.1017054665.html`) talks to, and that the test drives like the phone and the rest
+ * of the world: scan the QR, type a pairing code, deliver messages and acks, unlink the device,
+ * open WhatsApp Web elsewhere. It records what the page sent. Start it with
+ * {@link startFakeCloud}; it writes the page, with its own URL filled in, into a temporary
+ * `webVersionCache` folder for whatsapp-web.js.
+ */
+
+/** What the phone holds about a chat, as seeded by a test. */
+export interface SeedChat {
+  id: string;
+  name?: string;
+  archived?: boolean;
+  pinned?: boolean;
+  unreadCount?: number;
+  muteExpiration?: number;
+  group?: {
+    subject: string;
+    desc?: string;
+    owner?: string;
+    creation?: number;
+    announce?: boolean;
+    restrict?: boolean;
+    participants: { id: string; isAdmin?: boolean; isSuperAdmin?: boolean }[];
+  };
+}
+
+export interface SeedContact {
+  id: string;
+  name?: string;
+  pushname?: string;
+  shortName?: string;
+  isMyContact?: boolean;
+  isBusiness?: boolean;
+  isWAContact?: boolean;
+  isContactBlocked?: boolean;
+  profilePicUrl?: string;
+}
+
+/** A message as the cloud and the page exchange it (`id` is the stanza id). */
+export interface CloudMessage {
+  id: string;
+  chatId: string;
+  from: string;
+  to: string;
+  author?: string;
+  fromMe: boolean;
+  type: string;
+  body?: string;
+  caption?: string;
+  mimetype?: string;
+  filename?: string;
+  directPath?: string;
+  t: number;
+  ack: number;
+  quotedMsgId?: string | null;
+}
+
+/** A message the page sent, with its media resolved. */
+export interface SentRecord {
+  /** The serialized id (`true_<chat>_<id>`). */
+  id: string;
+  chatId: string;
+  type: string;
+  body?: string;
+  caption?: string;
+  quotedMsgId: string | null;
+  media: { mimetype: string; filename: string; data: string } | null;
+  raw: Record<string, unknown>;
+}
+
+export interface FakeCloudOptions {
+  /** The account's own id. */
+  me?: string;
+  pushName?: string;
+  /** How often an unscanned QR is replaced (ms). */
+  qrRotateMs?: number;
+  /** How many recent messages per chat the page gets at link time (the rest via history). */
+  recentPerChat?: number;
+  chats?: SeedChat[];
+  contacts?: SeedContact[];
+  /** Numbers (`<digits>@c.us`) registered on WhatsApp besides the contacts. */
+  registered?: string[];
+}
+
+type PageEvent = Record<string, unknown> & { type: string };
+
+interface Device {
+  id: string;
+  keys: { staticKey: string; identityKey: string; advSecret: string; platform: string };
+  paired: boolean;
+  ref: string | null;
+  pairingMode: boolean;
+  events: { seq: number; event: PageEvent }[];
+  seq: number;
+  waiters: Set<() => void>;
+  timer?: ReturnType<typeof setInterval>;
+}
+
+const WEB_VERSION = "2.3000.1017054665";
+const PAGE_TEMPLATE = new URL(`./page/${WEB_VERSION}.html`, import.meta.url);
+
+function randomToken(bytes: number): string {
+  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+function base64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}
+
+/** The fake cloud: state, controls and the HTTP server. */
+export class FakeCloud {
+  readonly me: string;
+  readonly pushName: string;
+  readonly webVersion = WEB_VERSION;
+  webVersionCachePath = "";
+  url = "";
+  qrRotateMs: number;
+  /** The credential of the linked device, or null when nothing is linked. */
+  credential: string | null = null;
+  readonly sent: SentRecord[] = [];
+  /** Other things the page did: seen, presence, reactions, revokes, blocks, logout. */
+  readonly actions: Record<string, unknown>[] = [];
+  readonly pairingCodes: { device: string; phone: string; code: string }[] = [];
+  /** Every ref issued, in order. */
+  readonly refsIssued: string[] = [];
+  readonly chats = new Map<string, SeedChat>();
+  readonly contacts = new Map<string, SeedContact>();
+  readonly messages = new Map<string, CloudMessage[]>();
+  readonly registered: Set<string>;
+  readonly media = new Map<string, { mimetype: string; filename: string; bytes: Uint8Array }>();
+  readonly devices = new Map<string, Device>();
+  #recentPerChat: number;
+  #server?: Deno.HttpServer;
+  #closed = false;
+  #clock = Math.floor(Date.now() / 1000) - 100_000;
+
+  constructor(options: FakeCloudOptions = {}) {
+    this.me = options.me ?? "4915550001@c.us";
+    this.pushName = options.pushName ?? "Fake Me";
+    this.qrRotateMs = options.qrRotateMs ?? 20_000;
+    this.#recentPerChat = options.recentPerChat ?? 5;
+    for (const c of options.chats ?? []) this.chats.set(c.id, c);
+    for (const c of options.contacts ?? []) this.contacts.set(c.id, c);
+    this.registered = new Set(options.registered ?? []);
+  }
+
+  // ---------- test controls ----------
+
+  /** Adds a stored message to a chat (history the page can page through). */
+  seedMessage(
+    input: Partial<CloudMessage> & { chatId: string; body: string; fromMe?: boolean },
+  ): string {
+    const m = this.#makeMessage(input);
+    this.#store(m);
+    return serializedId(m);
+  }
+
+  /** The QR string the newest unlinked device shows now, if any. */
+  currentQr(): string | null {
+    const d = this.#waitingDevice();
+    return d?.ref ? qrString(d) : null;
+  }
+
+  /** The phone scans `value`: it must be what a waiting device shows. */
+  scanQr(value: string): void {
+    const d = [...this.devices.values()].find((x) => !x.paired && x.ref && qrString(x) === value);
+    if (!d) throw new Error(`No device shows the QR "${value.slice(0, 24)}…"`);
+    this.#pair(d);
+  }
+
+  /** The user types a pairing code on the phone. */
+  enterPairingCode(code: string): void {
+    const p = this.pairingCodes.find((x) => x.code === code);
+    const d = p && this.devices.get(p.device);
+    if (!d || d.paired) throw new Error(`Unknown pairing code "${code}"`);
+    this.#pair(d);
+  }
+
+  /** A message arrives from someone; returns its serialized id. */
+  deliverIncoming(input: {
+    from: string;
+    body?: string;
+    chatId?: string;
+    type?: string;
+    caption?: string;
+    media?: { mimetype: string; data: Uint8Array; filename?: string };
+    quotedMsgId?: string;
+  }): string {
+    let directPath: string | undefined;
+    if (input.media) {
+      directPath = "m/" + randomToken(8);
+      this.media.set(directPath, {
+        mimetype: input.media.mimetype,
+        filename: input.media.filename ?? "",
+        bytes: input.media.data,
+      });
+    }
+    const chatId = input.chatId ?? input.from;
+    const m = this.#makeMessage({
+      chatId,
+      from: chatId,
+      author: chatId.endsWith("@g.us") ? input.from : undefined,
+      fromMe: false,
+      body: input.body ?? "",
+      caption: input.caption,
+      type: input.type ?? (input.media ? input.media.mimetype.split("/")[0] : "chat"),
+      mimetype: input.media?.mimetype,
+      filename: input.media?.filename,
+      directPath,
+      quotedMsgId: input.quotedMsgId,
+    });
+    this.#store(m);
+    this.#pushPaired({ type: "message", message: m });
+    return serializedId(m);
+  }
+
+  /** The recipient's phone acknowledges a message (2 delivered, 3 read). */
+  ack(serialized: string, ack: number): void {
+    for (const list of this.messages.values()) {
+      const m = list.find((x) => serializedId(x) === serialized);
+      if (m) m.ack = ack;
+    }
+    this.#pushPaired({ type: "ack", id: serialized, ack });
+  }
+
+  /** The user unlinks the device on the phone. */
+  logoutFromPhone(): void {
+    this.credential = null;
+    this.#pushPaired({ type: "logout" });
+    for (const d of this.devices.values()) d.paired = false;
+  }
+
+  /** WhatsApp Web is opened in another browser. */
+  openElsewhere(): void {
+    this.#pushPaired({ type: "conflict" });
+  }
+
+  /** Resolves once `predicate` holds (polling), or rejects after `timeoutMs`. */
+  async waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const v = predicate();
+      if (v) return v;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error("Timed out waiting on the fake cloud");
+  }
+
+  // ---------- server ----------
+
+  async start(): Promise<void> {
+    const server = Deno.serve(
+      { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+      (req) => this.#handle(req),
+    );
+    this.#server = server;
+    this.url = `http://127.0.0.1:${server.addr.port}`;
+    this.webVersionCachePath = await Deno.makeTempDir({ prefix: "fake_wa_web_" });
+    const html = (await Deno.readTextFile(PAGE_TEMPLATE)).replaceAll(
+      "__FAKE_CLOUD_URL__",
+      this.url,
+    );
+    await Deno.writeTextFile(`${this.webVersionCachePath}/${WEB_VERSION}.html`, html);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const d of this.devices.values()) {
+      if (d.timer !== undefined) clearInterval(d.timer);
+      for (const w of d.waiters) w();
+    }
+    await this.#server?.shutdown();
+    await Deno.remove(this.webVersionCachePath, { recursive: true }).catch(() => {});
+  }
+
+  async #handle(req: Request): Promise<Response> {
+    const cors = {
+      "access-control-allow-origin": "*",
+      "access-control-allow-headers": "content-type",
+      "access-control-allow-methods": "GET, POST, OPTIONS",
+      "access-control-allow-private-network": "true",
+    };
+    if (req.method === "OPTIONS") return new Response(null, { status: 204, headers: cors });
+    const url = new URL(req.url);
+    try {
+      const result = await this.#route(req, url);
+      if (result instanceof Response) {
+        for (const [k, v] of Object.entries(cors)) result.headers.set(k, v);
+        return result;
+      }
+      return Response.json(result, { headers: cors });
+    } catch (error) {
+      const status = (error as { status?: number }).status ?? 500;
+      return Response.json({ error: String((error as Error).message ?? error) }, {
+        status,
+        headers: cors,
+      });
+    }
+  }
+
+  async #route(req: Request, url: URL): Promise<unknown> {
+    const path = url.pathname;
+    if (req.method === "GET" && path === "/events") {
+      return await this.#events(
+        url.searchParams.get("device") ?? "",
+        Number(url.searchParams.get("since") ?? 0),
+      );
+    }
+    if (req.method === "GET" && path.startsWith("/media/")) {
+      const m = this.media.get(path.slice("/media/".length));
+      if (!m) return new Response("no such media", { status: 404 });
+      return new Response(m.bytes.slice(), { headers: { "content-type": m.mimetype } });
+    }
+    if (req.method === "POST" && path === "/upload") {
+      const bytes = new Uint8Array(await req.arrayBuffer());
+      const directPath = "m/" + randomToken(8);
+      this.media.set(directPath, {
+        mimetype: url.searchParams.get("mimetype") ?? "application/octet-stream",
+        filename: url.searchParams.get("filename") ?? "",
+        bytes,
+      });
+      return { directPath, mediaKey: randomToken(16) };
+    }
+    if (req.method !== "POST") return new Response("not found", { status: 404 });
+    const body = await req.json() as Record<string, unknown> & { device: string };
+    const device = this.devices.get(body.device);
+    switch (path) {
+      case "/hello":
+        return this.#hello(body);
+      case "/paired-ack":
+        return { ok: true };
+      case "/refresh-qr":
+        if (device && !device.paired) this.#newRef(device, true);
+        return { ok: true };
+      case "/pairing-code": {
+        if (!device || device.paired) {
+          throw Object.assign(new Error("not waiting"), { status: 400 });
+        }
+        device.pairingMode = true;
+        if (device.timer !== undefined) clearInterval(device.timer);
+        const alphabet = "ABCDEFGHJKLMNPQRSTVWXYZ0123456789";
+        const code = Array.from(
+          crypto.getRandomValues(new Uint8Array(8)),
+          (x) => alphabet[x % alphabet.length],
+        ).join("");
+        this.pairingCodes.push({ device: device.id, phone: String(body.phone), code });
+        return { code };
+      }
+      case "/send":
+        return this.#send(body.message as Record<string, unknown>);
+      case "/history":
+        return this.#history(String(body.chatId), body.before as string | null, Number(body.count));
+      case "/exists": {
+        const id = String(body.id);
+        const c = this.contacts.get(id);
+        return { exists: this.registered.has(id) || (!!c && c.isWAContact !== false) };
+      }
+      case "/profile-pic":
+        return { url: this.contacts.get(String(body.id))?.profilePicUrl ?? null };
+      case "/logout":
+        this.credential = null;
+        if (device) device.paired = false;
+        this.actions.push({ action: "logout" });
+        return { ok: true };
+      case "/takeover":
+      case "/seen":
+      case "/presence":
+      case "/react":
+      case "/revoke":
+      case "/block": {
+        const { device: _d, ...rest } = body;
+        this.actions.push({ action: path.slice(1), ...rest });
+        if (path === "/block") {
+          const c = this.contacts.get(String(body.id));
+          if (c) c.isContactBlocked = Boolean(body.blocked);
+        }
+        return { ok: true };
+      }
+    }
+    return new Response("not found", { status: 404 });
+  }
+
+  #hello(body: Record<string, unknown> & { device: string }): unknown {
+    const keys = body.keys as Device["keys"];
+    const d: Device = {
+      id: body.device,
+      keys,
+      paired: false,
+      ref: null,
+      pairingMode: false,
+      events: [],
+      seq: 0,
+      waiters: new Set(),
+    };
+    this.devices.set(d.id, d);
+    if (body.cred && body.cred === this.credential) {
+      d.paired = true;
+      return { paired: true, me: this.me, pushName: this.pushName, snapshot: this.#snapshot() };
+    }
+    this.#newRef(d, false);
+    d.timer = setInterval(() => {
+      if (this.#closed || d.paired || d.pairingMode) {
+        clearInterval(d.timer);
+        return;
+      }
+      this.#newRef(d, true);
+    }, this.qrRotateMs);
+    return { paired: false, ref: d.ref };
+  }
+
+  #newRef(d: Device, push: boolean): void {
+    d.ref = `2@${randomToken(12)}`;
+    this.refsIssued.push(d.ref);
+    if (push) this.#push(d, { type: "ref", ref: d.ref });
+  }
+
+  #pair(d: Device): void {
+    if (d.timer !== undefined) clearInterval(d.timer);
+    this.credential = randomToken(16);
+    d.paired = true;
+    this.#push(d, {
+      type: "paired",
+      cred: this.credential,
+      me: this.me,
+      pushName: this.pushName,
+      snapshot: this.#snapshot(),
+    });
+  }
+
+  #snapshot(): unknown {
+    const chats = [...this.chats.values()].map((c) => {
+      const list = this.messages.get(c.id) ?? [];
+      return { ...c, t: list.length ? list[list.length - 1].t : 0 };
+    });
+    const messages = [...this.messages.values()].flatMap((l) => l.slice(-this.#recentPerChat));
+    return { chats, contacts: [...this.contacts.values()], messages };
+  }
+
+  #history(chatId: string, before: string | null, count: number): unknown {
+    const list = this.messages.get(chatId) ?? [];
+    let end = list.length;
+    if (before) {
+      const i = list.findIndex((m) => serializedId(m) === before);
+      end = i < 0 ? 0 : i;
+    }
+    return { messages: list.slice(Math.max(0, end - count), end) };
+  }
+
+  #send(msg: Record<string, unknown>): unknown {
+    const chatId = String(msg.chatId);
+    const id = String(msg.id);
+    const stanza = id.split("_")[2];
+    const directPath = msg.directPath as string | undefined;
+    const m = directPath ? this.media.get(directPath) : undefined;
+    const t = this.#tick();
+    this.sent.push({
+      id,
+      chatId,
+      type: String(msg.type),
+      body: msg.body as string | undefined,
+      caption: msg.caption as string | undefined,
+      quotedMsgId: (msg.quotedMsgId as string | null) ?? null,
+      media: m ? { mimetype: m.mimetype, filename: m.filename, data: base64(m.bytes) } : null,
+      raw: msg,
+    });
+    if (!this.chats.has(chatId)) this.chats.set(chatId, { id: chatId });
+    this.#store({
+      id: stanza,
+      chatId,
+      from: this.me,
+      to: chatId,
+      fromMe: true,
+      type: String(msg.type),
+      body: msg.body as string | undefined,
+      caption: msg.caption as string | undefined,
+      mimetype: msg.mimetype as string | undefined,
+      filename: msg.filename as string | undefined,
+      directPath,
+      t,
+      ack: 1,
+      quotedMsgId: (msg.quotedMsgId as string | null) ?? null,
+    });
+    return { t };
+  }
+
+  async #events(deviceId: string, since: number): Promise<unknown> {
+    const d = this.devices.get(deviceId);
+    if (!d) return { events: [], next: since };
+    const pending = () => d.events.filter((e) => e.seq > since);
+    if (!pending().length && !this.#closed) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          d.waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, 15_000);
+        d.waiters.add(done);
+      });
+    }
+    const list = pending();
+    return {
+      events: list.map((e) => e.event),
+      next: list.length ? list[list.length - 1].seq : since,
+    };
+  }
+
+  #push(d: Device, event: PageEvent): void {
+    d.events.push({ seq: ++d.seq, event });
+    for (const w of [...d.waiters]) w();
+  }
+
+  #pushPaired(event: PageEvent): void {
+    for (const d of this.devices.values()) if (d.paired) this.#push(d, event);
+  }
+
+  #waitingDevice(): Device | undefined {
+    return [...this.devices.values()].reverse().find((d) => !d.paired && !d.pairingMode);
+  }
+
+  #tick(): number {
+    const now = Math.floor(Date.now() / 1000);
+    this.#clock = Math.max(this.#clock + 1, now);
+    return this.#clock;
+  }
+
+  #makeMessage(
+    input: Partial<CloudMessage> & { chatId: string; body?: string; fromMe?: boolean },
+  ): CloudMessage {
+    const fromMe = input.fromMe ?? false;
+    return {
+      id: input.id ?? (fromMe ? "3EB0" : "AC") + randomToken(8).toUpperCase(),
+      chatId: input.chatId,
+      from: input.from ?? (fromMe ? this.me : input.chatId),
+      to: input.to ?? (fromMe ? input.chatId : this.me),
+      author: input.author,
+      fromMe,
+      type: input.type ?? "chat",
+      body: input.body,
+      caption: input.caption,
+      mimetype: input.mimetype,
+      filename: input.filename,
+      directPath: input.directPath,
+      t: input.t ?? this.#tick(),
+      ack: input.ack ?? (fromMe ? 3 : 0),
+      quotedMsgId: input.quotedMsgId ?? null,
+    };
+  }
+
+  #store(m: CloudMessage): void {
+    if (!this.chats.has(m.chatId)) this.chats.set(m.chatId, { id: m.chatId });
+    const list = this.messages.get(m.chatId) ?? [];
+    list.push(m);
+    list.sort((a, b) => a.t - b.t);
+    this.messages.set(m.chatId, list);
+  }
+}
+
+/** `<fromMe>_<chat>_<id>[_<author>]`, the way whatsapp-web.js names messages. */
+export function serializedId(m: CloudMessage): string {
+  return `${m.fromMe}_${m.chatId}_${m.id}` +
+    (m.author && m.chatId.endsWith("@g.us") ? `_${m.author}` : "");
+}
+
+function qrString(d: Device): string {
+  return [d.ref, d.keys.staticKey, d.keys.identityKey, d.keys.advSecret, d.keys.platform].join(",");
+}
+
+/** Starts a fake cloud on a free port of 127.0.0.1, with its page written out. */
+export async function startFakeCloud(options: FakeCloudOptions = {}): Promise<FakeCloud> {
+  const cloud = new FakeCloud(options);
+  await cloud.start();
+  return cloud;
+}
