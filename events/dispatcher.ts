@@ -1,0 +1,259 @@
+/**
+ * @module
+ * The webhook dispatcher: delivers the outbox's pending deliveries. Each destination is served in
+ * order by one loop (one request in flight, the oldest pending delivery first, so a retrying
+ * delivery holds back the ones behind it); at most `concurrency` destinations are served at once.
+ * Network errors, timeouts, 408, 429 and 5xx are retried with exponential backoff and jitter (a
+ * `Retry-After` wins), other answers and the last allowed attempt move the delivery to `failed`
+ * (the dead letters). Nothing polls: loops are started by `wake` (when an event is accepted) and by
+ * one timer per waiting destination. `close()` aborts requests in flight and clears every timer; a
+ * delivery cut short stays pending and is sent again on the next start (at least once).
+ */
+import { describeError, type Logger } from "../logger.ts";
+import type { DueDelivery, Outbox } from "./outbox.ts";
+
+export interface DispatcherOptions {
+  outbox: Outbox;
+  log: Logger;
+  maxAttempts: number;
+  timeoutMs: number;
+  /** Destinations served at the same time. */
+  concurrency: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Checked before each attempt (SSRF rules for URLs set through the API); throws to refuse. */
+  checkUrl?: (delivery: DueDelivery) => Promise<void>;
+  fetch?: typeof fetch;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface Dispatcher {
+  /** Serves every destination with pending deliveries (after a restart, say). */
+  start(): void;
+  /** Something was queued for these destinations. */
+  wake(destinations: Iterable<string>): void;
+  /** Stops: aborts requests in flight, clears timers, waits for the loops to end. */
+  close(): Promise<void>;
+}
+
+/** A refusal that retrying cannot fix (a URL the address policy refuses). */
+export class PermanentDeliveryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PermanentDeliveryError";
+  }
+}
+
+class RetryableError extends Error {
+  constructor(message: string, readonly httpStatus: number | null, readonly retryAfterMs?: number) {
+    super(message);
+  }
+}
+
+const encoder = new TextEncoder();
+
+function toHex(bytes: ArrayBuffer): string {
+  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Parses `Retry-After` (seconds or an HTTP date) into milliseconds from now. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Hex HMAC-SHA512 of the body, as WAHA signs webhooks. */
+export async function signBody(key: CryptoKey, body: string): Promise<string> {
+  return toHex(await crypto.subtle.sign("HMAC", key, encoder.encode(body)));
+}
+
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  const { outbox, log } = options;
+  const doFetch = options.fetch ?? fetch;
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const active = new Map<string, Promise<void>>();
+  const queued = new Set<string>();
+  const timers = new Map<string, ReturnType<typeof setTimeout>>();
+  const controllers = new Set<AbortController>();
+  const keys = new Map<string, Promise<CryptoKey>>();
+  let requestCounter = 0;
+  let closed = false;
+
+  function hmacKey(secret: string): Promise<CryptoKey> {
+    let key = keys.get(secret);
+    if (!key) {
+      key = crypto.subtle.importKey(
+        "raw",
+        encoder.encode(secret),
+        { name: "HMAC", hash: "SHA-512" },
+        false,
+        ["sign"],
+      );
+      keys.set(secret, key);
+    }
+    return key;
+  }
+
+  function backoff(attempts: number): number {
+    const exponential = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** (attempts - 1));
+    // ±20% jitter, as WAHA's exponential policy, so retries of many destinations spread out.
+    return Math.max(0, Math.round(exponential * (0.8 + 0.4 * random())));
+  }
+
+  function wakeOne(destination: string): void {
+    if (closed || active.has(destination)) return;
+    const timer = timers.get(destination);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timers.delete(destination);
+    }
+    if (active.size >= options.concurrency) {
+      queued.add(destination);
+      return;
+    }
+    queued.delete(destination);
+    const loop = serve(destination).catch((error) =>
+      log.error("webhook dispatcher failed", { destination, error: describeError(error) })
+    ).finally(() => {
+      active.delete(destination);
+      const next = queued.values().next();
+      if (!next.done) wakeOne(next.value);
+    });
+    active.set(destination, loop);
+  }
+
+  function schedule(destination: string, delayMs: number): void {
+    if (closed) return;
+    const previous = timers.get(destination);
+    if (previous !== undefined) clearTimeout(previous);
+    timers.set(
+      destination,
+      setTimeout(() => {
+        timers.delete(destination);
+        wakeOne(destination);
+      }, delayMs),
+    );
+  }
+
+  async function serve(destination: string): Promise<void> {
+    // Let the accepting call finish first; the loop then drains the destination in order.
+    await Promise.resolve();
+    while (!closed) {
+      const delivery = outbox.head(destination);
+      if (!delivery) return;
+      const wait = delivery.nextAttemptAt - now();
+      if (wait > 0) {
+        schedule(destination, wait);
+        return;
+      }
+      await attempt(delivery);
+    }
+  }
+
+  async function send(delivery: DueDelivery, signal: AbortSignal): Promise<number> {
+    if (options.checkUrl) await options.checkUrl(delivery);
+    const headers = new Headers(delivery.headers ?? {});
+    headers.set("Content-Type", "application/json");
+    headers.set("X-Webhook-Request-Id", `req_${delivery.id}_${++requestCounter}`);
+    headers.set("X-Webhook-Timestamp", String(now()));
+    if (delivery.secret) {
+      headers.set("X-Webhook-Hmac", await signBody(await hmacKey(delivery.secret), delivery.body));
+      headers.set("X-Webhook-Hmac-Algorithm", "sha512");
+    }
+    let response: Response;
+    try {
+      response = await doFetch(delivery.url, {
+        method: "POST",
+        headers,
+        body: delivery.body,
+        signal,
+        redirect: "manual",
+      });
+    } catch (error) {
+      const reason = signal.aborted
+        ? closed ? "Server shutting down" : `No answer within ${options.timeoutMs} ms`
+        : `Network error: ${describeError(error)}`;
+      throw new RetryableError(reason, null);
+    }
+    await response.body?.cancel().catch(() => {});
+    const status = response.status;
+    if (status >= 200 && status < 300) return status;
+    if (status === 408 || status === 429 || status >= 500) {
+      throw new RetryableError(
+        `The receiver answered ${status}`,
+        status,
+        parseRetryAfter(response.headers.get("retry-after"), now()),
+      );
+    }
+    throw Object.assign(new PermanentDeliveryError(`The receiver answered ${status}`), { status });
+  }
+
+  async function attempt(delivery: DueDelivery): Promise<void> {
+    const controller = new AbortController();
+    controllers.add(controller);
+    const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+    const attempts = delivery.attempts + 1;
+    try {
+      const status = await send(delivery, controller.signal);
+      if (closed) return;
+      outbox.markDelivered(delivery.id, status);
+    } catch (error) {
+      if (closed) return;
+      const message = error instanceof Error ? error.message : String(error);
+      const httpStatus = (error as { httpStatus?: number | null; status?: number }).httpStatus ??
+        (error as { status?: number }).status ?? null;
+      if (!(error instanceof RetryableError) || attempts >= options.maxAttempts) {
+        outbox.markFailed(delivery.id, { attempts, error: message, httpStatus });
+        log.warn("webhook delivery failed", {
+          delivery: delivery.id,
+          event: delivery.eventId,
+          url: delivery.url,
+          attempts,
+          error: message,
+        });
+        return;
+      }
+      const delay = error.retryAfterMs !== undefined
+        ? Math.min(options.retryMaxMs, error.retryAfterMs)
+        : backoff(attempts);
+      outbox.markRetry(delivery.id, {
+        attempts,
+        nextAttemptAt: now() + delay,
+        error: message,
+        httpStatus,
+      });
+      log.debug("webhook delivery will be retried", {
+        delivery: delivery.id,
+        url: delivery.url,
+        attempts,
+        delayMs: delay,
+        error: message,
+      });
+    } finally {
+      clearTimeout(timer);
+      controllers.delete(controller);
+    }
+  }
+
+  return {
+    start() {
+      for (const destination of outbox.pendingDestinations()) wakeOne(destination);
+    },
+    wake(destinations) {
+      for (const destination of destinations) wakeOne(destination);
+    },
+    async close() {
+      closed = true;
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+      queued.clear();
+      for (const controller of controllers) controller.abort();
+      await Promise.allSettled([...active.values()]);
+    },
+  };
+}

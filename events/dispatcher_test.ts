@@ -1,0 +1,313 @@
+/**
+ * @module
+ * The pipeline and dispatcher against real receivers on 127.0.0.1: order, HMAC, retries,
+ * `Retry-After`, timeouts, dead letters and their replay.
+ */
+import assert from "node:assert/strict";
+import { createLogger } from "../logger.ts";
+import { createAddressPolicy } from "../media/address_policy.ts";
+import type { SessionEvent } from "../sessions/manager.ts";
+import { openDatabase } from "../store/sqlite.ts";
+import { createDispatcher } from "./dispatcher.ts";
+import { createOutbox } from "./outbox.ts";
+import { createEventPipeline, type EventPipeline } from "./pipeline.ts";
+import { delay, type Receiver, startReceiver, verifyHmac } from "./test_receivers.ts";
+
+const SESSION = "4915550001234";
+
+function setup(url: string, options: {
+  secret?: string;
+  maxAttempts?: number;
+  timeoutMs?: number;
+  retryBaseMs?: number;
+  events?: string[];
+} = {}) {
+  const db = openDatabase(":memory:");
+  const outbox = createOutbox(db);
+  const log = createLogger("silent");
+  const dispatcher = createDispatcher({
+    outbox,
+    log,
+    maxAttempts: options.maxAttempts ?? 5,
+    timeoutMs: options.timeoutMs ?? 2_000,
+    concurrency: 4,
+    retryBaseMs: options.retryBaseMs ?? 20,
+    retryMaxMs: 5_000,
+  });
+  const pipeline = createEventPipeline({
+    outbox,
+    dispatcher,
+    log,
+    version: "test",
+    global: {
+      enabled: true,
+      url,
+      events: options.events ?? ["*"],
+      secret: options.secret,
+      retentionHours: 1,
+    },
+    policy: createAddressPolicy([]),
+    heartbeatMs: 1_000,
+  });
+  pipeline.start();
+  return {
+    db,
+    outbox,
+    pipeline,
+    async close() {
+      await pipeline.close();
+      db.close();
+    },
+  };
+}
+
+function textMessage(pipeline: EventPipeline, body: string): void {
+  const event: SessionEvent = {
+    session: SESSION,
+    engine: "simulator",
+    me: { id: `${SESSION}@c.us`, pushName: "Me" },
+    timestamp: Date.now(),
+    data: {
+      type: "message",
+      message: {
+        id: `false_15550000001@c.us_${body}`,
+        chatId: "15550000001@c.us",
+        from: "15550000001@c.us",
+        to: `${SESSION}@c.us`,
+        author: null,
+        fromMe: false,
+        body,
+        type: "chat",
+        timestamp: Math.floor(Date.now() / 1000),
+        hasMedia: false,
+        media: null,
+        ack: 1,
+        quotedMsgId: null,
+      },
+    },
+  };
+  pipeline.acceptSessionEvent(event);
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await delay(10);
+  }
+}
+
+async function withReceiver(
+  receiver: Receiver,
+  work: (receiver: Receiver) => Promise<void>,
+): Promise<void> {
+  try {
+    await work(receiver);
+  } finally {
+    await receiver.close();
+  }
+}
+
+Deno.test("dispatcher delivers a destination's events in order, signed over the exact body", async () => {
+  await withReceiver(startReceiver(), async (receiver) => {
+    const server = setup(receiver.url, { secret: "s3cret" });
+    try {
+      for (let i = 0; i < 50; i++) textMessage(server.pipeline, `m${i}`);
+      await until("50 deliveries", () => receiver.received.length === 50);
+      assert.deepEqual(
+        receiver.received.map((r) => r.json.payload.body),
+        Array.from({ length: 50 }, (_, i) => `m${i}`),
+      );
+      for (const item of receiver.received) {
+        assert.equal(item.headers.get("x-webhook-hmac-algorithm"), "sha512");
+        assert.ok(await verifyHmac("s3cret", item.body, item.headers.get("x-webhook-hmac")!));
+        assert.match(item.headers.get("x-webhook-request-id")!, /^req_/);
+        assert.ok(Math.abs(Number(item.headers.get("x-webhook-timestamp")) - Date.now()) < 60_000);
+        assert.match(item.json.id, /^evt_[0-9a-z]{26}$/);
+        assert.equal(item.json.event, "message");
+        assert.equal(item.json.session, SESSION);
+      }
+      assert.equal(new Set(receiver.received.map((r) => r.json.id)).size, 50);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("dispatcher sends no HMAC headers when no secret is set", async () => {
+  await withReceiver(startReceiver(), async (receiver) => {
+    const server = setup(receiver.url);
+    try {
+      textMessage(server.pipeline, "plain");
+      await until("a delivery", () => receiver.received.length === 1);
+      assert.equal(receiver.received[0].headers.get("x-webhook-hmac"), null);
+      assert.equal(receiver.received[0].headers.get("x-webhook-hmac-algorithm"), null);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("dispatcher retries a receiver that fails the first 3 attempts and keeps the order", async () => {
+  const receiver = startReceiver((attempt) =>
+    attempt <= 3 ? new Response("down", { status: 503 }) : new Response("ok")
+  );
+  await withReceiver(receiver, async () => {
+    const server = setup(receiver.url);
+    try {
+      for (let i = 0; i < 5; i++) textMessage(server.pipeline, `r${i}`);
+      await until("5 deliveries", () => receiver.received.length === 5);
+      assert.deepEqual(receiver.received.map((r) => r.json.payload.body), [
+        "r0",
+        "r1",
+        "r2",
+        "r3",
+        "r4",
+      ]);
+      assert.equal(receiver.hits, 8);
+      const delivered = server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 10 });
+      assert.equal(delivered.find((d) => d.eventSeq === 1)?.attempts, 4);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("dispatcher retries after a 500 and delivers on the following 200", async () => {
+  const receiver = startReceiver((attempt) =>
+    attempt === 1 ? new Response("oops", { status: 500 }) : new Response("ok")
+  );
+  await withReceiver(receiver, async () => {
+    const server = setup(receiver.url);
+    try {
+      textMessage(server.pipeline, "once");
+      await until("a delivery", () => receiver.received.length === 1);
+      assert.equal(receiver.hits, 2);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("dispatcher honours Retry-After on a 429", async () => {
+  const receiver = startReceiver((attempt) =>
+    attempt === 1
+      ? new Response("slow down", { status: 429, headers: { "Retry-After": "1" } })
+      : new Response("ok")
+  );
+  await withReceiver(receiver, async () => {
+    const server = setup(receiver.url, { retryBaseMs: 10 });
+    try {
+      const started = Date.now();
+      textMessage(server.pipeline, "wait");
+      await until("a delivery", () => receiver.received.length === 1);
+      assert.ok(Date.now() - started >= 950, `retried after ${Date.now() - started} ms`);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("dispatcher times out a slow receiver and retries it", async () => {
+  const receiver = startReceiver(async (attempt) => {
+    if (attempt === 1) await delay(400);
+    return new Response("ok");
+  });
+  await withReceiver(receiver, async () => {
+    const server = setup(receiver.url, { timeoutMs: 150 });
+    try {
+      textMessage(server.pipeline, "slow");
+      await until("a second attempt", () => receiver.hits >= 2);
+      await until(
+        "a delivery",
+        () => server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }).length === 1,
+      );
+      const [delivery] = server.outbox.listDeliveries(SESSION, { limit: 5 });
+      assert.equal(delivery.attempts, 2);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("dispatcher dead-letters a down receiver after the last attempt, and replay delivers it", async () => {
+  const probe = startReceiver();
+  const port = probe.port;
+  await probe.close();
+  const server = setup(`http://127.0.0.1:${port}/hook`, { maxAttempts: 3 });
+  try {
+    textMessage(server.pipeline, "lost?");
+    await until(
+      "the dead letter",
+      () => server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 }).length === 1,
+    );
+    const [dead] = server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 });
+    assert.equal(dead.attempts, 3);
+    assert.match(dead.lastError!, /Network error/);
+
+    await withReceiver(startReceiver(undefined, port), async (receiver) => {
+      const requeued = server.pipeline.retryDelivery(SESSION, dead.id);
+      assert.equal(requeued.status, "pending");
+      await until("the replay", () => receiver.received.length === 1);
+      assert.equal(receiver.received[0].json.id, dead.eventId);
+      await until(
+        "delivered state",
+        () => server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 }).length === 0,
+      );
+    });
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("dispatcher does not retry a 4xx answer", async () => {
+  const receiver = startReceiver(() => new Response("no", { status: 422 }));
+  await withReceiver(receiver, async () => {
+    const server = setup(receiver.url);
+    try {
+      textMessage(server.pipeline, "bad");
+      await until(
+        "the dead letter",
+        () => server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 }).length === 1,
+      );
+      assert.equal(receiver.hits, 1);
+      const [dead] = server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 });
+      assert.equal(dead.lastStatus, 422);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("pipeline sends only the events a destination asked for", async () => {
+  await withReceiver(startReceiver(), async (receiver) => {
+    const server = setup(receiver.url, { events: ["session.status"] });
+    try {
+      textMessage(server.pipeline, "ignored");
+      server.pipeline.acceptSessionEvent({
+        session: SESSION,
+        engine: "simulator",
+        me: null,
+        timestamp: Date.now(),
+        data: {
+          type: "session.status",
+          status: "WORKING",
+          reason: null,
+          statuses: [{ status: "WORKING", timestamp: Date.now() }],
+        },
+      });
+      await until("a delivery", () => receiver.received.length === 1);
+      await delay(50);
+      assert.equal(receiver.received.length, 1);
+      assert.equal(receiver.received[0].json.event, "session.status");
+      assert.equal(receiver.received[0].json.payload.status, "WORKING");
+      // The stream still has all three (message, session.status, state.change).
+      assert.deepEqual(
+        server.pipeline.eventsAfter(SESSION, null, 10).map((e) => e.event),
+        ["message", "session.status", "state.change"],
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});

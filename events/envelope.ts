@@ -1,0 +1,150 @@
+/**
+ * @module
+ * The event envelope in WAHA's shape (`{ id, timestamp, event, session, me?, payload, engine,
+ * environment }`), so that software written for WAHA reads our webhooks and stream unchanged, and
+ * the mapping from the session manager's `SessionEvent`s to it. A session status change becomes two
+ * envelopes: `session.status` and the deprecated `state.change` with the contract's coarse state.
+ */
+import { monotonicFactory } from "ulid";
+import type { SessionEvent } from "../sessions/manager.ts";
+import type { EngineName, Me, MessageDto, SessionStatus } from "../sessions/engine.ts";
+import { toContractState } from "../sessions/engine.ts";
+
+/** Every event name the pipeline emits (the README lists them). */
+export const EVENT_NAMES = [
+  "session.status",
+  "state.change",
+  "message",
+  "message.any",
+  "message.ack",
+] as const;
+
+export type EventName = (typeof EVENT_NAMES)[number];
+
+export interface Envelope {
+  /** `evt_` + a lower-case ULID, unique per event. */
+  id: string;
+  /** Unix milliseconds. */
+  timestamp: number;
+  event: string;
+  /** The session's phone number. */
+  session: string;
+  me?: Me | null;
+  payload: Record<string, unknown>;
+  engine: string;
+  environment: Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+export const ACK_NAMES: Record<string, string> = {
+  "-1": "ERROR",
+  "0": "PENDING",
+  "1": "SERVER",
+  "2": "DEVICE",
+  "3": "READ",
+  "4": "PLAYED",
+};
+
+const nextUlid = monotonicFactory();
+
+/** A new event id: `evt_` + lower-case monotonic ULID. */
+export function newEventId(): string {
+  return `evt_${nextUlid().toLowerCase()}`;
+}
+
+/** WAHA's engine name for ours. */
+export function wahaEngine(engine: EngineName | string): string {
+  return engine === "wwebjs" ? "WEBJS" : engine.toUpperCase();
+}
+
+export function environmentOf(version: string, engine: string): Record<string, unknown> {
+  return { version, engine, tier: "CORE", browser: null };
+}
+
+/** WAHA's `message` payload from our DTO. */
+export function messagePayload(message: MessageDto): Record<string, unknown> {
+  return {
+    id: message.id,
+    timestamp: message.timestamp,
+    from: message.from,
+    fromMe: message.fromMe,
+    source: message.fromMe ? "api" : "app",
+    to: message.to,
+    participant: message.author,
+    body: message.body,
+    hasMedia: message.hasMedia,
+    media: message.media
+      ? {
+        url: null,
+        mimetype: message.media.mimetype,
+        filename: message.media.filename,
+        error: null,
+      }
+      : null,
+    ack: message.ack,
+    ackName: ACK_NAMES[String(message.ack)] ?? "UNKNOWN",
+    vCards: message.type === "vcard" ? [message.body] : [],
+    replyTo: message.quotedMsgId ? { id: message.quotedMsgId } : null,
+    _data: { type: message.type, chatId: message.chatId },
+  };
+}
+
+/** The deprecated `state.change` payload: the contract's coarse state beside the status. */
+export function stateChangePayload(status: string, reason: string | null) {
+  const known = ["STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING", "FAILED", "CONFLICT"];
+  const state = known.includes(status)
+    ? toContractState(status as SessionStatus)
+    : status.startsWith("PASSKEY")
+    ? "AUTHENTICATING"
+    : "DISCONNECTED";
+  return { state, status, reason };
+}
+
+/** Turns one session event into its envelope(s), in the order they are to be delivered. */
+export function toEnvelopes(event: SessionEvent, version: string): Envelope[] {
+  const engine = wahaEngine(event.engine);
+  const base = (name: string, payload: Record<string, unknown>): Envelope => ({
+    id: newEventId(),
+    timestamp: event.timestamp,
+    event: name,
+    session: event.session,
+    ...(event.me ? { me: event.me } : {}),
+    payload,
+    engine,
+    environment: environmentOf(version, engine),
+  });
+  const data = event.data;
+  switch (data.type) {
+    case "session.status":
+      return [
+        base("session.status", {
+          name: event.session,
+          status: data.status,
+          statuses: data.statuses,
+          ...(data.reason ? { data: { reason: data.reason } } : {}),
+        }),
+        base("state.change", stateChangePayload(data.status, data.reason)),
+      ];
+    case "message":
+    case "message.any":
+      return [base(data.type, messagePayload(data.message))];
+    case "message.ack": {
+      const fromMe = data.messageId.startsWith("true_");
+      const me = event.me?.id ?? `${event.session}@c.us`;
+      return [base("message.ack", {
+        id: data.messageId,
+        from: fromMe ? me : data.chatId,
+        to: fromMe ? data.chatId : me,
+        participant: null,
+        fromMe,
+        ack: data.ack,
+        ackName: ACK_NAMES[String(data.ack)] ?? "UNKNOWN",
+      })];
+    }
+  }
+}
+
+/** Whether a destination's event filter (`*` or names) takes this event. */
+export function wantsEvent(filter: readonly string[], event: string): boolean {
+  return filter.includes("*") || filter.includes(event);
+}

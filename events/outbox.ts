@@ -1,0 +1,364 @@
+/**
+ * @module
+ * The outbox: the SQLite repository behind the event pipeline. `events` holds every accepted
+ * envelope as the exact JSON that is delivered (its `seq` orders the SSE stream and its resume);
+ * `webhook_deliveries` holds one row per event and destination with its state (`pending`,
+ * `delivered`, `failed` = dead letter), attempts and next attempt time; `webhooks` holds each
+ * number's webhook configuration. An event and its deliveries are written in one transaction, so
+ * nothing is acknowledged that a crash could lose.
+ */
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { Envelope } from "./envelope.ts";
+
+/** Where an event is delivered; `key` identifies the destination for ordering. */
+export interface Destination {
+  key: string;
+  url: string;
+  secret: string | null;
+  headers: Record<string, string> | null;
+}
+
+export interface StoredEvent {
+  seq: number;
+  id: string;
+  session: string;
+  event: string;
+  /** The envelope as the exact JSON text that is delivered and signed. */
+  body: string;
+  createdAt: number;
+}
+
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
+export interface Delivery {
+  id: number;
+  eventSeq: number;
+  eventId: string;
+  event: string;
+  session: string;
+  destination: string;
+  url: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  lastStatus: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A delivery due to be sent, with what is needed to send it. */
+export interface DueDelivery extends Delivery {
+  body: string;
+  secret: string | null;
+  headers: Record<string, string> | null;
+}
+
+export interface WebhookConfig {
+  url: string;
+  events: string[];
+  secret?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Outbox {
+  /**
+   * Writes the envelopes and, for each, a pending delivery per destination that wants it, in one
+   * transaction. Envelopes whose id is already stored are skipped (idempotent re-sends).
+   */
+  append(
+    envelopes: readonly Envelope[],
+    destinationsFor: (envelope: Envelope) => Destination[],
+  ): { events: StoredEvent[]; destinations: Set<string>; duplicates: string[] };
+  /** The oldest pending delivery of a destination (due or not), or null. */
+  head(destination: string): DueDelivery | null;
+  /** Destinations that have pending deliveries. */
+  pendingDestinations(): string[];
+  markDelivered(id: number, httpStatus: number): void;
+  markRetry(
+    id: number,
+    update: { attempts: number; nextAttemptAt: number; error: string; httpStatus: number | null },
+  ): void;
+  markFailed(
+    id: number,
+    update: { attempts: number; error: string; httpStatus: number | null },
+  ): void;
+  listDeliveries(
+    session: string,
+    query: { status?: DeliveryStatus; limit: number; beforeId?: number },
+  ): Delivery[];
+  /** Puts a delivery back to pending for a new round of attempts; its destination, or null. */
+  requeue(session: string, id: number): Delivery | null;
+  /** Events of a session after a sequence number, oldest first. */
+  eventsAfter(session: string, afterSeq: number, limit: number): StoredEvent[];
+  /** The sequence number of an event id, or null when unknown (or pruned). */
+  seqOf(id: string): number | null;
+  /** Deletes events older than `before` (ms) with no pending delivery; returns how many. */
+  prune(before: number): number;
+  listWebhooks(phoneNumber: string): WebhookConfig[];
+  replaceWebhooks(phoneNumber: string, webhooks: readonly WebhookConfig[]): void;
+}
+
+interface DeliveryRow {
+  id: number;
+  event_seq: number;
+  event_id: string;
+  event: string;
+  session: string;
+  destination: string;
+  url: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  last_status: number | null;
+  created_at: number;
+  updated_at: number;
+  body?: string;
+  secret?: string | null;
+  headers?: string | null;
+}
+
+function toDelivery(row: DeliveryRow): Delivery {
+  return {
+    id: row.id,
+    eventSeq: row.event_seq,
+    eventId: row.event_id,
+    event: row.event,
+    session: row.session,
+    destination: row.destination,
+    url: row.url,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastError: row.last_error,
+    lastStatus: row.last_status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+const DELIVERY_COLUMNS = `d.id, d.event_seq, e.id AS event_id, e.event, d.session, d.destination,
+  d.url, d.status, d.attempts, d.next_attempt_at, d.last_error, d.last_status, d.created_at,
+  d.updated_at`;
+
+export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Outbox {
+  const insertEvent = db.prepare(
+    "INSERT OR IGNORE INTO events (id, session, event, body, created_at) VALUES (?, ?, ?, ?, ?)",
+  );
+  const insertDelivery = db.prepare(`
+    INSERT INTO webhook_deliveries (event_seq, session, destination, url, secret, headers, status,
+      attempts, next_attempt_at, created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+  `);
+  const head = db.prepare(`
+    SELECT ${DELIVERY_COLUMNS}, e.body, d.secret, d.headers
+    FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
+    WHERE d.destination = ? AND d.status = 'pending'
+    ORDER BY d.id LIMIT 1
+  `);
+  const pendingDestinations = db.prepare(
+    "SELECT DISTINCT destination FROM webhook_deliveries WHERE status = 'pending'",
+  );
+  const delivered = db.prepare(`
+    UPDATE webhook_deliveries
+    SET status = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL,
+      updated_at = ?
+    WHERE id = ?
+  `);
+  const retry = db.prepare(`
+    UPDATE webhook_deliveries
+    SET attempts = ?, next_attempt_at = ?, last_error = ?, last_status = ?, updated_at = ?
+    WHERE id = ?
+  `);
+  const failed = db.prepare(`
+    UPDATE webhook_deliveries
+    SET status = 'failed', attempts = ?, last_error = ?, last_status = ?, updated_at = ?
+    WHERE id = ?
+  `);
+  const listByStatus = db.prepare(`
+    SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
+    WHERE d.session = ? AND d.status = ? AND d.id < ? ORDER BY d.id DESC LIMIT ?
+  `);
+  const listAll = db.prepare(`
+    SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
+    WHERE d.session = ? AND d.id < ? ORDER BY d.id DESC LIMIT ?
+  `);
+  const byId = db.prepare(`
+    SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
+    WHERE d.session = ? AND d.id = ?
+  `);
+  const requeue = db.prepare(`
+    UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?,
+      updated_at = ?
+    WHERE id = ?
+  `);
+  const eventsAfter = db.prepare(`
+    SELECT seq, id, session, event, body, created_at FROM events
+    WHERE session = ? AND seq > ? ORDER BY seq LIMIT ?
+  `);
+  const seqOf = db.prepare("SELECT seq FROM events WHERE id = ?");
+  const prune = db.prepare(`
+    DELETE FROM events WHERE created_at < ? AND NOT EXISTS (
+      SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = events.seq AND d.status = 'pending'
+    )
+  `);
+  const webhooksOf = db.prepare(
+    "SELECT url, events, secret, headers FROM webhooks WHERE phone_number = ? ORDER BY id",
+  );
+  const deleteWebhooks = db.prepare("DELETE FROM webhooks WHERE phone_number = ?");
+  const insertWebhook = db.prepare(
+    "INSERT INTO webhooks (phone_number, url, events, secret, headers, created_at) " +
+      "VALUES (?, ?, ?, ?, ?, ?)",
+  );
+
+  function transaction<T>(work: () => T): T {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  function rows(statement: StatementSync, ...args: (string | number)[]): DeliveryRow[] {
+    return statement.all(...args) as unknown as DeliveryRow[];
+  }
+
+  return {
+    append(envelopes, destinationsFor) {
+      return transaction(() => {
+        const at = now();
+        const events: StoredEvent[] = [];
+        const destinations = new Set<string>();
+        const duplicates: string[] = [];
+        for (const envelope of envelopes) {
+          const body = JSON.stringify(envelope);
+          const result = insertEvent.run(envelope.id, envelope.session, envelope.event, body, at);
+          if (result.changes === 0) {
+            duplicates.push(envelope.id);
+            continue;
+          }
+          const seq = Number(result.lastInsertRowid);
+          events.push({
+            seq,
+            id: envelope.id,
+            session: envelope.session,
+            event: envelope.event,
+            body,
+            createdAt: at,
+          });
+          for (const destination of destinationsFor(envelope)) {
+            insertDelivery.run(
+              seq,
+              envelope.session,
+              destination.key,
+              destination.url,
+              destination.secret,
+              destination.headers ? JSON.stringify(destination.headers) : null,
+              at,
+              at,
+              at,
+            );
+            destinations.add(destination.key);
+          }
+        }
+        return { events, destinations, duplicates };
+      });
+    },
+    head(destination) {
+      const row = head.get(destination) as DeliveryRow | undefined;
+      if (!row) return null;
+      return {
+        ...toDelivery(row),
+        body: row.body!,
+        secret: row.secret ?? null,
+        headers: row.headers ? JSON.parse(row.headers) : null,
+      };
+    },
+    pendingDestinations() {
+      return (pendingDestinations.all() as { destination: string }[]).map((r) => r.destination);
+    },
+    markDelivered(id, httpStatus) {
+      delivered.run(httpStatus, now(), id);
+    },
+    markRetry(id, { attempts, nextAttemptAt, error, httpStatus }) {
+      retry.run(attempts, nextAttemptAt, error, httpStatus, now(), id);
+    },
+    markFailed(id, { attempts, error, httpStatus }) {
+      failed.run(attempts, error, httpStatus, now(), id);
+    },
+    listDeliveries(session, { status, limit, beforeId }) {
+      const before = beforeId ?? Number.MAX_SAFE_INTEGER;
+      const found = status
+        ? rows(listByStatus, session, status, before, limit)
+        : rows(listAll, session, before, limit);
+      return found.map(toDelivery);
+    },
+    requeue(session, id) {
+      const row = byId.get(session, id) as DeliveryRow | undefined;
+      if (!row) return null;
+      const at = now();
+      requeue.run(at, at, id);
+      return toDelivery({ ...row, status: "pending", attempts: 0, next_attempt_at: at });
+    },
+    eventsAfter(session, afterSeq, limit) {
+      const found = eventsAfter.all(session, afterSeq, limit) as unknown as {
+        seq: number;
+        id: string;
+        session: string;
+        event: string;
+        body: string;
+        created_at: number;
+      }[];
+      return found.map((r) => ({
+        seq: r.seq,
+        id: r.id,
+        session: r.session,
+        event: r.event,
+        body: r.body,
+        createdAt: r.created_at,
+      }));
+    },
+    seqOf(id) {
+      const row = seqOf.get(id) as { seq: number } | undefined;
+      return row ? row.seq : null;
+    },
+    prune(before) {
+      return Number(prune.run(before).changes);
+    },
+    listWebhooks(phoneNumber) {
+      const found = webhooksOf.all(phoneNumber) as {
+        url: string;
+        events: string;
+        secret: string | null;
+        headers: string | null;
+      }[];
+      return found.map((r) => ({
+        url: r.url,
+        events: JSON.parse(r.events),
+        ...(r.secret ? { secret: r.secret } : {}),
+        ...(r.headers ? { headers: JSON.parse(r.headers) } : {}),
+      }));
+    },
+    replaceWebhooks(phoneNumber, webhooks) {
+      transaction(() => {
+        deleteWebhooks.run(phoneNumber);
+        const at = now();
+        for (const hook of webhooks) {
+          insertWebhook.run(
+            phoneNumber,
+            hook.url,
+            JSON.stringify(hook.events),
+            hook.secret ?? null,
+            hook.headers ? JSON.stringify(hook.headers) : null,
+            at,
+          );
+        }
+      });
+    },
+  };
+}

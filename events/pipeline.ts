@@ -1,0 +1,278 @@
+/**
+ * @module
+ * The one event pipeline. Session events (from the workers) and inbound WAHA events (from the
+ * webhook endpoints) become envelopes that are written to the outbox together with a pending
+ * delivery for every destination that wants them, in one transaction, before anything is
+ * acknowledged; then the dispatcher is woken and live stream subscribers are told. It also owns
+ * the per-number webhook configuration (URLs set through the API pass the SSRF address policy)
+ * and the dead-letter list and replay. `EventsApi` is what the HTTP routes see.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import type { Config } from "../config.ts";
+import { badRequest, notFound } from "../errors.ts";
+import { describeError, type Logger } from "../logger.ts";
+import {
+  type AddressPolicy,
+  assertUrlAllowed,
+  createAddressPolicy,
+} from "../media/address_policy.ts";
+import type { SessionEvent } from "../sessions/manager.ts";
+import { createDispatcher, type Dispatcher, PermanentDeliveryError } from "./dispatcher.ts";
+import { type Envelope, toEnvelopes, wantsEvent } from "./envelope.ts";
+import {
+  createOutbox,
+  type Delivery,
+  type DeliveryStatus,
+  type Destination,
+  type DueDelivery,
+  type Outbox,
+  type StoredEvent,
+  type WebhookConfig,
+} from "./outbox.ts";
+
+const GLOBAL_PREFIX = "global:";
+const NUMBER_PREFIX = "number:";
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+export interface GlobalWebhook {
+  enabled: boolean;
+  url?: string;
+  events: readonly string[];
+  secret?: string;
+  retentionHours: number;
+}
+
+export interface StreamSubscriber {
+  event(event: StoredEvent): void;
+  /** The server is closing: end the stream. */
+  close(): void;
+}
+
+/** What the HTTP routes use. */
+export interface EventsApi {
+  /** Puts inbound envelopes into the pipeline; ids already stored are reported as duplicates. */
+  accept(envelopes: Envelope[]): { ids: string[]; duplicates: string[] };
+  getWebhooks(phoneNumber: string): WebhookConfig[];
+  /** Validates (SSRF rules) and replaces a number's webhooks; throws 400 on a refused URL. */
+  setWebhooks(phoneNumber: string, webhooks: WebhookConfig[]): Promise<void>;
+  listDeliveries(
+    phoneNumber: string,
+    query: { status?: DeliveryStatus; limit: number; beforeId?: number },
+  ): Delivery[];
+  /** Sends a delivery again (a dead letter, usually); 404 when it is not this number's. */
+  retryDelivery(phoneNumber: string, id: number): Delivery;
+  /**
+   * Events after a cursor (`Last-Event-ID`: an event id or a sequence number); an unknown cursor
+   * replays what is retained.
+   */
+  eventsAfter(phoneNumber: string, cursor: string | null, limit: number): StoredEvent[];
+  subscribe(phoneNumber: string, subscriber: StreamSubscriber): () => void;
+  heartbeatMs: number;
+}
+
+export interface EventPipeline extends EventsApi {
+  /** The session manager's `onEvent`. */
+  acceptSessionEvent(event: SessionEvent): void;
+  /** Prunes old events and starts delivering what is pending. */
+  start(): void;
+  /** Ends every live stream (before the HTTP server drains its connections). */
+  closeStreams(): void;
+  close(): Promise<void>;
+}
+
+export interface EventPipelineOptions {
+  outbox: Outbox;
+  dispatcher: Dispatcher;
+  log: Logger;
+  version: string;
+  global: GlobalWebhook;
+  /** The address policy for webhook URLs set through the API (`WEBHOOK_ALLOW_PRIVATE_HOSTS`). */
+  policy: AddressPolicy;
+  heartbeatMs: number;
+  now?: () => number;
+}
+
+/** Refuses a per-number destination whose URL the policy no longer allows (DNS may change). */
+export function createUrlCheck(policy: AddressPolicy) {
+  return async function checkUrl(delivery: DueDelivery): Promise<void> {
+    if (!delivery.destination.startsWith(NUMBER_PREFIX)) return;
+    try {
+      await assertUrlAllowed(delivery.url, policy, { label: "webhook URL" });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (/could not be resolved/.test(message)) throw error;
+      throw new PermanentDeliveryError(message);
+    }
+  };
+}
+
+export function createEventPipeline(options: EventPipelineOptions): EventPipeline {
+  const { outbox, dispatcher, log, global } = options;
+  const now = options.now ?? Date.now;
+  const subscribers = new Map<string, Set<StreamSubscriber>>();
+  const webhookCache = new Map<string, WebhookConfig[]>();
+  let pruneTimer: ReturnType<typeof setInterval> | null = null;
+  let closed = false;
+
+  function webhooksOf(phoneNumber: string): WebhookConfig[] {
+    let hooks = webhookCache.get(phoneNumber);
+    if (!hooks) {
+      hooks = outbox.listWebhooks(phoneNumber);
+      webhookCache.set(phoneNumber, hooks);
+    }
+    return hooks;
+  }
+
+  function destinationsFor(envelope: Envelope): Destination[] {
+    if (!global.enabled) return [];
+    const found: Destination[] = [];
+    if (global.url && wantsEvent(global.events, envelope.event)) {
+      found.push({
+        key: GLOBAL_PREFIX + global.url,
+        url: global.url,
+        secret: global.secret ?? null,
+        headers: null,
+      });
+    }
+    for (const hook of webhooksOf(envelope.session)) {
+      if (!wantsEvent(hook.events, envelope.event)) continue;
+      found.push({
+        key: `${NUMBER_PREFIX}${envelope.session}:${hook.url}`,
+        url: hook.url,
+        secret: hook.secret ?? null,
+        headers: hook.headers ?? null,
+      });
+    }
+    return found;
+  }
+
+  function accept(envelopes: Envelope[]) {
+    if (closed) throw new Error("The event pipeline is closed");
+    const result = outbox.append(envelopes, destinationsFor);
+    if (result.destinations.size > 0) dispatcher.wake(result.destinations);
+    for (const event of result.events) {
+      const listeners = subscribers.get(event.session);
+      if (!listeners) continue;
+      for (const subscriber of listeners) {
+        try {
+          subscriber.event(event);
+        } catch (error) {
+          log.warn("event stream subscriber failed", { error: describeError(error) });
+        }
+      }
+    }
+    return { ids: result.events.map((e) => e.id), duplicates: result.duplicates };
+  }
+
+  function prune(): void {
+    try {
+      const removed = outbox.prune(now() - global.retentionHours * 3_600_000);
+      if (removed > 0) log.info("old events pruned", { count: removed });
+    } catch (error) {
+      log.error("pruning events failed", { error: describeError(error) });
+    }
+  }
+
+  return {
+    heartbeatMs: options.heartbeatMs,
+    accept,
+    acceptSessionEvent(event) {
+      if (closed) return;
+      accept(toEnvelopes(event, options.version));
+    },
+    getWebhooks(phoneNumber) {
+      return webhooksOf(phoneNumber);
+    },
+    async setWebhooks(phoneNumber, webhooks) {
+      const seen = new Set<string>();
+      for (const [i, hook] of webhooks.entries()) {
+        if (seen.has(hook.url)) {
+          throw badRequest(`Invalid body field "webhooks.${i}.url": the URL is listed twice`);
+        }
+        seen.add(hook.url);
+        try {
+          await assertUrlAllowed(hook.url, options.policy, { label: "webhook URL" });
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          throw badRequest(`Invalid body field "webhooks.${i}.url": ${message}`);
+        }
+      }
+      outbox.replaceWebhooks(phoneNumber, webhooks);
+      webhookCache.delete(phoneNumber);
+    },
+    listDeliveries(phoneNumber, query) {
+      return outbox.listDeliveries(phoneNumber, query);
+    },
+    retryDelivery(phoneNumber, id) {
+      const delivery = outbox.requeue(phoneNumber, id);
+      if (!delivery) throw notFound(`Delivery ${id} of session "${phoneNumber}" not found`);
+      dispatcher.wake([delivery.destination]);
+      return delivery;
+    },
+    eventsAfter(phoneNumber, cursor, limit) {
+      let after = 0;
+      if (cursor && /^\d+$/.test(cursor)) after = Number(cursor);
+      else if (cursor) after = outbox.seqOf(cursor) ?? 0;
+      return outbox.eventsAfter(phoneNumber, after, limit);
+    },
+    subscribe(phoneNumber, subscriber) {
+      let set = subscribers.get(phoneNumber);
+      if (!set) {
+        set = new Set();
+        subscribers.set(phoneNumber, set);
+      }
+      set.add(subscriber);
+      return () => {
+        set.delete(subscriber);
+        if (set.size === 0 && subscribers.get(phoneNumber) === set) subscribers.delete(phoneNumber);
+      };
+    },
+    start() {
+      prune();
+      pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
+      dispatcher.start();
+    },
+    closeStreams() {
+      for (const set of subscribers.values()) {
+        for (const subscriber of set) subscriber.close();
+      }
+      subscribers.clear();
+    },
+    async close() {
+      closed = true;
+      if (pruneTimer !== null) clearInterval(pruneTimer);
+      pruneTimer = null;
+      this.closeStreams();
+      await dispatcher.close();
+    },
+  };
+}
+
+/** The pipeline as the server runs it: outbox on the store's database, dispatcher, policy. */
+export function openEventPipeline(
+  db: DatabaseSync,
+  webhooks: Readonly<Config["webhooks"]>,
+  options: { log: Logger; version: string },
+): EventPipeline {
+  const outbox = createOutbox(db);
+  const policy = createAddressPolicy(webhooks.allowPrivateHosts);
+  const dispatcher = createDispatcher({
+    outbox,
+    log: options.log,
+    maxAttempts: webhooks.maxAttempts,
+    timeoutMs: webhooks.timeoutMs,
+    concurrency: webhooks.concurrency,
+    retryBaseMs: webhooks.retryBaseMs,
+    retryMaxMs: webhooks.retryMaxMs,
+    checkUrl: createUrlCheck(policy),
+  });
+  return createEventPipeline({
+    outbox,
+    dispatcher,
+    log: options.log,
+    version: options.version,
+    global: webhooks,
+    policy,
+    heartbeatMs: webhooks.sseHeartbeatMs,
+  });
+}
