@@ -11,17 +11,22 @@ export type ErrorCode =
   | "NOT_FOUND"
   | "CLIENT_NOT_READY"
   | "PAYLOAD_TOO_LARGE"
+  | "TOO_MANY_REQUESTS"
   | "INTERNAL_ERROR"
   | "NOT_IMPLEMENTED"
   | "TIMEOUT";
 
-export const STATUS_OF: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 500 | 501 | 504> = {
+export const STATUS_OF: Record<
+  ErrorCode,
+  400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 501 | 504
+> = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CLIENT_NOT_READY: 409,
   PAYLOAD_TOO_LARGE: 413,
+  TOO_MANY_REQUESTS: 429,
   INTERNAL_ERROR: 500,
   NOT_IMPLEMENTED: 501,
   TIMEOUT: 504,
@@ -36,15 +41,27 @@ export interface ErrorBody {
 export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
-  constructor(code: ErrorCode, message: string) {
-    super(message);
+  /** Headers the response must carry (`Retry-After`, for one). */
+  readonly headers: Record<string, string>;
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ApiError";
     this.code = code;
     this.status = STATUS_OF[code];
+    this.headers = options.headers ?? {};
   }
 
   toBody(): ErrorBody {
     return { error: this.message, code: this.code, statusCode: this.status };
+  }
+
+  /** The contract's error response: the body, the status and any headers. */
+  toResponse(): Response {
+    return Response.json(this.toBody(), { status: this.status, headers: this.headers });
   }
 }
 
@@ -77,6 +94,12 @@ export function clientNotReady(phoneNumber: string, status: string): ApiError {
 
 export function payloadTooLarge(message: string): ApiError {
   return new ApiError("PAYLOAD_TOO_LARGE", message);
+}
+
+export function tooManyRequests(message: string, retryAfterSeconds: number): ApiError {
+  return new ApiError("TOO_MANY_REQUESTS", message, {
+    headers: { "Retry-After": String(retryAfterSeconds) },
+  });
 }
 
 export function notImplemented(message: string): ApiError {

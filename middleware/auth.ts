@@ -15,10 +15,10 @@ import type { AppEnv, Principal } from "./principal.ts";
 import { createApiKeyVerifier } from "./api_keys.ts";
 import { createJwtVerifier, type JwtConfig, type JwtOptions } from "./jwt.ts";
 import {
+  assertNotBlocked,
   authFailure,
   type AuthGuardDeps,
   recordFailure,
-  refuseIfBlocked,
 } from "./auth_failures.ts";
 
 export { requireWahaProtected, type WahaProtectedDeps } from "./webhook_auth.ts";
@@ -115,15 +115,14 @@ export interface RequireAuthDeps extends AuthGuardDeps {
 }
 
 /**
- * Authenticates, sets `principal` and returns it; or refuses: throws 401, or returns a 429 response
- * for an address that failed too often. For guards built on top of this one.
+ * Authenticates, sets `principal` and returns it; or refuses: throws 401, or 429 for an address
+ * that failed too often. For guards built on top of this one.
  */
 export async function authenticateContext(
   c: Context<AppEnv>,
   deps: RequireAuthDeps,
-): Promise<Principal | Response> {
-  const blocked = refuseIfBlocked(c, deps);
-  if (blocked) return blocked;
+): Promise<Principal> {
+  assertNotBlocked(c, deps);
   try {
     const principal = await deps.authenticator.authenticate(c.req.raw.headers);
     c.set("principal", principal);
@@ -137,8 +136,7 @@ export async function authenticateContext(
 /** Any valid credential; sets `c.var.principal`. For routes without a phone number. */
 export function requireAuth(deps: RequireAuthDeps) {
   return createMiddleware<AppEnv>(async function requireAuth(c, next) {
-    const result = await authenticateContext(c, deps);
-    if (result instanceof Response) return result;
+    await authenticateContext(c, deps);
     return next();
   });
 }
@@ -167,7 +165,6 @@ export function requireSingleAccountProtected(deps: SingleAccountDeps) {
   if (claim && !engine) throw new TypeError("requireSingleAccountProtected: claim needs an engine");
   return createMiddleware<AppEnv>(async function requireSingleAccountProtected(c, next) {
     const result = await authenticateContext(c, deps);
-    if (result instanceof Response) return result;
     const phoneNumber = c.req.param("phoneNumber");
     if (result.kind === "admin" || !phoneNumber || !PHONE_NUMBER.test(phoneNumber)) {
       return next();

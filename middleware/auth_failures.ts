@@ -5,7 +5,7 @@
  * credential is looked at. Shared by `auth.ts` and `webhook_auth.ts`.
  */
 import type { Context } from "hono";
-import { ApiError, unauthorized } from "../errors.ts";
+import { ApiError, tooManyRequests, unauthorized } from "../errors.ts";
 import type { AppEnv } from "./principal.ts";
 import type { FailureLimiter } from "./rate_limit.ts";
 
@@ -50,22 +50,14 @@ function requestFields(c: Context<AppEnv>, ip: string | null) {
   return { ip, method: c.req.method, path: c.req.path, requestId: c.get("requestId") ?? null };
 }
 
-/** A `429` when the client's address is blocked, else null. */
-export function refuseIfBlocked(c: Context<AppEnv>, deps: AuthGuardDeps): Response | null {
+/** Throws `429 TOO_MANY_REQUESTS` when the client's address failed too often. */
+export function assertNotBlocked(c: Context<AppEnv>, deps: AuthGuardDeps): void {
   const ip = clientIp(c, deps);
-  if (!ip || !deps.limiter) return null;
+  if (!ip || !deps.limiter) return;
   const verdict = deps.limiter.check(ip);
-  if (!verdict.blocked) return null;
+  if (!verdict.blocked) return;
   const seconds = verdict.retryAfterSeconds;
-  return c.json(
-    {
-      error: `Too many failed authentication attempts, retry in ${seconds} s`,
-      code: "TOO_MANY_REQUESTS",
-      statusCode: 429,
-    },
-    429,
-    { "Retry-After": String(seconds) },
-  );
+  throw tooManyRequests(`Too many failed authentication attempts, retry in ${seconds} s`, seconds);
 }
 
 /** Logs a refused credential and counts it; other errors pass through untouched. */

@@ -59,7 +59,6 @@ export function createAuthGuards(
   const admin: MiddlewareHandler<AppEnv> = createMiddleware<AppEnv>(
     async function requireAdmin(c, next) {
       const result = await authenticateContext(c, guard);
-      if (result instanceof Response) return result;
       if (result.kind !== "admin") throw forbidden("Only the admin API key may do this");
       return next();
     },

@@ -36,9 +36,7 @@ Deno.test("createAuthGuards wires config.auth into the guards the routes use", a
     });
     await guards.ready;
     const app = new Hono<AppEnv>().basePath("/api/whatsapp");
-    app.onError((error, c) =>
-      error instanceof ApiError ? c.json(error.toBody(), error.status as 401) : c.text("", 500)
-    );
+    app.onError((error, c) => error instanceof ApiError ? error.toResponse() : c.text("", 500));
     app.get("/sessions", guards.requireAuth, (c) => c.json(c.var.principal, 200));
     app.delete("/:phoneNumber", guards.requireAdmin, (c) => c.json({ ok: true }, 200));
     app.post(
@@ -98,9 +96,7 @@ Deno.test("createAuthGuards gives the webhooks their own key when WEBHOOK_API_KE
     });
     await guards.ready;
     const app = new Hono<AppEnv>();
-    app.onError((error, c) =>
-      error instanceof ApiError ? c.json(error.toBody(), error.status as 401) : c.text("", 500)
-    );
+    app.onError((error, c) => error instanceof ApiError ? error.toResponse() : c.text("", 500));
     app.post("/hook", guards.requireWahaProtected, (c) => c.json({ ok: true }, 200));
     const call = async (key: string) =>
       (await app.request("/hook", { method: "POST", headers: { "x-api-key": key } })).status;

@@ -319,9 +319,7 @@ Deno.test("requireSingleAccountProtected leaves a phone number that is not 7–1
   });
   const app = new OpenAPIHono<AppEnv>();
   app.onError((error, c) =>
-    error instanceof ApiError
-      ? c.json(error.toBody(), error.status as 401)
-      : c.json({ error: "Internal server error" }, 500)
+    error instanceof ApiError ? error.toResponse() : c.json({ error: "Internal server error" }, 500)
   );
   app.openapi(
     route,

@@ -55,9 +55,7 @@ Deno.test("requireAuth answers 429 after repeated failures from one address, and
   );
   const limiter = createFailureLimiter({ maxFailures: 5, windowMs: 60_000, blockMs: 60_000 });
   const app = new Hono<AppEnv>();
-  app.onError((error, c) =>
-    error instanceof ApiError ? c.json(error.toBody(), error.status as 401) : c.text("", 500)
-  );
+  app.onError((error, c) => error instanceof ApiError ? error.toResponse() : c.text("", 500));
   app.get(
     "/api/whatsapp/sessions",
     requireAuth({ authenticator, limiter, getClientIp: (c) => c.req.header("x-test-client-ip") }),

@@ -10,10 +10,10 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./principal.ts";
 import {
+  assertNotBlocked,
   authFailure,
   type AuthGuardDeps,
   recordFailure,
-  refuseIfBlocked,
 } from "./auth_failures.ts";
 import { equalBytes, timingSafeEqualStrings } from "./constant_time.ts";
 
@@ -46,8 +46,7 @@ export function requireWahaProtected(deps: WahaProtectedDeps) {
     : null;
 
   return createMiddleware<AppEnv>(async function requireWahaProtected(c, next) {
-    const blocked = refuseIfBlocked(c, deps);
-    if (blocked) return blocked;
+    assertNotBlocked(c, deps);
     try {
       const key = c.req.header("x-api-key");
       if (!key) throw authFailure({ reason: "no_api_key", scheme: "webhook" }, "Missing X-Api-Key");

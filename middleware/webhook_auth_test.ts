@@ -30,7 +30,7 @@ function createWebhookApp(deps: Partial<WahaProtectedDeps> = {}) {
   const app = new OpenAPIHono<AppEnv>();
   app.onError((error, c) =>
     error instanceof ApiError
-      ? c.json(error.toBody(), error.status as 401)
+      ? error.toResponse()
       : c.json({ error: String(error), code: "INTERNAL_ERROR", statusCode: 500 }, 500)
   );
   const route = createRoute({

@@ -221,7 +221,7 @@ export function createAuthTestApp(deps: AuthTestAppDeps): Hono<AppEnv> {
   });
   const app = new Hono<AppEnv>().basePath("/api/whatsapp");
   app.onError((error, c) => {
-    if (error instanceof ApiError) return c.json(error.toBody(), error.status as 401);
+    if (error instanceof ApiError) return error.toResponse();
     return c.json({ error: "Internal server error", code: "INTERNAL_ERROR", statusCode: 500 }, 500);
   });
   app.get("/sessions", requireAuth(deps), (c) => {
