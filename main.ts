@@ -6,6 +6,7 @@
  */
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createLogger, describeError, type Logger } from "./logger.ts";
+import { createMediaResolver } from "./media/media_input.ts";
 import { createAdminKeyGuards } from "./middleware/admin_key_guards.ts";
 import { createApp } from "./routes/app.ts";
 import { createSessionManager } from "./sessions/manager.ts";
@@ -38,6 +39,7 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
     version: VERSION,
     startedAt: Date.now(),
     bodyMaxBytes: config.bodyMaxBytes,
+    media: createMediaResolver(config.media),
   });
 
   return {

@@ -10,6 +10,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { ApiError, type ErrorCode, payloadTooLarge } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import type { MediaResolver } from "../media/media_input.ts";
 import { describeError } from "../logger.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { AppEnv } from "../middleware/principal.ts";
@@ -17,7 +18,12 @@ import { requestId } from "../middleware/request_id.ts";
 import { requestLog } from "../middleware/request_log.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createHealthRoutes } from "./health.ts";
+import { createChatRoutes } from "./chats.ts";
+import { createContactRoutes } from "./contacts.ts";
+import { createGroupRoutes } from "./groups.ts";
+import { createMessageActionRoutes } from "./message_actions.ts";
 import { createMessageRoutes } from "./messages.ts";
+import { createProfileRoutes } from "./profile.ts";
 import { createSessionRoutes } from "./sessions.ts";
 import { mountSwagger } from "./swagger.ts";
 
@@ -30,6 +36,8 @@ export interface AppDeps {
   version: string;
   startedAt: number;
   bodyMaxBytes: number;
+  /** Turns a media field (URL, data: URL, base64) into checked bytes. */
+  media: MediaResolver;
 }
 
 /** Hono's own exceptions (malformed JSON, for one) in the contract's vocabulary. */
@@ -75,6 +83,11 @@ export function createApp(deps: AppDeps) {
   app.route(API_BASE, createHealthRoutes(deps));
   app.route(API_BASE, createSessionRoutes(deps));
   app.route(API_BASE, createMessageRoutes(deps));
+  app.route(API_BASE, createMessageActionRoutes(deps));
+  app.route(API_BASE, createChatRoutes(deps));
+  app.route(API_BASE, createContactRoutes(deps));
+  app.route(API_BASE, createGroupRoutes(deps));
+  app.route(API_BASE, createProfileRoutes(deps));
   mountSwagger(app, API_BASE, deps.version);
 
   app.notFound((c) => {

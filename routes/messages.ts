@@ -1,11 +1,15 @@
 /**
  * @module
- * Messaging routes: sending texts (and, with safe media handling, images, files, video, voice and
- * audio). Each answers `{ messageId, timestamp }`.
+ * Messaging routes: sending texts, images, files, videos, voice notes (push-to-talk) and audio
+ * files. Each answers `{ messageId, timestamp }`. A media field takes an `http(s)` URL, a `data:`
+ * URL or bare base64; the media resolver given in the deps fetches and checks it (address policy,
+ * size cap, MIME type from the bytes) once the session is known to be connected.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { clientNotReady } from "../errors.ts";
+import type { MediaResolver } from "../media/media_input.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
-import type { SentMessage } from "../sessions/engine.ts";
+import type { MediaKind, SendMediaInput, SentMessage } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
 import {
@@ -20,34 +24,173 @@ import {
   SESSION_CALL_ERRORS,
 } from "./schemas.ts";
 
+/** A 1×1 PNG, so the examples work from Swagger UI without a reachable URL. */
+const PNG_DATA_URL =
+  "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
+const mediaField = (what: string, example: string) =>
+  z.string().min(1).openapi({
+    description: `The ${what}: an http(s) URL (fetched by the server), a data: URL or bare base64`,
+    example,
+  });
+
+const caption = z.string().max(4096).optional().openapi({ example: "Look at this" });
+const quoted = MessageId.optional().openapi({ description: "The message this one replies to" });
+
 const SendTextSchema = z.object({
   chatId: Jid,
   text: z.string().min(1).max(65_536).openapi({ example: "Hello from wa-gateway" }),
-  quotedMsgId: MessageId.optional(),
+  quotedMsgId: quoted,
 }).openapi("SendText");
 
-export function createMessageRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
-  const { manager, guards } = deps;
-  const owned = guards.requireSingleAccountProtected();
+const SendImageSchema = z.object({
+  chatId: Jid,
+  imageUrl: mediaField("image", PNG_DATA_URL),
+  caption,
+  quotedMsgId: quoted,
+}).openapi("SendImage");
 
-  const sendTextRoute = createRoute({
+const SendFileSchema = z.object({
+  chatId: Jid,
+  fileUrl: mediaField("file", "data:text/plain;base64,SGVsbG8gZnJvbSB3YS1nYXRld2F5Cg=="),
+  filename: z.string().min(1).max(255).optional().openapi({
+    example: "hello.txt",
+    description: "The name the recipient sees; derived from the URL or the type when absent",
+  }),
+  caption,
+  quotedMsgId: quoted,
+}).openapi("SendFile");
+
+const SendVideoSchema = z.object({
+  chatId: Jid,
+  videoUrl: mediaField("video", "data:video/mp4;base64,AAAAGGZ0eXBtcDQyAAAAAG1wNDJpc29t"),
+  caption,
+  quotedMsgId: quoted,
+}).openapi("SendVideo");
+
+const audioField = mediaField("audio", "data:audio/ogg;base64,T2dnUwACAAAAAAAAAAA=");
+
+const SendVoiceSchema = z.object({ chatId: Jid, audioUrl: audioField, quotedMsgId: quoted })
+  .openapi("SendVoice");
+
+const SendAudioSchema = z.object({ chatId: Jid, audioUrl: audioField, quotedMsgId: quoted })
+  .openapi("SendAudio");
+
+const sendRoute = <T extends z.ZodType>(
+  action: string,
+  summary: string,
+  schema: T,
+  owned: ReturnType<AuthGuards["requireSingleAccountProtected"]>,
+  withMedia = true,
+) =>
+  createRoute({
     method: "post",
-    path: "/{phoneNumber}/send-text",
+    path: `/{phoneNumber}/${action}`,
     tags: ["Messaging"],
-    summary: "Send a text message",
+    summary,
     security: SECURED,
     middleware: [owned] as const,
-    request: { params: PhoneParams, ...jsonBody(SendTextSchema) },
+    request: { params: PhoneParams, ...jsonBody(schema) },
     responses: {
       200: jsonResponse(SentMessageSchema, "Sent"),
-      ...errorResponses(...SESSION_CALL_ERRORS),
+      ...errorResponses(
+        ...SESSION_CALL_ERRORS,
+        ...(withMedia ? (["PAYLOAD_TOO_LARGE"] as const) : []),
+      ),
     },
   });
+
+export function createMessageRoutes(
+  deps: { manager: SessionManager; guards: AuthGuards; media: MediaResolver },
+) {
+  const { manager, guards, media } = deps;
+  const owned = guards.requireSingleAccountProtected();
+
+  /** Resolves the media field (only for a connected session), then sends it. */
+  async function sendMedia(
+    phoneNumber: string,
+    input: Omit<SendMediaInput, "media" | "kind"> & { filename?: string },
+    field: { name: string; value: string; kind: MediaKind; signal: AbortSignal },
+  ): Promise<SentMessage> {
+    const { status } = manager.info(phoneNumber);
+    if (status !== "WORKING") throw clientNotReady(phoneNumber, status);
+    const { filename, ...rest } = input;
+    const resolved = await media(field.value, {
+      field: field.name,
+      kind: field.kind,
+      signal: field.signal,
+      ...(filename === undefined ? {} : { filename }),
+    });
+    const send: SendMediaInput = { ...rest, kind: field.kind, media: resolved };
+    return await manager.call<SentMessage>(phoneNumber, "sendMedia", send);
+  }
+
+  const sendTextRoute = sendRoute("send-text", "Send a text message", SendTextSchema, owned, false);
+  const sendImageRoute = sendRoute("send-image", "Send an image", SendImageSchema, owned);
+  const sendFileRoute = sendRoute("send-file", "Send a file (a document)", SendFileSchema, owned);
+  const sendVideoRoute = sendRoute("send-video", "Send a video", SendVideoSchema, owned);
+  const sendVoiceRoute = sendRoute(
+    "send-voice",
+    "Send a voice note (push-to-talk)",
+    SendVoiceSchema,
+    owned,
+  );
+  const sendAudioRoute = sendRoute("send-audio", "Send an audio file", SendAudioSchema, owned);
 
   return createRouter()
     .openapi(sendTextRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       const sent = await manager.call<SentMessage>(phoneNumber, "sendText", c.req.valid("json"));
       return c.json(sent, 200);
+    })
+    .openapi(sendImageRoute, async (c) => {
+      const { imageUrl, ...rest } = c.req.valid("json");
+      const field = {
+        name: "imageUrl",
+        value: imageUrl,
+        kind: "image" as const,
+        signal: c.req.raw.signal,
+      };
+      return c.json(await sendMedia(c.req.valid("param").phoneNumber, rest, field), 200);
+    })
+    .openapi(sendFileRoute, async (c) => {
+      const { fileUrl, ...rest } = c.req.valid("json");
+      const field = {
+        name: "fileUrl",
+        value: fileUrl,
+        kind: "file" as const,
+        signal: c.req.raw.signal,
+      };
+      return c.json(await sendMedia(c.req.valid("param").phoneNumber, rest, field), 200);
+    })
+    .openapi(sendVideoRoute, async (c) => {
+      const { videoUrl, ...rest } = c.req.valid("json");
+      const field = {
+        name: "videoUrl",
+        value: videoUrl,
+        kind: "video" as const,
+        signal: c.req.raw.signal,
+      };
+      return c.json(await sendMedia(c.req.valid("param").phoneNumber, rest, field), 200);
+    })
+    .openapi(sendVoiceRoute, async (c) => {
+      const { audioUrl, ...rest } = c.req.valid("json");
+      const field = {
+        name: "audioUrl",
+        value: audioUrl,
+        kind: "voice" as const,
+        signal: c.req.raw.signal,
+      };
+      return c.json(await sendMedia(c.req.valid("param").phoneNumber, rest, field), 200);
+    })
+    .openapi(sendAudioRoute, async (c) => {
+      const { audioUrl, ...rest } = c.req.valid("json");
+      const field = {
+        name: "audioUrl",
+        value: audioUrl,
+        kind: "audio" as const,
+        signal: c.req.raw.signal,
+      };
+      return c.json(await sendMedia(c.req.valid("param").phoneNumber, rest, field), 200);
     });
 }

@@ -45,6 +45,16 @@ export const MessageId = z.string().min(1).max(300).openapi({
   example: "true_15550000001@c.us_3EB0C0FFEE0123456789",
 });
 
+/** A JID as a path parameter; a bare phone number becomes `<digits>@c.us`. */
+export function jidParam(name: string, example = "15550000001@c.us") {
+  return Jid.openapi({ param: { name, in: "path" }, example });
+}
+
+/** `/{phoneNumber}/group/{groupId}/…` */
+export const GroupParams = PhoneParams.extend({
+  groupId: GroupJid.openapi({ param: { name: "groupId", in: "path" } }),
+});
+
 export const ErrorBodySchema = z.object({
   error: z.string().openapi({ example: 'Session "4915550001234" not found' }),
   code: z.string().openapi({ example: "NOT_FOUND" }),

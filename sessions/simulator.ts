@@ -4,7 +4,10 @@
  * its own Worker exactly like the real engine. It shows a real QR, "is scanned" after
  * `simulatorScanMs`, remembers the link in the session folder (so a restart needs no scan), holds a
  * profile, contacts, chats and a group, keeps what it sends, and has an echo contact. Texts that
- * start with `/simulate` make it fail the ways real sessions fail, for tests and demos.
+ * start with `/simulate` make it fail the ways real sessions fail, for tests and demos, and
+ * `/simulate incoming <n>` makes n messages arrive in that chat at once (the command itself is not
+ * kept: its answer names the newest arrived message), so paging can be exercised through HTTP.
+ * Bob's chat is archived; Dave's privacy settings refuse being added to groups.
  */
 /// <reference lib="deno.worker" />
 import { join } from "node:path";
@@ -28,6 +31,10 @@ import { qrToDataUrl } from "./qr.ts";
 export const ECHO_CONTACT = "15550000000@c.us";
 /** A number the simulator says is not on WhatsApp. */
 export const NOT_ON_WHATSAPP = "15559999999@c.us";
+/** A contact whose privacy settings do not allow adding them to groups. */
+export const NO_GROUP_ADDS = "15550000004@c.us";
+/** The most messages one `/simulate incoming <n>` may make arrive. */
+const MAX_INCOMING = 10_000;
 const QR_ROTATE_MS = 20_000;
 const LINK_FILE = "simulator-link.json";
 
@@ -75,6 +82,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     }],
     ["15550000002@c.us", { name: "Bob", pushname: "bob", picture: null }],
     ["15550000003@c.us", { name: "Carol", pushname: "carol", picture: null }],
+    [NO_GROUP_ADDS, { name: "Dave", pushname: "dave", picture: null }],
   ]);
   const chats = new Map<string, SimChat>();
 
@@ -139,14 +147,27 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     throw notFound(`Message "${messageId}" not found`);
   }
 
-  function receive(chatId: string, body: string, author?: string): void {
-    if (status !== "WORKING") return;
+  function receive(chatId: string, body: string, author?: string): MessageDto | null {
+    if (status !== "WORKING") return null;
     const chat = chatFor(chatId);
     const message = newMessage(chatId, { fromMe: false, body, author: author ?? null });
     chat.messages.push(message);
     chat.unreadCount++;
     emit({ type: "message", message });
     emit({ type: "message.any", message });
+    return message;
+  }
+
+  /** `/simulate incoming <n>`: n messages arrive in the chat, oldest first. */
+  function arrive(chatId: string, count: number): SentMessage {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_INCOMING) {
+      throw new EngineError("BAD_REQUEST", `"/simulate incoming" takes 1 to ${MAX_INCOMING}`);
+    }
+    let last: MessageDto | null = null;
+    for (let i = 1; i <= count; i++) {
+      last = receive(chatId, `Incoming message ${i} of ${count}`) ?? last;
+    }
+    return { messageId: last?.id ?? "", timestamp: last?.timestamp ?? now() };
   }
 
   function record(chatId: string, fields: Partial<MessageDto> & { body: string }): SentMessage {
@@ -168,6 +189,8 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       });
     };
     direct(ECHO_CONTACT, [[false, "Send me anything and I will echo it"]]);
+    direct("15550000002@c.us", [[false, "Old news from Bob"]]);
+    chatFor("15550000002@c.us").archived = true;
     direct("15550000001@c.us", [[false, "Hi! Are we still on for tomorrow?"], [
       true,
       "Yes, 10am works",
@@ -348,6 +371,14 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
 
     sendText({ chatId, text, quotedMsgId }) {
       const command = /^\/simulate\s+(\w+)/.exec(text)?.[1];
+      if (command === "incoming") {
+        const count = Number(/^\/simulate\s+incoming\s+(\d+)\s*$/.exec(text)?.[1]);
+        try {
+          return Promise.resolve(arrive(chatId, count));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
       if (command) {
         const outcome = simulate(command);
         if (outcome) return outcome;
@@ -411,7 +442,8 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       return Promise.resolve();
     },
     setTyping(chatId) {
-      chatFor(chatId);
+      // Typing in a chat that has no messages yet is fine, but it does not create the chat.
+      if (chatId.endsWith("@g.us")) existingChat(chatId);
       return Promise.resolve();
     },
     checkNumber(phone) {
@@ -501,7 +533,11 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     createGroup(name, participants) {
       const id = `120363${Date.now()}${randomHex(2).replace(/\D/g, "7")}@g.us`;
       const results: ParticipantResult[] = participants.map((p) =>
-        p === NOT_ON_WHATSAPP ? { id: p, result: "not_on_whatsapp" } : { id: p, result: "added" }
+        p === NOT_ON_WHATSAPP
+          ? { id: p, result: "not_on_whatsapp" }
+          : p === NO_GROUP_ADDS
+          ? { id: p, result: "not_allowed", message: "Their privacy settings do not allow it" }
+          : { id: p, result: "added" }
       );
       const chat: SimChat & { group: Omit<GroupDto, "id"> } = {
         id,
@@ -555,6 +591,9 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       const chat = group(groupId);
       return Promise.resolve(participants.map((id): ParticipantResult => {
         if (id === NOT_ON_WHATSAPP) return { id, result: "not_on_whatsapp" };
+        if (id === NO_GROUP_ADDS) {
+          return { id, result: "not_allowed", message: "Their privacy settings do not allow it" };
+        }
         if (chat.group.participants.some((p) => p.id === id)) return { id, result: "already_in" };
         chat.group.participants.push({ id, isAdmin: false, isSuperAdmin: false });
         return { id, result: "added" };

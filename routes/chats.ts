@@ -1,0 +1,198 @@
+/**
+ * @module
+ * Conversation routes: the chat list (paged, optionally only archived or unarchived chats), one
+ * chat with what the client knows about it, and a chat's messages newest first, paged by a
+ * message-id cursor so that new arrivals between two reads neither repeat nor skip a message.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { AuthGuards } from "../middleware/guards.ts";
+import type { ChatDetail, ChatPage, MessagePage } from "../sessions/engine.ts";
+import type { SessionManager } from "../sessions/manager.ts";
+import { createRouter } from "./router.ts";
+import {
+  errorResponses,
+  jidParam,
+  jsonResponse,
+  MessageId,
+  PhoneParams,
+  SECURED,
+  SESSION_CALL_ERRORS,
+} from "./schemas.ts";
+
+const LastMessageSchema = z.object({
+  body: z.string().openapi({ example: "Yes, 10am works" }),
+  timestamp: z.number().int().openapi({ example: 1764086400, description: "Unix seconds" }),
+});
+
+const ChatFields = {
+  id: z.string().openapi({ example: "15550000001@c.us" }),
+  name: z.string().openapi({ example: "Alice" }),
+  isGroup: z.boolean().openapi({ example: false }),
+  unreadCount: z.number().int().min(0).openapi({ example: 2 }),
+  lastMessage: LastMessageSchema.optional(),
+};
+
+export const ChatSummarySchema = z.object(ChatFields).openapi("ChatSummary");
+
+export const ChatDetailSchema = z.object({
+  ...ChatFields,
+  archived: z.boolean(),
+  pinned: z.boolean(),
+  muted: z.boolean(),
+  timestamp: z.number().int().openapi({
+    example: 1764086400,
+    description: "Unix seconds of the last activity (0 when none)",
+  }),
+}).openapi("Chat");
+
+const ChatPageSchema = z.object({
+  chats: z.array(ChatSummarySchema),
+  total: z.number().int().min(0).openapi({ example: 3, description: "Chats matching the filter" }),
+  page: z.number().int().min(1).openapi({ example: 1 }),
+  hasMore: z.boolean().openapi({ example: false }),
+}).openapi("ChatPage");
+
+export const MessageSchema = z.object({
+  id: MessageId,
+  chatId: z.string().openapi({ example: "15550000001@c.us" }),
+  from: z.string().openapi({ example: "15550000001@c.us" }),
+  to: z.string().openapi({ example: "4915550001234@c.us" }),
+  author: z.string().nullable().openapi({ description: "The sender inside a group" }),
+  fromMe: z.boolean(),
+  body: z.string().openapi({ example: "Hi! Are we still on for tomorrow?" }),
+  type: z.string().openapi({
+    example: "chat",
+    description: "chat, image, video, ptt, audio, document, location, vcard, revoked, …",
+  }),
+  timestamp: z.number().int().openapi({ example: 1764086400, description: "Unix seconds" }),
+  hasMedia: z.boolean(),
+  media: z.object({ mimetype: z.string(), filename: z.string().nullable() }).nullable().openapi({
+    example: null,
+    description: "What `GET …/media` will answer, when the message has media",
+  }),
+  ack: z.number().int().openapi({
+    example: 3,
+    description: "-1 error, 0 pending, 1 server, 2 device, 3 read, 4 played",
+  }),
+  quotedMsgId: z.string().nullable(),
+}).openapi("Message");
+
+const MessagePageSchema = z.object({
+  messages: z.array(MessageSchema).openapi({ description: "Newest first" }),
+  hasMore: z.boolean(),
+  nextCursor: MessageId.optional().openapi({
+    description: "Pass as `before` to read the next (older) page; absent on the last page",
+  }),
+}).openapi("MessagePage");
+
+const queryInt = (name: string, min: number, max: number, fallback: number, description: string) =>
+  z.coerce.number().int().min(min).max(max).default(fallback).openapi({
+    param: { name, in: "query" },
+    example: fallback,
+    description,
+  });
+
+const ChatListQuerySchema = z.object({
+  page: queryInt("page", 1, 1_000_000, 1, "The page, from 1"),
+  limit: queryInt("limit", 1, 100, 20, "Chats per page (at most 100)"),
+  archived: z.enum(["true", "false"]).optional().openapi({
+    param: { name: "archived", in: "query" },
+    description: "Only archived (`true`) or only unarchived (`false`) chats; all when absent",
+  }),
+});
+
+const MessageListQuerySchema = z.object({
+  limit: queryInt("limit", 1, 200, 50, "Messages per page (at most 200)"),
+  before: MessageId.optional().openapi({
+    param: { name: "before", in: "query" },
+    description: "Only messages older than this one: the previous page's `nextCursor`",
+  }),
+  page: queryInt(
+    "page",
+    1,
+    100,
+    1,
+    "Skip `page - 1` pages first (from `before` when given); `before` alone is cheaper",
+  ),
+});
+
+const ChatParams = PhoneParams.extend({ chatId: jidParam("chatId") });
+
+export function createChatRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
+  const { manager, guards } = deps;
+  const owned = guards.requireSingleAccountProtected();
+
+  const listRoute = createRoute({
+    method: "get",
+    path: "/{phoneNumber}/chats",
+    tags: ["Chats"],
+    summary: "The chats, most recent first",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: PhoneParams, query: ChatListQuerySchema },
+    responses: {
+      200: jsonResponse(ChatPageSchema, "One page of chats"),
+      ...errorResponses(...SESSION_CALL_ERRORS),
+    },
+  });
+
+  const chatRoute = createRoute({
+    method: "get",
+    path: "/{phoneNumber}/chat/{chatId}",
+    tags: ["Chats"],
+    summary: "One chat",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: ChatParams },
+    responses: {
+      200: jsonResponse(ChatDetailSchema, "The chat"),
+      ...errorResponses(...SESSION_CALL_ERRORS),
+    },
+  });
+
+  const messagesRoute = createRoute({
+    method: "get",
+    path: "/{phoneNumber}/messages/{chatId}",
+    tags: ["Chats"],
+    summary: "A chat's messages, newest first",
+    description: "Read older pages by passing the previous page's `nextCursor` as `before`.",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: ChatParams, query: MessageListQuerySchema },
+    responses: {
+      200: jsonResponse(MessagePageSchema, "One page of messages"),
+      ...errorResponses(...SESSION_CALL_ERRORS),
+    },
+  });
+
+  return createRouter()
+    .openapi(listRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const { page, limit, archived } = c.req.valid("query");
+      const result = await manager.call<ChatPage>(phoneNumber, "listChats", {
+        page,
+        limit,
+        ...(archived === undefined ? {} : { archived: archived === "true" }),
+      });
+      return c.json(result, 200);
+    })
+    .openapi(chatRoute, async (c) => {
+      const { phoneNumber, chatId } = c.req.valid("param");
+      return c.json(await manager.call<ChatDetail>(phoneNumber, "getChat", chatId), 200);
+    })
+    .openapi(messagesRoute, async (c) => {
+      const { phoneNumber, chatId } = c.req.valid("param");
+      const { limit, before, page } = c.req.valid("query");
+      let cursor = before;
+      // Pages by number are walked with the cursor, so they stay stable like cursor pages.
+      for (let skipped = 1; skipped < page; skipped++) {
+        const query = { limit, ...(cursor === undefined ? {} : { before: cursor }) };
+        const older = await manager.call<MessagePage>(phoneNumber, "listMessages", chatId, query);
+        if (!older.nextCursor) return c.json({ messages: [], hasMore: false }, 200);
+        cursor = older.nextCursor;
+      }
+      const query = { limit, ...(cursor === undefined ? {} : { before: cursor }) };
+      const result = await manager.call<MessagePage>(phoneNumber, "listMessages", chatId, query);
+      return c.json(result, 200);
+    });
+}

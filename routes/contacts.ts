@@ -1,0 +1,121 @@
+/**
+ * @module
+ * Contact routes: the address book, one contact, a contact's profile picture URL (`null` when
+ * their privacy settings hide it), and blocking or unblocking a contact.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { AuthGuards } from "../middleware/guards.ts";
+import type { ContactDto } from "../sessions/engine.ts";
+import type { SessionManager } from "../sessions/manager.ts";
+import { createRouter } from "./router.ts";
+import {
+  errorResponses,
+  Jid,
+  jidParam,
+  jsonBody,
+  jsonResponse,
+  PhoneParams,
+  SECURED,
+  SESSION_CALL_ERRORS,
+  SuccessSchema,
+} from "./schemas.ts";
+
+const ContactSchema = z.object({
+  id: z.string().openapi({ example: "15550000001@c.us" }),
+  number: z.string().openapi({ example: "15550000001" }),
+  name: z.string().nullable().openapi({ example: "Alice", description: "From your address book" }),
+  pushname: z.string().nullable().openapi({ example: "alice", description: "Their own name" }),
+  isMyContact: z.boolean(),
+  isBusiness: z.boolean(),
+  isBlocked: z.boolean(),
+  isGroup: z.boolean(),
+  isUser: z.boolean(),
+}).openapi("Contact");
+
+const ContactListSchema = z.object({ contacts: z.array(ContactSchema) }).openapi("ContactList");
+
+const PictureSchema = z.object({
+  url: z.string().nullable().openapi({
+    example: "https://pps.whatsapp.net/v/t61.24694-24/example.jpg",
+    description: "null when there is no picture or their privacy settings hide it",
+  }),
+}).openapi("ProfilePicture");
+
+const ContactBodySchema = z.object({ contactId: Jid }).openapi("ContactRef");
+const ContactParams = PhoneParams.extend({ contactId: jidParam("contactId") });
+
+export function createContactRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
+  const { manager, guards } = deps;
+  const owned = guards.requireSingleAccountProtected();
+  const common = { tags: ["Contacts"], security: SECURED, middleware: [owned] };
+  const errors = errorResponses(...SESSION_CALL_ERRORS);
+
+  const listRoute = createRoute({
+    ...common,
+    method: "get",
+    path: "/{phoneNumber}/contacts",
+    summary: "The contacts",
+    request: { params: PhoneParams },
+    responses: { 200: jsonResponse(ContactListSchema, "The contacts"), ...errors },
+  });
+
+  const oneRoute = createRoute({
+    ...common,
+    method: "get",
+    path: "/{phoneNumber}/contact/{contactId}",
+    summary: "One contact",
+    request: { params: ContactParams },
+    responses: { 200: jsonResponse(ContactSchema, "The contact"), ...errors },
+  });
+
+  const pictureRoute = createRoute({
+    ...common,
+    method: "get",
+    path: "/{phoneNumber}/contact/{contactId}/profile-picture",
+    summary: "A contact's profile picture URL",
+    request: { params: ContactParams },
+    responses: { 200: jsonResponse(PictureSchema, "The URL, or null"), ...errors },
+  });
+
+  const blockRoute = (action: "block" | "unblock") =>
+    createRoute({
+      ...common,
+      method: "post",
+      path: `/{phoneNumber}/contact/${action}`,
+      summary: action === "block" ? "Block a contact" : "Unblock a contact",
+      request: { params: PhoneParams, ...jsonBody(ContactBodySchema) },
+      responses: { 200: jsonResponse(SuccessSchema, "Done"), ...errors },
+    });
+
+  return createRouter()
+    .openapi(listRoute, async (c) => {
+      const contacts = await manager.call<ContactDto[]>(
+        c.req.valid("param").phoneNumber,
+        "listContacts",
+      );
+      return c.json({ contacts }, 200);
+    })
+    .openapi(oneRoute, async (c) => {
+      const { phoneNumber, contactId } = c.req.valid("param");
+      return c.json(await manager.call<ContactDto>(phoneNumber, "getContact", contactId), 200);
+    })
+    .openapi(pictureRoute, async (c) => {
+      const { phoneNumber, contactId } = c.req.valid("param");
+      const url = await manager.call<string | null>(
+        phoneNumber,
+        "getProfilePictureUrl",
+        contactId,
+      );
+      return c.json({ url: url ?? null }, 200);
+    })
+    .openapi(blockRoute("block"), async (c) => {
+      const { contactId } = c.req.valid("json");
+      await manager.call(c.req.valid("param").phoneNumber, "blockContact", contactId);
+      return c.json({ success: true, message: `Contact "${contactId}" blocked` }, 200);
+    })
+    .openapi(blockRoute("unblock"), async (c) => {
+      const { contactId } = c.req.valid("json");
+      await manager.call(c.req.valid("param").phoneNumber, "unblockContact", contactId);
+      return c.json({ success: true, message: `Contact "${contactId}" unblocked` }, 200);
+    });
+}

@@ -1,0 +1,187 @@
+/**
+ * @module
+ * Group routes: create a group (answering the group plus a result per participant), read it
+ * (subject, description, owner, participants with admin flags, settings), update it, leave it,
+ * and add or remove participants with a result for each one.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { AuthGuards } from "../middleware/guards.ts";
+import type { GroupCreated, GroupDto, ParticipantResult } from "../sessions/engine.ts";
+import type { SessionManager } from "../sessions/manager.ts";
+import { createRouter } from "./router.ts";
+import {
+  errorResponses,
+  GroupParams,
+  Jid,
+  jsonBody,
+  jsonResponse,
+  PhoneParams,
+  SECURED,
+  SESSION_CALL_ERRORS,
+  SuccessSchema,
+} from "./schemas.ts";
+
+const ParticipantSchema = z.object({
+  id: z.string().openapi({ example: "15550000001@c.us" }),
+  isAdmin: z.boolean(),
+  isSuperAdmin: z.boolean(),
+}).openapi("GroupParticipant");
+
+const GroupFields = {
+  id: z.string().openapi({ example: "120363000000000001@g.us" }),
+  subject: z.string().openapi({ example: "Simulator Group" }),
+  description: z.string().openapi({ example: "A group that exists only in the simulator" }),
+  owner: z.string().nullable().openapi({ example: "4915550001234@c.us" }),
+  createdAt: z.number().int().nullable().openapi({ example: 1764086400, description: "Unix s" }),
+  participants: z.array(ParticipantSchema),
+  settings: z.object({
+    messagesAdminsOnly: z.boolean().openapi({ description: "Only admins may send messages" }),
+    infoAdminsOnly: z.boolean().openapi({ description: "Only admins may edit the group info" }),
+  }),
+};
+
+const GroupSchema = z.object(GroupFields).openapi("Group");
+
+const ParticipantResultSchema = z.object({
+  id: z.string().openapi({ example: "15550000002@c.us" }),
+  result: z.enum([
+    "added",
+    "removed",
+    "already_in",
+    "not_in_group",
+    "not_on_whatsapp",
+    "not_allowed",
+  ]).openapi({ example: "added" }),
+  message: z.string().optional().openapi({ description: "Why, when it did not work" }),
+}).openapi("ParticipantResult");
+
+const GroupCreatedSchema = z.object({
+  ...GroupFields,
+  results: z.array(ParticipantResultSchema),
+}).openapi("GroupCreated");
+
+const Participants = z.array(Jid).min(1).max(256).openapi({
+  example: ["15550000002@c.us", "15550000003"],
+});
+
+const CreateGroupSchema = z.object({
+  name: z.string().trim().min(1).max(100).openapi({ example: "Project team" }),
+  participants: Participants,
+}).openapi("CreateGroup");
+
+const UpdateGroupSchema = z.object({
+  subject: z.string().trim().min(1).max(100).optional().openapi({ example: "New subject" }),
+  description: z.string().max(2048).optional().openapi({ example: "What this group is about" }),
+  messagesAdminsOnly: z.boolean().optional(),
+  infoAdminsOnly: z.boolean().optional(),
+}).refine((update) => Object.values(update).some((value) => value !== undefined), {
+  message: "give at least one of subject, description, messagesAdminsOnly, infoAdminsOnly",
+}).openapi("UpdateGroup");
+
+const ParticipantsBodySchema = z.object({ participants: Participants }).openapi(
+  "ParticipantsChange",
+);
+const ResultsSchema = z.object({ results: z.array(ParticipantResultSchema) }).openapi(
+  "ParticipantResults",
+);
+
+export function createGroupRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
+  const { manager, guards } = deps;
+  const owned = guards.requireSingleAccountProtected();
+  const common = { tags: ["Groups"], security: SECURED, middleware: [owned] };
+  const errors = errorResponses(...SESSION_CALL_ERRORS);
+
+  const createGroupRoute = createRoute({
+    ...common,
+    method: "post",
+    path: "/{phoneNumber}/group/create",
+    summary: "Create a group",
+    request: { params: PhoneParams, ...jsonBody(CreateGroupSchema) },
+    responses: { 200: jsonResponse(GroupCreatedSchema, "The new group"), ...errors },
+  });
+
+  const getRoute = createRoute({
+    ...common,
+    method: "get",
+    path: "/{phoneNumber}/group/{groupId}",
+    summary: "A group's info, participants and settings",
+    request: { params: GroupParams },
+    responses: { 200: jsonResponse(GroupSchema, "The group"), ...errors },
+  });
+
+  const updateRoute = createRoute({
+    ...common,
+    method: "put",
+    path: "/{phoneNumber}/group/{groupId}",
+    summary: "Change a group's subject, description or settings",
+    request: { params: GroupParams, ...jsonBody(UpdateGroupSchema) },
+    responses: { 200: jsonResponse(GroupSchema, "The group as it is now"), ...errors },
+  });
+
+  const leaveRoute = createRoute({
+    ...common,
+    method: "post",
+    path: "/{phoneNumber}/group/{groupId}/leave",
+    summary: "Leave a group",
+    request: { params: GroupParams },
+    responses: { 200: jsonResponse(SuccessSchema, "Left"), ...errors },
+  });
+
+  const participantsRoute = (action: "add" | "remove") =>
+    createRoute({
+      ...common,
+      method: "post",
+      path: `/{phoneNumber}/group/{groupId}/participants/${action}`,
+      summary: action === "add" ? "Add participants" : "Remove participants",
+      request: { params: GroupParams, ...jsonBody(ParticipantsBodySchema) },
+      responses: { 200: jsonResponse(ResultsSchema, "A result per participant"), ...errors },
+    });
+
+  return createRouter()
+    .openapi(createGroupRoute, async (c) => {
+      const { name, participants } = c.req.valid("json");
+      const group = await manager.call<GroupCreated>(
+        c.req.valid("param").phoneNumber,
+        "createGroup",
+        name,
+        participants,
+      );
+      return c.json(group, 200);
+    })
+    .openapi(getRoute, async (c) => {
+      const { phoneNumber, groupId } = c.req.valid("param");
+      return c.json(await manager.call<GroupDto>(phoneNumber, "getGroup", groupId), 200);
+    })
+    .openapi(updateRoute, async (c) => {
+      const { phoneNumber, groupId } = c.req.valid("param");
+      const update = c.req.valid("json");
+      return c.json(await manager.call<GroupDto>(phoneNumber, "updateGroup", groupId, update), 200);
+    })
+    .openapi(leaveRoute, async (c) => {
+      const { phoneNumber, groupId } = c.req.valid("param");
+      await manager.call(phoneNumber, "leaveGroup", groupId);
+      return c.json({ success: true, message: `Left group "${groupId}"` }, 200);
+    })
+    .openapi(participantsRoute("add"), async (c) => {
+      const { phoneNumber, groupId } = c.req.valid("param");
+      const { participants } = c.req.valid("json");
+      const results = await manager.call<ParticipantResult[]>(
+        phoneNumber,
+        "addParticipants",
+        groupId,
+        participants,
+      );
+      return c.json({ results }, 200);
+    })
+    .openapi(participantsRoute("remove"), async (c) => {
+      const { phoneNumber, groupId } = c.req.valid("param");
+      const { participants } = c.req.valid("json");
+      const results = await manager.call<ParticipantResult[]>(
+        phoneNumber,
+        "removeParticipants",
+        groupId,
+        participants,
+      );
+      return c.json({ results }, 200);
+    });
+}

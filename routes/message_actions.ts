@@ -1,0 +1,307 @@
+/**
+ * @module
+ * Message routes beyond plain sending: locations, contact cards (built server-side from a name
+ * and a number, or passed as vCard), reactions, revoking and editing a message, marking a chat
+ * seen, the typing indicator, checking whether a number is on WhatsApp, and downloading a
+ * message's media as bytes with its content type.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { AuthGuards } from "../middleware/guards.ts";
+import type {
+  MessageMediaDto,
+  SendContactInput,
+  SendLocationInput,
+  SentMessage,
+} from "../sessions/engine.ts";
+import type { SessionManager } from "../sessions/manager.ts";
+import { createRouter } from "./router.ts";
+import {
+  errorResponses,
+  Jid,
+  jidParam,
+  jsonBody,
+  jsonResponse,
+  MessageId,
+  PhoneParams,
+  SECURED,
+  SentMessageSchema,
+  SESSION_CALL_ERRORS,
+  SuccessSchema,
+} from "./schemas.ts";
+import { buildVCard } from "./vcard.ts";
+
+const quoted = MessageId.optional().openapi({ description: "The message this one replies to" });
+
+const SendLocationSchema = z.object({
+  chatId: Jid,
+  latitude: z.number().min(-90).max(90).openapi({ example: 52.520008 }),
+  longitude: z.number().min(-180).max(180).openapi({ example: 13.404954 }),
+  name: z.string().min(1).max(256).optional().openapi({ example: "Alexanderplatz" }),
+  address: z.string().min(1).max(512).optional().openapi({ example: "10178 Berlin" }),
+  quotedMsgId: quoted,
+}).openapi("SendLocation");
+
+const ContactCardSchema = z.object({
+  name: z.string().trim().min(1).max(256).openapi({ example: "Alice" }),
+  phone: z.string().regex(/^\+?[\d ()-]{5,30}$/, "expected a phone number such as +15550000001")
+    .refine((value) => value.replace(/\D/g, "").length >= 5, "expected at least 5 digits")
+    .openapi({ example: "+15550000001" }),
+  organization: z.string().max(256).optional(),
+  email: z.email().optional(),
+}).openapi("ContactCard");
+
+const SendContactSchema = z.object({
+  chatId: Jid,
+  contact: ContactCardSchema.optional().openapi({
+    description: "Name and number; the server builds the vCard. Give this or `vcard`",
+  }),
+  vcard: z.string().max(65_536).regex(/^BEGIN:VCARD/i, "expected text starting with BEGIN:VCARD")
+    .optional().openapi({ description: "A ready vCard 3.0. Give this or `contact`" }),
+  quotedMsgId: quoted,
+}).superRefine((body, ctx) => {
+  if ((body.contact === undefined) === (body.vcard === undefined)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["contact"],
+      message: "give exactly one of contact and vcard",
+    });
+  }
+}).openapi("SendContact", {
+  example: { chatId: "15550000001@c.us", contact: { name: "Bob", phone: "+15550000002" } },
+});
+
+const SendReactionSchema = z.object({
+  messageId: MessageId,
+  emoji: z.string().max(32).openapi({
+    example: "👍",
+    description: "The reaction; an empty string removes yours",
+  }),
+}).openapi("SendReaction");
+
+const EditMessageSchema = z.object({
+  text: z.string().min(1).max(65_536).openapi({ example: "Corrected text" }),
+}).openapi("EditMessage");
+
+const SendSeenSchema = z.object({ chatId: Jid }).openapi("SendSeen");
+
+const TypingSchema = z.object({
+  chatId: Jid,
+  state: z.enum(["typing", "recording", "paused"]).openapi({ example: "typing" }),
+}).openapi("Typing");
+
+const CheckNumberSchema = z.object({
+  exists: z.boolean().openapi({ example: true }),
+  chatId: z.string().optional().openapi({
+    example: "15550000001@c.us",
+    description: "The chat id to use, when the number is on WhatsApp",
+  }),
+}).openapi("NumberCheck");
+
+const MessageParams = PhoneParams.extend({
+  messageId: MessageId.openapi({ param: { name: "messageId", in: "path" } }),
+});
+const MediaParams = MessageParams.extend({ chatId: jidParam("chatId") });
+const CheckNumberParams = PhoneParams.extend({
+  phone: z.string().regex(/^\+?\d{5,20}$/, "expected 5 to 20 digits").openapi({
+    param: { name: "phone", in: "path" },
+    example: "15550000001",
+  }),
+});
+
+type Owned = ReturnType<AuthGuards["requireSingleAccountProtected"]>;
+
+const postRoute = <T extends z.ZodType, R extends z.ZodType>(
+  action: string,
+  summary: string,
+  body: T,
+  response: { schema: R; description: string },
+  owned: Owned,
+) =>
+  createRoute({
+    method: "post",
+    path: `/{phoneNumber}/${action}`,
+    tags: ["Messaging"],
+    summary,
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: PhoneParams, ...jsonBody(body) },
+    responses: {
+      200: jsonResponse(response.schema, response.description),
+      ...errorResponses(...SESSION_CALL_ERRORS),
+    },
+  });
+
+/** Content-Disposition with an ASCII fallback and the exact name in `filename*`. */
+function disposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
+  return `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
+
+export function createMessageActionRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
+  const { manager, guards } = deps;
+  const owned = guards.requireSingleAccountProtected();
+  const sent = { schema: SentMessageSchema, description: "Sent" };
+  const done = { schema: SuccessSchema, description: "Done" };
+
+  const locationRoute = postRoute(
+    "send-location",
+    "Send a location",
+    SendLocationSchema,
+    sent,
+    owned,
+  );
+  const contactRoute = postRoute(
+    "send-contact",
+    "Send a contact card",
+    SendContactSchema,
+    sent,
+    owned,
+  );
+  const reactionRoute = postRoute(
+    "send-reaction",
+    "React to a message (an empty emoji removes the reaction)",
+    SendReactionSchema,
+    done,
+    owned,
+  );
+  const seenRoute = postRoute("send-seen", "Mark a chat as read", SendSeenSchema, done, owned);
+  const typingRoute = postRoute(
+    "typing",
+    "Show typing or recording in a chat, or stop (paused)",
+    TypingSchema,
+    done,
+    owned,
+  );
+
+  const deleteRoute = createRoute({
+    method: "delete",
+    path: "/{phoneNumber}/messages/{messageId}",
+    tags: ["Messaging"],
+    summary: "Revoke one of your messages for everyone",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: MessageParams },
+    responses: {
+      200: jsonResponse(SuccessSchema, "Revoked"),
+      ...errorResponses(...SESSION_CALL_ERRORS),
+    },
+  });
+
+  const editRoute = createRoute({
+    method: "put",
+    path: "/{phoneNumber}/messages/{messageId}",
+    tags: ["Messaging"],
+    summary: "Edit the text of one of your messages",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: MessageParams, ...jsonBody(EditMessageSchema) },
+    responses: {
+      200: jsonResponse(SentMessageSchema, "Edited"),
+      ...errorResponses(...SESSION_CALL_ERRORS),
+    },
+  });
+
+  const checkRoute = createRoute({
+    method: "get",
+    path: "/{phoneNumber}/check-number/{phone}",
+    tags: ["Messaging"],
+    summary: "Whether a number is on WhatsApp, and its chat id",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: CheckNumberParams },
+    responses: {
+      200: jsonResponse(CheckNumberSchema, "The answer"),
+      ...errorResponses(...SESSION_CALL_ERRORS),
+    },
+  });
+
+  const mediaRoute = createRoute({
+    method: "get",
+    path: "/{phoneNumber}/messages/{chatId}/{messageId}/media",
+    tags: ["Messaging"],
+    summary: "The media of a message, as bytes with its content type",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: MediaParams },
+    responses: {
+      200: {
+        description: "The bytes; `Content-Disposition` carries the file name",
+        content: {
+          "application/octet-stream": {
+            schema: z.string().openapi({ type: "string", format: "binary" }),
+          },
+        },
+      },
+      ...errorResponses(...SESSION_CALL_ERRORS),
+    },
+  });
+
+  return createRouter()
+    .openapi(locationRoute, async (c) => {
+      const input: SendLocationInput = c.req.valid("json");
+      const { phoneNumber } = c.req.valid("param");
+      return c.json(await manager.call<SentMessage>(phoneNumber, "sendLocation", input), 200);
+    })
+    .openapi(contactRoute, async (c) => {
+      const { chatId, contact, vcard, quotedMsgId } = c.req.valid("json");
+      const input: SendContactInput = {
+        chatId,
+        vcard: contact ? buildVCard(contact) : vcard!,
+        ...(quotedMsgId === undefined ? {} : { quotedMsgId }),
+      };
+      const { phoneNumber } = c.req.valid("param");
+      return c.json(await manager.call<SentMessage>(phoneNumber, "sendContact", input), 200);
+    })
+    .openapi(reactionRoute, async (c) => {
+      const { messageId, emoji } = c.req.valid("json");
+      await manager.call(c.req.valid("param").phoneNumber, "sendReaction", messageId, emoji);
+      const message = emoji === "" ? "Reaction removed" : `Reacted with ${emoji}`;
+      return c.json({ success: true, message }, 200);
+    })
+    .openapi(seenRoute, async (c) => {
+      const { chatId } = c.req.valid("json");
+      await manager.call(c.req.valid("param").phoneNumber, "sendSeen", chatId);
+      return c.json({ success: true, message: `Chat "${chatId}" marked as read` }, 200);
+    })
+    .openapi(typingRoute, async (c) => {
+      const { chatId, state } = c.req.valid("json");
+      await manager.call(c.req.valid("param").phoneNumber, "setTyping", chatId, state);
+      return c.json({ success: true, message: `Chat "${chatId}" shows ${state}` }, 200);
+    })
+    .openapi(deleteRoute, async (c) => {
+      const { phoneNumber, messageId } = c.req.valid("param");
+      await manager.call(phoneNumber, "deleteMessage", messageId);
+      return c.json({ success: true, message: `Message "${messageId}" revoked` }, 200);
+    })
+    .openapi(editRoute, async (c) => {
+      const { phoneNumber, messageId } = c.req.valid("param");
+      const { text } = c.req.valid("json");
+      return c.json(
+        await manager.call<SentMessage>(phoneNumber, "editMessage", messageId, text),
+        200,
+      );
+    })
+    .openapi(checkRoute, async (c) => {
+      const { phoneNumber, phone } = c.req.valid("param");
+      const result = await manager.call<{ exists: boolean; chatId?: string }>(
+        phoneNumber,
+        "checkNumber",
+        phone.replace(/^\+/, ""),
+      );
+      return c.json(result, 200);
+    })
+    .openapi(mediaRoute, async (c) => {
+      const { phoneNumber, chatId, messageId } = c.req.valid("param");
+      const media = await manager.call<MessageMediaDto>(
+        phoneNumber,
+        "getMessageMedia",
+        chatId,
+        messageId,
+      );
+      return c.body(Uint8Array.fromBase64(media.data), 200, {
+        "Content-Type": media.mimetype,
+        "Content-Disposition": disposition(media.filename || "media"),
+        "X-Content-Type-Options": "nosniff",
+      });
+    });
+}
