@@ -117,3 +117,14 @@ export function freePort(): number {
   listener.close();
   return port;
 }
+
+/** Starts a session through the API and waits until it has the given state (connected). */
+export async function startSession(
+  server: Pick<TestApp, "json">,
+  phoneNumber: string,
+  state: "CONNECTED" | "AUTHENTICATING" = "CONNECTED",
+): Promise<void> {
+  const { status, body } = await server.json("POST", `/${phoneNumber}/start`);
+  if (status !== 200) throw new Error(`Starting ${phoneNumber} failed: ${JSON.stringify(body)}`);
+  await waitForState(server, phoneNumber, state);
+}
