@@ -7,6 +7,7 @@
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createLogger, describeError, type Logger } from "./logger.ts";
 import { createMediaResolver } from "./media/media_input.ts";
+import { openEventPipeline } from "./events/pipeline.ts";
 import { createAdminKeyGuards } from "./middleware/admin_key_guards.ts";
 import { createApp } from "./routes/app.ts";
 import { createSessionManager } from "./sessions/manager.ts";
@@ -27,10 +28,15 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
     if (stored.generated) generatedKey = stored.path;
   }
 
+  const events = openEventPipeline(store.db, config.webhooks, {
+    log: log.child({ component: "events" }),
+    version: VERSION,
+  });
   const manager = createSessionManager({
     config,
     sessions: store.sessions,
     log: log.child({ component: "sessions" }),
+    onEvent: (event) => events.acceptSessionEvent(event),
   });
   const app = createApp({
     manager,
@@ -40,17 +46,21 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
     startedAt: Date.now(),
     bodyMaxBytes: config.bodyMaxBytes,
     media: createMediaResolver(config.media),
+    events,
   });
+  events.start();
 
   return {
     app,
     manager,
     store,
+    events,
     adminKey,
     /** The key file's path when this start generated the admin key. */
     generatedKey,
     async close() {
       await manager.shutdown();
+      await events.close();
       store.close();
     },
   };
@@ -102,6 +112,7 @@ function main(): void {
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal });
+    server.events.closeStreams();
     await http.shutdown();
     await server.close();
     Deno.exit(0);

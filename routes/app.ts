@@ -17,7 +17,10 @@ import type { AppEnv } from "../middleware/principal.ts";
 import { requestId } from "../middleware/request_id.ts";
 import { requestLog } from "../middleware/request_log.ts";
 import type { SessionManager } from "../sessions/manager.ts";
+import type { EventsApi } from "../events/pipeline.ts";
+import { createEventRoutes } from "./events.ts";
 import { createHealthRoutes } from "./health.ts";
+import { createInboundWebhookRoutes } from "./inbound_webhooks.ts";
 import { createChatRoutes } from "./chats.ts";
 import { createContactRoutes } from "./contacts.ts";
 import { createGroupRoutes } from "./groups.ts";
@@ -26,6 +29,7 @@ import { createMessageRoutes } from "./messages.ts";
 import { createProfileRoutes } from "./profile.ts";
 import { createSessionRoutes } from "./sessions.ts";
 import { mountSwagger } from "./swagger.ts";
+import { createWebhookRoutes } from "./webhooks.ts";
 
 export const API_BASE = "/api/whatsapp";
 
@@ -38,6 +42,8 @@ export interface AppDeps {
   bodyMaxBytes: number;
   /** Turns a media field (URL, data: URL, base64) into checked bytes. */
   media: MediaResolver;
+  /** The event pipeline: webhook configuration, deliveries, the SSE stream, inbound WAHA events. */
+  events?: EventsApi;
 }
 
 /** Hono's own exceptions (malformed JSON, for one) in the contract's vocabulary. */
@@ -88,6 +94,12 @@ export function createApp(deps: AppDeps) {
   app.route(API_BASE, createContactRoutes(deps));
   app.route(API_BASE, createGroupRoutes(deps));
   app.route(API_BASE, createProfileRoutes(deps));
+  if (deps.events) {
+    const events = { ...deps, events: deps.events };
+    app.route(API_BASE, createInboundWebhookRoutes(events));
+    app.route(API_BASE, createWebhookRoutes(events));
+    app.route(API_BASE, createEventRoutes(events));
+  }
   mountSwagger(app, API_BASE, deps.version);
 
   app.notFound((c) => {

@@ -1,0 +1,169 @@
+/**
+ * @module
+ * The inbound WAHA webhooks (`POST /webhook/message`, `POST /webhook/state-change`), so that a
+ * remote WAHA server can be the backend of a session: its `message` and `session.status` events
+ * are validated (extra fields are kept, malformed ones are a 400), must name a known session (the
+ * phone number, else 404), and enter the same pipeline as our workers' events. An event id that
+ * was already accepted is acknowledged again without a second event (WAHA retries).
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { sessionNotFound } from "../errors.ts";
+import { environmentOf, newEventId, stateChangePayload } from "../events/envelope.ts";
+import type { Envelope } from "../events/envelope.ts";
+import type { EventsApi } from "../events/pipeline.ts";
+import type { AuthGuards } from "../middleware/guards.ts";
+import type { SessionManager } from "../sessions/manager.ts";
+import { createRouter } from "./router.ts";
+import { errorResponses, jsonBody, jsonResponse, PHONE_NUMBER } from "./schemas.ts";
+
+const optionalText = z.string().nullable().optional();
+
+const MeSchema = z.looseObject({ id: z.string().min(1), pushName: optionalText });
+
+const envelope = <E extends z.ZodType, P extends z.ZodType>(event: E, payload: P) =>
+  z.looseObject({
+    id: z.string().min(1).max(100).optional().openapi({
+      example: "evt_01aaaaaaaaaaaaaaaaaaaaaaaa",
+    }),
+    timestamp: z.number().int().nonnegative().optional().openapi({ example: 1634567890123 }),
+    event,
+    session: z.string().min(1).max(100).openapi({
+      example: "4915550001234",
+      description: "The phone number of one of our sessions",
+    }),
+    me: MeSchema.nullable().optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    payload,
+    engine: z.string().max(50).optional().openapi({ example: "WEBJS" }),
+    environment: z.looseObject({}).optional(),
+  });
+
+const MediaSchema = z.looseObject({
+  url: optionalText,
+  mimetype: optionalText,
+  filename: optionalText,
+  error: z.unknown().optional(),
+});
+
+const MessagePayloadSchema = z.looseObject({
+  id: z.string().min(1),
+  timestamp: z.number().nonnegative(),
+  from: z.string().min(1),
+  fromMe: z.boolean(),
+  source: z.string().optional(),
+  to: optionalText,
+  participant: optionalText,
+  body: optionalText,
+  hasMedia: z.boolean().optional(),
+  media: MediaSchema.nullable().optional(),
+  ack: z.number().int().min(-1).max(4).nullable().optional(),
+  ackName: optionalText,
+  vCards: z.array(z.string()).nullable().optional(),
+  replyTo: z.looseObject({}).nullable().optional(),
+  _data: z.unknown().optional(),
+});
+
+const WAHA_STATUS = z.enum([
+  "STOPPED",
+  "STARTING",
+  "SCAN_QR_CODE",
+  "WORKING",
+  "FAILED",
+  "PASSKEY_REQUIRED",
+  "PASSKEY_CONFIRMATION_REQUIRED",
+]);
+
+const StatusPayloadSchema = z.looseObject({
+  name: z.string().optional(),
+  status: WAHA_STATUS,
+  statuses: z.array(z.looseObject({ status: WAHA_STATUS, timestamp: z.number() })).optional(),
+  data: z.unknown().optional(),
+});
+
+const MessageEventSchema = envelope(z.enum(["message", "message.any"]), MessagePayloadSchema)
+  .openapi("WahaMessageEvent");
+const StatusEventSchema = envelope(z.literal("session.status"), StatusPayloadSchema)
+  .openapi("WahaSessionStatusEvent");
+
+const AcceptedSchema = z.object({
+  success: z.boolean(),
+  ids: z.array(z.string()).openapi({ description: "The ids of the events accepted" }),
+  duplicate: z.boolean().openapi({ description: "The event id was accepted before" }),
+}).openapi("InboundAccepted");
+
+const inbound = (
+  path: string,
+  summary: string,
+  schema: z.ZodType,
+  guard: AuthGuards["requireAuth"],
+) =>
+  createRoute({
+    method: "post",
+    path,
+    tags: ["Webhooks"],
+    summary,
+    security: [{ apiKey: [] }],
+    middleware: [guard] as const,
+    request: jsonBody(schema),
+    responses: {
+      200: jsonResponse(AcceptedSchema, "Stored and queued for delivery"),
+      ...errorResponses("BAD_REQUEST", "NOT_FOUND"),
+    },
+  });
+
+/** Makes an inbound event one of ours: a known session, an id and a timestamp. */
+function normalize(manager: SessionManager, body: Record<string, unknown>): Envelope {
+  const session = String(body.session);
+  if (!PHONE_NUMBER.test(session)) throw sessionNotFound(session);
+  manager.info(session);
+  const engine = typeof body.engine === "string" ? body.engine : "WAHA";
+  return {
+    ...body,
+    id: typeof body.id === "string" ? body.id : newEventId(),
+    timestamp: typeof body.timestamp === "number" ? body.timestamp : Date.now(),
+    event: String(body.event),
+    session,
+    payload: body.payload as Record<string, unknown>,
+    engine,
+    environment: (body.environment as Record<string, unknown>) ?? environmentOf("", engine),
+  };
+}
+
+export function createInboundWebhookRoutes(
+  deps: { manager: SessionManager; guards: AuthGuards; events: EventsApi },
+) {
+  const { manager, guards, events } = deps;
+  const messageRoute = inbound(
+    "/webhook/message",
+    "Accept a WAHA message event for one of our sessions",
+    MessageEventSchema,
+    guards.requireWahaProtected,
+  );
+  const stateRoute = inbound(
+    "/webhook/state-change",
+    "Accept a WAHA session.status event for one of our sessions",
+    StatusEventSchema,
+    guards.requireWahaProtected,
+  );
+
+  return createRouter()
+    .openapi(messageRoute, (c) => {
+      const event = normalize(manager, c.req.valid("json") as Record<string, unknown>);
+      const { ids, duplicates } = events.accept([event]);
+      return c.json({ success: true, ids, duplicate: duplicates.length > 0 }, 200);
+    })
+    .openapi(stateRoute, (c) => {
+      const event = normalize(manager, c.req.valid("json") as Record<string, unknown>);
+      const { ids, duplicates } = events.accept([event]);
+      if (duplicates.length > 0) return c.json({ success: true, ids, duplicate: true }, 200);
+      const payload = event.payload as { status: string; data?: { reason?: unknown } };
+      const reason = typeof payload.data?.reason === "string" ? payload.data.reason : null;
+      const state = events.accept([{
+        ...event,
+        id: newEventId(),
+        event: "state.change",
+        payload: stateChangePayload(payload.status, reason),
+      }]);
+      return c.json({ success: true, ids: [...ids, ...state.ids], duplicate: false }, 200);
+    });
+}

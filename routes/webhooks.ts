@@ -1,0 +1,187 @@
+/**
+ * @module
+ * A number's outgoing webhooks: the configuration (`GET/PUT /:phoneNumber/webhooks`), the
+ * deliveries with their state (`GET /:phoneNumber/webhooks/deliveries?status=failed` lists the
+ * dead letters) and their replay (`POST /:phoneNumber/webhooks/deliveries/:id/retry`).
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { EventsApi } from "../events/pipeline.ts";
+import type { Delivery } from "../events/outbox.ts";
+import type { AuthGuards } from "../middleware/guards.ts";
+import type { SessionManager } from "../sessions/manager.ts";
+import { createRouter } from "./router.ts";
+import { errorResponses, jsonBody, jsonResponse, PhoneNumber, SECURED } from "./schemas.ts";
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const RESERVED_HEADER = /^(content-type|content-length|host|x-webhook-.*)$/i;
+
+const WebhookInputSchema = z.object({
+  url: z.url({ protocol: /^https?$/ }).max(2048).openapi({
+    example: "https://example.com/wa-events",
+  }),
+  events: z.array(z.string().min(1).max(64)).min(1).max(50).default(["*"]).openapi({
+    example: ["message", "session.status"],
+    description: 'Event names, or "*" for all',
+  }),
+  secret: z.string().min(1).max(512).optional().openapi({
+    description: "Signs each delivery: X-Webhook-Hmac is the hex HMAC-SHA512 of the body",
+  }),
+  headers: z.record(
+    z.string().regex(HEADER_NAME, "expected an HTTP header name").refine(
+      (name) => !RESERVED_HEADER.test(name),
+      "this header is set by the server",
+    ),
+    z.string().max(4096),
+  ).optional().openapi({ example: { Authorization: "Bearer receiver-token" } }),
+}).openapi("WebhookInput");
+
+const WebhookSchema = z.object({
+  url: z.string(),
+  events: z.array(z.string()),
+  hasSecret: z.boolean().openapi({ description: "The secret itself is never shown" }),
+  headers: z.record(z.string(), z.string()).optional(),
+}).openapi("Webhook");
+
+const WebhookListSchema = z.object({ webhooks: z.array(WebhookSchema) }).openapi("WebhookList");
+
+const DeliverySchema = z.object({
+  id: z.number().int(),
+  eventId: z.string().openapi({ example: "evt_01jq3v9t1k2m3n4p5q6r7s8t9v" }),
+  event: z.string(),
+  url: z.string(),
+  status: z.enum(["pending", "delivered", "failed"]),
+  attempts: z.number().int(),
+  nextAttemptAt: z.number().int().openapi({ description: "Unix milliseconds" }),
+  lastError: z.string().nullable(),
+  lastStatus: z.number().int().nullable(),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+}).openapi("WebhookDelivery");
+
+const PhoneParams = z.object({ phoneNumber: PhoneNumber });
+const DeliveryParams = z.object({
+  phoneNumber: PhoneNumber,
+  id: z.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" } }),
+});
+const DeliveryQuery = z.object({
+  status: z.enum(["pending", "delivered", "failed"]).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.coerce.number().int().positive().optional().openapi({
+    description: "Only deliveries with a smaller id (the next page)",
+  }),
+});
+
+function toDeliveryBody(delivery: Delivery) {
+  return {
+    id: delivery.id,
+    eventId: delivery.eventId,
+    event: delivery.event,
+    url: delivery.url,
+    status: delivery.status,
+    attempts: delivery.attempts,
+    nextAttemptAt: delivery.nextAttemptAt,
+    lastError: delivery.lastError,
+    lastStatus: delivery.lastStatus,
+    createdAt: delivery.createdAt,
+    updatedAt: delivery.updatedAt,
+  };
+}
+
+export function createWebhookRoutes(
+  deps: { manager: SessionManager; guards: AuthGuards; events: EventsApi },
+) {
+  const { manager, guards, events } = deps;
+  const owned = guards.requireSingleAccountProtected();
+  const errors = errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND");
+
+  const getRoute = createRoute({
+    method: "get",
+    path: "/{phoneNumber}/webhooks",
+    tags: ["Webhooks"],
+    summary: "The number's webhooks",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: PhoneParams },
+    responses: { 200: jsonResponse(WebhookListSchema, "The webhooks"), ...errors },
+  });
+
+  const putRoute = createRoute({
+    method: "put",
+    path: "/{phoneNumber}/webhooks",
+    tags: ["Webhooks"],
+    summary: "Replace the number's webhooks",
+    description: "URLs pass the same address rules as fetched media (WEBHOOK_ALLOW_PRIVATE_HOSTS)",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: {
+      params: PhoneParams,
+      ...jsonBody(z.object({ webhooks: z.array(WebhookInputSchema).max(10) }).openapi("Webhooks")),
+    },
+    responses: { 200: jsonResponse(WebhookListSchema, "The webhooks as saved"), ...errors },
+  });
+
+  const deliveriesRoute = createRoute({
+    method: "get",
+    path: "/{phoneNumber}/webhooks/deliveries",
+    tags: ["Webhooks"],
+    summary: "Deliveries, newest first; status=failed lists the dead letters",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: PhoneParams, query: DeliveryQuery },
+    responses: {
+      200: jsonResponse(
+        z.object({ deliveries: z.array(DeliverySchema) }).openapi("WebhookDeliveries"),
+        "The deliveries",
+      ),
+      ...errors,
+    },
+  });
+
+  const retryRoute = createRoute({
+    method: "post",
+    path: "/{phoneNumber}/webhooks/deliveries/{id}/retry",
+    tags: ["Webhooks"],
+    summary: "Deliver again (a dead letter, usually), with a fresh round of attempts",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: DeliveryParams },
+    responses: {
+      200: jsonResponse(z.object({ delivery: DeliverySchema }), "Queued again"),
+      ...errors,
+    },
+  });
+
+  const list = (phoneNumber: string) => ({
+    webhooks: events.getWebhooks(phoneNumber).map((hook) => ({
+      url: hook.url,
+      events: hook.events,
+      hasSecret: hook.secret !== undefined,
+      ...(hook.headers ? { headers: hook.headers } : {}),
+    })),
+  });
+
+  return createRouter()
+    .openapi(getRoute, (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      manager.info(phoneNumber);
+      return c.json(list(phoneNumber), 200);
+    })
+    .openapi(putRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      manager.info(phoneNumber);
+      await events.setWebhooks(phoneNumber, c.req.valid("json").webhooks);
+      return c.json(list(phoneNumber), 200);
+    })
+    .openapi(deliveriesRoute, (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      manager.info(phoneNumber);
+      const { status, limit, before } = c.req.valid("query");
+      const deliveries = events.listDeliveries(phoneNumber, { status, limit, beforeId: before });
+      return c.json({ deliveries: deliveries.map(toDeliveryBody) }, 200);
+    })
+    .openapi(retryRoute, (c) => {
+      const { phoneNumber, id } = c.req.valid("param");
+      manager.info(phoneNumber);
+      return c.json({ delivery: toDeliveryBody(events.retryDelivery(phoneNumber, id)) }, 200);
+    });
+}
