@@ -125,7 +125,7 @@ if (import.meta.main) {
     const url = `${server.base}/api/whatsapp/${session}/${
       target === "state" ? "state" : "send-text"
     }`;
-    const options: WrkOptions = target === "state"
+    const options: Omit<WrkOptions, "durationS"> = target === "state"
       ? { url, connections, headers: { "X-Api-Key": API_KEY } }
       : {
         url,
