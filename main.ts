@@ -6,9 +6,9 @@
  */
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createLogger, describeError, type Logger } from "./logger.ts";
-import { createMediaResolver } from "./media/media_input.ts";
 import { openEventPipeline } from "./events/pipeline.ts";
-import { createAdminKeyGuards } from "./middleware/admin_key_guards.ts";
+import { createMediaResolver } from "./media/media_input.ts";
+import { createAuthGuards } from "./middleware/auth_guards.ts";
 import { createApp } from "./routes/app.ts";
 import { createSessionManager } from "./sessions/manager.ts";
 import { loadOrCreateAdminKey } from "./store/admin_key.ts";
@@ -38,9 +38,21 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
     log: log.child({ component: "sessions" }),
     onEvent: (event) => events.acceptSessionEvent(event),
   });
+  const authLog = log.child({ component: "auth" });
+  const guards = createAuthGuards(config.auth, {
+    adminKey,
+    sessions: store.sessions,
+    engine: config.engine,
+    log: ({ level, event, ...fields }) => authLog[level](event, fields),
+    // Deno.serve hands its connection info to the fetch handler, which Hono exposes as `c.env`.
+    getClientIp: (c) => {
+      const addr = (c.env as Deno.ServeHandlerInfo | undefined)?.remoteAddr;
+      return addr && "hostname" in addr ? addr.hostname : null;
+    },
+  });
   const app = createApp({
     manager,
-    guards: createAdminKeyGuards(adminKey),
+    guards,
     log: log.child({ component: "http" }),
     version: VERSION,
     startedAt: Date.now(),
@@ -55,6 +67,7 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
     manager,
     store,
     events,
+    guards,
     adminKey,
     /** The key file's path when this start generated the admin key. */
     generatedKey,
@@ -66,7 +79,7 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
   };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
@@ -79,6 +92,13 @@ function main(): void {
   }
   const log = createLogger(config.logLevel);
   const server = compose(config, log);
+  try {
+    await server.guards.ready;
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    await server.close();
+    Deno.exit(1);
+  }
   const auth = config.auth;
   const otherCredential = auth.apiKey || auth.accountKeys.length > 0 || auth.jwksUrl ||
     auth.publicKey || auth.workosClientId;
@@ -121,4 +141,4 @@ function main(): void {
   Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
-if (import.meta.main) main();
+if (import.meta.main) await main();

@@ -56,10 +56,9 @@ const CODE_OF_STATUS: Record<number, ErrorCode> = {
 };
 
 function renderError(error: Error, c: Context<AppEnv>, log: Logger): Response {
-  if (error instanceof ApiError) return c.json(error.toBody(), error.status as 400);
+  if (error instanceof ApiError) return error.toResponse();
   if (error instanceof HTTPException && CODE_OF_STATUS[error.status]) {
-    const known = new ApiError(CODE_OF_STATUS[error.status], error.message);
-    return c.json(known.toBody(), known.status as 400);
+    return new ApiError(CODE_OF_STATUS[error.status], error.message).toResponse();
   }
   log.error("unhandled error", {
     requestId: c.get("requestId"),
@@ -68,8 +67,7 @@ function renderError(error: Error, c: Context<AppEnv>, log: Logger): Response {
     error: describeError(error),
     stack: error.stack,
   });
-  const body = new ApiError("INTERNAL_ERROR", "Internal server error").toBody();
-  return c.json(body, 500);
+  return new ApiError("INTERNAL_ERROR", "Internal server error").toResponse();
 }
 
 export function createApp(deps: AppDeps) {
@@ -103,8 +101,7 @@ export function createApp(deps: AppDeps) {
   mountSwagger(app, API_BASE, deps.version);
 
   app.notFound((c) => {
-    const error = new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`);
-    return c.json(error.toBody(), 404);
+    return new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`).toResponse();
   });
   app.onError((error, c) => renderError(error, c, deps.log));
   return app;

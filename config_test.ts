@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig } from "./config.ts";
+
+Deno.test("loadConfig() works with nothing set, on the documented defaults", () => {
+  const config = loadConfig({});
+  assert.equal(config.port, 3000);
+  assert.equal(config.host, "0.0.0.0");
+  assert.equal(config.dataDir, "./data");
+  assert.equal(config.engine, "wwebjs");
+  assert.equal(config.engineCallTimeoutMs, 30_000);
+  assert.equal(config.auth.apiKey, undefined);
+  assert.deepEqual(config.auth.algorithms, ["RS256", "ES256"]);
+  assert.equal(config.auth.maxNumbersPerAccount, 1);
+  assert.ok(Object.isFrozen(config) && Object.isFrozen(config.auth));
+});
+
+Deno.test("loadConfig() reads and converts every kind of value", () => {
+  const config = loadConfig({
+    PORT: "8080",
+    WA_ENGINE: "simulator",
+    API_KEYS: "k1=org_a, k2=org_b",
+    MEDIA_ALLOW_PRIVATE_HOSTS: "127.0.0.1,10.0.0.0/8",
+    WEBHOOK_EVENTS: "message, session.status",
+    WEBHOOKS_ENABLED: "false",
+    EMPTY_IS_UNSET: "",
+    ENGINE_CALL_TIMEOUT_MS: "",
+  });
+  assert.equal(config.port, 8080);
+  assert.equal(config.engine, "simulator");
+  assert.deepEqual(config.auth.accountKeys, [
+    { key: "k1", accountId: "org_a" },
+    { key: "k2", accountId: "org_b" },
+  ]);
+  assert.deepEqual(config.media.allowPrivateHosts, ["127.0.0.1", "10.0.0.0/8"]);
+  assert.deepEqual(config.webhooks.events, ["message", "session.status"]);
+  assert.equal(config.webhooks.enabled, false);
+  assert.equal(config.engineCallTimeoutMs, 30_000);
+});
+
+Deno.test("loadConfig() stops with one line naming the bad variable", () => {
+  for (
+    const [env, variable] of [
+      [{ PORT: "eighty" }, "PORT"],
+      [{ PORT: "70000" }, "PORT"],
+      [{ WA_ENGINE: "baileys" }, "WA_ENGINE"],
+      [{ ENGINE_CALL_TIMEOUT_MS: "-5" }, "ENGINE_CALL_TIMEOUT_MS"],
+      [{ JWT_JWKS_URL: "not a url" }, "JWT_JWKS_URL"],
+      [{ API_KEYS: "no-equals-sign" }, "API_KEYS"],
+      [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    ] as const
+  ) {
+    assert.throws(() => loadConfig(env), (error: Error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, new RegExp(`^Invalid ${variable}: `));
+      assert.ok(!error.message.includes("\n"));
+      return true;
+    });
+  }
+});
+
+Deno.test("the request body limit leaves room for base64 of the largest media", () => {
+  const config = loadConfig({ MEDIA_MAX_BYTES: "3000000" });
+  assert.ok(config.bodyMaxBytes >= 4_000_000);
+  assert.equal(loadConfig({ BODY_MAX_BYTES: "1234" }).bodyMaxBytes, 1234);
+});
