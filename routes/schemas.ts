@@ -62,8 +62,8 @@ export const ErrorBodySchema = z.object({
 }).openapi("Error");
 
 export const SuccessSchema = z.object({
-  success: z.boolean(),
-  message: z.string(),
+  success: z.boolean().openapi({ example: true }),
+  message: z.string().openapi({ example: 'Session "4915550001234" is starting' }),
 }).openapi("Success");
 
 export const SentMessageSchema = z.object({

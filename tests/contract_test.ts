@@ -1,0 +1,218 @@
+/**
+ * @module
+ * The contract as a whole: the OpenAPI document passes an external validator and lists every
+ * path of `spec/api-contract.md` (written out here, not derived from the routes), every session
+ * endpoint documents its errors and examples, and every one of them answers 409 while the session
+ * waits for its QR scan and 404 when there is no session.
+ */
+import assert from "node:assert/strict";
+import SwaggerParser from "@apidevtools/swagger-parser";
+import { startSession, startTestApp, waitFor } from "./_helpers.ts";
+
+const BASE = "/api/whatsapp";
+
+/** Every operation of the contract, as `METHOD path` with OpenAPI path templates. */
+const CONTRACT = [
+  "GET /health",
+  "POST /{phoneNumber}/start",
+  "POST /{phoneNumber}/stop",
+  "POST /{phoneNumber}/restart",
+  "POST /{phoneNumber}/logout",
+  "GET /{phoneNumber}/qr",
+  "GET /{phoneNumber}/state",
+  "POST /{phoneNumber}/pairing-code",
+  "GET /sessions",
+  "POST /{phoneNumber}/send-text",
+  "POST /{phoneNumber}/send-image",
+  "POST /{phoneNumber}/send-file",
+  "POST /{phoneNumber}/send-video",
+  "POST /{phoneNumber}/send-voice",
+  "POST /{phoneNumber}/send-audio",
+  "POST /{phoneNumber}/send-location",
+  "POST /{phoneNumber}/send-contact",
+  "POST /{phoneNumber}/send-reaction",
+  "DELETE /{phoneNumber}/messages/{messageId}",
+  "PUT /{phoneNumber}/messages/{messageId}",
+  "POST /{phoneNumber}/send-seen",
+  "POST /{phoneNumber}/typing",
+  "GET /{phoneNumber}/check-number/{phone}",
+  "GET /{phoneNumber}/messages/{chatId}/{messageId}/media",
+  "GET /{phoneNumber}/chats",
+  "GET /{phoneNumber}/chat/{chatId}",
+  "GET /{phoneNumber}/messages/{chatId}",
+  "GET /{phoneNumber}/contacts",
+  "GET /{phoneNumber}/contact/{contactId}",
+  "GET /{phoneNumber}/contact/{contactId}/profile-picture",
+  "POST /{phoneNumber}/contact/block",
+  "POST /{phoneNumber}/contact/unblock",
+  "POST /{phoneNumber}/group/create",
+  "GET /{phoneNumber}/group/{groupId}",
+  "PUT /{phoneNumber}/group/{groupId}",
+  "POST /{phoneNumber}/group/{groupId}/leave",
+  "POST /{phoneNumber}/group/{groupId}/participants/add",
+  "POST /{phoneNumber}/group/{groupId}/participants/remove",
+  "GET /{phoneNumber}/profile",
+  "PUT /{phoneNumber}/profile/name",
+  "PUT /{phoneNumber}/profile/status",
+  "PUT /{phoneNumber}/profile/picture",
+  "POST /webhook/message",
+  "POST /webhook/state-change",
+];
+
+const PNG =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+const MSG = "true_15550000001@c.us_3EB0C0FFEE";
+const GROUP = "120363000000000001@g.us";
+
+/** The endpoints that need a connected session, with a valid request for each. */
+const SESSION_CALLS: [string, string, unknown?][] = [
+  ["POST", "send-text", { chatId: "15550000001", text: "hi" }],
+  ["POST", "send-image", { chatId: "15550000001", imageUrl: PNG }],
+  ["POST", "send-file", { chatId: "15550000001", fileUrl: PNG }],
+  ["POST", "send-video", { chatId: "15550000001", videoUrl: PNG }],
+  ["POST", "send-voice", { chatId: "15550000001", audioUrl: PNG }],
+  ["POST", "send-audio", { chatId: "15550000001", audioUrl: PNG }],
+  ["POST", "send-location", { chatId: "15550000001", latitude: 1, longitude: 2 }],
+  ["POST", "send-contact", { chatId: "15550000001", contact: { name: "A", phone: "155500" } }],
+  ["POST", "send-reaction", { messageId: MSG, emoji: "👍" }],
+  ["DELETE", `messages/${MSG}`],
+  ["PUT", `messages/${MSG}`, { text: "x" }],
+  ["POST", "send-seen", { chatId: "15550000001" }],
+  ["POST", "typing", { chatId: "15550000001", state: "typing" }],
+  ["GET", "check-number/15550000001"],
+  ["GET", `messages/15550000001@c.us/${MSG}/media`],
+  ["GET", "chats"],
+  ["GET", "chat/15550000001"],
+  ["GET", "messages/15550000001"],
+  ["GET", "contacts"],
+  ["GET", "contact/15550000001"],
+  ["GET", "contact/15550000001/profile-picture"],
+  ["POST", "contact/block", { contactId: "15550000001" }],
+  ["POST", "contact/unblock", { contactId: "15550000001" }],
+  ["POST", "group/create", { name: "x", participants: ["15550000001"] }],
+  ["GET", `group/${GROUP}`],
+  ["PUT", `group/${GROUP}`, { subject: "x" }],
+  ["POST", `group/${GROUP}/leave`],
+  ["POST", `group/${GROUP}/participants/add`, { participants: ["15550000001"] }],
+  ["POST", `group/${GROUP}/participants/remove`, { participants: ["15550000001"] }],
+  ["GET", "profile"],
+  ["PUT", "profile/name", { name: "x" }],
+  ["PUT", "profile/status", { status: "x" }],
+  ["PUT", "profile/picture", { imageUrl: PNG }],
+];
+
+type Operation = {
+  parameters?: { name: string; in: string; schema?: { example?: unknown } }[];
+  requestBody?: { content: Record<string, { schema: unknown }> };
+  responses: Record<string, unknown>;
+};
+type Doc = { paths: Record<string, Record<string, Operation>>; components: unknown };
+
+/** Whether a schema (following `$ref`s into the document) carries an example anywhere. */
+function hasExample(doc: Doc, schema: unknown, seen = new Set<unknown>()): boolean {
+  if (schema === null || typeof schema !== "object" || seen.has(schema)) return false;
+  seen.add(schema);
+  const node = schema as Record<string, unknown>;
+  if ("example" in node || "examples" in node) return true;
+  if (typeof node.$ref === "string") {
+    const target = node.$ref.replace(/^#\//, "").split("/")
+      .reduce<unknown>((at, key) => (at as Record<string, unknown>)?.[key], doc);
+    return hasExample(doc, target, seen);
+  }
+  return Object.values(node).some((value) => hasExample(doc, value, seen));
+}
+
+Deno.test("the OpenAPI document and the not-connected answers of every endpoint", async (t) => {
+  const server = await startTestApp({ SIMULATOR_SCAN_MS: "600000" });
+  try {
+    const response = await server.request("GET", "/swagger/json", { anonymous: true });
+    assert.equal(response.status, 200);
+    const doc = await response.json() as Doc;
+
+    await t.step("the OpenAPI document passes @apidevtools/swagger-parser", async () => {
+      await SwaggerParser.validate(structuredClone(doc) as never);
+    });
+
+    await t.step("the OpenAPI document lists every path of the contract", () => {
+      const listed = new Set(
+        Object.entries(doc.paths).flatMap(([path, item]) =>
+          Object.keys(item).map((method) =>
+            `${method.toUpperCase()} ${path.slice(BASE.length) || "/"}`
+          )
+        ),
+      );
+      const missing = CONTRACT.filter((operation) => !listed.has(operation));
+      assert.deepEqual(missing, [], "operations of the contract missing from the document");
+    });
+
+    await t.step("every session endpoint documents its errors, parameters and examples", () => {
+      for (const [method, path] of CONTRACT.map((entry) => entry.split(" "))) {
+        if (
+          !path.startsWith("/{phoneNumber}/") ||
+          /\/(start|stop|restart|logout|qr|state|pairing-code)$/.test(path)
+        ) {
+          continue;
+        }
+        const operation = doc.paths[BASE + path]?.[method.toLowerCase()];
+        assert.ok(operation, `${method} ${path}`);
+        for (const status of ["200", "400", "401", "404", "409", "500", "501", "504"]) {
+          assert.ok(operation.responses[status], `${method} ${path} documents ${status}`);
+        }
+        for (const name of [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])) {
+          const parameter = operation.parameters?.find((p) => p.name === name && p.in === "path");
+          assert.ok(parameter, `${method} ${path} declares the path parameter ${name}`);
+          assert.ok(hasExample(doc, parameter.schema), `${method} ${path}: ${name} has an example`);
+        }
+        if (operation.requestBody) {
+          const schema = operation.requestBody.content["application/json"]?.schema;
+          assert.ok(hasExample(doc, schema), `${method} ${path}: the body has an example`);
+        }
+        const ok = operation.responses["200"] as { content: Record<string, { schema: unknown }> };
+        const json = ok.content["application/json"];
+        if (json) assert.ok(hasExample(doc, json.schema), `${method} ${path}: 200 has an example`);
+      }
+    });
+
+    await startSession(server, "4915550004001", "AUTHENTICATING");
+    await waitFor("the session to show its QR", async () => {
+      const { body } = await server.json("GET", "/4915550004001/state");
+      return body.status === "SCAN_QR_CODE";
+    });
+    await t.step(
+      "every session endpoint answers 409 while the session waits for a scan",
+      async () => {
+        for (const [method, path, body] of SESSION_CALLS) {
+          const { status, body: error } = await server.json(method, `/4915550004001/${path}`, {
+            body,
+          });
+          assert.equal(status, 409, `${method} ${path}: ${JSON.stringify(error)}`);
+          assert.equal(error.code, "CLIENT_NOT_READY");
+          assert.match(String(error.error), /not connected \(status SCAN_QR_CODE\)/);
+        }
+      },
+    );
+
+    await t.step(
+      "every session endpoint answers 404 naming a session that does not exist",
+      async () => {
+        for (const [method, path, body] of SESSION_CALLS) {
+          const { status, body: error } = await server.json(method, `/4915550004999/${path}`, {
+            body,
+          });
+          assert.equal(status, 404, `${method} ${path}`);
+          assert.equal(error.error, 'Session "4915550004999" not found');
+        }
+      },
+    );
+
+    await t.step("every session endpoint answers 400 for a malformed phone number", async () => {
+      for (const [method, path, body] of SESSION_CALLS) {
+        const { status, body: error } = await server.json(method, `/12ab/${path}`, { body });
+        assert.equal(status, 400, `${method} ${path}`);
+        assert.match(String(error.error), /phoneNumber/);
+      }
+    });
+  } finally {
+    await server.close();
+  }
+});
