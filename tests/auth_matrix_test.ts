@@ -1,0 +1,211 @@
+/**
+ * @module
+ * Every route of the API (read from the OpenAPI document, so a new route cannot slip through)
+ * against every kind of credential: bad tokens are 401, another account is 403 on every endpoint
+ * of a number it does not own (reads included) and never reaches the session, the owner and the
+ * admin get through. Real keys, a real JWKS on 127.0.0.1, tokens shaped like WorkOS AuthKit's.
+ */
+import assert from "node:assert/strict";
+import { createTestSigner, startJwksServer, TEST_ISSUER, workosTokens } from "./_auth_helpers.ts";
+import { ADMIN_KEY, startTestApp, waitForState } from "./_helpers.ts";
+
+const OWNED = "4915550004001";
+const AUDIENCE = "https://wa-gateway.test";
+/** Routes that end or unlink the session: run last, so the others meet a live session. */
+const DESTRUCTIVE = /\/(stop|restart|logout)$|^\/\{phoneNumber\}$/;
+
+interface Route {
+  method: string;
+  path: string;
+  url: string;
+  scoped: boolean;
+  adminOnly: boolean;
+  webhook: boolean;
+}
+
+function routesOf(doc: { paths: Record<string, Record<string, { security?: unknown[] }>> }) {
+  const routes: Route[] = [];
+  for (const [fullPath, ops] of Object.entries(doc.paths)) {
+    const path = fullPath.replace("/api/whatsapp", "");
+    if (path === "/health") continue;
+    for (const [method, op] of Object.entries(ops)) {
+      const url = path.replaceAll(/\{(\w+)\}/g, (_, name: string) =>
+        ({
+          phoneNumber: OWNED,
+          chatId: "15550000001@c.us",
+          contactId: "15550000001@c.us",
+          groupId: "120363000000000001@g.us",
+          messageId: "true_15550000001@c.us_3EB0AAAA",
+          phone: "15550000002",
+        })[name] ?? "1");
+      const securities = JSON.stringify(op.security ?? []);
+      routes.push({
+        method: method.toUpperCase(),
+        path,
+        url,
+        scoped: path.includes("{phoneNumber}"),
+        adminOnly: !securities.includes("bearerAuth") && !path.startsWith("/webhook/"),
+        webhook: path.startsWith("/webhook/"),
+      });
+    }
+  }
+  return routes.sort((a, b) => Number(DESTRUCTIVE.test(a.path)) - Number(DESTRUCTIVE.test(b.path)));
+}
+
+Deno.test("every route answers every kind of credential with the contract's status", async () => {
+  const signer = await createTestSigner();
+  await using jwks = await startJwksServer([signer.publicJwk]);
+  const server = await startTestApp({
+    JWT_JWKS_URL: jwks.url,
+    JWT_ISSUER: TEST_ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+    API_KEYS: "owner-integration-key=org_owner,other-integration-key=org_other",
+    MAX_NUMBERS_PER_ACCOUNT: "2",
+    SIMULATOR_SCAN_MS: "0",
+  });
+  try {
+    const owner = await workosTokens(signer, { orgId: "org_owner", aud: AUDIENCE });
+    const other = await workosTokens(signer, {
+      orgId: "org_other",
+      sub: "user_01JOTHERUSER000000000000A",
+      aud: AUDIENCE,
+    });
+    const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+    const start = await server.json("POST", `/${OWNED}/start`, {
+      anonymous: true,
+      headers: bearer(owner.good),
+    });
+    assert.equal(start.status, 200, "the owner's token starts (and claims) the number");
+    await waitForState(server, OWNED, "CONNECTED");
+
+    const doc = await (await server.request("GET", "/swagger/json")).json();
+    const routes = routesOf(doc);
+    assert.ok(routes.length >= 45, `${routes.length} routes`);
+
+    // Count every call that reaches the session manager, to prove refused ones never do.
+    let reached = 0;
+    const manager = server.manager as unknown as Record<string, unknown>;
+    for (const name of Object.keys(manager)) {
+      const original = manager[name];
+      if (typeof original !== "function") continue;
+      manager[name] = (...args: unknown[]) => {
+        reached++;
+        return (original as (...a: unknown[]) => unknown).apply(server.manager, args);
+      };
+    }
+
+    const refused: [string, Record<string, string>][] = [
+      ["no credential", {}],
+      ["a malformed header", { Authorization: "Basic dXNlcjpwYXNz" }],
+      ["an empty bearer", { Authorization: "Bearer " }],
+      ["a bad signature", bearer(owner.badSignature)],
+      ["an expired token", bearer(owner.expired)],
+      ["a token not yet valid", bearer(owner.notYetValid)],
+      ["a wrong issuer", bearer(owner.wrongIssuer)],
+      ["a wrong audience", bearer(owner.wrongAudience)],
+      ["alg none", bearer(owner.none)],
+      ["HS256 signed with the public key", bearer(owner.hs256WithPublicKey)],
+      ["a key id the JWKS does not have", bearer(owner.unknownKid)],
+      ["a wrong API key", { "X-Api-Key": "not-a-key" }],
+    ];
+    const strangers: [string, Record<string, string>][] = [
+      ["another account's valid token", bearer(other.good)],
+      ["another account's API key", { "X-Api-Key": "other-integration-key" }],
+    ];
+    const owners: [string, Record<string, string>][] = [
+      ["the owner's token", bearer(owner.good)],
+      ["the owner's API key", { "X-Api-Key": "owner-integration-key" }],
+    ];
+
+    const call = async (route: Route, headers: Record<string, string>) => {
+      const response = await server.request(route.method, route.url, {
+        anonymous: true,
+        headers,
+        body: {},
+      });
+      const isJson = response.headers.get("content-type")?.includes("application/json");
+      const body = isJson ? await response.json() : (await response.body?.cancel(), null);
+      return { status: response.status, body };
+    };
+
+    for (const route of routes.filter((r) => !DESTRUCTIVE.test(r.path))) {
+      const name = `${route.method} ${route.path}`;
+      for (const [what, headers] of refused) {
+        const before = reached;
+        const { status, body } = await call(route, headers);
+        assert.equal(status, 401, `${name} with ${what}`);
+        assert.equal(body.code, "UNAUTHORIZED");
+        assert.equal(reached, before, `${name} with ${what} reached the sessions`);
+      }
+      for (const [what, headers] of strangers) {
+        const before = reached;
+        const { status, body } = await call(route, headers);
+        const expected = route.webhook ? 401 : route.scoped || route.adminOnly ? 403 : 200;
+        assert.equal(status, expected, `${name} with ${what}`);
+        if (expected !== 200) assert.equal(reached, before, `${name} with ${what} reached`);
+        if (route.path === "/sessions") assert.deepEqual(body.sessions, []);
+      }
+      for (const [what, headers] of owners) {
+        const { status } = await call(route, headers);
+        if (route.webhook) assert.equal(status, 401, `${name} with ${what}`);
+        else if (route.adminOnly) assert.equal(status, 403, `${name} with ${what}`);
+        else assert.ok(status !== 401 && status !== 403, `${name} with ${what}: ${status}`);
+      }
+      const admin = await call(route, { "X-Api-Key": ADMIN_KEY });
+      assert.ok(admin.status !== 401 && admin.status !== 403, `${name} as admin: ${admin.status}`);
+    }
+
+    // The owner's session is still whole: nobody else stopped, restarted or unlinked it.
+    for (const route of routes.filter((r) => DESTRUCTIVE.test(r.path))) {
+      for (const [what, headers] of [...refused, ...strangers]) {
+        const { status } = await call(route, headers);
+        assert.ok(status === 401 || status === 403, `${route.method} ${route.path} with ${what}`);
+      }
+    }
+    assert.equal((await server.json("GET", `/${OWNED}/state`)).body.state, "CONNECTED");
+    for (const route of routes.filter((r) => DESTRUCTIVE.test(r.path))) {
+      const headers = route.adminOnly ? { "X-Api-Key": ADMIN_KEY } : bearer(owner.good);
+      const { status } = await call(route, headers);
+      assert.equal(status, 200, `${route.method} ${route.path} by its owner or the admin`);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("an account's numbers are its own: listed only to it and limited in number", async () => {
+  const signer = await createTestSigner();
+  await using jwks = await startJwksServer([signer.publicJwk]);
+  const server = await startTestApp({ JWT_JWKS_URL: jwks.url, JWT_ISSUER: TEST_ISSUER });
+  try {
+    const a = await workosTokens(signer, { orgId: "org_a" });
+    const b = await workosTokens(signer, { orgId: "org_b", sub: "user_b" });
+    const as = (token: string) => ({
+      anonymous: true,
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    assert.equal((await server.json("POST", "/4915550004101/start", as(a.good))).status, 200);
+    const second = await server.json("POST", "/4915550004102/start", as(a.good));
+    assert.equal(second.status, 403);
+    assert.match(String(second.body.error), /MAX_NUMBERS_PER_ACCOUNT=1/);
+    const taken = await server.json("POST", "/4915550004101/start", as(b.good));
+    assert.equal(taken.status, 403);
+    assert.equal((await server.json("POST", "/4915550004102/start", as(b.good))).status, 200);
+    const listA = await server.json<{ sessions: { phoneNumber: string }[] }>(
+      "GET",
+      "/sessions",
+      as(a.good),
+    );
+    assert.deepEqual(listA.body.sessions.map((s) => s.phoneNumber), ["4915550004101"]);
+    const all = await server.json<{ sessions: unknown[] }>("GET", "/sessions");
+    assert.equal(all.body.sessions.length, 2, "the admin sees every number");
+    const freed = await server.json("DELETE", "/4915550004101");
+    assert.equal(freed.status, 200, "the admin deletes a number and frees it");
+    assert.equal((await server.json("POST", "/4915550004101/start", as(b.good))).status, 403);
+    assert.equal((await server.json("DELETE", "/4915550004102")).status, 200);
+    assert.equal((await server.json("POST", "/4915550004101/start", as(b.good))).status, 200);
+  } finally {
+    await server.close();
+  }
+});
