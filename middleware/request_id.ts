@@ -13,7 +13,8 @@ export function requestId() {
     const given = c.req.header("X-Request-Id");
     const id = given && SANE_ID.test(given) ? given : crypto.randomUUID();
     c.set("requestId", id);
-    c.header("X-Request-Id", id);
     await next();
+    // After next(): error and not-found responses are built fresh, so set it on the final one.
+    c.res.headers.set("X-Request-Id", id);
   });
 }
