@@ -139,7 +139,7 @@ class WwebjsEngine implements Engine {
           ...(local ? ["--disable-features=LocalNetworkAccessChecks"] : []),
         ],
         env: { ...Deno.env.toObject(), HOME: home },
-        pipe: true,
+        pipe: false,
         handleSIGINT: false,
         handleSIGTERM: false,
         handleSIGHUP: false,
@@ -478,6 +478,11 @@ class WwebjsEngine implements Engine {
     const pid = browser.process()?.pid;
     if (typeof pid === "number") this.#emit({ type: "child_process", pid });
     browser.on("disconnected", () => this.#fatal("Chromium exited or lost its connection"));
+    // With `pipe: true` a child of Chromium may keep the pipe open after Chromium died, so the
+    // process's own exit is watched too.
+    browser.process()?.once("exit", (code: unknown, signal: unknown) => {
+      this.#fatal(`Chromium exited (${signal ?? `code ${code}`})`);
+    });
     page.on(
       "error",
       (error: unknown) => this.#fatal(`The WhatsApp page crashed: ${describeError(error)}`),

@@ -140,7 +140,8 @@ export class FakeCloud {
   #recentPerChat: number;
   #server?: Deno.HttpServer;
   #closed = false;
-  #clock = Math.floor(Date.now() / 1000) - 100_000;
+  #clock = 0;
+  #seedClock = Math.floor(Date.now() / 1000) - 100_000;
 
   constructor(options: FakeCloudOptions = {}) {
     this.me = options.me ?? "4915550001@c.us";
@@ -158,7 +159,9 @@ export class FakeCloud {
   seedMessage(
     input: Partial<CloudMessage> & { chatId: string; body: string; fromMe?: boolean },
   ): string {
-    const m = this.#makeMessage(input);
+    // Seeded history lies in the past, a minute apart, before anything sent or delivered live.
+    this.#seedClock += 60;
+    const m = this.#makeMessage({ t: this.#seedClock, ...input });
     this.#store(m);
     return serializedId(m);
   }

@@ -1,0 +1,104 @@
+/**
+ * @module
+ * Helpers for running the real whatsapp-web.js engine against the fake WhatsApp Web: engine
+ * options pointing at a fake cloud's page, an event recorder with waits, and a QR PNG decoder.
+ */
+import { Buffer } from "node:buffer";
+import jsQRModule from "jsqr";
+import pngjs from "pngjs";
+import type { EngineEvent, EngineOptions } from "../../sessions/engine.ts";
+import type { FakeCloud } from "./fake_cloud.ts";
+
+type JsQr = (
+  data: Uint8ClampedArray,
+  width: number,
+  height: number,
+) => { data: string } | null;
+// jsqr is CommonJS: the function is the module itself or its `default`.
+const jsQR = ((jsQRModule as unknown as { default?: JsQr }).default ??
+  jsQRModule) as unknown as JsQr;
+
+/** Engine options that serve the fake cloud's page to whatsapp-web.js. */
+export function fakeEngineOptions(
+  cloud: FakeCloud,
+  sessionDir: string,
+  overrides: Partial<EngineOptions> = {},
+): EngineOptions {
+  return {
+    phoneNumber: cloud.me.split("@")[0],
+    sessionDir,
+    qrMaxRetries: 0,
+    simulatorScanMs: 0,
+    webVersion: cloud.webVersion,
+    webVersionCachePath: cloud.webVersionCachePath,
+    authTimeoutMs: 30_000,
+    ...overrides,
+  };
+}
+
+/** Records engine events and waits for them. */
+export class EventRecorder {
+  readonly events: EngineEvent[] = [];
+  readonly sink = (event: EngineEvent): void => {
+    this.events.push(event);
+  };
+
+  of<T extends EngineEvent["type"]>(type: T): Extract<EngineEvent, { type: T }>[] {
+    return this.events.filter((e) => e.type === type) as Extract<EngineEvent, { type: T }>[];
+  }
+
+  /** Resolves with the first event (from index `from`) that matches. */
+  async waitFor<T extends EngineEvent>(
+    match: (event: EngineEvent) => event is T,
+    { timeoutMs = 20_000, from = 0 } = {},
+  ): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const found = this.events.slice(from).find(match);
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const seen = this.events.map((e) => e.type + ("status" in e ? `:${e.status}` : "")).join(", ");
+    throw new Error(`Timed out waiting for an engine event; saw: ${seen}`);
+  }
+
+  status(status: string, from = 0): Promise<Extract<EngineEvent, { type: "status" }>> {
+    return this.waitFor(
+      (e): e is Extract<EngineEvent, { type: "status" }> =>
+        e.type === "status" && e.status === status,
+      { from },
+    );
+  }
+
+  type<T extends EngineEvent["type"]>(
+    type: T,
+    from = 0,
+    timeoutMs = 20_000,
+  ): Promise<Extract<EngineEvent, { type: T }>> {
+    return this.waitFor(
+      (e): e is Extract<EngineEvent, { type: T }> => e.type === type,
+      { from, timeoutMs },
+    );
+  }
+}
+
+/** Decodes the QR in a `data:image/png;base64,` URL. */
+export function decodeQrDataUrl(dataUrl: string): string {
+  const prefix = "data:image/png;base64,";
+  if (!dataUrl.startsWith(prefix)) throw new Error("Not a PNG data URL");
+  const png = pngjs.PNG.sync.read(Buffer.from(dataUrl.slice(prefix.length), "base64"));
+  const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  if (!code) throw new Error("No QR code found in the PNG");
+  return code.data;
+}
+
+/** Kills a process group, ignoring one that is already gone. */
+export function killGroup(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      Deno.kill(target, "SIGKILL");
+    } catch {
+      // Gone already.
+    }
+  }
+}
