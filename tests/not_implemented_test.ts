@@ -1,0 +1,101 @@
+/**
+ * @module
+ * An engine that cannot do something answers `501 NOT_IMPLEMENTED` through HTTP, naming the
+ * capability and the engine: the real session manager and app over a stand-in Worker host whose
+ * engine is connected but refuses every capability call the way engine.ts's `notImplemented` does.
+ */
+import assert from "node:assert/strict";
+import type { MiddlewareHandler } from "hono";
+import { loadConfig } from "../config.ts";
+import { createLogger } from "../logger.ts";
+import { createMediaResolver } from "../media/media_input.ts";
+import type { AuthGuards } from "../middleware/guards.ts";
+import type { AppEnv } from "../middleware/principal.ts";
+import { createApp } from "../routes/app.ts";
+import { type EngineMethod, notImplemented } from "../sessions/engine.ts";
+import { createSessionManager } from "../sessions/manager.ts";
+import type { WorkerHost, WorkerHostOptions } from "../sessions/worker_host.ts";
+import { openStore } from "../store/store.ts";
+
+const PHONE = "4915550005001";
+
+function connectedHostRefusing(options: WorkerHostOptions): WorkerHost {
+  let alive = true;
+  return {
+    get alive() {
+      return alive;
+    },
+    init() {
+      options.onEvent({
+        type: "status",
+        status: "WORKING",
+        me: { id: `${PHONE}@c.us`, pushName: "x" },
+      });
+      return Promise.resolve();
+    },
+    call<T>(method: EngineMethod): Promise<T> {
+      return Promise.reject(notImplemented(method, "wwebjs"));
+    },
+    stop() {
+      alive = false;
+      return Promise.resolve();
+    },
+    terminate() {
+      alive = false;
+    },
+  };
+}
+
+Deno.test("a capability the engine lacks answers 501 naming the capability and the engine", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-501-" });
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: "silent", API_KEY: "k".repeat(32) });
+  const store = openStore(dataDir);
+  const log = createLogger("silent");
+  const manager = createSessionManager({
+    config,
+    sessions: store.sessions,
+    log,
+    createHost: connectedHostRefusing,
+  });
+  const pass: MiddlewareHandler<AppEnv> = async (_c, next) => {
+    await next();
+  };
+  const guards: AuthGuards = {
+    requireAuth: pass,
+    requireSingleAccountProtected: () => pass,
+    requireWahaProtected: pass,
+    requireAdmin: pass,
+  };
+  const app = createApp({
+    manager,
+    guards,
+    log,
+    version: "test",
+    startedAt: Date.now(),
+    bodyMaxBytes: 1024,
+    media: createMediaResolver(config.media),
+  });
+  try {
+    await manager.start(PHONE, { engine: "wwebjs" });
+    assert.equal(manager.info(PHONE).status, "WORKING");
+    for (
+      const [method, path, capability] of [
+        ["GET", "profile", "getProfile"],
+        ["GET", "chats", "listChats"],
+        ["POST", "group/120363000000000001@g.us/leave", "leaveGroup"],
+      ]
+    ) {
+      const response = await app.request(`/api/whatsapp/${PHONE}/${path}`, { method });
+      assert.equal(response.status, 501, path);
+      assert.deepEqual(await response.json(), {
+        error: `"${capability}" is not supported by the wwebjs engine`,
+        code: "NOT_IMPLEMENTED",
+        statusCode: 501,
+      });
+    }
+  } finally {
+    await manager.shutdown();
+    store.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
