@@ -426,3 +426,69 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
     await Deno.remove(sessionDir, { recursive: true }).catch(() => {});
   }
 });
+
+async function withEngine(
+  cloud: FakeCloud,
+  overrides: Partial<Parameters<typeof fakeEngineOptions>[2]>,
+  fn: (engine: Engine, rec: EventRecorder) => Promise<void>,
+): Promise<void> {
+  const sessionDir = await Deno.makeTempDir({ prefix: "wwebjs_engine_test_" });
+  const rec = new EventRecorder();
+  const engine = createWwebjsEngine(fakeEngineOptions(cloud, sessionDir, overrides));
+  try {
+    await engine.start(rec.sink);
+    await fn(engine, rec);
+  } finally {
+    await engine.stop().catch(() => {});
+    for (const e of rec.of("child_process")) killGroup(e.pid);
+    await cloud.close();
+    await Deno.remove(sessionDir, { recursive: true }).catch(() => {});
+  }
+}
+
+Deno.test("wwebjs engine requestPairingCode() returns the code the cloud issued, and typing it on the phone links", async () => {
+  const cloud = await startFakeCloud({ me: ME });
+  await withEngine(cloud, {}, async (engine, rec) => {
+    await rec.status("SCAN_QR_CODE");
+    const code = await engine.requestPairingCode("+49 1555 0001");
+    assert.match(code, /^[A-Z0-9]{8}$/);
+    assert.deepEqual(cloud.pairingCodes.map((p) => [p.phone, p.code]), [["4915550001", code]]);
+    assert.equal((await rec.type("pairing_code")).code, code);
+    cloud.enterPairingCode(code);
+    const working = await rec.status("WORKING");
+    assert.equal(working.me?.id, ME);
+    await expectKind(engine.requestPairingCode("4915550001"), "BAD_REQUEST");
+  });
+});
+
+Deno.test("wwebjs engine stops with a reason after qrMaxRetries unscanned QR codes", async () => {
+  const cloud = await startFakeCloud({ qrRotateMs: 250 });
+  await withEngine(cloud, { qrMaxRetries: 2 }, async (_engine, rec) => {
+    const stopped = await rec.status("STOPPED");
+    assert.equal(stopped.reason, "QR code not scanned after 2 attempts");
+    assert.equal(rec.of("qr").length, 2);
+    assert.equal(rec.of("fatal").length, 0);
+    const pid = rec.of("child_process")[0].pid;
+    await cloud.waitFor(() => {
+      try {
+        Deno.kill(pid, "SIGCONT");
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  });
+});
+
+Deno.test("wwebjs engine reports CONFLICT when WhatsApp Web is opened elsewhere", async () => {
+  const cloud = await startFakeCloud({ me: ME });
+  await withEngine(cloud, {}, async (_engine, rec) => {
+    cloud.scanQr((await rec.type("qr")).value);
+    await rec.status("WORKING");
+    cloud.openElsewhere();
+    const conflict = await rec.status("CONFLICT");
+    assert.match(conflict.reason ?? "", /another/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(rec.of("fatal").length, 0);
+  });
+});
