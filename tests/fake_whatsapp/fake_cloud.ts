@@ -246,6 +246,11 @@ export class FakeCloud {
     this.#pushPaired({ type: "conflict" });
   }
 
+  /** The page's main thread hangs for good (a wedged WhatsApp Web). */
+  freezePage(): void {
+    this.#pushPaired({ type: "freeze" });
+  }
+
   /** Resolves once `predicate` holds (polling), or rejects after `timeoutMs`. */
   async waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
     const end = Date.now() + timeoutMs;
