@@ -516,3 +516,32 @@ Deno.test("wwebjs engine emits fatal when the page stops answering three calls i
     await Deno.remove(sessionDir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("wwebjs engine runs inside the session Worker behind Comlink: QR, link, send", async () => {
+  const Comlink = await import("comlink");
+  type WorkerApi = import("../sessions/worker.ts").WorkerApi;
+  const cloud = await startFakeCloud({ me: ME, chats: [{ id: ALICE, name: "Alice" }] });
+  const sessionDir = await Deno.makeTempDir({ prefix: "wwebjs_engine_test_" });
+  const worker = new Worker(new URL("../sessions/worker.ts", import.meta.url), { type: "module" });
+  const api = Comlink.wrap<WorkerApi>(worker);
+  const rec = new EventRecorder();
+  try {
+    await api.init("wwebjs", fakeEngineOptions(cloud, sessionDir), Comlink.proxy(rec.sink));
+    const qr = await rec.type("qr");
+    assert.equal(decodeQrDataUrl(qr.dataUrl), qr.value);
+    cloud.scanQr(qr.value);
+    await rec.status("WORKING");
+    const sent = await api.call("sendText", [{ chatId: ALICE, text: "from the worker" }]) as {
+      messageId: string;
+    };
+    const record = await cloud.waitFor(() => cloud.sent.find((s) => s.id === sent.messageId));
+    assert.equal(record.body, "from the worker");
+    await api.stop();
+  } finally {
+    api[Comlink.releaseProxy]();
+    worker.terminate();
+    for (const e of rec.of("child_process")) killGroup(e.pid);
+    await cloud.close();
+    await Deno.remove(sessionDir, { recursive: true }).catch(() => {});
+  }
+});
