@@ -60,7 +60,7 @@ async function connectInspector(port: number) {
 }
 
 /** CPU ticks (user + system) of every thread, by thread id, with the thread's name. */
-function threadTimes(pid: number): Map<string, { name: string; ticks: number }> {
+export function threadTimes(pid: number): Map<string, { name: string; ticks: number }> {
   const times = new Map<string, { name: string; ticks: number }>();
   for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
     try {
