@@ -198,12 +198,17 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     }
   }
 
-  function setStatus(entry: Entry, status: SessionStatus, reason: string | null = null): void {
-    // WAHA sends SCAN_QR_CODE again for every new QR; other repeats carry no news.
-    if (entry.status === status && entry.reason === reason && status !== "SCAN_QR_CODE") return;
+  /** `again`: announce the status even when it is unchanged (WAHA repeats it for each new QR). */
+  function setStatus(
+    entry: Entry,
+    status: SessionStatus,
+    reason: string | null = null,
+    again = false,
+  ): void {
+    if (entry.status === status && entry.reason === reason && !again) return;
     entry.status = status;
     entry.reason = reason;
-    if (status !== "SCAN_QR_CODE") entry.qr = status === "STARTING" ? entry.qr : null;
+    if (status !== "SCAN_QR_CODE" && status !== "STARTING") entry.qr = null;
     entry.statuses = [...entry.statuses, { status, timestamp: Date.now() }].slice(-3);
     log.info("session status", { session: entry.phoneNumber, status, reason });
     emit(entry, { type: "session.status", status, reason, statuses: entry.statuses });
@@ -297,12 +302,13 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         return;
       case "qr":
         entry.qr = event.dataUrl;
+        // A QR means the session waits for a scan, whatever status event follows it.
+        setStatus(entry, "SCAN_QR_CODE", null, true);
         if (config.logQr === "terminal") {
           qrToTerminal(event.value).then((drawing) =>
             console.log(`Scan this QR code with WhatsApp for ${entry.phoneNumber}:\n${drawing}`)
           );
         }
-        for (const wake of entry.waiters) wake();
         return;
       case "pairing_code":
         return;

@@ -26,6 +26,19 @@ async function loadEngine(name: EngineName, options: EngineOptions): Promise<Eng
 
 let engine: Engine | null = null;
 
+// whatsapp-web.js starts promises it never awaits (a destroy() after CONFLICT, a re-injection on
+// navigation); one of them failing must not kill the session. Uncaught errors still do.
+self.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  console.error(JSON.stringify({
+    time: new Date().toISOString(),
+    level: "warn",
+    msg: "unhandled rejection in session worker",
+    worker: self.name,
+    error: String((event.reason as Error)?.message ?? event.reason),
+  }));
+});
+
 const workerApi = {
   async init(name: EngineName, options: EngineOptions, onEvent: EngineEventSink): Promise<void> {
     engine = await loadEngine(name, options);

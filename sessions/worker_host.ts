@@ -31,6 +31,8 @@ export interface WorkerHostOptions {
   name: string;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  /** How long the Worker may take to load before its first answer (default 30 s). */
+  bootTimeoutMs?: number;
   /** Events from the engine, in order. */
   onEvent: (event: EngineEvent) => void;
   /** Called once when the Worker is found dead (not after `terminate`). */
@@ -90,20 +92,34 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
   });
   worker.addEventListener("messageerror", () => end("Worker sent an unreadable message", true));
 
+  // Loading a Worker's modules (whatsapp-web.js, puppeteer) can take seconds on a busy machine:
+  // the heartbeat's short deadline applies only once the Worker has answered for the first time.
+  const bootTimeoutMs = options.bootTimeoutMs ?? 30_000;
+  let booted = false;
   let pingSentAt: number | null = null;
   const heartbeat = setInterval(() => {
     if (pingSentAt !== null) {
-      if (Date.now() - pingSentAt > options.heartbeatTimeoutMs) {
-        end(`Worker missed its heartbeat (${options.heartbeatTimeoutMs} ms)`, true);
+      const deadline = booted ? options.heartbeatTimeoutMs : bootTimeoutMs;
+      if (Date.now() - pingSentAt > deadline) {
+        end(
+          booted
+            ? `Worker missed its heartbeat (${deadline} ms)`
+            : `Worker did not load within ${deadline} ms`,
+          true,
+        );
       }
       return;
     }
     pingSentAt = Date.now();
-    Promise.race([remote.ping(), dead]).then(() => (pingSentAt = null), () => {});
+    Promise.race([remote.ping(), dead]).then(() => {
+      pingSentAt = null;
+      booted = true;
+    }, () => {});
   }, options.heartbeatIntervalMs);
 
   const onEvent = (event: EngineEvent) => {
     if (!alive) return;
+    booted = true;
     if (event.type === "child_process") children.add(event.pid);
     options.onEvent(event);
   };
@@ -123,7 +139,9 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
     init(engine, engineOptions, timeoutMs) {
       if (!alive) return dead;
       return withDeadline(
-        remote.init(engine, engineOptions, Comlink.proxy(onEvent)),
+        remote.init(engine, engineOptions, Comlink.proxy(onEvent)).then(() => {
+          booted = true;
+        }),
         "init",
         timeoutMs,
       );
