@@ -78,6 +78,7 @@ const ERROR_TEXT: Record<ErrorCode, string> = {
   NOT_FOUND: "No such session, chat, contact, group or message",
   CLIENT_NOT_READY: "The session exists but is not connected",
   PAYLOAD_TOO_LARGE: "The body or the fetched media is over the limit",
+  TOO_MANY_REQUESTS: "Too many failed authentication attempts from this address",
   INTERNAL_ERROR: "Unexpected failure",
   NOT_IMPLEMENTED: "The session's engine cannot do this",
   TIMEOUT: "The engine did not answer in time",
