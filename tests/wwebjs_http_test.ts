@@ -276,3 +276,48 @@ Deno.test("a wwebjs session through the HTTP API links, sends, reads, hears, sur
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("a wwebjs session links by pairing code through the HTTP API", async () => {
+  const cloud = await seededCloud();
+  const dataDir = await Deno.makeTempDir({ prefix: "wwebjs_pairing_test_" });
+  const server = await startTestApp({
+    DATA_DIR: dataDir,
+    WA_ENGINE: "wwebjs",
+    WWEBJS_WEB_VERSION: cloud.webVersion,
+    WWEBJS_WEB_CACHE_PATH: cloud.webVersionCachePath,
+  });
+  try {
+    await server.json("POST", `/${PHONE}/start`);
+    await server.json("GET", `/${PHONE}/qr`);
+    const { status, body } = await server.json<{ code: string }>("POST", `/${PHONE}/pairing-code`);
+    assert.equal(status, 200);
+    assert.match(body.code, /^[A-Z0-9]{8}$/);
+    assert.deepEqual(cloud.pairingCodes.map((p) => p.code), [body.code]);
+    cloud.enterPairingCode(body.code);
+    await waitForState(server, PHONE, "CONNECTED", 30_000);
+    const again = await server.json("POST", `/${PHONE}/pairing-code`);
+    assert.equal(again.status, 409, "a linked session needs no code");
+  } finally {
+    await server.close();
+    await cloud.close();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("a wwebjs session without Chromium fails with the reason, and nothing else does", async () => {
+  const server = await startTestApp({ WA_ENGINE: "wwebjs", CHROME_PATH: "/nonexistent/chromium" });
+  try {
+    await server.json("POST", `/${PHONE}/start`);
+    const failed = await waitFor("FAILED", async () => {
+      const { body } = await server.json("GET", `/${PHONE}/state`);
+      return body.status === "FAILED" ? body : null;
+    }, 15_000);
+    assert.equal(failed.state, "DISCONNECTED");
+    assert.match(String(failed.reason), /CHROME_PATH/);
+    await server.json("POST", `/${SIMULATED}/start`, { body: { engine: "simulator" } });
+    await waitForState(server, SIMULATED, "CONNECTED");
+    assert.equal((await server.json("GET", "/health", { anonymous: true })).status, 200);
+  } finally {
+    await server.close();
+  }
+});
