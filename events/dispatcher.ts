@@ -5,11 +5,16 @@
  * delivery holds back the ones behind it); at most `concurrency` destinations are served at once.
  * Network errors, timeouts, 408, 429 and 5xx are retried with exponential backoff and jitter (a
  * `Retry-After` wins), other answers and the last allowed attempt move the delivery to `failed`
- * (the dead letters). Nothing polls: loops are started by `wake` (when an event is accepted) and by
+ * (the dead letters). A destination whose URL was checked (set through the API) is sent with
+ * `pinnedPost`, connected to exactly the addresses the check approved, so DNS cannot rebind it to
+ * a private address between the check and the connection; the operator's trusted `WEBHOOK_URL`
+ * goes through plain `fetch`. Nothing polls: loops are started by `wake` (when an event is accepted) and by
  * one timer per waiting destination. `close()` aborts requests in flight and clears every timer; a
  * delivery cut short stays pending and is sent again on the next start (at least once).
  */
 import { describeError, type Logger } from "../logger.ts";
+import type { ResolvedAddress } from "../media/address_policy.ts";
+import { pinnedPost } from "../media/pinned_post.ts";
 import type { DueDelivery, Outbox } from "./outbox.ts";
 
 export interface DispatcherOptions {
@@ -21,8 +26,12 @@ export interface DispatcherOptions {
   concurrency: number;
   retryBaseMs: number;
   retryMaxMs: number;
-  /** Checked before each attempt (SSRF rules for URLs set through the API); throws to refuse. */
-  checkUrl?: (delivery: DueDelivery) => Promise<void>;
+  /**
+   * Checked before each attempt (SSRF rules for URLs set through the API): the addresses to pin
+   * the connection to, or null for a trusted URL sent with `fetch`; throws to refuse.
+   */
+  checkUrl?: (delivery: DueDelivery) => Promise<readonly ResolvedAddress[] | null>;
+  /** Sends to trusted URLs (default: the global `fetch`). */
   fetch?: typeof fetch;
   now?: () => number;
   random?: () => number;
@@ -155,8 +164,29 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
+  /** POSTs the body: pinned to the checked addresses, or with `fetch` for a trusted URL. */
+  async function post(
+    delivery: DueDelivery,
+    request: { headers: Headers; signal: AbortSignal },
+    addresses: readonly ResolvedAddress[] | null,
+  ): Promise<{ status: number; headers: Headers }> {
+    const { headers, signal } = request;
+    if (addresses) {
+      return await pinnedPost(delivery.url, { headers, body: delivery.body, signal, addresses });
+    }
+    const response = await doFetch(delivery.url, {
+      method: "POST",
+      headers,
+      body: delivery.body,
+      signal,
+      redirect: "manual",
+    });
+    await response.body?.cancel().catch(() => {});
+    return { status: response.status, headers: response.headers };
+  }
+
   async function send(delivery: DueDelivery, signal: AbortSignal): Promise<number> {
-    if (options.checkUrl) await options.checkUrl(delivery);
+    const addresses = options.checkUrl ? await options.checkUrl(delivery) : null;
     const headers = new Headers(delivery.headers ?? {});
     headers.set("Content-Type", "application/json");
     headers.set("X-Webhook-Request-Id", `req_${delivery.id}_${++requestCounter}`);
@@ -165,22 +195,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       headers.set("X-Webhook-Hmac", await signBody(await hmacKey(delivery.secret), delivery.body));
       headers.set("X-Webhook-Hmac-Algorithm", "sha512");
     }
-    let response: Response;
+    let response: { status: number; headers: Headers };
     try {
-      response = await doFetch(delivery.url, {
-        method: "POST",
-        headers,
-        body: delivery.body,
-        signal,
-        redirect: "manual",
-      });
+      response = await post(delivery, { headers, signal }, addresses);
     } catch (error) {
       const reason = signal.aborted
         ? closed ? "Server shutting down" : `No answer within ${options.timeoutMs} ms`
         : `Network error: ${describeError(error)}`;
       throw new RetryableError(reason, null);
     }
-    await response.body?.cancel().catch(() => {});
     const status = response.status;
     if (status >= 200 && status < 300) return status;
     if (status === 408 || status === 429 || status >= 500) {

@@ -5,22 +5,28 @@
  */
 import assert from "node:assert/strict";
 import { createLogger } from "../logger.ts";
-import { createAddressPolicy } from "../media/address_policy.ts";
+import {
+  type AddressPolicy,
+  createAddressPolicy,
+  type HostResolver,
+} from "../media/address_policy.ts";
 import type { SessionEvent } from "../sessions/manager.ts";
 import { openDatabase } from "../store/sqlite.ts";
 import { createDispatcher } from "./dispatcher.ts";
 import { createOutbox } from "./outbox.ts";
-import { createEventPipeline, type EventPipeline } from "./pipeline.ts";
+import { createEventPipeline, createUrlCheck, type EventPipeline } from "./pipeline.ts";
 import { delay, type Receiver, startReceiver, verifyHmac } from "./test_receivers.ts";
 
 const SESSION = "4915550001234";
 
-function setup(url: string, options: {
+function setup(url: string | undefined, options: {
   secret?: string;
   maxAttempts?: number;
   timeoutMs?: number;
   retryBaseMs?: number;
   events?: string[];
+  /** Checks per-number destinations as the server does, with this policy and resolver. */
+  check?: { policy: AddressPolicy; resolver: HostResolver };
 } = {}) {
   const db = openDatabase(":memory:");
   const outbox = createOutbox(db);
@@ -33,6 +39,9 @@ function setup(url: string, options: {
     concurrency: 4,
     retryBaseMs: options.retryBaseMs ?? 20,
     retryMaxMs: 5_000,
+    checkUrl: options.check
+      ? createUrlCheck(options.check.policy, { resolver: options.check.resolver })
+      : undefined,
   });
   const pipeline = createEventPipeline({
     outbox,
@@ -46,7 +55,7 @@ function setup(url: string, options: {
       secret: options.secret,
       retentionHours: 1,
     },
-    policy: createAddressPolicy([]),
+    policy: options.check?.policy ?? createAddressPolicy([]),
     heartbeatMs: 1_000,
   });
   pipeline.start();
@@ -306,6 +315,108 @@ Deno.test("pipeline sends only the events a destination asked for", async () => 
         server.pipeline.eventsAfter(SESSION, null, 10).map((e) => e.event),
         ["message", "session.status", "state.change"],
       );
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** A resolver for `rebind.test` that answers `first` once and `later` ever after. */
+function rebindingResolver(first: string, later: string) {
+  const lookups: string[] = [];
+  const resolver: HostResolver = (hostname) => {
+    lookups.push(hostname);
+    const address = lookups.length === 1 ? first : later;
+    return Promise.resolve([{ address, family: 4 }]);
+  };
+  return { resolver, lookups };
+}
+
+Deno.test("dispatcher sends a number's webhook to the address its check approved, with no second lookup", async () => {
+  await withReceiver(startReceiver(), async (receiver) => {
+    // `rebind.test` exists only in this resolver, whose second answer is the metadata endpoint:
+    // the delivery arriving proves the connection used the first, checked answer.
+    const { resolver, lookups } = rebindingResolver("127.0.0.1", "169.254.169.254");
+    const server = setup(undefined, {
+      check: { policy: createAddressPolicy(["127.0.0.1"]), resolver },
+    });
+    try {
+      server.outbox.replaceWebhooks(SESSION, [{
+        url: `http://rebind.test:${receiver.port}/hook`,
+        events: ["*"],
+      }]);
+      textMessage(server.pipeline, "pinned");
+      await until(
+        "the delivery",
+        () => server.outbox.listDeliveries(SESSION, { status: "pending", limit: 5 }).length === 0,
+      );
+      const [delivery] = server.outbox.listDeliveries(SESSION, { limit: 5 });
+      assert.equal(delivery.status, "delivered", String(delivery.lastError));
+      assert.equal(delivery.attempts, 1);
+      assert.deepEqual(lookups, ["rebind.test"]);
+      assert.equal(receiver.received.length, 1);
+      assert.equal(receiver.received[0].json.payload.body, "pinned");
+      assert.equal(receiver.received[0].headers.get("host"), `rebind.test:${receiver.port}`);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("dispatcher dead-letters a number's webhook that resolves to a refused address without connecting", async () => {
+  await withReceiver(startReceiver(), async (receiver) => {
+    const { resolver } = rebindingResolver("127.0.0.1", "127.0.0.1");
+    // Loopback is refused for numbers' webhooks; the operator's WEBHOOK_URL (the same receiver)
+    // is trusted and still delivered.
+    const server = setup(receiver.url, { check: { policy: createAddressPolicy([]), resolver } });
+    try {
+      server.outbox.replaceWebhooks(SESSION, [{
+        url: `http://rebind.test:${receiver.port}/number-hook`,
+        events: ["*"],
+      }]);
+      textMessage(server.pipeline, "refused");
+      await until(
+        "the dead letter",
+        () => server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 }).length === 1,
+      );
+      await until("the global delivery", () => receiver.hits === 1);
+      await delay(50);
+      const [dead] = server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 });
+      assert.equal(dead.url, `http://rebind.test:${receiver.port}/number-hook`);
+      assert.equal(dead.attempts, 1);
+      assert.match(dead.lastError!, /host "rebind.test" \(127.0.0.1\) is not allowed \(loopback\)/);
+      assert.equal(receiver.hits, 1);
+      assert.equal(receiver.received[0].headers.get("host"), `127.0.0.1:${receiver.port}`);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("dispatcher times out a slow pinned receiver and retries it", async () => {
+  const receiver = startReceiver(async (attempt) => {
+    if (attempt === 1) await delay(400);
+    return new Response("ok");
+  });
+  await withReceiver(receiver, async () => {
+    const resolver: HostResolver = () => Promise.resolve([{ address: "127.0.0.1", family: 4 }]);
+    const server = setup(undefined, {
+      timeoutMs: 150,
+      check: { policy: createAddressPolicy(["127.0.0.1"]), resolver },
+    });
+    try {
+      server.outbox.replaceWebhooks(SESSION, [{
+        url: `http://slow.test:${receiver.port}/hook`,
+        events: ["*"],
+      }]);
+      textMessage(server.pipeline, "slow");
+      await until(
+        "a delivery",
+        () => server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }).length === 1,
+      );
+      const [delivery] = server.outbox.listDeliveries(SESSION, { limit: 5 });
+      assert.equal(delivery.attempts, 2);
+      assert.ok(receiver.hits >= 2);
     } finally {
       await server.close();
     }

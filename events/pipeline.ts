@@ -15,6 +15,8 @@ import {
   type AddressPolicy,
   assertUrlAllowed,
   createAddressPolicy,
+  type HostResolver,
+  type ResolvedAddress,
 } from "../media/address_policy.ts";
 import type { SessionEvent } from "../sessions/manager.ts";
 import { createDispatcher, type Dispatcher, PermanentDeliveryError } from "./dispatcher.ts";
@@ -92,12 +94,21 @@ export interface EventPipelineOptions {
   now?: () => number;
 }
 
-/** Refuses a per-number destination whose URL the policy no longer allows (DNS may change). */
-export function createUrlCheck(policy: AddressPolicy) {
-  return async function checkUrl(delivery: DueDelivery): Promise<void> {
-    if (!delivery.destination.startsWith(NUMBER_PREFIX)) return;
+/**
+ * Checks a per-number destination's URL before each attempt (DNS may have changed since it was
+ * set) and returns the addresses the dispatcher pins its connection to; the operator's global
+ * `WEBHOOK_URL` is trusted (null: sent with `fetch`). A refused address is a
+ * `PermanentDeliveryError`.
+ */
+export function createUrlCheck(policy: AddressPolicy, options: { resolver?: HostResolver } = {}) {
+  return async function checkUrl(delivery: DueDelivery): Promise<ResolvedAddress[] | null> {
+    if (!delivery.destination.startsWith(NUMBER_PREFIX)) return null;
     try {
-      await assertUrlAllowed(delivery.url, policy, { label: "webhook URL" });
+      const { addresses } = await assertUrlAllowed(delivery.url, policy, {
+        label: "webhook URL",
+        resolver: options.resolver,
+      });
+      return addresses;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/could not be resolved/.test(message)) throw error;
