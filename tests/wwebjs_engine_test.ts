@@ -9,12 +9,8 @@ import { createWwebjsEngine } from "../sessions/wwebjs_engine.ts";
 import type { Engine } from "../sessions/engine.ts";
 import { engineErrorKind } from "../sessions/engine.ts";
 import { type FakeCloud, startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
-import {
-  decodeQrDataUrl,
-  EventRecorder,
-  fakeEngineOptions,
-  killGroup,
-} from "./fake_whatsapp/engine_harness.ts";
+import { EventRecorder, fakeEngineOptions, killGroup } from "./fake_whatsapp/engine_harness.ts";
+import { decodeQrDataUrl } from "./qr_decode.ts";
 
 const ME = "4915550001@c.us";
 const ALICE = "4915550002@c.us";

@@ -1,22 +1,13 @@
 /**
  * @module
  * Helpers for running the real whatsapp-web.js engine against the fake WhatsApp Web: engine
- * options pointing at a fake cloud's page, an event recorder with waits, and a QR PNG decoder.
+ * options pointing at a fake cloud's page, an event recorder with waits, and a process-group kill.
  */
-import { Buffer } from "node:buffer";
-import jsQRModule from "jsqr";
-import pngjs from "pngjs";
 import type { EngineEvent, EngineOptions } from "../../sessions/engine.ts";
 import type { FakeCloud } from "./fake_cloud.ts";
 
-type JsQr = (
-  data: Uint8ClampedArray,
-  width: number,
-  height: number,
-) => { data: string } | null;
-// jsqr is CommonJS: the function is the module itself or its `default`.
-const jsQR = ((jsQRModule as unknown as { default?: JsQr }).default ??
-  jsQRModule) as unknown as JsQr;
+/** The QR decoder is the tests' shared one (kept importable from here as before). */
+export { decodeQrDataUrl } from "../qr_decode.ts";
 
 /** Engine options that serve the fake cloud's page to whatsapp-web.js. */
 export function fakeEngineOptions(
@@ -80,16 +71,6 @@ export class EventRecorder {
       { from, timeoutMs },
     );
   }
-}
-
-/** Decodes the QR in a `data:image/png;base64,` URL. */
-export function decodeQrDataUrl(dataUrl: string): string {
-  const prefix = "data:image/png;base64,";
-  if (!dataUrl.startsWith(prefix)) throw new Error("Not a PNG data URL");
-  const png = pngjs.PNG.sync.read(Buffer.from(dataUrl.slice(prefix.length), "base64"));
-  const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
-  if (!code) throw new Error("No QR code found in the PNG");
-  return code.data;
 }
 
 /** Kills a process group, ignoring one that is already gone. */

@@ -16,15 +16,7 @@ export interface SeedChat {
   pinned?: boolean;
   unreadCount?: number;
   muteExpiration?: number;
-  group?: {
-    subject: string;
-    desc?: string;
-    owner?: string;
-    creation?: number;
-    announce?: boolean;
-    restrict?: boolean;
-    participants: { id: string; isAdmin?: boolean; isSuperAdmin?: boolean }[];
-  };
+  group?: Omit<CloudGroup, "id">;
 }
 
 export interface SeedContact {
@@ -37,6 +29,21 @@ export interface SeedContact {
   isWAContact?: boolean;
   isContactBlocked?: boolean;
   profilePicUrl?: string;
+  /** The contact's "about" text. */
+  about?: string;
+}
+
+/** A group as the cloud holds it (and sends it to the page). */
+export interface CloudGroup {
+  id: string;
+  subject: string;
+  desc?: string;
+  descId?: string;
+  owner?: string;
+  creation?: number;
+  announce?: boolean;
+  restrict?: boolean;
+  participants: { id: string; isAdmin?: boolean; isSuperAdmin?: boolean }[];
 }
 
 /** A message as the cloud and the page exchange it (`id` is the stanza id). */
@@ -56,6 +63,10 @@ export interface CloudMessage {
   t: number;
   ack: number;
   quotedMsgId?: string | null;
+  lat?: number;
+  lng?: number;
+  loc?: string;
+  vcardFormattedName?: string;
 }
 
 /** A message the page sent, with its media resolved. */
@@ -68,7 +79,23 @@ export interface SentRecord {
   caption?: string;
   quotedMsgId: string | null;
   media: { mimetype: string; filename: string; data: string } | null;
+  /** For `location`: the coordinates and the description (name and address lines). */
+  location?: { latitude: number; longitude: number; description: string | null };
+  /** For `vcard`: the name shown on the card. */
+  vcardName?: string;
+  /** For `ptt` (voice notes). */
+  isPtt?: boolean;
+  /** For `groups_v4_invite`: the private invitation to a group. */
+  invite?: { groupId: string; groupName: string; code: string };
   raw: Record<string, unknown>;
+}
+
+/** A profile picture the page set (JPEG data URLs, as WhatsApp Web crops them). */
+export interface PictureRecord {
+  id: string;
+  thumb: string;
+  picture: string;
+  url: string;
 }
 
 export interface FakeCloudOptions {
@@ -83,6 +110,10 @@ export interface FakeCloudOptions {
   contacts?: SeedContact[];
   /** Numbers (`<digits>@c.us`) registered on WhatsApp besides the contacts. */
   registered?: string[];
+  /** Numbers whose privacy settings refuse being added to groups (they get an invitation). */
+  refuseGroupAdd?: string[];
+  /** The account's own "about" text. */
+  about?: string;
 }
 
 type PageEvent = Record<string, unknown> & { type: string };
@@ -118,7 +149,10 @@ function base64(bytes: Uint8Array): string {
 /** The fake cloud: state, controls and the HTTP server. */
 export class FakeCloud {
   readonly me: string;
-  readonly pushName: string;
+  /** The account's display name (changed by the page's setPushname). */
+  pushName: string;
+  /** The account's "about" text (changed by the page's setMyStatus). */
+  about: string;
   readonly webVersion = WEB_VERSION;
   webVersionCachePath = "";
   url = "";
@@ -135,6 +169,9 @@ export class FakeCloud {
   readonly contacts = new Map<string, SeedContact>();
   readonly messages = new Map<string, CloudMessage[]>();
   readonly registered: Set<string>;
+  readonly refuseGroupAdd: Set<string>;
+  /** Profile pictures set by the page, newest last. */
+  readonly pictures: PictureRecord[] = [];
   readonly media = new Map<string, { mimetype: string; filename: string; bytes: Uint8Array }>();
   readonly devices = new Map<string, Device>();
   #recentPerChat: number;
@@ -151,6 +188,20 @@ export class FakeCloud {
     for (const c of options.chats ?? []) this.chats.set(c.id, c);
     for (const c of options.contacts ?? []) this.contacts.set(c.id, c);
     this.registered = new Set(options.registered ?? []);
+    this.refuseGroupAdd = new Set(options.refuseGroupAdd ?? []);
+    this.about = options.about ?? "Hey there! I am using WhatsApp.";
+  }
+
+  /** A group's current state, or undefined. */
+  group(id: string): CloudGroup | undefined {
+    const g = this.chats.get(id)?.group;
+    return g ? { id, ...structuredClone(g) } : undefined;
+  }
+
+  /** Whether a number is on WhatsApp (a registered number or a contact that is). */
+  isRegistered(id: string): boolean {
+    const c = this.contacts.get(id);
+    return id === this.me || this.registered.has(id) || (!!c && c.isWAContact !== false);
   }
 
   // ---------- test controls ----------
@@ -328,6 +379,12 @@ export class FakeCloud {
       if (!m) return new Response("no such media", { status: 404 });
       return new Response(m.bytes.slice(), { headers: { "content-type": m.mimetype } });
     }
+    if (req.method === "GET" && path.startsWith("/pp/")) {
+      const p = this.pictures.find((x) => new URL(x.url).pathname === path);
+      if (!p) return new Response("no such picture", { status: 404 });
+      const bytes = Uint8Array.from(atob(p.picture.split(",")[1] ?? ""), (c) => c.charCodeAt(0));
+      return new Response(bytes, { headers: { "content-type": "image/jpeg" } });
+    }
     if (req.method === "POST" && path === "/upload") {
       const bytes = new Uint8Array(await req.arrayBuffer());
       const directPath = "m/" + randomToken(8);
@@ -367,23 +424,65 @@ export class FakeCloud {
         return this.#send(body.message as Record<string, unknown>);
       case "/history":
         return this.#history(String(body.chatId), body.before as string | null, Number(body.count));
-      case "/exists": {
+      case "/exists":
+        return { exists: this.isRegistered(String(body.id)) };
+      case "/profile-pic": {
         const id = String(body.id);
-        const c = this.contacts.get(id);
-        return { exists: this.registered.has(id) || (!!c && c.isWAContact !== false) };
+        const set = this.pictures.findLast((p) => p.id === id);
+        return { url: set?.url ?? this.contacts.get(id)?.profilePicUrl ?? null };
       }
-      case "/profile-pic":
-        return { url: this.contacts.get(String(body.id))?.profilePicUrl ?? null };
+      case "/edit":
+        return this.#edit(body);
+      case "/pushname":
+        this.pushName = String(body.name);
+        this.actions.push({ action: "pushname", name: this.pushName });
+        return { ok: true };
+      case "/about-set":
+        this.about = String(body.status);
+        this.actions.push({ action: "about", status: this.about });
+        return { ok: true };
+      case "/about-get": {
+        const id = String(body.id);
+        if (id === this.me) return { status: this.about };
+        const c = this.contacts.get(id);
+        if (!c) throw Object.assign(new Error("no such user"), { status: 404 });
+        return { status: c.about ?? "" };
+      }
+      case "/picture-set": {
+        const id = String(body.id);
+        if (id !== this.me && !this.#isAdmin(id)) {
+          throw Object.assign(new Error("not allowed"), { status: 403 });
+        }
+        const url = `${this.url}/pp/${encodeURIComponent(id)}/${this.pictures.length + 1}.jpg`;
+        this.pictures.push({ id, thumb: String(body.thumb), picture: String(body.picture), url });
+        this.actions.push({ action: "picture", id });
+        return { url };
+      }
+      case "/group-get":
+        return { group: this.#existingGroup(String(body.id)) };
+      case "/group-create":
+        return this.#createGroup(body);
+      case "/group-subject":
+      case "/group-description":
+      case "/group-property":
+      case "/group-leave":
+      case "/group-remove":
+        return this.#changeGroup(path.slice("/group-".length), body);
+      case "/group-add":
+        return this.#addToGroup(String(body.id), String(body.participant));
       case "/logout":
         this.credential = null;
         if (device) device.paired = false;
         this.actions.push({ action: "logout" });
         return { ok: true };
+      case "/revoke":
+        this.#revoke(String(body.id));
+        this.actions.push({ action: "revoke", id: body.id });
+        return { ok: true };
       case "/takeover":
       case "/seen":
       case "/presence":
       case "/react":
-      case "/revoke":
       case "/block": {
         const { device: _d, ...rest } = body;
         this.actions.push({ action: path.slice(1), ...rest });
@@ -478,6 +577,26 @@ export class FakeCloud {
       caption: msg.caption as string | undefined,
       quotedMsgId: (msg.quotedMsgId as string | null) ?? null,
       media: m ? { mimetype: m.mimetype, filename: m.filename, data: base64(m.bytes) } : null,
+      ...(msg.type === "location"
+        ? {
+          location: {
+            latitude: Number(msg.lat),
+            longitude: Number(msg.lng),
+            description: (msg.loc as string | undefined) ?? null,
+          },
+        }
+        : {}),
+      ...(msg.type === "vcard" ? { vcardName: String(msg.vcardFormattedName ?? "") } : {}),
+      ...(msg.type === "ptt" ? { isPtt: Boolean(msg.isPtt) } : {}),
+      ...(msg.type === "groups_v4_invite"
+        ? {
+          invite: {
+            groupId: String(msg.inviteGrp),
+            groupName: String(msg.inviteGrpName),
+            code: String(msg.inviteCode),
+          },
+        }
+        : {}),
       raw: msg,
     });
     if (!this.chats.has(chatId)) this.chats.set(chatId, { id: chatId });
@@ -496,8 +615,166 @@ export class FakeCloud {
       t,
       ack: 1,
       quotedMsgId: (msg.quotedMsgId as string | null) ?? null,
+      lat: msg.lat as number | undefined,
+      lng: msg.lng as number | undefined,
+      loc: msg.loc as string | undefined,
+      vcardFormattedName: msg.vcardFormattedName as string | undefined,
     });
     return { t };
+  }
+
+  #find(serialized: string): CloudMessage | undefined {
+    for (const list of this.messages.values()) {
+      const m = list.find((x) => serializedId(x) === serialized);
+      if (m) return m;
+    }
+    return undefined;
+  }
+
+  #revoke(id: string): void {
+    const m = this.#find(id);
+    if (!m) throw Object.assign(new Error("no such message"), { status: 404 });
+    m.type = "revoked";
+    m.body = "";
+    m.caption = undefined;
+  }
+
+  #edit(body: Record<string, unknown>): unknown {
+    const id = String(body.id);
+    const m = this.#find(id);
+    if (!m) throw Object.assign(new Error("no such message"), { status: 404 });
+    if (!m.fromMe || m.type === "revoked") {
+      throw Object.assign(new Error("not editable"), { status: 403 });
+    }
+    const field = typeof body.body === "string" ? "body" : "caption";
+    const text = String(body[field]);
+    m[field] = text;
+    this.actions.push({ action: "edit", id, [field]: text });
+    return { ok: true };
+  }
+
+  // ---------- groups ----------
+
+  #existingGroup(id: string): CloudGroup {
+    const g = this.group(id);
+    if (!g) throw Object.assign(new Error("item-not-found"), { status: 404 });
+    return g;
+  }
+
+  #isAdmin(groupId: string): boolean {
+    const g = this.chats.get(groupId)?.group;
+    return !!g?.participants.some((p) => p.id === this.me && p.isAdmin);
+  }
+
+  #forbidden(): Error {
+    return Object.assign(new Error("forbidden"), { status: 403 });
+  }
+
+  #inviteCode(): { inviteCode: string; inviteCodeExp: number } {
+    return {
+      inviteCode: randomToken(12),
+      inviteCodeExp: Math.floor(Date.now() / 1000) + 7 * 86_400,
+    };
+  }
+
+  #createGroup(body: Record<string, unknown>): unknown {
+    const id = `120363${String(Date.now()).slice(-9)}${
+      String(Math.floor(Math.random() * 1000)).padStart(3, "0")
+    }@g.us`;
+    const group: NonNullable<SeedChat["group"]> = {
+      subject: String(body.title),
+      desc: "",
+      owner: this.me,
+      creation: this.#tick(),
+      announce: Boolean(body.announce),
+      restrict: Boolean(body.restrict),
+      participants: [{ id: this.me, isAdmin: true, isSuperAdmin: true }],
+    };
+    const results: Record<string, unknown>[] = [{ id: this.me, type: "superadmin" }];
+    for (const p of (body.participants as string[]) ?? []) {
+      if (!this.isRegistered(p)) {
+        results.push({ id: p, type: "participant", error: 404 });
+      } else if (this.refuseGroupAdd.has(p)) {
+        results.push({ id: p, type: "participant", error: 403, ...this.#inviteCode() });
+      } else {
+        group.participants.push({ id: p });
+        results.push({ id: p, type: "participant" });
+      }
+    }
+    this.chats.set(id, { id, name: group.subject, group });
+    this.actions.push({
+      action: "group-create",
+      id,
+      subject: group.subject,
+      participants: group.participants.map((p) => p.id),
+    });
+    return { group: this.group(id), participants: results };
+  }
+
+  #changeGroup(what: string, body: Record<string, unknown>): unknown {
+    const id = String(body.id);
+    this.#existingGroup(id);
+    const g = this.chats.get(id)!.group!;
+    const member = g.participants.some((p) => p.id === this.me);
+    if (!member) throw this.#forbidden();
+    const admin = this.#isAdmin(id);
+    let record: Record<string, unknown>;
+    switch (what) {
+      case "subject":
+        if (g.restrict && !admin) throw this.#forbidden();
+        g.subject = String(body.subject);
+        this.chats.get(id)!.name = g.subject;
+        record = { subject: g.subject };
+        break;
+      case "description":
+        if (g.restrict && !admin) throw this.#forbidden();
+        g.desc = String(body.desc);
+        g.descId = String(body.descId);
+        record = { desc: g.desc };
+        break;
+      case "property": {
+        if (!admin) throw this.#forbidden();
+        const on = Number(body.value) === 1;
+        if (body.property === "announcement") g.announce = on;
+        else if (body.property === "restrict") g.restrict = on;
+        else throw Object.assign(new Error("bad property"), { status: 400 });
+        record = { property: body.property, value: on };
+        break;
+      }
+      case "leave":
+        g.participants = g.participants.filter((p) => p.id !== this.me);
+        record = {};
+        break;
+      default: {
+        if (!admin) throw this.#forbidden();
+        const ids = (body.participants as string[]) ?? [];
+        g.participants = g.participants.filter((p) => !ids.includes(p.id));
+        record = { participants: ids };
+      }
+    }
+    this.actions.push({ action: `group-${what}`, id, ...record });
+    return { group: this.group(id) };
+  }
+
+  #addToGroup(id: string, participant: string): unknown {
+    const g = this.chats.get(id)?.group;
+    if (!g) return { clientError: 404 };
+    if (!this.#isAdmin(id)) return { clientError: 403, group: this.group(id) };
+    let outcome: Record<string, unknown>;
+    if (g.participants.some((p) => p.id === participant)) outcome = { error: 409 };
+    else if (!this.isRegistered(participant)) outcome = { error: 404 };
+    else if (this.refuseGroupAdd.has(participant)) outcome = { error: 403, ...this.#inviteCode() };
+    else {
+      g.participants.push({ id: participant });
+      outcome = {};
+    }
+    this.actions.push({
+      action: "group-add",
+      id,
+      participant,
+      result: outcome.error ?? 200,
+    });
+    return { ...outcome, group: this.group(id) };
   }
 
   async #events(deviceId: string, since: number): Promise<unknown> {
