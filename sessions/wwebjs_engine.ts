@@ -87,6 +87,8 @@ class WwebjsEngine implements Engine {
   #status: SessionStatus = "STOPPED";
   /** Set when we, or the library, close the browser on purpose. */
   #closing = false;
+  /** Set while `logout()` unlinks the device: the library's own disconnect is then ours. */
+  #loggingOut = false;
   #ended = false;
   #qrCount = 0;
   #pairing = false;
@@ -166,6 +168,7 @@ class WwebjsEngine implements Engine {
 
   async logout(): Promise<void> {
     this.#closing = true;
+    this.#loggingOut = true;
     const client = this.#client;
     try {
       if (client?.pupPage && !client.pupPage.isClosed()) await client.logout();
@@ -229,7 +232,15 @@ class WwebjsEngine implements Engine {
 
   async deleteMessage(messageId: string): Promise<void> {
     const msg = await this.#message(messageId);
+    if (!msg.fromMe && !(await this.#iAmAdminOf(serialized(msg.id?.remote)))) {
+      // whatsapp-web.js would quietly delete it for us only.
+      throw new EngineError("BAD_REQUEST", "Only your own messages can be revoked");
+    }
     await this.#call(() => msg.delete(true));
+    const after = await this.#call(() => this.#client.getMessageById(messageId));
+    if (after && after.type !== "revoked") {
+      throw new EngineError("BAD_REQUEST", `Message "${messageId}" could not be revoked`);
+    }
   }
 
   async editMessage(messageId: string, text: string): Promise<SentMessage> {
@@ -239,9 +250,11 @@ class WwebjsEngine implements Engine {
     }
     const edited = await this.#call(() => msg.edit(text));
     if (!edited) throw new EngineError("BAD_REQUEST", `Message "${messageId}" cannot be edited`);
+    // The time of the edit, as the simulator reports it (WhatsApp Web keeps it in milliseconds).
+    const editedMs = Number(edited._data?.latestEditSenderTimestampMs);
     return {
       messageId: serialized(edited.id),
-      timestamp: Number(edited.timestamp ?? msg.timestamp),
+      timestamp: Math.floor((editedMs > 0 ? editedMs : Date.now()) / 1000),
     };
   }
 
@@ -269,12 +282,9 @@ class WwebjsEngine implements Engine {
 
   async getMessageMedia(chatId: string, messageId: string): Promise<MessageMediaDto> {
     const msg = await this.#message(messageId);
-    if (serialized(msg.id?.remote) !== chatId) {
-      throw notFound(`Message "${messageId}" not found in "${chatId}"`);
-    }
-    if (!msg.hasMedia) throw notFound(`Message "${messageId}" has no media`);
-    const media = await this.#call(() => msg.downloadMedia());
-    if (!media) throw notFound(`The media of message "${messageId}" is no longer available`);
+    if (serialized(msg.id?.remote) !== chatId) throw notFound(`Message "${messageId}" not found`);
+    const media = msg.hasMedia ? await this.#call(() => msg.downloadMedia()) : null;
+    if (!media) throw notFound(`Media of message "${messageId}" not found`);
     return { mimetype: media.mimetype, data: media.data, filename: media.filename ?? "" };
   }
 
@@ -314,7 +324,7 @@ class WwebjsEngine implements Engine {
       if (query.before) {
         const at = newestFirst.findIndex((m) => serialized(m.id) === query.before);
         if (at < 0) {
-          if (exhausted) throw notFound(`Message "${query.before}" not found in "${chatId}"`);
+          if (exhausted) throw notFound(`Message "${query.before}" not found`);
           want = Math.min(want * 2, MAX_FETCH);
           continue;
         }
@@ -371,7 +381,11 @@ class WwebjsEngine implements Engine {
       );
     }
     const group = await this.getGroup(serialized(created.gid));
-    return { ...group, results: toParticipantResults(created.participants ?? {}) };
+    // The creator is listed too (as the group's superadmin): the results are about the others.
+    const others = Object.fromEntries(
+      Object.entries(created.participants ?? {}).filter(([, r]) => !(r as Lib)?.isGroupCreator),
+    );
+    return { ...group, results: toParticipantResults(others) };
   }
 
   async getGroup(groupId: string): Promise<GroupDto> {
@@ -418,16 +432,23 @@ class WwebjsEngine implements Engine {
   async removeParticipants(groupId: string, participants: string[]): Promise<ParticipantResult[]> {
     const before = new Set(toGroupDto(await this.#group(groupId)).participants.map((p) => p.id));
     const present = participants.filter((p) => before.has(p));
+    let refusal = "The participant could not be removed";
     if (present.length) {
       const group = await this.#group(groupId);
-      await this.#call(() => group.removeParticipants(present));
+      try {
+        await this.#call(() => group.removeParticipants(present));
+      } catch (error) {
+        // WhatsApp refuses (not an admin): the participants stay, and say why below.
+        if (error instanceof TimeoutError) throw error;
+        refusal = `The participant could not be removed: ${describeError(error)}`;
+      }
     }
     const after = new Set(toGroupDto(await this.#group(groupId)).participants.map((p) => p.id));
     return participants.map((id): ParticipantResult =>
       !before.has(id)
         ? { id, result: "not_in_group" }
         : after.has(id)
-        ? { id, result: "not_allowed", message: "The participant could not be removed" }
+        ? { id, result: "not_allowed", message: refusal }
         : { id, result: "removed" }
     );
   }
@@ -455,15 +476,21 @@ class WwebjsEngine implements Engine {
   }
 
   async setProfileName(name: string): Promise<void> {
+    this.#ready();
     const ok = await this.#call(() => this.#client.setDisplayName(name));
     if (ok === false) throw new EngineError("BAD_REQUEST", "The display name cannot be changed");
+    // whatsapp-web.js reads `info.pushname` once, at ready: keep it current for getProfile().
+    this.#client.info.pushname = name;
+    if (this.#me) this.#me = { ...this.#me, pushName: name };
   }
 
   async setProfileStatus(status: string): Promise<void> {
+    this.#ready();
     await this.#call(() => this.#client.setStatus(status));
   }
 
   async setProfilePicture(media: MediaInput): Promise<void> {
+    this.#ready();
     const picture = new MessageMedia(media.mimetype, media.data, media.filename);
     const ok = await this.#call(() => this.#client.setProfilePicture(picture));
     if (ok === false) throw new EngineError("BAD_REQUEST", "The profile picture cannot be changed");
@@ -563,7 +590,8 @@ class WwebjsEngine implements Engine {
   }
 
   async #onDisconnected(reason: string): Promise<void> {
-    if (this.#ended) return;
+    // An unlink we asked for: logout() reports it, once, with its own reason.
+    if (this.#ended || this.#loggingOut) return;
     // The library destroys the client right after this event: that close is expected.
     this.#closing = true;
     if (LOGOUT_REASONS.has(reason)) {
@@ -688,7 +716,7 @@ class WwebjsEngine implements Engine {
       msg = await this.#call(() => this.#client.sendMessage(chatId, content, clean));
     } catch (error) {
       if (/quoted message/i.test(describeError(error))) {
-        throw notFound(`Quoted message "${clean.quotedMessageId}" not found`);
+        throw notFound(`Message "${clean.quotedMessageId}" not found`);
       }
       throw error;
     }
@@ -712,6 +740,13 @@ class WwebjsEngine implements Engine {
     const chat = await this.#chat(groupId);
     if (!chat.isGroup) throw notFound(`Group "${groupId}" not found`);
     return chat;
+  }
+
+  /** Whether `chatId` is a group in which we are an admin. */
+  async #iAmAdminOf(chatId: string): Promise<boolean> {
+    if (!chatId.endsWith("@g.us")) return false;
+    const group = toGroupDto(await this.#group(chatId));
+    return group.participants.some((p) => p.id === this.#meId() && p.isAdmin);
   }
 
   async #contact(contactId: string): Promise<Lib> {
