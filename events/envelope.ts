@@ -2,8 +2,9 @@
  * @module
  * The event envelope in WAHA's shape (`{ id, timestamp, event, session, me?, payload, engine,
  * environment }`), so that software written for WAHA reads our webhooks and stream unchanged, and
- * the mapping from the session manager's `SessionEvent`s to it. A session status change becomes two
- * envelopes: `session.status` and the deprecated `state.change` with the contract's coarse state.
+ * the mapping from the session manager's `SessionEvent`s to it. A `session.status` envelope (ours or
+ * an inbound WAHA one) brings a derived one, the deprecated `state.change` with the contract's
+ * coarse state; the outbox stores the pair in one transaction.
  */
 import { monotonicFactory } from "ulid";
 import type { SessionEvent } from "../sessions/manager.ts";
@@ -100,8 +101,24 @@ export function stateChangePayload(status: string, reason: string | null) {
   return { state, status, reason };
 }
 
-/** Turns one session event into its envelope(s), in the order they are to be delivered. */
-export function toEnvelopes(event: SessionEvent, version: string): Envelope[] {
+/**
+ * The envelopes derived from one: a `session.status` brings its `state.change` (a new id, the
+ * same session, time and extra fields); every other event brings none.
+ */
+export function derivedEnvelopes(envelope: Envelope): Envelope[] {
+  if (envelope.event !== "session.status") return [];
+  const payload = envelope.payload as { status?: unknown; data?: { reason?: unknown } | null };
+  const reason = typeof payload.data?.reason === "string" ? payload.data.reason : null;
+  return [{
+    ...envelope,
+    id: newEventId(),
+    event: "state.change",
+    payload: stateChangePayload(String(payload.status), reason),
+  }];
+}
+
+/** Turns one session event into its envelope (`derivedEnvelopes` adds the rest). */
+export function toEnvelope(event: SessionEvent, version: string): Envelope {
   const engine = wahaEngine(event.engine);
   const base = (name: string, payload: Record<string, unknown>): Envelope => ({
     id: newEventId(),
@@ -116,22 +133,19 @@ export function toEnvelopes(event: SessionEvent, version: string): Envelope[] {
   const data = event.data;
   switch (data.type) {
     case "session.status":
-      return [
-        base("session.status", {
-          name: event.session,
-          status: data.status,
-          statuses: data.statuses,
-          ...(data.reason ? { data: { reason: data.reason } } : {}),
-        }),
-        base("state.change", stateChangePayload(data.status, data.reason)),
-      ];
+      return base("session.status", {
+        name: event.session,
+        status: data.status,
+        statuses: data.statuses,
+        ...(data.reason ? { data: { reason: data.reason } } : {}),
+      });
     case "message":
     case "message.any":
-      return [base(data.type, messagePayload(data.message))];
+      return base(data.type, messagePayload(data.message));
     case "message.ack": {
       const fromMe = data.messageId.startsWith("true_");
       const me = event.me?.id ?? `${event.session}@c.us`;
-      return [base("message.ack", {
+      return base("message.ack", {
         id: data.messageId,
         from: fromMe ? me : data.chatId,
         to: fromMe ? data.chatId : me,
@@ -139,7 +153,7 @@ export function toEnvelopes(event: SessionEvent, version: string): Envelope[] {
         fromMe,
         ack: data.ack,
         ackName: ACK_NAMES[String(data.ack)] ?? "UNKNOWN",
-      })];
+      });
     }
   }
 }

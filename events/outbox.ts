@@ -4,8 +4,9 @@
  * envelope as the exact JSON that is delivered (its `seq` orders the SSE stream and its resume);
  * `webhook_deliveries` holds one row per event and destination with its state (`pending`,
  * `delivered`, `failed` = dead letter), attempts and next attempt time; `webhooks` holds each
- * number's webhook configuration. An event and its deliveries are written in one transaction, so
- * nothing is acknowledged that a crash could lose.
+ * number's webhook configuration. Everything one `append` accepts (the events, the events derived
+ * from them and all their deliveries) is written in one transaction, so nothing is acknowledged
+ * that a crash could lose, and a derived event never exists without its source or vice versa.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Envelope } from "./envelope.ts";
@@ -61,15 +62,28 @@ export interface WebhookConfig {
   headers?: Record<string, string>;
 }
 
+export interface AppendOptions {
+  destinationsFor: (envelope: Envelope) => Destination[];
+  /** The envelopes that follow a newly stored one (its `state.change`, say); default none. */
+  derive?: (envelope: Envelope) => Envelope[];
+}
+
+export interface AppendResult {
+  /** What was stored, in order (derived events right after their source). */
+  events: StoredEvent[];
+  destinations: Set<string>;
+  /** Ids that were already stored. */
+  duplicates: string[];
+}
+
 export interface Outbox {
   /**
-   * Writes the envelopes and, for each, a pending delivery per destination that wants it, in one
-   * transaction. Envelopes whose id is already stored are skipped (idempotent re-sends).
+   * Writes the envelopes, each followed by the ones `derive` makes from it, and for every one a
+   * pending delivery per destination that wants it, all in one transaction: if anything throws,
+   * nothing is stored. An envelope whose id is already stored is skipped with what it would
+   * derive (idempotent re-sends).
    */
-  append(
-    envelopes: readonly Envelope[],
-    destinationsFor: (envelope: Envelope) => Destination[],
-  ): { events: StoredEvent[]; destinations: Set<string>; duplicates: string[] };
+  append(envelopes: readonly Envelope[], options: AppendOptions): AppendResult;
   /** The oldest pending delivery of a destination (due or not), or null. */
   head(destination: string): DueDelivery | null;
   /** Destinations that have pending deliveries. */
@@ -229,18 +243,19 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
   }
 
   return {
-    append(envelopes, destinationsFor) {
+    append(envelopes, { destinationsFor, derive }) {
       return transaction(() => {
         const at = now();
         const events: StoredEvent[] = [];
         const destinations = new Set<string>();
         const duplicates: string[] = [];
-        for (const envelope of envelopes) {
+        /** Stores one envelope and its deliveries; false when its id is already stored. */
+        function store(envelope: Envelope): boolean {
           const body = JSON.stringify(envelope);
           const result = insertEvent.run(envelope.id, envelope.session, envelope.event, body, at);
           if (result.changes === 0) {
             duplicates.push(envelope.id);
-            continue;
+            return false;
           }
           const seq = Number(result.lastInsertRowid);
           events.push({
@@ -265,6 +280,11 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
             );
             destinations.add(destination.key);
           }
+          return true;
+        }
+        for (const envelope of envelopes) {
+          if (!store(envelope)) continue;
+          for (const derived of derive?.(envelope) ?? []) store(derived);
         }
         return { events, destinations, duplicates };
       });

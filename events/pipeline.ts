@@ -1,8 +1,9 @@
 /**
  * @module
  * The one event pipeline. Session events (from the workers) and inbound WAHA events (from the
- * webhook endpoints) become envelopes that are written to the outbox together with a pending
- * delivery for every destination that wants them, in one transaction, before anything is
+ * webhook endpoints) become envelopes that are written to the outbox, with the envelopes derived
+ * from them (`state.change` after `session.status`) and a pending delivery for every destination
+ * that wants them, in one transaction, before anything is
  * acknowledged; then the dispatcher is woken and live stream subscribers are told. It also owns
  * the per-number webhook configuration (URLs set through the API pass the SSRF address policy)
  * and the dead-letter list and replay. `EventsApi` is what the HTTP routes see.
@@ -20,7 +21,7 @@ import {
 } from "../media/address_policy.ts";
 import type { SessionEvent } from "../sessions/manager.ts";
 import { createDispatcher, type Dispatcher, PermanentDeliveryError } from "./dispatcher.ts";
-import { type Envelope, toEnvelopes, wantsEvent } from "./envelope.ts";
+import { derivedEnvelopes, type Envelope, toEnvelope, wantsEvent } from "./envelope.ts";
 import {
   createOutbox,
   type Delivery,
@@ -52,7 +53,12 @@ export interface StreamSubscriber {
 
 /** What the HTTP routes use. */
 export interface EventsApi {
-  /** Puts inbound envelopes into the pipeline; ids already stored are reported as duplicates. */
+  /**
+   * Puts envelopes into the pipeline, each with the envelopes derived from it (a `session.status`
+   * brings its `state.change`), all events and deliveries in one transaction: all are stored or
+   * none. Ids already stored are reported as duplicates and derive nothing; `ids` lists what was
+   * stored, derived events included.
+   */
   accept(envelopes: Envelope[]): { ids: string[]; duplicates: string[] };
   getWebhooks(phoneNumber: string): WebhookConfig[];
   /** Validates (SSRF rules) and replaces a number's webhooks; throws 400 on a refused URL. */
@@ -159,7 +165,7 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
 
   function accept(envelopes: Envelope[]) {
     if (closed) throw new Error("The event pipeline is closed");
-    const result = outbox.append(envelopes, destinationsFor);
+    const result = outbox.append(envelopes, { destinationsFor, derive: derivedEnvelopes });
     if (result.destinations.size > 0) dispatcher.wake(result.destinations);
     for (const event of result.events) {
       const listeners = subscribers.get(event.session);
@@ -189,7 +195,7 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     accept,
     acceptSessionEvent(event) {
       if (closed) return;
-      accept(toEnvelopes(event, options.version));
+      accept([toEnvelope(event, options.version)]);
     },
     getWebhooks(phoneNumber) {
       return webhooksOf(phoneNumber);

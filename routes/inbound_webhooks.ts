@@ -3,12 +3,13 @@
  * The inbound WAHA webhooks (`POST /webhook/message`, `POST /webhook/state-change`), so that a
  * remote WAHA server can be the backend of a session: its `message` and `session.status` events
  * are validated (extra fields are kept, malformed ones are a 400), must name a known session (the
- * phone number, else 404), and enter the same pipeline as our workers' events. An event id that
- * was already accepted is acknowledged again without a second event (WAHA retries).
+ * phone number, else 404), and enter the same pipeline as our workers' events (a `session.status`
+ * is stored with its derived `state.change` in one transaction). An event id that was already
+ * accepted is acknowledged again without a second event (WAHA retries).
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { sessionNotFound } from "../errors.ts";
-import { environmentOf, newEventId, stateChangePayload } from "../events/envelope.ts";
+import { environmentOf, newEventId } from "../events/envelope.ts";
 import type { Envelope } from "../events/envelope.ts";
 import type { EventsApi } from "../events/pipeline.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
@@ -153,17 +154,9 @@ export function createInboundWebhookRoutes(
       return c.json({ success: true, ids, duplicate: duplicates.length > 0 }, 200);
     })
     .openapi(stateRoute, (c) => {
+      // The pipeline stores the derived `state.change` in the same transaction.
       const event = normalize(manager, c.req.valid("json") as Record<string, unknown>);
       const { ids, duplicates } = events.accept([event]);
-      if (duplicates.length > 0) return c.json({ success: true, ids, duplicate: true }, 200);
-      const payload = event.payload as { status: string; data?: { reason?: unknown } };
-      const reason = typeof payload.data?.reason === "string" ? payload.data.reason : null;
-      const state = events.accept([{
-        ...event,
-        id: newEventId(),
-        event: "state.change",
-        payload: stateChangePayload(payload.status, reason),
-      }]);
-      return c.json({ success: true, ids: [...ids, ...state.ids], duplicate: false }, 200);
+      return c.json({ success: true, ids, duplicate: duplicates.length > 0 }, 200);
     });
 }

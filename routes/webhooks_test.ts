@@ -340,6 +340,46 @@ Deno.test("POST /webhook/message and /webhook/state-change put WAHA's examples i
   });
 });
 
+Deno.test("POST /webhook/state-change stores session.status and its state.change together or not at all", async () => {
+  await withServer({}, async (server, receiver) => {
+    await connectedSession(server);
+    await server.json("PUT", `/${PHONE}/webhooks`, {
+      body: { webhooks: [{ url: receiver.url, events: ["*"] }] },
+    });
+    const db = server.store.db;
+    const status = wahaStatusExample(PHONE);
+    // The inbound status and the state.change derived from it (which carries its timestamp).
+    const stored = () =>
+      (db.prepare(
+        "SELECT event FROM events WHERE id = ? OR " +
+          "(event = 'state.change' AND json_extract(body, '$.timestamp') = ?) ORDER BY seq",
+      ).all(status.id, status.timestamp) as { event: string }[]).map((row) => row.event);
+    // The state.change's delivery cannot be written: the session.status must not stay behind.
+    db.exec(`
+      CREATE TRIGGER refuse_state_change BEFORE INSERT ON webhook_deliveries
+      WHEN (SELECT event FROM events WHERE seq = NEW.event_seq) = 'state.change'
+      BEGIN SELECT RAISE(ABORT, 'disk full'); END
+    `);
+    const failed = await server.json("POST", "/webhook/state-change", { body: status });
+    assert.equal(failed.status, 500);
+    assert.deepEqual(stored(), []);
+
+    db.exec("DROP TRIGGER refuse_state_change");
+    const accepted = await server.json<{ ids: string[]; duplicate: boolean }>(
+      "POST",
+      "/webhook/state-change",
+      { body: status },
+    );
+    assert.equal(accepted.status, 200);
+    assert.equal(accepted.body.ids.length, 2);
+    assert.equal(accepted.body.duplicate, false);
+    assert.deepEqual(stored(), ["session.status", "state.change"]);
+    const again = await server.json("POST", "/webhook/state-change", { body: status });
+    assert.deepEqual(again.body, { success: true, ids: [], duplicate: true });
+    assert.deepEqual(stored(), ["session.status", "state.change"]);
+  });
+});
+
 Deno.test("POST /webhook/message refuses malformed events with 400 and unknown sessions with 404", async () => {
   await withServer({}, async (server) => {
     await server.manager.start(PHONE);

@@ -1,0 +1,116 @@
+/**
+ * @module
+ * Tests of the pipeline's `accept`: a `session.status` (inbound or from a session) is stored with
+ * its derived `state.change` in one transaction, both or neither, and a re-sent status derives
+ * nothing.
+ */
+import assert from "node:assert/strict";
+import { createLogger } from "../logger.ts";
+import { createAddressPolicy } from "../media/address_policy.ts";
+import { openDatabase } from "../store/sqlite.ts";
+import { createDispatcher } from "./dispatcher.ts";
+import type { Envelope } from "./envelope.ts";
+import { createOutbox } from "./outbox.ts";
+import { createEventPipeline } from "./pipeline.ts";
+
+const SESSION = "4915550001234";
+
+function setup() {
+  const db = openDatabase(":memory:");
+  const outbox = createOutbox(db);
+  const log = createLogger("silent");
+  const dispatcher = createDispatcher({
+    outbox,
+    log,
+    maxAttempts: 1,
+    timeoutMs: 1_000,
+    concurrency: 1,
+    retryBaseMs: 10,
+    retryMaxMs: 10,
+  });
+  const pipeline = createEventPipeline({
+    outbox,
+    dispatcher,
+    log,
+    version: "test",
+    global: {
+      enabled: true,
+      // Every event gets a delivery; nothing listens on port 9 and these tests do not look.
+      url: "http://127.0.0.1:9/hook",
+      events: ["*"],
+      retentionHours: 1,
+    },
+    policy: createAddressPolicy([]),
+    heartbeatMs: 1_000,
+  });
+  return {
+    db,
+    pipeline,
+    stored: () =>
+      (db.prepare("SELECT id, event FROM events ORDER BY seq").all() as {
+        id: string;
+        event: string;
+      }[]).map((row) => row.event),
+    async close() {
+      await pipeline.close();
+      db.close();
+    },
+  };
+}
+
+function statusEnvelope(id: string): Envelope {
+  return {
+    id,
+    timestamp: 1_700_000_000_000,
+    event: "session.status",
+    session: SESSION,
+    payload: { name: SESSION, status: "FAILED", data: { reason: "Logged out" } },
+    engine: "WAHA",
+    environment: {},
+  };
+}
+
+Deno.test("pipeline.accept() stores a session.status and its derived state.change, once per id", async () => {
+  const server = setup();
+  try {
+    const first = server.pipeline.accept([statusEnvelope("evt_status_1")]);
+    assert.equal(first.ids.length, 2);
+    assert.equal(first.ids[0], "evt_status_1");
+    assert.deepEqual(first.duplicates, []);
+    const [, change] = server.pipeline.eventsAfter(SESSION, null, 10);
+    assert.equal(change.id, first.ids[1]);
+    assert.deepEqual(JSON.parse(change.body).payload, {
+      state: "DISCONNECTED",
+      status: "FAILED",
+      reason: "Logged out",
+    });
+    const again = server.pipeline.accept([statusEnvelope("evt_status_1")]);
+    assert.deepEqual(again, { ids: [], duplicates: ["evt_status_1"] });
+    assert.deepEqual(server.stored(), ["session.status", "state.change"]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("pipeline.accept() rolls back the session.status when the state.change's delivery cannot be written", async () => {
+  const server = setup();
+  try {
+    server.db.exec(`
+      CREATE TRIGGER refuse_state_change BEFORE INSERT ON webhook_deliveries
+      WHEN (SELECT event FROM events WHERE seq = NEW.event_seq) = 'state.change'
+      BEGIN SELECT RAISE(ABORT, 'disk full'); END
+    `);
+    assert.throws(() => server.pipeline.accept([statusEnvelope("evt_status_2")]), /disk full/);
+    assert.throws(() =>
+      server.pipeline.acceptSessionEvent({
+        session: SESSION,
+        engine: "simulator",
+        me: null,
+        timestamp: Date.now(),
+        data: { type: "session.status", status: "WORKING", reason: null, statuses: [] },
+      }), /disk full/);
+    assert.deepEqual(server.stored(), []);
+  } finally {
+    await server.close();
+  }
+});
