@@ -3,59 +3,33 @@
  * The real engine: whatsapp-web.js driving a headless Chromium, one per session, inside the
  * session's Worker. It keeps the login with `LocalAuth` under the session folder, turns the
  * library's events into engine events, reports Chromium's pid so the supervisor can kill its
- * process group, and reports a dead browser or a wedged page as `fatal`.
+ * process group, and reports a dead browser or a wedged page as `fatal`. This module is the
+ * session's lifecycle and events; the capabilities live in `wwebjs_messaging.ts` and
+ * `wwebjs_directory.ts`, which call through the session as a `WwebjsContext`.
  */
 import wwebjs from "whatsapp-web.js";
 import {
-  type ChatDetail,
-  type ChatListQuery,
-  type ChatPage,
-  type ContactDto,
   type Engine,
   EngineError,
   type EngineEvent,
   type EngineEventSink,
   type EngineOptions,
-  type GroupCreated,
-  type GroupDto,
-  type GroupUpdate,
   type Me,
-  type MediaInput,
-  type MessageListQuery,
-  type MessageMediaDto,
-  type MessagePage,
-  notFound,
-  type ParticipantResult,
-  type ProfileDto,
-  type SendContactInput,
-  type SendLocationInput,
-  type SendMediaInput,
-  type SendTextInput,
-  type SentMessage,
   type SessionStatus,
-  type TypingState,
 } from "./engine.ts";
 import { qrToDataUrl } from "./qr.ts";
 import { BLOCKED_RESOURCE_TYPES, findChromium, lowMemoryArgs } from "./chromium.ts";
-import {
-  type Lib,
-  serialized,
-  toChatDetail,
-  toChatSummary,
-  toContactDto,
-  toGroupDto,
-  toMessageDto,
-  toParticipantResults,
-} from "./wwebjs_mappers.ts";
+import { type Lib, serialized, toMessageDto } from "./wwebjs_mappers.ts";
+import { describeError, TimeoutError, withTimeout, type WwebjsContext } from "./wwebjs_context.ts";
+import { messagingCapabilities } from "./wwebjs_messaging.ts";
+import { directoryCapabilities } from "./wwebjs_directory.ts";
 
-const { Client, LocalAuth, MessageMedia, Location } = wwebjs as Lib;
+const { Client, LocalAuth } = wwebjs as Lib;
 
 /** How long one capability call may take before it counts as a timeout. */
 const CALL_TIMEOUT_MS = 60_000;
 /** Consecutive timeouts after which the page counts as wedged. */
 const WEDGED_AFTER = 3;
-/** The most messages fetched to page back through a chat. */
-const MAX_FETCH = 5_000;
 const LOGOUT_REASONS = new Set(["LOGOUT", "UNPAIRED", "UNPAIRED_IDLE"]);
 
 /** Extra knobs for tests and the memory bench (not part of the engine contract). */
@@ -70,16 +44,25 @@ export interface WwebjsTuning {
   onPageLog?: (line: string) => void;
 }
 
-/** Creates the whatsapp-web.js engine for one session. */
+/** Creates the whatsapp-web.js engine for one session: its lifecycle plus its capabilities. */
 export function createWwebjsEngine(options: EngineOptions, tuning: WwebjsTuning = {}): Engine {
-  return new WwebjsEngine(options, tuning);
+  const session = new WwebjsSession(options, tuning);
+  return {
+    start: (onEvent) => session.start(onEvent),
+    stop: () => session.stop(),
+    logout: () => session.logout(),
+    requestPairingCode: (phoneNumber) => session.requestPairingCode(phoneNumber),
+    ...messagingCapabilities(session),
+    ...directoryCapabilities(session),
+  };
 }
 
 function authDir(options: EngineOptions): string {
   return `${options.sessionDir}/auth`;
 }
 
-class WwebjsEngine implements Engine {
+/** One session's client: start, stop, logout, pairing, and the library's events. */
+class WwebjsSession implements WwebjsContext {
   readonly #options: EngineOptions;
   readonly #tuning: WwebjsTuning;
   #client: Lib = null;
@@ -189,311 +172,20 @@ class WwebjsEngine implements Engine {
       );
     }
     this.#pairing = true;
-    return await this.#call(() =>
+    return await this.call(() =>
       this.#client.requestPairingCode(phoneNumber.replace(/\D/g, ""), true)
     );
   }
 
-  // ---------- messages ----------
+  // ---------- what the capability modules use ----------
 
-  sendText(input: SendTextInput): Promise<SentMessage> {
-    return this.#send(input.chatId, input.text, { quotedMessageId: input.quotedMsgId });
+  get client(): Lib {
+    return this.#client;
   }
 
-  sendMedia(input: SendMediaInput): Promise<SentMessage> {
-    const media = new MessageMedia(input.media.mimetype, input.media.data, input.media.filename);
-    return this.#send(input.chatId, media, {
-      caption: input.caption,
-      quotedMessageId: input.quotedMsgId,
-      sendAudioAsVoice: input.kind === "voice",
-      sendMediaAsDocument: input.kind === "file",
-    });
-  }
-
-  sendLocation(input: SendLocationInput): Promise<SentMessage> {
-    const location = new Location(input.latitude, input.longitude, {
-      name: input.name,
-      address: input.address,
-    });
-    return this.#send(input.chatId, location, { quotedMessageId: input.quotedMsgId });
-  }
-
-  sendContact(input: SendContactInput): Promise<SentMessage> {
-    return this.#send(input.chatId, input.vcard, {
-      quotedMessageId: input.quotedMsgId,
-      parseVCards: true,
-    });
-  }
-
-  async sendReaction(messageId: string, emoji: string): Promise<void> {
-    const msg = await this.#message(messageId);
-    await this.#call(() => msg.react(emoji));
-  }
-
-  async deleteMessage(messageId: string): Promise<void> {
-    const msg = await this.#message(messageId);
-    if (!msg.fromMe && !(await this.#iAmAdminOf(serialized(msg.id?.remote)))) {
-      // whatsapp-web.js would quietly delete it for us only.
-      throw new EngineError("BAD_REQUEST", "Only your own messages can be revoked");
-    }
-    await this.#call(() => msg.delete(true));
-    const after = await this.#call(() => this.#client.getMessageById(messageId));
-    if (after && after.type !== "revoked") {
-      throw new EngineError("BAD_REQUEST", `Message "${messageId}" could not be revoked`);
-    }
-  }
-
-  async editMessage(messageId: string, text: string): Promise<SentMessage> {
-    const msg = await this.#message(messageId);
-    if (!msg.fromMe) {
-      throw new EngineError("BAD_REQUEST", `Message "${messageId}" is not ours to edit`);
-    }
-    const edited = await this.#call(() => msg.edit(text));
-    if (!edited) throw new EngineError("BAD_REQUEST", `Message "${messageId}" cannot be edited`);
-    // The time of the edit, as the simulator reports it (WhatsApp Web keeps it in milliseconds).
-    const editedMs = Number(edited._data?.latestEditSenderTimestampMs);
-    return {
-      messageId: serialized(edited.id),
-      timestamp: Math.floor((editedMs > 0 ? editedMs : Date.now()) / 1000),
-    };
-  }
-
-  async sendSeen(chatId: string): Promise<void> {
-    const ok = await this.#call(() => this.#client.sendSeen(chatId));
-    if (!ok) throw notFound(`Chat "${chatId}" not found`);
-  }
-
-  async setTyping(chatId: string, state: TypingState): Promise<void> {
-    const chat = await this.#chat(chatId);
-    await this.#call(() =>
-      state === "typing"
-        ? chat.sendStateTyping()
-        : state === "recording"
-        ? chat.sendStateRecording()
-        : chat.clearState()
-    );
-  }
-
-  async checkNumber(phone: string): Promise<{ exists: boolean; chatId?: string }> {
-    const digits = phone.replace(/@.*$/, "").replace(/\D/g, "");
-    const id = await this.#call(() => this.#client.getNumberId(digits));
-    return id ? { exists: true, chatId: serialized(id) } : { exists: false };
-  }
-
-  async getMessageMedia(chatId: string, messageId: string): Promise<MessageMediaDto> {
-    const msg = await this.#message(messageId);
-    if (serialized(msg.id?.remote) !== chatId) throw notFound(`Message "${messageId}" not found`);
-    const media = msg.hasMedia ? await this.#call(() => msg.downloadMedia()) : null;
-    if (!media) throw notFound(`Media of message "${messageId}" not found`);
-    return { mimetype: media.mimetype, data: media.data, filename: media.filename ?? "" };
-  }
-
-  // ---------- chats ----------
-
-  async listChats(query: ChatListQuery): Promise<ChatPage> {
-    const all: Lib[] = await this.#call(() => this.#client.getChats());
-    const chats = all
-      .filter((c) => Number(c.timestamp ?? 0) > 0 || c.lastMessage)
-      .filter((c) => query.archived === undefined || Boolean(c.archived) === query.archived)
-      .sort((a, b) => Number(b.timestamp ?? 0) - Number(a.timestamp ?? 0));
-    const page = Math.max(1, query.page);
-    const start = (page - 1) * query.limit;
-    return {
-      chats: chats.slice(start, start + query.limit).map(toChatSummary),
-      total: chats.length,
-      page,
-      hasMore: start + query.limit < chats.length,
-    };
-  }
-
-  async getChat(chatId: string): Promise<ChatDetail> {
-    return toChatDetail(await this.#chat(chatId));
-  }
-
-  async listMessages(chatId: string, query: MessageListQuery): Promise<MessagePage> {
-    const chat = await this.#chat(chatId);
-    let want = query.limit + 1;
-    for (;;) {
-      const fetched: Lib[] = await this.#call(() => chat.fetchMessages({ limit: want }));
-      const newestFirst = fetched
-        .map((m, i) => ({ m, i }))
-        .sort((a, b) => Number(b.m.timestamp) - Number(a.m.timestamp) || b.i - a.i)
-        .map((x) => x.m);
-      const exhausted = fetched.length < want || want >= MAX_FETCH;
-      let start = 0;
-      if (query.before) {
-        const at = newestFirst.findIndex((m) => serialized(m.id) === query.before);
-        if (at < 0) {
-          if (exhausted) throw notFound(`Message "${query.before}" not found`);
-          want = Math.min(want * 2, MAX_FETCH);
-          continue;
-        }
-        start = at + 1;
-      }
-      const slice = newestFirst.slice(start, start + query.limit + 1);
-      if (slice.length <= query.limit && !exhausted) {
-        want = Math.min(want * 2, MAX_FETCH);
-        continue;
-      }
-      const messages = slice.slice(0, query.limit).map((m) => toMessageDto(m, this.#meId()));
-      const hasMore = slice.length > query.limit;
-      const result: MessagePage = { messages, hasMore };
-      if (hasMore && messages.length) result.nextCursor = messages[messages.length - 1].id;
-      return result;
-    }
-  }
-
-  // ---------- contacts ----------
-
-  async listContacts(): Promise<ContactDto[]> {
-    const contacts: Lib[] = await this.#call(() => this.#client.getContacts());
-    return contacts.map(toContactDto);
-  }
-
-  async getContact(contactId: string): Promise<ContactDto> {
-    const contact = await this.#contact(contactId);
-    return toContactDto(contact);
-  }
-
-  async getProfilePictureUrl(contactId: string): Promise<string | null> {
-    const url = await this.#call(() => this.#client.getProfilePicUrl(contactId));
-    return url ?? null;
-  }
-
-  async blockContact(contactId: string): Promise<void> {
-    const contact = await this.#contact(contactId);
-    await this.#call(() => contact.block());
-  }
-
-  async unblockContact(contactId: string): Promise<void> {
-    const contact = await this.#contact(contactId);
-    await this.#call(() => contact.unblock());
-  }
-
-  // ---------- groups ----------
-
-  async createGroup(name: string, participants: string[]): Promise<GroupCreated> {
-    const created = await this.#call(() => this.#client.createGroup(name, participants));
-    if (typeof created === "string" || !created?.gid) {
-      throw new EngineError(
-        "BAD_REQUEST",
-        typeof created === "string" ? created : "Group not created",
-      );
-    }
-    const group = await this.getGroup(serialized(created.gid));
-    // The creator is listed too (as the group's superadmin): the results are about the others.
-    const others = Object.fromEntries(
-      Object.entries(created.participants ?? {}).filter(([, r]) => !(r as Lib)?.isGroupCreator),
-    );
-    return { ...group, results: toParticipantResults(others) };
-  }
-
-  async getGroup(groupId: string): Promise<GroupDto> {
-    return toGroupDto(await this.#group(groupId));
-  }
-
-  async updateGroup(groupId: string, update: GroupUpdate): Promise<GroupDto> {
-    const group = await this.#group(groupId);
-    const steps: [string, () => Promise<boolean>][] = [];
-    if (update.subject !== undefined) {
-      steps.push(["subject", () => group.setSubject(update.subject)]);
-    }
-    if (update.description !== undefined) {
-      steps.push(["description", () => group.setDescription(update.description)]);
-    }
-    if (update.messagesAdminsOnly !== undefined) {
-      steps.push([
-        "messagesAdminsOnly",
-        () => group.setMessagesAdminsOnly(update.messagesAdminsOnly),
-      ]);
-    }
-    if (update.infoAdminsOnly !== undefined) {
-      steps.push(["infoAdminsOnly", () => group.setInfoAdminsOnly(update.infoAdminsOnly)]);
-    }
-    for (const [what, step] of steps) {
-      const ok = await this.#call(step);
-      if (ok === false) throw new EngineError("BAD_REQUEST", `Cannot change the group's ${what}`);
-    }
-    return await this.getGroup(groupId);
-  }
-
-  async leaveGroup(groupId: string): Promise<void> {
-    const group = await this.#group(groupId);
-    await this.#call(() => group.leave());
-  }
-
-  async addParticipants(groupId: string, participants: string[]): Promise<ParticipantResult[]> {
-    const group = await this.#group(groupId);
-    const result = await this.#call(() => group.addParticipants(participants));
-    if (typeof result === "string") throw new EngineError("BAD_REQUEST", result);
-    return toParticipantResults(result ?? {});
-  }
-
-  async removeParticipants(groupId: string, participants: string[]): Promise<ParticipantResult[]> {
-    const before = new Set(toGroupDto(await this.#group(groupId)).participants.map((p) => p.id));
-    const present = participants.filter((p) => before.has(p));
-    let refusal = "The participant could not be removed";
-    if (present.length) {
-      const group = await this.#group(groupId);
-      try {
-        await this.#call(() => group.removeParticipants(present));
-      } catch (error) {
-        // WhatsApp refuses (not an admin): the participants stay, and say why below.
-        if (error instanceof TimeoutError) throw error;
-        refusal = `The participant could not be removed: ${describeError(error)}`;
-      }
-    }
-    const after = new Set(toGroupDto(await this.#group(groupId)).participants.map((p) => p.id));
-    return participants.map((id): ParticipantResult =>
-      !before.has(id)
-        ? { id, result: "not_in_group" }
-        : after.has(id)
-        ? { id, result: "not_allowed", message: refusal }
-        : { id, result: "removed" }
-    );
-  }
-
-  // ---------- profile ----------
-
-  async getProfile(): Promise<ProfileDto> {
-    this.#ready();
-    const info = this.#client.info;
-    const id = serialized(info?.wid);
-    let status = "";
-    try {
-      const me = await this.#call(() => this.#client.getContactById(id));
-      status = (await this.#call(() => me.getAbout())) ?? "";
-    } catch {
-      // The about text is optional.
-    }
-    let pictureUrl: string | null = null;
-    try {
-      pictureUrl = await this.getProfilePictureUrl(id);
-    } catch {
-      // Hidden or unavailable.
-    }
-    return { id, number: id.split("@")[0], name: String(info?.pushname ?? ""), status, pictureUrl };
-  }
-
-  async setProfileName(name: string): Promise<void> {
-    this.#ready();
-    const ok = await this.#call(() => this.#client.setDisplayName(name));
-    if (ok === false) throw new EngineError("BAD_REQUEST", "The display name cannot be changed");
-    // whatsapp-web.js reads `info.pushname` once, at ready: keep it current for getProfile().
+  setPushName(name: string): void {
     this.#client.info.pushname = name;
     if (this.#me) this.#me = { ...this.#me, pushName: name };
-  }
-
-  async setProfileStatus(status: string): Promise<void> {
-    this.#ready();
-    await this.#call(() => this.#client.setStatus(status));
-  }
-
-  async setProfilePicture(media: MediaInput): Promise<void> {
-    this.#ready();
-    const picture = new MessageMedia(media.mimetype, media.data, media.filename);
-    const ok = await this.#call(() => this.#client.setProfilePicture(picture));
-    if (ok === false) throw new EngineError("BAD_REQUEST", "The profile picture cannot be changed");
   }
 
   // ---------- internals ----------
@@ -613,7 +305,7 @@ class WwebjsEngine implements Engine {
 
   #emitMessage(type: "message" | "message.any", m: Lib): void {
     try {
-      this.#emit({ type, message: toMessageDto(m, this.#meId()) });
+      this.#emit({ type, message: toMessageDto(m, this.meId()) });
     } catch {
       // A message the mapper cannot read is dropped rather than killing the Worker.
     }
@@ -672,18 +364,18 @@ class WwebjsEngine implements Engine {
     await Deno.remove(authDir(this.#options), { recursive: true }).catch(() => {});
   }
 
-  #meId(): string | null {
+  meId(): string | null {
     return this.#me?.id ?? (this.#client?.info?.wid ? serialized(this.#client.info.wid) : null);
   }
 
-  #ready(): void {
+  ready(): void {
     if (this.#status !== "WORKING" || !this.#client?.info) {
       throw new EngineError("BAD_REQUEST", `Session is not connected (status "${this.#status}")`);
     }
   }
 
   /** Runs one library call with a timeout; repeated timeouts mean the page is wedged. */
-  async #call(fn: () => Lib): Promise<Lib> {
+  async call(fn: () => Lib): Promise<Lib> {
     if (this.#ended) {
       throw new EngineError("BAD_REQUEST", `Session is not running (status "${this.#status}")`);
     }
@@ -701,101 +393,5 @@ class WwebjsEngine implements Engine {
       }
       throw error;
     }
-  }
-
-  async #send(
-    chatId: string,
-    content: unknown,
-    options: Record<string, unknown>,
-  ): Promise<SentMessage> {
-    this.#ready();
-    const clean = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-    if (clean.quotedMessageId) clean.ignoreQuoteErrors = false;
-    let msg: Lib;
-    try {
-      msg = await this.#call(() => this.#client.sendMessage(chatId, content, clean));
-    } catch (error) {
-      if (/quoted message/i.test(describeError(error))) {
-        throw notFound(`Message "${clean.quotedMessageId}" not found`);
-      }
-      throw error;
-    }
-    if (!msg) throw notFound(`Chat "${chatId}" not found`);
-    return {
-      messageId: serialized(msg.id),
-      timestamp: Number(msg.timestamp ?? Math.floor(Date.now() / 1000)),
-    };
-  }
-
-  async #chat(chatId: string): Promise<Lib> {
-    this.#ready();
-    const chat = await this.#call(() => this.#client.getChatById(chatId));
-    if (!chat || (!Number(chat.timestamp ?? 0) && !chat.lastMessage && !chat.isGroup)) {
-      throw notFound(`Chat "${chatId}" not found`);
-    }
-    return chat;
-  }
-
-  async #group(groupId: string): Promise<Lib> {
-    const chat = await this.#chat(groupId);
-    if (!chat.isGroup) throw notFound(`Group "${groupId}" not found`);
-    return chat;
-  }
-
-  /** Whether `chatId` is a group in which we are an admin. */
-  async #iAmAdminOf(chatId: string): Promise<boolean> {
-    if (!chatId.endsWith("@g.us")) return false;
-    const group = toGroupDto(await this.#group(chatId));
-    return group.participants.some((p) => p.id === this.#meId() && p.isAdmin);
-  }
-
-  async #contact(contactId: string): Promise<Lib> {
-    this.#ready();
-    const contact = await this.#call(() => this.#client.getContactById(contactId));
-    if (
-      !contact ||
-      (!contact.isWAContact && !contact.isMyContact && !contact.name && !contact.pushname)
-    ) {
-      throw notFound(`Contact "${contactId}" not found`);
-    }
-    return contact;
-  }
-
-  async #message(messageId: string): Promise<Lib> {
-    this.#ready();
-    let msg: Lib;
-    try {
-      msg = await this.#call(() => this.#client.getMessageById(messageId));
-    } catch (error) {
-      if (error instanceof TimeoutError) throw error;
-      msg = null;
-    }
-    if (!msg) throw notFound(`Message "${messageId}" not found`);
-    return msg;
-  }
-}
-
-class TimeoutError extends Error {
-  constructor(ms: number) {
-    super(`The call did not finish within ${ms} ms`);
-    this.name = "TimeoutError";
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(ms)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === "string") return error;
-  try {
-    return JSON.stringify(error);
-  } catch {
-    return String(error);
   }
 }

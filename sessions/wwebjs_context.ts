@@ -1,0 +1,94 @@
+/**
+ * @module
+ * What the wwebjs capability modules share: the running session they call through (the client,
+ * who we are, a timed call that notices a wedged page), the lookups that turn a missing chat,
+ * group, contact or message into NOT_FOUND, and small error helpers.
+ */
+import { notFound } from "./engine.ts";
+import { type Lib, toGroupDto } from "./wwebjs_mappers.ts";
+
+/** The running session, as the capability modules see it. */
+export interface WwebjsContext {
+  /** The whatsapp-web.js client (valid once `ready()` passed). */
+  readonly client: Lib;
+  /** Our own serialized id, once linked. */
+  meId(): string | null;
+  /** Throws BAD_REQUEST unless the session is WORKING. */
+  ready(): void;
+  /** Runs one library call with a timeout; repeated timeouts mean the page is wedged. */
+  call(fn: () => Lib): Promise<Lib>;
+  /** Records our new display name (the library reads it only once, at ready). */
+  setPushName(name: string): void;
+}
+
+export class TimeoutError extends Error {
+  constructor(ms: number) {
+    super(`The call did not finish within ${ms} ms`);
+    this.name = "TimeoutError";
+  }
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(ms)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === "string") return error;
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
+}
+
+export async function findChat(ctx: WwebjsContext, chatId: string): Promise<Lib> {
+  ctx.ready();
+  const chat = await ctx.call(() => ctx.client.getChatById(chatId));
+  if (!chat || (!Number(chat.timestamp ?? 0) && !chat.lastMessage && !chat.isGroup)) {
+    throw notFound(`Chat "${chatId}" not found`);
+  }
+  return chat;
+}
+
+export async function findGroup(ctx: WwebjsContext, groupId: string): Promise<Lib> {
+  const chat = await findChat(ctx, groupId);
+  if (!chat.isGroup) throw notFound(`Group "${groupId}" not found`);
+  return chat;
+}
+
+/** Whether `chatId` is a group in which we are an admin. */
+export async function iAmAdminOf(ctx: WwebjsContext, chatId: string): Promise<boolean> {
+  if (!chatId.endsWith("@g.us")) return false;
+  const group = toGroupDto(await findGroup(ctx, chatId));
+  return group.participants.some((p) => p.id === ctx.meId() && p.isAdmin);
+}
+
+export async function findContact(ctx: WwebjsContext, contactId: string): Promise<Lib> {
+  ctx.ready();
+  const contact = await ctx.call(() => ctx.client.getContactById(contactId));
+  if (
+    !contact ||
+    (!contact.isWAContact && !contact.isMyContact && !contact.name && !contact.pushname)
+  ) {
+    throw notFound(`Contact "${contactId}" not found`);
+  }
+  return contact;
+}
+
+export async function findMessage(ctx: WwebjsContext, messageId: string): Promise<Lib> {
+  ctx.ready();
+  let msg: Lib;
+  try {
+    msg = await ctx.call(() => ctx.client.getMessageById(messageId));
+  } catch (error) {
+    if (error instanceof TimeoutError) throw error;
+    msg = null;
+  }
+  if (!msg) throw notFound(`Message "${messageId}" not found`);
+  return msg;
+}

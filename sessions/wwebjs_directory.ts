@@ -1,0 +1,230 @@
+/**
+ * @module
+ * The wwebjs engine's directory: contacts (list, look up, picture, block), groups (create, read,
+ * update, leave, add and remove participants with per-participant outcomes) and the account's
+ * own profile — each through whatsapp-web.js's public API.
+ */
+import wwebjs from "whatsapp-web.js";
+import {
+  type ContactDto,
+  type Engine,
+  EngineError,
+  type GroupCreated,
+  type GroupDto,
+  type GroupUpdate,
+  type MediaInput,
+  type ParticipantResult,
+  type ProfileDto,
+} from "./engine.ts";
+import {
+  type Lib,
+  serialized,
+  toContactDto,
+  toGroupDto,
+  toParticipantResults,
+} from "./wwebjs_mappers.ts";
+import {
+  describeError,
+  findContact,
+  findGroup,
+  TimeoutError,
+  type WwebjsContext,
+} from "./wwebjs_context.ts";
+
+const { MessageMedia } = wwebjs as Lib;
+
+export type DirectoryCapabilities = Pick<
+  Engine,
+  | "listContacts"
+  | "getContact"
+  | "getProfilePictureUrl"
+  | "blockContact"
+  | "unblockContact"
+  | "createGroup"
+  | "getGroup"
+  | "updateGroup"
+  | "leaveGroup"
+  | "addParticipants"
+  | "removeParticipants"
+  | "getProfile"
+  | "setProfileName"
+  | "setProfileStatus"
+  | "setProfilePicture"
+>;
+
+/** The contact, group and profile capabilities of one session. */
+export function directoryCapabilities(ctx: WwebjsContext): DirectoryCapabilities {
+  async function listContacts(): Promise<ContactDto[]> {
+    const contacts: Lib[] = await ctx.call(() => ctx.client.getContacts());
+    return contacts.map(toContactDto);
+  }
+
+  async function getContact(contactId: string): Promise<ContactDto> {
+    const contact = await findContact(ctx, contactId);
+    return toContactDto(contact);
+  }
+
+  async function getProfilePictureUrl(contactId: string): Promise<string | null> {
+    const url = await ctx.call(() => ctx.client.getProfilePicUrl(contactId));
+    return url ?? null;
+  }
+
+  async function blockContact(contactId: string): Promise<void> {
+    const contact = await findContact(ctx, contactId);
+    await ctx.call(() => contact.block());
+  }
+
+  async function unblockContact(contactId: string): Promise<void> {
+    const contact = await findContact(ctx, contactId);
+    await ctx.call(() => contact.unblock());
+  }
+
+  // ---------- groups ----------
+
+  async function createGroup(name: string, participants: string[]): Promise<GroupCreated> {
+    const created = await ctx.call(() => ctx.client.createGroup(name, participants));
+    if (typeof created === "string" || !created?.gid) {
+      throw new EngineError(
+        "BAD_REQUEST",
+        typeof created === "string" ? created : "Group not created",
+      );
+    }
+    const group = await getGroup(serialized(created.gid));
+    // The creator is listed too (as the group's superadmin): the results are about the others.
+    const others = Object.fromEntries(
+      Object.entries(created.participants ?? {}).filter(([, r]) => !(r as Lib)?.isGroupCreator),
+    );
+    return { ...group, results: toParticipantResults(others) };
+  }
+
+  async function getGroup(groupId: string): Promise<GroupDto> {
+    return toGroupDto(await findGroup(ctx, groupId));
+  }
+
+  async function updateGroup(groupId: string, update: GroupUpdate): Promise<GroupDto> {
+    const group = await findGroup(ctx, groupId);
+    const steps: [string, () => Promise<boolean>][] = [];
+    if (update.subject !== undefined) {
+      steps.push(["subject", () => group.setSubject(update.subject)]);
+    }
+    if (update.description !== undefined) {
+      steps.push(["description", () => group.setDescription(update.description)]);
+    }
+    if (update.messagesAdminsOnly !== undefined) {
+      steps.push([
+        "messagesAdminsOnly",
+        () => group.setMessagesAdminsOnly(update.messagesAdminsOnly),
+      ]);
+    }
+    if (update.infoAdminsOnly !== undefined) {
+      steps.push(["infoAdminsOnly", () => group.setInfoAdminsOnly(update.infoAdminsOnly)]);
+    }
+    for (const [what, step] of steps) {
+      const ok = await ctx.call(step);
+      if (ok === false) throw new EngineError("BAD_REQUEST", `Cannot change the group's ${what}`);
+    }
+    return await getGroup(groupId);
+  }
+
+  async function leaveGroup(groupId: string): Promise<void> {
+    const group = await findGroup(ctx, groupId);
+    await ctx.call(() => group.leave());
+  }
+
+  async function addParticipants(
+    groupId: string,
+    participants: string[],
+  ): Promise<ParticipantResult[]> {
+    const group = await findGroup(ctx, groupId);
+    const result = await ctx.call(() => group.addParticipants(participants));
+    if (typeof result === "string") throw new EngineError("BAD_REQUEST", result);
+    return toParticipantResults(result ?? {});
+  }
+
+  async function removeParticipants(
+    groupId: string,
+    participants: string[],
+  ): Promise<ParticipantResult[]> {
+    const before = new Set(toGroupDto(await findGroup(ctx, groupId)).participants.map((p) => p.id));
+    const present = participants.filter((p) => before.has(p));
+    let refusal = "The participant could not be removed";
+    if (present.length) {
+      const group = await findGroup(ctx, groupId);
+      try {
+        await ctx.call(() => group.removeParticipants(present));
+      } catch (error) {
+        // WhatsApp refuses (not an admin): the participants stay, and say why below.
+        if (error instanceof TimeoutError) throw error;
+        refusal = `The participant could not be removed: ${describeError(error)}`;
+      }
+    }
+    const after = new Set(toGroupDto(await findGroup(ctx, groupId)).participants.map((p) => p.id));
+    return participants.map((id): ParticipantResult =>
+      !before.has(id)
+        ? { id, result: "not_in_group" }
+        : after.has(id)
+        ? { id, result: "not_allowed", message: refusal }
+        : { id, result: "removed" }
+    );
+  }
+
+  // ---------- profile ----------
+
+  async function getProfile(): Promise<ProfileDto> {
+    ctx.ready();
+    const info = ctx.client.info;
+    const id = serialized(info?.wid);
+    let status = "";
+    try {
+      const me = await ctx.call(() => ctx.client.getContactById(id));
+      status = (await ctx.call(() => me.getAbout())) ?? "";
+    } catch {
+      // The about text is optional.
+    }
+    let pictureUrl: string | null = null;
+    try {
+      pictureUrl = await getProfilePictureUrl(id);
+    } catch {
+      // Hidden or unavailable.
+    }
+    return { id, number: id.split("@")[0], name: String(info?.pushname ?? ""), status, pictureUrl };
+  }
+
+  async function setProfileName(name: string): Promise<void> {
+    ctx.ready();
+    const ok = await ctx.call(() => ctx.client.setDisplayName(name));
+    if (ok === false) throw new EngineError("BAD_REQUEST", "The display name cannot be changed");
+    // whatsapp-web.js reads `info.pushname` once, at ready: keep it current for getProfile().
+    ctx.setPushName(name);
+  }
+
+  async function setProfileStatus(status: string): Promise<void> {
+    ctx.ready();
+    await ctx.call(() => ctx.client.setStatus(status));
+  }
+
+  async function setProfilePicture(media: MediaInput): Promise<void> {
+    ctx.ready();
+    const picture = new MessageMedia(media.mimetype, media.data, media.filename);
+    const ok = await ctx.call(() => ctx.client.setProfilePicture(picture));
+    if (ok === false) throw new EngineError("BAD_REQUEST", "The profile picture cannot be changed");
+  }
+
+  return {
+    listContacts,
+    getContact,
+    getProfilePictureUrl,
+    blockContact,
+    unblockContact,
+    createGroup,
+    getGroup,
+    updateGroup,
+    leaveGroup,
+    addParticipants,
+    removeParticipants,
+    getProfile,
+    setProfileName,
+    setProfileStatus,
+    setProfilePicture,
+  };
+}

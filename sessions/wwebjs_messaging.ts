@@ -1,0 +1,253 @@
+/**
+ * @module
+ * The wwebjs engine's messaging and conversations: sending every kind of message, reactions,
+ * edits and revokes, read receipts and presence, number checks, media downloads, and reading
+ * chats and their messages — each through whatsapp-web.js's public API.
+ */
+import wwebjs from "whatsapp-web.js";
+import {
+  type ChatDetail,
+  type ChatListQuery,
+  type ChatPage,
+  type Engine,
+  EngineError,
+  type MessageListQuery,
+  type MessageMediaDto,
+  type MessagePage,
+  notFound,
+  type SendContactInput,
+  type SendLocationInput,
+  type SendMediaInput,
+  type SendTextInput,
+  type SentMessage,
+  type TypingState,
+} from "./engine.ts";
+import {
+  type Lib,
+  serialized,
+  toChatDetail,
+  toChatSummary,
+  toMessageDto,
+} from "./wwebjs_mappers.ts";
+import {
+  describeError,
+  findChat,
+  findMessage,
+  iAmAdminOf,
+  type WwebjsContext,
+} from "./wwebjs_context.ts";
+
+const { MessageMedia, Location } = wwebjs as Lib;
+
+/** The most messages fetched to page back through a chat. */
+const MAX_FETCH = 5_000;
+
+export type MessagingCapabilities = Pick<
+  Engine,
+  | "sendText"
+  | "sendMedia"
+  | "sendLocation"
+  | "sendContact"
+  | "sendReaction"
+  | "deleteMessage"
+  | "editMessage"
+  | "sendSeen"
+  | "setTyping"
+  | "checkNumber"
+  | "getMessageMedia"
+  | "listChats"
+  | "getChat"
+  | "listMessages"
+>;
+
+/** The messaging capabilities of one session. */
+export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities {
+  function sendText(input: SendTextInput): Promise<SentMessage> {
+    return send(ctx, input.chatId, input.text, { quotedMessageId: input.quotedMsgId });
+  }
+
+  function sendMedia(input: SendMediaInput): Promise<SentMessage> {
+    const media = new MessageMedia(input.media.mimetype, input.media.data, input.media.filename);
+    return send(ctx, input.chatId, media, {
+      caption: input.caption,
+      quotedMessageId: input.quotedMsgId,
+      sendAudioAsVoice: input.kind === "voice",
+      sendMediaAsDocument: input.kind === "file",
+    });
+  }
+
+  function sendLocation(input: SendLocationInput): Promise<SentMessage> {
+    const location = new Location(input.latitude, input.longitude, {
+      name: input.name,
+      address: input.address,
+    });
+    return send(ctx, input.chatId, location, { quotedMessageId: input.quotedMsgId });
+  }
+
+  function sendContact(input: SendContactInput): Promise<SentMessage> {
+    return send(ctx, input.chatId, input.vcard, {
+      quotedMessageId: input.quotedMsgId,
+      parseVCards: true,
+    });
+  }
+
+  async function sendReaction(messageId: string, emoji: string): Promise<void> {
+    const msg = await findMessage(ctx, messageId);
+    await ctx.call(() => msg.react(emoji));
+  }
+
+  async function deleteMessage(messageId: string): Promise<void> {
+    const msg = await findMessage(ctx, messageId);
+    if (!msg.fromMe && !(await iAmAdminOf(ctx, serialized(msg.id?.remote)))) {
+      // whatsapp-web.js would quietly delete it for us only.
+      throw new EngineError("BAD_REQUEST", "Only your own messages can be revoked");
+    }
+    await ctx.call(() => msg.delete(true));
+    const after = await ctx.call(() => ctx.client.getMessageById(messageId));
+    if (after && after.type !== "revoked") {
+      throw new EngineError("BAD_REQUEST", `Message "${messageId}" could not be revoked`);
+    }
+  }
+
+  async function editMessage(messageId: string, text: string): Promise<SentMessage> {
+    const msg = await findMessage(ctx, messageId);
+    if (!msg.fromMe) {
+      throw new EngineError("BAD_REQUEST", `Message "${messageId}" is not ours to edit`);
+    }
+    const edited = await ctx.call(() => msg.edit(text));
+    if (!edited) throw new EngineError("BAD_REQUEST", `Message "${messageId}" cannot be edited`);
+    // The time of the edit, as the simulator reports it (WhatsApp Web keeps it in milliseconds).
+    const editedMs = Number(edited._data?.latestEditSenderTimestampMs);
+    return {
+      messageId: serialized(edited.id),
+      timestamp: Math.floor((editedMs > 0 ? editedMs : Date.now()) / 1000),
+    };
+  }
+
+  async function sendSeen(chatId: string): Promise<void> {
+    const ok = await ctx.call(() => ctx.client.sendSeen(chatId));
+    if (!ok) throw notFound(`Chat "${chatId}" not found`);
+  }
+
+  async function setTyping(chatId: string, state: TypingState): Promise<void> {
+    const chat = await findChat(ctx, chatId);
+    await ctx.call(() =>
+      state === "typing"
+        ? chat.sendStateTyping()
+        : state === "recording"
+        ? chat.sendStateRecording()
+        : chat.clearState()
+    );
+  }
+
+  async function checkNumber(phone: string): Promise<{ exists: boolean; chatId?: string }> {
+    const digits = phone.replace(/@.*$/, "").replace(/\D/g, "");
+    const id = await ctx.call(() => ctx.client.getNumberId(digits));
+    return id ? { exists: true, chatId: serialized(id) } : { exists: false };
+  }
+
+  async function getMessageMedia(chatId: string, messageId: string): Promise<MessageMediaDto> {
+    const msg = await findMessage(ctx, messageId);
+    if (serialized(msg.id?.remote) !== chatId) throw notFound(`Message "${messageId}" not found`);
+    const media = msg.hasMedia ? await ctx.call(() => msg.downloadMedia()) : null;
+    if (!media) throw notFound(`Media of message "${messageId}" not found`);
+    return { mimetype: media.mimetype, data: media.data, filename: media.filename ?? "" };
+  }
+
+  // ---------- chats ----------
+
+  async function listChats(query: ChatListQuery): Promise<ChatPage> {
+    const all: Lib[] = await ctx.call(() => ctx.client.getChats());
+    const chats = all
+      .filter((c) => Number(c.timestamp ?? 0) > 0 || c.lastMessage)
+      .filter((c) => query.archived === undefined || Boolean(c.archived) === query.archived)
+      .sort((a, b) => Number(b.timestamp ?? 0) - Number(a.timestamp ?? 0));
+    const page = Math.max(1, query.page);
+    const start = (page - 1) * query.limit;
+    return {
+      chats: chats.slice(start, start + query.limit).map(toChatSummary),
+      total: chats.length,
+      page,
+      hasMore: start + query.limit < chats.length,
+    };
+  }
+
+  async function getChat(chatId: string): Promise<ChatDetail> {
+    return toChatDetail(await findChat(ctx, chatId));
+  }
+
+  async function listMessages(chatId: string, query: MessageListQuery): Promise<MessagePage> {
+    const chat = await findChat(ctx, chatId);
+    let want = query.limit + 1;
+    for (;;) {
+      const fetched: Lib[] = await ctx.call(() => chat.fetchMessages({ limit: want }));
+      const newestFirst = fetched
+        .map((m, i) => ({ m, i }))
+        .sort((a, b) => Number(b.m.timestamp) - Number(a.m.timestamp) || b.i - a.i)
+        .map((x) => x.m);
+      const exhausted = fetched.length < want || want >= MAX_FETCH;
+      let start = 0;
+      if (query.before) {
+        const at = newestFirst.findIndex((m) => serialized(m.id) === query.before);
+        if (at < 0) {
+          if (exhausted) throw notFound(`Message "${query.before}" not found`);
+          want = Math.min(want * 2, MAX_FETCH);
+          continue;
+        }
+        start = at + 1;
+      }
+      const slice = newestFirst.slice(start, start + query.limit + 1);
+      if (slice.length <= query.limit && !exhausted) {
+        want = Math.min(want * 2, MAX_FETCH);
+        continue;
+      }
+      const messages = slice.slice(0, query.limit).map((m) => toMessageDto(m, ctx.meId()));
+      const hasMore = slice.length > query.limit;
+      const result: MessagePage = { messages, hasMore };
+      if (hasMore && messages.length) result.nextCursor = messages[messages.length - 1].id;
+      return result;
+    }
+  }
+
+  return {
+    sendText,
+    sendMedia,
+    sendLocation,
+    sendContact,
+    sendReaction,
+    deleteMessage,
+    editMessage,
+    sendSeen,
+    setTyping,
+    checkNumber,
+    getMessageMedia,
+    listChats,
+    getChat,
+    listMessages,
+  };
+}
+
+async function send(
+  ctx: WwebjsContext,
+  chatId: string,
+  content: unknown,
+  options: Record<string, unknown>,
+): Promise<SentMessage> {
+  ctx.ready();
+  const clean = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  if (clean.quotedMessageId) clean.ignoreQuoteErrors = false;
+  let msg: Lib;
+  try {
+    msg = await ctx.call(() => ctx.client.sendMessage(chatId, content, clean));
+  } catch (error) {
+    if (/quoted message/i.test(describeError(error))) {
+      throw notFound(`Message "${clean.quotedMessageId}" not found`);
+    }
+    throw error;
+  }
+  if (!msg) throw notFound(`Chat "${chatId}" not found`);
+  return {
+    messageId: serialized(msg.id),
+    timestamp: Number(msg.timestamp ?? Math.floor(Date.now() / 1000)),
+  };
+}
