@@ -25,6 +25,8 @@ import { createChatRoutes } from "./chats.ts";
 import { createContactRoutes } from "./contacts.ts";
 import { createGroupRoutes } from "./groups.ts";
 import { createMessageActionRoutes } from "./message_actions.ts";
+import { createMessageEditRoutes } from "./message_edits.ts";
+import { createMessageLookupRoutes } from "./message_lookups.ts";
 import { createMessageRoutes } from "./messages.ts";
 import { createProfileRoutes } from "./profile.ts";
 import { createSessionRoutes } from "./sessions.ts";
@@ -88,6 +90,8 @@ export function createApp(deps: AppDeps) {
   app.route(API_BASE, createSessionRoutes(deps));
   app.route(API_BASE, createMessageRoutes(deps));
   app.route(API_BASE, createMessageActionRoutes(deps));
+  app.route(API_BASE, createMessageEditRoutes(deps));
+  app.route(API_BASE, createMessageLookupRoutes(deps));
   app.route(API_BASE, createChatRoutes(deps));
   app.route(API_BASE, createContactRoutes(deps));
   app.route(API_BASE, createGroupRoutes(deps));

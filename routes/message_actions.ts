@@ -1,24 +1,18 @@
 /**
  * @module
- * Message routes beyond plain sending: locations, contact cards (built server-side from a name
- * and a number, or passed as vCard), reactions, revoking and editing a message, marking a chat
- * seen, the typing indicator, checking whether a number is on WhatsApp, and downloading a
- * message's media as bytes with its content type.
+ * The message actions posted to `/{phoneNumber}/<action>`: sending a location, sending a contact
+ * card (built server-side from a name and a number, or passed as vCard), reacting to a message,
+ * marking a chat seen and the typing indicator. Revoking and editing are in `message_edits.ts`,
+ * checking a number and downloading media in `message_lookups.ts`.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
-import type {
-  MessageMediaDto,
-  SendContactInput,
-  SendLocationInput,
-  SentMessage,
-} from "../sessions/engine.ts";
+import type { SendContactInput, SendLocationInput, SentMessage } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
 import {
   errorResponses,
   Jid,
-  jidParam,
   jsonBody,
   jsonResponse,
   MessageId,
@@ -78,35 +72,12 @@ const SendReactionSchema = z.object({
   }),
 }).openapi("SendReaction");
 
-const EditMessageSchema = z.object({
-  text: z.string().min(1).max(65_536).openapi({ example: "Corrected text" }),
-}).openapi("EditMessage");
-
 const SendSeenSchema = z.object({ chatId: Jid }).openapi("SendSeen");
 
 const TypingSchema = z.object({
   chatId: Jid,
   state: z.enum(["typing", "recording", "paused"]).openapi({ example: "typing" }),
 }).openapi("Typing");
-
-const CheckNumberSchema = z.object({
-  exists: z.boolean().openapi({ example: true }),
-  chatId: z.string().optional().openapi({
-    example: "15550000001@c.us",
-    description: "The chat id to use, when the number is on WhatsApp",
-  }),
-}).openapi("NumberCheck");
-
-const MessageParams = PhoneParams.extend({
-  messageId: MessageId.openapi({ param: { name: "messageId", in: "path" } }),
-});
-const MediaParams = MessageParams.extend({ chatId: jidParam("chatId") });
-const CheckNumberParams = PhoneParams.extend({
-  phone: z.string().regex(/^\+?\d{5,20}$/, "expected 5 to 20 digits").openapi({
-    param: { name: "phone", in: "path" },
-    example: "15550000001",
-  }),
-});
 
 type Owned = ReturnType<AuthGuards["requireSingleAccountProtected"]>;
 
@@ -130,12 +101,6 @@ const postRoute = <T extends z.ZodType, R extends z.ZodType>(
       ...errorResponses(...SESSION_CALL_ERRORS),
     },
   });
-
-/** Content-Disposition with an ASCII fallback and the exact name in `filename*`. */
-function disposition(filename: string): string {
-  const ascii = filename.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
-  return `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
-}
 
 export function createMessageActionRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
   const { manager, guards } = deps;
@@ -173,69 +138,6 @@ export function createMessageActionRoutes(deps: { manager: SessionManager; guard
     owned,
   );
 
-  const deleteRoute = createRoute({
-    method: "delete",
-    path: "/{phoneNumber}/messages/{messageId}",
-    tags: ["Messaging"],
-    summary: "Revoke one of your messages for everyone",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: MessageParams },
-    responses: {
-      200: jsonResponse(SuccessSchema, "Revoked"),
-      ...errorResponses(...SESSION_CALL_ERRORS),
-    },
-  });
-
-  const editRoute = createRoute({
-    method: "put",
-    path: "/{phoneNumber}/messages/{messageId}",
-    tags: ["Messaging"],
-    summary: "Edit the text of one of your messages",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: MessageParams, ...jsonBody(EditMessageSchema) },
-    responses: {
-      200: jsonResponse(SentMessageSchema, "Edited"),
-      ...errorResponses(...SESSION_CALL_ERRORS),
-    },
-  });
-
-  const checkRoute = createRoute({
-    method: "get",
-    path: "/{phoneNumber}/check-number/{phone}",
-    tags: ["Messaging"],
-    summary: "Whether a number is on WhatsApp, and its chat id",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: CheckNumberParams },
-    responses: {
-      200: jsonResponse(CheckNumberSchema, "The answer"),
-      ...errorResponses(...SESSION_CALL_ERRORS),
-    },
-  });
-
-  const mediaRoute = createRoute({
-    method: "get",
-    path: "/{phoneNumber}/messages/{chatId}/{messageId}/media",
-    tags: ["Messaging"],
-    summary: "The media of a message, as bytes with its content type",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: MediaParams },
-    responses: {
-      200: {
-        description: "The bytes; `Content-Disposition` carries the file name",
-        content: {
-          "application/octet-stream": {
-            schema: z.string().openapi({ type: "string", format: "binary" }),
-          },
-        },
-      },
-      ...errorResponses(...SESSION_CALL_ERRORS),
-    },
-  });
-
   return createRouter()
     .openapi(locationRoute, async (c) => {
       const input: SendLocationInput = c.req.valid("json");
@@ -267,41 +169,5 @@ export function createMessageActionRoutes(deps: { manager: SessionManager; guard
       const { chatId, state } = c.req.valid("json");
       await manager.call(c.req.valid("param").phoneNumber, "setTyping", chatId, state);
       return c.json({ success: true, message: `Chat "${chatId}" shows ${state}` }, 200);
-    })
-    .openapi(deleteRoute, async (c) => {
-      const { phoneNumber, messageId } = c.req.valid("param");
-      await manager.call(phoneNumber, "deleteMessage", messageId);
-      return c.json({ success: true, message: `Message "${messageId}" revoked` }, 200);
-    })
-    .openapi(editRoute, async (c) => {
-      const { phoneNumber, messageId } = c.req.valid("param");
-      const { text } = c.req.valid("json");
-      return c.json(
-        await manager.call<SentMessage>(phoneNumber, "editMessage", messageId, text),
-        200,
-      );
-    })
-    .openapi(checkRoute, async (c) => {
-      const { phoneNumber, phone } = c.req.valid("param");
-      const result = await manager.call<{ exists: boolean; chatId?: string }>(
-        phoneNumber,
-        "checkNumber",
-        phone.replace(/^\+/, ""),
-      );
-      return c.json(result, 200);
-    })
-    .openapi(mediaRoute, async (c) => {
-      const { phoneNumber, chatId, messageId } = c.req.valid("param");
-      const media = await manager.call<MessageMediaDto>(
-        phoneNumber,
-        "getMessageMedia",
-        chatId,
-        messageId,
-      );
-      return c.body(Uint8Array.fromBase64(media.data), 200, {
-        "Content-Type": media.mimetype,
-        "Content-Disposition": disposition(media.filename || "media"),
-        "X-Content-Type-Options": "nosniff",
-      });
     });
 }

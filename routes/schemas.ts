@@ -55,6 +55,11 @@ export const GroupParams = PhoneParams.extend({
   groupId: GroupJid.openapi({ param: { name: "groupId", in: "path" } }),
 });
 
+/** `/{phoneNumber}/messages/{messageId}` */
+export const MessageParams = PhoneParams.extend({
+  messageId: MessageId.openapi({ param: { name: "messageId", in: "path" } }),
+});
+
 export const ErrorBodySchema = z.object({
   error: z.string().openapi({ example: 'Session "4915550001234" not found' }),
   code: z.string().openapi({ example: "NOT_FOUND" }),

@@ -2,66 +2,48 @@
  * @module
  * The simulator engine (`WA_ENGINE=simulator`): behaves like a linked phone without WhatsApp, in
  * its own Worker exactly like the real engine. It shows a real QR, "is scanned" after
- * `simulatorScanMs`, remembers the link in the session folder (so a restart needs no scan), holds a
- * profile, contacts, chats and a group, keeps what it sends, and has an echo contact. Texts that
- * start with `/simulate` make it fail the ways real sessions fail, for tests and demos, and
- * `/simulate incoming <n>` makes n messages arrive in that chat at once (the command itself is not
- * kept: its answer names the newest arrived message), so paging can be exercised through HTTP.
- * Bob's chat is archived; Dave's privacy settings refuse being added to groups.
+ * `simulatorScanMs`, remembers the link in the session folder (so a restart needs no scan), and
+ * answers the engine's calls over the seeded account data of `simulator_data.ts` (a profile,
+ * contacts, chats, a group, what it sends, an echo contact); group calls are in
+ * `simulator_groups.ts`. Texts that start with `/simulate` are the commands of
+ * `simulator_commands.ts`: failures as real sessions fail, and bursts of incoming messages.
  */
 /// <reference lib="deno.worker" />
 import { join } from "node:path";
 import {
   type ChatDetail,
-  type ChatSummary,
-  type ContactDto,
   type Engine,
   EngineError,
   type EngineEventSink,
   type EngineOptions,
-  type GroupDto,
-  type MediaInput,
   type MessageDto,
   notFound,
-  type ParticipantResult,
   type SentMessage,
 } from "./engine.ts";
 import { qrToDataUrl } from "./qr.ts";
+import {
+  runSimulateCommand,
+  simulateCommand,
+  type SimulatorControls,
+} from "./simulator_commands.ts";
+import {
+  createSimulatorData,
+  ECHO_CONTACT,
+  NOT_ON_WHATSAPP,
+  randomHex,
+  unixNow,
+} from "./simulator_data.ts";
+import { createSimulatorGroups } from "./simulator_groups.ts";
 
-export const ECHO_CONTACT = "15550000000@c.us";
-/** A number the simulator says is not on WhatsApp. */
-export const NOT_ON_WHATSAPP = "15559999999@c.us";
-/** A contact whose privacy settings do not allow adding them to groups. */
-export const NO_GROUP_ADDS = "15550000004@c.us";
-/** The most messages one `/simulate incoming <n>` may make arrive. */
-const MAX_INCOMING = 10_000;
+export { ECHO_CONTACT, NO_GROUP_ADDS, NOT_ON_WHATSAPP } from "./simulator_data.ts";
+
 const QR_ROTATE_MS = 20_000;
 const LINK_FILE = "simulator-link.json";
 
-interface SimChat {
-  id: string;
-  name: string;
-  archived: boolean;
-  pinned: boolean;
-  muted: boolean;
-  unreadCount: number;
-  messages: MessageDto[];
-  group?: Omit<GroupDto, "id">;
-}
-
-const now = () => Math.floor(Date.now() / 1000);
-
-function randomHex(bytes: number): string {
-  const buf = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(buf, (b) => b.toString(16).padStart(2, "0")).join("").toUpperCase();
-}
-
-function userOf(jid: string): string {
-  return jid.split("@")[0];
-}
-
 export function createSimulatorEngine(options: EngineOptions): Engine {
-  const meId = `${options.phoneNumber}@c.us`;
+  const data = createSimulatorData(`${options.phoneNumber}@c.us`);
+  const { meId, contacts, chats, media, blocked } = data;
+  const { chatFor, existingChat, findMessage, summary, contactDto } = data;
   let meName = `Simulator ${options.phoneNumber}`;
   let meStatus = "Hey there! I am using WhatsApp.";
   let mePicture: string | null = null;
@@ -69,22 +51,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
   let status: "STARTING" | "SCAN_QR_CODE" | "WORKING" | "CONFLICT" | "STOPPED" = "STARTING";
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const linkPath = join(options.sessionDir, LINK_FILE);
-  const media = new Map<string, MediaInput>();
-  const blocked = new Set<string>();
   let qrCount = 0;
-
-  const contacts = new Map<string, { name: string; pushname: string; picture: string | null }>([
-    [ECHO_CONTACT, { name: "Echo Bot", pushname: "echo", picture: null }],
-    ["15550000001@c.us", {
-      name: "Alice",
-      pushname: "alice",
-      picture: "https://pps.example.invalid/alice.jpg",
-    }],
-    ["15550000002@c.us", { name: "Bob", pushname: "bob", picture: null }],
-    ["15550000003@c.us", { name: "Carol", pushname: "carol", picture: null }],
-    [NO_GROUP_ADDS, { name: "Dave", pushname: "dave", picture: null }],
-  ]);
-  const chats = new Map<string, SimChat>();
 
   function later(fn: () => void, ms: number): void {
     const timer = setTimeout(() => {
@@ -94,63 +61,10 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     timers.add(timer);
   }
 
-  function newMessage(
-    chatId: string,
-    fields: Partial<MessageDto> & { fromMe: boolean; body: string },
-  ): MessageDto {
-    const fromMe = fields.fromMe;
-    const id = `${fromMe}_${chatId}_3EB0${randomHex(8)}`;
-    return {
-      id,
-      chatId,
-      from: fromMe ? meId : (fields.author ?? chatId),
-      to: fromMe ? chatId : meId,
-      author: null,
-      type: "chat",
-      timestamp: now(),
-      hasMedia: false,
-      media: null,
-      ack: fromMe ? 1 : 0,
-      quotedMsgId: null,
-      ...fields,
-    };
-  }
-
-  function chatFor(chatId: string): SimChat {
-    let chat = chats.get(chatId);
-    if (chat) return chat;
-    if (chatId.endsWith("@g.us")) throw notFound(`Chat "${chatId}" not found`);
-    chat = {
-      id: chatId,
-      name: contacts.get(chatId)?.name ?? `+${userOf(chatId)}`,
-      archived: false,
-      pinned: false,
-      muted: false,
-      unreadCount: 0,
-      messages: [],
-    };
-    chats.set(chatId, chat);
-    return chat;
-  }
-
-  function existingChat(chatId: string): SimChat {
-    const chat = chats.get(chatId);
-    if (!chat) throw notFound(`Chat "${chatId}" not found`);
-    return chat;
-  }
-
-  function findMessage(messageId: string): { chat: SimChat; message: MessageDto } {
-    for (const chat of chats.values()) {
-      const message = chat.messages.find((m) => m.id === messageId);
-      if (message) return { chat, message };
-    }
-    throw notFound(`Message "${messageId}" not found`);
-  }
-
   function receive(chatId: string, body: string, author?: string): MessageDto | null {
     if (status !== "WORKING") return null;
     const chat = chatFor(chatId);
-    const message = newMessage(chatId, { fromMe: false, body, author: author ?? null });
+    const message = data.newMessage(chatId, { fromMe: false, body, author: author ?? null });
     chat.messages.push(message);
     chat.unreadCount++;
     emit({ type: "message", message });
@@ -158,70 +72,14 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     return message;
   }
 
-  /** `/simulate incoming <n>`: n messages arrive in the chat, oldest first. */
-  function arrive(chatId: string, count: number): SentMessage {
-    if (!Number.isInteger(count) || count < 1 || count > MAX_INCOMING) {
-      throw new EngineError("BAD_REQUEST", `"/simulate incoming" takes 1 to ${MAX_INCOMING}`);
-    }
-    let last: MessageDto | null = null;
-    for (let i = 1; i <= count; i++) {
-      last = receive(chatId, `Incoming message ${i} of ${count}`) ?? last;
-    }
-    return { messageId: last?.id ?? "", timestamp: last?.timestamp ?? now() };
-  }
-
   function record(chatId: string, fields: Partial<MessageDto> & { body: string }): SentMessage {
     const chat = chatFor(chatId);
     if (fields.quotedMsgId) findMessage(fields.quotedMsgId);
-    const message = newMessage(chatId, { fromMe: true, ...fields });
+    const message = data.newMessage(chatId, { fromMe: true, ...fields });
     chat.messages.push(message);
     emit({ type: "message.any", message });
     later(() => emit({ type: "message.ack", messageId: message.id, chatId, ack: 2 }), 10);
     return { messageId: message.id, timestamp: message.timestamp };
-  }
-
-  function seed(): void {
-    const at = now() - 3600;
-    const direct = (id: string, bodies: [boolean, string][]) => {
-      const chat = chatFor(id);
-      bodies.forEach(([fromMe, body], i) => {
-        chat.messages.push({ ...newMessage(id, { fromMe, body }), timestamp: at + i * 60, ack: 3 });
-      });
-    };
-    direct(ECHO_CONTACT, [[false, "Send me anything and I will echo it"]]);
-    direct("15550000002@c.us", [[false, "Old news from Bob"]]);
-    chatFor("15550000002@c.us").archived = true;
-    direct("15550000001@c.us", [[false, "Hi! Are we still on for tomorrow?"], [
-      true,
-      "Yes, 10am works",
-    ]]);
-    const groupId = "120363000000000001@g.us";
-    chats.set(groupId, {
-      id: groupId,
-      name: "Simulator Group",
-      archived: false,
-      pinned: false,
-      muted: false,
-      unreadCount: 0,
-      messages: [{
-        ...newMessage(groupId, { fromMe: false, body: "Welcome to the group" }),
-        author: "15550000001@c.us",
-        from: groupId,
-        timestamp: at,
-      }],
-      group: {
-        subject: "Simulator Group",
-        description: "A group that exists only in the simulator",
-        owner: meId,
-        createdAt: at,
-        participants: [
-          { id: meId, isAdmin: true, isSuperAdmin: true },
-          { id: "15550000001@c.us", isAdmin: false, isSuperAdmin: false },
-          { id: "15550000002@c.us", isAdmin: false, isSuperAdmin: false },
-        ],
-        settings: { messagesAdminsOnly: false, infoAdminsOnly: false },
-      },
-    });
   }
 
   function isLinked(): boolean {
@@ -265,76 +123,19 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     later(() => void showQr(), QR_ROTATE_MS);
   }
 
-  function simulate(command: string): Promise<never> | null {
-    switch (command) {
-      case "crash":
-        // An uncaught error: the Worker dies the way a bug would kill it.
-        setTimeout(() => {
-          throw new Error("Simulated crash");
-        }, 0);
-        return new Promise<never>(() => {});
-      case "exit":
-        setTimeout(() => self.close(), 0);
-        return new Promise<never>(() => {});
-      case "hang":
-        return new Promise<never>(() => {});
-      case "disconnect":
-        status = "STARTING";
-        emit({ type: "status", status: "STARTING", reason: "Connection lost, reconnecting" });
-        later(connect, 1_000);
-        return null;
-      case "conflict":
-        status = "CONFLICT";
-        emit({ type: "status", status: "CONFLICT", reason: "WhatsApp is open on another device" });
-        return null;
-      case "logout":
-        later(() => void engine.logout(), 0);
-        return null;
-      default:
-        return null;
-    }
-  }
-
-  function group(groupId: string): SimChat & { group: Omit<GroupDto, "id"> } {
-    const chat = chats.get(groupId);
-    if (!chat?.group) throw notFound(`Group "${groupId}" not found`);
-    return chat as SimChat & { group: Omit<GroupDto, "id"> };
-  }
-
-  function groupDto(chat: SimChat & { group: Omit<GroupDto, "id"> }): GroupDto {
-    return structuredClone({ id: chat.id, ...chat.group });
-  }
-
-  function summary(chat: SimChat): ChatSummary {
-    const last = chat.messages.at(-1);
-    return {
-      id: chat.id,
-      name: chat.group?.subject ?? chat.name,
-      isGroup: chat.group !== undefined,
-      unreadCount: chat.unreadCount,
-      ...(last ? { lastMessage: { body: last.body, timestamp: last.timestamp } } : {}),
-    };
-  }
-
-  function contactDto(id: string): ContactDto {
-    const known = contacts.get(id);
-    return {
-      id,
-      number: userOf(id),
-      name: known?.name ?? null,
-      pushname: known?.pushname ?? null,
-      isMyContact: known !== undefined,
-      isBusiness: false,
-      isBlocked: blocked.has(id),
-      isGroup: id.endsWith("@g.us"),
-      isUser: id.endsWith("@c.us"),
-    };
-  }
+  const controls: SimulatorControls = {
+    emit: (event) => emit(event),
+    later,
+    setStatus: (next) => status = next,
+    connect,
+    logout: () => engine.logout(),
+    receive: (chatId, body) => receive(chatId, body),
+  };
 
   const engine: Engine = {
     async start(onEvent) {
       emit = onEvent;
-      seed();
+      data.seed();
       emit({ type: "status", status: "STARTING" });
       if (isLinked()) {
         later(connect, 50);
@@ -370,17 +171,9 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     },
 
     sendText({ chatId, text, quotedMsgId }) {
-      const command = /^\/simulate\s+(\w+)/.exec(text)?.[1];
-      if (command === "incoming") {
-        const count = Number(/^\/simulate\s+incoming\s+(\d+)\s*$/.exec(text)?.[1]);
-        try {
-          return Promise.resolve(arrive(chatId, count));
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      }
+      const command = simulateCommand(text);
       if (command) {
-        const outcome = simulate(command);
+        const outcome = runSimulateCommand(command, { chatId, text }, controls);
         if (outcome) return outcome;
       }
       const sent = record(chatId, { body: text, quotedMsgId: quotedMsgId ?? null });
@@ -435,7 +228,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
         );
       }
       message.body = text;
-      return Promise.resolve({ messageId, timestamp: now() });
+      return Promise.resolve({ messageId, timestamp: unixNow() });
     },
     sendSeen(chatId) {
       existingChat(chatId).unreadCount = 0;
@@ -530,86 +323,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       return Promise.resolve();
     },
 
-    createGroup(name, participants) {
-      const id = `120363${Date.now()}${randomHex(2).replace(/\D/g, "7")}@g.us`;
-      const results: ParticipantResult[] = participants.map((p) =>
-        p === NOT_ON_WHATSAPP
-          ? { id: p, result: "not_on_whatsapp" }
-          : p === NO_GROUP_ADDS
-          ? { id: p, result: "not_allowed", message: "Their privacy settings do not allow it" }
-          : { id: p, result: "added" }
-      );
-      const chat: SimChat & { group: Omit<GroupDto, "id"> } = {
-        id,
-        name,
-        archived: false,
-        pinned: false,
-        muted: false,
-        unreadCount: 0,
-        messages: [],
-        group: {
-          subject: name,
-          description: "",
-          owner: meId,
-          createdAt: now(),
-          participants: [
-            { id: meId, isAdmin: true, isSuperAdmin: true },
-            ...results.filter((r) => r.result === "added").map((r) => ({
-              id: r.id,
-              isAdmin: false,
-              isSuperAdmin: false,
-            })),
-          ],
-          settings: { messagesAdminsOnly: false, infoAdminsOnly: false },
-        },
-      };
-      chats.set(id, chat);
-      return Promise.resolve({ ...groupDto(chat), results });
-    },
-    getGroup(groupId) {
-      return Promise.resolve(groupDto(group(groupId)));
-    },
-    updateGroup(groupId, update) {
-      const chat = group(groupId);
-      if (update.subject !== undefined) chat.group.subject = update.subject;
-      if (update.description !== undefined) chat.group.description = update.description;
-      if (update.messagesAdminsOnly !== undefined) {
-        chat.group.settings.messagesAdminsOnly = update.messagesAdminsOnly;
-      }
-      if (update.infoAdminsOnly !== undefined) {
-        chat.group.settings.infoAdminsOnly = update.infoAdminsOnly;
-      }
-      return Promise.resolve(groupDto(chat));
-    },
-    leaveGroup(groupId) {
-      const chat = group(groupId);
-      chat.group.participants = chat.group.participants.filter((p) => p.id !== meId);
-      chats.delete(groupId);
-      return Promise.resolve();
-    },
-    addParticipants(groupId, participants) {
-      const chat = group(groupId);
-      return Promise.resolve(participants.map((id): ParticipantResult => {
-        if (id === NOT_ON_WHATSAPP) return { id, result: "not_on_whatsapp" };
-        if (id === NO_GROUP_ADDS) {
-          return { id, result: "not_allowed", message: "Their privacy settings do not allow it" };
-        }
-        if (chat.group.participants.some((p) => p.id === id)) return { id, result: "already_in" };
-        chat.group.participants.push({ id, isAdmin: false, isSuperAdmin: false });
-        return { id, result: "added" };
-      }));
-    },
-    removeParticipants(groupId, participants) {
-      const chat = group(groupId);
-      return Promise.resolve(participants.map((id): ParticipantResult => {
-        if (id === meId) return { id, result: "not_allowed", message: "Use leave instead" };
-        const before = chat.group.participants.length;
-        chat.group.participants = chat.group.participants.filter((p) => p.id !== id);
-        return chat.group.participants.length < before
-          ? { id, result: "removed" }
-          : { id, result: "not_in_group" };
-      }));
-    },
+    ...createSimulatorGroups(data),
 
     getProfile() {
       return Promise.resolve({

@@ -1,0 +1,73 @@
+/**
+ * @module
+ * Changing one of your sent messages: revoking it for everyone
+ * (`DELETE /{phoneNumber}/messages/{messageId}`) and editing its text
+ * (`PUT /{phoneNumber}/messages/{messageId}`).
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { AuthGuards } from "../middleware/guards.ts";
+import type { SentMessage } from "../sessions/engine.ts";
+import type { SessionManager } from "../sessions/manager.ts";
+import { createRouter } from "./router.ts";
+import {
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  MessageParams,
+  SECURED,
+  SentMessageSchema,
+  SESSION_CALL_ERRORS,
+  SuccessSchema,
+} from "./schemas.ts";
+
+const EditMessageSchema = z.object({
+  text: z.string().min(1).max(65_536).openapi({ example: "Corrected text" }),
+}).openapi("EditMessage");
+
+export function createMessageEditRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
+  const { manager, guards } = deps;
+  const owned = guards.requireSingleAccountProtected();
+
+  const deleteRoute = createRoute({
+    method: "delete",
+    path: "/{phoneNumber}/messages/{messageId}",
+    tags: ["Messaging"],
+    summary: "Revoke one of your messages for everyone",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: MessageParams },
+    responses: {
+      200: jsonResponse(SuccessSchema, "Revoked"),
+      ...errorResponses(...SESSION_CALL_ERRORS),
+    },
+  });
+
+  const editRoute = createRoute({
+    method: "put",
+    path: "/{phoneNumber}/messages/{messageId}",
+    tags: ["Messaging"],
+    summary: "Edit the text of one of your messages",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: MessageParams, ...jsonBody(EditMessageSchema) },
+    responses: {
+      200: jsonResponse(SentMessageSchema, "Edited"),
+      ...errorResponses(...SESSION_CALL_ERRORS),
+    },
+  });
+
+  return createRouter()
+    .openapi(deleteRoute, async (c) => {
+      const { phoneNumber, messageId } = c.req.valid("param");
+      await manager.call(phoneNumber, "deleteMessage", messageId);
+      return c.json({ success: true, message: `Message "${messageId}" revoked` }, 200);
+    })
+    .openapi(editRoute, async (c) => {
+      const { phoneNumber, messageId } = c.req.valid("param");
+      const { text } = c.req.valid("json");
+      return c.json(
+        await manager.call<SentMessage>(phoneNumber, "editMessage", messageId, text),
+        200,
+      );
+    });
+}

@@ -1,0 +1,109 @@
+/**
+ * @module
+ * Reading from WhatsApp through a session: whether a number is on WhatsApp
+ * (`GET /{phoneNumber}/check-number/{phone}`, with its chat id) and a message's media as bytes
+ * with its content type and file name (`GET /{phoneNumber}/messages/{chatId}/{messageId}/media`).
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { AuthGuards } from "../middleware/guards.ts";
+import type { MessageMediaDto } from "../sessions/engine.ts";
+import type { SessionManager } from "../sessions/manager.ts";
+import { createRouter } from "./router.ts";
+import {
+  errorResponses,
+  jidParam,
+  jsonResponse,
+  MessageParams,
+  PhoneParams,
+  SECURED,
+  SESSION_CALL_ERRORS,
+} from "./schemas.ts";
+
+const CheckNumberSchema = z.object({
+  exists: z.boolean().openapi({ example: true }),
+  chatId: z.string().optional().openapi({
+    example: "15550000001@c.us",
+    description: "The chat id to use, when the number is on WhatsApp",
+  }),
+}).openapi("NumberCheck");
+
+const MediaParams = MessageParams.extend({ chatId: jidParam("chatId") });
+const CheckNumberParams = PhoneParams.extend({
+  phone: z.string().regex(/^\+?\d{5,20}$/, "expected 5 to 20 digits").openapi({
+    param: { name: "phone", in: "path" },
+    example: "15550000001",
+  }),
+});
+
+/** Content-Disposition with an ASCII fallback and the exact name in `filename*`. */
+function disposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
+  return `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
+
+export function createMessageLookupRoutes(
+  deps: { manager: SessionManager; guards: AuthGuards },
+) {
+  const { manager, guards } = deps;
+  const owned = guards.requireSingleAccountProtected();
+
+  const checkRoute = createRoute({
+    method: "get",
+    path: "/{phoneNumber}/check-number/{phone}",
+    tags: ["Messaging"],
+    summary: "Whether a number is on WhatsApp, and its chat id",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: CheckNumberParams },
+    responses: {
+      200: jsonResponse(CheckNumberSchema, "The answer"),
+      ...errorResponses(...SESSION_CALL_ERRORS),
+    },
+  });
+
+  const mediaRoute = createRoute({
+    method: "get",
+    path: "/{phoneNumber}/messages/{chatId}/{messageId}/media",
+    tags: ["Messaging"],
+    summary: "The media of a message, as bytes with its content type",
+    security: SECURED,
+    middleware: [owned] as const,
+    request: { params: MediaParams },
+    responses: {
+      200: {
+        description: "The bytes; `Content-Disposition` carries the file name",
+        content: {
+          "application/octet-stream": {
+            schema: z.string().openapi({ type: "string", format: "binary" }),
+          },
+        },
+      },
+      ...errorResponses(...SESSION_CALL_ERRORS),
+    },
+  });
+
+  return createRouter()
+    .openapi(checkRoute, async (c) => {
+      const { phoneNumber, phone } = c.req.valid("param");
+      const result = await manager.call<{ exists: boolean; chatId?: string }>(
+        phoneNumber,
+        "checkNumber",
+        phone.replace(/^\+/, ""),
+      );
+      return c.json(result, 200);
+    })
+    .openapi(mediaRoute, async (c) => {
+      const { phoneNumber, chatId, messageId } = c.req.valid("param");
+      const media = await manager.call<MessageMediaDto>(
+        phoneNumber,
+        "getMessageMedia",
+        chatId,
+        messageId,
+      );
+      return c.body(Uint8Array.fromBase64(media.data), 200, {
+        "Content-Type": media.mimetype,
+        "Content-Disposition": disposition(media.filename || "media"),
+        "X-Content-Type-Options": "nosniff",
+      });
+    });
+}
