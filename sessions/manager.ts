@@ -6,6 +6,7 @@
  * and brings crashed sessions back with exponential backoff until they crash too often.
  */
 import { join } from "node:path";
+import type { Config } from "../config.ts";
 import {
   badRequest,
   clientNotReady,
@@ -81,28 +82,18 @@ export interface SessionInfo {
   ownerAccountId: string | null;
 }
 
-export interface SessionManagerConfig {
-  dataDir: string;
-  engine: EngineName;
-  engineCallTimeoutMs: number;
-  simulatorScanMs: number;
-  qrMaxRetries: number;
-  logQr: "off" | "terminal";
-  supervision: {
-    heartbeatIntervalMs: number;
-    heartbeatTimeoutMs: number;
-    backoffMinMs: number;
-    backoffMaxMs: number;
-    maxCrashes: number;
-    crashWindowMs: number;
-  };
-  wwebjs: {
-    chromePath?: string;
-    webVersion?: string;
-    webVersionCachePath?: string;
-    authTimeoutMs: number;
-  };
-}
+/** The parts of the server's configuration the manager uses. */
+export type SessionManagerConfig = Pick<
+  Config,
+  | "dataDir"
+  | "engine"
+  | "engineCallTimeoutMs"
+  | "simulatorScanMs"
+  | "qrMaxRetries"
+  | "logQr"
+  | "supervision"
+  | "wwebjs"
+>;
 
 export interface SessionManagerDeps {
   config: SessionManagerConfig;
