@@ -230,7 +230,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const message = error instanceof Error ? error.message : String(error);
       const httpStatus = (error as { httpStatus?: number | null; status?: number }).httpStatus ??
         (error as { status?: number }).status ?? null;
-      if (!(error instanceof RetryableError) || attempts >= options.maxAttempts) {
+      // Only a refusal retrying cannot fix is final at once; anything else (a host that did not
+      // resolve this time, an error nobody foresaw) is tried again, so no event is given up early.
+      if (error instanceof PermanentDeliveryError || attempts >= options.maxAttempts) {
         outbox.markFailed(delivery.id, { attempts, error: message, httpStatus });
         log.warn("webhook delivery failed", {
           delivery: delivery.id,
@@ -241,8 +243,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         });
         return;
       }
-      const delay = error.retryAfterMs !== undefined
-        ? Math.min(options.retryMaxMs, error.retryAfterMs)
+      const retryAfterMs = error instanceof RetryableError ? error.retryAfterMs : undefined;
+      const delay = retryAfterMs !== undefined
+        ? Math.min(options.retryMaxMs, retryAfterMs)
         : backoff(attempts);
       outbox.markRetry(delivery.id, {
         attempts,

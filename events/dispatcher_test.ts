@@ -422,3 +422,31 @@ Deno.test("dispatcher times out a slow pinned receiver and retries it", async ()
     }
   });
 });
+
+Deno.test("dispatcher retries a number's webhook whose host did not resolve this time", async () => {
+  await withReceiver(startReceiver(), async (receiver) => {
+    let lookups = 0;
+    const resolver: HostResolver = (hostname) => {
+      lookups++;
+      if (lookups === 1) return Promise.reject(new Error(`getaddrinfo EAI_AGAIN ${hostname}`));
+      return Promise.resolve([{ address: "127.0.0.1", family: 4 as const }]);
+    };
+    const server = setup(undefined, {
+      check: { policy: createAddressPolicy(["127.0.0.1"]), resolver },
+    });
+    try {
+      server.outbox.replaceWebhooks(SESSION, [{
+        url: `http://flaky-dns.test:${receiver.port}/hook`,
+        events: ["*"],
+      }]);
+      textMessage(server.pipeline, "after a DNS hiccup");
+      await until("the delivery", () => receiver.hits === 1);
+      const [delivery] = server.outbox.listDeliveries(SESSION, { limit: 5 });
+      assert.equal(delivery.status, "delivered");
+      assert.equal(delivery.attempts, 2);
+      assert.equal(receiver.received[0].json.payload.body, "after a DNS hiccup");
+    } finally {
+      await server.close();
+    }
+  });
+});
