@@ -90,11 +90,23 @@ export function createSessionRepository(db: DatabaseSync, now = Date.now): Sessi
     "UPDATE sessions SET owner_account_id = ?, updated_at = ? WHERE phone_number = ?",
   );
 
-  return {
-    get(phoneNumber) {
+  // Every route of a number reads its record (ownership, state); this repository is the table's
+  // only writer, so a read-through cache that its own writes clear is exact.
+  // Only existing numbers are cached, so lookups of unknown ones cannot grow it.
+  const cache = new Map<string, SessionRecord>();
+  const read = (phoneNumber: string): SessionRecord | null => {
+    let record = cache.get(phoneNumber);
+    if (!record) {
       const row = byPhone.get(phoneNumber) as SessionRow | undefined;
-      return row ? toRecord(row) : null;
-    },
+      if (!row) return null;
+      record = toRecord(row);
+      cache.set(phoneNumber, record);
+    }
+    return { ...record };
+  };
+
+  return {
+    get: read,
     list(filter = {}) {
       const rows = filter.ownerAccountId === undefined
         ? all.all()
@@ -103,16 +115,19 @@ export function createSessionRepository(db: DatabaseSync, now = Date.now): Sessi
     },
     save({ phoneNumber, engine, ownerAccountId = null }) {
       const at = now();
+      cache.delete(phoneNumber);
       upsert.run(phoneNumber, engine, ownerAccountId, at, at);
-      return toRecord(byPhone.get(phoneNumber) as unknown as SessionRow);
+      return read(phoneNumber)!;
     },
     setShouldRun(phoneNumber, run) {
+      cache.delete(phoneNumber);
       shouldRun.run(run ? 1 : 0, now(), phoneNumber);
     },
     countOwnedBy(ownerAccountId) {
       return (countOwner.get(ownerAccountId) as { n: number }).n;
     },
     claim(phoneNumber, { engine, ownerAccountId, max }) {
+      cache.delete(phoneNumber);
       db.exec("BEGIN IMMEDIATE");
       try {
         const row = byPhone.get(phoneNumber) as SessionRow | undefined;
@@ -131,9 +146,12 @@ export function createSessionRepository(db: DatabaseSync, now = Date.now): Sessi
       } catch (error) {
         db.exec("ROLLBACK");
         throw error;
+      } finally {
+        cache.delete(phoneNumber);
       }
     },
     delete(phoneNumber) {
+      cache.delete(phoneNumber);
       remove.run(phoneNumber);
     },
   };

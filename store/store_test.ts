@@ -52,3 +52,21 @@ Deno.test("claim() gives unowned numbers within the account's limit and refuses 
   assert.equal(claim("4915550002", "org_a"), "claimed", "deleting frees the account's slot");
   store.close();
 });
+
+Deno.test("get() answers from a cache that every write of the repository keeps exact", () => {
+  const store = openStore(":memory:");
+  const sessions = store.sessions;
+  assert.equal(sessions.get("4915550001"), null);
+  sessions.save({ phoneNumber: "4915550001", engine: "simulator" });
+  assert.equal(sessions.get("4915550001")?.shouldRun, false);
+  sessions.setShouldRun("4915550001", true);
+  assert.equal(sessions.get("4915550001")?.shouldRun, true);
+  sessions.claim("4915550001", { engine: "simulator", ownerAccountId: "org_a", max: 1 });
+  assert.equal(sessions.get("4915550001")?.ownerAccountId, "org_a");
+  const copy = sessions.get("4915550001")!;
+  copy.ownerAccountId = "org_mallory";
+  assert.equal(sessions.get("4915550001")?.ownerAccountId, "org_a", "callers get copies");
+  sessions.delete("4915550001");
+  assert.equal(sessions.get("4915550001"), null);
+  store.close();
+});
