@@ -346,9 +346,10 @@ Deno.test("dispatcher sends a number's webhook to the address its check approved
         events: ["*"],
       }]);
       textMessage(server.pipeline, "pinned");
+      await until("the delivery", () => receiver.hits === 1);
       await until(
-        "the delivery",
-        () => server.outbox.listDeliveries(SESSION, { status: "pending", limit: 5 }).length === 0,
+        "the delivery to be recorded",
+        () => server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }).length === 1,
       );
       const [delivery] = server.outbox.listDeliveries(SESSION, { limit: 5 });
       assert.equal(delivery.status, "delivered", String(delivery.lastError));

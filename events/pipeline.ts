@@ -130,6 +130,8 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
   const webhookCache = new Map<string, WebhookConfig[]>();
   let pruneTimer: ReturnType<typeof setInterval> | null = null;
   let closed = false;
+  const pendingEnvelopes: Envelope[] = [];
+  let flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   function webhooksOf(phoneNumber: string): WebhookConfig[] {
     let hooks = webhookCache.get(phoneNumber);
@@ -181,6 +183,26 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     return { ids: result.events.map((e) => e.id), duplicates: result.duplicates };
   }
 
+  /**
+   * Session events arrive in bursts (a send makes `message.any` then `message.ack`): writing what
+   * one turn of the event loop brought in one transaction halves the cost of each (measured in
+   * bench/README.md). Nothing acknowledges a session event, so the short wait loses no guarantee.
+   */
+  function flushSessionEvents(): void {
+    if (flushTimer !== null) clearTimeout(flushTimer);
+    flushTimer = null;
+    const batch = pendingEnvelopes.splice(0);
+    if (batch.length === 0) return;
+    try {
+      accept(batch);
+    } catch (error) {
+      log.error("storing session events failed", {
+        count: batch.length,
+        error: describeError(error),
+      });
+    }
+  }
+
   function prune(): void {
     try {
       const removed = outbox.prune(now() - global.retentionHours * 3_600_000);
@@ -195,7 +217,8 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     accept,
     acceptSessionEvent(event) {
       if (closed) return;
-      accept([toEnvelope(event, options.version)]);
+      pendingEnvelopes.push(toEnvelope(event, options.version));
+      flushTimer ??= setTimeout(flushSessionEvents, 0);
     },
     getWebhooks(phoneNumber) {
       return webhooksOf(phoneNumber);
@@ -256,6 +279,7 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       subscribers.clear();
     },
     async close() {
+      flushSessionEvents();
       closed = true;
       if (pruneTimer !== null) clearInterval(pruneTimer);
       pruneTimer = null;

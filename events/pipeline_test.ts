@@ -101,14 +101,15 @@ Deno.test("pipeline.accept() rolls back the session.status when the state.change
       BEGIN SELECT RAISE(ABORT, 'disk full'); END
     `);
     assert.throws(() => server.pipeline.accept([statusEnvelope("evt_status_2")]), /disk full/);
-    assert.throws(() =>
-      server.pipeline.acceptSessionEvent({
-        session: SESSION,
-        engine: "simulator",
-        me: null,
-        timestamp: Date.now(),
-        data: { type: "session.status", status: "WORKING", reason: null, statuses: [] },
-      }), /disk full/);
+    // Session events are written in batches after the current turn; a failed batch is logged.
+    server.pipeline.acceptSessionEvent({
+      session: SESSION,
+      engine: "simulator",
+      me: null,
+      timestamp: Date.now(),
+      data: { type: "session.status", status: "WORKING", reason: null, statuses: [] },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual(server.stored(), []);
   } finally {
     await server.close();
