@@ -1,16 +1,21 @@
 /**
  * @module
  * Renders a QR string (what WhatsApp encodes for linking) as a PNG data URL for the API and as
- * text for the server's terminal, with the maintained `qrcode` library.
+ * text for the server's terminal, with the maintained `qrcode` library. The library is loaded on
+ * first use: a restored session never shows a QR, and loading it eagerly costs each session
+ * Worker Deno's Node compatibility layer (~3 MB, see bench/README.md).
  */
-import QRCode from "qrcode";
+
+async function qrcode() {
+  return (await import("qrcode")).default;
+}
 
 /** The QR as a `data:image/png;base64,` URL. */
-export function qrToDataUrl(value: string): Promise<string> {
-  return QRCode.toDataURL(value, { errorCorrectionLevel: "M", margin: 2, scale: 6 });
+export async function qrToDataUrl(value: string): Promise<string> {
+  return (await qrcode()).toDataURL(value, { errorCorrectionLevel: "M", margin: 2, scale: 6 });
 }
 
 /** The QR drawn with block characters, to scan from a terminal. */
-export function qrToTerminal(value: string): Promise<string> {
-  return QRCode.toString(value, { type: "terminal", small: true });
+export async function qrToTerminal(value: string): Promise<string> {
+  return (await qrcode()).toString(value, { type: "terminal", small: true });
 }

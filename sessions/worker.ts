@@ -1,8 +1,8 @@
 /**
  * @module
  * The entry point of a session's Worker: it loads one engine and exposes it to the main thread
- * through Comlink. Calls arrive as `call(method, args)` with plain data; events leave through the
- * callback the supervisor passes to `init` wrapped in `Comlink.proxy`.
+ * through Comlink. Calls arrive as `call(method, args)` with plain data; events leave one way on
+ * the MessagePort the supervisor transfers with `init` (no answer per event, unlike a callback).
  */
 /// <reference lib="deno.worker" />
 import * as Comlink from "comlink";
@@ -40,11 +40,15 @@ self.addEventListener("unhandledrejection", (event) => {
 });
 
 const workerApi = {
-  async init(name: EngineName, options: EngineOptions, onEvent: EngineEventSink): Promise<void> {
+  async init(name: EngineName, options: EngineOptions, events: MessagePort): Promise<void> {
     engine = await loadEngine(name, options);
-    const emit = (event: EngineEvent) => {
-      // The main thread may be gone or busy; an event is never worth crashing the worker for.
-      Promise.resolve(onEvent(event)).catch(() => {});
+    const emit: EngineEventSink = (event: EngineEvent) => {
+      // One-way: the main thread never answers an event.
+      try {
+        events.postMessage(event);
+      } catch {
+        // An event is never worth crashing the worker for.
+      }
     };
     await engine.start(emit);
   },

@@ -71,18 +71,21 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
   const killGroup = options.killProcessGroup ?? defaultKillProcessGroup;
   const children = new Set<number>();
   let alive = true;
-  let rejectDead!: (error: WorkerDeadError) => void;
-  const dead = new Promise<never>((_, reject) => (rejectDead = reject));
-  dead.catch(() => {}); // Observed by every race below; never unhandled.
+  let deathReason = "";
+  /** The reject functions of the calls in flight: all fail at once when the Worker dies. */
+  const pendingCalls = new Set<(error: Error) => void>();
+  const dead = () => Promise.reject(new WorkerDeadError(deathReason));
 
   function end(reason: string, notify: boolean): void {
     if (!alive) return;
     alive = false;
+    deathReason = reason;
     clearInterval(heartbeat);
+    events.port1.close();
     worker.terminate();
     for (const pid of children) killGroup(pid);
     children.clear();
-    rejectDead(new WorkerDeadError(reason));
+    for (const fail of [...pendingCalls]) fail(new WorkerDeadError(reason));
     if (notify) options.onDeath(reason);
   }
 
@@ -111,7 +114,7 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
       return;
     }
     pingSentAt = Date.now();
-    Promise.race([remote.ping(), dead]).then(() => {
+    remote.ping().then(() => {
       pingSentAt = null;
       booted = true;
     }, () => {});
@@ -123,13 +126,31 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
     if (event.type === "child_process") children.add(event.pid);
     options.onEvent(event);
   };
+  // Events travel one way on a port of their own: a Comlink.proxy callback would make the main
+  // thread answer every event (measured: ~15% of a send's cost, see bench/README.md).
+  const events = new MessageChannel();
+  const eventPort = events.port2;
+  events.port1.onmessage = (message) => onEvent(message.data as EngineEvent);
 
+  // Pending calls are settled from a set rather than raced against a shared "dead" promise: every
+  // race would leave a reaction on it that lives as long as the Worker (~400 bytes a call).
   function withDeadline<T>(work: Promise<T>, method: string, ms: number): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CallTimeoutError(method, ms)), ms);
+    return new Promise<T>((resolve, reject) => {
+      const settle = () => {
+        clearTimeout(timer);
+        pendingCalls.delete(fail);
+      };
+      const fail = (error: Error) => {
+        settle();
+        reject(error);
+      };
+      const timer = setTimeout(() => fail(new CallTimeoutError(method, ms)), ms);
+      pendingCalls.add(fail);
+      work.then((value) => {
+        settle();
+        resolve(value);
+      }, fail);
     });
-    return Promise.race([work, dead, late]).finally(() => clearTimeout(timer));
   }
 
   return {
@@ -137,9 +158,9 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
       return alive;
     },
     init(engine, engineOptions, timeoutMs) {
-      if (!alive) return dead;
+      if (!alive) return dead();
       return withDeadline(
-        remote.init(engine, engineOptions, Comlink.proxy(onEvent)).then(() => {
+        remote.init(engine, engineOptions, Comlink.transfer(eventPort, [eventPort])).then(() => {
           booted = true;
         }),
         "init",
@@ -147,7 +168,7 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
       );
     },
     call<T>(method: EngineMethod, args: unknown[], timeoutMs: number): Promise<T> {
-      if (!alive) return dead;
+      if (!alive) return dead();
       return withDeadline(remote.call(method, args) as Promise<T>, method, timeoutMs);
     },
     async stop(timeoutMs) {

@@ -513,29 +513,36 @@ Deno.test("wwebjs engine emits fatal when the page stops answering three calls i
   }
 });
 
-Deno.test("wwebjs engine runs inside the session Worker behind Comlink: QR, link, send", async () => {
-  const Comlink = await import("comlink");
-  type WorkerApi = import("../sessions/worker.ts").WorkerApi;
+Deno.test("wwebjs engine runs inside the session Worker under its supervisor: QR, link, send", async () => {
+  const { createWorkerHost } = await import("../sessions/worker_host.ts");
   const cloud = await startFakeCloud({ me: ME, chats: [{ id: ALICE, name: "Alice" }] });
   const sessionDir = await Deno.makeTempDir({ prefix: "wwebjs_engine_test_" });
-  const worker = new Worker(new URL("../sessions/worker.ts", import.meta.url), { type: "module" });
-  const api = Comlink.wrap<WorkerApi>(worker);
   const rec = new EventRecorder();
+  const deaths: string[] = [];
+  const host = createWorkerHost({
+    name: "wwebjs engine test",
+    heartbeatIntervalMs: 500,
+    heartbeatTimeoutMs: 5_000,
+    onEvent: rec.sink,
+    onDeath: (reason) => deaths.push(reason),
+  });
   try {
-    await api.init("wwebjs", fakeEngineOptions(cloud, sessionDir), Comlink.proxy(rec.sink));
+    await host.init("wwebjs", fakeEngineOptions(cloud, sessionDir), 60_000);
     const qr = await rec.type("qr");
     assert.equal(decodeQrDataUrl(qr.dataUrl), qr.value);
     cloud.scanQr(qr.value);
     await rec.status("WORKING");
-    const sent = await api.call("sendText", [{ chatId: ALICE, text: "from the worker" }]) as {
-      messageId: string;
-    };
+    const sent = await host.call<{ messageId: string }>(
+      "sendText",
+      [{ chatId: ALICE, text: "from the worker" }],
+      30_000,
+    );
     const record = await cloud.waitFor(() => cloud.sent.find((s) => s.id === sent.messageId));
     assert.equal(record.body, "from the worker");
-    await api.stop();
+    await host.stop(10_000);
+    assert.deepEqual(deaths, []);
   } finally {
-    api[Comlink.releaseProxy]();
-    worker.terminate();
+    host.terminate("test over");
     for (const e of rec.of("child_process")) killGroup(e.pid);
     await cloud.close();
     await Deno.remove(sessionDir, { recursive: true }).catch(() => {});
