@@ -68,7 +68,7 @@ export async function createAuthenticator(
         );
       }
       if (apiKey !== null) {
-        const principal = apiKey.length > 0 ? await keys.verify(apiKey) : null;
+        const principal = apiKey.length > 0 ? keys.verify(apiKey) : null;
         if (!principal) {
           throw authFailure({ reason: "bad_api_key", scheme: "api_key" }, "Invalid API key");
         }

@@ -1,16 +1,9 @@
 /**
  * @module
- * Comparing secrets without leaking, through timing, how much of a guess was right. Both sides are
- * hashed with SHA-256 first, so the comparison always runs over 32 bytes whatever the lengths are,
- * and the loop looks at every byte. Web-standard (`crypto.subtle`) so it runs wherever Hono runs.
+ * Comparing secrets without leaking, through timing, how much of a guess was right: the loops look
+ * at every byte whatever the bytes are, with no early exit. Plain JavaScript, so it runs wherever
+ * Hono runs.
  */
-
-const encoder = new TextEncoder();
-
-/** The SHA-256 digest of a string's UTF-8 bytes. */
-export async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-}
 
 /** Compares two byte arrays in time that depends only on their lengths, never on their content. */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -20,8 +13,13 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return difference === 0;
 }
 
-/** Whether two strings are equal, compared in constant time over their SHA-256 digests. */
-export async function timingSafeEqualStrings(a: string, b: string): Promise<boolean> {
-  const [left, right] = await Promise.all([sha256(a), sha256(b)]);
-  return equalBytes(left, right);
+/**
+ * Whether `given` equals `expected`, in time that depends only on `expected`'s length: every byte
+ * of `expected` is looked at whatever `given` is, so a guess learns nothing from the clock about
+ * how much of it was right. Synchronous and hash-free, for the per-request API key check.
+ */
+export function equalToSecret(given: Uint8Array, expected: Uint8Array): boolean {
+  let difference = given.length ^ expected.length;
+  for (let i = 0; i < expected.length; i++) difference |= expected[i] ^ (given[i] ?? 0);
+  return difference === 0;
 }

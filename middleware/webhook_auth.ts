@@ -15,7 +15,7 @@ import {
   type AuthGuardDeps,
   recordFailure,
 } from "./auth_failures.ts";
-import { equalBytes, timingSafeEqualStrings } from "./constant_time.ts";
+import { equalBytes, equalToSecret } from "./constant_time.ts";
 
 export interface WahaProtectedDeps extends AuthGuardDeps {
   /** `WEBHOOK_API_KEY`, or the admin key when it is unset. */
@@ -35,6 +35,8 @@ function hexToBytes(hex: string): Uint8Array {
 /** Guards the WAHA webhook routes; does not set a principal (the caller is no account). */
 export function requireWahaProtected(deps: WahaProtectedDeps) {
   if (deps.apiKey.length === 0) throw new TypeError("requireWahaProtected: the API key is empty");
+  const encoder = new TextEncoder();
+  const apiKeyBytes = encoder.encode(deps.apiKey);
   const hmacKey = deps.hmacSecret
     ? crypto.subtle.importKey(
       "raw",
@@ -50,7 +52,7 @@ export function requireWahaProtected(deps: WahaProtectedDeps) {
     try {
       const key = c.req.header("x-api-key");
       if (!key) throw authFailure({ reason: "no_api_key", scheme: "webhook" }, "Missing X-Api-Key");
-      if (!await timingSafeEqualStrings(key, deps.apiKey)) {
+      if (!equalToSecret(encoder.encode(key), apiKeyBytes)) {
         throw authFailure({ reason: "bad_api_key", scheme: "webhook" }, "Invalid API key");
       }
       if (hmacKey) {
