@@ -13,6 +13,8 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
   /** A logger that adds these fields to every line. */
   child(fields: Record<string, unknown>): Logger;
+  /** Whether lines of this level are written (to skip the work of building them). */
+  enabled(level: Exclude<LogLevel, "silent">): boolean;
 }
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
@@ -41,6 +43,7 @@ export function createLogger(
     warn: emit("warn"),
     error: emit("error"),
     child: (fields) => createLogger(level, { sink, fields: { ...base, ...fields } }),
+    enabled: (at) => RANK[at] >= RANK[level],
   };
 }
 

@@ -57,10 +57,15 @@ const CODE_OF_STATUS: Record<number, ErrorCode> = {
   413: "PAYLOAD_TOO_LARGE",
 };
 
+/** Through `c.json`, so the headers middleware set on the context (the request id) are kept. */
+function respond(c: Context<AppEnv>, error: ApiError): Response {
+  return c.json(error.toBody(), error.status as 400, error.headers);
+}
+
 function renderError(error: Error, c: Context<AppEnv>, log: Logger): Response {
-  if (error instanceof ApiError) return error.toResponse();
+  if (error instanceof ApiError) return respond(c, error);
   if (error instanceof HTTPException && CODE_OF_STATUS[error.status]) {
-    return new ApiError(CODE_OF_STATUS[error.status], error.message).toResponse();
+    return respond(c, new ApiError(CODE_OF_STATUS[error.status], error.message));
   }
   log.error("unhandled error", {
     requestId: c.get("requestId"),
@@ -69,13 +74,14 @@ function renderError(error: Error, c: Context<AppEnv>, log: Logger): Response {
     error: describeError(error),
     stack: error.stack,
   });
-  return new ApiError("INTERNAL_ERROR", "Internal server error").toResponse();
+  return respond(c, new ApiError("INTERNAL_ERROR", "Internal server error"));
 }
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
   app.use("*", requestId());
-  app.use("*", requestLog(deps.log));
+  // One log line per request, unless the level leaves it out (then not even its bookkeeping).
+  if (deps.log.enabled("info")) app.use("*", requestLog(deps.log));
   app.use(
     `${API_BASE}/*`,
     bodyLimit({
@@ -105,7 +111,7 @@ export function createApp(deps: AppDeps) {
   mountSwagger(app, API_BASE, deps.version);
 
   app.notFound((c) => {
-    return new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`).toResponse();
+    return respond(c, new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`));
   });
   app.onError((error, c) => renderError(error, c, deps.log));
   return app;

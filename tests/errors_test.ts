@@ -37,6 +37,13 @@ Deno.test("every response carries X-Request-Id, the caller's when it is a sane t
     });
     assert.match(odd.headers.get("X-Request-Id") ?? "", /^[0-9a-f-]{36}$/);
     await odd.body?.cancel();
+    const refused = await server.request("GET", "/sessions", {
+      anonymous: true,
+      headers: { "X-Request-Id": "refused-1" },
+    });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers.get("X-Request-Id"), "refused-1", "errors carry it too");
+    await refused.body?.cancel();
   } finally {
     await server.close();
   }
