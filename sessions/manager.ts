@@ -100,6 +100,12 @@ export interface SessionManagerDeps {
   sessions: SessionRepository;
   log: Logger;
   onEvent?: (event: SessionEvent) => void;
+  /**
+   * Makes the events handed to `onEvent` so far durable. Called when a call's answer is in, before
+   * it is returned: what the engine emitted before answering (a sent message's `message.any`)
+   * reaches the Worker's port, and so `onEvent`, before the answer does.
+   */
+  flushEvents?: () => void;
   createHost?: (options: WorkerHostOptions) => WorkerHost;
 }
 
@@ -592,6 +598,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         return result;
       } catch (error) {
         throw mapCallError(entry, method, error);
+      } finally {
+        deps.flushEvents?.();
       }
     },
 

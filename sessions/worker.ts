@@ -1,8 +1,9 @@
 /**
  * @module
  * The entry point of a session's Worker: it loads one engine and exposes it to the main thread
- * through Comlink. Calls arrive as `call(method, args)` with plain data; events leave one way on
- * the MessagePort the supervisor transfers with `init` (no answer per event, unlike a callback).
+ * through Comlink. Calls arrive as `call(method, args)` with plain data; events leave one way as
+ * `{ engineEvent }` messages on the Worker's own port (no answer per event, unlike a callback), so
+ * an event emitted before a call returns reaches the main thread before that call's answer.
  */
 /// <reference lib="deno.worker" />
 import * as Comlink from "comlink";
@@ -40,12 +41,12 @@ self.addEventListener("unhandledrejection", (event) => {
 });
 
 const workerApi = {
-  async init(name: EngineName, options: EngineOptions, events: MessagePort): Promise<void> {
+  async init(name: EngineName, options: EngineOptions): Promise<void> {
     engine = await loadEngine(name, options);
     const emit: EngineEventSink = (event: EngineEvent) => {
-      // One-way: the main thread never answers an event.
       try {
-        events.postMessage(event);
+        // No `id`: Comlink's listener on the other side leaves the message to the supervisor.
+        self.postMessage({ engineEvent: event });
       } catch {
         // An event is never worth crashing the worker for.
       }

@@ -81,7 +81,6 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
     alive = false;
     deathReason = reason;
     clearInterval(heartbeat);
-    events.port1.close();
     worker.terminate();
     for (const pid of children) killGroup(pid);
     children.clear();
@@ -126,11 +125,12 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
     if (event.type === "child_process") children.add(event.pid);
     options.onEvent(event);
   };
-  // Events travel one way on a port of their own: a Comlink.proxy callback would make the main
-  // thread answer every event (measured: ~15% of a send's cost, see bench/README.md).
-  const events = new MessageChannel();
-  const eventPort = events.port2;
-  events.port1.onmessage = (message) => onEvent(message.data as EngineEvent);
+  // Events travel one way on the Worker's own port, in order with the calls' answers: a
+  // Comlink.proxy callback would make the main thread answer every event (~15% of a send).
+  worker.addEventListener("message", (message: MessageEvent) => {
+    const event = (message.data as { engineEvent?: EngineEvent } | null)?.engineEvent;
+    if (event) onEvent(event);
+  });
 
   // Pending calls are settled from a set rather than raced against a shared "dead" promise: every
   // race would leave a reaction on it that lives as long as the Worker (~400 bytes a call).
@@ -160,7 +160,7 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
     init(engine, engineOptions, timeoutMs) {
       if (!alive) return dead();
       return withDeadline(
-        remote.init(engine, engineOptions, Comlink.transfer(eventPort, [eventPort])).then(() => {
+        remote.init(engine, engineOptions).then(() => {
           booted = true;
         }),
         "init",
