@@ -81,8 +81,11 @@ export interface EventsApi {
 export interface EventPipeline extends EventsApi {
   /** The session manager's `onEvent`: queued, written at the latest after this turn. */
   acceptSessionEvent(event: SessionEvent): void;
-  /** Writes the queued session events now (the manager's `flushEvents`). */
-  flush(): void;
+  /**
+   * Resolves once the session events queued so far are written (the manager's `flushEvents`).
+   * Every caller waiting in the same turn shares one transaction: a group commit.
+   */
+  flush(): Promise<void>;
   /** Prunes old events and starts delivering what is pending. */
   start(): void;
   /** Ends every live stream (before the HTTP server drains its connections). */
@@ -133,7 +136,14 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
   let pruneTimer: ReturnType<typeof setInterval> | null = null;
   let closed = false;
   const pendingEnvelopes: Envelope[] = [];
-  let flushTimer: ReturnType<typeof setTimeout> | null = null;
+  // The flush runs as a task queued behind what is already waiting (the answers of other calls),
+  // so every call answered in the meantime shares its transaction; a timer would add a delay, a
+  // microtask would run before the other answers.
+  const flushTicker = new MessageChannel();
+  let flushQueued = false;
+  flushTicker.port1.onmessage = () => flushSessionEvents();
+  /** Who waits for the queued session events to be written (see `flush`). */
+  const flushWaiters: (() => void)[] = [];
 
   function webhooksOf(phoneNumber: string): WebhookConfig[] {
     let hooks = webhookCache.get(phoneNumber);
@@ -188,21 +198,22 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
   /**
    * Session events arrive in bursts (a send makes `message.any` then `message.ack`): writing what
    * one turn of the event loop brought in one transaction roughly halves the cost of each
-   * (measured in bench/README.md). The manager flushes before it returns a call's answer, so an
-   * event the engine emitted before answering is stored before the HTTP answer leaves.
+   * (measured in bench/README.md). The manager awaits `flush()` before it returns a call's answer,
+   * so an event the engine emitted before answering is stored before the HTTP answer leaves.
    */
   function flushSessionEvents(): void {
-    if (flushTimer !== null) clearTimeout(flushTimer);
-    flushTimer = null;
+    flushQueued = false;
     const batch = pendingEnvelopes.splice(0);
-    if (batch.length === 0) return;
+    const waiters = flushWaiters.splice(0);
     try {
-      accept(batch);
+      if (batch.length > 0) accept(batch);
     } catch (error) {
       log.error("storing session events failed", {
         count: batch.length,
         error: describeError(error),
       });
+    } finally {
+      for (const wake of waiters) wake();
     }
   }
 
@@ -218,11 +229,17 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
   return {
     heartbeatMs: options.heartbeatMs,
     accept,
-    flush: flushSessionEvents,
+    flush() {
+      if (pendingEnvelopes.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => flushWaiters.push(resolve));
+    },
     acceptSessionEvent(event) {
       if (closed) return;
       pendingEnvelopes.push(toEnvelope(event, options.version));
-      flushTimer ??= setTimeout(flushSessionEvents, 0);
+      if (!flushQueued) {
+        flushQueued = true;
+        flushTicker.port2.postMessage(null);
+      }
     },
     getWebhooks(phoneNumber) {
       return webhooksOf(phoneNumber);
@@ -285,6 +302,8 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     async close() {
       flushSessionEvents();
       closed = true;
+      flushTicker.port1.close();
+      flushTicker.port2.close();
       if (pruneTimer !== null) clearInterval(pruneTimer);
       pruneTimer = null;
       this.closeStreams();

@@ -101,11 +101,11 @@ export interface SessionManagerDeps {
   log: Logger;
   onEvent?: (event: SessionEvent) => void;
   /**
-   * Makes the events handed to `onEvent` so far durable. Called when a call's answer is in, before
-   * it is returned: what the engine emitted before answering (a sent message's `message.any`)
+   * Resolves once the events handed to `onEvent` so far are durable. Awaited when a call's answer
+   * is in, before it is returned: what the engine emitted before answering (a sent message's `message.any`)
    * reaches the Worker's port, and so `onEvent`, before the answer does.
    */
-  flushEvents?: () => void;
+  flushEvents?: () => Promise<void>;
   createHost?: (options: WorkerHostOptions) => WorkerHost;
 }
 
@@ -599,7 +599,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       } catch (error) {
         throw mapCallError(entry, method, error);
       } finally {
-        deps.flushEvents?.();
+        await deps.flushEvents?.();
       }
     },
 
