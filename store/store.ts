@@ -160,7 +160,16 @@ export function createSessionRepository(db: DatabaseSync, now = Date.now): Sessi
 /** Opens the SQLite store at `<dataDir>/wa-gateway.db` (`:memory:` for a throwaway one). */
 export function openStore(dataDir: string | ":memory:"): Store {
   const path = dataDir === ":memory:" ? ":memory:" : join(dataDir, "wa-gateway.db");
-  if (dataDir !== ":memory:") Deno.mkdirSync(dataDir, { recursive: true });
+  if (dataDir !== ":memory:") {
+    // The database holds webhook secrets and owners: readable by the server's user only. SQLite
+    // gives its -wal and -shm files the database file's mode.
+    Deno.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    try {
+      Deno.writeFileSync(path, new Uint8Array(), { createNew: true, mode: 0o600 });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+  }
   const db = openDatabase(path);
   return {
     sessions: createSessionRepository(db),

@@ -4,11 +4,13 @@ import { openStore } from "./store.ts";
 Deno.test("openStore() applies the migrations once and keeps data across reopenings", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const first = openStore(dir);
+    const first = openStore(`${dir}/data`);
+    assert.equal(Deno.statSync(`${dir}/data`).mode! & 0o777, 0o700);
+    assert.equal(Deno.statSync(`${dir}/data/wa-gateway.db`).mode! & 0o777, 0o600);
     first.sessions.save({ phoneNumber: "4915550001", engine: "simulator" });
     first.sessions.setShouldRun("4915550001", true);
     first.close();
-    const second = openStore(dir);
+    const second = openStore(`${dir}/data`);
     const version = second.db.prepare("PRAGMA user_version").get() as { user_version: number };
     assert.ok(version.user_version >= 1);
     assert.equal(
