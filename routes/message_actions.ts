@@ -5,23 +5,12 @@
  * marking a chat seen and the typing indicator. Revoking and editing are in `message_edits.ts`,
  * checking a number and downloading media in `message_lookups.ts`.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { SendContactInput, SendLocationInput, SentMessage } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
-import {
-  errorResponses,
-  Jid,
-  jsonBody,
-  jsonResponse,
-  MessageId,
-  PhoneParams,
-  SECURED,
-  SentMessageSchema,
-  SESSION_CALL_ERRORS,
-  SuccessSchema,
-} from "./schemas.ts";
+import { Jid, MessageId, SentMessageSchema, sessionPostRoute, SuccessSchema } from "./schemas.ts";
 import { buildVCard } from "./vcard.ts";
 
 const quoted = MessageId.optional().openapi({ description: "The message this one replies to" });
@@ -79,63 +68,32 @@ const TypingSchema = z.object({
   state: z.enum(["typing", "recording", "paused"]).openapi({ example: "typing" }),
 }).openapi("Typing");
 
-type Owned = ReturnType<AuthGuards["requireSingleAccountProtected"]>;
-
-const postRoute = <T extends z.ZodType, R extends z.ZodType>(
-  action: string,
-  summary: string,
-  body: T,
-  response: { schema: R; description: string },
-  owned: Owned,
-) =>
-  createRoute({
-    method: "post",
-    path: `/{phoneNumber}/${action}`,
-    tags: ["Messaging"],
-    summary,
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: PhoneParams, ...jsonBody(body) },
-    responses: {
-      200: jsonResponse(response.schema, response.description),
-      ...errorResponses(...SESSION_CALL_ERRORS),
-    },
-  });
-
 export function createMessageActionRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
   const { manager, guards } = deps;
   const owned = guards.requireSingleAccountProtected();
-  const sent = { schema: SentMessageSchema, description: "Sent" };
-  const done = { schema: SuccessSchema, description: "Done" };
+  const sent = { response: SentMessageSchema, description: "Sent" };
+  const done = { response: SuccessSchema, description: "Done" };
+  const route = <T extends z.ZodType, R extends z.ZodType>(
+    action: string,
+    summary: string,
+    body: T,
+    response: { response: R; description: string },
+  ) => sessionPostRoute({ action, tag: "Messaging", summary, body, ...response, guard: owned });
 
-  const locationRoute = postRoute(
-    "send-location",
-    "Send a location",
-    SendLocationSchema,
-    sent,
-    owned,
-  );
-  const contactRoute = postRoute(
-    "send-contact",
-    "Send a contact card",
-    SendContactSchema,
-    sent,
-    owned,
-  );
-  const reactionRoute = postRoute(
+  const locationRoute = route("send-location", "Send a location", SendLocationSchema, sent);
+  const contactRoute = route("send-contact", "Send a contact card", SendContactSchema, sent);
+  const reactionRoute = route(
     "send-reaction",
     "React to a message (an empty emoji removes the reaction)",
     SendReactionSchema,
     done,
-    owned,
   );
-  const seenRoute = postRoute("send-seen", "Mark a chat as read", SendSeenSchema, done, owned);
-  const typingRoute = postRoute(
+  const seenRoute = route("send-seen", "Mark a chat as read", SendSeenSchema, done);
+  const typingRoute = route(
     "typing",
     "Show typing or recording in a chat, or stop (paused)",
     TypingSchema,
     done,
-    owned,
   );
 
   return createRouter()

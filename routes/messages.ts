@@ -5,24 +5,14 @@
  * URL or bare base64; the media resolver given in the deps fetches and checks it (address policy,
  * size cap, MIME type from the bytes) once the session is known to be connected.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { clientNotReady } from "../errors.ts";
 import type { MediaResolver } from "../media/media_input.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { MediaKind, SendMediaInput, SentMessage } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
-import {
-  errorResponses,
-  Jid,
-  jsonBody,
-  jsonResponse,
-  MessageId,
-  PhoneParams,
-  SECURED,
-  SentMessageSchema,
-  SESSION_CALL_ERRORS,
-} from "./schemas.ts";
+import { Jid, MessageId, SentMessageSchema, sessionPostRoute } from "./schemas.ts";
 
 /** A 1×1 PNG, so the examples work from Swagger UI without a reachable URL. */
 const PNG_DATA_URL =
@@ -76,30 +66,6 @@ const SendVoiceSchema = z.object({ chatId: Jid, audioUrl: audioField, quotedMsgI
 const SendAudioSchema = z.object({ chatId: Jid, audioUrl: audioField, quotedMsgId: quoted })
   .openapi("SendAudio");
 
-const sendRoute = <T extends z.ZodType>(
-  action: string,
-  summary: string,
-  schema: T,
-  owned: ReturnType<AuthGuards["requireSingleAccountProtected"]>,
-  withMedia = true,
-) =>
-  createRoute({
-    method: "post",
-    path: `/{phoneNumber}/${action}`,
-    tags: ["Messaging"],
-    summary,
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: PhoneParams, ...jsonBody(schema) },
-    responses: {
-      200: jsonResponse(SentMessageSchema, "Sent"),
-      ...errorResponses(
-        ...SESSION_CALL_ERRORS,
-        ...(withMedia ? (["PAYLOAD_TOO_LARGE"] as const) : []),
-      ),
-    },
-  });
-
 export function createMessageRoutes(
   deps: { manager: SessionManager; guards: AuthGuards; media: MediaResolver },
 ) {
@@ -125,17 +91,33 @@ export function createMessageRoutes(
     return await manager.call<SentMessage>(phoneNumber, "sendMedia", send);
   }
 
-  const sendTextRoute = sendRoute("send-text", "Send a text message", SendTextSchema, owned, false);
-  const sendImageRoute = sendRoute("send-image", "Send an image", SendImageSchema, owned);
-  const sendFileRoute = sendRoute("send-file", "Send a file (a document)", SendFileSchema, owned);
-  const sendVideoRoute = sendRoute("send-video", "Send a video", SendVideoSchema, owned);
+  const sendRoute = <T extends z.ZodType>(
+    action: string,
+    summary: string,
+    body: T,
+    withMedia = true,
+  ) =>
+    sessionPostRoute({
+      action,
+      tag: "Messaging",
+      summary,
+      body,
+      response: SentMessageSchema,
+      description: "Sent",
+      guard: owned,
+      errors: withMedia ? ["PAYLOAD_TOO_LARGE"] : [],
+    });
+
+  const sendTextRoute = sendRoute("send-text", "Send a text message", SendTextSchema, false);
+  const sendImageRoute = sendRoute("send-image", "Send an image", SendImageSchema);
+  const sendFileRoute = sendRoute("send-file", "Send a file (a document)", SendFileSchema);
+  const sendVideoRoute = sendRoute("send-video", "Send a video", SendVideoSchema);
   const sendVoiceRoute = sendRoute(
     "send-voice",
     "Send a voice note (push-to-talk)",
     SendVoiceSchema,
-    owned,
   );
-  const sendAudioRoute = sendRoute("send-audio", "Send an audio file", SendAudioSchema, owned);
+  const sendAudioRoute = sendRoute("send-audio", "Send an audio file", SendAudioSchema);
 
   return createRouter()
     .openapi(sendTextRoute, async (c) => {

@@ -3,8 +3,10 @@
  * The zod schemas shared by every route: identifiers (phone number, JIDs, message ids), the error
  * body, and helpers that declare a route's JSON body and its error responses once.
  */
-import { z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import type { ErrorCode } from "../errors.ts";
+import type { AppEnv } from "../middleware/principal.ts";
 import { STATUS_OF } from "../errors.ts";
 
 export const PHONE_NUMBER = /^\d{7,15}$/;
@@ -130,3 +132,30 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
 
 /** Security of every authenticated route: a bearer JWT or an API key. */
 export const SECURED: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }];
+
+/** A `POST /{phoneNumber}/<action>` route with a JSON body on a connected session. */
+export function sessionPostRoute<T extends z.ZodType, R extends z.ZodType>(options: {
+  action: string;
+  tag: string;
+  summary: string;
+  body: T;
+  response: R;
+  description: string;
+  guard: MiddlewareHandler<AppEnv>;
+  /** Beyond the errors of every session call. */
+  errors?: ErrorCode[];
+}) {
+  return createRoute({
+    method: "post",
+    path: `/{phoneNumber}/${options.action}`,
+    tags: [options.tag],
+    summary: options.summary,
+    security: SECURED,
+    middleware: [options.guard] as const,
+    request: { params: PhoneParams, ...jsonBody(options.body) },
+    responses: {
+      200: jsonResponse(options.response, options.description),
+      ...errorResponses(...SESSION_CALL_ERRORS, ...(options.errors ?? [])),
+    },
+  });
+}
