@@ -128,3 +128,81 @@ export async function startSession(
   if (status !== 200) throw new Error(`Starting ${phoneNumber} failed: ${JSON.stringify(body)}`);
   await waitForState(server, phoneNumber, state);
 }
+
+export interface ServerProcess {
+  child: Deno.ChildProcess;
+  port: number;
+  /** `http://127.0.0.1:<port>/api/whatsapp` */
+  base: string;
+  /** A request with the admin key; the body is JSON or null. */
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> | null }>;
+  /** Sends the signal and waits for the exit code. */
+  stop(signal?: Deno.Signal): Promise<number>;
+}
+
+/**
+ * The real entry point (`main.ts`) as a subprocess on 127.0.0.1, with the simulator engine and the
+ * test admin key, once it answers its health check. `env` adds to or overrides those settings.
+ */
+export async function startServerProcess(
+  env: Record<string, string>,
+  options: { port?: number; stdout?: "piped" | "null" } = {},
+): Promise<ServerProcess> {
+  const port = options.port ?? freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
+    env: {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      WA_ENGINE: "simulator",
+      API_KEY: ADMIN_KEY,
+      LOG_LEVEL: "warn",
+      NO_COLOR: "1",
+      ...env,
+    },
+    stdin: "null",
+    stdout: options.stdout ?? "null",
+    stderr: "null",
+  }).spawn();
+  const base = `http://127.0.0.1:${port}/api/whatsapp`;
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: body === undefined
+        ? { "X-Api-Key": ADMIN_KEY }
+        : { "X-Api-Key": ADMIN_KEY, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  };
+  try {
+    await waitFor(
+      "the server to answer",
+      async () => (await call("GET", "/health").catch(() => null))?.status === 200,
+      30_000,
+    );
+  } catch (error) {
+    child.kill("SIGKILL");
+    await child.status;
+    throw error;
+  }
+  return {
+    child,
+    port,
+    base,
+    call,
+    async stop(signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch {
+        // Already gone.
+      }
+      return (await child.status).code;
+    },
+  };
+}
