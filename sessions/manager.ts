@@ -43,6 +43,8 @@ const PHONE = /^\d{7,15}$/;
 const WEDGED_AFTER_TIMEOUTS = 3;
 const STOP_TIMEOUT_MS = 10_000;
 const INIT_TIMEOUT_MS = 180_000;
+/** Sessions started at the same time when the server boots. */
+const RESTORE_CONCURRENCY = 4;
 
 export interface StatusChange {
   status: SessionStatus;
@@ -124,6 +126,8 @@ interface Entry {
   consecutiveTimeouts: number;
   restartTimer: ReturnType<typeof setTimeout> | null;
   waiters: Set<() => void>;
+  /** Settles once the engine of the latest launch has started, or failed to. */
+  starting: Promise<void>;
 }
 
 export interface SessionManager {
@@ -229,6 +233,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         consecutiveTimeouts: 0,
         restartTimer: null,
         waiters: new Set(),
+        starting: Promise.resolve(),
       };
       entries.set(phoneNumber, entry);
     }
@@ -263,16 +268,18 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       onDeath: (reason) => onDeath(entry, host, reason),
     });
     entry.host = host;
-    host.init(entry.engine, engineOptions(entry), INIT_TIMEOUT_MS).catch((error) => {
-      if (entry.host !== host || error instanceof WorkerDeadError) return;
-      log.error("session failed to start", {
-        session: entry.phoneNumber,
-        error: describeError(error),
-      });
-      host.terminate("Engine failed to start");
-      entry.host = null;
-      setStatus(entry, "FAILED", `Failed to start: ${error?.message ?? String(error)}`);
-    });
+    entry.starting = host.init(entry.engine, engineOptions(entry), INIT_TIMEOUT_MS).catch(
+      (error) => {
+        if (entry.host !== host || error instanceof WorkerDeadError) return;
+        log.error("session failed to start", {
+          session: entry.phoneNumber,
+          error: describeError(error),
+        });
+        host.terminate("Engine failed to start");
+        entry.host = null;
+        setStatus(entry, "FAILED", `Failed to start: ${error?.message ?? String(error)}`);
+      },
+    );
   }
 
   function clearRestart(entry: Entry): void {
@@ -605,15 +612,23 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
 
     async restore() {
       const toStart = sessions.list().filter((record) => record.shouldRun);
-      for (const record of toStart) {
-        await this.start(record.phoneNumber, { engine: record.engine as EngineName }).catch(
-          (error) =>
+      // A few at a time: dozens of Workers (and Chromiums) loading at once would starve the
+      // main thread, and with it every request, on a small machine.
+      let next = 0;
+      const restoreNext = async (): Promise<void> => {
+        for (let record = toStart[next++]; record; record = toStart[next++]) {
+          try {
+            await this.start(record.phoneNumber, { engine: record.engine as EngineName });
+            await entries.get(record.phoneNumber)?.starting;
+          } catch (error) {
             log.error("could not restore session", {
               session: record.phoneNumber,
               error: describeError(error),
-            }),
-        );
-      }
+            });
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: RESTORE_CONCURRENCY }, restoreNext));
       if (toStart.length > 0) log.info("sessions restored", { count: toStart.length });
     },
 
