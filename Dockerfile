@@ -7,6 +7,8 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
+# Deno's cache inside the app folder, so the non-root user owns it too.
+ENV DENO_DIR=/app/.deno-cache
 COPY deno.json deno.lock ./
 COPY . .
 # Resolve and cache every npm dependency now, so the container starts offline.
