@@ -9,10 +9,12 @@ RUN apt-get update \
 WORKDIR /app
 # Deno's cache inside the app folder, so the non-root user owns it too.
 ENV DENO_DIR=/app/.deno-cache
+# Dependencies first, in their own layer: rebuilt only when deno.json or deno.lock change.
 COPY deno.json deno.lock ./
+RUN deno install --frozen
+# Then the code, compiled into the cache too, so the container starts offline.
 COPY . .
-# Resolve and cache every npm dependency now, so the container starts offline.
-RUN deno install --frozen && deno cache main.ts sessions/worker.ts sessions/wwebjs_engine.ts sessions/simulator.ts
+RUN deno cache main.ts sessions/worker.ts sessions/wwebjs_engine.ts sessions/simulator.ts
 
 RUN useradd --create-home --uid 10001 wa \
   && mkdir -p /data && chown -R wa:wa /data /app
