@@ -29,7 +29,9 @@ import {
   type SessionStatus,
   toContractState,
 } from "./engine.ts";
+import { createKeyedLock } from "./keyed_lock.ts";
 import { qrToTerminal } from "./qr.ts";
+import { decideRestart } from "./restart_policy.ts";
 import {
   CallTimeoutError,
   createWorkerHost,
@@ -162,19 +164,10 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   const { config, sessions, log } = deps;
   const createHost = deps.createHost ?? createWorkerHost;
   const entries = new Map<string, Entry>();
-  const locks = new Map<string, Promise<void>>();
+  const lock = createKeyedLock();
   let closing = false;
 
-  function withLock<T>(phoneNumber: string, work: () => Promise<T>): Promise<T> {
-    const previous = locks.get(phoneNumber) ?? Promise.resolve();
-    const run = previous.then(work);
-    const tail = run.then(() => {}, () => {});
-    locks.set(phoneNumber, tail);
-    tail.then(() => {
-      if (locks.get(phoneNumber) === tail) locks.delete(phoneNumber);
-    });
-    return run;
-  }
+  const withLock = lock.run;
 
   function sessionDir(phoneNumber: string): string {
     assertPhoneNumber(phoneNumber);
@@ -354,23 +347,13 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       setStatus(entry, "STOPPED", reason);
       return;
     }
-    const now = Date.now();
-    entry.crashes = [...entry.crashes, now].filter((at) =>
-      now - at <= config.supervision.crashWindowMs
-    );
-    if (entry.crashes.length >= config.supervision.maxCrashes) {
-      const minutes = Math.round(config.supervision.crashWindowMs / 60_000);
-      setStatus(
-        entry,
-        "FAILED",
-        `${reason}; crashed ${entry.crashes.length} times in ${minutes} minutes, start it again to retry`,
-      );
+    const decision = decideRestart(config.supervision, entry.crashes, Date.now());
+    entry.crashes = decision.crashes;
+    if (decision.action === "give_up") {
+      setStatus(entry, "FAILED", `${reason}; ${decision.reason}`);
       return;
     }
-    const delay = Math.min(
-      config.supervision.backoffMaxMs,
-      config.supervision.backoffMinMs * 2 ** (entry.crashes.length - 1),
-    );
+    const delay = decision.delayMs;
     log.warn("session crashed, restarting", { session: entry.phoneNumber, reason, delayMs: delay });
     setStatus(entry, "STARTING", `${reason}; restarting in ${delay} ms`);
     entry.restartTimer = setTimeout(() => {
