@@ -69,7 +69,7 @@ export function messagePayload(message: MessageDto): Record<string, unknown> {
     timestamp: message.timestamp,
     from: message.from,
     fromMe: message.fromMe,
-    source: message.fromMe ? "api" : "app",
+    source: message.source ?? "app",
     to: message.to,
     participant: message.author,
     body: message.body,

@@ -220,6 +220,11 @@ Deno.test("a number's webhook receives its simulator events signed with its secr
       r.json.event === "message.any" && r.json.payload.fromMe === true
     )!;
     assert.equal(own.json.payload.id, (sent.body as { messageId: string }).messageId);
+    assert.equal(own.json.payload.source, "api", "sent through the API");
+    const echo = receiver.received.find((r) =>
+      r.json.event === "message" && r.json.payload.body === "echo: ping"
+    )!;
+    assert.equal(echo.json.payload.source, "app", "written by a person");
     // The receiver has them; the outbox records each delivery once its answer is in.
     await waitFor("the deliveries to be recorded", async () => {
       const { body } = await server.json<{ deliveries: { status: string }[] }>(

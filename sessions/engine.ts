@@ -79,6 +79,11 @@ export interface MessageDto {
   /** The sender inside a group. */
   author: string | null;
   fromMe: boolean;
+  /**
+   * Who wrote it: `api` when this server sent it, `app` when a person did (on the phone, another
+   * linked device, or the other side of the chat). Engines that cannot tell leave it out.
+   */
+  source?: "api" | "app";
   body: string;
   /** whatsapp-web.js message type: chat, image, video, ptt, audio, document, location, vcard, … */
   type: string;

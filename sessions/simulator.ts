@@ -64,7 +64,12 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
   function receive(chatId: string, body: string, author?: string): MessageDto | null {
     if (status !== "WORKING") return null;
     const chat = chatFor(chatId);
-    const message = data.newMessage(chatId, { fromMe: false, body, author: author ?? null });
+    const message = data.newMessage(chatId, {
+      fromMe: false,
+      source: "app",
+      body,
+      author: author ?? null,
+    });
     chat.messages.push(message);
     chat.unreadCount++;
     emit({ type: "message", message });
@@ -75,7 +80,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
   function record(chatId: string, fields: Partial<MessageDto> & { body: string }): SentMessage {
     const chat = chatFor(chatId);
     if (fields.quotedMsgId) findMessage(fields.quotedMsgId);
-    const message = data.newMessage(chatId, { fromMe: true, ...fields });
+    const message = data.newMessage(chatId, { fromMe: true, source: "api", ...fields });
     chat.messages.push(message);
     emit({ type: "message.any", message });
     later(() => emit({ type: "message.ack", messageId: message.id, chatId, ack: 2 }), 10);

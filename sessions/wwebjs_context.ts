@@ -19,6 +19,11 @@ export interface WwebjsContext {
   call(fn: () => Lib): Promise<Lib>;
   /** Records our new display name (the library reads it only once, at ready). */
   setPushName(name: string): void;
+  /**
+   * Marks a send through the API to `chatId` as under way until the returned function is called:
+   * our own messages created in that chat meanwhile are reported with `source: "api"`.
+   */
+  sending(chatId: string): () => void;
 }
 
 export class TimeoutError extends Error {

@@ -77,6 +77,8 @@ class WwebjsSession implements WwebjsContext {
   #pairing = false;
   #timeouts = 0;
   #me: Me | null = null;
+  /** Chats with a send through the API under way, and how many. */
+  #apiSends = new Map<string, number>();
 
   constructor(options: EngineOptions, tuning: WwebjsTuning) {
     this.#options = options;
@@ -186,6 +188,15 @@ class WwebjsSession implements WwebjsContext {
   setPushName(name: string): void {
     this.#client.info.pushname = name;
     if (this.#me) this.#me = { ...this.#me, pushName: name };
+  }
+
+  sending(chatId: string): () => void {
+    this.#apiSends.set(chatId, (this.#apiSends.get(chatId) ?? 0) + 1);
+    return () => {
+      const left = (this.#apiSends.get(chatId) ?? 1) - 1;
+      if (left > 0) this.#apiSends.set(chatId, left);
+      else this.#apiSends.delete(chatId);
+    };
   }
 
   // ---------- internals ----------
@@ -305,7 +316,11 @@ class WwebjsSession implements WwebjsContext {
 
   #emitMessage(type: "message" | "message.any", m: Lib): void {
     try {
-      this.#emit({ type, message: toMessageDto(m, this.meId()) });
+      const message = toMessageDto(m, this.meId());
+      // whatsapp-web.js creates our message while sendMessage runs: a message of ours in a chat
+      // we are sending to through the API is that one; any other was written on a device.
+      message.source = message.fromMe && this.#apiSends.has(message.chatId) ? "api" : "app";
+      this.#emit({ type, message });
     } catch {
       // A message the mapper cannot read is dropped rather than killing the Worker.
     }

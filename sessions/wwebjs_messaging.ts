@@ -237,6 +237,7 @@ async function send(
   const clean = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   if (clean.quotedMessageId) clean.ignoreQuoteErrors = false;
   let msg: Lib;
+  const sent = ctx.sending(chatId);
   try {
     msg = await ctx.call(() => ctx.client.sendMessage(chatId, content, clean));
   } catch (error) {
@@ -244,6 +245,8 @@ async function send(
       throw notFound(`Message "${clean.quotedMessageId}" not found`);
     }
     throw error;
+  } finally {
+    sent();
   }
   if (!msg) throw notFound(`Chat "${chatId}" not found`);
   return {

@@ -196,6 +196,12 @@ Deno.test("a wwebjs session through the HTTP API links, sends, reads, hears, sur
         assert.equal(payload.body, "incoming hello");
         assert.equal(payload.from, ALICE);
         assert.equal(payload.fromMe, false);
+        assert.equal(payload.source, "app");
+        const ours = receiver.received.filter((e) =>
+          e.event === "message.any" && (e.payload as { fromMe?: boolean }).fromMe === true
+        );
+        assert.ok(ours.length >= 3, "our API sends were heard as message.any");
+        for (const own of ours) assert.equal((own.payload as { source: string }).source, "api");
       },
     );
 
