@@ -5,6 +5,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import type { EventsApi } from "../events/pipeline.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { AppEnv } from "../middleware/principal.ts";
 import type { SessionInfo, SessionManager } from "../sessions/manager.ts";
@@ -100,7 +101,9 @@ function toSession(info: SessionInfo) {
   };
 }
 
-export function createSessionRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
+export function createSessionRoutes(
+  deps: { manager: SessionManager; guards: AuthGuards; events?: Pick<EventsApi, "setWebhooks"> },
+) {
   const { manager, guards } = deps;
   const owned = guards.requireSingleAccountProtected();
 
@@ -269,6 +272,8 @@ export function createSessionRoutes(deps: { manager: SessionManager; guards: Aut
       const { phoneNumber } = c.req.valid("param");
       manager.info(phoneNumber);
       await manager.remove(phoneNumber);
+      // A freed number may be claimed by another account: its webhooks must not follow it.
+      await deps.events?.setWebhooks(phoneNumber, []);
       return c.json({ success: true, message: `Session "${phoneNumber}" deleted` }, 200);
     });
 }

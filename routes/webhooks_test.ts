@@ -168,6 +168,19 @@ Deno.test("PUT /:phoneNumber/webhooks saves a number's webhooks and GET shows th
   });
 });
 
+Deno.test("a number freed by the admin's DELETE loses its webhooks before anyone claims it again", async () => {
+  await withServer({}, async (server, receiver) => {
+    await connectedSession(server);
+    await server.json("PUT", `/${PHONE}/webhooks`, {
+      body: { webhooks: [{ url: receiver.url, events: ["*"] }] },
+    });
+    assert.equal((await server.json("DELETE", `/${PHONE}`)).status, 200);
+    await connectedSession(server);
+    const got = await server.json<{ webhooks: unknown[] }>("GET", `/${PHONE}/webhooks`);
+    assert.deepEqual(got.body.webhooks, []);
+  });
+});
+
 Deno.test("PUT /:phoneNumber/webhooks refuses private addresses unless WEBHOOK_ALLOW_PRIVATE_HOSTS opens them", async () => {
   await withServer({ WEBHOOK_ALLOW_PRIVATE_HOSTS: "" }, async (server) => {
     await server.manager.start(PHONE);
