@@ -111,6 +111,8 @@ export interface Outbox {
   prune(before: number): number;
   listWebhooks(phoneNumber: string): WebhookConfig[];
   replaceWebhooks(phoneNumber: string, webhooks: readonly WebhookConfig[]): void;
+  /** Deletes everything kept for a number: its events, their deliveries and its webhooks. */
+  forgetSession(phoneNumber: string): void;
 }
 
 interface DeliveryRow {
@@ -221,6 +223,8 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     "SELECT url, events, secret, headers FROM webhooks WHERE phone_number = ? ORDER BY id",
   );
   const deleteWebhooks = db.prepare("DELETE FROM webhooks WHERE phone_number = ?");
+  const deleteDeliveriesOf = db.prepare("DELETE FROM webhook_deliveries WHERE session = ?");
+  const deleteEventsOf = db.prepare("DELETE FROM events WHERE session = ?");
   const insertWebhook = db.prepare(
     "INSERT INTO webhooks (phone_number, url, events, secret, headers, created_at) " +
       "VALUES (?, ?, ?, ?, ?, ?)",
@@ -363,6 +367,13 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
         ...(r.secret ? { secret: r.secret } : {}),
         ...(r.headers ? { headers: JSON.parse(r.headers) } : {}),
       }));
+    },
+    forgetSession(phoneNumber) {
+      transaction(() => {
+        deleteDeliveriesOf.run(phoneNumber);
+        deleteEventsOf.run(phoneNumber);
+        deleteWebhooks.run(phoneNumber);
+      });
     },
     replaceWebhooks(phoneNumber, webhooks) {
       transaction(() => {

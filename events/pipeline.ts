@@ -63,6 +63,11 @@ export interface EventsApi {
   getWebhooks(phoneNumber: string): WebhookConfig[];
   /** Validates (SSRF rules) and replaces a number's webhooks; throws 400 on a refused URL. */
   setWebhooks(phoneNumber: string, webhooks: WebhookConfig[]): Promise<void>;
+  /**
+   * Forgets a number that is being freed: its stored events (so a later owner cannot read them
+   * back from the stream), their deliveries and its webhooks.
+   */
+  forgetNumber(phoneNumber: string): void;
   listDeliveries(
     phoneNumber: string,
     query: { status?: DeliveryStatus; limit: number; beforeId?: number },
@@ -243,6 +248,11 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     },
     getWebhooks(phoneNumber) {
       return webhooksOf(phoneNumber);
+    },
+    forgetNumber(phoneNumber) {
+      flushSessionEvents();
+      outbox.forgetSession(phoneNumber);
+      webhookCache.delete(phoneNumber);
     },
     async setWebhooks(phoneNumber, webhooks) {
       const seen = new Set<string>();

@@ -102,7 +102,7 @@ function toSession(info: SessionInfo) {
 }
 
 export function createSessionRoutes(
-  deps: { manager: SessionManager; guards: AuthGuards; events?: Pick<EventsApi, "setWebhooks"> },
+  deps: { manager: SessionManager; guards: AuthGuards; events?: Pick<EventsApi, "forgetNumber"> },
 ) {
   const { manager, guards } = deps;
   const owned = guards.requireSingleAccountProtected();
@@ -272,8 +272,8 @@ export function createSessionRoutes(
       const { phoneNumber } = c.req.valid("param");
       manager.info(phoneNumber);
       await manager.remove(phoneNumber);
-      // A freed number may be claimed by another account: its webhooks must not follow it.
-      await deps.events?.setWebhooks(phoneNumber, []);
+      // A freed number may be claimed by another account: its events and webhooks stay behind.
+      deps.events?.forgetNumber(phoneNumber);
       return c.json({ success: true, message: `Session "${phoneNumber}" deleted` }, 200);
     });
 }

@@ -168,16 +168,25 @@ Deno.test("PUT /:phoneNumber/webhooks saves a number's webhooks and GET shows th
   });
 });
 
-Deno.test("a number freed by the admin's DELETE loses its webhooks before anyone claims it again", async () => {
-  await withServer({}, async (server, receiver) => {
+Deno.test("a number freed by the admin's DELETE loses its webhooks and events before anyone claims it again", async () => {
+  await withServer({ SSE_HEARTBEAT_MS: "50" }, async (server, receiver) => {
     await connectedSession(server);
     await server.json("PUT", `/${PHONE}/webhooks`, {
       body: { webhooks: [{ url: receiver.url, events: ["*"] }] },
+    });
+    await server.json("POST", `/${PHONE}/send-text`, {
+      body: { chatId: "15550000001@c.us", text: "the first owner's secret" },
     });
     assert.equal((await server.json("DELETE", `/${PHONE}`)).status, 200);
     await connectedSession(server);
     const got = await server.json<{ webhooks: unknown[] }>("GET", `/${PHONE}/webhooks`);
     assert.deepEqual(got.body.webhooks, []);
+    const replay = await readSse(await server.request("GET", `/${PHONE}/events`), 20, 500);
+    assert.ok(replay.length > 0, "the new session's own events are there");
+    assert.ok(
+      replay.every((m) => !m.data.includes("the first owner's secret")),
+      "nothing of the first owner's is replayed",
+    );
   });
 });
 
