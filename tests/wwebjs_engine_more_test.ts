@@ -10,22 +10,20 @@
 import assert from "node:assert/strict";
 import { createWwebjsEngine } from "../sessions/wwebjs_engine.ts";
 import type { Engine, EngineEvent } from "../sessions/engine.ts";
-import { engineErrorKind } from "../sessions/engine.ts";
 import { startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
 import { EventRecorder, fakeEngineOptions, killGroup } from "./fake_whatsapp/engine_harness.ts";
+import {
+  ALICE,
+  BOB,
+  CAROL,
+  CLUB,
+  DAVE,
+  expectEngineError,
+  ME,
+  NOBODY,
+  TEAM,
+} from "./fake_whatsapp/cast.ts";
 
-const ME = "4915550001@c.us";
-const ALICE = "4915550002@c.us";
-const BOB = "4915550003@c.us";
-const CAROL = "4915550004@c.us";
-/** On WhatsApp, but only accepts group invitations. */
-const DAVE = "4915550005@c.us";
-/** Not on WhatsApp. */
-const NOBODY = "4915550009@c.us";
-/** We are its admin. */
-const TEAM = "120363000000000001@g.us";
-/** Alice's group: we are a plain member, and only admins may edit its info. */
-const CLUB = "120363000000000002@g.us";
 // A 2x2 PNG (red, green, blue, white).
 const PNG_2X2 =
   "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEklEQVR4nGP4z8DAAMIM/4EAAB/uBfsL2WiLAAAAAElFTkSuQmCC";
@@ -39,21 +37,6 @@ const VCARD = [
   "TEL;type=CELL;waid=4915550007:+49 1555 0007",
   "END:VCARD",
 ].join("\n");
-
-type Kind = ReturnType<typeof engineErrorKind>;
-
-async function expectError(
-  promise: Promise<unknown>,
-  kind: Kind,
-  message?: string | RegExp,
-): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.equal(engineErrorKind(error), kind, String((error as Error)?.message ?? error));
-    if (typeof message === "string") assert.equal((error as Error).message, message);
-    else if (message) assert.match((error as Error).message, message);
-    return true;
-  });
-}
 
 function base64ToBytes(b64: string): Uint8Array {
   return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -241,9 +224,9 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
           sent.messageId,
           "see you at 6",
         ]]);
-        await expectError(engine.editMessage(incoming, "mine now"), "BAD_REQUEST");
+        await expectEngineError(engine.editMessage(incoming, "mine now"), "BAD_REQUEST");
         const unknown = `true_${ALICE}_3EB0NOPE`;
-        await expectError(
+        await expectEngineError(
           engine.editMessage(unknown, "x"),
           "NOT_FOUND",
           `Message "${unknown}" not found`,
@@ -264,7 +247,7 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
       const newest = (await engine.listMessages(ALICE, { limit: 1 })).messages[0];
       assert.deepEqual([newest.id, newest.type], [sent.messageId, "revoked"]);
       // Alice's message cannot be revoked by us (whatsapp-web.js would delete it for us only).
-      await expectError(
+      await expectEngineError(
         engine.deleteMessage(incoming),
         "BAD_REQUEST",
         "Only your own messages can be revoked",
@@ -273,7 +256,7 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
       const still = await engine.listMessages(ALICE, { limit: 50 });
       assert.ok(still.messages.some((m) => m.id === incoming && m.body === "hello from alice"));
       const unknown = `true_${ALICE}_3EB0GONE`;
-      await expectError(
+      await expectEngineError(
         engine.deleteMessage(unknown),
         "NOT_FOUND",
         `Message "${unknown}" not found`,
@@ -465,8 +448,12 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
 
     await step("in a group where we are not admin, WhatsApp's refusals come back", async () => {
       const before = cloud.actions.length;
-      await expectError(engine.addParticipants(CLUB, [CAROL]), "BAD_REQUEST", /no admin rights/);
-      await expectError(
+      await expectEngineError(
+        engine.addParticipants(CLUB, [CAROL]),
+        "BAD_REQUEST",
+        /no admin rights/,
+      );
+      await expectEngineError(
         engine.updateGroup(CLUB, { subject: "Mine" }),
         "BAD_REQUEST",
         "Cannot change the group's subject",
@@ -491,26 +478,26 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
 
     await step("not-found errors name the missing chat, message, contact or group", async () => {
       const chat = "4915558888@c.us";
-      await expectError(engine.getChat(chat), "NOT_FOUND", `Chat "${chat}" not found`);
-      await expectError(engine.getContact(chat), "NOT_FOUND", `Contact "${chat}" not found`);
-      await expectError(engine.getGroup(ALICE), "NOT_FOUND", `Group "${ALICE}" not found`);
+      await expectEngineError(engine.getChat(chat), "NOT_FOUND", `Chat "${chat}" not found`);
+      await expectEngineError(engine.getContact(chat), "NOT_FOUND", `Contact "${chat}" not found`);
+      await expectEngineError(engine.getGroup(ALICE), "NOT_FOUND", `Group "${ALICE}" not found`);
       const unknown = `false_${ALICE}_NOPE`;
-      await expectError(
+      await expectEngineError(
         engine.listMessages(ALICE, { limit: 5, before: unknown }),
         "NOT_FOUND",
         `Message "${unknown}" not found`,
       );
-      await expectError(
+      await expectEngineError(
         engine.sendText({ chatId: ALICE, text: "x", quotedMsgId: unknown }),
         "NOT_FOUND",
         `Message "${unknown}" not found`,
       );
-      await expectError(
+      await expectEngineError(
         engine.getMessageMedia(CAROL, incoming),
         "NOT_FOUND",
         `Message "${incoming}" not found`,
       );
-      await expectError(
+      await expectEngineError(
         engine.getMessageMedia(ALICE, incoming),
         "NOT_FOUND",
         `Media of message "${incoming}" not found`,
@@ -529,7 +516,7 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
         { type: "logged_out", reason: "Logged out on request" },
         { type: "status", status: "STOPPED" },
       ]);
-      await expectError(engine.sendText({ chatId: ALICE, text: "gone" }), "BAD_REQUEST");
+      await expectEngineError(engine.sendText({ chatId: ALICE, text: "gone" }), "BAD_REQUEST");
     });
   } finally {
     await engine.stop().catch(() => {});

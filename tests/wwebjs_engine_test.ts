@@ -7,19 +7,12 @@
 import assert from "node:assert/strict";
 import { createWwebjsEngine } from "../sessions/wwebjs_engine.ts";
 import type { Engine } from "../sessions/engine.ts";
-import { engineErrorKind } from "../sessions/engine.ts";
 import { type FakeCloud, startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
 import { EventRecorder, fakeEngineOptions, killGroup } from "./fake_whatsapp/engine_harness.ts";
 import { decodeQrDataUrl } from "./qr_decode.ts";
+import { ALICE, BOB, CAROL, expectEngineError, ME, PIXEL_PNG, TEAM } from "./fake_whatsapp/cast.ts";
 
-const ME = "4915550001@c.us";
-const ALICE = "4915550002@c.us";
-const BOB = "4915550003@c.us";
-const CAROL = "4915550004@c.us";
-const GROUP = "120363000000000001@g.us";
-// A 1x1 PNG.
-const PIXEL_PNG =
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+const GROUP = TEAM;
 
 function seededCloud(): Promise<FakeCloud> {
   return startFakeCloud({
@@ -54,13 +47,6 @@ function seededCloud(): Promise<FakeCloud> {
       { id: BOB, name: "Bob", isMyContact: true, isBusiness: true },
     ],
     registered: [CAROL],
-  });
-}
-
-async function expectKind(promise: Promise<unknown>, kind: string): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.equal(engineErrorKind(error), kind);
-    return true;
   });
 }
 
@@ -138,7 +124,7 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
           [reply.messageId, ALICE, "chat", "a reply", quoted],
         ],
       );
-      await expectKind(
+      await expectEngineError(
         engine.sendText({ chatId: ALICE, text: "x", quotedMsgId: `false_${ALICE}_NOPE` }),
         "NOT_FOUND",
       );
@@ -212,7 +198,7 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
           timestamp: true,
         },
       );
-      await expectKind(engine.getChat("4915559999@c.us"), "NOT_FOUND");
+      await expectEngineError(engine.getChat("4915559999@c.us"), "NOT_FOUND");
     });
 
     await step(
@@ -266,7 +252,7 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
         ]);
         assert.equal(last.hasMore, false);
         assert.equal(last.nextCursor, undefined);
-        await expectKind(
+        await expectEngineError(
           engine.listMessages(ALICE, { limit: 5, before: `false_${ALICE}_NOPE` }),
           "NOT_FOUND",
         );
@@ -290,7 +276,7 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
       const bob = await engine.getContact(BOB);
       assert.equal(bob.name, "Bob");
       assert.equal(bob.isBusiness, true);
-      await expectKind(engine.getContact("4915559999@c.us"), "NOT_FOUND");
+      await expectEngineError(engine.getContact("4915559999@c.us"), "NOT_FOUND");
     });
 
     await step(
@@ -373,7 +359,7 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
         ],
         settings: { messagesAdminsOnly: false, infoAdminsOnly: false },
       });
-      await expectKind(engine.getGroup(ALICE), "NOT_FOUND");
+      await expectEngineError(engine.getGroup(ALICE), "NOT_FOUND");
     });
 
     await step(
@@ -453,7 +439,7 @@ Deno.test("wwebjs engine requestPairingCode() returns the code the cloud issued,
     cloud.enterPairingCode(code);
     const working = await rec.status("WORKING");
     assert.equal(working.me?.id, ME);
-    await expectKind(engine.requestPairingCode("4915550001"), "BAD_REQUEST");
+    await expectEngineError(engine.requestPairingCode("4915550001"), "BAD_REQUEST");
   });
 });
 

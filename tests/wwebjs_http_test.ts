@@ -11,14 +11,11 @@ import { join } from "node:path";
 import { type FakeCloud, startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
 import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
 import { decodeQrDataUrl } from "./qr_decode.ts";
+import { ALICE, ME, PIXEL_PNG, TEAM } from "./fake_whatsapp/cast.ts";
 
-const PHONE = "4915550001";
-const ME = `${PHONE}@c.us`;
-const ALICE = "4915550002@c.us";
-const GROUP = "120363000000000001@g.us";
+const PHONE = ME.split("@")[0];
+const GROUP = TEAM;
 const SIMULATED = "4915550009";
-const PIXEL_PNG =
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 
 function seededCloud(): Promise<FakeCloud> {
   return startFakeCloud({
