@@ -25,16 +25,18 @@ import { derivedEnvelopes, type Envelope, toEnvelope, wantsEvent } from "./envel
 import {
   createOutbox,
   type Delivery,
-  type DeliveryStatus,
+  type DeliveryQuery,
+  type DeliveryScope,
   type Destination,
   type DueDelivery,
+  NUMBER_DESTINATION,
   type Outbox,
   type StoredEvent,
   type WebhookConfig,
 } from "./outbox.ts";
 
 const GLOBAL_PREFIX = "global:";
-const NUMBER_PREFIX = "number:";
+const NUMBER_PREFIX = NUMBER_DESTINATION;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 export interface GlobalWebhook {
@@ -62,18 +64,25 @@ export interface EventsApi {
   accept(envelopes: Envelope[]): { ids: string[]; duplicates: string[] };
   getWebhooks(phoneNumber: string): WebhookConfig[];
   /** Validates (SSRF rules) and replaces a number's webhooks; throws 400 on a refused URL. */
-  setWebhooks(phoneNumber: string, webhooks: WebhookConfig[]): Promise<void>;
+  setWebhooks(
+    phoneNumber: string,
+    webhooks: WebhookConfig[],
+    options?: {
+      /**
+       * Called after the (slow, DNS) URL checks and right before the write: throws when the
+       * caller may no longer write (the number changed hands meanwhile).
+       */
+      confirm?: () => void;
+    },
+  ): Promise<void>;
   /**
    * Forgets a number that is being freed: its stored events (so a later owner cannot read them
    * back from the stream), their deliveries and its webhooks.
    */
   forgetNumber(phoneNumber: string): void;
-  listDeliveries(
-    phoneNumber: string,
-    query: { status?: DeliveryStatus; limit: number; beforeId?: number },
-  ): Delivery[];
+  listDeliveries(phoneNumber: string, query: DeliveryQuery): Delivery[];
   /** Sends a delivery again (a dead letter, usually); 404 when it is not this number's. */
-  retryDelivery(phoneNumber: string, id: number): Delivery;
+  retryDelivery(phoneNumber: string, id: number, scope?: DeliveryScope): Delivery;
   /**
    * Events after a cursor (`Last-Event-ID`: an event id or a sequence number); an unknown cursor
    * replays what is retained.
@@ -253,8 +262,11 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       flushSessionEvents();
       outbox.forgetSession(phoneNumber);
       webhookCache.delete(phoneNumber);
+      // Streams opened by the old owner end here: ownership was checked when they opened.
+      for (const subscriber of subscribers.get(phoneNumber) ?? []) subscriber.close();
+      subscribers.delete(phoneNumber);
     },
-    async setWebhooks(phoneNumber, webhooks) {
+    async setWebhooks(phoneNumber, webhooks, { confirm } = {}) {
       const seen = new Set<string>();
       for (const [i, hook] of webhooks.entries()) {
         if (seen.has(hook.url)) {
@@ -268,14 +280,15 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
           throw badRequest(`Invalid body field "webhooks.${i}.url": ${message}`);
         }
       }
+      confirm?.();
       outbox.replaceWebhooks(phoneNumber, webhooks);
       webhookCache.delete(phoneNumber);
     },
     listDeliveries(phoneNumber, query) {
       return outbox.listDeliveries(phoneNumber, query);
     },
-    retryDelivery(phoneNumber, id) {
-      const delivery = outbox.requeue(phoneNumber, id);
+    retryDelivery(phoneNumber, id, scope) {
+      const delivery = outbox.requeue(phoneNumber, id, scope);
       if (!delivery) throw notFound(`Delivery ${id} of session "${phoneNumber}" not found`);
       dispatcher.wake([delivery.destination]);
       return delivery;
