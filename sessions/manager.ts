@@ -365,6 +365,27 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     }, delay);
   }
 
+  /** Unlinks the device (through the engine when it is connected) and deletes the login. */
+  async function logoutLocked(phoneNumber: string): Promise<void> {
+    const entry = entries.get(phoneNumber);
+    if (entry?.host && entry.status === "WORKING") {
+      await entry.host.call("logout", [], config.engineCallTimeoutMs).catch((error) =>
+        log.warn("logout through the engine failed", {
+          session: phoneNumber,
+          error: describeError(error),
+        })
+      );
+    }
+    if (entry) {
+      entry.wanted = false;
+      entry.me = null;
+      await halt(entry);
+      setStatus(entry, "STOPPED", "Logged out");
+    }
+    sessions.setShouldRun(phoneNumber, false);
+    await Deno.remove(sessionDir(phoneNumber), { recursive: true }).catch(() => {});
+  }
+
   async function halt(entry: Entry): Promise<void> {
     clearRestart(entry);
     const host = entry.host;
@@ -440,6 +461,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     start(phoneNumber, options = {}) {
       assertPhoneNumber(phoneNumber);
       return withLock(phoneNumber, (): Promise<{ alreadyStarted: boolean }> => {
+        // Once shutdown began, nothing new may start (a restore still under way included).
+        if (closing) return Promise.reject(clientNotReady(phoneNumber, "the server is stopping"));
         const existing = sessions.get(phoneNumber);
         const engine = options.engine ?? (existing?.engine as EngineName | undefined) ??
           config.engine;
@@ -485,33 +508,17 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
 
     logout(phoneNumber) {
       recordOrThrow(phoneNumber);
-      return withLock(phoneNumber, async () => {
-        const entry = entries.get(phoneNumber);
-        if (entry?.host && entry.status === "WORKING") {
-          await entry.host.call("logout", [], config.engineCallTimeoutMs).catch((error) =>
-            log.warn("logout through the engine failed", {
-              session: phoneNumber,
-              error: describeError(error),
-            })
-          );
-        }
-        if (entry) {
-          entry.wanted = false;
-          entry.me = null;
-          await halt(entry);
-          setStatus(entry, "STOPPED", "Logged out");
-        }
-        sessions.setShouldRun(phoneNumber, false);
-        await Deno.remove(sessionDir(phoneNumber), { recursive: true }).catch(() => {});
-      });
+      return withLock(phoneNumber, () => logoutLocked(phoneNumber));
     },
 
-    async remove(phoneNumber) {
-      await this.logout(phoneNumber);
-      await withLock(phoneNumber, () => {
+    remove(phoneNumber) {
+      recordOrThrow(phoneNumber);
+      // One turn of the lock: a start queued meanwhile runs after the record is gone, not between
+      // the logout and the delete (where its Worker would outlive the record that tracks it).
+      return withLock(phoneNumber, async () => {
+        await logoutLocked(phoneNumber);
         sessions.delete(phoneNumber);
         entries.delete(phoneNumber);
-        return Promise.resolve();
       });
     },
 
@@ -599,7 +606,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       // main thread, and with it every request, on a small machine.
       let next = 0;
       const restoreNext = async (): Promise<void> => {
-        for (let record = toStart[next++]; record; record = toStart[next++]) {
+        for (let record = toStart[next++]; record && !closing; record = toStart[next++]) {
           try {
             await this.start(record.phoneNumber, { engine: record.engine as EngineName });
             await entries.get(record.phoneNumber)?.starting;

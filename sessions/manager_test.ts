@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { loadConfig } from "../config.ts";
+import { createLogger } from "../logger.ts";
+import { openStore } from "../store/store.ts";
+import { createSessionManager } from "./manager.ts";
+import type { WorkerHost, WorkerHostOptions } from "./worker_host.ts";
+
+/** A stand-in Worker host whose engine takes `initMs` to start; records which hosts are up. */
+function stubHosts(initMs: number) {
+  const alive = new Set<string>();
+  const createHost = (options: WorkerHostOptions): WorkerHost => {
+    let up = true;
+    alive.add(options.name);
+    const down = () => {
+      up = false;
+      alive.delete(options.name);
+    };
+    return {
+      get alive() {
+        return up;
+      },
+      init: () => new Promise((resolve) => setTimeout(resolve, initMs)),
+      call: () => Promise.resolve(undefined as never),
+      stop: () => Promise.resolve(down()),
+      terminate: down,
+    };
+  };
+  return { alive, createHost };
+}
+
+Deno.test("shutdown() during a restore leaves no session running, none started after it", async () => {
+  const store = openStore(":memory:");
+  for (let i = 0; i < 8; i++) {
+    store.sessions.save({ phoneNumber: `49155500${1000 + i}`, engine: "simulator" });
+    store.sessions.setShouldRun(`49155500${1000 + i}`, true);
+  }
+  const { alive, createHost } = stubHosts(100);
+  const dataDir = await Deno.makeTempDir();
+  const config = loadConfig({ WA_ENGINE: "simulator", LOG_LEVEL: "silent", DATA_DIR: dataDir });
+  const manager = createSessionManager({
+    config,
+    sessions: store.sessions,
+    log: createLogger("silent"),
+    createHost,
+  });
+  const restoring = manager.restore();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.ok(alive.size > 0 && alive.size < 8, `restoring a few at a time (${alive.size} up)`);
+  await manager.shutdown();
+  assert.equal(alive.size, 0);
+  await restoring;
+  assert.deepEqual([...alive], [], "nothing was started after shutdown");
+  assert.ok(
+    store.sessions.list().every((record) => record.shouldRun),
+    "every session stays marked started for the next boot",
+  );
+  store.close();
+  await Deno.remove(dataDir, { recursive: true });
+});
