@@ -76,6 +76,23 @@ export interface AppendResult {
   duplicates: string[];
 }
 
+/**
+ * Which deliveries a caller may see: the operator's global webhook (`WEBHOOK_URL`, often with a
+ * token in it) is the admin's business; accounts see only the webhooks set for their number.
+ */
+export interface DeliveryScope {
+  numberWebhooksOnly?: boolean;
+}
+
+export interface DeliveryQuery extends DeliveryScope {
+  status?: DeliveryStatus;
+  limit: number;
+  beforeId?: number;
+}
+
+/** The destination key prefix of webhooks set for a number (the pipeline's `number:`). */
+export const NUMBER_DESTINATION = "number:";
+
 export interface Outbox {
   /**
    * Writes the envelopes, each followed by the ones `derive` makes from it, and for every one a
@@ -99,10 +116,10 @@ export interface Outbox {
   ): void;
   listDeliveries(
     session: string,
-    query: { status?: DeliveryStatus; limit: number; beforeId?: number },
+    query: DeliveryQuery,
   ): Delivery[];
   /** Puts a delivery back to pending for a new round of attempts; its destination, or null. */
-  requeue(session: string, id: number): Delivery | null;
+  requeue(session: string, id: number, scope?: DeliveryScope): Delivery | null;
   /** Events of a session after a sequence number, oldest first. */
   eventsAfter(session: string, afterSeq: number, limit: number): StoredEvent[];
   /** The sequence number of an event id, or null when unknown (or pruned). */
@@ -194,15 +211,16 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
   `);
   const listByStatus = db.prepare(`
     SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
-    WHERE d.session = ? AND d.status = ? AND d.id < ? ORDER BY d.id DESC LIMIT ?
+    WHERE d.session = ? AND d.destination LIKE ? AND d.status = ? AND d.id < ?
+    ORDER BY d.id DESC LIMIT ?
   `);
   const listAll = db.prepare(`
     SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
-    WHERE d.session = ? AND d.id < ? ORDER BY d.id DESC LIMIT ?
+    WHERE d.session = ? AND d.destination LIKE ? AND d.id < ? ORDER BY d.id DESC LIMIT ?
   `);
   const byId = db.prepare(`
     SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
-    WHERE d.session = ? AND d.id = ?
+    WHERE d.session = ? AND d.destination LIKE ? AND d.id = ?
   `);
   const requeue = db.prepare(`
     UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?,
@@ -315,15 +333,17 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     markFailed(id, { attempts, error, httpStatus }) {
       failed.run(attempts, error, httpStatus, now(), id);
     },
-    listDeliveries(session, { status, limit, beforeId }) {
+    listDeliveries(session, { status, limit, beforeId, numberWebhooksOnly = false }) {
       const before = beforeId ?? Number.MAX_SAFE_INTEGER;
+      const scope = numberWebhooksOnly ? `${NUMBER_DESTINATION}%` : "%";
       const found = status
-        ? rows(listByStatus, session, status, before, limit)
-        : rows(listAll, session, before, limit);
+        ? rows(listByStatus, session, scope, status, before, limit)
+        : rows(listAll, session, scope, before, limit);
       return found.map(toDelivery);
     },
-    requeue(session, id) {
-      const row = byId.get(session, id) as DeliveryRow | undefined;
+    requeue(session, id, { numberWebhooksOnly = false } = {}) {
+      const scope = numberWebhooksOnly ? `${NUMBER_DESTINATION}%` : "%";
+      const row = byId.get(session, scope, id) as DeliveryRow | undefined;
       if (!row) return null;
       const at = now();
       requeue.run(at, at, id);

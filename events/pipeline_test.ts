@@ -115,3 +115,24 @@ Deno.test("pipeline.accept() rolls back the session.status when the state.change
     await server.close();
   }
 });
+
+Deno.test("pipeline.setWebhooks() writes nothing when confirm() refuses after the URL checks", async () => {
+  const server = setup();
+  try {
+    // An IP literal: the check needs no DNS (there is none here), and nothing is sent to it.
+    const hooks = [{ url: "https://93.184.215.14/hook", events: ["*"] }];
+    await assert.rejects(
+      server.pipeline.setWebhooks(SESSION, hooks, {
+        confirm: () => {
+          throw new Error("the number changed hands");
+        },
+      }),
+      /changed hands/,
+    );
+    assert.deepEqual(server.pipeline.getWebhooks(SESSION), []);
+    await server.pipeline.setWebhooks(SESSION, hooks, { confirm: () => {} });
+    assert.equal(server.pipeline.getWebhooks(SESSION).length, 1);
+  } finally {
+    await server.close();
+  }
+});

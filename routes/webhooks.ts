@@ -5,6 +5,7 @@
  * dead letters) and their replay (`POST /:phoneNumber/webhooks/deliveries/:id/retry`).
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { forbidden } from "../errors.ts";
 import type { EventsApi } from "../events/pipeline.ts";
 import type { Delivery } from "../events/outbox.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
@@ -169,19 +170,41 @@ export function createWebhookRoutes(
     .openapi(putRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       manager.info(phoneNumber);
-      await events.setWebhooks(phoneNumber, c.req.valid("json").webhooks);
+      const principal = c.get("principal");
+      const owner = manager.info(phoneNumber).ownerAccountId;
+      await events.setWebhooks(phoneNumber, c.req.valid("json").webhooks, {
+        // The URL checks wait on DNS, which the caller may control: the number must still be
+        // the caller's when the webhooks are written.
+        confirm: () => {
+          const now = manager.info(phoneNumber).ownerAccountId;
+          if (principal.kind !== "admin" && now !== owner) {
+            throw forbidden(
+              `Session "${phoneNumber}" changed owner while its webhooks were checked`,
+            );
+          }
+        },
+      });
       return c.json(list(phoneNumber), 200);
     })
     .openapi(deliveriesRoute, (c) => {
       const { phoneNumber } = c.req.valid("param");
       manager.info(phoneNumber);
       const { status, limit, before } = c.req.valid("query");
-      const deliveries = events.listDeliveries(phoneNumber, { status, limit, beforeId: before });
+      const deliveries = events.listDeliveries(phoneNumber, {
+        status,
+        limit,
+        beforeId: before,
+        numberWebhooksOnly: c.get("principal").kind !== "admin",
+      });
       return c.json({ deliveries: deliveries.map(toDeliveryBody) }, 200);
     })
     .openapi(retryRoute, (c) => {
       const { phoneNumber, id } = c.req.valid("param");
       manager.info(phoneNumber);
-      return c.json({ delivery: toDeliveryBody(events.retryDelivery(phoneNumber, id)) }, 200);
+      const scope = { numberWebhooksOnly: c.get("principal").kind !== "admin" };
+      return c.json(
+        { delivery: toDeliveryBody(events.retryDelivery(phoneNumber, id, scope)) },
+        200,
+      );
     });
 }
