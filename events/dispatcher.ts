@@ -87,6 +87,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const random = options.random ?? Math.random;
   const active = new Map<string, Promise<void>>();
   const queued = new Set<string>();
+  /** Destinations woken while their loop ran: served again when it ends. */
+  const rewake = new Set<string>();
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
   const controllers = new Set<AbortController>();
   const keys = new Map<string, Promise<CryptoKey>>();
@@ -115,7 +117,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   function wakeOne(destination: string): void {
-    if (closed || active.has(destination)) return;
+    if (closed) return;
+    if (active.has(destination)) {
+      // Its loop may already have found nothing and be on its way out: look again after it.
+      rewake.add(destination);
+      return;
+    }
     const timer = timers.get(destination);
     if (timer !== undefined) {
       clearTimeout(timer);
@@ -130,6 +137,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       log.error("webhook dispatcher failed", { destination, error: describeError(error) })
     ).finally(() => {
       active.delete(destination);
+      if (rewake.delete(destination)) wakeOne(destination);
       const next = queued.values().next();
       if (!next.done) wakeOne(next.value);
     });

@@ -451,3 +451,63 @@ Deno.test("dispatcher retries a number's webhook whose host did not resolve this
     }
   });
 });
+
+Deno.test("dispatcher never loses a wake-up that lands while a destination's loop is finishing", async () => {
+  // An event accepted a few microtask hops after the previous delivery's answer (an inbound
+  // webhook or a retry in the same turn) used to find the loop "active" just as it ended.
+  for (let hops = 0; hops <= 20; hops++) {
+    const db = openDatabase(":memory:");
+    const outbox = createOutbox(db);
+    const log = createLogger("silent");
+    const posted: number[] = [];
+    const late: { pipeline?: EventPipeline } = {};
+    const envelope = (n: number) =>
+      ({
+        id: `evt_hops${hops}_${n}`,
+        timestamp: Date.now(),
+        event: "message",
+        session: SESSION,
+        payload: { n },
+        engine: "WEBJS",
+        environment: {},
+      }) as unknown as Parameters<EventPipeline["accept"]>[0][number];
+    const fakeFetch = (_url: string | URL | Request, init?: RequestInit) => {
+      const n = JSON.parse(String(init!.body)).payload.n as number;
+      posted.push(n);
+      if (n === 1) {
+        let later: Promise<unknown> = Promise.resolve();
+        for (let i = 0; i < hops; i++) later = later.then(() => {});
+        later.then(() => late.pipeline!.accept([envelope(2)]));
+      }
+      return Promise.resolve(new Response("ok"));
+    };
+    const dispatcher = createDispatcher({
+      outbox,
+      log,
+      maxAttempts: 5,
+      timeoutMs: 2_000,
+      concurrency: 4,
+      retryBaseMs: 20,
+      retryMaxMs: 5_000,
+      fetch: fakeFetch as typeof fetch,
+    });
+    const pipeline = late.pipeline = createEventPipeline({
+      outbox,
+      dispatcher,
+      log,
+      version: "test",
+      global: { enabled: true, url: "http://receiver.test/hook", events: ["*"], retentionHours: 1 },
+      policy: createAddressPolicy([]),
+      heartbeatMs: 1_000,
+    });
+    pipeline.start();
+    try {
+      pipeline.accept([envelope(1)]);
+      await until(`event 2 after ${hops} hops`, () => posted.length === 2);
+      assert.deepEqual(posted, [1, 2]);
+    } finally {
+      await pipeline.close();
+      db.close();
+    }
+  }
+});
