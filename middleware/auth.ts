@@ -184,10 +184,17 @@ export function requireSingleAccountProtected(deps: SingleAccountDeps) {
           );
         }
         if (outcome === "taken") throw notYours(phoneNumber);
+        if (outcome === "admin") {
+          throw forbidden(
+            `Session "${phoneNumber}" was started with the admin key: the admin may free it with DELETE`,
+          );
+        }
       } else {
         const record = sessions.get(phoneNumber);
         if (record && record.ownerAccountId === null) {
-          throw forbidden(`Session "${phoneNumber}" has no owner: start it to claim it`);
+          throw forbidden(
+            `Session "${phoneNumber}" has no owner: it was started with the admin key`,
+          );
         }
         if (record && record.ownerAccountId !== accountId) throw notYours(phoneNumber);
       }

@@ -215,17 +215,16 @@ Deno.test("the admin key acts on any number and claims none", async () => {
   assert.equal(env.store.sessions.get("4915550009")?.ownerAccountId, null);
 });
 
-Deno.test("a number nobody owns is 403 to an account until the account starts it", async () => {
+Deno.test("a number the admin started is the admin's: accounts can neither read nor claim it", async () => {
   await using env = await setup();
   await env.request("POST", "/4915550009/start", { "x-api-key": ADMIN_KEY });
   const read = await env.request("GET", "/4915550009/state", env.bearer(env.tokenA));
   assert.equal(read.status, 403);
   assert.match((await read.json()).error, /has no owner/);
-  assert.equal(
-    (await env.request("POST", "/4915550009/start", env.bearer(env.tokenA))).status,
-    200,
-  );
-  assert.equal((await env.request("GET", "/4915550009/state", env.bearer(env.tokenA))).status, 200);
+  const claim = await env.request("POST", "/4915550009/start", env.bearer(env.tokenA));
+  assert.equal(claim.status, 403, "starting it would hand over a linked account and its history");
+  assert.match((await claim.json()).error, /admin may free it with DELETE/);
+  assert.equal((await env.request("GET", "/4915550009/state", env.bearer(env.tokenA))).status, 403);
 });
 
 Deno.test("a number with no session passes scoping and reaches the handler's 404", async () => {

@@ -18,6 +18,12 @@ export interface SessionRecord {
   updatedAt: number;
 }
 
+/**
+ * `claimed`: the number is now the account's; `owned`: it already was; `taken`: another account
+ * owns it; `admin`: the admin started it without an owner; `limit`: the account owns enough.
+ */
+export type ClaimOutcome = "claimed" | "owned" | "taken" | "admin" | "limit";
+
 export interface SessionRepository {
   get(phoneNumber: string): SessionRecord | null;
   list(filter?: { ownerAccountId?: string }): SessionRecord[];
@@ -34,7 +40,7 @@ export interface SessionRepository {
   claim(
     phoneNumber: string,
     input: { engine: string; ownerAccountId: string; max: number },
-  ): "claimed" | "owned" | "taken" | "limit";
+  ): ClaimOutcome;
   delete(phoneNumber: string): void;
 }
 
@@ -86,9 +92,6 @@ export function createSessionRepository(db: DatabaseSync, now = Date.now): Sessi
     "SELECT COUNT(*) AS n FROM sessions WHERE owner_account_id = ?",
   );
   const remove = db.prepare("DELETE FROM sessions WHERE phone_number = ?");
-  const claimOwner = db.prepare(
-    "UPDATE sessions SET owner_account_id = ?, updated_at = ? WHERE phone_number = ?",
-  );
 
   // Every route of a number reads its record (ownership, state); this repository is the table's
   // only writer, so a read-through cache that its own writes clear is exact.
@@ -131,14 +134,16 @@ export function createSessionRepository(db: DatabaseSync, now = Date.now): Sessi
       db.exec("BEGIN IMMEDIATE");
       try {
         const row = byPhone.get(phoneNumber) as SessionRow | undefined;
-        let outcome: "claimed" | "owned" | "taken" | "limit";
+        let outcome: ClaimOutcome;
         if (row?.owner_account_id === ownerAccountId) outcome = "owned";
         else if (row?.owner_account_id) outcome = "taken";
+        // Started by the admin (no owner): taking it would hand over a linked account and its
+        // history. The admin frees a number with DELETE.
+        else if (row) outcome = "admin";
         else if ((countOwner.get(ownerAccountId) as { n: number }).n >= max) outcome = "limit";
         else {
           const at = now();
-          upsert.run(phoneNumber, row?.engine ?? engine, ownerAccountId, at, at);
-          claimOwner.run(ownerAccountId, at, phoneNumber);
+          upsert.run(phoneNumber, engine, ownerAccountId, at, at);
           outcome = "claimed";
         }
         db.exec("COMMIT");

@@ -45,7 +45,12 @@ Deno.test("claim() gives unowned numbers within the account's limit and refuses 
   assert.equal(claim("4915550001", "org_b"), "taken");
   assert.equal(claim("4915550002", "org_a"), "limit");
   store.sessions.save({ phoneNumber: "4915550003", engine: "wwebjs" });
-  assert.equal(claim("4915550003", "org_b"), "claimed");
+  assert.equal(
+    claim("4915550003", "org_b"),
+    "admin",
+    "a number the admin started stays the admin's",
+  );
+  assert.equal(claim("4915550004", "org_b"), "claimed");
   assert.equal(store.sessions.countOwnedBy("org_b"), 1);
   assert.deepEqual(store.sessions.list({ ownerAccountId: "org_a" }).map((r) => r.phoneNumber), [
     "4915550001",
@@ -63,12 +68,12 @@ Deno.test("get() answers from a cache that every write of the repository keeps e
   assert.equal(sessions.get("4915550001")?.shouldRun, false);
   sessions.setShouldRun("4915550001", true);
   assert.equal(sessions.get("4915550001")?.shouldRun, true);
-  sessions.claim("4915550001", { engine: "simulator", ownerAccountId: "org_a", max: 1 });
-  assert.equal(sessions.get("4915550001")?.ownerAccountId, "org_a");
   const copy = sessions.get("4915550001")!;
   copy.ownerAccountId = "org_mallory";
-  assert.equal(sessions.get("4915550001")?.ownerAccountId, "org_a", "callers get copies");
+  assert.equal(sessions.get("4915550001")?.ownerAccountId, null, "callers get copies");
   sessions.delete("4915550001");
   assert.equal(sessions.get("4915550001"), null);
+  sessions.claim("4915550001", { engine: "simulator", ownerAccountId: "org_a", max: 1 });
+  assert.equal(sessions.get("4915550001")?.ownerAccountId, "org_a");
   store.close();
 });
