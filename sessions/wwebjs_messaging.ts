@@ -42,6 +42,14 @@ const { MessageMedia, Location } = wwebjs as Lib;
 /** The most messages fetched to page back through a chat. */
 const MAX_FETCH = 5_000;
 
+/** Newest first; messages of the same second by serialized id, so every page agrees. */
+function newestFirstOrder(a: Lib, b: Lib): number {
+  const byTime = Number(b.timestamp) - Number(a.timestamp);
+  if (byTime !== 0) return byTime;
+  const [x, y] = [serialized(a.id), serialized(b.id)];
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
 export type MessagingCapabilities = Pick<
   Engine,
   | "sendText"
@@ -181,11 +189,16 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
     let want = query.limit + 1;
     for (;;) {
       const fetched: Lib[] = await ctx.call(() => chat.fetchMessages({ limit: want }));
-      const newestFirst = fetched
-        .map((m, i) => ({ m, i }))
-        .sort((a, b) => Number(b.m.timestamp) - Number(a.m.timestamp) || b.i - a.i)
-        .map((x) => x.m);
       const exhausted = fetched.length < want || want >= MAX_FETCH;
+      // One total order (time, then id), whatever order the library returned: its sort leaves
+      // messages of the same second in an order that changes with the limit asked for.
+      let newestFirst = [...fetched].sort(newestFirstOrder);
+      if (!exhausted && newestFirst.length > 0) {
+        // Which messages of the oldest second made it into a partial fetch is also the library's
+        // choice: leave that second out until a larger fetch holds it whole.
+        const oldest = Number(newestFirst[newestFirst.length - 1].timestamp);
+        newestFirst = newestFirst.filter((m) => Number(m.timestamp) > oldest);
+      }
       let start = 0;
       if (query.before) {
         const at = newestFirst.findIndex((m) => serialized(m.id) === query.before);

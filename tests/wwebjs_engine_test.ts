@@ -534,3 +534,37 @@ Deno.test("wwebjs engine runs inside the session Worker under its supervisor: QR
     await Deno.remove(sessionDir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("wwebjs engine pages through messages that share a second without repeats or gaps", async () => {
+  const cloud = await startFakeCloud({ me: ME, chats: [{ id: ALICE, name: "Alice" }] });
+  // Bursts: 20 messages a second, as albums and bots make them. whatsapp-web.js's own sort leaves
+  // a second's messages in an order that changes with the limit asked for.
+  for (let i = 0; i < 60; i++) {
+    cloud.seedMessage({ chatId: ALICE, body: `m${i}`, t: 1_700_000_000 + Math.floor(i / 20) });
+  }
+  const sessionDir = await Deno.makeTempDir({ prefix: "wwebjs_engine_test_" });
+  const rec = new EventRecorder();
+  const engine = createWwebjsEngine(fakeEngineOptions(cloud, sessionDir));
+  try {
+    await engine.start(rec.sink);
+    cloud.scanQr((await rec.type("qr")).value);
+    await rec.status("WORKING");
+    const seen: string[] = [];
+    let before: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const page = await engine.listMessages(ALICE, { limit: 10, ...(before ? { before } : {}) });
+      seen.push(...page.messages.map((m) => m.body));
+      if (!page.hasMore) break;
+      before = page.nextCursor;
+    }
+    assert.equal(seen.length, 60);
+    assert.equal(new Set(seen).size, 60, "no message twice, none missing");
+    const second = (body: string) => Math.floor(Number(body.slice(1)) / 20);
+    assert.deepEqual(seen.map(second), [...seen.map(second)].sort((a, b) => b - a), "newest first");
+  } finally {
+    await engine.stop().catch(() => {});
+    for (const e of rec.of("child_process")) killGroup(e.pid);
+    await cloud.close();
+    await Deno.remove(sessionDir, { recursive: true }).catch(() => {});
+  }
+});
