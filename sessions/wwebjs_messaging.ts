@@ -110,9 +110,27 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
       // whatsapp-web.js would quietly delete it for us only.
       throw new EngineError("BAD_REQUEST", "Only your own messages can be revoked");
     }
+    // whatsapp-web.js falls back to "delete for me" when WhatsApp no longer allows a revoke (an
+    // old message, one already revoked): ask the page the same question first.
+    const revocable: boolean = await ctx.call(() =>
+      ctx.client.pupPage.evaluate(async (id: string) => {
+        const page = globalThis as Lib;
+        const { Msg } = page.require("WAWebCollections");
+        // Found the way whatsapp-web.js finds it (Message.js).
+        const model = Msg.get(id) ?? (await Msg.getMessagesById([id]))?.messages?.[0];
+        const can = page.require("WAWebMsgActionCapability");
+        return !!model && (can.canSenderRevokeMsg(model) || can.canAdminRevokeMsg(model));
+      }, messageId)
+    );
+    if (!revocable) {
+      throw new EngineError(
+        "BAD_REQUEST",
+        `Message "${messageId}" can no longer be revoked for everyone`,
+      );
+    }
     await ctx.call(() => msg.delete(true));
     const after = await ctx.call(() => ctx.client.getMessageById(messageId));
-    if (after && after.type !== "revoked") {
+    if (!after || after.type !== "revoked") {
       throw new EngineError("BAD_REQUEST", `Message "${messageId}" could not be revoked`);
     }
   }

@@ -246,6 +246,14 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
       assert.deepEqual([stored.type, stored.body], ["revoked", ""]);
       const newest = (await engine.listMessages(ALICE, { limit: 1 })).messages[0];
       assert.deepEqual([newest.id, newest.type], [sent.messageId, "revoked"]);
+      // A second revoke is refused before whatsapp-web.js could fall back to "delete for me".
+      await expectEngineError(
+        engine.deleteMessage(sent.messageId),
+        "BAD_REQUEST",
+        `Message "${sent.messageId}" can no longer be revoked for everyone`,
+      );
+      const again = (await engine.listMessages(ALICE, { limit: 1 })).messages[0];
+      assert.deepEqual([again.id, again.type], [sent.messageId, "revoked"], "still here");
       // Alice's message cannot be revoked by us (whatsapp-web.js would delete it for us only).
       await expectEngineError(
         engine.deleteMessage(incoming),
