@@ -38,7 +38,8 @@ const SendContactSchema = z.object({
   contact: ContactCardSchema.optional().openapi({
     description: "Name and number; the server builds the vCard. Give this or `vcard`",
   }),
-  vcard: z.string().max(65_536).regex(/^BEGIN:VCARD/i, "expected text starting with BEGIN:VCARD")
+  // Case-sensitive like whatsapp-web.js, which sends anything else as a plain text message.
+  vcard: z.string().max(65_536).regex(/^BEGIN:VCARD/, "expected text starting with BEGIN:VCARD")
     .optional().openapi({ description: "A ready vCard 3.0. Give this or `contact`" }),
   quotedMsgId: quoted,
 }).superRefine((body, ctx) => {

@@ -25,7 +25,9 @@ export const PhoneParams = z.object({ phoneNumber: PhoneNumber });
 /** Turns a bare phone number into `<digits>@c.us`; leaves JIDs alone. */
 export function toJid(value: string): string {
   const trimmed = value.trim();
-  return BARE_PHONE.test(trimmed) ? `${trimmed.replace(/^\+/, "")}@c.us` : trimmed;
+  if (BARE_PHONE.test(trimmed)) return `${trimmed.replace(/^\+/, "")}@c.us`;
+  // The same user in the protocol's spelling: WhatsApp Web (and we) write it <digits>@c.us.
+  return trimmed.replace(/^(\d+)@s\.whatsapp\.net$/, "$1@c.us");
 }
 
 /** A chat, contact, group or participant id; a bare phone number becomes `<digits>@c.us`. */

@@ -315,7 +315,8 @@ export interface Engine {
 /** The names of the engine's capability calls (everything but the lifecycle). */
 export type EngineMethod = Exclude<keyof Engine, "start" | "stop">;
 
-export type EngineErrorKind = "NOT_FOUND" | "NOT_IMPLEMENTED" | "BAD_REQUEST";
+/** How an engine failure maps to HTTP: 404, 501, 400, and 409 for a session that lost its link. */
+export type EngineErrorKind = "NOT_FOUND" | "NOT_IMPLEMENTED" | "BAD_REQUEST" | "NOT_READY";
 
 const ENGINE_ERROR_PREFIX = "EngineError:";
 
@@ -337,7 +338,8 @@ export function engineErrorKind(error: unknown): EngineErrorKind | null {
   const name = (error as { name?: unknown } | null)?.name;
   if (typeof name !== "string" || !name.startsWith(ENGINE_ERROR_PREFIX)) return null;
   const kind = name.slice(ENGINE_ERROR_PREFIX.length);
-  return kind === "NOT_FOUND" || kind === "NOT_IMPLEMENTED" || kind === "BAD_REQUEST" ? kind : null;
+  const kinds: readonly string[] = ["NOT_FOUND", "NOT_IMPLEMENTED", "BAD_REQUEST", "NOT_READY"];
+  return kinds.includes(kind) ? kind as EngineErrorKind : null;
 }
 
 export function notFound(what: string): EngineError {

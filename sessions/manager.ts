@@ -453,6 +453,9 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         return notImplemented(message);
       case "BAD_REQUEST":
         return badRequest(message);
+      case "NOT_READY":
+        // The engine lost its connection before the manager heard of it.
+        return clientNotReady(entry.phoneNumber, entry.status);
     }
     return error instanceof Error ? error : new Error(message);
   }

@@ -385,14 +385,14 @@ class WwebjsSession implements WwebjsContext {
 
   ready(): void {
     if (this.#status !== "WORKING" || !this.#client?.info) {
-      throw new EngineError("BAD_REQUEST", `Session is not connected (status "${this.#status}")`);
+      throw new EngineError("NOT_READY", `Session is not connected (status "${this.#status}")`);
     }
   }
 
   /** Runs one library call with a timeout; repeated timeouts mean the page is wedged. */
   async call(fn: () => Lib): Promise<Lib> {
     if (this.#ended) {
-      throw new EngineError("BAD_REQUEST", `Session is not running (status "${this.#status}")`);
+      throw new EngineError("NOT_READY", `Session is not running (status "${this.#status}")`);
     }
     const ms = this.#tuning.callTimeoutMs ?? CALL_TIMEOUT_MS;
     try {

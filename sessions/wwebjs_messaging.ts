@@ -177,7 +177,12 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
     if (serialized(msg.id?.remote) !== chatId) throw notFound(`Message "${messageId}" not found`);
     const media = msg.hasMedia ? await ctx.call(() => msg.downloadMedia()) : null;
     if (!media) throw notFound(`Media of message "${messageId}" not found`);
-    return { mimetype: media.mimetype, data: media.data, filename: media.filename ?? "" };
+    // WhatsApp does not always say what the media is; the HTTP answer needs a Content-Type.
+    return {
+      mimetype: media.mimetype || "application/octet-stream",
+      data: media.data,
+      filename: media.filename ?? "",
+    };
   }
 
   // ---------- chats ----------

@@ -248,6 +248,9 @@ Deno.test("messaging routes on a simulator session", async (t) => {
       const neither = await send("send-contact", { chatId: ALICE });
       assert.equal(neither.status, 400);
       assert.match(String(neither.body.error), /exactly one of contact and vcard/);
+      // whatsapp-web.js only takes an upper-case BEGIN:VCARD as a card (else it sends text).
+      const lower = await send("send-contact", { chatId: ALICE, vcard: vcard.toLowerCase() });
+      assert.equal(lower.status, 400);
     });
 
     await t.step("send-reaction reacts and an empty emoji removes the reaction", async () => {

@@ -524,7 +524,7 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
         { type: "logged_out", reason: "Logged out on request" },
         { type: "status", status: "STOPPED" },
       ]);
-      await expectEngineError(engine.sendText({ chatId: ALICE, text: "gone" }), "BAD_REQUEST");
+      await expectEngineError(engine.sendText({ chatId: ALICE, text: "gone" }), "NOT_READY");
     });
   } finally {
     await engine.stop().catch(() => {});
