@@ -51,9 +51,21 @@ export function describeError(error: unknown): string {
   }
 }
 
+/**
+ * WhatsApp Web throws (rather than answering "none") for a user it cannot map to an account:
+ * "No LID for user", "wid error", "invalid wid". That is a 404 for us, not a crash.
+ */
+export function unknownUserError(error: unknown, id: string): Error | null {
+  return /No LID for user|wid error|invalid wid/i.test(describeError(error))
+    ? notFound(`"${id}" is not on WhatsApp`)
+    : null;
+}
+
 export async function findChat(ctx: WwebjsContext, chatId: string): Promise<Lib> {
   ctx.ready();
-  const chat = await ctx.call(() => ctx.client.getChatById(chatId));
+  const chat = await ctx.call(() => ctx.client.getChatById(chatId)).catch((error) => {
+    throw unknownUserError(error, chatId) ?? error;
+  });
   if (!chat || (!Number(chat.timestamp ?? 0) && !chat.lastMessage && !chat.isGroup)) {
     throw notFound(`Chat "${chatId}" not found`);
   }

@@ -28,6 +28,7 @@ import {
   findContact,
   findGroup,
   TimeoutError,
+  unknownUserError,
   type WwebjsContext,
 } from "./wwebjs_context.ts";
 
@@ -65,7 +66,9 @@ export function directoryCapabilities(ctx: WwebjsContext): DirectoryCapabilities
   }
 
   async function getProfilePictureUrl(contactId: string): Promise<string | null> {
-    const url = await ctx.call(() => ctx.client.getProfilePicUrl(contactId));
+    const url = await ctx.call(() => ctx.client.getProfilePicUrl(contactId)).catch((error) => {
+      throw unknownUserError(error, contactId) ?? error;
+    });
     return url ?? null;
   }
 

@@ -34,6 +34,7 @@ import {
   findChat,
   findMessage,
   iAmAdminOf,
+  unknownUserError,
   type WwebjsContext,
 } from "./wwebjs_context.ts";
 
@@ -280,7 +281,7 @@ async function send(
     if (/quoted message/i.test(describeError(error))) {
       throw notFound(`Message "${clean.quotedMessageId}" not found`);
     }
-    throw error;
+    throw unknownUserError(error, chatId) ?? error;
   } finally {
     sent();
   }
