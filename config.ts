@@ -42,6 +42,7 @@ const schema = z.object({
   WWEBJS_WEB_VERSION: optionalText,
   WWEBJS_WEB_CACHE_PATH: optionalText,
   WWEBJS_AUTH_TIMEOUT_MS: positiveMs.default(60_000),
+  CHROMIUM_NO_SANDBOX: bool.default(false),
 
   // Auth.
   API_KEY: optionalText,
@@ -108,6 +109,8 @@ export interface Config {
     webVersion?: string;
     webVersionCachePath?: string;
     authTimeoutMs: number;
+    /** Run Chromium without its sandbox even when not root (containers without user namespaces). */
+    noSandbox: boolean;
   };
   auth: {
     apiKey?: string;
@@ -198,6 +201,7 @@ export function loadConfig(
       webVersion: e.WWEBJS_WEB_VERSION,
       webVersionCachePath: e.WWEBJS_WEB_CACHE_PATH,
       authTimeoutMs: e.WWEBJS_AUTH_TIMEOUT_MS,
+      noSandbox: e.CHROMIUM_NO_SANDBOX,
     },
     auth: {
       apiKey: e.API_KEY,

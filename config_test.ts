@@ -22,6 +22,7 @@ Deno.test("loadConfig() reads and converts every kind of value", () => {
     MEDIA_ALLOW_PRIVATE_HOSTS: "127.0.0.1,10.0.0.0/8",
     WEBHOOK_EVENTS: "message, session.status",
     WEBHOOKS_ENABLED: "false",
+    CHROMIUM_NO_SANDBOX: "true",
     EMPTY_IS_UNSET: "",
     ENGINE_CALL_TIMEOUT_MS: "",
   });
@@ -34,6 +35,8 @@ Deno.test("loadConfig() reads and converts every kind of value", () => {
   assert.deepEqual(config.media.allowPrivateHosts, ["127.0.0.1", "10.0.0.0/8"]);
   assert.deepEqual(config.webhooks.events, ["message", "session.status"]);
   assert.equal(config.webhooks.enabled, false);
+  assert.equal(config.wwebjs.noSandbox, true);
+  assert.equal(loadConfig({}).wwebjs.noSandbox, false);
   assert.equal(config.engineCallTimeoutMs, 30_000);
 });
 

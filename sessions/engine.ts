@@ -53,6 +53,8 @@ export interface EngineOptions {
   webVersionCachePath?: string;
   /** whatsapp-web.js: how long to wait for the page to inject (ms). */
   authTimeoutMs?: number;
+  /** whatsapp-web.js: start Chromium with `--no-sandbox` although not root. */
+  chromiumNoSandbox?: boolean;
 }
 
 export interface Me {

@@ -244,6 +244,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       webVersion: config.wwebjs.webVersion,
       webVersionCachePath: config.wwebjs.webVersionCachePath,
       authTimeoutMs: config.wwebjs.authTimeoutMs,
+      chromiumNoSandbox: config.wwebjs.noSandbox,
     };
   }
 

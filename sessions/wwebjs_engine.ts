@@ -18,7 +18,7 @@ import {
   type SessionStatus,
 } from "./engine.ts";
 import { qrToDataUrl } from "./qr.ts";
-import { BLOCKED_RESOURCE_TYPES, findChromium, lowMemoryArgs } from "./chromium.ts";
+import { BLOCKED_RESOURCE_TYPES, findChromium, lowMemoryArgs, runningAsRoot } from "./chromium.ts";
 import { type Lib, serialized, toMessageDto } from "./wwebjs_mappers.ts";
 import { describeError, TimeoutError, withTimeout, type WwebjsContext } from "./wwebjs_context.ts";
 import { messagingCapabilities } from "./wwebjs_messaging.ts";
@@ -120,7 +120,8 @@ class WwebjsSession implements WwebjsContext {
         executablePath: binary.path,
         headless: binary.headless,
         args: [
-          ...(this.#tuning.chromiumArgs ?? lowMemoryArgs(binary)),
+          ...(this.#tuning.chromiumArgs ??
+            lowMemoryArgs(binary, runningAsRoot() || this.#options.chromiumNoSandbox === true)),
           // A locally served page (the offline fake WhatsApp Web) talks to its server on
           // 127.0.0.1, which Chromium's Local Network Access checks would block.
           ...(local ? ["--disable-features=LocalNetworkAccessChecks"] : []),
