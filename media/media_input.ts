@@ -167,7 +167,9 @@ function fromDataUrl(url: string, field: string, maxBytes: number): Raw {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function fromBase64(text: string, field: string, maxBytes: number, declared: string | null): Raw {
+function fromBase64(raw: string, field: string, maxBytes: number, declared: string | null): Raw {
+  // Tools wrap base64 at 76 characters (MIME, `base64`): line breaks are not part of the data.
+  const text = /\s/.test(raw) ? raw.replace(/\s+/g, "") : raw;
   if (text.length === 0) throw badRequest(`Invalid ${field}: the base64 data is empty`);
   const invalid = () =>
     badRequest(`Invalid ${field}: expected an http(s) URL, a data: URL or standard padded base64`);

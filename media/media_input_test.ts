@@ -221,6 +221,15 @@ Deno.test("resolveMediaInput() accepts bare base64 and sniffs its type", async (
   assert.equal(unknown.filename, `file-${NOW}.bin`);
 });
 
+Deno.test("resolveMediaInput() accepts base64 wrapped at 76 characters, as tools write it", async () => {
+  const bytes = new Uint8Array([...oggOpusHead(), ...new Uint8Array(200).fill(7)]);
+  const wrapped = b64(bytes).replace(/(.{76})/g, "$1\r\n");
+  assert.ok(wrapped.includes("\n"), "the sample is long enough to wrap");
+  const media = await resolveMediaInput(wrapped, { field: "audioUrl", kind: "audio" }, deps());
+  assert.equal(media.mimetype, "audio/ogg; codecs=opus");
+  assert.ok(!/\s/.test(media.data), "the engine gets the data without the line breaks");
+});
+
 Deno.test("resolveMediaInput() answers 413 for base64 over the cap without decoding it", async () => {
   const big = "A".repeat(4 * 1024 * 1024);
   await rejectsWith(
