@@ -23,6 +23,7 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default("./data"),
   WA_ENGINE: z.enum(["wwebjs", "simulator"]).default("wwebjs"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  TRUST_PROXY: bool.default(false),
   ENGINE_CALL_TIMEOUT_MS: positiveMs.default(30_000),
   BODY_MAX_BYTES: positiveMs.optional(),
 
@@ -90,6 +91,8 @@ export interface Config {
   dataDir: string;
   engine: "wwebjs" | "simulator";
   logLevel: Parsed["LOG_LEVEL"];
+  /** Behind one reverse proxy: the client is the last address of `X-Forwarded-For`. */
+  trustProxy: boolean;
   engineCallTimeoutMs: number;
   /** The largest request body; big enough for base64 of the largest media. */
   bodyMaxBytes: number;
@@ -182,6 +185,7 @@ export function loadConfig(
     dataDir: e.DATA_DIR,
     engine: e.WA_ENGINE,
     logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
     engineCallTimeoutMs: e.ENGINE_CALL_TIMEOUT_MS,
     // Base64 grows media by 4/3; leave room for the JSON around it.
     bodyMaxBytes: e.BODY_MAX_BYTES ?? Math.ceil(mediaMax * 4 / 3) + 64 * 1024,

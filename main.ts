@@ -47,6 +47,11 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
     log: ({ level, event, ...fields }) => authLog[level](event, fields),
     // Deno.serve hands its connection info to the fetch handler, which Hono exposes as `c.env`.
     getClientIp: (c) => {
+      if (config.trustProxy) {
+        // The proxy appends the address it saw; what comes before it the client could forge.
+        const forwarded = c.req.header("x-forwarded-for")?.split(",").at(-1)?.trim();
+        if (forwarded) return forwarded;
+      }
       const addr = (c.env as Deno.ServeHandlerInfo | undefined)?.remoteAddr;
       return addr && "hostname" in addr ? addr.hostname : null;
     },
