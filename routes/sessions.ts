@@ -60,12 +60,9 @@ const PairingBodySchema = z.object({
   }),
 }).openapi("PairingCodeRequest");
 
-const lifecycle = (
-  action: string,
-  summary: string,
-  guard: AuthGuards["requireAuth"],
-  withBody = false,
-) =>
+const LIFECYCLE_ERRORS = errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND", "TIMEOUT");
+
+const lifecycle = (action: string, summary: string, guard: AuthGuards["requireAuth"]) =>
   createRoute({
     method: "post",
     path: `/{phoneNumber}/${action}`,
@@ -73,21 +70,8 @@ const lifecycle = (
     summary,
     security: SECURED,
     middleware: [guard] as const,
-    request: {
-      params: PhoneParams,
-      ...(withBody
-        ? {
-          body: {
-            required: false,
-            content: { "application/json": { schema: StartBodySchema } },
-          },
-        }
-        : {}),
-    },
-    responses: {
-      200: jsonResponse(SuccessSchema, "Done"),
-      ...errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND", "TIMEOUT"),
-    },
+    request: { params: PhoneParams },
+    responses: { 200: jsonResponse(SuccessSchema, "Done"), ...LIFECYCLE_ERRORS },
   });
 
 function toSession(info: SessionInfo) {
@@ -107,12 +91,20 @@ export function createSessionRoutes(
   const { manager, guards } = deps;
   const owned = guards.requireSingleAccountProtected();
 
-  const startRoute = lifecycle(
-    "start",
-    "Start the session (shows a QR until linked)",
-    guards.requireSingleAccountProtected({ claim: true }),
-    true,
-  );
+  const startRoute = createRoute({
+    method: "post",
+    path: "/{phoneNumber}/start",
+    tags: ["Sessions"],
+    summary: "Start the session (shows a QR until linked)",
+    security: SECURED,
+    middleware: [guards.requireSingleAccountProtected({ claim: true })] as const,
+    request: {
+      params: PhoneParams,
+      // Optional: the validator checks it when one is sent.
+      body: { required: false, content: { "application/json": { schema: StartBodySchema } } },
+    },
+    responses: { 200: jsonResponse(SuccessSchema, "Done"), ...LIFECYCLE_ERRORS },
+  });
   const stopRoute = lifecycle("stop", "Stop the session, keeping its login", owned);
   const restartRoute = lifecycle("restart", "Restart the session", owned);
   const logoutRoute = lifecycle("logout", "Unlink the device and delete its login", owned);
@@ -209,9 +201,7 @@ export function createSessionRoutes(
   return createRouter()
     .openapi(startRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      const body = await c.req.json().catch(() => ({}));
-      const parsed = StartBodySchema.safeParse(body ?? {});
-      const engine = parsed.success ? parsed.data.engine : undefined;
+      const { engine } = c.req.valid("json") ?? {};
       const { alreadyStarted } = await manager.start(phoneNumber, {
         engine,
         ownerAccountId: c.get("principal").accountId,
@@ -245,11 +235,9 @@ export function createSessionRoutes(
       return c.json({ qrCode }, 200);
     })
     .openapi(pairingRoute, async (c) => {
-      const body = await c.req.json().catch(() => ({}));
-      const parsed = PairingBodySchema.safeParse(body ?? {});
       const code = await manager.requestPairingCode(
         c.req.valid("param").phoneNumber,
-        parsed.success ? parsed.data.phoneNumber : undefined,
+        (c.req.valid("json") ?? {}).phoneNumber,
       );
       return c.json({ code }, 200);
     })

@@ -11,7 +11,12 @@ import assert from "node:assert/strict";
 import { createWwebjsEngine } from "../sessions/wwebjs_engine.ts";
 import type { Engine, EngineEvent } from "../sessions/engine.ts";
 import { startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
-import { EventRecorder, fakeEngineOptions, killGroup } from "./fake_whatsapp/engine_harness.ts";
+import {
+  dependentSteps,
+  EventRecorder,
+  fakeEngineOptions,
+  killGroup,
+} from "./fake_whatsapp/engine_harness.ts";
 import {
   ALICE,
   BOB,
@@ -85,20 +90,7 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
   const sessionDir = await Deno.makeTempDir({ prefix: "wwebjs_engine_more_test_" });
   const rec = new EventRecorder();
   const engine: Engine = createWwebjsEngine(fakeEngineOptions(cloud, sessionDir));
-  let failed = false;
-  const step = (name: string, fn: () => Promise<void>) =>
-    t.step({
-      name,
-      ignore: failed,
-      fn: async () => {
-        try {
-          await fn();
-        } catch (error) {
-          failed = true;
-          throw error;
-        }
-      },
-    });
+  const step = dependentSteps(t);
   const sentRecord = (id: string) => cloud.waitFor(() => cloud.sent.find((s) => s.id === id));
   const messageAny = (id: string) =>
     rec.waitFor((e): e is Extract<EngineEvent, { type: "message.any" }> =>

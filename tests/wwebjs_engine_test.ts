@@ -8,7 +8,12 @@ import assert from "node:assert/strict";
 import { createWwebjsEngine } from "../sessions/wwebjs_engine.ts";
 import type { Engine } from "../sessions/engine.ts";
 import { type FakeCloud, startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
-import { EventRecorder, fakeEngineOptions, killGroup } from "./fake_whatsapp/engine_harness.ts";
+import {
+  dependentSteps,
+  EventRecorder,
+  fakeEngineOptions,
+  killGroup,
+} from "./fake_whatsapp/engine_harness.ts";
 import { decodeQrDataUrl } from "./qr_decode.ts";
 import { ALICE, BOB, CAROL, expectEngineError, ME, PIXEL_PNG, TEAM } from "./fake_whatsapp/cast.ts";
 
@@ -75,21 +80,7 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
   };
   try {
     let engine!: Engine;
-    // Later steps build on earlier ones: after a failure they are skipped, not left to time out.
-    let failed = false;
-    const step = (name: string, fn: () => Promise<void>) =>
-      t.step({
-        name,
-        ignore: failed,
-        fn: async () => {
-          try {
-            await fn();
-          } catch (error) {
-            failed = true;
-            throw error;
-          }
-        },
-      });
+    const step = dependentSteps(t);
 
     await step(
       "start() shows a QR whose PNG decodes to the cloud's QR and a scan makes it WORKING",

@@ -83,3 +83,24 @@ export function killGroup(pid: number): void {
     }
   }
 }
+
+/**
+ * Steps that build on each other: once one fails, the later ones are skipped (reported as
+ * ignored) rather than left to time out against a session in an unknown state.
+ */
+export function dependentSteps(t: Deno.TestContext) {
+  let failed = false;
+  return (name: string, fn: () => Promise<void>) =>
+    t.step({
+      name,
+      ignore: failed,
+      fn: async () => {
+        try {
+          await fn();
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      },
+    });
+}
