@@ -7,13 +7,14 @@
  */
 /// <reference lib="deno.worker" />
 import * as Comlink from "comlink";
-import type {
-  Engine,
-  EngineEvent,
-  EngineEventSink,
-  EngineMethod,
-  EngineName,
-  EngineOptions,
+import {
+  type Engine,
+  EngineError,
+  type EngineEvent,
+  type EngineEventSink,
+  type EngineMethod,
+  type EngineName,
+  type EngineOptions,
 } from "./engine.ts";
 
 async function loadEngine(name: EngineName, options: EngineOptions): Promise<Engine> {
@@ -57,7 +58,8 @@ const workerApi = {
     return true;
   },
   call(method: EngineMethod, args: unknown[]): Promise<unknown> {
-    if (!engine) throw new Error("The engine is not started");
+    // A call can arrive while the engine still loads (a pairing code asked for right after start).
+    if (!engine) throw new EngineError("NOT_READY", "The session's engine is still starting");
     const fn = engine[method] as (...a: unknown[]) => Promise<unknown>;
     return fn.apply(engine, args);
   },

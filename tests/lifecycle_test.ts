@@ -219,6 +219,21 @@ Deno.test("validation errors name the body field; unknown routes and huge bodies
   }
 });
 
+Deno.test("a pairing code asked for while the engine still loads is 409, never a 500", async () => {
+  const server = await startTestApp({ SIMULATOR_SCAN_MS: "60000" });
+  try {
+    await server.json("POST", `/${PHONE}/start`);
+    const { status, body } = await server.json("POST", `/${PHONE}/pairing-code`);
+    assert.ok(status === 409 || status === 200, `${status} ${JSON.stringify(body)}`);
+    await server.json("GET", `/${PHONE}/qr`); // the engine is up once its QR shows
+    const later = await server.json("POST", `/${PHONE}/pairing-code`);
+    assert.equal(later.status, 200);
+    assert.match(String(later.body.code), /^[A-Z0-9]{8}$/);
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("health is open and counts sessions by status", async () => {
   const server = await startTestApp();
   try {
