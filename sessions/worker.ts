@@ -7,6 +7,7 @@
  */
 /// <reference lib="deno.worker" />
 import * as Comlink from "comlink";
+import { batchedEndpoint } from "./batched_endpoint.ts";
 import {
   type Engine,
   EngineError,
@@ -28,6 +29,29 @@ async function loadEngine(name: EngineName, options: EngineOptions): Promise<Eng
 
 let engine: Engine | null = null;
 
+/** Comlink's answers carry the call's `id`; events do not. */
+function isAnswer(message: unknown): message is { id: string } {
+  return typeof (message as { id?: unknown } | null)?.id === "string";
+}
+
+// Events and answers leave batched per turn (see batched_endpoint.ts), in the order they were made.
+const port = batchedEndpoint(self, {
+  isUrgent: isAnswer,
+  // An answer that cannot be cloned becomes an error for its caller; an event is dropped.
+  replaceUnclonable: (message) => {
+    if (!isAnswer(message)) return null;
+    return {
+      id: message.id,
+      type: "HANDLER",
+      name: "throw",
+      value: {
+        isError: true,
+        value: { name: "TypeError", message: "Unserializable return value" },
+      },
+    };
+  },
+});
+
 // whatsapp-web.js starts promises it never awaits (a destroy() after CONFLICT, a re-injection on
 // navigation); one of them failing must not kill the session. Uncaught errors still do.
 self.addEventListener("unhandledrejection", (event) => {
@@ -45,12 +69,8 @@ const workerApi = {
   async init(name: EngineName, options: EngineOptions): Promise<void> {
     engine = await loadEngine(name, options);
     const emit: EngineEventSink = (event: EngineEvent) => {
-      try {
-        // No `id`: Comlink's listener on the other side leaves the message to the supervisor.
-        self.postMessage({ engineEvent: event });
-      } catch {
-        // An event is never worth crashing the worker for.
-      }
+      // No `id`: Comlink's listener on the other side leaves the message to the supervisor.
+      port.postMessage({ engineEvent: event });
     };
     await engine.start(emit);
   },
@@ -71,4 +91,4 @@ const workerApi = {
 
 export type WorkerApi = typeof workerApi;
 
-Comlink.expose(workerApi);
+Comlink.expose(workerApi, port);

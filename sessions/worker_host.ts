@@ -8,6 +8,7 @@
  */
 import * as Comlink from "comlink";
 import type { EngineEvent, EngineMethod, EngineName, EngineOptions } from "./engine.ts";
+import { batchedEndpoint } from "./batched_endpoint.ts";
 import type { WorkerApi } from "./worker.ts";
 
 /** The Worker died or was terminated while (or before) the call ran. */
@@ -67,7 +68,9 @@ function defaultKillProcessGroup(pid: number): void {
 export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
   const url = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
   const worker = new Worker(url, { type: "module", name: options.name });
-  const remote = Comlink.wrap<WorkerApi>(worker);
+  // Calls leave batched per turn, answers and events arrive batched (see batched_endpoint.ts).
+  const port = batchedEndpoint(worker, { sendFirstAtOnce: true });
+  const remote = Comlink.wrap<WorkerApi>(port);
   const killGroup = options.killProcessGroup ?? defaultKillProcessGroup;
   const children = new Set<number>();
   let alive = true;
@@ -81,6 +84,7 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
     alive = false;
     deathReason = reason;
     clearInterval(heartbeat);
+    port.close();
     worker.terminate();
     for (const pid of children) killGroup(pid);
     children.clear();
@@ -127,10 +131,13 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
   };
   // Events travel one way on the Worker's own port, in order with the calls' answers: a
   // Comlink.proxy callback would make the main thread answer every event (~15% of a send).
-  worker.addEventListener("message", (message: MessageEvent) => {
-    const event = (message.data as { engineEvent?: EngineEvent } | null)?.engineEvent;
-    if (event) onEvent(event);
-  });
+  port.addEventListener(
+    "message",
+    ((message: MessageEvent) => {
+      const event = (message.data as { engineEvent?: EngineEvent } | null)?.engineEvent;
+      if (event) onEvent(event);
+    }) as EventListener,
+  );
 
   // Pending calls are settled from a set rather than raced against a shared "dead" promise: every
   // race would leave a reaction on it that lives as long as the Worker (~400 bytes a call).

@@ -1,0 +1,143 @@
+/**
+ * @module
+ * A Comlink endpoint that carries the messages posted in one turn of the event loop as one array:
+ * one `postMessage` (one structured clone, one wake-up of the other thread, one message event
+ * there) instead of one each. Under load a session's Worker answers many calls and emits their
+ * events in the same turn, and the main thread sends it many calls in the same turn; each
+ * separate message costs the receiving thread a wake-up and an event dispatch (measured in
+ * bench/README.md). Order is kept: messages leave in the order they were posted, and the other
+ * side hands them to its listeners in that order. Both sides of a port must use it.
+ */
+import type { Endpoint } from "comlink";
+
+/** What a Worker and a Worker's global scope have in common. */
+export interface MessageTarget {
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  addEventListener(type: "message", listener: (event: MessageEvent) => void): void;
+  removeEventListener(type: "message", listener: (event: MessageEvent) => void): void;
+}
+
+type Listener = (event: { data: unknown }) => void;
+
+export interface BatchedEndpointOptions {
+  /**
+   * A message that cannot be cloned (it holds a function, say) would sink its whole batch: the
+   * batch is then sent message by message, and each one that fails is replaced by what this
+   * returns (null: dropped). The Worker answers such a call with an error instead of silence.
+   */
+  replaceUnclonable?: (message: unknown, error: unknown) => unknown | null;
+  /**
+   * Sends the first message of a turn at once and batches only what follows it until the tick:
+   * no added latency for one call at a time. For the side whose messages are independent (calls);
+   * the Worker's answers should leave with the events that came before them.
+   */
+  sendFirstAtOnce?: boolean;
+  /**
+   * Messages that should leave once the current microtasks have run rather than at the tick (the
+   * Worker's answers: a caller waits for each). Everything queued before them leaves with them;
+   * answers made in the same turn still share a message, since the flush waits behind them.
+   */
+  isUrgent?: (message: unknown) => boolean;
+}
+
+export interface BatchedEndpoint extends Endpoint {
+  /** Sends what is queued now. */
+  flush(): void;
+  /** Stops the scheduler (the queue is dropped). */
+  close(): void;
+}
+
+/**
+ * Wraps `target`. Posted messages wait for a task queued behind the ones already waiting (a
+ * `MessageChannel` tick, like `setImmediate`; a timer would add a delay), except urgent ones,
+ * which leave with everything before them once the current microtasks have run, and, with
+ * `sendFirstAtOnce`, the first message after a quiet spell.
+ */
+export function batchedEndpoint(
+  target: MessageTarget,
+  options: BatchedEndpointOptions = {},
+): BatchedEndpoint {
+  let queue: unknown[] = [];
+  let scheduled = false;
+  let flushingSoon = false;
+  const listeners = new Set<Listener>();
+  const ticker = new MessageChannel();
+  ticker.port1.onmessage = () => {
+    scheduled = false;
+    flush();
+  };
+
+  function flush(): void {
+    if (queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    try {
+      target.postMessage(batch, []);
+    } catch {
+      for (const message of batch) sendAlone(message);
+    }
+  }
+
+  function sendAlone(message: unknown): void {
+    try {
+      target.postMessage([message], []);
+    } catch (error) {
+      const replacement = options.replaceUnclonable?.(message, error) ?? null;
+      if (replacement === null) return;
+      try {
+        target.postMessage([replacement], []);
+      } catch {
+        // Nothing more to try.
+      }
+    }
+  }
+
+  function receive(event: MessageEvent): void {
+    const data = event.data;
+    if (!Array.isArray(data)) return;
+    for (const message of data) {
+      for (const listener of listeners) listener({ data: message });
+    }
+  }
+  target.addEventListener("message", receive);
+
+  return {
+    postMessage(message: unknown, transfer?: Transferable[]) {
+      if (transfer && transfer.length > 0) {
+        // Transfers travel alone, after what was queued before them.
+        flush();
+        target.postMessage([message], transfer);
+        return;
+      }
+      queue.push(message);
+      if (options.isUrgent?.(message)) {
+        if (!flushingSoon) {
+          flushingSoon = true;
+          queueMicrotask(() => {
+            flushingSoon = false;
+            flush();
+          });
+        }
+        return;
+      }
+      if (scheduled) return;
+      scheduled = true;
+      ticker.port2.postMessage(null);
+      // Alone on a quiet port (one call at a time), the message need not wait for the tick.
+      if (options.sendFirstAtOnce) flush();
+    },
+    addEventListener(_type: string, listener: EventListenerOrEventListenerObject) {
+      listeners.add(listener as unknown as Listener);
+    },
+    removeEventListener(_type: string, listener: EventListenerOrEventListenerObject) {
+      listeners.delete(listener as unknown as Listener);
+    },
+    flush,
+    close() {
+      queue = [];
+      target.removeEventListener("message", receive);
+      ticker.port1.close();
+      ticker.port2.close();
+    },
+  };
+}
