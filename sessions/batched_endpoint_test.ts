@@ -62,17 +62,21 @@ Deno.test("batchedEndpoint() sends the messages of one turn as one message, in o
   close();
 });
 
-Deno.test("batchedEndpoint() with sendFirstAtOnce sends the first message at once and batches the rest of the turn", async () => {
-  const { left, sender, received, close } = pair({ sendFirstAtOnce: true });
-  sender.postMessage("first");
-  assert.deepEqual(left.posts, [["first"]]);
-  sender.postMessage("second");
-  sender.postMessage("third");
+Deno.test("batchedEndpoint() sends at once what sendAtOnce lets through, and batches the rest", async () => {
+  let quiet = true;
+  const { left, sender, received, close } = pair({ sendAtOnce: () => quiet });
+  sender.postMessage("alone");
+  assert.deepEqual(left.posts, [["alone"]], "a quiet port sends at once");
+  quiet = false;
+  sender.postMessage("busy 1");
+  sender.postMessage("busy 2");
+  assert.equal(left.posts.length, 1, "a busy port waits for the tick");
   await until(() => received.length === 3);
-  assert.deepEqual(received, ["first", "second", "third"]);
-  assert.deepEqual(left.posts, [["first"], ["second", "third"]]);
-  sender.postMessage("next turn");
-  assert.equal(left.posts.length, 3, "after the tick the next first message leaves at once again");
+  assert.deepEqual(received, ["alone", "busy 1", "busy 2"]);
+  assert.deepEqual(left.posts, [["alone"], ["busy 1", "busy 2"]]);
+  quiet = true;
+  sender.postMessage("quiet again");
+  assert.equal(left.posts.length, 3);
   await until(() => received.length === 4);
   close();
 });
@@ -109,7 +113,7 @@ Deno.test("Comlink calls through batched endpoints on both sides answer each cal
   const channel = new MessageChannel();
   const callerPort = countingPort(channel.port1);
   const calleePort = countingPort(channel.port2);
-  const caller = batchedEndpoint(callerPort, { sendFirstAtOnce: true });
+  const caller = batchedEndpoint(callerPort, { sendAtOnce: () => false });
   const callee = batchedEndpoint(calleePort);
   channel.port1.start();
   channel.port2.start();

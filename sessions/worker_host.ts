@@ -68,15 +68,20 @@ function defaultKillProcessGroup(pid: number): void {
 export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
   const url = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
   const worker = new Worker(url, { type: "module", name: options.name });
-  // Calls leave batched per turn, answers and events arrive batched (see batched_endpoint.ts).
-  const port = batchedEndpoint(worker, { sendFirstAtOnce: true });
+  /** The reject functions of the calls in flight: all fail at once when the Worker dies. */
+  const pendingCalls = new Set<(error: Error) => void>();
+  // Calls leave batched per turn, answers and events arrive batched (see batched_endpoint.ts); a
+  // call made while none is in flight leaves at once.
+  const port = batchedEndpoint(worker, { sendAtOnce: () => pendingCalls.size === 0 });
   const remote = Comlink.wrap<WorkerApi>(port);
+  // Every property read on a Comlink proxy makes a new proxy (registered with a finalizer): the
+  // hot ones are read once.
+  const callRemote = remote.call;
+  const pingRemote = remote.ping;
   const killGroup = options.killProcessGroup ?? defaultKillProcessGroup;
   const children = new Set<number>();
   let alive = true;
   let deathReason = "";
-  /** The reject functions of the calls in flight: all fail at once when the Worker dies. */
-  const pendingCalls = new Set<(error: Error) => void>();
   const dead = () => Promise.reject(new WorkerDeadError(deathReason));
 
   function end(reason: string, notify: boolean): void {
@@ -117,7 +122,7 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
       return;
     }
     pingSentAt = Date.now();
-    remote.ping().then(() => {
+    pingRemote().then(() => {
       pingSentAt = null;
       booted = true;
     }, () => {});
@@ -176,7 +181,7 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
     },
     call<T>(method: EngineMethod, args: unknown[], timeoutMs: number): Promise<T> {
       if (!alive) return dead();
-      return withDeadline(remote.call(method, args) as Promise<T>, method, timeoutMs);
+      return withDeadline(callRemote(method, args) as Promise<T>, method, timeoutMs);
     },
     async stop(timeoutMs) {
       if (alive) {
