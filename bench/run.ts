@@ -11,9 +11,10 @@
  * 3. The real engine: the output of `bench/wwebjs_memory.ts` when that file exists.
  * 4. Events: webhook deliveries per second and incoming-message-to-webhook latency, when webhooks
  *    work.
+ * 5. Floors: what a Worker round trip and a durable event commit cost alone (`bench/floors.ts`).
  *
  * `BENCH_DURATION_S` (default 5) sets the seconds per wrk point; `BENCH_SECTIONS` (default
- * `api,workers,wwebjs,events`) picks sections.
+ * `api,workers,wwebjs,events,floors`) picks sections.
  */
 import {
   api,
@@ -38,7 +39,9 @@ import {
 
 const DURATION_S = Number(Deno.env.get("BENCH_DURATION_S") ?? 5);
 const SECTIONS = new Set(
-  (Deno.env.get("BENCH_SECTIONS") ?? "api,workers,wwebjs,events").split(",").map((s) => s.trim()),
+  (Deno.env.get("BENCH_SECTIONS") ?? "api,workers,wwebjs,events,floors").split(",").map((s) =>
+    s.trim()
+  ),
 );
 const CONCURRENCY = [1, 16, 64];
 const SEND_BODY = JSON.stringify({ chatId: QUIET_CHAT, text: "Hello from the wa-gateway bench" });
@@ -98,6 +101,7 @@ async function apiHop(): Promise<void> {
           headers: JSON_HEADERS,
         },
         b: { url: `${server.base}/api/whatsapp/${session}/state`, headers: authed },
+        d: { url: `${server.base}/api/whatsapp/${session}/profile`, headers: authed },
         c: {
           url: `${server.base}/api/whatsapp/${session}/send-text`,
           method: "POST",
@@ -105,8 +109,14 @@ async function apiHop(): Promise<void> {
           headers: { ...JSON_HEADERS, ...authed },
         },
       } as const;
-      const results: Record<string, Record<number, WrkResult>> = { a: {}, a2: {}, b: {}, c: {} };
-      // Interleaved per concurrency, so drift in the machine's load hits all four alike.
+      const results: Record<string, Record<number, WrkResult>> = {
+        a: {},
+        a2: {},
+        b: {},
+        c: {},
+        d: {},
+      };
+      // Interleaved per concurrency, so drift in the machine's load hits all of them alike.
       for (const connections of CONCURRENCY) {
         for (const [name, target] of Object.entries(targets)) {
           const options = { ...target, connections } as Parameters<typeof runWrk>[1];
@@ -128,6 +138,7 @@ async function apiHop(): Promise<void> {
         a2: "(a') bare Hono POST send-text JSON",
         b: "(b) GET /{phone}/state",
         c: "(c) POST /{phone}/send-text (simulator)",
+        d: "(d) GET /{phone}/profile (a Worker call, no event)",
       };
       print("## 1. API hop cost");
       print();
@@ -148,6 +159,7 @@ async function apiHop(): Promise<void> {
         CONCURRENCY.map((c) => (results[x][c].rps / results[y][c].rps).toFixed(2)).join(" | ");
       print(`| **(b)/(a)** (target ≥ 0.6) | ${ratio("b", "a")} |`);
       print(`| **(c)/(a')** (target ≥ 0.5) | ${ratio("c", "a2")} |`);
+      print(`| (d)/(a) (the Worker hop without an event) | ${ratio("d", "a")} |`);
       print();
       print("Ratios are of requests per second, one per concurrency (1 | 16 | 64).");
       print();
@@ -276,6 +288,22 @@ async function wwebjs(): Promise<void> {
   print();
 }
 
+// --- 5. Floors ----------------------------------------------------------------------------------
+
+async function floors(): Promise<void> {
+  print("## 5. Floors under send-text (`bench/floors.ts`, one process, no HTTP)");
+  print();
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "bench/floors.ts"],
+    cwd: new URL("../", import.meta.url),
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(120_000),
+  }).output();
+  print(new TextDecoder().decode(result.success ? result.stdout : result.stderr).trim());
+  print();
+}
+
 // --- 4. Events ---------------------------------------------------------------------------------
 
 interface Delivery {
@@ -394,6 +422,7 @@ if (import.meta.main) {
   if (SECTIONS.has("workers")) await workers();
   if (SECTIONS.has("wwebjs")) await wwebjs();
   if (SECTIONS.has("events")) await events();
+  if (SECTIONS.has("floors")) await floors();
   print(`Whole run: ${((performance.now() - began) / 1000).toFixed(0)} s.`);
   const file = new URL("./last_run.md", import.meta.url);
   await Deno.writeTextFile(file, out.join("\n") + "\n");

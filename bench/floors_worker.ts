@@ -1,0 +1,21 @@
+/**
+ * @module
+ * The Worker of `bench/floors.ts`: answers plain `postMessage` echoes, and exposes an echo through
+ * Comlink on the same batched endpoint the session Workers use.
+ */
+/// <reference lib="deno.worker" />
+import * as Comlink from "comlink";
+import { batchedEndpoint } from "../sessions/batched_endpoint.ts";
+
+const answer = { messageId: "true_15551234567@c.us_3EB0C0FFEE0123456789", timestamp: 1 };
+
+if (self.name === "plain") {
+  self.onmessage = (event: MessageEvent<{ id: number }>) => {
+    self.postMessage({ id: event.data.id, value: answer });
+  };
+} else {
+  const port = batchedEndpoint(self, {
+    isUrgent: (message) => typeof (message as { id?: unknown }).id === "string",
+  });
+  Comlink.expose({ call: (_method: string, _args: unknown[]) => answer }, port);
+}
