@@ -37,7 +37,7 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
     sessions: store.sessions,
     log: log.child({ component: "sessions" }),
     onEvent: (event) => events.acceptSessionEvent(event),
-    flushEvents: () => events.flush(),
+    flushEvents: (alone) => events.flush(alone),
   });
   const authLog = log.child({ component: "auth" });
   const guards = createAuthGuards(config.auth, {

@@ -97,9 +97,11 @@ export interface EventPipeline extends EventsApi {
   acceptSessionEvent(event: SessionEvent): void;
   /**
    * Resolves once the session events queued so far are written (the manager's `flushEvents`).
-   * Every caller waiting in the same turn shares one transaction: a group commit.
+   * Every caller waiting in the same turn shares one transaction: a group commit. `now` writes
+   * them at once instead (no other call is in flight to share it with, so the tick that would
+   * gather them is only one more wake-up of the thread).
    */
-  flush(): Promise<void>;
+  flush(now?: boolean): Promise<void>;
   /** Prunes old events and starts delivering what is pending. */
   start(): void;
   /** Ends every live stream (before the HTTP server drains its connections). */
@@ -243,8 +245,12 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
   return {
     heartbeatMs: options.heartbeatMs,
     accept,
-    flush() {
+    flush(now = false) {
       if (pendingEnvelopes.length === 0) return Promise.resolve();
+      if (now) {
+        flushSessionEvents();
+        return Promise.resolve();
+      }
       return new Promise<void>((resolve) => flushWaiters.push(resolve));
     },
     acceptSessionEvent(event) {

@@ -136,3 +136,51 @@ Deno.test("pipeline.setWebhooks() writes nothing when confirm() refuses after th
     await server.close();
   }
 });
+
+function sessionEvent(text: string) {
+  return {
+    session: SESSION,
+    engine: "simulator" as const,
+    me: null,
+    timestamp: 1_700_000_000_000,
+    data: {
+      type: "message.any" as const,
+      message: {
+        id: `true_15551234567@c.us_${text}`,
+        chatId: "15551234567@c.us",
+        from: `${SESSION}@c.us`,
+        to: "15551234567@c.us",
+        author: null,
+        fromMe: true,
+        body: text,
+        type: "chat",
+        timestamp: 1_700_000_000,
+        hasMedia: false,
+        media: null,
+        ack: 1,
+        quotedMsgId: null,
+      },
+    },
+  };
+}
+
+Deno.test("pipeline.flush() gathers the session events of a turn into one write; flush(true) writes them before it returns", async () => {
+  const server = setup();
+  try {
+    server.pipeline.acceptSessionEvent(sessionEvent("one"));
+    server.pipeline.acceptSessionEvent(sessionEvent("two"));
+    const gathered = server.pipeline.flush();
+    assert.deepEqual(server.stored(), [], "a plain flush waits for the turn's tick");
+    await gathered;
+    assert.deepEqual(server.stored(), ["message.any", "message.any"]);
+
+    server.pipeline.acceptSessionEvent(sessionEvent("three"));
+    const now = server.pipeline.flush(true);
+    assert.equal(server.stored().length, 3, "flush(true) wrote before returning");
+    await now;
+    await new Promise((resolve) => setTimeout(resolve, 10)); // The tick finds nothing left.
+    assert.equal(server.stored().length, 3);
+  } finally {
+    await server.close();
+  }
+});

@@ -107,9 +107,10 @@ export interface SessionManagerDeps {
   /**
    * Resolves once the events handed to `onEvent` so far are durable. Awaited when a call's answer
    * is in, before it is returned: what the engine emitted before answering (a sent message's `message.any`)
-   * reaches the Worker's port, and so `onEvent`, before the answer does.
+   * reaches the Worker's port, and so `onEvent`, before the answer does. `alone` is true when no
+   * other call is in flight: there is no one to share the write with, so it need not wait.
    */
-  flushEvents?: () => Promise<void>;
+  flushEvents?: (alone: boolean) => Promise<void>;
   createHost?: (options: WorkerHostOptions) => WorkerHost;
 }
 
@@ -166,6 +167,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   const entries = new Map<string, Entry>();
   const lock = createKeyedLock();
   let closing = false;
+  /** Engine calls waiting for their answer, over every session (see `flushEvents`). */
+  let callsInFlight = 0;
 
   const withLock = lock.run;
 
@@ -593,6 +596,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       if (entry.status !== "WORKING" || !entry.host) {
         throw clientNotReady(phoneNumber, entry.status);
       }
+      callsInFlight++;
       try {
         const result = await entry.host.call<T>(method, args, config.engineCallTimeoutMs);
         entry.consecutiveTimeouts = 0;
@@ -600,7 +604,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       } catch (error) {
         throw mapCallError(entry, method, error);
       } finally {
-        await deps.flushEvents?.();
+        callsInFlight--;
+        await deps.flushEvents?.(callsInFlight === 0);
       }
     },
 
