@@ -6,12 +6,12 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { ApiError, type ErrorCode, payloadTooLarge } from "../errors.ts";
+import { ApiError, type ErrorCode } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { MediaResolver } from "../media/media_input.ts";
 import { describeError } from "../logger.ts";
+import { limitBody } from "../middleware/body_limit.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { AppEnv } from "../middleware/principal.ts";
 import { requestId } from "../middleware/request_id.ts";
@@ -82,15 +82,7 @@ export function createApp(deps: AppDeps) {
   app.use("*", requestId());
   // One log line per request, unless the level leaves it out (then not even its bookkeeping).
   if (deps.log.enabled("info")) app.use("*", requestLog(deps.log));
-  app.use(
-    `${API_BASE}/*`,
-    bodyLimit({
-      maxSize: deps.bodyMaxBytes,
-      onError: () => {
-        throw payloadTooLarge(`The request body is over ${deps.bodyMaxBytes} bytes`);
-      },
-    }),
-  );
+  app.use(`${API_BASE}/*`, limitBody(deps.bodyMaxBytes));
 
   app.route(API_BASE, createHealthRoutes(deps));
   app.route(API_BASE, createSessionRoutes(deps));
