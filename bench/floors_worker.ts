@@ -5,7 +5,7 @@
  */
 /// <reference lib="deno.worker" />
 import * as Comlink from "comlink";
-import { batchedEndpoint } from "../sessions/batched_endpoint.ts";
+import { batchedEndpoint, isComlinkAnswer } from "../sessions/batched_endpoint.ts";
 
 const answer = { messageId: "true_15551234567@c.us_3EB0C0FFEE0123456789", timestamp: 1 };
 
@@ -14,8 +14,6 @@ if (self.name === "plain") {
     self.postMessage({ id: event.data.id, value: answer });
   };
 } else {
-  const port = batchedEndpoint(self, {
-    isUrgent: (message) => typeof (message as { id?: unknown }).id === "string",
-  });
+  const port = batchedEndpoint(self, { isUrgent: isComlinkAnswer });
   Comlink.expose({ call: (_method: string, _args: unknown[]) => answer }, port);
 }

@@ -19,6 +19,26 @@ export interface MessageTarget {
 
 type Listener = (event: { data: unknown }) => void;
 
+/** Comlink's answers carry the call's `id` (a string); events of ours do not. */
+export function isComlinkAnswer(message: unknown): message is { id: string } {
+  return typeof (message as { id?: unknown } | null)?.id === "string";
+}
+
+/**
+ * For the side that exposes an API through Comlink: an answer that cannot be cloned becomes the
+ * error Comlink itself sends in that case ("Unserializable return value"), so the caller gets an
+ * error instead of silence; anything else that cannot be cloned is dropped.
+ */
+export function comlinkErrorForUnclonable(message: unknown): unknown | null {
+  if (!isComlinkAnswer(message)) return null;
+  return {
+    id: message.id,
+    type: "HANDLER",
+    name: "throw",
+    value: { isError: true, value: { name: "TypeError", message: "Unserializable return value" } },
+  };
+}
+
 export interface BatchedEndpointOptions {
   /**
    * A message that cannot be cloned (it holds a function, say) would sink its whole batch: the

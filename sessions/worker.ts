@@ -7,7 +7,7 @@
  */
 /// <reference lib="deno.worker" />
 import * as Comlink from "comlink";
-import { batchedEndpoint } from "./batched_endpoint.ts";
+import { batchedEndpoint, comlinkErrorForUnclonable, isComlinkAnswer } from "./batched_endpoint.ts";
 import {
   type Engine,
   EngineError,
@@ -29,27 +29,11 @@ async function loadEngine(name: EngineName, options: EngineOptions): Promise<Eng
 
 let engine: Engine | null = null;
 
-/** Comlink's answers carry the call's `id`; events do not. */
-function isAnswer(message: unknown): message is { id: string } {
-  return typeof (message as { id?: unknown } | null)?.id === "string";
-}
-
-// Events and answers leave batched per turn (see batched_endpoint.ts), in the order they were made.
+// Events and answers leave batched per turn (see batched_endpoint.ts), in the order they were made;
+// an answer leaves as soon as the microtasks before it have run.
 const port = batchedEndpoint(self, {
-  isUrgent: isAnswer,
-  // An answer that cannot be cloned becomes an error for its caller; an event is dropped.
-  replaceUnclonable: (message) => {
-    if (!isAnswer(message)) return null;
-    return {
-      id: message.id,
-      type: "HANDLER",
-      name: "throw",
-      value: {
-        isError: true,
-        value: { name: "TypeError", message: "Unserializable return value" },
-      },
-    };
-  },
+  isUrgent: isComlinkAnswer,
+  replaceUnclonable: comlinkErrorForUnclonable,
 });
 
 // whatsapp-web.js starts promises it never awaits (a destroy() after CONFLICT, a re-injection on

@@ -67,3 +67,17 @@ Deno.test("createWorkerHost() rejects calls past their deadline and ends quietly
   assert.ok(await until(() => !isAlive(pid)));
   assert.deepEqual(deaths, [], "a stop is not a death");
 });
+
+Deno.test("createWorkerHost() answers a call whose result cannot be cloned with an error, not silence", async () => {
+  const { host, events } = startFixture();
+  await host.init("simulator", OPTIONS, 5_000);
+  await until(() => events.length > 0);
+  const pid = (events[0] as { pid: number }).pid;
+  await assert.rejects(
+    host.call("unclonable" as EngineMethod, [], 5_000),
+    /Unserializable return value/,
+  );
+  assert.equal(host.alive, true, "the Worker goes on");
+  await host.stop(1_000);
+  assert.ok(await until(() => !isAlive(pid)));
+});
