@@ -12,6 +12,7 @@ import { createAuthGuards } from "./middleware/auth_guards.ts";
 import { createApp } from "./routes/app.ts";
 import { createSessionManager } from "./sessions/manager.ts";
 import { loadOrCreateAdminKey } from "./store/admin_key.ts";
+import { DatabaseInUseError } from "./store/sqlite.ts";
 import { openStore } from "./store/store.ts";
 
 export const VERSION = "0.1.0";
@@ -97,7 +98,16 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.logLevel);
-  const server = compose(config, log);
+  let server;
+  try {
+    server = compose(config, log);
+  } catch (error) {
+    if (error instanceof DatabaseInUseError) {
+      console.error(error.message);
+      Deno.exit(1);
+    }
+    throw error;
+  }
   try {
     await server.guards.ready;
   } catch (error) {

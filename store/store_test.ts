@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DatabaseInUseError } from "./sqlite.ts";
 import { openStore } from "./store.ts";
 
 Deno.test("openStore() applies the migrations once and keeps data across reopenings", async () => {
@@ -76,4 +77,19 @@ Deno.test("get() answers from a cache that every write of the repository keeps e
   sessions.claim("4915550001", { engine: "simulator", ownerAccountId: "org_a", max: 1 });
   assert.equal(sessions.get("4915550001")?.ownerAccountId, "org_a");
   store.close();
+});
+
+Deno.test("openStore() refuses a DATA_DIR that another store holds open, and opens it once that one is closed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const first = openStore(dir);
+    assert.throws(() => openStore(dir), DatabaseInUseError);
+    first.sessions.save({ phoneNumber: "4915550001", engine: "simulator" });
+    first.close();
+    const second = openStore(dir);
+    assert.equal(second.sessions.get("4915550001")?.engine, "simulator");
+    second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

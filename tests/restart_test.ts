@@ -67,3 +67,31 @@ Deno.test("the server stops cleanly on SIGTERM and restores its sessions on the 
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("a second server on a DATA_DIR in use exits 1 saying so, and the first goes on", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-in-use-" });
+  const first = await startServerProcess({ DATA_DIR: dataDir });
+  try {
+    const second = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
+      env: {
+        PORT: "0",
+        HOST: "127.0.0.1",
+        DATA_DIR: dataDir,
+        WA_ENGINE: "simulator",
+        API_KEY: "another-admin-key-0123456789abcdef",
+        NO_COLOR: "1",
+      },
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    assert.equal(second.code, 1);
+    assert.match(new TextDecoder().decode(second.stderr), /in use by another process.*DATA_DIR/s);
+    assert.equal((await first.call("GET", "/health")).status, 200, "the first server goes on");
+  } finally {
+    assert.equal(await first.stop(), 0);
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
