@@ -270,16 +270,21 @@ async function wwebjs(): Promise<void> {
     print();
     return;
   }
+  await printScript("bench/wwebjs_memory.ts", 240_000);
+}
+
+/** Runs another bench script in its own Deno process and prints its Markdown (or why it failed). */
+async function printScript(script: string, timeoutMs: number): Promise<void> {
   const result = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "bench/wwebjs_memory.ts"],
+    args: ["run", "-A", script],
     cwd: new URL("../", import.meta.url),
     stdout: "piped",
     stderr: "piped",
-    signal: AbortSignal.timeout(240_000),
+    signal: AbortSignal.timeout(timeoutMs),
   }).output();
   const text = new TextDecoder().decode(result.stdout).trim();
   if (!result.success) {
-    print(`\`bench/wwebjs_memory.ts\` exited with ${result.code}:`);
+    print(`\`${script}\` exited with ${result.code}:`);
     print("```");
     print(new TextDecoder().decode(result.stderr).trim().split("\n").slice(-20).join("\n"));
     print("```");
@@ -293,15 +298,7 @@ async function wwebjs(): Promise<void> {
 async function floors(): Promise<void> {
   print("## 5. Floors under send-text (`bench/floors.ts`, one process, no HTTP)");
   print();
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "bench/floors.ts"],
-    cwd: new URL("../", import.meta.url),
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(120_000),
-  }).output();
-  print(new TextDecoder().decode(result.success ? result.stdout : result.stderr).trim());
-  print();
+  await printScript("bench/floors.ts", 120_000);
 }
 
 // --- 4. Events ---------------------------------------------------------------------------------
