@@ -45,7 +45,7 @@ export interface BatchedEndpointOptions {
    * batch is then sent message by message, and each one that fails is replaced by what this
    * returns (null: dropped). The Worker answers such a call with an error instead of silence.
    */
-  replaceUnclonable?: (message: unknown, error: unknown) => unknown | null;
+  replaceUnclonable?: (message: unknown) => unknown | null;
   /**
    * Asked when a message would start a new batch: true sends it at once, without waiting for (or
    * scheduling) the tick. The caller's side answers "no call is in flight": one call at a time
@@ -62,8 +62,6 @@ export interface BatchedEndpointOptions {
 }
 
 export interface BatchedEndpoint extends Endpoint {
-  /** Sends what is queued now. */
-  flush(): void;
   /** Stops the scheduler (the queue is dropped). */
   close(): void;
 }
@@ -102,8 +100,8 @@ export function batchedEndpoint(
   function sendAlone(message: unknown): void {
     try {
       target.postMessage([message], []);
-    } catch (error) {
-      const replacement = options.replaceUnclonable?.(message, error) ?? null;
+    } catch {
+      const replacement = options.replaceUnclonable?.(message) ?? null;
       if (replacement === null) return;
       try {
         target.postMessage([replacement], []);
@@ -155,7 +153,6 @@ export function batchedEndpoint(
     removeEventListener(_type: string, listener: EventListenerOrEventListenerObject) {
       listeners.delete(listener as unknown as Listener);
     },
-    flush,
     close() {
       queue = [];
       target.removeEventListener("message", receive);

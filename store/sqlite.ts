@@ -26,20 +26,17 @@ export class DatabaseInUseError extends Error {
 
 export function openDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS) {
   const db = new DatabaseSync(path);
-  if (path !== ":memory:") {
-    // Before the first access: in WAL mode, exclusive locking also does without the -shm file.
-    db.exec("PRAGMA locking_mode = EXCLUSIVE");
-    try {
-      db.exec("PRAGMA journal_mode = WAL");
-    } catch (error) {
-      db.close();
-      if (/database is locked/.test(String(error))) {
-        throw new DatabaseInUseError(path, { cause: error });
-      }
-      throw error;
+  // Before the first access: in WAL mode, exclusive locking also does without the -shm file.
+  if (path !== ":memory:") db.exec("PRAGMA locking_mode = EXCLUSIVE");
+  try {
+    db.exec("PRAGMA journal_mode = WAL"); // The first access: it takes the lock.
+  } catch (error) {
+    db.close();
+    if (/database is locked/.test(String(error))) {
+      throw new DatabaseInUseError(path, { cause: error });
     }
+    throw error;
   }
-  db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA busy_timeout = 5000");
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
