@@ -8,7 +8,8 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { swaggerUI } from "@hono/swagger-ui";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { getAbsoluteFSPath } from "swagger-ui-dist";
+// Not the package's main module: that one also loads the 1.7 MB Swagger UI bundle into the server.
+import getAbsoluteFSPath from "swagger-ui-dist/absolute-path.js";
 import type { AppEnv } from "../middleware/principal.ts";
 
 const ASSETS: Record<string, string> = {
