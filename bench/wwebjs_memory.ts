@@ -4,12 +4,16 @@
  * it, waits idle, and sums the PSS (`/proc/<pid>/smaps_rollup`) of Chromium's process group; also
  * the time from `start()` to the first QR. Runs each setup a few times and prints medians:
  * our low-memory flags (with image/font/media requests aborted) against puppeteer's default
- * arguments. Run: `deno run -A bench/wwebjs_memory.ts [runs]`.
+ * arguments. Then the same session through the server (`WA_ENGINE=wwebjs`, started and linked over
+ * the HTTP API): what the server process grows by (the session's Worker with whatsapp-web.js and
+ * puppeteer loaded, and its bookkeeping) besides the Chromium tree.
+ * Run: `deno run -A bench/wwebjs_memory.ts [runs]`.
  */
 import { createWwebjsEngine, type WwebjsTuning } from "../sessions/wwebjs_engine.ts";
 import { findChromium, minimalArgs } from "../sessions/chromium.ts";
 import type { EngineEvent } from "../sessions/engine.ts";
 import { startFakeCloud } from "../tests/fake_whatsapp/fake_cloud.ts";
+import { api, memoryOf, sleep, startServer, waitConnected } from "./lib.ts";
 
 const IDLE_MS = 5_000;
 
@@ -96,6 +100,64 @@ async function measure(setup: Setup): Promise<Sample> {
   }
 }
 
+/** The Chromium browser process whose profile lives under `dir` (its process group is its tree). */
+function browserUnder(dir: string): number | null {
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
+      if (
+        args.some((a) => a.startsWith("--user-data-dir=") && a.includes(dir)) &&
+        !args.some((a) => a.startsWith("--type="))
+      ) return Number(entry.name);
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return null;
+}
+
+interface ServerSample {
+  /** PSS growth of the server process from before `start` to 5 s after link (its Worker). */
+  serverMb: number;
+  chromiumMb: number;
+}
+
+/** One wwebjs session started and linked through the server's API, the way a user runs it. */
+async function measureThroughServer(): Promise<ServerSample> {
+  const cloud = await startFakeCloud({});
+  const dataDir = await Deno.makeTempDir({ prefix: "wwebjs_memory_server_" });
+  const server = startServer({
+    dataDir,
+    env: {
+      WA_ENGINE: "wwebjs",
+      WWEBJS_WEB_VERSION: cloud.webVersion,
+      WWEBJS_WEB_CACHE_PATH: cloud.webVersionCachePath,
+    },
+  });
+  const phoneNumber = cloud.me.split("@")[0];
+  try {
+    await server.ready();
+    await sleep(2_000);
+    const before = memoryOf(server.child.pid).pssKb;
+    const started = await api(server.base, "POST", `/${phoneNumber}/start`, {});
+    if (started.status !== 200) throw new Error(`start answered ${started.status}`);
+    const qr = await cloud.waitFor(() => cloud.currentQr(), 30_000);
+    cloud.scanQr(qr);
+    await waitConnected(server.base, [phoneNumber], 30_000);
+    await sleep(IDLE_MS);
+    const after = memoryOf(server.child.pid).pssKb;
+    const browser = browserUnder(dataDir);
+    if (browser === null) throw new Error("No Chromium found for the session");
+    const chromiumKb = groupMembers(browser).reduce((sum, p) => sum + pssKb(p), 0);
+    return { serverMb: (after - before) / 1024, chromiumMb: chromiumKb / 1024 };
+  } finally {
+    await server.stop();
+    await cloud.close();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+}
+
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -137,3 +199,15 @@ for (const setup of setups) {
       `start→WORKING ${median(samples.map((s) => s.workingMs)).toFixed(0)} ms`,
   );
 }
+
+const throughServer: ServerSample[] = [];
+for (let i = 0; i < runs; i++) throughServer.push(await measureThroughServer());
+const serverMb = median(throughServer.map((s) => s.serverMb));
+const chromiumMb = median(throughServer.map((s) => s.chromiumMb));
+console.log(
+  `through the server (WA_ENGINE=wwebjs, low-memory setup, started and linked over the API): ` +
+    `the server process grew by ${serverMb.toFixed(0)} MB PSS ` +
+    `(runs: ${throughServer.map((s) => s.serverMb.toFixed(0)).join(", ")}), ` +
+    `its Chromium tree ${chromiumMb.toFixed(0)} MB PSS: ${(serverMb + chromiumMb).toFixed(0)} MB ` +
+    `for one idle session`,
+);
