@@ -251,7 +251,8 @@ export interface MessageMediaDto extends MediaInput {}
  */
 export type EngineEvent =
   | { type: "status"; status: SessionStatus; reason?: string; me?: Me }
-  | { type: "qr"; value: string; dataUrl: string }
+  /** What the QR encodes; the manager draws it (once, on the main thread) when `GET /qr` asks. */
+  | { type: "qr"; value: string }
   | { type: "pairing_code"; code: string }
   | { type: "message"; message: MessageDto }
   | { type: "message.any"; message: MessageDto }

@@ -30,7 +30,7 @@ import {
   toContractState,
 } from "./engine.ts";
 import { createKeyedLock } from "./keyed_lock.ts";
-import { qrToTerminal } from "./qr.ts";
+import { qrToDataUrl, qrToTerminal } from "./qr.ts";
 import { decideRestart } from "./restart_policy.ts";
 import {
   CallTimeoutError,
@@ -121,7 +121,10 @@ interface Entry {
   reason: string | null;
   statuses: StatusChange[];
   me: Me | null;
+  /** What the current QR encodes. */
   qr: string | null;
+  /** The current QR drawn as a PNG data URL, once somebody asked for it. */
+  qrImage: { value: string; dataUrl: Promise<string> } | null;
   host: WorkerHost | null;
   /** Whether the session should be running (started and not stopped). */
   wanted: boolean;
@@ -223,6 +226,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         statuses: [],
         me: null,
         qr: null,
+        qrImage: null,
         host: null,
         wanted: false,
         crashes: [],
@@ -302,7 +306,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         setStatus(entry, event.status, event.reason ?? null);
         return;
       case "qr":
-        entry.qr = event.dataUrl;
+        entry.qr = event.value;
         // A QR means the session waits for a scan, whatever status event follows it.
         setStatus(entry, "SCAN_QR_CODE", null, true);
         if (config.logQr === "terminal") {
@@ -417,6 +421,18 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       me: entry?.me ?? null,
       ownerAccountId: record.ownerAccountId,
     };
+  }
+
+  /** The QR `value` as a PNG data URL, drawn once per QR however often it is asked for. */
+  function drawQr(entry: Entry, value: string): Promise<string> {
+    if (entry.qrImage?.value === value) return entry.qrImage.dataUrl;
+    const image = { value, dataUrl: qrToDataUrl(value) };
+    entry.qrImage = image;
+    // A failed drawing is not kept: the next request tries again.
+    image.dataUrl.catch(() => {
+      if (entry.qrImage === image) entry.qrImage = null;
+    });
+    return image.dataUrl;
   }
 
   function waitFor(entry: Entry, done: () => boolean, ms: number): Promise<void> {
@@ -544,7 +560,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         throw clientNotReady(phoneNumber, "WORKING: already connected, no QR to scan");
       }
       if (entry.qr === null) throw clientNotReady(phoneNumber, entry.status);
-      return entry.qr;
+      return await drawQr(entry, entry.qr);
     },
 
     async requestPairingCode(phoneNumber, phoneForCode) {

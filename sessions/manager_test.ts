@@ -4,6 +4,7 @@ import { createLogger } from "../logger.ts";
 import { openStore } from "../store/store.ts";
 import { createSessionManager } from "./manager.ts";
 import type { WorkerHost, WorkerHostOptions } from "./worker_host.ts";
+import { decodeQrDataUrl } from "../tests/qr_decode.ts";
 
 /** A stand-in Worker host whose engine takes `initMs` to start; records which hosts are up. */
 function stubHosts(initMs: number) {
@@ -56,4 +57,40 @@ Deno.test("shutdown() during a restore leaves no session running, none started a
   );
   store.close();
   await Deno.remove(dataDir, { recursive: true });
+});
+
+Deno.test("getQr draws the engine's current QR as a PNG, and a new QR as a new one", async () => {
+  const store = openStore(":memory:");
+  const dataDir = await Deno.makeTempDir();
+  let showQr: (value: string) => void = () => {};
+  const createHost = (options: WorkerHostOptions): WorkerHost => {
+    showQr = (value) => options.onEvent({ type: "qr", value });
+    return {
+      alive: true,
+      init: () => Promise.resolve(),
+      call: () => Promise.resolve(undefined as never),
+      stop: () => Promise.resolve(),
+      terminate: () => {},
+    };
+  };
+  const config = loadConfig({ WA_ENGINE: "simulator", LOG_LEVEL: "silent", DATA_DIR: dataDir });
+  const manager = createSessionManager({
+    config,
+    sessions: store.sessions,
+    log: createLogger("silent"),
+    createHost,
+  });
+  try {
+    await manager.start("4915550001", {});
+    showQr("2@first,key,identity,1");
+    const first = await manager.getQr("4915550001");
+    assert.equal(decodeQrDataUrl(first), "2@first,key,identity,1");
+    assert.equal(await manager.getQr("4915550001"), first, "the same QR, the same image");
+    showQr("2@second,key,identity,1");
+    assert.equal(decodeQrDataUrl(await manager.getQr("4915550001")), "2@second,key,identity,1");
+  } finally {
+    await manager.shutdown();
+    store.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
 });

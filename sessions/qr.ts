@@ -1,9 +1,9 @@
 /**
  * @module
  * Renders a QR string (what WhatsApp encodes for linking) as a PNG data URL for the API and as
- * text for the server's terminal, with the maintained `qrcode` library. The library is loaded on
- * first use: a restored session never shows a QR, and loading it eagerly costs each session
- * Worker Deno's Node compatibility layer (~3 MB, see bench/README.md).
+ * text for the server's terminal, with the maintained `qrcode` library. Only the main thread draws
+ * QRs (engines emit what the QR encodes), and loads the library on first use: in a session Worker
+ * it would cost each Worker Deno's Node compatibility layer (bench/README.md).
  */
 
 async function qrcode() {

@@ -9,7 +9,6 @@
  * `simulator_commands.ts`: failures as real sessions fail, and bursts of incoming messages.
  */
 /// <reference lib="deno.worker" />
-import { join } from "node:path";
 import {
   type ChatDetail,
   type Engine,
@@ -20,7 +19,6 @@ import {
   notFound,
   type SentMessage,
 } from "./engine.ts";
-import { qrToDataUrl } from "./qr.ts";
 import {
   runSimulateCommand,
   simulateCommand,
@@ -50,7 +48,8 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
   let emit: EngineEventSink = () => {};
   let status: "STARTING" | "SCAN_QR_CODE" | "WORKING" | "CONFLICT" | "STOPPED" = "STARTING";
   const timers = new Set<ReturnType<typeof setTimeout>>();
-  const linkPath = join(options.sessionDir, LINK_FILE);
+  // A template, not node:path: importing any node: module costs each Worker ~2 MB (bench/README.md).
+  const linkPath = `${options.sessionDir}/${LINK_FILE}`;
   let qrCount = 0;
 
   function later(fn: () => void, ms: number): void {
@@ -108,7 +107,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     emit({ type: "status", status: "WORKING", me: { id: meId, pushName: meName } });
   }
 
-  async function showQr(): Promise<void> {
+  function showQr(): void {
     if (status !== "STARTING" && status !== "SCAN_QR_CODE") return;
     if (options.qrMaxRetries > 0 && qrCount >= options.qrMaxRetries) {
       status = "STOPPED";
@@ -121,11 +120,10 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     }
     qrCount++;
     const value = `2@sim${randomHex(12)},${btoa(options.phoneNumber)},${randomHex(16)},1`;
-    const dataUrl = await qrToDataUrl(value);
     status = "SCAN_QR_CODE";
-    emit({ type: "qr", value, dataUrl });
+    emit({ type: "qr", value });
     emit({ type: "status", status: "SCAN_QR_CODE" });
-    later(() => void showQr(), QR_ROTATE_MS);
+    later(showQr, QR_ROTATE_MS);
   }
 
   const controls: SimulatorControls = {
@@ -138,16 +136,17 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
   };
 
   const engine: Engine = {
-    async start(onEvent) {
+    start(onEvent) {
       emit = onEvent;
       data.seed();
       emit({ type: "status", status: "STARTING" });
       if (isLinked()) {
         later(connect, 50);
-        return;
+      } else {
+        showQr();
+        later(link, options.simulatorScanMs);
       }
-      await showQr();
-      later(link, options.simulatorScanMs);
+      return Promise.resolve();
     },
     stop() {
       for (const timer of timers) clearTimeout(timer);

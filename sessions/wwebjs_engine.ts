@@ -17,7 +17,6 @@ import {
   type Me,
   type SessionStatus,
 } from "./engine.ts";
-import { qrToDataUrl } from "./qr.ts";
 import { BLOCKED_RESOURCE_TYPES, findChromium, lowMemoryArgs, runningAsRoot } from "./chromium.ts";
 import { type Lib, serialized, toMessageDto } from "./wwebjs_mappers.ts";
 import { describeError, TimeoutError, withTimeout, type WwebjsContext } from "./wwebjs_context.ts";
@@ -282,14 +281,7 @@ class WwebjsSession implements WwebjsContext {
       await this.#destroy();
       return;
     }
-    let dataUrl: string;
-    try {
-      dataUrl = await qrToDataUrl(qr);
-    } catch {
-      return;
-    }
-    if (this.#ended) return;
-    this.#emit({ type: "qr", value: qr, dataUrl });
+    this.#emit({ type: "qr", value: qr });
     if (this.#status !== "SCAN_QR_CODE") this.#setStatus("SCAN_QR_CODE");
   }
 
