@@ -4,7 +4,7 @@
  * update, leave, add and remove participants with per-participant outcomes) and the account's
  * own profile — each through whatsapp-web.js's public API.
  */
-import wwebjs from "whatsapp-web.js";
+import { wwebjs } from "./wwebjs_lib.ts";
 import {
   type ContactDto,
   type Engine,
@@ -32,7 +32,7 @@ import {
   type WwebjsContext,
 } from "./wwebjs_context.ts";
 
-const { MessageMedia } = wwebjs as Lib;
+const { MessageMedia } = wwebjs;
 
 export type DirectoryCapabilities = Pick<
   Engine,

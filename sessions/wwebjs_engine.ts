@@ -7,7 +7,7 @@
  * session's lifecycle and events; the capabilities live in `wwebjs_messaging.ts` and
  * `wwebjs_directory.ts`, which call through the session as a `WwebjsContext`.
  */
-import wwebjs from "whatsapp-web.js";
+import { wwebjs } from "./wwebjs_lib.ts";
 import {
   type Engine,
   EngineError,
@@ -23,7 +23,7 @@ import { describeError, TimeoutError, withTimeout, type WwebjsContext } from "./
 import { messagingCapabilities } from "./wwebjs_messaging.ts";
 import { directoryCapabilities } from "./wwebjs_directory.ts";
 
-const { Client, LocalAuth } = wwebjs as Lib;
+const { Client, LocalAuth } = wwebjs;
 
 /** How long one capability call may take before it counts as a timeout. */
 const CALL_TIMEOUT_MS = 60_000;

@@ -4,7 +4,7 @@
  * edits and revokes, read receipts and presence, number checks, media downloads, and reading
  * chats and their messages — each through whatsapp-web.js's public API.
  */
-import wwebjs from "whatsapp-web.js";
+import { wwebjs } from "./wwebjs_lib.ts";
 import {
   type ChatDetail,
   type ChatListQuery,
@@ -38,7 +38,7 @@ import {
   type WwebjsContext,
 } from "./wwebjs_context.ts";
 
-const { MessageMedia, Location } = wwebjs as Lib;
+const { MessageMedia, Location } = wwebjs;
 
 /** The most messages fetched to page back through a chat. */
 const MAX_FETCH = 5_000;
