@@ -3,7 +3,9 @@
  * The ceilings of this stack, run as their own Deno process so they compare with the server
  * subprocess: a bare Hono `GET /hello`, and a bare Hono `POST /send-text` that parses the same JSON
  * body as the real route and answers a body of the same size and shape (`{ messageId, timestamp }`).
- * No auth, no validation, no logging, no Worker. `PORT` picks the port.
+ * No auth, no validation, no logging, no Worker. Also `GET /:phoneNumber/state`, the least a state
+ * route must do, written by hand: compare the `X-Api-Key` header, look the session up in a `Map`,
+ * answer the same JSON as the real route with an `X-Request-Id`. `PORT` picks the port.
  */
 import { Hono } from "hono";
 
@@ -19,6 +21,20 @@ app.post("/send-text", async (c) => {
     messageId: `true_${chatId}_3EB0${hex.toUpperCase()}`,
     timestamp: Math.floor(Date.now() / 1000),
   }, 200);
+});
+
+const API_KEY = "bench-admin-key-0123456789abcdef";
+const sessions = new Map<string, Record<string, unknown>>();
+app.get("/:phoneNumber/state", (c) => {
+  if (c.req.header("x-api-key") !== API_KEY) return c.json({ error: "UNAUTHORIZED" }, 401);
+  const phoneNumber = c.req.param("phoneNumber");
+  let info = sessions.get(phoneNumber);
+  if (!info) {
+    const me = { id: `${phoneNumber}@c.us`, pushName: `Simulator ${phoneNumber}` };
+    info = { state: "CONNECTED", status: "WORKING", reason: null, engine: "simulator", me };
+    sessions.set(phoneNumber, info);
+  }
+  return c.json(info, 200, { "X-Request-Id": crypto.randomUUID() });
 });
 
 Deno.serve({

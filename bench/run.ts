@@ -4,7 +4,8 @@
  * this machine, printed as Markdown and written to `bench/last_run.md`.
  *
  * 1. API hop cost (wrk, 1/16/64 connections): bare Hono GET and POST (the ceilings, in their own
- *    Deno process), `GET /state` and `send-text` to a simulator session on the real server
+ *    Deno process, with a hand-written state route beside them: the least `GET /state` must do),
+ *    `GET /state`, `GET /profile` and `send-text` to a simulator session on the real server
  *    subprocess, with the ratios we steer by.
  * 2. Worker cost: resident memory with 0/10/50/200 simulator sessions, time to start 50, cold
  *    start to the first answer and to 50 restored sessions CONNECTED.
@@ -100,6 +101,7 @@ async function apiHop(): Promise<void> {
           body: SEND_BODY,
           headers: JSON_HEADERS,
         },
+        a3: { url: `${bareBase}/${session}/state`, headers: authed },
         b: { url: `${server.base}/api/whatsapp/${session}/state`, headers: authed },
         d: { url: `${server.base}/api/whatsapp/${session}/profile`, headers: authed },
         c: {
@@ -112,6 +114,7 @@ async function apiHop(): Promise<void> {
       const results: Record<string, Record<number, WrkResult>> = {
         a: {},
         a2: {},
+        a3: {},
         b: {},
         c: {},
         d: {},
@@ -136,6 +139,7 @@ async function apiHop(): Promise<void> {
       const label: Record<string, string> = {
         a: "(a) bare Hono GET /hello",
         a2: "(a') bare Hono POST send-text JSON",
+        a3: "(a'') bare Hono GET state by hand: key check, same JSON, X-Request-Id",
         b: "(b) GET /{phone}/state",
         c: "(c) POST /{phone}/send-text (simulator)",
         d: "(d) GET /{phone}/profile (a Worker call, no event)",
@@ -160,6 +164,7 @@ async function apiHop(): Promise<void> {
       print(`| **(b)/(a)** (target ≥ 0.6) | ${ratio("b", "a")} |`);
       print(`| **(c)/(a')** (target ≥ 0.5) | ${ratio("c", "a2")} |`);
       print(`| (d)/(a) (the Worker hop without an event) | ${ratio("d", "a")} |`);
+      print(`| (a'')/(a): the least a state route does, by hand | ${ratio("a3", "a")} |`);
       print();
       print("Ratios are of requests per second, one per concurrency (1 | 16 | 64).");
       print();
