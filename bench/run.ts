@@ -8,8 +8,9 @@
  *    `GET /state`, `GET /profile` and `send-text` to a simulator session on the real server
  *    subprocess, with the ratios we steer by.
  * 2. Worker cost: resident memory with 0/10/50/200 simulator sessions, time to start 50, cold
- *    start to the first answer and to 50 restored sessions CONNECTED.
- * 3. The real engine: the output of `bench/wwebjs_memory.ts` when that file exists.
+ *    start to the first answer and to 50 restored sessions CONNECTED, and what the modules of a
+ *    session's Worker cost (`bench/worker_memory.ts`).
+ * 3. The real engine: the output of `bench/wwebjs_memory.ts`.
  * 4. Events: webhook deliveries per second and incoming-message-to-webhook latency, when webhooks
  *    work.
  * 5. Floors: what a Worker round trip and a durable event commit cost alone (`bench/floors.ts`).
@@ -260,6 +261,9 @@ async function workers(): Promise<void> {
   } finally {
     await Deno.remove(dirB, { recursive: true }).catch(() => {});
   }
+  print("Where a session Worker's memory goes (`bench/worker_memory.ts`):");
+  print();
+  await printScript("bench/worker_memory.ts", 180_000);
 }
 
 // --- 3. The real engine ------------------------------------------------------------------------
@@ -267,14 +271,6 @@ async function workers(): Promise<void> {
 async function wwebjs(): Promise<void> {
   print("## 3. The real engine (wwebjs on the fake WhatsApp Web)");
   print();
-  const script = new URL("./wwebjs_memory.ts", import.meta.url);
-  try {
-    await Deno.stat(script);
-  } catch {
-    print("Not measured yet (`bench/wwebjs_memory.ts` does not exist).");
-    print();
-    return;
-  }
   await printScript("bench/wwebjs_memory.ts", 240_000);
 }
 
