@@ -186,28 +186,34 @@ try {
 }
 
 console.log(
-  `whatsapp-web.js session memory, ${runs} run(s) each, PSS summed ${IDLE_MS / 1000} s after link`,
+  `whatsapp-web.js session memory, ${runs} run(s) each (medians), PSS of Chromium's process group ` +
+    `summed ${IDLE_MS / 1000} s after link:`,
 );
+console.log();
+console.log("| setup | PSS MB | processes | start → QR ms | start → WORKING ms | runs (PSS MB) |");
+console.log("|---|---:|---:|---:|---:|---|");
 for (const setup of setups) {
   const samples: Sample[] = [];
   for (let i = 0; i < runs; i++) samples.push(await measure(setup));
-  console.log(
-    `${setup.name}: PSS ${median(samples.map((s) => s.pssMb)).toFixed(0)} MB ` +
-      `(runs: ${samples.map((s) => s.pssMb.toFixed(0)).join(", ")}), ` +
-      `${median(samples.map((s) => s.processes))} processes, ` +
-      `start→QR ${median(samples.map((s) => s.qrMs)).toFixed(0)} ms, ` +
-      `start→WORKING ${median(samples.map((s) => s.workingMs)).toFixed(0)} ms`,
-  );
+  const cells = [
+    median(samples.map((s) => s.pssMb)).toFixed(0),
+    median(samples.map((s) => s.processes)),
+    median(samples.map((s) => s.qrMs)).toFixed(0),
+    median(samples.map((s) => s.workingMs)).toFixed(0),
+    samples.map((s) => s.pssMb.toFixed(0)).join(", "),
+  ];
+  console.log(`| ${setup.name} | ${cells.join(" | ")} |`);
 }
 
 const throughServer: ServerSample[] = [];
 for (let i = 0; i < runs; i++) throughServer.push(await measureThroughServer());
 const serverMb = median(throughServer.map((s) => s.serverMb));
 const chromiumMb = median(throughServer.map((s) => s.chromiumMb));
+console.log();
 console.log(
-  `through the server (WA_ENGINE=wwebjs, low-memory setup, started and linked over the API): ` +
-    `the server process grew by ${serverMb.toFixed(0)} MB PSS ` +
-    `(runs: ${throughServer.map((s) => s.serverMb.toFixed(0)).join(", ")}), ` +
-    `its Chromium tree ${chromiumMb.toFixed(0)} MB PSS: ${(serverMb + chromiumMb).toFixed(0)} MB ` +
-    `for one idle session`,
+  `Through the server (\`WA_ENGINE=wwebjs\`, the low-memory setup, started and linked over the ` +
+    `API): the server process grew by **${serverMb.toFixed(0)} MB** PSS (runs: ` +
+    `${throughServer.map((s) => s.serverMb.toFixed(0)).join(", ")}; the session's Worker), its ` +
+    `Chromium tree took **${chromiumMb.toFixed(0)} MB**: **${(serverMb + chromiumMb).toFixed(0)} ` +
+    `MB for one idle session**.`,
 );
