@@ -94,3 +94,44 @@ Deno.test("getQr draws the engine's current QR as a PNG, and a new QR as a new o
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("restore() lets other tasks run between the Workers it creates", async () => {
+  const store = openStore(":memory:");
+  for (let i = 0; i < 12; i++) {
+    store.sessions.save({ phoneNumber: `49155500${2000 + i}`, engine: "simulator" });
+    store.sessions.setShouldRun(`49155500${2000 + i}`, true);
+  }
+  // Creating a Worker blocks the main thread (~25-30 ms here); these hosts start at once, so
+  // without a pause between them the whole restore would run before any request is looked at.
+  const order: string[] = [];
+  const createHost = (options: WorkerHostOptions): WorkerHost => {
+    order.push(`create ${options.name}`);
+    return {
+      alive: true,
+      init: () => Promise.resolve(),
+      call: () => Promise.resolve(undefined as never),
+      stop: () => Promise.resolve(),
+      terminate: () => {},
+    };
+  };
+  const dataDir = await Deno.makeTempDir();
+  const config = loadConfig({ WA_ENGINE: "simulator", LOG_LEVEL: "silent", DATA_DIR: dataDir });
+  const manager = createSessionManager({
+    config,
+    sessions: store.sessions,
+    log: createLogger("silent"),
+    createHost,
+  });
+  const restoring = manager.restore();
+  setTimeout(() => order.push("a request"), 0);
+  await restoring;
+  assert.equal(order.filter((step) => step.startsWith("create")).length, 12);
+  const request = order.indexOf("a request");
+  assert.ok(
+    request >= 0 && request <= 4,
+    `the request ran after at most the first batch of Workers: ${order.join(", ")}`,
+  );
+  await manager.shutdown();
+  store.close();
+  await Deno.remove(dataDir, { recursive: true });
+});
