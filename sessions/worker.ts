@@ -23,6 +23,10 @@ async function loadEngine(name: EngineName, options: EngineOptions): Promise<Eng
     const { createSimulatorEngine } = await import("./simulator.ts");
     return createSimulatorEngine(options);
   }
+  // whatsapp-web.js's node-fetch loads Node's deprecated `punycode`: one DeprecationWarning on
+  // stderr per session start, about a library's internals, that an operator can do nothing about.
+  const { default: process } = await import("node:process");
+  Object.assign(process, { noDeprecation: true }); // Documented by Node, missing from its types.
   const { createWwebjsEngine } = await import("./wwebjs_engine.ts");
   return createWwebjsEngine(options);
 }
