@@ -6,36 +6,35 @@ import { createSessionManager } from "./manager.ts";
 import type { WorkerHost, WorkerHostOptions } from "./worker_host.ts";
 import { decodeQrDataUrl } from "../tests/qr_decode.ts";
 
-/** A stand-in Worker host whose engine takes `initMs` to start; records which hosts are up. */
-function stubHosts(initMs: number) {
-  const alive = new Set<string>();
-  const createHost = (options: WorkerHostOptions): WorkerHost => {
-    let up = true;
-    alive.add(options.name);
-    const down = () => {
-      up = false;
-      alive.delete(options.name);
-    };
-    return {
-      get alive() {
-        return up;
-      },
-      init: () => new Promise((resolve) => setTimeout(resolve, initMs)),
-      call: () => Promise.resolve(undefined as never),
-      stop: () => Promise.resolve(down()),
-      terminate: down,
-    };
+/** A stand-in Worker host whose engine takes `initMs` to start (0: at once). */
+function stubHost(initMs = 0, onStop: () => void = () => {}): WorkerHost {
+  let up = true;
+  const down = () => {
+    up = false;
+    onStop();
   };
-  return { alive, createHost };
+  return {
+    get alive() {
+      return up;
+    },
+    init: () =>
+      initMs > 0 ? new Promise((resolve) => setTimeout(resolve, initMs)) : Promise.resolve(),
+    call: () => Promise.resolve(undefined as never),
+    stop: () => Promise.resolve(down()),
+    terminate: down,
+  };
 }
 
-Deno.test("shutdown() during a restore leaves no session running, none started after it", async () => {
+/** A manager over an in-memory store in which `started` numbers are marked to run. */
+async function managerWith(
+  createHost: (options: WorkerHostOptions) => WorkerHost,
+  started: string[] = [],
+) {
   const store = openStore(":memory:");
-  for (let i = 0; i < 8; i++) {
-    store.sessions.save({ phoneNumber: `49155500${1000 + i}`, engine: "simulator" });
-    store.sessions.setShouldRun(`49155500${1000 + i}`, true);
+  for (const phoneNumber of started) {
+    store.sessions.save({ phoneNumber, engine: "simulator" });
+    store.sessions.setShouldRun(phoneNumber, true);
   }
-  const { alive, createHost } = stubHosts(100);
   const dataDir = await Deno.makeTempDir();
   const config = loadConfig({ WA_ENGINE: "simulator", LOG_LEVEL: "silent", DATA_DIR: dataDir });
   const manager = createSessionManager({
@@ -44,6 +43,26 @@ Deno.test("shutdown() during a restore leaves no session running, none started a
     log: createLogger("silent"),
     createHost,
   });
+  return {
+    manager,
+    store,
+    async close() {
+      await manager.shutdown();
+      store.close();
+      await Deno.remove(dataDir, { recursive: true });
+    },
+  };
+}
+
+const numbers = (count: number, first: number) =>
+  Array.from({ length: count }, (_, i) => `49155500${first + i}`);
+
+Deno.test("shutdown() during a restore leaves no session running, none started after it", async () => {
+  const alive = new Set<string>();
+  const { manager, store, close } = await managerWith((options) => {
+    alive.add(options.name);
+    return stubHost(100, () => alive.delete(options.name));
+  }, numbers(8, 1000));
   const restoring = manager.restore();
   await new Promise((resolve) => setTimeout(resolve, 20));
   assert.ok(alive.size > 0 && alive.size < 8, `restoring a few at a time (${alive.size} up)`);
@@ -55,30 +74,14 @@ Deno.test("shutdown() during a restore leaves no session running, none started a
     store.sessions.list().every((record) => record.shouldRun),
     "every session stays marked started for the next boot",
   );
-  store.close();
-  await Deno.remove(dataDir, { recursive: true });
+  await close();
 });
 
 Deno.test("getQr draws the engine's current QR as a PNG, and a new QR as a new one", async () => {
-  const store = openStore(":memory:");
-  const dataDir = await Deno.makeTempDir();
   let showQr: (value: string) => void = () => {};
-  const createHost = (options: WorkerHostOptions): WorkerHost => {
+  const { manager, close } = await managerWith((options) => {
     showQr = (value) => options.onEvent({ type: "qr", value });
-    return {
-      alive: true,
-      init: () => Promise.resolve(),
-      call: () => Promise.resolve(undefined as never),
-      stop: () => Promise.resolve(),
-      terminate: () => {},
-    };
-  };
-  const config = loadConfig({ WA_ENGINE: "simulator", LOG_LEVEL: "silent", DATA_DIR: dataDir });
-  const manager = createSessionManager({
-    config,
-    sessions: store.sessions,
-    log: createLogger("silent"),
-    createHost,
+    return stubHost();
   });
   try {
     await manager.start("4915550001", {});
@@ -89,39 +92,18 @@ Deno.test("getQr draws the engine's current QR as a PNG, and a new QR as a new o
     showQr("2@second,key,identity,1");
     assert.equal(decodeQrDataUrl(await manager.getQr("4915550001")), "2@second,key,identity,1");
   } finally {
-    await manager.shutdown();
-    store.close();
-    await Deno.remove(dataDir, { recursive: true });
+    await close();
   }
 });
 
 Deno.test("restore() lets other tasks run between the Workers it creates", async () => {
-  const store = openStore(":memory:");
-  for (let i = 0; i < 12; i++) {
-    store.sessions.save({ phoneNumber: `49155500${2000 + i}`, engine: "simulator" });
-    store.sessions.setShouldRun(`49155500${2000 + i}`, true);
-  }
   // Creating a Worker blocks the main thread (~25-30 ms here); these hosts start at once, so
   // without a pause between them the whole restore would run before any request is looked at.
   const order: string[] = [];
-  const createHost = (options: WorkerHostOptions): WorkerHost => {
+  const { manager, close } = await managerWith((options) => {
     order.push(`create ${options.name}`);
-    return {
-      alive: true,
-      init: () => Promise.resolve(),
-      call: () => Promise.resolve(undefined as never),
-      stop: () => Promise.resolve(),
-      terminate: () => {},
-    };
-  };
-  const dataDir = await Deno.makeTempDir();
-  const config = loadConfig({ WA_ENGINE: "simulator", LOG_LEVEL: "silent", DATA_DIR: dataDir });
-  const manager = createSessionManager({
-    config,
-    sessions: store.sessions,
-    log: createLogger("silent"),
-    createHost,
-  });
+    return stubHost();
+  }, numbers(12, 2000));
   const restoring = manager.restore();
   setTimeout(() => order.push("a request"), 0);
   await restoring;
@@ -131,7 +113,5 @@ Deno.test("restore() lets other tasks run between the Workers it creates", async
     request >= 0 && request <= 4,
     `the request ran after at most the first batch of Workers: ${order.join(", ")}`,
   );
-  await manager.shutdown();
-  store.close();
-  await Deno.remove(dataDir, { recursive: true });
+  await close();
 });
