@@ -17,6 +17,7 @@ import * as Comlink from "comlink";
 import { batchedEndpoint } from "../sessions/batched_endpoint.ts";
 import { createOutbox } from "../events/outbox.ts";
 import { toEnvelope } from "../events/envelope.ts";
+import { textMessageEvent } from "../events/test_events.ts";
 import { openStore } from "../store/store.ts";
 
 /** CPU time of the calling thread in microseconds (utime + stime, 10 ms ticks). */
@@ -102,31 +103,7 @@ async function commitFloors(): Promise<Floor[]> {
   const outbox = createOutbox(store.db);
   const session = "4915000000001";
   const sent = (n: number) =>
-    toEnvelope({
-      session,
-      engine: "simulator",
-      me: { id: `${session}@c.us`, pushName: "Bench" },
-      timestamp: Date.now(),
-      data: {
-        type: "message.any",
-        message: {
-          id: `true_15551234567@c.us_3EB0${n.toString(16).padStart(16, "0").toUpperCase()}`,
-          chatId: "15551234567@c.us",
-          from: `${session}@c.us`,
-          to: "15551234567@c.us",
-          author: null,
-          fromMe: true,
-          source: "api",
-          body: "Hello from the wa-gateway bench",
-          type: "chat",
-          timestamp: Math.floor(Date.now() / 1000),
-          hasMedia: false,
-          media: null,
-          ack: 1,
-          quotedMsgId: null,
-        },
-      },
-    }, "bench");
+    toEnvelope(textMessageEvent(session, `Hello from the wa-gateway bench ${n}`), "bench");
   let n = 0;
   const commit = (sends: number) => () =>
     outbox.append(Array.from({ length: sends }, () => sent(n++)), { destinationsFor: () => [] });

@@ -10,11 +10,11 @@ import {
   createAddressPolicy,
   type HostResolver,
 } from "../media/address_policy.ts";
-import type { SessionEvent } from "../sessions/manager.ts";
 import { openDatabase } from "../store/sqlite.ts";
 import { createDispatcher } from "./dispatcher.ts";
 import { createOutbox } from "./outbox.ts";
 import { createEventPipeline, createUrlCheck, type EventPipeline } from "./pipeline.ts";
+import { textMessageEvent } from "./test_events.ts";
 import { delay, type Receiver, startReceiver, verifyHmac } from "./test_receivers.ts";
 
 const SESSION = "4915550001234";
@@ -71,31 +71,7 @@ function setup(url: string | undefined, options: {
 }
 
 function textMessage(pipeline: EventPipeline, body: string): void {
-  const event: SessionEvent = {
-    session: SESSION,
-    engine: "simulator",
-    me: { id: `${SESSION}@c.us`, pushName: "Me" },
-    timestamp: Date.now(),
-    data: {
-      type: "message",
-      message: {
-        id: `false_15550000001@c.us_${body}`,
-        chatId: "15550000001@c.us",
-        from: "15550000001@c.us",
-        to: `${SESSION}@c.us`,
-        author: null,
-        fromMe: false,
-        body,
-        type: "chat",
-        timestamp: Math.floor(Date.now() / 1000),
-        hasMedia: false,
-        media: null,
-        ack: 1,
-        quotedMsgId: null,
-      },
-    },
-  };
-  pipeline.acceptSessionEvent(event);
+  pipeline.acceptSessionEvent(textMessageEvent(SESSION, body, false));
 }
 
 async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {

@@ -12,6 +12,7 @@ import { createDispatcher } from "./dispatcher.ts";
 import type { Envelope } from "./envelope.ts";
 import { createOutbox } from "./outbox.ts";
 import { createEventPipeline } from "./pipeline.ts";
+import { textMessageEvent } from "./test_events.ts";
 
 const SESSION = "4915550001234";
 
@@ -137,44 +138,17 @@ Deno.test("pipeline.setWebhooks() writes nothing when confirm() refuses after th
   }
 });
 
-function sessionEvent(text: string) {
-  return {
-    session: SESSION,
-    engine: "simulator" as const,
-    me: null,
-    timestamp: 1_700_000_000_000,
-    data: {
-      type: "message.any" as const,
-      message: {
-        id: `true_15551234567@c.us_${text}`,
-        chatId: "15551234567@c.us",
-        from: `${SESSION}@c.us`,
-        to: "15551234567@c.us",
-        author: null,
-        fromMe: true,
-        body: text,
-        type: "chat",
-        timestamp: 1_700_000_000,
-        hasMedia: false,
-        media: null,
-        ack: 1,
-        quotedMsgId: null,
-      },
-    },
-  };
-}
-
 Deno.test("pipeline.flush() gathers the session events of a turn into one write; flush(true) writes them before it returns", async () => {
   const server = setup();
   try {
-    server.pipeline.acceptSessionEvent(sessionEvent("one"));
-    server.pipeline.acceptSessionEvent(sessionEvent("two"));
+    server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "one"));
+    server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "two"));
     const gathered = server.pipeline.flush();
     assert.deepEqual(server.stored(), [], "a plain flush waits for the turn's tick");
     await gathered;
     assert.deepEqual(server.stored(), ["message.any", "message.any"]);
 
-    server.pipeline.acceptSessionEvent(sessionEvent("three"));
+    server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "three"));
     const now = server.pipeline.flush(true);
     assert.equal(server.stored().length, 3, "flush(true) wrote before returning");
     await now;
