@@ -87,22 +87,14 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
 }
 
 async function main(): Promise<void> {
-  let config;
+  let config, log, server;
   try {
     config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      Deno.exit(1);
-    }
-    throw error;
-  }
-  const log = createLogger(config.logLevel);
-  let server;
-  try {
+    log = createLogger(config.logLevel);
     server = compose(config, log);
   } catch (error) {
-    if (error instanceof DatabaseInUseError) {
+    // Mistakes an operator fixes: one line that says which, no stack.
+    if (error instanceof ConfigError || error instanceof DatabaseInUseError) {
       console.error(error.message);
       Deno.exit(1);
     }
