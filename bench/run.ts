@@ -112,14 +112,9 @@ async function apiHop(): Promise<void> {
           headers: { ...JSON_HEADERS, ...authed },
         },
       } as const;
-      const results: Record<string, Record<number, WrkResult>> = {
-        a: {},
-        a2: {},
-        a3: {},
-        b: {},
-        c: {},
-        d: {},
-      };
+      const results: Record<string, Record<number, WrkResult>> = Object.fromEntries(
+        Object.keys(targets).map((name) => [name, {}]),
+      );
       // Interleaved per concurrency, so drift in the machine's load hits all of them alike.
       for (const connections of CONCURRENCY) {
         for (const [name, target] of Object.entries(targets)) {
