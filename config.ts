@@ -26,6 +26,7 @@ const schema = z.object({
   TRUST_PROXY: bool.default(false),
   ENGINE_CALL_TIMEOUT_MS: positiveMs.default(30_000),
   BODY_MAX_BYTES: positiveMs.optional(),
+  BODY_TIMEOUT_MS: positiveMs.default(30_000),
 
   // Session supervision.
   HEARTBEAT_INTERVAL_MS: positiveMs.default(500),
@@ -94,8 +95,10 @@ export interface Config {
   /** Behind one reverse proxy: the client is the last address of `X-Forwarded-For`. */
   trustProxy: boolean;
   engineCallTimeoutMs: number;
-  /** The largest request body; big enough for base64 of the largest media. */
+  /** The largest body of a route that takes media; big enough for base64 of the largest media. */
   bodyMaxBytes: number;
+  /** How long a request body may take to arrive, once the caller is authenticated. */
+  bodyTimeoutMs: number;
   supervision: {
     heartbeatIntervalMs: number;
     heartbeatTimeoutMs: number;
@@ -189,6 +192,7 @@ export function loadConfig(
     engineCallTimeoutMs: e.ENGINE_CALL_TIMEOUT_MS,
     // Base64 grows media by 4/3; leave room for the JSON around it.
     bodyMaxBytes: e.BODY_MAX_BYTES ?? Math.ceil(mediaMax * 4 / 3) + 64 * 1024,
+    bodyTimeoutMs: e.BODY_TIMEOUT_MS,
     supervision: {
       heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
       heartbeatTimeoutMs: e.HEARTBEAT_TIMEOUT_MS,

@@ -9,8 +9,11 @@ export type ErrorCode =
   | "UNAUTHORIZED"
   | "FORBIDDEN"
   | "NOT_FOUND"
+  | "METHOD_NOT_ALLOWED"
+  | "REQUEST_TIMEOUT"
   | "CLIENT_NOT_READY"
   | "PAYLOAD_TOO_LARGE"
+  | "UNSUPPORTED_MEDIA_TYPE"
   | "TOO_MANY_REQUESTS"
   | "INTERNAL_ERROR"
   | "NOT_IMPLEMENTED"
@@ -18,14 +21,17 @@ export type ErrorCode =
 
 export const STATUS_OF: Record<
   ErrorCode,
-  400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 501 | 504
+  400 | 401 | 403 | 404 | 405 | 408 | 409 | 413 | 415 | 429 | 500 | 501 | 504
 > = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  REQUEST_TIMEOUT: 408,
   CLIENT_NOT_READY: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   TOO_MANY_REQUESTS: 429,
   INTERNAL_ERROR: 500,
   NOT_IMPLEMENTED: 501,
@@ -94,6 +100,22 @@ export function clientNotReady(phoneNumber: string, status: string): ApiError {
 
 export function payloadTooLarge(message: string): ApiError {
   return new ApiError("PAYLOAD_TOO_LARGE", message);
+}
+
+export function methodNotAllowed(method: string, path: string, allowed: string[]): ApiError {
+  return new ApiError(
+    "METHOD_NOT_ALLOWED",
+    `${method} is not allowed on ${path}: use ${allowed.join(", ")}`,
+    { headers: { Allow: allowed.join(", ") } },
+  );
+}
+
+export function requestTimeout(message: string): ApiError {
+  return new ApiError("REQUEST_TIMEOUT", message);
+}
+
+export function unsupportedMediaType(message: string): ApiError {
+  return new ApiError("UNSUPPORTED_MEDIA_TYPE", message);
 }
 
 export function tooManyRequests(message: string, retryAfterSeconds: number): ApiError {

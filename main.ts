@@ -36,6 +36,7 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
   const manager = createSessionManager({
     config,
     sessions: store.sessions,
+    maxNumbersPerAccount: config.auth.maxNumbersPerAccount,
     log: log.child({ component: "sessions" }),
     onEvent: (event) => events.acceptSessionEvent(event),
     flushEvents: (alone) => events.flush(alone),
@@ -44,7 +45,7 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
   const guards = createAuthGuards(config.auth, {
     adminKey,
     sessions: store.sessions,
-    engine: config.engine,
+    body: { mediaMaxBytes: config.bodyMaxBytes, timeoutMs: config.bodyTimeoutMs },
     log: ({ level, event, ...fields }) => authLog[level](event, fields),
     // Deno.serve hands its connection info to the fetch handler, which Hono exposes as `c.env`.
     getClientIp: (c) => {
@@ -63,7 +64,6 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
     log: log.child({ component: "http" }),
     version: VERSION,
     startedAt: Date.now(),
-    bodyMaxBytes: config.bodyMaxBytes,
     media: createMediaResolver(config.media),
     events,
   });

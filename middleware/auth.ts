@@ -9,7 +9,8 @@
  */
 import { createMiddleware } from "hono/factory";
 import type { Context } from "hono";
-import { ApiError, forbidden } from "../errors.ts";
+import { ApiError } from "../errors.ts";
+import { assertMayAct, claimRefusal } from "../sessions/ownership.ts";
 import type { SessionRepository } from "../store/store.ts";
 import type { AppEnv, Principal } from "./principal.ts";
 import { createApiKeyVerifier } from "./api_keys.ts";
@@ -142,13 +143,14 @@ export function requireAuth(deps: RequireAuthDeps) {
 }
 
 export interface SingleAccountDeps extends RequireAuthDeps {
-  sessions: Pick<SessionRepository, "get" | "claim">;
+  sessions: Pick<SessionRepository, "get" | "previewClaim">;
   /** `MAX_NUMBERS_PER_ACCOUNT`. */
   maxNumbersPerAccount: number;
-  /** Only for the `start` route: an account takes an unowned or new number. */
+  /**
+   * Only for the `start` route: an account may name a number nobody owns yet (the manager claims
+   * it when the start takes effect); refusals it would meet are answered here, before the body.
+   */
   claim?: boolean;
-  /** The engine a claimed new number is recorded with (`config.engine`); needed with `claim`. */
-  engine?: string;
 }
 
 /** Digits only, 7 to 15 of them; anything else is left to the route's validation (400). */
@@ -156,50 +158,30 @@ const PHONE_NUMBER = /^\d{7,15}$/;
 
 /**
  * `requireAuth`, then account scoping on routes with a `:phoneNumber` param: the admin passes; an
- * account gets `403 FORBIDDEN` for a number it does not own, reads included (a number nobody owns
- * must be claimed by starting it first). With `claim`, an unowned or new number becomes the
- * account's, unless it already owns `maxNumbersPerAccount` numbers (403 that says the limit).
+ * account gets `404` for a number that is not started and `403 FORBIDDEN` for a number it does not
+ * own, reads included. With `claim` (start), an account may also name a number nobody owns, within
+ * its limit. This is the check when the request arrives; the manager and the webhook store check
+ * again when the action takes effect (`sessions/ownership.ts`).
  */
 export function requireSingleAccountProtected(deps: SingleAccountDeps) {
-  const { sessions, maxNumbersPerAccount: max, claim = false, engine } = deps;
-  if (claim && !engine) throw new TypeError("requireSingleAccountProtected: claim needs an engine");
+  const { sessions, maxNumbersPerAccount: max, claim = false } = deps;
   return createMiddleware<AppEnv>(async function requireSingleAccountProtected(c, next) {
-    const result = await authenticateContext(c, deps);
+    const principal = await authenticateContext(c, deps);
     const phoneNumber = c.req.param("phoneNumber");
-    if (result.kind === "admin" || !phoneNumber || !PHONE_NUMBER.test(phoneNumber)) {
+    if (principal.kind === "admin" || !phoneNumber || !PHONE_NUMBER.test(phoneNumber)) {
       return next();
     }
-    const accountId = result.accountId!;
+    const accountId = principal.accountId!;
     try {
       if (claim) {
-        const outcome = sessions.claim(phoneNumber, {
-          engine: engine!,
-          ownerAccountId: accountId,
-          max,
-        });
-        if (outcome === "limit") {
-          throw forbidden(
-            `Account "${accountId}" already owns ${max} number${max === 1 ? "" : "s"} ` +
-              `(MAX_NUMBERS_PER_ACCOUNT=${max})`,
-          );
-        }
-        if (outcome === "taken") throw notYours(phoneNumber);
-        if (outcome === "admin") {
-          throw forbidden(
-            `Session "${phoneNumber}" was started with the admin key: the admin may free it with DELETE`,
-          );
-        }
+        const outcome = sessions.previewClaim(phoneNumber, { ownerAccountId: accountId, max });
+        const refusal = claimRefusal(outcome, phoneNumber, accountId, max);
+        if (refusal) throw refusal;
       } else {
-        const record = sessions.get(phoneNumber);
-        if (record && record.ownerAccountId === null) {
-          throw forbidden(
-            `Session "${phoneNumber}" has no owner: it was started with the admin key`,
-          );
-        }
-        if (record && record.ownerAccountId !== accountId) throw notYours(phoneNumber);
+        assertMayAct(phoneNumber, sessions.get(phoneNumber), principal);
       }
     } catch (error) {
-      if (error instanceof ApiError) {
+      if (error instanceof ApiError && error.status === 403) {
         deps.log?.({
           level: "info",
           event: "auth_forbidden",
@@ -214,8 +196,4 @@ export function requireSingleAccountProtected(deps: SingleAccountDeps) {
     }
     return next();
   });
-}
-
-function notYours(phoneNumber: string): ApiError {
-  return forbidden(`Session "${phoneNumber}" belongs to another account`);
 }

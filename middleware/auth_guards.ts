@@ -2,12 +2,15 @@
  * @module
  * `createAuthGuards`: the composition of the auth middlewares into the `AuthGuards` the routes
  * consume (`guards.ts`). One call, from `config.auth` and the app's dependencies, builds one
- * authenticator and one failure limiter shared by every guard; it replaces `createAdminKeyGuards`.
+ * authenticator and one failure limiter shared by every guard. Each guard, once the caller is
+ * authenticated and allowed, reads the request's body within its limits (`body.ts`): no body byte
+ * is read for a caller who is refused.
  */
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Config } from "../config.ts";
 import { forbidden } from "../errors.ts";
+import { type BodyLimits, readBody, SMALL_BODY_MAX_BYTES } from "./body.ts";
 import type { SessionRepository } from "../store/store.ts";
 import type { AuthGuards } from "./guards.ts";
 import type { AppEnv } from "./principal.ts";
@@ -27,11 +30,27 @@ export interface CreateAuthGuardsDeps
   extends Omit<AuthGuardDeps, "limiter">, Partial<AuthenticatorDeps> {
   /** The admin key: `API_KEY`, or the one generated at first start. */
   adminKey: string;
-  sessions: Pick<SessionRepository, "get" | "claim">;
-  /** `config.engine`: what a number claimed by `start` is recorded with until the handler saves. */
-  engine: string;
+  sessions: Pick<SessionRepository, "get" | "previewClaim">;
   /** Thresholds of the 401 limiter; `false` turns it off. */
   limiter?: FailureLimiterOptions | false;
+  /**
+   * Body limits: `mediaMaxBytes` (`BODY_MAX_BYTES`) for the routes that take media, 1 MiB for the
+   * others, and `timeoutMs` (`BODY_TIMEOUT_MS`) for all.
+   */
+  body: { mediaMaxBytes: number; timeoutMs: number; smallMaxBytes?: number };
+}
+
+/** Runs `guard`, then, if it let the request through, reads the body within `limits`. */
+function thenReadBody(
+  guard: MiddlewareHandler<AppEnv>,
+  limits: BodyLimits,
+): MiddlewareHandler<AppEnv> {
+  return async function guardThenBody(c, next) {
+    await guard(c, async () => {
+      await readBody(c, limits);
+      await next();
+    });
+  };
 }
 
 /**
@@ -43,7 +62,7 @@ export function createAuthGuards(
   auth: Config["auth"],
   deps: CreateAuthGuardsDeps,
 ): AuthGuards & { ready: Promise<void>; authenticator: Authenticator } {
-  const { adminKey, sessions, engine, log, getClientIp, limiter: limits, ...jwtOptions } = deps;
+  const { adminKey, sessions, log, getClientIp, limiter: limits, body, ...jwtOptions } = deps;
   const building = createAuthenticator(auth, { ...jwtOptions, adminKey });
   const ready = building.then(() => undefined);
   // Whoever awaits `ready` sees the error; nobody awaiting it must not crash the process.
@@ -52,10 +71,16 @@ export function createAuthGuards(
     authenticate: async (headers) => (await building).authenticate(headers),
   };
   const limiter = limits === false ? null : createFailureLimiter(limits);
+  const small = { maxBytes: body.smallMaxBytes ?? SMALL_BODY_MAX_BYTES, timeoutMs: body.timeoutMs };
+  const media = { maxBytes: body.mediaMaxBytes, timeoutMs: body.timeoutMs };
   const guard = { log, getClientIp, limiter, authenticator };
   const scoped = { ...guard, sessions, maxNumbersPerAccount: auth.maxNumbersPerAccount };
   const owned = requireSingleAccountProtected(scoped);
-  const claiming = requireSingleAccountProtected({ ...scoped, claim: true, engine });
+  const guarded = {
+    owned: thenReadBody(owned, small),
+    ownedMedia: thenReadBody(owned, media),
+    claiming: thenReadBody(requireSingleAccountProtected({ ...scoped, claim: true }), small),
+  };
   const admin: MiddlewareHandler<AppEnv> = createMiddleware<AppEnv>(
     async function requireAdmin(c, next) {
       const result = await authenticateContext(c, guard);
@@ -66,15 +91,17 @@ export function createAuthGuards(
   return {
     ready,
     authenticator,
-    requireAuth: requireAuth(guard),
-    requireSingleAccountProtected: (options = {}) => options.claim ? claiming : owned,
+    requireAuth: thenReadBody(requireAuth(guard), small),
+    requireSingleAccountProtected: (options = {}) =>
+      options.claim ? guarded.claiming : options.media ? guarded.ownedMedia : guarded.owned,
     requireWahaProtected: requireWahaProtected({
       log,
       getClientIp,
       limiter,
       apiKey: auth.webhookApiKey ?? adminKey,
       hmacSecret: auth.webhookHmacSecret,
+      body: small,
     }),
-    requireAdmin: admin,
+    requireAdmin: thenReadBody(admin, small),
   };
 }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { ConfigError, loadConfig } from "../config.ts";
 import { ApiError } from "../errors.ts";
+import { claimRefusal } from "../sessions/ownership.ts";
 import { openStore } from "../store/store.ts";
 import type { AppEnv } from "./principal.ts";
 import { createAuthGuards } from "./auth_guards.ts";
@@ -15,6 +16,8 @@ import {
   TEST_CLIENT_ID,
   workosClaims,
 } from "../tests/_auth_helpers.ts";
+
+const BODY = { mediaMaxBytes: 4 * 1024 * 1024, timeoutMs: 5_000 };
 
 Deno.test("createAuthGuards wires config.auth into the guards the routes use", async () => {
   const signer = await createTestSigner();
@@ -30,7 +33,7 @@ Deno.test("createAuthGuards wires config.auth into the guards the routes use", a
     const guards = createAuthGuards(config.auth, {
       adminKey: "generated-admin-key",
       sessions: store.sessions,
-      engine: "simulator",
+      body: BODY,
       getClientIp: (c) => c.req.header("x-test-client-ip"),
       limiter: { maxFailures: 2 },
     });
@@ -39,10 +42,19 @@ Deno.test("createAuthGuards wires config.auth into the guards the routes use", a
     app.onError((error, c) => error instanceof ApiError ? error.toResponse() : c.text("", 500));
     app.get("/sessions", guards.requireAuth, (c) => c.json(c.var.principal, 200));
     app.delete("/:phoneNumber", guards.requireAdmin, (c) => c.json({ ok: true }, 200));
+    // The manager claims when the start takes effect; this stands in for it.
     app.post(
       "/:phoneNumber/start",
       guards.requireSingleAccountProtected({ claim: true }),
-      (c) => c.json({ ok: true }, 200),
+      (c) => {
+        const { phoneNumber } = c.req.param();
+        const accountId = c.var.principal.accountId!;
+        const input = { engine: "simulator", ownerAccountId: accountId, max: 1 };
+        const outcome = store.sessions.claim(phoneNumber, input);
+        const refusal = claimRefusal(outcome, phoneNumber, accountId, 1);
+        if (refusal) throw refusal;
+        return c.json({ ok: true }, 200);
+      },
     );
     app.get(
       "/:phoneNumber/state",
@@ -92,7 +104,7 @@ Deno.test("createAuthGuards gives the webhooks their own key when WEBHOOK_API_KE
     const guards = createAuthGuards(config.auth, {
       adminKey: "admin",
       sessions: store.sessions,
-      engine: "simulator",
+      body: BODY,
     });
     await guards.ready;
     const app = new Hono<AppEnv>();
@@ -110,7 +122,7 @@ Deno.test("createAuthGuards gives the webhooks their own key when WEBHOOK_API_KE
 Deno.test("createAuthGuards rejects ready with a ConfigError on bad settings, without crashing when nobody awaits", async () => {
   const store = openStore(":memory:");
   try {
-    const deps = { adminKey: "admin", sessions: store.sessions, engine: "simulator" };
+    const deps = { adminKey: "admin", sessions: store.sessions, body: BODY };
     const bad = loadConfig({ JWT_PUBLIC_KEY: "not a key", JWT_ISSUER: "https://idp.example.com" });
     const guards = createAuthGuards(bad.auth, deps);
     await assert.rejects(

@@ -227,10 +227,16 @@ Deno.test("a number the admin started is the admin's: accounts can neither read 
   assert.equal((await env.request("GET", "/4915550009/state", env.bearer(env.tokenA))).status, 403);
 });
 
-Deno.test("a number with no session passes scoping and reaches the handler's 404", async () => {
+Deno.test("an account's request for a number that is not started is 404 before the handler", async () => {
   await using env = await setup();
   const response = await env.request("GET", "/4915550404/state", env.bearer(env.tokenA));
   assert.equal(response.status, 404);
+  assert.deepEqual(await response.json(), {
+    error: 'Session "4915550404" not found',
+    code: "NOT_FOUND",
+    statusCode: 404,
+  });
+  assert.equal(env.store.sessions.get("4915550404"), null, "nothing was recorded");
 });
 
 Deno.test("GET /sessions lists only the caller's numbers, and all of them for the admin", async () => {
@@ -290,9 +296,9 @@ Deno.test("requireSingleAccountProtected leaves a phone number that is not 7–1
   const claims: string[] = [];
   const sessions = {
     get: (phone: string) => env.store.sessions.get(phone),
-    claim: (phone: string, input: { engine: string; ownerAccountId: string; max: number }) => {
+    previewClaim: (phone: string, input: { ownerAccountId: string; max: number }) => {
       claims.push(phone);
-      return env.store.sessions.claim(phone, input);
+      return env.store.sessions.previewClaim(phone, input);
     },
   };
   const authenticator = await createAuthenticator({
@@ -307,7 +313,6 @@ Deno.test("requireSingleAccountProtected leaves a phone number that is not 7–1
     sessions,
     maxNumbersPerAccount: 1,
     claim: true,
-    engine: "simulator",
   });
   const route = createRoute({
     method: "post",
@@ -329,7 +334,7 @@ Deno.test("requireSingleAccountProtected leaves a phone number that is not 7–1
     const response = await app.request(`${BASE}/${phone}/start`, { method: "POST", headers });
     assert.equal(response.status, 400, phone);
   }
-  assert.deepEqual(claims, [], "nothing was claimed for an invalid number");
+  assert.deepEqual(claims, [], "no claim was looked at for an invalid number");
   const ok = await app.request(`${BASE}/4915550001/start`, { method: "POST", headers });
   assert.equal(ok.status, 200);
   assert.deepEqual(claims, ["4915550001"]);

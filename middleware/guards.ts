@@ -1,7 +1,8 @@
 /**
  * @module
  * The three guards the contract names, as the routes consume them. `main.ts` builds them from the
- * auth configuration; routes only pick the right one.
+ * auth configuration; routes only pick the right one. Every guard reads the request's body, bounded,
+ * once the caller is let through, and never before.
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./principal.ts";
@@ -11,9 +12,12 @@ export interface AuthGuards {
   requireAuth: MiddlewareHandler<AppEnv>;
   /**
    * A valid credential whose account owns the route's `:phoneNumber` (the admin key owns all).
-   * With `claim`, an unowned number becomes the caller's, within the account's limit.
+   * With `claim` (start), a number nobody owns may be named too, within the account's limit.
+   * With `media`, the body may be as large as `BODY_MAX_BYTES` (base64 media); 1 MiB otherwise.
    */
-  requireSingleAccountProtected: (options?: { claim?: boolean }) => MiddlewareHandler<AppEnv>;
+  requireSingleAccountProtected: (
+    options?: { claim?: boolean; media?: boolean },
+  ) => MiddlewareHandler<AppEnv>;
   /** The inbound WAHA webhooks: the webhook key and, when configured, the body's HMAC. */
   requireWahaProtected: MiddlewareHandler<AppEnv>;
   /** The admin API key only. */

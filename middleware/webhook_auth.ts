@@ -4,8 +4,8 @@
  * `X-Api-Key` (`WEBHOOK_API_KEY`, else the admin key), compared in constant time; when
  * `WEBHOOK_HMAC_SECRET` is set, WAHA's `X-Webhook-Hmac` (hex HMAC-SHA512 of the raw body) must match
  * too. The key is checked before the body is read, so unauthenticated callers cannot make us buffer
- * bodies. The raw body is read with `c.req.arrayBuffer()`, which Hono caches: the handler can still
- * call `c.req.json()` (or validate JSON) afterwards, but not `c.req.raw.json()`.
+ * bodies; then the body is read within its limits (`body.ts`) into Hono's cache, where the HMAC and
+ * the handler's validation both find it.
  */
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./principal.ts";
@@ -15,6 +15,7 @@ import {
   type AuthGuardDeps,
   recordFailure,
 } from "./auth_failures.ts";
+import { type BodyLimits, readBody } from "./body.ts";
 import { equalBytes, equalToSecret } from "./constant_time.ts";
 
 export interface WahaProtectedDeps extends AuthGuardDeps {
@@ -22,6 +23,8 @@ export interface WahaProtectedDeps extends AuthGuardDeps {
   apiKey: string;
   /** `WEBHOOK_HMAC_SECRET`: when set, `X-Webhook-Hmac` is required. */
   hmacSecret?: string;
+  /** The body is read within these once the key is right (and before the HMAC is checked). */
+  body: BodyLimits;
 }
 
 const HEX_SHA512 = /^[0-9a-f]{128}$/i;
@@ -55,6 +58,7 @@ export function requireWahaProtected(deps: WahaProtectedDeps) {
       if (!equalToSecret(encoder.encode(key), apiKeyBytes)) {
         throw authFailure({ reason: "bad_api_key", scheme: "webhook" }, "Invalid API key");
       }
+      await readBody(c, deps.body);
       if (hmacKey) {
         const algorithm = c.req.header("x-webhook-hmac-algorithm");
         const signature = c.req.header("x-webhook-hmac")?.trim() ?? "";

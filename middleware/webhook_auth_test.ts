@@ -36,7 +36,13 @@ function createWebhookApp(deps: Partial<WahaProtectedDeps> = {}) {
   const route = createRoute({
     method: "post",
     path: "/api/whatsapp/webhook/message",
-    middleware: [requireWahaProtected({ apiKey: KEY, ...deps })] as const,
+    middleware: [
+      requireWahaProtected({
+        apiKey: KEY,
+        body: { maxBytes: 1024 * 1024, timeoutMs: 5_000 },
+        ...deps,
+      }),
+    ] as const,
     request: {
       body: {
         content: {

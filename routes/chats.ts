@@ -6,7 +6,6 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
-import type { ChatDetail, ChatPage, MessagePage } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
 import {
@@ -169,7 +168,7 @@ export function createChatRoutes(deps: { manager: SessionManager; guards: AuthGu
     .openapi(listRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       const { page, limit, archived } = c.req.valid("query");
-      const result = await manager.call<ChatPage>(phoneNumber, "listChats", {
+      const result = await manager.session(phoneNumber, c.get("principal")).listChats({
         page,
         limit,
         ...(archived === undefined ? {} : { archived: archived === "true" }),
@@ -178,7 +177,7 @@ export function createChatRoutes(deps: { manager: SessionManager; guards: AuthGu
     })
     .openapi(chatRoute, async (c) => {
       const { phoneNumber, chatId } = c.req.valid("param");
-      return c.json(await manager.call<ChatDetail>(phoneNumber, "getChat", chatId), 200);
+      return c.json(await manager.session(phoneNumber, c.get("principal")).getChat(chatId), 200);
     })
     .openapi(messagesRoute, async (c) => {
       const { phoneNumber, chatId } = c.req.valid("param");
@@ -187,12 +186,18 @@ export function createChatRoutes(deps: { manager: SessionManager; guards: AuthGu
       // Pages by number are walked with the cursor, so they stay stable like cursor pages.
       for (let skipped = 1; skipped < page; skipped++) {
         const query = { limit, ...(cursor === undefined ? {} : { before: cursor }) };
-        const older = await manager.call<MessagePage>(phoneNumber, "listMessages", chatId, query);
+        const older = await manager.session(phoneNumber, c.get("principal")).listMessages(
+          chatId,
+          query,
+        );
         if (!older.nextCursor) return c.json({ messages: [], hasMore: false }, 200);
         cursor = older.nextCursor;
       }
       const query = { limit, ...(cursor === undefined ? {} : { before: cursor }) };
-      const result = await manager.call<MessagePage>(phoneNumber, "listMessages", chatId, query);
+      const result = await manager.session(phoneNumber, c.get("principal")).listMessages(
+        chatId,
+        query,
+      );
       return c.json(result, 200);
     });
 }

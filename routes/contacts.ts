@@ -5,7 +5,6 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
-import type { ContactDto } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
 import {
@@ -89,33 +88,36 @@ export function createContactRoutes(deps: { manager: SessionManager; guards: Aut
 
   return createRouter()
     .openapi(listRoute, async (c) => {
-      const contacts = await manager.call<ContactDto[]>(
-        c.req.valid("param").phoneNumber,
-        "listContacts",
-      );
+      const contacts = await manager.session(c.req.valid("param").phoneNumber, c.get("principal"))
+        .listContacts();
       return c.json({ contacts }, 200);
     })
     .openapi(oneRoute, async (c) => {
       const { phoneNumber, contactId } = c.req.valid("param");
-      return c.json(await manager.call<ContactDto>(phoneNumber, "getContact", contactId), 200);
+      return c.json(
+        await manager.session(phoneNumber, c.get("principal")).getContact(contactId),
+        200,
+      );
     })
     .openapi(pictureRoute, async (c) => {
       const { phoneNumber, contactId } = c.req.valid("param");
-      const url = await manager.call<string | null>(
-        phoneNumber,
-        "getProfilePictureUrl",
+      const url = await manager.session(phoneNumber, c.get("principal")).getProfilePictureUrl(
         contactId,
       );
       return c.json({ url: url ?? null }, 200);
     })
     .openapi(blockRoute("block"), async (c) => {
       const { contactId } = c.req.valid("json");
-      await manager.call(c.req.valid("param").phoneNumber, "blockContact", contactId);
+      await manager.session(c.req.valid("param").phoneNumber, c.get("principal")).blockContact(
+        contactId,
+      );
       return c.json({ success: true, message: `Contact "${contactId}" blocked` }, 200);
     })
     .openapi(blockRoute("unblock"), async (c) => {
       const { contactId } = c.req.valid("json");
-      await manager.call(c.req.valid("param").phoneNumber, "unblockContact", contactId);
+      await manager.session(c.req.valid("param").phoneNumber, c.get("principal")).unblockContact(
+        contactId,
+      );
       return c.json({ success: true, message: `Contact "${contactId}" unblocked` }, 200);
     });
 }

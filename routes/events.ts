@@ -50,7 +50,7 @@ export function createEventRoutes(
 
   return createRouter().openapi(route, (c) => {
     const { phoneNumber } = c.req.valid("param");
-    manager.info(phoneNumber);
+    manager.authorize(phoneNumber, c.get("principal"));
     const cursor = c.req.header("last-event-id") ?? c.req.valid("query").lastEventId ?? null;
     return streamSSE(c, async (stream) => {
       const live: StoredEvent[] = [];

@@ -6,7 +6,6 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
-import type { GroupCreated, GroupDto, ParticipantResult } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
 import {
@@ -140,34 +139,31 @@ export function createGroupRoutes(deps: { manager: SessionManager; guards: AuthG
   return createRouter()
     .openapi(createGroupRoute, async (c) => {
       const { name, participants } = c.req.valid("json");
-      const group = await manager.call<GroupCreated>(
-        c.req.valid("param").phoneNumber,
-        "createGroup",
-        name,
-        participants,
-      );
+      const group = await manager.session(c.req.valid("param").phoneNumber, c.get("principal"))
+        .createGroup(name, participants);
       return c.json(group, 200);
     })
     .openapi(getRoute, async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");
-      return c.json(await manager.call<GroupDto>(phoneNumber, "getGroup", groupId), 200);
+      return c.json(await manager.session(phoneNumber, c.get("principal")).getGroup(groupId), 200);
     })
     .openapi(updateRoute, async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");
       const update = c.req.valid("json");
-      return c.json(await manager.call<GroupDto>(phoneNumber, "updateGroup", groupId, update), 200);
+      return c.json(
+        await manager.session(phoneNumber, c.get("principal")).updateGroup(groupId, update),
+        200,
+      );
     })
     .openapi(leaveRoute, async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");
-      await manager.call(phoneNumber, "leaveGroup", groupId);
+      await manager.session(phoneNumber, c.get("principal")).leaveGroup(groupId);
       return c.json({ success: true, message: `Left group "${groupId}"` }, 200);
     })
     .openapi(participantsRoute("add"), async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");
       const { participants } = c.req.valid("json");
-      const results = await manager.call<ParticipantResult[]>(
-        phoneNumber,
-        "addParticipants",
+      const results = await manager.session(phoneNumber, c.get("principal")).addParticipants(
         groupId,
         participants,
       );
@@ -176,9 +172,7 @@ export function createGroupRoutes(deps: { manager: SessionManager; guards: AuthG
     .openapi(participantsRoute("remove"), async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");
       const { participants } = c.req.valid("json");
-      const results = await manager.call<ParticipantResult[]>(
-        phoneNumber,
-        "removeParticipants",
+      const results = await manager.session(phoneNumber, c.get("principal")).removeParticipants(
         groupId,
         participants,
       );

@@ -7,7 +7,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
-import type { SendContactInput, SendLocationInput, SentMessage } from "../sessions/engine.ts";
+import type { SendContactInput, SendLocationInput } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
 import { Jid, MessageId, SentMessageSchema, sessionPostRoute, SuccessSchema } from "./schemas.ts";
@@ -101,7 +101,10 @@ export function createMessageActionRoutes(deps: { manager: SessionManager; guard
     .openapi(locationRoute, async (c) => {
       const input: SendLocationInput = c.req.valid("json");
       const { phoneNumber } = c.req.valid("param");
-      return c.json(await manager.call<SentMessage>(phoneNumber, "sendLocation", input), 200);
+      return c.json(
+        await manager.session(phoneNumber, c.get("principal")).sendLocation(input),
+        200,
+      );
     })
     .openapi(contactRoute, async (c) => {
       const { chatId, contact, vcard, quotedMsgId } = c.req.valid("json");
@@ -111,22 +114,28 @@ export function createMessageActionRoutes(deps: { manager: SessionManager; guard
         ...(quotedMsgId === undefined ? {} : { quotedMsgId }),
       };
       const { phoneNumber } = c.req.valid("param");
-      return c.json(await manager.call<SentMessage>(phoneNumber, "sendContact", input), 200);
+      return c.json(await manager.session(phoneNumber, c.get("principal")).sendContact(input), 200);
     })
     .openapi(reactionRoute, async (c) => {
       const { messageId, emoji } = c.req.valid("json");
-      await manager.call(c.req.valid("param").phoneNumber, "sendReaction", messageId, emoji);
+      await manager.session(c.req.valid("param").phoneNumber, c.get("principal")).sendReaction(
+        messageId,
+        emoji,
+      );
       const message = emoji === "" ? "Reaction removed" : `Reacted with ${emoji}`;
       return c.json({ success: true, message }, 200);
     })
     .openapi(seenRoute, async (c) => {
       const { chatId } = c.req.valid("json");
-      await manager.call(c.req.valid("param").phoneNumber, "sendSeen", chatId);
+      await manager.session(c.req.valid("param").phoneNumber, c.get("principal")).sendSeen(chatId);
       return c.json({ success: true, message: `Chat "${chatId}" marked as read` }, 200);
     })
     .openapi(typingRoute, async (c) => {
       const { chatId, state } = c.req.valid("json");
-      await manager.call(c.req.valid("param").phoneNumber, "setTyping", chatId, state);
+      await manager.session(c.req.valid("param").phoneNumber, c.get("principal")).setTyping(
+        chatId,
+        state,
+      );
       return c.json({ success: true, message: `Chat "${chatId}" shows ${state}` }, 200);
     });
 }

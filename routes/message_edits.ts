@@ -6,7 +6,6 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
-import type { SentMessage } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
 import {
@@ -59,14 +58,14 @@ export function createMessageEditRoutes(deps: { manager: SessionManager; guards:
   return createRouter()
     .openapi(deleteRoute, async (c) => {
       const { phoneNumber, messageId } = c.req.valid("param");
-      await manager.call(phoneNumber, "deleteMessage", messageId);
+      await manager.session(phoneNumber, c.get("principal")).deleteMessage(messageId);
       return c.json({ success: true, message: `Message "${messageId}" revoked` }, 200);
     })
     .openapi(editRoute, async (c) => {
       const { phoneNumber, messageId } = c.req.valid("param");
       const { text } = c.req.valid("json");
       return c.json(
-        await manager.call<SentMessage>(phoneNumber, "editMessage", messageId, text),
+        await manager.session(phoneNumber, c.get("principal")).editMessage(messageId, text),
         200,
       );
     });

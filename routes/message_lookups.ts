@@ -6,7 +6,6 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
-import type { MessageMediaDto } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
 import {
@@ -85,18 +84,14 @@ export function createMessageLookupRoutes(
   return createRouter()
     .openapi(checkRoute, async (c) => {
       const { phoneNumber, phone } = c.req.valid("param");
-      const result = await manager.call<{ exists: boolean; chatId?: string }>(
-        phoneNumber,
-        "checkNumber",
+      const result = await manager.session(phoneNumber, c.get("principal")).checkNumber(
         phone.replace(/^\+/, ""),
       );
       return c.json(result, 200);
     })
     .openapi(mediaRoute, async (c) => {
       const { phoneNumber, chatId, messageId } = c.req.valid("param");
-      const media = await manager.call<MessageMediaDto>(
-        phoneNumber,
-        "getMessageMedia",
+      const media = await manager.session(phoneNumber, c.get("principal")).getMessageMedia(
         chatId,
         messageId,
       );

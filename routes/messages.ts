@@ -8,7 +8,9 @@
 import { z } from "@hono/zod-openapi";
 import { clientNotReady } from "../errors.ts";
 import type { MediaResolver } from "../media/media_input.ts";
+import type { Context } from "hono";
 import type { AuthGuards } from "../middleware/guards.ts";
+import type { AppEnv } from "../middleware/principal.ts";
 import type { MediaKind, SendMediaInput, SentMessage } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
@@ -71,24 +73,27 @@ export function createMessageRoutes(
 ) {
   const { manager, guards, media } = deps;
   const owned = guards.requireSingleAccountProtected();
+  const ownedMedia = guards.requireSingleAccountProtected({ media: true });
 
   /** Resolves the media field (only for a connected session), then sends it. */
   async function sendMedia(
-    phoneNumber: string,
+    c: Context<AppEnv>,
     input: Omit<SendMediaInput, "media" | "kind"> & { filename?: string },
-    field: { name: string; value: string; kind: MediaKind; signal: AbortSignal },
+    field: { name: string; value: string; kind: MediaKind },
   ): Promise<SentMessage> {
-    const { status } = manager.info(phoneNumber);
+    const phoneNumber = c.req.param("phoneNumber")!;
+    const caller = c.get("principal");
+    const { status } = manager.info(phoneNumber, caller);
     if (status !== "WORKING") throw clientNotReady(phoneNumber, status);
     const { filename, ...rest } = input;
     const resolved = await media(field.value, {
       field: field.name,
       kind: field.kind,
-      signal: field.signal,
+      signal: c.req.raw.signal,
       ...(filename === undefined ? {} : { filename }),
     });
     const send: SendMediaInput = { ...rest, kind: field.kind, media: resolved };
-    return await manager.call<SentMessage>(phoneNumber, "sendMedia", send);
+    return await manager.session(phoneNumber, caller).sendMedia(send);
   }
 
   const sendRoute = <T extends z.ZodType>(
@@ -104,7 +109,7 @@ export function createMessageRoutes(
       body,
       response: SentMessageSchema,
       description: "Sent",
-      guard: owned,
+      guard: withMedia ? ownedMedia : owned,
       errors: withMedia ? ["PAYLOAD_TOO_LARGE"] : [],
     });
 
@@ -122,57 +127,34 @@ export function createMessageRoutes(
   return createRouter()
     .openapi(sendTextRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      const sent = await manager.call<SentMessage>(phoneNumber, "sendText", c.req.valid("json"));
+      const sent = await manager.session(phoneNumber, c.get("principal")).sendText(
+        c.req.valid("json"),
+      );
       return c.json(sent, 200);
     })
     .openapi(sendImageRoute, async (c) => {
       const { imageUrl, ...rest } = c.req.valid("json");
-      const field = {
-        name: "imageUrl",
-        value: imageUrl,
-        kind: "image" as const,
-        signal: c.req.raw.signal,
-      };
-      return c.json(await sendMedia(c.req.valid("param").phoneNumber, rest, field), 200);
+      const field = { name: "imageUrl", value: imageUrl, kind: "image" as const };
+      return c.json(await sendMedia(c, rest, field), 200);
     })
     .openapi(sendFileRoute, async (c) => {
       const { fileUrl, ...rest } = c.req.valid("json");
-      const field = {
-        name: "fileUrl",
-        value: fileUrl,
-        kind: "file" as const,
-        signal: c.req.raw.signal,
-      };
-      return c.json(await sendMedia(c.req.valid("param").phoneNumber, rest, field), 200);
+      const field = { name: "fileUrl", value: fileUrl, kind: "file" as const };
+      return c.json(await sendMedia(c, rest, field), 200);
     })
     .openapi(sendVideoRoute, async (c) => {
       const { videoUrl, ...rest } = c.req.valid("json");
-      const field = {
-        name: "videoUrl",
-        value: videoUrl,
-        kind: "video" as const,
-        signal: c.req.raw.signal,
-      };
-      return c.json(await sendMedia(c.req.valid("param").phoneNumber, rest, field), 200);
+      const field = { name: "videoUrl", value: videoUrl, kind: "video" as const };
+      return c.json(await sendMedia(c, rest, field), 200);
     })
     .openapi(sendVoiceRoute, async (c) => {
       const { audioUrl, ...rest } = c.req.valid("json");
-      const field = {
-        name: "audioUrl",
-        value: audioUrl,
-        kind: "voice" as const,
-        signal: c.req.raw.signal,
-      };
-      return c.json(await sendMedia(c.req.valid("param").phoneNumber, rest, field), 200);
+      const field = { name: "audioUrl", value: audioUrl, kind: "voice" as const };
+      return c.json(await sendMedia(c, rest, field), 200);
     })
     .openapi(sendAudioRoute, async (c) => {
       const { audioUrl, ...rest } = c.req.valid("json");
-      const field = {
-        name: "audioUrl",
-        value: audioUrl,
-        kind: "audio" as const,
-        signal: c.req.raw.signal,
-      };
-      return c.json(await sendMedia(c.req.valid("param").phoneNumber, rest, field), 200);
+      const field = { name: "audioUrl", value: audioUrl, kind: "audio" as const };
+      return c.json(await sendMedia(c, rest, field), 200);
     });
 }

@@ -8,7 +8,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { clientNotReady } from "../errors.ts";
 import type { MediaResolver } from "../media/media_input.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
-import type { ProfileDto } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
 import {
@@ -49,12 +48,14 @@ export function createProfileRoutes(
 ) {
   const { manager, guards, media } = deps;
   const owned = guards.requireSingleAccountProtected();
-  const common = { tags: ["Profile"], security: SECURED, middleware: [owned] };
+  const ownedMedia = guards.requireSingleAccountProtected({ media: true });
+  const common = { tags: ["Profile"], security: SECURED };
 
   const getRoute = createRoute({
     ...common,
     method: "get",
     path: "/{phoneNumber}/profile",
+    middleware: [owned] as const,
     summary: "The linked account's profile",
     request: { params: PhoneParams },
     responses: {
@@ -69,6 +70,7 @@ export function createProfileRoutes(
       method: "put",
       path: `/{phoneNumber}/profile/${what}`,
       summary: `Change the profile ${what}`,
+      middleware: [withMedia ? ownedMedia : owned] as const,
       request: { params: PhoneParams, ...jsonBody(schema) },
       responses: {
         200: jsonResponse(ProfileSchema, "The profile afterwards"),
@@ -79,30 +81,35 @@ export function createProfileRoutes(
       },
     });
 
-  const profileOf = (phoneNumber: string) => manager.call<ProfileDto>(phoneNumber, "getProfile");
-
   return createRouter()
-    .openapi(getRoute, async (c) => c.json(await profileOf(c.req.valid("param").phoneNumber), 200))
+    .openapi(getRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      return c.json(await manager.session(phoneNumber, c.get("principal")).getProfile(), 200);
+    })
     .openapi(change("name", NameSchema), async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      await manager.call(phoneNumber, "setProfileName", c.req.valid("json").name);
-      return c.json(await profileOf(phoneNumber), 200);
+      await manager.session(phoneNumber, c.get("principal")).setProfileName(
+        c.req.valid("json").name,
+      );
+      return c.json(await manager.session(phoneNumber, c.get("principal")).getProfile(), 200);
     })
     .openapi(change("status", StatusSchema), async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      await manager.call(phoneNumber, "setProfileStatus", c.req.valid("json").status);
-      return c.json(await profileOf(phoneNumber), 200);
+      await manager.session(phoneNumber, c.get("principal")).setProfileStatus(
+        c.req.valid("json").status,
+      );
+      return c.json(await manager.session(phoneNumber, c.get("principal")).getProfile(), 200);
     })
     .openapi(change("picture", PictureSchema, true), async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      const { status } = manager.info(phoneNumber);
+      const { status } = manager.info(phoneNumber, c.get("principal"));
       if (status !== "WORKING") throw clientNotReady(phoneNumber, status);
       const picture = await media(c.req.valid("json").imageUrl, {
         field: "imageUrl",
         kind: "image",
         signal: c.req.raw.signal,
       });
-      await manager.call(phoneNumber, "setProfilePicture", picture);
-      return c.json(await profileOf(phoneNumber), 200);
+      await manager.session(phoneNumber, c.get("principal")).setProfilePicture(picture);
+      return c.json(await manager.session(phoneNumber, c.get("principal")).getProfile(), 200);
     });
 }

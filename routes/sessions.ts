@@ -204,7 +204,7 @@ export function createSessionRoutes(
       const { engine } = c.req.valid("json") ?? {};
       const { alreadyStarted } = await manager.start(phoneNumber, {
         engine,
-        ownerAccountId: c.get("principal").accountId,
+        caller: c.get("principal"),
       });
       return c.json({
         success: true,
@@ -214,7 +214,7 @@ export function createSessionRoutes(
       }, 200);
     })
     .openapi(stopRoute, async (c) => {
-      const { wasRunning } = await manager.stop(phoneOf(c));
+      const { wasRunning } = await manager.stop(phoneOf(c), c.get("principal"));
       return c.json({
         success: true,
         message: wasRunning
@@ -223,26 +223,28 @@ export function createSessionRoutes(
       }, 200);
     })
     .openapi(restartRoute, async (c) => {
-      await manager.restart(phoneOf(c));
+      await manager.restart(phoneOf(c), c.get("principal"));
       return c.json({ success: true, message: `Session "${phoneOf(c)}" is restarting` }, 200);
     })
     .openapi(logoutRoute, async (c) => {
-      await manager.logout(phoneOf(c));
+      await manager.logout(phoneOf(c), c.get("principal"));
       return c.json({ success: true, message: `Session "${phoneOf(c)}" logged out` }, 200);
     })
     .openapi(qrRoute, async (c) => {
-      const qrCode = await manager.getQr(c.req.valid("param").phoneNumber);
+      const qrCode = await manager.getQr(c.req.valid("param").phoneNumber, {
+        caller: c.get("principal"),
+      });
       return c.json({ qrCode }, 200);
     })
     .openapi(pairingRoute, async (c) => {
-      const code = await manager.requestPairingCode(
-        c.req.valid("param").phoneNumber,
-        (c.req.valid("json") ?? {}).phoneNumber,
-      );
+      const code = await manager.requestPairingCode(c.req.valid("param").phoneNumber, {
+        phoneForCode: (c.req.valid("json") ?? {}).phoneNumber,
+        caller: c.get("principal"),
+      });
       return c.json({ code }, 200);
     })
     .openapi(stateRoute, (c) => {
-      const info = manager.info(c.req.valid("param").phoneNumber);
+      const info = manager.info(c.req.valid("param").phoneNumber, c.get("principal"));
       return c.json({
         state: info.state,
         status: info.status,

@@ -5,7 +5,6 @@
  * dead letters) and their replay (`POST /:phoneNumber/webhooks/deliveries/:id/retry`).
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { forbidden } from "../errors.ts";
 import type { EventsApi } from "../events/pipeline.ts";
 import type { Delivery } from "../events/outbox.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
@@ -164,31 +163,23 @@ export function createWebhookRoutes(
   return createRouter()
     .openapi(getRoute, (c) => {
       const { phoneNumber } = c.req.valid("param");
-      manager.info(phoneNumber);
+      manager.authorize(phoneNumber, c.get("principal"));
       return c.json(list(phoneNumber), 200);
     })
     .openapi(putRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      manager.info(phoneNumber);
       const principal = c.get("principal");
-      const owner = manager.info(phoneNumber).ownerAccountId;
+      manager.authorize(phoneNumber, principal);
       await events.setWebhooks(phoneNumber, c.req.valid("json").webhooks, {
         // The URL checks wait on DNS, which the caller may control: the number must still be
         // the caller's when the webhooks are written.
-        confirm: () => {
-          const now = manager.info(phoneNumber).ownerAccountId;
-          if (principal.kind !== "admin" && now !== owner) {
-            throw forbidden(
-              `Session "${phoneNumber}" changed owner while its webhooks were checked`,
-            );
-          }
-        },
+        confirm: () => manager.authorize(phoneNumber, principal),
       });
       return c.json(list(phoneNumber), 200);
     })
     .openapi(deliveriesRoute, (c) => {
       const { phoneNumber } = c.req.valid("param");
-      manager.info(phoneNumber);
+      manager.authorize(phoneNumber, c.get("principal"));
       const { status, limit, before } = c.req.valid("query");
       const deliveries = events.listDeliveries(phoneNumber, {
         status,
@@ -200,7 +191,7 @@ export function createWebhookRoutes(
     })
     .openapi(retryRoute, (c) => {
       const { phoneNumber, id } = c.req.valid("param");
-      manager.info(phoneNumber);
+      manager.authorize(phoneNumber, c.get("principal"));
       const scope = { numberWebhooksOnly: c.get("principal").kind !== "admin" };
       return c.json(
         { delivery: toDeliveryBody(events.retryDelivery(phoneNumber, id, scope)) },

@@ -19,6 +19,7 @@ import { describeError, type Logger } from "../logger.ts";
 import type { SessionRecord, SessionRepository } from "../store/store.ts";
 import {
   type ContractState,
+  type Engine,
   engineErrorKind,
   type EngineEvent,
   type EngineMethod,
@@ -30,6 +31,7 @@ import {
   toContractState,
 } from "./engine.ts";
 import { createKeyedLock } from "./keyed_lock.ts";
+import { assertMayAct, claimRefusal, type SessionCaller } from "./ownership.ts";
 import { qrToDataUrl, qrToTerminal } from "./qr.ts";
 import { decideRestart } from "./restart_policy.ts";
 import {
@@ -112,7 +114,19 @@ export interface SessionManagerDeps {
    */
   flushEvents?: (alone: boolean) => Promise<void>;
   createHost?: (options: WorkerHostOptions) => WorkerHost;
+  /** `MAX_NUMBERS_PER_ACCOUNT`: how many numbers an account may claim by starting them. */
+  maxNumbersPerAccount?: number;
 }
+
+/** The engine calls a route makes on a session: the engine contract minus the lifecycle. */
+export type SessionCallName = Exclude<EngineMethod, "logout" | "requestPairingCode">;
+
+/**
+ * A session as the routes use it: every engine capability, typed by the engine contract (so
+ * `session.sendText(input)` is checked end to end). Each call checks, as it is made, that the
+ * session is WORKING and that the caller may still act on the number.
+ */
+export type SessionClient = Pick<Engine, SessionCallName>;
 
 interface Entry {
   phoneNumber: string;
@@ -136,22 +150,40 @@ interface Entry {
   starting: Promise<void>;
 }
 
+/**
+ * The session manager's operations. Those that take a `caller` check, when they take effect, that
+ * the caller may act on the number (`sessions/ownership.ts`): `403` when it changed hands since the
+ * request arrived, `404` when it was deleted. Without a caller (internal use) nothing is checked.
+ */
 export interface SessionManager {
+  /**
+   * Starts the number; an account caller claims it first (a number nobody owns becomes its own,
+   * within `maxNumbersPerAccount`), in the same turn of the number's lock as the start.
+   */
   start(
     phoneNumber: string,
-    options?: { engine?: EngineName; ownerAccountId?: string | null },
+    options?: { engine?: EngineName; caller?: SessionCaller },
   ): Promise<{ alreadyStarted: boolean }>;
-  stop(phoneNumber: string): Promise<{ wasRunning: boolean }>;
-  restart(phoneNumber: string): Promise<void>;
-  logout(phoneNumber: string): Promise<void>;
+  stop(phoneNumber: string, caller?: SessionCaller): Promise<{ wasRunning: boolean }>;
+  restart(phoneNumber: string, caller?: SessionCaller): Promise<void>;
+  logout(phoneNumber: string, caller?: SessionCaller): Promise<void>;
   /** Logs out, deletes the session's data and forgets the number (and its owner). */
   remove(phoneNumber: string): Promise<void>;
-  getQr(phoneNumber: string, waitMs?: number): Promise<string>;
-  requestPairingCode(phoneNumber: string, phoneForCode?: string): Promise<string>;
-  info(phoneNumber: string): SessionInfo;
+  getQr(
+    phoneNumber: string,
+    options?: { waitMs?: number; caller?: SessionCaller },
+  ): Promise<string>;
+  requestPairingCode(
+    phoneNumber: string,
+    options?: { phoneForCode?: string; caller?: SessionCaller },
+  ): Promise<string>;
+  info(phoneNumber: string, caller?: SessionCaller): SessionInfo;
   list(filter?: { ownerAccountId?: string }): SessionInfo[];
   countByStatus(): Record<SessionStatus, number>;
-  call<T>(phoneNumber: string, method: EngineMethod, ...args: unknown[]): Promise<T>;
+  /** The number's engine calls, made for `caller` (see `SessionClient`). */
+  session(phoneNumber: string, caller?: SessionCaller): SessionClient;
+  /** Throws unless `caller` may act on the number now (for writes outside the manager). */
+  authorize(phoneNumber: string, caller: SessionCaller | undefined): void;
   /** Starts every session that was running when the server stopped. */
   restore(): Promise<void>;
   /** Stops every Worker, keeping each session's started flag for the next boot. */
@@ -402,11 +434,40 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     if (host) await host.stop(STOP_TIMEOUT_MS);
   }
 
-  function recordOrThrow(phoneNumber: string): SessionRecord {
+  /** The number's record, once `caller` is known to be allowed to act on it. */
+  function recordOrThrow(phoneNumber: string, caller?: SessionCaller): SessionRecord {
     assertPhoneNumber(phoneNumber);
     const record = sessions.get(phoneNumber);
+    assertMayAct(phoneNumber, record, caller);
     if (!record) throw sessionNotFound(phoneNumber);
     return record;
+  }
+
+  async function call(
+    phoneNumber: string,
+    method: SessionCallName,
+    args: unknown[],
+    caller: SessionCaller | undefined,
+  ): Promise<unknown> {
+    const entry = entries.get(phoneNumber);
+    // Checked here, right before the call leaves: the request's body (and its media) may have
+    // taken seconds to arrive, and the number may have changed hands meanwhile.
+    const record = recordOrThrow(phoneNumber, caller);
+    if (!entry) throw clientNotReady(record.phoneNumber, "STOPPED");
+    if (entry.status !== "WORKING" || !entry.host) {
+      throw clientNotReady(phoneNumber, entry.status);
+    }
+    callsInFlight++;
+    try {
+      const result = await entry.host.call(method, args, config.engineCallTimeoutMs);
+      entry.consecutiveTimeouts = 0;
+      return result;
+    } catch (error) {
+      throw mapCallError(entry, method, error);
+    } finally {
+      callsInFlight--;
+      await deps.flushEvents?.(callsInFlight === 0);
+    }
   }
 
   function infoOf(record: SessionRecord): SessionInfo {
@@ -489,7 +550,17 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         const existing = sessions.get(phoneNumber);
         const engine = options.engine ?? (existing?.engine as EngineName | undefined) ??
           config.engine;
-        sessions.save({ phoneNumber, engine, ownerAccountId: options.ownerAccountId ?? null });
+        const caller = options.caller;
+        if (caller?.kind === "account") {
+          // The claim takes effect here, not when the request arrived: the number may have been
+          // claimed by another account while this request's body was coming in.
+          const accountId = caller.accountId!;
+          const max = deps.maxNumbersPerAccount ?? 1;
+          const outcome = sessions.claim(phoneNumber, { engine, ownerAccountId: accountId, max });
+          const refusal = claimRefusal(outcome, phoneNumber, accountId, max);
+          if (refusal) return Promise.reject(refusal);
+        }
+        sessions.save({ phoneNumber, engine });
         sessions.setShouldRun(phoneNumber, true);
         const entry = entryFor(phoneNumber, engine);
         entry.wanted = true;
@@ -503,9 +574,10 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       });
     },
 
-    stop(phoneNumber) {
-      recordOrThrow(phoneNumber);
+    stop(phoneNumber, caller) {
+      recordOrThrow(phoneNumber, caller);
       return withLock(phoneNumber, async () => {
+        recordOrThrow(phoneNumber, caller);
         sessions.setShouldRun(phoneNumber, false);
         const entry = entries.get(phoneNumber);
         if (!entry) return { wasRunning: false };
@@ -517,9 +589,10 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       });
     },
 
-    restart(phoneNumber) {
-      const record = recordOrThrow(phoneNumber);
+    restart(phoneNumber, caller) {
+      recordOrThrow(phoneNumber, caller);
       return withLock(phoneNumber, async () => {
+        const record = recordOrThrow(phoneNumber, caller);
         const entry = entryFor(phoneNumber, record.engine as EngineName);
         await halt(entry);
         sessions.setShouldRun(phoneNumber, true);
@@ -529,9 +602,12 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       });
     },
 
-    logout(phoneNumber) {
-      recordOrThrow(phoneNumber);
-      return withLock(phoneNumber, () => logoutLocked(phoneNumber));
+    logout(phoneNumber, caller) {
+      recordOrThrow(phoneNumber, caller);
+      return withLock(phoneNumber, () => {
+        recordOrThrow(phoneNumber, caller);
+        return logoutLocked(phoneNumber);
+      });
     },
 
     remove(phoneNumber) {
@@ -545,8 +621,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       });
     },
 
-    async getQr(phoneNumber, waitMs = 10_000) {
-      recordOrThrow(phoneNumber);
+    async getQr(phoneNumber, { waitMs = 10_000, caller } = {}) {
+      recordOrThrow(phoneNumber, caller);
       const entry = entries.get(phoneNumber);
       if (!entry || !entry.wanted) {
         throw clientNotReady(phoneNumber, entry?.status ?? "STOPPED");
@@ -556,6 +632,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         () => entry.qr !== null || (entry.status !== "STARTING" && entry.status !== "SCAN_QR_CODE"),
         waitMs,
       );
+      // The wait may have been long enough for the number to change hands.
+      recordOrThrow(phoneNumber, caller);
       if (entry.status === "WORKING") {
         throw clientNotReady(phoneNumber, "WORKING: already connected, no QR to scan");
       }
@@ -563,8 +641,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       return await drawQr(entry, entry.qr);
     },
 
-    async requestPairingCode(phoneNumber, phoneForCode) {
-      recordOrThrow(phoneNumber);
+    async requestPairingCode(phoneNumber, { phoneForCode, caller } = {}) {
+      recordOrThrow(phoneNumber, caller);
       const entry = entries.get(phoneNumber);
       if (!entry?.host || (entry.status !== "SCAN_QR_CODE" && entry.status !== "STARTING")) {
         throw clientNotReady(phoneNumber, entry?.status ?? "STOPPED");
@@ -580,8 +658,19 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       }
     },
 
-    info(phoneNumber) {
-      return infoOf(recordOrThrow(phoneNumber));
+    info(phoneNumber, caller) {
+      return infoOf(recordOrThrow(phoneNumber, caller));
+    },
+
+    authorize(phoneNumber, caller) {
+      recordOrThrow(phoneNumber, caller);
+    },
+
+    session(phoneNumber, caller) {
+      return new Proxy({} as SessionClient, {
+        get: (_, method) => (...args: unknown[]) =>
+          call(phoneNumber, method as SessionCallName, args, caller),
+      });
     },
 
     list(filter) {
@@ -601,28 +690,6 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         counts[entries.get(record.phoneNumber)?.status ?? "STOPPED"]++;
       }
       return counts;
-    },
-
-    async call<T>(phoneNumber: string, method: EngineMethod, ...args: unknown[]): Promise<T> {
-      const entry = entries.get(phoneNumber);
-      if (!entry) {
-        recordOrThrow(phoneNumber);
-        throw clientNotReady(phoneNumber, "STOPPED");
-      }
-      if (entry.status !== "WORKING" || !entry.host) {
-        throw clientNotReady(phoneNumber, entry.status);
-      }
-      callsInFlight++;
-      try {
-        const result = await entry.host.call<T>(method, args, config.engineCallTimeoutMs);
-        entry.consecutiveTimeouts = 0;
-        return result;
-      } catch (error) {
-        throw mapCallError(entry, method, error);
-      } finally {
-        callsInFlight--;
-        await deps.flushEvents?.(callsInFlight === 0);
-      }
     },
 
     async restore() {

@@ -41,6 +41,8 @@ export interface SessionRepository {
     phoneNumber: string,
     input: { engine: string; ownerAccountId: string; max: number },
   ): ClaimOutcome;
+  /** What `claim` would answer now, writing nothing (`claimed`: it would be claimed). */
+  previewClaim(phoneNumber: string, input: { ownerAccountId: string; max: number }): ClaimOutcome;
   delete(phoneNumber: string): void;
 }
 
@@ -108,6 +110,17 @@ export function createSessionRepository(db: DatabaseSync, now = Date.now): Sessi
     return { ...record };
   };
 
+  function claimOutcome(phoneNumber: string, ownerAccountId: string, max: number): ClaimOutcome {
+    const row = byPhone.get(phoneNumber) as SessionRow | undefined;
+    if (row?.owner_account_id === ownerAccountId) return "owned";
+    if (row?.owner_account_id) return "taken";
+    // Started by the admin (no owner): taking it would hand over a linked account and its
+    // history. The admin frees a number with DELETE.
+    if (row) return "admin";
+    if ((countOwner.get(ownerAccountId) as { n: number }).n >= max) return "limit";
+    return "claimed";
+  }
+
   return {
     get: read,
     list(filter = {}) {
@@ -133,18 +146,10 @@ export function createSessionRepository(db: DatabaseSync, now = Date.now): Sessi
       cache.delete(phoneNumber);
       db.exec("BEGIN IMMEDIATE");
       try {
-        const row = byPhone.get(phoneNumber) as SessionRow | undefined;
-        let outcome: ClaimOutcome;
-        if (row?.owner_account_id === ownerAccountId) outcome = "owned";
-        else if (row?.owner_account_id) outcome = "taken";
-        // Started by the admin (no owner): taking it would hand over a linked account and its
-        // history. The admin frees a number with DELETE.
-        else if (row) outcome = "admin";
-        else if ((countOwner.get(ownerAccountId) as { n: number }).n >= max) outcome = "limit";
-        else {
+        const outcome = claimOutcome(phoneNumber, ownerAccountId, max);
+        if (outcome === "claimed") {
           const at = now();
           upsert.run(phoneNumber, engine, ownerAccountId, at, at);
-          outcome = "claimed";
         }
         db.exec("COMMIT");
         return outcome;
@@ -154,6 +159,9 @@ export function createSessionRepository(db: DatabaseSync, now = Date.now): Sessi
       } finally {
         cache.delete(phoneNumber);
       }
+    },
+    previewClaim(phoneNumber, { ownerAccountId, max }) {
+      return claimOutcome(phoneNumber, ownerAccountId, max);
     },
     delete(phoneNumber) {
       cache.delete(phoneNumber);

@@ -10,6 +10,7 @@ import { exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, Sign
 import { Hono } from "hono";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../middleware/principal.ts";
+import { claimRefusal } from "../sessions/ownership.ts";
 import type { SessionRepository } from "../store/store.ts";
 import {
   type Authenticator,
@@ -213,12 +214,7 @@ export interface AuthTestAppDeps extends AuthGuardDeps {
 export function createAuthTestApp(deps: AuthTestAppDeps): Hono<AppEnv> {
   const { sessions, maxNumbersPerAccount = 1 } = deps;
   const scoped = requireSingleAccountProtected({ ...deps, maxNumbersPerAccount });
-  const start = requireSingleAccountProtected({
-    ...deps,
-    maxNumbersPerAccount,
-    claim: true,
-    engine: "simulator",
-  });
+  const start = requireSingleAccountProtected({ ...deps, maxNumbersPerAccount, claim: true });
   const app = new Hono<AppEnv>().basePath("/api/whatsapp");
   app.onError((error, c) => {
     if (error instanceof ApiError) return error.toResponse();
@@ -233,7 +229,11 @@ export function createAuthTestApp(deps: AuthTestAppDeps): Hono<AppEnv> {
   });
   app.post(
     "/webhook/message",
-    requireWahaProtected({ ...deps, apiKey: deps.webhookApiKey ?? "webhook-key-for-tests" }),
+    requireWahaProtected({
+      ...deps,
+      apiKey: deps.webhookApiKey ?? "webhook-key-for-tests",
+      body: { maxBytes: 1024 * 1024, timeoutMs: 5_000 },
+    }),
     async (c) => c.json({ received: await c.req.json() }, 200),
   );
   app.get("/:phoneNumber/state", scoped, (c) => {
@@ -243,8 +243,22 @@ export function createAuthTestApp(deps: AuthTestAppDeps): Hono<AppEnv> {
     }
     return c.json({ state: "DISCONNECTED", principal: c.var.principal }, 200);
   });
+  // Claims as the session manager's start does, where the start takes effect.
   app.post("/:phoneNumber/start", start, (c) => {
-    sessions.save({ phoneNumber: c.req.param("phoneNumber"), engine: "simulator" });
+    const phoneNumber = c.req.param("phoneNumber");
+    const principal = c.var.principal;
+    if (principal.kind === "account") {
+      const max = maxNumbersPerAccount;
+      const input = { engine: "simulator", ownerAccountId: principal.accountId!, max };
+      const refusal = claimRefusal(
+        sessions.claim(phoneNumber, input),
+        phoneNumber,
+        principal.accountId!,
+        max,
+      );
+      if (refusal) throw refusal;
+    }
+    sessions.save({ phoneNumber, engine: "simulator" });
     return c.json({ success: true, message: "Session started" }, 200);
   });
   return app;

@@ -72,7 +72,6 @@ Deno.test("a capability the engine lacks answers 501 naming the capability and t
     log,
     version: "test",
     startedAt: Date.now(),
-    bodyMaxBytes: 1024,
     media: createMediaResolver(config.media),
   });
   try {
