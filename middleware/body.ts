@@ -13,8 +13,12 @@
  *   `408`: a client that trickles bytes holds a connection for that long at most.
  * - An empty body sent as JSON reads as `{}`, so an optional JSON body may be left out with its
  *   header still set, and a required one fails validation naming its first missing field.
+ *
+ * `closeUnreadBodies()` ends the connection after answering a request whose body was not read
+ * (refused before it, or cut): otherwise the HTTP server would read the rest to reuse the
+ * connection, and an unauthenticated client could stream into it for as long as it likes.
  */
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { ApiError, badRequest, payloadTooLarge, requestTimeout } from "../errors.ts";
 
 export interface BodyLimits {
@@ -122,4 +126,15 @@ async function readCounted(
 function readFailure(error: unknown) {
   if (error instanceof ApiError) return error;
   return badRequest("The request body could not be read");
+}
+
+/** App-level: `Connection: close` on the answer to a request whose body was not read whole. */
+export function closeUnreadBodies(): MiddlewareHandler {
+  return async function closeUnreadBodies(c, next) {
+    await next();
+    const headers = c.req.raw.headers;
+    const length = headers.get("content-length");
+    const hasBody = headers.has("transfer-encoding") || (length !== null && length !== "0");
+    if (hasBody && !c.req.bodyCache.arrayBuffer) c.res.headers.set("Connection", "close");
+  };
 }

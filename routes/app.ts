@@ -11,6 +11,7 @@ import { ApiError, type ErrorCode, methodNotAllowed, unsupportedMediaType } from
 import type { Logger } from "../logger.ts";
 import type { MediaResolver } from "../media/media_input.ts";
 import { describeError } from "../logger.ts";
+import { closeUnreadBodies } from "../middleware/body.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { AppEnv } from "../middleware/principal.ts";
 import { requestId } from "../middleware/request_id.ts";
@@ -131,6 +132,7 @@ function renderError(error: Error, c: Context<AppEnv>, log: Logger): Response {
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
   app.use("*", requestId());
+  app.use("*", closeUnreadBodies());
   // One log line per request, unless the level leaves it out (then not even its bookkeeping).
   if (deps.log.enabled("info")) app.use("*", requestLog(deps.log));
 

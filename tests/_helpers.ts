@@ -145,14 +145,17 @@ export interface ServerProcess {
 }
 
 /**
- * The real entry point (`main.ts`) as a subprocess on 127.0.0.1, with the simulator engine and the
- * test admin key, once it answers its health check. `env` adds to or overrides those settings.
+ * The real entry point (`main.ts`) as a subprocess on 127.0.0.1, with the simulator engine, the
+ * test admin key and a temporary `DATA_DIR` (removed by `stop`), once it answers its health check.
+ * `env` adds to or overrides those settings.
  */
 export async function startServerProcess(
   env: Record<string, string>,
   options: { port?: number; stdout?: "piped" | "null" } = {},
 ): Promise<ServerProcess> {
   const port = options.port ?? freePort();
+  // A folder of its own unless the test gives one: servers in parallel tests must not share one.
+  const ownDataDir = env.DATA_DIR ? null : await Deno.makeTempDir({ prefix: "wa-gateway-proc-" });
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
     env: {
@@ -162,6 +165,7 @@ export async function startServerProcess(
       API_KEY: ADMIN_KEY,
       LOG_LEVEL: "warn",
       NO_COLOR: "1",
+      ...(ownDataDir ? { DATA_DIR: ownDataDir } : {}),
       ...env,
     },
     stdin: "null",
@@ -189,6 +193,7 @@ export async function startServerProcess(
   } catch (error) {
     child.kill("SIGKILL");
     await child.status;
+    if (ownDataDir) await Deno.remove(ownDataDir, { recursive: true }).catch(() => {});
     throw error;
   }
   return {
@@ -202,7 +207,9 @@ export async function startServerProcess(
       } catch {
         // Already gone.
       }
-      return (await child.status).code;
+      const { code } = await child.status;
+      if (ownDataDir) await Deno.remove(ownDataDir, { recursive: true }).catch(() => {});
+      return code;
     },
   };
 }
