@@ -4,7 +4,8 @@
  * attempt, so they are bounded (an account must not make each event cost megabytes); a name may
  * not override what frames or routes the request (hop-by-hop headers, `Host`, `Content-Length`,
  * `Content-Type`) or what the server signs it with (`X-Webhook-*`); a value may not hold a CR, LF
- * or other control character, which would split the request. The API validates with these rules.
+ * or other control character, which would split the request. The API validates with these rules,
+ * and the dispatcher drops a header that breaks them (a configuration saved before they existed).
  */
 
 /** Webhooks a number may have. */

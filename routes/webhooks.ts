@@ -155,6 +155,8 @@ export function createWebhookRoutes(
     path: "/{phoneNumber}/webhooks/deliveries/{id}/retry",
     tags: ["Webhooks"],
     summary: "Deliver again (a dead letter, usually), with a fresh round of attempts",
+    description: "Sent with the webhook's current URL, secret and headers; 404 when the " +
+      "webhook was removed (the delivery stays failed, saying so)",
     security: SECURED,
     middleware: [owned] as const,
     request: { params: DeliveryParams },
