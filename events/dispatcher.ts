@@ -5,17 +5,25 @@
  * delivery holds back the ones behind it); at most `concurrency` destinations are served at once.
  * Network errors, timeouts, 408, 429 and 5xx are retried with exponential backoff and jitter (a
  * `Retry-After` wins), other answers and the last allowed attempt move the delivery to `failed`
- * (the dead letters). A destination whose URL was checked (set through the API) is sent with
- * `pinnedPost`, connected to exactly the addresses the check approved, so DNS cannot rebind it to
- * a private address between the check and the connection; the operator's trusted `WEBHOOK_URL`
- * goes through plain `fetch`. Nothing polls: loops are started by `wake` (when an event is accepted) and by
- * one timer per waiting destination. `close()` aborts requests in flight and clears every timer; a
- * delivery cut short stays pending and is sent again on the next start (at least once).
+ * (the dead letters). Before every attempt the destination is looked up (`resolve`): URL, secret
+ * and headers are the webhook's as configured at that moment, and the pending deliveries of a
+ * destination whose webhook was removed fail at once, unsent, saying so. A destination whose URL
+ * was checked (set through the API) is sent with `pinnedPost`, connected to exactly the addresses
+ * the check approved, so DNS cannot rebind it to a private address between the check and the
+ * connection; the operator's trusted `WEBHOOK_URL` goes through plain `fetch`. Nothing polls:
+ * loops are started by `wake` (when an event is accepted) and by one timer per waiting
+ * destination. `close()` aborts requests in flight and clears every timer; a delivery cut short
+ * stays pending and is sent again on the next start (at least once).
  */
 import { describeError, type Logger } from "../logger.ts";
 import type { ResolvedAddress } from "../media/address_policy.ts";
 import { pinnedPost } from "../media/pinned_post.ts";
 import type { DueDelivery, Outbox } from "./outbox.ts";
+import type { DeliveryTarget } from "./webhook_directory.ts";
+import { isSendableHeader } from "./webhook_headers.ts";
+
+/** The `lastError` of a delivery whose webhook was removed before it could be sent. */
+export const WEBHOOK_REMOVED = "The webhook was removed: the delivery was not sent";
 
 export interface DispatcherOptions {
   outbox: Outbox;
@@ -26,11 +34,13 @@ export interface DispatcherOptions {
   concurrency: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** A destination's URL, secret and headers as configured now; null when it was removed. */
+  resolve: (destination: string) => DeliveryTarget | null;
   /**
    * Checked before each attempt (SSRF rules for URLs set through the API): the addresses to pin
    * the connection to, or null for a trusted URL sent with `fetch`; throws to refuse.
    */
-  checkUrl?: (delivery: DueDelivery) => Promise<readonly ResolvedAddress[] | null>;
+  checkUrl?: (destination: string, url: string) => Promise<readonly ResolvedAddress[] | null>;
   /** Sends to trusted URLs (default: the global `fetch`). */
   fetch?: typeof fetch;
   now?: () => number;
@@ -61,6 +71,8 @@ class RetryableError extends Error {
 }
 
 const encoder = new TextEncoder();
+/** HMAC keys kept imported; a secret that changes leaves its old key behind, so they are capped. */
+const MAX_KEYS = 64;
 
 function toHex(bytes: ArrayBuffer): string {
   return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -97,7 +109,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   function hmacKey(secret: string): Promise<CryptoKey> {
     let key = keys.get(secret);
-    if (!key) {
+    if (key) {
+      keys.delete(secret); // Most recently used last: the oldest goes first.
+    } else {
       key = crypto.subtle.importKey(
         "raw",
         encoder.encode(secret),
@@ -105,8 +119,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         false,
         ["sign"],
       );
-      keys.set(secret, key);
+      if (keys.size >= MAX_KEYS) keys.delete(keys.keys().next().value!);
     }
+    keys.set(secret, key);
     return key;
   }
 
@@ -163,26 +178,35 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     while (!closed) {
       const delivery = outbox.head(destination);
       if (!delivery) return;
+      const target = options.resolve(destination);
+      if (!target) {
+        const count = outbox.failPending(destination, WEBHOOK_REMOVED);
+        log.warn("webhook deliveries not sent: the webhook was removed", {
+          url: delivery.url,
+          count,
+        });
+        return;
+      }
       const wait = delivery.nextAttemptAt - now();
       if (wait > 0) {
         schedule(destination, wait);
         return;
       }
-      await attempt(delivery);
+      await attempt(delivery, target);
     }
   }
 
   /** POSTs the body: pinned to the checked addresses, or with `fetch` for a trusted URL. */
   async function post(
     delivery: DueDelivery,
-    request: { headers: Headers; signal: AbortSignal },
+    request: { url: string; headers: Headers; signal: AbortSignal },
     addresses: readonly ResolvedAddress[] | null,
   ): Promise<{ status: number; headers: Headers }> {
-    const { headers, signal } = request;
+    const { url, headers, signal } = request;
     if (addresses) {
-      return await pinnedPost(delivery.url, { headers, body: delivery.body, signal, addresses });
+      return await pinnedPost(url, { headers, body: delivery.body, signal, addresses });
     }
-    const response = await doFetch(delivery.url, {
+    const response = await doFetch(url, {
       method: "POST",
       headers,
       body: delivery.body,
@@ -193,19 +217,28 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return { status: response.status, headers: response.headers };
   }
 
-  async function send(delivery: DueDelivery, signal: AbortSignal): Promise<number> {
-    const addresses = options.checkUrl ? await options.checkUrl(delivery) : null;
-    const headers = new Headers(delivery.headers ?? {});
+  async function send(
+    delivery: DueDelivery,
+    target: DeliveryTarget,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const { url, secret } = target;
+    const addresses = options.checkUrl ? await options.checkUrl(delivery.destination, url) : null;
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(target.headers ?? {})) {
+      // The API refuses such headers; one saved before it did is left out, not sent.
+      if (isSendableHeader(name, value)) headers.set(name, value);
+    }
     headers.set("Content-Type", "application/json");
     headers.set("X-Webhook-Request-Id", `req_${delivery.id}_${++requestCounter}`);
     headers.set("X-Webhook-Timestamp", String(now()));
-    if (delivery.secret) {
-      headers.set("X-Webhook-Hmac", await signBody(await hmacKey(delivery.secret), delivery.body));
+    if (secret) {
+      headers.set("X-Webhook-Hmac", await signBody(await hmacKey(secret), delivery.body));
       headers.set("X-Webhook-Hmac-Algorithm", "sha512");
     }
     let response: { status: number; headers: Headers };
     try {
-      response = await post(delivery, { headers, signal }, addresses);
+      response = await post(delivery, { url, headers, signal }, addresses);
     } catch (error) {
       const reason = signal.aborted
         ? closed ? "Server shutting down" : `No answer within ${options.timeoutMs} ms`
@@ -224,13 +257,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     throw Object.assign(new PermanentDeliveryError(`The receiver answered ${status}`), { status });
   }
 
-  async function attempt(delivery: DueDelivery): Promise<void> {
+  async function attempt(delivery: DueDelivery, target: DeliveryTarget): Promise<void> {
     const controller = new AbortController();
     controllers.add(controller);
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
     const attempts = delivery.attempts + 1;
     try {
-      const status = await send(delivery, controller.signal);
+      const status = await send(delivery, target, controller.signal);
       if (closed) return;
       outbox.markDelivered(delivery.id, status);
     } catch (error) {
@@ -245,7 +278,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         log.warn("webhook delivery failed", {
           delivery: delivery.id,
           event: delivery.eventId,
-          url: delivery.url,
+          url: target.url,
           attempts,
           error: message,
         });
@@ -263,7 +296,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       });
       log.debug("webhook delivery will be retried", {
         delivery: delivery.id,
-        url: delivery.url,
+        url: target.url,
         attempts,
         delayMs: delay,
         error: message,

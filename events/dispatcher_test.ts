@@ -11,9 +11,10 @@ import {
   type HostResolver,
 } from "../media/address_policy.ts";
 import { openDatabase } from "../store/sqlite.ts";
-import { createDispatcher } from "./dispatcher.ts";
-import { createOutbox } from "./outbox.ts";
+import { createDispatcher, WEBHOOK_REMOVED } from "./dispatcher.ts";
+import { createOutbox, globalDestination, type Outbox } from "./outbox.ts";
 import { createEventPipeline, createUrlCheck, type EventPipeline } from "./pipeline.ts";
+import { createWebhookDirectory } from "./webhook_directory.ts";
 import { textMessageEvent } from "./test_events.ts";
 import { delay, type Receiver, startReceiver, verifyHmac } from "./test_receivers.ts";
 
@@ -27,12 +28,21 @@ function setup(url: string | undefined, options: {
   events?: string[];
   /** Checks per-number destinations as the server does, with this policy and resolver. */
   check?: { policy: AddressPolicy; resolver: HostResolver };
+  /** Writes to the outbox before the pipeline starts (what a previous run left pending). */
+  seed?: (outbox: Outbox) => void;
 } = {}) {
   const db = openDatabase(":memory:");
   const outbox = createOutbox(db);
   const log = createLogger("silent");
+  const webhooks = createWebhookDirectory(outbox, {
+    enabled: true,
+    url,
+    events: options.events ?? ["*"],
+    secret: options.secret,
+  });
   const dispatcher = createDispatcher({
     outbox,
+    resolve: webhooks.resolve,
     log,
     maxAttempts: options.maxAttempts ?? 5,
     timeoutMs: options.timeoutMs ?? 2_000,
@@ -46,22 +56,19 @@ function setup(url: string | undefined, options: {
   const pipeline = createEventPipeline({
     outbox,
     dispatcher,
+    webhooks,
     log,
     version: "test",
-    global: {
-      enabled: true,
-      url,
-      events: options.events ?? ["*"],
-      secret: options.secret,
-      retentionHours: 1,
-    },
+    retentionHours: 1,
     policy: options.check?.policy ?? createAddressPolicy([]),
     heartbeatMs: 1_000,
   });
+  options.seed?.(outbox);
   pipeline.start();
   return {
     db,
     outbox,
+    webhooks,
     pipeline,
     async close() {
       await pipeline.close();
@@ -457,8 +464,14 @@ Deno.test("dispatcher never loses a wake-up that lands while a destination's loo
       }
       return Promise.resolve(new Response("ok"));
     };
+    const webhooks = createWebhookDirectory(outbox, {
+      enabled: true,
+      url: "http://receiver.test/hook",
+      events: ["*"],
+    });
     const dispatcher = createDispatcher({
       outbox,
+      resolve: webhooks.resolve,
       log,
       maxAttempts: 5,
       timeoutMs: 2_000,
@@ -470,9 +483,10 @@ Deno.test("dispatcher never loses a wake-up that lands while a destination's loo
     const pipeline = late.pipeline = createEventPipeline({
       outbox,
       dispatcher,
+      webhooks,
       log,
       version: "test",
-      global: { enabled: true, url: "http://receiver.test/hook", events: ["*"], retentionHours: 1 },
+      retentionHours: 1,
       policy: createAddressPolicy([]),
       heartbeatMs: 1_000,
     });
@@ -486,4 +500,67 @@ Deno.test("dispatcher never loses a wake-up that lands while a destination's loo
       db.close();
     }
   }
+});
+
+Deno.test("dispatcher fails, unsent, what is pending for a WEBHOOK_URL the operator has since changed", async () => {
+  await withReceiver(startReceiver(), async (receiver) => {
+    // Accepted while WEBHOOK_URL was the receiver; the server starts again with another one.
+    const server = setup("http://127.0.0.1:9/the-new-one", {
+      seed: (outbox) =>
+        outbox.append([{
+          id: "evt_before_the_change",
+          timestamp: Date.now(),
+          event: "message",
+          session: SESSION,
+          payload: {},
+          engine: "WEBJS",
+          environment: {},
+        }], { destinationsFor: () => [globalDestination(receiver.url)] }),
+    });
+    try {
+      const [dead] = await until(
+        "the delivery to fail",
+        () => server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 }).length === 1,
+      ).then(() => server.pipeline.listDeliveries(SESSION, { limit: 5 }));
+      assert.equal(dead.lastError, WEBHOOK_REMOVED);
+      assert.equal(dead.attempts, 0);
+      assert.equal(dead.url, receiver.url);
+      assert.throws(
+        () => server.pipeline.retryDelivery(SESSION, dead.id),
+        /cannot be retried: its webhook was removed/,
+      );
+      assert.equal(receiver.hits, 0);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("dispatcher leaves out the headers a webhook saved before the header rules may not send", async () => {
+  await withReceiver(startReceiver(), async (receiver) => {
+    const server = setup(undefined);
+    try {
+      // Written straight to the table, as an older version accepted them.
+      server.webhooks.replaceWebhooks(SESSION, [{
+        url: receiver.url,
+        events: ["*"],
+        headers: {
+          "X-Kept": "yes",
+          "X-Split": "a\r\nX-Injected: 1",
+          "Transfer-Encoding": "chunked",
+          "X-Webhook-Hmac": "forged",
+        },
+      }]);
+      textMessage(server.pipeline, "filtered");
+      await until("the delivery", () => receiver.received.length === 1);
+      const { headers } = receiver.received[0];
+      assert.equal(headers.get("x-kept"), "yes");
+      assert.equal(headers.get("x-split"), null);
+      assert.equal(headers.get("x-injected"), null);
+      assert.equal(headers.get("transfer-encoding"), null);
+      assert.equal(headers.get("x-webhook-hmac"), null);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -4,19 +4,43 @@
  * envelope as the exact JSON that is delivered (its `seq` orders the SSE stream and its resume);
  * `webhook_deliveries` holds one row per event and destination with its state (`pending`,
  * `delivered`, `failed` = dead letter), attempts and next attempt time; `webhooks` holds each
- * number's webhook configuration. Everything one `append` accepts (the events, the events derived
- * from them and all their deliveries) is written in one transaction, so nothing is acknowledged
- * that a crash could lose, and a derived event never exists without its source or vice versa.
+ * number's webhook configuration. A delivery names its destination by key only (`number:<n>:<url>`
+ * or `global:<url>`): URL, secret and headers are stored once, in `webhooks` (or the server's
+ * configuration), and looked up at each attempt, so a row costs the same whatever the headers, and
+ * a retry is sent as the webhook is now. Everything one `append` accepts (the events, the events
+ * derived from them and all their deliveries) is written in one transaction, so nothing is
+ * acknowledged that a crash could lose, and a derived event never exists without its source or
+ * vice versa.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Envelope } from "./envelope.ts";
 
-/** Where an event is delivered; `key` identifies the destination for ordering. */
-export interface Destination {
-  key: string;
-  url: string;
-  secret: string | null;
-  headers: Record<string, string> | null;
+/** The destination key prefix of webhooks set for a number: `number:<phoneNumber>:<url>`. */
+export const NUMBER_DESTINATION = "number:";
+/** The destination key prefix of the operator's `WEBHOOK_URL`: `global:<url>`. */
+export const GLOBAL_DESTINATION = "global:";
+
+export function numberDestination(phoneNumber: string, url: string): string {
+  return `${NUMBER_DESTINATION}${phoneNumber}:${url}`;
+}
+
+export function globalDestination(url: string): string {
+  return GLOBAL_DESTINATION + url;
+}
+
+/** Whose webhook a destination key names (`phoneNumber` null: the operator's) and its URL. */
+export function parseDestination(key: string): { phoneNumber: string | null; url: string } | null {
+  if (key.startsWith(GLOBAL_DESTINATION)) {
+    return { phoneNumber: null, url: key.slice(GLOBAL_DESTINATION.length) };
+  }
+  if (!key.startsWith(NUMBER_DESTINATION)) return null;
+  // A phone number has no colon; the URL after it may have several.
+  const colon = key.indexOf(":", NUMBER_DESTINATION.length);
+  if (colon < 0) return null;
+  return {
+    phoneNumber: key.slice(NUMBER_DESTINATION.length, colon),
+    url: key.slice(colon + 1),
+  };
 }
 
 export interface StoredEvent {
@@ -38,6 +62,7 @@ export interface Delivery {
   event: string;
   session: string;
   destination: string;
+  /** The destination's URL (from its key). */
   url: string;
   status: DeliveryStatus;
   attempts: number;
@@ -48,11 +73,9 @@ export interface Delivery {
   updatedAt: number;
 }
 
-/** A delivery due to be sent, with what is needed to send it. */
+/** A delivery due to be sent, with its body; where and how is its destination's business. */
 export interface DueDelivery extends Delivery {
   body: string;
-  secret: string | null;
-  headers: Record<string, string> | null;
 }
 
 export interface WebhookConfig {
@@ -63,7 +86,8 @@ export interface WebhookConfig {
 }
 
 export interface AppendOptions {
-  destinationsFor: (envelope: Envelope) => Destination[];
+  /** The keys of the destinations that want the envelope. */
+  destinationsFor: (envelope: Envelope) => readonly string[];
   /** The envelopes that follow a newly stored one (its `state.change`, say); default none. */
   derive?: (envelope: Envelope) => Envelope[];
 }
@@ -90,9 +114,6 @@ export interface DeliveryQuery extends DeliveryScope {
   beforeId?: number;
 }
 
-/** The destination key prefix of webhooks set for a number (the pipeline's `number:`). */
-export const NUMBER_DESTINATION = "number:";
-
 export interface Outbox {
   /**
    * Writes the envelopes, each followed by the ones `derive` makes from it, and for every one a
@@ -114,10 +135,14 @@ export interface Outbox {
     id: number,
     update: { attempts: number; error: string; httpStatus: number | null },
   ): void;
+  /** Fails every pending delivery of a destination (its webhook is gone); returns how many. */
+  failPending(destination: string, error: string): number;
   listDeliveries(
     session: string,
     query: DeliveryQuery,
   ): Delivery[];
+  /** One delivery of a session, or null. */
+  getDelivery(session: string, id: number, scope?: DeliveryScope): Delivery | null;
   /** Puts a delivery back to pending for a new round of attempts; its destination, or null. */
   requeue(session: string, id: number, scope?: DeliveryScope): Delivery | null;
   /** Events of a session after a sequence number, oldest first. */
@@ -139,7 +164,6 @@ interface DeliveryRow {
   event: string;
   session: string;
   destination: string;
-  url: string;
   status: DeliveryStatus;
   attempts: number;
   next_attempt_at: number;
@@ -148,8 +172,6 @@ interface DeliveryRow {
   created_at: number;
   updated_at: number;
   body?: string;
-  secret?: string | null;
-  headers?: string | null;
 }
 
 function toDelivery(row: DeliveryRow): Delivery {
@@ -160,7 +182,7 @@ function toDelivery(row: DeliveryRow): Delivery {
     event: row.event,
     session: row.session,
     destination: row.destination,
-    url: row.url,
+    url: parseDestination(row.destination)?.url ?? "",
     status: row.status,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
@@ -172,20 +194,20 @@ function toDelivery(row: DeliveryRow): Delivery {
 }
 
 const DELIVERY_COLUMNS = `d.id, d.event_seq, e.id AS event_id, e.event, d.session, d.destination,
-  d.url, d.status, d.attempts, d.next_attempt_at, d.last_error, d.last_status, d.created_at,
-  d.updated_at`;
+  d.status, d.attempts, d.next_attempt_at, d.last_error, d.last_status, d.created_at, d.updated_at`;
 
 export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Outbox {
   const insertEvent = db.prepare(
     "INSERT OR IGNORE INTO events (id, session, event, body, created_at) VALUES (?, ?, ?, ?, ?)",
   );
+  // The old per-delivery `url`, `secret` and `headers` columns stay NULL (migration 3).
   const insertDelivery = db.prepare(`
-    INSERT INTO webhook_deliveries (event_seq, session, destination, url, secret, headers, status,
-      attempts, next_attempt_at, created_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+    INSERT INTO webhook_deliveries (event_seq, session, destination, status, attempts,
+      next_attempt_at, created_at, updated_at)
+    VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
   `);
   const head = db.prepare(`
-    SELECT ${DELIVERY_COLUMNS}, e.body, d.secret, d.headers
+    SELECT ${DELIVERY_COLUMNS}, e.body
     FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
     WHERE d.destination = ? AND d.status = 'pending'
     ORDER BY d.id LIMIT 1
@@ -208,6 +230,10 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     UPDATE webhook_deliveries
     SET status = 'failed', attempts = ?, last_error = ?, last_status = ?, updated_at = ?
     WHERE id = ?
+  `);
+  const failPending = db.prepare(`
+    UPDATE webhook_deliveries SET status = 'failed', last_error = ?, updated_at = ?
+    WHERE destination = ? AND status = 'pending'
   `);
   const listByStatus = db.prepare(`
     SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
@@ -289,18 +315,8 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
             createdAt: at,
           });
           for (const destination of destinationsFor(envelope)) {
-            insertDelivery.run(
-              seq,
-              envelope.session,
-              destination.key,
-              destination.url,
-              destination.secret,
-              destination.headers ? JSON.stringify(destination.headers) : null,
-              at,
-              at,
-              at,
-            );
-            destinations.add(destination.key);
+            insertDelivery.run(seq, envelope.session, destination, at, at, at);
+            destinations.add(destination);
           }
           return true;
         }
@@ -314,12 +330,7 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     head(destination) {
       const row = head.get(destination) as DeliveryRow | undefined;
       if (!row) return null;
-      return {
-        ...toDelivery(row),
-        body: row.body!,
-        secret: row.secret ?? null,
-        headers: row.headers ? JSON.parse(row.headers) : null,
-      };
+      return { ...toDelivery(row), body: row.body! };
     },
     pendingDestinations() {
       return (pendingDestinations.all() as { destination: string }[]).map((r) => r.destination);
@@ -333,6 +344,9 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     markFailed(id, { attempts, error, httpStatus }) {
       failed.run(attempts, error, httpStatus, now(), id);
     },
+    failPending(destination, error) {
+      return Number(failPending.run(error, now(), destination).changes);
+    },
     listDeliveries(session, { status, limit, beforeId, numberWebhooksOnly = false }) {
       const before = beforeId ?? Number.MAX_SAFE_INTEGER;
       const scope = numberWebhooksOnly ? `${NUMBER_DESTINATION}%` : "%";
@@ -340,6 +354,11 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
         ? rows(listByStatus, session, scope, status, before, limit)
         : rows(listAll, session, scope, before, limit);
       return found.map(toDelivery);
+    },
+    getDelivery(session, id, { numberWebhooksOnly = false } = {}) {
+      const scope = numberWebhooksOnly ? `${NUMBER_DESTINATION}%` : "%";
+      const row = byId.get(session, scope, id) as DeliveryRow | undefined;
+      return row ? toDelivery(row) : null;
     },
     requeue(session, id, { numberWebhooksOnly = false } = {}) {
       const scope = numberWebhooksOnly ? `${NUMBER_DESTINATION}%` : "%";

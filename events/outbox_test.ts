@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { openDatabase } from "../store/sqlite.ts";
 import type { Envelope } from "./envelope.ts";
-import { createOutbox, type Destination } from "./outbox.ts";
+import { createOutbox } from "./outbox.ts";
 
 const SESSION = "4915550001234";
 
@@ -22,7 +22,7 @@ function envelope(id: string, event: string): Envelope {
   };
 }
 
-const hook: Destination = { key: "global:h", url: "http://h.test/", secret: null, headers: null };
+const hook = "global:http://h.test/";
 
 /** `a` derives `a.derived`; nothing else derives anything. */
 const derive = (source: Envelope) =>
@@ -43,7 +43,7 @@ Deno.test("outbox.append() stores each envelope followed by what it derives, wit
     });
     assert.deepEqual(result.events.map((e) => e.id), ["e1", "e1.derived", "e2"]);
     assert.deepEqual(result.duplicates, []);
-    assert.deepEqual([...result.destinations], ["global:h"]);
+    assert.deepEqual([...result.destinations], [hook]);
     assert.deepEqual(storedIds(db), ["e1", "e1.derived", "e2"]);
     const deliveries = outbox.listDeliveries(SESSION, { limit: 10 });
     assert.deepEqual(deliveries.map((d) => d.eventId).reverse(), ["e1", "e1.derived", "e2"]);

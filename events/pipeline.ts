@@ -5,8 +5,9 @@
  * from them (`state.change` after `session.status`) and a pending delivery for every destination
  * that wants them, in one transaction, before anything is
  * acknowledged; then the dispatcher is woken and live stream subscribers are told. It also owns
- * the per-number webhook configuration (URLs set through the API pass the SSRF address policy)
- * and the dead-letter list and replay. `EventsApi` is what the HTTP routes see.
+ * the per-number webhook configuration (URLs set through the API pass the SSRF address policy;
+ * `webhook_directory.ts` keeps it and says where each event goes) and the dead-letter list and
+ * replay. `EventsApi` is what the HTTP routes see.
  */
 import type { DatabaseSync } from "node:sqlite";
 import type { Config } from "../config.ts";
@@ -20,32 +21,26 @@ import {
   type ResolvedAddress,
 } from "../media/address_policy.ts";
 import type { SessionEvent } from "../sessions/manager.ts";
-import { createDispatcher, type Dispatcher, PermanentDeliveryError } from "./dispatcher.ts";
-import { derivedEnvelopes, type Envelope, toEnvelope, wantsEvent } from "./envelope.ts";
+import {
+  createDispatcher,
+  type Dispatcher,
+  PermanentDeliveryError,
+  WEBHOOK_REMOVED,
+} from "./dispatcher.ts";
+import { derivedEnvelopes, type Envelope, toEnvelope } from "./envelope.ts";
 import {
   createOutbox,
   type Delivery,
   type DeliveryQuery,
   type DeliveryScope,
-  type Destination,
-  type DueDelivery,
   NUMBER_DESTINATION,
   type Outbox,
   type StoredEvent,
   type WebhookConfig,
 } from "./outbox.ts";
+import { createWebhookDirectory, type WebhookDirectory } from "./webhook_directory.ts";
 
-const GLOBAL_PREFIX = "global:";
-const NUMBER_PREFIX = NUMBER_DESTINATION;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
-
-export interface GlobalWebhook {
-  enabled: boolean;
-  url?: string;
-  events: readonly string[];
-  secret?: string;
-  retentionHours: number;
-}
 
 export interface StreamSubscriber {
   event(event: StoredEvent): void;
@@ -81,7 +76,10 @@ export interface EventsApi {
    */
   forgetNumber(phoneNumber: string): void;
   listDeliveries(phoneNumber: string, query: DeliveryQuery): Delivery[];
-  /** Sends a delivery again (a dead letter, usually); 404 when it is not this number's. */
+  /**
+   * Sends a delivery again (a dead letter, usually), as its webhook is configured now; 404 when it
+   * is not this number's, or when its webhook was removed (then it is failed, saying so).
+   */
   retryDelivery(phoneNumber: string, id: number, scope?: DeliveryScope): Delivery;
   /**
    * Events after a cursor (`Last-Event-ID`: an event id or a sequence number); an unknown cursor
@@ -112,9 +110,12 @@ export interface EventPipeline extends EventsApi {
 export interface EventPipelineOptions {
   outbox: Outbox;
   dispatcher: Dispatcher;
+  /** The webhooks (the operator's and the numbers'): the dispatcher's `resolve` reads the same. */
+  webhooks: WebhookDirectory;
   log: Logger;
   version: string;
-  global: GlobalWebhook;
+  /** `EVENTS_RETENTION_HOURS`: events older than this (and not pending) are pruned. */
+  retentionHours: number;
   /** The address policy for webhook URLs set through the API (`WEBHOOK_ALLOW_PRIVATE_HOSTS`). */
   policy: AddressPolicy;
   heartbeatMs: number;
@@ -128,10 +129,13 @@ export interface EventPipelineOptions {
  * `PermanentDeliveryError`.
  */
 export function createUrlCheck(policy: AddressPolicy, options: { resolver?: HostResolver } = {}) {
-  return async function checkUrl(delivery: DueDelivery): Promise<ResolvedAddress[] | null> {
-    if (!delivery.destination.startsWith(NUMBER_PREFIX)) return null;
+  return async function checkUrl(
+    destination: string,
+    url: string,
+  ): Promise<ResolvedAddress[] | null> {
+    if (!destination.startsWith(NUMBER_DESTINATION)) return null;
     try {
-      const { addresses } = await assertUrlAllowed(delivery.url, policy, {
+      const { addresses } = await assertUrlAllowed(url, policy, {
         label: "webhook URL",
         resolver: options.resolver,
       });
@@ -145,10 +149,10 @@ export function createUrlCheck(policy: AddressPolicy, options: { resolver?: Host
 }
 
 export function createEventPipeline(options: EventPipelineOptions): EventPipeline {
-  const { outbox, dispatcher, log, global } = options;
+  const { outbox, dispatcher, log } = options;
+  const directory = options.webhooks;
   const now = options.now ?? Date.now;
   const subscribers = new Map<string, Set<StreamSubscriber>>();
-  const webhookCache = new Map<string, WebhookConfig[]>();
   let pruneTimer: ReturnType<typeof setInterval> | null = null;
   let closed = false;
   const pendingEnvelopes: Envelope[] = [];
@@ -161,37 +165,7 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
   /** Who waits for the queued session events to be written (see `flush`). */
   const flushWaiters: (() => void)[] = [];
 
-  function webhooksOf(phoneNumber: string): WebhookConfig[] {
-    let hooks = webhookCache.get(phoneNumber);
-    if (!hooks) {
-      hooks = outbox.listWebhooks(phoneNumber);
-      webhookCache.set(phoneNumber, hooks);
-    }
-    return hooks;
-  }
-
-  function destinationsFor(envelope: Envelope): Destination[] {
-    if (!global.enabled) return [];
-    const found: Destination[] = [];
-    if (global.url && wantsEvent(global.events, envelope.event)) {
-      found.push({
-        key: GLOBAL_PREFIX + global.url,
-        url: global.url,
-        secret: global.secret ?? null,
-        headers: null,
-      });
-    }
-    for (const hook of webhooksOf(envelope.session)) {
-      if (!wantsEvent(hook.events, envelope.event)) continue;
-      found.push({
-        key: `${NUMBER_PREFIX}${envelope.session}:${hook.url}`,
-        url: hook.url,
-        secret: hook.secret ?? null,
-        headers: hook.headers ?? null,
-      });
-    }
-    return found;
-  }
+  const destinationsFor = (envelope: Envelope) => directory.destinationsFor(envelope);
 
   function accept(envelopes: Envelope[]) {
     if (closed) throw new Error("The event pipeline is closed");
@@ -235,7 +209,7 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
 
   function prune(): void {
     try {
-      const removed = outbox.prune(now() - global.retentionHours * 3_600_000);
+      const removed = outbox.prune(now() - options.retentionHours * 3_600_000);
       if (removed > 0) log.info("old events pruned", { count: removed });
     } catch (error) {
       log.error("pruning events failed", { error: describeError(error) });
@@ -262,12 +236,12 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       }
     },
     getWebhooks(phoneNumber) {
-      return webhooksOf(phoneNumber);
+      return directory.listWebhooks(phoneNumber);
     },
     forgetNumber(phoneNumber) {
       flushSessionEvents();
       outbox.forgetSession(phoneNumber);
-      webhookCache.delete(phoneNumber);
+      directory.forget(phoneNumber);
       // Streams opened by the old owner end here: ownership was checked when they opened.
       for (const subscriber of subscribers.get(phoneNumber) ?? []) subscriber.close();
       subscribers.delete(phoneNumber);
@@ -287,15 +261,32 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
         }
       }
       confirm?.();
-      outbox.replaceWebhooks(phoneNumber, webhooks);
-      webhookCache.delete(phoneNumber);
+      // The next attempt of every pending delivery reads the new configuration; the deliveries
+      // of a removed webhook are failed now rather than when their backoff ends.
+      const removed = directory.replaceWebhooks(phoneNumber, webhooks);
+      if (removed.length > 0) dispatcher.wake(removed);
     },
     listDeliveries(phoneNumber, query) {
       return outbox.listDeliveries(phoneNumber, query);
     },
     retryDelivery(phoneNumber, id, scope) {
+      const missing = () => notFound(`Delivery ${id} of session "${phoneNumber}" not found`);
+      const found = outbox.getDelivery(phoneNumber, id, scope);
+      if (!found) throw missing();
+      if (!directory.resolve(found.destination)) {
+        if (found.status !== "delivered") {
+          outbox.markFailed(id, {
+            attempts: found.attempts,
+            error: WEBHOOK_REMOVED,
+            httpStatus: found.lastStatus,
+          });
+        }
+        throw notFound(
+          `Delivery ${id} of session "${phoneNumber}" cannot be retried: its webhook was removed`,
+        );
+      }
       const delivery = outbox.requeue(phoneNumber, id, scope);
-      if (!delivery) throw notFound(`Delivery ${id} of session "${phoneNumber}" not found`);
+      if (!delivery) throw missing();
       dispatcher.wake([delivery.destination]);
       return delivery;
     },
@@ -348,9 +339,11 @@ export function openEventPipeline(
   options: { log: Logger; version: string },
 ): EventPipeline {
   const outbox = createOutbox(db);
+  const directory = createWebhookDirectory(outbox, webhooks);
   const policy = createAddressPolicy(webhooks.allowPrivateHosts);
   const dispatcher = createDispatcher({
     outbox,
+    resolve: directory.resolve,
     log: options.log,
     maxAttempts: webhooks.maxAttempts,
     timeoutMs: webhooks.timeoutMs,
@@ -362,9 +355,10 @@ export function openEventPipeline(
   return createEventPipeline({
     outbox,
     dispatcher,
+    webhooks: directory,
     log: options.log,
     version: options.version,
-    global: webhooks,
+    retentionHours: webhooks.retentionHours,
     policy,
     heartbeatMs: webhooks.sseHeartbeatMs,
   });

@@ -12,6 +12,7 @@ import { createDispatcher } from "./dispatcher.ts";
 import type { Envelope } from "./envelope.ts";
 import { createOutbox } from "./outbox.ts";
 import { createEventPipeline } from "./pipeline.ts";
+import { createWebhookDirectory } from "./webhook_directory.ts";
 import { textMessageEvent } from "./test_events.ts";
 
 const SESSION = "4915550001234";
@@ -20,8 +21,15 @@ function setup() {
   const db = openDatabase(":memory:");
   const outbox = createOutbox(db);
   const log = createLogger("silent");
+  const webhooks = createWebhookDirectory(outbox, {
+    enabled: true,
+    // Every event gets a delivery; nothing listens on port 9 and these tests do not look.
+    url: "http://127.0.0.1:9/hook",
+    events: ["*"],
+  });
   const dispatcher = createDispatcher({
     outbox,
+    resolve: webhooks.resolve,
     log,
     maxAttempts: 1,
     timeoutMs: 1_000,
@@ -32,15 +40,10 @@ function setup() {
   const pipeline = createEventPipeline({
     outbox,
     dispatcher,
+    webhooks,
     log,
     version: "test",
-    global: {
-      enabled: true,
-      // Every event gets a delivery; nothing listens on port 9 and these tests do not look.
-      url: "http://127.0.0.1:9/hook",
-      events: ["*"],
-      retentionHours: 1,
-    },
+    retentionHours: 1,
     policy: createAddressPolicy([]),
     heartbeatMs: 1_000,
   });

@@ -71,4 +71,45 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX webhooks_phone ON webhooks (phone_number);
     `,
   },
+  {
+    version: 3,
+    description: "webhook deliveries name their destination; URL, secret and headers stay NULL",
+    // Deliveries stop copying the webhook's URL, secret and headers: the dispatcher looks the
+    // destination up at each attempt. SQLite cannot drop `url`'s NOT NULL in place, so the table
+    // is rebuilt with the same columns, the three now nullable (expand: nothing is dropped, so
+    // statements of the old code still run; a later migration drops them). The copies already
+    // written become NULL: nothing reads them any more, and they hold stale secrets and most of
+    // the table's bytes. The AUTOINCREMENT counter carries over: no delivery id is handed out twice.
+    sql: `
+      CREATE TABLE webhook_deliveries_v3 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_seq INTEGER NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
+        session TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        url TEXT,
+        secret TEXT,
+        headers TEXT,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        last_status INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      INSERT INTO webhook_deliveries_v3 (id, event_seq, session, destination, status, attempts,
+        next_attempt_at, last_error, last_status, created_at, updated_at)
+      SELECT id, event_seq, session, destination, status, attempts, next_attempt_at, last_error,
+        last_status, created_at, updated_at
+      FROM webhook_deliveries;
+      DELETE FROM sqlite_sequence WHERE name = 'webhook_deliveries_v3';
+      INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'webhook_deliveries_v3', seq FROM sqlite_sequence WHERE name = 'webhook_deliveries';
+      DROP TABLE webhook_deliveries;
+      ALTER TABLE webhook_deliveries_v3 RENAME TO webhook_deliveries;
+      CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (destination, status, id);
+      CREATE INDEX webhook_deliveries_session ON webhook_deliveries (session, status, id);
+      CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_seq);
+    `,
+  },
 ];
