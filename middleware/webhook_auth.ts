@@ -8,6 +8,7 @@
  * call `c.req.json()` (or validate JSON) afterwards, but not `c.req.raw.json()`.
  */
 import { createMiddleware } from "hono/factory";
+import { MIN_API_KEY_LENGTH } from "../config.ts";
 import type { AppEnv } from "./principal.ts";
 import { authFailure, type AuthGuardDeps, recordFailure } from "./auth_failures.ts";
 import { equalBytes, equalToSecret } from "./constant_time.ts";
@@ -29,7 +30,11 @@ function hexToBytes(hex: string): Uint8Array {
 
 /** Guards the WAHA webhook routes; does not set a principal (the caller is no account). */
 export function requireWahaProtected(deps: WahaProtectedDeps) {
-  if (deps.apiKey.length === 0) throw new TypeError("requireWahaProtected: the API key is empty");
+  if (deps.apiKey.length < MIN_API_KEY_LENGTH) {
+    throw new TypeError(
+      `requireWahaProtected: the API key needs at least ${MIN_API_KEY_LENGTH} characters`,
+    );
+  }
   const encoder = new TextEncoder();
   const apiKeyBytes = encoder.encode(deps.apiKey);
   const hmacKey = deps.hmacSecret

@@ -233,7 +233,10 @@ export function createAuthTestApp(deps: AuthTestAppDeps): Hono<AppEnv> {
   });
   app.post(
     "/webhook/message",
-    requireWahaProtected({ ...deps, apiKey: deps.webhookApiKey ?? "webhook-key-for-tests" }),
+    requireWahaProtected({
+      ...deps,
+      apiKey: deps.webhookApiKey ?? "webhook-key-for-tests-0123456789",
+    }),
     async (c) => c.json({ received: await c.req.json() }, 200),
   );
   app.get("/:phoneNumber/state", scoped, (c) => {
