@@ -12,8 +12,9 @@ import type { FailureLimiter } from "./rate_limit.ts";
 
 /**
  * What the guards log: `auth_failed` (warn; `reason`, `scheme`, and `blocked: true` when it was
- * answered 429), `auth_blocked` (warn; an address just got blocked), `auth_forbidden` (info; an account reached for a number it does not own or
- * past its limit), each with `ip`, `method`, `path`, `requestId` where known. Never a credential.
+ * answered 429), `auth_blocked` (warn; an address just got blocked), `auth_forbidden` (info; an
+ * account reached for a number it does not own or past its limit), each with `ip`, `method`,
+ * `path`, `requestId` where known. Never a credential.
  */
 export interface AuthLogEntry {
   level: "info" | "warn";
