@@ -14,8 +14,9 @@
  * order of their block's end, so expired entries leave from the front in O(1). When the table is
  * full, the oldest counting entry makes room; blocked entries are never evicted. When every entry
  * is blocked, a failure from a client not in the table is refused as if blocked, without being
- * stored: its credential failed anyway, so no valid caller is hurt, and flooding the table from many
- * addresses only makes more failures `429`s until the first block ends.
+ * stored: its credential failed anyway, so no valid caller is hurt, and flooding the table from
+ * many addresses only turns more failures into `429`s until the first block ends. (Evicting a
+ * blocked entry instead would hand the flooder what it wants; growing the table, its memory.)
  */
 import ipaddr from "ipaddr.js";
 
@@ -82,7 +83,7 @@ export function createFailureLimiter(options: FailureLimiterOptions = {}): Failu
     maxEntries = 10_000,
     now = Date.now,
   } = options;
-  // Map keeps insertion order: `counting` by window start, `blocked` by block end (blockMs is fixed).
+  // Maps keep insertion order: `counting` by window start, `blocked` by block end (fixed blockMs).
   const counting = new Map<string, Counting>();
   const blocked = new Map<string, number>();
 
