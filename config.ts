@@ -13,6 +13,13 @@ const optionalText = z.string().trim().min(1).optional();
 const commaList = z.string().default("").transform((raw) =>
   raw.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
 );
+/**
+ * The fewest characters an `API_KEY`, an `API_KEYS` key or `WEBHOOK_API_KEY` may have: guessing 24
+ * characters is hopeless with or without the failed-login limiter.
+ */
+export const MIN_API_KEY_LENGTH = 24;
+const KEY_TOO_SHORT = `a key needs at least ${MIN_API_KEY_LENGTH} characters`;
+const apiKey = z.string().trim().min(MIN_API_KEY_LENGTH, KEY_TOO_SHORT).optional();
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) =>
   v === "true" || v === "1" || v === "yes"
 );
@@ -47,7 +54,7 @@ const schema = z.object({
   CHROMIUM_NO_SANDBOX: bool.default(false),
 
   // Auth.
-  API_KEY: optionalText,
+  API_KEY: apiKey,
   API_KEYS: commaList,
   JWT_JWKS_URL: z.url().optional(),
   JWT_PUBLIC_KEY: optionalText,
@@ -59,7 +66,7 @@ const schema = z.object({
   JWT_JWKS_TIMEOUT_MS: positiveMs.default(5_000),
   WORKOS_CLIENT_ID: optionalText,
   MAX_NUMBERS_PER_ACCOUNT: positiveMs.default(1),
-  WEBHOOK_API_KEY: optionalText,
+  WEBHOOK_API_KEY: apiKey,
   WEBHOOK_HMAC_SECRET: optionalText,
 
   // Media fetched on a caller's behalf.
@@ -163,7 +170,14 @@ function parseAccountKeys(pairs: string[]): { key: string; accountId: string }[]
     if (at <= 0 || at === pair.length - 1) {
       throw new ConfigError('Invalid API_KEYS: expected comma-separated "key=accountId" pairs');
     }
-    return { key: pair.slice(0, at), accountId: pair.slice(at + 1) };
+    const key = pair.slice(0, at);
+    const accountId = pair.slice(at + 1);
+    if (key.length < MIN_API_KEY_LENGTH) {
+      throw new ConfigError(
+        `Invalid API_KEYS: the key of account "${accountId}" is too short: ${KEY_TOO_SHORT}`,
+      );
+    }
+    return { key, accountId };
   });
 }
 

@@ -18,7 +18,7 @@ Deno.test("loadConfig() reads and converts every kind of value", () => {
   const config = loadConfig({
     PORT: "8080",
     WA_ENGINE: "simulator",
-    API_KEYS: "k1=org_a, k2=org_b",
+    API_KEYS: "account-a-key-0123456789abcdef=org_a, account-b-key-0123456789abcdef=org_b",
     MEDIA_ALLOW_PRIVATE_HOSTS: "127.0.0.1,10.0.0.0/8",
     WEBHOOK_EVENTS: "message, session.status",
     WEBHOOKS_ENABLED: "false",
@@ -29,8 +29,8 @@ Deno.test("loadConfig() reads and converts every kind of value", () => {
   assert.equal(config.port, 8080);
   assert.equal(config.engine, "simulator");
   assert.deepEqual(config.auth.accountKeys, [
-    { key: "k1", accountId: "org_a" },
-    { key: "k2", accountId: "org_b" },
+    { key: "account-a-key-0123456789abcdef", accountId: "org_a" },
+    { key: "account-b-key-0123456789abcdef", accountId: "org_b" },
   ]);
   assert.deepEqual(config.media.allowPrivateHosts, ["127.0.0.1", "10.0.0.0/8"]);
   assert.deepEqual(config.webhooks.events, ["message", "session.status"]);
@@ -59,6 +59,37 @@ Deno.test("loadConfig() stops with one line naming the bad variable", () => {
       return true;
     });
   }
+});
+
+Deno.test("loadConfig() refuses an API_KEY, an API_KEYS key or a WEBHOOK_API_KEY under 24 characters, naming the variable", () => {
+  const short = "k".repeat(23);
+  const long = "k".repeat(24);
+  for (
+    const [env, line] of [
+      [{ API_KEY: short }, "Invalid API_KEY: a key needs at least 24 characters"],
+      [{ API_KEY: ` ${short} ` }, "Invalid API_KEY: a key needs at least 24 characters"],
+      [
+        { API_KEYS: `${long}=org_a,${short}=org_b` },
+        'Invalid API_KEYS: the key of account "org_b" is too short: a key needs at least 24 characters',
+      ],
+      [{ WEBHOOK_API_KEY: short }, "Invalid WEBHOOK_API_KEY: a key needs at least 24 characters"],
+    ] as const
+  ) {
+    assert.throws(() => loadConfig(env), (error: Error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.message, line);
+      assert.ok(!error.message.includes(short), "the key itself is not printed");
+      return true;
+    }, JSON.stringify(env));
+  }
+  const config = loadConfig({
+    API_KEY: long,
+    API_KEYS: `${"a".repeat(24)}=org_a`,
+    WEBHOOK_API_KEY: long,
+  });
+  assert.equal(config.auth.apiKey, long);
+  assert.equal(config.auth.accountKeys[0].key, "a".repeat(24));
+  assert.equal(config.auth.webhookApiKey, long);
 });
 
 Deno.test("the request body limit leaves room for base64 of the largest media", () => {

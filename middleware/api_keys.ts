@@ -5,7 +5,7 @@
  * in constant time against every configured key (no early exit), synchronously (this runs on every
  * request; an async digest per request cost ~10% of a GET's throughput), and never logged.
  */
-import { ConfigError } from "../config.ts";
+import { ConfigError, MIN_API_KEY_LENGTH } from "../config.ts";
 import type { Principal } from "./principal.ts";
 import { equalToSecret } from "./constant_time.ts";
 
@@ -26,16 +26,27 @@ interface KeyEntry {
   principal: Principal;
 }
 
-/** Builds the verifier; fails when a key is empty or used twice. */
 const encoder = new TextEncoder();
 
+/**
+ * Builds the verifier; fails when a key is shorter than `MIN_API_KEY_LENGTH` (`loadConfig` already
+ * refuses those; this holds for keys from anywhere else too) or used twice.
+ */
 export function createApiKeyVerifier(options: ApiKeyOptions): ApiKeyVerifier {
   const { adminKey, accountKeys = [] } = options;
-  if (adminKey.length === 0) throw new ConfigError("Invalid API_KEY: the admin key is empty");
+  if (adminKey.length < MIN_API_KEY_LENGTH) {
+    throw new ConfigError(`Invalid API_KEY: a key needs at least ${MIN_API_KEY_LENGTH} characters`);
+  }
   const seen = new Set<string>([adminKey]);
   for (const { key, accountId } of accountKeys) {
     if (key.length === 0 || accountId.length === 0) {
       throw new ConfigError('Invalid API_KEYS: expected comma-separated "key=accountId" pairs');
+    }
+    if (key.length < MIN_API_KEY_LENGTH) {
+      throw new ConfigError(
+        `Invalid API_KEYS: the key of account "${accountId}" is too short: ` +
+          `a key needs at least ${MIN_API_KEY_LENGTH} characters`,
+      );
     }
     if (seen.has(key)) {
       throw new ConfigError(`Invalid API_KEYS: the key of account "${accountId}" is used twice`);

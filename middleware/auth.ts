@@ -15,12 +15,7 @@ import type { SessionRepository } from "../store/store.ts";
 import type { AppEnv, Principal } from "./principal.ts";
 import { createApiKeyVerifier } from "./api_keys.ts";
 import { createJwtVerifier, type JwtConfig, type JwtOptions } from "./jwt.ts";
-import {
-  assertNotBlocked,
-  authFailure,
-  type AuthGuardDeps,
-  recordFailure,
-} from "./auth_failures.ts";
+import { authFailure, type AuthGuardDeps, recordFailure } from "./auth_failures.ts";
 
 export { requireWahaProtected, type WahaProtectedDeps } from "./webhook_auth.ts";
 export { authFailure, type AuthGuardDeps } from "./auth_failures.ts";
@@ -116,22 +111,22 @@ export interface RequireAuthDeps extends AuthGuardDeps {
 }
 
 /**
- * Authenticates, sets `principal` and returns it; or refuses: throws 401, or 429 for an address
- * that failed too often. For guards built on top of this one.
+ * Authenticates, sets `principal` and returns it; or refuses: throws 401, or 429 when the
+ * credential failed and the client's address failed too often. The credential is always checked
+ * first: a valid one passes whatever its address did. For guards built on top of this one.
  */
 export async function authenticateContext(
   c: Context<AppEnv>,
   deps: RequireAuthDeps,
 ): Promise<Principal> {
-  assertNotBlocked(c, deps);
+  let principal: Principal;
   try {
-    const principal = await deps.authenticator.authenticate(c.req.raw.headers);
-    c.set("principal", principal);
-    return principal;
+    principal = await deps.authenticator.authenticate(c.req.raw.headers);
   } catch (error) {
-    recordFailure(c, deps, error);
-    throw error;
+    throw recordFailure(c, deps, error);
   }
+  c.set("principal", principal);
+  return principal;
 }
 
 /** Any valid credential; sets `c.var.principal`. For routes without a phone number. */

@@ -25,13 +25,13 @@ Deno.test("createAuthGuards wires config.auth into the guards the routes use", a
   const config = loadConfig({
     WORKOS_CLIENT_ID: TEST_CLIENT_ID,
     JWT_JWKS_URL: jwks.url,
-    API_KEYS: "key-a=org_01JTESTORG00000000000000A",
+    API_KEYS: "account-a-key-0123456789abcdef=org_01JTESTORG00000000000000A",
     MAX_NUMBERS_PER_ACCOUNT: "1",
   });
   const store = openStore(":memory:");
   try {
     const guards = createAuthGuards(config.auth, {
-      adminKey: "generated-admin-key",
+      adminKey: "generated-admin-key-0123456789",
       sessions: store.sessions,
       body: BODY,
       getClientIp: (c) => c.req.header("x-test-client-ip"),
@@ -70,15 +70,25 @@ Deno.test("createAuthGuards wires config.auth into the guards the routes use", a
     assert.equal((await call("GET", "/sessions", bearer)).status, 200);
     assert.equal((await call("POST", "/4915550001/start", bearer)).status, 200);
     assert.equal(store.sessions.get("4915550001")?.ownerAccountId, "org_01JTESTORG00000000000000A");
-    assert.equal((await call("POST", "/4915550002/start", { "x-api-key": "key-a" })).status, 403);
-    assert.equal((await call("GET", "/4915550001/state", { "x-api-key": "key-a" })).status, 200);
+    assert.equal(
+      (await call("POST", "/4915550002/start", { "x-api-key": "account-a-key-0123456789abcdef" }))
+        .status,
+      403,
+    );
+    assert.equal(
+      (await call("GET", "/4915550001/state", { "x-api-key": "account-a-key-0123456789abcdef" }))
+        .status,
+      200,
+    );
     assert.equal((await call("DELETE", "/4915550001", bearer)).status, 403, "admin only");
     assert.equal(
-      (await call("DELETE", "/4915550001", { "x-api-key": "generated-admin-key" })).status,
+      (await call("DELETE", "/4915550001", { "x-api-key": "generated-admin-key-0123456789" }))
+        .status,
       200,
     );
     assert.equal(
-      (await call("POST", "/webhook/message", { "x-api-key": "generated-admin-key" })).status,
+      (await call("POST", "/webhook/message", { "x-api-key": "generated-admin-key-0123456789" }))
+        .status,
       200,
       "without WEBHOOK_API_KEY the webhooks take the admin key",
     );
@@ -88,9 +98,18 @@ Deno.test("createAuthGuards wires config.auth into the guards the routes use", a
     assert.equal((await call("GET", "/sessions", { ...ip, "x-api-key": "x" })).status, 401);
     assert.equal((await call("POST", "/webhook/message", { ...ip, "x-api-key": "y" })).status, 401);
     assert.equal(
-      (await call("DELETE", "/4915550001", { ...ip, "x-api-key": "generated-admin-key" })).status,
+      (await call("DELETE", "/4915550001", { ...ip, "x-api-key": "z" })).status,
       429,
       "one limiter is shared by every guard",
+    );
+    assert.equal(
+      (await call("POST", "/webhook/message", {
+        ...ip,
+        "x-api-key": "generated-admin-key-0123456789",
+      }))
+        .status,
+      200,
+      "a valid key still passes from the blocked address",
     );
   } finally {
     store.close();
@@ -98,11 +117,11 @@ Deno.test("createAuthGuards wires config.auth into the guards the routes use", a
 });
 
 Deno.test("createAuthGuards gives the webhooks their own key when WEBHOOK_API_KEY is set", async () => {
-  const config = loadConfig({ WEBHOOK_API_KEY: "the-webhook-key" });
+  const config = loadConfig({ WEBHOOK_API_KEY: "the-webhook-key-0123456789" });
   const store = openStore(":memory:");
   try {
     const guards = createAuthGuards(config.auth, {
-      adminKey: "admin",
+      adminKey: "admin-key-0123456789abcdef",
       sessions: store.sessions,
       body: BODY,
     });
@@ -112,8 +131,8 @@ Deno.test("createAuthGuards gives the webhooks their own key when WEBHOOK_API_KE
     app.post("/hook", guards.requireWahaProtected, (c) => c.json({ ok: true }, 200));
     const call = async (key: string) =>
       (await app.request("/hook", { method: "POST", headers: { "x-api-key": key } })).status;
-    assert.equal(await call("the-webhook-key"), 200);
-    assert.equal(await call("admin"), 401);
+    assert.equal(await call("the-webhook-key-0123456789"), 200);
+    assert.equal(await call("admin-key-0123456789abcdef"), 401);
   } finally {
     store.close();
   }
@@ -122,7 +141,11 @@ Deno.test("createAuthGuards gives the webhooks their own key when WEBHOOK_API_KE
 Deno.test("createAuthGuards rejects ready with a ConfigError on bad settings, without crashing when nobody awaits", async () => {
   const store = openStore(":memory:");
   try {
-    const deps = { adminKey: "admin", sessions: store.sessions, body: BODY };
+    const deps = {
+      adminKey: "admin-key-0123456789abcdef",
+      sessions: store.sessions,
+      body: BODY,
+    };
     const bad = loadConfig({ JWT_PUBLIC_KEY: "not a key", JWT_ISSUER: "https://idp.example.com" });
     const guards = createAuthGuards(bad.auth, deps);
     await assert.rejects(

@@ -34,8 +34,8 @@ async function setup(options: { maxNumbersPerAccount?: number } = {}) {
     audiences: [AUDIENCE],
     algorithms: ["RS256", "ES256"],
     jwksTimeoutMs: 2_000,
-    accountKeys: [{ key: "key-of-org-a", accountId: ORG_A }, {
-      key: "key-of-org-b",
+    accountKeys: [{ key: "key-of-org-a-0123456789abcdef", accountId: ORG_A }, {
+      key: "key-of-org-b-0123456789abcdef",
       accountId: ORG_B,
     }],
   }, { adminKey: ADMIN_KEY });
@@ -98,8 +98,8 @@ Deno.test("requireSingleAccountProtected answers every kind of credential with i
     ["the admin key", { "x-api-key": ADMIN_KEY }, 200],
     ["a wrong API key", { "x-api-key": "admin-key-0123456789abcdeX" }, 401],
     ["an empty API key", { "x-api-key": "" }, 401],
-    ["the owner's account key", { "x-api-key": "key-of-org-a" }, 200],
-    ["another account's key", { "x-api-key": "key-of-org-b" }, 403],
+    ["the owner's account key", { "x-api-key": "key-of-org-a-0123456789abcdef" }, 200],
+    ["another account's key", { "x-api-key": "key-of-org-b-0123456789abcdef" }, 403],
     ["both a token and a key", { ...env.bearer(env.tokenA), "x-api-key": ADMIN_KEY }, 401],
   ];
   for (const [name, headers, status] of rows) {
@@ -155,8 +155,9 @@ Deno.test("requireAuth gives the admin key an admin principal and an account key
     role: null,
     via: "api_key",
   });
-  const keyed = await (await env.request("GET", "/sessions", { "x-api-key": "key-of-org-b" }))
-    .json();
+  const keyed =
+    await (await env.request("GET", "/sessions", { "x-api-key": "key-of-org-b-0123456789abcdef" }))
+      .json();
   assert.deepEqual(keyed.principal, {
     kind: "account",
     accountId: ORG_B,
@@ -184,7 +185,9 @@ Deno.test("start claims a new number, and one more number is 403 with a message 
   });
   assert.equal(env.store.sessions.get("4915550002"), null, "the refused number is not recorded");
 
-  const viaKey = await env.request("POST", "/4915550002/start", { "x-api-key": "key-of-org-a" });
+  const viaKey = await env.request("POST", "/4915550002/start", {
+    "x-api-key": "key-of-org-a-0123456789abcdef",
+  });
   assert.equal(viaKey.status, 403, "the account's key is held to the same limit");
 });
 
@@ -246,7 +249,7 @@ Deno.test("GET /sessions lists only the caller's numbers, and all of them for th
   const list = async (headers: Record<string, string>) =>
     (await (await env.request("GET", "/sessions", headers)).json()).sessions;
   assert.deepEqual(await list(env.bearer(env.tokenA)), ["4915550001"]);
-  assert.deepEqual(await list({ "x-api-key": "key-of-org-b" }), ["4915550002"]);
+  assert.deepEqual(await list({ "x-api-key": "key-of-org-b-0123456789abcdef" }), ["4915550002"]);
   assert.deepEqual(await list({ "x-api-key": ADMIN_KEY }), ["4915550001", "4915550002"]);
 });
 
@@ -306,7 +309,7 @@ Deno.test("requireSingleAccountProtected leaves a phone number that is not 7–1
     audiences: [],
     algorithms: ["RS256"],
     jwksTimeoutMs: 1_000,
-    accountKeys: [{ key: "key-of-org-a", accountId: ORG_A }],
+    accountKeys: [{ key: "key-of-org-a-0123456789abcdef", accountId: ORG_A }],
   }, { adminKey: ADMIN_KEY });
   const guard = requireSingleAccountProtected({
     authenticator,
@@ -329,7 +332,7 @@ Deno.test("requireSingleAccountProtected leaves a phone number that is not 7–1
     route,
     (c) => c.json({ phoneNumber: c.req.valid("param").phoneNumber }, 200),
   );
-  const headers = { "x-api-key": "key-of-org-a" };
+  const headers = { "x-api-key": "key-of-org-a-0123456789abcdef" };
   for (const phone of ["12345", "49155500011234567", "4915abc0001", "..%2F..%2Fetc"]) {
     const response = await app.request(`${BASE}/${phone}/start`, { method: "POST", headers });
     assert.equal(response.status, 400, phone);

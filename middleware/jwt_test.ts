@@ -111,7 +111,7 @@ Deno.test("a slow JWKS makes the request fail with 401 within the timeout instea
   try {
     const authenticator = await createAuthenticator(
       { ...base, jwksUrl: jwks.url, issuers: [TEST_ISSUER], jwksTimeoutMs: 300, accountKeys: [] },
-      { adminKey: "admin-key" },
+      { adminKey: "admin-key-0123456789abcdef" },
     );
     const logs: Record<string, unknown>[] = [];
     const app = createAuthTestApp({

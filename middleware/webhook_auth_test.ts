@@ -9,7 +9,7 @@ import type { AppEnv } from "./principal.ts";
 import { requireWahaProtected, type WahaProtectedDeps } from "./webhook_auth.ts";
 import { createFailureLimiter } from "./rate_limit.ts";
 
-const KEY = "webhook-key-0123456789";
+const KEY = "webhook-key-0123456789abcdef";
 const SECRET = "hmac-secret-for-waha";
 const URL_ = "http://localhost/api/whatsapp/webhook/message";
 
@@ -76,7 +76,7 @@ Deno.test("requireWahaProtected answers the webhook key with 200 and a wrong or 
   const ok = await post(app, EVENT, { "x-api-key": KEY });
   assert.equal(ok.status, 200);
   assert.deepEqual((await ok.json()).received, JSON.parse(EVENT));
-  const wrong: Record<string, string>[] = [{ "x-api-key": "webhook-key-012345678X" }, {
+  const wrong: Record<string, string>[] = [{ "x-api-key": "webhook-key-0123456789abcdeX" }, {
     "x-api-key": "",
   }, {}];
   for (const headers of wrong) {
@@ -129,20 +129,25 @@ Deno.test("requireWahaProtected checks X-Webhook-Hmac over the exact raw bytes, 
   }
 });
 
-Deno.test("requireWahaProtected counts its 401s in the shared limiter and logs no secret", async () => {
+Deno.test("requireWahaProtected counts its 401s in the shared limiter, lets the right key and HMAC through, and logs no secret", async () => {
   const logs: object[] = [];
   const app = createWebhookApp({
+    hmacSecret: SECRET,
     limiter: createFailureLimiter({ maxFailures: 3 }),
     getClientIp: (c) => c.req.header("x-test-client-ip"),
     log: (entry) => logs.push(entry),
   });
-  const from = (ip: string, key: string) =>
-    post(app, EVENT, { "x-api-key": key, "x-test-client-ip": ip });
-  for (let i = 0; i < 3; i++) assert.equal((await from("10.0.0.7", "guess-" + i)).status, 401);
-  const blocked = await from("10.0.0.7", KEY);
+  const signature = await hmacHex(SECRET, EVENT);
+  const from = (ip: string, key: string, hmac = signature) =>
+    post(app, EVENT, { "x-api-key": key, "x-webhook-hmac": hmac, "x-test-client-ip": ip });
+  for (let i = 0; i < 2; i++) assert.equal((await from("10.0.0.7", "guess-" + i)).status, 401);
+  assert.equal((await from("10.0.0.7", KEY, "0".repeat(128))).status, 401, "a bad HMAC counts");
+  const blocked = await from("10.0.0.7", "guess-3");
   assert.equal(blocked.status, 429);
   assert.ok(Number(blocked.headers.get("retry-after")) > 0);
-  assert.equal((await from("10.0.0.8", KEY)).status, 200);
+  assert.equal((await from("10.0.0.7", KEY, "f".repeat(128))).status, 429);
+  assert.equal((await from("10.0.0.7", KEY)).status, 200, "WAHA with the right key gets in");
+  assert.equal((await from("10.0.0.8", "guess-4")).status, 401, "another address is not blocked");
   const text = JSON.stringify(logs);
   assert.ok(!text.includes("guess-") && !text.includes(KEY), text);
 });

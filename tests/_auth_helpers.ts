@@ -231,7 +231,7 @@ export function createAuthTestApp(deps: AuthTestAppDeps): Hono<AppEnv> {
     "/webhook/message",
     requireWahaProtected({
       ...deps,
-      apiKey: deps.webhookApiKey ?? "webhook-key-for-tests",
+      apiKey: deps.webhookApiKey ?? "webhook-key-for-tests-0123456789",
       body: { maxBytes: 1024 * 1024, timeoutMs: 5_000 },
     }),
     async (c) => c.json({ received: await c.req.json() }, 200),

@@ -59,7 +59,8 @@ Deno.test("every route answers every kind of credential with the contract's stat
     JWT_JWKS_URL: jwks.url,
     JWT_ISSUER: TEST_ISSUER,
     JWT_AUDIENCE: AUDIENCE,
-    API_KEYS: "owner-integration-key=org_owner,other-integration-key=org_other",
+    API_KEYS:
+      "owner-integration-key-0123456789=org_owner,other-integration-key-0123456789=org_other",
     MAX_NUMBERS_PER_ACCOUNT: "2",
     SIMULATOR_SCAN_MS: "0",
   });
@@ -111,11 +112,11 @@ Deno.test("every route answers every kind of credential with the contract's stat
     ];
     const strangers: [string, Record<string, string>][] = [
       ["another account's valid token", bearer(other.good)],
-      ["another account's API key", { "X-Api-Key": "other-integration-key" }],
+      ["another account's API key", { "X-Api-Key": "other-integration-key-0123456789" }],
     ];
     const owners: [string, Record<string, string>][] = [
       ["the owner's token", bearer(owner.good)],
-      ["the owner's API key", { "X-Api-Key": "owner-integration-key" }],
+      ["the owner's API key", { "X-Api-Key": "owner-integration-key-0123456789" }],
     ];
 
     const call = async (route: Route, headers: Record<string, string>) => {

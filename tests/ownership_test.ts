@@ -8,9 +8,12 @@ import assert from "node:assert/strict";
 import { startTestApp, waitFor, waitForState } from "./_helpers.ts";
 
 const NUMBER = "4915550009001";
-const A = { headers: { "X-Api-Key": "key-of-a" } };
-const B = { headers: { "X-Api-Key": "key-of-b" } };
-const ACCOUNTS = { API_KEYS: "key-of-a=org_a,key-of-b=org_b", SIMULATOR_SCAN_MS: "0" };
+const A = { headers: { "X-Api-Key": "key-of-a-0123456789abcdefghij" } };
+const B = { headers: { "X-Api-Key": "key-of-b-0123456789abcdefghij" } };
+const ACCOUNTS = {
+  API_KEYS: "key-of-a-0123456789abcdefghij=org_a,key-of-b-0123456789abcdefghij=org_b",
+  SIMULATOR_SCAN_MS: "0",
+};
 
 Deno.test("an event stream the old owner opened ends when the admin frees the number", async () => {
   const server = await startTestApp({ ...ACCOUNTS, SSE_HEARTBEAT_MS: "50" });

@@ -12,7 +12,7 @@ import { compose } from "../main.ts";
 async function serve(env: Record<string, string>) {
   const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-proxy-" });
   const config = loadConfig({
-    API_KEY: "the-admin-key",
+    API_KEY: "the-admin-key-0123456789abcdef",
     LOG_LEVEL: "silent",
     ...env,
     DATA_DIR: dataDir,
