@@ -96,10 +96,13 @@ const ERROR_TEXT: Record<ErrorCode, string> = {
   TIMEOUT: "The engine did not answer in time",
 };
 
-/** The error responses of a route, all with the shared error body. */
+/**
+ * The error responses of a route, all with the shared error body. Those every route of a kind can
+ * give (401, 429 and 500; 408, 413 and 415 with a body) are added by `createRouter()`.
+ */
 export function errorResponses(...codes: ErrorCode[]) {
   const responses: Record<number, { description: string; content: Record<string, unknown> }> = {};
-  for (const code of ["UNAUTHORIZED", "INTERNAL_ERROR", ...codes] as ErrorCode[]) {
+  for (const code of codes) {
     responses[STATUS_OF[code]] = {
       description: ERROR_TEXT[code],
       content: { "application/json": { schema: ErrorBodySchema } },

@@ -24,7 +24,13 @@ export const OPENAPI_INFO = {
     version: "0.1.0",
     description:
       "Self-hosted WhatsApp HTTP API: link a phone by QR code, then send and read messages, " +
-      "chats, contacts, groups and profile through REST, and receive events by webhook.",
+      "chats, contacts, groups and profile through REST, and receive events by webhook.\n\n" +
+      "Every error has the body `{ error, code, statusCode }`. Beside each operation's own: " +
+      "`405 METHOD_NOT_ALLOWED` (with `Allow`) for a path that exists with other methods, " +
+      "`401 UNAUTHORIZED` and `429 TOO_MANY_REQUESTS` (failed authentications from one " +
+      "address, never for a valid credential) where a credential is needed, " +
+      "`408 REQUEST_TIMEOUT`, `413 PAYLOAD_TOO_LARGE` and `415 UNSUPPORTED_MEDIA_TYPE` where a " +
+      "body is read.",
   },
 };
 
