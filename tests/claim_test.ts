@@ -1,0 +1,190 @@
+/**
+ * @module
+ * A claimed number must be the phone that was scanned, seen through HTTP on the simulator: a link
+ * by another number's phone is FAILED with a reason that says which number scanned, is logged out,
+ * and leaks nothing (no WORKING, no message on a webhook or the stream, calls 409); the right
+ * phone then links. An account's claim whose phone never links is released after `CLAIM_TTL_MS`
+ * (linked numbers and the admin's are kept), and the clock survives a server restart.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { startReceiver } from "../events/test_receivers.ts";
+import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
+
+const NUMBER = "4915550001234";
+const OTHER = "4915550009999";
+const KEY_A = "account-a-key-0123456789abcdef";
+const KEY_B = "account-b-key-0123456789abcdef";
+const A = { headers: { "X-Api-Key": KEY_A } };
+const ACCOUNTS = { API_KEYS: `${KEY_A}=org_a,${KEY_B}=org_b` };
+const MESSAGE_EVENTS = new Set(["message", "message.any", "message.ack"]);
+
+/** The server as account A sees it. */
+const asA = (server: TestApp): Pick<TestApp, "json"> => ({
+  json: (method, path, options) => server.json(method, path, { ...options, ...A }),
+});
+
+interface StreamedEvent {
+  event: string;
+  payload: Record<string, unknown>;
+}
+
+/** Reads the number's event stream (its stored events first) until `last` matches one. */
+async function streamUntil(
+  server: TestApp,
+  phoneNumber: string,
+  last: (event: StreamedEvent) => boolean,
+): Promise<StreamedEvent[]> {
+  const response = await server.request("GET", `/${phoneNumber}/events`, A);
+  assert.equal(response.status, 200);
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const seen: StreamedEvent[] = [];
+  const deadline = setTimeout(() => reader.cancel(), 10_000);
+  let buffer = "";
+  try {
+    while (!seen.some(last)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`The stream ended first; saw ${JSON.stringify(seen)}`);
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const data = buffer.slice(0, end).split("\n").find((line) => line.startsWith("data: "));
+        buffer = buffer.slice(end + 2);
+        if (data) seen.push(JSON.parse(data.slice(6)));
+      }
+    }
+  } finally {
+    clearTimeout(deadline);
+    await reader.cancel().catch(() => {});
+  }
+  return seen;
+}
+
+Deno.test("a number linked by another number's phone is FAILED saying which, logged out, leaks nothing, and the right phone then links", async (t) => {
+  const receiver = startReceiver();
+  const server = await startTestApp({
+    ...ACCOUNTS,
+    SIMULATOR_SCAN_MS: "50",
+    WEBHOOK_URL: receiver.url,
+  });
+  const reason = `Linked as ${OTHER}, not ${NUMBER}: scan with the phone of ${NUMBER}`;
+  const isFailed = (e: { event: string; payload: Record<string, unknown> }) =>
+    e.event === "session.status" && e.payload.status === "FAILED";
+  try {
+    await t.step(
+      "the start with another phone answers 200, then the session is FAILED",
+      async () => {
+        const started = await server.json("POST", `/${NUMBER}/start`, {
+          ...A,
+          body: { engine: "simulator", simulator: { linkAs: OTHER } },
+        });
+        assert.equal(started.status, 200);
+        const state = await waitFor("FAILED", async () => {
+          const { body } = await server.json("GET", `/${NUMBER}/state`, A);
+          return body.status === "FAILED" ? body : null;
+        });
+        assert.deepEqual(state, {
+          state: "DISCONNECTED",
+          status: "FAILED",
+          reason,
+          engine: "simulator",
+          me: null,
+        });
+      },
+    );
+
+    await t.step(
+      "the engine logged out: the phone's link and the session's data are gone",
+      async () => {
+        await waitFor(
+          "the session folder to be deleted",
+          () => !existsSync(join(server.dataDir, "sessions", NUMBER)),
+        );
+      },
+    );
+
+    await t.step(
+      "calls answer 409, and the number stays the claimant's, not to be restarted",
+      async () => {
+        for (
+          const [method, path, body] of [
+            ["POST", "send-text", { chatId: "15550000000@c.us", text: "hi" }],
+            ["GET", "chats", undefined],
+            ["GET", "contacts", undefined],
+          ] as const
+        ) {
+          const answer = await server.json(method, `/${NUMBER}/${path}`, { ...A, body });
+          assert.equal(answer.status, 409, `${method} ${path}`);
+          assert.equal(answer.body.code, "CLIENT_NOT_READY");
+        }
+        const record = server.store.sessions.get(NUMBER);
+        assert.equal(record?.ownerAccountId, "org_a");
+        assert.equal(record?.shouldRun, false);
+        assert.equal(record?.linkedAt, null, "the number's own phone never linked");
+        await server.manager.restore();
+        assert.equal(server.manager.info(NUMBER).status, "FAILED");
+      },
+    );
+
+    await t.step("no WORKING and no message reached the webhook or the stream", async () => {
+      // One destination gets its deliveries in order: the FAILED came after anything before it.
+      await waitFor("the FAILED delivery", () => receiver.received.some((r) => isFailed(r.json)));
+      const delivered = receiver.received.map((r) => r.json);
+      const streamed = await streamUntil(server, NUMBER, isFailed);
+      for (const events of [delivered, streamed]) {
+        assert.deepEqual(
+          events.filter((e) => e.event === "session.status").map((e) => e.payload.status),
+          ["STARTING", "SCAN_QR_CODE", "FAILED"],
+        );
+        assert.deepEqual(events.filter((e) => MESSAGE_EVENTS.has(e.event)), []);
+        assert.equal(events.find(isFailed)!.payload.reason ?? reason, reason);
+      }
+    });
+
+    await t.step("a start with the right phone links, and its messages flow", async () => {
+      const started = await server.json("POST", `/${NUMBER}/start`, A);
+      assert.equal(started.status, 200);
+      const state = await waitForState(asA(server), NUMBER, "CONNECTED");
+      assert.deepEqual(state.me, { id: `${NUMBER}@c.us`, pushName: `Simulator ${NUMBER}` });
+      assert.equal(typeof server.store.sessions.get(NUMBER)?.linkedAt, "number");
+      const sent = await server.json("POST", `/${NUMBER}/send-text`, {
+        ...A,
+        body: { chatId: "15550000000@c.us", text: "ping" },
+      });
+      assert.equal(sent.status, 200);
+      await waitFor(
+        "the echo on the webhook",
+        () =>
+          receiver.received.find((r) =>
+            r.json.event === "message" && r.json.payload.body === "echo: ping"
+          ),
+      );
+    });
+  } finally {
+    await server.close();
+    await receiver.close();
+  }
+});
+
+Deno.test("the simulator's linkAs is refused for another engine with 400 naming the field, and is in the OpenAPI document", async () => {
+  const server = await startTestApp();
+  try {
+    const refused = await server.json("POST", `/${NUMBER}/start`, {
+      body: { engine: "wwebjs", simulator: { linkAs: OTHER } },
+    });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.code, "BAD_REQUEST");
+    assert.match(String(refused.body.error), /"simulator": only the simulator engine takes it/);
+    const malformed = await server.json("POST", `/${NUMBER}/start`, {
+      body: { engine: "simulator", simulator: { linkAs: "12ab" } },
+    });
+    assert.equal(malformed.status, 400);
+    assert.match(String(malformed.body.error), /simulator\.linkAs/);
+    const doc = await (await server.request("GET", "/swagger/json")).json();
+    const start = doc.components.schemas.StartSession;
+    assert.ok(start.properties.simulator.properties.linkAs, "linkAs is documented");
+  } finally {
+    await server.close();
+  }
+});
