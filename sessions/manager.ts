@@ -581,8 +581,9 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         for (const wake of entry.waiters) wake();
         entries.delete(phoneNumber);
       }
-      if (!sessions.releaseUnlinkedClaim(phoneNumber, createdBefore)) return false;
+      // The data first: once the record is gone, nothing of the claim may be left.
       await Deno.remove(sessionDir(phoneNumber), { recursive: true }).catch(() => {});
+      if (!sessions.releaseUnlinkedClaim(phoneNumber, createdBefore)) return false;
       deps.forgetNumber?.(phoneNumber);
       return true;
     });
@@ -595,34 +596,45 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     log,
   });
 
+  /**
+   * Starts (or keeps running) the number's session. `restoring`: only a session still recorded as
+   * started is brought back; one freed or stopped since the restore listed it stays so.
+   */
+  async function startLocked(
+    phoneNumber: string,
+    options: StartOptions,
+    restoring: boolean,
+  ): Promise<{ alreadyStarted: boolean }> {
+    // Once shutdown began, nothing new may start (a restore still under way included).
+    if (closing) throw clientNotReady(phoneNumber, "the server is stopping");
+    if (restoring && !sessions.get(phoneNumber)?.shouldRun) return { alreadyStarted: false };
+    const existing = sessions.get(phoneNumber);
+    const engine = options.engine ?? (existing?.engine as EngineName | undefined) ??
+      config.engine;
+    if (options.simulator && engine !== "simulator") {
+      throw badRequest(
+        `Invalid body field "simulator": only the simulator engine takes it (this session's engine is "${engine}")`,
+      );
+    }
+    // A refused link's Worker still logging out holds the session folder: wait for it.
+    await entries.get(phoneNumber)?.retiring;
+    if (closing) throw clientNotReady(phoneNumber, "the server is stopping");
+    sessions.save({ phoneNumber, engine, ownerAccountId: options.ownerAccountId ?? null });
+    sessions.setShouldRun(phoneNumber, true);
+    const entry = entryFor(phoneNumber, engine);
+    entry.wanted = true;
+    const running = entry.host !== null || entry.restartTimer !== null;
+    if (running && entry.status !== "FAILED") return { alreadyStarted: true };
+    entry.crashes = [];
+    entry.linkAs = options.simulator?.linkAs ?? null;
+    launch(entry);
+    return { alreadyStarted: false };
+  }
+
   return {
     start(phoneNumber, options = {}) {
       assertPhoneNumber(phoneNumber);
-      return withLock(phoneNumber, async (): Promise<{ alreadyStarted: boolean }> => {
-        // Once shutdown began, nothing new may start (a restore still under way included).
-        if (closing) throw clientNotReady(phoneNumber, "the server is stopping");
-        const existing = sessions.get(phoneNumber);
-        const engine = options.engine ?? (existing?.engine as EngineName | undefined) ??
-          config.engine;
-        if (options.simulator && engine !== "simulator") {
-          throw badRequest(
-            `Invalid body field "simulator": only the simulator engine takes it (this session's engine is "${engine}")`,
-          );
-        }
-        // A refused link's Worker still logging out holds the session folder: wait for it.
-        await entries.get(phoneNumber)?.retiring;
-        if (closing) throw clientNotReady(phoneNumber, "the server is stopping");
-        sessions.save({ phoneNumber, engine, ownerAccountId: options.ownerAccountId ?? null });
-        sessions.setShouldRun(phoneNumber, true);
-        const entry = entryFor(phoneNumber, engine);
-        entry.wanted = true;
-        const running = entry.host !== null || entry.restartTimer !== null;
-        if (running && entry.status !== "FAILED") return { alreadyStarted: true };
-        entry.crashes = [];
-        entry.linkAs = options.simulator?.linkAs ?? null;
-        launch(entry);
-        return { alreadyStarted: false };
-      });
+      return withLock(phoneNumber, () => startLocked(phoneNumber, options, false));
     },
 
     stop(phoneNumber) {
@@ -761,7 +773,10 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           await new Promise((resolve) => setTimeout(resolve, 0));
           if (closing) return;
           try {
-            await this.start(record.phoneNumber, { engine: record.engine as EngineName });
+            await withLock(
+              record.phoneNumber,
+              () => startLocked(record.phoneNumber, { engine: record.engine as EngineName }, true),
+            );
             await entries.get(record.phoneNumber)?.starting;
           } catch (error) {
             log.error("could not restore session", {

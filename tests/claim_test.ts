@@ -10,13 +10,21 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { startReceiver } from "../events/test_receivers.ts";
-import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
+import { openStore } from "../store/store.ts";
+import {
+  startServerProcess,
+  startTestApp,
+  type TestApp,
+  waitFor,
+  waitForState,
+} from "./_helpers.ts";
 
 const NUMBER = "4915550001234";
 const OTHER = "4915550009999";
 const KEY_A = "account-a-key-0123456789abcdef";
 const KEY_B = "account-b-key-0123456789abcdef";
 const A = { headers: { "X-Api-Key": KEY_A } };
+const B = { headers: { "X-Api-Key": KEY_B } };
 const ACCOUNTS = { API_KEYS: `${KEY_A}=org_a,${KEY_B}=org_b` };
 const MESSAGE_EVENTS = new Set(["message", "message.any", "message.ack"]);
 
@@ -186,5 +194,125 @@ Deno.test("the simulator's linkAs is refused for another engine with 400 naming 
     assert.ok(start.properties.simulator.properties.linkAs, "linkAs is documented");
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("an account's claim whose phone never links is released after CLAIM_TTL_MS; a linked number and the admin's are kept", async (t) => {
+  const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-claim-ttl-" });
+  const LINKED = "4915550002001";
+  const ADMINS = "4915550002002";
+  const SQUATTED = "4915550002003";
+  try {
+    await t.step("account A's number links (its first link is recorded)", async () => {
+      const first = await startTestApp({ ...ACCOUNTS, DATA_DIR: dataDir, SIMULATOR_SCAN_MS: "0" });
+      try {
+        assert.equal((await first.json("POST", `/${LINKED}/start`, A)).status, 200);
+        await waitForState(asA(first), LINKED, "CONNECTED");
+      } finally {
+        await first.close();
+      }
+    });
+
+    // No simulated scan from here on: the numbers started now never link.
+    const server = await startTestApp({
+      ...ACCOUNTS,
+      DATA_DIR: dataDir,
+      SIMULATOR_SCAN_MS: "600000",
+      CLAIM_TTL_MS: "300",
+      MAX_NUMBERS_PER_ACCOUNT: "2",
+      WEBHOOK_ALLOW_PRIVATE_HOSTS: "127.0.0.1",
+      WEBHOOK_MAX_ATTEMPTS: "1",
+    });
+    try {
+      await t.step("the admin and account B start numbers that never link", async () => {
+        await server.manager.restore();
+        await waitForState(asA(server), LINKED, "CONNECTED");
+        assert.equal((await server.json("POST", `/${ADMINS}/start`)).status, 200);
+        assert.equal((await server.json("POST", `/${SQUATTED}/start`, B)).status, 200);
+        const hook = await server.json("PUT", `/${SQUATTED}/webhooks`, {
+          ...B,
+          body: { webhooks: [{ url: "http://127.0.0.1:9/b-hook", events: ["*"] }] },
+        });
+        assert.equal(hook.status, 200);
+      });
+
+      await t.step("B's claim is released: stopped, its record and data gone", async () => {
+        await waitFor("the release", () => server.store.sessions.get(SQUATTED) === null, 10_000);
+        assert.ok(!existsSync(join(dataDir, "sessions", SQUATTED)));
+        assert.equal((await server.json("GET", `/${SQUATTED}/state`)).status, 404);
+      });
+
+      await t.step("the linked number and the admin's, claimed before it, are kept", async () => {
+        // Claims are released oldest first: had these been due, they would have gone first.
+        assert.equal((await server.json("GET", `/${LINKED}/state`, A)).body.status, "WORKING");
+        assert.equal((await server.json("GET", `/${ADMINS}/state`)).body.status, "SCAN_QR_CODE");
+        assert.equal(server.store.sessions.get(ADMINS)?.ownerAccountId, null);
+      });
+
+      await t.step(
+        "another account can start the freed number, and finds none of B's webhooks",
+        async () => {
+          assert.equal((await server.json("POST", `/${SQUATTED}/start`, A)).status, 200);
+          assert.equal(server.store.sessions.get(SQUATTED)?.ownerAccountId, "org_a");
+          const hooks = await server.json("GET", `/${SQUATTED}/webhooks`, A);
+          assert.deepEqual(hooks.body.webhooks, []);
+        },
+      );
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a claim's clock survives a server restart: released by its age, not by the restart", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-claim-restart-" });
+  const KEPT = "4915550002004";
+  const env = {
+    ...ACCOUNTS,
+    DATA_DIR: dataDir,
+    SIMULATOR_SCAN_MS: "600000",
+    MAX_NUMBERS_PER_ACCOUNT: "2",
+  };
+  const as = (server: { base: string }, key: string) => (method: string, path: string) =>
+    fetch(`${server.base}${path}`, { method, headers: { "X-Api-Key": key } }).then(
+      async (response) => ({ status: response.status, body: await response.json() }),
+    );
+  try {
+    const first = await startServerProcess(env);
+    try {
+      assert.equal((await as(first, KEY_A)("POST", `/${NUMBER}/start`)).status, 200);
+      assert.equal((await as(first, KEY_B)("POST", `/${KEPT}/start`)).status, 200);
+    } finally {
+      assert.equal(await first.stop("SIGTERM"), 0);
+    }
+    // An hour passes while the server is down, for A's claim (the default TTL is 10 minutes).
+    const store = openStore(dataDir);
+    store.db.prepare("UPDATE sessions SET created_at = created_at - 3600000 WHERE phone_number = ?")
+      .run(NUMBER);
+    store.close();
+
+    const second = await startServerProcess(env);
+    try {
+      const b = as(second, KEY_B);
+      await waitFor(
+        "B to be able to start A's expired claim",
+        async () => {
+          const { status } = await b("POST", `/${NUMBER}/start`);
+          return status === 200;
+        },
+        15_000,
+        200,
+      );
+      const kept = await b("GET", `/${KEPT}/state`);
+      assert.equal(kept.status, 200, "B's own younger claim is kept");
+      const taken = await as(second, KEY_A)("GET", `/${NUMBER}/state`);
+      assert.equal(taken.status, 403, "the number is B's now");
+    } finally {
+      assert.equal(await second.stop("SIGTERM"), 0);
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
   }
 });
