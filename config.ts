@@ -66,6 +66,7 @@ const schema = z.object({
   JWT_JWKS_TIMEOUT_MS: positiveMs.default(5_000),
   WORKOS_CLIENT_ID: optionalText,
   MAX_NUMBERS_PER_ACCOUNT: positiveMs.default(1),
+  CLAIM_TTL_MS: positiveMs.default(600_000),
   WEBHOOK_API_KEY: apiKey,
   WEBHOOK_HMAC_SECRET: optionalText,
 
@@ -115,6 +116,8 @@ export interface Config {
     crashWindowMs: number;
   };
   simulatorScanMs: number;
+  /** How long an account's claim on a number whose phone never linked lasts (ms). */
+  claimTtlMs: number;
   qrMaxRetries: number;
   logQr: "off" | "terminal";
   wwebjs: {
@@ -216,6 +219,7 @@ export function loadConfig(
       crashWindowMs: e.RESTART_CRASH_WINDOW_MS,
     },
     simulatorScanMs: e.SIMULATOR_SCAN_MS,
+    claimTtlMs: e.CLAIM_TTL_MS,
     qrMaxRetries: e.QR_MAX_RETRIES,
     logQr: e.LOG_QR,
     wwebjs: {

@@ -11,6 +11,7 @@ Deno.test("loadConfig() works with nothing set, on the documented defaults", () 
   assert.equal(config.auth.apiKey, undefined);
   assert.deepEqual(config.auth.algorithms, ["RS256", "ES256"]);
   assert.equal(config.auth.maxNumbersPerAccount, 1);
+  assert.equal(config.claimTtlMs, 600_000);
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.auth));
 });
 
@@ -50,6 +51,7 @@ Deno.test("loadConfig() stops with one line naming the bad variable", () => {
       [{ JWT_JWKS_URL: "not a url" }, "JWT_JWKS_URL"],
       [{ API_KEYS: "no-equals-sign" }, "API_KEYS"],
       [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+      [{ CLAIM_TTL_MS: "0" }, "CLAIM_TTL_MS"],
     ] as const
   ) {
     assert.throws(() => loadConfig(env), (error: Error) => {

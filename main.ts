@@ -40,6 +40,7 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
     log: log.child({ component: "sessions" }),
     onEvent: (event) => events.acceptSessionEvent(event),
     flushEvents: (alone) => events.flush(alone),
+    forgetNumber: (phoneNumber) => events.forgetNumber(phoneNumber),
   });
   const authLog = log.child({ component: "auth" });
   const guards = createAuthGuards(config.auth, {

@@ -13,6 +13,7 @@ import { createRouter } from "./router.ts";
 import {
   errorResponses,
   jsonResponse,
+  PHONE_NUMBER,
   PhoneNumber,
   PhoneParams,
   SECURED,
@@ -51,6 +52,15 @@ const SessionSchema = z.object({
 const StartBodySchema = z.object({
   engine: z.enum(["wwebjs", "simulator"]).optional().openapi({
     description: "The engine for this session; the server's WA_ENGINE by default",
+  }),
+  simulator: z.object({
+    linkAs: z.string().regex(PHONE_NUMBER, "expected 7 to 15 digits").optional().openapi({
+      description: 'The number whose phone "scans" the QR (default: the session\'s own). ' +
+        "Another number's makes the session FAILED, as a wrong phone would",
+      example: "4915550009999",
+    }),
+  }).optional().openapi({
+    description: "Simulator engine only (400 for another engine): how its phone links",
   }),
 }).openapi("StartSession");
 
@@ -201,10 +211,11 @@ export function createSessionRoutes(
   return createRouter()
     .openapi(startRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      const { engine } = c.req.valid("json") ?? {};
+      const { engine, simulator } = c.req.valid("json") ?? {};
       const { alreadyStarted } = await manager.start(phoneNumber, {
         engine,
         caller: c.get("principal"),
+        simulator,
       });
       return c.json({
         success: true,

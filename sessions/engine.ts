@@ -46,6 +46,8 @@ export interface EngineOptions {
   qrMaxRetries: number;
   /** Simulator: how long its QR waits before it "is scanned". */
   simulatorScanMs: number;
+  /** Simulator: the number whose phone "scans" (default: the session's own), to try a wrong phone. */
+  simulatorLinkAs?: string;
   /** whatsapp-web.js: an explicit Chromium binary; otherwise it is looked up. */
   chromePath?: string;
   /** whatsapp-web.js: serve WhatsApp Web from `<webVersionCachePath>/<webVersion>.html`. */
@@ -58,6 +60,11 @@ export interface EngineOptions {
 }
 
 export interface Me {
+  /**
+   * The linked account's phone-number id (`<digits>@c.us`), resolved from its LID where WhatsApp
+   * reports one. An engine that cannot learn the number reports what it has (`<digits>@lid`), and
+   * the manager refuses a link it cannot check.
+   */
   id: string;
   pushName: string;
 }

@@ -4,6 +4,10 @@
  * machine (STOPPED → STARTING → SCAN_QR_CODE → WORKING, plus FAILED and CONFLICT), serialises
  * start/stop/restart per number, answers calls to a session that is not WORKING at once with 409,
  * and brings crashed sessions back with exponential backoff until they crash too often.
+ *
+ * It also holds a number to its own phone: a session whose linked account is another number is
+ * logged out at once and FAILED (nothing of that account leaves it), and an account's claim on a
+ * number that never linked is released after `CLAIM_TTL_MS` (`claim_sweeper.ts`).
  */
 import { join } from "node:path";
 import type { Config } from "../config.ts";
@@ -30,8 +34,10 @@ import {
   type SessionStatus,
   toContractState,
 } from "./engine.ts";
+import { startClaimSweeper } from "./claim_sweeper.ts";
 import { createKeyedLock } from "./keyed_lock.ts";
 import { assertMayAct, claimRefusal, type SessionCaller } from "./ownership.ts";
+import { linkProblem } from "./linked_number.ts";
 import { qrToDataUrl, qrToTerminal } from "./qr.ts";
 import { decideRestart } from "./restart_policy.ts";
 import {
@@ -95,6 +101,7 @@ export type SessionManagerConfig = Pick<
   | "engine"
   | "engineCallTimeoutMs"
   | "simulatorScanMs"
+  | "claimTtlMs"
   | "qrMaxRetries"
   | "logQr"
   | "supervision"
@@ -116,6 +123,19 @@ export interface SessionManagerDeps {
   createHost?: (options: WorkerHostOptions) => WorkerHost;
   /** `MAX_NUMBERS_PER_ACCOUNT`: how many numbers an account may claim by starting them. */
   maxNumbersPerAccount?: number;
+  /**
+   * Called when a claim was released (its number never linked): the number's stored events and
+   * webhooks must go, or the next owner's events would reach the old claimant's webhooks.
+   */
+  forgetNumber?: (phoneNumber: string) => void;
+}
+
+export interface StartOptions {
+  engine?: EngineName;
+  /** Who starts it: an account claims the number (see `SessionManager.start`). */
+  caller?: SessionCaller;
+  /** Simulator only (400 for another engine): how its "phone" links. */
+  simulator?: { linkAs?: string };
 }
 
 /** The engine calls a route makes on a session: the engine contract minus the lifecycle. */
@@ -148,6 +168,12 @@ interface Entry {
   waiters: Set<() => void>;
   /** Settles once the engine of the latest launch has started, or failed to. */
   starting: Promise<void>;
+  /** The linked account of the current launch is this number's: its events may leave. */
+  verified: boolean;
+  /** Settles once the Worker of a refused link has logged out and ended (see `refuseLink`). */
+  retiring: Promise<void>;
+  /** The simulator's `linkAs` of the start that launched it. */
+  linkAs: string | null;
 }
 
 /**
@@ -160,10 +186,7 @@ export interface SessionManager {
    * Starts the number; an account caller claims it first (a number nobody owns becomes its own,
    * within `maxNumbersPerAccount`), in the same turn of the number's lock as the start.
    */
-  start(
-    phoneNumber: string,
-    options?: { engine?: EngineName; caller?: SessionCaller },
-  ): Promise<{ alreadyStarted: boolean }>;
+  start(phoneNumber: string, options?: StartOptions): Promise<{ alreadyStarted: boolean }>;
   stop(phoneNumber: string, caller?: SessionCaller): Promise<{ wasRunning: boolean }>;
   restart(phoneNumber: string, caller?: SessionCaller): Promise<void>;
   logout(phoneNumber: string, caller?: SessionCaller): Promise<void>;
@@ -266,6 +289,9 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         restartTimer: null,
         waiters: new Set(),
         starting: Promise.resolve(),
+        verified: false,
+        retiring: Promise.resolve(),
+        linkAs: null,
       };
       entries.set(phoneNumber, entry);
     }
@@ -279,6 +305,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       sessionDir: sessionDir(entry.phoneNumber),
       qrMaxRetries: config.qrMaxRetries,
       simulatorScanMs: config.simulatorScanMs,
+      simulatorLinkAs: entry.linkAs ?? undefined,
       chromePath: config.wwebjs.chromePath,
       webVersion: config.wwebjs.webVersion,
       webVersionCachePath: config.wwebjs.webVersionCachePath,
@@ -291,6 +318,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     clearRestart(entry);
     entry.qr = null;
     entry.consecutiveTimeouts = 0;
+    entry.verified = false;
     setStatus(entry, "STARTING", entry.status === "STARTING" ? entry.reason : null);
     Deno.mkdirSync(sessionDir(entry.phoneNumber), { recursive: true });
     const host: WorkerHost = createHost({
@@ -324,8 +352,10 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     if (entry.host !== host) return;
     switch (event.type) {
       case "status":
-        if (event.me) entry.me = event.me;
-        if (event.status === "WORKING") entry.consecutiveTimeouts = 0;
+        if (event.status === "WORKING") {
+          onLinked(entry, host, event.me);
+          return;
+        }
         if (event.status === "STOPPED" || event.status === "FAILED") {
           // The engine gave up on its own (QR never scanned, auth failure).
           host.terminate(event.reason ?? event.status);
@@ -351,9 +381,11 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         return;
       case "message":
       case "message.any":
-        emit(entry, { type: event.type, message: event.message });
+        // Nothing of an account that was not found to be this number's leaves the session.
+        if (entry.verified) emit(entry, { type: event.type, message: event.message });
         return;
       case "message.ack":
+        if (!entry.verified) return;
         emit(entry, {
           type: "message.ack",
           messageId: event.messageId,
@@ -377,6 +409,56 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       case "child_process":
         return;
     }
+  }
+
+  /** The engine says it is linked and connected: as the number's own phone, or refused. */
+  function onLinked(entry: Entry, host: WorkerHost, me: Me | undefined): void {
+    // A reconnect may leave `me` out; within one launch the account cannot change.
+    const account = me ?? (entry.verified ? entry.me : null);
+    const problem = linkProblem(entry.phoneNumber, account);
+    if (problem) {
+      refuseLink(entry, host, problem);
+      return;
+    }
+    entry.me = account;
+    entry.verified = true;
+    entry.consecutiveTimeouts = 0;
+    sessions.markLinked(entry.phoneNumber);
+    setStatus(entry, "WORKING");
+  }
+
+  /**
+   * Another number's phone linked: the session is FAILED at once, its Worker cut off (its events
+   * and calls go nowhere from here) and told to log out, so the phone's linked device is removed
+   * and the login deleted. It is not restarted; the number stays its owner's, to start again.
+   */
+  function refuseLink(entry: Entry, host: WorkerHost, reason: string): void {
+    log.warn("session linked by another number's phone: logging it out", {
+      session: entry.phoneNumber,
+      reason,
+    });
+    clearRestart(entry);
+    entry.host = null;
+    entry.qr = null;
+    entry.wanted = false;
+    entry.verified = false;
+    entry.me = null;
+    sessions.setShouldRun(entry.phoneNumber, false);
+    setStatus(entry, "FAILED", reason);
+    const dir = sessionDir(entry.phoneNumber);
+    const previous = entry.retiring;
+    entry.retiring = (async () => {
+      await previous;
+      await host.call("logout", [], config.engineCallTimeoutMs).catch((error) =>
+        log.warn("logout of a refused link failed", {
+          session: entry.phoneNumber,
+          error: describeError(error),
+        })
+      );
+      await host.stop(STOP_TIMEOUT_MS);
+      // Whatever the engine left of the other phone's login goes too.
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    })();
   }
 
   function onDeath(entry: Entry, host: WorkerHost, reason: string): void {
@@ -408,6 +490,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   /** Unlinks the device (through the engine when it is connected) and deletes the login. */
   async function logoutLocked(phoneNumber: string): Promise<void> {
     const entry = entries.get(phoneNumber);
+    await entry?.retiring;
     if (entry?.host && entry.status === "WORKING") {
       await entry.host.call("logout", [], config.engineCallTimeoutMs).catch((error) =>
         log.warn("logout through the engine failed", {
@@ -541,37 +624,89 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     return error instanceof Error ? error : new Error(message);
   }
 
+  /** Frees a number whose claim expired unlinked: stops it, deletes its record, data and events. */
+  function releaseClaim(phoneNumber: string, createdBefore: number): Promise<boolean> {
+    return withLock(phoneNumber, async () => {
+      const record = sessions.get(phoneNumber);
+      const expired = record !== null && record.ownerAccountId !== null &&
+        record.linkedAt === null && record.createdAt <= createdBefore;
+      if (closing || !expired) return false;
+      const entry = entries.get(phoneNumber);
+      if (entry) {
+        entry.wanted = false;
+        // The host is cut off before the first await: a link reported from here on is dropped.
+        await halt(entry);
+        await entry.retiring;
+        // Not announced: the number's events and webhooks are forgotten right after.
+        entry.status = "STOPPED";
+        entry.reason = "Claim released: the number's phone never linked";
+        for (const wake of entry.waiters) wake();
+        entries.delete(phoneNumber);
+      }
+      // The data first: once the record is gone, nothing of the claim may be left.
+      await Deno.remove(sessionDir(phoneNumber), { recursive: true }).catch(() => {});
+      if (!sessions.releaseUnlinkedClaim(phoneNumber, createdBefore)) return false;
+      deps.forgetNumber?.(phoneNumber);
+      return true;
+    });
+  }
+
+  const sweeper = startClaimSweeper({
+    ttlMs: config.claimTtlMs,
+    sessions,
+    release: releaseClaim,
+    log,
+  });
+
+  /**
+   * Starts (or keeps running) the number's session. `restoring`: only a session still recorded as
+   * started is brought back; one freed or stopped since the restore listed it stays so.
+   */
+  async function startLocked(
+    phoneNumber: string,
+    options: StartOptions,
+    restoring: boolean,
+  ): Promise<{ alreadyStarted: boolean }> {
+    // Once shutdown began, nothing new may start (a restore still under way included).
+    if (closing) throw clientNotReady(phoneNumber, "the server is stopping");
+    if (restoring && !sessions.get(phoneNumber)?.shouldRun) return { alreadyStarted: false };
+    const existing = sessions.get(phoneNumber);
+    const engine = options.engine ?? (existing?.engine as EngineName | undefined) ??
+      config.engine;
+    if (options.simulator && engine !== "simulator") {
+      throw badRequest(
+        `Invalid body field "simulator": only the simulator engine takes it (this session's engine is "${engine}")`,
+      );
+    }
+    // A refused link's Worker still logging out holds the session folder: wait for it.
+    await entries.get(phoneNumber)?.retiring;
+    if (closing) throw clientNotReady(phoneNumber, "the server is stopping");
+    const caller = options.caller;
+    if (caller?.kind === "account") {
+      // The claim takes effect here, not when the request arrived: the number may have been
+      // claimed by another account while this request's body was coming in.
+      const accountId = caller.accountId!;
+      const max = deps.maxNumbersPerAccount ?? 1;
+      const outcome = sessions.claim(phoneNumber, { engine, ownerAccountId: accountId, max });
+      const refusal = claimRefusal(outcome, phoneNumber, accountId, max);
+      if (refusal) throw refusal;
+    }
+    sessions.save({ phoneNumber, engine });
+    sessions.setShouldRun(phoneNumber, true);
+    const entry = entryFor(phoneNumber, engine);
+    entry.wanted = true;
+    const running = entry.host !== null || entry.restartTimer !== null;
+    if (running && entry.status !== "FAILED") return { alreadyStarted: true };
+    entry.crashes = [];
+    entry.linkAs = options.simulator?.linkAs ?? null;
+    launch(entry);
+    return { alreadyStarted: false };
+  }
+
   return {
     start(phoneNumber, options = {}) {
       assertPhoneNumber(phoneNumber);
-      return withLock(phoneNumber, (): Promise<{ alreadyStarted: boolean }> => {
-        // Once shutdown began, nothing new may start (a restore still under way included).
-        if (closing) return Promise.reject(clientNotReady(phoneNumber, "the server is stopping"));
-        const existing = sessions.get(phoneNumber);
-        const engine = options.engine ?? (existing?.engine as EngineName | undefined) ??
-          config.engine;
-        const caller = options.caller;
-        if (caller?.kind === "account") {
-          // The claim takes effect here, not when the request arrived: the number may have been
-          // claimed by another account while this request's body was coming in.
-          const accountId = caller.accountId!;
-          const max = deps.maxNumbersPerAccount ?? 1;
-          const outcome = sessions.claim(phoneNumber, { engine, ownerAccountId: accountId, max });
-          const refusal = claimRefusal(outcome, phoneNumber, accountId, max);
-          if (refusal) return Promise.reject(refusal);
-        }
-        sessions.save({ phoneNumber, engine });
-        sessions.setShouldRun(phoneNumber, true);
-        const entry = entryFor(phoneNumber, engine);
-        entry.wanted = true;
-        const running = entry.host !== null || entry.restartTimer !== null;
-        if (running && entry.status !== "FAILED") {
-          return Promise.resolve({ alreadyStarted: true });
-        }
-        entry.crashes = [];
-        launch(entry);
-        return Promise.resolve({ alreadyStarted: false });
-      });
+      return withLock(phoneNumber, () => startLocked(phoneNumber, options, false));
     },
 
     stop(phoneNumber, caller) {
@@ -595,9 +730,11 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         const record = recordOrThrow(phoneNumber, caller);
         const entry = entryFor(phoneNumber, record.engine as EngineName);
         await halt(entry);
+        await entry.retiring;
         sessions.setShouldRun(phoneNumber, true);
         entry.wanted = true;
         entry.crashes = [];
+        entry.linkAs = null;
         launch(entry);
       });
     },
@@ -704,7 +841,10 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           await new Promise((resolve) => setTimeout(resolve, 0));
           if (closing) return;
           try {
-            await this.start(record.phoneNumber, { engine: record.engine as EngineName });
+            await withLock(
+              record.phoneNumber,
+              () => startLocked(record.phoneNumber, { engine: record.engine as EngineName }, true),
+            );
             await entries.get(record.phoneNumber)?.starting;
           } catch (error) {
             log.error("could not restore session", {
@@ -720,10 +860,12 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
 
     async shutdown() {
       closing = true;
+      sweeper.stop();
       await Promise.all(
         [...entries.values()].map((entry) =>
           withLock(entry.phoneNumber, async () => {
             await halt(entry);
+            await entry.retiring;
             for (const wake of entry.waiters) wake();
           })
         ),

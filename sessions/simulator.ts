@@ -2,7 +2,9 @@
  * @module
  * The simulator engine (`WA_ENGINE=simulator`): behaves like a linked phone without WhatsApp, in
  * its own Worker exactly like the real engine. It shows a real QR, "is scanned" after
- * `simulatorScanMs`, remembers the link in the session folder (so a restart needs no scan), and
+ * `simulatorScanMs` (by the session's own phone, or by `simulatorLinkAs`'s: a wrong phone, whose
+ * account has a message waiting), remembers the link in the session folder (so a restart needs
+ * no scan), and
  * answers the engine's calls over the seeded account data of `simulator_data.ts` (a profile,
  * contacts, chats, a group, what it sends, an echo contact); group calls are in
  * `simulator_groups.ts`. Texts that start with `/simulate` are the commands of
@@ -51,6 +53,8 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
   // A template, not node:path: importing any node: module costs each Worker ~2 MB (bench/README.md).
   const linkPath = `${options.sessionDir}/${LINK_FILE}`;
   let qrCount = 0;
+  /** The number of the phone that linked. */
+  let linkedAs = options.phoneNumber;
 
   function later(fn: () => void, ms: number): void {
     const timer = setTimeout(() => {
@@ -88,15 +92,21 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
 
   function isLinked(): boolean {
     try {
-      return JSON.parse(Deno.readTextFileSync(linkPath)).linked === true;
+      const stored = JSON.parse(Deno.readTextFileSync(linkPath));
+      if (typeof stored.as === "string") linkedAs = stored.as;
+      return stored.linked === true;
     } catch {
       return false;
     }
   }
 
   function link(): void {
+    linkedAs = options.simulatorLinkAs ?? options.phoneNumber;
     Deno.mkdirSync(options.sessionDir, { recursive: true });
-    Deno.writeTextFileSync(linkPath, JSON.stringify({ linked: true, at: Date.now() }));
+    Deno.writeTextFileSync(
+      linkPath,
+      JSON.stringify({ linked: true, at: Date.now(), as: linkedAs }),
+    );
     connect();
   }
 
@@ -104,7 +114,17 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
     status = "WORKING";
-    emit({ type: "status", status: "WORKING", me: { id: meId, pushName: meName } });
+    if (linkedAs === options.phoneNumber) {
+      emit({ type: "status", status: "WORKING", me: { id: meId, pushName: meName } });
+      return;
+    }
+    emit({
+      type: "status",
+      status: "WORKING",
+      me: { id: `${linkedAs}@c.us`, pushName: `Simulator ${linkedAs}` },
+    });
+    // The other account's phone brings its own traffic: none of it may reach this session's owner.
+    receive(ECHO_CONTACT, `A message for ${linkedAs}`);
   }
 
   function showQr(): void {

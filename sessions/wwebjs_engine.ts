@@ -3,7 +3,10 @@
  * The real engine: whatsapp-web.js driving a headless Chromium, one per session, inside the
  * session's Worker. It keeps the login with `LocalAuth` under the session folder, turns the
  * library's events into engine events, reports Chromium's pid so the supervisor can kill its
- * process group, and reports a dead browser or a wedged page as `fatal`. This module is the
+ * process group, and reports a dead browser or a wedged page as `fatal`. It reports the linked
+ * account (`me`) by its phone number, resolving a LID through the page's LID mapping, and holds
+ * back message events until that report is out, so the manager checks the account before any of
+ * its traffic leaves. This module is the
  * session's lifecycle and events; the capabilities live in `wwebjs_messaging.ts` and
  * `wwebjs_directory.ts`, which call through the session as a `WwebjsContext`.
  */
@@ -29,6 +32,8 @@ const { Client, LocalAuth } = wwebjs;
 const CALL_TIMEOUT_MS = 60_000;
 /** Consecutive timeouts after which the page counts as wedged. */
 const WEDGED_AFTER = 3;
+/** Message events kept while the linked account is being resolved (a burst at link time). */
+const MAX_HELD_EVENTS = 1_000;
 const LOGOUT_REASONS = new Set(["LOGOUT", "UNPAIRED", "UNPAIRED_IDLE"]);
 
 /** Extra knobs for tests and the memory bench (not part of the engine contract). */
@@ -76,6 +81,8 @@ class WwebjsSession implements WwebjsContext {
   #pairing = false;
   #timeouts = 0;
   #me: Me | null = null;
+  /** Message events from before the first WORKING report; null once it is out. */
+  #held: EngineEvent[] | null = [];
   /** Chats with a send through the API under way, and how many. */
   #apiSends = new Map<string, number>();
 
@@ -244,11 +251,7 @@ class WwebjsSession implements WwebjsContext {
   #listen(client: Lib): void {
     client.on("qr", (qr: string) => void this.#onQr(qr));
     client.on("code", (code: string) => this.#emit({ type: "pairing_code", code }));
-    client.on("ready", () => {
-      const info = client.info ?? {};
-      this.#me = { id: serialized(info.wid), pushName: String(info.pushname ?? "") };
-      this.#setStatus("WORKING", undefined, this.#me);
-    });
+    client.on("ready", () => void this.#onReady(client));
     client.on("auth_failure", (message: unknown) => {
       this.#closing = true;
       this.#end("FAILED", `Authentication failed: ${describeError(message)}`);
@@ -262,13 +265,41 @@ class WwebjsSession implements WwebjsContext {
     client.on("message", (m: Lib) => this.#emitMessage("message", m));
     client.on("message_create", (m: Lib) => this.#emitMessage("message.any", m));
     client.on("message_ack", (m: Lib, ack: number) => {
-      this.#emit({
+      this.#emitTraffic({
         type: "message.ack",
         messageId: serialized(m.id),
         chatId: serialized(m.id?.remote),
         ack: Number(ack),
       });
     });
+  }
+
+  async #onReady(client: Lib): Promise<void> {
+    const info = client.info ?? {};
+    const id = await this.#phoneNumberId(client, serialized(info.wid));
+    if (this.#ended || this.#client !== client) return;
+    this.#me = { id, pushName: String(info.pushname ?? "") };
+    this.#setStatus("WORKING", undefined, this.#me);
+    const held = this.#held ?? [];
+    this.#held = null;
+    for (const event of held) this.#emit(event);
+  }
+
+  /**
+   * The linked account's phone-number id. whatsapp-web.js takes `info.wid` from
+   * `getMaybeMePnUser()`, else `getMaybeMeLidUser()`: a LID is resolved the library's way,
+   * `getContactLidAndPhone` (WhatsApp Web's LID mapping, else a query to WhatsApp). Unresolved, the
+   * LID is reported as it is, and the manager refuses a link it cannot check.
+   */
+  async #phoneNumberId(client: Lib, wid: string): Promise<string> {
+    if (!wid.endsWith("@lid")) return wid;
+    try {
+      const [ids] = await this.call(() => client.getContactLidAndPhone([wid]));
+      if (typeof ids?.pn === "string" && ids.pn.endsWith("@c.us")) return ids.pn;
+    } catch {
+      // Reported as the LID below.
+    }
+    return wid;
   }
 
   async #onQr(qr: string): Promise<void> {
@@ -313,10 +344,16 @@ class WwebjsSession implements WwebjsContext {
       // whatsapp-web.js creates our message while sendMessage runs: a message of ours in a chat
       // we are sending to through the API is that one; any other was written on a device.
       message.source = message.fromMe && this.#apiSends.has(message.chatId) ? "api" : "app";
-      this.#emit({ type, message });
+      this.#emitTraffic({ type, message });
     } catch {
       // A message the mapper cannot read is dropped rather than killing the Worker.
     }
+  }
+
+  /** A message event: held back until the linked account has been reported. */
+  #emitTraffic(event: EngineEvent): void {
+    if (this.#held === null) this.#emit(event);
+    else if (this.#held.length < MAX_HELD_EVENTS) this.#held.push(event);
   }
 
   #fatal(reason: string): void {
@@ -372,8 +409,9 @@ class WwebjsSession implements WwebjsContext {
     await Deno.remove(authDir(this.#options), { recursive: true }).catch(() => {});
   }
 
+  /** Our id as the page writes it (a LID when WhatsApp reports us by one), for `fromMe` checks. */
   meId(): string | null {
-    return this.#me?.id ?? (this.#client?.info?.wid ? serialized(this.#client.info.wid) : null);
+    return this.#client?.info?.wid ? serialized(this.#client.info.wid) : this.#me?.id ?? null;
   }
 
   ready(): void {

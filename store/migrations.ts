@@ -1,7 +1,8 @@
 /**
  * @module
- * The store's schema, as numbered migrations applied in order. The database remembers the last one
- * it applied in `PRAGMA user_version`; append new migrations, never edit an applied one.
+ * The store's schema, as numbered migrations applied in order of their version. The database
+ * remembers the last one it applied in `PRAGMA user_version`; append new migrations, never edit an
+ * applied one.
  */
 
 export interface Migration {
@@ -110,6 +111,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (destination, status, id);
       CREATE INDEX webhook_deliveries_session ON webhook_deliveries (session, status, id);
       CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_seq);
+    `,
+  },
+  {
+    version: 4,
+    description: "when a session's number first linked (claims that never link expire)",
+    // Sessions from before this version count as linked: whether their phone ever linked is not
+    // known, and releasing them could hand a working login's number to another account. The
+    // number check still applies to them at their next link.
+    sql: `
+      ALTER TABLE sessions ADD COLUMN linked_at INTEGER;
+      UPDATE sessions SET linked_at = updated_at;
     `,
   },
 ];

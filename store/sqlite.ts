@@ -46,7 +46,9 @@ export function openDatabase(path: string, migrations: readonly Migration[] = MI
 
 function migrate(db: DatabaseSync, migrations: readonly Migration[]): void {
   const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
-  for (const migration of migrations) {
+  // By version, not by place in the list: versions may be merged in from branches out of order.
+  const ordered = [...migrations].sort((a, b) => a.version - b.version);
+  for (const migration of ordered) {
     if (migration.version <= row.user_version) continue;
     db.exec("BEGIN IMMEDIATE");
     try {

@@ -16,6 +16,8 @@ export interface SessionRecord {
   /** Unix milliseconds. */
   createdAt: number;
   updatedAt: number;
+  /** When a phone of this number first linked (Unix ms); null while it never has. */
+  linkedAt: number | null;
 }
 
 /**
@@ -32,6 +34,15 @@ export interface SessionRepository {
     input: { phoneNumber: string; engine: string; ownerAccountId?: string | null },
   ): SessionRecord;
   setShouldRun(phoneNumber: string, shouldRun: boolean): void;
+  /** Records that the number's own phone linked (the first time only). */
+  markLinked(phoneNumber: string): void;
+  /** The accounts' claims whose number never linked, oldest first (the admin's are not claims). */
+  listUnlinkedClaims(): SessionRecord[];
+  /**
+   * Deletes the number if it is still an account's claim that never linked and was made at or
+   * before `createdBefore` (Unix ms); true when it did.
+   */
+  releaseUnlinkedClaim(phoneNumber: string, createdBefore: number): boolean;
   countOwnedBy(ownerAccountId: string): number;
   /**
    * Atomically gives an unowned number to an account, unless the account already owns `max`
@@ -60,6 +71,7 @@ interface SessionRow {
   owner_account_id: string | null;
   created_at: number;
   updated_at: number;
+  linked_at: number | null;
 }
 
 function toRecord(row: SessionRow): SessionRecord {
@@ -70,6 +82,7 @@ function toRecord(row: SessionRow): SessionRecord {
     ownerAccountId: row.owner_account_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    linkedAt: row.linked_at,
   };
 }
 
@@ -94,6 +107,17 @@ export function createSessionRepository(db: DatabaseSync, now = Date.now): Sessi
     "SELECT COUNT(*) AS n FROM sessions WHERE owner_account_id = ?",
   );
   const remove = db.prepare("DELETE FROM sessions WHERE phone_number = ?");
+  const linked = db.prepare(
+    "UPDATE sessions SET linked_at = ? WHERE phone_number = ? AND linked_at IS NULL",
+  );
+  const unlinkedClaims = db.prepare(`
+    SELECT * FROM sessions WHERE owner_account_id IS NOT NULL AND linked_at IS NULL
+    ORDER BY created_at, phone_number
+  `);
+  const releaseClaim = db.prepare(`
+    DELETE FROM sessions WHERE phone_number = ? AND owner_account_id IS NOT NULL
+      AND linked_at IS NULL AND created_at <= ?
+  `);
 
   // Every route of a number reads its record (ownership, state); this repository is the table's
   // only writer, so a read-through cache that its own writes clear is exact.
@@ -138,6 +162,19 @@ export function createSessionRepository(db: DatabaseSync, now = Date.now): Sessi
     setShouldRun(phoneNumber, run) {
       cache.delete(phoneNumber);
       shouldRun.run(run ? 1 : 0, now(), phoneNumber);
+    },
+    markLinked(phoneNumber) {
+      // Most links are reconnects of a number that linked long ago: no write, no cache drop.
+      if (read(phoneNumber)?.linkedAt !== null) return;
+      cache.delete(phoneNumber);
+      linked.run(now(), phoneNumber);
+    },
+    listUnlinkedClaims() {
+      return (unlinkedClaims.all() as unknown as SessionRow[]).map(toRecord);
+    },
+    releaseUnlinkedClaim(phoneNumber, createdBefore) {
+      cache.delete(phoneNumber);
+      return Number(releaseClaim.run(phoneNumber, createdBefore).changes) > 0;
     },
     countOwnedBy(ownerAccountId) {
       return (countOwner.get(ownerAccountId) as { n: number }).n;

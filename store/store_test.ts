@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { DatabaseInUseError } from "./sqlite.ts";
-import { openStore } from "./store.ts";
+import { MIGRATIONS } from "./migrations.ts";
+import { DatabaseInUseError, openDatabase } from "./sqlite.ts";
+import { createSessionRepository, openStore } from "./store.ts";
 
 Deno.test("openStore() applies the migrations once and keeps data across reopenings", async () => {
   const dir = await Deno.makeTempDir();
@@ -89,6 +90,79 @@ Deno.test("openStore() refuses a DATA_DIR that another store holds open, and ope
     const second = openStore(dir);
     assert.equal(second.sessions.get("4915550001")?.engine, "simulator");
     second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("markLinked() records the first link only, and listUnlinkedClaims() lists accounts' claims that never linked", () => {
+  let clock = 1_000;
+  const store = openStore(":memory:");
+  const sessions = createSessionRepository(store.db, () => clock);
+  const claim = (phone: string, account: string) =>
+    sessions.claim(phone, { engine: "simulator", ownerAccountId: account, max: 5 });
+  claim("4915550001", "org_a");
+  clock = 2_000;
+  claim("4915550002", "org_b");
+  sessions.save({ phoneNumber: "4915550003", engine: "simulator" });
+  assert.equal(sessions.get("4915550001")?.linkedAt, null);
+  assert.deepEqual(sessions.listUnlinkedClaims().map((r) => r.phoneNumber), [
+    "4915550001",
+    "4915550002",
+  ], "the admin's number is no claim");
+  clock = 3_000;
+  sessions.markLinked("4915550002");
+  clock = 4_000;
+  sessions.markLinked("4915550002");
+  assert.equal(sessions.get("4915550002")?.linkedAt, 3_000, "the first link is kept");
+  assert.deepEqual(sessions.listUnlinkedClaims().map((r) => r.phoneNumber), ["4915550001"]);
+  store.close();
+});
+
+Deno.test("releaseUnlinkedClaim() deletes only an account's never-linked claim made before the cutoff", () => {
+  let clock = 1_000;
+  const store = openStore(":memory:");
+  const sessions = createSessionRepository(store.db, () => clock);
+  sessions.claim("4915550001", { engine: "simulator", ownerAccountId: "org_a", max: 5 });
+  sessions.claim("4915550002", { engine: "simulator", ownerAccountId: "org_a", max: 5 });
+  sessions.markLinked("4915550002");
+  sessions.save({ phoneNumber: "4915550003", engine: "simulator" });
+  assert.equal(sessions.releaseUnlinkedClaim("4915550001", 999), false, "too young");
+  assert.equal(sessions.releaseUnlinkedClaim("4915550002", 5_000), false, "linked");
+  assert.equal(sessions.releaseUnlinkedClaim("4915550003", 5_000), false, "the admin's");
+  assert.equal(sessions.get("4915550001")?.ownerAccountId, "org_a");
+  assert.equal(sessions.releaseUnlinkedClaim("4915550001", 1_000), true);
+  assert.equal(sessions.get("4915550001"), null);
+  clock = 9_000;
+  assert.equal(
+    sessions.claim("4915550001", { engine: "simulator", ownerAccountId: "org_b", max: 1 }),
+    "claimed",
+    "the number is free for another account",
+  );
+  assert.equal(sessions.get("4915550001")?.createdAt, 9_000, "its claim starts afresh");
+  store.close();
+});
+
+Deno.test("migration 4 counts the sessions of an older database as linked, and migrations run in version order whatever the list's", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/old.db`;
+    const old = openDatabase(path, MIGRATIONS.filter((m) => m.version === 1));
+    old.exec(`INSERT INTO sessions (phone_number, engine, owner_account_id, created_at, updated_at)
+      VALUES ('4915550001', 'wwebjs', 'org_a', 10, 20)`);
+    old.close();
+    const reversed = [...MIGRATIONS].reverse();
+    const db = openDatabase(path, reversed);
+    const version = db.prepare("PRAGMA user_version").get() as { user_version: number };
+    assert.equal(version.user_version, Math.max(...MIGRATIONS.map((m) => m.version)));
+    assert.ok(
+      db.prepare("SELECT name FROM sqlite_master WHERE name = 'events'").get(),
+      "migration 2 ran although listed after 4",
+    );
+    const sessions = createSessionRepository(db);
+    assert.equal(sessions.get("4915550001")?.linkedAt, 20);
+    assert.deepEqual(sessions.listUnlinkedClaims(), []);
+    db.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -2,8 +2,10 @@
  * @module
  * A fake "WhatsApp cloud" for tests: an HTTP server on 127.0.0.1 that the fake WhatsApp Web page
  * (`page/2.3000.1017054665.html`) talks to, and that the test drives like the phone and the rest
- * of the world: scan the QR, type a pairing code, deliver messages and acks, unlink the device,
- * open WhatsApp Web elsewhere. It records what the page sent. Start it with
+ * of the world: scan the QR (with the account's own phone or another number's), type a pairing
+ * code, deliver messages and acks, unlink the device, open WhatsApp Web elsewhere. It records what
+ * the page sent. The linked account can be reported to the page by its LID only, the way WhatsApp
+ * Web may report `me`, with or without the mapping to its phone number. Start it with
  * {@link startFakeCloud}; it writes the page, with its own URL filled in, into a temporary
  * `webVersionCache` folder for whatsapp-web.js.
  */
@@ -114,6 +116,21 @@ export interface FakeCloudOptions {
   refuseGroupAdd?: string[];
   /** The account's own "about" text. */
   about?: string;
+  /** The account's LID: the page then reports `me` by it (see {@link LinkingPhone}). */
+  meLid?: string;
+}
+
+/** The phone that links a device, and how the page is to report its account. */
+export interface LinkingPhone {
+  /** Its account (`<digits>@c.us`); the cloud's own `me` by default. */
+  phone?: string;
+  /**
+   * Its LID (`<digits>@lid`): the page reports `me` by it alone (`getMaybeMePnUser()` empty) and
+   * maps it to `phone` (WhatsApp Web's LID mapping), unless `unmapped`.
+   */
+  lid?: string;
+  /** WhatsApp Web knows the LID but not its phone number. */
+  unmapped?: boolean;
 }
 
 type PageEvent = Record<string, unknown> & { type: string };
@@ -159,6 +176,9 @@ export class FakeCloud {
   qrRotateMs: number;
   /** The credential of the linked device, or null when nothing is linked. */
   credential: string | null = null;
+  /** The phone that linked the device, while one is linked. */
+  linkedBy: Required<Pick<LinkingPhone, "phone">> & LinkingPhone | null = null;
+  readonly #meLid?: string;
   readonly sent: SentRecord[] = [];
   /** Other things the page did: seen, presence, reactions, revokes, blocks, logout. */
   readonly actions: Record<string, unknown>[] = [];
@@ -190,6 +210,7 @@ export class FakeCloud {
     this.registered = new Set(options.registered ?? []);
     this.refuseGroupAdd = new Set(options.refuseGroupAdd ?? []);
     this.about = options.about ?? "Hey there! I am using WhatsApp.";
+    this.#meLid = options.meLid;
   }
 
   /** A group's current state, or undefined. */
@@ -223,11 +244,14 @@ export class FakeCloud {
     return d?.ref ? qrString(d) : null;
   }
 
-  /** The phone scans `value`: it must be what a waiting device shows. */
-  scanQr(value: string): void {
+  /**
+   * A phone scans `value`, which must be what a waiting device shows: the account's own phone, or
+   * `by.phone`'s (a user scanning with the wrong phone).
+   */
+  scanQr(value: string, by: LinkingPhone = {}): void {
     const d = [...this.devices.values()].find((x) => !x.paired && x.ref && qrString(x) === value);
     if (!d) throw new Error(`No device shows the QR "${value.slice(0, 24)}…"`);
-    this.#pair(d);
+    this.#pair(d, by);
   }
 
   /** The user types a pairing code on the phone. */
@@ -235,7 +259,7 @@ export class FakeCloud {
     const p = this.pairingCodes.find((x) => x.code === code);
     const d = p && this.devices.get(p.device);
     if (!d || d.paired) throw new Error(`Unknown pairing code "${code}"`);
-    this.#pair(d);
+    this.#pair(d, {});
   }
 
   /** A message arrives from someone; returns its serialized id. */
@@ -288,6 +312,7 @@ export class FakeCloud {
   /** The user unlinks the device on the phone. */
   logoutFromPhone(): void {
     this.credential = null;
+    this.linkedBy = null;
     this.#pushPaired({ type: "logout" });
     for (const d of this.devices.values()) d.paired = false;
   }
@@ -472,6 +497,7 @@ export class FakeCloud {
         return this.#addToGroup(String(body.id), String(body.participant));
       case "/logout":
         this.credential = null;
+        this.linkedBy = null;
         if (device) device.paired = false;
         this.actions.push({ action: "logout" });
         return { ok: true };
@@ -511,7 +537,7 @@ export class FakeCloud {
     this.devices.set(d.id, d);
     if (body.cred && body.cred === this.credential) {
       d.paired = true;
-      return { paired: true, me: this.me, pushName: this.pushName, snapshot: this.#snapshot() };
+      return { paired: true, ...this.#account(), snapshot: this.#snapshot() };
     }
     this.#newRef(d, false);
     d.timer = setInterval(() => {
@@ -530,17 +556,29 @@ export class FakeCloud {
     if (push) this.#push(d, { type: "ref", ref: d.ref });
   }
 
-  #pair(d: Device): void {
+  #pair(d: Device, by: LinkingPhone): void {
     if (d.timer !== undefined) clearInterval(d.timer);
     this.credential = randomToken(16);
+    const phone = by.phone ?? this.me;
+    this.linkedBy = { ...by, phone, lid: by.lid ?? (phone === this.me ? this.#meLid : undefined) };
     d.paired = true;
     this.#push(d, {
       type: "paired",
       cred: this.credential,
-      me: this.me,
-      pushName: this.pushName,
+      ...this.#account(),
       snapshot: this.#snapshot(),
     });
+  }
+
+  /** Who the page is linked as: its account, its LID and whether the page may map it. */
+  #account(): Record<string, unknown> {
+    const by = this.linkedBy ?? { phone: this.me };
+    return {
+      me: by.phone,
+      meLid: by.lid ?? null,
+      lidMapped: !by.unmapped,
+      pushName: by.phone === this.me ? this.pushName : `Phone of ${by.phone.split("@")[0]}`,
+    };
   }
 
   #snapshot(): unknown {
