@@ -64,7 +64,7 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
     version: VERSION,
     startedAt: Date.now(),
     bodyMaxBytes: config.bodyMaxBytes,
-    media: createMediaResolver(config.media),
+    media: createMediaResolver(config.media, { log: log.child({ component: "media" }) }),
     events,
   });
   events.start();

@@ -76,7 +76,7 @@ export function createMessageRoutes(
   async function sendMedia(
     phoneNumber: string,
     input: Omit<SendMediaInput, "media" | "kind"> & { filename?: string },
-    field: { name: string; value: string; kind: MediaKind; signal: AbortSignal },
+    field: { name: string; value: string; kind: MediaKind; signal: AbortSignal; requestId: string },
   ): Promise<SentMessage> {
     const { status } = manager.info(phoneNumber);
     if (status !== "WORKING") throw clientNotReady(phoneNumber, status);
@@ -85,6 +85,7 @@ export function createMessageRoutes(
       field: field.name,
       kind: field.kind,
       signal: field.signal,
+      requestId: field.requestId,
       ...(filename === undefined ? {} : { filename }),
     });
     const send: SendMediaInput = { ...rest, kind: field.kind, media: resolved };
@@ -132,6 +133,7 @@ export function createMessageRoutes(
         value: imageUrl,
         kind: "image" as const,
         signal: c.req.raw.signal,
+        requestId: c.get("requestId"),
       };
       return c.json(await sendMedia(c.req.valid("param").phoneNumber, rest, field), 200);
     })
@@ -142,6 +144,7 @@ export function createMessageRoutes(
         value: fileUrl,
         kind: "file" as const,
         signal: c.req.raw.signal,
+        requestId: c.get("requestId"),
       };
       return c.json(await sendMedia(c.req.valid("param").phoneNumber, rest, field), 200);
     })
@@ -152,6 +155,7 @@ export function createMessageRoutes(
         value: videoUrl,
         kind: "video" as const,
         signal: c.req.raw.signal,
+        requestId: c.get("requestId"),
       };
       return c.json(await sendMedia(c.req.valid("param").phoneNumber, rest, field), 200);
     })
@@ -162,6 +166,7 @@ export function createMessageRoutes(
         value: audioUrl,
         kind: "voice" as const,
         signal: c.req.raw.signal,
+        requestId: c.get("requestId"),
       };
       return c.json(await sendMedia(c.req.valid("param").phoneNumber, rest, field), 200);
     })
@@ -172,6 +177,7 @@ export function createMessageRoutes(
         value: audioUrl,
         kind: "audio" as const,
         signal: c.req.raw.signal,
+        requestId: c.get("requestId"),
       };
       return c.json(await sendMedia(c.req.valid("param").phoneNumber, rest, field), 200);
     });

@@ -101,6 +101,7 @@ export function createProfileRoutes(
         field: "imageUrl",
         kind: "image",
         signal: c.req.raw.signal,
+        requestId: c.get("requestId"),
       });
       await manager.call(phoneNumber, "setProfilePicture", picture);
       return c.json(await profileOf(phoneNumber), 200);
