@@ -16,6 +16,8 @@ import {
   type AddressPolicy,
   assertUrlAllowed,
   createAddressPolicy,
+  hostNotAllowed,
+  HostNotAllowedError,
   type HostResolver,
   type ResolvedAddress,
 } from "../media/address_policy.ts";
@@ -73,6 +75,8 @@ export interface EventsApi {
        * caller may no longer write (the number changed hands meanwhile).
        */
       confirm?: () => void;
+      /** The request's id, for the log line of a refused URL. */
+      requestId?: string;
     },
   ): Promise<void>;
   /**
@@ -125,9 +129,14 @@ export interface EventPipelineOptions {
  * Checks a per-number destination's URL before each attempt (DNS may have changed since it was
  * set) and returns the addresses the dispatcher pins its connection to; the operator's global
  * `WEBHOOK_URL` is trusted (null: sent with `fetch`). A refused address is a
- * `PermanentDeliveryError`.
+ * `PermanentDeliveryError`, a host that does not resolve is tried again; both carry the generic
+ * message (the delivery's `lastError` is shown to the tenant) and the detail goes to the log.
  */
-export function createUrlCheck(policy: AddressPolicy, options: { resolver?: HostResolver } = {}) {
+export function createUrlCheck(
+  policy: AddressPolicy,
+  options: { resolver?: HostResolver; log?: Logger } = {},
+) {
+  const refused = `Not sent: ${hostNotAllowed("WEBHOOK_ALLOW_PRIVATE_HOSTS")}`;
   return async function checkUrl(delivery: DueDelivery): Promise<ResolvedAddress[] | null> {
     if (!delivery.destination.startsWith(NUMBER_PREFIX)) return null;
     try {
@@ -137,9 +146,16 @@ export function createUrlCheck(policy: AddressPolicy, options: { resolver?: Host
       });
       return addresses;
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (/could not be resolved/.test(message)) throw error;
-      throw new PermanentDeliveryError(message);
+      if (!(error instanceof HostNotAllowedError)) {
+        throw new PermanentDeliveryError(error instanceof Error ? error.message : String(error));
+      }
+      options.log?.warn("webhook URL refused", {
+        delivery: delivery.id,
+        destination: delivery.destination,
+        ...error.refusal,
+      });
+      if (error.refusal.reason === "unresolvable") throw new Error(refused);
+      throw new PermanentDeliveryError(refused);
     }
   };
 }
@@ -272,7 +288,7 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       for (const subscriber of subscribers.get(phoneNumber) ?? []) subscriber.close();
       subscribers.delete(phoneNumber);
     },
-    async setWebhooks(phoneNumber, webhooks, { confirm } = {}) {
+    async setWebhooks(phoneNumber, webhooks, { confirm, requestId } = {}) {
       const seen = new Set<string>();
       for (const [i, hook] of webhooks.entries()) {
         if (seen.has(hook.url)) {
@@ -282,8 +298,21 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
         try {
           await assertUrlAllowed(hook.url, options.policy, { label: "webhook URL" });
         } catch (error) {
+          const field = `webhooks.${i}.url`;
+          if (error instanceof HostNotAllowedError) {
+            // The tenant learns nothing of the network; the operator gets the detail.
+            log.warn("webhook URL refused", {
+              requestId,
+              session: phoneNumber,
+              field,
+              ...error.refusal,
+            });
+            throw badRequest(
+              `Invalid body field "${field}": ${hostNotAllowed("WEBHOOK_ALLOW_PRIVATE_HOSTS")}`,
+            );
+          }
           const message = error instanceof Error ? error.message : String(error);
-          throw badRequest(`Invalid body field "webhooks.${i}.url": ${message}`);
+          throw badRequest(`Invalid body field "${field}": ${message}`);
         }
       }
       confirm?.();
@@ -357,7 +386,7 @@ export function openEventPipeline(
     concurrency: webhooks.concurrency,
     retryBaseMs: webhooks.retryBaseMs,
     retryMaxMs: webhooks.retryMaxMs,
-    checkUrl: createUrlCheck(policy),
+    checkUrl: createUrlCheck(policy, { log: options.log }),
   });
   return createEventPipeline({
     outbox,

@@ -173,6 +173,7 @@ export function createWebhookRoutes(
       const principal = c.get("principal");
       const owner = manager.info(phoneNumber).ownerAccountId;
       await events.setWebhooks(phoneNumber, c.req.valid("json").webhooks, {
+        requestId: c.get("requestId"),
         // The URL checks wait on DNS, which the caller may control: the number must still be
         // the caller's when the webhooks are written.
         confirm: () => {
