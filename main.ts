@@ -117,6 +117,12 @@ async function main(): Promise<void> {
     );
   }
 
+  if (!auth.webhookApiKey) {
+    log.warn("WEBHOOK_API_KEY is not set: /api/whatsapp/webhook/* accepts the admin key", {
+      hint: "give the WAHA server that posts events a key of its own in WEBHOOK_API_KEY",
+    });
+  }
+
   const http = Deno.serve({
     port: config.port,
     hostname: config.host,

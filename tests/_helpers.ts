@@ -150,7 +150,7 @@ export interface ServerProcess {
  */
 export async function startServerProcess(
   env: Record<string, string>,
-  options: { port?: number; stdout?: "piped" | "null" } = {},
+  options: { port?: number; stdout?: "piped" | "null"; stderr?: "piped" | "null" } = {},
 ): Promise<ServerProcess> {
   const port = options.port ?? freePort();
   const child = new Deno.Command(Deno.execPath(), {
@@ -166,7 +166,7 @@ export async function startServerProcess(
     },
     stdin: "null",
     stdout: options.stdout ?? "null",
-    stderr: "null",
+    stderr: options.stderr ?? "null",
   }).spawn();
   const base = `http://127.0.0.1:${port}/api/whatsapp`;
   const call = async (method: string, path: string, body?: unknown) => {
