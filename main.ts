@@ -65,7 +65,7 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
     log: log.child({ component: "http" }),
     version: VERSION,
     startedAt: Date.now(),
-    media: createMediaResolver(config.media),
+    media: createMediaResolver(config.media, { log: log.child({ component: "media" }) }),
     events,
   });
   events.start();
@@ -116,6 +116,12 @@ async function main(): Promise<void> {
       `\nNo credential configured: generated an admin API key (saved in ${server.generatedKey}).\n` +
         `Send it as the X-Api-Key header:\n\n    ${server.adminKey}\n`,
     );
+  }
+
+  if (!auth.webhookApiKey) {
+    log.warn("WEBHOOK_API_KEY is not set: /api/whatsapp/webhook/* accepts the admin key", {
+      hint: "give the WAHA server that posts events a key of its own in WEBHOOK_API_KEY",
+    });
   }
 
   const http = Deno.serve({

@@ -40,7 +40,11 @@ export interface DispatcherOptions {
    * Checked before each attempt (SSRF rules for URLs set through the API): the addresses to pin
    * the connection to, or null for a trusted URL sent with `fetch`; throws to refuse.
    */
-  checkUrl?: (destination: string, url: string) => Promise<readonly ResolvedAddress[] | null>;
+  checkUrl?: (
+    destination: string,
+    url: string,
+    deliveryId: number,
+  ) => Promise<readonly ResolvedAddress[] | null>;
   /** Sends to trusted URLs (default: the global `fetch`). */
   fetch?: typeof fetch;
   now?: () => number;
@@ -223,7 +227,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     signal: AbortSignal,
   ): Promise<number> {
     const { url, secret } = target;
-    const addresses = options.checkUrl ? await options.checkUrl(delivery.destination, url) : null;
+    const addresses = options.checkUrl
+      ? await options.checkUrl(delivery.destination, url, delivery.id)
+      : null;
     const headers = new Headers();
     for (const [name, value] of Object.entries(target.headers ?? {})) {
       // The API refuses such headers; one saved before it did is left out, not sent.

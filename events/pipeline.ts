@@ -17,6 +17,8 @@ import {
   type AddressPolicy,
   assertUrlAllowed,
   createAddressPolicy,
+  hostNotAllowed,
+  HostNotAllowedError,
   type HostResolver,
   type ResolvedAddress,
 } from "../media/address_policy.ts";
@@ -68,6 +70,8 @@ export interface EventsApi {
        * caller may no longer write (the number changed hands meanwhile).
        */
       confirm?: () => void;
+      /** The request's id, for the log line of a refused URL. */
+      requestId?: string;
     },
   ): Promise<void>;
   /**
@@ -126,12 +130,18 @@ export interface EventPipelineOptions {
  * Checks a per-number destination's URL before each attempt (DNS may have changed since it was
  * set) and returns the addresses the dispatcher pins its connection to; the operator's global
  * `WEBHOOK_URL` is trusted (null: sent with `fetch`). A refused address is a
- * `PermanentDeliveryError`.
+ * `PermanentDeliveryError`, a host that does not resolve is tried again; both carry the generic
+ * message (the delivery's `lastError` is shown to the tenant) and the detail goes to the log.
  */
-export function createUrlCheck(policy: AddressPolicy, options: { resolver?: HostResolver } = {}) {
+export function createUrlCheck(
+  policy: AddressPolicy,
+  options: { resolver?: HostResolver; log?: Logger } = {},
+) {
+  const refused = `Not sent: ${hostNotAllowed("WEBHOOK_ALLOW_PRIVATE_HOSTS")}`;
   return async function checkUrl(
     destination: string,
     url: string,
+    deliveryId?: number,
   ): Promise<ResolvedAddress[] | null> {
     if (!destination.startsWith(NUMBER_DESTINATION)) return null;
     try {
@@ -141,9 +151,16 @@ export function createUrlCheck(policy: AddressPolicy, options: { resolver?: Host
       });
       return addresses;
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (/could not be resolved/.test(message)) throw error;
-      throw new PermanentDeliveryError(message);
+      if (!(error instanceof HostNotAllowedError)) {
+        throw new PermanentDeliveryError(error instanceof Error ? error.message : String(error));
+      }
+      options.log?.warn("webhook URL refused", {
+        delivery: deliveryId,
+        destination,
+        ...error.refusal,
+      });
+      if (error.refusal.reason === "unresolvable") throw new Error(refused);
+      throw new PermanentDeliveryError(refused);
     }
   };
 }
@@ -246,7 +263,7 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       for (const subscriber of subscribers.get(phoneNumber) ?? []) subscriber.close();
       subscribers.delete(phoneNumber);
     },
-    async setWebhooks(phoneNumber, webhooks, { confirm } = {}) {
+    async setWebhooks(phoneNumber, webhooks, { confirm, requestId } = {}) {
       const seen = new Set<string>();
       for (const [i, hook] of webhooks.entries()) {
         if (seen.has(hook.url)) {
@@ -256,8 +273,21 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
         try {
           await assertUrlAllowed(hook.url, options.policy, { label: "webhook URL" });
         } catch (error) {
+          const field = `webhooks.${i}.url`;
+          if (error instanceof HostNotAllowedError) {
+            // The tenant learns nothing of the network; the operator gets the detail.
+            log.warn("webhook URL refused", {
+              requestId,
+              session: phoneNumber,
+              field,
+              ...error.refusal,
+            });
+            throw badRequest(
+              `Invalid body field "${field}": ${hostNotAllowed("WEBHOOK_ALLOW_PRIVATE_HOSTS")}`,
+            );
+          }
           const message = error instanceof Error ? error.message : String(error);
-          throw badRequest(`Invalid body field "webhooks.${i}.url": ${message}`);
+          throw badRequest(`Invalid body field "${field}": ${message}`);
         }
       }
       confirm?.();
@@ -350,7 +380,7 @@ export function openEventPipeline(
     concurrency: webhooks.concurrency,
     retryBaseMs: webhooks.retryBaseMs,
     retryMaxMs: webhooks.retryMaxMs,
-    checkUrl: createUrlCheck(policy),
+    checkUrl: createUrlCheck(policy, { log: options.log }),
   });
   return createEventPipeline({
     outbox,

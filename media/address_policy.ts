@@ -7,10 +7,15 @@
  * metadata endpoints are refused unless an allow-list entry (an IP, a CIDR range, a host name or
  * a `*.suffix` wildcard) lets them through. Host names are checked after DNS resolution: every
  * address a name resolves to must pass, and the caller then connects to exactly those addresses.
+ *
+ * A refusal tells the caller nothing about the network: whether a name resolved, to what, and
+ * which rule refused it would let a tenant map internal names. `HostNotAllowedError` carries that
+ * detail for the server log only; its message, and `hostNotAllowed()`, are the same for every
+ * refused or unresolvable host.
  */
 import ipaddr from "ipaddr.js";
 import { lookup } from "node:dns/promises";
-import { badRequest } from "../errors.ts";
+import { ApiError, badRequest } from "../errors.ts";
 
 type Ip = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -190,6 +195,43 @@ export function createAddressPolicy(allow: readonly string[] = []): AddressPolic
   };
 }
 
+/** Why a host was refused: for the server log, never for the caller. */
+export interface HostRefusal {
+  /** The host as checked (lower case, without brackets). */
+  host: string;
+  /** What the host resolved to (empty when it did not resolve). */
+  addresses: string[];
+  /** The first address the policy refused, when one was. */
+  address?: string;
+  /** The range (`loopback`, `private`, …), `metadata`, or `unresolvable`. */
+  reason: string;
+  /** The resolver's error, when the host did not resolve. */
+  error?: string;
+  /** Set by `safeFetch`: the redirect hop (0 is the URL as given). */
+  hop?: number;
+}
+
+/**
+ * A refused or unresolvable destination: a 400 whose message names nothing of the network, with
+ * the detail in `refusal` for the server log.
+ */
+export class HostNotAllowedError extends ApiError {
+  readonly refusal: HostRefusal;
+  constructor(refusal: HostRefusal) {
+    super("BAD_REQUEST", "The URL's host is not allowed");
+    this.name = "HostNotAllowedError";
+    this.refusal = refusal;
+  }
+}
+
+/**
+ * The one thing a caller is told about a refused destination, with the setting that opens private
+ * hosts (`MEDIA_ALLOW_PRIVATE_HOSTS`, `WEBHOOK_ALLOW_PRIVATE_HOSTS`) as the only hint.
+ */
+export function hostNotAllowed(setting: string): string {
+  return `the URL's host is not allowed (private and loopback hosts need ${setting} on the server)`;
+}
+
 /** Resolves a host name to all its addresses (A and AAAA), the way the OS would (`/etc/hosts`). */
 export type HostResolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
@@ -208,16 +250,15 @@ export interface ResolveOptions {
 
 /**
  * Resolves a host (an IP literal needs no lookup) and checks every address against the policy.
- * Returns the addresses to connect to; throws a 400 `ApiError` naming the label when the host
- * does not resolve or any address is refused. Callers must connect to exactly these addresses
- * (see `pinnedLookup` in `safe_fetch.ts`), or a second lookup could answer differently.
+ * Returns the addresses to connect to; throws a `HostNotAllowedError` (400) when the host does
+ * not resolve or any address is refused. Callers must connect to exactly these addresses (see
+ * `pinnedLookup` in `safe_fetch.ts`), or a second lookup could answer differently.
  */
 export async function resolveAndCheck(
   hostname: string,
   policy: AddressPolicy,
   options: ResolveOptions = {},
 ): Promise<ResolvedAddress[]> {
-  const label = options.label ?? "URL";
   const host = normalizeHostName(hostname);
   let addresses: ResolvedAddress[];
   if (ipaddr.isValid(host)) {
@@ -226,19 +267,28 @@ export async function resolveAndCheck(
     options.signal?.throwIfAborted();
     try {
       addresses = await (options.resolver ?? systemResolver)(host);
-    } catch {
-      throw badRequest(`Cannot fetch ${label}: host "${host}" could not be resolved`);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      throw new HostNotAllowedError({
+        host,
+        addresses: [],
+        reason: "unresolvable",
+        error: typeof code === "string" ? code : String(error),
+      });
     }
     if (addresses.length === 0) {
-      throw badRequest(`Cannot fetch ${label}: host "${host}" could not be resolved`);
+      throw new HostNotAllowedError({ host, addresses: [], reason: "unresolvable" });
     }
   }
-  const verdict = policy.checkHost(host, addresses.map((a) => a.address));
+  const listed = addresses.map((a) => a.address);
+  const verdict = policy.checkHost(host, listed);
   if (!verdict.allowed) {
-    const where = verdict.address === host
-      ? `address "${host}"`
-      : `host "${host}" (${verdict.address})`;
-    throw badRequest(`Cannot fetch ${label}: ${where} is not allowed (${verdict.reason})`);
+    throw new HostNotAllowedError({
+      host,
+      addresses: listed,
+      address: verdict.address,
+      reason: verdict.reason,
+    });
   }
   return addresses;
 }

@@ -11,13 +11,24 @@
  * XML as an `+xml` type, Ogg as `audio/*` or `video/*`). When the bytes are not recognised (plain
  * text, CSV, vCard, JSON) the declared type is kept, and `application/octet-stream` is the last
  * resort. Image, video, voice and audio fields must end up with a type of that kind.
+ *
+ * A URL whose host (or a redirect's) is refused or does not resolve gets one message that names
+ * only the field and `MEDIA_ALLOW_PRIVATE_HOSTS`; the host, its addresses and the reason go to
+ * the log with the request id.
  */
 import { Buffer } from "node:buffer";
 import { fileTypeFromBuffer } from "file-type";
 import mime from "mime";
 import { ApiError, badRequest, payloadTooLarge } from "../errors.ts";
+import type { Logger } from "../logger.ts";
 import type { MediaInput, MediaKind } from "../sessions/engine.ts";
-import { type AddressPolicy, createAddressPolicy, type HostResolver } from "./address_policy.ts";
+import {
+  type AddressPolicy,
+  createAddressPolicy,
+  hostNotAllowed,
+  HostNotAllowedError,
+  type HostResolver,
+} from "./address_policy.ts";
 import { percentDecode, safeFetch } from "./safe_fetch.ts";
 
 export interface MediaFetchDeps {
@@ -30,6 +41,8 @@ export interface MediaFetchDeps {
   ca?: string[];
   /** Clock for generated file names (default `Date.now`). */
   now?: () => number;
+  /** Where refused hosts are logged with their detail (without it they are not logged). */
+  log?: Logger;
 }
 
 export interface MediaFieldOptions {
@@ -40,6 +53,8 @@ export interface MediaFieldOptions {
   filename?: string;
   /** Aborts a URL fetch, for example when the HTTP client went away. */
   signal?: AbortSignal;
+  /** The request's id, for the log line of a refused host. */
+  requestId?: string;
 }
 
 export type MediaResolver = (value: string, options: MediaFieldOptions) => Promise<MediaInput>;
@@ -124,6 +139,16 @@ async function fromUrl(
     resolver: deps.resolver,
     ca: deps.ca,
     signal: options.signal,
+  }).catch((error) => {
+    if (!(error instanceof HostNotAllowedError)) throw error;
+    deps.log?.warn("media URL refused", {
+      requestId: options.requestId,
+      field: options.field,
+      ...error.refusal,
+    });
+    throw badRequest(
+      `Invalid body field "${options.field}": ${hostNotAllowed("MEDIA_ALLOW_PRIVATE_HOSTS")}`,
+    );
   });
   const { bytes } = result;
   if (bytes.byteLength === 0) {

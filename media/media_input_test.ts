@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { ApiError } from "../errors.ts";
+import { createLogger } from "../logger.ts";
 import { createAddressPolicy } from "./address_policy.ts";
 import {
   chooseMimeType,
@@ -150,13 +151,30 @@ Deno.test("resolveMediaInput() enforces the cap (413) and the deadline on URLs",
   );
 });
 
-Deno.test("resolveMediaInput() refuses a redirect to the metadata endpoint", async () => {
+const REFUSED =
+  /^Invalid body field "imageUrl": the URL's host is not allowed \(private and loopback hosts need MEDIA_ALLOW_PRIVATE_HOSTS on the server\)$/;
+
+Deno.test("resolveMediaInput() refuses a redirect to the metadata endpoint and logs why", async () => {
   await using server = startMediaServer();
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger("warn", { sink: (_level, line) => lines.push(line) });
   await rejectsWith(
-    resolveMediaInput(`${server.origin}/to-metadata`, { field: "imageUrl", kind: "image" }, deps()),
+    resolveMediaInput(
+      `${server.origin}/to-metadata`,
+      { field: "imageUrl", kind: "image", requestId: "req-media-1" },
+      deps({ log }),
+    ),
     400,
-    /^Cannot fetch imageUrl: address "169.254.169.254" is not allowed \(metadata\)$/,
+    REFUSED,
   );
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0].level, "warn");
+  assert.equal(lines[0].msg, "media URL refused");
+  assert.equal(lines[0].requestId, "req-media-1");
+  assert.equal(lines[0].field, "imageUrl");
+  assert.equal(lines[0].host, "169.254.169.254");
+  assert.equal(lines[0].reason, "metadata");
+  assert.equal(lines[0].hop, 1);
 });
 
 Deno.test("resolveMediaInput() refuses loopback URLs without an allow-list", async () => {
@@ -168,7 +186,7 @@ Deno.test("resolveMediaInput() refuses loopback URLs without an allow-list", asy
     await rejectsWith(
       resolve(`http://${host}:${server.port}/image.png`, { field: "imageUrl", kind: "image" }),
       400,
-      /^Cannot fetch imageUrl: .* is not allowed/,
+      REFUSED,
     );
   }
   assert.deepEqual(server.hits, []);

@@ -3,7 +3,8 @@
  * A GET for URLs given by callers: http and https only, every hop's host resolved and checked
  * against an `AddressPolicy`, the connection pinned to the checked addresses, redirects followed
  * by hand (at most `maxRedirects`, each re-checked), one deadline over all hops, headers and body,
- * and a size cap enforced from `Content-Length` and again while the body streams.
+ * and a size cap enforced from `Content-Length` and again while the body streams. A refused or
+ * unresolvable host, on any hop, is a `HostNotAllowedError` whose detail names the hop.
  *
  * Why `node:http`/`node:https` and not `fetch`: pinning needs the connection to go to the address
  * we checked, while TLS still verifies the certificate against the URL's host name. Node's
@@ -26,6 +27,7 @@ import { ApiError, badRequest, payloadTooLarge } from "../errors.ts";
 import {
   type AddressPolicy,
   assertUrlAllowed,
+  HostNotAllowedError,
   type HostResolver,
   type ResolvedAddress,
 } from "./address_policy.ts";
@@ -141,7 +143,12 @@ export async function safeFetch(
       const { url: target, addresses } = await untilAborted(
         assertUrlAllowed(current, options.policy, { label, resolver: options.resolver, signal }),
         signal,
-      );
+      ).catch((error) => {
+        // The log should say whether the URL as given or a redirect was refused.
+        throw error instanceof HostNotAllowedError
+          ? new HostNotAllowedError({ ...error.refusal, hop })
+          : error;
+      });
       const response = await send(target, addresses, signal, options.ca, label);
       const status = response.statusCode ?? 0;
       if (REDIRECTS.has(status)) {

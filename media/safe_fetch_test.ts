@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { ApiError } from "../errors.ts";
-import { createAddressPolicy, type HostResolver } from "./address_policy.ts";
+import { createAddressPolicy, HostNotAllowedError, type HostResolver } from "./address_policy.ts";
 import {
   fileNameFromContentDisposition,
   pinnedLookup,
@@ -99,14 +99,21 @@ Deno.test("safeFetch() refuses a sixth redirect", async () => {
   assert.ok(!server.hits.includes("/image.png"));
 });
 
-Deno.test("safeFetch() refuses a redirect to the metadata endpoint before connecting", async () => {
+Deno.test("safeFetch() refuses a redirect to the metadata endpoint before connecting, naming the hop", async () => {
   await using server = startMediaServer();
   const started = Date.now();
-  await rejectsWith(
-    safeFetch(`${server.origin}/to-metadata`, options()),
-    400,
-    /^Cannot fetch imageUrl: address "169.254.169.254" is not allowed \(metadata\)$/,
-  );
+  await assert.rejects(safeFetch(`${server.origin}/to-metadata`, options()), (error) => {
+    assert.ok(error instanceof HostNotAllowedError, String(error));
+    assert.equal(error.message, "The URL's host is not allowed");
+    assert.deepEqual(error.refusal, {
+      host: "169.254.169.254",
+      addresses: ["169.254.169.254"],
+      address: "169.254.169.254",
+      reason: "metadata",
+      hop: 1,
+    });
+    return true;
+  });
   assert.ok(Date.now() - started < 1_000);
 });
 
@@ -127,11 +134,12 @@ Deno.test("safeFetch() refuses every loopback form when nothing is allow-listed"
     `http://LOCALHOST.:${port}/image.png`,
   ];
   for (const url of forms) {
-    await rejectsWith(
-      safeFetch(url, options({ policy })),
-      400,
-      /is not allowed \((loopback|unspecified)\)$/,
-    );
+    await assert.rejects(safeFetch(url, options({ policy })), (error) => {
+      assert.ok(error instanceof HostNotAllowedError, `${url}: ${error}`);
+      assert.match(error.refusal.reason, /^(loopback|unspecified)$/, url);
+      assert.equal(error.refusal.hop, 0, url);
+      return true;
+    });
   }
   assert.deepEqual(server.hits, []);
 });

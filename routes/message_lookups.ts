@@ -7,6 +7,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { SessionManager } from "../sessions/manager.ts";
+import { downloadHeaders } from "./download_headers.ts";
 import { createRouter } from "./router.ts";
 import {
   errorResponses,
@@ -33,12 +34,6 @@ const CheckNumberParams = PhoneParams.extend({
     example: "15550000001",
   }),
 });
-
-/** Content-Disposition with an ASCII fallback and the exact name in `filename*`. */
-function disposition(filename: string): string {
-  const ascii = filename.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
-  return `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
-}
 
 export function createMessageLookupRoutes(
   deps: { manager: SessionManager; guards: AuthGuards },
@@ -70,7 +65,8 @@ export function createMessageLookupRoutes(
     request: { params: MediaParams },
     responses: {
       200: {
-        description: "The bytes; `Content-Disposition` carries the file name",
+        description: "The bytes, as a download (`Content-Disposition: attachment` with the " +
+          "file name, `X-Content-Type-Options: nosniff`, `Content-Security-Policy: sandbox`)",
         content: {
           "application/octet-stream": {
             schema: z.string().openapi({ type: "string", format: "binary" }),
@@ -95,10 +91,6 @@ export function createMessageLookupRoutes(
         chatId,
         messageId,
       );
-      return c.body(Uint8Array.fromBase64(media.data), 200, {
-        "Content-Type": media.mimetype,
-        "Content-Disposition": disposition(media.filename || "media"),
-        "X-Content-Type-Options": "nosniff",
-      });
+      return c.body(Uint8Array.fromBase64(media.data), 200, downloadHeaders(media));
     });
 }

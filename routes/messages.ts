@@ -90,6 +90,7 @@ export function createMessageRoutes(
       field: field.name,
       kind: field.kind,
       signal: c.req.raw.signal,
+      requestId: c.get("requestId"),
       ...(filename === undefined ? {} : { filename }),
     });
     const send: SendMediaInput = { ...rest, kind: field.kind, media: resolved };

@@ -108,6 +108,7 @@ export function createProfileRoutes(
         field: "imageUrl",
         kind: "image",
         signal: c.req.raw.signal,
+        requestId: c.get("requestId"),
       });
       await manager.session(phoneNumber, c.get("principal")).setProfilePicture(picture);
       return c.json(await manager.session(phoneNumber, c.get("principal")).getProfile(), 200);

@@ -185,6 +185,7 @@ export function createWebhookRoutes(
       const principal = c.get("principal");
       manager.authorize(phoneNumber, principal);
       await events.setWebhooks(phoneNumber, c.req.valid("json").webhooks, {
+        requestId: c.get("requestId"),
         // The URL checks wait on DNS, which the caller may control: the number must still be
         // the caller's when the webhooks are written.
         confirm: () => manager.authorize(phoneNumber, principal),

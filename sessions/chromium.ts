@@ -2,7 +2,8 @@
  * @module
  * Finds the Chromium that whatsapp-web.js drives (never downloads one) and builds its launch
  * options: the low-memory flag set measured in `notes/platform-facts.md`, `--no-sandbox` only when
- * running as root, and a HOME of our own so Chromium writes nothing into the user's home.
+ * running as root, a HOME of our own so Chromium writes nothing into the user's home, and an
+ * environment reduced to what Chromium uses, so the server's keys and secrets never reach it.
  */
 
 /** The Chromium binaries looked for, best first (the old-headless shell uses least memory). */
@@ -97,3 +98,51 @@ export function minimalArgs(asRoot = runningAsRoot()): string[] {
 
 /** Resource types aborted by request interception to save renderer memory. */
 export const BLOCKED_RESOURCE_TYPES: ReadonlySet<string> = new Set(["image", "font", "media"]);
+
+/**
+ * Variables Chromium (and Debian's `/usr/bin/chromium*` wrapper scripts, which run `uname`, `grep`,
+ * `findmnt` and the real binary through `PATH`) reads: the shell's `PATH`, temporary files and
+ * the shared memory `--disable-dev-shm-usage` moves there (`TMPDIR`), locale and time zone (what
+ * pages see as `navigator.language` and the local time), a display and fonts when one is used,
+ * and the proxy that lets it reach WhatsApp Web where the server's egress needs one.
+ */
+const CHROMIUM_VARIABLES = new Set([
+  "PATH",
+  "TMPDIR",
+  "LANG",
+  "LANGUAGE",
+  "TZ",
+  "DISPLAY",
+  "WAYLAND_DISPLAY",
+  "XAUTHORITY",
+  "XDG_RUNTIME_DIR",
+  "FONTCONFIG_FILE",
+  "FONTCONFIG_PATH",
+  "FONTCONFIG_SYSROOT",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+  "all_proxy",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "ALL_PROXY",
+]);
+
+/**
+ * Chromium's environment: only the variables above (and `LC_*`) from `source`, with `HOME` set
+ * to `home`. Everything else (API keys, webhook secrets, database URLs, `XDG_CONFIG_HOME`, which
+ * would move its profile out of `home`) stays out. `PATH` falls back to the system default.
+ */
+export function chromiumEnv(
+  source: Readonly<Record<string, string>>,
+  home: string,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(source)) {
+    if (CHROMIUM_VARIABLES.has(name) || name.startsWith("LC_")) env[name] = value;
+  }
+  env.PATH ??= "/usr/local/bin:/usr/bin:/bin";
+  env.HOME = home;
+  return env;
+}

@@ -3,7 +3,7 @@
  * Tests for finding Chromium and its launch flags.
  */
 import assert from "node:assert/strict";
-import { findChromium, lowMemoryArgs } from "./chromium.ts";
+import { chromiumEnv, findChromium, lowMemoryArgs } from "./chromium.ts";
 import { createWwebjsEngine } from "./wwebjs_engine.ts";
 import type { EngineEvent } from "./engine.ts";
 
@@ -23,6 +23,42 @@ Deno.test("findChromium() returns the first existing candidate, with old headles
   assert.equal(findChromium("/bin/sh").headless, true);
   const shell = "/usr/bin/chromium-headless-shell";
   if (Deno.statSync(shell).isFile) assert.equal(findChromium(shell).headless, "shell");
+});
+
+Deno.test("chromiumEnv() keeps PATH, locale, time zone, display, font and proxy variables and sets its own HOME", () => {
+  const env = chromiumEnv({
+    PATH: "/usr/bin:/bin",
+    HOME: "/home/server",
+    TMPDIR: "/var/tmp",
+    LANG: "de_DE.UTF-8",
+    LC_TIME: "en_GB.UTF-8",
+    TZ: "Europe/Berlin",
+    DISPLAY: ":1",
+    FONTCONFIG_PATH: "/etc/fonts",
+    HTTPS_PROXY: "http://proxy.internal:3128",
+    API_KEY: "account-a-key-0123456789abcdef",
+    API_KEYS: "k=a",
+    WEBHOOK_API_KEY: "webhook-key-0123456789abcdef",
+    WEBHOOK_SECRET: "hush",
+    DATABASE_URL: "postgres://user:pass@db/wa",
+    XDG_CONFIG_HOME: "/home/server/.config",
+    LD_PRELOAD: "/tmp/evil.so",
+  }, "/data/sessions/1/chromium-home");
+  assert.deepEqual(env, {
+    PATH: "/usr/bin:/bin",
+    HOME: "/data/sessions/1/chromium-home",
+    TMPDIR: "/var/tmp",
+    LANG: "de_DE.UTF-8",
+    LC_TIME: "en_GB.UTF-8",
+    TZ: "Europe/Berlin",
+    DISPLAY: ":1",
+    FONTCONFIG_PATH: "/etc/fonts",
+    HTTPS_PROXY: "http://proxy.internal:3128",
+  });
+});
+
+Deno.test("chromiumEnv() gives a PATH when the server has none", () => {
+  assert.deepEqual(chromiumEnv({}, "/h"), { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/h" });
 });
 
 Deno.test("lowMemoryArgs() adds --no-sandbox only as root and returns a fresh array", () => {

@@ -20,7 +20,13 @@ import {
   type Me,
   type SessionStatus,
 } from "./engine.ts";
-import { BLOCKED_RESOURCE_TYPES, findChromium, lowMemoryArgs, runningAsRoot } from "./chromium.ts";
+import {
+  BLOCKED_RESOURCE_TYPES,
+  chromiumEnv,
+  findChromium,
+  lowMemoryArgs,
+  runningAsRoot,
+} from "./chromium.ts";
 import { type Lib, serialized, toMessageDto } from "./wwebjs_mappers.ts";
 import { describeError, TimeoutError, withTimeout, type WwebjsContext } from "./wwebjs_context.ts";
 import { messagingCapabilities } from "./wwebjs_messaging.ts";
@@ -132,7 +138,8 @@ class WwebjsSession implements WwebjsContext {
           // 127.0.0.1, which Chromium's Local Network Access checks would block.
           ...(local ? ["--disable-features=LocalNetworkAccessChecks"] : []),
         ],
-        env: { ...Deno.env.toObject(), HOME: home },
+        // Chromium gets a reduced environment: the server's keys and secrets stay here.
+        env: chromiumEnv(Deno.env.toObject(), home),
         pipe: false,
         handleSIGINT: false,
         handleSIGTERM: false,

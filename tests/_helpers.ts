@@ -151,7 +151,7 @@ export interface ServerProcess {
  */
 export async function startServerProcess(
   env: Record<string, string>,
-  options: { port?: number; stdout?: "piped" | "null" } = {},
+  options: { port?: number; stdout?: "piped" | "null"; stderr?: "piped" | "null" } = {},
 ): Promise<ServerProcess> {
   const port = options.port ?? freePort();
   // A folder of its own unless the test gives one: servers in parallel tests must not share one.
@@ -170,7 +170,7 @@ export async function startServerProcess(
     },
     stdin: "null",
     stdout: options.stdout ?? "null",
-    stderr: "null",
+    stderr: options.stderr ?? "null",
   }).spawn();
   const base = `http://127.0.0.1:${port}/api/whatsapp`;
   const call = async (method: string, path: string, body?: unknown) => {

@@ -104,7 +104,17 @@ interface Ids {
   messageId: string;
 }
 
-function operationsOf(document: { paths: Record<string, Record<string, any>> }): Operation[] {
+interface OpenApiOperation {
+  parameters?: Operation["parameters"];
+  requestBody?: { required?: boolean; content?: Record<string, { schema: Schema }> };
+}
+
+interface OpenApiDocument {
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components: { schemas: Record<string, Schema> };
+}
+
+function operationsOf(document: OpenApiDocument): Operation[] {
   const found: Operation[] = [];
   for (const [path, item] of Object.entries(document.paths)) {
     for (const [method, op] of Object.entries(item)) {
@@ -121,7 +131,7 @@ function operationsOf(document: { paths: Record<string, Record<string, any>> }):
   return found;
 }
 
-function resolve(document: any, schema: Schema): Schema {
+function resolve(document: OpenApiDocument, schema: Schema): Schema {
   if (!schema.$ref) return schema;
   return document.components.schemas[schema.$ref.split("/").pop()!];
 }

@@ -158,7 +158,7 @@ Deno.test("messaging routes on a simulator session", async (t) => {
         const download = await server.request("GET", `/${PHONE}/messages/${ALICE}/${id}/media`);
         assert.equal(download.status, 200);
         assert.equal(download.headers.get("content-type"), stored.media!.mimetype);
-        assert.match(download.headers.get("content-disposition") ?? "", /^inline; filename="/);
+        assert.match(download.headers.get("content-disposition") ?? "", /^attachment; filename="/);
         assert.deepEqual(new Uint8Array(await download.arrayBuffer()), item.bytes);
       });
     }

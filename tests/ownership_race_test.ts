@@ -19,6 +19,9 @@ const ENV = {
   BODY_TIMEOUT_MS: "60000",
 };
 
+// deno-lint-ignore no-explicit-any -- answers are read field by field in assertions
+type Answer = { status: number; body: any };
+
 /** A request whose body is sent but for its last byte, which `finish()` sends. */
 async function heldRequest(
   port: number,
@@ -26,7 +29,7 @@ async function heldRequest(
   path: string,
   key: string,
   body: unknown,
-): Promise<{ request: RawRequest; finish(): Promise<{ status: number; body: any }> }> {
+): Promise<{ request: RawRequest; finish(): Promise<Answer> }> {
   const bytes = new TextEncoder().encode(JSON.stringify(body));
   const request = await openRawRequest(port, method, `/api/whatsapp${path}`, {
     "X-Api-Key": key,
@@ -50,7 +53,7 @@ async function as(
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; body: any }> {
+): Promise<Answer> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: {
