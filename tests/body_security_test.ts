@@ -6,7 +6,7 @@
  * is cut at `BODY_TIMEOUT_MS`.
  */
 import assert from "node:assert/strict";
-import { ADMIN_KEY, startServerProcess } from "./_helpers.ts";
+import { ADMIN_KEY, startServerProcess, startSession, startTestApp } from "./_helpers.ts";
 import { openRawRequest } from "./_raw_http.ts";
 
 const PHONE = "4915550007001";
@@ -206,5 +206,41 @@ Deno.test("a body that trickles is cut with 408 at BODY_TIMEOUT_MS, with or with
     }
   } finally {
     await server.stop();
+  }
+});
+
+Deno.test("the largest valid bodies fit under the 1 MiB cap: 65,536 characters of escaped emoji, ten full webhooks", async () => {
+  const server = await startTestApp({ WEBHOOK_ALLOW_PRIVATE_HOSTS: "127.0.0.1" });
+  try {
+    await startSession(server, PHONE);
+    // JSON's longest spelling of the longest text: every UTF-16 unit escaped as \uXXXX.
+    const text = "😀".repeat(32_768);
+    const escaped = JSON.stringify({ chatId: "15550000001@c.us", text }).replace(
+      /[\ud800-\udfff]/g,
+      (unit) => `\\u${unit.charCodeAt(0).toString(16)}`,
+    );
+    assert.ok(escaped.length > 390_000);
+    const sent = await server.request("POST", `/${PHONE}/send-text`, { body: escaped });
+    assert.equal(sent.status, 200, await sent.clone().text());
+    await sent.body?.cancel();
+
+    const headers = Object.fromEntries(
+      Array.from(
+        { length: 20 },
+        (_, i) => [`X-Header-${String(i).padStart(2, "0")}`, "v".repeat(390)],
+      ),
+    );
+    const webhooks = Array.from({ length: 10 }, (_, i) => ({
+      url: `http://127.0.0.1:9/${i}/${"p".repeat(2000)}`,
+      events: Array.from({ length: 50 }, (_, j) => `custom.event.${j}.${"e".repeat(40)}`),
+      secret: "s".repeat(512),
+      headers,
+    }));
+    const body = JSON.stringify({ webhooks });
+    assert.ok(body.length > 130_000);
+    const put = await server.json("PUT", `/${PHONE}/webhooks`, { body });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+  } finally {
+    await server.close();
   }
 });
