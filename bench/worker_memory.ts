@@ -17,12 +17,12 @@ const STEPS: Record<string, string> = {
   "nothing (an empty Deno Worker)": "",
   "a simulator session's modules (Comlink, our batched port, the simulator engine)":
     `import "comlink"; ${module("../sessions/batched_endpoint.ts")} ` +
-    module("../sessions/simulator.ts"),
+    module("../sessions/engines/simulator/engine.ts"),
   "Deno's Node compatibility layer alone (`node:events`)": `import "node:events";`,
   "puppeteer": `import "puppeteer";`,
   "a wwebjs session's modules (Comlink, our port, the wwebjs engine with whatsapp-web.js and puppeteer)":
     `import "comlink"; ${module("../sessions/batched_endpoint.ts")} ` +
-    module("../sessions/wwebjs_engine.ts"),
+    module("../sessions/engines/wwebjs/engine.ts"),
 };
 
 function rssKb(): number {

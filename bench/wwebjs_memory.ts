@@ -9,8 +9,8 @@
  * puppeteer loaded, and its bookkeeping) besides the Chromium tree.
  * Run: `deno run -A bench/wwebjs_memory.ts [runs]`.
  */
-import { createWwebjsEngine, type WwebjsTuning } from "../sessions/wwebjs_engine.ts";
-import { findChromium, minimalArgs } from "../sessions/chromium.ts";
+import { createWwebjsEngine, type WwebjsTuning } from "../sessions/engines/wwebjs/engine.ts";
+import { findChromium, minimalArgs } from "../sessions/engines/wwebjs/chromium.ts";
 import type { EngineEvent } from "../sessions/engine.ts";
 import { startFakeCloud } from "../tests/fake_whatsapp/fake_cloud.ts";
 import { api, memoryOf, sleep, startServer, waitConnected } from "./lib.ts";

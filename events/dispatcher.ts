@@ -16,8 +16,8 @@
  * stays pending and is sent again on the next start (at least once).
  */
 import { describeError, type Logger } from "../logger.ts";
-import type { ResolvedAddress } from "../media/address_policy.ts";
-import { pinnedPost } from "../media/pinned_post.ts";
+import type { ResolvedAddress } from "../ssrf_guard/address_policy.ts";
+import { pinnedPost } from "../ssrf_guard/pinned_post.ts";
 import type { DueDelivery, Outbox } from "./outbox.ts";
 import type { DeliveryTarget } from "./webhook_directory.ts";
 import { isSendableHeader } from "./webhook_headers.ts";

@@ -9,7 +9,7 @@ import {
   type AddressPolicy,
   createAddressPolicy,
   type HostResolver,
-} from "../media/address_policy.ts";
+} from "../ssrf_guard/address_policy.ts";
 import { openDatabase } from "../store/sqlite.ts";
 import { createDispatcher, WEBHOOK_REMOVED } from "./dispatcher.ts";
 import { createOutbox, globalDestination, type Outbox } from "./outbox.ts";

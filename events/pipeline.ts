@@ -21,7 +21,7 @@ import {
   HostNotAllowedError,
   type HostResolver,
   type ResolvedAddress,
-} from "../media/address_policy.ts";
+} from "../ssrf_guard/address_policy.ts";
 import type { SessionEvent } from "../sessions/manager.ts";
 import {
   createDispatcher,

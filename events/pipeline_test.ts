@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createLogger } from "../logger.ts";
-import { createAddressPolicy } from "../media/address_policy.ts";
+import { createAddressPolicy } from "../ssrf_guard/address_policy.ts";
 import { openDatabase } from "../store/sqlite.ts";
 import { createDispatcher } from "./dispatcher.ts";
 import type { Envelope } from "./envelope.ts";

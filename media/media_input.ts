@@ -28,8 +28,8 @@ import {
   hostNotAllowed,
   HostNotAllowedError,
   type HostResolver,
-} from "./address_policy.ts";
-import { percentDecode, safeFetch } from "./safe_fetch.ts";
+} from "../ssrf_guard/address_policy.ts";
+import { percentDecode, safeFetch } from "../ssrf_guard/safe_fetch.ts";
 
 export interface MediaFetchDeps {
   policy: AddressPolicy;

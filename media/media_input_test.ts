@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { ApiError } from "../errors.ts";
 import { createLogger } from "../logger.ts";
-import { createAddressPolicy } from "./address_policy.ts";
+import { createAddressPolicy } from "../ssrf_guard/address_policy.ts";
 import {
   chooseMimeType,
   cleanFileName,

@@ -4,7 +4,7 @@
  * file name that cannot break out of its parameter.
  */
 import assert from "node:assert/strict";
-import { fileNameFromContentDisposition } from "../media/safe_fetch.ts";
+import { fileNameFromContentDisposition } from "../ssrf_guard/safe_fetch.ts";
 import { attachmentDisposition, downloadHeaders } from "./download_headers.ts";
 
 Deno.test("attachmentDisposition() gives an ASCII fallback and the exact name RFC 5987-encoded", () => {

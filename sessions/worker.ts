@@ -20,14 +20,14 @@ import {
 
 async function loadEngine(name: EngineName, options: EngineOptions): Promise<Engine> {
   if (name === "simulator") {
-    const { createSimulatorEngine } = await import("./simulator.ts");
+    const { createSimulatorEngine } = await import("./engines/simulator/engine.ts");
     return createSimulatorEngine(options);
   }
   // whatsapp-web.js's node-fetch loads Node's deprecated `punycode`: one DeprecationWarning on
   // stderr per session start, about a library's internals, that an operator can do nothing about.
   const { default: process } = await import("node:process");
   Object.assign(process, { noDeprecation: true }); // Documented by Node, missing from its types.
-  const { createWwebjsEngine } = await import("./wwebjs_engine.ts");
+  const { createWwebjsEngine } = await import("./engines/wwebjs/engine.ts");
   return createWwebjsEngine(options);
 }
 

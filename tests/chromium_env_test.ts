@@ -7,7 +7,7 @@
  * wrapper script and the browser have `PATH` and the session's own `HOME`.
  */
 import assert from "node:assert/strict";
-import { createWwebjsEngine } from "../sessions/wwebjs_engine.ts";
+import { createWwebjsEngine } from "../sessions/engines/wwebjs/engine.ts";
 import { startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
 import { EventRecorder, fakeEngineOptions, killGroup } from "./fake_whatsapp/engine_harness.ts";
 import { ME } from "./fake_whatsapp/cast.ts";

@@ -7,7 +7,7 @@
  * fallback.
  */
 import assert from "node:assert/strict";
-import { fileNameFromContentDisposition } from "../media/safe_fetch.ts";
+import { fileNameFromContentDisposition } from "../ssrf_guard/safe_fetch.ts";
 import { tinyPng } from "../media/test_fixtures.ts";
 import { startSession, startTestApp } from "./_helpers.ts";
 

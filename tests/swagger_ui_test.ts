@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import puppeteer from "puppeteer";
-import { findChromium, lowMemoryArgs } from "../sessions/chromium.ts";
+import { findChromium, lowMemoryArgs } from "../sessions/engines/wwebjs/chromium.ts";
 import { startTestApp } from "./_helpers.ts";
 
 Deno.test("Swagger UI renders every operation offline in headless Chromium", async () => {

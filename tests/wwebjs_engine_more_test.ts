@@ -8,7 +8,7 @@
  * returned.
  */
 import assert from "node:assert/strict";
-import { createWwebjsEngine } from "../sessions/wwebjs_engine.ts";
+import { createWwebjsEngine } from "../sessions/engines/wwebjs/engine.ts";
 import type { Engine, EngineEvent } from "../sessions/engine.ts";
 import { startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
 import {

@@ -5,7 +5,7 @@
  * receiving, a killed browser, restoring a login, logging out from the phone, QR retries.
  */
 import assert from "node:assert/strict";
-import { createWwebjsEngine } from "../sessions/wwebjs_engine.ts";
+import { createWwebjsEngine } from "../sessions/engines/wwebjs/engine.ts";
 import type { Engine } from "../sessions/engine.ts";
 import { type FakeCloud, startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
 import {

@@ -6,7 +6,7 @@
  * phone when the QR was scanned with it, whose device a logout then removes.
  */
 import assert from "node:assert/strict";
-import { createWwebjsEngine } from "../sessions/wwebjs_engine.ts";
+import { createWwebjsEngine } from "../sessions/engines/wwebjs/engine.ts";
 import type { EngineEvent } from "../sessions/engine.ts";
 import { type FakeCloud, type LinkingPhone, startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
 import { EventRecorder, fakeEngineOptions, killGroup } from "./fake_whatsapp/engine_harness.ts";

@@ -4,7 +4,7 @@
  * update, leave, add and remove participants with per-participant outcomes) and the account's
  * own profile — each through whatsapp-web.js's public API.
  */
-import { wwebjs } from "./wwebjs_lib.ts";
+import { wwebjs } from "./lib.ts";
 import {
   type ContactDto,
   type Engine,
@@ -15,14 +15,8 @@ import {
   type MediaInput,
   type ParticipantResult,
   type ProfileDto,
-} from "./engine.ts";
-import {
-  type Lib,
-  serialized,
-  toContactDto,
-  toGroupDto,
-  toParticipantResults,
-} from "./wwebjs_mappers.ts";
+} from "../../engine.ts";
+import { type Lib, serialized, toContactDto, toGroupDto, toParticipantResults } from "./mappers.ts";
 import {
   describeError,
   findContact,
@@ -30,7 +24,7 @@ import {
   TimeoutError,
   unknownUserError,
   type WwebjsContext,
-} from "./wwebjs_context.ts";
+} from "./context.ts";
 
 const { MessageMedia } = wwebjs;
 

@@ -7,10 +7,10 @@
  * account (`me`) by its phone number, resolving a LID through the page's LID mapping, and holds
  * back message events until that report is out, so the manager checks the account before any of
  * its traffic leaves. This module is the
- * session's lifecycle and events; the capabilities live in `wwebjs_messaging.ts` and
- * `wwebjs_directory.ts`, which call through the session as a `WwebjsContext`.
+ * session's lifecycle and events; the capabilities live in `messaging.ts` and
+ * `directory.ts`, which call through the session as a `WwebjsContext`.
  */
-import { wwebjs } from "./wwebjs_lib.ts";
+import { wwebjs } from "./lib.ts";
 import {
   type Engine,
   EngineError,
@@ -19,7 +19,7 @@ import {
   type EngineOptions,
   type Me,
   type SessionStatus,
-} from "./engine.ts";
+} from "../../engine.ts";
 import {
   BLOCKED_RESOURCE_TYPES,
   chromiumEnv,
@@ -27,10 +27,10 @@ import {
   lowMemoryArgs,
   runningAsRoot,
 } from "./chromium.ts";
-import { type Lib, serialized, toMessageDto } from "./wwebjs_mappers.ts";
-import { describeError, TimeoutError, withTimeout, type WwebjsContext } from "./wwebjs_context.ts";
-import { messagingCapabilities } from "./wwebjs_messaging.ts";
-import { directoryCapabilities } from "./wwebjs_directory.ts";
+import { type Lib, serialized, toMessageDto } from "./mappers.ts";
+import { describeError, TimeoutError, withTimeout, type WwebjsContext } from "./context.ts";
+import { messagingCapabilities } from "./messaging.ts";
+import { directoryCapabilities } from "./directory.ts";
 
 const { Client, LocalAuth } = wwebjs;
 

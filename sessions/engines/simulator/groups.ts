@@ -1,10 +1,10 @@
 /**
  * @module
  * The simulator's group calls: create, read, update and leave groups and add or remove
- * participants, over the account data of `simulator_data.ts`. Numbers that are not on WhatsApp
+ * participants, over the account data of `data.ts`. Numbers that are not on WhatsApp
  * and contacts whose privacy settings refuse group adds answer the way WhatsApp does.
  */
-import type { Engine, ParticipantResult } from "./engine.ts";
+import type { Engine, ParticipantResult } from "../../engine.ts";
 import {
   NO_GROUP_ADDS,
   NOT_ON_WHATSAPP,
@@ -12,7 +12,7 @@ import {
   type SimGroupChat,
   type SimulatorData,
   unixNow,
-} from "./simulator_data.ts";
+} from "./data.ts";
 
 export type GroupCalls = Pick<
   Engine,

@@ -4,7 +4,7 @@
  * edits and revokes, read receipts and presence, number checks, media downloads, and reading
  * chats and their messages — each through whatsapp-web.js's public API.
  */
-import { wwebjs } from "./wwebjs_lib.ts";
+import { wwebjs } from "./lib.ts";
 import {
   type ChatDetail,
   type ChatListQuery,
@@ -21,14 +21,8 @@ import {
   type SendTextInput,
   type SentMessage,
   type TypingState,
-} from "./engine.ts";
-import {
-  type Lib,
-  serialized,
-  toChatDetail,
-  toChatSummary,
-  toMessageDto,
-} from "./wwebjs_mappers.ts";
+} from "../../engine.ts";
+import { type Lib, serialized, toChatDetail, toChatSummary, toMessageDto } from "./mappers.ts";
 import {
   describeError,
   findChat,
@@ -36,7 +30,7 @@ import {
   iAmAdminOf,
   unknownUserError,
   type WwebjsContext,
-} from "./wwebjs_context.ts";
+} from "./context.ts";
 
 const { MessageMedia, Location } = wwebjs;
 

@@ -5,10 +5,10 @@
  * `simulatorScanMs` (by the session's own phone, or by `simulatorLinkAs`'s: a wrong phone, whose
  * account has a message waiting), remembers the link in the session folder (so a restart needs
  * no scan), and
- * answers the engine's calls over the seeded account data of `simulator_data.ts` (a profile,
+ * answers the engine's calls over the seeded account data of `data.ts` (a profile,
  * contacts, chats, a group, what it sends, an echo contact); group calls are in
- * `simulator_groups.ts`. Texts that start with `/simulate` are the commands of
- * `simulator_commands.ts`: failures as real sessions fail, and bursts of incoming messages.
+ * `groups.ts`. Texts that start with `/simulate` are the commands of
+ * `commands.ts`: failures as real sessions fail, and bursts of incoming messages.
  */
 /// <reference lib="deno.worker" />
 import {
@@ -20,22 +20,12 @@ import {
   type MessageDto,
   notFound,
   type SentMessage,
-} from "./engine.ts";
-import {
-  runSimulateCommand,
-  simulateCommand,
-  type SimulatorControls,
-} from "./simulator_commands.ts";
-import {
-  createSimulatorData,
-  ECHO_CONTACT,
-  NOT_ON_WHATSAPP,
-  randomHex,
-  unixNow,
-} from "./simulator_data.ts";
-import { createSimulatorGroups } from "./simulator_groups.ts";
+} from "../../engine.ts";
+import { runSimulateCommand, simulateCommand, type SimulatorControls } from "./commands.ts";
+import { createSimulatorData, ECHO_CONTACT, NOT_ON_WHATSAPP, randomHex, unixNow } from "./data.ts";
+import { createSimulatorGroups } from "./groups.ts";
 
-export { ECHO_CONTACT, NO_GROUP_ADDS, NOT_ON_WHATSAPP } from "./simulator_data.ts";
+export { ECHO_CONTACT, NO_GROUP_ADDS, NOT_ON_WHATSAPP } from "./data.ts";
 
 const QR_ROTATE_MS = 20_000;
 const LINK_FILE = "simulator-link.json";

@@ -12,7 +12,7 @@ import {
   safeFetch,
   type SafeFetchOptions,
 } from "./safe_fetch.ts";
-import { startMediaServer, TEST_CERT, tinyPdf, tinyPng } from "./test_fixtures.ts";
+import { startMediaServer, TEST_CERT, tinyPdf, tinyPng } from "../media/test_fixtures.ts";
 
 const LOCAL = createAddressPolicy(["127.0.0.1"]);
 

@@ -9,7 +9,7 @@ import Client from "whatsapp-web.js/src/Client.js";
 import LocalAuth from "whatsapp-web.js/src/authStrategies/LocalAuth.js";
 import Location from "whatsapp-web.js/src/structures/Location.js";
 import MessageMedia from "whatsapp-web.js/src/structures/MessageMedia.js";
-import type { Lib } from "./wwebjs_mappers.ts";
+import type { Lib } from "./mappers.ts";
 
 export const wwebjs: Record<"Client" | "LocalAuth" | "Location" | "MessageMedia", Lib> = {
   Client,

@@ -4,8 +4,8 @@
  * who we are, a timed call that notices a wedged page), the lookups that turn a missing chat,
  * group, contact or message into NOT_FOUND, and small error helpers.
  */
-import { notFound } from "./engine.ts";
-import { type Lib, toGroupDto } from "./wwebjs_mappers.ts";
+import { notFound } from "../../engine.ts";
+import { type Lib, toGroupDto } from "./mappers.ts";
 
 /** The running session, as the capability modules see it. */
 export interface WwebjsContext {

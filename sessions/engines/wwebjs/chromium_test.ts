@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { chromiumEnv, findChromium, lowMemoryArgs } from "./chromium.ts";
-import { createWwebjsEngine } from "./wwebjs_engine.ts";
-import type { EngineEvent } from "./engine.ts";
+import { createWwebjsEngine } from "./engine.ts";
+import type { EngineEvent } from "../../engine.ts";
 
 Deno.test("findChromium() rejects a CHROME_PATH that does not exist", () => {
   assert.throws(() => findChromium("/nonexistent/chrome"), /Chromium not found at CHROME_PATH/);

@@ -7,8 +7,13 @@
  * not kept: its answer names the newest arrived message), so paging can be exercised through HTTP.
  */
 /// <reference lib="deno.worker" />
-import { EngineError, type EngineEventSink, type MessageDto, type SentMessage } from "./engine.ts";
-import { unixNow } from "./simulator_data.ts";
+import {
+  EngineError,
+  type EngineEventSink,
+  type MessageDto,
+  type SentMessage,
+} from "../../engine.ts";
+import { unixNow } from "./data.ts";
 
 /** The most messages one `/simulate incoming <n>` may make arrive. */
 const MAX_INCOMING = 10_000;

@@ -13,7 +13,7 @@ import type {
   MessageDto,
   ParticipantOutcome,
   ParticipantResult,
-} from "./engine.ts";
+} from "../../engine.ts";
 
 // deno-lint-ignore no-explicit-any
 export type Lib = any;

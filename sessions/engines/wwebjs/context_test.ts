@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { engineErrorKind } from "./engine.ts";
-import { unknownUserError } from "./wwebjs_context.ts";
+import { engineErrorKind } from "../../engine.ts";
+import { unknownUserError } from "./context.ts";
 
 Deno.test("unknownUserError() turns WhatsApp Web's unknown-user failures into NOT_FOUND", () => {
   for (const text of ["Error: No LID for user", "wid error: invalid user", "Invalid wid"]) {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { pinnedPost } from "./pinned_post.ts";
-import { startMediaServer, TEST_CERT } from "./test_fixtures.ts";
+import { startMediaServer, TEST_CERT } from "../media/test_fixtures.ts";
 
 const LOOPBACK = [{ address: "127.0.0.1", family: 4 as const }];
 

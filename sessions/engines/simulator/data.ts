@@ -3,7 +3,7 @@
  * The simulator's account data: the contacts, chats and group it is seeded with (an echo contact,
  * Bob's archived chat, Dave whose privacy settings refuse being added to groups), the in-memory
  * store of chats, messages, media and blocks with its lookups, and the DTO views of it. The engine
- * (`simulator.ts`) owns the connection and the calls; this module owns what they read and change.
+ * (`engine.ts`) owns the connection and the calls; this module owns what they read and change.
  */
 import {
   type ChatSummary,
@@ -12,7 +12,7 @@ import {
   type MediaInput,
   type MessageDto,
   notFound,
-} from "./engine.ts";
+} from "../../engine.ts";
 
 export const ECHO_CONTACT = "15550000000@c.us";
 /** A number the simulator says is not on WhatsApp. */
