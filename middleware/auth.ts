@@ -11,6 +11,7 @@ import { createMiddleware } from "hono/factory";
 import type { Context } from "hono";
 import { ApiError } from "../errors.ts";
 import { assertMayAct, claimRefusal } from "../sessions/ownership.ts";
+import { isPhoneNumber } from "../sessions/phone_number.ts";
 import type { SessionRepository } from "../store/store.ts";
 import type { AppEnv, Principal } from "./principal.ts";
 import { createApiKeyVerifier } from "./api_keys.ts";
@@ -148,9 +149,6 @@ export interface SingleAccountDeps extends RequireAuthDeps {
   claim?: boolean;
 }
 
-/** Digits only, 7 to 15 of them; anything else is left to the route's validation (400). */
-const PHONE_NUMBER = /^\d{7,15}$/;
-
 /**
  * `requireAuth`, then account scoping on routes with a `:phoneNumber` param: the admin passes; an
  * account gets `404` for a number that is not started and `403 FORBIDDEN` for a number it does not
@@ -163,7 +161,8 @@ export function requireSingleAccountProtected(deps: SingleAccountDeps) {
   return createMiddleware<AppEnv>(async function requireSingleAccountProtected(c, next) {
     const principal = await authenticateContext(c, deps);
     const phoneNumber = c.req.param("phoneNumber");
-    if (principal.kind === "admin" || !phoneNumber || !PHONE_NUMBER.test(phoneNumber)) {
+    // A malformed number is left to the route's validation (400).
+    if (principal.kind === "admin" || !phoneNumber || !isPhoneNumber(phoneNumber)) {
       return next();
     }
     const accountId = principal.accountId!;

@@ -15,7 +15,8 @@ import type { EventsApi } from "../events/pipeline.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
-import { errorResponses, jsonBody, jsonResponse, PHONE_NUMBER } from "./schemas.ts";
+import { isPhoneNumber } from "../sessions/phone_number.ts";
+import { errorResponses, jsonBody, jsonResponse } from "./schemas.ts";
 
 const optionalText = z.string().nullable().optional();
 
@@ -115,7 +116,7 @@ const inbound = (
 /** Makes an inbound event one of ours: a known session, an id and a timestamp. */
 function normalize(manager: SessionManager, body: Record<string, unknown>): Envelope {
   const session = String(body.session);
-  if (!PHONE_NUMBER.test(session)) throw sessionNotFound(session);
+  if (!isPhoneNumber(session)) throw sessionNotFound(session);
   manager.info(session);
   const engine = typeof body.engine === "string" ? body.engine : "WAHA";
   return {

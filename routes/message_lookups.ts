@@ -10,6 +10,7 @@ import type { SessionManager } from "../sessions/manager.ts";
 import { downloadHeaders } from "./download_headers.ts";
 import { createRouter } from "./router.ts";
 import {
+  BARE_PHONE,
   errorResponses,
   jidParam,
   jsonResponse,
@@ -29,7 +30,7 @@ const CheckNumberSchema = z.object({
 
 const MediaParams = MessageParams.extend({ chatId: jidParam("chatId") });
 const CheckNumberParams = PhoneParams.extend({
-  phone: z.string().regex(/^\+?\d{5,20}$/, "expected 5 to 20 digits").openapi({
+  phone: z.string().regex(BARE_PHONE, "expected 5 to 20 digits").openapi({
     param: { name: "phone", in: "path" },
     example: "15550000001",
   }),

@@ -8,13 +8,17 @@ import type { MiddlewareHandler } from "hono";
 import type { ErrorCode } from "../errors.ts";
 import type { AppEnv } from "../middleware/principal.ts";
 import { STATUS_OF } from "../errors.ts";
+import { PHONE_NUMBER, PHONE_NUMBER_EXPECTED } from "../sessions/phone_number.ts";
 
-export const PHONE_NUMBER = /^\d{7,15}$/;
 const JID = /^(?:\d+(?:-\d+)?@(?:c\.us|g\.us|lid|s\.whatsapp\.net)|status@broadcast)$/;
-const BARE_PHONE = /^\+?\d{5,20}$/;
+/** Someone's phone number as a caller writes it: 5 to 20 digits, maybe after a `+`. */
+export const BARE_PHONE = /^\+?\d{5,20}$/;
+
+/** A session's number in a body: 7 to 15 digits. */
+export const SessionNumber = z.string().regex(PHONE_NUMBER, PHONE_NUMBER_EXPECTED);
 
 /** The `:phoneNumber` path parameter: 7 to 15 digits, the session's name. */
-export const PhoneNumber = z.string().regex(PHONE_NUMBER, "expected 7 to 15 digits").openapi({
+export const PhoneNumber = SessionNumber.openapi({
   param: { name: "phoneNumber", in: "path" },
   example: "4915550001234",
   description: "The session's WhatsApp number, digits only (E.164 without +)",

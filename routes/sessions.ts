@@ -13,10 +13,10 @@ import { createRouter } from "./router.ts";
 import {
   errorResponses,
   jsonResponse,
-  PHONE_NUMBER,
   PhoneNumber,
   PhoneParams,
   SECURED,
+  SessionNumber,
   SuccessSchema,
 } from "./schemas.ts";
 
@@ -54,7 +54,7 @@ const StartBodySchema = z.object({
     description: "The engine for this session; the server's WA_ENGINE by default",
   }),
   simulator: z.object({
-    linkAs: z.string().regex(PHONE_NUMBER, "expected 7 to 15 digits").optional().openapi({
+    linkAs: SessionNumber.optional().openapi({
       description: 'The number whose phone "scans" the QR (default: the session\'s own). ' +
         "Another number's makes the session FAILED, as a wrong phone would",
       example: "4915550009999",
@@ -65,7 +65,7 @@ const StartBodySchema = z.object({
 }).openapi("StartSession");
 
 const PairingBodySchema = z.object({
-  phoneNumber: z.string().regex(/^\d{7,15}$/, "expected 7 to 15 digits").optional().openapi({
+  phoneNumber: SessionNumber.optional().openapi({
     description: "The phone that will type the code; the session's number by default",
   }),
 }).openapi("PairingCodeRequest");
