@@ -7,10 +7,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { SessionManager } from "../sessions/manager.ts";
+import { ChatListQuerySchema, MessageListQuerySchema } from "./engine_inputs.ts";
 import { createRouter } from "./router.ts";
 import {
+  ChatParams,
   errorResponses,
-  jidParam,
   jsonResponse,
   MessageId,
   PhoneParams,
@@ -84,39 +85,6 @@ const MessagePageSchema = z.object({
   }),
 }).openapi("MessagePage");
 
-const queryInt = (name: string, min: number, max: number, fallback: number, description: string) =>
-  z.coerce.number().int().min(min).max(max).default(fallback).openapi({
-    param: { name, in: "query" },
-    example: fallback,
-    description,
-  });
-
-const ChatListQuerySchema = z.object({
-  page: queryInt("page", 1, 1_000_000, 1, "The page, from 1"),
-  limit: queryInt("limit", 1, 100, 20, "Chats per page (at most 100)"),
-  archived: z.enum(["true", "false"]).optional().openapi({
-    param: { name: "archived", in: "query" },
-    description: "Only archived (`true`) or only unarchived (`false`) chats; all when absent",
-  }),
-});
-
-const MessageListQuerySchema = z.object({
-  limit: queryInt("limit", 1, 200, 50, "Messages per page (at most 200)"),
-  before: MessageId.optional().openapi({
-    param: { name: "before", in: "query" },
-    description: "Only messages older than this one: the previous page's `nextCursor`",
-  }),
-  page: queryInt(
-    "page",
-    1,
-    100,
-    1,
-    "Skip `page - 1` pages first (from `before` when given); `before` alone is cheaper",
-  ),
-});
-
-const ChatParams = PhoneParams.extend({ chatId: jidParam("chatId") });
-
 export function createChatRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
   const { manager, guards } = deps;
   const owned = guards.requireSingleAccountProtected();
@@ -167,13 +135,8 @@ export function createChatRoutes(deps: { manager: SessionManager; guards: AuthGu
   return createRouter()
     .openapi(listRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      const { page, limit, archived } = c.req.valid("query");
-      const result = await manager.session(phoneNumber, c.get("principal")).listChats({
-        page,
-        limit,
-        ...(archived === undefined ? {} : { archived: archived === "true" }),
-      });
-      return c.json(result, 200);
+      const session = manager.session(phoneNumber, c.get("principal"));
+      return c.json(await session.listChats(c.req.valid("query")), 200);
     })
     .openapi(chatRoute, async (c) => {
       const { phoneNumber, chatId } = c.req.valid("param");
@@ -181,23 +144,7 @@ export function createChatRoutes(deps: { manager: SessionManager; guards: AuthGu
     })
     .openapi(messagesRoute, async (c) => {
       const { phoneNumber, chatId } = c.req.valid("param");
-      const { limit, before, page } = c.req.valid("query");
-      let cursor = before;
-      // Pages by number are walked with the cursor, so they stay stable like cursor pages.
-      for (let skipped = 1; skipped < page; skipped++) {
-        const query = { limit, ...(cursor === undefined ? {} : { before: cursor }) };
-        const older = await manager.session(phoneNumber, c.get("principal")).listMessages(
-          chatId,
-          query,
-        );
-        if (!older.nextCursor) return c.json({ messages: [], hasMore: false }, 200);
-        cursor = older.nextCursor;
-      }
-      const query = { limit, ...(cursor === undefined ? {} : { before: cursor }) };
-      const result = await manager.session(phoneNumber, c.get("principal")).listMessages(
-        chatId,
-        query,
-      );
-      return c.json(result, 200);
+      const session = manager.session(phoneNumber, c.get("principal"));
+      return c.json(await session.listMessages({ chatId, ...c.req.valid("query") }), 200);
     });
 }

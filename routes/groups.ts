@@ -7,11 +7,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { SessionManager } from "../sessions/manager.ts";
+import { CreateGroupSchema, ParticipantsBodySchema, UpdateGroupSchema } from "./engine_inputs.ts";
 import { createRouter } from "./router.ts";
 import {
   errorResponses,
   GroupParams,
-  Jid,
   jsonBody,
   jsonResponse,
   PhoneParams,
@@ -59,27 +59,6 @@ const GroupCreatedSchema = z.object({
   results: z.array(ParticipantResultSchema),
 }).openapi("GroupCreated");
 
-const Participants = z.array(Jid).min(1).max(256).openapi({
-  example: ["15550000002@c.us", "15550000003"],
-});
-
-const CreateGroupSchema = z.object({
-  name: z.string().trim().min(1).max(100).openapi({ example: "Project team" }),
-  participants: Participants,
-}).openapi("CreateGroup");
-
-const UpdateGroupSchema = z.object({
-  subject: z.string().trim().min(1).max(100).optional().openapi({ example: "New subject" }),
-  description: z.string().max(2048).optional().openapi({ example: "What this group is about" }),
-  messagesAdminsOnly: z.boolean().optional(),
-  infoAdminsOnly: z.boolean().optional(),
-}).refine((update) => Object.values(update).some((value) => value !== undefined), {
-  message: "give at least one of subject, description, messagesAdminsOnly, infoAdminsOnly",
-}).openapi("UpdateGroup");
-
-const ParticipantsBodySchema = z.object({ participants: Participants }).openapi(
-  "ParticipantsChange",
-);
 const ResultsSchema = z.object({ results: z.array(ParticipantResultSchema) }).openapi(
   "ParticipantResults",
 );
@@ -138,10 +117,9 @@ export function createGroupRoutes(deps: { manager: SessionManager; guards: AuthG
 
   return createRouter()
     .openapi(createGroupRoute, async (c) => {
-      const { name, participants } = c.req.valid("json");
-      const group = await manager.session(c.req.valid("param").phoneNumber, c.get("principal"))
-        .createGroup(name, participants);
-      return c.json(group, 200);
+      const { phoneNumber } = c.req.valid("param");
+      const session = manager.session(phoneNumber, c.get("principal"));
+      return c.json(await session.createGroup(c.req.valid("json")), 200);
     })
     .openapi(getRoute, async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");
@@ -149,9 +127,9 @@ export function createGroupRoutes(deps: { manager: SessionManager; guards: AuthG
     })
     .openapi(updateRoute, async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");
-      const update = c.req.valid("json");
+      const update = { groupId, ...c.req.valid("json") };
       return c.json(
-        await manager.session(phoneNumber, c.get("principal")).updateGroup(groupId, update),
+        await manager.session(phoneNumber, c.get("principal")).updateGroup(update),
         200,
       );
     })
@@ -162,19 +140,17 @@ export function createGroupRoutes(deps: { manager: SessionManager; guards: AuthG
     })
     .openapi(participantsRoute("add"), async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");
-      const { participants } = c.req.valid("json");
+      const change = { groupId, ...c.req.valid("json") };
       const results = await manager.session(phoneNumber, c.get("principal")).addParticipants(
-        groupId,
-        participants,
+        change,
       );
       return c.json({ results }, 200);
     })
     .openapi(participantsRoute("remove"), async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");
-      const { participants } = c.req.valid("json");
+      const change = { groupId, ...c.req.valid("json") };
       const results = await manager.session(phoneNumber, c.get("principal")).removeParticipants(
-        groupId,
-        participants,
+        change,
       );
       return c.json({ results }, 200);
     });

@@ -4,9 +4,10 @@
  * (`DELETE /{phoneNumber}/messages/{messageId}`) and editing its text
  * (`PUT /{phoneNumber}/messages/{messageId}`).
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { SessionManager } from "../sessions/manager.ts";
+import { EditMessageSchema } from "./engine_inputs.ts";
 import { createRouter } from "./router.ts";
 import {
   errorResponses,
@@ -18,10 +19,6 @@ import {
   SESSION_CALL_ERRORS,
   SuccessSchema,
 } from "./schemas.ts";
-
-const EditMessageSchema = z.object({
-  text: z.string().min(1).max(65_536).openapi({ example: "Corrected text" }),
-}).openapi("EditMessage");
 
 export function createMessageEditRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
   const { manager, guards } = deps;
@@ -63,10 +60,7 @@ export function createMessageEditRoutes(deps: { manager: SessionManager; guards:
     })
     .openapi(editRoute, async (c) => {
       const { phoneNumber, messageId } = c.req.valid("param");
-      const { text } = c.req.valid("json");
-      return c.json(
-        await manager.session(phoneNumber, c.get("principal")).editMessage(messageId, text),
-        200,
-      );
+      const edit = { messageId, ...c.req.valid("json") };
+      return c.json(await manager.session(phoneNumber, c.get("principal")).editMessage(edit), 200);
     });
 }

@@ -12,9 +12,8 @@ import { createRouter } from "./router.ts";
 import {
   BARE_PHONE,
   errorResponses,
-  jidParam,
   jsonResponse,
-  MessageParams,
+  MediaParams,
   PhoneParams,
   SECURED,
   SESSION_CALL_ERRORS,
@@ -28,7 +27,6 @@ const CheckNumberSchema = z.object({
   }),
 }).openapi("NumberCheck");
 
-const MediaParams = MessageParams.extend({ chatId: jidParam("chatId") });
 const CheckNumberParams = PhoneParams.extend({
   phone: z.string().regex(BARE_PHONE, "expected 5 to 20 digits").openapi({
     param: { name: "phone", in: "path" },
@@ -87,11 +85,8 @@ export function createMessageLookupRoutes(
       return c.json(result, 200);
     })
     .openapi(mediaRoute, async (c) => {
-      const { phoneNumber, chatId, messageId } = c.req.valid("param");
-      const media = await manager.session(phoneNumber, c.get("principal")).getMessageMedia(
-        chatId,
-        messageId,
-      );
+      const { phoneNumber, ...message } = c.req.valid("param");
+      const media = await manager.session(phoneNumber, c.get("principal")).getMessageMedia(message);
       return c.body(Uint8Array.fromBase64(media.data), 200, downloadHeaders(media));
     });
 }

@@ -13,60 +13,16 @@ import type { AuthGuards } from "../middleware/guards.ts";
 import type { AppEnv } from "../middleware/principal.ts";
 import type { MediaKind, SendMediaInput, SentMessage } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
+import {
+  SendAudioSchema,
+  SendFileSchema,
+  SendImageSchema,
+  SendTextSchema,
+  SendVideoSchema,
+  SendVoiceSchema,
+} from "./engine_inputs.ts";
 import { createRouter } from "./router.ts";
-import { Jid, MessageId, SentMessageSchema, sessionPostRoute } from "./schemas.ts";
-
-/** A 1×1 PNG, so the examples work from Swagger UI without a reachable URL. */
-const PNG_DATA_URL =
-  "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
-
-const mediaField = (what: string, example: string) =>
-  z.string().min(1).openapi({
-    description: `The ${what}: an http(s) URL (fetched by the server), a data: URL or bare base64`,
-    example,
-  });
-
-const caption = z.string().max(4096).optional().openapi({ example: "Look at this" });
-const quoted = MessageId.optional().openapi({ description: "The message this one replies to" });
-
-const SendTextSchema = z.object({
-  chatId: Jid,
-  text: z.string().min(1).max(65_536).openapi({ example: "Hello from wa-gateway" }),
-  quotedMsgId: quoted,
-}).openapi("SendText");
-
-const SendImageSchema = z.object({
-  chatId: Jid,
-  imageUrl: mediaField("image", PNG_DATA_URL),
-  caption,
-  quotedMsgId: quoted,
-}).openapi("SendImage");
-
-const SendFileSchema = z.object({
-  chatId: Jid,
-  fileUrl: mediaField("file", "data:text/plain;base64,SGVsbG8gZnJvbSB3YS1nYXRld2F5Cg=="),
-  filename: z.string().min(1).max(255).optional().openapi({
-    example: "hello.txt",
-    description: "The name the recipient sees; derived from the URL or the type when absent",
-  }),
-  caption,
-  quotedMsgId: quoted,
-}).openapi("SendFile");
-
-const SendVideoSchema = z.object({
-  chatId: Jid,
-  videoUrl: mediaField("video", "data:video/mp4;base64,AAAAGGZ0eXBtcDQyAAAAAG1wNDJpc29t"),
-  caption,
-  quotedMsgId: quoted,
-}).openapi("SendVideo");
-
-const audioField = mediaField("audio", "data:audio/ogg;base64,T2dnUwACAAAAAAAAAAA=");
-
-const SendVoiceSchema = z.object({ chatId: Jid, audioUrl: audioField, quotedMsgId: quoted })
-  .openapi("SendVoice");
-
-const SendAudioSchema = z.object({ chatId: Jid, audioUrl: audioField, quotedMsgId: quoted })
-  .openapi("SendAudio");
+import { SentMessageSchema, sessionPostRoute } from "./schemas.ts";
 
 export function createMessageRoutes(
   deps: { manager: SessionManager; guards: AuthGuards; media: MediaResolver },

@@ -9,6 +9,7 @@ import { clientNotReady } from "../errors.ts";
 import type { MediaResolver } from "../media/media_input.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { SessionManager } from "../sessions/manager.ts";
+import { PNG_DATA_URL } from "./engine_inputs.ts";
 import { createRouter } from "./router.ts";
 import {
   errorResponses,
@@ -38,8 +39,7 @@ const StatusSchema = z.object({
 const PictureSchema = z.object({
   imageUrl: z.string().min(1).openapi({
     description: "The picture: an http(s) URL (fetched by the server), a data: URL or bare base64",
-    example:
-      "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+    example: PNG_DATA_URL,
   }),
 }).openapi("ProfilePictureChange");
 

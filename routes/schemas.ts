@@ -68,6 +68,12 @@ export const MessageParams = PhoneParams.extend({
   messageId: MessageId.openapi({ param: { name: "messageId", in: "path" } }),
 });
 
+/** `/{phoneNumber}/chat/{chatId}`, `/{phoneNumber}/messages/{chatId}` */
+export const ChatParams = PhoneParams.extend({ chatId: jidParam("chatId") });
+
+/** `/{phoneNumber}/messages/{chatId}/{messageId}/media` */
+export const MediaParams = MessageParams.extend({ chatId: jidParam("chatId") });
+
 export const ErrorBodySchema = z.object({
   error: z.string().openapi({ example: 'Session "4915550001234" not found' }),
   code: z.string().openapi({ example: "NOT_FOUND" }),

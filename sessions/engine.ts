@@ -3,8 +3,40 @@
  * The engine contract (the original's `WahaApi`): what a WhatsApp backend must offer to the
  * routes, and the plain-data shapes that cross the session Worker's boundary. Every type here is
  * structured-clonable: engines turn library objects into these DTOs inside the Worker, and events
- * leave it through one callback.
+ * leave it through one callback. What a call takes is what its route validated: those types come
+ * from the routes' schemas (`routes/engine_inputs.ts`), imported as types only, so a Worker never
+ * loads zod.
  */
+import type {
+  ChatListQuery,
+  CreateGroupInput,
+  EditMessageInput,
+  GroupUpdate,
+  MediaMessageFields,
+  MessageListQuery,
+  MessageRef,
+  ParticipantsChange,
+  SendContactInput,
+  SendLocationInput,
+  SendReactionInput,
+  SendTextInput,
+  TypingInput,
+} from "../routes/engine_inputs.ts";
+
+export type {
+  ChatListQuery,
+  CreateGroupInput,
+  EditMessageInput,
+  GroupUpdate,
+  MessageListQuery,
+  MessageRef,
+  ParticipantsChange,
+  SendContactInput,
+  SendLocationInput,
+  SendReactionInput,
+  SendTextInput,
+  TypingInput,
+};
 
 /** The WAHA-style status of a session, finer than the contract's four `state` values. */
 export type SessionStatus =
@@ -199,55 +231,10 @@ export interface MediaInput {
 
 export type MediaKind = "image" | "video" | "voice" | "audio" | "file";
 
-export interface SendTextInput {
-  chatId: string;
-  text: string;
-  quotedMsgId?: string;
-}
+/** A media message: what its route validated, with its media field fetched and checked. */
+export type SendMediaInput = MediaMessageFields & { kind: MediaKind; media: MediaInput };
 
-export interface SendMediaInput {
-  chatId: string;
-  kind: MediaKind;
-  media: MediaInput;
-  caption?: string;
-  quotedMsgId?: string;
-}
-
-export interface SendLocationInput {
-  chatId: string;
-  latitude: number;
-  longitude: number;
-  name?: string;
-  address?: string;
-  quotedMsgId?: string;
-}
-
-export interface SendContactInput {
-  chatId: string;
-  /** The contact card(s) as vCard 3.0 text. */
-  vcard: string;
-  quotedMsgId?: string;
-}
-
-export type TypingState = "typing" | "recording" | "paused";
-
-export interface ChatListQuery {
-  page: number;
-  limit: number;
-  archived?: boolean;
-}
-
-export interface MessageListQuery {
-  limit: number;
-  before?: string;
-}
-
-export interface GroupUpdate {
-  subject?: string;
-  description?: string;
-  messagesAdminsOnly?: boolean;
-  infoAdminsOnly?: boolean;
-}
+export type TypingState = TypingInput["state"];
 
 /** The media of one message, as base64. */
 export interface MessageMediaDto extends MediaInput {}
@@ -291,17 +278,18 @@ export interface Engine {
   sendMedia(input: SendMediaInput): Promise<SentMessage>;
   sendLocation(input: SendLocationInput): Promise<SentMessage>;
   sendContact(input: SendContactInput): Promise<SentMessage>;
-  sendReaction(messageId: string, emoji: string): Promise<void>;
+  sendReaction(input: SendReactionInput): Promise<void>;
   deleteMessage(messageId: string): Promise<void>;
-  editMessage(messageId: string, text: string): Promise<SentMessage>;
+  editMessage(input: EditMessageInput): Promise<SentMessage>;
   sendSeen(chatId: string): Promise<void>;
-  setTyping(chatId: string, state: TypingState): Promise<void>;
+  setTyping(input: TypingInput): Promise<void>;
   checkNumber(phone: string): Promise<{ exists: boolean; chatId?: string }>;
-  getMessageMedia(chatId: string, messageId: string): Promise<MessageMediaDto>;
+  getMessageMedia(message: MessageRef): Promise<MessageMediaDto>;
 
   listChats(query: ChatListQuery): Promise<ChatPage>;
   getChat(chatId: string): Promise<ChatDetail>;
-  listMessages(chatId: string, query: MessageListQuery): Promise<MessagePage>;
+  /** One page of the chat's messages, newest first: page `page` after `before` (or the newest). */
+  listMessages(query: MessageListQuery): Promise<MessagePage>;
 
   listContacts(): Promise<ContactDto[]>;
   getContact(contactId: string): Promise<ContactDto>;
@@ -309,12 +297,12 @@ export interface Engine {
   blockContact(contactId: string): Promise<void>;
   unblockContact(contactId: string): Promise<void>;
 
-  createGroup(name: string, participants: string[]): Promise<GroupCreated>;
+  createGroup(input: CreateGroupInput): Promise<GroupCreated>;
   getGroup(groupId: string): Promise<GroupDto>;
-  updateGroup(groupId: string, update: GroupUpdate): Promise<GroupDto>;
+  updateGroup(update: GroupUpdate): Promise<GroupDto>;
   leaveGroup(groupId: string): Promise<void>;
-  addParticipants(groupId: string, participants: string[]): Promise<ParticipantResult[]>;
-  removeParticipants(groupId: string, participants: string[]): Promise<ParticipantResult[]>;
+  addParticipants(change: ParticipantsChange): Promise<ParticipantResult[]>;
+  removeParticipants(change: ParticipantsChange): Promise<ParticipantResult[]>;
 
   getProfile(): Promise<ProfileDto>;
   setProfileName(name: string): Promise<void>;

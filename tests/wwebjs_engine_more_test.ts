@@ -202,7 +202,10 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
       async () => {
         const sent = await engine.sendText({ chatId: ALICE, text: "see you at 5" });
         await sentRecord(sent.messageId);
-        const edited = await engine.editMessage(sent.messageId, "see you at 6");
+        const edited = await engine.editMessage({
+          messageId: sent.messageId,
+          text: "see you at 6",
+        });
         assert.equal(edited.messageId, sent.messageId);
         // The time of the edit.
         assert.ok(Math.abs(edited.timestamp - Date.now() / 1000) < 5, String(edited.timestamp));
@@ -211,15 +214,18 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
         ]);
         const stored = cloud.messages.get(ALICE)!.find((m) => sent.messageId.endsWith(m.id))!;
         assert.equal(stored.body, "see you at 6");
-        const page = await engine.listMessages(ALICE, { limit: 1 });
+        const page = await engine.listMessages({ chatId: ALICE, page: 1, limit: 1 });
         assert.deepEqual(page.messages.map((m) => [m.id, m.body]), [[
           sent.messageId,
           "see you at 6",
         ]]);
-        await expectEngineError(engine.editMessage(incoming, "mine now"), "BAD_REQUEST");
+        await expectEngineError(
+          engine.editMessage({ messageId: incoming, text: "mine now" }),
+          "BAD_REQUEST",
+        );
         const unknown = `true_${ALICE}_3EB0NOPE`;
         await expectEngineError(
-          engine.editMessage(unknown, "x"),
+          engine.editMessage({ messageId: unknown, text: "x" }),
           "NOT_FOUND",
           `Message "${unknown}" not found`,
         );
@@ -236,7 +242,7 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
       ]);
       const stored = cloud.messages.get(ALICE)!.find((m) => sent.messageId.endsWith(m.id))!;
       assert.deepEqual([stored.type, stored.body], ["revoked", ""]);
-      const newest = (await engine.listMessages(ALICE, { limit: 1 })).messages[0];
+      const newest = (await engine.listMessages({ chatId: ALICE, page: 1, limit: 1 })).messages[0];
       assert.deepEqual([newest.id, newest.type], [sent.messageId, "revoked"]);
       // A second revoke is refused before whatsapp-web.js could fall back to "delete for me".
       await expectEngineError(
@@ -244,7 +250,7 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
         "BAD_REQUEST",
         `Message "${sent.messageId}" can no longer be revoked for everyone`,
       );
-      const again = (await engine.listMessages(ALICE, { limit: 1 })).messages[0];
+      const again = (await engine.listMessages({ chatId: ALICE, page: 1, limit: 1 })).messages[0];
       assert.deepEqual([again.id, again.type], [sent.messageId, "revoked"], "still here");
       // Alice's message cannot be revoked by us (whatsapp-web.js would delete it for us only).
       await expectEngineError(
@@ -253,7 +259,7 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
         "Only your own messages can be revoked",
       );
       assert.equal(cloud.actions.filter((a) => a.action === "revoke").length, 1);
-      const still = await engine.listMessages(ALICE, { limit: 50 });
+      const still = await engine.listMessages({ chatId: ALICE, page: 1, limit: 50 });
       assert.ok(still.messages.some((m) => m.id === incoming && m.body === "hello from alice"));
       const unknown = `true_${ALICE}_3EB0GONE`;
       await expectEngineError(
@@ -313,7 +319,10 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
 
     let created = "";
     await step("createGroup() creates the group and reports each participant", async () => {
-      const group = await engine.createGroup("Project", [ALICE, CAROL, DAVE, NOBODY]);
+      const group = await engine.createGroup({
+        name: "Project",
+        participants: [ALICE, CAROL, DAVE, NOBODY],
+      });
       created = group.id;
       assert.match(created, /^120363\d+@g\.us$/);
       const { createdAt, results, ...rest } = group;
@@ -367,7 +376,8 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
     });
 
     await step("updateGroup() changes subject, description and both settings", async () => {
-      const updated = await engine.updateGroup(TEAM, {
+      const updated = await engine.updateGroup({
+        groupId: TEAM,
         subject: "Team A",
         description: "The A team",
         messagesAdminsOnly: true,
@@ -391,7 +401,7 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
           { action: "group-property", id: TEAM, property: "restrict", value: true },
         ],
       );
-      const back = await engine.updateGroup(TEAM, { messagesAdminsOnly: false });
+      const back = await engine.updateGroup({ groupId: TEAM, messagesAdminsOnly: false });
       assert.deepEqual(back.settings, { messagesAdminsOnly: false, infoAdminsOnly: true });
       assert.equal(cloud.group(TEAM)!.announce, false);
       assert.equal((await engine.getChat(TEAM)).name, "Team A");
@@ -400,7 +410,10 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
     await step(
       "addParticipants() reports added, already_in, not_allowed, not_on_whatsapp",
       async () => {
-        const results = await engine.addParticipants(TEAM, [BOB, ALICE, DAVE, NOBODY]);
+        const results = await engine.addParticipants({
+          groupId: TEAM,
+          participants: [BOB, ALICE, DAVE, NOBODY],
+        });
         assert.deepEqual(sortById(results), [
           { id: ALICE, result: "already_in", message: "The participant is already a group member" },
           { id: BOB, result: "added" },
@@ -435,7 +448,10 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
     );
 
     await step("removeParticipants() reports removed and not_in_group", async () => {
-      const results = await engine.removeParticipants(TEAM, [BOB, CAROL]);
+      const results = await engine.removeParticipants({
+        groupId: TEAM,
+        participants: [BOB, CAROL],
+      });
       assert.deepEqual(results, [
         { id: BOB, result: "removed" },
         { id: CAROL, result: "not_in_group" },
@@ -449,16 +465,16 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
     await step("in a group where we are not admin, WhatsApp's refusals come back", async () => {
       const before = cloud.actions.length;
       await expectEngineError(
-        engine.addParticipants(CLUB, [CAROL]),
+        engine.addParticipants({ groupId: CLUB, participants: [CAROL] }),
         "BAD_REQUEST",
         /no admin rights/,
       );
       await expectEngineError(
-        engine.updateGroup(CLUB, { subject: "Mine" }),
+        engine.updateGroup({ groupId: CLUB, subject: "Mine" }),
         "BAD_REQUEST",
         "Cannot change the group's subject",
       );
-      const removed = await engine.removeParticipants(CLUB, [BOB]);
+      const removed = await engine.removeParticipants({ groupId: CLUB, participants: [BOB] });
       assert.equal(removed.length, 1);
       assert.deepEqual([removed[0].id, removed[0].result], [BOB, "not_allowed"]);
       assert.equal(cloud.actions.length, before, "the cloud changed nothing");
@@ -483,7 +499,7 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
       await expectEngineError(engine.getGroup(ALICE), "NOT_FOUND", `Group "${ALICE}" not found`);
       const unknown = `false_${ALICE}_NOPE`;
       await expectEngineError(
-        engine.listMessages(ALICE, { limit: 5, before: unknown }),
+        engine.listMessages({ chatId: ALICE, page: 1, limit: 5, before: unknown }),
         "NOT_FOUND",
         `Message "${unknown}" not found`,
       );
@@ -493,12 +509,12 @@ Deno.test("wwebjs engine: the remaining capabilities against the fake WhatsApp W
         `Message "${unknown}" not found`,
       );
       await expectEngineError(
-        engine.getMessageMedia(CAROL, incoming),
+        engine.getMessageMedia({ chatId: CAROL, messageId: incoming }),
         "NOT_FOUND",
         `Message "${incoming}" not found`,
       );
       await expectEngineError(
-        engine.getMessageMedia(ALICE, incoming),
+        engine.getMessageMedia({ chatId: ALICE, messageId: incoming }),
         "NOT_FOUND",
         `Media of message "${incoming}" not found`,
       );

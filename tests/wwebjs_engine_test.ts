@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createWwebjsEngine } from "../sessions/engines/wwebjs/engine.ts";
-import type { Engine } from "../sessions/engine.ts";
+import type { Engine, MessagePage } from "../sessions/engine.ts";
 import { type FakeCloud, startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
 import {
   dependentSteps,
@@ -191,7 +191,7 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
     await step(
       "listMessages() returns newest first and pages back with the before cursor",
       async () => {
-        const first = await engine.listMessages(ALICE, { limit: 4 });
+        const first = await engine.listMessages({ chatId: ALICE, page: 1, limit: 4 });
         assert.deepEqual(first.messages.map((m) => m.body), [
           "a reply",
           "hello alice",
@@ -220,7 +220,12 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
           },
         );
         // Beyond what the page loaded at link time: whatsapp-web.js loads earlier messages.
-        const second = await engine.listMessages(ALICE, { limit: 6, before: first.nextCursor });
+        const second = await engine.listMessages({
+          chatId: ALICE,
+          page: 1,
+          limit: 6,
+          before: first.nextCursor,
+        });
         assert.deepEqual(second.messages.map((m) => m.body), [
           "alice 10",
           "alice 9",
@@ -230,7 +235,12 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
           "alice 5",
         ]);
         assert.equal(second.hasMore, true);
-        const last = await engine.listMessages(ALICE, { limit: 10, before: second.nextCursor });
+        const last = await engine.listMessages({
+          chatId: ALICE,
+          page: 1,
+          limit: 10,
+          before: second.nextCursor,
+        });
         assert.deepEqual(last.messages.map((m) => m.body), [
           "alice 4",
           "alice 3",
@@ -240,7 +250,7 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
         assert.equal(last.hasMore, false);
         assert.equal(last.nextCursor, undefined);
         await expectEngineError(
-          engine.listMessages(ALICE, { limit: 5, before: `false_${ALICE}_NOPE` }),
+          engine.listMessages({ chatId: ALICE, page: 1, limit: 5, before: `false_${ALICE}_NOPE` }),
           "NOT_FOUND",
         );
       },
@@ -300,7 +310,7 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
       assert.equal(msg.message.type, "image");
       assert.equal(msg.message.body, "look");
       assert.deepEqual(msg.message.media, { mimetype: "image/png", filename: "look.png" });
-      const media = await engine.getMessageMedia(ALICE, id);
+      const media = await engine.getMessageMedia({ chatId: ALICE, messageId: id });
       assert.deepEqual(media, { mimetype: "image/png", data: PIXEL_PNG, filename: "look.png" });
     });
 
@@ -310,8 +320,8 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
         assert.deepEqual(await engine.checkNumber("4915550004"), { exists: true, chatId: CAROL });
         assert.deepEqual(await engine.checkNumber("4915559999"), { exists: false });
         await engine.sendSeen(ALICE);
-        await engine.setTyping(ALICE, "typing");
-        await engine.sendReaction(aliceIds[0], "👍");
+        await engine.setTyping({ chatId: ALICE, state: "typing" });
+        await engine.sendReaction({ messageId: aliceIds[0], emoji: "👍" });
         assert.equal(await engine.getProfilePictureUrl(ALICE), "https://pps.example/alice.jpg");
         assert.equal(await engine.getProfilePictureUrl(BOB), null);
         await engine.blockContact(BOB);
@@ -358,7 +368,7 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
         engine = await start(rec2);
         await rec2.status("WORKING");
         assert.equal(rec2.of("qr").length, 0);
-        const page = await engine.listMessages(ALICE, { limit: 1 });
+        const page = await engine.listMessages({ chatId: ALICE, page: 1, limit: 1 });
         assert.equal(page.messages.length, 1);
       },
     );
@@ -522,7 +532,7 @@ Deno.test("wwebjs engine runs inside the session Worker under its supervisor: QR
   }
 });
 
-Deno.test("wwebjs engine pages through messages that share a second without repeats or gaps", async () => {
+Deno.test("wwebjs engine pages through messages that share a second without repeats or gaps, by cursor or by page number", async () => {
   const cloud = await startFakeCloud({ me: ME, chats: [{ id: ALICE, name: "Alice" }] });
   // Bursts: 20 messages a second, as albums and bots make them. whatsapp-web.js's own sort leaves
   // a second's messages in an order that changes with the limit asked for.
@@ -536,18 +546,39 @@ Deno.test("wwebjs engine pages through messages that share a second without repe
     await engine.start(rec.sink);
     cloud.scanQr((await rec.type("qr")).value);
     await rec.status("WORKING");
-    const seen: string[] = [];
+    const pages: MessagePage[] = [];
     let before: string | undefined;
-    for (let pages = 0; pages < 20; pages++) {
-      const page = await engine.listMessages(ALICE, { limit: 10, ...(before ? { before } : {}) });
-      seen.push(...page.messages.map((m) => m.body));
+    for (let count = 0; count < 20; count++) {
+      const page = await engine.listMessages({
+        chatId: ALICE,
+        page: 1,
+        limit: 10,
+        ...(before ? { before } : {}),
+      });
+      pages.push(page);
       if (!page.hasMore) break;
       before = page.nextCursor;
     }
+    const seen = pages.flatMap((page) => page.messages.map((m) => m.body));
     assert.equal(seen.length, 60);
     assert.equal(new Set(seen).size, 60, "no message twice, none missing");
     const second = (body: string) => Math.floor(Number(body.slice(1)) / 20);
     assert.deepEqual(seen.map(second), [...seen.map(second)].sort((a, b) => b - a), "newest first");
+
+    // Page n is the page the cursor reaches after n - 1 pages, from the newest or from a cursor.
+    for (const n of [2, 4, 6]) {
+      const byNumber = await engine.listMessages({ chatId: ALICE, page: n, limit: 10 });
+      assert.deepEqual(byNumber, pages[n - 1], `page ${n}`);
+    }
+    const afterFirst = await engine.listMessages({
+      chatId: ALICE,
+      page: 3,
+      limit: 10,
+      before: pages[0].nextCursor,
+    });
+    assert.deepEqual(afterFirst, pages[3], "page 3 after the first page's cursor");
+    const beyond = await engine.listMessages({ chatId: ALICE, page: 7, limit: 10 });
+    assert.deepEqual(beyond, { messages: [], hasMore: false });
   } finally {
     await engine.stop().catch(() => {});
     for (const e of rec.of("child_process")) killGroup(e.pid);

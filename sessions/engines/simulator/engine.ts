@@ -217,7 +217,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
         record(chatId, { body: vcard, type: "vcard", quotedMsgId: quotedMsgId ?? null }),
       );
     },
-    sendReaction(messageId) {
+    sendReaction({ messageId }) {
       findMessage(messageId);
       return Promise.resolve();
     },
@@ -234,7 +234,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       message.media = null;
       return Promise.resolve();
     },
-    editMessage(messageId, text) {
+    editMessage({ messageId, text }) {
       const { message } = findMessage(messageId);
       if (!message.fromMe || message.type !== "chat") {
         return Promise.reject(
@@ -248,7 +248,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       existingChat(chatId).unreadCount = 0;
       return Promise.resolve();
     },
-    setTyping(chatId) {
+    setTyping({ chatId }) {
       // Typing in a chat that has no messages yet is fine, but it does not create the chat.
       if (chatId.endsWith("@g.us")) existingChat(chatId);
       return Promise.resolve();
@@ -258,7 +258,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       if (id === NOT_ON_WHATSAPP) return Promise.resolve({ exists: false });
       return Promise.resolve({ exists: true, chatId: id });
     },
-    getMessageMedia(chatId, messageId) {
+    getMessageMedia({ chatId, messageId }) {
       const { chat } = findMessage(messageId);
       const stored = media.get(messageId);
       if (chat.id !== chatId || !stored) {
@@ -290,20 +290,22 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       };
       return Promise.resolve(detail);
     },
-    listMessages(chatId, { limit, before }) {
+    listMessages({ chatId, limit, before, page }) {
       const messages = existingChat(chatId).messages;
       let end = messages.length;
       if (before !== undefined) {
         end = messages.findIndex((m) => m.id === before);
         if (end < 0) return Promise.reject(notFound(`Message "${before}" not found`));
       }
+      // Pages count from the cursor: a page stays put while new messages arrive.
+      end = Math.max(0, end - (page - 1) * limit);
       const start = Math.max(0, end - limit);
-      const page = messages.slice(start, end).reverse();
+      const newestFirst = messages.slice(start, end).reverse();
       const hasMore = start > 0;
       return Promise.resolve({
-        messages: structuredClone(page),
+        messages: structuredClone(newestFirst),
         hasMore,
-        ...(hasMore && page.length > 0 ? { nextCursor: page.at(-1)!.id } : {}),
+        ...(hasMore && newestFirst.length > 0 ? { nextCursor: newestFirst.at(-1)!.id } : {}),
       });
     },
 

@@ -27,7 +27,7 @@ export type GroupCalls = Pick<
 export function createSimulatorGroups(data: SimulatorData): GroupCalls {
   const { chats, meId, group, groupDto } = data;
   return {
-    createGroup(name, participants) {
+    createGroup({ name, participants }) {
       const id = `120363${Date.now()}${randomHex(2).replace(/\D/g, "7")}@g.us`;
       const results: ParticipantResult[] = participants.map((p) =>
         p === NOT_ON_WHATSAPP
@@ -66,7 +66,7 @@ export function createSimulatorGroups(data: SimulatorData): GroupCalls {
     getGroup(groupId) {
       return Promise.resolve(groupDto(group(groupId)));
     },
-    updateGroup(groupId, update) {
+    updateGroup({ groupId, ...update }) {
       const chat = group(groupId);
       if (update.subject !== undefined) chat.group.subject = update.subject;
       if (update.description !== undefined) chat.group.description = update.description;
@@ -84,7 +84,7 @@ export function createSimulatorGroups(data: SimulatorData): GroupCalls {
       chats.delete(groupId);
       return Promise.resolve();
     },
-    addParticipants(groupId, participants) {
+    addParticipants({ groupId, participants }) {
       const chat = group(groupId);
       return Promise.resolve(participants.map((id): ParticipantResult => {
         if (id === NOT_ON_WHATSAPP) return { id, result: "not_on_whatsapp" };
@@ -96,7 +96,7 @@ export function createSimulatorGroups(data: SimulatorData): GroupCalls {
         return { id, result: "added" };
       }));
     },
-    removeParticipants(groupId, participants) {
+    removeParticipants({ groupId, participants }) {
       const chat = group(groupId);
       return Promise.resolve(participants.map((id): ParticipantResult => {
         if (id === meId) return { id, result: "not_allowed", message: "Use leave instead" };

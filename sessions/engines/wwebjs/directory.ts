@@ -7,6 +7,7 @@
 import { wwebjs } from "./lib.ts";
 import {
   type ContactDto,
+  type CreateGroupInput,
   type Engine,
   EngineError,
   type GroupCreated,
@@ -14,6 +15,7 @@ import {
   type GroupUpdate,
   type MediaInput,
   type ParticipantResult,
+  type ParticipantsChange,
   type ProfileDto,
 } from "../../engine.ts";
 import { type Lib, serialized, toContactDto, toGroupDto, toParticipantResults } from "./mappers.ts";
@@ -78,7 +80,7 @@ export function directoryCapabilities(ctx: WwebjsContext): DirectoryCapabilities
 
   // ---------- groups ----------
 
-  async function createGroup(name: string, participants: string[]): Promise<GroupCreated> {
+  async function createGroup({ name, participants }: CreateGroupInput): Promise<GroupCreated> {
     const created = await ctx.call(() => ctx.client.createGroup(name, participants));
     if (typeof created === "string" || !created?.gid) {
       throw new EngineError(
@@ -98,7 +100,7 @@ export function directoryCapabilities(ctx: WwebjsContext): DirectoryCapabilities
     return toGroupDto(await findGroup(ctx, groupId));
   }
 
-  async function updateGroup(groupId: string, update: GroupUpdate): Promise<GroupDto> {
+  async function updateGroup({ groupId, ...update }: GroupUpdate): Promise<GroupDto> {
     const group = await findGroup(ctx, groupId);
     const steps: [string, () => Promise<boolean>][] = [];
     if (update.subject !== undefined) {
@@ -129,8 +131,7 @@ export function directoryCapabilities(ctx: WwebjsContext): DirectoryCapabilities
   }
 
   async function addParticipants(
-    groupId: string,
-    participants: string[],
+    { groupId, participants }: ParticipantsChange,
   ): Promise<ParticipantResult[]> {
     const group = await findGroup(ctx, groupId);
     const result = await ctx.call(() => group.addParticipants(participants));
@@ -139,8 +140,7 @@ export function directoryCapabilities(ctx: WwebjsContext): DirectoryCapabilities
   }
 
   async function removeParticipants(
-    groupId: string,
-    participants: string[],
+    { groupId, participants }: ParticipantsChange,
   ): Promise<ParticipantResult[]> {
     const before = new Set(toGroupDto(await findGroup(ctx, groupId)).participants.map((p) => p.id));
     const present = participants.filter((p) => before.has(p));

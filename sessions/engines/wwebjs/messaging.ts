@@ -9,18 +9,21 @@ import {
   type ChatDetail,
   type ChatListQuery,
   type ChatPage,
+  type EditMessageInput,
   type Engine,
   EngineError,
   type MessageListQuery,
   type MessageMediaDto,
   type MessagePage,
+  type MessageRef,
   notFound,
   type SendContactInput,
   type SendLocationInput,
   type SendMediaInput,
+  type SendReactionInput,
   type SendTextInput,
   type SentMessage,
-  type TypingState,
+  type TypingInput,
 } from "../../engine.ts";
 import { type Lib, serialized, toChatDetail, toChatSummary, toMessageDto } from "./mappers.ts";
 import {
@@ -94,7 +97,7 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
     });
   }
 
-  async function sendReaction(messageId: string, emoji: string): Promise<void> {
+  async function sendReaction({ messageId, emoji }: SendReactionInput): Promise<void> {
     const msg = await findMessage(ctx, messageId);
     await ctx.call(() => msg.react(emoji));
   }
@@ -130,7 +133,7 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
     }
   }
 
-  async function editMessage(messageId: string, text: string): Promise<SentMessage> {
+  async function editMessage({ messageId, text }: EditMessageInput): Promise<SentMessage> {
     const msg = await findMessage(ctx, messageId);
     if (!msg.fromMe) {
       throw new EngineError("BAD_REQUEST", `Message "${messageId}" is not ours to edit`);
@@ -150,7 +153,7 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
     if (!ok) throw notFound(`Chat "${chatId}" not found`);
   }
 
-  async function setTyping(chatId: string, state: TypingState): Promise<void> {
+  async function setTyping({ chatId, state }: TypingInput): Promise<void> {
     const chat = await findChat(ctx, chatId);
     await ctx.call(() =>
       state === "typing"
@@ -167,7 +170,7 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
     return id ? { exists: true, chatId: serialized(id) } : { exists: false };
   }
 
-  async function getMessageMedia(chatId: string, messageId: string): Promise<MessageMediaDto> {
+  async function getMessageMedia({ chatId, messageId }: MessageRef): Promise<MessageMediaDto> {
     const msg = await findMessage(ctx, messageId);
     if (serialized(msg.id?.remote) !== chatId) throw notFound(`Message "${messageId}" not found`);
     const media = msg.hasMedia ? await ctx.call(() => msg.downloadMedia()) : null;
@@ -202,9 +205,11 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
     return toChatDetail(await findChat(ctx, chatId));
   }
 
-  async function listMessages(chatId: string, query: MessageListQuery): Promise<MessagePage> {
-    const chat = await findChat(ctx, chatId);
-    let want = query.limit + 1;
+  async function listMessages(query: MessageListQuery): Promise<MessagePage> {
+    const chat = await findChat(ctx, query.chatId);
+    // Pages count from the cursor: a page stays put while new messages arrive.
+    const skip = (query.page - 1) * query.limit;
+    let want = Math.min(skip + query.limit + 1, MAX_FETCH);
     for (;;) {
       const fetched: Lib[] = await ctx.call(() => chat.fetchMessages({ limit: want }));
       const exhausted = fetched.length < want || want >= MAX_FETCH;
@@ -217,7 +222,7 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
         const oldest = Number(newestFirst[newestFirst.length - 1].timestamp);
         newestFirst = newestFirst.filter((m) => Number(m.timestamp) > oldest);
       }
-      let start = 0;
+      let start = skip;
       if (query.before) {
         const at = newestFirst.findIndex((m) => serialized(m.id) === query.before);
         if (at < 0) {
@@ -225,7 +230,7 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
           want = Math.min(want * 2, MAX_FETCH);
           continue;
         }
-        start = at + 1;
+        start = at + 1 + skip;
       }
       const slice = newestFirst.slice(start, start + query.limit + 1);
       if (slice.length <= query.limit && !exhausted) {

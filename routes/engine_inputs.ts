@@ -1,0 +1,218 @@
+/**
+ * @module
+ * The requests that become engine calls: one zod schema for each body, query or path that a route
+ * validates and hands to the session, and the type of what it validated (`z.infer`). The engine
+ * contract (`sessions/engine.ts`) takes these same types, so a route and the engines cannot
+ * disagree on a field. The sessions import them as types only: a session's Worker never loads zod.
+ */
+import { z } from "@hono/zod-openapi";
+import {
+  type ChatParams,
+  type GroupParams,
+  Jid,
+  type MediaParams,
+  MessageId,
+  type MessageParams,
+} from "./schemas.ts";
+
+const quoted = MessageId.optional().openapi({ description: "The message this one replies to" });
+const caption = z.string().max(4096).optional().openapi({ example: "Look at this" });
+
+/** A 1×1 PNG, so the examples work from Swagger UI without a reachable URL. */
+export const PNG_DATA_URL =
+  "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
+const mediaField = (what: string, example: string) =>
+  z.string().min(1).openapi({
+    description: `The ${what}: an http(s) URL (fetched by the server), a data: URL or bare base64`,
+    example,
+  });
+
+// ---------- messages ----------
+
+export const SendTextSchema = z.object({
+  chatId: Jid,
+  text: z.string().min(1).max(65_536).openapi({ example: "Hello from wa-gateway" }),
+  quotedMsgId: quoted,
+}).openapi("SendText");
+
+export const SendImageSchema = z.object({
+  chatId: Jid,
+  imageUrl: mediaField("image", PNG_DATA_URL),
+  caption,
+  quotedMsgId: quoted,
+}).openapi("SendImage");
+
+export const SendFileSchema = z.object({
+  chatId: Jid,
+  fileUrl: mediaField("file", "data:text/plain;base64,SGVsbG8gZnJvbSB3YS1nYXRld2F5Cg=="),
+  filename: z.string().min(1).max(255).optional().openapi({
+    example: "hello.txt",
+    description: "The name the recipient sees; derived from the URL or the type when absent",
+  }),
+  caption,
+  quotedMsgId: quoted,
+}).openapi("SendFile");
+
+export const SendVideoSchema = z.object({
+  chatId: Jid,
+  videoUrl: mediaField("video", "data:video/mp4;base64,AAAAGGZ0eXBtcDQyAAAAAG1wNDJpc29t"),
+  caption,
+  quotedMsgId: quoted,
+}).openapi("SendVideo");
+
+const audioField = mediaField("audio", "data:audio/ogg;base64,T2dnUwACAAAAAAAAAAA=");
+
+export const SendVoiceSchema = z.object({ chatId: Jid, audioUrl: audioField, quotedMsgId: quoted })
+  .openapi("SendVoice");
+
+export const SendAudioSchema = z.object({ chatId: Jid, audioUrl: audioField, quotedMsgId: quoted })
+  .openapi("SendAudio");
+
+export const SendLocationSchema = z.object({
+  chatId: Jid,
+  latitude: z.number().min(-90).max(90).openapi({ example: 52.520008 }),
+  longitude: z.number().min(-180).max(180).openapi({ example: 13.404954 }),
+  name: z.string().min(1).max(256).optional().openapi({ example: "Alexanderplatz" }),
+  address: z.string().min(1).max(512).optional().openapi({ example: "10178 Berlin" }),
+  quotedMsgId: quoted,
+}).openapi("SendLocation");
+
+export const ContactCardSchema = z.object({
+  name: z.string().trim().min(1).max(256).openapi({ example: "Alice" }),
+  phone: z.string().regex(/^\+?[\d ()-]{5,30}$/, "expected a phone number such as +15550000001")
+    .refine((value) => value.replace(/\D/g, "").length >= 5, "expected at least 5 digits")
+    .openapi({ example: "+15550000001" }),
+  organization: z.string().max(256).optional(),
+  email: z.email().optional(),
+}).openapi("ContactCard");
+
+export const SendContactSchema = z.object({
+  chatId: Jid,
+  contact: ContactCardSchema.optional().openapi({
+    description: "Name and number; the server builds the vCard. Give this or `vcard`",
+  }),
+  // Case-sensitive like whatsapp-web.js, which sends anything else as a plain text message.
+  vcard: z.string().max(65_536).regex(/^BEGIN:VCARD/, "expected text starting with BEGIN:VCARD")
+    .optional().openapi({ description: "A ready vCard 3.0. Give this or `contact`" }),
+  quotedMsgId: quoted,
+}).superRefine((body, ctx) => {
+  if ((body.contact === undefined) === (body.vcard === undefined)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["contact"],
+      message: "give exactly one of contact and vcard",
+    });
+  }
+}).openapi("SendContact", {
+  example: { chatId: "15550000001@c.us", contact: { name: "Bob", phone: "+15550000002" } },
+});
+
+export const SendReactionSchema = z.object({
+  messageId: MessageId,
+  emoji: z.string().max(32).openapi({
+    example: "👍",
+    description: "The reaction; an empty string removes yours",
+  }),
+}).openapi("SendReaction");
+
+export const TypingSchema = z.object({
+  chatId: Jid,
+  state: z.enum(["typing", "recording", "paused"]).openapi({ example: "typing" }),
+}).openapi("Typing");
+
+export const EditMessageSchema = z.object({
+  text: z.string().min(1).max(65_536).openapi({ example: "Corrected text" }),
+}).openapi("EditMessage");
+
+export type SendTextInput = z.infer<typeof SendTextSchema>;
+/** What a media message says beside its media (the media field itself is resolved first). */
+export type MediaMessageFields = Pick<
+  z.infer<typeof SendImageSchema>,
+  "chatId" | "caption" | "quotedMsgId"
+>;
+export type SendLocationInput = z.infer<typeof SendLocationSchema>;
+/** The body of `send-contact` with its card turned into vCard text. */
+export type SendContactInput = Omit<z.infer<typeof SendContactSchema>, "contact" | "vcard"> & {
+  /** The contact card(s) as vCard 3.0 text. */
+  vcard: string;
+};
+export type SendReactionInput = z.infer<typeof SendReactionSchema>;
+export type TypingInput = z.infer<typeof TypingSchema>;
+/** The message of the path and the body's new text. */
+export type EditMessageInput =
+  & Pick<z.infer<typeof MessageParams>, "messageId">
+  & z.infer<typeof EditMessageSchema>;
+/** One message of one chat, as the media path names it. */
+export type MessageRef = Pick<z.infer<typeof MediaParams>, "chatId" | "messageId">;
+
+// ---------- chats ----------
+
+const queryInt = (name: string, min: number, max: number, fallback: number, description: string) =>
+  z.coerce.number().int().min(min).max(max).default(fallback).openapi({
+    param: { name, in: "query" },
+    example: fallback,
+    description,
+  });
+
+export const ChatListQuerySchema = z.object({
+  page: queryInt("page", 1, 1_000_000, 1, "The page, from 1"),
+  limit: queryInt("limit", 1, 100, 20, "Chats per page (at most 100)"),
+  archived: z.enum(["true", "false"]).transform((value) => value === "true").optional().openapi({
+    param: { name: "archived", in: "query" },
+    description: "Only archived (`true`) or only unarchived (`false`) chats; all when absent",
+  }),
+});
+
+export const MessageListQuerySchema = z.object({
+  limit: queryInt("limit", 1, 200, 50, "Messages per page (at most 200)"),
+  before: MessageId.optional().openapi({
+    param: { name: "before", in: "query" },
+    description: "Only messages older than this one: the previous page's `nextCursor`",
+  }),
+  page: queryInt(
+    "page",
+    1,
+    100,
+    1,
+    "Skip `page - 1` pages first (from `before` when given); `before` alone is cheaper",
+  ),
+});
+
+export type ChatListQuery = z.infer<typeof ChatListQuerySchema>;
+/** The chat of the path and the page the query asks for. */
+export type MessageListQuery =
+  & Pick<z.infer<typeof ChatParams>, "chatId">
+  & z.infer<typeof MessageListQuerySchema>;
+
+// ---------- groups ----------
+
+const Participants = z.array(Jid).min(1).max(256).openapi({
+  example: ["15550000002@c.us", "15550000003"],
+});
+
+export const CreateGroupSchema = z.object({
+  name: z.string().trim().min(1).max(100).openapi({ example: "Project team" }),
+  participants: Participants,
+}).openapi("CreateGroup");
+
+export const UpdateGroupSchema = z.object({
+  subject: z.string().trim().min(1).max(100).optional().openapi({ example: "New subject" }),
+  description: z.string().max(2048).optional().openapi({ example: "What this group is about" }),
+  messagesAdminsOnly: z.boolean().optional(),
+  infoAdminsOnly: z.boolean().optional(),
+}).refine((update) => Object.values(update).some((value) => value !== undefined), {
+  message: "give at least one of subject, description, messagesAdminsOnly, infoAdminsOnly",
+}).openapi("UpdateGroup");
+
+export const ParticipantsBodySchema = z.object({ participants: Participants }).openapi(
+  "ParticipantsChange",
+);
+
+type GroupOfPath = Pick<z.infer<typeof GroupParams>, "groupId">;
+
+export type CreateGroupInput = z.infer<typeof CreateGroupSchema>;
+/** The group of the path and the body's changes. */
+export type GroupUpdate = GroupOfPath & z.infer<typeof UpdateGroupSchema>;
+/** The group of the path and the participants of the body. */
+export type ParticipantsChange = GroupOfPath & z.infer<typeof ParticipantsBodySchema>;
