@@ -1,8 +1,9 @@
 /**
  * @module
- * The three guards the contract names, as the routes consume them. `main.ts` builds them from the
- * auth configuration; routes only pick the right one. Every guard reads the request's body, bounded,
- * once the caller is let through, and never before.
+ * The guards the contract names, as the routes consume them. `main.ts` builds them from the auth
+ * configuration; each route group attaches the right one to its routes (`router.guard()` in
+ * `routes/router.ts`), so it runs first. Every guard reads the request's body, bounded, once the
+ * caller is let through, and never before.
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./principal.ts";

@@ -1,8 +1,10 @@
 /**
  * @module
- * `createApp(deps)`: the whole HTTP API as a plain fetch handler. It adds the request id, the
- * request log, every route group under `/api/whatsapp`, the documentation, and the one place where
- * errors become responses. Bodies are read by the routes' guards, after authentication.
+ * `createApp(deps)`: the whole HTTP API as a plain fetch handler: every route group under
+ * `/api/whatsapp` and the documentation, on `createAppShell()`, which adds the request id, the
+ * request log and the one place where errors and unknown routes become responses. Bodies are read
+ * by the routes' guards, after authentication. A test mounts one route group on the same shell
+ * (`createTestApp` in `tests/_helpers.ts`).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -129,13 +131,30 @@ function renderError(error: Error, c: Context<AppEnv>, log: Logger): Response {
   return respond(c, new ApiError("INTERNAL_ERROR", "Internal server error"));
 }
 
-export function createApp(deps: AppDeps) {
+/**
+ * The app without routes: the request id, the bookkeeping of unread bodies, the request log, and
+ * the answers to errors, to unknown paths (404) and to known paths with another method (405 with
+ * `Allow`, from the routes mounted by the first request).
+ */
+export function createAppShell(log: Logger) {
   const app = new OpenAPIHono<AppEnv>();
   app.use("*", requestId());
   app.use("*", closeUnreadBodies());
   // One log line per request, unless the level leaves it out (then not even its bookkeeping).
-  if (deps.log.enabled("info")) app.use("*", requestLog(deps.log));
+  if (log.enabled("info")) app.use("*", requestLog(log));
 
+  const allowedMethods = createMethodIndex(app.routes);
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length > 0) return respond(c, methodNotAllowed(c.req.method, c.req.path, allowed));
+    return respond(c, new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`));
+  });
+  app.onError((error, c) => renderError(error, c, log));
+  return app;
+}
+
+export function createApp(deps: AppDeps) {
+  const app = createAppShell(deps.log);
   app.route(API_BASE, createHealthRoutes(deps));
   app.route(API_BASE, createSessionRoutes(deps));
   app.route(API_BASE, createMessageRoutes(deps));
@@ -153,13 +172,5 @@ export function createApp(deps: AppDeps) {
     app.route(API_BASE, createEventRoutes(events));
   }
   mountSwagger(app, API_BASE, deps.version);
-
-  const allowedMethods = createMethodIndex(app.routes);
-  app.notFound((c) => {
-    const allowed = allowedMethods(c.req.path);
-    if (allowed.length > 0) return respond(c, methodNotAllowed(c.req.method, c.req.path, allowed));
-    return respond(c, new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`));
-  });
-  app.onError((error, c) => renderError(error, c, deps.log));
   return app;
 }

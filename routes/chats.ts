@@ -85,54 +85,51 @@ const MessagePageSchema = z.object({
   }),
 }).openapi("MessagePage");
 
+const listRoute = createRoute({
+  method: "get",
+  path: "/{phoneNumber}/chats",
+  tags: ["Chats"],
+  summary: "The chats, most recent first",
+  security: SECURED,
+  request: { params: PhoneParams, query: ChatListQuerySchema },
+  responses: {
+    200: jsonResponse(ChatPageSchema, "One page of chats"),
+    ...errorResponses(...SESSION_CALL_ERRORS),
+  },
+});
+
+const chatRoute = createRoute({
+  method: "get",
+  path: "/{phoneNumber}/chat/{chatId}",
+  tags: ["Chats"],
+  summary: "One chat",
+  security: SECURED,
+  request: { params: ChatParams },
+  responses: {
+    200: jsonResponse(ChatDetailSchema, "The chat"),
+    ...errorResponses(...SESSION_CALL_ERRORS),
+  },
+});
+
+const messagesRoute = createRoute({
+  method: "get",
+  path: "/{phoneNumber}/messages/{chatId}",
+  tags: ["Chats"],
+  summary: "A chat's messages, newest first",
+  description: "Read older pages by passing the previous page's `nextCursor` as `before`.",
+  security: SECURED,
+  request: { params: ChatParams, query: MessageListQuerySchema },
+  responses: {
+    200: jsonResponse(MessagePageSchema, "One page of messages"),
+    ...errorResponses(...SESSION_CALL_ERRORS),
+  },
+});
+
 export function createChatRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
   const { manager, guards } = deps;
-  const owned = guards.requireSingleAccountProtected();
-
-  const listRoute = createRoute({
-    method: "get",
-    path: "/{phoneNumber}/chats",
-    tags: ["Chats"],
-    summary: "The chats, most recent first",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: PhoneParams, query: ChatListQuerySchema },
-    responses: {
-      200: jsonResponse(ChatPageSchema, "One page of chats"),
-      ...errorResponses(...SESSION_CALL_ERRORS),
-    },
-  });
-
-  const chatRoute = createRoute({
-    method: "get",
-    path: "/{phoneNumber}/chat/{chatId}",
-    tags: ["Chats"],
-    summary: "One chat",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: ChatParams },
-    responses: {
-      200: jsonResponse(ChatDetailSchema, "The chat"),
-      ...errorResponses(...SESSION_CALL_ERRORS),
-    },
-  });
-
-  const messagesRoute = createRoute({
-    method: "get",
-    path: "/{phoneNumber}/messages/{chatId}",
-    tags: ["Chats"],
-    summary: "A chat's messages, newest first",
-    description: "Read older pages by passing the previous page's `nextCursor` as `before`.",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: ChatParams, query: MessageListQuerySchema },
-    responses: {
-      200: jsonResponse(MessagePageSchema, "One page of messages"),
-      ...errorResponses(...SESSION_CALL_ERRORS),
-    },
-  });
 
   return createRouter()
+    .guard(guards.requireSingleAccountProtected(), listRoute, chatRoute, messagesRoute)
     .openapi(listRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       const session = manager.session(phoneNumber, c.get("principal"));

@@ -43,53 +43,58 @@ const PictureSchema = z.object({
 const ContactBodySchema = z.object({ contactId: Jid }).openapi("ContactRef");
 const ContactParams = PhoneParams.extend({ contactId: jidParam("contactId") });
 
+const common = { tags: ["Contacts"], security: SECURED };
+const errors = errorResponses(...SESSION_CALL_ERRORS);
+
+const listRoute = createRoute({
+  ...common,
+  method: "get",
+  path: "/{phoneNumber}/contacts",
+  summary: "The contacts",
+  request: { params: PhoneParams },
+  responses: { 200: jsonResponse(ContactListSchema, "The contacts"), ...errors },
+});
+
+const oneRoute = createRoute({
+  ...common,
+  method: "get",
+  path: "/{phoneNumber}/contact/{contactId}",
+  summary: "One contact",
+  request: { params: ContactParams },
+  responses: { 200: jsonResponse(ContactSchema, "The contact"), ...errors },
+});
+
+const pictureRoute = createRoute({
+  ...common,
+  method: "get",
+  path: "/{phoneNumber}/contact/{contactId}/profile-picture",
+  summary: "A contact's profile picture URL",
+  request: { params: ContactParams },
+  responses: { 200: jsonResponse(PictureSchema, "The URL, or null"), ...errors },
+});
+
+const blockingRoute = (action: "block" | "unblock") =>
+  createRoute({
+    ...common,
+    method: "post",
+    path: `/{phoneNumber}/contact/${action}`,
+    summary: action === "block" ? "Block a contact" : "Unblock a contact",
+    request: { params: PhoneParams, ...jsonBody(ContactBodySchema) },
+    responses: { 200: jsonResponse(SuccessSchema, "Done"), ...errors },
+  });
+
+const blockRoute = blockingRoute("block");
+const unblockRoute = blockingRoute("unblock");
+
 export function createContactRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
   const { manager, guards } = deps;
-  const owned = guards.requireSingleAccountProtected();
-  const common = { tags: ["Contacts"], security: SECURED, middleware: [owned] };
-  const errors = errorResponses(...SESSION_CALL_ERRORS);
-
-  const listRoute = createRoute({
-    ...common,
-    method: "get",
-    path: "/{phoneNumber}/contacts",
-    summary: "The contacts",
-    request: { params: PhoneParams },
-    responses: { 200: jsonResponse(ContactListSchema, "The contacts"), ...errors },
-  });
-
-  const oneRoute = createRoute({
-    ...common,
-    method: "get",
-    path: "/{phoneNumber}/contact/{contactId}",
-    summary: "One contact",
-    request: { params: ContactParams },
-    responses: { 200: jsonResponse(ContactSchema, "The contact"), ...errors },
-  });
-
-  const pictureRoute = createRoute({
-    ...common,
-    method: "get",
-    path: "/{phoneNumber}/contact/{contactId}/profile-picture",
-    summary: "A contact's profile picture URL",
-    request: { params: ContactParams },
-    responses: { 200: jsonResponse(PictureSchema, "The URL, or null"), ...errors },
-  });
-
-  const blockRoute = (action: "block" | "unblock") =>
-    createRoute({
-      ...common,
-      method: "post",
-      path: `/{phoneNumber}/contact/${action}`,
-      summary: action === "block" ? "Block a contact" : "Unblock a contact",
-      request: { params: PhoneParams, ...jsonBody(ContactBodySchema) },
-      responses: { 200: jsonResponse(SuccessSchema, "Done"), ...errors },
-    });
+  const routes = [listRoute, oneRoute, pictureRoute, blockRoute, unblockRoute];
 
   return createRouter()
+    .guard(guards.requireSingleAccountProtected(), ...routes)
     .openapi(listRoute, async (c) => {
-      const contacts = await manager.session(c.req.valid("param").phoneNumber, c.get("principal"))
-        .listContacts();
+      const { phoneNumber } = c.req.valid("param");
+      const contacts = await manager.session(phoneNumber, c.get("principal")).listContacts();
       return c.json({ contacts }, 200);
     })
     .openapi(oneRoute, async (c) => {
@@ -106,18 +111,16 @@ export function createContactRoutes(deps: { manager: SessionManager; guards: Aut
       );
       return c.json({ url: url ?? null }, 200);
     })
-    .openapi(blockRoute("block"), async (c) => {
+    .openapi(blockRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
       const { contactId } = c.req.valid("json");
-      await manager.session(c.req.valid("param").phoneNumber, c.get("principal")).blockContact(
-        contactId,
-      );
+      await manager.session(phoneNumber, c.get("principal")).blockContact(contactId);
       return c.json({ success: true, message: `Contact "${contactId}" blocked` }, 200);
     })
-    .openapi(blockRoute("unblock"), async (c) => {
+    .openapi(unblockRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
       const { contactId } = c.req.valid("json");
-      await manager.session(c.req.valid("param").phoneNumber, c.get("principal")).unblockContact(
-        contactId,
-      );
+      await manager.session(phoneNumber, c.get("principal")).unblockContact(contactId);
       return c.json({ success: true, message: `Contact "${contactId}" unblocked` }, 200);
     });
 }

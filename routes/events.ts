@@ -17,38 +17,36 @@ import { errorResponses, PhoneNumber, SECURED } from "./schemas.ts";
 
 const PAGE = 500;
 
-const eventsRoute = (guard: AuthGuards["requireAuth"]) =>
-  createRoute({
-    method: "get",
-    path: "/{phoneNumber}/events",
-    tags: ["Events"],
-    summary: "Follow the number's events (Server-Sent Events, resumable with Last-Event-ID)",
-    security: SECURED,
-    middleware: [guard] as const,
-    request: {
-      params: z.object({ phoneNumber: PhoneNumber }),
-      query: z.object({
-        lastEventId: z.string().max(100).optional().openapi({
-          description: "Resume after this event id (same as the Last-Event-ID header)",
-        }),
+const eventsRoute = createRoute({
+  method: "get",
+  path: "/{phoneNumber}/events",
+  tags: ["Events"],
+  summary: "Follow the number's events (Server-Sent Events, resumable with Last-Event-ID)",
+  security: SECURED,
+  request: {
+    params: z.object({ phoneNumber: PhoneNumber }),
+    query: z.object({
+      lastEventId: z.string().max(100).optional().openapi({
+        description: "Resume after this event id (same as the Last-Event-ID header)",
       }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "An endless text/event-stream of WAHA-shaped envelopes",
+      content: { "text/event-stream": { schema: z.string() } },
     },
-    responses: {
-      200: {
-        description: "An endless text/event-stream of WAHA-shaped envelopes",
-        content: { "text/event-stream": { schema: z.string() } },
-      },
-      ...errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND"),
-    },
-  });
+    ...errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND"),
+  },
+});
 
 export function createEventRoutes(
   deps: { manager: SessionManager; guards: AuthGuards; events: EventsApi },
 ) {
   const { manager, guards, events } = deps;
-  const route = eventsRoute(guards.requireSingleAccountProtected());
 
-  return createRouter().openapi(route, (c) => {
+  const router = createRouter().guard(guards.requireSingleAccountProtected(), eventsRoute);
+  return router.openapi(eventsRoute, (c) => {
     const { phoneNumber } = c.req.valid("param");
     manager.authorize(phoneNumber, c.get("principal"));
     const cursor = c.req.header("last-event-id") ?? c.req.valid("query").lastEventId ?? null;

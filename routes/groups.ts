@@ -63,59 +63,64 @@ const ResultsSchema = z.object({ results: z.array(ParticipantResultSchema) }).op
   "ParticipantResults",
 );
 
+const common = { tags: ["Groups"], security: SECURED };
+const errors = errorResponses(...SESSION_CALL_ERRORS);
+
+const createGroupRoute = createRoute({
+  ...common,
+  method: "post",
+  path: "/{phoneNumber}/group/create",
+  summary: "Create a group",
+  request: { params: PhoneParams, ...jsonBody(CreateGroupSchema) },
+  responses: { 200: jsonResponse(GroupCreatedSchema, "The new group"), ...errors },
+});
+
+const getRoute = createRoute({
+  ...common,
+  method: "get",
+  path: "/{phoneNumber}/group/{groupId}",
+  summary: "A group's info, participants and settings",
+  request: { params: GroupParams },
+  responses: { 200: jsonResponse(GroupSchema, "The group"), ...errors },
+});
+
+const updateRoute = createRoute({
+  ...common,
+  method: "put",
+  path: "/{phoneNumber}/group/{groupId}",
+  summary: "Change a group's subject, description or settings",
+  request: { params: GroupParams, ...jsonBody(UpdateGroupSchema) },
+  responses: { 200: jsonResponse(GroupSchema, "The group as it is now"), ...errors },
+});
+
+const leaveRoute = createRoute({
+  ...common,
+  method: "post",
+  path: "/{phoneNumber}/group/{groupId}/leave",
+  summary: "Leave a group",
+  request: { params: GroupParams },
+  responses: { 200: jsonResponse(SuccessSchema, "Left"), ...errors },
+});
+
+const participantsRoute = (action: "add" | "remove") =>
+  createRoute({
+    ...common,
+    method: "post",
+    path: `/{phoneNumber}/group/{groupId}/participants/${action}`,
+    summary: action === "add" ? "Add participants" : "Remove participants",
+    request: { params: GroupParams, ...jsonBody(ParticipantsBodySchema) },
+    responses: { 200: jsonResponse(ResultsSchema, "A result per participant"), ...errors },
+  });
+
+const addRoute = participantsRoute("add");
+const removeRoute = participantsRoute("remove");
+
 export function createGroupRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
   const { manager, guards } = deps;
-  const owned = guards.requireSingleAccountProtected();
-  const common = { tags: ["Groups"], security: SECURED, middleware: [owned] };
-  const errors = errorResponses(...SESSION_CALL_ERRORS);
-
-  const createGroupRoute = createRoute({
-    ...common,
-    method: "post",
-    path: "/{phoneNumber}/group/create",
-    summary: "Create a group",
-    request: { params: PhoneParams, ...jsonBody(CreateGroupSchema) },
-    responses: { 200: jsonResponse(GroupCreatedSchema, "The new group"), ...errors },
-  });
-
-  const getRoute = createRoute({
-    ...common,
-    method: "get",
-    path: "/{phoneNumber}/group/{groupId}",
-    summary: "A group's info, participants and settings",
-    request: { params: GroupParams },
-    responses: { 200: jsonResponse(GroupSchema, "The group"), ...errors },
-  });
-
-  const updateRoute = createRoute({
-    ...common,
-    method: "put",
-    path: "/{phoneNumber}/group/{groupId}",
-    summary: "Change a group's subject, description or settings",
-    request: { params: GroupParams, ...jsonBody(UpdateGroupSchema) },
-    responses: { 200: jsonResponse(GroupSchema, "The group as it is now"), ...errors },
-  });
-
-  const leaveRoute = createRoute({
-    ...common,
-    method: "post",
-    path: "/{phoneNumber}/group/{groupId}/leave",
-    summary: "Leave a group",
-    request: { params: GroupParams },
-    responses: { 200: jsonResponse(SuccessSchema, "Left"), ...errors },
-  });
-
-  const participantsRoute = (action: "add" | "remove") =>
-    createRoute({
-      ...common,
-      method: "post",
-      path: `/{phoneNumber}/group/{groupId}/participants/${action}`,
-      summary: action === "add" ? "Add participants" : "Remove participants",
-      request: { params: GroupParams, ...jsonBody(ParticipantsBodySchema) },
-      responses: { 200: jsonResponse(ResultsSchema, "A result per participant"), ...errors },
-    });
+  const routes = [createGroupRoute, getRoute, updateRoute, leaveRoute, addRoute, removeRoute];
 
   return createRouter()
+    .guard(guards.requireSingleAccountProtected(), ...routes)
     .openapi(createGroupRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       const session = manager.session(phoneNumber, c.get("principal"));
@@ -138,7 +143,7 @@ export function createGroupRoutes(deps: { manager: SessionManager; guards: AuthG
       await manager.session(phoneNumber, c.get("principal")).leaveGroup(groupId);
       return c.json({ success: true, message: `Left group "${groupId}"` }, 200);
     })
-    .openapi(participantsRoute("add"), async (c) => {
+    .openapi(addRoute, async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");
       const change = { groupId, ...c.req.valid("json") };
       const results = await manager.session(phoneNumber, c.get("principal")).addParticipants(
@@ -146,7 +151,7 @@ export function createGroupRoutes(deps: { manager: SessionManager; guards: AuthG
       );
       return c.json({ results }, 200);
     })
-    .openapi(participantsRoute("remove"), async (c) => {
+    .openapi(removeRoute, async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");
       const change = { groupId, ...c.req.valid("json") };
       const results = await manager.session(phoneNumber, c.get("principal")).removeParticipants(

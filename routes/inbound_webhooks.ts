@@ -93,25 +93,30 @@ const AcceptedSchema = z.object({
   duplicate: z.boolean().openapi({ description: "The event id was accepted before" }),
 }).openapi("InboundAccepted");
 
-const inbound = (
-  path: string,
-  summary: string,
-  schema: z.ZodType,
-  guard: AuthGuards["requireAuth"],
-) =>
+const inbound = (path: string, summary: string, schema: z.ZodType) =>
   createRoute({
     method: "post",
     path,
     tags: ["Webhooks"],
     summary,
     security: [{ apiKey: [] }],
-    middleware: [guard] as const,
     request: jsonBody(schema),
     responses: {
       200: jsonResponse(AcceptedSchema, "Stored and queued for delivery"),
       ...errorResponses("BAD_REQUEST", "NOT_FOUND"),
     },
   });
+
+const messageRoute = inbound(
+  "/webhook/message",
+  "Accept a WAHA message event for one of our sessions",
+  MessageEventSchema,
+);
+const stateRoute = inbound(
+  "/webhook/state-change",
+  "Accept a WAHA session.status event for one of our sessions",
+  StatusEventSchema,
+);
 
 /** Makes an inbound event one of ours: a known session, an id and a timestamp. */
 function normalize(manager: SessionManager, body: Record<string, unknown>): Envelope {
@@ -135,20 +140,9 @@ export function createInboundWebhookRoutes(
   deps: { manager: SessionManager; guards: AuthGuards; events: EventsApi },
 ) {
   const { manager, guards, events } = deps;
-  const messageRoute = inbound(
-    "/webhook/message",
-    "Accept a WAHA message event for one of our sessions",
-    MessageEventSchema,
-    guards.requireWahaProtected,
-  );
-  const stateRoute = inbound(
-    "/webhook/state-change",
-    "Accept a WAHA session.status event for one of our sessions",
-    StatusEventSchema,
-    guards.requireWahaProtected,
-  );
 
   return createRouter()
+    .guard(guards.requireWahaProtected, messageRoute, stateRoute)
     .openapi(messageRoute, (c) => {
       const event = normalize(manager, c.req.valid("json") as Record<string, unknown>);
       const { ids, duplicates } = events.accept([event]);

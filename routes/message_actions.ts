@@ -21,35 +21,37 @@ import { buildVCard } from "./vcard.ts";
 
 const SendSeenSchema = z.object({ chatId: Jid }).openapi("SendSeen");
 
+const sent = { response: SentMessageSchema, description: "Sent" };
+const done = { response: SuccessSchema, description: "Done" };
+const route = <T extends z.ZodType, R extends z.ZodType>(
+  action: string,
+  summary: string,
+  body: T,
+  response: { response: R; description: string },
+) => sessionPostRoute({ action, tag: "Messaging", summary, body, ...response });
+
+const locationRoute = route("send-location", "Send a location", SendLocationSchema, sent);
+const contactRoute = route("send-contact", "Send a contact card", SendContactSchema, sent);
+const reactionRoute = route(
+  "send-reaction",
+  "React to a message (an empty emoji removes the reaction)",
+  SendReactionSchema,
+  done,
+);
+const seenRoute = route("send-seen", "Mark a chat as read", SendSeenSchema, done);
+const typingRoute = route(
+  "typing",
+  "Show typing or recording in a chat, or stop (paused)",
+  TypingSchema,
+  done,
+);
+
 export function createMessageActionRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
   const { manager, guards } = deps;
-  const owned = guards.requireSingleAccountProtected();
-  const sent = { response: SentMessageSchema, description: "Sent" };
-  const done = { response: SuccessSchema, description: "Done" };
-  const route = <T extends z.ZodType, R extends z.ZodType>(
-    action: string,
-    summary: string,
-    body: T,
-    response: { response: R; description: string },
-  ) => sessionPostRoute({ action, tag: "Messaging", summary, body, ...response, guard: owned });
-
-  const locationRoute = route("send-location", "Send a location", SendLocationSchema, sent);
-  const contactRoute = route("send-contact", "Send a contact card", SendContactSchema, sent);
-  const reactionRoute = route(
-    "send-reaction",
-    "React to a message (an empty emoji removes the reaction)",
-    SendReactionSchema,
-    done,
-  );
-  const seenRoute = route("send-seen", "Mark a chat as read", SendSeenSchema, done);
-  const typingRoute = route(
-    "typing",
-    "Show typing or recording in a chat, or stop (paused)",
-    TypingSchema,
-    done,
-  );
+  const routes = [locationRoute, contactRoute, reactionRoute, seenRoute, typingRoute];
 
   return createRouter()
+    .guard(guards.requireSingleAccountProtected(), ...routes)
     .openapi(locationRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       const session = manager.session(phoneNumber, c.get("principal"));
@@ -66,22 +68,23 @@ export function createMessageActionRoutes(deps: { manager: SessionManager; guard
       return c.json(await manager.session(phoneNumber, c.get("principal")).sendContact(input), 200);
     })
     .openapi(reactionRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
       const reaction = c.req.valid("json");
-      await manager.session(c.req.valid("param").phoneNumber, c.get("principal")).sendReaction(
-        reaction,
-      );
+      await manager.session(phoneNumber, c.get("principal")).sendReaction(reaction);
       const { emoji } = reaction;
       const message = emoji === "" ? "Reaction removed" : `Reacted with ${emoji}`;
       return c.json({ success: true, message }, 200);
     })
     .openapi(seenRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
       const { chatId } = c.req.valid("json");
-      await manager.session(c.req.valid("param").phoneNumber, c.get("principal")).sendSeen(chatId);
+      await manager.session(phoneNumber, c.get("principal")).sendSeen(chatId);
       return c.json({ success: true, message: `Chat "${chatId}" marked as read` }, 200);
     })
     .openapi(typingRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
       const typing = c.req.valid("json");
-      await manager.session(c.req.valid("param").phoneNumber, c.get("principal")).setTyping(typing);
+      await manager.session(phoneNumber, c.get("principal")).setTyping(typing);
       const { chatId, state } = typing;
       return c.json({ success: true, message: `Chat "${chatId}" shows ${state}` }, 200);
     });

@@ -20,39 +20,37 @@ import {
   SuccessSchema,
 } from "./schemas.ts";
 
+const deleteRoute = createRoute({
+  method: "delete",
+  path: "/{phoneNumber}/messages/{messageId}",
+  tags: ["Messaging"],
+  summary: "Revoke one of your messages for everyone",
+  security: SECURED,
+  request: { params: MessageParams },
+  responses: {
+    200: jsonResponse(SuccessSchema, "Revoked"),
+    ...errorResponses(...SESSION_CALL_ERRORS),
+  },
+});
+
+const editRoute = createRoute({
+  method: "put",
+  path: "/{phoneNumber}/messages/{messageId}",
+  tags: ["Messaging"],
+  summary: "Edit the text of one of your messages",
+  security: SECURED,
+  request: { params: MessageParams, ...jsonBody(EditMessageSchema) },
+  responses: {
+    200: jsonResponse(SentMessageSchema, "Edited"),
+    ...errorResponses(...SESSION_CALL_ERRORS),
+  },
+});
+
 export function createMessageEditRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
   const { manager, guards } = deps;
-  const owned = guards.requireSingleAccountProtected();
-
-  const deleteRoute = createRoute({
-    method: "delete",
-    path: "/{phoneNumber}/messages/{messageId}",
-    tags: ["Messaging"],
-    summary: "Revoke one of your messages for everyone",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: MessageParams },
-    responses: {
-      200: jsonResponse(SuccessSchema, "Revoked"),
-      ...errorResponses(...SESSION_CALL_ERRORS),
-    },
-  });
-
-  const editRoute = createRoute({
-    method: "put",
-    path: "/{phoneNumber}/messages/{messageId}",
-    tags: ["Messaging"],
-    summary: "Edit the text of one of your messages",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: MessageParams, ...jsonBody(EditMessageSchema) },
-    responses: {
-      200: jsonResponse(SentMessageSchema, "Edited"),
-      ...errorResponses(...SESSION_CALL_ERRORS),
-    },
-  });
 
   return createRouter()
+    .guard(guards.requireSingleAccountProtected(), deleteRoute, editRoute)
     .openapi(deleteRoute, async (c) => {
       const { phoneNumber, messageId } = c.req.valid("param");
       await manager.session(phoneNumber, c.get("principal")).deleteMessage(messageId);

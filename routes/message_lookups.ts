@@ -34,49 +34,47 @@ const CheckNumberParams = PhoneParams.extend({
   }),
 });
 
+const checkRoute = createRoute({
+  method: "get",
+  path: "/{phoneNumber}/check-number/{phone}",
+  tags: ["Messaging"],
+  summary: "Whether a number is on WhatsApp, and its chat id",
+  security: SECURED,
+  request: { params: CheckNumberParams },
+  responses: {
+    200: jsonResponse(CheckNumberSchema, "The answer"),
+    ...errorResponses(...SESSION_CALL_ERRORS),
+  },
+});
+
+const mediaRoute = createRoute({
+  method: "get",
+  path: "/{phoneNumber}/messages/{chatId}/{messageId}/media",
+  tags: ["Messaging"],
+  summary: "The media of a message, as bytes with its content type",
+  security: SECURED,
+  request: { params: MediaParams },
+  responses: {
+    200: {
+      description: "The bytes, as a download (`Content-Disposition: attachment` with the " +
+        "file name, `X-Content-Type-Options: nosniff`, `Content-Security-Policy: sandbox`)",
+      content: {
+        "application/octet-stream": {
+          schema: z.string().openapi({ type: "string", format: "binary" }),
+        },
+      },
+    },
+    ...errorResponses(...SESSION_CALL_ERRORS),
+  },
+});
+
 export function createMessageLookupRoutes(
   deps: { manager: SessionManager; guards: AuthGuards },
 ) {
   const { manager, guards } = deps;
-  const owned = guards.requireSingleAccountProtected();
-
-  const checkRoute = createRoute({
-    method: "get",
-    path: "/{phoneNumber}/check-number/{phone}",
-    tags: ["Messaging"],
-    summary: "Whether a number is on WhatsApp, and its chat id",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: CheckNumberParams },
-    responses: {
-      200: jsonResponse(CheckNumberSchema, "The answer"),
-      ...errorResponses(...SESSION_CALL_ERRORS),
-    },
-  });
-
-  const mediaRoute = createRoute({
-    method: "get",
-    path: "/{phoneNumber}/messages/{chatId}/{messageId}/media",
-    tags: ["Messaging"],
-    summary: "The media of a message, as bytes with its content type",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: MediaParams },
-    responses: {
-      200: {
-        description: "The bytes, as a download (`Content-Disposition: attachment` with the " +
-          "file name, `X-Content-Type-Options: nosniff`, `Content-Security-Policy: sandbox`)",
-        content: {
-          "application/octet-stream": {
-            schema: z.string().openapi({ type: "string", format: "binary" }),
-          },
-        },
-      },
-      ...errorResponses(...SESSION_CALL_ERRORS),
-    },
-  });
 
   return createRouter()
+    .guard(guards.requireSingleAccountProtected(), checkRoute, mediaRoute)
     .openapi(checkRoute, async (c) => {
       const { phoneNumber, phone } = c.req.valid("param");
       const result = await manager.session(phoneNumber, c.get("principal")).checkNumber(

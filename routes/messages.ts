@@ -5,10 +5,10 @@
  * URL or bare base64; the media resolver given in the deps fetches and checks it (address policy,
  * size cap, MIME type from the bytes) once the session is known to be connected.
  */
-import { z } from "@hono/zod-openapi";
+import type { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { clientNotReady } from "../errors.ts";
 import type { MediaResolver } from "../media/media_input.ts";
-import type { Context } from "hono";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { AppEnv } from "../middleware/principal.ts";
 import type { MediaKind, SendMediaInput, SentMessage } from "../sessions/engine.ts";
@@ -24,12 +24,33 @@ import {
 import { createRouter } from "./router.ts";
 import { SentMessageSchema, sessionPostRoute } from "./schemas.ts";
 
+const sendRoute = <T extends z.ZodType>(
+  action: string,
+  summary: string,
+  body: T,
+  withMedia = true,
+) =>
+  sessionPostRoute({
+    action,
+    tag: "Messaging",
+    summary,
+    body,
+    response: SentMessageSchema,
+    description: "Sent",
+    errors: withMedia ? ["PAYLOAD_TOO_LARGE"] : [],
+  });
+
+const sendTextRoute = sendRoute("send-text", "Send a text message", SendTextSchema, false);
+const sendImageRoute = sendRoute("send-image", "Send an image", SendImageSchema);
+const sendFileRoute = sendRoute("send-file", "Send a file (a document)", SendFileSchema);
+const sendVideoRoute = sendRoute("send-video", "Send a video", SendVideoSchema);
+const sendVoiceRoute = sendRoute("send-voice", "Send a voice note (push-to-talk)", SendVoiceSchema);
+const sendAudioRoute = sendRoute("send-audio", "Send an audio file", SendAudioSchema);
+
 export function createMessageRoutes(
   deps: { manager: SessionManager; guards: AuthGuards; media: MediaResolver },
 ) {
   const { manager, guards, media } = deps;
-  const owned = guards.requireSingleAccountProtected();
-  const ownedMedia = guards.requireSingleAccountProtected({ media: true });
 
   /** Resolves the media field (only for a connected session), then sends it. */
   async function sendMedia(
@@ -53,41 +74,20 @@ export function createMessageRoutes(
     return await manager.session(phoneNumber, caller).sendMedia(send);
   }
 
-  const sendRoute = <T extends z.ZodType>(
-    action: string,
-    summary: string,
-    body: T,
-    withMedia = true,
-  ) =>
-    sessionPostRoute({
-      action,
-      tag: "Messaging",
-      summary,
-      body,
-      response: SentMessageSchema,
-      description: "Sent",
-      guard: withMedia ? ownedMedia : owned,
-      errors: withMedia ? ["PAYLOAD_TOO_LARGE"] : [],
-    });
-
-  const sendTextRoute = sendRoute("send-text", "Send a text message", SendTextSchema, false);
-  const sendImageRoute = sendRoute("send-image", "Send an image", SendImageSchema);
-  const sendFileRoute = sendRoute("send-file", "Send a file (a document)", SendFileSchema);
-  const sendVideoRoute = sendRoute("send-video", "Send a video", SendVideoSchema);
-  const sendVoiceRoute = sendRoute(
-    "send-voice",
-    "Send a voice note (push-to-talk)",
-    SendVoiceSchema,
-  );
-  const sendAudioRoute = sendRoute("send-audio", "Send an audio file", SendAudioSchema);
-
   return createRouter()
+    .guard(guards.requireSingleAccountProtected(), sendTextRoute)
+    .guard(
+      guards.requireSingleAccountProtected({ media: true }),
+      sendImageRoute,
+      sendFileRoute,
+      sendVideoRoute,
+      sendVoiceRoute,
+      sendAudioRoute,
+    )
     .openapi(sendTextRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      const sent = await manager.session(phoneNumber, c.get("principal")).sendText(
-        c.req.valid("json"),
-      );
-      return c.json(sent, 200);
+      const session = manager.session(phoneNumber, c.get("principal"));
+      return c.json(await session.sendText(c.req.valid("json")), 200);
     })
     .openapi(sendImageRoute, async (c) => {
       const { imageUrl, ...rest } = c.req.valid("json");

@@ -43,64 +43,65 @@ const PictureSchema = z.object({
   }),
 }).openapi("ProfilePictureChange");
 
+const common = { tags: ["Profile"], security: SECURED };
+
+const getRoute = createRoute({
+  ...common,
+  method: "get",
+  path: "/{phoneNumber}/profile",
+  summary: "The linked account's profile",
+  request: { params: PhoneParams },
+  responses: {
+    200: jsonResponse(ProfileSchema, "The profile"),
+    ...errorResponses(...SESSION_CALL_ERRORS),
+  },
+});
+
+const changeRoute = <T extends z.ZodType>(what: string, schema: T, withMedia = false) =>
+  createRoute({
+    ...common,
+    method: "put",
+    path: `/{phoneNumber}/profile/${what}`,
+    summary: `Change the profile ${what}`,
+    request: { params: PhoneParams, ...jsonBody(schema) },
+    responses: {
+      200: jsonResponse(ProfileSchema, "The profile afterwards"),
+      ...errorResponses(
+        ...SESSION_CALL_ERRORS,
+        ...(withMedia ? (["PAYLOAD_TOO_LARGE"] as const) : []),
+      ),
+    },
+  });
+
+const nameRoute = changeRoute("name", NameSchema);
+const statusRoute = changeRoute("status", StatusSchema);
+const pictureRoute = changeRoute("picture", PictureSchema, true);
+
 export function createProfileRoutes(
   deps: { manager: SessionManager; guards: AuthGuards; media: MediaResolver },
 ) {
   const { manager, guards, media } = deps;
-  const owned = guards.requireSingleAccountProtected();
-  const ownedMedia = guards.requireSingleAccountProtected({ media: true });
-  const common = { tags: ["Profile"], security: SECURED };
-
-  const getRoute = createRoute({
-    ...common,
-    method: "get",
-    path: "/{phoneNumber}/profile",
-    middleware: [owned] as const,
-    summary: "The linked account's profile",
-    request: { params: PhoneParams },
-    responses: {
-      200: jsonResponse(ProfileSchema, "The profile"),
-      ...errorResponses(...SESSION_CALL_ERRORS),
-    },
-  });
-
-  const change = <T extends z.ZodType>(what: string, schema: T, withMedia = false) =>
-    createRoute({
-      ...common,
-      method: "put",
-      path: `/{phoneNumber}/profile/${what}`,
-      summary: `Change the profile ${what}`,
-      middleware: [withMedia ? ownedMedia : owned] as const,
-      request: { params: PhoneParams, ...jsonBody(schema) },
-      responses: {
-        200: jsonResponse(ProfileSchema, "The profile afterwards"),
-        ...errorResponses(
-          ...SESSION_CALL_ERRORS,
-          ...(withMedia ? (["PAYLOAD_TOO_LARGE"] as const) : []),
-        ),
-      },
-    });
 
   return createRouter()
+    .guard(guards.requireSingleAccountProtected(), getRoute, nameRoute, statusRoute)
+    .guard(guards.requireSingleAccountProtected({ media: true }), pictureRoute)
     .openapi(getRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       return c.json(await manager.session(phoneNumber, c.get("principal")).getProfile(), 200);
     })
-    .openapi(change("name", NameSchema), async (c) => {
+    .openapi(nameRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      await manager.session(phoneNumber, c.get("principal")).setProfileName(
-        c.req.valid("json").name,
-      );
-      return c.json(await manager.session(phoneNumber, c.get("principal")).getProfile(), 200);
+      const session = manager.session(phoneNumber, c.get("principal"));
+      await session.setProfileName(c.req.valid("json").name);
+      return c.json(await session.getProfile(), 200);
     })
-    .openapi(change("status", StatusSchema), async (c) => {
+    .openapi(statusRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      await manager.session(phoneNumber, c.get("principal")).setProfileStatus(
-        c.req.valid("json").status,
-      );
-      return c.json(await manager.session(phoneNumber, c.get("principal")).getProfile(), 200);
+      const session = manager.session(phoneNumber, c.get("principal"));
+      await session.setProfileStatus(c.req.valid("json").status);
+      return c.json(await session.getProfile(), 200);
     })
-    .openapi(change("picture", PictureSchema, true), async (c) => {
+    .openapi(pictureRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       const { status } = manager.info(phoneNumber, c.get("principal"));
       if (status !== "WORKING") throw clientNotReady(phoneNumber, status);
@@ -110,7 +111,8 @@ export function createProfileRoutes(
         signal: c.req.raw.signal,
         requestId: c.get("requestId"),
       });
-      await manager.session(phoneNumber, c.get("principal")).setProfilePicture(picture);
-      return c.json(await manager.session(phoneNumber, c.get("principal")).getProfile(), 200);
+      const session = manager.session(phoneNumber, c.get("principal"));
+      await session.setProfilePicture(picture);
+      return c.json(await session.getProfile(), 200);
     });
 }

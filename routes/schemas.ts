@@ -4,10 +4,7 @@
  * body, and helpers that declare a route's JSON body and its error responses once.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
-import type { ErrorCode } from "../errors.ts";
-import type { AppEnv } from "../middleware/principal.ts";
-import { STATUS_OF } from "../errors.ts";
+import { type ErrorCode, STATUS_OF } from "../errors.ts";
 import { PHONE_NUMBER, PHONE_NUMBER_EXPECTED } from "../sessions/phone_number.ts";
 
 const JID = /^(?:\d+(?:-\d+)?@(?:c\.us|g\.us|lid|s\.whatsapp\.net)|status@broadcast)$/;
@@ -159,7 +156,6 @@ export function sessionPostRoute<T extends z.ZodType, R extends z.ZodType>(optio
   body: T;
   response: R;
   description: string;
-  guard: MiddlewareHandler<AppEnv>;
   /** Beyond the errors of every session call. */
   errors?: ErrorCode[];
 }) {
@@ -169,7 +165,6 @@ export function sessionPostRoute<T extends z.ZodType, R extends z.ZodType>(optio
     tags: [options.tag],
     summary: options.summary,
     security: SECURED,
-    middleware: [options.guard] as const,
     request: { params: PhoneParams, ...jsonBody(options.body) },
     responses: {
       200: jsonResponse(options.response, options.description),

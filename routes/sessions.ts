@@ -72,17 +72,115 @@ const PairingBodySchema = z.object({
 
 const LIFECYCLE_ERRORS = errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND", "TIMEOUT");
 
-const lifecycle = (action: string, summary: string, guard: AuthGuards["requireAuth"]) =>
+const lifecycle = (action: string, summary: string) =>
   createRoute({
     method: "post",
     path: `/{phoneNumber}/${action}`,
     tags: ["Sessions"],
     summary,
     security: SECURED,
-    middleware: [guard] as const,
     request: { params: PhoneParams },
     responses: { 200: jsonResponse(SuccessSchema, "Done"), ...LIFECYCLE_ERRORS },
   });
+
+const startRoute = createRoute({
+  method: "post",
+  path: "/{phoneNumber}/start",
+  tags: ["Sessions"],
+  summary: "Start the session (shows a QR until linked)",
+  security: SECURED,
+  request: {
+    params: PhoneParams,
+    // Optional: the validator checks it when one is sent.
+    body: { required: false, content: { "application/json": { schema: StartBodySchema } } },
+  },
+  responses: { 200: jsonResponse(SuccessSchema, "Done"), ...LIFECYCLE_ERRORS },
+});
+const stopRoute = lifecycle("stop", "Stop the session, keeping its login");
+const restartRoute = lifecycle("restart", "Restart the session");
+const logoutRoute = lifecycle("logout", "Unlink the device and delete its login");
+
+const qrRoute = createRoute({
+  method: "get",
+  path: "/{phoneNumber}/qr",
+  tags: ["Sessions"],
+  summary: "The QR code to scan with WhatsApp",
+  security: SECURED,
+  request: { params: PhoneParams },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        qrCode: z.string().openapi({ example: "data:image/png;base64,iVBORw0KGgo..." }),
+      }).openapi("QrCode"),
+      "A PNG data URL",
+    ),
+    ...errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND", "CLIENT_NOT_READY"),
+  },
+});
+
+const pairingRoute = createRoute({
+  method: "post",
+  path: "/{phoneNumber}/pairing-code",
+  tags: ["Sessions"],
+  summary: "A code to type on the phone instead of scanning",
+  security: SECURED,
+  request: {
+    params: PhoneParams,
+    body: { required: false, content: { "application/json": { schema: PairingBodySchema } } },
+  },
+  responses: {
+    200: jsonResponse(
+      z.object({ code: z.string().openapi({ example: "ABCD1234" }) }).openapi("PairingCode"),
+      "The 8-character code",
+    ),
+    ...errorResponses(
+      "BAD_REQUEST",
+      "FORBIDDEN",
+      "NOT_FOUND",
+      "CLIENT_NOT_READY",
+      "NOT_IMPLEMENTED",
+      "TIMEOUT",
+    ),
+  },
+});
+
+const stateRoute = createRoute({
+  method: "get",
+  path: "/{phoneNumber}/state",
+  tags: ["Sessions"],
+  summary: "The session's connection state",
+  security: SECURED,
+  request: { params: PhoneParams },
+  responses: {
+    200: jsonResponse(SessionStateSchema, "The state"),
+    ...errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND"),
+  },
+});
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/sessions",
+  tags: ["Sessions"],
+  summary: "The caller's sessions with their status",
+  security: SECURED,
+  responses: {
+    200: jsonResponse(z.object({ sessions: z.array(SessionSchema) }), "The sessions"),
+    ...errorResponses(),
+  },
+});
+
+const deleteRoute = createRoute({
+  method: "delete",
+  path: "/{phoneNumber}",
+  tags: ["Sessions"],
+  summary: "Admin: log out, delete the session's data and free the number",
+  security: [{ apiKey: [] }],
+  request: { params: PhoneParams },
+  responses: {
+    200: jsonResponse(SuccessSchema, "Deleted"),
+    ...errorResponses("BAD_REQUEST", "NOT_FOUND"),
+  },
+});
 
 function toSession(info: SessionInfo) {
   return {
@@ -99,116 +197,15 @@ export function createSessionRoutes(
   deps: { manager: SessionManager; guards: AuthGuards; events?: Pick<EventsApi, "forgetNumber"> },
 ) {
   const { manager, guards } = deps;
-  const owned = guards.requireSingleAccountProtected();
-
-  const startRoute = createRoute({
-    method: "post",
-    path: "/{phoneNumber}/start",
-    tags: ["Sessions"],
-    summary: "Start the session (shows a QR until linked)",
-    security: SECURED,
-    middleware: [guards.requireSingleAccountProtected({ claim: true })] as const,
-    request: {
-      params: PhoneParams,
-      // Optional: the validator checks it when one is sent.
-      body: { required: false, content: { "application/json": { schema: StartBodySchema } } },
-    },
-    responses: { 200: jsonResponse(SuccessSchema, "Done"), ...LIFECYCLE_ERRORS },
-  });
-  const stopRoute = lifecycle("stop", "Stop the session, keeping its login", owned);
-  const restartRoute = lifecycle("restart", "Restart the session", owned);
-  const logoutRoute = lifecycle("logout", "Unlink the device and delete its login", owned);
-
-  const qrRoute = createRoute({
-    method: "get",
-    path: "/{phoneNumber}/qr",
-    tags: ["Sessions"],
-    summary: "The QR code to scan with WhatsApp",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: PhoneParams },
-    responses: {
-      200: jsonResponse(
-        z.object({
-          qrCode: z.string().openapi({ example: "data:image/png;base64,iVBORw0KGgo..." }),
-        }).openapi("QrCode"),
-        "A PNG data URL",
-      ),
-      ...errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND", "CLIENT_NOT_READY"),
-    },
-  });
-
-  const pairingRoute = createRoute({
-    method: "post",
-    path: "/{phoneNumber}/pairing-code",
-    tags: ["Sessions"],
-    summary: "A code to type on the phone instead of scanning",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: {
-      params: PhoneParams,
-      body: { required: false, content: { "application/json": { schema: PairingBodySchema } } },
-    },
-    responses: {
-      200: jsonResponse(
-        z.object({ code: z.string().openapi({ example: "ABCD1234" }) }).openapi("PairingCode"),
-        "The 8-character code",
-      ),
-      ...errorResponses(
-        "BAD_REQUEST",
-        "FORBIDDEN",
-        "NOT_FOUND",
-        "CLIENT_NOT_READY",
-        "NOT_IMPLEMENTED",
-        "TIMEOUT",
-      ),
-    },
-  });
-
-  const stateRoute = createRoute({
-    method: "get",
-    path: "/{phoneNumber}/state",
-    tags: ["Sessions"],
-    summary: "The session's connection state",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: PhoneParams },
-    responses: {
-      200: jsonResponse(SessionStateSchema, "The state"),
-      ...errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND"),
-    },
-  });
-
-  const listRoute = createRoute({
-    method: "get",
-    path: "/sessions",
-    tags: ["Sessions"],
-    summary: "The caller's sessions with their status",
-    security: SECURED,
-    middleware: [guards.requireAuth] as const,
-    responses: {
-      200: jsonResponse(z.object({ sessions: z.array(SessionSchema) }), "The sessions"),
-      ...errorResponses(),
-    },
-  });
-
-  const deleteRoute = createRoute({
-    method: "delete",
-    path: "/{phoneNumber}",
-    tags: ["Sessions"],
-    summary: "Admin: log out, delete the session's data and free the number",
-    security: [{ apiKey: [] }],
-    middleware: [guards.requireAdmin] as const,
-    request: { params: PhoneParams },
-    responses: {
-      200: jsonResponse(SuccessSchema, "Deleted"),
-      ...errorResponses("BAD_REQUEST", "NOT_FOUND"),
-    },
-  });
+  const owned = [stopRoute, restartRoute, logoutRoute, qrRoute, pairingRoute, stateRoute];
 
   const phoneOf = (c: Context<AppEnv>) => c.req.param("phoneNumber")!;
 
   return createRouter()
+    .guard(guards.requireSingleAccountProtected({ claim: true }), startRoute)
+    .guard(guards.requireSingleAccountProtected(), ...owned)
+    .guard(guards.requireAuth, listRoute)
+    .guard(guards.requireAdmin, deleteRoute)
     .openapi(startRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       const { engine, simulator } = c.req.valid("json") ?? {};

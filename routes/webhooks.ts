@@ -92,78 +92,75 @@ function toDeliveryBody(delivery: Delivery) {
   };
 }
 
+const errors = errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND");
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/{phoneNumber}/webhooks",
+  tags: ["Webhooks"],
+  summary: "The number's webhooks",
+  security: SECURED,
+  request: { params: PhoneParams },
+  responses: { 200: jsonResponse(WebhookListSchema, "The webhooks"), ...errors },
+});
+
+const putRoute = createRoute({
+  method: "put",
+  path: "/{phoneNumber}/webhooks",
+  tags: ["Webhooks"],
+  summary: "Replace the number's webhooks",
+  description: "URLs pass the same address rules as fetched media (WEBHOOK_ALLOW_PRIVATE_HOSTS)",
+  security: SECURED,
+  request: {
+    params: PhoneParams,
+    ...jsonBody(
+      z.object({
+        webhooks: z.array(WebhookInputSchema).max(
+          MAX_WEBHOOKS,
+          `at most ${MAX_WEBHOOKS} webhooks per number`,
+        ),
+      }).openapi("Webhooks"),
+    ),
+  },
+  responses: { 200: jsonResponse(WebhookListSchema, "The webhooks as saved"), ...errors },
+});
+
+const deliveriesRoute = createRoute({
+  method: "get",
+  path: "/{phoneNumber}/webhooks/deliveries",
+  tags: ["Webhooks"],
+  summary: "Deliveries, newest first; status=failed lists the dead letters",
+  security: SECURED,
+  request: { params: PhoneParams, query: DeliveryQuery },
+  responses: {
+    200: jsonResponse(
+      z.object({ deliveries: z.array(DeliverySchema) }).openapi("WebhookDeliveries"),
+      "The deliveries",
+    ),
+    ...errors,
+  },
+});
+
+const retryRoute = createRoute({
+  method: "post",
+  path: "/{phoneNumber}/webhooks/deliveries/{id}/retry",
+  tags: ["Webhooks"],
+  summary: "Deliver again (a dead letter, usually), with a fresh round of attempts",
+  description: "Sent with the webhook's current URL, secret and headers; 404 when the " +
+    "webhook was removed (the delivery stays failed, saying so)",
+  security: SECURED,
+  request: { params: DeliveryParams },
+  responses: {
+    200: jsonResponse(z.object({ delivery: DeliverySchema }), "Queued again"),
+    ...errors,
+  },
+});
+
 export function createWebhookRoutes(
   deps: { manager: SessionManager; guards: AuthGuards; events: EventsApi },
 ) {
   const { manager, guards, events } = deps;
-  const owned = guards.requireSingleAccountProtected();
-  const errors = errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND");
-
-  const getRoute = createRoute({
-    method: "get",
-    path: "/{phoneNumber}/webhooks",
-    tags: ["Webhooks"],
-    summary: "The number's webhooks",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: PhoneParams },
-    responses: { 200: jsonResponse(WebhookListSchema, "The webhooks"), ...errors },
-  });
-
-  const putRoute = createRoute({
-    method: "put",
-    path: "/{phoneNumber}/webhooks",
-    tags: ["Webhooks"],
-    summary: "Replace the number's webhooks",
-    description: "URLs pass the same address rules as fetched media (WEBHOOK_ALLOW_PRIVATE_HOSTS)",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: {
-      params: PhoneParams,
-      ...jsonBody(
-        z.object({
-          webhooks: z.array(WebhookInputSchema).max(
-            MAX_WEBHOOKS,
-            `at most ${MAX_WEBHOOKS} webhooks per number`,
-          ),
-        }).openapi("Webhooks"),
-      ),
-    },
-    responses: { 200: jsonResponse(WebhookListSchema, "The webhooks as saved"), ...errors },
-  });
-
-  const deliveriesRoute = createRoute({
-    method: "get",
-    path: "/{phoneNumber}/webhooks/deliveries",
-    tags: ["Webhooks"],
-    summary: "Deliveries, newest first; status=failed lists the dead letters",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: PhoneParams, query: DeliveryQuery },
-    responses: {
-      200: jsonResponse(
-        z.object({ deliveries: z.array(DeliverySchema) }).openapi("WebhookDeliveries"),
-        "The deliveries",
-      ),
-      ...errors,
-    },
-  });
-
-  const retryRoute = createRoute({
-    method: "post",
-    path: "/{phoneNumber}/webhooks/deliveries/{id}/retry",
-    tags: ["Webhooks"],
-    summary: "Deliver again (a dead letter, usually), with a fresh round of attempts",
-    description: "Sent with the webhook's current URL, secret and headers; 404 when the " +
-      "webhook was removed (the delivery stays failed, saying so)",
-    security: SECURED,
-    middleware: [owned] as const,
-    request: { params: DeliveryParams },
-    responses: {
-      200: jsonResponse(z.object({ delivery: DeliverySchema }), "Queued again"),
-      ...errors,
-    },
-  });
+  const routes = [getRoute, putRoute, deliveriesRoute, retryRoute];
 
   const list = (phoneNumber: string) => ({
     webhooks: events.getWebhooks(phoneNumber).map((hook) => ({
@@ -175,6 +172,7 @@ export function createWebhookRoutes(
   });
 
   return createRouter()
+    .guard(guards.requireSingleAccountProtected(), ...routes)
     .openapi(getRoute, (c) => {
       const { phoneNumber } = c.req.valid("param");
       manager.authorize(phoneNumber, c.get("principal"));

@@ -1,11 +1,18 @@
 /**
  * @module
  * Shared helpers for the HTTP suites: a server composed exactly like `main.ts` on a temporary
- * data folder, authenticated requests, and polling for a session's state.
+ * data folder, authenticated requests, and polling for a session's state; and, where a test is
+ * about HTTP alone, one route group on the app's shell (`createTestApp`) with guards that let
+ * everyone in and a session manager that answers only what the test gives it.
  */
+import type { Env, Hono, MiddlewareHandler, Schema } from "hono";
 import { loadConfig } from "../config.ts";
-import { createLogger } from "../logger.ts";
+import { createLogger, type Logger } from "../logger.ts";
 import { compose } from "../main.ts";
+import type { AuthGuards } from "../middleware/guards.ts";
+import type { AppEnv, Principal } from "../middleware/principal.ts";
+import { API_BASE, createAppShell } from "../routes/app.ts";
+import type { SessionClient, SessionManager } from "../sessions/manager.ts";
 
 export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
 
@@ -212,4 +219,60 @@ export async function startServerProcess(
       return code;
     },
   };
+}
+
+/**
+ * One route group mounted under `/api/whatsapp` on the app's shell: the same request id, error
+ * answers, 404 and 405 as the real app, and nothing else (no store, no Workers). The test builds
+ * the group with what it needs: often `stubManager()` and `passGuards()`.
+ */
+export function createTestApp<E extends Env, S extends Schema, B extends string>(
+  router: Hono<E, S, B>,
+  options: { log?: Logger } = {},
+) {
+  return createAppShell(options.log ?? createLogger("silent")).route(API_BASE, router);
+}
+
+export const ADMIN_PRINCIPAL: Principal = {
+  kind: "admin",
+  accountId: null,
+  userId: null,
+  role: null,
+  via: "api_key",
+};
+
+/** Guards that let every request in as `principal` (the admin by default). */
+export function passGuards(principal: Principal = ADMIN_PRINCIPAL): AuthGuards {
+  const pass: MiddlewareHandler<AppEnv> = async (c, next) => {
+    c.set("principal", principal);
+    await next();
+  };
+  return {
+    requireAuth: pass,
+    requireSingleAccountProtected: () => pass,
+    requireWahaProtected: pass,
+    requireAdmin: pass,
+  };
+}
+
+/**
+ * A session manager that answers with `manager`'s methods and, for `session()`, with `client`'s;
+ * anything else throws, naming what the route called that the test did not expect.
+ */
+export function stubManager(
+  manager: Partial<SessionManager> = {},
+  client: Partial<SessionClient> = {},
+): SessionManager {
+  const unexpected = (what: string) => () => {
+    throw new Error(`stubManager: unexpected call of ${what}`);
+  };
+  const session = new Proxy(client, {
+    get: (target, name) =>
+      target[name as keyof SessionClient] ?? unexpected(`session.${String(name)}`),
+  });
+  return new Proxy(manager, {
+    get: (target, name) =>
+      target[name as keyof SessionManager] ??
+        (name === "session" ? () => session : unexpected(String(name))),
+  }) as SessionManager;
 }
