@@ -4,26 +4,34 @@
  * carries a request id, and engine errors keep their meaning across the Worker boundary.
  */
 import assert from "node:assert/strict";
-import { startTestApp, waitForState } from "./_helpers.ts";
+import { createLogger } from "../logger.ts";
+import { createSessionRoutes } from "../routes/sessions.ts";
+import { createTestApp, passGuards, startTestApp, stubManager, waitForState } from "./_helpers.ts";
 
-Deno.test("an unexpected error answers 500 INTERNAL_ERROR without leaking its details", async () => {
-  const server = await startTestApp();
-  try {
-    (server.manager as { info: unknown }).info = () => {
+Deno.test("an unexpected error answers 500 INTERNAL_ERROR without leaking its details, which the log has", async () => {
+  const lines: Record<string, unknown>[] = [];
+  const manager = stubManager({
+    info: () => {
       throw new Error("database password is hunter2 at /srv/secret.ts:42");
-    };
-    const response = await server.request("GET", "/4915550005001/state");
-    const text = await response.text();
-    assert.equal(response.status, 500);
-    assert.deepEqual(JSON.parse(text), {
-      error: "Internal server error",
-      code: "INTERNAL_ERROR",
-      statusCode: 500,
-    });
-    assert.ok(!text.includes("hunter2") && !text.includes("secret.ts"));
-  } finally {
-    await server.close();
-  }
+    },
+  });
+  const app = createTestApp(createSessionRoutes({ manager, guards: passGuards() }), {
+    log: createLogger("error", { sink: (_level, line) => lines.push(line) }),
+  });
+  const response = await app.request("/api/whatsapp/4915550005001/state", {
+    headers: { "X-Request-Id": "boom-1" },
+  });
+  const text = await response.text();
+  assert.equal(response.status, 500);
+  assert.deepEqual(JSON.parse(text), {
+    error: "Internal server error",
+    code: "INTERNAL_ERROR",
+    statusCode: 500,
+  });
+  assert.ok(!text.includes("hunter2") && !text.includes("secret.ts"));
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0].requestId, "boom-1");
+  assert.match(String(lines[0].error), /hunter2/);
 });
 
 Deno.test("every response carries X-Request-Id, the caller's when it is a sane token", async () => {

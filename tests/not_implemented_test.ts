@@ -1,21 +1,22 @@
 /**
  * @module
  * An engine that cannot do something answers `501 NOT_IMPLEMENTED` through HTTP, naming the
- * capability and the engine: the real session manager and app over a stand-in Worker host whose
- * engine is connected but refuses every capability call the way engine.ts's `notImplemented` does.
+ * capability and the engine: the real session manager, and each route group alone on the app's
+ * shell, over a stand-in Worker host whose engine is connected but refuses every capability call
+ * the way engine.ts's `notImplemented` does.
  */
 import assert from "node:assert/strict";
-import type { MiddlewareHandler } from "hono";
 import { loadConfig } from "../config.ts";
 import { createLogger } from "../logger.ts";
 import { createMediaResolver } from "../media/media_input.ts";
-import type { AuthGuards } from "../middleware/guards.ts";
-import type { AppEnv } from "../middleware/principal.ts";
-import { createApp } from "../routes/app.ts";
+import { createChatRoutes } from "../routes/chats.ts";
+import { createGroupRoutes } from "../routes/groups.ts";
+import { createProfileRoutes } from "../routes/profile.ts";
 import { type EngineMethod, notImplemented } from "../sessions/engine.ts";
 import { createSessionManager } from "../sessions/manager.ts";
 import type { WorkerHost, WorkerHostOptions } from "../sessions/worker_host.ts";
 import { openStore } from "../store/store.ts";
+import { createTestApp, passGuards } from "./_helpers.ts";
 
 const PHONE = "4915550005001";
 
@@ -57,33 +58,18 @@ Deno.test("a capability the engine lacks answers 501 naming the capability and t
     log,
     createHost: connectedHostRefusing,
   });
-  const pass: MiddlewareHandler<AppEnv> = async (_c, next) => {
-    await next();
-  };
-  const guards: AuthGuards = {
-    requireAuth: pass,
-    requireSingleAccountProtected: () => pass,
-    requireWahaProtected: pass,
-    requireAdmin: pass,
-  };
-  const app = createApp({
-    manager,
-    guards,
-    log,
-    version: "test",
-    startedAt: Date.now(),
-    media: createMediaResolver(config.media),
-  });
+  const deps = { manager, guards: passGuards(), media: createMediaResolver(config.media) };
   try {
     await manager.start(PHONE, { engine: "wwebjs" });
     assert.equal(manager.info(PHONE).status, "WORKING");
     for (
-      const [method, path, capability] of [
-        ["GET", "profile", "getProfile"],
-        ["GET", "chats", "listChats"],
-        ["POST", "group/120363000000000001@g.us/leave", "leaveGroup"],
-      ]
+      const [router, method, path, capability] of [
+        [createProfileRoutes(deps), "GET", "profile", "getProfile"],
+        [createChatRoutes(deps), "GET", "chats", "listChats"],
+        [createGroupRoutes(deps), "POST", "group/120363000000000001@g.us/leave", "leaveGroup"],
+      ] as const
     ) {
+      const app = createTestApp(router);
       const response = await app.request(`/api/whatsapp/${PHONE}/${path}`, { method });
       assert.equal(response.status, 501, path);
       assert.deepEqual(await response.json(), {
