@@ -234,8 +234,6 @@ export type MediaKind = "image" | "video" | "voice" | "audio" | "file";
 /** A media message: what its route validated, with its media field fetched and checked. */
 export type SendMediaInput = MediaMessageFields & { kind: MediaKind; media: MediaInput };
 
-export type TypingState = TypingInput["state"];
-
 /** The media of one message, as base64. */
 export interface MessageMediaDto extends MediaInput {}
 
