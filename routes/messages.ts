@@ -6,7 +6,6 @@
  * size cap, MIME type from the bytes) once the session is known to be connected.
  */
 import { z } from "@hono/zod-openapi";
-import { clientNotReady } from "../errors.ts";
 import type { MediaResolver } from "../media/media_input.ts";
 import type { Context } from "hono";
 import type { AuthGuards } from "../middleware/guards.ts";
@@ -83,8 +82,7 @@ export function createMessageRoutes(
   ): Promise<SentMessage> {
     const phoneNumber = c.req.param("phoneNumber")!;
     const caller = c.get("principal");
-    const { status } = manager.info(phoneNumber, caller);
-    if (status !== "WORKING") throw clientNotReady(phoneNumber, status);
+    manager.session(phoneNumber, caller).assertReady();
     const { filename, ...rest } = input;
     const resolved = await media(field.value, {
       field: field.name,

@@ -1,10 +1,11 @@
 /**
  * @module
- * The engine-call path. A call reaches a session's Worker only while the session is WORKING
- * (`assertReady`, checked as the call leaves). Every call is bounded by `ENGINE_CALL_TIMEOUT_MS`
- * (504), and that many timeouts in a row mean the Worker is wedged: it is killed and restarted
- * through the restart policy. An engine's failure becomes an `ApiError` in `mapCallError`. An
- * answer is returned once the events emitted before it are durable (`flushEvents`).
+ * The engine-call path. A call reaches a session's Worker only while the session is WORKING: this
+ * is the one place that rule lives (`assertReady`), checked as the call leaves, and asked by a
+ * route before it fetches media for a send (`SessionClient.assertReady`). Every call is bounded by
+ * `ENGINE_CALL_TIMEOUT_MS` (504), and that many timeouts in a row mean the Worker is wedged: it is
+ * killed and restarted through the restart policy. An engine's failure becomes an `ApiError` in `mapCallError`. An answer is returned once the
+ * events emitted before it are durable (`flushEvents`).
  */
 import { badRequest, clientNotReady, notFound, notImplemented, timeout } from "../errors.ts";
 import { type Engine, engineErrorKind, type EngineMethod } from "./engine.ts";
@@ -22,14 +23,20 @@ export type SessionCallName = Exclude<EngineMethod, "logout" | "requestPairingCo
  * `session.sendText(input)` is checked end to end). Each call checks, as it is made, that the
  * session is WORKING and that the caller may still act on the number.
  */
-export type SessionClient = Pick<Engine, SessionCallName>;
+export type SessionClient = Pick<Engine, SessionCallName> & {
+  /**
+   * Throws (`409`, or `403`/`404` for the caller) unless a call made now would reach the engine:
+   * for work worth doing only for a connected session, such as fetching a send's media.
+   */
+  assertReady(): void;
+};
 
 /** A session whose calls may leave now. */
 export type ReadyEntry = SessionEntry & { host: WorkerHost };
 
 export interface Calls {
-  /** Throws 409 CLIENT_NOT_READY unless the session is WORKING. */
-  assertReady(phoneNumber: string, entry: SessionEntry | undefined): asserts entry is ReadyEntry;
+  /** The session, if it is WORKING; else throws 409 CLIENT_NOT_READY. */
+  assertReady(phoneNumber: string, entry: SessionEntry | undefined): ReadyEntry;
   /** One engine call on a WORKING session. */
   call(
     phoneNumber: string,
@@ -63,14 +70,12 @@ export function createCalls(deps: CallsDeps): Calls {
   /** Engine calls waiting for their answer, over every session (see `flushEvents`). */
   let callsInFlight = 0;
 
-  function assertReady(
-    phoneNumber: string,
-    entry: SessionEntry | undefined,
-  ): asserts entry is ReadyEntry {
+  function assertReady(phoneNumber: string, entry: SessionEntry | undefined): ReadyEntry {
     if (!entry) throw clientNotReady(phoneNumber, "STOPPED");
     if (entry.status !== "WORKING" || !entry.host) {
       throw clientNotReady(phoneNumber, entry.status);
     }
+    return entry as ReadyEntry;
   }
 
   async function request<T>(
@@ -118,10 +123,10 @@ export function createCalls(deps: CallsDeps): Calls {
     assertReady,
     request,
     async call(phoneNumber, entry, method, args) {
-      assertReady(phoneNumber, entry);
+      const ready = assertReady(phoneNumber, entry);
       callsInFlight++;
       try {
-        return await request(entry, entry.host, method, args);
+        return await request(ready, ready.host, method, args);
       } finally {
         callsInFlight--;
         await deps.flushEvents?.(callsInFlight === 0);
@@ -138,15 +143,20 @@ export function createSessionClient(
   phoneNumber: string,
   deps: { calls: Calls; authorize: () => void; entry: () => SessionEntry | undefined },
 ): SessionClient {
-  const { authorize } = deps;
-  const calls: Calls = deps.calls;
+  const { calls, authorize } = deps;
+  const assertReady = () => {
+    const entry = deps.entry();
+    authorize();
+    calls.assertReady(phoneNumber, entry);
+  };
   return new Proxy({} as SessionClient, {
-    get: (_, name) => async (...args: unknown[]) => {
-      const entry = deps.entry();
-      // Checked here, right before the call leaves: the request's body (and its media) may
-      // have taken seconds to arrive, and the number may have changed hands meanwhile.
-      authorize();
-      return await calls.call(phoneNumber, entry, name as SessionCallName, args);
-    },
+    get: (_, name) =>
+      name === "assertReady" ? assertReady : async (...args: unknown[]) => {
+        const entry = deps.entry();
+        // Checked here, right before the call leaves: the request's body (and its media) may
+        // have taken seconds to arrive, and the number may have changed hands meanwhile.
+        authorize();
+        return await calls.call(phoneNumber, entry, name as SessionCallName, args);
+      },
   });
 }

@@ -224,16 +224,14 @@ Deno.test("validation errors name the body field; unknown routes and huge bodies
   }
 });
 
-Deno.test("a pairing code asked for while the engine still loads is 409, never a 500", async () => {
+Deno.test("a pairing code asked for right after start waits for the engine to load, then is issued", async () => {
   const server = await startTestApp({ SIMULATOR_SCAN_MS: "60000" });
   try {
     await server.json("POST", `/${PHONE}/start`);
+    // The Worker is still importing its engine: the call waits for it instead of failing.
     const { status, body } = await server.json("POST", `/${PHONE}/pairing-code`);
-    assert.ok(status === 409 || status === 200, `${status} ${JSON.stringify(body)}`);
-    await server.json("GET", `/${PHONE}/qr`); // the engine is up once its QR shows
-    const later = await server.json("POST", `/${PHONE}/pairing-code`);
-    assert.equal(later.status, 200);
-    assert.match(String(later.body.code), /^[A-Z0-9]{8}$/);
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.match(String(body.code), /^[A-Z0-9]{8}$/);
   } finally {
     await server.close();
   }

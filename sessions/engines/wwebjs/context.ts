@@ -13,7 +13,7 @@ export interface WwebjsContext {
   readonly client: Lib;
   /** Our own serialized id, once linked. */
   meId(): string | null;
-  /** Throws BAD_REQUEST unless the session is WORKING. */
+  /** Throws NOT_READY unless the library's client is up (see `WwebjsSession.ready`). */
   ready(): void;
   /** Runs one library call with a timeout; repeated timeouts mean the page is wedged. */
   call(fn: () => Lib): Promise<Lib>;

@@ -421,8 +421,13 @@ class WwebjsSession implements WwebjsContext {
     return this.#client?.info?.wid ? serialized(this.#client.info.wid) : this.#me?.id ?? null;
   }
 
+  /**
+   * Whether a session may be called is the manager's rule (only while WORKING); this checks only
+   * what the capabilities need of the library: a client that fired `ready` (so `client.info` and
+   * the page's store exist) and has not ended since.
+   */
   ready(): void {
-    if (this.#status !== "WORKING" || !this.#client?.info) {
+    if (this.#ended || !this.#client?.info) {
       throw new EngineError("NOT_READY", `Session is not connected (status "${this.#status}")`);
     }
   }
