@@ -3,8 +3,9 @@
  * The engine-call path. A call reaches a session's Worker only while the session is WORKING: this
  * is the one place that rule lives (`assertReady`), checked as the call leaves, and asked by a
  * route before it fetches media for a send (`SessionClient.assertReady`). Every call is bounded by
- * `ENGINE_CALL_TIMEOUT_MS` (504), and that many timeouts in a row mean the Worker is wedged: it is
- * killed and restarted through the restart policy. An engine's failure becomes an `ApiError` in `mapCallError`. An answer is returned once the
+ * `ENGINE_CALL_TIMEOUT_MS` (504), and three timeouts in a row mean the Worker is wedged: it is
+ * killed and restarted through the restart policy (no engine keeps a timeout or wedge rule of its
+ * own). An engine's failure becomes an `ApiError` in `mapCallError`. An answer is returned once the
  * events emitted before it are durable (`flushEvents`).
  */
 import { badRequest, clientNotReady, notFound, notImplemented, timeout } from "../errors.ts";

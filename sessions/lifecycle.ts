@@ -100,6 +100,7 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       qrMaxRetries: config.qrMaxRetries,
       simulatorScanMs: config.simulatorScanMs,
       simulatorLinkAs: entry.linkAs ?? undefined,
+      callTimeoutMs: config.engineCallTimeoutMs,
       chromePath: config.wwebjs.chromePath,
       webVersion: config.wwebjs.webVersion,
       webVersionCachePath: config.wwebjs.webVersionCachePath,
