@@ -321,13 +321,10 @@ Deno.test("cleanFileName() keeps the last path part without control or reserved 
   assert.equal(cleanFileName("///"), undefined);
 });
 
-Deno.test("toBase64() encodes 64 MiB quickly and exactly", () => {
+Deno.test("toBase64() encodes 64 MiB exactly, from an offset into its buffer", () => {
   const bytes = new Uint8Array(64 * 1024 * 1024);
   for (let i = 0; i < bytes.length; i += 4096) bytes[i] = i & 0xff;
-  const started = performance.now();
   const text = toBase64(bytes.subarray(1));
-  const elapsed = performance.now() - started;
   assert.equal(text.length, Math.ceil((bytes.length - 1) / 3) * 4);
-  assert.deepEqual(new Uint8Array(Buffer.from(text.slice(0, 8), "base64")), bytes.subarray(1, 7));
-  assert.ok(elapsed < 2_000, `took ${elapsed} ms`);
+  assert.ok(Buffer.from(text, "base64").equals(Buffer.from(bytes.subarray(1))));
 });

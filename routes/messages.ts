@@ -7,7 +7,6 @@
  */
 import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { clientNotReady } from "../errors.ts";
 import type { MediaResolver } from "../media/media_input.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { AppEnv } from "../middleware/principal.ts";
@@ -60,8 +59,7 @@ export function createMessageRoutes(
   ): Promise<SentMessage> {
     const phoneNumber = c.req.param("phoneNumber")!;
     const caller = c.get("principal");
-    const { status } = manager.info(phoneNumber, caller);
-    if (status !== "WORKING") throw clientNotReady(phoneNumber, status);
+    manager.session(phoneNumber, caller).assertReady();
     const { filename, ...rest } = input;
     const resolved = await media(field.value, {
       field: field.name,

@@ -5,7 +5,6 @@
  * picture takes the same media field as the messaging routes (URL, data: URL or base64).
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { clientNotReady } from "../errors.ts";
 import type { MediaResolver } from "../media/media_input.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { SessionManager } from "../sessions/manager.ts";
@@ -103,8 +102,7 @@ export function createProfileRoutes(
     })
     .openapi(pictureRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      const { status } = manager.info(phoneNumber, c.get("principal"));
-      if (status !== "WORKING") throw clientNotReady(phoneNumber, status);
+      manager.session(phoneNumber, c.get("principal")).assertReady();
       const picture = await media(c.req.valid("json").imageUrl, {
         field: "imageUrl",
         kind: "image",

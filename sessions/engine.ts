@@ -80,6 +80,12 @@ export interface EngineOptions {
   simulatorScanMs: number;
   /** Simulator: the number whose phone "scans" (default: the session's own), to try a wrong phone. */
   simulatorLinkAs?: string;
+  /**
+   * `ENGINE_CALL_TIMEOUT_MS`, for the engine's own calls that no request waits on (a request's
+   * call is bounded by the manager, which alone decides that repeated timeouts mean a wedged
+   * session). Absent: those calls are not bounded.
+   */
+  callTimeoutMs?: number;
   /** whatsapp-web.js: an explicit Chromium binary; otherwise it is looked up. */
   chromePath?: string;
   /** whatsapp-web.js: serve WhatsApp Web from `<webVersionCachePath>/<webVersion>.html`. */
@@ -251,7 +257,7 @@ export type EngineEvent =
   | { type: "message.ack"; messageId: string; chatId: string; ack: number }
   /** The engine logged out (from the phone or by request): its auth data is gone. */
   | { type: "logged_out"; reason: string }
-  /** The engine cannot go on (browser gone, page wedged): the worker must be replaced. */
+  /** The engine cannot go on (browser gone, page crashed): the worker must be replaced. */
   | { type: "fatal"; reason: string }
   /** A child process that must die with the worker (Chromium's process group leader). */
   | { type: "child_process"; pid: number };

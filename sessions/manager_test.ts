@@ -1,31 +1,43 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../config.ts";
+import { ApiError } from "../errors.ts";
 import { createLogger } from "../logger.ts";
 import { openStore } from "../store/store.ts";
 import { createSessionManager } from "./manager.ts";
-import type { WorkerHost, WorkerHostOptions } from "./worker_host.ts";
+import { RESTORE_CONCURRENCY } from "./restore.ts";
+import { WorkerDeadError, type WorkerHost, type WorkerHostOptions } from "./worker_host.ts";
 import { decodeQrDataUrl } from "../tests/qr_decode.ts";
 
-/** A stand-in Worker host whose engine takes `initMs` to start (0: at once). */
-function stubHost(initMs = 0, onStop: () => void = () => {}): WorkerHost {
+/**
+ * A stand-in Worker host. `holdInit`: its engine does not finish starting until the host is
+ * stopped (as a real engine still loading when the server stops).
+ */
+function stubHost(options: { holdInit?: boolean; onStop?: () => void } = {}): WorkerHost {
   let up = true;
+  let endInit = () => {};
   const down = () => {
     up = false;
-    onStop();
+    endInit();
+    options.onStop?.();
   };
   return {
     get alive() {
       return up;
     },
     init: () =>
-      initMs > 0 ? new Promise((resolve) => setTimeout(resolve, initMs)) : Promise.resolve(),
+      options.holdInit
+        ? new Promise((_, reject) => endInit = () => reject(new WorkerDeadError("stopped")))
+        : Promise.resolve(),
     call: () => Promise.resolve(undefined as never),
     stop: () => Promise.resolve(down()),
     terminate: down,
   };
 }
 
-/** A manager over an in-memory store in which `started` numbers are marked to run. */
+/**
+ * A manager over an in-memory store in which `started` numbers are marked to run; disposing it
+ * shuts the manager down and deletes its data.
+ */
 async function managerWith(
   createHost: (options: WorkerHostOptions) => WorkerHost,
   started: string[] = [],
@@ -46,7 +58,7 @@ async function managerWith(
   return {
     manager,
     store,
-    async close() {
+    async [Symbol.asyncDispose]() {
       await manager.shutdown();
       store.close();
       await Deno.remove(dataDir, { recursive: true });
@@ -57,61 +69,85 @@ async function managerWith(
 const numbers = (count: number, first: number) =>
   Array.from({ length: count }, (_, i) => `49155500${first + i}`);
 
-Deno.test("shutdown() during a restore leaves no session running, none started after it", async () => {
+Deno.test("restore() starts a few sessions at a time; shutdown() during it leaves none running and starts none after", async () => {
   const alive = new Set<string>();
-  const { manager, store, close } = await managerWith((options) => {
+  const created: string[] = [];
+  let batchCreated = () => {};
+  const firstBatch = new Promise<void>((resolve) => batchCreated = resolve);
+  await using env = await managerWith((options) => {
     alive.add(options.name);
-    return stubHost(100, () => alive.delete(options.name));
+    created.push(options.name);
+    if (created.length === RESTORE_CONCURRENCY) batchCreated();
+    return stubHost({ holdInit: true, onStop: () => alive.delete(options.name) });
   }, numbers(8, 1000));
-  const restoring = manager.restore();
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.ok(alive.size > 0 && alive.size < 8, `restoring a few at a time (${alive.size} up)`);
-  await manager.shutdown();
+  const restoring = env.manager.restore();
+  await firstBatch;
+  // None of these engines finishes starting: whatever else the restore would start, it starts
+  // within the next turns of the event loop.
+  for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(alive.size, RESTORE_CONCURRENCY, "restoring a few at a time");
+  await env.manager.shutdown();
   assert.equal(alive.size, 0);
   await restoring;
   assert.deepEqual([...alive], [], "nothing was started after shutdown");
+  assert.equal(created.length, RESTORE_CONCURRENCY);
   assert.ok(
-    store.sessions.list().every((record) => record.shouldRun),
+    env.store.sessions.list().every((record) => record.shouldRun),
     "every session stays marked started for the next boot",
   );
-  await close();
 });
 
 Deno.test("getQr draws the engine's current QR as a PNG, and a new QR as a new one", async () => {
   let showQr: (value: string) => void = () => {};
-  const { manager, close } = await managerWith((options) => {
+  await using env = await managerWith((options) => {
     showQr = (value) => options.onEvent({ type: "qr", value });
     return stubHost();
   });
-  try {
-    await manager.start("4915550001", {});
-    showQr("2@first,key,identity,1");
-    const first = await manager.getQr("4915550001");
-    assert.equal(decodeQrDataUrl(first), "2@first,key,identity,1");
-    assert.equal(await manager.getQr("4915550001"), first, "the same QR, the same image");
-    showQr("2@second,key,identity,1");
-    assert.equal(decodeQrDataUrl(await manager.getQr("4915550001")), "2@second,key,identity,1");
-  } finally {
-    await close();
-  }
+  const { manager } = env;
+  await manager.start("4915550001", {});
+  showQr("2@first,key,identity,1");
+  const first = await manager.getQr("4915550001");
+  assert.equal(decodeQrDataUrl(first), "2@first,key,identity,1");
+  assert.equal(await manager.getQr("4915550001"), first, "the same QR, the same image");
+  showQr("2@second,key,identity,1");
+  assert.equal(decodeQrDataUrl(await manager.getQr("4915550001")), "2@second,key,identity,1");
 });
 
 Deno.test("restore() lets other tasks run between the Workers it creates", async () => {
   // Creating a Worker blocks the main thread (~25-30 ms here); these hosts start at once, so
   // without a pause between them the whole restore would run before any request is looked at.
   const order: string[] = [];
-  const { manager, close } = await managerWith((options) => {
+  await using env = await managerWith((options) => {
     order.push(`create ${options.name}`);
     return stubHost();
   }, numbers(12, 2000));
-  const restoring = manager.restore();
+  const restoring = env.manager.restore();
   setTimeout(() => order.push("a request"), 0);
   await restoring;
   assert.equal(order.filter((step) => step.startsWith("create")).length, 12);
   const request = order.indexOf("a request");
   assert.ok(
-    request >= 0 && request <= 4,
+    request >= 0 && request <= RESTORE_CONCURRENCY,
     `the request ran after at most the first batch of Workers: ${order.join(", ")}`,
   );
-  await close();
+});
+
+Deno.test("session().assertReady() checks the caller, then that the session is WORKING", async () => {
+  const phone = "4915550001";
+  let report: WorkerHostOptions["onEvent"] = () => {};
+  await using env = await managerWith((options) => {
+    report = options.onEvent;
+    return stubHost();
+  });
+  const owner = { kind: "account" as const, accountId: "account-a" };
+  const stranger = { kind: "account" as const, accountId: "account-b" };
+  await env.manager.start(phone, { caller: owner });
+  const refused = (status: number) => (error: unknown) =>
+    error instanceof ApiError && error.status === status;
+
+  assert.throws(() => env.manager.session(phone, stranger).assertReady(), refused(403));
+  assert.throws(() => env.manager.session(phone, owner).assertReady(), refused(409));
+  report({ type: "status", status: "WORKING", me: { id: `${phone}@c.us`, pushName: "A" } });
+  env.manager.session(phone, owner).assertReady();
+  assert.throws(() => env.manager.session(phone, stranger).assertReady(), refused(403));
 });

@@ -10,7 +10,6 @@ import * as Comlink from "comlink";
 import { batchedEndpoint, comlinkErrorForUnclonable, isComlinkAnswer } from "./batched_endpoint.ts";
 import {
   type Engine,
-  EngineError,
   type EngineEvent,
   type EngineEventSink,
   type EngineMethod,
@@ -31,7 +30,8 @@ async function loadEngine(name: EngineName, options: EngineOptions): Promise<Eng
   return createWwebjsEngine(options);
 }
 
-let engine: Engine | null = null;
+/** The engine `init` loads (null before `init` and after `stop`). */
+let engine: Promise<Engine> | null = null;
 
 // Events and answers leave batched per turn (see batched_endpoint.ts), in the order they were made;
 // an answer leaves as soon as the microtasks before it have run.
@@ -55,25 +55,30 @@ self.addEventListener("unhandledrejection", (event) => {
 
 const workerApi = {
   async init(name: EngineName, options: EngineOptions): Promise<void> {
-    engine = await loadEngine(name, options);
+    const loading = loadEngine(name, options);
+    engine = loading;
+    const loaded = await loading;
     const emit: EngineEventSink = (event: EngineEvent) => {
       // No `id`: Comlink's listener on the other side leaves the message to the supervisor.
       port.postMessage({ engineEvent: event });
     };
-    await engine.start(emit);
+    await loaded.start(emit);
   },
   ping(): true {
     return true;
   },
-  call(method: EngineMethod, args: unknown[]): Promise<unknown> {
-    // A call can arrive while the engine still loads (a pairing code asked for right after start).
-    if (!engine) throw new EngineError("NOT_READY", "The session's engine is still starting");
-    const fn = engine[method] as (...a: unknown[]) => Promise<unknown>;
-    return fn.apply(engine, args);
+  async call(method: EngineMethod, args: unknown[]): Promise<unknown> {
+    // Whether the session may be called is the manager's rule, not the Worker's: a call that
+    // arrives while the engine still loads (a pairing code asked for right after start) waits for
+    // it, and the engine answers for its own state. `init` always comes first (same port).
+    const loaded = await engine!;
+    const fn = loaded[method] as (...a: unknown[]) => Promise<unknown>;
+    return fn.apply(loaded, args);
   },
   async stop(): Promise<void> {
-    await engine?.stop();
+    const loading = engine;
     engine = null;
+    await (await loading?.catch(() => null))?.stop();
   },
 };
 

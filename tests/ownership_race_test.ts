@@ -99,6 +99,7 @@ Deno.test("a start whose body arrives after another account claimed the number i
       engine: "simulator",
     });
     try {
+      assert.equal((await as(server.base, KEY_A, "GET", "/sessions")).status, 200);
       assert.equal((await as(server.base, KEY_B, "POST", `/${NUMBER}/start`)).status, 200);
       await connected(server.base, KEY_B);
       const late = await held.finish();
@@ -143,6 +144,9 @@ Deno.test("requests held across the admin's DELETE and a new claim are 403 and c
         name: "Old owner",
       }),
     );
+    // A round trip on another connection: the server has taken in the held requests' headers
+    // (their guards ran and let them through to wait for the rest of their bodies).
+    assert.equal((await as(server.base, KEY_A, "GET", `/${NUMBER}/state`)).status, 200);
 
     const deleted = await fetch(`${server.base}/${NUMBER}`, {
       method: "DELETE",

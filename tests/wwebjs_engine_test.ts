@@ -472,30 +472,6 @@ Deno.test("wwebjs engine reports CONFLICT when WhatsApp Web is opened elsewhere"
   });
 });
 
-Deno.test("wwebjs engine emits fatal when the page stops answering three calls in a row", async () => {
-  const cloud = await startFakeCloud({ me: ME, chats: [{ id: ALICE, name: "Alice" }] });
-  const sessionDir = await Deno.makeTempDir({ prefix: "wwebjs_engine_test_" });
-  const rec = new EventRecorder();
-  const engine = createWwebjsEngine(fakeEngineOptions(cloud, sessionDir), { callTimeoutMs: 400 });
-  try {
-    await engine.start(rec.sink);
-    cloud.scanQr((await rec.type("qr")).value);
-    await rec.status("WORKING");
-    cloud.freezePage();
-    await new Promise((r) => setTimeout(r, 300));
-    for (let i = 0; i < 3; i++) {
-      await assert.rejects(engine.listChats({ page: 1, limit: 5 }), /did not finish/);
-    }
-    const fatal = await rec.type("fatal");
-    assert.match(fatal.reason, /did not answer 3 calls/);
-  } finally {
-    await engine.stop().catch(() => {});
-    for (const e of rec.of("child_process")) killGroup(e.pid);
-    await cloud.close();
-    await Deno.remove(sessionDir, { recursive: true }).catch(() => {});
-  }
-});
-
 Deno.test("wwebjs engine runs inside the session Worker under its supervisor: QR, link, send", async () => {
   const { createWorkerHost } = await import("../sessions/worker_host.ts");
   const cloud = await startFakeCloud({ me: ME, chats: [{ id: ALICE, name: "Alice" }] });

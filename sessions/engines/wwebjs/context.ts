@@ -1,7 +1,7 @@
 /**
  * @module
  * What the wwebjs capability modules share: the running session they call through (the client,
- * who we are, a timed call that notices a wedged page), the lookups that turn a missing chat,
+ * who we are, a call refused once the session ended), the lookups that turn a missing chat,
  * group, contact or message into NOT_FOUND, and small error helpers.
  */
 import { notFound } from "../../engine.ts";
@@ -13,9 +13,9 @@ export interface WwebjsContext {
   readonly client: Lib;
   /** Our own serialized id, once linked. */
   meId(): string | null;
-  /** Throws BAD_REQUEST unless the session is WORKING. */
+  /** Throws NOT_READY unless the library's client is up (see `WwebjsSession.ready`). */
   ready(): void;
-  /** Runs one library call with a timeout; repeated timeouts mean the page is wedged. */
+  /** Runs one library call, refused once the session ended (the manager bounds its time). */
   call(fn: () => Lib): Promise<Lib>;
   /** Records our new display name (the library reads it only once, at ready). */
   setPushName(name: string): void;
@@ -102,8 +102,7 @@ export async function findMessage(ctx: WwebjsContext, messageId: string): Promis
   let msg: Lib;
   try {
     msg = await ctx.call(() => ctx.client.getMessageById(messageId));
-  } catch (error) {
-    if (error instanceof TimeoutError) throw error;
+  } catch {
     msg = null;
   }
   if (!msg) throw notFound(`Message "${messageId}" not found`);

@@ -3,7 +3,7 @@
  * The real engine: whatsapp-web.js driving a headless Chromium, one per session, inside the
  * session's Worker. It keeps the login with `LocalAuth` under the session folder, turns the
  * library's events into engine events, reports Chromium's pid so the supervisor can kill its
- * process group, and reports a dead browser or a wedged page as `fatal`. It reports the linked
+ * process group, and reports a dead browser or a crashed page as `fatal`. It reports the linked
  * account (`me`) by its phone number, resolving a LID through the page's LID mapping, and holds
  * back message events until that report is out, so the manager checks the account before any of
  * its traffic leaves. This module is the
@@ -28,16 +28,12 @@ import {
   runningAsRoot,
 } from "./chromium.ts";
 import { type Lib, serialized, toMessageDto } from "./mappers.ts";
-import { describeError, TimeoutError, withTimeout, type WwebjsContext } from "./context.ts";
+import { describeError, withTimeout, type WwebjsContext } from "./context.ts";
 import { messagingCapabilities } from "./messaging.ts";
 import { directoryCapabilities } from "./directory.ts";
 
 const { Client, LocalAuth } = wwebjs;
 
-/** How long one capability call may take before it counts as a timeout. */
-const CALL_TIMEOUT_MS = 60_000;
-/** Consecutive timeouts after which the page counts as wedged. */
-const WEDGED_AFTER = 3;
 /** Message events kept while the linked account is being resolved (a burst at link time). */
 const MAX_HELD_EVENTS = 1_000;
 const LOGOUT_REASONS = new Set(["LOGOUT", "UNPAIRED", "UNPAIRED_IDLE"]);
@@ -48,8 +44,6 @@ export interface WwebjsTuning {
   chromiumArgs?: string[];
   /** Whether to abort image/font/media requests (default true). */
   blockResources?: boolean;
-  /** Capability call timeout (ms). */
-  callTimeoutMs?: number;
   /** Receives the page's console output and errors (for debugging a fake or real page). */
   onPageLog?: (line: string) => void;
 }
@@ -85,7 +79,6 @@ class WwebjsSession implements WwebjsContext {
   #ended = false;
   #qrCount = 0;
   #pairing = false;
-  #timeouts = 0;
   #me: Me | null = null;
   /** Message events from before the first WORKING report; null once it is out. */
   #held: EngineEvent[] | null = [];
@@ -301,7 +294,10 @@ class WwebjsSession implements WwebjsContext {
   async #phoneNumberId(client: Lib, wid: string): Promise<string> {
     if (!wid.endsWith("@lid")) return wid;
     try {
-      const [ids] = await this.call(() => client.getContactLidAndPhone([wid]));
+      // No request waits on this call, so no manager timeout bounds it: the setting does.
+      const lookup = this.call(() => client.getContactLidAndPhone([wid]));
+      const ms = this.#options.callTimeoutMs;
+      const [ids] = ms ? await withTimeout(lookup, ms) : await lookup;
       if (typeof ids?.pn === "string" && ids.pn.endsWith("@c.us")) return ids.pn;
     } catch {
       // Reported as the LID below.
@@ -421,30 +417,26 @@ class WwebjsSession implements WwebjsContext {
     return this.#client?.info?.wid ? serialized(this.#client.info.wid) : this.#me?.id ?? null;
   }
 
+  /**
+   * Whether a session may be called is the manager's rule (only while WORKING); this checks only
+   * what the capabilities need of the library: a client that fired `ready` (so `client.info` and
+   * the page's store exist) and has not ended since.
+   */
   ready(): void {
-    if (this.#status !== "WORKING" || !this.#client?.info) {
+    if (this.#ended || !this.#client?.info) {
       throw new EngineError("NOT_READY", `Session is not connected (status "${this.#status}")`);
     }
   }
 
-  /** Runs one library call with a timeout; repeated timeouts mean the page is wedged. */
+  /**
+   * Runs one library call, unless the session ended. Not timed here: the manager bounds every
+   * call with `ENGINE_CALL_TIMEOUT_MS` and ends a session whose calls keep timing out (a page
+   * that stops answering is that), one rule for every engine.
+   */
   async call(fn: () => Lib): Promise<Lib> {
     if (this.#ended) {
       throw new EngineError("NOT_READY", `Session is not running (status "${this.#status}")`);
     }
-    const ms = this.#tuning.callTimeoutMs ?? CALL_TIMEOUT_MS;
-    try {
-      const result = await withTimeout(fn(), ms);
-      this.#timeouts = 0;
-      return result;
-    } catch (error) {
-      if (error instanceof TimeoutError) {
-        this.#timeouts++;
-        if (this.#timeouts >= WEDGED_AFTER) {
-          this.#fatal(`The WhatsApp page did not answer ${WEDGED_AFTER} calls in a row`);
-        }
-      }
-      throw error;
-    }
+    return await fn();
   }
 }

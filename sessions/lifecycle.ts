@@ -1,0 +1,324 @@
+/**
+ * @module
+ * A session's lifecycle, one number at a time under its lock: start (an account's claim taking
+ * effect in the same turn), stop, restart, logout, remove, the release of a claim whose number
+ * never linked, and the end of every Worker at shutdown. `launch` starts a Worker with its engine;
+ * `halt` and `retire` end one.
+ */
+import type { Config } from "../config.ts";
+import { badRequest, clientNotReady } from "../errors.ts";
+import { describeError, type Logger } from "../logger.ts";
+import type { SessionRecord, SessionRepository } from "../store/store.ts";
+import type { EngineName, EngineOptions } from "./engine.ts";
+import type { EngineEventHandler } from "./engine_events.ts";
+import { claimRefusal, type SessionCaller } from "./ownership.ts";
+import type { Restarts } from "./restarts.ts";
+import { createEntry, type SessionEntry } from "./session_entry.ts";
+import type { StatusMachine } from "./status_machine.ts";
+import { WorkerDeadError, type WorkerHost, type WorkerHostOptions } from "./worker_host.ts";
+
+const STOP_TIMEOUT_MS = 10_000;
+const INIT_TIMEOUT_MS = 180_000;
+
+export interface StartOptions {
+  engine?: EngineName;
+  /** Who starts it: an account claims the number (see `SessionManager.start`). */
+  caller?: SessionCaller;
+  /** Simulator only (400 for another engine): how its "phone" links. */
+  simulator?: { linkAs?: string };
+}
+
+export interface Lifecycle {
+  /**
+   * Starts (or keeps running) the number's session. `restoring`: only a session still recorded as
+   * started is brought back; one freed or stopped since the restore listed it stays so.
+   */
+  start(
+    phoneNumber: string,
+    options: StartOptions,
+    restoring?: boolean,
+  ): Promise<{ alreadyStarted: boolean }>;
+  stop(phoneNumber: string, caller?: SessionCaller): Promise<{ wasRunning: boolean }>;
+  restart(phoneNumber: string, caller?: SessionCaller): Promise<void>;
+  logout(phoneNumber: string, caller?: SessionCaller): Promise<void>;
+  remove(phoneNumber: string): Promise<void>;
+  /** Frees a number whose claim expired unlinked: stops it, deletes its record, data and events. */
+  releaseClaim(phoneNumber: string, createdBefore: number): Promise<boolean>;
+  /** Ends every Worker (the started flags stay for the next boot). */
+  endAll(): Promise<void>;
+  /** Starts a new Worker for `entry` (under the number's lock). */
+  launch(entry: SessionEntry): void;
+  /** Has a refused link's Worker log out and end, then deletes what it left of the login. */
+  retire(entry: SessionEntry, host: WorkerHost): void;
+}
+
+export interface LifecycleDeps {
+  config: Pick<
+    Config,
+    | "engine"
+    | "engineCallTimeoutMs"
+    | "simulatorScanMs"
+    | "qrMaxRetries"
+    | "supervision"
+    | "wwebjs"
+  >;
+  sessions: SessionRepository;
+  log: Logger;
+  entries: Map<string, SessionEntry>;
+  withLock: <T>(key: string, fn: () => Promise<T>) => Promise<T>;
+  status: StatusMachine;
+  restarts: Restarts;
+  onEngineEvent: EngineEventHandler;
+  createHost: (options: WorkerHostOptions) => WorkerHost;
+  /** The number's record, once `caller` is known to be allowed to act on it. */
+  authorize: (phoneNumber: string, caller?: SessionCaller) => SessionRecord;
+  /** The number's folder under `DATA_DIR` (throws for an invalid number). */
+  sessionDir: (phoneNumber: string) => string;
+  isClosing: () => boolean;
+  maxNumbersPerAccount?: number;
+  forgetNumber?: (phoneNumber: string) => void;
+}
+
+export function createLifecycle(deps: LifecycleDeps): Lifecycle {
+  const { config, sessions, log, entries, withLock, status, restarts, isClosing } = deps;
+  const { authorize, sessionDir } = deps;
+
+  function entryFor(phoneNumber: string, engine: EngineName): SessionEntry {
+    let entry = entries.get(phoneNumber);
+    if (!entry) {
+      entry = createEntry(phoneNumber, engine);
+      entries.set(phoneNumber, entry);
+    }
+    entry.engine = engine;
+    return entry;
+  }
+
+  function engineOptions(entry: SessionEntry): EngineOptions {
+    return {
+      phoneNumber: entry.phoneNumber,
+      sessionDir: sessionDir(entry.phoneNumber),
+      qrMaxRetries: config.qrMaxRetries,
+      simulatorScanMs: config.simulatorScanMs,
+      simulatorLinkAs: entry.linkAs ?? undefined,
+      callTimeoutMs: config.engineCallTimeoutMs,
+      chromePath: config.wwebjs.chromePath,
+      webVersion: config.wwebjs.webVersion,
+      webVersionCachePath: config.wwebjs.webVersionCachePath,
+      authTimeoutMs: config.wwebjs.authTimeoutMs,
+      chromiumNoSandbox: config.wwebjs.noSandbox,
+    };
+  }
+
+  function launch(entry: SessionEntry): void {
+    restarts.cancel(entry);
+    entry.qr = null;
+    entry.consecutiveTimeouts = 0;
+    entry.verified = false;
+    status.set(entry, "STARTING", entry.status === "STARTING" ? entry.reason : null);
+    Deno.mkdirSync(sessionDir(entry.phoneNumber), { recursive: true });
+    const host: WorkerHost = deps.createHost({
+      name: `session ${entry.phoneNumber}`,
+      heartbeatIntervalMs: config.supervision.heartbeatIntervalMs,
+      heartbeatTimeoutMs: config.supervision.heartbeatTimeoutMs,
+      onEvent: (event) => deps.onEngineEvent(entry, host, event),
+      onDeath: (reason) => restarts.onDeath(entry, host, reason),
+    });
+    entry.host = host;
+    entry.starting = host.init(entry.engine, engineOptions(entry), INIT_TIMEOUT_MS).catch(
+      (error) => {
+        if (entry.host !== host || error instanceof WorkerDeadError) return;
+        log.error("session failed to start", {
+          session: entry.phoneNumber,
+          error: describeError(error),
+        });
+        host.terminate("Engine failed to start");
+        entry.host = null;
+        status.set(entry, "FAILED", `Failed to start: ${error?.message ?? String(error)}`);
+      },
+    );
+  }
+
+  async function halt(entry: SessionEntry): Promise<void> {
+    restarts.cancel(entry);
+    const host = entry.host;
+    entry.host = null;
+    entry.qr = null;
+    if (host) await host.stop(STOP_TIMEOUT_MS);
+  }
+
+  function retire(entry: SessionEntry, host: WorkerHost): void {
+    const dir = sessionDir(entry.phoneNumber);
+    const previous = entry.retiring;
+    entry.retiring = (async () => {
+      await previous;
+      await host.call("logout", [], config.engineCallTimeoutMs).catch((error) =>
+        log.warn("logout of a refused link failed", {
+          session: entry.phoneNumber,
+          error: describeError(error),
+        })
+      );
+      await host.stop(STOP_TIMEOUT_MS);
+      // Whatever the engine left of the other phone's login goes too.
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    })();
+  }
+
+  /** Unlinks the device (through the engine when it is connected) and deletes the login. */
+  async function logoutLocked(phoneNumber: string): Promise<void> {
+    const entry = entries.get(phoneNumber);
+    await entry?.retiring;
+    if (entry?.host && entry.status === "WORKING") {
+      await entry.host.call("logout", [], config.engineCallTimeoutMs).catch((error) =>
+        log.warn("logout through the engine failed", {
+          session: phoneNumber,
+          error: describeError(error),
+        })
+      );
+    }
+    if (entry) {
+      entry.wanted = false;
+      entry.me = null;
+      await halt(entry);
+      status.set(entry, "STOPPED", "Logged out");
+    }
+    sessions.setShouldRun(phoneNumber, false);
+    await Deno.remove(sessionDir(phoneNumber), { recursive: true }).catch(() => {});
+  }
+
+  async function startLocked(
+    phoneNumber: string,
+    options: StartOptions,
+    restoring: boolean,
+  ): Promise<{ alreadyStarted: boolean }> {
+    // Once shutdown began, nothing new may start (a restore still under way included).
+    if (isClosing()) throw clientNotReady(phoneNumber, "the server is stopping");
+    if (restoring && !sessions.get(phoneNumber)?.shouldRun) return { alreadyStarted: false };
+    const existing = sessions.get(phoneNumber);
+    const engine = options.engine ?? (existing?.engine as EngineName | undefined) ??
+      config.engine;
+    if (options.simulator && engine !== "simulator") {
+      throw badRequest(
+        `Invalid body field "simulator": only the simulator engine takes it (this session's engine is "${engine}")`,
+      );
+    }
+    // A refused link's Worker still logging out holds the session folder: wait for it.
+    await entries.get(phoneNumber)?.retiring;
+    if (isClosing()) throw clientNotReady(phoneNumber, "the server is stopping");
+    const caller = options.caller;
+    if (caller?.kind === "account") {
+      // The claim takes effect here, not when the request arrived: the number may have been
+      // claimed by another account while this request's body was coming in.
+      const accountId = caller.accountId!;
+      const max = deps.maxNumbersPerAccount ?? 1;
+      const outcome = sessions.claim(phoneNumber, { engine, ownerAccountId: accountId, max });
+      const refusal = claimRefusal(outcome, phoneNumber, accountId, max);
+      if (refusal) throw refusal;
+    }
+    sessions.save({ phoneNumber, engine });
+    sessions.setShouldRun(phoneNumber, true);
+    const entry = entryFor(phoneNumber, engine);
+    entry.wanted = true;
+    const running = entry.host !== null || entry.restartTimer !== null;
+    if (running && entry.status !== "FAILED") return { alreadyStarted: true };
+    entry.crashes = [];
+    entry.linkAs = options.simulator?.linkAs ?? null;
+    launch(entry);
+    return { alreadyStarted: false };
+  }
+
+  return {
+    launch,
+    retire,
+
+    start(phoneNumber, options, restoring = false) {
+      return withLock(phoneNumber, () => startLocked(phoneNumber, options, restoring));
+    },
+
+    stop(phoneNumber, caller) {
+      authorize(phoneNumber, caller);
+      return withLock(phoneNumber, async () => {
+        authorize(phoneNumber, caller);
+        sessions.setShouldRun(phoneNumber, false);
+        const entry = entries.get(phoneNumber);
+        if (!entry) return { wasRunning: false };
+        const wasRunning = entry.host !== null || entry.restartTimer !== null;
+        entry.wanted = false;
+        await halt(entry);
+        status.set(entry, "STOPPED", "Stopped");
+        return { wasRunning };
+      });
+    },
+
+    restart(phoneNumber, caller) {
+      authorize(phoneNumber, caller);
+      return withLock(phoneNumber, async () => {
+        const record = authorize(phoneNumber, caller);
+        const entry = entryFor(phoneNumber, record.engine as EngineName);
+        await halt(entry);
+        await entry.retiring;
+        sessions.setShouldRun(phoneNumber, true);
+        entry.wanted = true;
+        entry.crashes = [];
+        entry.linkAs = null;
+        launch(entry);
+      });
+    },
+
+    logout(phoneNumber, caller) {
+      authorize(phoneNumber, caller);
+      return withLock(phoneNumber, () => {
+        authorize(phoneNumber, caller);
+        return logoutLocked(phoneNumber);
+      });
+    },
+
+    remove(phoneNumber) {
+      authorize(phoneNumber);
+      // One turn of the lock: a start queued meanwhile runs after the record is gone, not between
+      // the logout and the delete (where its Worker would outlive the record that tracks it).
+      return withLock(phoneNumber, async () => {
+        await logoutLocked(phoneNumber);
+        sessions.delete(phoneNumber);
+        entries.delete(phoneNumber);
+      });
+    },
+
+    releaseClaim(phoneNumber, createdBefore) {
+      return withLock(phoneNumber, async () => {
+        const record = sessions.get(phoneNumber);
+        const expired = record !== null && record.ownerAccountId !== null &&
+          record.linkedAt === null && record.createdAt <= createdBefore;
+        if (isClosing() || !expired) return false;
+        const entry = entries.get(phoneNumber);
+        if (entry) {
+          entry.wanted = false;
+          // The host is cut off before the first await: a link reported from here on is dropped.
+          await halt(entry);
+          await entry.retiring;
+          // Not announced: the number's events and webhooks are forgotten right after.
+          entry.status = "STOPPED";
+          entry.reason = "Claim released: the number's phone never linked";
+          status.wake(entry);
+          entries.delete(phoneNumber);
+        }
+        // The data first: once the record is gone, nothing of the claim may be left.
+        await Deno.remove(sessionDir(phoneNumber), { recursive: true }).catch(() => {});
+        if (!sessions.releaseUnlinkedClaim(phoneNumber, createdBefore)) return false;
+        deps.forgetNumber?.(phoneNumber);
+        return true;
+      });
+    },
+
+    async endAll() {
+      await Promise.all(
+        [...entries.values()].map((entry) =>
+          withLock(entry.phoneNumber, async () => {
+            await halt(entry);
+            await entry.retiring;
+            status.wake(entry);
+          })
+        ),
+      );
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * @module
+ * The two ways a phone links to a session that waits for it: the QR to scan (drawn as a PNG once
+ * per QR, however often it is asked for) and the pairing code to type.
+ */
+import { clientNotReady } from "../errors.ts";
+import type { Calls } from "./calls.ts";
+import type { SessionCaller } from "./ownership.ts";
+import { qrToDataUrl } from "./qr.ts";
+import type { SessionEntry } from "./session_entry.ts";
+import type { StatusMachine } from "./status_machine.ts";
+
+export interface LinkCodes {
+  getQr(
+    phoneNumber: string,
+    options?: { waitMs?: number; caller?: SessionCaller },
+  ): Promise<string>;
+  requestPairingCode(
+    phoneNumber: string,
+    options?: { phoneForCode?: string; caller?: SessionCaller },
+  ): Promise<string>;
+}
+
+export interface LinkCodesDeps {
+  entries: Map<string, SessionEntry>;
+  status: StatusMachine;
+  calls: Calls;
+  /** Throws unless `caller` may act on the number now. */
+  authorize: (phoneNumber: string, caller?: SessionCaller) => void;
+}
+
+export function createLinkCodes(deps: LinkCodesDeps): LinkCodes {
+  const { entries, status, calls, authorize } = deps;
+
+  /** The QR `value` as a PNG data URL, drawn once per QR however often it is asked for. */
+  function drawQr(entry: SessionEntry, value: string): Promise<string> {
+    if (entry.qrImage?.value === value) return entry.qrImage.dataUrl;
+    const image = { value, dataUrl: qrToDataUrl(value) };
+    entry.qrImage = image;
+    // A failed drawing is not kept: the next request tries again.
+    image.dataUrl.catch(() => {
+      if (entry.qrImage === image) entry.qrImage = null;
+    });
+    return image.dataUrl;
+  }
+
+  return {
+    async getQr(phoneNumber, { waitMs = 10_000, caller } = {}) {
+      authorize(phoneNumber, caller);
+      const entry = entries.get(phoneNumber);
+      if (!entry || !entry.wanted) {
+        throw clientNotReady(phoneNumber, entry?.status ?? "STOPPED");
+      }
+      await status.waitFor(
+        entry,
+        () => entry.qr !== null || (entry.status !== "STARTING" && entry.status !== "SCAN_QR_CODE"),
+        waitMs,
+      );
+      // The wait may have been long enough for the number to change hands.
+      authorize(phoneNumber, caller);
+      if (entry.status === "WORKING") {
+        throw clientNotReady(phoneNumber, "WORKING: already connected, no QR to scan");
+      }
+      if (entry.qr === null) throw clientNotReady(phoneNumber, entry.status);
+      return await drawQr(entry, entry.qr);
+    },
+
+    async requestPairingCode(phoneNumber, { phoneForCode, caller } = {}) {
+      authorize(phoneNumber, caller);
+      const entry = entries.get(phoneNumber);
+      if (!entry?.host || (entry.status !== "SCAN_QR_CODE" && entry.status !== "STARTING")) {
+        throw clientNotReady(phoneNumber, entry?.status ?? "STOPPED");
+      }
+      return await calls.request<string>(entry, entry.host, "requestPairingCode", [
+        phoneForCode ?? phoneNumber,
+      ]);
+    },
+  };
+}
