@@ -24,7 +24,7 @@ import type { SessionRecord, SessionRepository } from "../store/store.ts";
 import {
   type ContractState,
   type Engine,
-  engineErrorKind,
+  EngineError,
   type EngineEvent,
   type EngineMethod,
   type EngineName,
@@ -609,19 +609,20 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         `Session "${entry.phoneNumber}" did not answer "${method}" within ${config.engineCallTimeoutMs} ms`,
       );
     }
-    const message = (error as Error)?.message ?? String(error);
-    switch (engineErrorKind(error)) {
+    if (!(error instanceof EngineError)) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+    switch (error.kind) {
       case "NOT_FOUND":
-        return notFound(message);
+        return notFound(error.message);
       case "NOT_IMPLEMENTED":
-        return notImplemented(message);
+        return notImplemented(error.message);
       case "BAD_REQUEST":
-        return badRequest(message);
+        return badRequest(error.message);
       case "NOT_READY":
         // The engine lost its connection before the manager heard of it.
         return clientNotReady(entry.phoneNumber, entry.status);
     }
-    return error instanceof Error ? error : new Error(message);
   }
 
   /** Frees a number whose claim expired unlinked: stops it, deletes its record, data and events. */

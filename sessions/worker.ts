@@ -1,22 +1,15 @@
 /**
  * @module
  * The entry point of a session's Worker: it loads one engine and exposes it to the main thread
- * through Comlink. Calls arrive as `call(method, args)` with plain data; events leave one way as
- * `{ engineEvent }` messages on the Worker's own port (no answer per event, unlike a callback), so
- * an event emitted before a call returns reaches the main thread before that call's answer.
+ * through Comlink (`worker_api.ts`). Calls arrive as `call(method, args)` with plain data; events
+ * leave one way on the same channel (no answer per event, unlike a callback), so an event emitted
+ * before a call returns reaches the main thread before that call's answer.
  */
 /// <reference lib="deno.worker" />
 import * as Comlink from "comlink";
-import { batchedEndpoint, comlinkErrorForUnclonable, isComlinkAnswer } from "./batched_endpoint.ts";
-import {
-  type Engine,
-  EngineError,
-  type EngineEvent,
-  type EngineEventSink,
-  type EngineMethod,
-  type EngineName,
-  type EngineOptions,
-} from "./engine.ts";
+import { batchedChannel } from "./batched_endpoint.ts";
+import type { Engine, EngineName, EngineOptions } from "./engine.ts";
+import { createWorkerApi } from "./worker_api.ts";
 
 async function loadEngine(name: EngineName, options: EngineOptions): Promise<Engine> {
   if (name === "simulator") {
@@ -31,14 +24,9 @@ async function loadEngine(name: EngineName, options: EngineOptions): Promise<Eng
   return createWwebjsEngine(options);
 }
 
-let engine: Engine | null = null;
-
 // Events and answers leave batched per turn (see batched_endpoint.ts), in the order they were made;
 // an answer leaves as soon as the microtasks before it have run.
-const port = batchedEndpoint(self, {
-  isUrgent: isComlinkAnswer,
-  replaceUnclonable: comlinkErrorForUnclonable,
-});
+const channel = batchedChannel(self, { answers: true });
 
 // whatsapp-web.js starts promises it never awaits (a destroy() after CONFLICT, a re-injection on
 // navigation); one of them failing must not kill the session. Uncaught errors still do.
@@ -53,30 +41,7 @@ self.addEventListener("unhandledrejection", (event) => {
   }));
 });
 
-const workerApi = {
-  async init(name: EngineName, options: EngineOptions): Promise<void> {
-    engine = await loadEngine(name, options);
-    const emit: EngineEventSink = (event: EngineEvent) => {
-      // No `id`: Comlink's listener on the other side leaves the message to the supervisor.
-      port.postMessage({ engineEvent: event });
-    };
-    await engine.start(emit);
-  },
-  ping(): true {
-    return true;
-  },
-  call(method: EngineMethod, args: unknown[]): Promise<unknown> {
-    // A call can arrive while the engine still loads (a pairing code asked for right after start).
-    if (!engine) throw new EngineError("NOT_READY", "The session's engine is still starting");
-    const fn = engine[method] as (...a: unknown[]) => Promise<unknown>;
-    return fn.apply(engine, args);
-  },
-  async stop(): Promise<void> {
-    await engine?.stop();
-    engine = null;
-  },
-};
-
-export type WorkerApi = typeof workerApi;
-
-Comlink.expose(workerApi, port);
+Comlink.expose(
+  createWorkerApi({ loadEngine, emit: (event) => channel.postEvent(event) }),
+  channel.endpoint,
+);
