@@ -11,6 +11,8 @@ import { batchedChannel } from "./batched_endpoint.ts";
 import type { Engine, EngineName, EngineOptions } from "./engine.ts";
 import { createWorkerApi } from "./worker_api.ts";
 
+export type { CallOutcome, WorkerApi } from "./worker_api.ts";
+
 async function loadEngine(name: EngineName, options: EngineOptions): Promise<Engine> {
   if (name === "simulator") {
     const { createSimulatorEngine } = await import("./engines/simulator/engine.ts");

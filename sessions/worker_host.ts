@@ -15,7 +15,10 @@ import {
   type EngineOptions,
 } from "./engine.ts";
 import { batchedChannel } from "./batched_endpoint.ts";
-import type { CallOutcome, WorkerApi } from "./worker_api.ts";
+// From the Worker's entry module, whose `lib="deno.worker"` then joins every type-check that
+// reaches this file: without it jose's CryptoKey and @types/node's (puppeteer's) disagree under
+// `deno test` (tests/swagger_ui_test.ts), as they did before the API moved to worker_api.ts.
+import type { CallOutcome, WorkerApi } from "./worker.ts";
 
 /** The Worker died or was terminated while (or before) the call ran. */
 export class WorkerDeadError extends Error {
