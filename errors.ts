@@ -1,8 +1,15 @@
 /**
  * @module
- * The one error type of the API. Everything that fails on purpose throws an `ApiError`; the app's
- * single `onError` renders it as the contract's body `{ error, code, statusCode }`.
+ * The one error type of the API, and the one place errors become responses. Everything that fails
+ * on purpose throws an `ApiError`, a Hono `HTTPException` whose `getResponse()` is the contract's
+ * body `{ error, code, statusCode }`; `createErrorHandler` is the app's `onError` (tests use it
+ * too): an `ApiError` as it is, Hono's own exceptions in the contract's vocabulary, anything else
+ * logged and answered `500` without its details.
  */
+import type { Context, ErrorHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { describeError, type Logger } from "./logger.ts";
+import type { AppEnv } from "./middleware/principal.ts";
 
 export type ErrorCode =
   | "BAD_REQUEST"
@@ -19,10 +26,22 @@ export type ErrorCode =
   | "NOT_IMPLEMENTED"
   | "TIMEOUT";
 
-export const STATUS_OF: Record<
-  ErrorCode,
-  400 | 401 | 403 | 404 | 405 | 408 | 409 | 413 | 415 | 429 | 500 | 501 | 504
-> = {
+export type ErrorStatus =
+  | 400
+  | 401
+  | 403
+  | 404
+  | 405
+  | 408
+  | 409
+  | 413
+  | 415
+  | 429
+  | 500
+  | 501
+  | 504;
+
+export const STATUS_OF: Record<ErrorCode, ErrorStatus> = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
@@ -44,9 +63,9 @@ export interface ErrorBody {
   statusCode: number;
 }
 
-export class ApiError extends Error {
+export class ApiError extends HTTPException {
   readonly code: ErrorCode;
-  readonly status: number;
+  override readonly status: ErrorStatus;
   /** Headers the response must carry (`Retry-After`, for one). */
   readonly headers: Record<string, string>;
   constructor(
@@ -54,7 +73,7 @@ export class ApiError extends Error {
     message: string,
     options: { headers?: Record<string, string>; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(STATUS_OF[code], { message, cause: options.cause });
     this.name = "ApiError";
     this.code = code;
     this.status = STATUS_OF[code];
@@ -65,10 +84,59 @@ export class ApiError extends Error {
     return { error: this.message, code: this.code, statusCode: this.status };
   }
 
-  /** The contract's error response: the body, the status and any headers. */
-  toResponse(): Response {
+  /**
+   * The contract's error response (the body, the status and any headers), as Hono's default
+   * `onError` renders an `HTTPException`: a sub-app without our handler answers the same.
+   */
+  override getResponse(): Response {
     return Response.json(this.toBody(), { status: this.status, headers: this.headers });
   }
+}
+
+/** Hono's own exceptions (malformed JSON, for one) in the contract's vocabulary. */
+const CODE_OF_STATUS: Record<number, ErrorCode> = {
+  400: "BAD_REQUEST",
+  401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  413: "PAYLOAD_TOO_LARGE",
+};
+
+/**
+ * `error`'s response, built through the context (the same as `getResponse()`, without building a
+ * second `Response` and streaming its body out of the first).
+ */
+export function renderApiError(c: Context, error: ApiError): Response {
+  return c.json(error.toBody(), error.status, error.headers);
+}
+
+/** What any error thrown while serving a request becomes. */
+export function createErrorHandler(log: Logger): ErrorHandler<AppEnv> {
+  return function renderError(error, c) {
+    if (error instanceof ApiError) return renderApiError(c, error);
+    if (error instanceof HTTPException && error.status === 415) {
+      const type = c.req.header("content-type");
+      return renderApiError(
+        c,
+        unsupportedMediaType(
+          type
+            ? `Content-Type "${type.slice(0, 100)}" is not accepted here: send application/json`
+            : "The request has a body but no Content-Type: send application/json",
+        ),
+      );
+    }
+    if (error instanceof HTTPException && CODE_OF_STATUS[error.status]) {
+      return renderApiError(c, new ApiError(CODE_OF_STATUS[error.status], error.message));
+    }
+    log.error("unhandled error", {
+      requestId: c.get("requestId"),
+      method: c.req.method,
+      path: c.req.path,
+      error: describeError(error),
+      stack: error.stack,
+    });
+    return renderApiError(c, new ApiError("INTERNAL_ERROR", "Internal server error"));
+  };
 }
 
 export function badRequest(message: string): ApiError {

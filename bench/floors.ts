@@ -4,7 +4,7 @@
  * their own, measured in one process without HTTP.
  *
  * 1. A round trip to a Worker: a plain `postMessage` echo, and the same call through Comlink on
- *    the batched endpoint the session Workers use, with 1 and 16 calls in flight. Wall time per
+ *    the batched channel the session Workers use, with 1 and 16 calls in flight. Wall time per
  *    call, and CPU of the calling (main) thread per call from `/proc/thread-self/stat`.
  * 2. Storing a send's event durably before its answer: the real outbox (`openStore` +
  *    `createOutbox`, WAL, `synchronous = NORMAL`) in a temporary `DATA_DIR`, one send's
@@ -14,7 +14,7 @@
  * `deno run -A bench/floors.ts` prints a Markdown table (also run by `deno task bench`).
  */
 import * as Comlink from "comlink";
-import { batchedEndpoint } from "../sessions/batched_endpoint.ts";
+import { batchedChannel } from "../sessions/batched_endpoint.ts";
 import { createOutbox } from "../events/outbox.ts";
 import { toEnvelope } from "../events/envelope.ts";
 import { textMessageEvent } from "../events/test_events.ts";
@@ -75,8 +75,10 @@ async function workerFloors(): Promise<Floor[]> {
 
   const batched = new Worker(url, { type: "module", name: "comlink" });
   let inFlight = 0;
-  const port = batchedEndpoint(batched, { sendAtOnce: () => inFlight === 0 });
-  const remote = Comlink.wrap<{ call(method: string, args: unknown[]): unknown }>(port);
+  const channel = batchedChannel(batched, { sendAtOnce: () => inFlight === 0 });
+  const remote = Comlink.wrap<{ call(method: string, args: unknown[]): unknown }>(
+    channel.endpoint,
+  );
   const callRemote = remote.call; // As the session's supervisor does: one proxy, read once.
   const call = async () => {
     const answer = callRemote("sendText", ["15551234567@c.us", "Hello"]);
@@ -91,7 +93,7 @@ async function workerFloors(): Promise<Floor[]> {
     await measure("Worker round trip, Comlink + batched endpoint, 1 in flight", 1, 5_000, call),
     await measure("Worker round trip, Comlink + batched endpoint, 16 in flight", 16, 40_000, call),
   ];
-  port.close();
+  channel.close();
   plain.terminate();
   batched.terminate();
   return floors;

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { ConfigError, loadConfig } from "../config.ts";
-import { ApiError } from "../errors.ts";
+import { createErrorHandler } from "../errors.ts";
+import { createLogger } from "../logger.ts";
 import { claimRefusal } from "../sessions/ownership.ts";
 import { openStore } from "../store/store.ts";
 import type { AppEnv } from "./principal.ts";
@@ -39,7 +40,7 @@ Deno.test("createAuthGuards wires config.auth into the guards the routes use", a
     });
     await guards.ready;
     const app = new Hono<AppEnv>().basePath("/api/whatsapp");
-    app.onError((error, c) => error instanceof ApiError ? error.toResponse() : c.text("", 500));
+    app.onError(createErrorHandler(createLogger("silent")));
     app.get("/sessions", guards.requireAuth, (c) => c.json(c.var.principal, 200));
     app.delete("/:phoneNumber", guards.requireAdmin, (c) => c.json({ ok: true }, 200));
     // The manager claims when the start takes effect; this stands in for it.
@@ -127,7 +128,7 @@ Deno.test("createAuthGuards gives the webhooks their own key when WEBHOOK_API_KE
     });
     await guards.ready;
     const app = new Hono<AppEnv>();
-    app.onError((error, c) => error instanceof ApiError ? error.toResponse() : c.text("", 500));
+    app.onError(createErrorHandler(createLogger("silent")));
     app.post("/hook", guards.requireWahaProtected, (c) => c.json({ ok: true }, 200));
     const call = async (key: string) =>
       (await app.request("/hook", { method: "POST", headers: { "x-api-key": key } })).status;

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { ApiError } from "../errors.ts";
+import { createErrorHandler } from "../errors.ts";
+import { createLogger } from "../logger.ts";
 import { openStore } from "../store/store.ts";
 import type { AppEnv } from "./principal.ts";
 import { createAuthenticator, requireSingleAccountProtected } from "./auth.ts";
@@ -325,9 +326,7 @@ Deno.test("requireSingleAccountProtected leaves a phone number that is not 7–1
     responses: { 200: { description: "Started" } },
   });
   const app = new OpenAPIHono<AppEnv>();
-  app.onError((error, c) =>
-    error instanceof ApiError ? error.toResponse() : c.json({ error: "Internal server error" }, 500)
-  );
+  app.onError(createErrorHandler(createLogger("silent")));
   app.openapi(
     route,
     (c) => c.json({ phoneNumber: c.req.valid("param").phoneNumber }, 200),

@@ -3,7 +3,8 @@
  */
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { ApiError } from "../errors.ts";
+import { createErrorHandler } from "../errors.ts";
+import { createLogger } from "../logger.ts";
 import type { AppEnv } from "./principal.ts";
 import { createAuthenticator, requireAuth } from "./auth.ts";
 import { clientKey, createFailureLimiter } from "./rate_limit.ts";
@@ -137,7 +138,7 @@ Deno.test("requireAuth answers 429 to failures from a blocked address and still 
   );
   const limiter = createFailureLimiter({ maxFailures: 5, windowMs: 60_000, blockMs: 60_000 });
   const app = new Hono<AppEnv>();
-  app.onError((error, c) => error instanceof ApiError ? error.toResponse() : c.text("", 500));
+  app.onError(createErrorHandler(createLogger("silent")));
   app.get(
     "/api/whatsapp/sessions",
     requireAuth({ authenticator, limiter, getClientIp: (c) => c.req.header("x-test-client-ip") }),

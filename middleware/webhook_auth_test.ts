@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { ApiError } from "../errors.ts";
+import { createErrorHandler } from "../errors.ts";
+import { createLogger } from "../logger.ts";
 import type { AppEnv } from "./principal.ts";
 import { requireWahaProtected, type WahaProtectedDeps } from "./webhook_auth.ts";
 import { createFailureLimiter } from "./rate_limit.ts";
@@ -28,11 +29,7 @@ async function hmacHex(secret: string, body: string): Promise<string> {
 /** The webhook route as the real one is declared: zod-openapi, JSON body validated after the guard. */
 function createWebhookApp(deps: Partial<WahaProtectedDeps> = {}) {
   const app = new OpenAPIHono<AppEnv>();
-  app.onError((error, c) =>
-    error instanceof ApiError
-      ? error.toResponse()
-      : c.json({ error: String(error), code: "INTERNAL_ERROR", statusCode: 500 }, 500)
-  );
+  app.onError(createErrorHandler(createLogger("silent")));
   const route = createRoute({
     method: "post",
     path: "/api/whatsapp/webhook/message",

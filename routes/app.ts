@@ -7,12 +7,9 @@
  * (`createTestApp` in `tests/_helpers.ts`).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { HTTPException } from "hono/http-exception";
-import { ApiError, type ErrorCode, methodNotAllowed, unsupportedMediaType } from "../errors.ts";
+import { ApiError, createErrorHandler, methodNotAllowed, renderApiError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { MediaResolver } from "../media/media_input.ts";
-import { describeError } from "../logger.ts";
 import { closeUnreadBodies } from "../middleware/body.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { AppEnv } from "../middleware/principal.ts";
@@ -48,15 +45,6 @@ export interface AppDeps {
   /** The event pipeline: webhook configuration, deliveries, the SSE stream, inbound WAHA events. */
   events?: EventsApi;
 }
-
-/** Hono's own exceptions (malformed JSON, for one) in the contract's vocabulary. */
-const CODE_OF_STATUS: Record<number, ErrorCode> = {
-  400: "BAD_REQUEST",
-  401: "UNAUTHORIZED",
-  403: "FORBIDDEN",
-  404: "NOT_FOUND",
-  413: "PAYLOAD_TOO_LARGE",
-};
 
 /** What a path parameter can look like, where that tells a path apart (`/sessions`, `/4915…`). */
 const PARAM_PATTERNS: Record<string, string> = { phoneNumber: "\\+?\\d+" };
@@ -100,37 +88,6 @@ function createMethodIndex(routes: readonly { method: string; path: string }[]) 
   };
 }
 
-/** Through `c.json`, so the headers middleware set on the context (the request id) are kept. */
-function respond(c: Context<AppEnv>, error: ApiError): Response {
-  return c.json(error.toBody(), error.status as 400, error.headers);
-}
-
-function renderError(error: Error, c: Context<AppEnv>, log: Logger): Response {
-  if (error instanceof ApiError) return respond(c, error);
-  if (error instanceof HTTPException && error.status === 415) {
-    const type = c.req.header("content-type");
-    return respond(
-      c,
-      unsupportedMediaType(
-        type
-          ? `Content-Type "${type.slice(0, 100)}" is not accepted here: send application/json`
-          : "The request has a body but no Content-Type: send application/json",
-      ),
-    );
-  }
-  if (error instanceof HTTPException && CODE_OF_STATUS[error.status]) {
-    return respond(c, new ApiError(CODE_OF_STATUS[error.status], error.message));
-  }
-  log.error("unhandled error", {
-    requestId: c.get("requestId"),
-    method: c.req.method,
-    path: c.req.path,
-    error: describeError(error),
-    stack: error.stack,
-  });
-  return respond(c, new ApiError("INTERNAL_ERROR", "Internal server error"));
-}
-
 /**
  * The app without routes: the request id, the bookkeeping of unread bodies, the request log, and
  * the answers to errors, to unknown paths (404) and to known paths with another method (405 with
@@ -146,10 +103,15 @@ export function createAppShell(log: Logger) {
   const allowedMethods = createMethodIndex(app.routes);
   app.notFound((c) => {
     const allowed = allowedMethods(c.req.path);
-    if (allowed.length > 0) return respond(c, methodNotAllowed(c.req.method, c.req.path, allowed));
-    return respond(c, new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`));
+    if (allowed.length > 0) {
+      return renderApiError(c, methodNotAllowed(c.req.method, c.req.path, allowed));
+    }
+    return renderApiError(
+      c,
+      new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`),
+    );
   });
-  app.onError((error, c) => renderError(error, c, log));
+  app.onError(createErrorHandler(log));
   return app;
 }
 

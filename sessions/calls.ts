@@ -9,7 +9,7 @@
  * events emitted before it are durable (`flushEvents`).
  */
 import { badRequest, clientNotReady, notFound, notImplemented, timeout } from "../errors.ts";
-import { type Engine, engineErrorKind, type EngineMethod } from "./engine.ts";
+import { type Engine, EngineError, type EngineMethod } from "./engine.ts";
 import type { SessionEntry } from "./session_entry.ts";
 import { CallTimeoutError, WorkerDeadError, type WorkerHost } from "./worker_host.ts";
 
@@ -105,19 +105,20 @@ export function createCalls(deps: CallsDeps): Calls {
         `Session "${entry.phoneNumber}" did not answer "${method}" within ${timeoutMs} ms`,
       );
     }
-    const message = (error as Error)?.message ?? String(error);
-    switch (engineErrorKind(error)) {
+    if (!(error instanceof EngineError)) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+    switch (error.kind) {
       case "NOT_FOUND":
-        return notFound(message);
+        return notFound(error.message);
       case "NOT_IMPLEMENTED":
-        return notImplemented(message);
+        return notImplemented(error.message);
       case "BAD_REQUEST":
-        return badRequest(message);
+        return badRequest(error.message);
       case "NOT_READY":
         // The engine lost its connection before the manager heard of it.
         return clientNotReady(entry.phoneNumber, entry.status);
     }
-    return error instanceof Error ? error : new Error(message);
   }
 
   return {

@@ -320,28 +320,28 @@ export type EngineMethod = Exclude<keyof Engine, "start" | "stop">;
 /** How an engine failure maps to HTTP: 404, 501, 400, and 409 for a session that lost its link. */
 export type EngineErrorKind = "NOT_FOUND" | "NOT_IMPLEMENTED" | "BAD_REQUEST" | "NOT_READY";
 
-const ENGINE_ERROR_PREFIX = "EngineError:";
+/** An engine failure as plain data: what crosses the Worker boundary in place of the error. */
+export interface EngineFailure {
+  kind: EngineErrorKind;
+  message: string;
+}
 
-/**
- * A failure the HTTP layer maps to a status. Comlink keeps only an error's `name` and `message`
- * across the Worker boundary, so the kind travels in the name.
- */
+/** A failure the HTTP layer maps to a status, by its `kind`. */
 export class EngineError extends Error {
   readonly kind: EngineErrorKind;
   constructor(kind: EngineErrorKind, message: string) {
     super(message);
     this.kind = kind;
-    this.name = ENGINE_ERROR_PREFIX + kind;
+    this.name = "EngineError";
   }
-}
 
-/** Reads the kind of an engine error after it crossed the Worker boundary, else null. */
-export function engineErrorKind(error: unknown): EngineErrorKind | null {
-  const name = (error as { name?: unknown } | null)?.name;
-  if (typeof name !== "string" || !name.startsWith(ENGINE_ERROR_PREFIX)) return null;
-  const kind = name.slice(ENGINE_ERROR_PREFIX.length);
-  const kinds: readonly string[] = ["NOT_FOUND", "NOT_IMPLEMENTED", "BAD_REQUEST", "NOT_READY"];
-  return kinds.includes(kind) ? kind as EngineErrorKind : null;
+  toFailure(): EngineFailure {
+    return { kind: this.kind, message: this.message };
+  }
+
+  static fromFailure(failure: EngineFailure): EngineError {
+    return new EngineError(failure.kind, failure.message);
+  }
 }
 
 export function notFound(what: string): EngineError {

@@ -1,21 +1,17 @@
 /**
  * @module
  * The entry point of a session's Worker: it loads one engine and exposes it to the main thread
- * through Comlink. Calls arrive as `call(method, args)` with plain data; events leave one way as
- * `{ engineEvent }` messages on the Worker's own port (no answer per event, unlike a callback), so
- * an event emitted before a call returns reaches the main thread before that call's answer.
+ * through Comlink (`worker_api.ts`). Calls arrive as `call(method, args)` with plain data; events
+ * leave one way on the same channel (no answer per event, unlike a callback), so an event emitted
+ * before a call returns reaches the main thread before that call's answer.
  */
 /// <reference lib="deno.worker" />
 import * as Comlink from "comlink";
-import { batchedEndpoint, comlinkErrorForUnclonable, isComlinkAnswer } from "./batched_endpoint.ts";
-import {
-  type Engine,
-  type EngineEvent,
-  type EngineEventSink,
-  type EngineMethod,
-  type EngineName,
-  type EngineOptions,
-} from "./engine.ts";
+import { batchedChannel } from "./batched_endpoint.ts";
+import type { Engine, EngineName, EngineOptions } from "./engine.ts";
+import { createWorkerApi } from "./worker_api.ts";
+
+export type { CallOutcome, WorkerApi } from "./worker_api.ts";
 
 async function loadEngine(name: EngineName, options: EngineOptions): Promise<Engine> {
   if (name === "simulator") {
@@ -30,15 +26,9 @@ async function loadEngine(name: EngineName, options: EngineOptions): Promise<Eng
   return createWwebjsEngine(options);
 }
 
-/** The engine `init` loads (null before `init` and after `stop`). */
-let engine: Promise<Engine> | null = null;
-
 // Events and answers leave batched per turn (see batched_endpoint.ts), in the order they were made;
 // an answer leaves as soon as the microtasks before it have run.
-const port = batchedEndpoint(self, {
-  isUrgent: isComlinkAnswer,
-  replaceUnclonable: comlinkErrorForUnclonable,
-});
+const channel = batchedChannel(self, { answers: true });
 
 // whatsapp-web.js starts promises it never awaits (a destroy() after CONFLICT, a re-injection on
 // navigation); one of them failing must not kill the session. Uncaught errors still do.
@@ -53,35 +43,7 @@ self.addEventListener("unhandledrejection", (event) => {
   }));
 });
 
-const workerApi = {
-  async init(name: EngineName, options: EngineOptions): Promise<void> {
-    const loading = loadEngine(name, options);
-    engine = loading;
-    const loaded = await loading;
-    const emit: EngineEventSink = (event: EngineEvent) => {
-      // No `id`: Comlink's listener on the other side leaves the message to the supervisor.
-      port.postMessage({ engineEvent: event });
-    };
-    await loaded.start(emit);
-  },
-  ping(): true {
-    return true;
-  },
-  async call(method: EngineMethod, args: unknown[]): Promise<unknown> {
-    // Whether the session may be called is the manager's rule, not the Worker's: a call that
-    // arrives while the engine still loads (a pairing code asked for right after start) waits for
-    // it, and the engine answers for its own state. `init` always comes first (same port).
-    const loaded = await engine!;
-    const fn = loaded[method] as (...a: unknown[]) => Promise<unknown>;
-    return fn.apply(loaded, args);
-  },
-  async stop(): Promise<void> {
-    const loading = engine;
-    engine = null;
-    await (await loading?.catch(() => null))?.stop();
-  },
-};
-
-export type WorkerApi = typeof workerApi;
-
-Comlink.expose(workerApi, port);
+Comlink.expose(
+  createWorkerApi({ loadEngine, emit: (event) => channel.postEvent(event) }),
+  channel.endpoint,
+);

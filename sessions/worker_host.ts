@@ -7,9 +7,18 @@
  * outlives its Worker otherwise).
  */
 import * as Comlink from "comlink";
-import type { EngineEvent, EngineMethod, EngineName, EngineOptions } from "./engine.ts";
-import { batchedEndpoint } from "./batched_endpoint.ts";
-import type { WorkerApi } from "./worker.ts";
+import {
+  EngineError,
+  type EngineEvent,
+  type EngineMethod,
+  type EngineName,
+  type EngineOptions,
+} from "./engine.ts";
+import { batchedChannel } from "./batched_endpoint.ts";
+// From the Worker's entry module, whose `lib="deno.worker"` then joins every type-check that
+// reaches this file: without it jose's CryptoKey and @types/node's (puppeteer's) disagree under
+// `deno test` (tests/swagger_ui_test.ts), as they did before the API moved to worker_api.ts.
+import type { CallOutcome, WorkerApi } from "./worker.ts";
 
 /** The Worker died or was terminated while (or before) the call ran. */
 export class WorkerDeadError extends Error {
@@ -48,6 +57,7 @@ export interface WorkerHost {
   readonly alive: boolean;
   /** Loads and starts the engine inside the Worker. */
   init(engine: EngineName, options: EngineOptions, timeoutMs: number): Promise<void>;
+  /** The engine's answer; its failures reject with an {@link EngineError} of their kind. */
   call<T>(method: EngineMethod, args: unknown[], timeoutMs: number): Promise<T>;
   /** Stops the engine politely (bounded by `timeoutMs`), then terminates the Worker. */
   stop(timeoutMs: number): Promise<void>;
@@ -65,15 +75,25 @@ function defaultKillProcessGroup(pid: number): void {
   }
 }
 
+function unwrap(outcome: CallOutcome): unknown {
+  if ("failure" in outcome) throw EngineError.fromFailure(outcome.failure);
+  return outcome.value;
+}
+
 export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
   const url = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
   const worker = new Worker(url, { type: "module", name: options.name });
   /** The reject functions of the calls in flight: all fail at once when the Worker dies. */
   const pendingCalls = new Set<(error: Error) => void>();
   // Calls leave batched per turn, answers and events arrive batched (see batched_endpoint.ts); a
-  // call made while none is in flight leaves at once.
-  const port = batchedEndpoint(worker, { sendAtOnce: () => pendingCalls.size === 0 });
-  const remote = Comlink.wrap<WorkerApi>(port);
+  // call made while none is in flight leaves at once. Events travel one way, in order with the
+  // answers: a Comlink.proxy callback would make the main thread answer every event (~15% of a
+  // send).
+  const channel = batchedChannel(worker, {
+    sendAtOnce: () => pendingCalls.size === 0,
+    onEvent: (event) => onEvent(event as EngineEvent),
+  });
+  const remote = Comlink.wrap<WorkerApi>(channel.endpoint);
   // Every property read on a Comlink proxy makes a new proxy (registered with a finalizer): the
   // hot ones are read once.
   const callRemote = remote.call;
@@ -89,7 +109,7 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
     alive = false;
     deathReason = reason;
     clearInterval(heartbeat);
-    port.close();
+    channel.close();
     worker.terminate();
     for (const pid of children) killGroup(pid);
     children.clear();
@@ -128,21 +148,12 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
     }, () => {});
   }, options.heartbeatIntervalMs);
 
-  const onEvent = (event: EngineEvent) => {
+  function onEvent(event: EngineEvent): void {
     if (!alive) return;
     booted = true;
     if (event.type === "child_process") children.add(event.pid);
     options.onEvent(event);
-  };
-  // Events travel one way on the Worker's own port, in order with the calls' answers: a
-  // Comlink.proxy callback would make the main thread answer every event (~15% of a send).
-  port.addEventListener(
-    "message",
-    ((message: MessageEvent) => {
-      const event = (message.data as { engineEvent?: EngineEvent } | null)?.engineEvent;
-      if (event) onEvent(event);
-    }) as EventListener,
-  );
+  }
 
   // Pending calls are settled from a set rather than raced against a shared "dead" promise: every
   // race would leave a reaction on it that lives as long as the Worker (~400 bytes a call).
@@ -181,7 +192,7 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
     },
     call<T>(method: EngineMethod, args: unknown[], timeoutMs: number): Promise<T> {
       if (!alive) return dead();
-      return withDeadline(callRemote(method, args) as Promise<T>, method, timeoutMs);
+      return withDeadline(callRemote(method, args).then(unwrap) as Promise<T>, method, timeoutMs);
     },
     async stop(timeoutMs) {
       if (alive) {

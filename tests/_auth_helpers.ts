@@ -8,7 +8,8 @@
  */
 import { exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
 import { Hono } from "hono";
-import { ApiError } from "../errors.ts";
+import { createErrorHandler } from "../errors.ts";
+import { createLogger } from "../logger.ts";
 import type { AppEnv } from "../middleware/principal.ts";
 import { claimRefusal } from "../sessions/ownership.ts";
 import type { SessionRepository } from "../store/store.ts";
@@ -208,18 +209,14 @@ export interface AuthTestAppDeps extends AuthGuardDeps {
 /**
  * A Hono app with a few routes wired like the real ones: `GET /sessions` (requireAuth),
  * `GET /:phoneNumber/state` (scoped), `POST /:phoneNumber/start` (scoped, claims),
- * `POST /webhook/message` (WAHA-protected; echoes the JSON body), and an onError that renders
- * `ApiError`s as the contract's body.
+ * `POST /webhook/message` (WAHA-protected; echoes the JSON body), and the app's error handler.
  */
 export function createAuthTestApp(deps: AuthTestAppDeps): Hono<AppEnv> {
   const { sessions, maxNumbersPerAccount = 1 } = deps;
   const scoped = requireSingleAccountProtected({ ...deps, maxNumbersPerAccount });
   const start = requireSingleAccountProtected({ ...deps, maxNumbersPerAccount, claim: true });
   const app = new Hono<AppEnv>().basePath("/api/whatsapp");
-  app.onError((error, c) => {
-    if (error instanceof ApiError) return error.toResponse();
-    return c.json({ error: "Internal server error", code: "INTERNAL_ERROR", statusCode: 500 }, 500);
-  });
+  app.onError(createErrorHandler(createLogger("silent")));
   app.get("/sessions", requireAuth(deps), (c) => {
     const principal = c.var.principal;
     const list = principal.kind === "admin"

@@ -34,24 +34,49 @@ Deno.test("an unexpected error answers 500 INTERNAL_ERROR without leaking its de
   assert.match(String(lines[0].error), /hunter2/);
 });
 
-Deno.test("every response carries X-Request-Id, the caller's when it is a sane token", async () => {
+Deno.test("every response carries X-Request-Id once, the caller's when it is a sane token", async () => {
   const server = await startTestApp();
   try {
-    const mine = await server.request("GET", "/health", { headers: { "X-Request-Id": "abc-123" } });
-    assert.equal(mine.headers.get("X-Request-Id"), "abc-123");
-    await mine.body?.cancel();
-    const odd = await server.request("GET", "/nope", {
-      headers: { "X-Request-Id": "<script>alert(1)</script>" },
-    });
-    assert.match(odd.headers.get("X-Request-Id") ?? "", /^[0-9a-f-]{36}$/);
-    await odd.body?.cancel();
+    const sane = ["abc-123", "trace.7:A_b", "x".repeat(128), crypto.randomUUID()];
+    for (const id of sane) {
+      const response = await server.request("GET", "/health", { headers: { "X-Request-Id": id } });
+      assert.equal(response.headers.get("X-Request-Id"), id, "echoed as it is, once");
+      await response.body?.cancel();
+    }
+    const insane = ["<script>alert(1)</script>", "x".repeat(129), "a b", "a=b", "ü", ""];
+    for (const id of insane) {
+      const response = await server.request("GET", "/nope", { headers: { "X-Request-Id": id } });
+      assert.match(response.headers.get("X-Request-Id") ?? "", /^[0-9a-f-]{36}$/, id);
+      await response.body?.cancel();
+    }
+    const ids = new Set<string>();
+    for (let i = 0; i < 2; i++) {
+      const response = await server.request("GET", "/health");
+      ids.add(response.headers.get("X-Request-Id") ?? "");
+      await response.body?.cancel();
+    }
+    assert.equal(ids.size, 2, "a new id for each request that brings none");
+    // Errors of every origin carry it too: a guard's 401, a 405, a malformed body's 400.
     const refused = await server.request("GET", "/sessions", {
       anonymous: true,
       headers: { "X-Request-Id": "refused-1" },
     });
     assert.equal(refused.status, 401);
-    assert.equal(refused.headers.get("X-Request-Id"), "refused-1", "errors carry it too");
+    assert.equal(refused.headers.get("X-Request-Id"), "refused-1");
     await refused.body?.cancel();
+    const wrongMethod = await server.request("PUT", "/sessions", {
+      headers: { "X-Request-Id": "method-1" },
+    });
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers.get("X-Request-Id"), "method-1");
+    await wrongMethod.body?.cancel();
+    const malformed = await server.request("POST", "/4915550005003/start", {
+      body: "{not json",
+      headers: { "X-Request-Id": "malformed-1" },
+    });
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.headers.get("X-Request-Id"), "malformed-1");
+    await malformed.body?.cancel();
   } finally {
     await server.close();
   }

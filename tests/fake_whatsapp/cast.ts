@@ -1,10 +1,10 @@
 /**
  * @module
  * The people and groups the whatsapp-web.js tests talk about, and the assertion they share for
- * engine errors (which keep their kind across the Worker boundary in the error's name).
+ * engine errors.
  */
 import assert from "node:assert/strict";
-import { type EngineErrorKind, engineErrorKind } from "../../sessions/engine.ts";
+import { EngineError, type EngineErrorKind } from "../../sessions/engine.ts";
 
 /** The linked account. */
 export const ME = "4915550001@c.us";
@@ -30,7 +30,8 @@ export async function expectEngineError(
   message?: string | RegExp,
 ): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
-    assert.equal(engineErrorKind(error), kind, String((error as Error)?.message ?? error));
+    assert.ok(error instanceof EngineError, String((error as Error)?.message ?? error));
+    assert.equal(error.kind, kind, error.message);
     if (typeof message === "string") assert.equal((error as Error).message, message);
     else if (message) assert.match((error as Error).message, message);
     return true;
