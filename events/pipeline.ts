@@ -177,6 +177,8 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
   flushTicker.port1.onmessage = () => void flushSessionEvents();
   /** Who waits for the queued session events to be written (see `flush`). */
   const flushWaiters: (() => void)[] = [];
+  /** The latest write of session events: settled once everything taken so far is written. */
+  let flushing: Promise<void> = Promise.resolve();
   /**
    * The outbox writes of this pipeline, one at a time, in order: live subscribers are told of
    * events in the order they were committed, and session events gather behind a write under way
@@ -216,20 +218,25 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
    * (measured in bench/README.md). The manager awaits `flush()` before it returns a call's answer,
    * so an event the engine emitted before answering is stored before the HTTP answer leaves.
    */
-  async function flushSessionEvents(): Promise<void> {
+  function flushSessionEvents(): Promise<void> {
     flushQueued = false;
     const batch = pendingEnvelopes.splice(0);
     const waiters = flushWaiters.splice(0);
-    try {
-      if (batch.length > 0) await accept(batch);
-    } catch (error) {
-      log.error("storing session events failed", {
-        count: batch.length,
-        error: describeError(error),
-      });
-    } finally {
-      for (const wake of waiters) wake();
-    }
+    if (batch.length === 0 && waiters.length === 0) return flushing;
+    // Writes are serialised: once this one is done, so is every batch taken before it.
+    flushing = (async () => {
+      try {
+        if (batch.length > 0) await accept(batch);
+      } catch (error) {
+        log.error("storing session events failed", {
+          count: batch.length,
+          error: describeError(error),
+        });
+      } finally {
+        for (const wake of waiters) wake();
+      }
+    })();
+    return flushing;
   }
 
   async function prune(): Promise<void> {
@@ -245,7 +252,8 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     heartbeatMs: options.heartbeatMs,
     accept,
     flush(now = false) {
-      if (pendingEnvelopes.length === 0) return Promise.resolve();
+      // Nothing queued: what was taken before may still be on its way to the database.
+      if (pendingEnvelopes.length === 0) return flushing;
       if (now) return flushSessionEvents();
       return new Promise<void>((resolve) => flushWaiters.push(resolve));
     },
@@ -345,9 +353,9 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       };
     },
     async start() {
-      await prune();
       pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
-      await dispatcher.start();
+      await prune();
+      if (!closed) await dispatcher.start();
     },
     closeStreams() {
       for (const set of subscribers.values()) {

@@ -10,15 +10,18 @@ import { createAddressPolicy } from "../ssrf_guard/address_policy.ts";
 import { openSqliteStore } from "../store/sqlite/store.ts";
 import { createDispatcher } from "./dispatcher.ts";
 import type { Envelope } from "./envelope.ts";
+import type { Outbox } from "./outbox.ts";
 import { createEventPipeline } from "./pipeline.ts";
 import { createWebhookDirectory } from "./webhook_directory.ts";
 import { textMessageEvent } from "./test_events.ts";
 
 const SESSION = "4915550001234";
 
-function setup() {
+/** `wrap` stands between the pipeline and the outbox (a slower store, say). */
+function setup(wrap: (outbox: Outbox) => Outbox = (outbox) => outbox) {
   const store = openSqliteStore(":memory:");
-  const { db, outbox } = store;
+  const { db } = store;
+  const outbox = wrap(store.outbox);
   const log = createLogger("silent");
   const webhooks = createWebhookDirectory(outbox, {
     enabled: true,
@@ -159,6 +162,37 @@ Deno.test("pipeline.flush() gathers the session events of a turn into one write;
     await new Promise((resolve) => setTimeout(resolve, 10)); // The tick finds nothing left.
     assert.equal(server.stored().length, 3);
   } finally {
+    await server.close();
+  }
+});
+
+Deno.test("pipeline.flush() also waits for session events already on their way to the store", async () => {
+  // A store whose writes take a round trip (PostgreSQL): the tick took the batch, its write is
+  // under way, and nothing is queued any more. The answer of the call must wait all the same.
+  let started!: () => void;
+  const writing = new Promise<void>((resolve) => started = resolve);
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => release = resolve);
+  const server = setup((outbox) => ({
+    ...outbox,
+    async append(envelopes, options) {
+      started();
+      await released;
+      return await outbox.append(envelopes, options);
+    },
+  }));
+  try {
+    server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "in flight"));
+    await writing;
+    let done = false;
+    const flushed = server.pipeline.flush().then(() => done = true);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(done, false, "flush() waits for the write under way");
+    release();
+    await flushed;
+    assert.deepEqual(server.stored(), ["message.any"]);
+  } finally {
+    release();
     await server.close();
   }
 });
