@@ -10,8 +10,17 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { startReceiver } from "../events/test_receivers.ts";
+import { POSTGRES_MIGRATIONS } from "../store/postgres/migrations.ts";
 import { openPostgresStore, type PostgresStore } from "../store/postgres/store.ts";
-import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
+import {
+  ADMIN_KEY,
+  freePort,
+  startServerProcess,
+  startTestApp,
+  type TestApp,
+  waitFor,
+  waitForState,
+} from "./_helpers.ts";
 import { startPostgres } from "./_postgres.ts";
 
 const PHONE = "4915550007001";
@@ -216,4 +225,86 @@ Deno.test("the server on PostgreSQL works through HTTP as it does on SQLite", as
       await second.close();
     }
   });
+
+  await t.step(
+    "main.ts on PostgreSQL brings its sessions back after a restart and exits 0 on SIGTERM",
+    async () => {
+      const url = await pg.createDatabase();
+      const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-pg-main-" });
+      const env = { DATABASE_URL: url, DATA_DIR: dataDir, SIMULATOR_SCAN_MS: "50" };
+      try {
+        const first = await startServerProcess(env);
+        try {
+          assert.equal((await first.call("POST", `/${PHONE}/start`)).status, 200);
+          await waitFor(
+            "CONNECTED",
+            async () => (await first.call("GET", `/${PHONE}/state`)).body?.state === "CONNECTED",
+          );
+        } finally {
+          assert.equal(await first.stop("SIGTERM"), 0);
+        }
+        const second = await startServerProcess(env);
+        try {
+          await waitFor(
+            "CONNECTED after the restart",
+            async () => (await second.call("GET", `/${PHONE}/state`)).body?.state === "CONNECTED",
+          );
+        } finally {
+          assert.equal(await second.stop("SIGTERM"), 0);
+        }
+      } finally {
+        await Deno.remove(dataDir, { recursive: true });
+      }
+    },
+  );
+
+  await t.step(
+    "main.ts exits 1 with one line on a database migrated further, or out of reach",
+    async () => {
+      const url = await pg.createDatabase();
+      await look(url, async (store) => {
+        const newest = Math.max(...POSTGRES_MIGRATIONS.map((m) => m.version));
+        await store.sql`
+        INSERT INTO schema_version (version, description) VALUES (${newest + 1}, 'from the future')
+      `;
+      });
+      const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-pg-refused-" });
+      const run = async (databaseUrl: string) => {
+        const output = await new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
+          env: {
+            PORT: "0",
+            HOST: "127.0.0.1",
+            DATA_DIR: dataDir,
+            WA_ENGINE: "simulator",
+            API_KEY: ADMIN_KEY,
+            NO_COLOR: "1",
+            DATABASE_URL: databaseUrl,
+          },
+          stdin: "null",
+          stdout: "null",
+          stderr: "piped",
+          signal: AbortSignal.timeout(60_000),
+        }).output();
+        return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
+      };
+      try {
+        const newer = await run(url);
+        assert.equal(newer.code, 1);
+        assert.match(
+          newer.stderr,
+          /^The database postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+ has schema version \d+, newer than \d+, the newest this version of wa-gateway knows: start a newer version\n$/,
+        );
+        const away = await run(`postgres://wa:hunter2-secret@127.0.0.1:${freePort()}/nowhere`);
+        assert.equal(away.code, 1);
+        assert.match(
+          away.stderr,
+          /^Cannot open the PostgreSQL database postgres:\/\/wa@127\.0\.0\.1:\d+\/nowhere: [^\n]+\n$/,
+        );
+        assert.doesNotMatch(away.stderr, /hunter2/);
+      } finally {
+        await Deno.remove(dataDir, { recursive: true });
+      }
+    },
+  );
 });
