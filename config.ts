@@ -28,6 +28,12 @@ const schema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
   DATA_DIR: z.string().min(1).default("./data"),
+  // PostgreSQL instead of SQLite in DATA_DIR (the store of a cluster).
+  DATABASE_URL: z.string().trim().regex(
+    /^postgres(ql)?:\/\/\S+$/,
+    "expected a postgres:// or postgresql:// URL",
+  ).optional(),
+  DATABASE_POOL_SIZE: positiveMs.default(5),
   WA_ENGINE: z.enum(["wwebjs", "simulator"]).default("wwebjs"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   TRUST_PROXY: bool.default(false),
@@ -98,6 +104,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** `DATABASE_URL` set: the store is PostgreSQL, a pool of `poolSize` connections. */
+  database: { url?: string; poolSize: number };
   engine: "wwebjs" | "simulator";
   logLevel: Parsed["LOG_LEVEL"];
   /** Behind one reverse proxy: the client is the last address of `X-Forwarded-For`. */
@@ -203,6 +211,7 @@ export function loadConfig(
     port: e.PORT,
     host: e.HOST,
     dataDir: e.DATA_DIR,
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     engine: e.WA_ENGINE,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,

@@ -52,6 +52,8 @@ Deno.test("loadConfig() stops with one line naming the bad variable", () => {
       [{ API_KEYS: "no-equals-sign" }, "API_KEYS"],
       [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
       [{ CLAIM_TTL_MS: "0" }, "CLAIM_TTL_MS"],
+      [{ DATABASE_URL: "mysql://db/wa" }, "DATABASE_URL"],
+      [{ DATABASE_POOL_SIZE: "0" }, "DATABASE_POOL_SIZE"],
     ] as const
   ) {
     assert.throws(() => loadConfig(env), (error: Error) => {
@@ -98,4 +100,20 @@ Deno.test("the request body limit leaves room for base64 of the largest media", 
   const config = loadConfig({ MEDIA_MAX_BYTES: "3000000" });
   assert.ok(config.bodyMaxBytes >= 4_000_000);
   assert.equal(loadConfig({ BODY_MAX_BYTES: "1234" }).bodyMaxBytes, 1234);
+});
+
+Deno.test("loadConfig() takes PostgreSQL from DATABASE_URL, with a pool of 5 unless DATABASE_POOL_SIZE says otherwise", () => {
+  assert.deepEqual(loadConfig({}).database, { url: undefined, poolSize: 5 });
+  const url = "postgresql://wa:secret@db.internal:5432/wa_gateway";
+  assert.deepEqual(loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: "12" }).database, {
+    url,
+    poolSize: 12,
+  });
+  assert.throws(() => loadConfig({ DATABASE_URL: "mysql://wa:secret@db/wa" }), (error: Error) => {
+    assert.equal(
+      error.message,
+      "Invalid DATABASE_URL: expected a postgres:// or postgresql:// URL",
+    );
+    return true;
+  });
 });

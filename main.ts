@@ -3,6 +3,8 @@
  * The composition root: configuration → store → session manager → HTTP app → server. It also
  * restores the sessions that were running, and on SIGINT/SIGTERM stops taking requests, stops
  * every Worker (sessions stay marked started for the next boot), closes the store and exits 0.
+ * A store that refuses to open (a data folder in use, a database migrated by a newer version, a
+ * database out of reach) ends the start like a configuration error: one line, exit 1.
  */
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createLogger, describeError, type Logger } from "./logger.ts";
@@ -11,25 +13,31 @@ import { createMediaResolver } from "./media/media_input.ts";
 import { createAuthGuards } from "./middleware/auth_guards.ts";
 import { createApp } from "./routes/app.ts";
 import { createSessionManager } from "./sessions/manager.ts";
-import { loadOrCreateAdminKey } from "./store/admin_key.ts";
-import { DatabaseInUseError } from "./store/sqlite.ts";
-import { openStore } from "./store/store.ts";
+import { openStore, StoreRefusedError } from "./store/store.ts";
 
 export const VERSION = "0.1.0";
 
 /** Everything the server is made of, wired together; `close` undoes it. */
-export function compose(config: Readonly<Config>, log: Logger = createLogger(config.logLevel)) {
-  const store = openStore(config.dataDir);
+export async function compose(
+  config: Readonly<Config>,
+  log: Logger = createLogger(config.logLevel),
+) {
+  const store = await openStore(config);
 
   let adminKey = config.auth.apiKey;
   let generatedKey: string | null = null;
   if (!adminKey) {
-    const stored = loadOrCreateAdminKey(config.dataDir);
-    adminKey = stored.key;
-    if (stored.generated) generatedKey = stored.path;
+    try {
+      const stored = await store.adminKey();
+      adminKey = stored.key;
+      if (stored.generated) generatedKey = stored.location;
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
   }
 
-  const events = openEventPipeline(store.db, config.webhooks, {
+  const events = openEventPipeline(store.outbox, config.webhooks, {
     log: log.child({ component: "events" }),
     version: VERSION,
   });
@@ -41,6 +49,7 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
     onEvent: (event) => events.acceptSessionEvent(event),
     flushEvents: (alone) => events.flush(alone),
     forgetNumber: (phoneNumber) => events.forgetNumber(phoneNumber),
+    now: () => store.now(),
   });
   const authLog = log.child({ component: "auth" });
   const guards = createAuthGuards(config.auth, {
@@ -68,7 +77,9 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
     media: createMediaResolver(config.media, { log: log.child({ component: "media" }) }),
     events,
   });
-  events.start();
+  events.start().catch((error) =>
+    log.error("starting the event pipeline failed", { error: describeError(error) })
+  );
 
   return {
     app,
@@ -82,7 +93,7 @@ export function compose(config: Readonly<Config>, log: Logger = createLogger(con
     async close() {
       await manager.shutdown();
       await events.close();
-      store.close();
+      await store.close();
     },
   };
 }
@@ -92,10 +103,10 @@ async function main(): Promise<void> {
   try {
     config = loadConfig();
     log = createLogger(config.logLevel);
-    server = compose(config, log);
+    server = await compose(config, log);
   } catch (error) {
     // Mistakes an operator fixes: one line that says which, no stack.
-    if (error instanceof ConfigError || error instanceof DatabaseInUseError) {
+    if (error instanceof ConfigError || error instanceof StoreRefusedError) {
       console.error(error.message);
       Deno.exit(1);
     }

@@ -6,8 +6,8 @@
  * 1. A round trip to a Worker: a plain `postMessage` echo, and the same call through Comlink on
  *    the batched channel the session Workers use, with 1 and 16 calls in flight. Wall time per
  *    call, and CPU of the calling (main) thread per call from `/proc/thread-self/stat`.
- * 2. Storing a send's event durably before its answer: the real outbox (`openStore` +
- *    `createOutbox`, WAL, `synchronous = NORMAL`) in a temporary `DATA_DIR`, one send's
+ * 2. Storing a send's event durably before its answer: the real SQLite outbox
+ *    (`openSqliteStore`, WAL, `synchronous = NORMAL`) in a temporary `DATA_DIR`, one send's
  *    `message.any` per commit (one request at a time) and 16 per commit (a group commit under
  *    load).
  *
@@ -15,10 +15,9 @@
  */
 import * as Comlink from "comlink";
 import { batchedChannel } from "../sessions/batched_endpoint.ts";
-import { createOutbox } from "../events/outbox.ts";
 import { toEnvelope } from "../events/envelope.ts";
 import { textMessageEvent } from "../events/test_events.ts";
-import { openStore } from "../store/store.ts";
+import { openSqliteStore } from "../store/sqlite/store.ts";
 
 /** CPU time of the calling thread in microseconds (utime + stime, 10 ms ticks). */
 function threadCpuUs(): number {
@@ -101,8 +100,8 @@ async function workerFloors(): Promise<Floor[]> {
 
 async function commitFloors(): Promise<Floor[]> {
   const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-floors-" });
-  const store = openStore(dataDir);
-  const outbox = createOutbox(store.db);
+  const store = openSqliteStore(dataDir);
+  const { outbox } = store;
   const session = "4915000000001";
   const sent = (n: number) =>
     toEnvelope(textMessageEvent(session, `Hello from the wa-gateway bench ${n}`), "bench");
@@ -129,7 +128,7 @@ async function commitFloors(): Promise<Floor[]> {
       cpuUs: group.cpuUs / 16,
     }];
   } finally {
-    store.close();
+    await store.close();
     await Deno.remove(dataDir, { recursive: true });
   }
 }

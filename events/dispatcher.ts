@@ -35,7 +35,7 @@ export interface DispatcherOptions {
   retryBaseMs: number;
   retryMaxMs: number;
   /** A destination's URL, secret and headers as configured now; null when it was removed. */
-  resolve: (destination: string) => DeliveryTarget | null;
+  resolve: (destination: string) => Promise<DeliveryTarget | null>;
   /**
    * Checked before each attempt (SSRF rules for URLs set through the API): the addresses to pin
    * the connection to, or null for a trusted URL sent with `fetch`; throws to refuse.
@@ -53,7 +53,7 @@ export interface DispatcherOptions {
 
 export interface Dispatcher {
   /** Serves every destination with pending deliveries (after a restart, say). */
-  start(): void;
+  start(): Promise<void>;
   /** Something was queued for these destinations. */
   wake(destinations: Iterable<string>): void;
   /** Stops: aborts requests in flight, clears timers, waits for the loops to end. */
@@ -180,20 +180,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     // Let the accepting call finish first; the loop then drains the destination in order.
     await Promise.resolve();
     while (!closed) {
-      const delivery = outbox.head(destination);
-      if (!delivery) return;
-      const target = options.resolve(destination);
+      const delivery = await outbox.head(destination);
+      if (!delivery || closed) return;
+      const target = await options.resolve(destination);
+      if (closed) return;
       if (!target) {
-        const count = outbox.failPending(destination, WEBHOOK_REMOVED);
+        const count = await outbox.failPending(destination, WEBHOOK_REMOVED);
         log.warn("webhook deliveries not sent: the webhook was removed", {
           url: delivery.url,
           count,
         });
         return;
       }
-      const wait = delivery.nextAttemptAt - now();
-      if (wait > 0) {
-        schedule(destination, wait);
+      // Due times are the database's (`dueInMs`), not this node's clock.
+      if (delivery.dueInMs > 0) {
+        schedule(destination, delivery.dueInMs);
         return;
       }
       await attempt(delivery, target);
@@ -271,7 +272,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     try {
       const status = await send(delivery, target, controller.signal);
       if (closed) return;
-      outbox.markDelivered(delivery.id, status);
+      await outbox.markDelivered(delivery.id, status);
     } catch (error) {
       if (closed) return;
       const message = error instanceof Error ? error.message : String(error);
@@ -280,7 +281,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // Only a refusal retrying cannot fix is final at once; anything else (a host that did not
       // resolve this time, an error nobody foresaw) is tried again, so no event is given up early.
       if (error instanceof PermanentDeliveryError || attempts >= options.maxAttempts) {
-        outbox.markFailed(delivery.id, { attempts, error: message, httpStatus });
+        await outbox.markFailed(delivery.id, { attempts, error: message, httpStatus });
         log.warn("webhook delivery failed", {
           delivery: delivery.id,
           event: delivery.eventId,
@@ -294,12 +295,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const delay = retryAfterMs !== undefined
         ? Math.min(options.retryMaxMs, retryAfterMs)
         : backoff(attempts);
-      outbox.markRetry(delivery.id, {
-        attempts,
-        nextAttemptAt: now() + delay,
-        error: message,
-        httpStatus,
-      });
+      await outbox.markRetry(delivery.id, { attempts, delayMs: delay, error: message, httpStatus });
       log.debug("webhook delivery will be retried", {
         delivery: delivery.id,
         url: target.url,
@@ -314,8 +310,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   return {
-    start() {
-      for (const destination of outbox.pendingDestinations()) wakeOne(destination);
+    async start() {
+      for (const destination of await outbox.pendingDestinations()) wakeOne(destination);
     },
     wake(destinations) {
       for (const destination of destinations) wakeOne(destination);

@@ -10,9 +10,9 @@ import {
   createAddressPolicy,
   type HostResolver,
 } from "../ssrf_guard/address_policy.ts";
-import { openDatabase } from "../store/sqlite.ts";
+import { openSqliteStore } from "../store/sqlite/store.ts";
 import { createDispatcher, WEBHOOK_REMOVED } from "./dispatcher.ts";
-import { createOutbox, globalDestination, type Outbox } from "./outbox.ts";
+import { globalDestination, type Outbox } from "./outbox.ts";
 import { createEventPipeline, createUrlCheck, type EventPipeline } from "./pipeline.ts";
 import { createWebhookDirectory } from "./webhook_directory.ts";
 import { textMessageEvent } from "./test_events.ts";
@@ -29,10 +29,10 @@ function setup(url: string | undefined, options: {
   /** Checks per-number destinations as the server does, with this policy and resolver. */
   check?: { policy: AddressPolicy; resolver: HostResolver };
   /** Writes to the outbox before the pipeline starts (what a previous run left pending). */
-  seed?: (outbox: Outbox) => void;
+  seed?: (outbox: Outbox) => Promise<unknown>;
 } = {}) {
-  const db = openDatabase(":memory:");
-  const outbox = createOutbox(db);
+  const store = openSqliteStore(":memory:");
+  const { db, outbox } = store;
   const log = createLogger("silent");
   const webhooks = createWebhookDirectory(outbox, {
     enabled: true,
@@ -63,16 +63,20 @@ function setup(url: string | undefined, options: {
     policy: options.check?.policy ?? createAddressPolicy([]),
     heartbeatMs: 1_000,
   });
-  options.seed?.(outbox);
-  pipeline.start();
+  const started = (async () => {
+    await options.seed?.(outbox);
+    await pipeline.start();
+  })();
   return {
+    started,
     db,
     outbox,
     webhooks,
     pipeline,
     async close() {
+      await started;
       await pipeline.close();
-      db.close();
+      await store.close();
     },
   };
 }
@@ -81,9 +85,13 @@ function textMessage(pipeline: EventPipeline, body: string): void {
   pipeline.acceptSessionEvent(textMessageEvent(SESSION, body, false));
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!await check()) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await delay(10);
   }
@@ -157,7 +165,10 @@ Deno.test("dispatcher retries a receiver that fails the first 3 attempts and kee
         "r4",
       ]);
       assert.equal(receiver.hits, 8);
-      const delivered = server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 10 });
+      const delivered = await server.outbox.listDeliveries(SESSION, {
+        status: "delivered",
+        limit: 10,
+      });
       assert.equal(delivered.find((d) => d.eventSeq === 1)?.attempts, 4);
     } finally {
       await server.close();
@@ -212,9 +223,11 @@ Deno.test("dispatcher times out a slow receiver and retries it", async () => {
       await until("a second attempt", () => receiver.hits >= 2);
       await until(
         "a delivery",
-        () => server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }).length === 1,
+        async () =>
+          (await server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }))
+            .length === 1,
       );
-      const [delivery] = server.outbox.listDeliveries(SESSION, { limit: 5 });
+      const [delivery] = await server.outbox.listDeliveries(SESSION, { limit: 5 });
       assert.equal(delivery.attempts, 2);
     } finally {
       await server.close();
@@ -231,20 +244,24 @@ Deno.test("dispatcher dead-letters a down receiver after the last attempt, and r
     textMessage(server.pipeline, "lost?");
     await until(
       "the dead letter",
-      () => server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 }).length === 1,
+      async () =>
+        (await server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 })).length ===
+          1,
     );
-    const [dead] = server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 });
+    const [dead] = await server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 });
     assert.equal(dead.attempts, 3);
     assert.match(dead.lastError!, /Network error/);
 
     await withReceiver(startReceiver(undefined, port), async (receiver) => {
-      const requeued = server.pipeline.retryDelivery(SESSION, dead.id);
+      const requeued = await server.pipeline.retryDelivery(SESSION, dead.id);
       assert.equal(requeued.status, "pending");
       await until("the replay", () => receiver.received.length === 1);
       assert.equal(receiver.received[0].json.id, dead.eventId);
       await until(
         "delivered state",
-        () => server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 }).length === 0,
+        async () =>
+          (await server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 })).length ===
+            0,
       );
     });
   } finally {
@@ -260,10 +277,12 @@ Deno.test("dispatcher does not retry a 4xx answer", async () => {
       textMessage(server.pipeline, "bad");
       await until(
         "the dead letter",
-        () => server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 }).length === 1,
+        async () =>
+          (await server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 })).length ===
+            1,
       );
       assert.equal(receiver.hits, 1);
-      const [dead] = server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 });
+      const [dead] = await server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 });
       assert.equal(dead.lastStatus, 422);
     } finally {
       await server.close();
@@ -295,7 +314,7 @@ Deno.test("pipeline sends only the events a destination asked for", async () => 
       assert.equal(receiver.received[0].json.payload.status, "WORKING");
       // The stream still has all three (message, session.status, state.change).
       assert.deepEqual(
-        server.pipeline.eventsAfter(SESSION, null, 10).map((e) => e.event),
+        (await server.pipeline.eventsAfter(SESSION, null, 10)).map((e) => e.event),
         ["message", "session.status", "state.change"],
       );
     } finally {
@@ -324,7 +343,7 @@ Deno.test("dispatcher sends a number's webhook to the address its check approved
       check: { policy: createAddressPolicy(["127.0.0.1"]), resolver },
     });
     try {
-      server.outbox.replaceWebhooks(SESSION, [{
+      await server.outbox.replaceWebhooks(SESSION, [{
         url: `http://rebind.test:${receiver.port}/hook`,
         events: ["*"],
       }]);
@@ -332,9 +351,11 @@ Deno.test("dispatcher sends a number's webhook to the address its check approved
       await until("the delivery", () => receiver.hits === 1);
       await until(
         "the delivery to be recorded",
-        () => server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }).length === 1,
+        async () =>
+          (await server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }))
+            .length === 1,
       );
-      const [delivery] = server.outbox.listDeliveries(SESSION, { limit: 5 });
+      const [delivery] = await server.outbox.listDeliveries(SESSION, { limit: 5 });
       assert.equal(delivery.status, "delivered", String(delivery.lastError));
       assert.equal(delivery.attempts, 1);
       assert.deepEqual(lookups, ["rebind.test"]);
@@ -354,18 +375,20 @@ Deno.test("dispatcher dead-letters a number's webhook that resolves to a refused
     // is trusted and still delivered.
     const server = setup(receiver.url, { check: { policy: createAddressPolicy([]), resolver } });
     try {
-      server.outbox.replaceWebhooks(SESSION, [{
+      await server.outbox.replaceWebhooks(SESSION, [{
         url: `http://rebind.test:${receiver.port}/number-hook`,
         events: ["*"],
       }]);
       textMessage(server.pipeline, "refused");
       await until(
         "the dead letter",
-        () => server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 }).length === 1,
+        async () =>
+          (await server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 })).length ===
+            1,
       );
       await until("the global delivery", () => receiver.hits === 1);
       await delay(50);
-      const [dead] = server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 });
+      const [dead] = await server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 });
       assert.equal(dead.url, `http://rebind.test:${receiver.port}/number-hook`);
       assert.equal(dead.attempts, 1);
       assert.equal(
@@ -393,16 +416,18 @@ Deno.test("dispatcher times out a slow pinned receiver and retries it", async ()
       check: { policy: createAddressPolicy(["127.0.0.1"]), resolver },
     });
     try {
-      server.outbox.replaceWebhooks(SESSION, [{
+      await server.outbox.replaceWebhooks(SESSION, [{
         url: `http://slow.test:${receiver.port}/hook`,
         events: ["*"],
       }]);
       textMessage(server.pipeline, "slow");
       await until(
         "a delivery",
-        () => server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }).length === 1,
+        async () =>
+          (await server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }))
+            .length === 1,
       );
-      const [delivery] = server.outbox.listDeliveries(SESSION, { limit: 5 });
+      const [delivery] = await server.outbox.listDeliveries(SESSION, { limit: 5 });
       assert.equal(delivery.attempts, 2);
       assert.ok(receiver.hits >= 2);
     } finally {
@@ -423,7 +448,7 @@ Deno.test("dispatcher retries a number's webhook whose host did not resolve this
       check: { policy: createAddressPolicy(["127.0.0.1"]), resolver },
     });
     try {
-      server.outbox.replaceWebhooks(SESSION, [{
+      await server.outbox.replaceWebhooks(SESSION, [{
         url: `http://flaky-dns.test:${receiver.port}/hook`,
         events: ["*"],
       }]);
@@ -431,9 +456,11 @@ Deno.test("dispatcher retries a number's webhook whose host did not resolve this
       // The receiver counts the hit before the dispatcher has its answer: wait for the record.
       await until(
         "the delivery",
-        () => server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }).length === 1,
+        async () =>
+          (await server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }))
+            .length === 1,
       );
-      const [delivery] = server.outbox.listDeliveries(SESSION, { limit: 5 });
+      const [delivery] = await server.outbox.listDeliveries(SESSION, { limit: 5 });
       assert.equal(receiver.hits, 1);
       assert.equal(delivery.attempts, 2);
       assert.equal(receiver.received[0].json.payload.body, "after a DNS hiccup");
@@ -447,8 +474,8 @@ Deno.test("dispatcher never loses a wake-up that lands while a destination's loo
   // An event accepted a few microtask hops after the previous delivery's answer (an inbound
   // webhook or a retry in the same turn) used to find the loop "active" just as it ended.
   for (let hops = 0; hops <= 20; hops++) {
-    const db = openDatabase(":memory:");
-    const outbox = createOutbox(db);
+    const store = openSqliteStore(":memory:");
+    const { outbox } = store;
     const log = createLogger("silent");
     const posted: number[] = [];
     const late: { pipeline?: EventPipeline } = {};
@@ -498,14 +525,14 @@ Deno.test("dispatcher never loses a wake-up that lands while a destination's loo
       policy: createAddressPolicy([]),
       heartbeatMs: 1_000,
     });
-    pipeline.start();
+    await pipeline.start();
     try {
-      pipeline.accept([envelope(1)]);
+      await pipeline.accept([envelope(1)]);
       await until(`event 2 after ${hops} hops`, () => posted.length === 2);
       assert.deepEqual(posted, [1, 2]);
     } finally {
       await pipeline.close();
-      db.close();
+      await store.close();
     }
   }
 });
@@ -528,13 +555,15 @@ Deno.test("dispatcher fails, unsent, what is pending for a WEBHOOK_URL the opera
     try {
       const [dead] = await until(
         "the delivery to fail",
-        () => server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 }).length === 1,
+        async () =>
+          (await server.pipeline.listDeliveries(SESSION, { status: "failed", limit: 5 })).length ===
+            1,
       ).then(() => server.pipeline.listDeliveries(SESSION, { limit: 5 }));
       assert.equal(dead.lastError, WEBHOOK_REMOVED);
       assert.equal(dead.attempts, 0);
       assert.equal(dead.url, receiver.url);
-      assert.throws(
-        () => server.pipeline.retryDelivery(SESSION, dead.id),
+      await assert.rejects(
+        server.pipeline.retryDelivery(SESSION, dead.id),
         /cannot be retried: its webhook was removed/,
       );
       assert.equal(receiver.hits, 0);
@@ -549,7 +578,7 @@ Deno.test("dispatcher leaves out the headers a webhook saved before the header r
     const server = setup(undefined);
     try {
       // Written straight to the table, as an older version accepted them.
-      server.webhooks.replaceWebhooks(SESSION, [{
+      await server.webhooks.replaceWebhooks(SESSION, [{
         url: receiver.url,
         events: ["*"],
         headers: {

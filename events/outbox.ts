@@ -1,7 +1,8 @@
 /**
  * @module
- * The outbox: the SQLite repository behind the event pipeline. `events` holds every accepted
- * envelope as the exact JSON that is delivered (its `seq` orders the SSE stream and its resume);
+ * The outbox: what the event pipeline stores, as the interface both stores implement
+ * (`store/sqlite/outbox.ts`, `store/postgres/outbox.ts`). `events` holds every accepted envelope as
+ * the exact JSON that is delivered (its order is the SSE stream's and its resume's);
  * `webhook_deliveries` holds one row per event and destination with its state (`pending`,
  * `delivered`, `failed` = dead letter), attempts and next attempt time; `webhooks` holds each
  * number's webhook configuration. A delivery names its destination by key only (`number:<n>:<url>`
@@ -12,7 +13,6 @@
  * acknowledged that a crash could lose, and a derived event never exists without its source or
  * vice versa.
  */
-import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Envelope } from "./envelope.ts";
 
 /** The destination key prefix of webhooks set for a number: `number:<phoneNumber>:<url>`. */
@@ -44,6 +44,10 @@ export function parseDestination(key: string): { phoneNumber: string | null; url
 }
 
 export interface StoredEvent {
+  /**
+   * The event's row number: unique, and the position a stream resumes after. It follows the
+   * stream's order on one writer; the stream's order itself is the store's (`eventsAfter`).
+   */
   seq: number;
   id: string;
   session: string;
@@ -76,6 +80,8 @@ export interface Delivery {
 /** A delivery due to be sent, with its body; where and how is its destination's business. */
 export interface DueDelivery extends Delivery {
   body: string;
+  /** How long until it is due (0: now), by the database's clock. */
+  dueInMs: number;
 }
 
 export interface WebhookConfig {
@@ -114,321 +120,61 @@ export interface DeliveryQuery extends DeliveryScope {
   beforeId?: number;
 }
 
+/** A page of a session's events (`Outbox.eventsAfter`). */
+export interface EventPage {
+  events: StoredEvent[];
+  /**
+   * Later events are committed but held back because an older transaction is still open
+   * (PostgreSQL; never on SQLite): read again shortly, they follow these.
+   */
+  pending: boolean;
+}
+
 export interface Outbox {
   /**
    * Writes the envelopes, each followed by the ones `derive` makes from it, and for every one a
    * pending delivery per destination that wants it, all in one transaction: if anything throws,
    * nothing is stored. An envelope whose id is already stored is skipped with what it would
-   * derive (idempotent re-sends).
+   * derive (idempotent re-sends). Resolves once it is committed.
    */
-  append(envelopes: readonly Envelope[], options: AppendOptions): AppendResult;
+  append(envelopes: readonly Envelope[], options: AppendOptions): Promise<AppendResult>;
   /** The oldest pending delivery of a destination (due or not), or null. */
-  head(destination: string): DueDelivery | null;
+  head(destination: string): Promise<DueDelivery | null>;
   /** Destinations that have pending deliveries. */
-  pendingDestinations(): string[];
-  markDelivered(id: number, httpStatus: number): void;
+  pendingDestinations(): Promise<string[]>;
+  markDelivered(id: number, httpStatus: number): Promise<void>;
+  /** Records a failed attempt; the next is due `delayMs` from now (the database's clock). */
   markRetry(
     id: number,
-    update: { attempts: number; nextAttemptAt: number; error: string; httpStatus: number | null },
-  ): void;
+    update: { attempts: number; delayMs: number; error: string; httpStatus: number | null },
+  ): Promise<void>;
   markFailed(
     id: number,
     update: { attempts: number; error: string; httpStatus: number | null },
-  ): void;
+  ): Promise<void>;
   /** Fails every pending delivery of a destination (its webhook is gone); returns how many. */
-  failPending(destination: string, error: string): number;
-  listDeliveries(
-    session: string,
-    query: DeliveryQuery,
-  ): Delivery[];
+  failPending(destination: string, error: string): Promise<number>;
+  listDeliveries(session: string, query: DeliveryQuery): Promise<Delivery[]>;
   /** One delivery of a session, or null. */
-  getDelivery(session: string, id: number, scope?: DeliveryScope): Delivery | null;
-  /** Puts a delivery back to pending for a new round of attempts; its destination, or null. */
-  requeue(session: string, id: number, scope?: DeliveryScope): Delivery | null;
-  /** Events of a session after a sequence number, oldest first. */
-  eventsAfter(session: string, afterSeq: number, limit: number): StoredEvent[];
+  getDelivery(session: string, id: number, scope?: DeliveryScope): Promise<Delivery | null>;
+  /** Puts a delivery back to pending, due now, for a new round of attempts; null when unknown. */
+  requeue(session: string, id: number, scope?: DeliveryScope): Promise<Delivery | null>;
+  /**
+   * Events of a session that follow the event `afterSeq` (0: from the first retained) in the
+   * stream's order, oldest first. That order is commit order: an event committed after a reader
+   * read past its place cannot exist, so a reader that resumes after any event it was given gets
+   * every later event exactly once (with several writers, see `EventPage.pending`).
+   */
+  eventsAfter(session: string, afterSeq: number, limit: number): Promise<EventPage>;
   /** The sequence number of an event id, or null when unknown (or pruned). */
-  seqOf(id: string): number | null;
-  /** Deletes events older than `before` (ms) with no pending delivery; returns how many. */
-  prune(before: number): number;
-  listWebhooks(phoneNumber: string): WebhookConfig[];
-  replaceWebhooks(phoneNumber: string, webhooks: readonly WebhookConfig[]): void;
+  seqOf(id: string): Promise<number | null>;
+  /**
+   * Deletes events older than `maxAgeMs` (by the database's clock) with no pending delivery;
+   * returns how many.
+   */
+  prune(maxAgeMs: number): Promise<number>;
+  listWebhooks(phoneNumber: string): Promise<WebhookConfig[]>;
+  replaceWebhooks(phoneNumber: string, webhooks: readonly WebhookConfig[]): Promise<void>;
   /** Deletes everything kept for a number: its events, their deliveries and its webhooks. */
-  forgetSession(phoneNumber: string): void;
-}
-
-interface DeliveryRow {
-  id: number;
-  event_seq: number;
-  event_id: string;
-  event: string;
-  session: string;
-  destination: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  last_status: number | null;
-  created_at: number;
-  updated_at: number;
-  body?: string;
-}
-
-function toDelivery(row: DeliveryRow): Delivery {
-  return {
-    id: row.id,
-    eventSeq: row.event_seq,
-    eventId: row.event_id,
-    event: row.event,
-    session: row.session,
-    destination: row.destination,
-    url: parseDestination(row.destination)?.url ?? "",
-    status: row.status,
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at,
-    lastError: row.last_error,
-    lastStatus: row.last_status,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-const DELIVERY_COLUMNS = `d.id, d.event_seq, e.id AS event_id, e.event, d.session, d.destination,
-  d.status, d.attempts, d.next_attempt_at, d.last_error, d.last_status, d.created_at, d.updated_at`;
-
-export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Outbox {
-  const insertEvent = db.prepare(
-    "INSERT OR IGNORE INTO events (id, session, event, body, created_at) VALUES (?, ?, ?, ?, ?)",
-  );
-  // The old per-delivery `url`, `secret` and `headers` columns stay NULL (migration 3).
-  const insertDelivery = db.prepare(`
-    INSERT INTO webhook_deliveries (event_seq, session, destination, status, attempts,
-      next_attempt_at, created_at, updated_at)
-    VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
-  `);
-  const head = db.prepare(`
-    SELECT ${DELIVERY_COLUMNS}, e.body
-    FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
-    WHERE d.destination = ? AND d.status = 'pending'
-    ORDER BY d.id LIMIT 1
-  `);
-  const pendingDestinations = db.prepare(
-    "SELECT DISTINCT destination FROM webhook_deliveries WHERE status = 'pending'",
-  );
-  const delivered = db.prepare(`
-    UPDATE webhook_deliveries
-    SET status = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL,
-      updated_at = ?
-    WHERE id = ?
-  `);
-  const retry = db.prepare(`
-    UPDATE webhook_deliveries
-    SET attempts = ?, next_attempt_at = ?, last_error = ?, last_status = ?, updated_at = ?
-    WHERE id = ?
-  `);
-  const failed = db.prepare(`
-    UPDATE webhook_deliveries
-    SET status = 'failed', attempts = ?, last_error = ?, last_status = ?, updated_at = ?
-    WHERE id = ?
-  `);
-  const failPending = db.prepare(`
-    UPDATE webhook_deliveries SET status = 'failed', last_error = ?, updated_at = ?
-    WHERE destination = ? AND status = 'pending'
-  `);
-  const listByStatus = db.prepare(`
-    SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
-    WHERE d.session = ? AND d.destination LIKE ? AND d.status = ? AND d.id < ?
-    ORDER BY d.id DESC LIMIT ?
-  `);
-  const listAll = db.prepare(`
-    SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
-    WHERE d.session = ? AND d.destination LIKE ? AND d.id < ? ORDER BY d.id DESC LIMIT ?
-  `);
-  const byId = db.prepare(`
-    SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
-    WHERE d.session = ? AND d.destination LIKE ? AND d.id = ?
-  `);
-  const requeue = db.prepare(`
-    UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?,
-      updated_at = ?
-    WHERE id = ?
-  `);
-  const eventsAfter = db.prepare(`
-    SELECT seq, id, session, event, body, created_at FROM events
-    WHERE session = ? AND seq > ? ORDER BY seq LIMIT ?
-  `);
-  const seqOf = db.prepare("SELECT seq FROM events WHERE id = ?");
-  const prune = db.prepare(`
-    DELETE FROM events WHERE created_at < ? AND NOT EXISTS (
-      SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = events.seq AND d.status = 'pending'
-    )
-  `);
-  const webhooksOf = db.prepare(
-    "SELECT url, events, secret, headers FROM webhooks WHERE phone_number = ? ORDER BY id",
-  );
-  const deleteWebhooks = db.prepare("DELETE FROM webhooks WHERE phone_number = ?");
-  const deleteDeliveriesOf = db.prepare("DELETE FROM webhook_deliveries WHERE session = ?");
-  const deleteEventsOf = db.prepare("DELETE FROM events WHERE session = ?");
-  const insertWebhook = db.prepare(
-    "INSERT INTO webhooks (phone_number, url, events, secret, headers, created_at) " +
-      "VALUES (?, ?, ?, ?, ?, ?)",
-  );
-
-  function transaction<T>(work: () => T): T {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = work();
-      db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      db.exec("ROLLBACK");
-      throw error;
-    }
-  }
-
-  function rows(statement: StatementSync, ...args: (string | number)[]): DeliveryRow[] {
-    return statement.all(...args) as unknown as DeliveryRow[];
-  }
-
-  return {
-    append(envelopes, { destinationsFor, derive }) {
-      return transaction(() => {
-        const at = now();
-        const events: StoredEvent[] = [];
-        const destinations = new Set<string>();
-        const duplicates: string[] = [];
-        /** Stores one envelope and its deliveries; false when its id is already stored. */
-        function store(envelope: Envelope): boolean {
-          const body = JSON.stringify(envelope);
-          const result = insertEvent.run(envelope.id, envelope.session, envelope.event, body, at);
-          if (result.changes === 0) {
-            duplicates.push(envelope.id);
-            return false;
-          }
-          const seq = Number(result.lastInsertRowid);
-          events.push({
-            seq,
-            id: envelope.id,
-            session: envelope.session,
-            event: envelope.event,
-            body,
-            createdAt: at,
-          });
-          for (const destination of destinationsFor(envelope)) {
-            insertDelivery.run(seq, envelope.session, destination, at, at, at);
-            destinations.add(destination);
-          }
-          return true;
-        }
-        for (const envelope of envelopes) {
-          if (!store(envelope)) continue;
-          for (const derived of derive?.(envelope) ?? []) store(derived);
-        }
-        return { events, destinations, duplicates };
-      });
-    },
-    head(destination) {
-      const row = head.get(destination) as DeliveryRow | undefined;
-      if (!row) return null;
-      return { ...toDelivery(row), body: row.body! };
-    },
-    pendingDestinations() {
-      return (pendingDestinations.all() as { destination: string }[]).map((r) => r.destination);
-    },
-    markDelivered(id, httpStatus) {
-      delivered.run(httpStatus, now(), id);
-    },
-    markRetry(id, { attempts, nextAttemptAt, error, httpStatus }) {
-      retry.run(attempts, nextAttemptAt, error, httpStatus, now(), id);
-    },
-    markFailed(id, { attempts, error, httpStatus }) {
-      failed.run(attempts, error, httpStatus, now(), id);
-    },
-    failPending(destination, error) {
-      return Number(failPending.run(error, now(), destination).changes);
-    },
-    listDeliveries(session, { status, limit, beforeId, numberWebhooksOnly = false }) {
-      const before = beforeId ?? Number.MAX_SAFE_INTEGER;
-      const scope = numberWebhooksOnly ? `${NUMBER_DESTINATION}%` : "%";
-      const found = status
-        ? rows(listByStatus, session, scope, status, before, limit)
-        : rows(listAll, session, scope, before, limit);
-      return found.map(toDelivery);
-    },
-    getDelivery(session, id, { numberWebhooksOnly = false } = {}) {
-      const scope = numberWebhooksOnly ? `${NUMBER_DESTINATION}%` : "%";
-      const row = byId.get(session, scope, id) as DeliveryRow | undefined;
-      return row ? toDelivery(row) : null;
-    },
-    requeue(session, id, { numberWebhooksOnly = false } = {}) {
-      const scope = numberWebhooksOnly ? `${NUMBER_DESTINATION}%` : "%";
-      const row = byId.get(session, scope, id) as DeliveryRow | undefined;
-      if (!row) return null;
-      const at = now();
-      requeue.run(at, at, id);
-      return toDelivery({ ...row, status: "pending", attempts: 0, next_attempt_at: at });
-    },
-    eventsAfter(session, afterSeq, limit) {
-      const found = eventsAfter.all(session, afterSeq, limit) as unknown as {
-        seq: number;
-        id: string;
-        session: string;
-        event: string;
-        body: string;
-        created_at: number;
-      }[];
-      return found.map((r) => ({
-        seq: r.seq,
-        id: r.id,
-        session: r.session,
-        event: r.event,
-        body: r.body,
-        createdAt: r.created_at,
-      }));
-    },
-    seqOf(id) {
-      const row = seqOf.get(id) as { seq: number } | undefined;
-      return row ? row.seq : null;
-    },
-    prune(before) {
-      return Number(prune.run(before).changes);
-    },
-    listWebhooks(phoneNumber) {
-      const found = webhooksOf.all(phoneNumber) as {
-        url: string;
-        events: string;
-        secret: string | null;
-        headers: string | null;
-      }[];
-      return found.map((r) => ({
-        url: r.url,
-        events: JSON.parse(r.events),
-        ...(r.secret ? { secret: r.secret } : {}),
-        ...(r.headers ? { headers: JSON.parse(r.headers) } : {}),
-      }));
-    },
-    forgetSession(phoneNumber) {
-      transaction(() => {
-        deleteDeliveriesOf.run(phoneNumber);
-        deleteEventsOf.run(phoneNumber);
-        deleteWebhooks.run(phoneNumber);
-      });
-    },
-    replaceWebhooks(phoneNumber, webhooks) {
-      transaction(() => {
-        deleteWebhooks.run(phoneNumber);
-        const at = now();
-        for (const hook of webhooks) {
-          insertWebhook.run(
-            phoneNumber,
-            hook.url,
-            JSON.stringify(hook.events),
-            hook.secret ?? null,
-            hook.headers ? JSON.stringify(hook.headers) : null,
-            at,
-          );
-        }
-      });
-    },
-  };
+  forgetSession(phoneNumber: string): Promise<void>;
 }

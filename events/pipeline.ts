@@ -9,7 +9,6 @@
  * `webhook_directory.ts` keeps it and says where each event goes) and the dead-letter list and
  * replay. `EventsApi` is what the HTTP routes see.
  */
-import type { DatabaseSync } from "node:sqlite";
 import type { Config } from "../config.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { describeError, type Logger } from "../logger.ts";
@@ -31,7 +30,6 @@ import {
 } from "./dispatcher.ts";
 import { derivedEnvelopes, type Envelope, toEnvelope } from "./envelope.ts";
 import {
-  createOutbox,
   type Delivery,
   type DeliveryQuery,
   type DeliveryScope,
@@ -58,8 +56,8 @@ export interface EventsApi {
    * none. Ids already stored are reported as duplicates and derive nothing; `ids` lists what was
    * stored, derived events included.
    */
-  accept(envelopes: Envelope[]): { ids: string[]; duplicates: string[] };
-  getWebhooks(phoneNumber: string): WebhookConfig[];
+  accept(envelopes: Envelope[]): Promise<{ ids: string[]; duplicates: string[] }>;
+  getWebhooks(phoneNumber: string): Promise<WebhookConfig[]>;
   /** Validates (SSRF rules) and replaces a number's webhooks; throws 400 on a refused URL. */
   setWebhooks(
     phoneNumber: string,
@@ -69,7 +67,7 @@ export interface EventsApi {
        * Called after the (slow, DNS) URL checks and right before the write: throws when the
        * caller may no longer write (the number changed hands meanwhile).
        */
-      confirm?: () => void;
+      confirm?: () => Promise<void>;
       /** The request's id, for the log line of a refused URL. */
       requestId?: string;
     },
@@ -78,18 +76,18 @@ export interface EventsApi {
    * Forgets a number that is being freed: its stored events (so a later owner cannot read them
    * back from the stream), their deliveries and its webhooks.
    */
-  forgetNumber(phoneNumber: string): void;
-  listDeliveries(phoneNumber: string, query: DeliveryQuery): Delivery[];
+  forgetNumber(phoneNumber: string): Promise<void>;
+  listDeliveries(phoneNumber: string, query: DeliveryQuery): Promise<Delivery[]>;
   /**
    * Sends a delivery again (a dead letter, usually), as its webhook is configured now; 404 when it
    * is not this number's, or when its webhook was removed (then it is failed, saying so).
    */
-  retryDelivery(phoneNumber: string, id: number, scope?: DeliveryScope): Delivery;
+  retryDelivery(phoneNumber: string, id: number, scope?: DeliveryScope): Promise<Delivery>;
   /**
    * Events after a cursor (`Last-Event-ID`: an event id or a sequence number); an unknown cursor
    * replays what is retained.
    */
-  eventsAfter(phoneNumber: string, cursor: string | null, limit: number): StoredEvent[];
+  eventsAfter(phoneNumber: string, cursor: string | null, limit: number): Promise<StoredEvent[]>;
   subscribe(phoneNumber: string, subscriber: StreamSubscriber): () => void;
   heartbeatMs: number;
 }
@@ -105,7 +103,7 @@ export interface EventPipeline extends EventsApi {
    */
   flush(now?: boolean): Promise<void>;
   /** Prunes old events and starts delivering what is pending. */
-  start(): void;
+  start(): Promise<void>;
   /** Ends every live stream (before the HTTP server drains its connections). */
   closeStreams(): void;
   close(): Promise<void>;
@@ -123,7 +121,6 @@ export interface EventPipelineOptions {
   /** The address policy for webhook URLs set through the API (`WEBHOOK_ALLOW_PRIVATE_HOSTS`). */
   policy: AddressPolicy;
   heartbeatMs: number;
-  now?: () => number;
 }
 
 /**
@@ -168,7 +165,6 @@ export function createUrlCheck(
 export function createEventPipeline(options: EventPipelineOptions): EventPipeline {
   const { outbox, dispatcher, log } = options;
   const directory = options.webhooks;
-  const now = options.now ?? Date.now;
   const subscribers = new Map<string, Set<StreamSubscriber>>();
   let pruneTimer: ReturnType<typeof setInterval> | null = null;
   let closed = false;
@@ -178,28 +174,42 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
   // microtask would run before the other answers.
   const flushTicker = new MessageChannel();
   let flushQueued = false;
-  flushTicker.port1.onmessage = () => flushSessionEvents();
+  flushTicker.port1.onmessage = () => void flushSessionEvents();
   /** Who waits for the queued session events to be written (see `flush`). */
   const flushWaiters: (() => void)[] = [];
-
-  const destinationsFor = (envelope: Envelope) => directory.destinationsFor(envelope);
+  /** The latest write of session events: settled once everything taken so far is written. */
+  let flushing: Promise<void> = Promise.resolve();
+  /**
+   * The outbox writes of this pipeline, one at a time, in order: live subscribers are told of
+   * events in the order they were committed, and session events gather behind a write under way
+   * (a group commit on PostgreSQL, where a write takes a round trip).
+   */
+  let writes: Promise<unknown> = Promise.resolve();
+  function serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = writes.then(work, work);
+    writes = run.catch(() => {});
+    return run;
+  }
 
   function accept(envelopes: Envelope[]) {
-    if (closed) throw new Error("The event pipeline is closed");
-    const result = outbox.append(envelopes, { destinationsFor, derive: derivedEnvelopes });
-    if (result.destinations.size > 0) dispatcher.wake(result.destinations);
-    for (const event of result.events) {
-      const listeners = subscribers.get(event.session);
-      if (!listeners) continue;
-      for (const subscriber of listeners) {
-        try {
-          subscriber.event(event);
-        } catch (error) {
-          log.warn("event stream subscriber failed", { error: describeError(error) });
+    if (closed) return Promise.reject(new Error("The event pipeline is closed"));
+    return serialized(async () => {
+      const destinationsFor = await directory.destinationsFor(envelopes);
+      const result = await outbox.append(envelopes, { destinationsFor, derive: derivedEnvelopes });
+      if (result.destinations.size > 0) dispatcher.wake(result.destinations);
+      for (const event of result.events) {
+        const listeners = subscribers.get(event.session);
+        if (!listeners) continue;
+        for (const subscriber of listeners) {
+          try {
+            subscriber.event(event);
+          } catch (error) {
+            log.warn("event stream subscriber failed", { error: describeError(error) });
+          }
         }
       }
-    }
-    return { ids: result.events.map((e) => e.id), duplicates: result.duplicates };
+      return { ids: result.events.map((e) => e.id), duplicates: result.duplicates };
+    });
   }
 
   /**
@@ -208,25 +218,30 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
    * (measured in bench/README.md). The manager awaits `flush()` before it returns a call's answer,
    * so an event the engine emitted before answering is stored before the HTTP answer leaves.
    */
-  function flushSessionEvents(): void {
+  function flushSessionEvents(): Promise<void> {
     flushQueued = false;
     const batch = pendingEnvelopes.splice(0);
     const waiters = flushWaiters.splice(0);
-    try {
-      if (batch.length > 0) accept(batch);
-    } catch (error) {
-      log.error("storing session events failed", {
-        count: batch.length,
-        error: describeError(error),
-      });
-    } finally {
-      for (const wake of waiters) wake();
-    }
+    if (batch.length === 0 && waiters.length === 0) return flushing;
+    // Writes are serialised: once this one is done, so is every batch taken before it.
+    flushing = (async () => {
+      try {
+        if (batch.length > 0) await accept(batch);
+      } catch (error) {
+        log.error("storing session events failed", {
+          count: batch.length,
+          error: describeError(error),
+        });
+      } finally {
+        for (const wake of waiters) wake();
+      }
+    })();
+    return flushing;
   }
 
-  function prune(): void {
+  async function prune(): Promise<void> {
     try {
-      const removed = outbox.prune(now() - options.retentionHours * 3_600_000);
+      const removed = await outbox.prune(options.retentionHours * 3_600_000);
       if (removed > 0) log.info("old events pruned", { count: removed });
     } catch (error) {
       log.error("pruning events failed", { error: describeError(error) });
@@ -237,11 +252,9 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     heartbeatMs: options.heartbeatMs,
     accept,
     flush(now = false) {
-      if (pendingEnvelopes.length === 0) return Promise.resolve();
-      if (now) {
-        flushSessionEvents();
-        return Promise.resolve();
-      }
+      // Nothing queued: what was taken before may still be on its way to the database.
+      if (pendingEnvelopes.length === 0) return flushing;
+      if (now) return flushSessionEvents();
       return new Promise<void>((resolve) => flushWaiters.push(resolve));
     },
     acceptSessionEvent(event) {
@@ -255,9 +268,10 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     getWebhooks(phoneNumber) {
       return directory.listWebhooks(phoneNumber);
     },
-    forgetNumber(phoneNumber) {
-      flushSessionEvents();
-      outbox.forgetSession(phoneNumber);
+    async forgetNumber(phoneNumber) {
+      await flushSessionEvents();
+      // Behind any write under way: nothing of the number is written after it is forgotten.
+      await serialized(() => outbox.forgetSession(phoneNumber));
       directory.forget(phoneNumber);
       // Streams opened by the old owner end here: ownership was checked when they opened.
       for (const subscriber of subscribers.get(phoneNumber) ?? []) subscriber.close();
@@ -290,22 +304,22 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
           throw badRequest(`Invalid body field "${field}": ${message}`);
         }
       }
-      confirm?.();
+      await confirm?.();
       // The next attempt of every pending delivery reads the new configuration; the deliveries
       // of a removed webhook are failed now rather than when their backoff ends.
-      const removed = directory.replaceWebhooks(phoneNumber, webhooks);
+      const removed = await directory.replaceWebhooks(phoneNumber, webhooks);
       if (removed.length > 0) dispatcher.wake(removed);
     },
     listDeliveries(phoneNumber, query) {
       return outbox.listDeliveries(phoneNumber, query);
     },
-    retryDelivery(phoneNumber, id, scope) {
+    async retryDelivery(phoneNumber, id, scope) {
       const missing = () => notFound(`Delivery ${id} of session "${phoneNumber}" not found`);
-      const found = outbox.getDelivery(phoneNumber, id, scope);
+      const found = await outbox.getDelivery(phoneNumber, id, scope);
       if (!found) throw missing();
-      if (!directory.resolve(found.destination)) {
+      if (!await directory.resolve(found.destination)) {
         if (found.status !== "delivered") {
-          outbox.markFailed(id, {
+          await outbox.markFailed(id, {
             attempts: found.attempts,
             error: WEBHOOK_REMOVED,
             httpStatus: found.lastStatus,
@@ -315,16 +329,16 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
           `Delivery ${id} of session "${phoneNumber}" cannot be retried: its webhook was removed`,
         );
       }
-      const delivery = outbox.requeue(phoneNumber, id, scope);
+      const delivery = await outbox.requeue(phoneNumber, id, scope);
       if (!delivery) throw missing();
       dispatcher.wake([delivery.destination]);
       return delivery;
     },
-    eventsAfter(phoneNumber, cursor, limit) {
+    async eventsAfter(phoneNumber, cursor, limit) {
       let after = 0;
       if (cursor && /^\d+$/.test(cursor)) after = Number(cursor);
-      else if (cursor) after = outbox.seqOf(cursor) ?? 0;
-      return outbox.eventsAfter(phoneNumber, after, limit);
+      else if (cursor) after = await outbox.seqOf(cursor) ?? 0;
+      return await readEvents(outbox, phoneNumber, after, limit);
     },
     subscribe(phoneNumber, subscriber) {
       let set = subscribers.get(phoneNumber);
@@ -338,10 +352,10 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
         if (set.size === 0 && subscribers.get(phoneNumber) === set) subscribers.delete(phoneNumber);
       };
     },
-    start() {
-      prune();
+    async start() {
       pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
-      dispatcher.start();
+      await prune();
+      if (!closed) await dispatcher.start();
     },
     closeStreams() {
       for (const set of subscribers.values()) {
@@ -350,25 +364,50 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       subscribers.clear();
     },
     async close() {
-      flushSessionEvents();
+      await flushSessionEvents();
       closed = true;
       flushTicker.port1.close();
       flushTicker.port2.close();
       if (pruneTimer !== null) clearInterval(pruneTimer);
       pruneTimer = null;
       this.closeStreams();
+      await writes;
       await dispatcher.close();
     },
   };
 }
 
-/** The pipeline as the server runs it: outbox on the store's database, dispatcher, policy. */
+/** How long a read waits, at most, for events held back behind an older open transaction. */
+const HELD_BACK_WAIT_MS = 2_000;
+
+/**
+ * A page of events after `after`. Events that are committed but held back behind an older open
+ * transaction (PostgreSQL: `EventPage.pending`) are waited for, briefly: a stream that subscribed
+ * before reading its backlog was told of them already, before it subscribed, and would not be
+ * again. Such a transaction lasts milliseconds (the gateway's own are short).
+ */
+async function readEvents(
+  outbox: Outbox,
+  session: string,
+  after: number,
+  limit: number,
+): Promise<StoredEvent[]> {
+  let page = await outbox.eventsAfter(session, after, limit);
+  const deadline = Date.now() + HELD_BACK_WAIT_MS;
+  for (let pause = 5; page.pending && page.events.length < limit && Date.now() < deadline;) {
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 2, 100);
+    page = await outbox.eventsAfter(session, after, limit);
+  }
+  return page.events;
+}
+
+/** The pipeline as the server runs it: the store's outbox, the dispatcher, the address policy. */
 export function openEventPipeline(
-  db: DatabaseSync,
+  outbox: Outbox,
   webhooks: Readonly<Config["webhooks"]>,
   options: { log: Logger; version: string },
 ): EventPipeline {
-  const outbox = createOutbox(db);
   const directory = createWebhookDirectory(outbox, webhooks);
   const policy = createAddressPolicy(webhooks.allowPrivateHosts);
   const dispatcher = createDispatcher({

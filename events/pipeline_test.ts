@@ -7,19 +7,21 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../logger.ts";
 import { createAddressPolicy } from "../ssrf_guard/address_policy.ts";
-import { openDatabase } from "../store/sqlite.ts";
+import { openSqliteStore } from "../store/sqlite/store.ts";
 import { createDispatcher } from "./dispatcher.ts";
 import type { Envelope } from "./envelope.ts";
-import { createOutbox } from "./outbox.ts";
+import type { Outbox } from "./outbox.ts";
 import { createEventPipeline } from "./pipeline.ts";
 import { createWebhookDirectory } from "./webhook_directory.ts";
 import { textMessageEvent } from "./test_events.ts";
 
 const SESSION = "4915550001234";
 
-function setup() {
-  const db = openDatabase(":memory:");
-  const outbox = createOutbox(db);
+/** `wrap` stands between the pipeline and the outbox (a slower store, say). */
+function setup(wrap: (outbox: Outbox) => Outbox = (outbox) => outbox) {
+  const store = openSqliteStore(":memory:");
+  const { db } = store;
+  const outbox = wrap(store.outbox);
   const log = createLogger("silent");
   const webhooks = createWebhookDirectory(outbox, {
     enabled: true,
@@ -57,7 +59,7 @@ function setup() {
       }[]).map((row) => row.event),
     async close() {
       await pipeline.close();
-      db.close();
+      await store.close();
     },
   };
 }
@@ -77,18 +79,18 @@ function statusEnvelope(id: string): Envelope {
 Deno.test("pipeline.accept() stores a session.status and its derived state.change, once per id", async () => {
   const server = setup();
   try {
-    const first = server.pipeline.accept([statusEnvelope("evt_status_1")]);
+    const first = await server.pipeline.accept([statusEnvelope("evt_status_1")]);
     assert.equal(first.ids.length, 2);
     assert.equal(first.ids[0], "evt_status_1");
     assert.deepEqual(first.duplicates, []);
-    const [, change] = server.pipeline.eventsAfter(SESSION, null, 10);
+    const [, change] = await server.pipeline.eventsAfter(SESSION, null, 10);
     assert.equal(change.id, first.ids[1]);
     assert.deepEqual(JSON.parse(change.body).payload, {
       state: "DISCONNECTED",
       status: "FAILED",
       reason: "Logged out",
     });
-    const again = server.pipeline.accept([statusEnvelope("evt_status_1")]);
+    const again = await server.pipeline.accept([statusEnvelope("evt_status_1")]);
     assert.deepEqual(again, { ids: [], duplicates: ["evt_status_1"] });
     assert.deepEqual(server.stored(), ["session.status", "state.change"]);
   } finally {
@@ -104,7 +106,7 @@ Deno.test("pipeline.accept() rolls back the session.status when the state.change
       WHEN (SELECT event FROM events WHERE seq = NEW.event_seq) = 'state.change'
       BEGIN SELECT RAISE(ABORT, 'disk full'); END
     `);
-    assert.throws(() => server.pipeline.accept([statusEnvelope("evt_status_2")]), /disk full/);
+    await assert.rejects(server.pipeline.accept([statusEnvelope("evt_status_2")]), /disk full/);
     // Session events are written in batches after the current turn; a failed batch is logged.
     server.pipeline.acceptSessionEvent({
       session: SESSION,
@@ -127,21 +129,19 @@ Deno.test("pipeline.setWebhooks() writes nothing when confirm() refuses after th
     const hooks = [{ url: "https://93.184.215.14/hook", events: ["*"] }];
     await assert.rejects(
       server.pipeline.setWebhooks(SESSION, hooks, {
-        confirm: () => {
-          throw new Error("the number changed hands");
-        },
+        confirm: () => Promise.reject(new Error("the number changed hands")),
       }),
       /changed hands/,
     );
-    assert.deepEqual(server.pipeline.getWebhooks(SESSION), []);
-    await server.pipeline.setWebhooks(SESSION, hooks, { confirm: () => {} });
-    assert.equal(server.pipeline.getWebhooks(SESSION).length, 1);
+    assert.deepEqual(await server.pipeline.getWebhooks(SESSION), []);
+    await server.pipeline.setWebhooks(SESSION, hooks, { confirm: () => Promise.resolve() });
+    assert.equal((await server.pipeline.getWebhooks(SESSION)).length, 1);
   } finally {
     await server.close();
   }
 });
 
-Deno.test("pipeline.flush() gathers the session events of a turn into one write; flush(true) writes them before it returns", async () => {
+Deno.test("pipeline.flush() gathers the session events of a turn into one write; flush(true) writes them without waiting for the turn to end", async () => {
   const server = setup();
   try {
     server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "one"));
@@ -153,11 +153,46 @@ Deno.test("pipeline.flush() gathers the session events of a turn into one write;
 
     server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "three"));
     const now = server.pipeline.flush(true);
-    assert.equal(server.stored().length, 3, "flush(true) wrote before returning");
-    await now;
+    const first = await Promise.race([
+      now.then(() => "written"),
+      new Promise((resolve) => setTimeout(() => resolve("a task later"), 0)),
+    ]);
+    assert.equal(first, "written", "flush(true) did not wait for a task");
+    assert.equal(server.stored().length, 3);
     await new Promise((resolve) => setTimeout(resolve, 10)); // The tick finds nothing left.
     assert.equal(server.stored().length, 3);
   } finally {
+    await server.close();
+  }
+});
+
+Deno.test("pipeline.flush() also waits for session events already on their way to the store", async () => {
+  // A store whose writes take a round trip (PostgreSQL): the tick took the batch, its write is
+  // under way, and nothing is queued any more. The answer of the call must wait all the same.
+  let started!: () => void;
+  const writing = new Promise<void>((resolve) => started = resolve);
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => release = resolve);
+  const server = setup((outbox) => ({
+    ...outbox,
+    async append(envelopes, options) {
+      started();
+      await released;
+      return await outbox.append(envelopes, options);
+    },
+  }));
+  try {
+    server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "in flight"));
+    await writing;
+    let done = false;
+    const flushed = server.pipeline.flush().then(() => done = true);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(done, false, "flush() waits for the write under way");
+    release();
+    await flushed;
+    assert.deepEqual(server.stored(), ["message.any"]);
+  } finally {
+    release();
     await server.close();
   }
 });

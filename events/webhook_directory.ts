@@ -33,13 +33,16 @@ export interface DeliveryTarget {
 }
 
 export interface WebhookDirectory {
-  /** The keys of the destinations that want the envelope. */
-  destinationsFor(envelope: Envelope): string[];
+  /**
+   * Loads the webhooks of the envelopes' numbers and answers, synchronously (inside the outbox's
+   * transaction), which destinations want each of them: the configuration as of this call.
+   */
+  destinationsFor(envelopes: readonly Envelope[]): Promise<(envelope: Envelope) => string[]>;
   /** The destination as configured now, or null when no webhook has it any more. */
-  resolve(destination: string): DeliveryTarget | null;
-  listWebhooks(phoneNumber: string): WebhookConfig[];
+  resolve(destination: string): Promise<DeliveryTarget | null>;
+  listWebhooks(phoneNumber: string): Promise<WebhookConfig[]>;
   /** Replaces a number's webhooks; returns the destinations that are no longer configured. */
-  replaceWebhooks(phoneNumber: string, webhooks: readonly WebhookConfig[]): string[];
+  replaceWebhooks(phoneNumber: string, webhooks: readonly WebhookConfig[]): Promise<string[]>;
   /** Drops what is cached for a number whose rows were deleted. */
   forget(phoneNumber: string): void;
 }
@@ -51,57 +54,87 @@ interface NumberWebhooks {
 }
 
 export function createWebhookDirectory(
-  outbox: Outbox,
+  outbox: Pick<Outbox, "listWebhooks" | "replaceWebhooks">,
   operator: OperatorWebhook,
 ): WebhookDirectory {
   const cache = new Map<string, NumberWebhooks>();
+  /**
+   * Bumped when a number's rows change: a read that began before is not cached (it may have read
+   * the rows as they were).
+   */
+  const generations = new Map<string, number>();
   const operatorKey = operator.url === undefined ? null : globalDestination(operator.url);
   const operatorTarget: DeliveryTarget | null = operator.url === undefined
     ? null
     : { url: operator.url, secret: operator.secret ?? null, headers: null };
 
-  function webhooksOf(phoneNumber: string): NumberWebhooks {
-    let found = cache.get(phoneNumber);
-    if (!found) {
-      const hooks = outbox.listWebhooks(phoneNumber);
-      found = { hooks, keys: hooks.map((hook) => numberDestination(phoneNumber, hook.url)) };
-      cache.set(phoneNumber, found);
+  function invalidate(phoneNumber: string): void {
+    cache.delete(phoneNumber);
+    generations.set(phoneNumber, (generations.get(phoneNumber) ?? 0) + 1);
+  }
+
+  async function webhooksOf(phoneNumber: string): Promise<NumberWebhooks> {
+    const cached = cache.get(phoneNumber);
+    if (cached) return cached;
+    const generation = generations.get(phoneNumber);
+    const hooks = await outbox.listWebhooks(phoneNumber);
+    const found = { hooks, keys: hooks.map((hook) => numberDestination(phoneNumber, hook.url)) };
+    if (generations.get(phoneNumber) === generation) cache.set(phoneNumber, found);
+    return found;
+  }
+
+  function wanting(envelope: Envelope, number: NumberWebhooks): string[] {
+    const found: string[] = [];
+    if (operatorKey && wantsEvent(operator.events, envelope.event)) found.push(operatorKey);
+    const { hooks, keys } = number;
+    for (let i = 0; i < hooks.length; i++) {
+      if (wantsEvent(hooks[i].events, envelope.event)) found.push(keys[i]);
     }
     return found;
   }
 
+  const none = () => [];
+
   return {
-    destinationsFor(envelope) {
-      if (!operator.enabled) return [];
-      const found: string[] = [];
-      if (operatorKey && wantsEvent(operator.events, envelope.event)) found.push(operatorKey);
-      const { hooks, keys } = webhooksOf(envelope.session);
-      for (let i = 0; i < hooks.length; i++) {
-        if (wantsEvent(hooks[i].events, envelope.event)) found.push(keys[i]);
+    async destinationsFor(envelopes) {
+      if (!operator.enabled) return none;
+      // Almost always one number (a session's burst, one inbound event).
+      const first = envelopes[0]?.session;
+      if (envelopes.every((envelope) => envelope.session === first)) {
+        const number = first === undefined ? { hooks: [], keys: [] } : await webhooksOf(first);
+        return (envelope) => wanting(envelope, number);
       }
-      return found;
+      const numbers = new Map<string, NumberWebhooks>();
+      for (const { session } of envelopes) {
+        if (!numbers.has(session)) numbers.set(session, await webhooksOf(session));
+      }
+      return (envelope) => wanting(envelope, numbers.get(envelope.session)!);
     },
-    resolve(destination) {
+    async resolve(destination) {
       const parsed = parseDestination(destination);
       if (!parsed) return null;
       if (parsed.phoneNumber === null) return destination === operatorKey ? operatorTarget : null;
-      const hook = webhooksOf(parsed.phoneNumber).hooks.find((h) => h.url === parsed.url);
+      const hook = (await webhooksOf(parsed.phoneNumber)).hooks.find((h) => h.url === parsed.url);
       return hook
         ? { url: hook.url, secret: hook.secret ?? null, headers: hook.headers ?? null }
         : null;
     },
-    listWebhooks(phoneNumber) {
-      return webhooksOf(phoneNumber).hooks;
+    async listWebhooks(phoneNumber) {
+      return (await webhooksOf(phoneNumber)).hooks;
     },
-    replaceWebhooks(phoneNumber, webhooks) {
-      const before = webhooksOf(phoneNumber).keys;
-      outbox.replaceWebhooks(phoneNumber, webhooks);
-      cache.delete(phoneNumber);
-      const kept = new Set(webhooksOf(phoneNumber).keys);
+    async replaceWebhooks(phoneNumber, webhooks) {
+      const before = (await webhooksOf(phoneNumber)).keys;
+      invalidate(phoneNumber);
+      try {
+        await outbox.replaceWebhooks(phoneNumber, webhooks);
+      } finally {
+        invalidate(phoneNumber);
+      }
+      const kept = new Set((await webhooksOf(phoneNumber)).keys);
       return before.filter((key) => !kept.has(key));
     },
     forget(phoneNumber) {
-      cache.delete(phoneNumber);
+      invalidate(phoneNumber);
     },
   };
 }

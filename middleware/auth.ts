@@ -168,11 +168,14 @@ export function requireSingleAccountProtected(deps: SingleAccountDeps) {
     const accountId = principal.accountId!;
     try {
       if (claim) {
-        const outcome = sessions.previewClaim(phoneNumber, { ownerAccountId: accountId, max });
+        const outcome = await sessions.previewClaim(phoneNumber, {
+          ownerAccountId: accountId,
+          max,
+        });
         const refusal = claimRefusal(outcome, phoneNumber, accountId, max);
         if (refusal) throw refusal;
       } else {
-        assertMayAct(phoneNumber, sessions.get(phoneNumber), principal);
+        assertMayAct(phoneNumber, await sessions.get(phoneNumber), principal);
       }
     } catch (error) {
       if (error instanceof ApiError && error.status === 403) {

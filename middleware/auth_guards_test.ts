@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from "../config.ts";
 import { createErrorHandler } from "../errors.ts";
 import { createLogger } from "../logger.ts";
 import { claimRefusal } from "../sessions/ownership.ts";
-import { openStore } from "../store/store.ts";
+import { openSqliteStore } from "../store/sqlite/store.ts";
 import type { AppEnv } from "./principal.ts";
 import { createAuthGuards } from "./auth_guards.ts";
 import {
@@ -29,7 +29,7 @@ Deno.test("createAuthGuards wires config.auth into the guards the routes use", a
     API_KEYS: "account-a-key-0123456789abcdef=org_01JTESTORG00000000000000A",
     MAX_NUMBERS_PER_ACCOUNT: "1",
   });
-  const store = openStore(":memory:");
+  const store = openSqliteStore(":memory:");
   try {
     const guards = createAuthGuards(config.auth, {
       adminKey: "generated-admin-key-0123456789",
@@ -47,11 +47,11 @@ Deno.test("createAuthGuards wires config.auth into the guards the routes use", a
     app.post(
       "/:phoneNumber/start",
       guards.requireSingleAccountProtected({ claim: true }),
-      (c) => {
+      async (c) => {
         const { phoneNumber } = c.req.param();
         const accountId = c.var.principal.accountId!;
         const input = { engine: "simulator", ownerAccountId: accountId, max: 1 };
-        const outcome = store.sessions.claim(phoneNumber, input);
+        const outcome = await store.sessions.claim(phoneNumber, input);
         const refusal = claimRefusal(outcome, phoneNumber, accountId, 1);
         if (refusal) throw refusal;
         return c.json({ ok: true }, 200);
@@ -70,7 +70,10 @@ Deno.test("createAuthGuards wires config.auth into the guards the routes use", a
     const bearer = { authorization: `Bearer ${token}` };
     assert.equal((await call("GET", "/sessions", bearer)).status, 200);
     assert.equal((await call("POST", "/4915550001/start", bearer)).status, 200);
-    assert.equal(store.sessions.get("4915550001")?.ownerAccountId, "org_01JTESTORG00000000000000A");
+    assert.equal(
+      (await store.sessions.get("4915550001"))?.ownerAccountId,
+      "org_01JTESTORG00000000000000A",
+    );
     assert.equal(
       (await call("POST", "/4915550002/start", { "x-api-key": "account-a-key-0123456789abcdef" }))
         .status,
@@ -113,13 +116,13 @@ Deno.test("createAuthGuards wires config.auth into the guards the routes use", a
       "a valid key still passes from the blocked address",
     );
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
 Deno.test("createAuthGuards gives the webhooks their own key when WEBHOOK_API_KEY is set", async () => {
   const config = loadConfig({ WEBHOOK_API_KEY: "the-webhook-key-0123456789" });
-  const store = openStore(":memory:");
+  const store = openSqliteStore(":memory:");
   try {
     const guards = createAuthGuards(config.auth, {
       adminKey: "admin-key-0123456789abcdef",
@@ -135,12 +138,12 @@ Deno.test("createAuthGuards gives the webhooks their own key when WEBHOOK_API_KE
     assert.equal(await call("the-webhook-key-0123456789"), 200);
     assert.equal(await call("admin-key-0123456789abcdef"), 401);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
 Deno.test("createAuthGuards rejects ready with a ConfigError on bad settings, without crashing when nobody awaits", async () => {
-  const store = openStore(":memory:");
+  const store = openSqliteStore(":memory:");
   try {
     const deps = {
       adminKey: "admin-key-0123456789abcdef",
@@ -156,6 +159,6 @@ Deno.test("createAuthGuards rejects ready with a ConfigError on bad settings, wi
     createAuthGuards(bad.auth, deps); // never awaited: must not be an unhandled rejection
     await new Promise((resolve) => setTimeout(resolve, 10));
   } finally {
-    store.close();
+    await store.close();
   }
 });

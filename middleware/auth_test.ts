@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { createErrorHandler } from "../errors.ts";
 import { createLogger } from "../logger.ts";
-import { openStore } from "../store/store.ts";
+import { openSqliteStore } from "../store/sqlite/store.ts";
 import type { AppEnv } from "./principal.ts";
 import { createAuthenticator, requireSingleAccountProtected } from "./auth.ts";
 import {
@@ -27,7 +27,7 @@ const BASE = "http://localhost/api/whatsapp";
 async function setup(options: { maxNumbersPerAccount?: number } = {}) {
   const signer = await createTestSigner();
   const jwks = await startJwksServer([signer.publicJwk]);
-  const store = openStore(":memory:");
+  const store = openSqliteStore(":memory:");
   const authenticator = await createAuthenticator({
     jwksUrl: jwks.url,
     workosClientId: TEST_CLIENT_ID,
@@ -65,7 +65,7 @@ async function setup(options: { maxNumbersPerAccount?: number } = {}) {
     request,
     bearer: (token: string) => ({ authorization: `Bearer ${token}` }),
     async [Symbol.asyncDispose]() {
-      store.close();
+      await store.close();
       await jwks.close();
     },
   };
@@ -172,7 +172,7 @@ Deno.test("start claims a new number, and one more number is 403 with a message 
   await using env = await setup();
   const first = await env.request("POST", "/4915550001/start", env.bearer(env.tokenA));
   assert.equal(first.status, 200);
-  assert.equal(env.store.sessions.get("4915550001")?.ownerAccountId, ORG_A);
+  assert.equal((await env.store.sessions.get("4915550001"))?.ownerAccountId, ORG_A);
 
   const again = await env.request("POST", "/4915550001/start", env.bearer(env.tokenA));
   assert.equal(again.status, 200, "starting its own number again is fine");
@@ -184,7 +184,11 @@ Deno.test("start claims a new number, and one more number is 403 with a message 
     code: "FORBIDDEN",
     statusCode: 403,
   });
-  assert.equal(env.store.sessions.get("4915550002"), null, "the refused number is not recorded");
+  assert.equal(
+    await env.store.sessions.get("4915550002"),
+    null,
+    "the refused number is not recorded",
+  );
 
   const viaKey = await env.request("POST", "/4915550002/start", {
     "x-api-key": "key-of-org-a-0123456789abcdef",
@@ -203,7 +207,7 @@ Deno.test("a number started by one account answers 403 to another, reads include
   assert.equal((await read.json()).error, 'Session "4915550001" belongs to another account');
   const start = await env.request("POST", "/4915550001/start", env.bearer(env.tokenB));
   assert.equal(start.status, 403);
-  assert.equal(env.store.sessions.get("4915550001")?.ownerAccountId, ORG_A);
+  assert.equal((await env.store.sessions.get("4915550001"))?.ownerAccountId, ORG_A);
   const own = await env.request("GET", "/4915550001/state", env.bearer(env.tokenA));
   assert.equal(own.status, 200);
   const otherNumber = await env.request("POST", "/4915550002/start", env.bearer(env.tokenB));
@@ -216,7 +220,7 @@ Deno.test("the admin key acts on any number and claims none", async () => {
   const admin = { "x-api-key": ADMIN_KEY };
   assert.equal((await env.request("GET", "/4915550001/state", admin)).status, 200);
   assert.equal((await env.request("POST", "/4915550009/start", admin)).status, 200);
-  assert.equal(env.store.sessions.get("4915550009")?.ownerAccountId, null);
+  assert.equal((await env.store.sessions.get("4915550009"))?.ownerAccountId, null);
 });
 
 Deno.test("a number the admin started is the admin's: accounts can neither read nor claim it", async () => {
@@ -240,7 +244,7 @@ Deno.test("an account's request for a number that is not started is 404 before t
     code: "NOT_FOUND",
     statusCode: 404,
   });
-  assert.equal(env.store.sessions.get("4915550404"), null, "nothing was recorded");
+  assert.equal(await env.store.sessions.get("4915550404"), null, "nothing was recorded");
 });
 
 Deno.test("GET /sessions lists only the caller's numbers, and all of them for the admin", async () => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { ConfigError } from "../config.ts";
-import { openStore } from "../store/store.ts";
+import { openSqliteStore } from "../store/sqlite/store.ts";
 import { createJwtVerifier, type JwtConfig, principalFromClaims, workosJwksUrl } from "./jwt.ts";
 import { createAuthenticator } from "./auth.ts";
 import {
@@ -107,7 +107,7 @@ Deno.test("a slow JWKS makes the request fail with 401 within the timeout instea
   const signer = await createTestSigner();
   await using jwks = await startJwksServer([signer.publicJwk]);
   jwks.setDelayMs(30_000);
-  const store = openStore(":memory:");
+  const store = openSqliteStore(":memory:");
   try {
     const authenticator = await createAuthenticator(
       { ...base, jwksUrl: jwks.url, issuers: [TEST_ISSUER], jwksTimeoutMs: 300, accountKeys: [] },
@@ -135,7 +135,7 @@ Deno.test("a slow JWKS makes the request fail with 401 within the timeout instea
     });
     assert.equal(recovered.status, 200, "the next request fetches again once the JWKS answers");
   } finally {
-    store.close();
+    await store.close();
   }
 });
 

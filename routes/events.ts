@@ -46,9 +46,9 @@ export function createEventRoutes(
   const { manager, guards, events } = deps;
 
   const router = createRouter().guard(guards.requireSingleAccountProtected(), eventsRoute);
-  return router.openapi(eventsRoute, (c) => {
+  return router.openapi(eventsRoute, async (c) => {
     const { phoneNumber } = c.req.valid("param");
-    manager.authorize(phoneNumber, c.get("principal"));
+    await manager.authorize(phoneNumber, c.get("principal"));
     const cursor = c.req.header("last-event-id") ?? c.req.valid("query").lastEventId ?? null;
     return streamSSE(c, async (stream) => {
       const live: StoredEvent[] = [];
@@ -79,11 +79,11 @@ export function createEventRoutes(
         await stream.write(": connected\n\n");
         // Subscribed first, then the backlog: nothing falls between the two, duplicates are
         // skipped by sequence number.
-        let page = events.eventsAfter(phoneNumber, cursor, PAGE);
+        let page = await events.eventsAfter(phoneNumber, cursor, PAGE);
         while (!ended) {
           for (const event of page) await send(event);
           if (page.length < PAGE) break;
-          page = events.eventsAfter(phoneNumber, String(last), PAGE);
+          page = await events.eventsAfter(phoneNumber, String(last), PAGE);
         }
         while (!ended) {
           while (live.length > 0 && !ended) await send(live.shift()!);

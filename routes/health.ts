@@ -28,11 +28,11 @@ const healthRoute = createRoute({
 export function createHealthRoutes(
   deps: { manager: SessionManager; version: string; startedAt: number },
 ) {
-  return createRouter().openapi(healthRoute, (c) =>
+  return createRouter().openapi(healthRoute, async (c) =>
     c.json({
       status: "ok" as const,
       version: deps.version,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
-      sessions: deps.manager.countByStatus(),
+      sessions: await deps.manager.countByStatus(),
     }, 200));
 }

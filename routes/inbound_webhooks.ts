@@ -119,10 +119,13 @@ const stateRoute = inbound(
 );
 
 /** Makes an inbound event one of ours: a known session, an id and a timestamp. */
-function normalize(manager: SessionManager, body: Record<string, unknown>): Envelope {
+async function normalize(
+  manager: SessionManager,
+  body: Record<string, unknown>,
+): Promise<Envelope> {
   const session = String(body.session);
   if (!isPhoneNumber(session)) throw sessionNotFound(session);
-  manager.info(session);
+  await manager.info(session);
   const engine = typeof body.engine === "string" ? body.engine : "WAHA";
   return {
     ...body,
@@ -143,15 +146,15 @@ export function createInboundWebhookRoutes(
 
   return createRouter()
     .guard(guards.requireWahaProtected, messageRoute, stateRoute)
-    .openapi(messageRoute, (c) => {
-      const event = normalize(manager, c.req.valid("json") as Record<string, unknown>);
-      const { ids, duplicates } = events.accept([event]);
+    .openapi(messageRoute, async (c) => {
+      const event = await normalize(manager, c.req.valid("json") as Record<string, unknown>);
+      const { ids, duplicates } = await events.accept([event]);
       return c.json({ success: true, ids, duplicate: duplicates.length > 0 }, 200);
     })
-    .openapi(stateRoute, (c) => {
+    .openapi(stateRoute, async (c) => {
       // The pipeline stores the derived `state.change` in the same transaction.
-      const event = normalize(manager, c.req.valid("json") as Record<string, unknown>);
-      const { ids, duplicates } = events.accept([event]);
+      const event = await normalize(manager, c.req.valid("json") as Record<string, unknown>);
+      const { ids, duplicates } = await events.accept([event]);
       return c.json({ success: true, ids, duplicate: duplicates.length > 0 }, 200);
     });
 }

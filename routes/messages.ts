@@ -59,7 +59,7 @@ export function createMessageRoutes(
   ): Promise<SentMessage> {
     const phoneNumber = c.req.param("phoneNumber")!;
     const caller = c.get("principal");
-    manager.session(phoneNumber, caller).assertReady();
+    await manager.session(phoneNumber, caller).assertReady();
     const { filename, ...rest } = input;
     const resolved = await media(field.value, {
       field: field.name,

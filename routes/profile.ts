@@ -102,7 +102,7 @@ export function createProfileRoutes(
     })
     .openapi(pictureRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      manager.session(phoneNumber, c.get("principal")).assertReady();
+      await manager.session(phoneNumber, c.get("principal")).assertReady();
       const picture = await media(c.req.valid("json").imageUrl, {
         field: "imageUrl",
         kind: "image",

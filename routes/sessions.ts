@@ -251,8 +251,8 @@ export function createSessionRoutes(
       });
       return c.json({ code }, 200);
     })
-    .openapi(stateRoute, (c) => {
-      const info = manager.info(c.req.valid("param").phoneNumber, c.get("principal"));
+    .openapi(stateRoute, async (c) => {
+      const info = await manager.info(c.req.valid("param").phoneNumber, c.get("principal"));
       return c.json({
         state: info.state,
         status: info.status,
@@ -261,17 +261,17 @@ export function createSessionRoutes(
         me: info.me,
       }, 200);
     })
-    .openapi(listRoute, (c) => {
+    .openapi(listRoute, async (c) => {
       const principal = c.get("principal");
       const filter = principal.kind === "admin" ? {} : { ownerAccountId: principal.accountId! };
-      return c.json({ sessions: manager.list(filter).map(toSession) }, 200);
+      return c.json({ sessions: (await manager.list(filter)).map(toSession) }, 200);
     })
     .openapi(deleteRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      manager.info(phoneNumber);
+      await manager.info(phoneNumber);
       await manager.remove(phoneNumber);
       // A freed number may be claimed by another account: its events and webhooks stay behind.
-      deps.events?.forgetNumber(phoneNumber);
+      await deps.events?.forgetNumber(phoneNumber);
       return c.json({ success: true, message: `Session "${phoneNumber}" deleted` }, 200);
     });
 }

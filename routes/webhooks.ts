@@ -162,8 +162,8 @@ export function createWebhookRoutes(
   const { manager, guards, events } = deps;
   const routes = [getRoute, putRoute, deliveriesRoute, retryRoute];
 
-  const list = (phoneNumber: string) => ({
-    webhooks: events.getWebhooks(phoneNumber).map((hook) => ({
+  const list = async (phoneNumber: string) => ({
+    webhooks: (await events.getWebhooks(phoneNumber)).map((hook) => ({
       url: hook.url,
       events: hook.events,
       hasSecret: hook.secret !== undefined,
@@ -173,28 +173,28 @@ export function createWebhookRoutes(
 
   return createRouter()
     .guard(guards.requireSingleAccountProtected(), ...routes)
-    .openapi(getRoute, (c) => {
+    .openapi(getRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      manager.authorize(phoneNumber, c.get("principal"));
-      return c.json(list(phoneNumber), 200);
+      await manager.authorize(phoneNumber, c.get("principal"));
+      return c.json(await list(phoneNumber), 200);
     })
     .openapi(putRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       const principal = c.get("principal");
-      manager.authorize(phoneNumber, principal);
+      await manager.authorize(phoneNumber, principal);
       await events.setWebhooks(phoneNumber, c.req.valid("json").webhooks, {
         requestId: c.get("requestId"),
         // The URL checks wait on DNS, which the caller may control: the number must still be
         // the caller's when the webhooks are written.
         confirm: () => manager.authorize(phoneNumber, principal),
       });
-      return c.json(list(phoneNumber), 200);
+      return c.json(await list(phoneNumber), 200);
     })
-    .openapi(deliveriesRoute, (c) => {
+    .openapi(deliveriesRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      manager.authorize(phoneNumber, c.get("principal"));
+      await manager.authorize(phoneNumber, c.get("principal"));
       const { status, limit, before } = c.req.valid("query");
-      const deliveries = events.listDeliveries(phoneNumber, {
+      const deliveries = await events.listDeliveries(phoneNumber, {
         status,
         limit,
         beforeId: before,
@@ -202,12 +202,12 @@ export function createWebhookRoutes(
       });
       return c.json({ deliveries: deliveries.map(toDeliveryBody) }, 200);
     })
-    .openapi(retryRoute, (c) => {
+    .openapi(retryRoute, async (c) => {
       const { phoneNumber, id } = c.req.valid("param");
-      manager.authorize(phoneNumber, c.get("principal"));
+      await manager.authorize(phoneNumber, c.get("principal"));
       const scope = { numberWebhooksOnly: c.get("principal").kind !== "admin" };
       return c.json(
-        { delivery: toDeliveryBody(events.retryDelivery(phoneNumber, id, scope)) },
+        { delivery: toDeliveryBody(await events.retryDelivery(phoneNumber, id, scope)) },
         200,
       );
     });

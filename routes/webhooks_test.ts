@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { delay, type Receiver, startReceiver, verifyHmac } from "../events/test_receivers.ts";
+import { sqliteDatabase } from "../store/sqlite/store.ts";
 import { startTestApp, type TestApp, waitFor, waitForState } from "../tests/_helpers.ts";
 
 const PHONE = "4915550001234";
@@ -376,7 +377,7 @@ Deno.test("POST /webhook/state-change stores session.status and its state.change
     await server.json("PUT", `/${PHONE}/webhooks`, {
       body: { webhooks: [{ url: receiver.url, events: ["*"] }] },
     });
-    const db = server.store.db;
+    const db = sqliteDatabase(server.store);
     const status = wahaStatusExample(PHONE);
     // The inbound status and the state.change derived from it (which carries its timestamp).
     const stored = () =>

@@ -26,10 +26,10 @@ export type SessionCallName = Exclude<EngineMethod, "logout" | "requestPairingCo
  */
 export type SessionClient = Pick<Engine, SessionCallName> & {
   /**
-   * Throws (`409`, or `403`/`404` for the caller) unless a call made now would reach the engine:
+   * Rejects (`409`, or `403`/`404` for the caller) unless a call made now would reach the engine:
    * for work worth doing only for a connected session, such as fetching a send's media.
    */
-  assertReady(): void;
+  assertReady(): Promise<void>;
 };
 
 /** A session whose calls may leave now. */
@@ -143,22 +143,20 @@ export function createCalls(deps: CallsDeps): Calls {
  */
 export function createSessionClient(
   phoneNumber: string,
-  deps: { calls: Calls; authorize: () => void; entry: () => SessionEntry | undefined },
+  deps: { calls: Calls; authorize: () => Promise<unknown>; entry: () => SessionEntry | undefined },
 ): SessionClient {
   const { calls, authorize } = deps;
-  const assertReady = () => {
-    const entry = deps.entry();
-    authorize();
-    calls.assertReady(phoneNumber, entry);
+  const assertReady = async () => {
+    await authorize();
+    calls.assertReady(phoneNumber, deps.entry());
   };
   return new Proxy({} as SessionClient, {
     get: (_, name) =>
       name === "assertReady" ? assertReady : async (...args: unknown[]) => {
-        const entry = deps.entry();
         // Checked here, right before the call leaves: the request's body (and its media) may
         // have taken seconds to arrive, and the number may have changed hands meanwhile.
-        authorize();
-        return await calls.call(phoneNumber, entry, name as SessionCallName, args);
+        await authorize();
+        return await calls.call(phoneNumber, deps.entry(), name as SessionCallName, args);
       },
   });
 }

@@ -22,7 +22,8 @@ export interface ClaimSweeperDeps {
    */
   release(phoneNumber: string, createdBefore: number): Promise<boolean>;
   log: Logger;
-  now?: () => number;
+  /** The database's clock: claims' ages are measured with the clock that stamped them. */
+  now?: () => Promise<number>;
 }
 
 export interface ClaimSweeper {
@@ -35,13 +36,13 @@ export interface ClaimSweeper {
 /** Starts sweeping: at once (claims that expired while the server was down), then as they expire. */
 export function startClaimSweeper(deps: ClaimSweeperDeps): ClaimSweeper {
   const { ttlMs, sessions, log } = deps;
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? (() => Promise.resolve(Date.now()));
   let timer: ReturnType<typeof setTimeout> | null = null;
   let stopped = false;
 
   async function sweep(): Promise<void> {
-    const cutoff = now() - ttlMs;
-    for (const claim of sessions.listUnlinkedClaims()) {
+    const cutoff = await now() - ttlMs;
+    for (const claim of await sessions.listUnlinkedClaims()) {
       if (stopped || claim.createdAt > cutoff) break;
       try {
         if (await deps.release(claim.phoneNumber, cutoff)) {
@@ -60,10 +61,11 @@ export function startClaimSweeper(deps: ClaimSweeperDeps): ClaimSweeper {
     }
   }
 
-  function schedule(): void {
+  async function schedule(): Promise<void> {
     if (stopped) return;
-    const oldest = sessions.listUnlinkedClaims()[0];
-    const delay = oldest ? oldest.createdAt + ttlMs - now() : ttlMs;
+    const oldest = (await sessions.listUnlinkedClaims())[0];
+    const delay = oldest ? oldest.createdAt + ttlMs - await now() : ttlMs;
+    if (stopped) return;
     // An expired claim still listed could not be released (or expired just now): try again soon,
     // not in a tight loop.
     const wait = delay > 0 ? delay : Math.min(ttlMs, RETRY_MS);
@@ -72,8 +74,16 @@ export function startClaimSweeper(deps: ClaimSweeperDeps): ClaimSweeper {
 
   async function run(): Promise<void> {
     timer = null;
-    await sweep();
-    schedule();
+    try {
+      await sweep();
+    } catch (error) {
+      log.error("listing claims failed", { error: describeError(error) });
+    }
+    // The next sweep is set even when the store failed: at the latest one retry away.
+    await schedule().catch((error) => {
+      log.error("listing claims failed", { error: describeError(error) });
+      if (!stopped) timer = setTimeout(run, Math.min(ttlMs, RETRY_MS));
+    });
   }
 
   timer = setTimeout(run, 0);

@@ -23,7 +23,7 @@ Deno.test("startClaimSweeper() releases expired claims at once, the next when it
   let wake = () => {};
   const sweeper = startClaimSweeper({
     ttlMs,
-    sessions: { listUnlinkedClaims: () => claims },
+    sessions: { listUnlinkedClaims: () => Promise.resolve(claims) },
     release(phoneNumber, createdBefore) {
       released.push({ phoneNumber, createdBefore });
       claims = claims.filter((c) => c.phoneNumber !== phoneNumber);

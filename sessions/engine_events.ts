@@ -6,7 +6,7 @@
  * session linked by another number's phone is FAILED at once and its Worker retired.
  */
 import type { Config } from "../config.ts";
-import type { Logger } from "../logger.ts";
+import { describeError, type Logger } from "../logger.ts";
 import type { SessionRepository } from "../store/store.ts";
 import type { EngineEvent, Me } from "./engine.ts";
 import { linkProblem } from "./linked_number.ts";
@@ -38,6 +38,19 @@ export interface EngineEventsDeps {
 export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHandler {
   const { sessions, log, status, emit, restarts } = deps;
 
+  /**
+   * Records what the engine reported without holding up the event (the handler runs in the
+   * Worker's message callback); a write that fails is logged, the session goes on.
+   */
+  function record(entry: SessionEntry, write: Promise<void>): void {
+    write.catch((error) =>
+      log.error("recording a session's state failed", {
+        session: entry.phoneNumber,
+        error: describeError(error),
+      })
+    );
+  }
+
   /** The engine says it is linked and connected: as the number's own phone, or refused. */
   function onLinked(entry: SessionEntry, host: WorkerHost, me: Me | undefined): void {
     // A reconnect may leave `me` out; within one launch the account cannot change.
@@ -50,7 +63,7 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
     entry.me = account;
     entry.verified = true;
     entry.consecutiveTimeouts = 0;
-    sessions.markLinked(entry.phoneNumber);
+    record(entry, sessions.markLinked(entry.phoneNumber));
     status.set(entry, "WORKING");
   }
 
@@ -70,7 +83,7 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
     entry.wanted = false;
     entry.verified = false;
     entry.me = null;
-    sessions.setShouldRun(entry.phoneNumber, false);
+    record(entry, sessions.setShouldRun(entry.phoneNumber, false));
     status.set(entry, "FAILED", reason);
     deps.retire(entry, host);
   }
@@ -89,7 +102,7 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
           entry.host = null;
           if (event.status === "STOPPED") {
             entry.wanted = false;
-            sessions.setShouldRun(entry.phoneNumber, false);
+            record(entry, sessions.setShouldRun(entry.phoneNumber, false));
           }
         }
         status.set(entry, event.status, event.reason ?? null);
@@ -125,7 +138,7 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
         entry.host = null;
         entry.wanted = false;
         entry.me = null;
-        sessions.setShouldRun(entry.phoneNumber, false);
+        record(entry, sessions.setShouldRun(entry.phoneNumber, false));
         status.set(entry, "STOPPED", event.reason);
         return;
       case "fatal":

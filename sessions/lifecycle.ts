@@ -71,12 +71,12 @@ export interface LifecycleDeps {
   onEngineEvent: EngineEventHandler;
   createHost: (options: WorkerHostOptions) => WorkerHost;
   /** The number's record, once `caller` is known to be allowed to act on it. */
-  authorize: (phoneNumber: string, caller?: SessionCaller) => SessionRecord;
+  authorize: (phoneNumber: string, caller?: SessionCaller) => Promise<SessionRecord>;
   /** The number's folder under `DATA_DIR` (throws for an invalid number). */
   sessionDir: (phoneNumber: string) => string;
   isClosing: () => boolean;
   maxNumbersPerAccount?: number;
-  forgetNumber?: (phoneNumber: string) => void;
+  forgetNumber?: (phoneNumber: string) => Promise<void>;
 }
 
 export function createLifecycle(deps: LifecycleDeps): Lifecycle {
@@ -181,7 +181,7 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       await halt(entry);
       status.set(entry, "STOPPED", "Logged out");
     }
-    sessions.setShouldRun(phoneNumber, false);
+    await sessions.setShouldRun(phoneNumber, false);
     await Deno.remove(sessionDir(phoneNumber), { recursive: true }).catch(() => {});
   }
 
@@ -192,8 +192,8 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
   ): Promise<{ alreadyStarted: boolean }> {
     // Once shutdown began, nothing new may start (a restore still under way included).
     if (isClosing()) throw clientNotReady(phoneNumber, "the server is stopping");
-    if (restoring && !sessions.get(phoneNumber)?.shouldRun) return { alreadyStarted: false };
-    const existing = sessions.get(phoneNumber);
+    const existing = await sessions.get(phoneNumber);
+    if (restoring && !existing?.shouldRun) return { alreadyStarted: false };
     const engine = options.engine ?? (existing?.engine as EngineName | undefined) ??
       config.engine;
     if (options.simulator && engine !== "simulator") {
@@ -210,12 +210,17 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       // claimed by another account while this request's body was coming in.
       const accountId = caller.accountId!;
       const max = deps.maxNumbersPerAccount ?? 1;
-      const outcome = sessions.claim(phoneNumber, { engine, ownerAccountId: accountId, max });
+      const outcome = await sessions.claim(phoneNumber, {
+        engine,
+        ownerAccountId: accountId,
+        max,
+      });
       const refusal = claimRefusal(outcome, phoneNumber, accountId, max);
       if (refusal) throw refusal;
     }
-    sessions.save({ phoneNumber, engine });
-    sessions.setShouldRun(phoneNumber, true);
+    await sessions.save({ phoneNumber, engine });
+    await sessions.setShouldRun(phoneNumber, true);
+    if (isClosing()) throw clientNotReady(phoneNumber, "the server is stopping");
     const entry = entryFor(phoneNumber, engine);
     entry.wanted = true;
     const running = entry.host !== null || entry.restartTimer !== null;
@@ -234,11 +239,11 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       return withLock(phoneNumber, () => startLocked(phoneNumber, options, restoring));
     },
 
-    stop(phoneNumber, caller) {
-      authorize(phoneNumber, caller);
-      return withLock(phoneNumber, async () => {
-        authorize(phoneNumber, caller);
-        sessions.setShouldRun(phoneNumber, false);
+    async stop(phoneNumber, caller) {
+      await authorize(phoneNumber, caller);
+      return await withLock(phoneNumber, async () => {
+        await authorize(phoneNumber, caller);
+        await sessions.setShouldRun(phoneNumber, false);
         const entry = entries.get(phoneNumber);
         if (!entry) return { wasRunning: false };
         const wasRunning = entry.host !== null || entry.restartTimer !== null;
@@ -249,14 +254,14 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       });
     },
 
-    restart(phoneNumber, caller) {
-      authorize(phoneNumber, caller);
-      return withLock(phoneNumber, async () => {
-        const record = authorize(phoneNumber, caller);
+    async restart(phoneNumber, caller) {
+      await authorize(phoneNumber, caller);
+      return await withLock(phoneNumber, async () => {
+        const record = await authorize(phoneNumber, caller);
         const entry = entryFor(phoneNumber, record.engine as EngineName);
         await halt(entry);
         await entry.retiring;
-        sessions.setShouldRun(phoneNumber, true);
+        await sessions.setShouldRun(phoneNumber, true);
         entry.wanted = true;
         entry.crashes = [];
         entry.linkAs = null;
@@ -264,28 +269,28 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       });
     },
 
-    logout(phoneNumber, caller) {
-      authorize(phoneNumber, caller);
-      return withLock(phoneNumber, () => {
-        authorize(phoneNumber, caller);
-        return logoutLocked(phoneNumber);
+    async logout(phoneNumber, caller) {
+      await authorize(phoneNumber, caller);
+      return await withLock(phoneNumber, async () => {
+        await authorize(phoneNumber, caller);
+        return await logoutLocked(phoneNumber);
       });
     },
 
-    remove(phoneNumber) {
-      authorize(phoneNumber);
+    async remove(phoneNumber) {
+      await authorize(phoneNumber);
       // One turn of the lock: a start queued meanwhile runs after the record is gone, not between
       // the logout and the delete (where its Worker would outlive the record that tracks it).
-      return withLock(phoneNumber, async () => {
+      return await withLock(phoneNumber, async () => {
         await logoutLocked(phoneNumber);
-        sessions.delete(phoneNumber);
+        await sessions.delete(phoneNumber);
         entries.delete(phoneNumber);
       });
     },
 
     releaseClaim(phoneNumber, createdBefore) {
       return withLock(phoneNumber, async () => {
-        const record = sessions.get(phoneNumber);
+        const record = await sessions.get(phoneNumber);
         const expired = record !== null && record.ownerAccountId !== null &&
           record.linkedAt === null && record.createdAt <= createdBefore;
         if (isClosing() || !expired) return false;
@@ -303,8 +308,8 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
         }
         // The data first: once the record is gone, nothing of the claim may be left.
         await Deno.remove(sessionDir(phoneNumber), { recursive: true }).catch(() => {});
-        if (!sessions.releaseUnlinkedClaim(phoneNumber, createdBefore)) return false;
-        deps.forgetNumber?.(phoneNumber);
+        if (!await sessions.releaseUnlinkedClaim(phoneNumber, createdBefore)) return false;
+        await deps.forgetNumber?.(phoneNumber);
         return true;
       });
     },

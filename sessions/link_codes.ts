@@ -25,8 +25,8 @@ export interface LinkCodesDeps {
   entries: Map<string, SessionEntry>;
   status: StatusMachine;
   calls: Calls;
-  /** Throws unless `caller` may act on the number now. */
-  authorize: (phoneNumber: string, caller?: SessionCaller) => void;
+  /** Rejects unless `caller` may act on the number now. */
+  authorize: (phoneNumber: string, caller?: SessionCaller) => Promise<unknown>;
 }
 
 export function createLinkCodes(deps: LinkCodesDeps): LinkCodes {
@@ -46,7 +46,7 @@ export function createLinkCodes(deps: LinkCodesDeps): LinkCodes {
 
   return {
     async getQr(phoneNumber, { waitMs = 10_000, caller } = {}) {
-      authorize(phoneNumber, caller);
+      await authorize(phoneNumber, caller);
       const entry = entries.get(phoneNumber);
       if (!entry || !entry.wanted) {
         throw clientNotReady(phoneNumber, entry?.status ?? "STOPPED");
@@ -57,7 +57,7 @@ export function createLinkCodes(deps: LinkCodesDeps): LinkCodes {
         waitMs,
       );
       // The wait may have been long enough for the number to change hands.
-      authorize(phoneNumber, caller);
+      await authorize(phoneNumber, caller);
       if (entry.status === "WORKING") {
         throw clientNotReady(phoneNumber, "WORKING: already connected, no QR to scan");
       }
@@ -66,7 +66,7 @@ export function createLinkCodes(deps: LinkCodesDeps): LinkCodes {
     },
 
     async requestPairingCode(phoneNumber, { phoneForCode, caller } = {}) {
-      authorize(phoneNumber, caller);
+      await authorize(phoneNumber, caller);
       const entry = entries.get(phoneNumber);
       if (!entry?.host || (entry.status !== "SCAN_QR_CODE" && entry.status !== "STARTING")) {
         throw clientNotReady(phoneNumber, entry?.status ?? "STOPPED");

@@ -85,7 +85,9 @@ export interface SessionManagerDeps {
    * Called when a claim was released (its number never linked): the number's stored events and
    * webhooks must go, or the next owner's events would reach the old claimant's webhooks.
    */
-  forgetNumber?: (phoneNumber: string) => void;
+  forgetNumber?: (phoneNumber: string) => Promise<void>;
+  /** The database's clock (`Store.now`), for a claim's age; default this machine's. */
+  now?: () => Promise<number>;
 }
 
 /**
@@ -112,13 +114,13 @@ export interface SessionManager {
     phoneNumber: string,
     options?: { phoneForCode?: string; caller?: SessionCaller },
   ): Promise<string>;
-  info(phoneNumber: string, caller?: SessionCaller): SessionInfo;
-  list(filter?: { ownerAccountId?: string }): SessionInfo[];
-  countByStatus(): Record<SessionStatus, number>;
+  info(phoneNumber: string, caller?: SessionCaller): Promise<SessionInfo>;
+  list(filter?: { ownerAccountId?: string }): Promise<SessionInfo[]>;
+  countByStatus(): Promise<Record<SessionStatus, number>>;
   /** The number's engine calls, made for `caller` (see `SessionClient`). */
   session(phoneNumber: string, caller?: SessionCaller): SessionClient;
-  /** Throws unless `caller` may act on the number now (for writes outside the manager). */
-  authorize(phoneNumber: string, caller: SessionCaller | undefined): void;
+  /** Rejects unless `caller` may act on the number now (for writes outside the manager). */
+  authorize(phoneNumber: string, caller: SessionCaller | undefined): Promise<void>;
   /** Starts every session that was running when the server stopped. */
   restore(): Promise<void>;
   /** Stops every Worker, keeping each session's started flag for the next boot. */
@@ -138,9 +140,9 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   }
 
   /** The number's record, once `caller` is known to be allowed to act on it. */
-  function authorize(phoneNumber: string, caller?: SessionCaller): SessionRecord {
+  async function authorize(phoneNumber: string, caller?: SessionCaller): Promise<SessionRecord> {
     assertPhoneNumber(phoneNumber);
-    const record = sessions.get(phoneNumber);
+    const record = await sessions.get(phoneNumber);
     assertMayAct(phoneNumber, record, caller);
     if (!record) throw sessionNotFound(phoneNumber);
     return record;
@@ -194,6 +196,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     sessions,
     release: lifecycle.releaseClaim,
     log,
+    now: deps.now,
   });
 
   function infoOf(record: SessionRecord): SessionInfo {
@@ -222,12 +225,12 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     getQr: linkCodes.getQr,
     requestPairingCode: linkCodes.requestPairingCode,
 
-    info(phoneNumber, caller) {
-      return infoOf(authorize(phoneNumber, caller));
+    async info(phoneNumber, caller) {
+      return infoOf(await authorize(phoneNumber, caller));
     },
 
-    authorize(phoneNumber, caller) {
-      authorize(phoneNumber, caller);
+    async authorize(phoneNumber, caller) {
+      await authorize(phoneNumber, caller);
     },
 
     session(phoneNumber, caller) {
@@ -238,11 +241,11 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       });
     },
 
-    list(filter) {
-      return sessions.list(filter).map(infoOf);
+    async list(filter) {
+      return (await sessions.list(filter)).map(infoOf);
     },
 
-    countByStatus() {
+    async countByStatus() {
       const counts: Record<SessionStatus, number> = {
         STOPPED: 0,
         STARTING: 0,
@@ -251,15 +254,15 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         FAILED: 0,
         CONFLICT: 0,
       };
-      for (const record of sessions.list()) {
+      for (const record of await sessions.list()) {
         counts[entries.get(record.phoneNumber)?.status ?? "STOPPED"]++;
       }
       return counts;
     },
 
-    restore() {
-      return restoreSessions({
-        records: sessions.list().filter((record) => record.shouldRun),
+    async restore() {
+      return await restoreSessions({
+        records: (await sessions.list()).filter((record) => record.shouldRun),
         start: async (record) => {
           const options = { engine: record.engine as EngineName };
           await lifecycle.start(record.phoneNumber, options, true);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../config.ts";
 import { ApiError } from "../errors.ts";
 import { createLogger } from "../logger.ts";
-import { openStore } from "../store/store.ts";
+import { openSqliteStore } from "../store/sqlite/store.ts";
 import { createSessionManager } from "./manager.ts";
 import { RESTORE_CONCURRENCY } from "./restore.ts";
 import { WorkerDeadError, type WorkerHost, type WorkerHostOptions } from "./worker_host.ts";
@@ -42,7 +42,7 @@ async function managerWith(
   createHost: (options: WorkerHostOptions) => WorkerHost,
   started: string[] = [],
 ) {
-  const store = openStore(":memory:");
+  const store = openSqliteStore(":memory:");
   for (const phoneNumber of started) {
     store.sessions.save({ phoneNumber, engine: "simulator" });
     store.sessions.setShouldRun(phoneNumber, true);
@@ -60,7 +60,7 @@ async function managerWith(
     store,
     async [Symbol.asyncDispose]() {
       await manager.shutdown();
-      store.close();
+      await store.close();
       await Deno.remove(dataDir, { recursive: true });
     },
   };
@@ -92,7 +92,7 @@ Deno.test("restore() starts a few sessions at a time; shutdown() during it leave
   assert.deepEqual([...alive], [], "nothing was started after shutdown");
   assert.equal(created.length, RESTORE_CONCURRENCY);
   assert.ok(
-    env.store.sessions.list().every((record) => record.shouldRun),
+    (await env.store.sessions.list()).every((record) => record.shouldRun),
     "every session stays marked started for the next boot",
   );
 });
@@ -145,9 +145,9 @@ Deno.test("session().assertReady() checks the caller, then that the session is W
   const refused = (status: number) => (error: unknown) =>
     error instanceof ApiError && error.status === status;
 
-  assert.throws(() => env.manager.session(phone, stranger).assertReady(), refused(403));
-  assert.throws(() => env.manager.session(phone, owner).assertReady(), refused(409));
+  await assert.rejects(env.manager.session(phone, stranger).assertReady(), refused(403));
+  await assert.rejects(env.manager.session(phone, owner).assertReady(), refused(409));
   report({ type: "status", status: "WORKING", me: { id: `${phone}@c.us`, pushName: "A" } });
-  env.manager.session(phone, owner).assertReady();
-  assert.throws(() => env.manager.session(phone, stranger).assertReady(), refused(403));
+  await env.manager.session(phone, owner).assertReady();
+  await assert.rejects(env.manager.session(phone, stranger).assertReady(), refused(403));
 });

@@ -39,7 +39,7 @@ function startFixture(onDeath: (reason: string) => void = () => {}) {
 Deno.test("createWorkerHost() kills the Worker's child process group when the Worker crashes", async () => {
   const deaths: string[] = [];
   const { host, events } = startFixture((reason) => deaths.push(reason));
-  await host.init("simulator", OPTIONS, 5_000);
+  await host.init("simulator", OPTIONS, 30_000);
   await until(() => events.length > 0);
   const pid = (events[0] as { pid: number }).pid;
   assert.ok(isAlive(pid), "the child runs while the Worker lives");
@@ -56,7 +56,7 @@ Deno.test("createWorkerHost() kills the Worker's child process group when the Wo
 Deno.test("createWorkerHost() rejects calls past their deadline and ends quietly on stop", async () => {
   const deaths: string[] = [];
   const { host, events } = startFixture((reason) => deaths.push(reason));
-  await host.init("simulator", OPTIONS, 5_000);
+  await host.init("simulator", OPTIONS, 30_000);
   await until(() => events.length > 0);
   const pid = (events[0] as { pid: number }).pid;
   await assert.rejects(host.call("getProfile", [], 150), CallTimeoutError);
@@ -70,7 +70,7 @@ Deno.test("createWorkerHost() rejects calls past their deadline and ends quietly
 
 Deno.test("createWorkerHost() answers a call whose result cannot be cloned with an error, not silence", async () => {
   const { host, events } = startFixture();
-  await host.init("simulator", OPTIONS, 5_000);
+  await host.init("simulator", OPTIONS, 30_000);
   await until(() => events.length > 0);
   const pid = (events[0] as { pid: number }).pid;
   await assert.rejects(

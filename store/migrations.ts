@@ -1,8 +1,16 @@
 /**
  * @module
- * The store's schema, as numbered migrations applied in order of their version. The database
- * remembers the last one it applied in `PRAGMA user_version`; append new migrations, never edit an
- * applied one.
+ * The SQLite store's schema, as numbered migrations applied in order of their version. The
+ * database remembers the last one it applied in `PRAGMA user_version`; append new migrations,
+ * never edit an applied one. PostgreSQL's are in `store/postgres/migrations.ts`, numbered on their
+ * own: a change to the schema goes into both lists.
+ *
+ * The rule for both, so that two versions of the server can run on one database during a rolling
+ * upgrade: migrations are additive ("expand now, contract later"). A migration may add tables,
+ * columns (nullable or with a default), indexes; it does not drop, rename or retype anything the
+ * previous release still reads or writes, nor add a constraint its writes would break. What
+ * becomes unused is dropped in a later release, once no running version uses it. A server refuses
+ * to start against a database whose version is newer than the newest migration it knows.
  */
 
 export interface Migration {

@@ -217,11 +217,11 @@ export function createAuthTestApp(deps: AuthTestAppDeps): Hono<AppEnv> {
   const start = requireSingleAccountProtected({ ...deps, maxNumbersPerAccount, claim: true });
   const app = new Hono<AppEnv>().basePath("/api/whatsapp");
   app.onError(createErrorHandler(createLogger("silent")));
-  app.get("/sessions", requireAuth(deps), (c) => {
+  app.get("/sessions", requireAuth(deps), async (c) => {
     const principal = c.var.principal;
     const list = principal.kind === "admin"
-      ? sessions.list()
-      : sessions.list({ ownerAccountId: principal.accountId! });
+      ? await sessions.list()
+      : await sessions.list({ ownerAccountId: principal.accountId! });
     return c.json({ principal, sessions: list.map((s) => s.phoneNumber) }, 200);
   });
   app.post(
@@ -233,29 +233,29 @@ export function createAuthTestApp(deps: AuthTestAppDeps): Hono<AppEnv> {
     }),
     async (c) => c.json({ received: await c.req.json() }, 200),
   );
-  app.get("/:phoneNumber/state", scoped, (c) => {
-    const record = sessions.get(c.req.param("phoneNumber"));
+  app.get("/:phoneNumber/state", scoped, async (c) => {
+    const record = await sessions.get(c.req.param("phoneNumber"));
     if (!record) {
       return c.json({ error: "Session not found", code: "NOT_FOUND", statusCode: 404 }, 404);
     }
     return c.json({ state: "DISCONNECTED", principal: c.var.principal }, 200);
   });
   // Claims as the session manager's start does, where the start takes effect.
-  app.post("/:phoneNumber/start", start, (c) => {
+  app.post("/:phoneNumber/start", start, async (c) => {
     const phoneNumber = c.req.param("phoneNumber");
     const principal = c.var.principal;
     if (principal.kind === "account") {
       const max = maxNumbersPerAccount;
       const input = { engine: "simulator", ownerAccountId: principal.accountId!, max };
       const refusal = claimRefusal(
-        sessions.claim(phoneNumber, input),
+        await sessions.claim(phoneNumber, input),
         phoneNumber,
         principal.accountId!,
         max,
       );
       if (refusal) throw refusal;
     }
-    sessions.save({ phoneNumber, engine: "simulator" });
+    await sessions.save({ phoneNumber, engine: "simulator" });
     return c.json({ success: true, message: "Session started" }, 200);
   });
   return app;

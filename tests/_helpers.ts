@@ -17,9 +17,9 @@ import type { SessionClient, SessionManager } from "../sessions/manager.ts";
 export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
 
 export interface TestApp {
-  app: ReturnType<typeof compose>["app"];
-  manager: ReturnType<typeof compose>["manager"];
-  store: ReturnType<typeof compose>["store"];
+  app: Awaited<ReturnType<typeof compose>>["app"];
+  manager: Awaited<ReturnType<typeof compose>>["manager"];
+  store: Awaited<ReturnType<typeof compose>>["store"];
   dataDir: string;
   /** A request with the admin key (or the given headers), through the app's fetch handler. */
   request(method: string, path: string, options?: RequestOptions): Promise<Response>;
@@ -50,7 +50,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...env,
     DATA_DIR: dataDir,
   });
-  const server = compose(config, createLogger(config.logLevel));
+  const server = await compose(config, createLogger(config.logLevel));
 
   async function request(method: string, path: string, options: RequestOptions = {}) {
     const headers: Record<string, string> = options.anonymous ? {} : { "X-Api-Key": ADMIN_KEY };

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { startReceiver } from "../events/test_receivers.ts";
-import { openStore } from "../store/store.ts";
+import { openSqliteStore } from "../store/sqlite/store.ts";
 import {
   startServerProcess,
   startTestApp,
@@ -126,12 +126,12 @@ Deno.test("a number linked by another number's phone is FAILED saying which, log
           assert.equal(answer.status, 409, `${method} ${path}`);
           assert.equal(answer.body.code, "CLIENT_NOT_READY");
         }
-        const record = server.store.sessions.get(NUMBER);
+        const record = await server.store.sessions.get(NUMBER);
         assert.equal(record?.ownerAccountId, "org_a");
         assert.equal(record?.shouldRun, false);
         assert.equal(record?.linkedAt, null, "the number's own phone never linked");
         await server.manager.restore();
-        assert.equal(server.manager.info(NUMBER).status, "FAILED");
+        assert.equal((await server.manager.info(NUMBER)).status, "FAILED");
       },
     );
 
@@ -155,7 +155,7 @@ Deno.test("a number linked by another number's phone is FAILED saying which, log
       assert.equal(started.status, 200);
       const state = await waitForState(asA(server), NUMBER, "CONNECTED");
       assert.deepEqual(state.me, { id: `${NUMBER}@c.us`, pushName: `Simulator ${NUMBER}` });
-      assert.equal(typeof server.store.sessions.get(NUMBER)?.linkedAt, "number");
+      assert.equal(typeof (await server.store.sessions.get(NUMBER))?.linkedAt, "number");
       const sent = await server.json("POST", `/${NUMBER}/send-text`, {
         ...A,
         body: { chatId: "15550000000@c.us", text: "ping" },
@@ -237,7 +237,11 @@ Deno.test("an account's claim whose phone never links is released after CLAIM_TT
       });
 
       await t.step("B's claim is released: stopped, its record and data gone", async () => {
-        await waitFor("the release", () => server.store.sessions.get(SQUATTED) === null, 10_000);
+        await waitFor(
+          "the release",
+          async () => await server.store.sessions.get(SQUATTED) === null,
+          10_000,
+        );
         assert.ok(!existsSync(join(dataDir, "sessions", SQUATTED)));
         assert.equal((await server.json("GET", `/${SQUATTED}/state`)).status, 404);
       });
@@ -246,14 +250,14 @@ Deno.test("an account's claim whose phone never links is released after CLAIM_TT
         // Claims are released oldest first: had these been due, they would have gone first.
         assert.equal((await server.json("GET", `/${LINKED}/state`, A)).body.status, "WORKING");
         assert.equal((await server.json("GET", `/${ADMINS}/state`)).body.status, "SCAN_QR_CODE");
-        assert.equal(server.store.sessions.get(ADMINS)?.ownerAccountId, null);
+        assert.equal((await server.store.sessions.get(ADMINS))?.ownerAccountId, null);
       });
 
       await t.step(
         "another account can start the freed number, and finds none of B's webhooks",
         async () => {
           assert.equal((await server.json("POST", `/${SQUATTED}/start`, A)).status, 200);
-          assert.equal(server.store.sessions.get(SQUATTED)?.ownerAccountId, "org_a");
+          assert.equal((await server.store.sessions.get(SQUATTED))?.ownerAccountId, "org_a");
           const hooks = await server.json("GET", `/${SQUATTED}/webhooks`, A);
           assert.deepEqual(hooks.body.webhooks, []);
         },
@@ -288,10 +292,10 @@ Deno.test("a claim's clock survives a server restart: released by its age, not b
       assert.equal(await first.stop("SIGTERM"), 0);
     }
     // An hour passes while the server is down, for A's claim (the default TTL is 10 minutes).
-    const store = openStore(dataDir);
+    const store = openSqliteStore(dataDir);
     store.db.prepare("UPDATE sessions SET created_at = created_at - 3600000 WHERE phone_number = ?")
       .run(NUMBER);
-    store.close();
+    await store.close();
 
     const second = await startServerProcess(env);
     try {

@@ -42,7 +42,7 @@ async function startServer(env: Record<string, string>) {
     DATA_DIR: dataDir,
   });
   const lines: LogLine[] = [];
-  const server = compose(
+  const server = await compose(
     config,
     createLogger("warn", { sink: (_level, line) => lines.push(line) }),
   );

@@ -16,7 +16,7 @@ import type { AppEnv } from "../middleware/principal.ts";
 import { createApp } from "../routes/app.ts";
 import { createSessionManager } from "../sessions/manager.ts";
 import { createWorkerHost } from "../sessions/worker_host.ts";
-import { openStore } from "../store/store.ts";
+import { openSqliteStore } from "../store/sqlite/store.ts";
 
 const PHONE = "4915550005101";
 const FIXTURE = new URL("./fixtures/failing_engine_worker.ts", import.meta.url);
@@ -24,7 +24,7 @@ const FIXTURE = new URL("./fixtures/failing_engine_worker.ts", import.meta.url);
 async function startFixtureApp() {
   const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-engine-errors-" });
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: "error", API_KEY: "k".repeat(32) });
-  const store = openStore(dataDir);
+  const store = openSqliteStore(dataDir);
   const lines: Record<string, unknown>[] = [];
   const sink: LogSink = (_level, line) => lines.push(line);
   const log = createLogger("error", { sink });
@@ -52,10 +52,10 @@ async function startFixtureApp() {
     media: createMediaResolver(config.media),
   });
   await manager.start(PHONE, { engine: "simulator" });
-  for (let i = 0; i < 400 && manager.info(PHONE).status !== "WORKING"; i++) {
+  for (let i = 0; i < 400 && (await manager.info(PHONE)).status !== "WORKING"; i++) {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  assert.equal(manager.info(PHONE).status, "WORKING");
+  assert.equal((await manager.info(PHONE)).status, "WORKING");
   return {
     lines,
     async send(text: string) {
@@ -68,7 +68,7 @@ async function startFixtureApp() {
     },
     async [Symbol.asyncDispose]() {
       await manager.shutdown();
-      store.close();
+      await store.close();
       await Deno.remove(dataDir, { recursive: true });
     },
   };

@@ -4,6 +4,7 @@
  * outbox before the HTTP answer leaves, so a crash right after the answer cannot lose it.
  */
 import assert from "node:assert/strict";
+import { sqliteDatabase } from "../store/sqlite/store.ts";
 import { startTestApp, waitForState } from "./_helpers.ts";
 
 const PHONE = "4915550008001";
@@ -21,7 +22,7 @@ Deno.test("the message.any of an answered send is stored before the answer leave
             body: { chatId: "15550000001@c.us", text: `durable ${i}` },
           }).then(({ body }) => {
             // Read the outbox the moment the answer is in, before any timer of the pipeline runs.
-            const stored = readOutbox(server.store.db);
+            const stored = readOutbox(sqliteDatabase(server.store));
             return { id: body.messageId, stored };
           }),
       ),

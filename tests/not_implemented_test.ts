@@ -15,7 +15,7 @@ import { createProfileRoutes } from "../routes/profile.ts";
 import { type EngineMethod, notImplemented } from "../sessions/engine.ts";
 import { createSessionManager } from "../sessions/manager.ts";
 import type { WorkerHost, WorkerHostOptions } from "../sessions/worker_host.ts";
-import { openStore } from "../store/store.ts";
+import { openSqliteStore } from "../store/sqlite/store.ts";
 import { createTestApp, passGuards } from "./_helpers.ts";
 
 const PHONE = "4915550005001";
@@ -50,7 +50,7 @@ function connectedHostRefusing(options: WorkerHostOptions): WorkerHost {
 Deno.test("a capability the engine lacks answers 501 naming the capability and the engine", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-501-" });
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: "silent", API_KEY: "k".repeat(32) });
-  const store = openStore(dataDir);
+  const store = openSqliteStore(dataDir);
   const log = createLogger("silent");
   const manager = createSessionManager({
     config,
@@ -61,7 +61,7 @@ Deno.test("a capability the engine lacks answers 501 naming the capability and t
   const deps = { manager, guards: passGuards(), media: createMediaResolver(config.media) };
   try {
     await manager.start(PHONE, { engine: "wwebjs" });
-    assert.equal(manager.info(PHONE).status, "WORKING");
+    assert.equal((await manager.info(PHONE)).status, "WORKING");
     for (
       const [router, method, path, capability] of [
         [createProfileRoutes(deps), "GET", "profile", "getProfile"],
@@ -80,7 +80,7 @@ Deno.test("a capability the engine lacks answers 501 naming the capability and t
     }
   } finally {
     await manager.shutdown();
-    store.close();
+    await store.close();
     await Deno.remove(dataDir, { recursive: true });
   }
 });

@@ -17,7 +17,7 @@ async function serve(env: Record<string, string>) {
     ...env,
     DATA_DIR: dataDir,
   });
-  const server = compose(config, createLogger("silent"));
+  const server = await compose(config, createLogger("silent"));
   const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, server.app.fetch);
   const attempt = async (forwardedFor: string) => {
     const response = await fetch(`http://127.0.0.1:${http.addr.port}/api/whatsapp/sessions`, {

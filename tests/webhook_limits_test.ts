@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startReceiver } from "../events/test_receivers.ts";
-import { openDatabase } from "../store/sqlite.ts";
+import { openDatabase } from "../store/sqlite/database.ts";
 import { startServerProcess, startTestApp, type TestApp, waitFor } from "./_helpers.ts";
 
 const PHONE = "4915550004001";

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Answer, startReceiver, verifyHmac } from "../events/test_receivers.ts";
 import { MIGRATIONS } from "../store/migrations.ts";
-import { openDatabase } from "../store/sqlite.ts";
+import { openDatabase } from "../store/sqlite/database.ts";
 import { type ServerProcess, startServerProcess, waitFor } from "./_helpers.ts";
 
 const PHONE = "4915550004101";

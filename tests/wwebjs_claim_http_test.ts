@@ -75,7 +75,7 @@ Deno.test("a wwebjs session scanned with another number's phone is FAILED saying
         body: { chatId: ALICE, text: "from the wrong account" },
       });
       assert.equal(send.status, 409);
-      assert.equal(server.store.sessions.get(PHONE)?.ownerAccountId, "org_a");
+      assert.equal((await server.store.sessions.get(PHONE))?.ownerAccountId, "org_a");
     });
 
     await step("the webhook got the FAILED status and nothing of the other account", async () => {

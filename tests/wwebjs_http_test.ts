@@ -270,7 +270,11 @@ Deno.test("a wwebjs session through the HTTP API links, sends, reads, hears, sur
         () => !existsSync(join(dataDir, "sessions", PHONE, "auth")),
         5_000,
       );
-      assert.equal(server.store.sessions.get(PHONE)?.shouldRun, false, "not restarted at boot");
+      assert.equal(
+        (await server.store.sessions.get(PHONE))?.shouldRun,
+        false,
+        "not restarted at boot",
+      );
     });
   } finally {
     await server.close();

@@ -1,0 +1,88 @@
+/**
+ * @module
+ * The PostgreSQL store's schema, as numbered migrations (numbered on their own: SQLite's are in
+ * `store/migrations.ts`, whose header states the rule both follow: additive only, expand now and
+ * contract in a later release, never edit an applied one). The database records each applied
+ * version in `schema_version`; `migrate.ts` applies the missing ones at start, several nodes
+ * serialised by an advisory lock.
+ *
+ * Version 1 holds everything SQLite holds at its version 4. Times are Unix milliseconds of the
+ * database's clock (`wa_now_ms()`), as in SQLite, so records read the same from both stores.
+ * The `sessions` table is where the cluster's ownership will go (`node_id`, `epoch`,
+ * `lease_until`: added columns), and every write the outbox makes is one statement or one
+ * transaction that a fencing condition can be added to.
+ */
+import type { Migration } from "../migrations.ts";
+
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "sessions, events outbox, webhook deliveries, webhooks, generated keys",
+    // `events`: the stream's cursor is (txid, seq). `seq` alone is not commit order with several
+    // writers (a lower number can commit after a higher one was read, and a reader that resumed
+    // past it would never see it); `txid` is the writing transaction's id, and readers only read
+    // rows of transactions older than every one still open (`pg_snapshot_xmin`), so nothing can
+    // commit behind a cursor (`outbox.ts`).
+    sql: `
+      CREATE FUNCTION wa_now_ms() RETURNS bigint LANGUAGE sql STABLE
+        AS $$ SELECT floor(extract(epoch FROM now()) * 1000)::bigint $$;
+
+      CREATE TABLE sessions (
+        phone_number text PRIMARY KEY,
+        engine text NOT NULL,
+        should_run boolean NOT NULL DEFAULT false,
+        owner_account_id text,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        linked_at bigint
+      );
+      CREATE INDEX sessions_owner ON sessions (owner_account_id);
+
+      CREATE TABLE events (
+        seq bigserial PRIMARY KEY,
+        txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+        id text NOT NULL UNIQUE,
+        session text NOT NULL,
+        event text NOT NULL,
+        body text NOT NULL,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX events_session_cursor ON events (session, txid, seq);
+      CREATE INDEX events_created ON events (created_at);
+
+      CREATE TABLE webhook_deliveries (
+        id bigserial PRIMARY KEY,
+        event_seq bigint NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
+        session text NOT NULL,
+        destination text NOT NULL,
+        status text NOT NULL DEFAULT 'pending',
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at bigint NOT NULL,
+        last_error text,
+        last_status integer,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+      );
+      CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (destination, status, id);
+      CREATE INDEX webhook_deliveries_session ON webhook_deliveries (session, status, id);
+      CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_seq);
+
+      CREATE TABLE webhooks (
+        id bigserial PRIMARY KEY,
+        phone_number text NOT NULL,
+        url text NOT NULL,
+        events text NOT NULL,
+        secret text,
+        headers text,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX webhooks_phone ON webhooks (phone_number);
+
+      CREATE TABLE generated_keys (
+        name text PRIMARY KEY,
+        value text NOT NULL,
+        created_at bigint NOT NULL
+      );
+    `,
+  },
+];

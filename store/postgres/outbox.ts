@@ -1,0 +1,292 @@
+/**
+ * @module
+ * The outbox (`events/outbox.ts`) on PostgreSQL. An `append` is one transaction of a few
+ * statements whatever the batch (the known ids, every event in one insert, every delivery in
+ * one), committed before it resolves: a send answered 200 has its event stored.
+ *
+ * The stream's order is commit order, which `seq` alone is not with several writers: a
+ * transaction can take a lower `seq` and commit after a reader went past a higher one. Each row
+ * also carries its transaction's id (`txid`); readers go by (txid, seq) and read only the rows
+ * of transactions older than the oldest one still open (`pg_snapshot_xmin`). Every transaction
+ * below that line has ended and every later one gets a higher id, so no row can ever appear
+ * behind a position a reader has passed: a reader that resumes after any event gets every later
+ * one exactly once. The price: a committed event waits, unread, while an older transaction is
+ * open (`EventPage.pending` says so).
+ */
+import type postgres from "postgres";
+import type { Envelope } from "../../events/envelope.ts";
+import type { Outbox, StoredEvent } from "../../events/outbox.ts";
+import {
+  type DeliveryRow,
+  type EventRow,
+  scopePattern,
+  toDelivery,
+  toEvent,
+  toWebhook,
+  type WebhookRow,
+} from "../rows.ts";
+
+type Sql = postgres.Sql<Record<string, unknown>>;
+
+const DELIVERY_COLUMNS = `d.id, d.event_seq, e.id AS event_id, e.event, d.session, d.destination,
+  d.status, d.attempts, d.next_attempt_at, d.last_error, d.last_status, d.created_at, d.updated_at`;
+
+/** An id of the batch was stored by another writer between the read and the insert. */
+class IdRace extends Error {}
+
+export function createOutbox(sql: Sql): Outbox {
+  /** Stores the batch in one transaction; throws `IdRace` when an id was taken meanwhile. */
+  function appendOnce(
+    envelopes: readonly Envelope[],
+    destinationsFor: (envelope: Envelope) => readonly string[],
+    derive: ((envelope: Envelope) => Envelope[]) | undefined,
+  ) {
+    return sql.begin(async (tx) => {
+      const ids = envelopes.map((envelope) => envelope.id);
+      const known = new Set(
+        (await tx<{ id: string }[]>`SELECT id FROM events WHERE id = ANY(${ids}::text[])`)
+          .map((row) => row.id),
+      );
+      const duplicates: string[] = [];
+      /** What to store, in order: each new envelope, then what it derives. */
+      const rows: { envelope: Envelope; body: string }[] = [];
+      for (const envelope of envelopes) {
+        if (known.has(envelope.id)) {
+          duplicates.push(envelope.id);
+          continue;
+        }
+        known.add(envelope.id); // The same id twice in one batch: the second is a duplicate.
+        for (const stored of [envelope, ...(derive?.(envelope) ?? [])]) {
+          rows.push({ envelope: stored, body: JSON.stringify(stored) });
+        }
+      }
+      const events: StoredEvent[] = [];
+      const destinations = new Set<string>();
+      if (rows.length === 0) return { events, destinations, duplicates };
+      const inserted = await tx<{ id: string; seq: number; created_at: number }[]>`
+        INSERT INTO events (id, session, event, body, created_at)
+        SELECT t.id, t.session, t.event, t.body, wa_now_ms()
+        FROM unnest(
+          ${rows.map((r) => r.envelope.id)}::text[],
+          ${rows.map((r) => r.envelope.session)}::text[],
+          ${rows.map((r) => r.envelope.event)}::text[],
+          ${rows.map((r) => r.body)}::text[]
+        ) WITH ORDINALITY AS t(id, session, event, body, ord)
+        ORDER BY t.ord
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id, seq, created_at
+      `;
+      if (inserted.length < rows.length) throw new IdRace();
+      const byId = new Map(inserted.map((row) => [row.id, row]));
+      const deliveries = { seqs: [] as number[], sessions: [] as string[], keys: [] as string[] };
+      for (const { envelope, body } of rows) {
+        const row = byId.get(envelope.id)!;
+        events.push({
+          seq: row.seq,
+          id: envelope.id,
+          session: envelope.session,
+          event: envelope.event,
+          body,
+          createdAt: row.created_at,
+        });
+        for (const destination of destinationsFor(envelope)) {
+          deliveries.seqs.push(row.seq);
+          deliveries.sessions.push(envelope.session);
+          deliveries.keys.push(destination);
+          destinations.add(destination);
+        }
+      }
+      if (deliveries.seqs.length > 0) {
+        // In the events' order: a destination's deliveries are sent in `id` order.
+        await tx`
+          INSERT INTO webhook_deliveries (event_seq, session, destination, status, attempts,
+            next_attempt_at, created_at, updated_at)
+          SELECT t.seq, t.session, t.destination, 'pending', 0, wa_now_ms(), wa_now_ms(),
+            wa_now_ms()
+          FROM unnest(
+            ${deliveries.seqs}::bigint[],
+            ${deliveries.sessions}::text[],
+            ${deliveries.keys}::text[]
+          ) WITH ORDINALITY AS t(seq, session, destination, ord)
+          ORDER BY t.ord
+        `;
+      }
+      return { events, destinations, duplicates };
+    });
+  }
+
+  async function deliveryOf(session: string, id: number, numberWebhooksOnly?: boolean) {
+    const [row] = await sql.unsafe<DeliveryRow[]>(
+      `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
+       WHERE d.session = $1 AND d.destination LIKE $2 AND d.id = $3`,
+      [session, scopePattern(numberWebhooksOnly), id],
+      { prepare: true },
+    );
+    return row;
+  }
+
+  return {
+    async append(envelopes, { destinationsFor, derive }) {
+      for (let attempt = 1;; attempt++) {
+        try {
+          return await appendOnce(envelopes, destinationsFor, derive);
+        } catch (error) {
+          // A re-send of the same id by another writer at the same moment: read again, it is a
+          // duplicate now.
+          if (!(error instanceof IdRace) || attempt >= 3) throw error;
+        }
+      }
+    },
+    async head(destination) {
+      const [row] = await sql.unsafe<DeliveryRow[]>(
+        `SELECT ${DELIVERY_COLUMNS}, e.body,
+           greatest(0, d.next_attempt_at - wa_now_ms()) AS due_in_ms
+         FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
+         WHERE d.destination = $1 AND d.status = 'pending'
+         ORDER BY d.id LIMIT 1`,
+        [destination],
+        { prepare: true },
+      );
+      if (!row) return null;
+      return { ...toDelivery(row), body: row.body!, dueInMs: row.due_in_ms! };
+    },
+    async pendingDestinations() {
+      const rows = await sql<{ destination: string }[]>`
+        SELECT DISTINCT destination FROM webhook_deliveries WHERE status = 'pending'
+      `;
+      return rows.map((row) => row.destination);
+    },
+    async markDelivered(id, httpStatus) {
+      await sql`
+        UPDATE webhook_deliveries
+        SET status = 'delivered', attempts = attempts + 1, last_status = ${httpStatus},
+          last_error = NULL, updated_at = wa_now_ms()
+        WHERE id = ${id}
+      `;
+    },
+    async markRetry(id, { attempts, delayMs, error, httpStatus }) {
+      await sql`
+        UPDATE webhook_deliveries
+        SET attempts = ${attempts}, next_attempt_at = wa_now_ms() + ${delayMs}::bigint,
+          last_error = ${error}, last_status = ${httpStatus}, updated_at = wa_now_ms()
+        WHERE id = ${id}
+      `;
+    },
+    async markFailed(id, { attempts, error, httpStatus }) {
+      await sql`
+        UPDATE webhook_deliveries
+        SET status = 'failed', attempts = ${attempts}, last_error = ${error},
+          last_status = ${httpStatus}, updated_at = wa_now_ms()
+        WHERE id = ${id}
+      `;
+    },
+    async failPending(destination, error) {
+      const updated = await sql`
+        UPDATE webhook_deliveries SET status = 'failed', last_error = ${error},
+          updated_at = wa_now_ms()
+        WHERE destination = ${destination} AND status = 'pending'
+      `;
+      return updated.count;
+    },
+    async listDeliveries(session, { status, limit, beforeId, numberWebhooksOnly }) {
+      const before = beforeId ?? Number.MAX_SAFE_INTEGER;
+      const rows = await sql.unsafe<DeliveryRow[]>(
+        `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
+         WHERE d.session = $1 AND d.destination LIKE $2 AND ($3::text IS NULL OR d.status = $3)
+           AND d.id < $4
+         ORDER BY d.id DESC LIMIT $5`,
+        [session, scopePattern(numberWebhooksOnly), status ?? null, before, limit],
+        { prepare: true },
+      );
+      return rows.map(toDelivery);
+    },
+    async getDelivery(session, id, { numberWebhooksOnly } = {}) {
+      const row = await deliveryOf(session, id, numberWebhooksOnly);
+      return row ? toDelivery(row) : null;
+    },
+    async requeue(session, id, { numberWebhooksOnly } = {}) {
+      const [row] = await sql.unsafe<DeliveryRow[]>(
+        `UPDATE webhook_deliveries d
+         SET status = 'pending', attempts = 0, next_attempt_at = wa_now_ms(),
+           updated_at = wa_now_ms()
+         FROM events e
+         WHERE e.seq = d.event_seq AND d.session = $1 AND d.destination LIKE $2 AND d.id = $3
+         RETURNING ${DELIVERY_COLUMNS}`,
+        [session, scopePattern(numberWebhooksOnly), id],
+        { prepare: true },
+      );
+      return row ? toDelivery(row) : null;
+    },
+    async eventsAfter(session, afterSeq, limit) {
+      // The position after the event `afterSeq`; an event no longer kept (pruned) falls back to
+      // the rows numbered after it. `pending`: committed rows wait behind an open transaction.
+      const rows = await sql<(EventRow & { pending: boolean })[]>`
+        WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+        cursor AS (SELECT txid, seq FROM events WHERE seq = ${afterSeq}),
+        page AS (
+          (SELECT e.seq, e.txid, e.id, e.session, e.event, e.body, e.created_at
+           FROM events e, cursor c, horizon h
+           WHERE e.session = ${session} AND (e.txid, e.seq) > (c.txid, c.seq) AND e.txid < h.xmin
+           ORDER BY e.txid, e.seq LIMIT ${limit})
+          UNION ALL
+          (SELECT e.seq, e.txid, e.id, e.session, e.event, e.body, e.created_at
+           FROM events e, horizon h
+           WHERE NOT EXISTS (SELECT 1 FROM cursor) AND e.session = ${session}
+             AND e.seq > ${afterSeq} AND e.txid < h.xmin
+           ORDER BY e.txid, e.seq LIMIT ${limit})
+        ),
+        held AS (
+          SELECT EXISTS (
+            SELECT 1 FROM events e, horizon h WHERE e.session = ${session} AND e.txid >= h.xmin
+          ) AS pending
+        )
+        SELECT p.seq, p.id, p.session, p.event, p.body, p.created_at, held.pending
+        FROM held LEFT JOIN page p ON true
+        ORDER BY p.txid, p.seq
+      `;
+      return {
+        events: rows.filter((row) => row.seq !== null).map(toEvent),
+        pending: rows[0]?.pending ?? false,
+      };
+    },
+    async seqOf(id) {
+      const [row] = await sql<{ seq: number }[]>`SELECT seq FROM events WHERE id = ${id}`;
+      return row ? row.seq : null;
+    },
+    async prune(maxAgeMs) {
+      const deleted = await sql`
+        DELETE FROM events WHERE created_at < wa_now_ms() - ${maxAgeMs}::bigint AND NOT EXISTS (
+          SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = events.seq AND d.status = 'pending'
+        )
+      `;
+      return deleted.count;
+    },
+    async listWebhooks(phoneNumber) {
+      const rows = await sql<WebhookRow[]>`
+        SELECT url, events, secret, headers FROM webhooks WHERE phone_number = ${phoneNumber}
+        ORDER BY id
+      `;
+      return rows.map(toWebhook);
+    },
+    async replaceWebhooks(phoneNumber, webhooks) {
+      await sql.begin(async (tx) => {
+        await tx`DELETE FROM webhooks WHERE phone_number = ${phoneNumber}`;
+        for (const hook of webhooks) {
+          await tx`
+            INSERT INTO webhooks (phone_number, url, events, secret, headers, created_at)
+            VALUES (${phoneNumber}, ${hook.url}, ${JSON.stringify(hook.events)},
+              ${hook.secret ?? null}, ${hook.headers ? JSON.stringify(hook.headers) : null},
+              wa_now_ms())
+          `;
+        }
+      });
+    },
+    async forgetSession(phoneNumber) {
+      await sql.begin(async (tx) => {
+        await tx`DELETE FROM webhook_deliveries WHERE session = ${phoneNumber}`;
+        await tx`DELETE FROM events WHERE session = ${phoneNumber}`;
+        await tx`DELETE FROM webhooks WHERE phone_number = ${phoneNumber}`;
+      });
+    },
+  };
+}

@@ -1,0 +1,244 @@
+/**
+ * @module
+ * The outbox (`events/outbox.ts`) on SQLite. One connection, one writer: an `append` runs its
+ * whole transaction synchronously, so `seq` order is commit order and the stream's order. Every
+ * method resolves a value computed synchronously (`promised.ts`): the send path's group commit
+ * costs what it did before the interface became asynchronous.
+ */
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { Envelope } from "../../events/envelope.ts";
+import type { Outbox, StoredEvent } from "../../events/outbox.ts";
+import { promised, type Synchronous } from "./promised.ts";
+import {
+  type DeliveryRow,
+  type EventRow,
+  scopePattern,
+  toDelivery,
+  toEvent,
+  toWebhook,
+  type WebhookRow,
+} from "../rows.ts";
+
+const DELIVERY_COLUMNS = `d.id, d.event_seq, e.id AS event_id, e.event, d.session, d.destination,
+  d.status, d.attempts, d.next_attempt_at, d.last_error, d.last_status, d.created_at, d.updated_at`;
+
+export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Outbox {
+  const insertEvent = db.prepare(
+    "INSERT OR IGNORE INTO events (id, session, event, body, created_at) VALUES (?, ?, ?, ?, ?)",
+  );
+  // The old per-delivery `url`, `secret` and `headers` columns stay NULL (migration 3).
+  const insertDelivery = db.prepare(`
+    INSERT INTO webhook_deliveries (event_seq, session, destination, status, attempts,
+      next_attempt_at, created_at, updated_at)
+    VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
+  `);
+  const head = db.prepare(`
+    SELECT ${DELIVERY_COLUMNS}, e.body
+    FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
+    WHERE d.destination = ? AND d.status = 'pending'
+    ORDER BY d.id LIMIT 1
+  `);
+  const pendingDestinations = db.prepare(
+    "SELECT DISTINCT destination FROM webhook_deliveries WHERE status = 'pending'",
+  );
+  const delivered = db.prepare(`
+    UPDATE webhook_deliveries
+    SET status = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL,
+      updated_at = ?
+    WHERE id = ?
+  `);
+  const retry = db.prepare(`
+    UPDATE webhook_deliveries
+    SET attempts = ?, next_attempt_at = ?, last_error = ?, last_status = ?, updated_at = ?
+    WHERE id = ?
+  `);
+  const failed = db.prepare(`
+    UPDATE webhook_deliveries
+    SET status = 'failed', attempts = ?, last_error = ?, last_status = ?, updated_at = ?
+    WHERE id = ?
+  `);
+  const failPending = db.prepare(`
+    UPDATE webhook_deliveries SET status = 'failed', last_error = ?, updated_at = ?
+    WHERE destination = ? AND status = 'pending'
+  `);
+  const listByStatus = db.prepare(`
+    SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
+    WHERE d.session = ? AND d.destination LIKE ? AND d.status = ? AND d.id < ?
+    ORDER BY d.id DESC LIMIT ?
+  `);
+  const listAll = db.prepare(`
+    SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
+    WHERE d.session = ? AND d.destination LIKE ? AND d.id < ? ORDER BY d.id DESC LIMIT ?
+  `);
+  const byId = db.prepare(`
+    SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
+    WHERE d.session = ? AND d.destination LIKE ? AND d.id = ?
+  `);
+  const requeue = db.prepare(`
+    UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?,
+      updated_at = ?
+    WHERE id = ?
+  `);
+  const eventsAfter = db.prepare(`
+    SELECT seq, id, session, event, body, created_at FROM events
+    WHERE session = ? AND seq > ? ORDER BY seq LIMIT ?
+  `);
+  const seqOf = db.prepare("SELECT seq FROM events WHERE id = ?");
+  const prune = db.prepare(`
+    DELETE FROM events WHERE created_at < ? AND NOT EXISTS (
+      SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = events.seq AND d.status = 'pending'
+    )
+  `);
+  const webhooksOf = db.prepare(
+    "SELECT url, events, secret, headers FROM webhooks WHERE phone_number = ? ORDER BY id",
+  );
+  const deleteWebhooks = db.prepare("DELETE FROM webhooks WHERE phone_number = ?");
+  const deleteDeliveriesOf = db.prepare("DELETE FROM webhook_deliveries WHERE session = ?");
+  const deleteEventsOf = db.prepare("DELETE FROM events WHERE session = ?");
+  const insertWebhook = db.prepare(
+    "INSERT INTO webhooks (phone_number, url, events, secret, headers, created_at) " +
+      "VALUES (?, ?, ?, ?, ?, ?)",
+  );
+
+  function transaction<T>(work: () => T): T {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  function rows(statement: StatementSync, ...args: (string | number)[]): DeliveryRow[] {
+    return statement.all(...args) as unknown as DeliveryRow[];
+  }
+
+  function byIdIn(session: string, id: number, numberWebhooksOnly?: boolean) {
+    return byId.get(session, scopePattern(numberWebhooksOnly), id) as DeliveryRow | undefined;
+  }
+
+  const outbox: Synchronous<Outbox> = {
+    append(envelopes, { destinationsFor, derive }) {
+      return transaction(() => {
+        const at = now();
+        const events: StoredEvent[] = [];
+        const destinations = new Set<string>();
+        const duplicates: string[] = [];
+        /** Stores one envelope and its deliveries; false when its id is already stored. */
+        function store(envelope: Envelope): boolean {
+          const body = JSON.stringify(envelope);
+          const result = insertEvent.run(envelope.id, envelope.session, envelope.event, body, at);
+          if (result.changes === 0) {
+            duplicates.push(envelope.id);
+            return false;
+          }
+          const seq = Number(result.lastInsertRowid);
+          events.push({
+            seq,
+            id: envelope.id,
+            session: envelope.session,
+            event: envelope.event,
+            body,
+            createdAt: at,
+          });
+          for (const destination of destinationsFor(envelope)) {
+            insertDelivery.run(seq, envelope.session, destination, at, at, at);
+            destinations.add(destination);
+          }
+          return true;
+        }
+        for (const envelope of envelopes) {
+          if (!store(envelope)) continue;
+          for (const derived of derive?.(envelope) ?? []) store(derived);
+        }
+        return { events, destinations, duplicates };
+      });
+    },
+    head(destination) {
+      const row = head.get(destination) as DeliveryRow | undefined;
+      if (!row) return null;
+      return {
+        ...toDelivery(row),
+        body: row.body!,
+        dueInMs: Math.max(0, row.next_attempt_at - now()),
+      };
+    },
+    pendingDestinations() {
+      return (pendingDestinations.all() as { destination: string }[]).map((r) => r.destination);
+    },
+    markDelivered(id, httpStatus) {
+      delivered.run(httpStatus, now(), id);
+    },
+    markRetry(id, { attempts, delayMs, error, httpStatus }) {
+      const at = now();
+      retry.run(attempts, at + delayMs, error, httpStatus, at, id);
+    },
+    markFailed(id, { attempts, error, httpStatus }) {
+      failed.run(attempts, error, httpStatus, now(), id);
+    },
+    failPending(destination, error) {
+      return Number(failPending.run(error, now(), destination).changes);
+    },
+    listDeliveries(session, { status, limit, beforeId, numberWebhooksOnly }) {
+      const before = beforeId ?? Number.MAX_SAFE_INTEGER;
+      const scope = scopePattern(numberWebhooksOnly);
+      const found = status
+        ? rows(listByStatus, session, scope, status, before, limit)
+        : rows(listAll, session, scope, before, limit);
+      return found.map(toDelivery);
+    },
+    getDelivery(session, id, { numberWebhooksOnly } = {}) {
+      const row = byIdIn(session, id, numberWebhooksOnly);
+      return row ? toDelivery(row) : null;
+    },
+    requeue(session, id, { numberWebhooksOnly } = {}) {
+      const row = byIdIn(session, id, numberWebhooksOnly);
+      if (!row) return null;
+      const at = now();
+      requeue.run(at, at, id);
+      return toDelivery({ ...row, status: "pending", attempts: 0, next_attempt_at: at });
+    },
+    eventsAfter(session, afterSeq, limit) {
+      const found = eventsAfter.all(session, afterSeq, limit) as unknown as EventRow[];
+      // One writer: `seq` order is commit order, nothing is ever held back.
+      return { events: found.map(toEvent), pending: false };
+    },
+    seqOf(id) {
+      const row = seqOf.get(id) as { seq: number } | undefined;
+      return row ? row.seq : null;
+    },
+    prune(maxAgeMs) {
+      return Number(prune.run(now() - maxAgeMs).changes);
+    },
+    listWebhooks(phoneNumber) {
+      return (webhooksOf.all(phoneNumber) as unknown as WebhookRow[]).map(toWebhook);
+    },
+    forgetSession(phoneNumber) {
+      transaction(() => {
+        deleteDeliveriesOf.run(phoneNumber);
+        deleteEventsOf.run(phoneNumber);
+        deleteWebhooks.run(phoneNumber);
+      });
+    },
+    replaceWebhooks(phoneNumber, webhooks) {
+      transaction(() => {
+        deleteWebhooks.run(phoneNumber);
+        const at = now();
+        for (const hook of webhooks) {
+          insertWebhook.run(
+            phoneNumber,
+            hook.url,
+            JSON.stringify(hook.events),
+            hook.secret ?? null,
+            hook.headers ? JSON.stringify(hook.headers) : null,
+            at,
+          );
+        }
+      });
+    },
+  };
+  return promised(outbox);
+}

@@ -1,0 +1,445 @@
+/**
+ * @module
+ * The store's test suite, one for both implementations: `runStoreSuite(t, open)` runs every case
+ * as a step against a fresh store from `open` (`store/sqlite/store_test.ts` opens SQLite in
+ * memory, `store/postgres/store_test.ts` a new database on a PostgreSQL server of the test's own).
+ * What a store must do is said here once; what only one of them does (file modes, the advisory
+ * lock, the commit-order cursor under concurrent writers) is tested beside it.
+ */
+import assert from "node:assert/strict";
+import type { Envelope } from "../events/envelope.ts";
+import { globalDestination, numberDestination } from "../events/outbox.ts";
+import type { Store } from "./store.ts";
+
+/** A store opened for one case, with what the suite needs to look inside it. */
+export interface StoreUnderTest {
+  store: Store;
+  /** Every stored event id, in the stream's order. */
+  storedIds(): Promise<string[]>;
+  /**
+   * Makes writing a delivery of the events named `event` fail (a full disk) until the function
+   * it resolves is called.
+   */
+  refuseDeliveries(event: string): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export type OpenStore = () => Promise<StoreUnderTest>;
+
+const SESSION = "4915550001234";
+const OTHER = "4915550009999";
+const HOOK = globalDestination("http://h.test/");
+
+function envelope(id: string, event: string, session = SESSION): Envelope {
+  return {
+    id,
+    timestamp: 1_700_000_000_000,
+    event,
+    session,
+    payload: { text: `payload of ${id}` },
+    engine: "WAHA",
+    environment: {},
+  };
+}
+
+/** `a` derives `a.derived`; nothing else derives anything. */
+const derive = (source: Envelope) =>
+  source.event === "a" ? [envelope(`${source.id}.derived`, "a.derived", source.session)] : [];
+
+const toAll = { destinationsFor: () => [HOOK] };
+
+/** Follows a session's events from `after` to the end, `limit` at a time. */
+async function follow(store: Store, session: string, after: number, limit = 2) {
+  const ids: string[] = [];
+  for (;;) {
+    const { events } = await store.outbox.eventsAfter(session, after, limit);
+    for (const event of events) ids.push(event.id);
+    if (events.length < limit) return ids;
+    after = events.at(-1)!.seq;
+  }
+}
+
+type Case = [name: string, fn: (s: StoreUnderTest) => Promise<void>];
+
+const cases: Case[] = [
+  [
+    "sessions.save() keeps the first owner of a number and updates its engine",
+    async ({ store }) => {
+      await store.sessions.save({
+        phoneNumber: "4915550001",
+        engine: "wwebjs",
+        ownerAccountId: "a",
+      });
+      const saved = await store.sessions.save({
+        phoneNumber: "4915550001",
+        engine: "simulator",
+        ownerAccountId: "b",
+      });
+      assert.equal(saved.ownerAccountId, "a");
+      assert.equal(saved.engine, "simulator");
+      assert.equal(saved.shouldRun, false);
+      assert.equal(saved.linkedAt, null);
+      assert.deepEqual(await store.sessions.get("4915550001"), saved);
+      assert.equal(await store.sessions.get("4915550002"), null);
+    },
+  ],
+
+  [
+    "sessions.setShouldRun() and delete() change what get() and list() answer",
+    async ({ store }) => {
+      const { sessions } = store;
+      await sessions.save({ phoneNumber: "4915550001", engine: "simulator" });
+      await sessions.setShouldRun("4915550001", true);
+      assert.equal((await sessions.get("4915550001"))?.shouldRun, true);
+      const copy = (await sessions.get("4915550001"))!;
+      copy.ownerAccountId = "org_mallory";
+      assert.equal((await sessions.get("4915550001"))?.ownerAccountId, null, "callers get copies");
+      await sessions.setShouldRun("4915550001", false);
+      assert.equal((await sessions.get("4915550001"))?.shouldRun, false);
+      await sessions.save({ phoneNumber: "4915550002", engine: "wwebjs", ownerAccountId: "org_a" });
+      assert.deepEqual((await sessions.list()).map((r) => r.phoneNumber), [
+        "4915550001",
+        "4915550002",
+      ]);
+      assert.deepEqual(
+        (await sessions.list({ ownerAccountId: "org_a" })).map((r) => r.phoneNumber),
+        ["4915550002"],
+      );
+      await sessions.delete("4915550001");
+      assert.equal(await sessions.get("4915550001"), null);
+      assert.deepEqual((await sessions.list()).map((r) => r.phoneNumber), ["4915550002"]);
+    },
+  ],
+
+  [
+    "sessions.claim() gives unowned numbers within the account's limit and refuses others",
+    async ({ store }) => {
+      const { sessions } = store;
+      const claim = (phone: string, account: string) =>
+        sessions.claim(phone, { engine: "wwebjs", ownerAccountId: account, max: 1 });
+      assert.equal(await claim("4915550001", "org_a"), "claimed");
+      assert.equal(await claim("4915550001", "org_a"), "owned");
+      assert.equal(await claim("4915550001", "org_b"), "taken");
+      assert.equal(await claim("4915550002", "org_a"), "limit");
+      await sessions.save({ phoneNumber: "4915550003", engine: "wwebjs" });
+      assert.equal(await claim("4915550003", "org_b"), "admin", "the admin's number stays so");
+      assert.equal(
+        await sessions.previewClaim("4915550004", { ownerAccountId: "org_b", max: 1 }),
+        "claimed",
+      );
+      assert.equal(await sessions.get("4915550004"), null, "a preview writes nothing");
+      assert.equal(await claim("4915550004", "org_b"), "claimed");
+      assert.equal(
+        await sessions.previewClaim("4915550005", { ownerAccountId: "org_b", max: 1 }),
+        "limit",
+      );
+      assert.equal(await sessions.countOwnedBy("org_b"), 1);
+      assert.equal((await sessions.get("4915550004"))?.ownerAccountId, "org_b");
+      await sessions.delete("4915550001");
+      assert.equal(await claim("4915550002", "org_a"), "claimed", "deleting frees the slot");
+    },
+  ],
+
+  [
+    "sessions.claim() lets concurrent claims of one account pass its limit only once",
+    async ({ store }) => {
+      const numbers = Array.from({ length: 8 }, (_, i) => `49155500${10 + i}`);
+      const outcomes = await Promise.all(
+        numbers.map((phone) =>
+          store.sessions.claim(phone, { engine: "simulator", ownerAccountId: "org_a", max: 3 })
+        ),
+      );
+      assert.equal(outcomes.filter((o) => o === "claimed").length, 3);
+      assert.equal(outcomes.filter((o) => o === "limit").length, 5);
+      assert.equal(await store.sessions.countOwnedBy("org_a"), 3);
+      // And two accounts racing for one number: one gets it.
+      const race = await Promise.all(
+        ["org_b", "org_c", "org_d"].map((account) =>
+          store.sessions.claim("4915550099", {
+            engine: "simulator",
+            ownerAccountId: account,
+            max: 5,
+          })
+        ),
+      );
+      assert.deepEqual(race.filter((o) => o === "claimed").length, 1);
+      assert.deepEqual(race.filter((o) => o === "taken").length, 2);
+    },
+  ],
+
+  [
+    "sessions.markLinked() records the first link only; listUnlinkedClaims() lists claims that never linked",
+    async ({ store }) => {
+      const { sessions } = store;
+      const claim = (phone: string, account: string) =>
+        sessions.claim(phone, { engine: "simulator", ownerAccountId: account, max: 5 });
+      await claim("4915550001", "org_a");
+      await claim("4915550002", "org_b");
+      await sessions.save({ phoneNumber: "4915550003", engine: "simulator" });
+      assert.deepEqual((await sessions.listUnlinkedClaims()).map((r) => r.phoneNumber), [
+        "4915550001",
+        "4915550002",
+      ], "oldest first; the admin's number is no claim");
+      await sessions.markLinked("4915550002");
+      const first = (await sessions.get("4915550002"))?.linkedAt;
+      assert.equal(typeof first, "number");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await sessions.markLinked("4915550002");
+      assert.equal((await sessions.get("4915550002"))?.linkedAt, first, "the first link is kept");
+      assert.deepEqual((await sessions.listUnlinkedClaims()).map((r) => r.phoneNumber), [
+        "4915550001",
+      ]);
+    },
+  ],
+
+  [
+    "sessions.releaseUnlinkedClaim() deletes only an account's never-linked claim made before the cutoff",
+    async ({ store }) => {
+      const { sessions } = store;
+      await sessions.claim("4915550001", { engine: "simulator", ownerAccountId: "org_a", max: 5 });
+      await sessions.claim("4915550002", { engine: "simulator", ownerAccountId: "org_a", max: 5 });
+      await sessions.markLinked("4915550002");
+      await sessions.save({ phoneNumber: "4915550003", engine: "simulator" });
+      const made = (await sessions.get("4915550001"))!.createdAt;
+      const later = await store.now() + 60_000;
+      assert.equal(await sessions.releaseUnlinkedClaim("4915550001", made - 1), false, "too young");
+      assert.equal(await sessions.releaseUnlinkedClaim("4915550002", later), false, "linked");
+      assert.equal(await sessions.releaseUnlinkedClaim("4915550003", later), false, "the admin's");
+      assert.equal((await sessions.get("4915550001"))?.ownerAccountId, "org_a");
+      assert.equal(await sessions.releaseUnlinkedClaim("4915550001", made), true);
+      assert.equal(await sessions.get("4915550001"), null);
+      assert.equal(
+        await sessions.claim("4915550001", {
+          engine: "simulator",
+          ownerAccountId: "org_b",
+          max: 1,
+        }),
+        "claimed",
+        "the number is free for another account",
+      );
+      assert.ok((await sessions.get("4915550001"))!.createdAt >= made, "its claim starts afresh");
+    },
+  ],
+
+  ["now() is the database's clock, and records are stamped with it", async ({ store }) => {
+    const before = await store.now();
+    const saved = await store.sessions.save({ phoneNumber: "4915550001", engine: "simulator" });
+    const after = await store.now();
+    assert.ok(saved.createdAt >= before && saved.createdAt <= after);
+    // The test's database runs on this machine: the clocks agree to well within a minute.
+    assert.ok(Math.abs(after - Date.now()) < 60_000);
+  }],
+
+  ["adminKey() generates the key once and returns the same one afterwards", async ({ store }) => {
+    const first = await store.adminKey();
+    assert.equal(first.generated, true);
+    assert.match(first.key, /^wag_[0-9a-f]{64}$/);
+    const again = await store.adminKey();
+    assert.deepEqual(again, { ...first, generated: false });
+  }],
+
+  [
+    "outbox.append() stores each envelope followed by what it derives, with their deliveries",
+    async (s) => {
+      const { outbox } = s.store;
+      const result = await outbox.append([envelope("e1", "a"), envelope("e2", "b")], {
+        ...toAll,
+        derive,
+      });
+      assert.deepEqual(result.events.map((e) => e.id), ["e1", "e1.derived", "e2"]);
+      assert.deepEqual(result.duplicates, []);
+      assert.deepEqual([...result.destinations], [HOOK]);
+      assert.equal(result.events[0].body, JSON.stringify(envelope("e1", "a")), "the exact JSON");
+      assert.deepEqual(await s.storedIds(), ["e1", "e1.derived", "e2"]);
+      const deliveries = await outbox.listDeliveries(SESSION, { limit: 10 });
+      assert.deepEqual(deliveries.map((d) => d.eventId).reverse(), ["e1", "e1.derived", "e2"]);
+      assert.ok(deliveries.every((d) => d.status === "pending" && d.attempts === 0));
+      assert.ok(deliveries.every((d) => d.url === "http://h.test/" && d.destination === HOOK));
+    },
+  ],
+
+  ["outbox.append() skips an id already stored together with what it would derive", async (s) => {
+    const { outbox } = s.store;
+    await outbox.append([envelope("e1", "a")], { destinationsFor: () => [], derive });
+    let derived = 0;
+    const again = await outbox.append([envelope("e1", "a"), envelope("e2", "b")], {
+      destinationsFor: () => [],
+      derive: (source) => (derived++, derive(source)),
+    });
+    assert.deepEqual(again.events.map((e) => e.id), ["e2"]);
+    assert.deepEqual(again.duplicates, ["e1"]);
+    assert.equal(derived, 1, "only e2 was asked for what it derives");
+    assert.deepEqual(await s.storedIds(), ["e1", "e1.derived", "e2"]);
+  }],
+
+  ["outbox.append() stores nothing when a delivery write fails midway", async (s) => {
+    const { outbox } = s.store;
+    const allow = await s.refuseDeliveries("a.derived");
+    await assert.rejects(
+      outbox.append([envelope("e1", "a")], { ...toAll, derive }),
+      /disk full/,
+    );
+    assert.deepEqual(await s.storedIds(), []);
+    assert.deepEqual(await outbox.listDeliveries(SESSION, { limit: 10 }), []);
+    await allow();
+    // Rolled back, not left open: the next append works.
+    await outbox.append([envelope("e1", "a")], { ...toAll, derive });
+    assert.deepEqual(await s.storedIds(), ["e1", "e1.derived"]);
+  }],
+
+  [
+    "outbox.head() serves a destination's oldest pending delivery, due by the database's clock",
+    async ({ store }) => {
+      const { outbox } = store;
+      const other = numberDestination(SESSION, "http://n.test/");
+      await outbox.append([envelope("e1", "b"), envelope("e2", "b")], {
+        destinationsFor: () => [HOOK, other],
+      });
+      assert.deepEqual((await outbox.pendingDestinations()).sort(), [HOOK, other].sort());
+      const first = (await outbox.head(HOOK))!;
+      assert.equal(first.eventId, "e1");
+      assert.equal(first.dueInMs, 0);
+      assert.equal(first.body, JSON.stringify(envelope("e1", "b")));
+      await outbox.markRetry(first.id, {
+        attempts: 1,
+        delayMs: 60_000,
+        error: "The receiver answered 503",
+        httpStatus: 503,
+      });
+      const waiting = (await outbox.head(HOOK))!;
+      assert.equal(waiting.id, first.id, "a retrying delivery holds back the ones behind it");
+      assert.ok(waiting.dueInMs > 50_000 && waiting.dueInMs <= 60_000, `due in ${waiting.dueInMs}`);
+      assert.equal(waiting.attempts, 1);
+      assert.equal(waiting.lastError, "The receiver answered 503");
+      assert.equal(waiting.lastStatus, 503);
+      await outbox.markDelivered(first.id, 200);
+      const second = (await outbox.head(HOOK))!;
+      assert.equal(second.eventId, "e2");
+      await outbox.markFailed(second.id, { attempts: 8, error: "gone", httpStatus: 410 });
+      assert.equal(await outbox.head(HOOK), null);
+      assert.deepEqual(await outbox.pendingDestinations(), [other]);
+      assert.equal(await outbox.failPending(other, "The webhook was removed"), 2);
+      assert.deepEqual(await outbox.pendingDestinations(), []);
+      const delivered = (await outbox.getDelivery(SESSION, first.id))!;
+      assert.equal(delivered.status, "delivered");
+      assert.equal(delivered.attempts, 2);
+      assert.equal(delivered.lastStatus, 200);
+      assert.equal(delivered.lastError, null);
+    },
+  ],
+
+  [
+    "outbox.listDeliveries() pages newest first by status and scope; requeue() makes one due again",
+    async ({ store }) => {
+      const { outbox } = store;
+      const mine = numberDestination(SESSION, "http://n.test/");
+      await outbox.append([envelope("e1", "b"), envelope("e2", "b"), envelope("e3", "b")], {
+        destinationsFor: () => [HOOK, mine],
+      });
+      await outbox.append([envelope("x1", "b", OTHER)], { destinationsFor: () => [HOOK] });
+      const all = await outbox.listDeliveries(SESSION, { limit: 10 });
+      assert.equal(all.length, 6);
+      assert.ok(all.every((d, i) => i === 0 || d.id < all[i - 1].id), "newest first");
+      const page = await outbox.listDeliveries(SESSION, { limit: 2, beforeId: all[1].id });
+      assert.deepEqual(page.map((d) => d.id), [all[2].id, all[3].id]);
+      const scoped = await outbox.listDeliveries(SESSION, { limit: 10, numberWebhooksOnly: true });
+      assert.deepEqual(scoped.map((d) => d.destination), [mine, mine, mine]);
+      const failed = scoped[0];
+      await outbox.markFailed(failed.id, { attempts: 8, error: "gone", httpStatus: 500 });
+      assert.deepEqual(
+        (await outbox.listDeliveries(SESSION, { limit: 10, status: "failed" })).map((d) => d.id),
+        [failed.id],
+      );
+      const global = all.find((d) => d.destination === HOOK)!;
+      assert.equal(
+        await outbox.getDelivery(SESSION, global.id, { numberWebhooksOnly: true }),
+        null,
+        "the operator's webhook is not an account's business",
+      );
+      assert.equal(await outbox.getDelivery(OTHER, failed.id), null, "another number's");
+      assert.equal(await outbox.requeue(OTHER, failed.id), null);
+      const requeued = (await outbox.requeue(SESSION, failed.id, { numberWebhooksOnly: true }))!;
+      assert.equal(requeued.status, "pending");
+      assert.equal(requeued.attempts, 0);
+      const again = (await outbox.getDelivery(SESSION, failed.id))!;
+      assert.equal(again.status, "pending");
+      assert.equal(again.attempts, 0);
+    },
+  ],
+
+  [
+    "outbox.eventsAfter() resumes after any event with every later one exactly once",
+    async ({ store }) => {
+      const { outbox } = store;
+      const ids = Array.from({ length: 7 }, (_, i) => `e${i}`);
+      for (const id of ids) {
+        await outbox.append([envelope(id, "b"), envelope(`${id}.other`, "b", OTHER)], toAll);
+      }
+      assert.deepEqual(await follow(store, SESSION, 0), ids);
+      for (const [i, id] of ids.entries()) {
+        const seq = (await outbox.seqOf(id))!;
+        assert.deepEqual(await follow(store, SESSION, seq), ids.slice(i + 1), `after ${id}`);
+      }
+      assert.equal(await outbox.seqOf("evt_unknown"), null);
+      const { events, pending } = await outbox.eventsAfter(SESSION, 0, 100);
+      assert.equal(pending, false);
+      assert.ok(events.every((e) => e.session === SESSION && e.event === "b"));
+      assert.equal(events[0].body, JSON.stringify(envelope("e0", "b")));
+    },
+  ],
+
+  [
+    "outbox.prune() deletes events past their age unless a delivery is still pending",
+    async ({ store }) => {
+      const { outbox } = store;
+      await outbox.append([envelope("kept", "b")], toAll);
+      await outbox.append([envelope("old", "b")], { destinationsFor: () => [] });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(await outbox.prune(60_000), 0, "nothing is a minute old");
+      assert.equal(await outbox.prune(10), 1);
+      assert.equal(await outbox.seqOf("old"), null);
+      assert.notEqual(await outbox.seqOf("kept"), null, "its delivery is pending");
+      const delivery = (await outbox.head(HOOK))!;
+      await outbox.markDelivered(delivery.id, 200);
+      assert.equal(await outbox.prune(10), 1);
+      assert.deepEqual(await outbox.listDeliveries(SESSION, { limit: 10 }), []);
+    },
+  ],
+
+  [
+    "outbox.replaceWebhooks() replaces a number's webhooks; forgetSession() deletes all of a number",
+    async ({ store }) => {
+      const { outbox } = store;
+      const hooks = [
+        { url: "http://a.test/", events: ["message"], secret: "s3cret", headers: { "X-A": "1" } },
+        { url: "http://b.test/", events: ["*"] },
+      ];
+      await outbox.replaceWebhooks(SESSION, hooks);
+      await outbox.replaceWebhooks(OTHER, [{ url: "http://c.test/", events: ["*"] }]);
+      assert.deepEqual(await outbox.listWebhooks(SESSION), hooks);
+      await outbox.replaceWebhooks(SESSION, [hooks[1]]);
+      assert.deepEqual(await outbox.listWebhooks(SESSION), [hooks[1]]);
+      await outbox.append([envelope("e1", "b"), envelope("x1", "b", OTHER)], toAll);
+      await outbox.forgetSession(SESSION);
+      assert.deepEqual(await outbox.listWebhooks(SESSION), []);
+      assert.equal(await outbox.seqOf("e1"), null);
+      assert.deepEqual(await outbox.listDeliveries(SESSION, { limit: 10 }), []);
+      assert.equal((await outbox.listWebhooks(OTHER)).length, 1, "another number's stay");
+      assert.notEqual(await outbox.seqOf("x1"), null);
+    },
+  ],
+];
+
+/** Runs every case of the suite as a step, each on a fresh store from `open`. */
+export async function runStoreSuite(t: Deno.TestContext, open: OpenStore): Promise<void> {
+  for (const [name, fn] of cases) {
+    await t.step(name, async () => {
+      const subject = await open();
+      try {
+        await fn(subject);
+      } finally {
+        await subject.close();
+      }
+    });
+  }
+}
