@@ -71,6 +71,8 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
   }
 
   function record(chatId: string, fields: Partial<MessageDto> & { body: string }): SentMessage {
+    // As WhatsApp: a number without an account has no chat to send to.
+    if (chatId === NOT_ON_WHATSAPP) throw notFound(`"${chatId}" is not on WhatsApp`);
     const chat = chatFor(chatId);
     if (fields.quotedMsgId) findMessage(fields.quotedMsgId);
     const message = data.newMessage(chatId, { fromMe: true, source: "api", ...fields });
