@@ -52,6 +52,7 @@ Deno.test("loadConfig() stops with one line naming the bad variable", () => {
       [{ API_KEYS: "no-equals-sign" }, "API_KEYS"],
       [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
       [{ CLAIM_TTL_MS: "0" }, "CLAIM_TTL_MS"],
+      [{ WEBHOOK_EVENTS: "message,messages" }, "WEBHOOK_EVENTS"],
     ] as const
   ) {
     assert.throws(() => loadConfig(env), (error: Error) => {

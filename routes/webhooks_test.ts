@@ -168,6 +168,32 @@ Deno.test("PUT /:phoneNumber/webhooks saves a number's webhooks and GET shows th
   });
 });
 
+Deno.test("PUT /:phoneNumber/webhooks refuses an event name nobody defines, listing the known ones, and takes WAHA's", async () => {
+  await withServer({}, async (server, receiver) => {
+    await connectedSession(server);
+    const put = (events: string[]) =>
+      server.json("PUT", `/${PHONE}/webhooks`, {
+        body: { webhooks: [{ url: receiver.url, events }] },
+      });
+    const wrong = await put(["message", "messages"]);
+    assert.equal(wrong.status, 400);
+    const error = String(wrong.body.error);
+    assert.match(error, /^Invalid body field "webhooks\.0\.events\.1": unknown event "messages": /);
+    for (
+      const name of ["session.status", "state.change", "message", "message.any", "message.ack"]
+    ) {
+      assert.ok(error.includes(name), `lists ${name}`);
+    }
+    assert.ok(error.includes('"*" for all') && error.includes("message.reaction"));
+    assert.deepEqual((await server.json("GET", `/${PHONE}/webhooks`)).body, { webhooks: [] });
+
+    // WAHA's names that are not sent yet keep a WAHA configuration working.
+    const waha = await put(["message.reaction", "group.v2.join", "message"]);
+    assert.equal(waha.status, 200, JSON.stringify(waha.body));
+    assert.equal((await put(["*"])).status, 200);
+  });
+});
+
 Deno.test("a number freed by the admin's DELETE loses its webhooks and events before anyone claims it again", async () => {
   await withServer({ SSE_HEARTBEAT_MS: "50" }, async (server, receiver) => {
     await connectedSession(server);
