@@ -50,6 +50,16 @@ export interface StreamSubscriber {
   close(): void;
 }
 
+/** See `EventsApi.streamStart`. */
+export interface StreamStart {
+  /** Replay the number's events after this sequence number; null: live events only. */
+  afterSeq: number | null;
+  /** Only events created at or after this time (ms) are replayed. */
+  since: number | null;
+  /** Why events may be missing before the replay, or null. */
+  gap: string | null;
+}
+
 /** What the HTTP routes use. */
 export interface EventsApi {
   /**
@@ -90,6 +100,16 @@ export interface EventsApi {
    * replays what is retained.
    */
   eventsAfter(phoneNumber: string, cursor: string | null, limit: number): StoredEvent[];
+  /**
+   * Where a new stream of the number starts: live only (`afterSeq` null) unless the client
+   * resumes after an event id (`Last-Event-ID`) or asks for the events since a time (ms). An id
+   * that is not this number's retained event, or a time before the retention window, replays
+   * what is retained with a `gap` that says the client may have missed some.
+   */
+  streamStart(
+    phoneNumber: string,
+    from: { lastEventId?: string | null; since?: number | null },
+  ): StreamStart;
   subscribe(phoneNumber: string, subscriber: StreamSubscriber): () => void;
   heartbeatMs: number;
 }
@@ -325,6 +345,32 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       if (cursor && /^\d+$/.test(cursor)) after = Number(cursor);
       else if (cursor) after = outbox.seqOf(cursor) ?? 0;
       return outbox.eventsAfter(phoneNumber, after, limit);
+    },
+    streamStart(phoneNumber, { lastEventId, since }) {
+      const retention = `${options.retentionHours} h`;
+      if (lastEventId) {
+        const seq = outbox.seqOf(lastEventId);
+        // Another number's event is as unknown to this stream as one never stored.
+        if (seq !== null && outbox.eventsAfter(phoneNumber, seq - 1, 1)[0]?.seq === seq) {
+          return { afterSeq: seq, since: null, gap: null };
+        }
+        return {
+          afterSeq: 0,
+          since: null,
+          gap: `Last-Event-ID "${lastEventId.slice(0, 100)}" is unknown or older than the ` +
+            `retention (${retention}): events may have been missed; the retained ones follow`,
+        };
+      }
+      if (since === null || since === undefined) return { afterSeq: null, since: null, gap: null };
+      const horizon = now() - options.retentionHours * 3_600_000;
+      return {
+        afterSeq: 0,
+        since,
+        gap: since < horizon
+          ? `since=${since} is older than the retention (${retention}): events may have been ` +
+            "missed; the retained ones follow"
+          : null,
+      };
     },
     subscribe(phoneNumber, subscriber) {
       let set = subscribers.get(phoneNumber);
