@@ -59,11 +59,12 @@ export function createEventRoutes(
   const { manager, guards, events } = deps;
 
   const router = createRouter().guard(guards.requireSingleAccountProtected(), eventsRoute);
-  return router.openapi(eventsRoute, (c) => {
+  return router.openapi(eventsRoute, async (c) => {
     const { phoneNumber } = c.req.valid("param");
     manager.authorize(phoneNumber, c.get("principal"));
     const query = c.req.valid("query");
-    const start = events.streamStart(phoneNumber, {
+    // Awaited, like the pages below: the outbox may answer asynchronously (PostgreSQL).
+    const start = await events.streamStart(phoneNumber, {
       lastEventId: c.req.header("last-event-id") ?? query.lastEventId ?? null,
       since: query.since ?? null,
     });
@@ -110,11 +111,11 @@ export function createEventRoutes(
         // skipped by sequence number.
         if (start.afterSeq !== null) {
           const since = start.since ?? 0;
-          let page = events.eventsAfter(phoneNumber, String(start.afterSeq), PAGE);
+          let page = await events.eventsAfter(phoneNumber, String(start.afterSeq), PAGE);
           while (!ended) {
             for (const event of page) if (event.createdAt >= since) await send(event);
             if (page.length < PAGE) break;
-            page = events.eventsAfter(phoneNumber, String(page.at(-1)!.seq), PAGE);
+            page = await events.eventsAfter(phoneNumber, String(page.at(-1)!.seq), PAGE);
           }
         }
         while (!ended) {
