@@ -5,6 +5,7 @@
  * with one line that names the variable. No other module reads the environment.
  */
 import { z } from "zod";
+import { eventNameProblem } from "./events/event_names.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveMs = z.coerce.number().int().positive();
@@ -85,7 +86,10 @@ const schema = z.object({
   WEBHOOK_URL: z.url().optional(),
   WEBHOOK_EVENTS: z.string().default("*").transform((raw) =>
     raw.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
-  ),
+  ).superRefine((names, ctx) => {
+    const problem = names.map(eventNameProblem).find((p) => p !== null);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }),
   WEBHOOK_SECRET: optionalText,
   WEBHOOK_ALLOW_PRIVATE_HOSTS: commaList,
   WEBHOOK_MAX_ATTEMPTS: positiveMs.default(8),

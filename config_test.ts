@@ -54,6 +54,7 @@ Deno.test("loadConfig() stops with one line naming the bad variable", () => {
       [{ CLAIM_TTL_MS: "0" }, "CLAIM_TTL_MS"],
       [{ DATABASE_URL: "mysql://db/wa" }, "DATABASE_URL"],
       [{ DATABASE_POOL_SIZE: "0" }, "DATABASE_POOL_SIZE"],
+      [{ WEBHOOK_EVENTS: "message,messages" }, "WEBHOOK_EVENTS"],
     ] as const
   ) {
     assert.throws(() => loadConfig(env), (error: Error) => {

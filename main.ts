@@ -26,11 +26,16 @@ export async function compose(
 
   let adminKey = config.auth.apiKey;
   let generatedKey: string | null = null;
+  /** Where the admin key comes from, for the start's log line. */
+  let adminKeyFrom = "API_KEY";
   if (!adminKey) {
     try {
       const stored = await store.adminKey();
       adminKey = stored.key;
       if (stored.generated) generatedKey = stored.location;
+      adminKeyFrom = `${
+        stored.generated ? "generated now, saved in" : "loaded from"
+      } ${stored.location}`;
     } catch (error) {
       await store.close();
       throw error;
@@ -40,6 +45,7 @@ export async function compose(
   const events = openEventPipeline(store.outbox, config.webhooks, {
     log: log.child({ component: "events" }),
     version: VERSION,
+    clock: () => store.now(),
   });
   const manager = createSessionManager({
     config,
@@ -90,6 +96,7 @@ export async function compose(
     adminKey,
     /** The key file's path when this start generated the admin key. */
     generatedKey,
+    adminKeyFrom,
     async close() {
       await manager.shutdown();
       await events.close();
@@ -123,10 +130,12 @@ async function main(): Promise<void> {
   const otherCredential = auth.apiKey || auth.accountKeys.length > 0 || auth.jwksUrl ||
     auth.publicKey || auth.workosClientId;
   if (server.generatedKey && !otherCredential) {
-    console.log(
-      `\nNo credential configured: generated an admin API key (saved in ${server.generatedKey}).\n` +
-        `Send it as the X-Api-Key header:\n\n    ${server.adminKey}\n`,
-    );
+    // Once: later starts load it from the file. A warning, so LOG_LEVEL=warn still shows it.
+    log.warn("No credential configured: generated an admin API key, shown only this once", {
+      adminKey: server.adminKey,
+      savedIn: server.generatedKey,
+      hint: "send it as the X-Api-Key header",
+    });
   }
 
   if (!auth.webhookApiKey) {
@@ -138,15 +147,20 @@ async function main(): Promise<void> {
   const http = Deno.serve({
     port: config.port,
     hostname: config.host,
-    onListen: ({ hostname, port }) =>
+    onListen: ({ hostname, port }) => {
+      // What to type into a browser on this machine: 0.0.0.0 and :: are every address.
+      const host = hostname === "0.0.0.0" || hostname === "::" ? "localhost" : hostname;
+      const origin = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
       log.info("listening", {
-        url: `http://${hostname}:${port}/api/whatsapp`,
-        swagger: `http://${
-          hostname === "0.0.0.0" ? "localhost" : hostname
-        }:${port}/api/whatsapp/swagger`,
+        version: VERSION,
+        url: `${origin}/api/whatsapp`,
+        swagger: `${origin}/api/whatsapp/swagger`,
+        listen: `${hostname}:${port}`,
         engine: config.engine,
         dataDir: config.dataDir,
-      }),
+        adminKey: server.adminKeyFrom,
+      });
+    },
   }, server.app.fetch);
 
   server.manager.restore().catch((error) =>

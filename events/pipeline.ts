@@ -48,6 +48,16 @@ export interface StreamSubscriber {
   close(): void;
 }
 
+/** See `EventsApi.streamStart`. */
+export interface StreamStart {
+  /** Replay the number's events after this sequence number; null: live events only. */
+  afterSeq: number | null;
+  /** Only events created at or after this time (ms) are replayed. */
+  since: number | null;
+  /** Why events may be missing before the replay, or null. */
+  gap: string | null;
+}
+
 /** What the HTTP routes use. */
 export interface EventsApi {
   /**
@@ -88,6 +98,16 @@ export interface EventsApi {
    * replays what is retained.
    */
   eventsAfter(phoneNumber: string, cursor: string | null, limit: number): Promise<StoredEvent[]>;
+  /**
+   * Where a new stream of the number starts: live only (`afterSeq` null) unless the client
+   * resumes after an event id (`Last-Event-ID`) or asks for the events since a time (ms). An id
+   * that is not this number's retained event, or a time before the retention window, replays
+   * what is retained with a `gap` that says the client may have missed some.
+   */
+  streamStart(
+    phoneNumber: string,
+    from: { lastEventId?: string | null; since?: number | null },
+  ): Promise<StreamStart>;
   subscribe(phoneNumber: string, subscriber: StreamSubscriber): () => void;
   heartbeatMs: number;
 }
@@ -121,6 +141,8 @@ export interface EventPipelineOptions {
   /** The address policy for webhook URLs set through the API (`WEBHOOK_ALLOW_PRIVATE_HOSTS`). */
   policy: AddressPolicy;
   heartbeatMs: number;
+  /** The store's clock (the database's, so nodes agree on what a `since` means); Unix ms. */
+  clock?: () => Promise<number>;
 }
 
 /**
@@ -340,6 +362,34 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       else if (cursor) after = await outbox.seqOf(cursor) ?? 0;
       return await readEvents(outbox, phoneNumber, after, limit);
     },
+    async streamStart(phoneNumber, { lastEventId, since }) {
+      const retention = `${options.retentionHours} h`;
+      if (lastEventId) {
+        const seq = await outbox.seqOf(lastEventId);
+        // Another number's event is as unknown to this stream as one never stored.
+        const found = seq === null ? null : await outbox.eventsAfter(phoneNumber, seq - 1, 1);
+        if (seq !== null && found?.events[0]?.seq === seq) {
+          return { afterSeq: seq, since: null, gap: null };
+        }
+        return {
+          afterSeq: 0,
+          since: null,
+          gap: `Last-Event-ID "${lastEventId.slice(0, 100)}" is unknown or older than the ` +
+            `retention (${retention}): events may have been missed; the retained ones follow`,
+        };
+      }
+      if (since === null || since === undefined) return { afterSeq: null, since: null, gap: null };
+      const now = options.clock ? await options.clock() : Date.now();
+      const horizon = now - options.retentionHours * 3_600_000;
+      return {
+        afterSeq: 0,
+        since,
+        gap: since < horizon
+          ? `since=${since} is older than the retention (${retention}): events may have been ` +
+            "missed; the retained ones follow"
+          : null,
+      };
+    },
     subscribe(phoneNumber, subscriber) {
       let set = subscribers.get(phoneNumber);
       if (!set) {
@@ -406,7 +456,7 @@ async function readEvents(
 export function openEventPipeline(
   outbox: Outbox,
   webhooks: Readonly<Config["webhooks"]>,
-  options: { log: Logger; version: string },
+  options: { log: Logger; version: string; clock?: () => Promise<number> },
 ): EventPipeline {
   const directory = createWebhookDirectory(outbox, webhooks);
   const policy = createAddressPolicy(webhooks.allowPrivateHosts);
@@ -430,5 +480,6 @@ export function openEventPipeline(
     retentionHours: webhooks.retentionHours,
     policy,
     heartbeatMs: webhooks.sseHeartbeatMs,
+    clock: options.clock,
   });
 }

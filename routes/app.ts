@@ -29,10 +29,13 @@ import { createMessageLookupRoutes } from "./message_lookups.ts";
 import { createMessageRoutes } from "./messages.ts";
 import { createProfileRoutes } from "./profile.ts";
 import { createSessionRoutes } from "./sessions.ts";
+import { pathWithoutPlus } from "./phone_path.ts";
 import { mountSwagger } from "./swagger.ts";
 import { createWebhookRoutes } from "./webhooks.ts";
 
 export const API_BASE = "/api/whatsapp";
+/** The path the router sees: `/api/whatsapp/+4915…` as `/api/whatsapp/4915…`. */
+const PLAIN_PATH = pathWithoutPlus(API_BASE);
 
 export interface AppDeps {
   manager: SessionManager;
@@ -94,7 +97,7 @@ function createMethodIndex(routes: readonly { method: string; path: string }[]) 
  * `Allow`, from the routes mounted by the first request).
  */
 export function createAppShell(log: Logger) {
-  const app = new OpenAPIHono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>({ getPath: PLAIN_PATH });
   app.use("*", requestId());
   app.use("*", closeUnreadBodies());
   // One log line per request, unless the level leaves it out (then not even its bookkeeping).

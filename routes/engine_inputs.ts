@@ -13,6 +13,7 @@ import {
   type MediaParams,
   MessageId,
   type MessageParams,
+  PhoneDigits,
 } from "./schemas.ts";
 
 const quoted = MessageId.optional().openapi({ description: "The message this one replies to" });
@@ -80,9 +81,7 @@ export const SendLocationSchema = z.object({
 
 export const ContactCardSchema = z.object({
   name: z.string().trim().min(1).max(256).openapi({ example: "Alice" }),
-  phone: z.string().regex(/^\+?[\d ()-]{5,30}$/, "expected a phone number such as +15550000001")
-    .refine((value) => value.replace(/\D/g, "").length >= 5, "expected at least 5 digits")
-    .openapi({ example: "+15550000001" }),
+  phone: PhoneDigits,
   organization: z.string().max(256).optional(),
   email: z.email().optional(),
 }).openapi("ContactCard");

@@ -1,10 +1,13 @@
 /**
  * @module
  * `GET /:phoneNumber/events`: the number's events as Server-Sent Events. Each SSE message carries
- * the envelope as `data`, its name as `event` and its id as `id`; a client that reconnects with
- * `Last-Event-ID` (or `?lastEventId=`) gets everything after that event that the outbox still
- * retains, then the live events. A comment line every `SSE_HEARTBEAT_MS` keeps proxies from
- * closing a quiet stream.
+ * the envelope as `data`, its name as `event` and its id as `id`. A new stream starts with the
+ * live events; a client that reconnects with `Last-Event-ID` (or `?lastEventId=`) first gets
+ * everything after that event that the outbox still retains, and `?since=<ms>` replays the events
+ * since a time. An id the outbox does not hold (never, or no longer) or a time before the
+ * retention starts the stream with one `stream.gap` event saying events may have been missed,
+ * then the retained ones. A comment line every `SSE_HEARTBEAT_MS` keeps proxies from closing a
+ * quiet stream.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
@@ -16,18 +19,28 @@ import { createRouter } from "./router.ts";
 import { errorResponses, PhoneNumber, SECURED } from "./schemas.ts";
 
 const PAGE = 500;
+/** The first event of a stream whose resume point is not retained (see the module comment). */
+export const GAP_EVENT = "stream.gap";
 
 const eventsRoute = createRoute({
   method: "get",
   path: "/{phoneNumber}/events",
   tags: ["Events"],
   summary: "Follow the number's events (Server-Sent Events, resumable with Last-Event-ID)",
+  description: "Live events from the moment of the request; `Last-Event-ID` (or `lastEventId`) " +
+    "or `since` replays retained events first. A resume point that is no longer retained (or " +
+    `never was) starts the stream with one \`${GAP_EVENT}\` event (no id) whose data says so.`,
   security: SECURED,
   request: {
     params: z.object({ phoneNumber: PhoneNumber }),
     query: z.object({
       lastEventId: z.string().max(100).optional().openapi({
-        description: "Resume after this event id (same as the Last-Event-ID header)",
+        description: "Resume after this event id (same as the Last-Event-ID header, which wins)",
+      }),
+      since: z.coerce.number().int().nonnegative().optional().openapi({
+        description: "Replay the events since this time (Unix ms) before the live ones; " +
+          "without it or an event id, the stream starts with the live events",
+        example: 1764086400000,
       }),
     }),
   },
@@ -49,7 +62,12 @@ export function createEventRoutes(
   return router.openapi(eventsRoute, async (c) => {
     const { phoneNumber } = c.req.valid("param");
     await manager.authorize(phoneNumber, c.get("principal"));
-    const cursor = c.req.header("last-event-id") ?? c.req.valid("query").lastEventId ?? null;
+    const query = c.req.valid("query");
+    // Awaited, like the pages below: the outbox may answer asynchronously (PostgreSQL).
+    const start = await events.streamStart(phoneNumber, {
+      lastEventId: c.req.header("last-event-id") ?? query.lastEventId ?? null,
+      since: query.since ?? null,
+    });
     return streamSSE(c, async (stream) => {
       const live: StoredEvent[] = [];
       let ended = false;
@@ -77,13 +95,28 @@ export function createEventRoutes(
       };
       try {
         await stream.write(": connected\n\n");
+        if (start.gap) {
+          // No id: a client that reconnects after it still names the event it last had.
+          await stream.writeSSE({
+            event: GAP_EVENT,
+            data: JSON.stringify({
+              event: GAP_EVENT,
+              session: phoneNumber,
+              timestamp: Date.now(),
+              payload: { message: start.gap },
+            }),
+          });
+        }
         // Subscribed first, then the backlog: nothing falls between the two, duplicates are
         // skipped by sequence number.
-        let page = await events.eventsAfter(phoneNumber, cursor, PAGE);
-        while (!ended) {
-          for (const event of page) await send(event);
-          if (page.length < PAGE) break;
-          page = await events.eventsAfter(phoneNumber, String(last), PAGE);
+        if (start.afterSeq !== null) {
+          const since = start.since ?? 0;
+          let page = await events.eventsAfter(phoneNumber, String(start.afterSeq), PAGE);
+          while (!ended) {
+            for (const event of page) if (event.createdAt >= since) await send(event);
+            if (page.length < PAGE) break;
+            page = await events.eventsAfter(phoneNumber, String(page.at(-1)!.seq), PAGE);
+          }
         }
         while (!ended) {
           while (live.length > 0 && !ended) await send(live.shift()!);

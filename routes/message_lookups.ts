@@ -10,10 +10,10 @@ import type { SessionManager } from "../sessions/manager.ts";
 import { downloadHeaders } from "./download_headers.ts";
 import { createRouter } from "./router.ts";
 import {
-  BARE_PHONE,
   errorResponses,
   jsonResponse,
   MediaParams,
+  PhoneDigits,
   PhoneParams,
   SECURED,
   SESSION_CALL_ERRORS,
@@ -28,9 +28,10 @@ const CheckNumberSchema = z.object({
 }).openapi("NumberCheck");
 
 const CheckNumberParams = PhoneParams.extend({
-  phone: z.string().regex(BARE_PHONE, "expected 5 to 20 digits").openapi({
+  phone: PhoneDigits.openapi({
     param: { name: "phone", in: "path" },
-    example: "15550000001",
+    example: "+15550000001",
+    description: "The number, as people write it: +49 170 123-4567, 00491701234567, …",
   }),
 });
 
@@ -77,9 +78,7 @@ export function createMessageLookupRoutes(
     .guard(guards.requireSingleAccountProtected(), checkRoute, mediaRoute)
     .openapi(checkRoute, async (c) => {
       const { phoneNumber, phone } = c.req.valid("param");
-      const result = await manager.session(phoneNumber, c.get("principal")).checkNumber(
-        phone.replace(/^\+/, ""),
-      );
+      const result = await manager.session(phoneNumber, c.get("principal")).checkNumber(phone);
       return c.json(result, 200);
     })
     .openapi(mediaRoute, async (c) => {

@@ -5,11 +5,15 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { type ErrorCode, STATUS_OF } from "../errors.ts";
-import { PHONE_NUMBER, PHONE_NUMBER_EXPECTED } from "../sessions/phone_number.ts";
+import {
+  ID_FORMS,
+  MAX_PHONE_DIGITS,
+  parsePhone,
+  PHONE_NUMBER,
+  PHONE_NUMBER_EXPECTED,
+} from "../sessions/phone_number.ts";
 
 const JID = /^(?:\d+(?:-\d+)?@(?:c\.us|g\.us|lid|s\.whatsapp\.net)|status@broadcast)$/;
-/** Someone's phone number as a caller writes it: 5 to 20 digits, maybe after a `+`. */
-export const BARE_PHONE = /^\+?\d{5,20}$/;
 
 /** A session's number in a body: 7 to 15 digits. */
 export const SessionNumber = z.string().regex(PHONE_NUMBER, PHONE_NUMBER_EXPECTED);
@@ -18,26 +22,81 @@ export const SessionNumber = z.string().regex(PHONE_NUMBER, PHONE_NUMBER_EXPECTE
 export const PhoneNumber = SessionNumber.openapi({
   param: { name: "phoneNumber", in: "path" },
   example: "4915550001234",
-  description: "The session's WhatsApp number, digits only (E.164 without +)",
+  description: "The session's WhatsApp number, digits only (E.164; a leading + is dropped)",
 });
 
 export const PhoneParams = z.object({ phoneNumber: PhoneNumber });
 
-/** Turns a bare phone number into `<digits>@c.us`; leaves JIDs alone. */
-export function toJid(value: string): string {
+export type JidParse = { ok: true; jid: string } | { ok: false; message: string };
+
+/**
+ * A chat, contact, group or participant id as a caller writes it, in WhatsApp's spelling: a phone
+ * number, written as people do (`parsePhone`), becomes `<digits>@c.us`, and so does the protocol's
+ * `<digits>@s.whatsapp.net`; anything else must already be an id. A refusal says what works,
+ * and for a bare id too long to be a number (a group's, usually) how to write a group id.
+ */
+export function parseJid(value: string): JidParse {
   const trimmed = value.trim();
-  if (BARE_PHONE.test(trimmed)) return `${trimmed.replace(/^\+/, "")}@c.us`;
-  // The same user in the protocol's spelling: WhatsApp Web (and we) write it <digits>@c.us.
-  return trimmed.replace(/^(\d+)@s\.whatsapp\.net$/, "$1@c.us");
+  if (!trimmed.includes("@")) {
+    const phone = parsePhone(trimmed);
+    if (phone.ok) return { ok: true, jid: `${phone.digits}@c.us` };
+    if (phone.tooLong) {
+      const example = /^\d+(?:-\d+)?$/.test(trimmed)
+        ? `${trimmed}@g.us`
+        : "120363000000000001@g.us";
+      return { ok: false, message: `${phone.problem}: a group id ends in @g.us (${example})` };
+    }
+    if (phone.problem !== "not a phone number") return { ok: false, message: phone.problem };
+    return { ok: false, message: `expected a WhatsApp id: ${ID_FORMS}` };
+  }
+  const jid = trimmed.replace(/^(\d+)@s\.whatsapp\.net$/, "$1@c.us");
+  const user = /^(\d+)@c\.us$/.exec(jid)?.[1];
+  if (user && user.length > MAX_PHONE_DIGITS) {
+    return {
+      ok: false,
+      message: `${user.length} digits are more than a phone number has (${MAX_PHONE_DIGITS}): ` +
+        `a group id ends in @g.us (${user}@g.us)`,
+    };
+  }
+  if (JID.test(jid)) return { ok: true, jid };
+  return { ok: false, message: `expected a WhatsApp id: ${ID_FORMS}` };
 }
 
-/** A chat, contact, group or participant id; a bare phone number becomes `<digits>@c.us`. */
+/** `parseJid`'s id, or the value as it was (for validation to refuse). */
+export function toJid(value: string): string {
+  const parsed = parseJid(value);
+  return parsed.ok ? parsed.jid : value.trim();
+}
+
+/** A chat, contact, group or participant id; a phone number becomes `<digits>@c.us`. */
 export const Jid = z.string()
-  .refine((value) => JID.test(toJid(value)), {
-    message: "expected a WhatsApp id such as 491701234567@c.us or 1203630000@g.us",
+  .transform((value, ctx) => {
+    const parsed = parseJid(value);
+    if (parsed.ok) return parsed.jid;
+    ctx.addIssue({ code: "custom", message: parsed.message });
+    return z.NEVER;
   })
-  .transform(toJid)
-  .openapi({ type: "string", example: "15550000001@c.us" });
+  .openapi({
+    type: "string",
+    example: "15550000001@c.us",
+    description: `A WhatsApp id: ${ID_FORMS}. A phone number may be written with spaces, ` +
+      "dashes, dots, parentheses and a + or 00 prefix",
+  });
+
+/** Someone's phone number, as people write it (`+49 170 123-4567`): its digits. */
+export const PhoneDigits = z.string().max(64)
+  .transform((value, ctx) => {
+    const parsed = parsePhone(value);
+    if (parsed.ok) return parsed.digits;
+    ctx.addIssue({
+      code: "custom",
+      message: parsed.problem === "not a phone number"
+        ? "expected a phone number such as 491701234567 or +49 170 1234567"
+        : parsed.problem,
+    });
+    return z.NEVER;
+  })
+  .openapi({ type: "string", example: "+15550000001" });
 
 /** A group id (`…@g.us`). */
 export const GroupJid = z.string().regex(

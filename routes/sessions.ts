@@ -105,15 +105,29 @@ const qrRoute = createRoute({
   path: "/{phoneNumber}/qr",
   tags: ["Sessions"],
   summary: "The QR code to scan with WhatsApp",
+  description: "JSON with a PNG data URL; the PNG itself with `?format=image` or an `Accept` " +
+    "header that asks for `image/png` (as WAHA's `GET /api/{session}/auth/qr`)",
   security: SECURED,
-  request: { params: PhoneParams },
+  request: {
+    params: PhoneParams,
+    query: z.object({
+      format: z.enum(["image"]).optional().openapi({
+        description: "`image`: answer the PNG itself instead of JSON",
+      }),
+    }),
+  },
   responses: {
-    200: jsonResponse(
-      z.object({
-        qrCode: z.string().openapi({ example: "data:image/png;base64,iVBORw0KGgo..." }),
-      }).openapi("QrCode"),
-      "A PNG data URL",
-    ),
+    200: {
+      description: "A PNG data URL in JSON, or the PNG",
+      content: {
+        "application/json": {
+          schema: z.object({
+            qrCode: z.string().openapi({ example: "data:image/png;base64,iVBORw0KGgo..." }),
+          }).openapi("QrCode"),
+        },
+        "image/png": { schema: z.string().openapi({ type: "string", format: "binary" }) },
+      },
+    },
     ...errorResponses("BAD_REQUEST", "FORBIDDEN", "NOT_FOUND", "CLIENT_NOT_READY"),
   },
 });
@@ -182,6 +196,15 @@ const deleteRoute = createRoute({
   },
 });
 
+/** `?format=image`, or an `Accept` that names PNG (or any image) before JSON. */
+function wantsPng(format: "image" | undefined, accept = ""): boolean {
+  if (format === "image") return true;
+  const types = accept.split(",").map((part) => part.split(";")[0].trim().toLowerCase());
+  const image = types.findIndex((type) => type === "image/png" || type === "image/*");
+  const json = types.indexOf("application/json");
+  return image >= 0 && (json < 0 || image < json);
+}
+
 function toSession(info: SessionInfo) {
   return {
     phoneNumber: info.phoneNumber,
@@ -242,7 +265,13 @@ export function createSessionRoutes(
       const qrCode = await manager.getQr(c.req.valid("param").phoneNumber, {
         caller: c.get("principal"),
       });
-      return c.json({ qrCode }, 200);
+      // A QR links a phone to the account: no cache keeps it.
+      const headers = { "Cache-Control": "no-store", Vary: "Accept" };
+      if (wantsPng(c.req.valid("query").format, c.req.header("accept"))) {
+        const png = Uint8Array.fromBase64(qrCode.slice(qrCode.indexOf(",") + 1));
+        return c.body(png, 200, { ...headers, "Content-Type": "image/png" });
+      }
+      return c.json({ qrCode }, 200, headers);
     })
     .openapi(pairingRoute, async (c) => {
       const code = await manager.requestPairingCode(c.req.valid("param").phoneNumber, {

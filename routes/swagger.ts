@@ -2,10 +2,11 @@
  * @module
  * The API's documentation: the OpenAPI document generated from the routes at `/swagger/json`, and
  * Swagger UI at `/swagger` with its script and styles served from the `swagger-ui-dist` package,
- * so it works on networks without internet.
+ * so it works on networks without internet; `/` and the API's base redirect to it.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { swaggerUI } from "@hono/swagger-ui";
+import type { Context } from "hono";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 // Not the package's main module: that one also loads the 1.7 MB Swagger UI bundle into the server.
@@ -34,8 +35,16 @@ export const OPENAPI_INFO = {
   },
 };
 
-/** Adds the documentation routes to the app; `base` is where the API is mounted. */
+/**
+ * Adds the documentation routes to the app; `base` is where the API is mounted. `/` and `base`
+ * itself lead to Swagger UI: where a newcomer's browser goes first.
+ */
 export function mountSwagger(app: OpenAPIHono<AppEnv>, base: string, version: string): void {
+  const toSwaggerUi = (c: Context) => c.redirect(`${base}/swagger`, 302);
+  app.get("/", toSwaggerUi);
+  app.get(base, toSwaggerUi);
+  app.get(`${base}/`, toSwaggerUi);
+
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",

@@ -6,6 +6,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { EventsApi } from "../events/pipeline.ts";
+import { EMITTED_EVENTS, eventNameProblem } from "../events/event_names.ts";
 import type { Delivery } from "../events/outbox.ts";
 import {
   headersProblem,
@@ -22,9 +23,15 @@ const WebhookInputSchema = z.object({
   url: z.url({ protocol: /^https?$/ }).max(2048).openapi({
     example: "https://example.com/wa-events",
   }),
-  events: z.array(z.string().min(1).max(64)).min(1).max(50).default(["*"]).openapi({
+  events: z.array(
+    z.string().min(1).max(64).superRefine((name, ctx) => {
+      const problem = eventNameProblem(name);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  ).min(1).max(50).default(["*"]).openapi({
     example: ["message", "session.status"],
-    description: 'Event names, or "*" for all',
+    description: `Event names, or "*" for all. Sent: ${EMITTED_EVENTS.join(", ")}; WAHA's ` +
+      "other names are accepted (a WAHA configuration keeps working) but not sent yet",
   }),
   secret: z.string().min(1).max(512).optional().openapi({
     description: "Signs each delivery: X-Webhook-Hmac is the hex HMAC-SHA512 of the body",

@@ -107,14 +107,24 @@ async function connectedSession(server: TestApp): Promise<void> {
   await waitForState(server, PHONE, "CONNECTED");
 }
 
-/** Reads SSE messages from a response until `count` arrived; then cancels the stream. */
-async function readSse(response: Response, count: number, timeoutMs = 10_000) {
+type SseMessage = { event?: string; id?: string; data: string };
+
+/**
+ * Reads SSE messages from a response until `count` arrived (or one that `until` accepts); then
+ * cancels the stream.
+ */
+async function readSse(
+  response: Response,
+  count: number,
+  timeoutMs = 10_000,
+  until: (message: SseMessage) => boolean = () => false,
+) {
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   const messages: { event?: string; id?: string; data: string }[] = [];
   let buffer = "";
   const deadline = setTimeout(() => reader.cancel(), timeoutMs);
   try {
-    while (messages.length < count) {
+    while (messages.length < count && !messages.some(until)) {
       const { value, done } = await reader.read();
       if (done) break;
       buffer += value;
@@ -169,8 +179,35 @@ Deno.test("PUT /:phoneNumber/webhooks saves a number's webhooks and GET shows th
   });
 });
 
+Deno.test("PUT /:phoneNumber/webhooks refuses an event name nobody defines, listing the known ones, and takes WAHA's", async () => {
+  await withServer({}, async (server, receiver) => {
+    await connectedSession(server);
+    const put = (events: string[]) =>
+      server.json("PUT", `/${PHONE}/webhooks`, {
+        body: { webhooks: [{ url: receiver.url, events }] },
+      });
+    const wrong = await put(["message", "messages"]);
+    assert.equal(wrong.status, 400);
+    const error = String(wrong.body.error);
+    assert.match(error, /^Invalid body field "webhooks\.0\.events\.1": unknown event "messages": /);
+    for (
+      const name of ["session.status", "state.change", "message", "message.any", "message.ack"]
+    ) {
+      assert.ok(error.includes(name), `lists ${name}`);
+    }
+    assert.ok(error.includes('"*" for all') && error.includes("message.reaction"));
+    assert.deepEqual((await server.json("GET", `/${PHONE}/webhooks`)).body, { webhooks: [] });
+
+    // WAHA's names that are not sent yet keep a WAHA configuration working.
+    const waha = await put(["message.reaction", "group.v2.join", "message"]);
+    assert.equal(waha.status, 200, JSON.stringify(waha.body));
+    assert.equal((await put(["*"])).status, 200);
+  });
+});
+
 Deno.test("a number freed by the admin's DELETE loses its webhooks and events before anyone claims it again", async () => {
   await withServer({ SSE_HEARTBEAT_MS: "50" }, async (server, receiver) => {
+    const t0 = Date.now();
     await connectedSession(server);
     await server.json("PUT", `/${PHONE}/webhooks`, {
       body: { webhooks: [{ url: receiver.url, events: ["*"] }] },
@@ -182,8 +219,13 @@ Deno.test("a number freed by the admin's DELETE loses its webhooks and events be
     await connectedSession(server);
     const got = await server.json<{ webhooks: unknown[] }>("GET", `/${PHONE}/webhooks`);
     assert.deepEqual(got.body.webhooks, []);
-    const replay = await readSse(await server.request("GET", `/${PHONE}/events`), 20, 500);
+    const replay = await readSse(
+      await server.request("GET", `/${PHONE}/events?since=${t0}`),
+      20,
+      500,
+    );
     assert.ok(replay.length > 0, "the new session's own events are there");
+    assert.ok(replay.every((m) => m.event !== "stream.gap"));
     assert.ok(
       replay.every((m) => !m.data.includes("the first owner's secret")),
       "nothing of the first owner's is replayed",
@@ -296,10 +338,11 @@ Deno.test("GET /:phoneNumber/webhooks/deliveries?status=failed lists dead letter
   });
 });
 
-Deno.test("GET /:phoneNumber/events streams events and resumes after Last-Event-ID", async () => {
+Deno.test("GET /:phoneNumber/events?since replays, and a stream resumes after Last-Event-ID", async () => {
   await withServer({ SSE_HEARTBEAT_MS: "50" }, async (server) => {
+    const t0 = Date.now();
     await connectedSession(server);
-    const first = await server.request("GET", `/${PHONE}/events`);
+    const first = await server.request("GET", `/${PHONE}/events?since=${t0}`);
     assert.equal(first.status, 200);
     assert.match(first.headers.get("content-type")!, /text\/event-stream/);
     const all = await readSse(first, 4);
@@ -331,8 +374,63 @@ Deno.test("GET /:phoneNumber/events streams events and resumes after Last-Event-
   });
 });
 
+Deno.test("GET /:phoneNumber/events without a resume point starts with the live events", async () => {
+  await withServer({ SSE_HEARTBEAT_MS: "50" }, async (server) => {
+    await connectedSession(server);
+    await server.json("POST", `/${PHONE}/send-text`, {
+      body: { chatId: "15550000001@c.us", text: "before the stream" },
+    });
+    const stream = await server.request("GET", `/${PHONE}/events`);
+    const sendLater = delay(100).then(() =>
+      server.json("POST", `/${PHONE}/send-text`, {
+        body: { chatId: "15550000001@c.us", text: "after it opened" },
+      })
+    );
+    const later = (m: SseMessage) =>
+      m.event === "message.any" && JSON.parse(m.data).payload.body === "after it opened";
+    const seen = await readSse(stream, 100, 10_000, later);
+    await sendLater;
+    assert.ok(seen.some(later));
+    // The first send's ack may come live; its message and the session's history do not.
+    assert.deepEqual(
+      seen.filter((m) => m.event !== "message.ack").map((m) => JSON.parse(m.data).payload.body),
+      ["after it opened"],
+    );
+  });
+});
+
+Deno.test("GET /:phoneNumber/events with an unknown Last-Event-ID or a since before retention starts with one stream.gap, then the retained events", async () => {
+  await withServer({ SSE_HEARTBEAT_MS: "50" }, async (server) => {
+    await connectedSession(server);
+    const stored = await readSse(
+      await server.request("GET", `/${PHONE}/events?since=${Date.now() - 60_000}`),
+      3,
+    );
+    assert.ok(stored.every((m) => m.id?.startsWith("evt_")), "no gap within the retention");
+    for (
+      const [request, said] of [
+        [{ headers: { "Last-Event-ID": "evt_01neverstoredneverstored0" } }, /is unknown or older/],
+        [{ headers: { "Last-Event-ID": stored[0].id!.replace(/.$/, "0") } }, /is unknown/],
+        [{ path: "?since=0" }, /since=0 is older than the retention \(72 h\)/],
+      ] as const
+    ) {
+      const path = `/${PHONE}/events${"path" in request ? request.path : ""}`;
+      const options = "headers" in request ? { headers: request.headers } : {};
+      const [gap, ...rest] = await readSse(await server.request("GET", path, options), 4);
+      assert.equal(gap.event, "stream.gap");
+      assert.equal(gap.id, undefined, "the gap has no id: a reconnect still names the last event");
+      const body = JSON.parse(gap.data);
+      assert.equal(body.event, "stream.gap");
+      assert.equal(body.session, PHONE);
+      assert.match(body.payload.message, said);
+      assert.deepEqual(rest.map((m) => m.id), stored.map((m) => m.id), "then what is retained");
+    }
+  });
+});
+
 Deno.test("POST /webhook/message and /webhook/state-change put WAHA's examples into the pipeline unchanged", async () => {
   await withServer({ SSE_HEARTBEAT_MS: "50" }, async (server, receiver) => {
+    const t0 = Date.now();
     await server.manager.start(PHONE);
     await server.json("PUT", `/${PHONE}/webhooks`, {
       body: { webhooks: [{ url: receiver.url, events: ["message", "session.status"] }] },
@@ -361,7 +459,11 @@ Deno.test("POST /webhook/message and /webhook/state-change put WAHA's examples i
     assert.deepEqual(atHook.json, message);
     assert.deepEqual(receiver.received.find((r) => r.json.id === status.id)!.json, status);
 
-    const streamed = await readSse(await server.request("GET", `/${PHONE}/events`), 50, 1_000);
+    const streamed = await readSse(
+      await server.request("GET", `/${PHONE}/events?since=${t0}`),
+      50,
+      1_000,
+    );
     const fromStream = streamed.filter((m) => m.id === message.id || m.id === status.id);
     assert.deepEqual(fromStream.map((m) => JSON.parse(m.data)), [message, status]);
     const change = streamed.find((m) =>

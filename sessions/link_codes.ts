@@ -3,7 +3,7 @@
  * The two ways a phone links to a session that waits for it: the QR to scan (drawn as a PNG once
  * per QR, however often it is asked for) and the pairing code to type.
  */
-import { clientNotReady } from "../errors.ts";
+import { ApiError, clientNotReady } from "../errors.ts";
 import type { Calls } from "./calls.ts";
 import type { SessionCaller } from "./ownership.ts";
 import { qrToDataUrl } from "./qr.ts";
@@ -19,6 +19,14 @@ export interface LinkCodes {
     phoneNumber: string,
     options?: { phoneForCode?: string; caller?: SessionCaller },
   ): Promise<string>;
+}
+
+/**
+ * A linked session has nothing to link: say so, rather than "not connected". Still `409`: the
+ * request does not fit the session's state.
+ */
+function alreadyConnected(phoneNumber: string, what: string): ApiError {
+  return new ApiError("CLIENT_NOT_READY", `Session "${phoneNumber}" is already connected: ${what}`);
 }
 
 export interface LinkCodesDeps {
@@ -59,7 +67,7 @@ export function createLinkCodes(deps: LinkCodesDeps): LinkCodes {
       // The wait may have been long enough for the number to change hands.
       await authorize(phoneNumber, caller);
       if (entry.status === "WORKING") {
-        throw clientNotReady(phoneNumber, "WORKING: already connected, no QR to scan");
+        throw alreadyConnected(phoneNumber, "no QR to scan");
       }
       if (entry.qr === null) throw clientNotReady(phoneNumber, entry.status);
       return await drawQr(entry, entry.qr);
@@ -68,6 +76,9 @@ export function createLinkCodes(deps: LinkCodesDeps): LinkCodes {
     async requestPairingCode(phoneNumber, { phoneForCode, caller } = {}) {
       await authorize(phoneNumber, caller);
       const entry = entries.get(phoneNumber);
+      if (entry?.status === "WORKING") {
+        throw alreadyConnected(phoneNumber, "no pairing code needed");
+      }
       if (!entry?.host || (entry.status !== "SCAN_QR_CODE" && entry.status !== "STARTING")) {
         throw clientNotReady(phoneNumber, entry?.status ?? "STOPPED");
       }

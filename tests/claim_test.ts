@@ -38,13 +38,13 @@ interface StreamedEvent {
   payload: Record<string, unknown>;
 }
 
-/** Reads the number's event stream (its stored events first) until `last` matches one. */
+/** Reads the number's event stream (its stored events first: `since=0`) until `last` matches one. */
 async function streamUntil(
   server: TestApp,
   phoneNumber: string,
   last: (event: StreamedEvent) => boolean,
 ): Promise<StreamedEvent[]> {
-  const response = await server.request("GET", `/${phoneNumber}/events`, A);
+  const response = await server.request("GET", `/${phoneNumber}/events?since=0`, A);
   assert.equal(response.status, 200);
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   const seen: StreamedEvent[] = [];

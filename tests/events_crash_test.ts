@@ -23,8 +23,8 @@ function acceptedEventIds(dataDir: string): string[] {
 }
 
 /**
- * The ids of the number's stored events, read from its event stream (which replays what is stored,
- * then follows): resolves once at least `atLeast` have come, or rejects after `timeoutMs`.
+ * The ids of the number's stored events, read from its event stream (`since=0` replays what is
+ * stored, then follows): resolves once at least `atLeast` have come, or rejects after `timeoutMs`.
  */
 async function streamedEventIds(
   server: ServerProcess,
@@ -32,7 +32,7 @@ async function streamedEventIds(
   timeoutMs: number,
 ): Promise<Set<string>> {
   const ids = new Set<string>();
-  const response = await fetch(`${server.base}/${PHONE}/events`, {
+  const response = await fetch(`${server.base}/${PHONE}/events?since=0`, {
     headers: { "X-Api-Key": ADMIN_KEY },
     signal: AbortSignal.timeout(timeoutMs),
   });

@@ -51,10 +51,16 @@ Deno.test("a simulator session goes start → QR → CONNECTED → stop → DISC
       assert.equal(typeof body.timestamp, "number");
     });
 
-    await t.step("a connected session has no QR: 409", async () => {
-      const { status, body } = await server.json("GET", `/${PHONE}/qr`);
-      assert.equal(status, 409);
-      assert.match(String(body.error), /already connected/);
+    await t.step("a connected session has no QR and no pairing code: 409 saying so", async () => {
+      const qr = await server.json("GET", `/${PHONE}/qr`);
+      assert.equal(qr.status, 409);
+      assert.equal(qr.body.error, `Session "${PHONE}" is already connected: no QR to scan`);
+      const pairing = await server.json("POST", `/${PHONE}/pairing-code`);
+      assert.equal(pairing.status, 409);
+      assert.equal(
+        pairing.body.error,
+        `Session "${PHONE}" is already connected: no pairing code needed`,
+      );
     });
 
     await t.step("starting it again is a success that says so", async () => {

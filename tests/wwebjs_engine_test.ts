@@ -474,7 +474,12 @@ Deno.test("wwebjs engine reports CONFLICT when WhatsApp Web is opened elsewhere"
 
 Deno.test("wwebjs engine runs inside the session Worker under its supervisor: QR, link, send", async () => {
   const { createWorkerHost } = await import("../sessions/worker_host.ts");
-  const cloud = await startFakeCloud({ me: ME, chats: [{ id: ALICE, name: "Alice" }] });
+  // Registered: a send first asks whether the number is on WhatsApp.
+  const cloud = await startFakeCloud({
+    me: ME,
+    chats: [{ id: ALICE, name: "Alice" }],
+    registered: [ALICE],
+  });
   const sessionDir = await Deno.makeTempDir({ prefix: "wwebjs_engine_test_" });
   const rec = new EventRecorder();
   const deaths: string[] = [];

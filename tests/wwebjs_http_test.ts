@@ -139,6 +139,19 @@ Deno.test("a wwebjs session through the HTTP API links, sends, reads, hears, sur
     });
 
     await t.step(
+      "a send to a number that is not on WhatsApp is 404 and reaches no one",
+      async () => {
+        const before = cloud.sent.length;
+        const { status, body } = await server.json("POST", `/${PHONE}/send-text`, {
+          body: { chatId: "+49 155 5999 9999", text: "anyone there?" },
+        });
+        assert.equal(status, 404);
+        assert.equal(body.error, '"4915559999999@c.us" is not on WhatsApp');
+        assert.equal(cloud.sent.length, before);
+      },
+    );
+
+    await t.step(
       "chats, one chat, messages and contacts read back what the phone holds",
       async () => {
         const chats = await server.json<{ chats: Record<string, unknown>[]; total: number }>(

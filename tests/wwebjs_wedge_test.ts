@@ -45,7 +45,12 @@ function chromiumGroups(dir: string): Set<string> {
 }
 
 Deno.test("a wwebjs session whose page stops answering gets 504s, then is restarted after three in a row", async () => {
-  const cloud = await startFakeCloud({ me: ME, chats: [{ id: ALICE, name: "Alice" }] });
+  // Registered: a send first asks whether the number is on WhatsApp.
+  const cloud = await startFakeCloud({
+    me: ME,
+    chats: [{ id: ALICE, name: "Alice" }],
+    registered: [ALICE],
+  });
   const server = await startTestApp({
     WA_ENGINE: "wwebjs",
     WWEBJS_WEB_VERSION: cloud.webVersion,

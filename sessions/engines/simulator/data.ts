@@ -112,6 +112,8 @@ export function createSimulatorData(meId: string): SimulatorData {
       media: null,
       ack: fromMe ? 1 : 0,
       quotedMsgId: null,
+      // Written by a person unless the caller says otherwise (this server's sends are "api").
+      source: "app",
       ...fields,
     };
   }

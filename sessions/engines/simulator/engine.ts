@@ -6,7 +6,8 @@
  * account has a message waiting), remembers the link in the session folder (so a restart needs
  * no scan), and
  * answers the engine's calls over the seeded account data of `data.ts` (a profile,
- * contacts, chats, a group, what it sends, an echo contact); group calls are in
+ * contacts, chats, a group, what it sends, an echo contact), which it keeps across restarts in
+ * the session folder as a phone keeps its chats (`state_file.ts`); group calls are in
  * `groups.ts`. Texts that start with `/simulate` are the commands of
  * `commands.ts`: failures as real sessions fail, and bursts of incoming messages.
  */
@@ -24,6 +25,7 @@ import {
 import { runSimulateCommand, simulateCommand, type SimulatorControls } from "./commands.ts";
 import { createSimulatorData, ECHO_CONTACT, NOT_ON_WHATSAPP, randomHex, unixNow } from "./data.ts";
 import { createSimulatorGroups } from "./groups.ts";
+import { createSimulatorStateFile } from "./state_file.ts";
 
 export { ECHO_CONTACT, NO_GROUP_ADDS, NOT_ON_WHATSAPP } from "./data.ts";
 
@@ -45,6 +47,23 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
   let qrCount = 0;
   /** The number of the phone that linked. */
   let linkedAs = options.phoneNumber;
+  const stateFile = createSimulatorStateFile(options.sessionDir, () => ({
+    chats: [...chats.values()],
+    blocked: [...blocked],
+    profile: { name: meName, status: meStatus, picture: mePicture },
+  }));
+
+  /** The chats, blocks and profile of the last run, or the seed on the first. */
+  function restoreOrSeed(): void {
+    const saved = stateFile.load();
+    if (!saved) {
+      data.seed();
+      return;
+    }
+    for (const chat of saved.chats) chats.set(chat.id, chat);
+    for (const id of saved.blocked) blocked.add(id);
+    ({ name: meName, status: meStatus, picture: mePicture } = saved.profile);
+  }
 
   function later(fn: () => void, ms: number): void {
     const timer = setTimeout(() => {
@@ -65,12 +84,15 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     });
     chat.messages.push(message);
     chat.unreadCount++;
+    stateFile.changed();
     emit({ type: "message", message });
     emit({ type: "message.any", message });
     return message;
   }
 
   function record(chatId: string, fields: Partial<MessageDto> & { body: string }): SentMessage {
+    // As WhatsApp: a number without an account has no chat to send to.
+    if (chatId === NOT_ON_WHATSAPP) throw notFound(`"${chatId}" is not on WhatsApp`);
     const chat = chatFor(chatId);
     if (fields.quotedMsgId) findMessage(fields.quotedMsgId);
     const message = data.newMessage(chatId, { fromMe: true, source: "api", ...fields });
@@ -148,7 +170,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
   const engine: Engine = {
     start(onEvent) {
       emit = onEvent;
-      data.seed();
+      restoreOrSeed();
       emit({ type: "status", status: "STARTING" });
       if (isLinked()) {
         later(connect, 50);
@@ -162,11 +184,13 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       status = "STOPPED";
+      stateFile.flush();
       return Promise.resolve();
     },
     async logout() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
+      stateFile.close();
       await Deno.remove(linkPath).catch(() => {});
       status = "STOPPED";
       emit({ type: "logged_out", reason: "Logged out" });
@@ -204,6 +228,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
         quotedMsgId: quotedMsgId ?? null,
       });
       media.set(sent.messageId, input);
+      stateFile.saveMedia(sent.messageId, input);
       return Promise.resolve(sent);
     },
     sendLocation({ chatId, latitude, longitude, name, address, quotedMsgId }) {
@@ -260,7 +285,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     },
     getMessageMedia({ chatId, messageId }) {
       const { chat } = findMessage(messageId);
-      const stored = media.get(messageId);
+      const stored = media.get(messageId) ?? stateFile.readMedia(messageId);
       if (chat.id !== chatId || !stored) {
         return Promise.reject(notFound(`Media of message "${messageId}" not found`));
       }
@@ -366,5 +391,25 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       return Promise.resolve();
     },
   };
-  return engine;
+  return keepingState(engine, () => stateFile.changed());
+}
+
+/** Lifecycle calls write (or delete) the state themselves; any other call may change it. */
+const LIFECYCLE = new Set(["start", "stop", "logout"]);
+
+/** The engine, telling `changed` after each call (the file is written only when it differs). */
+function keepingState(engine: Engine, changed: () => void): Engine {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, call] of Object.entries(engine)) {
+    wrapped[name] = typeof call !== "function" || LIFECYCLE.has(name)
+      ? call
+      : (...args: unknown[]) => {
+        try {
+          return call(...args);
+        } finally {
+          changed();
+        }
+      };
+  }
+  return wrapped as unknown as Engine;
 }

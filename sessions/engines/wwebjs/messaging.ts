@@ -270,6 +270,14 @@ async function send(
   options: Record<string, unknown>,
 ): Promise<SentMessage> {
   ctx.ready();
+  if (chatId.endsWith("@c.us")) {
+    // WhatsApp Web would make a chat for a number without an account and send into nothing.
+    const user = chatId.slice(0, -"@c.us".length);
+    const id = await ctx.call(() => ctx.client.getNumberId(user)).catch((error) => {
+      throw unknownUserError(error, chatId) ?? error;
+    });
+    if (!id) throw notFound(`"${chatId}" is not on WhatsApp`);
+  }
   const clean = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   if (clean.quotedMessageId) clean.ignoreQuoteErrors = false;
   let msg: Lib;
