@@ -89,7 +89,20 @@ export interface SentRecord {
   isPtt?: boolean;
   /** For `groups_v4_invite`: the private invitation to a group. */
   invite?: { groupId: string; groupName: string; code: string };
+  /** The link preview card sent with a text, if any. */
+  linkPreview: { url: string; title: string; description: string } | null;
+  /**
+   * The stanza's `type` attribute and media type, as WhatsApp Web derives them from the message's
+   * protobuf (the functions whatsapp-web.js patches: a location is sent as `text`, not media).
+   */
+  stanza: { type: string; mediatype: string | null };
   raw: Record<string, unknown>;
+}
+
+/** The card WhatsApp's servers make for a link. */
+export interface LinkPreviewCard {
+  title: string;
+  description: string;
 }
 
 /** A profile picture the page set (JPEG data URLs, as WhatsApp Web crops them). */
@@ -118,6 +131,10 @@ export interface FakeCloudOptions {
   about?: string;
   /** The account's LID: the page then reports `me` by it (see {@link LinkingPhone}). */
   meLid?: string;
+  /** The cards WhatsApp's servers make for links (by URL); other links get none. */
+  linkPreviews?: Record<string, LinkPreviewCard>;
+  /** How long fetching a link's card takes (a slow site). */
+  linkPreviewDelayMs?: number;
 }
 
 /** The phone that links a device, and how the page is to report its account. */
@@ -194,13 +211,30 @@ export class FakeCloud {
   readonly pictures: PictureRecord[] = [];
   readonly media = new Map<string, { mimetype: string; filename: string; bytes: Uint8Array }>();
   readonly devices = new Map<string, Device>();
+  /**
+   * What the page could not give whatsapp-web.js (`missing-module`, `missing-export`) and errors
+   * its listeners threw (`listener-error`). WhatsApp Web swallows both and the library's hooks
+   * then do nothing, so {@link close} fails the test when there are any, unless `allowed` names
+   * them: the strict fake's contract.
+   */
+  readonly strictness: { kind: string; what: string }[] = [];
   #recentPerChat: number;
+  readonly linkPreviews: Map<string, LinkPreviewCard>;
+  linkPreviewDelayMs: number;
+  /** Links whose card the page asked for. */
+  readonly previewRequests: string[] = [];
+  /** Messages delivered before their keys, waiting for the page to ask for a resend. */
+  readonly #undecrypted = new Map<string, CloudMessage>();
+  /** What the page asked the phone to resend (serialized ids). */
+  readonly resendRequests: string[] = [];
   #server?: Deno.HttpServer;
   #closed = false;
   #clock = 0;
   #seedClock = Math.floor(Date.now() / 1000) - 100_000;
 
-  constructor(options: FakeCloudOptions = {}) {
+  constructor(seed: FakeCloudOptions = {}) {
+    // The cloud changes what it holds: a seed shared by several tests must stay as written.
+    const options = structuredClone(seed);
     this.me = options.me ?? "4915550001@c.us";
     this.pushName = options.pushName ?? "Fake Me";
     this.qrRotateMs = options.qrRotateMs ?? 20_000;
@@ -211,6 +245,8 @@ export class FakeCloud {
     this.refuseGroupAdd = new Set(options.refuseGroupAdd ?? []);
     this.about = options.about ?? "Hey there! I am using WhatsApp.";
     this.#meLid = options.meLid;
+    this.linkPreviews = new Map(Object.entries(options.linkPreviews ?? {}));
+    this.linkPreviewDelayMs = options.linkPreviewDelayMs ?? 0;
   }
 
   /** A group's current state, or undefined. */
@@ -271,6 +307,11 @@ export class FakeCloud {
     caption?: string;
     media?: { mimetype: string; data: Uint8Array; filename?: string };
     quotedMsgId?: string;
+    /**
+     * The message reaches the page before its keys (WhatsApp Web shows "Waiting for this
+     * message"): the page gets a `ciphertext` and the content only once it asks for a resend.
+     */
+    undecryptable?: boolean;
   }): string {
     let directPath: string | undefined;
     if (input.media) {
@@ -296,7 +337,15 @@ export class FakeCloud {
       quotedMsgId: input.quotedMsgId,
     });
     this.#store(m);
-    this.#pushPaired({ type: "message", message: m });
+    if (input.undecryptable) {
+      this.#undecrypted.set(serializedId(m), m);
+      this.#pushPaired({
+        type: "message",
+        message: { ...m, type: "ciphertext", body: "", caption: undefined, directPath: undefined },
+      });
+    } else {
+      this.#pushPaired({ type: "message", message: m });
+    }
     return serializedId(m);
   }
 
@@ -355,7 +404,11 @@ export class FakeCloud {
     await Deno.writeTextFile(`${this.webVersionCachePath}/${WEB_VERSION}.html`, html);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops the cloud and removes its page. Throws when the page reported what it could not give
+   * whatsapp-web.js or a listener error (see {@link strictness}) that `allowed` does not match.
+   */
+  async close(allowed: (record: { kind: string; what: string }) => boolean = () => false) {
     if (this.#closed) return;
     this.#closed = true;
     for (const d of this.devices.values()) {
@@ -364,6 +417,13 @@ export class FakeCloud {
     }
     await this.#server?.shutdown();
     await Deno.remove(this.webVersionCachePath, { recursive: true }).catch(() => {});
+    const unexpected = this.strictness.filter((r) => !allowed(r));
+    if (unexpected.length) {
+      throw new Error(
+        "The fake WhatsApp Web could not give whatsapp-web.js what it read, or a listener " +
+          `threw:\n${unexpected.map((r) => `  ${r.kind}: ${r.what}`).join("\n")}`,
+      );
+    }
   }
 
   async #handle(req: Request): Promise<Response> {
@@ -424,6 +484,27 @@ export class FakeCloud {
     const body = await req.json() as Record<string, unknown> & { device: string };
     const device = this.devices.get(body.device);
     switch (path) {
+      case "/strictness":
+        this.strictness.push({ kind: String(body.kind), what: String(body.what) });
+        return { ok: true };
+      case "/placeholder-resend":
+        for (const id of body.ids as string[]) {
+          this.resendRequests.push(id);
+          const m = this.#undecrypted.get(id);
+          if (!m) continue;
+          this.#undecrypted.delete(id);
+          this.#pushPaired({ type: "decrypted", message: m });
+        }
+        return { ok: true };
+      case "/link-preview": {
+        const url = String(body.url);
+        this.previewRequests.push(url);
+        if (this.linkPreviewDelayMs > 0) {
+          await new Promise((r) => setTimeout(r, this.linkPreviewDelayMs));
+        }
+        const card = this.linkPreviews.get(url);
+        return { preview: card ? { url, ...card } : null };
+      }
       case "/hello":
         return this.#hello(body);
       case "/paired-ack":
@@ -635,6 +716,8 @@ export class FakeCloud {
           },
         }
         : {}),
+      linkPreview: (msg.linkPreview as SentRecord["linkPreview"]) ?? null,
+      stanza: msg.stanza as SentRecord["stanza"],
       raw: msg,
     });
     if (!this.chats.has(chatId)) this.chats.set(chatId, { id: chatId });
