@@ -67,6 +67,8 @@ export interface Me {
    */
   id: string;
   pushName: string;
+  /** The account's LID, when the engine knows it (WAHA's `me.lid`). */
+  lid?: string;
 }
 
 export interface SentMessage {
@@ -87,6 +89,15 @@ export interface MessageDto {
   to: string;
   /** The sender inside a group. */
   author: string | null;
+  /**
+   * WhatsApp writes many users by a LID (`<digits>@lid`) instead of their phone number. Beside
+   * each of `chatId`, `from`, `to` and `author` that is a LID, its phone-number id
+   * (`<digits>@c.us`) when the engine knows it.
+   */
+  chatPn?: string;
+  fromPn?: string;
+  toPn?: string;
+  authorPn?: string;
   fromMe: boolean;
   /**
    * Who wrote it: `api` when this server sent it, `app` when a person did (on the phone, another
@@ -113,6 +124,8 @@ export interface MessagePage {
 
 export interface ChatSummary {
   id: string;
+  /** For a chat written by a LID: its phone-number id, when known. */
+  pn?: string;
   name: string;
   isGroup: boolean;
   unreadCount: number;
@@ -136,6 +149,11 @@ export interface ChatPage {
 
 export interface ContactDto {
   id: string;
+  /** For a contact known by its LID: its phone-number id, when known. */
+  pn?: string;
+  /** For a contact known by its phone number: its LID, when known. */
+  lid?: string;
+  /** The phone number's digits; empty for a LID whose phone number is not known. */
   number: string;
   name: string | null;
   pushname: string | null;
@@ -148,6 +166,10 @@ export interface ContactDto {
 
 export interface GroupParticipant {
   id: string;
+  /** For a member written by a LID: its phone-number id, when known. */
+  pn?: string;
+  /** For a member written by phone number: its LID, when known. */
+  lid?: string;
   isAdmin: boolean;
   isSuperAdmin: boolean;
 }
@@ -157,6 +179,8 @@ export interface GroupDto {
   subject: string;
   description: string;
   owner: string | null;
+  /** For an owner written by a LID: its phone-number id, when known. */
+  ownerPn?: string;
   /** Unix seconds, when known. */
   createdAt: number | null;
   participants: GroupParticipant[];
@@ -187,6 +211,12 @@ export interface ProfileDto {
   name: string;
   status: string;
   pictureUrl: string | null;
+}
+
+/** A LID and the phone-number id it belongs to (`null` when WhatsApp does not say). */
+export interface LidMapping {
+  lid: string;
+  pn: string | null;
 }
 
 /** Media already fetched and checked by the HTTP layer, as base64. */
@@ -317,6 +347,13 @@ export interface Engine {
   removeParticipants(groupId: string, participants: string[]): Promise<ParticipantResult[]>;
 
   getProfile(): Promise<ProfileDto>;
+
+  /** Every LID the session knows, with its phone-number id where known. */
+  listLids(): Promise<LidMapping[]>;
+  /** The phone-number id of a LID (`pn: null` when WhatsApp does not say). */
+  findPnByLid(lid: string): Promise<LidMapping>;
+  /** The LID of a phone-number id (`lid: null` when WhatsApp does not say). */
+  findLidByPn(pn: string): Promise<{ lid: string | null; pn: string }>;
   setProfileName(name: string): Promise<void>;
   setProfileStatus(status: string): Promise<void>;
   setProfilePicture(media: MediaInput): Promise<void>;

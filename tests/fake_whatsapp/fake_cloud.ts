@@ -45,6 +45,8 @@ export interface CloudGroup {
   creation?: number;
   announce?: boolean;
   restrict?: boolean;
+  /** `lid`: WhatsApp addresses the group's members (and its messages' authors) by LID. */
+  addressingMode?: "pn" | "lid";
   participants: { id: string; isAdmin?: boolean; isSuperAdmin?: boolean }[];
 }
 
@@ -131,6 +133,19 @@ export interface FakeCloudOptions {
   about?: string;
   /** The account's LID: the page then reports `me` by it (see {@link LinkingPhone}). */
   meLid?: string;
+  /**
+   * The account's LID in normal operation (the page knows it beside the phone number and writes
+   * to LID chats as it). Unlike {@link meLid}, `me` is still reported by its phone number.
+   */
+  accountLid?: string;
+  /**
+   * LIDs and the phone numbers WhatsApp Web knows them by at link time (`<lid>` → `<pn>`). Chats,
+   * contacts, group members and authors are then written by the LID wherever a test seeds them
+   * so; a LID in none of these maps has no phone number WhatsApp will tell.
+   */
+  lidMap?: Record<string, string>;
+  /** LID mappings WhatsApp's server reveals when asked (a number check), not known at link time. */
+  serverLidMap?: Record<string, string>;
   /** The cards WhatsApp's servers make for links (by URL); other links get none. */
   linkPreviews?: Record<string, LinkPreviewCard>;
   /** How long fetching a link's card takes (a slow site). */
@@ -196,6 +211,9 @@ export class FakeCloud {
   /** The phone that linked the device, while one is linked. */
   linkedBy: Required<Pick<LinkingPhone, "phone">> & LinkingPhone | null = null;
   readonly #meLid?: string;
+  readonly accountLid?: string;
+  readonly lidMap: Map<string, string>;
+  readonly serverLidMap: Map<string, string>;
   readonly sent: SentRecord[] = [];
   /** Other things the page did: seen, presence, reactions, revokes, blocks, logout. */
   readonly actions: Record<string, unknown>[] = [];
@@ -245,6 +263,9 @@ export class FakeCloud {
     this.refuseGroupAdd = new Set(options.refuseGroupAdd ?? []);
     this.about = options.about ?? "Hey there! I am using WhatsApp.";
     this.#meLid = options.meLid;
+    this.accountLid = options.accountLid;
+    this.lidMap = new Map(Object.entries(options.lidMap ?? {}));
+    this.serverLidMap = new Map(Object.entries(options.serverLidMap ?? {}));
     this.linkPreviews = new Map(Object.entries(options.linkPreviews ?? {}));
     this.linkPreviewDelayMs = options.linkPreviewDelayMs ?? 0;
   }
@@ -255,10 +276,36 @@ export class FakeCloud {
     return g ? { id, ...structuredClone(g) } : undefined;
   }
 
-  /** Whether a number is on WhatsApp (a registered number or a contact that is). */
+  /** Whether a number or LID is on WhatsApp (a registered number or a contact that is). */
   isRegistered(id: string): boolean {
     const c = this.contacts.get(id);
+    if (id.endsWith("@lid")) {
+      const pn = this.lidMap.get(id) ?? this.serverLidMap.get(id);
+      if (pn && this.isRegistered(pn)) return true;
+      return id === this.accountLid || (!!c && c.isWAContact !== false);
+    }
     return id === this.me || this.registered.has(id) || (!!c && c.isWAContact !== false);
+  }
+
+  /** How the account is written in a chat: by its LID in LID chats and LID-addressed groups. */
+  #meIn(chatId: string): string {
+    const lidChat = chatId.endsWith("@lid") ||
+      this.chats.get(chatId)?.group?.addressingMode === "lid";
+    return lidChat && this.accountLid ? this.accountLid : this.me;
+  }
+
+  /** Whether an id is the linked account, by its number or its LID. */
+  isMe(id: string): boolean {
+    return id === this.me || (!!this.accountLid && id === this.accountLid);
+  }
+
+  /** The LID and phone number the server may tell the page belong together with `id`. */
+  #lidPair(id: string): { lid?: string; pn?: string } {
+    const all = [...this.lidMap, ...this.serverLidMap];
+    const found = id.endsWith("@lid")
+      ? all.find(([lid]) => lid === id)
+      : all.find(([, pn]) => pn === id);
+    return found ? { lid: found[0], pn: found[1] } : {};
   }
 
   // ---------- test controls ----------
@@ -530,8 +577,10 @@ export class FakeCloud {
         return this.#send(body.message as Record<string, unknown>);
       case "/history":
         return this.#history(String(body.chatId), body.before as string | null, Number(body.count));
-      case "/exists":
-        return { exists: this.isRegistered(String(body.id)) };
+      case "/exists": {
+        const id = String(body.id);
+        return { exists: this.isRegistered(id), ...this.#lidPair(id) };
+      }
       case "/profile-pic": {
         const id = String(body.id);
         const set = this.pictures.findLast((p) => p.id === id);
@@ -549,14 +598,14 @@ export class FakeCloud {
         return { ok: true };
       case "/about-get": {
         const id = String(body.id);
-        if (id === this.me) return { status: this.about };
+        if (this.isMe(id)) return { status: this.about };
         const c = this.contacts.get(id);
         if (!c) throw Object.assign(new Error("no such user"), { status: 404 });
         return { status: c.about ?? "" };
       }
       case "/picture-set": {
         const id = String(body.id);
-        if (id !== this.me && !this.#isAdmin(id)) {
+        if (!this.isMe(id) && !this.#isAdmin(id)) {
           throw Object.assign(new Error("not allowed"), { status: 403 });
         }
         const url = `${this.url}/pp/${encodeURIComponent(id)}/${this.pictures.length + 1}.jpg`;
@@ -656,8 +705,10 @@ export class FakeCloud {
     const by = this.linkedBy ?? { phone: this.me };
     return {
       me: by.phone,
-      meLid: by.lid ?? null,
+      meLid: by.lid ?? (by.phone === this.me ? this.accountLid : undefined) ?? null,
+      reportByLid: !!by.lid,
       lidMapped: !by.unmapped,
+      lidMap: Object.fromEntries(this.lidMap),
       pushName: by.phone === this.me ? this.pushName : `Phone of ${by.phone.split("@")[0]}`,
     };
   }
@@ -724,7 +775,7 @@ export class FakeCloud {
     this.#store({
       id: stanza,
       chatId,
-      from: this.me,
+      from: this.#meIn(chatId),
       to: chatId,
       fromMe: true,
       type: String(msg.type),
@@ -784,7 +835,7 @@ export class FakeCloud {
 
   #isAdmin(groupId: string): boolean {
     const g = this.chats.get(groupId)?.group;
-    return !!g?.participants.some((p) => p.id === this.me && p.isAdmin);
+    return !!g?.participants.some((p) => this.isMe(p.id) && p.isAdmin);
   }
 
   #forbidden(): Error {
@@ -836,7 +887,7 @@ export class FakeCloud {
     const id = String(body.id);
     this.#existingGroup(id);
     const g = this.chats.get(id)!.group!;
-    const member = g.participants.some((p) => p.id === this.me);
+    const member = g.participants.some((p) => this.isMe(p.id));
     if (!member) throw this.#forbidden();
     const admin = this.#isAdmin(id);
     let record: Record<string, unknown>;
@@ -863,7 +914,7 @@ export class FakeCloud {
         break;
       }
       case "leave":
-        g.participants = g.participants.filter((p) => p.id !== this.me);
+        g.participants = g.participants.filter((p) => !this.isMe(p.id));
         record = {};
         break;
       default: {
@@ -946,8 +997,8 @@ export class FakeCloud {
     return {
       id: input.id ?? (fromMe ? "3EB0" : "AC") + randomToken(8).toUpperCase(),
       chatId: input.chatId,
-      from: input.from ?? (fromMe ? this.me : input.chatId),
-      to: input.to ?? (fromMe ? input.chatId : this.me),
+      from: input.from ?? (fromMe ? this.#meIn(input.chatId) : input.chatId),
+      to: input.to ?? (fromMe ? input.chatId : this.#meIn(input.chatId)),
       author: input.author,
       fromMe,
       type: input.type ?? "chat",

@@ -6,7 +6,8 @@
  * process group, and reports a dead browser or a wedged page as `fatal`. It reports the linked
  * account (`me`) by its phone number, resolving a LID through the page's LID mapping, and holds
  * back message events until that report is out, so the manager checks the account before any of
- * its traffic leaves. This module is the
+ * its traffic leaves. Message events carry the phone number beside every LID they name (looked
+ * up in order, one event after the other). This module is the
  * session's lifecycle and events; the capabilities live in `messaging.ts` and
  * `directory.ts`, which call through the session as a `WwebjsContext`.
  */
@@ -18,6 +19,7 @@ import {
   type EngineEventSink,
   type EngineOptions,
   type Me,
+  type MessageDto,
   type SessionStatus,
 } from "../../engine.ts";
 import {
@@ -31,6 +33,7 @@ import { type Lib, serialized, toMessageDto } from "./mappers.ts";
 import { describeError, TimeoutError, withTimeout, type WwebjsContext } from "./context.ts";
 import { messagingCapabilities } from "./messaging.ts";
 import { directoryCapabilities } from "./directory.ts";
+import { idsOfMessage, LidBook, pageLidPairs } from "./lids.ts";
 
 const { Client, LocalAuth } = wwebjs;
 
@@ -89,6 +92,11 @@ class WwebjsSession implements WwebjsContext {
   #me: Me | null = null;
   /** Message events from before the first WORKING report; null once it is out. */
   #held: EngineEvent[] | null = [];
+  /** Message events in the order they happened, each once its LIDs are looked up. */
+  #traffic: Promise<void> = Promise.resolve();
+  readonly #lids = new LidBook((ids) =>
+    this.call(() => this.#client.pupPage.evaluate(pageLidPairs, ids))
+  );
   /** Chats with a send through the API under way, and how many. */
   #apiSends = new Map<string, number>();
 
@@ -205,12 +213,26 @@ class WwebjsSession implements WwebjsContext {
   }
 
   sending(chatId: string): () => void {
-    this.#apiSends.set(chatId, (this.#apiSends.get(chatId) ?? 0) + 1);
+    // WhatsApp Web may write the chat by the other id (a LID chat for a phone number).
+    const ids = [chatId, this.#lids.alternate(chatId)].filter((id): id is string => !!id);
+    for (const id of ids) this.#apiSends.set(id, (this.#apiSends.get(id) ?? 0) + 1);
     return () => {
-      const left = (this.#apiSends.get(chatId) ?? 1) - 1;
-      if (left > 0) this.#apiSends.set(chatId, left);
-      else this.#apiSends.delete(chatId);
+      for (const id of ids) {
+        const left = (this.#apiSends.get(id) ?? 1) - 1;
+        if (left > 0) this.#apiSends.set(id, left);
+        else this.#apiSends.delete(id);
+      }
     };
+  }
+
+  get lids(): LidBook {
+    return this.#lids;
+  }
+
+  isMe(id: string): boolean {
+    if (!id) return false;
+    const mine = [this.meId(), this.#me?.id, this.#me?.lid].filter(Boolean);
+    return mine.includes(id) || mine.some((m) => this.#lids.same(id, m as string));
   }
 
   // ---------- internals ----------
@@ -284,12 +306,32 @@ class WwebjsSession implements WwebjsContext {
   async #onReady(client: Lib): Promise<void> {
     const info = client.info ?? {};
     const id = await this.#phoneNumberId(client, serialized(info.wid));
+    const lid = await this.#ownLid(client, id);
     if (this.#ended || this.#client !== client) return;
-    this.#me = { id, pushName: String(info.pushname ?? "") };
+    this.#me = { id, pushName: String(info.pushname ?? ""), ...(lid ? { lid } : {}) };
     this.#setStatus("WORKING", undefined, this.#me);
-    const held = this.#held ?? [];
-    this.#held = null;
-    for (const event of held) this.#emit(event);
+    // After the events already queued, in their order; later ones go out at once.
+    this.#traffic = this.#traffic.then(() => {
+      const held = this.#held ?? [];
+      this.#held = null;
+      for (const event of held) this.#emit(event);
+    });
+  }
+
+  /** Our LID (WhatsApp Web's `getMaybeMeLidUser()`), learnt with our phone number. */
+  async #ownLid(client: Lib, pn: string): Promise<string | undefined> {
+    try {
+      const lid = await this.call(() =>
+        client.pupPage.evaluate(() =>
+          (globalThis as Lib).require("WAWebUserPrefsMeUser").getMaybeMeLidUser()?._serialized
+        )
+      );
+      if (typeof lid !== "string" || !lid.endsWith("@lid")) return undefined;
+      this.#lids.learn(lid, pn);
+      return lid;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -346,21 +388,32 @@ class WwebjsSession implements WwebjsContext {
   }
 
   #emitMessage(type: "message" | "message.any", m: Lib): void {
+    let message: MessageDto;
     try {
-      const message = toMessageDto(m, this.meId());
+      message = toMessageDto(m, (id) => this.isMe(id));
       // whatsapp-web.js creates our message while sendMessage runs: a message of ours in a chat
       // we are sending to through the API is that one; any other was written on a device.
       message.source = message.fromMe && this.#apiSends.has(message.chatId) ? "api" : "app";
-      this.#emitTraffic({ type, message });
     } catch {
       // A message the mapper cannot read is dropped rather than killing the Worker.
+      return;
     }
+    this.#emitTraffic({ type, message }, idsOfMessage(message));
   }
 
-  /** A message event: held back until the linked account has been reported. */
-  #emitTraffic(event: EngineEvent): void {
-    if (this.#held === null) this.#emit(event);
-    else if (this.#held.length < MAX_HELD_EVENTS) this.#held.push(event);
+  /**
+   * A message event, in order after the ones before it, with the phone number beside each LID it
+   * names; held back until the linked account has been reported.
+   */
+  #emitTraffic(event: EngineEvent, ids: string[] = []): void {
+    this.#traffic = this.#traffic.then(async () => {
+      if (ids.length && !this.#ended) await this.#lids.resolve(ids).catch(() => {});
+      const out = event.type === "message" || event.type === "message.any"
+        ? { ...event, message: this.#lids.message(event.message) }
+        : event;
+      if (this.#held === null) this.#emit(out);
+      else if (this.#held.length < MAX_HELD_EVENTS) this.#held.push(out);
+    });
   }
 
   #fatal(reason: string): void {

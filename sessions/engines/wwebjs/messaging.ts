@@ -2,7 +2,9 @@
  * @module
  * The wwebjs engine's messaging and conversations: sending every kind of message, reactions,
  * edits and revokes, read receipts and presence, number checks, media downloads, and reading
- * chats and their messages — each through whatsapp-web.js's public API.
+ * chats and their messages — each through whatsapp-web.js's public API. A chat may be named by
+ * a phone number or a LID, whichever WhatsApp Web writes it by; what is read carries the phone
+ * number beside each LID.
  */
 import { wwebjs } from "./lib.ts";
 import {
@@ -28,9 +30,11 @@ import {
   findChat,
   findMessage,
   iAmAdminOf,
+  inChat,
   unknownUserError,
   type WwebjsContext,
 } from "./context.ts";
+import { idsOfMessage } from "./lids.ts";
 
 const { MessageMedia, Location } = wwebjs;
 
@@ -169,7 +173,8 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
 
   async function getMessageMedia(chatId: string, messageId: string): Promise<MessageMediaDto> {
     const msg = await findMessage(ctx, messageId);
-    if (serialized(msg.id?.remote) !== chatId) throw notFound(`Message "${messageId}" not found`);
+    await ctx.lids.resolve([chatId, serialized(msg.id?.remote)]);
+    if (!inChat(ctx, msg, chatId)) throw notFound(`Message "${messageId}" not found`);
     const media = msg.hasMedia ? await ctx.call(() => msg.downloadMedia()) : null;
     if (!media) throw notFound(`Media of message "${messageId}" not found`);
     // WhatsApp does not always say what the media is; the HTTP answer needs a Content-Type.
@@ -190,8 +195,10 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
       .sort((a, b) => Number(b.timestamp ?? 0) - Number(a.timestamp ?? 0));
     const page = Math.max(1, query.page);
     const start = (page - 1) * query.limit;
+    const summaries = chats.slice(start, start + query.limit).map(toChatSummary);
+    await ctx.lids.resolve(summaries.map((c) => c.id));
     return {
-      chats: chats.slice(start, start + query.limit).map(toChatSummary),
+      chats: summaries.map((c) => ctx.lids.chat(c)),
       total: chats.length,
       page,
       hasMore: start + query.limit < chats.length,
@@ -199,7 +206,9 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
   }
 
   async function getChat(chatId: string): Promise<ChatDetail> {
-    return toChatDetail(await findChat(ctx, chatId));
+    const chat = toChatDetail(await findChat(ctx, chatId));
+    await ctx.lids.resolve([chat.id]);
+    return ctx.lids.chat(chat);
   }
 
   async function listMessages(chatId: string, query: MessageListQuery): Promise<MessagePage> {
@@ -232,9 +241,12 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
         want = Math.min(want * 2, MAX_FETCH);
         continue;
       }
-      const messages = slice.slice(0, query.limit).map((m) => toMessageDto(m, ctx.meId()));
+      const messages = slice.slice(0, query.limit).map((m) =>
+        toMessageDto(m, (id) => ctx.isMe(id))
+      );
+      await ctx.lids.resolve(messages.flatMap(idsOfMessage));
       const hasMore = slice.length > query.limit;
-      const result: MessagePage = { messages, hasMore };
+      const result: MessagePage = { messages: messages.map((m) => ctx.lids.message(m)), hasMore };
       if (hasMore && messages.length) result.nextCursor = messages[messages.length - 1].id;
       return result;
     }
@@ -266,7 +278,12 @@ async function send(
 ): Promise<SentMessage> {
   ctx.ready();
   const clean = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  if (clean.quotedMessageId) clean.ignoreQuoteErrors = false;
+  if (typeof clean.quotedMessageId === "string") {
+    // Quoted by its id in whichever form the chat is written there.
+    clean.quotedMessageId = serialized((await findMessage(ctx, clean.quotedMessageId)).id);
+    clean.ignoreQuoteErrors = false;
+  }
+  await ctx.lids.resolve([chatId]);
   let msg: Lib;
   const sent = ctx.sending(chatId);
   try {
