@@ -55,6 +55,11 @@ export interface EngineOptions {
   webVersionCachePath?: string;
   /** whatsapp-web.js: how long to wait for the page to inject (ms). */
   authTimeoutMs?: number;
+  /**
+   * whatsapp-web.js: how long a start may take to become ready when nobody has to scan, and how
+   * long the sync may take once authenticated (ms); past it the engine reports `fatal`.
+   */
+  readyTimeoutMs?: number;
   /** whatsapp-web.js: start Chromium with `--no-sandbox` although not root. */
   chromiumNoSandbox?: boolean;
 }

@@ -310,6 +310,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       webVersion: config.wwebjs.webVersion,
       webVersionCachePath: config.wwebjs.webVersionCachePath,
       authTimeoutMs: config.wwebjs.authTimeoutMs,
+      readyTimeoutMs: config.wwebjs.readyTimeoutMs,
       chromiumNoSandbox: config.wwebjs.noSandbox,
     };
   }

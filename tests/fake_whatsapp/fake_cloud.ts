@@ -239,6 +239,14 @@ export class FakeCloud {
   #recentPerChat: number;
   readonly linkPreviews: Map<string, LinkPreviewCard>;
   linkPreviewDelayMs: number;
+  /**
+   * The page marks its store synced before whatsapp-web.js listens (a restored login then never
+   * becomes ready): applies to pages that link or restore from now on.
+   */
+  syncBeforeListen = false;
+  /** The page never finishes loading (a frame it waits for is never answered), from now on. */
+  hangLoad = false;
+  readonly #heldFrames = new Set<() => void>();
   /** Links whose card the page asked for. */
   readonly previewRequests: string[] = [];
   /** Messages delivered before their keys, waiting for the page to ask for a resend. */
@@ -462,6 +470,7 @@ export class FakeCloud {
       if (d.timer !== undefined) clearInterval(d.timer);
       for (const w of d.waiters) w();
     }
+    for (const release of this.#heldFrames) release();
     await this.#server?.shutdown();
     await Deno.remove(this.webVersionCachePath, { recursive: true }).catch(() => {});
     const unexpected = this.strictness.filter((r) => !allowed(r));
@@ -505,6 +514,14 @@ export class FakeCloud {
         url.searchParams.get("device") ?? "",
         Number(url.searchParams.get("since") ?? 0),
       );
+    }
+    if (req.method === "GET" && path === "/frame") {
+      if (this.hangLoad && !this.#closed) {
+        await new Promise<void>((resolve) => this.#heldFrames.add(resolve));
+      }
+      return new Response("<!doctype html><title>frame</title>", {
+        headers: { "content-type": "text/html" },
+      });
     }
     if (req.method === "GET" && path.startsWith("/media/")) {
       const m = this.media.get(path.slice("/media/".length));
@@ -707,6 +724,7 @@ export class FakeCloud {
       me: by.phone,
       meLid: by.lid ?? (by.phone === this.me ? this.accountLid : undefined) ?? null,
       reportByLid: !!by.lid,
+      syncBeforeListen: this.syncBeforeListen,
       lidMapped: !by.unmapped,
       lidMap: Object.fromEntries(this.lidMap),
       pushName: by.phone === this.me ? this.pushName : `Phone of ${by.phone.split("@")[0]}`,

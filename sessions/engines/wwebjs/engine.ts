@@ -3,7 +3,11 @@
  * The real engine: whatsapp-web.js driving a headless Chromium, one per session, inside the
  * session's Worker. It keeps the login with `LocalAuth` under the session folder, turns the
  * library's events into engine events, reports Chromium's pid so the supervisor can kill its
- * process group, and reports a dead browser or a wedged page as `fatal`. It reports the linked
+ * process group, and reports a dead browser, a crashed or wedged page, or a page that does not
+ * become ready within `readyTimeoutMs` (the ready watchdog: WhatsApp Web that never finishes
+ * loading, or syncs before whatsapp-web.js listens) as `fatal`, which the supervisor restarts
+ * under its restart policy. A saved login WhatsApp no longer accepts is an authentication
+ * failure: the login is removed and the session FAILED. It reports the linked
  * account (`me`) by its phone number, resolving a LID through the page's LID mapping, and holds
  * back message events until that report is out, so the manager checks the account before any of
  * its traffic leaves. Message events carry the phone number beside every LID they name (looked
@@ -43,6 +47,10 @@ const CALL_TIMEOUT_MS = 60_000;
 const WEDGED_AFTER = 3;
 /** Message events kept while the linked account is being resolved (a burst at link time). */
 const MAX_HELD_EVENTS = 1_000;
+/** How long a session may take to become ready when nobody has to scan (WWEBJS_READY_TIMEOUT_MS). */
+const READY_TIMEOUT_MS = 60_000;
+/** Written into the login folder once the session was ready: a login to restore exists. */
+const LINKED_MARKER = "linked";
 const LOGOUT_REASONS = new Set(["LOGOUT", "UNPAIRED", "UNPAIRED_IDLE"]);
 
 /** Extra knobs for tests and the memory bench (not part of the engine contract). */
@@ -74,6 +82,15 @@ function authDir(options: EngineOptions): string {
   return `${options.sessionDir}/auth`;
 }
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** One session's client: start, stop, logout, pairing, and the library's events. */
 class WwebjsSession implements WwebjsContext {
   readonly #options: EngineOptions;
@@ -99,6 +116,12 @@ class WwebjsSession implements WwebjsContext {
   );
   /** Chats with a send through the API under way, and how many. */
   #apiSends = new Map<string, number>();
+  /** The ready watchdog, while armed. */
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  /** Set when WhatsApp refused the saved login. */
+  #loginRejected = false;
+  /** How far the start got, for the watchdog's reason. */
+  #stage: "loading" | "loaded" | "authenticated" = "loading";
 
   constructor(options: EngineOptions, tuning: WwebjsTuning) {
     this.#options = options;
@@ -114,7 +137,10 @@ class WwebjsSession implements WwebjsContext {
     const home = `${this.#options.sessionDir}/chromium-home`;
     await Deno.mkdir(home, { recursive: true });
     const local = Boolean(this.#options.webVersionCachePath && this.#options.webVersion);
+    await this.#checkWebVersionCache(local);
     const onBrowser = (client: Lib) => this.#onBrowser(client, local);
+    const restoring = await exists(`${authDir(this.#options)}/${LINKED_MARKER}`);
+    const rejected = () => this.#onLoginRejected();
 
     class SessionAuth extends LocalAuth {
       constructor(authOptions: Lib) {
@@ -125,6 +151,19 @@ class WwebjsSession implements WwebjsContext {
       async afterBrowserInitialized() {
         await super.afterBrowserInitialized?.();
         await onBrowser(this.client);
+      }
+
+      // WhatsApp Web asks for a QR although a login was saved: WhatsApp no longer accepts it (the
+      // device was unlinked while the session was down). whatsapp-web.js reports auth_failure.
+      async onAuthenticationNeeded() {
+        if (!restoring) return await super.onAuthenticationNeeded();
+        rejected();
+        return {
+          failed: true,
+          restart: false,
+          failureEventPayload:
+            "WhatsApp no longer accepts the saved login (unlinked on the phone?)",
+        };
       }
     }
 
@@ -157,8 +196,11 @@ class WwebjsSession implements WwebjsContext {
     });
     this.#client = client;
     this.#listen(client);
+    // From here until a QR waits for a scan, or until ready, the watchdog runs.
+    this.#armWatchdog();
     try {
       await client.initialize();
+      if (this.#stage === "loading") this.#stage = "loaded";
     } catch (error) {
       if (this.#ended) return;
       this.#closing = true;
@@ -168,6 +210,7 @@ class WwebjsSession implements WwebjsContext {
   }
 
   async stop(): Promise<void> {
+    this.#disarmWatchdog();
     this.#closing = true;
     await this.#destroy();
     this.#end("STOPPED");
@@ -281,10 +324,12 @@ class WwebjsSession implements WwebjsContext {
     client.on("qr", (qr: string) => void this.#onQr(qr));
     client.on("code", (code: string) => this.#emit({ type: "pairing_code", code }));
     client.on("ready", () => void this.#onReady(client));
-    client.on("auth_failure", (message: unknown) => {
-      this.#closing = true;
-      this.#end("FAILED", `Authentication failed: ${describeError(message)}`);
+    client.on("authenticated", () => {
+      // Authenticated: the sync that makes it ready gets a fresh watchdog of its own.
+      this.#stage = "authenticated";
+      this.#armWatchdog();
     });
+    client.on("auth_failure", (message: unknown) => void this.#onAuthFailure(message));
     client.on("change_state", (state: string) => {
       if (state === "CONFLICT") {
         this.#setStatus("CONFLICT", "WhatsApp is open on another computer or browser");
@@ -304,11 +349,13 @@ class WwebjsSession implements WwebjsContext {
   }
 
   async #onReady(client: Lib): Promise<void> {
+    this.#disarmWatchdog();
     const info = client.info ?? {};
     const id = await this.#phoneNumberId(client, serialized(info.wid));
     const lid = await this.#ownLid(client, id);
     if (this.#ended || this.#client !== client) return;
     this.#me = { id, pushName: String(info.pushname ?? ""), ...(lid ? { lid } : {}) };
+    await Deno.writeTextFile(`${authDir(this.#options)}/${LINKED_MARKER}`, id).catch(() => {});
     this.#setStatus("WORKING", undefined, this.#me);
     // After the events already queued, in their order; later ones go out at once.
     this.#traffic = this.#traffic.then(() => {
@@ -353,6 +400,8 @@ class WwebjsSession implements WwebjsContext {
 
   async #onQr(qr: string): Promise<void> {
     if (this.#ended) return;
+    // Waiting for a person to scan is not a start that hangs.
+    this.#disarmWatchdog();
     const max = this.#options.qrMaxRetries;
     if (!this.#pairing) this.#qrCount++;
     if (max > 0 && this.#qrCount > max) {
@@ -417,14 +466,67 @@ class WwebjsSession implements WwebjsContext {
   }
 
   #fatal(reason: string): void {
+    this.#disarmWatchdog();
     if (this.#closing || this.#ended) return;
     this.#ended = true;
     this.#status = "FAILED";
     this.#emit({ type: "fatal", reason });
   }
 
+  #armWatchdog(): void {
+    this.#disarmWatchdog();
+    if (this.#ended) return;
+    const ms = this.#options.readyTimeoutMs ?? READY_TIMEOUT_MS;
+    this.#watchdog = setTimeout(() => {
+      this.#watchdog = undefined;
+      this.#fatal(
+        this.#stage === "loading"
+          ? `WhatsApp Web did not finish loading within ${ms} ms`
+          : this.#stage === "loaded"
+          ? `WhatsApp Web loaded but did not become ready within ${ms} ms (it never reported ` +
+            "its sync)"
+          : `Authenticated, but WhatsApp Web did not become ready within ${ms} ms`,
+      );
+    }, ms);
+  }
+
+  #disarmWatchdog(): void {
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+  }
+
+  /** A pinned WhatsApp Web version must be in the cache folder: say so plainly if it is not. */
+  async #checkWebVersionCache(local: boolean): Promise<void> {
+    if (!local) return;
+    const file = `${this.#options.webVersionCachePath}/${this.#options.webVersion}.html`;
+    if (await exists(file)) return;
+    throw new Error(
+      `WhatsApp Web ${this.#options.webVersion} is not in WWEBJS_WEB_CACHE_PATH (no ` +
+        `${this.#options.webVersion}.html there): add the file or unset WWEBJS_WEB_VERSION`,
+    );
+  }
+
+  /** The saved login was refused (whatsapp-web.js reports auth_failure next). */
+  #onLoginRejected(): void {
+    this.#disarmWatchdog();
+    this.#closing = true;
+    this.#loginRejected = true;
+  }
+
+  /** FAILED, saying why; a refused login is removed first, so the next start shows a QR. */
+  async #onAuthFailure(message: unknown): Promise<void> {
+    this.#closing = true;
+    this.#disarmWatchdog();
+    if (this.#loginRejected) {
+      await this.#destroy();
+      await this.#removeAuth();
+    }
+    this.#end("FAILED", `Authentication failed: ${describeError(message)}`);
+  }
+
   /** Final state: no more status changes after this. */
   #end(status: SessionStatus, reason?: string): void {
+    this.#disarmWatchdog();
     if (this.#ended) return;
     this.#ended = true;
     this.#setStatus(status, reason);
