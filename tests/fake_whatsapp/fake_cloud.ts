@@ -121,6 +121,11 @@ export interface FakeCloudOptions {
   pushName?: string;
   /** How often an unscanned QR is replaced (ms). */
   qrRotateMs?: number;
+  /**
+   * After this many replacements an unscanned QR stops rotating and the page goes
+   * `UNPAIRED_IDLE` ("click to reload"), until it asks for a refresh. Never, by default.
+   */
+  qrIdleAfter?: number;
   /** How many recent messages per chat the page gets at link time (the rest via history). */
   recentPerChat?: number;
   chats?: SeedChat[];
@@ -206,6 +211,11 @@ export class FakeCloud {
   webVersionCachePath = "";
   url = "";
   qrRotateMs: number;
+  qrIdleAfter: number;
+  /** The query of every page load (`?post_logout=1` after a logout), in order. */
+  readonly pageLoads: string[] = [];
+  /** How often a page asked for a fresh QR. */
+  qrRefreshes = 0;
   /** The credential of the linked device, or null when nothing is linked. */
   credential: string | null = null;
   /** The phone that linked the device, while one is linked. */
@@ -264,6 +274,7 @@ export class FakeCloud {
     this.me = options.me ?? "4915550001@c.us";
     this.pushName = options.pushName ?? "Fake Me";
     this.qrRotateMs = options.qrRotateMs ?? 20_000;
+    this.qrIdleAfter = options.qrIdleAfter ?? Infinity;
     this.#recentPerChat = options.recentPerChat ?? 5;
     for (const c of options.chats ?? []) this.chats.set(c.id, c);
     for (const c of options.contacts ?? []) this.contacts.set(c.id, c);
@@ -574,7 +585,11 @@ export class FakeCloud {
       case "/paired-ack":
         return { ok: true };
       case "/refresh-qr":
-        if (device && !device.paired) this.#newRef(device, true);
+        this.qrRefreshes++;
+        if (device && !device.paired) {
+          this.#newRef(device, true);
+          this.#rotate(device);
+        }
         return { ok: true };
       case "/pairing-code": {
         if (!device || device.paired) {
@@ -682,19 +697,32 @@ export class FakeCloud {
       waiters: new Set(),
     };
     this.devices.set(d.id, d);
+    this.pageLoads.push(String(body.search ?? ""));
     if (body.cred && body.cred === this.credential) {
       d.paired = true;
       return { paired: true, ...this.#account(), snapshot: this.#snapshot() };
     }
     this.#newRef(d, false);
+    this.#rotate(d);
+    return { paired: false, ref: d.ref };
+  }
+
+  /** Replaces an unscanned QR every `qrRotateMs`, going idle after `qrIdleAfter` of them. */
+  #rotate(d: Device): void {
+    if (d.timer !== undefined) clearInterval(d.timer);
+    let rotations = 0;
     d.timer = setInterval(() => {
       if (this.#closed || d.paired || d.pairingMode) {
         clearInterval(d.timer);
         return;
       }
+      if (rotations++ >= this.qrIdleAfter) {
+        clearInterval(d.timer);
+        this.#push(d, { type: "idle" });
+        return;
+      }
       this.#newRef(d, true);
     }, this.qrRotateMs);
-    return { paired: false, ref: d.ref };
   }
 
   #newRef(d: Device, push: boolean): void {

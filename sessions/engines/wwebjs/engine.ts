@@ -51,6 +51,8 @@ const MAX_HELD_EVENTS = 1_000;
 const READY_TIMEOUT_MS = 60_000;
 /** Written into the login folder once the session was ready: a login to restore exists. */
 const LINKED_MARKER = "linked";
+/** The address whatsapp-web.js opens (and serves a pinned version for). */
+const WHATSAPP_WEB = "https://web.whatsapp.com/";
 const LOGOUT_REASONS = new Set(["LOGOUT", "UNPAIRED", "UNPAIRED_IDLE"]);
 
 /** Extra knobs for tests and the memory bench (not part of the engine contract). */
@@ -118,6 +120,8 @@ class WwebjsSession implements WwebjsContext {
   #apiSends = new Map<string, number>();
   /** The ready watchdog, while armed. */
   #watchdog: ReturnType<typeof setTimeout> | undefined;
+  /** Clients whose browser is already watched. */
+  readonly #browserWatched = new WeakSet<object>();
   /** Set when WhatsApp refused the saved login. */
   #loginRejected = false;
   /** How far the start got, for the watchdog's reason. */
@@ -138,13 +142,32 @@ class WwebjsSession implements WwebjsContext {
     await Deno.mkdir(home, { recursive: true });
     const local = Boolean(this.#options.webVersionCachePath && this.#options.webVersion);
     await this.#checkWebVersionCache(local);
-    const onBrowser = (client: Lib) => this.#onBrowser(client, local);
+    const pinnedPage = local
+      ? await Deno.readTextFile(
+        `${this.#options.webVersionCachePath}/${this.#options.webVersion}.html`,
+      )
+      : null;
+    const onBrowser = (client: Lib) => this.#onBrowser(client, pinnedPage);
     const restoring = await exists(`${authDir(this.#options)}/${LINKED_MARKER}`);
     const rejected = () => this.#onLoginRejected();
+    const ended = () => this.#ended;
 
     class SessionAuth extends LocalAuth {
       constructor(authOptions: Lib) {
         super(authOptions);
+      }
+
+      // whatsapp-web.js re-creates the login folder after a logout (to show a new QR in the same
+      // browser); the session ends there instead, and its login stays deleted.
+      async beforeBrowserInitialized() {
+        if (ended()) return;
+        await super.beforeBrowserInitialized();
+      }
+
+      // The engine deletes the whole login folder itself; the library's own removal of the
+      // browser profile in it may meet that one.
+      async logout() {
+        await super.logout().catch(() => {});
       }
 
       // Runs after Chromium started and before whatsapp-web.js installs its own request handler.
@@ -200,7 +223,9 @@ class WwebjsSession implements WwebjsContext {
     this.#armWatchdog();
     try {
       await client.initialize();
+      this.#guardReinjection(client);
       if (this.#stage === "loading") this.#stage = "loaded";
+      if (this.#qrCount > 0) await this.#refreshIdleQr(client);
     } catch (error) {
       if (this.#ended) return;
       this.#closing = true;
@@ -280,8 +305,15 @@ class WwebjsSession implements WwebjsContext {
 
   // ---------- internals ----------
 
-  /** Chromium is up: report its pid, watch it, and abort heavy resource requests. */
-  async #onBrowser(client: Lib, wwebjsIntercepts: boolean): Promise<void> {
+  /**
+   * Chromium is up: report its pid, watch it, abort heavy resource requests, and with a pinned
+   * version serve it for WhatsApp Web's own reloads too (`/?post_logout=1` after a logout), which
+   * whatsapp-web.js would send to the live site. whatsapp-web.js calls this again when it re-opens
+   * the login after a logout: once per client is enough.
+   */
+  async #onBrowser(client: Lib, pinnedPage: string | null): Promise<void> {
+    if (this.#browserWatched.has(client)) return;
+    this.#browserWatched.add(client);
     const browser = client.pupBrowser;
     const page = client.pupPage;
     const pid = browser.process()?.pid;
@@ -306,18 +338,64 @@ class WwebjsSession implements WwebjsContext {
         (r: Lib) => log(`requestfailed: ${r.url()} ${r.failure()?.errorText}`),
       );
     }
-    if (this.#tuning.blockResources === false) return;
+    const block = this.#tuning.blockResources !== false;
+    if (!block && !pinnedPage) return;
     await page.setRequestInterception(true);
     page.on("request", (req: Lib) => {
-      if (BLOCKED_RESOURCE_TYPES.has(req.resourceType()) && !req.url().startsWith("data:")) {
+      const url: string = req.url();
+      const reload = pinnedPage && url !== WHATSAPP_WEB && url.startsWith(`${WHATSAPP_WEB}?`) &&
+        req.isNavigationRequest();
+      if (reload) {
+        req.respond({ status: 200, contentType: "text/html", body: pinnedPage }).catch(() => {});
+      } else if (
+        block && BLOCKED_RESOURCE_TYPES.has(req.resourceType()) && !url.startsWith("data:")
+      ) {
         req.abort("blockedbyclient").catch(() => {});
-        // whatsapp-web.js's own handler continues every request after ours: make that a no-op.
-        req.continue = () => Promise.resolve();
-        req.respond = () => Promise.resolve();
+      } else {
+        if (!pinnedPage) req.continue().catch(() => {});
         return;
       }
-      if (!wwebjsIntercepts) req.continue().catch(() => {});
+      // whatsapp-web.js's own handler continues every request after ours: make that a no-op.
+      req.continue = () => Promise.resolve();
+      req.respond = () => Promise.resolve();
     });
+  }
+
+  /**
+   * whatsapp-web.js injects itself again after every navigation of the page, from a listener
+   * nobody awaits: after a logout (the page reloads with post_logout=1 while the session ends)
+   * that fails on a closed browser, harmlessly; while the session runs, a failure there leaves
+   * it deaf, so it becomes `fatal` (a restart) instead of an unhandled rejection.
+   */
+  #guardReinjection(client: Lib): void {
+    const inject = client.inject.bind(client);
+    client.inject = async () => {
+      try {
+        await inject();
+      } catch (error) {
+        if (this.#closing || this.#ended || this.#client !== client) return;
+        this.#fatal(
+          `WhatsApp Web could not be set up again after it reloaded: ${describeError(error)}`,
+        );
+      }
+    };
+  }
+
+  /**
+   * WhatsApp Web stops rotating an unscanned QR after a while (`UNPAIRED_IDLE`, "click to reload").
+   * whatsapp-web.js means to refresh it, but its handler calls `window.require` in the server,
+   * where there is no window, and the QR stays frozen: the refresh is done in the page instead.
+   */
+  async #refreshIdleQr(client: Lib): Promise<void> {
+    await client.pupPage.evaluate(() => {
+      const page = globalThis as Lib;
+      page.require("WAWebSocketModel").Socket.on("change:state", (_: unknown, state: string) => {
+        // Not while a pairing code is shown (whatsapp-web.js renews that one itself).
+        if (state === "UNPAIRED_IDLE" && !page.codeInterval) {
+          page.require("WAWebCmd").Cmd.refreshQR();
+        }
+      });
+    }).catch(() => {});
   }
 
   #listen(client: Lib): void {
