@@ -257,6 +257,14 @@ export class FakeCloud {
   /** The page never finishes loading (a frame it waits for is never answered), from now on. */
   hangLoad = false;
   readonly #heldFrames = new Set<() => void>();
+  /** Every download of media from the CDN (by direct path), in order. */
+  readonly mediaDownloads: string[] = [];
+  /** Media the CDN expired, still on the sender's phone (by serialized message id). */
+  readonly #onPhone = new Map<string, { mimetype: string; filename: string; bytes: Uint8Array }>();
+  /** Re-uploads the phone was asked for (serialized message ids). */
+  readonly mediaRetries: string[] = [];
+  /** How long the phone takes to upload expired media again. */
+  reuploadDelayMs = 0;
   /** Links whose card the page asked for. */
   readonly previewRequests: string[] = [];
   /** Messages delivered before their keys, waiting for the page to ask for a resend. */
@@ -415,6 +423,35 @@ export class FakeCloud {
     return serializedId(m);
   }
 
+  /**
+   * The CDN drops a message's media, as WhatsApp's does after a while; the sender's phone still
+   * has it and uploads it again when asked, unless `phoneHasIt` is false.
+   */
+  expireMedia(serialized: string, { phoneHasIt = true } = {}): void {
+    const m = this.#find(serialized);
+    const stored = m?.directPath ? this.media.get(m.directPath) : undefined;
+    if (!m?.directPath || !stored) throw new Error(`No media for "${serialized}"`);
+    this.media.delete(m.directPath);
+    if (phoneHasIt) this.#onPhone.set(serialized, stored);
+  }
+
+  /**
+   * The account's own phone writes a message (not this device): its id is the phone's kind
+   * (`3A…`), not WhatsApp Web's `3EB0…`. Returns its serialized id.
+   */
+  writeOnPhone(input: { chatId: string; body: string }): string {
+    const m = this.#makeMessage({
+      id: "3A" + randomToken(9).toUpperCase(),
+      chatId: input.chatId,
+      fromMe: true,
+      body: input.body,
+      ack: 1,
+    });
+    this.#store(m);
+    this.#pushPaired({ type: "message", message: m });
+    return serializedId(m);
+  }
+
   /** The recipient's phone acknowledges a message (2 delivered, 3 read). */
   ack(serialized: string, ack: number): void {
     for (const list of this.messages.values()) {
@@ -534,10 +571,14 @@ export class FakeCloud {
         headers: { "content-type": "text/html" },
       });
     }
-    if (req.method === "GET" && path.startsWith("/media/")) {
-      const m = this.media.get(path.slice("/media/".length));
-      if (!m) return new Response("no such media", { status: 404 });
-      return new Response(m.bytes.slice(), { headers: { "content-type": m.mimetype } });
+    if ((req.method === "GET" || req.method === "HEAD") && path.startsWith("/media/")) {
+      const directPath = path.slice("/media/".length);
+      const m = this.media.get(directPath);
+      if (!m) return new Response(null, { status: 404 });
+      if (req.method === "GET") this.mediaDownloads.push(directPath);
+      return new Response(req.method === "HEAD" ? null : m.bytes.slice(), {
+        headers: { "content-type": m.mimetype, "content-length": String(m.bytes.length) },
+      });
     }
     if (req.method === "GET" && path.startsWith("/pp/")) {
       const p = this.pictures.find((x) => new URL(x.url).pathname === path);
@@ -562,6 +603,19 @@ export class FakeCloud {
       case "/strictness":
         this.strictness.push({ kind: String(body.kind), what: String(body.what) });
         return { ok: true };
+      case "/media-retry": {
+        const id = String(body.id);
+        this.mediaRetries.push(id);
+        if (this.reuploadDelayMs > 0) await new Promise((r) => setTimeout(r, this.reuploadDelayMs));
+        const stored = this.#onPhone.get(id);
+        const m = this.#find(id);
+        if (!stored || !m) throw Object.assign(new Error("media gone"), { status: 404 });
+        const directPath = "m/" + randomToken(8);
+        this.media.set(directPath, stored);
+        m.directPath = directPath;
+        this.#onPhone.delete(id);
+        return { directPath };
+      }
       case "/placeholder-resend":
         for (const id of body.ids as string[]) {
           this.resendRequests.push(id);

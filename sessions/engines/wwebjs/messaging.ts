@@ -40,6 +40,12 @@ const { MessageMedia, Location } = wwebjs;
 
 /** The most messages fetched to page back through a chat. */
 const MAX_FETCH = 5_000;
+/**
+ * While WhatsApp Web fetches a message's media, or has asked the sender's phone to upload expired
+ * media again, whatsapp-web.js answers "nothing": ask again this often, this many times.
+ */
+const MEDIA_PENDING_RETRY_MS = 500;
+const MEDIA_PENDING_RETRIES = 20;
 
 /** Newest first; messages of the same second by serialized id, so every page agrees. */
 function newestFirstOrder(a: Lib, b: Lib): number {
@@ -175,7 +181,7 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
     const msg = await findMessage(ctx, messageId);
     await ctx.lids.resolve([chatId, serialized(msg.id?.remote)]);
     if (!inChat(ctx, msg, chatId)) throw notFound(`Message "${messageId}" not found`);
-    const media = msg.hasMedia ? await ctx.call(() => msg.downloadMedia()) : null;
+    const media = msg.hasMedia ? await downloadMedia(msg) : null;
     if (!media) throw notFound(`Media of message "${messageId}" not found`);
     // WhatsApp does not always say what the media is; the HTTP answer needs a Content-Type.
     return {
@@ -183,6 +189,29 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
       data: media.data,
       filename: media.filename ?? "",
     };
+  }
+
+  /**
+   * whatsapp-web.js's download: it resolves media the page has not fetched yet and re-requests
+   * expired media from the phone (Message.js); another download of the same media meanwhile gets
+   * nothing, so that one waits, bounded, until the page has it.
+   */
+  async function downloadMedia(msg: Lib): Promise<Lib> {
+    const id = serialized(msg.id);
+    for (let attempt = 0;; attempt++) {
+      const media = await ctx.call(() => msg.downloadMedia());
+      if (media || attempt >= MEDIA_PENDING_RETRIES) return media;
+      const stage = await ctx.call(() =>
+        ctx.client.pupPage.evaluate(
+          (id: string) =>
+            (globalThis as Lib).require("WAWebCollections").Msg.get(id)?.mediaData?.mediaStage ??
+              null,
+          id,
+        )
+      );
+      if (stage !== "FETCHING" && stage !== "REUPLOADING") return media;
+      await new Promise((resolve) => setTimeout(resolve, MEDIA_PENDING_RETRY_MS));
+    }
   }
 
   // ---------- chats ----------
