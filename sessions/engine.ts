@@ -238,6 +238,8 @@ export interface SendTextInput {
   chatId: string;
   text: string;
   quotedMsgId?: string;
+  /** A preview card for the first link in the text (default true, where the engine can). */
+  linkPreview?: boolean;
 }
 
 export interface SendMediaInput {

@@ -150,6 +150,16 @@ Deno.test("a chat WhatsApp writes by a LID answers to the phone number: sends, r
     );
     const elsewhere = await server.json("GET", `/${phone}/messages/${BOB}/${picture}/media`);
     assert.equal(elsewhere.status, 404, "another chat's message is not found there");
+
+    // Revoked by its number-form id.
+    const revoked = await server.json(
+      "DELETE",
+      `/${phone}/messages/${String(sent.body.messageId).replace(ALICE_LID, ALICE)}`,
+    );
+    assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+    assert.deepEqual(cloud.actions.filter((a) => a.action === "revoke"), [
+      { action: "revoke", id: sent.body.messageId },
+    ]);
   }));
 
 Deno.test("contacts and group members known by LID are found by either id, carry the other one beside, and admin rights and removals hold across both forms", () =>

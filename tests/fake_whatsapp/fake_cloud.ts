@@ -256,7 +256,8 @@ export class FakeCloud {
   syncBeforeListen = false;
   /** The page never finishes loading (a frame it waits for is never answered), from now on. */
   hangLoad = false;
-  readonly #heldFrames = new Set<() => void>();
+  /** Answers held back (slow or never), released when the cloud closes. */
+  readonly #held = new Set<() => void>();
   /** Every download of media from the CDN (by direct path), in order. */
   readonly mediaDownloads: string[] = [];
   /** Media the CDN expired, still on the sender's phone (by serialized message id). */
@@ -479,6 +480,21 @@ export class FakeCloud {
     this.#pushPaired({ type: "freeze" });
   }
 
+  /** Waits `ms` (forever for Infinity), or until the cloud closes. */
+  #hold(ms: number): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        this.#held.delete(done);
+        resolve();
+      };
+      if (Number.isFinite(ms)) timer = setTimeout(done, ms);
+      this.#held.add(done);
+    });
+  }
+
   /** Resolves once `predicate` holds (polling), or rejects after `timeoutMs`. */
   async waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
     const end = Date.now() + timeoutMs;
@@ -518,7 +534,7 @@ export class FakeCloud {
       if (d.timer !== undefined) clearInterval(d.timer);
       for (const w of d.waiters) w();
     }
-    for (const release of this.#heldFrames) release();
+    for (const release of this.#held) release();
     await this.#server?.shutdown();
     await Deno.remove(this.webVersionCachePath, { recursive: true }).catch(() => {});
     const unexpected = this.strictness.filter((r) => !allowed(r));
@@ -564,9 +580,7 @@ export class FakeCloud {
       );
     }
     if (req.method === "GET" && path === "/frame") {
-      if (this.hangLoad && !this.#closed) {
-        await new Promise<void>((resolve) => this.#heldFrames.add(resolve));
-      }
+      if (this.hangLoad && !this.#closed) await this.#hold(Infinity);
       return new Response("<!doctype html><title>frame</title>", {
         headers: { "content-type": "text/html" },
       });
@@ -606,7 +620,7 @@ export class FakeCloud {
       case "/media-retry": {
         const id = String(body.id);
         this.mediaRetries.push(id);
-        if (this.reuploadDelayMs > 0) await new Promise((r) => setTimeout(r, this.reuploadDelayMs));
+        if (this.reuploadDelayMs > 0) await this.#hold(this.reuploadDelayMs);
         const stored = this.#onPhone.get(id);
         const m = this.#find(id);
         if (!stored || !m) throw Object.assign(new Error("media gone"), { status: 404 });
@@ -628,9 +642,7 @@ export class FakeCloud {
       case "/link-preview": {
         const url = String(body.url);
         this.previewRequests.push(url);
-        if (this.linkPreviewDelayMs > 0) {
-          await new Promise((r) => setTimeout(r, this.linkPreviewDelayMs));
-        }
+        if (this.linkPreviewDelayMs > 0) await this.#hold(this.linkPreviewDelayMs);
         const card = this.linkPreviews.get(url);
         return { preview: card ? { url, ...card } : null };
       }

@@ -51,6 +51,8 @@ const MAX_HELD_EVENTS = 1_000;
 const READY_TIMEOUT_MS = 60_000;
 /** Written into the login folder once the session was ready: a login to restore exists. */
 const LINKED_MARKER = "linked";
+/** How long a link's preview card may take before the message goes without one. */
+const LINK_PREVIEW_TIMEOUT_MS = 5_000;
 /** The address whatsapp-web.js opens (and serves a pinned version for). */
 const WHATSAPP_WEB = "https://web.whatsapp.com/";
 const LOGOUT_REASONS = new Set(["LOGOUT", "UNPAIRED", "UNPAIRED_IDLE"]);
@@ -431,6 +433,7 @@ class WwebjsSession implements WwebjsContext {
     const info = client.info ?? {};
     const id = await this.#phoneNumberId(client, serialized(info.wid));
     const lid = await this.#ownLid(client, id);
+    await this.#boundLinkPreviews(client);
     if (this.#ended || this.#client !== client) return;
     this.#me = { id, pushName: String(info.pushname ?? ""), ...(lid ? { lid } : {}) };
     await Deno.writeTextFile(`${authDir(this.#options)}/${LINKED_MARKER}`, id).catch(() => {});
@@ -441,6 +444,28 @@ class WwebjsSession implements WwebjsContext {
       this.#held = null;
       for (const event of held) this.#emit(event);
     });
+  }
+
+  /**
+   * whatsapp-web.js awaits a link's preview card inside the send (WhatsApp fetches the site): a
+   * slow site would hold the message, and the session's call slot, for as long as it takes. The
+   * page's fetch gets a time bound; past it the message goes without a card.
+   */
+  async #boundLinkPreviews(client: Lib): Promise<void> {
+    await this.call(() =>
+      client.pupPage.evaluate((ms: number) => {
+        const page = globalThis as Lib;
+        if (page.waGatewayPreviewsBounded) return;
+        page.waGatewayPreviewsBounded = true;
+        const action = page.require("WAWebLinkPreviewChatAction");
+        const fetchCard = action.getLinkPreview;
+        action.getLinkPreview = (...args: unknown[]) =>
+          Promise.race([
+            Promise.resolve(fetchCard.apply(action, args)).catch(() => null),
+            new Promise((resolve) => setTimeout(() => resolve(null), ms)),
+          ]);
+      }, LINK_PREVIEW_TIMEOUT_MS)
+    ).catch(() => {});
   }
 
   /** Our LID (WhatsApp Web's `getMaybeMeLidUser()`), learnt with our phone number. */

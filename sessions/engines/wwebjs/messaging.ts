@@ -76,7 +76,11 @@ export type MessagingCapabilities = Pick<
 /** The messaging capabilities of one session. */
 export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities {
   function sendText(input: SendTextInput): Promise<SentMessage> {
-    return send(ctx, input.chatId, input.text, { quotedMessageId: input.quotedMsgId });
+    return send(ctx, input.chatId, input.text, {
+      quotedMessageId: input.quotedMsgId,
+      // whatsapp-web.js fetches the card through WhatsApp (bounded by the engine, see engine.ts).
+      linkPreview: input.linkPreview !== false,
+    });
   }
 
   function sendMedia(input: SendMediaInput): Promise<SentMessage> {
@@ -109,24 +113,21 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
     await ctx.call(() => msg.react(emoji));
   }
 
+  /**
+   * Revokes for everyone through whatsapp-web.js's `Message.delete(true)`. That call falls back,
+   * silently, to "delete for me" (the message gone from this device for good) when WhatsApp Web's
+   * capability check says no: an old message, one already revoked, someone else's where we are
+   * not admin. The library offers no way to ask first, so the engine asks the page the very
+   * question `delete()` asks (`WAWebMsgActionCapability`) and refuses instead; the revoke itself
+   * is the library's.
+   */
   async function deleteMessage(messageId: string): Promise<void> {
     const msg = await findMessage(ctx, messageId);
+    const id = serialized(msg.id);
     if (!msg.fromMe && !(await iAmAdminOf(ctx, serialized(msg.id?.remote)))) {
-      // whatsapp-web.js would quietly delete it for us only.
       throw new EngineError("BAD_REQUEST", "Only your own messages can be revoked");
     }
-    // whatsapp-web.js falls back to "delete for me" when WhatsApp no longer allows a revoke (an
-    // old message, one already revoked): ask the page the same question first.
-    const revocable: boolean = await ctx.call(() =>
-      ctx.client.pupPage.evaluate(async (id: string) => {
-        const page = globalThis as Lib;
-        const { Msg } = page.require("WAWebCollections");
-        // Found the way whatsapp-web.js finds it (Message.js).
-        const model = Msg.get(id) ?? (await Msg.getMessagesById([id]))?.messages?.[0];
-        const can = page.require("WAWebMsgActionCapability");
-        return !!model && (can.canSenderRevokeMsg(model) || can.canAdminRevokeMsg(model));
-      }, messageId)
-    );
+    const revocable: boolean = await ctx.call(() => ctx.client.pupPage.evaluate(pageCanRevoke, id));
     if (!revocable) {
       throw new EngineError(
         "BAD_REQUEST",
@@ -134,7 +135,7 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
       );
     }
     await ctx.call(() => msg.delete(true));
-    const after = await ctx.call(() => ctx.client.getMessageById(messageId));
+    const after = await ctx.call(() => ctx.client.getMessageById(id));
     if (!after || after.type !== "revoked") {
       throw new EngineError("BAD_REQUEST", `Message "${messageId}" could not be revoked`);
     }
@@ -297,6 +298,16 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
     getChat,
     listMessages,
   };
+}
+
+/** Runs in the page: whether WhatsApp Web lets us revoke a message for everyone. */
+async function pageCanRevoke(id: string): Promise<boolean> {
+  const page = globalThis as Lib;
+  const { Msg } = page.require("WAWebCollections");
+  // Found the way whatsapp-web.js finds it (Message.js).
+  const model = Msg.get(id) ?? (await Msg.getMessagesById([id]))?.messages?.[0];
+  const can = page.require("WAWebMsgActionCapability");
+  return !!model && (can.canSenderRevokeMsg(model) || can.canAdminRevokeMsg(model));
 }
 
 async function send(
