@@ -187,6 +187,10 @@ interface Device {
 const WEB_VERSION = "2.3000.1017054665";
 const PAGE_TEMPLATE = new URL(`./page/${WEB_VERSION}.html`, import.meta.url);
 
+/** A 1x1 PNG. */
+const PIXEL =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
 function randomToken(bytes: number): string {
   const b = crypto.getRandomValues(new Uint8Array(bytes));
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -258,6 +262,8 @@ export class FakeCloud {
   hangLoad = false;
   /** Answers held back (slow or never), released when the cloud closes. */
   readonly #held = new Set<() => void>();
+  /** How often the page's avatar image was asked for (the engine refuses images). */
+  imageRequests = 0;
   /** Every download of media from the CDN (by direct path), in order. */
   readonly mediaDownloads: string[] = [];
   /** Media the CDN expired, still on the sender's phone (by serialized message id). */
@@ -578,6 +584,12 @@ export class FakeCloud {
         url.searchParams.get("device") ?? "",
         Number(url.searchParams.get("since") ?? 0),
       );
+    }
+    if (req.method === "GET" && path === "/avatar.png") {
+      this.imageRequests++;
+      return new Response(Uint8Array.from(atob(PIXEL), (c) => c.charCodeAt(0)), {
+        headers: { "content-type": "image/png" },
+      });
     }
     if (req.method === "GET" && path === "/frame") {
       if (this.hangLoad && !this.#closed) await this.#hold(Infinity);

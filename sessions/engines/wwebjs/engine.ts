@@ -26,18 +26,13 @@ import {
   type MessageDto,
   type SessionStatus,
 } from "../../engine.ts";
-import {
-  BLOCKED_RESOURCE_TYPES,
-  chromiumEnv,
-  findChromium,
-  lowMemoryArgs,
-  runningAsRoot,
-} from "./chromium.ts";
+import { chromiumEnv, findChromium, lowMemoryArgs, runningAsRoot } from "./chromium.ts";
 import { type Lib, serialized, toMessageDto } from "./mappers.ts";
 import { describeError, TimeoutError, withTimeout, type WwebjsContext } from "./context.ts";
 import { messagingCapabilities } from "./messaging.ts";
 import { directoryCapabilities } from "./directory.ts";
 import { idsOfMessage, LidBook, pageLidPairs } from "./lids.ts";
+import { interceptPage } from "./interception.ts";
 
 const { Client, LocalAuth } = wwebjs;
 
@@ -53,8 +48,6 @@ const READY_TIMEOUT_MS = 60_000;
 const LINKED_MARKER = "linked";
 /** How long a link's preview card may take before the message goes without one. */
 const LINK_PREVIEW_TIMEOUT_MS = 5_000;
-/** The address whatsapp-web.js opens (and serves a pinned version for). */
-const WHATSAPP_WEB = "https://web.whatsapp.com/";
 const LOGOUT_REASONS = new Set(["LOGOUT", "UNPAIRED", "UNPAIRED_IDLE"]);
 
 /** Extra knobs for tests and the memory bench (not part of the engine contract). */
@@ -194,10 +187,9 @@ class WwebjsSession implements WwebjsContext {
 
     const client = new Client({
       authStrategy: new SessionAuth({ clientId: "session", dataPath: authDir(this.#options) }),
-      webVersion: this.#options.webVersion,
-      webVersionCache: local
-        ? { type: "local", path: this.#options.webVersionCachePath, strict: true }
-        : { type: "none" },
+      // A pinned version is served by the engine (interception.ts), not by whatsapp-web.js,
+      // whose way of serving it would hand the engine the body of every upload the page makes.
+      webVersionCache: { type: "none" },
       authTimeoutMs: this.#options.authTimeoutMs ?? 60_000,
       qrMaxRetries: 0,
       puppeteer: {
@@ -308,10 +300,10 @@ class WwebjsSession implements WwebjsContext {
   // ---------- internals ----------
 
   /**
-   * Chromium is up: report its pid, watch it, abort heavy resource requests, and with a pinned
-   * version serve it for WhatsApp Web's own reloads too (`/?post_logout=1` after a logout), which
-   * whatsapp-web.js would send to the live site. whatsapp-web.js calls this again when it re-opens
-   * the login after a logout: once per client is enough.
+   * Chromium is up: report its pid, watch it, refuse heavy resource requests, and serve a pinned
+   * version for every load of WhatsApp Web (its own reloads, `/?post_logout=1` after a logout,
+   * included). whatsapp-web.js calls this again when it re-opens the login after a logout: once
+   * per client is enough.
    */
   async #onBrowser(client: Lib, pinnedPage: string | null): Promise<void> {
     if (this.#browserWatched.has(client)) return;
@@ -340,27 +332,7 @@ class WwebjsSession implements WwebjsContext {
         (r: Lib) => log(`requestfailed: ${r.url()} ${r.failure()?.errorText}`),
       );
     }
-    const block = this.#tuning.blockResources !== false;
-    if (!block && !pinnedPage) return;
-    await page.setRequestInterception(true);
-    page.on("request", (req: Lib) => {
-      const url: string = req.url();
-      const reload = pinnedPage && url !== WHATSAPP_WEB && url.startsWith(`${WHATSAPP_WEB}?`) &&
-        req.isNavigationRequest();
-      if (reload) {
-        req.respond({ status: 200, contentType: "text/html", body: pinnedPage }).catch(() => {});
-      } else if (
-        block && BLOCKED_RESOURCE_TYPES.has(req.resourceType()) && !url.startsWith("data:")
-      ) {
-        req.abort("blockedbyclient").catch(() => {});
-      } else {
-        if (!pinnedPage) req.continue().catch(() => {});
-        return;
-      }
-      // whatsapp-web.js's own handler continues every request after ours: make that a no-op.
-      req.continue = () => Promise.resolve();
-      req.respond = () => Promise.resolve();
-    });
+    await interceptPage(page, { pinnedPage, block: this.#tuning.blockResources !== false });
   }
 
   /**
