@@ -16,7 +16,7 @@ import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts
 
 const PHONE = ME.split("@")[0];
 // Long enough for Chromium to start and show its QR on a loaded machine.
-const READY_TIMEOUT_MS = 8_000;
+const READY_TIMEOUT_MS = 12_000;
 
 /** A fast watchdog; two crashes within the window and the policy gives up. */
 function watchdogEnv(backoffMs = 300): Record<string, string> {
@@ -46,7 +46,7 @@ function state(server: TestApp): Promise<State> {
 }
 
 /** Waits for a status whose reason matches; returns it. */
-function statusWith(server: TestApp, status: string, reason: RegExp, timeoutMs = 30_000) {
+function statusWith(server: TestApp, status: string, reason: RegExp, timeoutMs = 60_000) {
   return waitFor(`status ${status} with reason ${reason}`, async () => {
     const s = await state(server);
     return s.status === status && reason.test(s.reason ?? "") ? s : null;
@@ -117,7 +117,7 @@ Deno.test("a session whose WhatsApp Web never becomes ready is FAILED once the r
     assert.equal((await server.json("POST", `/${PHONE}/stop`)).status, 200);
     cloud.syncBeforeListen = true;
     assert.equal((await server.json("POST", `/${PHONE}/start`)).status, 200);
-    const failed = await statusWith(server, "FAILED", /did not become ready/, 45_000);
+    const failed = await statusWith(server, "FAILED", /did not become ready/, 90_000);
     assert.match(
       failed.reason!,
       new RegExp(`did not become ready within ${READY_TIMEOUT_MS} ms .*; crashed 2 times in`),
@@ -139,7 +139,7 @@ Deno.test("a WhatsApp Web that never finishes loading is restarted, then FAILED,
       restarting.reason!,
       new RegExp(`^WhatsApp Web did not finish loading within ${READY_TIMEOUT_MS} ms;`),
     );
-    const failed = await statusWith(server, "FAILED", /did not finish loading/, 45_000);
+    const failed = await statusWith(server, "FAILED", /did not finish loading/, 90_000);
     assert.match(failed.reason!, /crashed 2 times/);
     assert.ok(!statuses(receiver.received).includes("SCAN_QR_CODE"), "no QR was ever shown");
   } finally {
