@@ -13,12 +13,14 @@ import type { FakeCloud, FakeCloudOptions, SentRecord } from "./fake_whatsapp/fa
 import { type LinkedEngine, withLinkedEngine } from "./fake_whatsapp/engine_harness.ts";
 import {
   ALICE,
+  ALICE_LID,
   BOB,
   CAROL,
   CLUB,
   DAVE,
   expectEngineError,
   ME,
+  ME_LID,
   NOBODY,
   TEAM,
 } from "./fake_whatsapp/cast.ts";
@@ -548,3 +550,23 @@ function jpegSize(bytes: Uint8Array): [number, number] {
   }
   throw new Error("no SOF in the JPEG");
 }
+
+Deno.test("wwebjs engine answers a send after its message.any, which carries the number beside the LID chat", () =>
+  withLinkedEngine({
+    me: ME,
+    accountLid: ME_LID,
+    lidMap: { [ALICE_LID]: ALICE },
+    chats: [{ id: ALICE_LID, name: "Alice" }],
+    contacts: [{ id: ALICE_LID, name: "Alice", isMyContact: true }],
+  }, async ({ engine, rec }) => {
+    for (const text of ["one", "two", "three"]) {
+      const sent = await engine.sendText({ chatId: ALICE, text });
+      // No waiting: the event is there when the answer is.
+      const any = rec.of("message.any").find((e) => e.message.id === sent.messageId);
+      assert.ok(any, `the message.any of "${text}" came before its answer`);
+      assert.deepEqual(
+        [any.message.chatId, any.message.chatPn, any.message.source],
+        [ALICE_LID, ALICE, "api"],
+      );
+    }
+  }));

@@ -30,6 +30,11 @@ export interface WwebjsContext {
    * our own messages created in that chat meanwhile are reported with `source: "api"`.
    */
   sending(chatId: string): () => void;
+  /**
+   * Resolves once every message event that happened so far has been emitted (they are emitted in
+   * order, each after its LIDs were looked up): a send answers after its own `message.any`.
+   */
+  settled(): Promise<void>;
 }
 
 export class TimeoutError extends Error {

@@ -33,6 +33,7 @@ import { messagingCapabilities } from "./messaging.ts";
 import { directoryCapabilities } from "./directory.ts";
 import { idsOfMessage, LidBook, pageLidPairs } from "./lids.ts";
 import { interceptPage } from "./interception.ts";
+import { installMediaPieces } from "./media_transfer.ts";
 
 const { Client, LocalAuth } = wwebjs;
 
@@ -287,6 +288,10 @@ class WwebjsSession implements WwebjsContext {
     };
   }
 
+  settled(): Promise<void> {
+    return this.#traffic;
+  }
+
   get lids(): LidBook {
     return this.#lids;
   }
@@ -406,6 +411,8 @@ class WwebjsSession implements WwebjsContext {
     const id = await this.#phoneNumberId(client, serialized(info.wid));
     const lid = await this.#ownLid(client, id);
     await this.#boundLinkPreviews(client);
+    await this.call(() => installMediaPieces((fn, ...args) => client.pupPage.evaluate(fn, ...args)))
+      .catch(() => {});
     if (this.#ended || this.#client !== client) return;
     this.#me = { id, pushName: String(info.pushname ?? ""), ...(lid ? { lid } : {}) };
     await Deno.writeTextFile(`${authDir(this.#options)}/${LINKED_MARKER}`, id).catch(() => {});

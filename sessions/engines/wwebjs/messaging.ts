@@ -35,6 +35,7 @@ import {
   type WwebjsContext,
 } from "./context.ts";
 import { idsOfMessage } from "./lids.ts";
+import { type PageCall, readDownload, stageUpload } from "./media_transfer.ts";
 
 const { MessageMedia, Location } = wwebjs;
 
@@ -83,14 +84,28 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
     });
   }
 
-  function sendMedia(input: SendMediaInput): Promise<SentMessage> {
-    const media = new MessageMedia(input.media.mimetype, input.media.data, input.media.filename);
-    return send(ctx, input.chatId, media, {
-      caption: input.caption,
-      quotedMessageId: input.quotedMsgId,
-      sendAudioAsVoice: input.kind === "voice",
-      sendMediaAsDocument: input.kind === "file",
-    });
+  /** A page evaluation through the session's timed call. */
+  const inPage: PageCall = (fn, ...args) =>
+    ctx.call(() => ctx.client.pupPage.evaluate(fn, ...args));
+
+  async function sendMedia(input: SendMediaInput): Promise<SentMessage> {
+    ctx.ready();
+    // Large media goes to the page in pieces (media_transfer.ts); the library gets a token.
+    const data = await stageUpload(inPage, input.media.data);
+    const media = new MessageMedia(input.media.mimetype, data, input.media.filename);
+    try {
+      return await send(ctx, input.chatId, media, {
+        caption: input.caption,
+        quotedMessageId: input.quotedMsgId,
+        sendAudioAsVoice: input.kind === "voice",
+        sendMediaAsDocument: input.kind === "file",
+      });
+    } finally {
+      if (data !== input.media.data) {
+        await inPage((token: string) => (globalThis as Lib).waGatewayMedia?.delete(token), data)
+          .catch(() => {});
+      }
+    }
   }
 
   function sendLocation(input: SendLocationInput): Promise<SentMessage> {
@@ -187,7 +202,8 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
     // WhatsApp does not always say what the media is; the HTTP answer needs a Content-Type.
     return {
       mimetype: media.mimetype || "application/octet-stream",
-      data: media.data,
+      // Large media comes back from the page in pieces (media_transfer.ts).
+      data: await readDownload(inPage, media.data),
       filename: media.filename ?? "",
     };
   }
@@ -336,6 +352,8 @@ async function send(
   } finally {
     sent();
   }
+  // The message's own message.any leaves before the answer, as the supervisor expects.
+  await ctx.settled();
   if (!msg) throw notFound(`Chat "${chatId}" not found`);
   return {
     messageId: serialized(msg.id),
