@@ -5,7 +5,12 @@
  * of the world: scan the QR (with the account's own phone or another number's), type a pairing
  * code, deliver messages and acks, unlink the device, open WhatsApp Web elsewhere. It records what
  * the page sent. The linked account can be reported to the page by its LID only, the way WhatsApp
- * Web may report `me`, with or without the mapping to its phone number. Start it with
+ * Web may report `me`, with or without the mapping to its phone number; users, chats and groups
+ * can be written by LID (`lidMap`, `serverLidMap`, `accountLid`, groups' `addressingMode`). It
+ * also plays WhatsApp's rougher sides: a page that syncs before whatsapp-web.js listens or never
+ * finishes loading, QR codes that go idle, media the CDN expired, messages that arrive before
+ * their keys, slow link previews, messages written on the phone. It collects what the page could
+ * not give whatsapp-web.js (`strictness`) and fails `close()` on it. Start it with
  * {@link startFakeCloud}; it writes the page, with its own URL filled in, into a temporary
  * `webVersionCache` folder for whatsapp-web.js.
  */
