@@ -58,6 +58,7 @@ const schema = z.object({
   WWEBJS_WEB_VERSION: optionalText,
   WWEBJS_WEB_CACHE_PATH: optionalText,
   WWEBJS_AUTH_TIMEOUT_MS: positiveMs.default(60_000),
+  WWEBJS_READY_TIMEOUT_MS: positiveMs.default(60_000),
   CHROMIUM_NO_SANDBOX: bool.default(false),
 
   // Auth.
@@ -137,6 +138,8 @@ export interface Config {
     webVersion?: string;
     webVersionCachePath?: string;
     authTimeoutMs: number;
+    /** How long a start that needs no scan, or the sync after one, may take to become ready. */
+    readyTimeoutMs: number;
     /** Run Chromium without its sandbox even when not root (containers without user namespaces). */
     noSandbox: boolean;
   };
@@ -240,6 +243,7 @@ export function loadConfig(
       webVersion: e.WWEBJS_WEB_VERSION,
       webVersionCachePath: e.WWEBJS_WEB_CACHE_PATH,
       authTimeoutMs: e.WWEBJS_AUTH_TIMEOUT_MS,
+      readyTimeoutMs: e.WWEBJS_READY_TIMEOUT_MS,
       noSandbox: e.CHROMIUM_NO_SANDBOX,
     },
     auth: {

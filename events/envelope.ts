@@ -72,6 +72,10 @@ export function messagePayload(message: MessageDto): Record<string, unknown> {
     source: message.source ?? "app",
     to: message.to,
     participant: message.author,
+    // Beside each of those that is a LID, its phone-number id when known (not instead of it).
+    ...(message.fromPn ? { fromPn: message.fromPn } : {}),
+    ...(message.toPn ? { toPn: message.toPn } : {}),
+    ...(message.authorPn ? { participantPn: message.authorPn } : {}),
     body: message.body,
     hasMedia: message.hasMedia,
     media: message.media
@@ -86,7 +90,11 @@ export function messagePayload(message: MessageDto): Record<string, unknown> {
     ackName: ACK_NAMES[String(message.ack)] ?? "UNKNOWN",
     vCards: message.type === "vcard" ? [message.body] : [],
     replyTo: message.quotedMsgId ? { id: message.quotedMsgId } : null,
-    _data: { type: message.type, chatId: message.chatId },
+    _data: {
+      type: message.type,
+      chatId: message.chatId,
+      ...(message.chatPn ? { chatPn: message.chatPn } : {}),
+    },
   };
 }
 

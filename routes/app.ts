@@ -22,6 +22,7 @@ import { createHealthRoutes } from "./health.ts";
 import { createInboundWebhookRoutes } from "./inbound_webhooks.ts";
 import { createChatRoutes } from "./chats.ts";
 import { createContactRoutes } from "./contacts.ts";
+import { createLidRoutes } from "./lids.ts";
 import { createGroupRoutes } from "./groups.ts";
 import { createMessageActionRoutes } from "./message_actions.ts";
 import { createMessageEditRoutes } from "./message_edits.ts";
@@ -128,6 +129,7 @@ export function createApp(deps: AppDeps) {
   app.route(API_BASE, createMessageLookupRoutes(deps));
   app.route(API_BASE, createChatRoutes(deps));
   app.route(API_BASE, createContactRoutes(deps));
+  app.route(API_BASE, createLidRoutes(deps));
   app.route(API_BASE, createGroupRoutes(deps));
   app.route(API_BASE, createProfileRoutes(deps));
   if (deps.events) {

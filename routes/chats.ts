@@ -15,6 +15,7 @@ import {
   jsonResponse,
   MessageId,
   PhoneParams,
+  pnBeside,
   SECURED,
   SESSION_CALL_ERRORS,
 } from "./schemas.ts";
@@ -26,6 +27,7 @@ const LastMessageSchema = z.object({
 
 const ChatFields = {
   id: z.string().openapi({ example: "15550000001@c.us" }),
+  pn: pnBeside("For a chat written by a LID: its phone-number id, when known"),
   name: z.string().openapi({ example: "Alice" }),
   isGroup: z.boolean().openapi({ example: false }),
   unreadCount: z.number().int().min(0).openapi({ example: 2 }),
@@ -58,6 +60,10 @@ export const MessageSchema = z.object({
   from: z.string().openapi({ example: "15550000001@c.us" }),
   to: z.string().openapi({ example: "4915550001234@c.us" }),
   author: z.string().nullable().openapi({ description: "The sender inside a group" }),
+  chatPn: pnBeside("When `chatId` is a LID: its phone-number id, when known"),
+  fromPn: pnBeside("When `from` is a LID: its phone-number id, when known"),
+  toPn: pnBeside("When `to` is a LID: its phone-number id, when known"),
+  authorPn: pnBeside("When `author` is a LID: its phone-number id, when known"),
   fromMe: z.boolean(),
   body: z.string().openapi({ example: "Hi! Are we still on for tomorrow?" }),
   type: z.string().openapi({

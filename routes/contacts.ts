@@ -13,7 +13,9 @@ import {
   jidParam,
   jsonBody,
   jsonResponse,
+  lidBeside,
   PhoneParams,
+  pnBeside,
   SECURED,
   SESSION_CALL_ERRORS,
   SuccessSchema,
@@ -21,7 +23,12 @@ import {
 
 const ContactSchema = z.object({
   id: z.string().openapi({ example: "15550000001@c.us" }),
-  number: z.string().openapi({ example: "15550000001" }),
+  pn: pnBeside("For a contact known by its LID: its phone-number id, when known"),
+  lid: lidBeside("For a contact known by its phone number: its LID, when known"),
+  number: z.string().openapi({
+    example: "15550000001",
+    description: "The phone number's digits; empty for a LID whose number is not known",
+  }),
   name: z.string().nullable().openapi({ example: "Alice", description: "From your address book" }),
   pushname: z.string().nullable().openapi({ example: "alice", description: "Their own name" }),
   isMyContact: z.boolean(),

@@ -35,6 +35,10 @@ export const SendTextSchema = z.object({
   chatId: Jid,
   text: z.string().min(1).max(65_536).openapi({ example: "Hello from wa-gateway" }),
   quotedMsgId: quoted,
+  linkPreview: z.boolean().optional().openapi({
+    description: "Send a preview card for the first link in the text (default true); a site " +
+      "that does not answer within a few seconds gets none",
+  }),
 }).openapi("SendText");
 
 export const SendImageSchema = z.object({

@@ -14,7 +14,9 @@ import {
   GroupParams,
   jsonBody,
   jsonResponse,
+  lidBeside,
   PhoneParams,
+  pnBeside,
   SECURED,
   SESSION_CALL_ERRORS,
   SuccessSchema,
@@ -22,6 +24,8 @@ import {
 
 const ParticipantSchema = z.object({
   id: z.string().openapi({ example: "15550000001@c.us" }),
+  pn: pnBeside("For a member written by a LID: the phone-number id, when known"),
+  lid: lidBeside("For a member written by phone number: the LID, when known"),
   isAdmin: z.boolean(),
   isSuperAdmin: z.boolean(),
 }).openapi("GroupParticipant");
@@ -31,6 +35,7 @@ const GroupFields = {
   subject: z.string().openapi({ example: "Simulator Group" }),
   description: z.string().openapi({ example: "A group that exists only in the simulator" }),
   owner: z.string().nullable().openapi({ example: "4915550001234@c.us" }),
+  ownerPn: pnBeside("When `owner` is a LID: its phone-number id, when known"),
   createdAt: z.number().int().nullable().openapi({ example: 1764086400, description: "Unix s" }),
   participants: z.array(ParticipantSchema),
   settings: z.object({

@@ -98,6 +98,19 @@ export const PhoneDigits = z.string().max(64)
   })
   .openapi({ type: "string", example: "+15550000001" });
 
+/**
+ * Beside an id that is a LID (`<digits>@lid`, how WhatsApp writes many users now): the same user's
+ * phone-number id, when known. Absent otherwise.
+ */
+export function pnBeside(description: string) {
+  return z.string().optional().openapi({ example: "15550000001@c.us", description });
+}
+
+/** Beside a phone-number id: the same user's LID, when known. Absent otherwise. */
+export function lidBeside(description: string) {
+  return z.string().optional().openapi({ example: "100000000000001@lid", description });
+}
+
 /** A group id (`…@g.us`). */
 export const GroupJid = z.string().regex(
   /^\d+(?:-\d+)?@g\.us$/,

@@ -93,6 +93,11 @@ export interface EngineOptions {
   webVersionCachePath?: string;
   /** whatsapp-web.js: how long to wait for the page to inject (ms). */
   authTimeoutMs?: number;
+  /**
+   * whatsapp-web.js: how long a start may take to become ready when nobody has to scan, and how
+   * long the sync may take once authenticated (ms); past it the engine reports `fatal`.
+   */
+  readyTimeoutMs?: number;
   /** whatsapp-web.js: start Chromium with `--no-sandbox` although not root. */
   chromiumNoSandbox?: boolean;
 }
@@ -105,6 +110,8 @@ export interface Me {
    */
   id: string;
   pushName: string;
+  /** The account's LID, when the engine knows it (WAHA's `me.lid`). */
+  lid?: string;
 }
 
 export interface SentMessage {
@@ -125,6 +132,15 @@ export interface MessageDto {
   to: string;
   /** The sender inside a group. */
   author: string | null;
+  /**
+   * WhatsApp writes many users by a LID (`<digits>@lid`) instead of their phone number. Beside
+   * each of `chatId`, `from`, `to` and `author` that is a LID, its phone-number id
+   * (`<digits>@c.us`) when the engine knows it.
+   */
+  chatPn?: string;
+  fromPn?: string;
+  toPn?: string;
+  authorPn?: string;
   fromMe: boolean;
   /**
    * Who wrote it: `api` when this server sent it, `app` when a person did (on the phone, another
@@ -151,6 +167,8 @@ export interface MessagePage {
 
 export interface ChatSummary {
   id: string;
+  /** For a chat written by a LID: its phone-number id, when known. */
+  pn?: string;
   name: string;
   isGroup: boolean;
   unreadCount: number;
@@ -174,6 +192,11 @@ export interface ChatPage {
 
 export interface ContactDto {
   id: string;
+  /** For a contact known by its LID: its phone-number id, when known. */
+  pn?: string;
+  /** For a contact known by its phone number: its LID, when known. */
+  lid?: string;
+  /** The phone number's digits; empty for a LID whose phone number is not known. */
   number: string;
   name: string | null;
   pushname: string | null;
@@ -186,6 +209,10 @@ export interface ContactDto {
 
 export interface GroupParticipant {
   id: string;
+  /** For a member written by a LID: its phone-number id, when known. */
+  pn?: string;
+  /** For a member written by phone number: its LID, when known. */
+  lid?: string;
   isAdmin: boolean;
   isSuperAdmin: boolean;
 }
@@ -195,6 +222,8 @@ export interface GroupDto {
   subject: string;
   description: string;
   owner: string | null;
+  /** For an owner written by a LID: its phone-number id, when known. */
+  ownerPn?: string;
   /** Unix seconds, when known. */
   createdAt: number | null;
   participants: GroupParticipant[];
@@ -225,6 +254,12 @@ export interface ProfileDto {
   name: string;
   status: string;
   pictureUrl: string | null;
+}
+
+/** A LID and the phone-number id it belongs to (`null` when WhatsApp does not say). */
+export interface LidMapping {
+  lid: string;
+  pn: string | null;
 }
 
 /** Media already fetched and checked by the HTTP layer, as base64. */
@@ -309,6 +344,13 @@ export interface Engine {
   removeParticipants(change: ParticipantsChange): Promise<ParticipantResult[]>;
 
   getProfile(): Promise<ProfileDto>;
+
+  /** Every LID the session knows, with its phone-number id where known. */
+  listLids(): Promise<LidMapping[]>;
+  /** The phone-number id of a LID (`pn: null` when WhatsApp does not say). */
+  findPnByLid(lid: string): Promise<LidMapping>;
+  /** The LID of a phone-number id (`lid: null` when WhatsApp does not say). */
+  findLidByPn(pn: string): Promise<{ lid: string | null; pn: string }>;
   setProfileName(name: string): Promise<void>;
   setProfileStatus(status: string): Promise<void>;
   setProfilePicture(media: MediaInput): Promise<void>;

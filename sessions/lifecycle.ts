@@ -105,6 +105,7 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       webVersion: config.wwebjs.webVersion,
       webVersionCachePath: config.wwebjs.webVersionCachePath,
       authTimeoutMs: config.wwebjs.authTimeoutMs,
+      readyTimeoutMs: config.wwebjs.readyTimeoutMs,
       chromiumNoSandbox: config.wwebjs.noSandbox,
     };
   }

@@ -52,6 +52,10 @@ const LET_THROUGH: Record<string, number | [number, number, number]> = {
   "POST /{phoneNumber}/contact/unblock": 400,
   "POST /{phoneNumber}/group/create": 400,
   "GET /{phoneNumber}/group/{groupId}": 200,
+  "GET /{phoneNumber}/lids": 200,
+  "GET /{phoneNumber}/lids/count": 200,
+  "GET /{phoneNumber}/lids/pn/{phone}": 200,
+  "GET /{phoneNumber}/lids/{lid}": 200,
   "PUT /{phoneNumber}/group/{groupId}": 400,
   // The first caller leaves the group; it is gone for the next.
   "POST /{phoneNumber}/group/{groupId}/leave": [200, 404, 404],

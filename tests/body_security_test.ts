@@ -26,6 +26,7 @@ async function operations(base: string): Promise<{ method: string; path: string 
     messageId: "true_15550000001@c.us_3EB0C0FFEE",
     id: "1",
     phone: "15550000001",
+    lid: "100000000000001@lid",
   };
   const found = [];
   for (const [template, item] of Object.entries(document.paths as Record<string, object>)) {

@@ -97,6 +97,7 @@ const PATH_VALUES: Record<string, { good: (ids: Ids) => string; bad: string }> =
   groupId: { good: () => "120363000000000001@g.us", bad: "120363@c.us" },
   messageId: { good: (ids) => ids.messageId, bad: "x".repeat(301) },
   phone: { good: () => "15550000001", bad: "call-me" },
+  lid: { good: () => "100000000000001@lid", bad: "not-a-lid" },
   id: { good: () => "1", bad: "first" },
 };
 

@@ -97,7 +97,11 @@ Deno.test("a wwebjs session scanned with another number's phone is FAILED saying
         assert.equal((await server.json("POST", `/${PHONE}/start`, A)).status, 200);
         cloud.scanQr(await scan());
         const state = await waitForState(asA, PHONE, "CONNECTED", 30_000);
-        assert.deepEqual(state.me, { id: ME, pushName: "Gateway Test" });
+        assert.deepEqual(state.me, {
+          id: ME,
+          pushName: "Gateway Test",
+          lid: "111111111111111@lid",
+        });
         assert.equal(cloud.linkedBy?.lid, "111111111111111@lid");
         const id = cloud.deliverIncoming({ from: ALICE, body: "for the right account" });
         await waitFor(

@@ -52,7 +52,7 @@ Deno.test("wwebjs engine reports a LID-reported account by the phone number What
   try {
     await linkedBy(cloud, {}, (_engine, rec) => {
       assert.deepEqual(cloud.linkedBy, { phone: ME, lid: ME_LID }, "the page was told its LID");
-      assert.deepEqual(rec.of("status").at(-1)?.me, { id: ME, pushName: "Lid Me" });
+      assert.deepEqual(rec.of("status").at(-1)?.me, { id: ME, pushName: "Lid Me", lid: ME_LID });
       assert.deepEqual(
         beforeWorking(rec).filter((e) => e.type.startsWith("message")),
         [],

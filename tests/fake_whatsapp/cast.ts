@@ -19,6 +19,16 @@ export const NOBODY = "4915550009@c.us";
 export const TEAM = "120363000000000001@g.us";
 /** Alice's group: we are a plain member, and only admins may edit its info. */
 export const CLUB = "120363000000000002@g.us";
+/** The linked account's LID. */
+export const ME_LID = "900000000000001@lid";
+/** Alice's LID: WhatsApp Web knows her phone number. */
+export const ALICE_LID = "100000000000002@lid";
+/** Bob's LID: only WhatsApp's server tells his number, when asked. */
+export const BOB_LID = "100000000000003@lid";
+/** Erin, known only by her LID: no phone number is ever told. */
+export const ERIN_LID = "100000000000009@lid";
+/** A group that writes its members by LID. */
+export const NEIGHBOURS = "120363000000000003@g.us";
 /** A 1x1 PNG, base64. */
 export const PIXEL_PNG =
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";

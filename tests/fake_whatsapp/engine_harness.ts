@@ -1,10 +1,12 @@
 /**
  * @module
  * Helpers for running the real whatsapp-web.js engine against the fake WhatsApp Web: engine
- * options pointing at a fake cloud's page, an event recorder with waits, and a process-group kill.
+ * options pointing at a fake cloud's page, an event recorder with waits, a process-group kill, and
+ * a whole linked engine on its own cloud for one test.
  */
-import type { EngineEvent, EngineOptions } from "../../sessions/engine.ts";
-import type { FakeCloud } from "./fake_cloud.ts";
+import type { Engine, EngineEvent, EngineOptions } from "../../sessions/engine.ts";
+import { createWwebjsEngine, type WwebjsTuning } from "../../sessions/engines/wwebjs/engine.ts";
+import { type FakeCloud, type FakeCloudOptions, startFakeCloud } from "./fake_cloud.ts";
 
 /** The QR decoder is the tests' shared one (kept importable from here as before). */
 export { decodeQrDataUrl } from "../qr_decode.ts";
@@ -103,4 +105,50 @@ export function dependentSteps(t: Deno.TestContext) {
         }
       },
     });
+}
+
+/** What a test gets from {@link withLinkedEngine}. */
+export interface LinkedEngine {
+  cloud: FakeCloud;
+  engine: Engine;
+  rec: EventRecorder;
+  sessionDir: string;
+}
+
+/**
+ * Runs `fn` with an engine linked (by QR) to a fresh fake cloud built from `options`; `seed` runs
+ * before the engine starts (stored history). Everything is torn down afterwards, and the cloud's
+ * `close()` fails the test if the page could not give whatsapp-web.js what it read.
+ */
+export async function withLinkedEngine(
+  options: FakeCloudOptions,
+  fn: (linked: LinkedEngine) => Promise<void>,
+  { seed, tuning, engineOptions }: {
+    seed?: (cloud: FakeCloud) => void;
+    tuning?: WwebjsTuning;
+    engineOptions?: Partial<EngineOptions>;
+  } = {},
+): Promise<void> {
+  const cloud = await startFakeCloud(options);
+  const sessionDir = await Deno.makeTempDir({ prefix: "wwebjs_linked_" });
+  const rec = new EventRecorder();
+  const engine = createWwebjsEngine(fakeEngineOptions(cloud, sessionDir, engineOptions), tuning);
+  let failed = false;
+  try {
+    seed?.(cloud);
+    await engine.start(rec.sink);
+    cloud.scanQr((await rec.type("qr")).value);
+    await rec.status("WORKING");
+    await fn({ cloud, engine, rec, sessionDir });
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    await engine.stop().catch(() => {});
+    for (const e of rec.of("child_process")) killGroup(e.pid);
+    await Deno.remove(sessionDir, { recursive: true }).catch(() => {});
+    // The test's own failure is the one reported; what the page lacked is printed beside it.
+    if (failed) await cloud.close().catch((error) => console.error(String(error)));
+    else await cloud.close();
+  }
 }

@@ -5,7 +5,12 @@
  * of the world: scan the QR (with the account's own phone or another number's), type a pairing
  * code, deliver messages and acks, unlink the device, open WhatsApp Web elsewhere. It records what
  * the page sent. The linked account can be reported to the page by its LID only, the way WhatsApp
- * Web may report `me`, with or without the mapping to its phone number. Start it with
+ * Web may report `me`, with or without the mapping to its phone number; users, chats and groups
+ * can be written by LID (`lidMap`, `serverLidMap`, `accountLid`, groups' `addressingMode`). It
+ * also plays WhatsApp's rougher sides: a page that syncs before whatsapp-web.js listens or never
+ * finishes loading, QR codes that go idle, media the CDN expired, messages that arrive before
+ * their keys, slow link previews, messages written on the phone. It collects what the page could
+ * not give whatsapp-web.js (`strictness`) and fails `close()` on it. Start it with
  * {@link startFakeCloud}; it writes the page, with its own URL filled in, into a temporary
  * `webVersionCache` folder for whatsapp-web.js.
  */
@@ -45,6 +50,8 @@ export interface CloudGroup {
   creation?: number;
   announce?: boolean;
   restrict?: boolean;
+  /** `lid`: WhatsApp addresses the group's members (and its messages' authors) by LID. */
+  addressingMode?: "pn" | "lid";
   participants: { id: string; isAdmin?: boolean; isSuperAdmin?: boolean }[];
 }
 
@@ -89,7 +96,20 @@ export interface SentRecord {
   isPtt?: boolean;
   /** For `groups_v4_invite`: the private invitation to a group. */
   invite?: { groupId: string; groupName: string; code: string };
+  /** The link preview card sent with a text, if any. */
+  linkPreview: { url: string; title: string; description: string } | null;
+  /**
+   * The stanza's `type` attribute and media type, as WhatsApp Web derives them from the message's
+   * protobuf (the functions whatsapp-web.js patches: a location is sent as `text`, not media).
+   */
+  stanza: { type: string; mediatype: string | null };
   raw: Record<string, unknown>;
+}
+
+/** The card WhatsApp's servers make for a link. */
+export interface LinkPreviewCard {
+  title: string;
+  description: string;
 }
 
 /** A profile picture the page set (JPEG data URLs, as WhatsApp Web crops them). */
@@ -106,6 +126,11 @@ export interface FakeCloudOptions {
   pushName?: string;
   /** How often an unscanned QR is replaced (ms). */
   qrRotateMs?: number;
+  /**
+   * After this many replacements an unscanned QR stops rotating and the page goes
+   * `UNPAIRED_IDLE` ("click to reload"), until it asks for a refresh. Never, by default.
+   */
+  qrIdleAfter?: number;
   /** How many recent messages per chat the page gets at link time (the rest via history). */
   recentPerChat?: number;
   chats?: SeedChat[];
@@ -118,6 +143,23 @@ export interface FakeCloudOptions {
   about?: string;
   /** The account's LID: the page then reports `me` by it (see {@link LinkingPhone}). */
   meLid?: string;
+  /**
+   * The account's LID in normal operation (the page knows it beside the phone number and writes
+   * to LID chats as it). Unlike {@link meLid}, `me` is still reported by its phone number.
+   */
+  accountLid?: string;
+  /**
+   * LIDs and the phone numbers WhatsApp Web knows them by at link time (`<lid>` → `<pn>`). Chats,
+   * contacts, group members and authors are then written by the LID wherever a test seeds them
+   * so; a LID in none of these maps has no phone number WhatsApp will tell.
+   */
+  lidMap?: Record<string, string>;
+  /** LID mappings WhatsApp's server reveals when asked (a number check), not known at link time. */
+  serverLidMap?: Record<string, string>;
+  /** The cards WhatsApp's servers make for links (by URL); other links get none. */
+  linkPreviews?: Record<string, LinkPreviewCard>;
+  /** How long fetching a link's card takes (a slow site). */
+  linkPreviewDelayMs?: number;
 }
 
 /** The phone that links a device, and how the page is to report its account. */
@@ -150,17 +192,21 @@ interface Device {
 const WEB_VERSION = "2.3000.1017054665";
 const PAGE_TEMPLATE = new URL(`./page/${WEB_VERSION}.html`, import.meta.url);
 
+/** A 1x1 PNG. */
+const PIXEL =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
 function randomToken(bytes: number): string {
   const b = crypto.getRandomValues(new Uint8Array(bytes));
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+/**
+ * Base64, natively: the cloud shares the test's thread with the server's supervisor, whose
+ * heartbeat checks a large media file's slow encoding would delay.
+ */
 function base64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
+  return (bytes as Uint8Array & { toBase64(): string }).toBase64();
 }
 
 /** The fake cloud: state, controls and the HTTP server. */
@@ -174,11 +220,19 @@ export class FakeCloud {
   webVersionCachePath = "";
   url = "";
   qrRotateMs: number;
+  qrIdleAfter: number;
+  /** The query of every page load (`?post_logout=1` after a logout), in order. */
+  readonly pageLoads: string[] = [];
+  /** How often a page asked for a fresh QR. */
+  qrRefreshes = 0;
   /** The credential of the linked device, or null when nothing is linked. */
   credential: string | null = null;
   /** The phone that linked the device, while one is linked. */
   linkedBy: Required<Pick<LinkingPhone, "phone">> & LinkingPhone | null = null;
   readonly #meLid?: string;
+  readonly accountLid?: string;
+  readonly lidMap: Map<string, string>;
+  readonly serverLidMap: Map<string, string>;
   readonly sent: SentRecord[] = [];
   /** Other things the page did: seen, presence, reactions, revokes, blocks, logout. */
   readonly actions: Record<string, unknown>[] = [];
@@ -194,16 +248,53 @@ export class FakeCloud {
   readonly pictures: PictureRecord[] = [];
   readonly media = new Map<string, { mimetype: string; filename: string; bytes: Uint8Array }>();
   readonly devices = new Map<string, Device>();
+  /**
+   * What the page could not give whatsapp-web.js (`missing-module`, `missing-export`) and errors
+   * its listeners threw (`listener-error`). WhatsApp Web swallows both and the library's hooks
+   * then do nothing, so {@link close} fails the test when there are any, unless `allowed` names
+   * them: the strict fake's contract.
+   */
+  readonly strictness: { kind: string; what: string }[] = [];
   #recentPerChat: number;
+  readonly linkPreviews: Map<string, LinkPreviewCard>;
+  linkPreviewDelayMs: number;
+  /**
+   * The page marks its store synced before whatsapp-web.js listens (a restored login then never
+   * becomes ready): applies to pages that link or restore from now on.
+   */
+  syncBeforeListen = false;
+  /** The page never finishes loading (a frame it waits for is never answered), from now on. */
+  hangLoad = false;
+  /** Answers held back (slow or never), released when the cloud closes. */
+  readonly #held = new Set<() => void>();
+  /** How often the page's avatar image was asked for (the engine refuses images). */
+  imageRequests = 0;
+  /** Every download of media from the CDN (by direct path), in order. */
+  readonly mediaDownloads: string[] = [];
+  /** Media the CDN expired, still on the sender's phone (by serialized message id). */
+  readonly #onPhone = new Map<string, { mimetype: string; filename: string; bytes: Uint8Array }>();
+  /** Re-uploads the phone was asked for (serialized message ids). */
+  readonly mediaRetries: string[] = [];
+  /** How long the phone takes to upload expired media again. */
+  reuploadDelayMs = 0;
+  /** Links whose card the page asked for. */
+  readonly previewRequests: string[] = [];
+  /** Messages delivered before their keys, waiting for the page to ask for a resend. */
+  readonly #undecrypted = new Map<string, CloudMessage>();
+  /** What the page asked the phone to resend (serialized ids). */
+  readonly resendRequests: string[] = [];
   #server?: Deno.HttpServer;
   #closed = false;
   #clock = 0;
   #seedClock = Math.floor(Date.now() / 1000) - 100_000;
 
-  constructor(options: FakeCloudOptions = {}) {
+  constructor(seed: FakeCloudOptions = {}) {
+    // The cloud changes what it holds: a seed shared by several tests must stay as written.
+    const options = structuredClone(seed);
     this.me = options.me ?? "4915550001@c.us";
     this.pushName = options.pushName ?? "Fake Me";
     this.qrRotateMs = options.qrRotateMs ?? 20_000;
+    this.qrIdleAfter = options.qrIdleAfter ?? Infinity;
     this.#recentPerChat = options.recentPerChat ?? 5;
     for (const c of options.chats ?? []) this.chats.set(c.id, c);
     for (const c of options.contacts ?? []) this.contacts.set(c.id, c);
@@ -211,6 +302,11 @@ export class FakeCloud {
     this.refuseGroupAdd = new Set(options.refuseGroupAdd ?? []);
     this.about = options.about ?? "Hey there! I am using WhatsApp.";
     this.#meLid = options.meLid;
+    this.accountLid = options.accountLid;
+    this.lidMap = new Map(Object.entries(options.lidMap ?? {}));
+    this.serverLidMap = new Map(Object.entries(options.serverLidMap ?? {}));
+    this.linkPreviews = new Map(Object.entries(options.linkPreviews ?? {}));
+    this.linkPreviewDelayMs = options.linkPreviewDelayMs ?? 0;
   }
 
   /** A group's current state, or undefined. */
@@ -219,10 +315,45 @@ export class FakeCloud {
     return g ? { id, ...structuredClone(g) } : undefined;
   }
 
-  /** Whether a number is on WhatsApp (a registered number or a contact that is). */
+  /**
+   * Whether a number or LID is on WhatsApp: a registered number or a contact that is, or the
+   * other id of one (a LID and the number it maps to are one account).
+   */
   isRegistered(id: string): boolean {
+    if (this.#knownAccount(id)) return true;
+    for (const [lid, pn] of [...this.lidMap, ...this.serverLidMap]) {
+      if ((lid === id && this.#knownAccount(pn)) || (pn === id && this.#knownAccount(lid))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  #knownAccount(id: string): boolean {
     const c = this.contacts.get(id);
-    return id === this.me || this.registered.has(id) || (!!c && c.isWAContact !== false);
+    return id === this.me || id === this.accountLid || this.registered.has(id) ||
+      (!!c && c.isWAContact !== false);
+  }
+
+  /** How the account is written in a chat: by its LID in LID chats and LID-addressed groups. */
+  #meIn(chatId: string): string {
+    const lidChat = chatId.endsWith("@lid") ||
+      this.chats.get(chatId)?.group?.addressingMode === "lid";
+    return lidChat && this.accountLid ? this.accountLid : this.me;
+  }
+
+  /** Whether an id is the linked account, by its number or its LID. */
+  isMe(id: string): boolean {
+    return id === this.me || (!!this.accountLid && id === this.accountLid);
+  }
+
+  /** The LID and phone number the server may tell the page belong together with `id`. */
+  #lidPair(id: string): { lid?: string; pn?: string } {
+    const all = [...this.lidMap, ...this.serverLidMap];
+    const found = id.endsWith("@lid")
+      ? all.find(([lid]) => lid === id)
+      : all.find(([, pn]) => pn === id);
+    return found ? { lid: found[0], pn: found[1] } : {};
   }
 
   // ---------- test controls ----------
@@ -271,6 +402,11 @@ export class FakeCloud {
     caption?: string;
     media?: { mimetype: string; data: Uint8Array; filename?: string };
     quotedMsgId?: string;
+    /**
+     * The message reaches the page before its keys (WhatsApp Web shows "Waiting for this
+     * message"): the page gets a `ciphertext` and the content only once it asks for a resend.
+     */
+    undecryptable?: boolean;
   }): string {
     let directPath: string | undefined;
     if (input.media) {
@@ -294,6 +430,43 @@ export class FakeCloud {
       filename: input.media?.filename,
       directPath,
       quotedMsgId: input.quotedMsgId,
+    });
+    this.#store(m);
+    if (input.undecryptable) {
+      this.#undecrypted.set(serializedId(m), m);
+      this.#pushPaired({
+        type: "message",
+        message: { ...m, type: "ciphertext", body: "", caption: undefined, directPath: undefined },
+      });
+    } else {
+      this.#pushPaired({ type: "message", message: m });
+    }
+    return serializedId(m);
+  }
+
+  /**
+   * The CDN drops a message's media, as WhatsApp's does after a while; the sender's phone still
+   * has it and uploads it again when asked, unless `phoneHasIt` is false.
+   */
+  expireMedia(serialized: string, { phoneHasIt = true } = {}): void {
+    const m = this.#find(serialized);
+    const stored = m?.directPath ? this.media.get(m.directPath) : undefined;
+    if (!m?.directPath || !stored) throw new Error(`No media for "${serialized}"`);
+    this.media.delete(m.directPath);
+    if (phoneHasIt) this.#onPhone.set(serialized, stored);
+  }
+
+  /**
+   * The account's own phone writes a message (not this device): its id is the phone's kind
+   * (`3A…`), not WhatsApp Web's `3EB0…`. Returns its serialized id.
+   */
+  writeOnPhone(input: { chatId: string; body: string }): string {
+    const m = this.#makeMessage({
+      id: "3A" + randomToken(9).toUpperCase(),
+      chatId: input.chatId,
+      fromMe: true,
+      body: input.body,
+      ack: 1,
     });
     this.#store(m);
     this.#pushPaired({ type: "message", message: m });
@@ -327,6 +500,21 @@ export class FakeCloud {
     this.#pushPaired({ type: "freeze" });
   }
 
+  /** Waits `ms` (forever for Infinity), or until the cloud closes. */
+  #hold(ms: number): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        this.#held.delete(done);
+        resolve();
+      };
+      if (Number.isFinite(ms)) timer = setTimeout(done, ms);
+      this.#held.add(done);
+    });
+  }
+
   /** Resolves once `predicate` holds (polling), or rejects after `timeoutMs`. */
   async waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
     const end = Date.now() + timeoutMs;
@@ -355,15 +543,27 @@ export class FakeCloud {
     await Deno.writeTextFile(`${this.webVersionCachePath}/${WEB_VERSION}.html`, html);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops the cloud and removes its page. Throws when the page reported what it could not give
+   * whatsapp-web.js or a listener error (see {@link strictness}) that `allowed` does not match.
+   */
+  async close(allowed: (record: { kind: string; what: string }) => boolean = () => false) {
     if (this.#closed) return;
     this.#closed = true;
     for (const d of this.devices.values()) {
       if (d.timer !== undefined) clearInterval(d.timer);
       for (const w of d.waiters) w();
     }
+    for (const release of this.#held) release();
     await this.#server?.shutdown();
     await Deno.remove(this.webVersionCachePath, { recursive: true }).catch(() => {});
+    const unexpected = this.strictness.filter((r) => !allowed(r));
+    if (unexpected.length) {
+      throw new Error(
+        "The fake WhatsApp Web could not give whatsapp-web.js what it read, or a listener " +
+          `threw:\n${unexpected.map((r) => `  ${r.kind}: ${r.what}`).join("\n")}`,
+      );
+    }
   }
 
   async #handle(req: Request): Promise<Response> {
@@ -399,10 +599,26 @@ export class FakeCloud {
         Number(url.searchParams.get("since") ?? 0),
       );
     }
-    if (req.method === "GET" && path.startsWith("/media/")) {
-      const m = this.media.get(path.slice("/media/".length));
-      if (!m) return new Response("no such media", { status: 404 });
-      return new Response(m.bytes.slice(), { headers: { "content-type": m.mimetype } });
+    if (req.method === "GET" && path === "/avatar.png") {
+      this.imageRequests++;
+      return new Response(Uint8Array.from(atob(PIXEL), (c) => c.charCodeAt(0)), {
+        headers: { "content-type": "image/png" },
+      });
+    }
+    if (req.method === "GET" && path === "/frame") {
+      if (this.hangLoad && !this.#closed) await this.#hold(Infinity);
+      return new Response("<!doctype html><title>frame</title>", {
+        headers: { "content-type": "text/html" },
+      });
+    }
+    if ((req.method === "GET" || req.method === "HEAD") && path.startsWith("/media/")) {
+      const directPath = path.slice("/media/".length);
+      const m = this.media.get(directPath);
+      if (!m) return new Response(null, { status: 404 });
+      if (req.method === "GET") this.mediaDownloads.push(directPath);
+      return new Response(req.method === "HEAD" ? null : m.bytes.slice(), {
+        headers: { "content-type": m.mimetype, "content-length": String(m.bytes.length) },
+      });
     }
     if (req.method === "GET" && path.startsWith("/pp/")) {
       const p = this.pictures.find((x) => new URL(x.url).pathname === path);
@@ -424,12 +640,48 @@ export class FakeCloud {
     const body = await req.json() as Record<string, unknown> & { device: string };
     const device = this.devices.get(body.device);
     switch (path) {
+      case "/strictness":
+        this.strictness.push({ kind: String(body.kind), what: String(body.what) });
+        return { ok: true };
+      case "/media-retry": {
+        const id = String(body.id);
+        this.mediaRetries.push(id);
+        if (this.reuploadDelayMs > 0) await this.#hold(this.reuploadDelayMs);
+        const stored = this.#onPhone.get(id);
+        const m = this.#find(id);
+        if (!stored || !m) throw Object.assign(new Error("media gone"), { status: 404 });
+        const directPath = "m/" + randomToken(8);
+        this.media.set(directPath, stored);
+        m.directPath = directPath;
+        this.#onPhone.delete(id);
+        return { directPath };
+      }
+      case "/placeholder-resend":
+        for (const id of body.ids as string[]) {
+          this.resendRequests.push(id);
+          const m = this.#undecrypted.get(id);
+          if (!m) continue;
+          this.#undecrypted.delete(id);
+          this.#pushPaired({ type: "decrypted", message: m });
+        }
+        return { ok: true };
+      case "/link-preview": {
+        const url = String(body.url);
+        this.previewRequests.push(url);
+        if (this.linkPreviewDelayMs > 0) await this.#hold(this.linkPreviewDelayMs);
+        const card = this.linkPreviews.get(url);
+        return { preview: card ? { url, ...card } : null };
+      }
       case "/hello":
         return this.#hello(body);
       case "/paired-ack":
         return { ok: true };
       case "/refresh-qr":
-        if (device && !device.paired) this.#newRef(device, true);
+        this.qrRefreshes++;
+        if (device && !device.paired) {
+          this.#newRef(device, true);
+          this.#rotate(device);
+        }
         return { ok: true };
       case "/pairing-code": {
         if (!device || device.paired) {
@@ -449,8 +701,10 @@ export class FakeCloud {
         return this.#send(body.message as Record<string, unknown>);
       case "/history":
         return this.#history(String(body.chatId), body.before as string | null, Number(body.count));
-      case "/exists":
-        return { exists: this.isRegistered(String(body.id)) };
+      case "/exists": {
+        const id = String(body.id);
+        return { exists: this.isRegistered(id), ...this.#lidPair(id) };
+      }
       case "/profile-pic": {
         const id = String(body.id);
         const set = this.pictures.findLast((p) => p.id === id);
@@ -468,14 +722,14 @@ export class FakeCloud {
         return { ok: true };
       case "/about-get": {
         const id = String(body.id);
-        if (id === this.me) return { status: this.about };
+        if (this.isMe(id)) return { status: this.about };
         const c = this.contacts.get(id);
         if (!c) throw Object.assign(new Error("no such user"), { status: 404 });
         return { status: c.about ?? "" };
       }
       case "/picture-set": {
         const id = String(body.id);
-        if (id !== this.me && !this.#isAdmin(id)) {
+        if (!this.isMe(id) && !this.#isAdmin(id)) {
           throw Object.assign(new Error("not allowed"), { status: 403 });
         }
         const url = `${this.url}/pp/${encodeURIComponent(id)}/${this.pictures.length + 1}.jpg`;
@@ -535,19 +789,32 @@ export class FakeCloud {
       waiters: new Set(),
     };
     this.devices.set(d.id, d);
+    this.pageLoads.push(String(body.search ?? ""));
     if (body.cred && body.cred === this.credential) {
       d.paired = true;
       return { paired: true, ...this.#account(), snapshot: this.#snapshot() };
     }
     this.#newRef(d, false);
+    this.#rotate(d);
+    return { paired: false, ref: d.ref };
+  }
+
+  /** Replaces an unscanned QR every `qrRotateMs`, going idle after `qrIdleAfter` of them. */
+  #rotate(d: Device): void {
+    if (d.timer !== undefined) clearInterval(d.timer);
+    let rotations = 0;
     d.timer = setInterval(() => {
       if (this.#closed || d.paired || d.pairingMode) {
         clearInterval(d.timer);
         return;
       }
+      if (rotations++ >= this.qrIdleAfter) {
+        clearInterval(d.timer);
+        this.#push(d, { type: "idle" });
+        return;
+      }
       this.#newRef(d, true);
     }, this.qrRotateMs);
-    return { paired: false, ref: d.ref };
   }
 
   #newRef(d: Device, push: boolean): void {
@@ -575,8 +842,11 @@ export class FakeCloud {
     const by = this.linkedBy ?? { phone: this.me };
     return {
       me: by.phone,
-      meLid: by.lid ?? null,
+      meLid: by.lid ?? (by.phone === this.me ? this.accountLid : undefined) ?? null,
+      reportByLid: !!by.lid,
+      syncBeforeListen: this.syncBeforeListen,
       lidMapped: !by.unmapped,
+      lidMap: Object.fromEntries(this.lidMap),
       pushName: by.phone === this.me ? this.pushName : `Phone of ${by.phone.split("@")[0]}`,
     };
   }
@@ -635,13 +905,15 @@ export class FakeCloud {
           },
         }
         : {}),
+      linkPreview: (msg.linkPreview as SentRecord["linkPreview"]) ?? null,
+      stanza: msg.stanza as SentRecord["stanza"],
       raw: msg,
     });
     if (!this.chats.has(chatId)) this.chats.set(chatId, { id: chatId });
     this.#store({
       id: stanza,
       chatId,
-      from: this.me,
+      from: this.#meIn(chatId),
       to: chatId,
       fromMe: true,
       type: String(msg.type),
@@ -701,7 +973,7 @@ export class FakeCloud {
 
   #isAdmin(groupId: string): boolean {
     const g = this.chats.get(groupId)?.group;
-    return !!g?.participants.some((p) => p.id === this.me && p.isAdmin);
+    return !!g?.participants.some((p) => this.isMe(p.id) && p.isAdmin);
   }
 
   #forbidden(): Error {
@@ -753,7 +1025,7 @@ export class FakeCloud {
     const id = String(body.id);
     this.#existingGroup(id);
     const g = this.chats.get(id)!.group!;
-    const member = g.participants.some((p) => p.id === this.me);
+    const member = g.participants.some((p) => this.isMe(p.id));
     if (!member) throw this.#forbidden();
     const admin = this.#isAdmin(id);
     let record: Record<string, unknown>;
@@ -780,7 +1052,7 @@ export class FakeCloud {
         break;
       }
       case "leave":
-        g.participants = g.participants.filter((p) => p.id !== this.me);
+        g.participants = g.participants.filter((p) => !this.isMe(p.id));
         record = {};
         break;
       default: {
@@ -863,8 +1135,8 @@ export class FakeCloud {
     return {
       id: input.id ?? (fromMe ? "3EB0" : "AC") + randomToken(8).toUpperCase(),
       chatId: input.chatId,
-      from: input.from ?? (fromMe ? this.me : input.chatId),
-      to: input.to ?? (fromMe ? input.chatId : this.me),
+      from: input.from ?? (fromMe ? this.#meIn(input.chatId) : input.chatId),
+      to: input.to ?? (fromMe ? input.chatId : this.#meIn(input.chatId)),
       author: input.author,
       fromMe,
       type: input.type ?? "chat",

@@ -1,7 +1,8 @@
 /**
  * @module
  * The simulator's account data: the contacts, chats and group it is seeded with (an echo contact,
- * Bob's archived chat, Dave whose privacy settings refuse being added to groups), the in-memory
+ * Bob's archived chat, Dave whose privacy settings refuse being added to groups, LIDs for Alice
+ * and Bob, and Erin, known only by a LID whose phone number WhatsApp does not tell), the in-memory
  * store of chats, messages, media and blocks with its lookups, and the DTO views of it. The engine
  * (`engine.ts`) owns the connection and the calls; this module owns what they read and change.
  */
@@ -9,6 +10,7 @@ import {
   type ChatSummary,
   type ContactDto,
   type GroupDto,
+  type LidMapping,
   type MediaInput,
   type MessageDto,
   notFound,
@@ -19,6 +21,15 @@ export const ECHO_CONTACT = "15550000000@c.us";
 export const NOT_ON_WHATSAPP = "15559999999@c.us";
 /** A contact whose privacy settings do not allow adding them to groups. */
 export const NO_GROUP_ADDS = "15550000004@c.us";
+/** A group member known only by a LID: WhatsApp does not tell her phone number. */
+export const LID_ONLY = "100000000000005@lid";
+
+/** The LIDs the simulator knows, with their phone numbers where known. */
+export const SIMULATOR_LIDS: readonly LidMapping[] = [
+  { lid: "100000000000001@lid", pn: "15550000001@c.us" },
+  { lid: "100000000000002@lid", pn: "15550000002@c.us" },
+  { lid: LID_ONLY, pn: null },
+];
 
 export interface SimChat {
   id: string;
@@ -49,6 +60,11 @@ export function randomHex(bytes: number): string {
 
 export function userOf(jid: string): string {
   return jid.split("@")[0];
+}
+
+/** The LID of a phone-number id, when the simulator knows one. */
+export function lidOf(pn: string): string | undefined {
+  return SIMULATOR_LIDS.find((m) => m.pn === pn)?.lid;
 }
 
 export interface SimulatorData {
@@ -89,6 +105,7 @@ export function createSimulatorData(meId: string): SimulatorData {
     ["15550000002@c.us", { name: "Bob", pushname: "bob", picture: null }],
     ["15550000003@c.us", { name: "Carol", pushname: "carol", picture: null }],
     [NO_GROUP_ADDS, { name: "Dave", pushname: "dave", picture: null }],
+    [LID_ONLY, { name: "Erin", pushname: "erin", picture: null }],
   ]);
   const chats = new Map<string, SimChat>();
   const media = new Map<string, MediaInput>();
@@ -185,8 +202,19 @@ export function createSimulatorData(meId: string): SimulatorData {
         createdAt: at,
         participants: [
           { id: meId, isAdmin: true, isSuperAdmin: true },
-          { id: "15550000001@c.us", isAdmin: false, isSuperAdmin: false },
-          { id: "15550000002@c.us", isAdmin: false, isSuperAdmin: false },
+          {
+            id: "15550000001@c.us",
+            isAdmin: false,
+            isSuperAdmin: false,
+            lid: lidOf("15550000001@c.us"),
+          },
+          {
+            id: "15550000002@c.us",
+            isAdmin: false,
+            isSuperAdmin: false,
+            lid: lidOf("15550000002@c.us"),
+          },
+          { id: LID_ONLY, isAdmin: false, isSuperAdmin: false },
         ],
         settings: { messagesAdminsOnly: false, infoAdminsOnly: false },
       },
@@ -216,16 +244,20 @@ export function createSimulatorData(meId: string): SimulatorData {
 
   function contactDto(id: string): ContactDto {
     const known = contacts.get(id);
+    const lid = lidOf(id);
+    const pn = id.endsWith("@lid") ? SIMULATOR_LIDS.find((m) => m.lid === id)?.pn : undefined;
     return {
       id,
-      number: userOf(id),
+      ...(lid ? { lid } : {}),
+      ...(pn ? { pn } : {}),
+      number: id.endsWith("@lid") ? (pn ? userOf(pn) : "") : userOf(id),
       name: known?.name ?? null,
       pushname: known?.pushname ?? null,
       isMyContact: known !== undefined,
       isBusiness: false,
       isBlocked: blocked.has(id),
       isGroup: id.endsWith("@g.us"),
-      isUser: id.endsWith("@c.us"),
+      isUser: id.endsWith("@c.us") || id.endsWith("@lid"),
     };
   }
 

@@ -23,11 +23,18 @@ import {
   type SentMessage,
 } from "../../engine.ts";
 import { runSimulateCommand, simulateCommand, type SimulatorControls } from "./commands.ts";
-import { createSimulatorData, ECHO_CONTACT, NOT_ON_WHATSAPP, randomHex, unixNow } from "./data.ts";
+import {
+  createSimulatorData,
+  ECHO_CONTACT,
+  NOT_ON_WHATSAPP,
+  randomHex,
+  SIMULATOR_LIDS,
+  unixNow,
+} from "./data.ts";
 import { createSimulatorGroups } from "./groups.ts";
 import { createSimulatorStateFile } from "./state_file.ts";
 
-export { ECHO_CONTACT, NO_GROUP_ADDS, NOT_ON_WHATSAPP } from "./data.ts";
+export { ECHO_CONTACT, LID_ONLY, NO_GROUP_ADDS, NOT_ON_WHATSAPP, SIMULATOR_LIDS } from "./data.ts";
 
 const QR_ROTATE_MS = 20_000;
 const LINK_FILE = "simulator-link.json";
@@ -382,6 +389,15 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     setProfileStatus(text) {
       meStatus = text;
       return Promise.resolve();
+    },
+    listLids() {
+      return Promise.resolve(SIMULATOR_LIDS.map((m) => ({ ...m })));
+    },
+    findPnByLid(lid) {
+      return Promise.resolve({ lid, pn: SIMULATOR_LIDS.find((m) => m.lid === lid)?.pn ?? null });
+    },
+    findLidByPn(pn) {
+      return Promise.resolve({ lid: SIMULATOR_LIDS.find((m) => m.pn === pn)?.lid ?? null, pn });
     },
     setProfilePicture(input) {
       if (!input.mimetype.startsWith("image/")) {

@@ -1,8 +1,10 @@
 /**
  * @module
  * The wwebjs engine's directory: contacts (list, look up, picture, block), groups (create, read,
- * update, leave, add and remove participants with per-participant outcomes) and the account's
- * own profile — each through whatsapp-web.js's public API.
+ * update, leave, add and remove participants with per-participant outcomes), the account's own
+ * profile, and which LID belongs to which phone number — each through whatsapp-web.js's public
+ * API. Contacts and participants may be named by phone number or LID; what is read carries the
+ * other id beside.
  */
 import { wwebjs } from "./lib.ts";
 import {
@@ -13,6 +15,7 @@ import {
   type GroupCreated,
   type GroupDto,
   type GroupUpdate,
+  type LidMapping,
   type MediaInput,
   type ParticipantResult,
   type ParticipantsChange,
@@ -27,6 +30,7 @@ import {
   unknownUserError,
   type WwebjsContext,
 } from "./context.ts";
+import { idsOfGroup, isLid, isPhoneNumberId, pageAllLids } from "./lids.ts";
 
 const { MessageMedia } = wwebjs;
 
@@ -47,18 +51,26 @@ export type DirectoryCapabilities = Pick<
   | "setProfileName"
   | "setProfileStatus"
   | "setProfilePicture"
+  | "listLids"
+  | "findPnByLid"
+  | "findLidByPn"
 >;
 
 /** The contact, group and profile capabilities of one session. */
 export function directoryCapabilities(ctx: WwebjsContext): DirectoryCapabilities {
+  async function withOtherIds(contacts: ContactDto[]): Promise<ContactDto[]> {
+    await ctx.lids.resolve(contacts.map((c) => c.id));
+    return contacts.map((c) => ctx.lids.contact(c));
+  }
+
   async function listContacts(): Promise<ContactDto[]> {
     const contacts: Lib[] = await ctx.call(() => ctx.client.getContacts());
-    return contacts.map(toContactDto);
+    return await withOtherIds(contacts.map(toContactDto));
   }
 
   async function getContact(contactId: string): Promise<ContactDto> {
     const contact = await findContact(ctx, contactId);
-    return toContactDto(contact);
+    return (await withOtherIds([toContactDto(contact)]))[0];
   }
 
   async function getProfilePictureUrl(contactId: string): Promise<string | null> {
@@ -81,7 +93,9 @@ export function directoryCapabilities(ctx: WwebjsContext): DirectoryCapabilities
   // ---------- groups ----------
 
   async function createGroup({ name, participants }: CreateGroupInput): Promise<GroupCreated> {
-    const created = await ctx.call(() => ctx.client.createGroup(name, participants));
+    const asked = await byPhoneNumber(participants);
+    const askable = asked.filter((a) => isPhoneNumberId(a.pn)).map((a) => a.pn);
+    const created = await ctx.call(() => ctx.client.createGroup(name, askable));
     if (typeof created === "string" || !created?.gid) {
       throw new EngineError(
         "BAD_REQUEST",
@@ -93,11 +107,40 @@ export function directoryCapabilities(ctx: WwebjsContext): DirectoryCapabilities
     const others = Object.fromEntries(
       Object.entries(created.participants ?? {}).filter(([, r]) => !(r as Lib)?.isGroupCreator),
     );
-    return { ...group, results: toParticipantResults(others) };
+    return { ...group, results: asAsked(asked, toParticipantResults(others)) };
   }
 
   async function getGroup(groupId: string): Promise<GroupDto> {
-    return toGroupDto(await findGroup(ctx, groupId));
+    const group = toGroupDto(await findGroup(ctx, groupId));
+    await ctx.lids.resolve(idsOfGroup(group));
+    return ctx.lids.group(group);
+  }
+
+  /**
+   * Participants as whatsapp-web.js adds them: by phone number (it looks a LID's up itself but
+   * fails on one without a number). A LID whose number is unknown is answered without asking.
+   */
+  async function byPhoneNumber(ids: string[]): Promise<{ id: string; pn: string }[]> {
+    await ctx.lids.resolve(ids);
+    return ids.map((id) => ({ id, pn: isLid(id) ? ctx.lids.pn(id) ?? id : id }));
+  }
+
+  /** Results keyed by the ids as the caller named them; LIDs without a number refused. */
+  function asAsked(
+    asked: { id: string; pn: string }[],
+    results: ParticipantResult[],
+  ): ParticipantResult[] {
+    return asked.map(({ id, pn }): ParticipantResult => {
+      if (isLid(pn)) {
+        return {
+          id,
+          result: "not_allowed",
+          message: "WhatsApp does not say which phone number this LID belongs to",
+        };
+      }
+      const found = results.find((r) => r.id === pn || r.id === id);
+      return found ? { ...found, id } : { id, result: "not_allowed" };
+    });
   }
 
   async function updateGroup({ groupId, ...update }: GroupUpdate): Promise<GroupDto> {
@@ -134,15 +177,23 @@ export function directoryCapabilities(ctx: WwebjsContext): DirectoryCapabilities
     { groupId, participants }: ParticipantsChange,
   ): Promise<ParticipantResult[]> {
     const group = await findGroup(ctx, groupId);
-    const result = await ctx.call(() => group.addParticipants(participants));
+    const asked = await byPhoneNumber(participants);
+    const askable = asked.filter((a) => isPhoneNumberId(a.pn)).map((a) => a.pn);
+    const result = askable.length ? await ctx.call(() => group.addParticipants(askable)) : {};
     if (typeof result === "string") throw new EngineError("BAD_REQUEST", result);
-    return toParticipantResults(result ?? {});
+    return asAsked(asked, toParticipantResults(result ?? {}));
   }
 
   async function removeParticipants(
     { groupId, participants }: ParticipantsChange,
   ): Promise<ParticipantResult[]> {
-    const before = new Set(toGroupDto(await findGroup(ctx, groupId)).participants.map((p) => p.id));
+    // Members may be listed by LID or by phone number, and named either way.
+    const members = async () => {
+      const ids = toGroupDto(await findGroup(ctx, groupId)).participants.map((p) => p.id);
+      await ctx.lids.resolve([...ids, ...participants]);
+      return { has: (id: string) => ids.some((m) => ctx.lids.same(m, id)) };
+    };
+    const before = await members();
     const present = participants.filter((p) => before.has(p));
     let refusal = "The participant could not be removed";
     if (present.length) {
@@ -155,7 +206,7 @@ export function directoryCapabilities(ctx: WwebjsContext): DirectoryCapabilities
         refusal = `The participant could not be removed: ${describeError(error)}`;
       }
     }
-    const after = new Set(toGroupDto(await findGroup(ctx, groupId)).participants.map((p) => p.id));
+    const after = await members();
     return participants.map((id): ParticipantResult =>
       !before.has(id)
         ? { id, result: "not_in_group" }
@@ -200,6 +251,42 @@ export function directoryCapabilities(ctx: WwebjsContext): DirectoryCapabilities
     await ctx.call(() => ctx.client.setStatus(status));
   }
 
+  // ---------- LIDs ----------
+
+  async function listLids(): Promise<LidMapping[]> {
+    ctx.ready();
+    const all: LidMapping[] = await ctx.call(() => ctx.client.pupPage.evaluate(pageAllLids));
+    for (const { lid, pn } of all) if (pn) ctx.lids.learn(lid, pn);
+    return all.sort((a, b) => a.lid.localeCompare(b.lid));
+  }
+
+  /**
+   * WhatsApp Web's mapping first; else whatsapp-web.js's own retrieval, which asks WhatsApp's
+   * server (it answers only where the user's privacy allows).
+   */
+  async function lookUp(id: string): Promise<void> {
+    ctx.ready();
+    await ctx.lids.resolve([id]);
+    if (ctx.lids.alternate(id)) return;
+    try {
+      const [pair] = await ctx.call(() => ctx.client.getContactLidAndPhone([id]));
+      if (pair?.lid && pair?.pn) ctx.lids.learn(pair.lid, pair.pn);
+    } catch (error) {
+      if (error instanceof TimeoutError) throw error;
+      // Unknown to WhatsApp as well: no mapping.
+    }
+  }
+
+  async function findPnByLid(lid: string): Promise<LidMapping> {
+    await lookUp(lid);
+    return { lid, pn: ctx.lids.pn(lid) ?? null };
+  }
+
+  async function findLidByPn(pn: string): Promise<{ lid: string | null; pn: string }> {
+    await lookUp(pn);
+    return { lid: ctx.lids.lid(pn) ?? null, pn };
+  }
+
   async function setProfilePicture(media: MediaInput): Promise<void> {
     ctx.ready();
     const picture = new MessageMedia(media.mimetype, media.data, media.filename);
@@ -223,5 +310,8 @@ export function directoryCapabilities(ctx: WwebjsContext): DirectoryCapabilities
     setProfileName,
     setProfileStatus,
     setProfilePicture,
+    listLids,
+    findPnByLid,
+    findLidByPn,
   };
 }

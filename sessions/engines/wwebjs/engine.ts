@@ -3,10 +3,15 @@
  * The real engine: whatsapp-web.js driving a headless Chromium, one per session, inside the
  * session's Worker. It keeps the login with `LocalAuth` under the session folder, turns the
  * library's events into engine events, reports Chromium's pid so the supervisor can kill its
- * process group, and reports a dead browser or a crashed page as `fatal`. It reports the linked
+ * process group, and reports a dead browser, a crashed or wedged page, or a page that does not
+ * become ready within `readyTimeoutMs` (the ready watchdog: WhatsApp Web that never finishes
+ * loading, or syncs before whatsapp-web.js listens) as `fatal`, which the supervisor restarts
+ * under its restart policy. A saved login WhatsApp no longer accepts is an authentication
+ * failure: the login is removed and the session FAILED. It reports the linked
  * account (`me`) by its phone number, resolving a LID through the page's LID mapping, and holds
  * back message events until that report is out, so the manager checks the account before any of
- * its traffic leaves. This module is the
+ * its traffic leaves. Message events carry the phone number beside every LID they name (looked
+ * up in order, one event after the other). This module is the
  * session's lifecycle and events; the capabilities live in `messaging.ts` and
  * `directory.ts`, which call through the session as a `WwebjsContext`.
  */
@@ -18,24 +23,28 @@ import {
   type EngineEventSink,
   type EngineOptions,
   type Me,
+  type MessageDto,
   type SessionStatus,
 } from "../../engine.ts";
-import {
-  BLOCKED_RESOURCE_TYPES,
-  chromiumEnv,
-  findChromium,
-  lowMemoryArgs,
-  runningAsRoot,
-} from "./chromium.ts";
+import { chromiumEnv, findChromium, lowMemoryArgs, runningAsRoot } from "./chromium.ts";
 import { type Lib, serialized, toMessageDto } from "./mappers.ts";
 import { describeError, withTimeout, type WwebjsContext } from "./context.ts";
 import { messagingCapabilities } from "./messaging.ts";
 import { directoryCapabilities } from "./directory.ts";
+import { idsOfMessage, LidBook, pageLidPairs } from "./lids.ts";
+import { interceptPage } from "./interception.ts";
+import { installMediaPieces } from "./media_transfer.ts";
 
 const { Client, LocalAuth } = wwebjs;
 
 /** Message events kept while the linked account is being resolved (a burst at link time). */
 const MAX_HELD_EVENTS = 1_000;
+/** How long a session may take to become ready when nobody has to scan (WWEBJS_READY_TIMEOUT_MS). */
+const READY_TIMEOUT_MS = 60_000;
+/** Written into the login folder once the session was ready: a login to restore exists. */
+const LINKED_MARKER = "linked";
+/** How long a link's preview card may take before the message goes without one. */
+const LINK_PREVIEW_TIMEOUT_MS = 5_000;
 const LOGOUT_REASONS = new Set(["LOGOUT", "UNPAIRED", "UNPAIRED_IDLE"]);
 
 /** Extra knobs for tests and the memory bench (not part of the engine contract). */
@@ -65,6 +74,15 @@ function authDir(options: EngineOptions): string {
   return `${options.sessionDir}/auth`;
 }
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** One session's client: start, stop, logout, pairing, and the library's events. */
 class WwebjsSession implements WwebjsContext {
   readonly #options: EngineOptions;
@@ -82,8 +100,21 @@ class WwebjsSession implements WwebjsContext {
   #me: Me | null = null;
   /** Message events from before the first WORKING report; null once it is out. */
   #held: EngineEvent[] | null = [];
+  /** Message events in the order they happened, each once its LIDs are looked up. */
+  #traffic: Promise<void> = Promise.resolve();
+  readonly #lids = new LidBook((ids) =>
+    this.call(() => this.#client.pupPage.evaluate(pageLidPairs, ids))
+  );
   /** Chats with a send through the API under way, and how many. */
   #apiSends = new Map<string, number>();
+  /** The ready watchdog, while armed. */
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  /** Clients whose browser is already watched. */
+  readonly #browserWatched = new WeakSet<object>();
+  /** Set when WhatsApp refused the saved login. */
+  #loginRejected = false;
+  /** How far the start got, for the watchdog's reason. */
+  #stage: "loading" | "loaded" | "authenticated" = "loading";
 
   constructor(options: EngineOptions, tuning: WwebjsTuning) {
     this.#options = options;
@@ -99,11 +130,33 @@ class WwebjsSession implements WwebjsContext {
     const home = `${this.#options.sessionDir}/chromium-home`;
     await Deno.mkdir(home, { recursive: true });
     const local = Boolean(this.#options.webVersionCachePath && this.#options.webVersion);
-    const onBrowser = (client: Lib) => this.#onBrowser(client, local);
+    await this.#checkWebVersionCache(local);
+    const pinnedPage = local
+      ? await Deno.readTextFile(
+        `${this.#options.webVersionCachePath}/${this.#options.webVersion}.html`,
+      )
+      : null;
+    const onBrowser = (client: Lib) => this.#onBrowser(client, pinnedPage);
+    const restoring = await exists(`${authDir(this.#options)}/${LINKED_MARKER}`);
+    const rejected = () => this.#onLoginRejected();
+    const ended = () => this.#ended;
 
     class SessionAuth extends LocalAuth {
       constructor(authOptions: Lib) {
         super(authOptions);
+      }
+
+      // whatsapp-web.js re-creates the login folder after a logout (to show a new QR in the same
+      // browser); the session ends there instead, and its login stays deleted.
+      async beforeBrowserInitialized() {
+        if (ended()) return;
+        await super.beforeBrowserInitialized();
+      }
+
+      // The engine deletes the whole login folder itself; the library's own removal of the
+      // browser profile in it may meet that one.
+      async logout() {
+        await super.logout().catch(() => {});
       }
 
       // Runs after Chromium started and before whatsapp-web.js installs its own request handler.
@@ -111,14 +164,26 @@ class WwebjsSession implements WwebjsContext {
         await super.afterBrowserInitialized?.();
         await onBrowser(this.client);
       }
+
+      // WhatsApp Web asks for a QR although a login was saved: WhatsApp no longer accepts it (the
+      // device was unlinked while the session was down). whatsapp-web.js reports auth_failure.
+      async onAuthenticationNeeded() {
+        if (!restoring) return await super.onAuthenticationNeeded();
+        rejected();
+        return {
+          failed: true,
+          restart: false,
+          failureEventPayload:
+            "WhatsApp no longer accepts the saved login (unlinked on the phone?)",
+        };
+      }
     }
 
     const client = new Client({
       authStrategy: new SessionAuth({ clientId: "session", dataPath: authDir(this.#options) }),
-      webVersion: this.#options.webVersion,
-      webVersionCache: local
-        ? { type: "local", path: this.#options.webVersionCachePath, strict: true }
-        : { type: "none" },
+      // A pinned version is served by the engine (interception.ts), not by whatsapp-web.js,
+      // whose way of serving it would hand the engine the body of every upload the page makes.
+      webVersionCache: { type: "none" },
       authTimeoutMs: this.#options.authTimeoutMs ?? 60_000,
       qrMaxRetries: 0,
       puppeteer: {
@@ -142,8 +207,13 @@ class WwebjsSession implements WwebjsContext {
     });
     this.#client = client;
     this.#listen(client);
+    // From here until a QR waits for a scan, or until ready, the watchdog runs.
+    this.#armWatchdog();
     try {
       await client.initialize();
+      this.#guardReinjection(client);
+      if (this.#stage === "loading") this.#stage = "loaded";
+      if (this.#qrCount > 0) await this.#refreshIdleQr(client);
     } catch (error) {
       if (this.#ended) return;
       this.#closing = true;
@@ -153,6 +223,7 @@ class WwebjsSession implements WwebjsContext {
   }
 
   async stop(): Promise<void> {
+    this.#disarmWatchdog();
     this.#closing = true;
     await this.#destroy();
     this.#end("STOPPED");
@@ -198,18 +269,43 @@ class WwebjsSession implements WwebjsContext {
   }
 
   sending(chatId: string): () => void {
-    this.#apiSends.set(chatId, (this.#apiSends.get(chatId) ?? 0) + 1);
+    // WhatsApp Web may write the chat by the other id (a LID chat for a phone number).
+    const ids = [chatId, this.#lids.alternate(chatId)].filter((id): id is string => !!id);
+    for (const id of ids) this.#apiSends.set(id, (this.#apiSends.get(id) ?? 0) + 1);
     return () => {
-      const left = (this.#apiSends.get(chatId) ?? 1) - 1;
-      if (left > 0) this.#apiSends.set(chatId, left);
-      else this.#apiSends.delete(chatId);
+      for (const id of ids) {
+        const left = (this.#apiSends.get(id) ?? 1) - 1;
+        if (left > 0) this.#apiSends.set(id, left);
+        else this.#apiSends.delete(id);
+      }
     };
+  }
+
+  settled(): Promise<void> {
+    return this.#traffic;
+  }
+
+  get lids(): LidBook {
+    return this.#lids;
+  }
+
+  isMe(id: string): boolean {
+    if (!id) return false;
+    const mine = [this.meId(), this.#me?.id, this.#me?.lid].filter(Boolean);
+    return mine.includes(id) || mine.some((m) => this.#lids.same(id, m as string));
   }
 
   // ---------- internals ----------
 
-  /** Chromium is up: report its pid, watch it, and abort heavy resource requests. */
-  async #onBrowser(client: Lib, wwebjsIntercepts: boolean): Promise<void> {
+  /**
+   * Chromium is up: report its pid, watch it, refuse heavy resource requests, and serve a pinned
+   * version for every load of WhatsApp Web (its own reloads, `/?post_logout=1` after a logout,
+   * included). whatsapp-web.js calls this again when it re-opens the login after a logout: once
+   * per client is enough.
+   */
+  async #onBrowser(client: Lib, pinnedPage: string | null): Promise<void> {
+    if (this.#browserWatched.has(client)) return;
+    this.#browserWatched.add(client);
     const browser = client.pupBrowser;
     const page = client.pupPage;
     const pid = browser.process()?.pid;
@@ -234,28 +330,56 @@ class WwebjsSession implements WwebjsContext {
         (r: Lib) => log(`requestfailed: ${r.url()} ${r.failure()?.errorText}`),
       );
     }
-    if (this.#tuning.blockResources === false) return;
-    await page.setRequestInterception(true);
-    page.on("request", (req: Lib) => {
-      if (BLOCKED_RESOURCE_TYPES.has(req.resourceType()) && !req.url().startsWith("data:")) {
-        req.abort("blockedbyclient").catch(() => {});
-        // whatsapp-web.js's own handler continues every request after ours: make that a no-op.
-        req.continue = () => Promise.resolve();
-        req.respond = () => Promise.resolve();
-        return;
+    await interceptPage(page, { pinnedPage, block: this.#tuning.blockResources !== false });
+  }
+
+  /**
+   * whatsapp-web.js injects itself again after every navigation of the page, from a listener
+   * nobody awaits: after a logout (the page reloads with post_logout=1 while the session ends)
+   * that fails on a closed browser, harmlessly; while the session runs, a failure there leaves
+   * it deaf, so it becomes `fatal` (a restart) instead of an unhandled rejection.
+   */
+  #guardReinjection(client: Lib): void {
+    const inject = client.inject.bind(client);
+    client.inject = async () => {
+      try {
+        await inject();
+      } catch (error) {
+        if (this.#closing || this.#ended || this.#client !== client) return;
+        this.#fatal(
+          `WhatsApp Web could not be set up again after it reloaded: ${describeError(error)}`,
+        );
       }
-      if (!wwebjsIntercepts) req.continue().catch(() => {});
-    });
+    };
+  }
+
+  /**
+   * WhatsApp Web stops rotating an unscanned QR after a while (`UNPAIRED_IDLE`, "click to reload").
+   * whatsapp-web.js means to refresh it, but its handler calls `window.require` in the server,
+   * where there is no window, and the QR stays frozen: the refresh is done in the page instead.
+   */
+  async #refreshIdleQr(client: Lib): Promise<void> {
+    await client.pupPage.evaluate(() => {
+      const page = globalThis as Lib;
+      page.require("WAWebSocketModel").Socket.on("change:state", (_: unknown, state: string) => {
+        // Not while a pairing code is shown (whatsapp-web.js renews that one itself).
+        if (state === "UNPAIRED_IDLE" && !page.codeInterval) {
+          page.require("WAWebCmd").Cmd.refreshQR();
+        }
+      });
+    }).catch(() => {});
   }
 
   #listen(client: Lib): void {
     client.on("qr", (qr: string) => void this.#onQr(qr));
     client.on("code", (code: string) => this.#emit({ type: "pairing_code", code }));
     client.on("ready", () => void this.#onReady(client));
-    client.on("auth_failure", (message: unknown) => {
-      this.#closing = true;
-      this.#end("FAILED", `Authentication failed: ${describeError(message)}`);
+    client.on("authenticated", () => {
+      // Authenticated: the sync that makes it ready gets a fresh watchdog of its own.
+      this.#stage = "authenticated";
+      this.#armWatchdog();
     });
+    client.on("auth_failure", (message: unknown) => void this.#onAuthFailure(message));
     client.on("change_state", (state: string) => {
       if (state === "CONFLICT") {
         this.#setStatus("CONFLICT", "WhatsApp is open on another computer or browser");
@@ -275,14 +399,61 @@ class WwebjsSession implements WwebjsContext {
   }
 
   async #onReady(client: Lib): Promise<void> {
+    this.#disarmWatchdog();
     const info = client.info ?? {};
     const id = await this.#phoneNumberId(client, serialized(info.wid));
+    const lid = await this.#ownLid(client, id);
+    await this.#boundLinkPreviews(client);
+    await this.call(() => installMediaPieces((fn, ...args) => client.pupPage.evaluate(fn, ...args)))
+      .catch(() => {});
     if (this.#ended || this.#client !== client) return;
-    this.#me = { id, pushName: String(info.pushname ?? "") };
+    this.#me = { id, pushName: String(info.pushname ?? ""), ...(lid ? { lid } : {}) };
+    await Deno.writeTextFile(`${authDir(this.#options)}/${LINKED_MARKER}`, id).catch(() => {});
     this.#setStatus("WORKING", undefined, this.#me);
-    const held = this.#held ?? [];
-    this.#held = null;
-    for (const event of held) this.#emit(event);
+    // After the events already queued, in their order; later ones go out at once.
+    this.#traffic = this.#traffic.then(() => {
+      const held = this.#held ?? [];
+      this.#held = null;
+      for (const event of held) this.#emit(event);
+    });
+  }
+
+  /**
+   * whatsapp-web.js awaits a link's preview card inside the send (WhatsApp fetches the site): a
+   * slow site would hold the message, and the session's call slot, for as long as it takes. The
+   * page's fetch gets a time bound; past it the message goes without a card.
+   */
+  async #boundLinkPreviews(client: Lib): Promise<void> {
+    await this.call(() =>
+      client.pupPage.evaluate((ms: number) => {
+        const page = globalThis as Lib;
+        if (page.waGatewayPreviewsBounded) return;
+        page.waGatewayPreviewsBounded = true;
+        const action = page.require("WAWebLinkPreviewChatAction");
+        const fetchCard = action.getLinkPreview;
+        action.getLinkPreview = (...args: unknown[]) =>
+          Promise.race([
+            Promise.resolve(fetchCard.apply(action, args)).catch(() => null),
+            new Promise((resolve) => setTimeout(() => resolve(null), ms)),
+          ]);
+      }, LINK_PREVIEW_TIMEOUT_MS)
+    ).catch(() => {});
+  }
+
+  /** Our LID (WhatsApp Web's `getMaybeMeLidUser()`), learnt with our phone number. */
+  async #ownLid(client: Lib, pn: string): Promise<string | undefined> {
+    try {
+      const lid = await this.call(() =>
+        client.pupPage.evaluate(() =>
+          (globalThis as Lib).require("WAWebUserPrefsMeUser").getMaybeMeLidUser()?._serialized
+        )
+      );
+      if (typeof lid !== "string" || !lid.endsWith("@lid")) return undefined;
+      this.#lids.learn(lid, pn);
+      return lid;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -307,6 +478,8 @@ class WwebjsSession implements WwebjsContext {
 
   async #onQr(qr: string): Promise<void> {
     if (this.#ended) return;
+    // Waiting for a person to scan is not a start that hangs.
+    this.#disarmWatchdog();
     const max = this.#options.qrMaxRetries;
     if (!this.#pairing) this.#qrCount++;
     if (max > 0 && this.#qrCount > max) {
@@ -342,32 +515,96 @@ class WwebjsSession implements WwebjsContext {
   }
 
   #emitMessage(type: "message" | "message.any", m: Lib): void {
+    let message: MessageDto;
     try {
-      const message = toMessageDto(m, this.meId());
+      message = toMessageDto(m, (id) => this.isMe(id));
       // whatsapp-web.js creates our message while sendMessage runs: a message of ours in a chat
       // we are sending to through the API is that one; any other was written on a device.
       message.source = message.fromMe && this.#apiSends.has(message.chatId) ? "api" : "app";
-      this.#emitTraffic({ type, message });
     } catch {
       // A message the mapper cannot read is dropped rather than killing the Worker.
+      return;
     }
+    this.#emitTraffic({ type, message }, idsOfMessage(message));
   }
 
-  /** A message event: held back until the linked account has been reported. */
-  #emitTraffic(event: EngineEvent): void {
-    if (this.#held === null) this.#emit(event);
-    else if (this.#held.length < MAX_HELD_EVENTS) this.#held.push(event);
+  /**
+   * A message event, in order after the ones before it, with the phone number beside each LID it
+   * names; held back until the linked account has been reported.
+   */
+  #emitTraffic(event: EngineEvent, ids: string[] = []): void {
+    this.#traffic = this.#traffic.then(async () => {
+      if (ids.length && !this.#ended) await this.#lids.resolve(ids).catch(() => {});
+      const out = event.type === "message" || event.type === "message.any"
+        ? { ...event, message: this.#lids.message(event.message) }
+        : event;
+      if (this.#held === null) this.#emit(out);
+      else if (this.#held.length < MAX_HELD_EVENTS) this.#held.push(out);
+    });
   }
 
   #fatal(reason: string): void {
+    this.#disarmWatchdog();
     if (this.#closing || this.#ended) return;
     this.#ended = true;
     this.#status = "FAILED";
     this.#emit({ type: "fatal", reason });
   }
 
+  #armWatchdog(): void {
+    this.#disarmWatchdog();
+    if (this.#ended) return;
+    const ms = this.#options.readyTimeoutMs ?? READY_TIMEOUT_MS;
+    this.#watchdog = setTimeout(() => {
+      this.#watchdog = undefined;
+      this.#fatal(
+        this.#stage === "loading"
+          ? `WhatsApp Web did not finish loading within ${ms} ms`
+          : this.#stage === "loaded"
+          ? `WhatsApp Web loaded but did not become ready within ${ms} ms (it never reported ` +
+            "its sync)"
+          : `Authenticated, but WhatsApp Web did not become ready within ${ms} ms`,
+      );
+    }, ms);
+  }
+
+  #disarmWatchdog(): void {
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+  }
+
+  /** A pinned WhatsApp Web version must be in the cache folder: say so plainly if it is not. */
+  async #checkWebVersionCache(local: boolean): Promise<void> {
+    if (!local) return;
+    const file = `${this.#options.webVersionCachePath}/${this.#options.webVersion}.html`;
+    if (await exists(file)) return;
+    throw new Error(
+      `WhatsApp Web ${this.#options.webVersion} is not in WWEBJS_WEB_CACHE_PATH (no ` +
+        `${this.#options.webVersion}.html there): add the file or unset WWEBJS_WEB_VERSION`,
+    );
+  }
+
+  /** The saved login was refused (whatsapp-web.js reports auth_failure next). */
+  #onLoginRejected(): void {
+    this.#disarmWatchdog();
+    this.#closing = true;
+    this.#loginRejected = true;
+  }
+
+  /** FAILED, saying why; a refused login is removed first, so the next start shows a QR. */
+  async #onAuthFailure(message: unknown): Promise<void> {
+    this.#closing = true;
+    this.#disarmWatchdog();
+    if (this.#loginRejected) {
+      await this.#destroy();
+      await this.#removeAuth();
+    }
+    this.#end("FAILED", `Authentication failed: ${describeError(message)}`);
+  }
+
   /** Final state: no more status changes after this. */
   #end(status: SessionStatus, reason?: string): void {
+    this.#disarmWatchdog();
     if (this.#ended) return;
     this.#ended = true;
     this.#setStatus(status, reason);

@@ -34,18 +34,21 @@ function userPart(id: string): string {
   return at < 0 ? id : id.slice(0, at);
 }
 
+/** Tells whether an id is the linked account's (by its phone number or its LID). */
+export type IsMe = (id: string) => boolean;
+
 /** The serialized id of the message a message quotes, if it quotes one. */
-export function quotedMessageId(data: Lib, chatId: string, me: string | null): string | null {
+export function quotedMessageId(data: Lib, chatId: string, isMe: IsMe): string | null {
   const stanza = data?.quotedStanzaID;
   if (!stanza) return null;
   const participant = data.quotedParticipant ? serialized(data.quotedParticipant) : "";
   const remote = data.quotedRemoteJid ? serialized(data.quotedRemoteJid) : chatId;
-  const fromMe = !!me && participant === me;
+  const fromMe = !!participant && isMe(participant);
   const suffix = remote.endsWith("@g.us") && participant ? `_${participant}` : "";
   return `${fromMe}_${remote}_${stanza}${suffix}`;
 }
 
-export function toMessageDto(msg: Lib, me: string | null): MessageDto {
+export function toMessageDto(msg: Lib, isMe: IsMe): MessageDto {
   const data = msg._data ?? {};
   const fromMe = Boolean(msg.fromMe ?? msg.id?.fromMe);
   const chatId = serialized(msg.id?.remote) || (fromMe ? serialized(msg.to) : serialized(msg.from));
@@ -68,7 +71,7 @@ export function toMessageDto(msg: Lib, me: string | null): MessageDto {
       }
       : null,
     ack: typeof msg.ack === "number" ? msg.ack : 0,
-    quotedMsgId: quotedMessageId(data, chatId, me),
+    quotedMsgId: quotedMessageId(data, chatId, isMe),
   };
 }
 

@@ -2,7 +2,9 @@
  * @module
  * The wwebjs engine's messaging and conversations: sending every kind of message, reactions,
  * edits and revokes, read receipts and presence, number checks, media downloads, and reading
- * chats and their messages — each through whatsapp-web.js's public API.
+ * chats and their messages — each through whatsapp-web.js's public API. A chat may be named by
+ * a phone number or a LID, whichever WhatsApp Web writes it by; what is read carries the phone
+ * number beside each LID.
  */
 import { wwebjs } from "./lib.ts";
 import {
@@ -31,14 +33,23 @@ import {
   findChat,
   findMessage,
   iAmAdminOf,
+  inChat,
   unknownUserError,
   type WwebjsContext,
 } from "./context.ts";
+import { idsOfMessage } from "./lids.ts";
+import { type PageCall, readDownload, stageUpload } from "./media_transfer.ts";
 
 const { MessageMedia, Location } = wwebjs;
 
 /** The most messages fetched to page back through a chat. */
 const MAX_FETCH = 5_000;
+/**
+ * While WhatsApp Web fetches a message's media, or has asked the sender's phone to upload expired
+ * media again, whatsapp-web.js answers "nothing": ask again this often, this many times.
+ */
+const MEDIA_PENDING_RETRY_MS = 500;
+const MEDIA_PENDING_RETRIES = 20;
 
 /** Newest first; messages of the same second by serialized id, so every page agrees. */
 function newestFirstOrder(a: Lib, b: Lib): number {
@@ -69,17 +80,35 @@ export type MessagingCapabilities = Pick<
 /** The messaging capabilities of one session. */
 export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities {
   function sendText(input: SendTextInput): Promise<SentMessage> {
-    return send(ctx, input.chatId, input.text, { quotedMessageId: input.quotedMsgId });
+    return send(ctx, input.chatId, input.text, {
+      quotedMessageId: input.quotedMsgId,
+      // whatsapp-web.js fetches the card through WhatsApp (bounded by the engine, see engine.ts).
+      linkPreview: input.linkPreview !== false,
+    });
   }
 
-  function sendMedia(input: SendMediaInput): Promise<SentMessage> {
-    const media = new MessageMedia(input.media.mimetype, input.media.data, input.media.filename);
-    return send(ctx, input.chatId, media, {
-      caption: input.caption,
-      quotedMessageId: input.quotedMsgId,
-      sendAudioAsVoice: input.kind === "voice",
-      sendMediaAsDocument: input.kind === "file",
-    });
+  /** A page evaluation through the session's timed call. */
+  const inPage: PageCall = (fn, ...args) =>
+    ctx.call(() => ctx.client.pupPage.evaluate(fn, ...args));
+
+  async function sendMedia(input: SendMediaInput): Promise<SentMessage> {
+    ctx.ready();
+    // Large media goes to the page in pieces (media_transfer.ts); the library gets a token.
+    const data = await stageUpload(inPage, input.media.data);
+    const media = new MessageMedia(input.media.mimetype, data, input.media.filename);
+    try {
+      return await send(ctx, input.chatId, media, {
+        caption: input.caption,
+        quotedMessageId: input.quotedMsgId,
+        sendAudioAsVoice: input.kind === "voice",
+        sendMediaAsDocument: input.kind === "file",
+      });
+    } finally {
+      if (data !== input.media.data) {
+        await inPage((token: string) => (globalThis as Lib).waGatewayMedia?.delete(token), data)
+          .catch(() => {});
+      }
+    }
   }
 
   function sendLocation(input: SendLocationInput): Promise<SentMessage> {
@@ -102,24 +131,21 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
     await ctx.call(() => msg.react(emoji));
   }
 
+  /**
+   * Revokes for everyone through whatsapp-web.js's `Message.delete(true)`. That call falls back,
+   * silently, to "delete for me" (the message gone from this device for good) when WhatsApp Web's
+   * capability check says no: an old message, one already revoked, someone else's where we are
+   * not admin. The library offers no way to ask first, so the engine asks the page the very
+   * question `delete()` asks (`WAWebMsgActionCapability`) and refuses instead; the revoke itself
+   * is the library's.
+   */
   async function deleteMessage(messageId: string): Promise<void> {
     const msg = await findMessage(ctx, messageId);
+    const id = serialized(msg.id);
     if (!msg.fromMe && !(await iAmAdminOf(ctx, serialized(msg.id?.remote)))) {
-      // whatsapp-web.js would quietly delete it for us only.
       throw new EngineError("BAD_REQUEST", "Only your own messages can be revoked");
     }
-    // whatsapp-web.js falls back to "delete for me" when WhatsApp no longer allows a revoke (an
-    // old message, one already revoked): ask the page the same question first.
-    const revocable: boolean = await ctx.call(() =>
-      ctx.client.pupPage.evaluate(async (id: string) => {
-        const page = globalThis as Lib;
-        const { Msg } = page.require("WAWebCollections");
-        // Found the way whatsapp-web.js finds it (Message.js).
-        const model = Msg.get(id) ?? (await Msg.getMessagesById([id]))?.messages?.[0];
-        const can = page.require("WAWebMsgActionCapability");
-        return !!model && (can.canSenderRevokeMsg(model) || can.canAdminRevokeMsg(model));
-      }, messageId)
-    );
+    const revocable: boolean = await ctx.call(() => ctx.client.pupPage.evaluate(pageCanRevoke, id));
     if (!revocable) {
       throw new EngineError(
         "BAD_REQUEST",
@@ -127,7 +153,7 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
       );
     }
     await ctx.call(() => msg.delete(true));
-    const after = await ctx.call(() => ctx.client.getMessageById(messageId));
+    const after = await ctx.call(() => ctx.client.getMessageById(id));
     if (!after || after.type !== "revoked") {
       throw new EngineError("BAD_REQUEST", `Message "${messageId}" could not be revoked`);
     }
@@ -172,15 +198,40 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
 
   async function getMessageMedia({ chatId, messageId }: MessageRef): Promise<MessageMediaDto> {
     const msg = await findMessage(ctx, messageId);
-    if (serialized(msg.id?.remote) !== chatId) throw notFound(`Message "${messageId}" not found`);
-    const media = msg.hasMedia ? await ctx.call(() => msg.downloadMedia()) : null;
+    await ctx.lids.resolve([chatId, serialized(msg.id?.remote)]);
+    if (!inChat(ctx, msg, chatId)) throw notFound(`Message "${messageId}" not found`);
+    const media = msg.hasMedia ? await downloadMedia(msg) : null;
     if (!media) throw notFound(`Media of message "${messageId}" not found`);
     // WhatsApp does not always say what the media is; the HTTP answer needs a Content-Type.
     return {
       mimetype: media.mimetype || "application/octet-stream",
-      data: media.data,
+      // Large media comes back from the page in pieces (media_transfer.ts).
+      data: await readDownload(inPage, media.data),
       filename: media.filename ?? "",
     };
+  }
+
+  /**
+   * whatsapp-web.js's download: it resolves media the page has not fetched yet and re-requests
+   * expired media from the phone (Message.js); another download of the same media meanwhile gets
+   * nothing, so that one waits, bounded, until the page has it.
+   */
+  async function downloadMedia(msg: Lib): Promise<Lib> {
+    const id = serialized(msg.id);
+    for (let attempt = 0;; attempt++) {
+      const media = await ctx.call(() => msg.downloadMedia());
+      if (media || attempt >= MEDIA_PENDING_RETRIES) return media;
+      const stage = await ctx.call(() =>
+        ctx.client.pupPage.evaluate(
+          (id: string) =>
+            (globalThis as Lib).require("WAWebCollections").Msg.get(id)?.mediaData?.mediaStage ??
+              null,
+          id,
+        )
+      );
+      if (stage !== "FETCHING" && stage !== "REUPLOADING") return media;
+      await new Promise((resolve) => setTimeout(resolve, MEDIA_PENDING_RETRY_MS));
+    }
   }
 
   // ---------- chats ----------
@@ -193,8 +244,10 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
       .sort((a, b) => Number(b.timestamp ?? 0) - Number(a.timestamp ?? 0));
     const page = Math.max(1, query.page);
     const start = (page - 1) * query.limit;
+    const summaries = chats.slice(start, start + query.limit).map(toChatSummary);
+    await ctx.lids.resolve(summaries.map((c) => c.id));
     return {
-      chats: chats.slice(start, start + query.limit).map(toChatSummary),
+      chats: summaries.map((c) => ctx.lids.chat(c)),
       total: chats.length,
       page,
       hasMore: start + query.limit < chats.length,
@@ -202,7 +255,9 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
   }
 
   async function getChat(chatId: string): Promise<ChatDetail> {
-    return toChatDetail(await findChat(ctx, chatId));
+    const chat = toChatDetail(await findChat(ctx, chatId));
+    await ctx.lids.resolve([chat.id]);
+    return ctx.lids.chat(chat);
   }
 
   async function listMessages(query: MessageListQuery): Promise<MessagePage> {
@@ -237,9 +292,12 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
         want = Math.min(want * 2, MAX_FETCH);
         continue;
       }
-      const messages = slice.slice(0, query.limit).map((m) => toMessageDto(m, ctx.meId()));
+      const messages = slice.slice(0, query.limit).map((m) =>
+        toMessageDto(m, (id) => ctx.isMe(id))
+      );
+      await ctx.lids.resolve(messages.flatMap(idsOfMessage));
       const hasMore = slice.length > query.limit;
-      const result: MessagePage = { messages, hasMore };
+      const result: MessagePage = { messages: messages.map((m) => ctx.lids.message(m)), hasMore };
       if (hasMore && messages.length) result.nextCursor = messages[messages.length - 1].id;
       return result;
     }
@@ -263,6 +321,16 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
   };
 }
 
+/** Runs in the page: whether WhatsApp Web lets us revoke a message for everyone. */
+async function pageCanRevoke(id: string): Promise<boolean> {
+  const page = globalThis as Lib;
+  const { Msg } = page.require("WAWebCollections");
+  // Found the way whatsapp-web.js finds it (Message.js).
+  const model = Msg.get(id) ?? (await Msg.getMessagesById([id]))?.messages?.[0];
+  const can = page.require("WAWebMsgActionCapability");
+  return !!model && (can.canSenderRevokeMsg(model) || can.canAdminRevokeMsg(model));
+}
+
 async function send(
   ctx: WwebjsContext,
   chatId: string,
@@ -279,7 +347,12 @@ async function send(
     if (!id) throw notFound(`"${chatId}" is not on WhatsApp`);
   }
   const clean = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  if (clean.quotedMessageId) clean.ignoreQuoteErrors = false;
+  if (typeof clean.quotedMessageId === "string") {
+    // Quoted by its id in whichever form the chat is written there.
+    clean.quotedMessageId = serialized((await findMessage(ctx, clean.quotedMessageId)).id);
+    clean.ignoreQuoteErrors = false;
+  }
+  await ctx.lids.resolve([chatId]);
   let msg: Lib;
   const sent = ctx.sending(chatId);
   try {
@@ -292,6 +365,8 @@ async function send(
   } finally {
     sent();
   }
+  // The message's own message.any leaves before the answer, as the supervisor expects.
+  await ctx.settled();
   if (!msg) throw notFound(`Chat "${chatId}" not found`);
   return {
     messageId: serialized(msg.id),
