@@ -1,7 +1,6 @@
 /**
  * @module
- * The engine contract (the original's `WahaApi`): what a WhatsApp backend must offer to the
- * routes, and the plain-data shapes that cross the session Worker's boundary. Every type here is
+ * The engine contract: what a WhatsApp backend must offer to the routes, and the plain-data shapes that cross the session Worker's boundary. Every type here is
  * structured-clonable: engines turn library objects into these DTOs inside the Worker, and events
  * leave it through one callback. What a call takes is what its route validated: those types come
  * from the routes' schemas (`routes/engine_inputs.ts`), imported as types only, so a Worker never
