@@ -214,10 +214,12 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
   /**
    * whatsapp-web.js's download: it resolves media the page has not fetched yet and re-requests
    * expired media from the phone (Message.js); another download of the same media meanwhile gets
-   * nothing, so that one waits, bounded, until the page has it.
+   * nothing, so that one waits, bounded, until the page has it. The page can finish between that
+   * empty answer and our look at its stage: a stage first seen RESOLVED is tried once more.
    */
   async function downloadMedia(msg: Lib): Promise<Lib> {
     const id = serialized(msg.id);
+    let triedResolved = false;
     for (let attempt = 0;; attempt++) {
       const media = await ctx.call(() => msg.downloadMedia());
       if (media || attempt >= MEDIA_PENDING_RETRIES) return media;
@@ -229,6 +231,10 @@ export function messagingCapabilities(ctx: WwebjsContext): MessagingCapabilities
           id,
         )
       );
+      if (stage === "RESOLVED" && !triedResolved) {
+        triedResolved = true;
+        continue;
+      }
       if (stage !== "FETCHING" && stage !== "REUPLOADING") return media;
       await new Promise((resolve) => setTimeout(resolve, MEDIA_PENDING_RETRY_MS));
     }
