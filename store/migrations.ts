@@ -132,4 +132,43 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE sessions SET linked_at = updated_at;
     `,
   },
+  {
+    version: 5,
+    description: "the cluster's columns and tables, as on PostgreSQL (one node uses them too)",
+    // The same as PostgreSQL's version 2 (see there): one store interface reads the same rows
+    // from both. A single node holds every lease itself; idempotent requests work alike.
+    sql: `
+      ALTER TABLE sessions ADD COLUMN node_id TEXT;
+      ALTER TABLE sessions ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sessions ADD COLUMN lease_until INTEGER;
+      ALTER TABLE sessions ADD COLUMN placed_node TEXT;
+      CREATE INDEX sessions_node ON sessions (node_id);
+      CREATE TABLE nodes (
+        id TEXT PRIMARY KEY,
+        url TEXT,
+        role TEXT NOT NULL,
+        capacity INTEGER NOT NULL,
+        sessions INTEGER NOT NULL DEFAULT 0,
+        draining INTEGER NOT NULL DEFAULT 0,
+        version TEXT,
+        started_at INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL
+      );
+      CREATE TABLE idempotency_keys (
+        principal TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status INTEGER,
+        response TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (principal, key)
+      );
+      CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+      CREATE TABLE webhook_destinations (
+        destination TEXT PRIMARY KEY,
+        node_id TEXT,
+        lease_until INTEGER
+      );
+    `,
+  },
 ];

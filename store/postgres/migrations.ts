@@ -85,4 +85,51 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description:
+      "the cluster: nodes, leases with an epoch, idempotent requests, destination leases",
+    // `sessions`: the node that runs the number (`node_id`), until when its lease holds
+    // (`lease_until`, database ms), and the lease's fencing token (`epoch`, bumped at every
+    // take-over; an owner's writes carry it and are refused once it is stale). `placed_node`: the
+    // node a start placed the number on, which takes it first. `nodes`: one row per node, renewed
+    // by its heartbeat. `idempotency_keys`: the first answer to a POST per principal and key.
+    // `webhook_destinations`: which node serves a destination's queue (order per destination).
+    sql: `
+      ALTER TABLE sessions ADD COLUMN node_id text;
+      ALTER TABLE sessions ADD COLUMN epoch bigint NOT NULL DEFAULT 0;
+      ALTER TABLE sessions ADD COLUMN lease_until bigint;
+      ALTER TABLE sessions ADD COLUMN placed_node text;
+      CREATE INDEX sessions_node ON sessions (node_id);
+
+      CREATE TABLE nodes (
+        id text PRIMARY KEY,
+        url text,
+        role text NOT NULL,
+        capacity integer NOT NULL,
+        sessions integer NOT NULL DEFAULT 0,
+        draining boolean NOT NULL DEFAULT false,
+        version text,
+        started_at bigint NOT NULL,
+        heartbeat_at bigint NOT NULL
+      );
+
+      CREATE TABLE idempotency_keys (
+        principal text NOT NULL,
+        key text NOT NULL,
+        request_hash text NOT NULL,
+        status integer,
+        response text,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (principal, key)
+      );
+      CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+
+      CREATE TABLE webhook_destinations (
+        destination text PRIMARY KEY,
+        node_id text,
+        lease_until bigint
+      );
+    `,
+  },
 ];
