@@ -35,6 +35,18 @@ const schema = z.object({
     "expected a postgres:// or postgresql:// URL",
   ).optional(),
   DATABASE_POOL_SIZE: positiveMs.default(5),
+
+  // The cluster (nodes on one PostgreSQL).
+  NODE_ID: z.string().trim().regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    "expected 1-64 letters, digits, dots, dashes or underscores",
+  ).optional(),
+  NODE_URL: z.url().optional(),
+  NODE_ROLE: z.enum(["worker", "edge"]).default("worker"),
+  NODE_MAX_SESSIONS: positiveMs.default(50),
+  LEASE_TTL_MS: z.coerce.number().int().min(1_000).default(15_000),
+  DRAIN_TIMEOUT_MS: positiveMs.default(60_000),
+  CLUSTER_SECRET: apiKey,
   WA_ENGINE: z.enum(["wwebjs", "simulator"]).default("wwebjs"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   TRUST_PROXY: bool.default(false),
@@ -111,6 +123,23 @@ export interface Config {
   dataDir: string;
   /** `DATABASE_URL` set: the store is PostgreSQL, a pool of `poolSize` connections. */
   database: { url?: string; poolSize: number };
+  /** This node among the nodes of a cluster (one PostgreSQL); a single node has them too. */
+  cluster: {
+    /** `NODE_ID`; unset: generated once and kept in `DATA_DIR` (edge nodes must set it). */
+    nodeId?: string;
+    /** Where other nodes reach this one (`NODE_URL`). */
+    nodeUrl?: string;
+    /** `worker` hosts sessions; `edge` hosts none and forwards (no Workers, no subprocesses). */
+    role: "worker" | "edge";
+    /** How many sessions this node takes (`NODE_MAX_SESSIONS`). */
+    maxSessions: number;
+    /** How long a node's lease on a number lasts without renewal (`LEASE_TTL_MS`). */
+    leaseTtlMs: number;
+    /** How long SIGTERM may take handing this node's sessions to others (`DRAIN_TIMEOUT_MS`). */
+    drainTimeoutMs: number;
+    /** Signs node-to-node requests (`CLUSTER_SECRET`). */
+    secret?: string;
+  };
   engine: "wwebjs" | "simulator";
   logLevel: Parsed["LOG_LEVEL"];
   /** Behind one reverse proxy: the client is the last address of `X-Forwarded-For`. */
@@ -219,6 +248,15 @@ export function loadConfig(
     host: e.HOST,
     dataDir: e.DATA_DIR,
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
+    cluster: {
+      nodeId: e.NODE_ID,
+      nodeUrl: e.NODE_URL,
+      role: e.NODE_ROLE,
+      maxSessions: e.NODE_MAX_SESSIONS,
+      leaseTtlMs: e.LEASE_TTL_MS,
+      drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
+      secret: e.CLUSTER_SECRET,
+    },
     engine: e.WA_ENGINE,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
