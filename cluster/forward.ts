@@ -20,6 +20,7 @@ import type { Logger } from "../logger.ts";
 import type { AppEnv } from "../middleware/principal.ts";
 import { isPhoneNumber } from "../sessions/phone_number.ts";
 import { proxyRequest } from "./proxy.ts";
+import { SERVED_BY } from "./served_by.ts";
 import { type Hop, type HopSigner, pathAndQueryOf } from "./signing.ts";
 
 /** A number's owner: the node holding its live lease (`store.cluster.owner`). */
@@ -117,7 +118,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       clientIp: hop ? hop.clientIp : options.clientIp?.(c) ?? null,
     });
     log.debug("forwarding", { phoneNumber, to: to.nodeId, path: c.req.path });
-    return await proxyRequest(request, {
+    const answer = await proxyRequest(request, {
       origin: to.url,
       phoneNumber,
       headers: { ...signed, "x-request-id": c.get("requestId") ?? crypto.randomUUID() },
@@ -127,6 +128,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       log,
       fetch: options.fetch,
     });
+    // The owner names itself; one that did not (an older version) is still the one that served.
+    if (!answer.headers.has(SERVED_BY)) answer.headers.set(SERVED_BY, to.nodeId);
+    return answer;
   }
 
   return {

@@ -15,8 +15,8 @@ import { ApiError } from "../errors.ts";
 import { describeError, type Logger } from "../logger.ts";
 import { HOP_HEADERS } from "./signing.ts";
 
-/** Headers of one connection, not of the message (RFC 9110 §7.6.1), and ours, set anew. */
-const HOP_BY_HOP = new Set([
+/** Headers of one connection, not of the message (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = [
   "connection",
   "keep-alive",
   "proxy-connection",
@@ -26,10 +26,24 @@ const HOP_BY_HOP = new Set([
   "trailer",
   "transfer-encoding",
   "upgrade",
+];
+
+/**
+ * Left out of a forwarded request: the hop headers are set anew, the length goes with the stream
+ * (fetch sends a streamed body chunked), and without `Accept-Encoding` the owner answers
+ * uncompressed (fetch would decompress it and the encoding header would lie); this node
+ * compresses for its client as it would its own answers.
+ */
+const NOT_FORWARDED = new Set([
+  ...HOP_BY_HOP,
   "host",
   "content-length",
+  "accept-encoding",
   ...Object.values(HOP_HEADERS),
 ]);
+
+/** Left out of an answer passed back. */
+const NOT_RETURNED = new Set(HOP_BY_HOP);
 
 export interface ProxyOptions {
   /** The owner's origin (`NODE_URL`). */
@@ -48,11 +62,11 @@ export interface ProxyOptions {
   fetch?: typeof fetch;
 }
 
-/** Copies headers, leaving out hop-by-hop ones. */
-function endToEnd(from: Headers): Headers {
+/** Copies headers, leaving out those `skip` names. */
+function copyHeaders(from: Headers, skip: Set<string>): Headers {
   const headers = new Headers();
   for (const [name, value] of from) {
-    if (!HOP_BY_HOP.has(name)) headers.append(name, value);
+    if (!skip.has(name)) headers.append(name, value);
   }
   return headers;
 }
@@ -61,7 +75,7 @@ function endToEnd(from: Headers): Headers {
 export async function proxyRequest(request: Request, options: ProxyOptions): Promise<Response> {
   const url = new URL(request.url);
   const target = new URL(url.pathname + url.search, options.origin);
-  const headers = endToEnd(request.headers);
+  const headers = copyHeaders(request.headers, NOT_FORWARDED);
   for (const [name, value] of Object.entries(options.headers)) headers.set(name, value);
 
   const controller = new AbortController();
@@ -128,6 +142,6 @@ export async function proxyRequest(request: Request, options: ProxyOptions): Pro
   return new Response(answer.body, {
     status: answer.status,
     statusText: answer.statusText,
-    headers: endToEnd(answer.headers),
+    headers: copyHeaders(answer.headers, NOT_RETURNED),
   });
 }
