@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { createHopSigner, HOP_HEADERS } from "../cluster/signing.ts";
+import { createHopSigner } from "../cluster/signing.ts";
 import {
   ADMIN_KEY,
   freePort,
