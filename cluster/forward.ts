@@ -17,6 +17,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { markBodyConsumed } from "../middleware/body.ts";
 import type { AppEnv } from "../middleware/principal.ts";
 import { isPhoneNumber } from "../sessions/phone_number.ts";
 import { proxyRequest } from "./proxy.ts";
@@ -126,6 +127,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       timeoutMs: options.timeoutMs,
       bodyTimeoutMs: options.bodyTimeoutMs,
       log,
+      // Read whole by the stream: the client's connection can be kept for its next request.
+      onBodySent: () => markBodyConsumed(c),
       fetch: options.fetch,
     });
     // The owner names itself; one that did not (an older version) is still the one that served.

@@ -59,6 +59,8 @@ export interface ProxyOptions {
   /** `BODY_TIMEOUT_MS`: how long a streamed body may take on top of that. */
   bodyTimeoutMs: number;
   log: Logger;
+  /** Called once a streamed body has been read to its end (and passed on). */
+  onBodySent?: () => void;
   fetch?: typeof fetch;
 }
 
@@ -101,7 +103,12 @@ export async function proxyRequest(request: Request, options: ProxyOptions): Pro
     // The owner's time starts once the body is all sent; until then the body's own bound holds.
     arm(options.bodyTimeoutMs + options.timeoutMs);
     body = request.body!.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({ flush: () => arm(options.timeoutMs) }),
+      new TransformStream<Uint8Array, Uint8Array>({
+        flush: () => {
+          arm(options.timeoutMs);
+          options.onBodySent?.();
+        },
+      }),
     );
   } else {
     arm(options.timeoutMs);
