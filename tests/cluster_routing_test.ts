@@ -21,6 +21,7 @@ import {
   waitFor,
 } from "./_helpers.ts";
 import { startPostgres } from "./_postgres.ts";
+import { openRawRequest } from "./_raw_http.ts";
 
 const SECRET = "cluster-secret-0123456789abcdef";
 const KEY_A = "account-a-key-0123456789abcdef";
@@ -243,6 +244,27 @@ Deno.test("requests for a number are routed to the node that owns it", async (t)
       assert.equal(send.headers.get("X-Served-By"), "node-2");
       assert.ok((await send.json()).messageId);
     });
+
+    await t.step(
+      "a forwarded body read to its end leaves the client's connection open",
+      async () => {
+        const body = JSON.stringify({ chatId: "15550000001@c.us", text: "kept alive" });
+        const raw = await openRawRequest(node1.port, "POST", `/api/whatsapp/${P2}/send-text`, {
+          "X-Api-Key": ADMIN_KEY,
+          "Content-Type": "application/json",
+          "Content-Length": String(body.length),
+        });
+        try {
+          await raw.send(body);
+          const response = await raw.response(10_000);
+          assert.equal(response.status, 200, response.body);
+          assert.equal(response.headers.get("x-served-by"), "node-2");
+          assert.notEqual(response.headers.get("connection"), "close");
+        } finally {
+          raw.close();
+        }
+      },
+    );
 
     await t.step("every answer names the node that served it, errors included", async () => {
       const missing = await fetch(`${node2.base}/no-such-route`);
@@ -518,6 +540,19 @@ Deno.test("requests for a number are routed to the node that owns it", async (t)
           assert.equal(send.headers.get("X-Served-By"), owner);
           await send.body?.cancel();
         }
+
+        // The stream is the edge's own, read from the shared table: the send above is in it.
+        const stream = await fetch(`${edge.base}/${P2}/events?since=0`, {
+          headers: { "X-Api-Key": ADMIN_KEY },
+        });
+        assert.equal(stream.status, 200);
+        assert.equal(stream.headers.get("X-Served-By"), "edge-1");
+        const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+        let text = "";
+        while (!text.includes("through the edge")) {
+          text += (await within(reader.read(), "the edge's replayed event")).value;
+        }
+        await reader.cancel();
 
         const refused = await fetch(`${edge.base}/${P1}/state`, {
           headers: { "X-Api-Key": "wrong-key-0123456789abcdefghij" },
