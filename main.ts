@@ -1,6 +1,8 @@
 /**
  * @module
- * The composition root: configuration → store → session manager → HTTP app → server. It also
+ * The composition root: configuration → store → routing (in a cluster) → session manager → HTTP
+ * app → server. The session manager and everything under it (Workers, engines) is imported only
+ * by roles that host sessions: an edge (`NODE_ROLE=edge`) runs without them. It also
  * restores the sessions that were running, and on SIGINT/SIGTERM stops taking requests, stops
  * every Worker (sessions stay marked started for the next boot), closes the store and exits 0.
  * A store that refuses to open (a data folder in use, a database migrated by a newer version, a

@@ -21,6 +21,8 @@ import { createEdgeSessions } from "./edge_sessions.ts";
 import { createForwarder, type Forwarder, type Owner } from "./forward.ts";
 import { createHopSigner } from "./signing.ts";
 
+const LIST_TIMEOUT_MS = 5_000;
+
 export interface RoutingDeps {
   nodeId: string;
   store: Store;
@@ -81,7 +83,8 @@ export function createRouting(config: Readonly<Config>, deps: RoutingDeps): Rout
       workers: lookup.workers,
       signer,
       adminKey: deps.adminKey,
-      timeoutMs: config.engineCallTimeoutMs,
+      // A list (and /health) waits this long at most for a node that does not answer.
+      timeoutMs: Math.min(config.engineCallTimeoutMs, LIST_TIMEOUT_MS),
       log,
       base: deps.base,
     })
