@@ -42,6 +42,11 @@ export interface ForwarderOptions {
   /** This node's id. */
   nodeId: string;
   locate: (phoneNumber: string) => Promise<Owner | null>;
+  /**
+   * Whether this node holds the number's lease right now (the ownership part's `fenceOf`): such a
+   * request is served here without asking the store.
+   */
+  holds?: (phoneNumber: string) => boolean;
   /** Whether this node runs sessions (false: an edge, which forwards every number). */
   hostsSessions: boolean;
   /** A node to send a number nobody owns to; only asked when `hostsSessions` is false. */
@@ -82,6 +87,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   /** Where the request goes: null to serve it here. */
   async function destination(c: Context<AppEnv>, phoneNumber: string) {
+    if (options.holds?.(phoneNumber)) return null;
     const hop = hopOf(c);
     const owner = await locate(phoneNumber);
     if (owner?.nodeId === nodeId) return null;

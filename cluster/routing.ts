@@ -33,6 +33,8 @@ export interface RoutingDeps {
   base: string;
   /** The client's address as this node sees it. */
   clientIp: (c: Context<AppEnv>) => string | null;
+  /** Whether this node holds a number's lease now (the ownership part's `fenceOf`). */
+  holds?: (phoneNumber: string) => boolean;
 }
 
 export interface Routing {
@@ -66,6 +68,7 @@ export function createRouting(config: Readonly<Config>, deps: RoutingDeps): Rout
   const forwarder = createForwarder({
     nodeId,
     locate,
+    holds: deps.holds,
     hostsSessions: !edge,
     pickNode,
     signer,
