@@ -344,6 +344,36 @@ Deno.test("requests for a number are routed to the node that owns it", async (t)
       },
     );
 
+    await t.step(
+      "a client that leaves a stream through another node ends it at the owner",
+      async () => {
+        const ownerStreamEnded = deferred();
+        onRequest = () =>
+          Promise.resolve(
+            new Response(
+              new ReadableStream({
+                start(controller) {
+                  controller.enqueue(new TextEncoder().encode("event: hello\ndata: 1\n\n"));
+                },
+                cancel: () => ownerStreamEnded.resolve(),
+              }),
+              { headers: { "Content-Type": "text/event-stream" } },
+            ),
+          );
+        const response = await fetch(`${node2.base}/${P_FAKE}/events`, {
+          headers: { "X-Api-Key": ADMIN_KEY },
+        });
+        assert.equal(response.status, 200);
+        const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+        let text = "";
+        while (!text.includes("data: 1")) {
+          text += (await within(reader.read(), "the first event")).value;
+        }
+        await reader.cancel();
+        await within(ownerStreamEnded.promise, "the owner's stream to be cancelled");
+      },
+    );
+
     onRequest = () => Promise.resolve(Response.json({ fake: true }));
 
     await t.step(
