@@ -242,6 +242,17 @@ export function loadConfig(
     throw new ConfigError(`Invalid ${variable}: ${issue.message}`);
   }
   const e = result.data;
+  if (e.NODE_ROLE === "edge") {
+    // An edge keeps nothing of its own and only forwards within a cluster.
+    const lacking = !e.NODE_ID
+      ? "NODE_ID"
+      : !e.DATABASE_URL
+      ? "DATABASE_URL"
+      : !e.CLUSTER_SECRET
+      ? "CLUSTER_SECRET"
+      : null;
+    if (lacking) throw new ConfigError(`Invalid ${lacking}: required with NODE_ROLE=edge`);
+  }
   const mediaMax = e.MEDIA_MAX_BYTES;
   const config: Config = {
     port: e.PORT,

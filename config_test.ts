@@ -118,3 +118,22 @@ Deno.test("loadConfig() takes PostgreSQL from DATABASE_URL, with a pool of 5 unl
     return true;
   });
 });
+
+Deno.test("loadConfig() refuses an edge node without NODE_ID, DATABASE_URL or CLUSTER_SECRET, naming it", () => {
+  const edge = {
+    NODE_ROLE: "edge",
+    NODE_ID: "edge-1",
+    DATABASE_URL: "postgres://wa@127.0.0.1:5432/wa",
+    CLUSTER_SECRET: "cluster-secret-0123456789abcdef",
+  };
+  assert.equal(loadConfig(edge).cluster.role, "edge");
+  for (const lacking of ["NODE_ID", "DATABASE_URL", "CLUSTER_SECRET"] as const) {
+    const env: Record<string, string> = { ...edge };
+    delete env[lacking];
+    assert.throws(() => loadConfig(env), (error: Error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.message, `Invalid ${lacking}: required with NODE_ROLE=edge`);
+      return true;
+    });
+  }
+});

@@ -1,6 +1,8 @@
 /**
  * @module
- * The composition root: configuration → store → session manager → HTTP app → server. It also
+ * The composition root: configuration → store → routing (in a cluster) → session manager → HTTP
+ * app → server. The session manager and everything under it (Workers, engines) is imported only
+ * by roles that host sessions: an edge (`NODE_ROLE=edge`) runs without them. It also
  * restores the sessions that were running, and on SIGINT/SIGTERM stops taking requests, stops
  * every Worker (sessions stay marked started for the next boot), closes the store and exits 0.
  * A store that refuses to open (a data folder in use, a database migrated by a newer version, a
@@ -11,8 +13,11 @@ import { createLogger, describeError, type Logger } from "./logger.ts";
 import { openEventPipeline } from "./events/pipeline.ts";
 import { createMediaResolver } from "./media/media_input.ts";
 import { createAuthGuards } from "./middleware/auth_guards.ts";
-import { createApp } from "./routes/app.ts";
-import { createSessionManager } from "./sessions/manager.ts";
+import type { Context } from "hono";
+import { createRouting } from "./cluster/routing.ts";
+import type { AppEnv } from "./middleware/principal.ts";
+import { API_BASE, createApp } from "./routes/app.ts";
+import type { SessionManager } from "./sessions/manager.ts";
 import { openStore, StoreRefusedError } from "./store/store.ts";
 
 export const VERSION = "0.1.0";
@@ -47,32 +52,52 @@ export async function compose(
     version: VERSION,
     clock: () => store.now(),
   });
-  const manager = createSessionManager({
-    config,
-    sessions: store.sessions,
-    maxNumbersPerAccount: config.auth.maxNumbersPerAccount,
-    log: log.child({ component: "sessions" }),
-    onEvent: (event) => events.acceptSessionEvent(event),
-    flushEvents: (alone) => events.flush(alone),
-    forgetNumber: (phoneNumber) => events.forgetNumber(phoneNumber),
-    now: () => store.now(),
+  // Deno.serve hands its connection info to the fetch handler, which Hono exposes as `c.env`.
+  const clientIp = (c: Context<AppEnv>) => {
+    if (config.trustProxy) {
+      // The proxy appends the address it saw; what comes before it the client could forge.
+      const forwarded = c.req.header("x-forwarded-for")?.split(",").at(-1)?.trim();
+      if (forwarded) return forwarded;
+    }
+    const addr = (c.env as Deno.ServeHandlerInfo | undefined)?.remoteAddr;
+    return addr && "hostname" in addr ? addr.hostname : null;
+  };
+  const routing = createRouting(config, {
+    // Until the node's identity is kept (the ownership part): NODE_ID, else one per process.
+    nodeId: config.cluster.nodeId ?? `node-${crypto.randomUUID().slice(0, 8)}`,
+    store,
+    log: log.child({ component: "cluster" }),
+    adminKey,
+    base: API_BASE,
+    clientIp,
   });
+  const forwarder = routing.forwarder;
+  // Only roles that host sessions load their parts (Workers, engines): an edge runs without them.
+  let manager: SessionManager;
+  if (routing.edgeSessions) {
+    manager = routing.edgeSessions;
+  } else {
+    const { createSessionManager } = await import("./sessions/manager.ts");
+    manager = createSessionManager({
+      config,
+      sessions: store.sessions,
+      maxNumbersPerAccount: config.auth.maxNumbersPerAccount,
+      log: log.child({ component: "sessions" }),
+      onEvent: (event) => events.acceptSessionEvent(event),
+      flushEvents: (alone) => events.flush(alone),
+      forgetNumber: (phoneNumber) => events.forgetNumber(phoneNumber),
+      now: () => store.now(),
+    });
+  }
   const authLog = log.child({ component: "auth" });
   const guards = createAuthGuards(config.auth, {
     adminKey,
     sessions: store.sessions,
     body: { mediaMaxBytes: config.bodyMaxBytes, timeoutMs: config.bodyTimeoutMs },
     log: ({ level, event, ...fields }) => authLog[level](event, fields),
-    // Deno.serve hands its connection info to the fetch handler, which Hono exposes as `c.env`.
-    getClientIp: (c) => {
-      if (config.trustProxy) {
-        // The proxy appends the address it saw; what comes before it the client could forge.
-        const forwarded = c.req.header("x-forwarded-for")?.split(",").at(-1)?.trim();
-        if (forwarded) return forwarded;
-      }
-      const addr = (c.env as Deno.ServeHandlerInfo | undefined)?.remoteAddr;
-      return addr && "hostname" in addr ? addr.hostname : null;
-    },
+    // A request another node forwarded (signed) comes from the client that node saw.
+    getClientIp: (c) => forwarder?.hopOf(c)?.clientIp ?? clientIp(c),
+    forward: forwarder ?? undefined,
   });
   const app = createApp({
     manager,
@@ -82,14 +107,20 @@ export async function compose(
     startedAt: Date.now(),
     media: createMediaResolver(config.media, { log: log.child({ component: "media" }) }),
     events,
+    nodeId: routing.nodeId,
+    verifyHops: forwarder?.verifyHops,
   });
-  events.start().catch((error) =>
-    log.error("starting the event pipeline failed", { error: describeError(error) })
-  );
+  // An edge delivers no webhooks: it only reads the events table for its streams.
+  if (!routing.edgeSessions) {
+    events.start().catch((error) =>
+      log.error("starting the event pipeline failed", { error: describeError(error) })
+    );
+  }
 
   return {
     app,
     manager,
+    nodeId: routing.nodeId,
     store,
     events,
     guards,
@@ -157,6 +188,8 @@ async function main(): Promise<void> {
         swagger: `${origin}/api/whatsapp/swagger`,
         listen: `${hostname}:${port}`,
         engine: config.engine,
+        node: server.nodeId,
+        role: config.cluster.role,
         dataDir: config.dataDir,
         adminKey: server.adminKeyFrom,
       });

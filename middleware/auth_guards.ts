@@ -6,7 +6,7 @@
  * authenticated and allowed, reads the request's body within its limits (`body.ts`): no body byte
  * is read for a caller who is refused.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Config } from "../config.ts";
 import { forbidden } from "../errors.ts";
@@ -38,18 +38,43 @@ export interface CreateAuthGuardsDeps
    * others, and `timeoutMs` (`BODY_TIMEOUT_MS`) for all.
    */
   body: { mediaMaxBytes: number; timeoutMs: number; smallMaxBytes?: number };
+  /**
+   * In a cluster, where a request for a number this node does not own goes to its owner
+   * (`cluster/forward.ts`): `byPath` runs once the caller is let through and before the body is
+   * read; `byBody` once an inbound webhook's body is read.
+   */
+  forward?: { byPath: MiddlewareHandler<AppEnv>; byBody: MiddlewareHandler<AppEnv> };
 }
 
-/** Runs `guard`, then, if it let the request through, reads the body within `limits`. */
+/**
+ * Runs `guard`, then, if it let the request through, `route` (which may answer by forwarding the
+ * request to another node, its body unread), then reads the body within `limits`.
+ */
 function thenReadBody(
   guard: MiddlewareHandler<AppEnv>,
   limits: BodyLimits,
+  route?: MiddlewareHandler<AppEnv>,
 ): MiddlewareHandler<AppEnv> {
+  const read = async (c: Context<AppEnv>, next: Next) => {
+    await readBody(c, limits);
+    await next();
+  };
   return async function guardThenBody(c, next) {
-    await guard(c, async () => {
-      await readBody(c, limits);
-      await next();
-    });
+    await guard(
+      c,
+      route ? () => route(c, () => read(c, next)) as Promise<void> : () => read(c, next),
+    );
+  };
+}
+
+/** Runs `guard`, then `route` (the webhooks' guard reads the body itself). */
+function thenRoute(
+  guard: MiddlewareHandler<AppEnv>,
+  route?: MiddlewareHandler<AppEnv>,
+): MiddlewareHandler<AppEnv> {
+  if (!route) return guard;
+  return async function guardThenRoute(c, next) {
+    await guard(c, () => route(c, next) as Promise<void>);
   };
 }
 
@@ -62,7 +87,9 @@ export function createAuthGuards(
   auth: Config["auth"],
   deps: CreateAuthGuardsDeps,
 ): AuthGuards & { ready: Promise<void>; authenticator: Authenticator } {
-  const { adminKey, sessions, log, getClientIp, limiter: limits, body, ...jwtOptions } = deps;
+  const { adminKey, sessions, log, getClientIp, limiter: limits, body, forward, ...jwtOptions } =
+    deps;
+  const route = forward?.byPath;
   const building = createAuthenticator(auth, { ...jwtOptions, adminKey });
   const ready = building.then(() => undefined);
   // Whoever awaits `ready` sees the error; nobody awaiting it must not crash the process.
@@ -77,9 +104,9 @@ export function createAuthGuards(
   const scoped = { ...guard, sessions, maxNumbersPerAccount: auth.maxNumbersPerAccount };
   const owned = requireSingleAccountProtected(scoped);
   const guarded = {
-    owned: thenReadBody(owned, small),
-    ownedMedia: thenReadBody(owned, media),
-    claiming: thenReadBody(requireSingleAccountProtected({ ...scoped, claim: true }), small),
+    owned: thenReadBody(owned, small, route),
+    ownedMedia: thenReadBody(owned, media, route),
+    claiming: thenReadBody(requireSingleAccountProtected({ ...scoped, claim: true }), small, route),
   };
   const admin: MiddlewareHandler<AppEnv> = createMiddleware<AppEnv>(
     async function requireAdmin(c, next) {
@@ -91,17 +118,20 @@ export function createAuthGuards(
   return {
     ready,
     authenticator,
-    requireAuth: thenReadBody(requireAuth(guard), small),
+    requireAuth: thenReadBody(requireAuth(guard), small, route),
     requireSingleAccountProtected: (options = {}) =>
       options.claim ? guarded.claiming : options.media ? guarded.ownedMedia : guarded.owned,
-    requireWahaProtected: requireWahaProtected({
-      log,
-      getClientIp,
-      limiter,
-      apiKey: auth.webhookApiKey ?? adminKey,
-      hmacSecret: auth.webhookHmacSecret,
-      body: small,
-    }),
-    requireAdmin: thenReadBody(admin, small),
+    requireWahaProtected: thenRoute(
+      requireWahaProtected({
+        log,
+        getClientIp,
+        limiter,
+        apiKey: auth.webhookApiKey ?? adminKey,
+        hmacSecret: auth.webhookHmacSecret,
+        body: small,
+      }),
+      forward?.byBody,
+    ),
+    requireAdmin: thenReadBody(admin, small, route),
   };
 }

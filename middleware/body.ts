@@ -128,6 +128,15 @@ function readFailure(error: unknown) {
   return badRequest("The request body could not be read");
 }
 
+/**
+ * Records that the request's body was read to its end by other means (streamed on to the node that
+ * serves it), so its connection may be kept: there is nothing left in it to drain.
+ */
+export function markBodyConsumed(c: Context): void {
+  const cache = c.req.bodyCache as Record<string, Promise<unknown>>;
+  cache.arrayBuffer ??= Promise.resolve(new ArrayBuffer(0));
+}
+
 /** App-level: `Connection: close` on the answer to a request whose body was not read whole. */
 export function closeUnreadBodies(): MiddlewareHandler {
   return async function closeUnreadBodies(c, next) {

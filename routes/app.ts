@@ -7,6 +7,8 @@
  * (`createTestApp` in `tests/_helpers.ts`).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { servedBy } from "../cluster/served_by.ts";
 import { ApiError, createErrorHandler, methodNotAllowed, renderApiError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { MediaResolver } from "../media/media_input.ts";
@@ -48,6 +50,10 @@ export interface AppDeps {
   media: MediaResolver;
   /** The event pipeline: webhook configuration, deliveries, the SSE stream, inbound WAHA events. */
   events?: EventsApi;
+  /** This node's id, sent as `X-Served-By` on every response. */
+  nodeId?: string;
+  /** In a cluster: checks the signed hop headers of requests other nodes forward, first. */
+  verifyHops?: MiddlewareHandler<AppEnv>;
 }
 
 /** What a path parameter can look like, where that tells a path apart (`/sessions`, `/4915…`). */
@@ -121,6 +127,8 @@ export function createAppShell(log: Logger) {
 
 export function createApp(deps: AppDeps) {
   const app = createAppShell(deps.log);
+  if (deps.nodeId) app.use("*", servedBy(deps.nodeId));
+  if (deps.verifyHops) app.use("*", deps.verifyHops);
   app.route(API_BASE, createHealthRoutes(deps));
   app.route(API_BASE, createSessionRoutes(deps));
   app.route(API_BASE, createMessageRoutes(deps));
