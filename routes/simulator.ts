@@ -88,8 +88,9 @@ const SimulatedLeaveSchema = z.object({
 }).openapi("SimulatedLeave");
 
 const SimulatedDisconnectSchema = z.object({
-  reconnectAfterMs: z.number().int().min(0).max(600_000).default(1_000).openapi({
-    description: "When the connection comes back (the session is AUTHENTICATING meanwhile)",
+  reconnectAfterMs: z.number().int().min(0).max(600_000).openapi({
+    example: 1_000,
+    description: "When the connection comes back, in ms (the session is AUTHENTICATING meanwhile)",
   }),
 }).openapi("SimulatedDisconnect");
 
