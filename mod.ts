@@ -19,8 +19,10 @@
  *   await using gateway = await startGateway();
  *   await using bot = startEchoBot({ gatewayUrl: gateway.url, apiKey: gateway.apiKey });
  *   const phone = await gateway.linkPhone("4915550001234", { webhookUrl: bot.webhookUrl });
+ *
  *   await phone.write({ chatId: "15550000003", text: "ping" });
- *   const reply = await phone.nextMessageTo("15550000003");
+ *
+ *   const reply = await phone.nextMessageTo("15550000003", { timeoutMs: 10_000 });
  *   assert.equal(reply.body, "ping");
  * });
  * ```
@@ -131,7 +133,7 @@ export interface Gateway extends AsyncDisposable {
   readonly dataDir: string;
   /**
    * A request to the API with the admin key: `path` is below {@link Gateway.url} (`/health`),
-   * `body` is sent as JSON.
+   * `body` is sent as JSON. Read or cancel the response's body (`deno test` counts it open).
    */
   request(method: string, path: string, body?: unknown): Promise<Response>;
   /**
@@ -212,14 +214,23 @@ export async function startGateway(settings: GatewaySettings = {}): Promise<Gate
     throw error;
   }
   const composed = server;
-  const http = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    onListen: () => {},
-  }, composed.app.fetch);
+  let http: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    http = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      onListen: () => {},
+    }, composed.app.fetch);
+  } catch (error) {
+    // The port is taken, say: nothing of this start may outlive it.
+    await composed.close();
+    await removeDataDir();
+    throw error;
+  }
   const { hostname, port } = http.addr;
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}/api/whatsapp`;
   const apiKey = composed.adminKey;
+  // Sessions of an earlier run on a given DATA_DIR come back, as after `deno task start`.
   await composed.manager.restore();
 
   function request(method: string, path: string, body?: unknown): Promise<Response> {
@@ -243,8 +254,8 @@ export async function startGateway(settings: GatewaySettings = {}): Promise<Gate
   }
 
   function phone(number: string): SimulatedPhone {
-    /** The messages `nextMessageTo` returned, by chat. */
-    const returned = new Map<string, Set<string>>();
+    /** The messages `nextMessageTo` returned (ids are unique over all chats). */
+    const returned = new Set<string>();
     return {
       number,
       async write(message) {
@@ -257,8 +268,6 @@ export async function startGateway(settings: GatewaySettings = {}): Promise<Gate
       },
       nextMessageTo(chatId, options = {}) {
         const timeoutMs = options.timeoutMs ?? 5_000;
-        const seen = returned.get(chatId) ?? new Set<string>();
-        returned.set(chatId, seen);
         const path = `/${number}/messages/${encodeURIComponent(chatId)}?limit=200`;
         return poll(`for a message to "${chatId}" sent through the API`, timeoutMs, async () => {
           const response = await request("GET", path);
@@ -271,9 +280,12 @@ export async function startGateway(settings: GatewaySettings = {}): Promise<Gate
             throw new Error(`GET ${path} answered ${response.status}: ${await response.text()}`);
           }
           const { messages } = await response.json() as { messages: ChatMessage[] };
-          const next = messages.findLast((m) => m.fromMe && m.source === "api" && !seen.has(m.id));
+          // Newest first: the last one not returned yet is the oldest.
+          const next = messages.findLast((m) =>
+            m.fromMe && m.source === "api" && !returned.has(m.id)
+          );
           if (!next) return null;
-          seen.add(next.id);
+          returned.add(next.id);
           return next;
         });
       },
