@@ -256,6 +256,29 @@ Deno.test("the control API answers 409 while the session is not connected", asyn
   });
 });
 
+Deno.test("what the simulator's contacts do reaches the number's event stream too", async () => {
+  await withPhone(async ({ server, simulate }) => {
+    // `since=0`: the stored events first, so the test does not race the subscription.
+    const response = await server.request("GET", `/${PHONE}/events?since=0`);
+    assert.equal(response.status, 200);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const deadline = setTimeout(() => reader.cancel(), 5_000);
+    let text = "";
+    try {
+      await simulate("typing", { chatId: CAROL, state: "recording" });
+      while (!text.includes("event: presence.update")) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`The stream ended without presence.update: ${text}`);
+        text += value;
+      }
+    } finally {
+      clearTimeout(deadline);
+      await reader.cancel().catch(() => {});
+    }
+    assert.match(text, /"lastKnownPresence":"recording"/);
+  });
+});
+
 Deno.test("a session of another engine has no simulator control API (404)", async () => {
   const server = await startTestApp();
   try {
