@@ -91,3 +91,24 @@ Deno.test("nextMessageTo() waits for a message sent after it was called", async 
   await sent.body?.cancel();
   assert.equal((await next).body, "late");
 });
+
+Deno.test("simulate() drives the rest of the control API and rejects with the API's answer", async () => {
+  const hooks = startReceiver();
+  try {
+    await using gateway = await startGateway({ WEBHOOK_URL: hooks.url });
+    const phone = await gateway.linkPhone(PHONE);
+    const messageId = await phone.write({ chatId: CAROL, text: "react to me" });
+    await phone.simulate("reactions", { messageId, emoji: "👍" });
+    await waitFor(
+      "the reaction at the webhook",
+      () => hooks.received.find((r) => r.json.event === "message.reaction"),
+      5_000,
+    );
+    await assert.rejects(
+      phone.simulate("acks", { messageId, ack: "read" }),
+      /^Error: POST \/4915550006001\/simulator\/acks answered 400: Only the phone's own messages/,
+    );
+  } finally {
+    await hooks.close();
+  }
+});
