@@ -39,6 +39,6 @@ export type {
   ChatMessage,
   ContactMessage,
   SimulatedPhone,
-  SimulatorAction,
+  SimulatorControl,
   WaitOptions,
 } from "./kit/simulated_phone.ts";

@@ -82,11 +82,11 @@ export interface SimulatedPhone {
    * a group leave, an unlink, a dropped connection. Resolves with the API's JSON answer once the
    * effect's events are stored; rejects with the API's error otherwise.
    */
-  simulate(action: SimulatorAction, body?: Record<string, unknown>): Promise<unknown>;
+  simulate(action: SimulatorControl, body?: Record<string, unknown>): Promise<unknown>;
 }
 
 /** The simulator control API's actions (`POST /{phoneNumber}/simulator/<action>`). */
-export type SimulatorAction =
+export type SimulatorControl =
   | "messages"
   | "reactions"
   | "acks"
