@@ -18,6 +18,10 @@ export const EVENT_NAMES = [
   "message",
   "message.any",
   "message.ack",
+  "message.reaction",
+  "presence.update",
+  "group.v2.leave",
+  "group.v2.participants",
 ] as const;
 
 export type EventName = (typeof EVENT_NAMES)[number];
@@ -163,6 +167,41 @@ export function toEnvelope(event: SessionEvent, version: string): Envelope {
         ackName: ACK_NAMES[String(data.ack)] ?? "UNKNOWN",
       });
     }
+    case "message.reaction": {
+      const { reaction } = data;
+      const me = event.me?.id ?? `${event.session}@c.us`;
+      const inGroup = reaction.chatId.endsWith("@g.us");
+      return base("message.reaction", {
+        id: `false_${reaction.chatId}_${reaction.messageId.split("_").at(-1)}R`,
+        timestamp: reaction.timestamp,
+        from: inGroup ? reaction.chatId : reaction.from,
+        fromMe: false,
+        source: "app",
+        to: me,
+        participant: inGroup ? reaction.from : null,
+        reaction: { text: reaction.emoji, messageId: reaction.messageId },
+      });
+    }
+    case "presence.update":
+      return base("presence.update", {
+        id: data.presence.chatId,
+        presences: [{
+          participant: data.presence.participant,
+          lastKnownPresence: data.presence.presence,
+          lastSeen: data.presence.lastSeen,
+        }],
+      });
+    case "group.leave":
+      // WAHA's names: the account left (`group.v2.leave`), or members did (`…participants`).
+      if (data.participants.length === 0) {
+        return base("group.v2.leave", { group: { id: data.groupId }, timestamp: data.timestamp });
+      }
+      return base("group.v2.participants", {
+        group: { id: data.groupId },
+        type: "leave",
+        timestamp: data.timestamp,
+        participants: data.participants.map((id) => ({ id, role: "participant" })),
+      });
   }
 }
 

@@ -13,20 +13,20 @@ export const EMITTED_EVENTS = [
   "message",
   "message.any",
   "message.ack",
+  "message.reaction",
+  "presence.update",
+  "group.v2.leave",
+  "group.v2.participants",
 ] as const;
 
 /** WAHA's event names that this server does not send (yet); `state.change` is WAHA's too. */
 export const WAHA_ONLY_EVENTS = [
-  "message.reaction",
   "message.ack.group",
   "message.revoked",
   "message.edited",
   "message.waiting",
   "group.v2.join",
-  "group.v2.leave",
   "group.v2.update",
-  "group.v2.participants",
-  "presence.update",
   "poll.vote",
   "poll.vote.failed",
   "chat.archive",

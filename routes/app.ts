@@ -32,6 +32,7 @@ import { createMessageLookupRoutes } from "./message_lookups.ts";
 import { createMessageRoutes } from "./messages.ts";
 import { createProfileRoutes } from "./profile.ts";
 import { createSessionRoutes } from "./sessions.ts";
+import { createSimulatorRoutes } from "./simulator.ts";
 import { pathWithoutPlus } from "./phone_path.ts";
 import { mountSwagger } from "./swagger.ts";
 import { createWebhookRoutes } from "./webhooks.ts";
@@ -140,6 +141,7 @@ export function createApp(deps: AppDeps) {
   app.route(API_BASE, createLidRoutes(deps));
   app.route(API_BASE, createGroupRoutes(deps));
   app.route(API_BASE, createProfileRoutes(deps));
+  app.route(API_BASE, createSimulatorRoutes(deps));
   if (deps.events) {
     const events = { ...deps, events: deps.events };
     app.route(API_BASE, createInboundWebhookRoutes(events));

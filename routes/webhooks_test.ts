@@ -199,7 +199,7 @@ Deno.test("PUT /:phoneNumber/webhooks refuses an event name nobody defines, list
     assert.deepEqual((await server.json("GET", `/${PHONE}/webhooks`)).body, { webhooks: [] });
 
     // WAHA's names that are not sent yet keep a WAHA configuration working.
-    const waha = await put(["message.reaction", "group.v2.join", "message"]);
+    const waha = await put(["message.revoked", "group.v2.join", "message"]);
     assert.equal(waha.status, 200, JSON.stringify(waha.body));
     assert.equal((await put(["*"])).status, 200);
   });

@@ -277,6 +277,53 @@ export type SendMediaInput = MediaMessageFields & { kind: MediaKind; media: Medi
 /** The media of one message, as base64. */
 export interface MessageMediaDto extends MediaInput {}
 
+/** A contact's reaction to a message (`emoji` empty: the reaction was taken back). */
+export interface ReactionDto {
+  messageId: string;
+  chatId: string;
+  /** Who reacted. */
+  from: string;
+  emoji: string;
+  /** Unix seconds. */
+  timestamp: number;
+}
+
+/** What WhatsApp tells of a contact in a chat: typing, recording, paused, online or offline. */
+export interface PresenceDto {
+  chatId: string;
+  participant: string;
+  presence: "typing" | "recording" | "paused" | "online" | "offline";
+  /** Unix seconds of when the contact was last seen, when known. */
+  lastSeen: number | null;
+}
+
+/**
+ * What a test makes the other side of a simulator session do (`routes/simulator.ts`): a contact or
+ * group member writes (`from`, required in a group), reacts, receives and reads the phone's
+ * message, types, goes online or offline, leaves a group (`participant` absent: the phone's own
+ * account leaves), or the phone unlinks the device or loses its connection.
+ */
+export type SimulatorAction =
+  | {
+    type: "message";
+    chatId: string;
+    from?: string;
+    text: string;
+    media?: MediaInput;
+    quotedMsgId?: string;
+  }
+  | { type: "reaction"; messageId: string; from?: string; emoji: string }
+  | { type: "ack"; messageId: string; ack: "delivered" | "read" }
+  | {
+    type: "presence";
+    chatId: string;
+    from?: string;
+    presence: PresenceDto["presence"];
+  }
+  | { type: "group_leave"; groupId: string; participant?: string }
+  | { type: "unlink" }
+  | { type: "disconnect"; reconnectAfterMs: number };
+
 /**
  * Events leave the engine through the one callback given to `start`. The manager turns them into
  * status changes and public events.
@@ -289,6 +336,10 @@ export type EngineEvent =
   | { type: "message"; message: MessageDto }
   | { type: "message.any"; message: MessageDto }
   | { type: "message.ack"; messageId: string; chatId: string; ack: number }
+  | { type: "message.reaction"; reaction: ReactionDto }
+  | { type: "presence.update"; presence: PresenceDto }
+  /** Members left a group; `participants` empty: the account itself left it. */
+  | { type: "group.leave"; groupId: string; participants: string[]; timestamp: number }
   /** The engine logged out (from the phone or by request): its auth data is gone. */
   | { type: "logged_out"; reason: string }
   /** The engine cannot go on (browser gone, page crashed): the worker must be replaced. */
@@ -353,6 +404,12 @@ export interface Engine {
   setProfileName(name: string): Promise<void>;
   setProfileStatus(status: string): Promise<void>;
   setProfilePicture(media: MediaInput): Promise<void>;
+
+  /**
+   * The simulator only (others reject with NOT_IMPLEMENTED): makes the other side act, through the
+   * same events as a real phone's. Answers the message that arrived, for `message`; else null.
+   */
+  simulate(action: SimulatorAction): Promise<SentMessage | null>;
 }
 
 /** The names of the engine's capability calls (everything but the lifecycle). */

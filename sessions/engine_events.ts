@@ -133,6 +133,11 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
           ack: event.ack,
         });
         return;
+      case "message.reaction":
+      case "presence.update":
+      case "group.leave":
+        if (entry.verified) emit(entry, event);
+        return;
       case "logged_out":
         host.terminate("Logged out");
         entry.host = null;

@@ -5,7 +5,14 @@
  * the session that emitted the event.
  */
 import { describeError, type Logger } from "../logger.ts";
-import type { EngineName, Me, MessageDto, SessionStatus } from "./engine.ts";
+import type {
+  EngineName,
+  Me,
+  MessageDto,
+  PresenceDto,
+  ReactionDto,
+  SessionStatus,
+} from "./engine.ts";
 
 export interface StatusChange {
   status: SessionStatus;
@@ -24,7 +31,10 @@ export type SessionEventData =
   }
   | { type: "message"; message: MessageDto }
   | { type: "message.any"; message: MessageDto }
-  | { type: "message.ack"; messageId: string; chatId: string; ack: number };
+  | { type: "message.ack"; messageId: string; chatId: string; ack: number }
+  | { type: "message.reaction"; reaction: ReactionDto }
+  | { type: "presence.update"; presence: PresenceDto }
+  | { type: "group.leave"; groupId: string; participants: string[]; timestamp: number };
 
 export interface SessionEvent {
   session: string;

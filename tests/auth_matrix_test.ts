@@ -13,7 +13,9 @@ import { ADMIN_KEY, startTestApp, waitForState } from "./_helpers.ts";
 const OWNED = "4915550004001";
 const AUDIENCE = "https://wa-gateway.test";
 /** Routes that end or unlink the session: run last, so the others meet a live session. */
-const DESTRUCTIVE = /\/(stop|restart|logout)$|^\/\{phoneNumber\}$/;
+const DESTRUCTIVE = /\/(stop|restart|logout|simulator\/unlink)$|^\/\{phoneNumber\}$/;
+/** Among those, the one that needs the session connected runs first. */
+const NEEDS_CONNECTED = /\/simulator\/unlink$/;
 
 /**
  * What a caller who is let through gets on each of the other routes, with the body `{}` and the
@@ -72,6 +74,13 @@ const LET_THROUGH: Record<string, number | [number, number, number]> = {
   "GET /{phoneNumber}/webhooks/deliveries": 200,
   "POST /{phoneNumber}/webhooks/deliveries/{id}/retry": 404,
   "GET /{phoneNumber}/events": 200,
+  "POST /{phoneNumber}/simulator/messages": 400,
+  "POST /{phoneNumber}/simulator/reactions": 400,
+  "POST /{phoneNumber}/simulator/acks": 400,
+  "POST /{phoneNumber}/simulator/typing": 400,
+  "POST /{phoneNumber}/simulator/presence": 400,
+  "POST /{phoneNumber}/simulator/group-leave": 400,
+  "POST /{phoneNumber}/simulator/disconnect": 400,
 };
 
 interface Route {
@@ -109,7 +118,8 @@ function routesOf(doc: { paths: Record<string, Record<string, { security?: unkno
       });
     }
   }
-  return routes.sort((a, b) => Number(DESTRUCTIVE.test(a.path)) - Number(DESTRUCTIVE.test(b.path)));
+  const rank = (path: string) => DESTRUCTIVE.test(path) ? (NEEDS_CONNECTED.test(path) ? 1 : 2) : 0;
+  return routes.sort((a, b) => rank(a.path) - rank(b.path));
 }
 
 Deno.test("every route answers every kind of credential with the contract's status", async () => {

@@ -71,6 +71,16 @@ function validBodies(messageId: string): Record<string, unknown> {
     [`PUT /{phoneNumber}/profile/name`]: { name: "Desk" },
     [`PUT /{phoneNumber}/profile/status`]: { status: "Here" },
     [`PUT /{phoneNumber}/profile/picture`]: { imageUrl: PNG },
+    [`POST /{phoneNumber}/simulator/messages`]: { chatId: chat, text: "hi", replyTo: messageId },
+    [`POST /{phoneNumber}/simulator/reactions`]: { messageId, emoji: "👍" },
+    [`POST /{phoneNumber}/simulator/acks`]: { messageId, ack: "read" },
+    [`POST /{phoneNumber}/simulator/typing`]: { chatId: chat, state: "typing" },
+    [`POST /{phoneNumber}/simulator/presence`]: { contactId: chat, presence: "online" },
+    [`POST /{phoneNumber}/simulator/group-leave`]: {
+      groupId: "120363000000000001@g.us",
+      participant: "15550000002@c.us",
+    },
+    [`POST /{phoneNumber}/simulator/disconnect`]: { reconnectAfterMs: 0 },
     [`PUT /{phoneNumber}/webhooks`]: {
       webhooks: [{ url: "https://example.com/hook", events: ["*"] }],
     },
@@ -338,9 +348,12 @@ Deno.test("every operation answers bad input with its exact 4xx and the error bo
           }
         }
 
-        const cap = /send-(image|file|video|voice|audio)$|profile\/picture$/.test(op.template)
-          ? MEDIA_CAP
-          : SMALL_CAP;
+        const cap =
+          /send-(image|file|video|voice|audio)$|profile\/picture$|simulator\/messages$/.test(
+              op.template,
+            )
+            ? MEDIA_CAP
+            : SMALL_CAP;
         assertError(
           await send(server, op.method, path, `{"x":"${"A".repeat(cap)}"}`, JSON_TYPE),
           413,

@@ -67,9 +67,7 @@ export function runSimulateCommand(
     case "hang":
       return new Promise<never>(() => {});
     case "disconnect":
-      controls.setStatus("STARTING");
-      emit({ type: "status", status: "STARTING", reason: "Connection lost, reconnecting" });
-      later(controls.connect, 1_000);
+      dropConnection(controls, 1_000);
       return null;
     case "conflict":
       controls.setStatus("CONFLICT");
@@ -81,6 +79,13 @@ export function runSimulateCommand(
     default:
       return null;
   }
+}
+
+/** The connection drops (STARTING) and comes back (WORKING) after `ms`. */
+export function dropConnection(controls: SimulatorControls, ms: number): void {
+  controls.setStatus("STARTING");
+  controls.emit({ type: "status", status: "STARTING", reason: "Connection lost, reconnecting" });
+  controls.later(controls.connect, ms);
 }
 
 /** `/simulate incoming <n>`: n messages arrive in the chat, oldest first. */

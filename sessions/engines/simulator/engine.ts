@@ -9,7 +9,8 @@
  * contacts, chats, a group, what it sends, an echo contact), which it keeps across restarts in
  * the session folder as a phone keeps its chats (`state_file.ts`); group calls are in
  * `groups.ts`. Texts that start with `/simulate` are the commands of
- * `commands.ts`: failures as real sessions fail, and bursts of incoming messages.
+ * `commands.ts`: failures as real sessions fail, and bursts of incoming messages. `simulate`
+ * (`control.ts`) is what a test makes the other side do: contacts write, react, read, type.
  */
 /// <reference lib="deno.worker" />
 import {
@@ -22,7 +23,13 @@ import {
   notFound,
   type SentMessage,
 } from "../../engine.ts";
-import { runSimulateCommand, simulateCommand, type SimulatorControls } from "./commands.ts";
+import {
+  dropConnection,
+  runSimulateCommand,
+  simulateCommand,
+  type SimulatorControls,
+} from "./commands.ts";
+import { createSimulatorControl } from "./control.ts";
 import {
   createSimulatorData,
   ECHO_CONTACT,
@@ -80,15 +87,13 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     timers.add(timer);
   }
 
-  function receive(chatId: string, body: string, author?: string): MessageDto | null {
+  function receive(
+    chatId: string,
+    fields: Partial<MessageDto> & { body: string },
+  ): MessageDto | null {
     if (status !== "WORKING") return null;
     const chat = chatFor(chatId);
-    const message = data.newMessage(chatId, {
-      fromMe: false,
-      source: "app",
-      body,
-      author: author ?? null,
-    });
+    const message = data.newMessage(chatId, { author: null, ...fields, fromMe: false });
     chat.messages.push(message);
     chat.unreadCount++;
     stateFile.changed();
@@ -143,7 +148,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       me: { id: `${linkedAs}@c.us`, pushName: `Simulator ${linkedAs}` },
     });
     // The other account's phone brings its own traffic: none of it may reach this session's owner.
-    receive(ECHO_CONTACT, `A message for ${linkedAs}`);
+    receive(ECHO_CONTACT, { body: `A message for ${linkedAs}` });
   }
 
   function showQr(): void {
@@ -171,8 +176,32 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     setStatus: (next) => status = next,
     connect,
     logout: () => engine.logout(),
-    receive: (chatId, body) => receive(chatId, body),
+    receive: (chatId, body) => receive(chatId, { body }),
   };
+
+  const simulate = createSimulatorControl({
+    data,
+    emit: (event) => emit(event),
+    receive,
+    keepMedia(messageId, input) {
+      media.set(messageId, input);
+      stateFile.saveMedia(messageId, input);
+    },
+    changed: () => stateFile.changed(),
+    // After the answer: the logout ends the Worker, and the call must not lose its answer.
+    unlink: () => later(() => void unlink("Logged out from the phone"), 0),
+    dropConnection: (ms) => dropConnection(controls, ms),
+  });
+
+  /** The device is unlinked (from the phone, or by request): the login is gone. */
+  async function unlink(reason: string): Promise<void> {
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
+    stateFile.close();
+    await Deno.remove(linkPath).catch(() => {});
+    status = "STOPPED";
+    emit({ type: "logged_out", reason });
+  }
 
   const engine: Engine = {
     start(onEvent) {
@@ -194,14 +223,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       stateFile.flush();
       return Promise.resolve();
     },
-    async logout() {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      stateFile.close();
-      await Deno.remove(linkPath).catch(() => {});
-      status = "STOPPED";
-      emit({ type: "logged_out", reason: "Logged out" });
-    },
+    logout: () => unlink("Logged out"),
     requestPairingCode() {
       if (status === "WORKING") {
         return Promise.reject(new EngineError("BAD_REQUEST", "The session is already linked"));
@@ -222,7 +244,9 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
         if (outcome) return outcome;
       }
       const sent = record(chatId, { body: text, quotedMsgId: quotedMsgId ?? null });
-      if (chatId === ECHO_CONTACT && !command) later(() => receive(chatId, `echo: ${text}`), 20);
+      if (chatId === ECHO_CONTACT && !command) {
+        later(() => receive(chatId, { body: `echo: ${text}` }), 20);
+      }
       return Promise.resolve(sent);
     },
     sendMedia({ chatId, kind, media: input, caption, quotedMsgId }) {
@@ -406,6 +430,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       mePicture = `https://pps.example.invalid/${options.phoneNumber}/${randomHex(6)}.jpg`;
       return Promise.resolve();
     },
+    simulate,
   };
   return keepingState(engine, () => stateFile.changed());
 }

@@ -24,6 +24,7 @@ import {
   type EngineOptions,
   type Me,
   type MessageDto,
+  notImplemented,
   type SessionStatus,
 } from "../../engine.ts";
 import { chromiumEnv, findChromium, lowMemoryArgs, runningAsRoot } from "./chromium.ts";
@@ -67,6 +68,7 @@ export function createWwebjsEngine(options: EngineOptions, tuning: WwebjsTuning 
     requestPairingCode: (phoneNumber) => session.requestPairingCode(phoneNumber),
     ...messagingCapabilities(session),
     ...directoryCapabilities(session),
+    simulate: () => Promise.reject(notImplemented("simulate", "wwebjs")),
   };
 }
 

@@ -1,0 +1,270 @@
+/**
+ * @module
+ * The simulator's control API, for testing a bot without a phone: under `/{phoneNumber}/simulator/`
+ * a test makes a contact or group member write (text, media from a `data:` URL, a reply), react,
+ * receive and read the phone's messages, type, go online or offline and leave a group, and makes
+ * the phone unlink the device or lose its connection. Each effect reaches the engine's events, and
+ * so the webhooks and streams, exactly as a real phone's would. Only a session of the simulator
+ * engine has it: for any other the routes answer 404. Who may act is who may act on the number:
+ * its owner or the admin.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { notFound } from "../errors.ts";
+import type { MediaResolver } from "../media/media_input.ts";
+import type { AuthGuards } from "../middleware/guards.ts";
+import type { SessionCaller } from "../sessions/ownership.ts";
+import type { SimulatorAction } from "../sessions/engine.ts";
+import type { SessionManager } from "../sessions/manager.ts";
+import { PNG_DATA_URL } from "./engine_inputs.ts";
+import { createRouter } from "./router.ts";
+import {
+  errorResponses,
+  GroupJid,
+  Jid,
+  jsonBody,
+  jsonResponse,
+  MessageId,
+  PhoneParams,
+  SECURED,
+  SentMessageSchema,
+  SESSION_CALL_ERRORS,
+  SuccessSchema,
+} from "./schemas.ts";
+
+const TAG = "Simulator";
+
+const from = Jid.optional().openapi({
+  example: "15550000001@c.us",
+  description: "Who acts: required in a group (a member); in a person's chat, that person",
+});
+
+const SimulatedMessageSchema = z.object({
+  chatId: Jid,
+  from,
+  text: z.string().max(65_536).optional().openapi({
+    example: "Hello bot",
+    description: "The text, or the caption of the media",
+  }),
+  mediaUrl: z.string().regex(/^data:/, "expected a data: URL").optional().openapi({
+    example: PNG_DATA_URL,
+    description: "Media the contact sends, as a data: URL (its type is read from the bytes)",
+  }),
+  filename: z.string().min(1).max(255).optional().openapi({ example: "photo.png" }),
+  replyTo: MessageId.optional().openapi({ description: "The message of the chat this answers" }),
+}).refine((m) => (m.text ?? "").length > 0 || m.mediaUrl !== undefined, {
+  message: "a message needs a text or a mediaUrl",
+}).openapi("SimulatedMessage");
+
+const SimulatedReactionSchema = z.object({
+  messageId: MessageId,
+  from,
+  emoji: z.string().max(32).openapi({
+    example: "👍",
+    description: "The reaction; an empty string takes it back",
+  }),
+}).openapi("SimulatedReaction");
+
+const SimulatedAckSchema = z.object({
+  messageId: MessageId.openapi({ description: "A message the phone sent" }),
+  ack: z.enum(["delivered", "read"]).openapi({ example: "read" }),
+}).openapi("SimulatedAck");
+
+const SimulatedTypingSchema = z.object({
+  chatId: Jid,
+  from,
+  state: z.enum(["typing", "recording", "paused"]).openapi({ example: "typing" }),
+}).openapi("SimulatedTyping");
+
+const SimulatedPresenceSchema = z.object({
+  contactId: Jid,
+  presence: z.enum(["online", "offline"]).openapi({ example: "online" }),
+}).openapi("SimulatedPresence");
+
+const SimulatedLeaveSchema = z.object({
+  groupId: GroupJid,
+  participant: Jid.optional().openapi({
+    description: "The member who leaves; absent: the phone's own account leaves the group",
+  }),
+}).openapi("SimulatedLeave");
+
+const SimulatedDisconnectSchema = z.object({
+  reconnectAfterMs: z.number().int().min(0).max(600_000).openapi({
+    example: 1_000,
+    description: "When the connection comes back, in ms (the session is AUTHENTICATING meanwhile)",
+  }),
+}).openapi("SimulatedDisconnect");
+
+const errors = errorResponses(...SESSION_CALL_ERRORS);
+
+function controlRoute<T extends z.ZodType>(
+  action: string,
+  summary: string,
+  body: T,
+  description: string,
+) {
+  return createRoute({
+    method: "post",
+    path: `/{phoneNumber}/simulator/${action}`,
+    tags: [TAG],
+    summary,
+    description: `${description} Simulator sessions only (404 for others).`,
+    security: SECURED,
+    request: { params: PhoneParams, ...jsonBody(body) },
+    responses: { 200: jsonResponse(SuccessSchema, "Done"), ...errors },
+  });
+}
+
+const messageRoute = createRoute({
+  method: "post",
+  path: "/{phoneNumber}/simulator/messages",
+  tags: [TAG],
+  summary: "A contact or group member writes to the phone",
+  description: "The message arrives as from a real contact: `message` and `message.any` events, " +
+    "the chat's messages, its media. Simulator sessions only (404 for others).",
+  security: SECURED,
+  request: { params: PhoneParams, ...jsonBody(SimulatedMessageSchema) },
+  responses: {
+    200: jsonResponse(SentMessageSchema, "The message that arrived"),
+    ...errorResponses(...SESSION_CALL_ERRORS, "PAYLOAD_TOO_LARGE"),
+  },
+});
+const reactionRoute = controlRoute(
+  "reactions",
+  "A contact reacts to a message",
+  SimulatedReactionSchema,
+  "A `message.reaction` event.",
+);
+const ackRoute = controlRoute(
+  "acks",
+  "The phone's message is delivered or read",
+  SimulatedAckSchema,
+  "A `message.ack` event (2 DEVICE, 3 READ); the chat's message shows it.",
+);
+const typingRoute = controlRoute(
+  "typing",
+  "A contact starts or stops typing or recording",
+  SimulatedTypingSchema,
+  "A `presence.update` event.",
+);
+const presenceRoute = controlRoute(
+  "presence",
+  "A contact goes online or offline",
+  SimulatedPresenceSchema,
+  "A `presence.update` event.",
+);
+const leaveRoute = controlRoute(
+  "group-leave",
+  "A member, or the phone's account, leaves a group",
+  SimulatedLeaveSchema,
+  "A `group.v2.participants` event (a member left) or `group.v2.leave` (the account did); the " +
+    "group's participants show it.",
+);
+const unlinkRoute = createRoute({
+  method: "post",
+  path: "/{phoneNumber}/simulator/unlink",
+  tags: [TAG],
+  summary: "The phone removes this linked device",
+  description: "The session logs out as when its device is removed on the phone: " +
+    "`session.status` STOPPED, its login gone (the next start shows a QR). Simulator sessions " +
+    "only (404 for others).",
+  security: SECURED,
+  request: { params: PhoneParams },
+  responses: { 200: jsonResponse(SuccessSchema, "Done"), ...errors },
+});
+const disconnectRoute = controlRoute(
+  "disconnect",
+  "The phone's connection drops, and comes back",
+  SimulatedDisconnectSchema,
+  "`session.status` STARTING, then WORKING after `reconnectAfterMs`.",
+);
+
+export function createSimulatorRoutes(
+  deps: { manager: SessionManager; guards: AuthGuards; media: MediaResolver },
+) {
+  const { manager, guards, media } = deps;
+
+  /** Refuses (404) a number whose session is not the simulator's, or (409) is not connected. */
+  async function assertSimulator(phoneNumber: string, caller: SessionCaller): Promise<void> {
+    const { engine } = await manager.info(phoneNumber, caller);
+    if (engine !== "simulator") {
+      throw notFound(`Session "${phoneNumber}" has no simulator: it runs the ${engine} engine`);
+    }
+    await manager.session(phoneNumber, caller).assertReady();
+  }
+
+  async function act(phoneNumber: string, caller: SessionCaller, action: SimulatorAction) {
+    await assertSimulator(phoneNumber, caller);
+    await manager.session(phoneNumber, caller).simulate(action);
+    return { success: true, message: "Done" };
+  }
+
+  return createRouter()
+    .guard(guards.requireSingleAccountProtected({ media: true }), messageRoute)
+    .guard(
+      guards.requireSingleAccountProtected(),
+      reactionRoute,
+      ackRoute,
+      typingRoute,
+      presenceRoute,
+      leaveRoute,
+      unlinkRoute,
+      disconnectRoute,
+    )
+    .openapi(messageRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const { chatId, from, text, mediaUrl, filename, replyTo } = c.req.valid("json");
+      await assertSimulator(phoneNumber, c.get("principal"));
+      const resolved = mediaUrl === undefined ? undefined : await media(mediaUrl, {
+        field: "mediaUrl",
+        kind: "file",
+        signal: c.req.raw.signal,
+        requestId: c.get("requestId"),
+        ...(filename === undefined ? {} : { filename }),
+      });
+      const sent = await manager.session(phoneNumber, c.get("principal")).simulate({
+        type: "message",
+        chatId,
+        text: text ?? "",
+        ...(from === undefined ? {} : { from }),
+        ...(resolved ? { media: resolved } : {}),
+        ...(replyTo === undefined ? {} : { quotedMsgId: replyTo }),
+      });
+      return c.json(sent!, 200);
+    })
+    .openapi(reactionRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const action = { type: "reaction" as const, ...c.req.valid("json") };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    })
+    .openapi(ackRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const action = { type: "ack" as const, ...c.req.valid("json") };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    })
+    .openapi(typingRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const { chatId, from, state } = c.req.valid("json");
+      const action = { type: "presence" as const, chatId, from, presence: state };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    })
+    .openapi(presenceRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const { contactId, presence } = c.req.valid("json");
+      const action = { type: "presence" as const, chatId: contactId, presence };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    })
+    .openapi(leaveRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const action = { type: "group_leave" as const, ...c.req.valid("json") };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    })
+    .openapi(unlinkRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      return c.json(await act(phoneNumber, c.get("principal"), { type: "unlink" }), 200);
+    })
+    .openapi(disconnectRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const action = { type: "disconnect" as const, ...c.req.valid("json") };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    });
+}
