@@ -11,6 +11,7 @@ import { createLogger, describeError, type Logger } from "./logger.ts";
 import { openEventPipeline } from "./events/pipeline.ts";
 import { createMediaResolver } from "./media/media_input.ts";
 import { createAuthGuards } from "./middleware/auth_guards.ts";
+import { idempotency, sweepIdempotencyKeys } from "./middleware/idempotency.ts";
 import { createApp } from "./routes/app.ts";
 import { createSessionManager } from "./sessions/manager.ts";
 import { openStore, StoreRefusedError } from "./store/store.ts";
@@ -74,6 +75,10 @@ export async function compose(
       return addr && "hostname" in addr ? addr.hostname : null;
     },
   });
+  const keysLog = log.child({ component: "idempotency" });
+  const reportKeys = (event: string, fields: Record<string, unknown>) =>
+    keysLog.error(event, fields);
+  const stopSweepingKeys = sweepIdempotencyKeys(store.idempotency, { onError: reportKeys });
   const app = createApp({
     manager,
     guards,
@@ -82,6 +87,14 @@ export async function compose(
     startedAt: Date.now(),
     media: createMediaResolver(config.media, { log: log.child({ component: "media" }) }),
     events,
+    idempotency: idempotency({
+      store: store.idempotency,
+      // Longer than a request can take (its body, its media, the engine's answer): only a
+      // reservation whose node died is taken over.
+      abandonedMs: config.bodyTimeoutMs + config.media.timeoutMs + config.engineCallTimeoutMs +
+        60_000,
+      onError: reportKeys,
+    }),
   });
   events.start().catch((error) =>
     log.error("starting the event pipeline failed", { error: describeError(error) })
@@ -98,6 +111,7 @@ export async function compose(
     generatedKey,
     adminKeyFrom,
     async close() {
+      stopSweepingKeys();
       await manager.shutdown();
       await events.close();
       await store.close();

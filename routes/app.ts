@@ -7,6 +7,7 @@
  * (`createTestApp` in `tests/_helpers.ts`).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { ApiError, createErrorHandler, methodNotAllowed, renderApiError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { MediaResolver } from "../media/media_input.ts";
@@ -48,6 +49,8 @@ export interface AppDeps {
   media: MediaResolver;
   /** The event pipeline: webhook configuration, deliveries, the SSE stream, inbound WAHA events. */
   events?: EventsApi;
+  /** The `Idempotency-Key` middleware on the store (`middleware/idempotency.ts`). */
+  idempotency?: MiddlewareHandler<AppEnv>;
 }
 
 /** What a path parameter can look like, where that tells a path apart (`/sessions`, `/4915…`). */
@@ -121,6 +124,14 @@ export function createAppShell(log: Logger) {
 
 export function createApp(deps: AppDeps) {
   const app = createAppShell(deps.log);
+  const { idempotency } = deps;
+  if (idempotency) {
+    // For the routes that take an Idempotency-Key (`routes/router.ts` runs it after their guard).
+    app.use(`${API_BASE}/*`, async function provideIdempotency(c, next) {
+      c.set("idempotency", idempotency);
+      await next();
+    });
+  }
   app.route(API_BASE, createHealthRoutes(deps));
   app.route(API_BASE, createSessionRoutes(deps));
   app.route(API_BASE, createMessageRoutes(deps));
