@@ -6,7 +6,8 @@
  * means "not now" is not kept. What was sent is counted from the simulator's chat, through the API.
  */
 import assert from "node:assert/strict";
-import { startServerProcess, waitFor } from "./_helpers.ts";
+import { ADMIN_KEY, startServerProcess, waitFor } from "./_helpers.ts";
+import { startPostgres } from "./_postgres.ts";
 
 const KEY_A = "account-a-key-0123456789abcdef";
 const KEY_B = "account-b-key-0123456789abcdef";
@@ -197,5 +198,49 @@ Deno.test("Idempotency-Key: a retried request is answered once and done once, pe
     });
   } finally {
     await server.stop();
+  }
+});
+
+Deno.test("Idempotency-Key holds across nodes: a retry that reaches another server on the same PostgreSQL gets the first answer", async () => {
+  await using pg = await startPostgres();
+  const url = await pg.createDatabase();
+  // Both up before the number starts: the second one restores nothing and never runs it.
+  const [first, second] = await Promise.all([
+    startServerProcess({ DATABASE_URL: url, SIMULATOR_SCAN_MS: "50" }),
+    startServerProcess({ DATABASE_URL: url, SIMULATOR_SCAN_MS: "50" }),
+  ]);
+  const send = async (server: typeof first, key: string) => {
+    const response = await fetch(`${server.base}/${PHONE_A}/send-text`, {
+      method: "POST",
+      headers: {
+        "X-Api-Key": ADMIN_KEY,
+        "Content-Type": "application/json",
+        "Idempotency-Key": key,
+      },
+      body: JSON.stringify({ chatId: CHAT, text: "once across nodes" }),
+    });
+    return {
+      status: response.status,
+      body: await response.json(),
+      replayed: response.headers.get("Idempotent-Replayed"),
+    };
+  };
+  try {
+    assert.equal((await first.call("POST", `/${PHONE_A}/start`)).status, 200);
+    await waitFor(
+      "CONNECTED",
+      async () => (await first.call("GET", `/${PHONE_A}/state`)).body?.state === "CONNECTED",
+    );
+    const sent = await send(first, "across-1");
+    assert.equal(sent.status, 200);
+    const retried = await send(second, "across-1");
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    assert.equal(retried.replayed, "true");
+    assert.deepEqual(retried.body, sent.body);
+    const { body } = await first.call("GET", `/${PHONE_A}/messages/${CHAT}?limit=200`);
+    const messages = (body?.messages ?? []) as { body: string }[];
+    assert.equal(messages.filter((m) => m.body === "once across nodes").length, 1);
+  } finally {
+    await Promise.all([first.stop(), second.stop()]);
   }
 });

@@ -6,7 +6,7 @@
  * requests work again without restarting the server.
  */
 import assert from "node:assert/strict";
-import { startServerProcess, waitFor } from "./_helpers.ts";
+import { ADMIN_KEY, startServerProcess, waitFor } from "./_helpers.ts";
 import { startPostgres } from "./_postgres.ts";
 
 const KEY_A = "account-a-key-0123456789abcdef";
@@ -43,6 +43,11 @@ Deno.test("a server whose PostgreSQL stops answers 503 STORE_UNAVAILABLE, and se
       "the account's send (its ownership is read)",
       () => call("POST", `/${PHONE}/send-text`, { body: { chatId: CHAT, text: "hello" } }),
     ],
+    ["the admin's send", () =>
+      call("POST", `/${PHONE}/send-text`, {
+        key: ADMIN_KEY,
+        body: { chatId: CHAT, text: "from the admin" },
+      })],
     ["a send with an Idempotency-Key", () =>
       call("POST", `/${PHONE}/send-text`, {
         body: { chatId: CHAT, text: "keyed" },
