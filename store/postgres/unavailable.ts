@@ -52,28 +52,35 @@ export function translateError(error: unknown): unknown {
   return isConnectionError(error) ? new StoreUnavailableError({ cause: error }) : error;
 }
 
-/** `repository` with every method's connection failures rejected as `StoreUnavailableError`. */
+/**
+ * `repository` with every method's connection failures rejected as `StoreUnavailableError`. A
+ * proxy, so methods a class keeps on its prototype, and ones added later, are wrapped too.
+ */
 export function translateErrors<T extends object>(repository: T): T {
-  const wrapped: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(repository)) {
-    if (typeof value !== "function") {
-      wrapped[name] = value;
-      continue;
-    }
-    wrapped[name] = (...args: unknown[]) => {
-      let result: unknown;
-      try {
-        result = value.apply(repository, args);
-      } catch (error) {
-        throw translateError(error);
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(repository, {
+    get(target, name) {
+      const value = Reflect.get(target, name, target);
+      if (typeof value !== "function") return value;
+      let method = wrapped.get(name);
+      if (!method) {
+        method = (...args: unknown[]) => {
+          let result: unknown;
+          try {
+            result = value.apply(target, args);
+          } catch (error) {
+            throw translateError(error);
+          }
+          if (result instanceof Promise) {
+            return result.catch((error) => {
+              throw translateError(error);
+            });
+          }
+          return result;
+        };
+        wrapped.set(name, method);
       }
-      if (result instanceof Promise) {
-        return result.catch((error) => {
-          throw translateError(error);
-        });
-      }
-      return result;
-    };
-  }
-  return wrapped as T;
+      return method;
+    },
+  });
 }
