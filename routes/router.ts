@@ -21,6 +21,7 @@ import type { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { badRequest, type ErrorCode } from "../errors.ts";
 import type { AppEnv } from "../middleware/principal.ts";
+import { REPLAYED_HEADER } from "../middleware/idempotency.ts";
 import { errorResponses } from "./schemas.ts";
 
 const WHERE: Record<string, string> = {
@@ -82,6 +83,19 @@ export function withStandardErrors<R extends RouteShape>(route: R): R {
       responses[status] = own
         ? { ...own, description: `${own.description}; or: ${response.description}` }
         : response;
+    }
+    const ok = responses[200] as Record<string, unknown> | undefined;
+    if (ok) {
+      responses[200] = {
+        ...ok,
+        headers: {
+          [REPLAYED_HEADER]: {
+            description: "`true` when this is the kept answer to an earlier request with the " +
+              "same Idempotency-Key (nothing was done again)",
+            schema: { type: "string", enum: ["true"] },
+          },
+        },
+      };
     }
   }
   return { ...route, responses };
