@@ -5,7 +5,8 @@
  * `DATA_DIR` into an empty PostgreSQL; a server on PostgreSQL then serves the same state: the
  * owners still own, the webhook is listed, the sessions come back, the events keep their ids and
  * order, the generated admin key still opens it, and the waiting deliveries reach the receiver
- * once it is up. A second copy into the now used database is refused in one line.
+ * once it is up. A copy while the server runs, and a second copy into the now used database, are
+ * refused in one line.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
@@ -95,6 +96,9 @@ Deno.test("migrate-to-postgres moves a single node's numbers, owners, webhooks, 
         const ids = (body.deliveries as { eventId: string }[]).map((d) => d.eventId);
         return ids.length >= 3 ? ids : null;
       });
+      const busy = await migrate({ DATA_DIR: dataDir, DATABASE_URL: url });
+      assert.equal(busy.code, 1, "the server still holds its database");
+      assert.match(busy.stderr, /^The database \S+ is in use by another process: [^\n]+\n$/);
     } finally {
       assert.equal(await single.stop("SIGTERM"), 0);
     }
