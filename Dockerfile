@@ -19,6 +19,7 @@ RUN deno install --frozen
 # checkout's modes follow its umask) and write none of it.
 COPY . .
 RUN deno cache main.ts sessions/worker.ts sessions/engines/wwebjs/engine.ts sessions/engines/simulator/engine.ts \
+    store/postgres/store.ts store/sqlite/store.ts store/migrate_to_postgres.ts \
   && find /app \( ! -perm -a+r -o -type d ! -perm -a+x \) -exec chmod a+rX {} + \
   && find /app ! -type l -perm /go+w -exec chmod go-w {} +
 

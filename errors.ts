@@ -9,6 +9,7 @@
 import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { describeError, type Logger } from "./logger.ts";
+import { StoreUnavailableError } from "./store/errors.ts";
 import type { AppEnv } from "./middleware/principal.ts";
 
 export type ErrorCode =
@@ -19,11 +20,14 @@ export type ErrorCode =
   | "METHOD_NOT_ALLOWED"
   | "REQUEST_TIMEOUT"
   | "CLIENT_NOT_READY"
+  | "IDEMPOTENCY_KEY_IN_USE"
+  | "IDEMPOTENCY_KEY_REUSED"
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "TOO_MANY_REQUESTS"
   | "INTERNAL_ERROR"
   | "NOT_IMPLEMENTED"
+  | "STORE_UNAVAILABLE"
   | "TIMEOUT";
 
 export type ErrorStatus =
@@ -36,9 +40,11 @@ export type ErrorStatus =
   | 409
   | 413
   | 415
+  | 422
   | 429
   | 500
   | 501
+  | 503
   | 504;
 
 export const STATUS_OF: Record<ErrorCode, ErrorStatus> = {
@@ -49,11 +55,14 @@ export const STATUS_OF: Record<ErrorCode, ErrorStatus> = {
   METHOD_NOT_ALLOWED: 405,
   REQUEST_TIMEOUT: 408,
   CLIENT_NOT_READY: 409,
+  IDEMPOTENCY_KEY_IN_USE: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   TOO_MANY_REQUESTS: 429,
   INTERNAL_ERROR: 500,
   NOT_IMPLEMENTED: 501,
+  STORE_UNAVAILABLE: 503,
   TIMEOUT: 504,
 };
 
@@ -114,6 +123,16 @@ export function renderApiError(c: Context, error: ApiError): Response {
 export function createErrorHandler(log: Logger): ErrorHandler<AppEnv> {
   return function renderError(error, c) {
     if (error instanceof ApiError) return renderApiError(c, error);
+    if (error instanceof StoreUnavailableError) {
+      // The tenant learns that the database is away; the log has where and why.
+      log.warn("the database cannot be reached", {
+        requestId: c.get("requestId"),
+        method: c.req.method,
+        path: c.req.path,
+        error: describeError(error.cause ?? error),
+      });
+      return renderApiError(c, storeUnavailable(error.message));
+    }
     if (error instanceof HTTPException && error.status === 415) {
       const type = c.req.header("content-type");
       return renderApiError(
@@ -194,6 +213,10 @@ export function tooManyRequests(message: string, retryAfterSeconds: number): Api
 
 export function notImplemented(message: string): ApiError {
   return new ApiError("NOT_IMPLEMENTED", message);
+}
+
+export function storeUnavailable(message: string): ApiError {
+  return new ApiError("STORE_UNAVAILABLE", message, { headers: { "Retry-After": "1" } });
 }
 
 export function timeout(message: string): ApiError {

@@ -18,6 +18,7 @@ import { createRouting } from "./cluster/routing.ts";
 import type { AppEnv } from "./middleware/principal.ts";
 import { API_BASE, createApp } from "./routes/app.ts";
 import type { SessionManager } from "./sessions/manager.ts";
+import { idempotency, sweepIdempotencyKeys } from "./middleware/idempotency.ts";
 import { openStore, StoreRefusedError } from "./store/store.ts";
 
 export const VERSION = "0.1.0";
@@ -99,6 +100,10 @@ export async function compose(
     getClientIp: (c) => forwarder?.hopOf(c)?.clientIp ?? clientIp(c),
     forward: forwarder ?? undefined,
   });
+  const keysLog = log.child({ component: "idempotency" });
+  const reportKeys = (event: string, fields: Record<string, unknown>) =>
+    keysLog.error(event, fields);
+  const stopSweepingKeys = sweepIdempotencyKeys(store.idempotency, { onError: reportKeys });
   const app = createApp({
     manager,
     guards,
@@ -109,6 +114,14 @@ export async function compose(
     events,
     nodeId: routing.nodeId,
     verifyHops: forwarder?.verifyHops,
+    idempotency: idempotency({
+      store: store.idempotency,
+      // Longer than a request can take (its body, its media, the engine's answer): only a
+      // reservation whose node died is taken over.
+      abandonedMs: config.bodyTimeoutMs + config.media.timeoutMs + config.engineCallTimeoutMs +
+        60_000,
+      onError: reportKeys,
+    }),
   });
   // An edge delivers no webhooks: it only reads the events table for its streams.
   if (!routing.edgeSessions) {
@@ -129,6 +142,7 @@ export async function compose(
     generatedKey,
     adminKeyFrom,
     async close() {
+      stopSweepingKeys();
       await manager.shutdown();
       await events.close();
       await store.close();

@@ -55,6 +55,8 @@ export interface AppDeps {
   nodeId?: string;
   /** In a cluster: checks the signed hop headers of requests other nodes forward, first. */
   verifyHops?: MiddlewareHandler<AppEnv>;
+  /** The `Idempotency-Key` middleware on the store (`middleware/idempotency.ts`). */
+  idempotency?: MiddlewareHandler<AppEnv>;
 }
 
 /** What a path parameter can look like, where that tells a path apart (`/sessions`, `/4915…`). */
@@ -130,6 +132,14 @@ export function createApp(deps: AppDeps) {
   const app = createAppShell(deps.log);
   if (deps.nodeId) app.use("*", servedBy(deps.nodeId));
   if (deps.verifyHops) app.use("*", deps.verifyHops);
+  const { idempotency } = deps;
+  if (idempotency) {
+    // For the routes that take an Idempotency-Key (`routes/router.ts` runs it after their guard).
+    app.use(`${API_BASE}/*`, async function provideIdempotency(c, next) {
+      c.set("idempotency", idempotency);
+      await next();
+    });
+  }
   app.route(API_BASE, createHealthRoutes(deps));
   app.route(API_BASE, createSessionRoutes(deps));
   app.route(API_BASE, createMessageRoutes(deps));

@@ -12,6 +12,7 @@ import { createRouter } from "./router.ts";
 import {
   errorResponses,
   GroupParams,
+  IdempotencyHeaders,
   jsonBody,
   jsonResponse,
   lidBeside,
@@ -76,7 +77,7 @@ const createGroupRoute = createRoute({
   method: "post",
   path: "/{phoneNumber}/group/create",
   summary: "Create a group",
-  request: { params: PhoneParams, ...jsonBody(CreateGroupSchema) },
+  request: { params: PhoneParams, headers: IdempotencyHeaders, ...jsonBody(CreateGroupSchema) },
   responses: { 200: jsonResponse(GroupCreatedSchema, "The new group"), ...errors },
 });
 

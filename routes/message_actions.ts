@@ -21,13 +21,15 @@ import { buildVCard } from "./vcard.ts";
 
 const SendSeenSchema = z.object({ chatId: Jid }).openapi("SendSeen");
 
-const sent = { response: SentMessageSchema, description: "Sent" };
+// What sends a message takes an Idempotency-Key; marking read and typing are harmless to repeat.
+const sent = { response: SentMessageSchema, description: "Sent", idempotent: true };
+const reacted = { response: SuccessSchema, description: "Done", idempotent: true };
 const done = { response: SuccessSchema, description: "Done" };
 const route = <T extends z.ZodType, R extends z.ZodType>(
   action: string,
   summary: string,
   body: T,
-  response: { response: R; description: string },
+  response: { response: R; description: string; idempotent?: boolean },
 ) => sessionPostRoute({ action, tag: "Messaging", summary, body, ...response });
 
 const locationRoute = route("send-location", "Send a location", SendLocationSchema, sent);
@@ -36,7 +38,7 @@ const reactionRoute = route(
   "send-reaction",
   "React to a message (an empty emoji removes the reaction)",
   SendReactionSchema,
-  done,
+  reacted,
 );
 const seenRoute = route("send-seen", "Mark a chat as read", SendSeenSchema, done);
 const typingRoute = route(

@@ -37,6 +37,7 @@ const sendRoute = <T extends z.ZodType>(
     response: SentMessageSchema,
     description: "Sent",
     errors: withMedia ? ["PAYLOAD_TOO_LARGE"] : [],
+    idempotent: true,
   });
 
 const sendTextRoute = sendRoute("send-text", "Send a text message", SendTextSchema, false);

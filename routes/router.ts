@@ -12,12 +12,16 @@
  *   front of their 405) and on another group's routes of the same shape (`/{phoneNumber}/messages/
  *   {chatId}` and `/{phoneNumber}/messages/{messageId}`). A route that declares `security` must
  *   have a guard, and a guarded route must declare it: registering one without the other throws.
+ * - A route that declares the `Idempotency-Key` header (`IdempotencyHeaders`, the POSTs that send
+ *   or create) gets the idempotency middleware right after its guard, once the principal is known
+ *   and the body read (`middleware/idempotency.ts`), and the errors it answers in its document.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { z } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { badRequest, type ErrorCode } from "../errors.ts";
 import type { AppEnv } from "../middleware/principal.ts";
+import { REPLAYED_HEADER } from "../middleware/idempotency.ts";
 import { errorResponses } from "./schemas.ts";
 
 const WHERE: Record<string, string> = {
@@ -47,19 +51,61 @@ interface RouteAddress {
 
 interface RouteShape extends RouteAddress {
   security?: unknown[];
-  request?: { body?: unknown };
+  request?: { body?: unknown; headers?: unknown };
   responses: Record<string | number, unknown>;
+}
+
+/** Whether the route declares the `Idempotency-Key` header (see `IdempotencyHeaders`). */
+export function takesIdempotencyKey(route: { request?: object }): boolean {
+  const headers = (route.request as { headers?: { shape?: Record<string, unknown> } } | undefined)
+    ?.headers;
+  const shape = headers?.shape;
+  return Object.keys(shape ?? {}).some((name) => name.toLowerCase() === "idempotency-key");
 }
 
 /** The route with the error responses its kind implies (the route's own take precedence). */
 export function withStandardErrors<R extends RouteShape>(route: R): R {
   const codes: ErrorCode[] = [];
-  if (route.security?.length) codes.push("UNAUTHORIZED", "TOO_MANY_REQUESTS");
+  if (route.security?.length) codes.push("UNAUTHORIZED", "TOO_MANY_REQUESTS", "STORE_UNAVAILABLE");
   if (route.request?.body) {
     codes.push("REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE");
   }
   codes.push("INTERNAL_ERROR");
-  return { ...route, responses: { ...errorResponses(...codes), ...route.responses } };
+  const responses: Record<string | number, unknown> = {
+    ...errorResponses(...codes),
+    ...route.responses,
+  };
+  if (takesIdempotencyKey(route)) {
+    // Beside the route's own 409 (a session not connected), described together.
+    const added = errorResponses("IDEMPOTENCY_KEY_IN_USE", "IDEMPOTENCY_KEY_REUSED");
+    for (const [status, response] of Object.entries(added)) {
+      const own = responses[status] as { description: string } | undefined;
+      responses[status] = own
+        ? { ...own, description: `${own.description}; or: ${response.description}` }
+        : response;
+    }
+    const ok = responses[200] as Record<string, unknown> | undefined;
+    if (ok) {
+      responses[200] = {
+        ...ok,
+        headers: {
+          [REPLAYED_HEADER]: {
+            description: "`true` when this is the kept answer to an earlier request with the " +
+              "same Idempotency-Key (nothing was done again)",
+            schema: { type: "string", enum: ["true"] },
+          },
+        },
+      };
+    }
+  }
+  return { ...route, responses };
+}
+
+/** Runs the app's idempotency middleware (`AppEnv`'s `idempotency`), when it keeps keys. */
+async function idempotencyKey(c: Context<AppEnv>, next: Next) {
+  const idempotency = c.get("idempotency");
+  if (idempotency) return await idempotency(c, next);
+  await next();
 }
 
 /** `POST /{phoneNumber}/send-text` */
@@ -82,6 +128,11 @@ export class GroupRouter extends OpenAPIHono<AppEnv> {
     const register = this.openapi.bind(this);
     this.openapi = ((route: RouteShape, ...rest: unknown[]) => {
       const secured = Boolean(route.security?.length);
+      if (takesIdempotencyKey(route) && !secured) {
+        throw new Error(
+          `Route "${nameOf(route)}" takes an Idempotency-Key but declares no security`,
+        );
+      }
       if (secured !== this.#guarded.has(nameOf(route))) {
         throw new Error(
           secured
@@ -94,10 +145,16 @@ export class GroupRouter extends OpenAPIHono<AppEnv> {
   }
 
   /** Runs `guard` before each of `routes`, on its method and path only; call it before `openapi`. */
-  guard(guard: MiddlewareHandler<AppEnv>, ...routes: RouteAddress[]): this {
+  guard(
+    guard: MiddlewareHandler<AppEnv>,
+    ...routes: (RouteAddress & { request?: object })[]
+  ): this {
     for (const route of routes) {
       // The path as OpenAPIHono registers the route itself.
-      this.on(route.method.toUpperCase(), route.path.replaceAll(/\/{(.+?)}/g, "/:$1"), guard);
+      const path = route.path.replaceAll(/\/{(.+?)}/g, "/:$1");
+      this.on(route.method.toUpperCase(), path, guard);
+      // After the guard: the principal is known and the body read.
+      if (takesIdempotencyKey(route)) this.on(route.method.toUpperCase(), path, idempotencyKey);
       this.#guarded.add(nameOf(route));
     }
     return this;

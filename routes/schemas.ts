@@ -167,11 +167,14 @@ const ERROR_TEXT: Record<ErrorCode, string> = {
   METHOD_NOT_ALLOWED: "The path exists with other methods (Allow lists them)",
   REQUEST_TIMEOUT: "The request body did not arrive within BODY_TIMEOUT_MS",
   CLIENT_NOT_READY: "The session exists but is not connected",
+  IDEMPOTENCY_KEY_IN_USE: "A request with this Idempotency-Key is still being served",
+  IDEMPOTENCY_KEY_REUSED: "This Idempotency-Key was used for another request",
   PAYLOAD_TOO_LARGE: "The body or the fetched media is over the limit",
   UNSUPPORTED_MEDIA_TYPE: "The body's content type is not application/json",
   TOO_MANY_REQUESTS: "Too many failed authentication attempts from this address",
   INTERNAL_ERROR: "Unexpected failure",
   NOT_IMPLEMENTED: "The session's engine cannot do this",
+  STORE_UNAVAILABLE: "The database cannot be reached (PostgreSQL down): try again shortly",
   TIMEOUT: "The engine did not answer in time",
 };
 
@@ -182,8 +185,10 @@ const ERROR_TEXT: Record<ErrorCode, string> = {
 export function errorResponses(...codes: ErrorCode[]) {
   const responses: Record<number, { description: string; content: Record<string, unknown> }> = {};
   for (const code of codes) {
+    // Two codes of one status (409) share the response: both are described.
+    const before = responses[STATUS_OF[code]]?.description;
     responses[STATUS_OF[code]] = {
-      description: ERROR_TEXT[code],
+      description: before ? `${before}; or: ${ERROR_TEXT[code]}` : ERROR_TEXT[code],
       content: { "application/json": { schema: ErrorBodySchema } },
     };
   }
@@ -217,6 +222,22 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
   return { description, content: { "application/json": { schema } } };
 }
 
+/**
+ * The `Idempotency-Key` header of a route that sends or creates something; `routes/router.ts`
+ * runs the idempotency middleware on every route declaring it.
+ */
+export const IdempotencyHeaders = z.object({
+  "Idempotency-Key": z.string().regex(/^[\x21-\x7e]{1,255}$/).optional().openapi({
+    example: "0f8fad5b-d9cb-469f-a165-70867728950e",
+    description: "Send the request again with the same key (1 to 255 visible ASCII characters) " +
+      "and, within 24 hours, the first answer comes back (with `Idempotent-Replayed: true`) " +
+      "and nothing is done again. Keys are per principal (the admin, or an account). The same " +
+      "key with another path or body is 422; while the first is still being served, a " +
+      "duplicate waits up to 10 s, then gets 409 IDEMPOTENCY_KEY_IN_USE. Answers 5xx, 408, " +
+      "409 and 429 are not kept: a retry runs again",
+  }),
+});
+
 /** Security of every authenticated route: a bearer JWT or an API key. */
 export const SECURED: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }];
 
@@ -230,6 +251,8 @@ export function sessionPostRoute<T extends z.ZodType, R extends z.ZodType>(optio
   description: string;
   /** Beyond the errors of every session call. */
   errors?: ErrorCode[];
+  /** It sends or creates something: it takes an `Idempotency-Key`. */
+  idempotent?: boolean;
 }) {
   return createRoute({
     method: "post",
@@ -237,7 +260,11 @@ export function sessionPostRoute<T extends z.ZodType, R extends z.ZodType>(optio
     tags: [options.tag],
     summary: options.summary,
     security: SECURED,
-    request: { params: PhoneParams, ...jsonBody(options.body) },
+    request: {
+      params: PhoneParams,
+      ...(options.idempotent ? { headers: IdempotencyHeaders } : {}),
+      ...jsonBody(options.body),
+    },
     responses: {
       200: jsonResponse(options.response, options.description),
       ...errorResponses(...SESSION_CALL_ERRORS, ...(options.errors ?? [])),

@@ -12,6 +12,7 @@ import type { SessionInfo, SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
 import {
   errorResponses,
+  IdempotencyHeaders,
   jsonResponse,
   PhoneNumber,
   PhoneParams,
@@ -91,6 +92,7 @@ const startRoute = createRoute({
   security: SECURED,
   request: {
     params: PhoneParams,
+    headers: IdempotencyHeaders,
     // Optional: the validator checks it when one is sent.
     body: { required: false, content: { "application/json": { schema: StartBodySchema } } },
   },

@@ -17,7 +17,14 @@ import {
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
-import { errorResponses, jsonBody, jsonResponse, PhoneNumber, SECURED } from "./schemas.ts";
+import {
+  errorResponses,
+  IdempotencyHeaders,
+  jsonBody,
+  jsonResponse,
+  PhoneNumber,
+  SECURED,
+} from "./schemas.ts";
 
 const WebhookInputSchema = z.object({
   url: z.url({ protocol: /^https?$/ }).max(2048).openapi({
@@ -156,7 +163,7 @@ const retryRoute = createRoute({
   description: "Sent with the webhook's current URL, secret and headers; 404 when the " +
     "webhook was removed (the delivery stays failed, saying so)",
   security: SECURED,
-  request: { params: DeliveryParams },
+  request: { params: DeliveryParams, headers: IdempotencyHeaders },
   responses: {
     200: jsonResponse(z.object({ delivery: DeliverySchema }), "Queued again"),
     ...errors,

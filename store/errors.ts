@@ -28,3 +28,15 @@ export class SchemaTooNewError extends StoreRefusedError {
     this.name = "SchemaTooNewError";
   }
 }
+
+/**
+ * The database could not be reached while serving (PostgreSQL down, restarting, or the network to
+ * it cut): what was asked may not have been stored. The API answers `503 STORE_UNAVAILABLE`
+ * (`errors.ts`); the message names no host, the cause (logged) has the driver's detail.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(options?: ErrorOptions) {
+    super("The database cannot be reached: try again shortly", options);
+    this.name = "StoreUnavailableError";
+  }
+}

@@ -12,7 +12,7 @@
  */
 import type { Outbox } from "../events/outbox.ts";
 
-export { StoreRefusedError } from "./errors.ts";
+export { StoreRefusedError, StoreUnavailableError } from "./errors.ts";
 
 export interface SessionRecord {
   phoneNumber: string;
@@ -78,6 +78,47 @@ export interface AdminKey {
   location: string;
 }
 
+/**
+ * What `IdempotencyRepository.begin` found for a principal's key. `reserved`: the key is now this
+ * request's (run it, then `complete` or `release`); `done`: the same request was answered before
+ * (replay `status` and `response`); `in_flight`: the same request is being served right now;
+ * `mismatch`: the key was used for another request.
+ */
+export type IdempotencyOutcome =
+  | { kind: "reserved" }
+  | { kind: "done"; status: number; response: string }
+  | { kind: "in_flight" }
+  | { kind: "mismatch" };
+
+/**
+ * The first answer to a request sent with an `Idempotency-Key`, per principal and key (table
+ * `idempotency_keys`). Ages are judged by the database's clock, so every node agrees on them.
+ */
+export interface IdempotencyRepository {
+  /**
+   * Reserves `key` for the request hashed `requestHash`, unless the principal used it within
+   * `ttlMs`; a reservation still unanswered after `abandonedMs` (its server died serving it) is
+   * taken over.
+   */
+  begin(
+    principal: string,
+    key: string,
+    requestHash: string,
+    limits: { ttlMs: number; abandonedMs: number },
+  ): Promise<IdempotencyOutcome>;
+  /** Keeps the answer of a reservation (`begin` answered `reserved`). */
+  complete(
+    principal: string,
+    key: string,
+    requestHash: string,
+    answer: { status: number; response: string },
+  ): Promise<void>;
+  /** Drops an unanswered reservation, so the key can be used again (the request failed). */
+  release(principal: string, key: string, requestHash: string): Promise<void>;
+  /** Deletes keys older than `ttlMs`; how many. */
+  sweep(ttlMs: number): Promise<number>;
+}
+
 export type StoreKind = "sqlite" | "postgres";
 
 export interface Store {
@@ -85,6 +126,8 @@ export interface Store {
   sessions: SessionRepository;
   /** Events, their webhook deliveries and the numbers' webhooks (`events/outbox.ts`). */
   outbox: Outbox;
+  /** First answers to requests sent with an `Idempotency-Key`. */
+  idempotency: IdempotencyRepository;
   /**
    * The generated admin key: made once and kept by the store (SQLite: a file in `DATA_DIR`;
    * PostgreSQL: the database, so every node of a cluster has the same one).

@@ -14,6 +14,8 @@ import { migrate } from "./migrate.ts";
 import { POSTGRES_MIGRATIONS } from "./migrations.ts";
 import { createOutbox } from "./outbox.ts";
 import { createSessionRepository } from "./sessions.ts";
+import { createIdempotencyRepository } from "./idempotency.ts";
+import { translateErrors } from "./unavailable.ts";
 
 export interface PostgresStore extends Store {
   readonly kind: "postgres";
@@ -76,12 +78,14 @@ export async function openPostgresStore(
       cause: error,
     });
   }
-  return {
+  // A database that goes away while serving: its callers see `StoreUnavailableError` (503).
+  const store: PostgresStore = {
     kind: "postgres",
     sql,
     schemaVersion,
-    sessions: createSessionRepository(sql),
-    outbox: createOutbox(sql),
+    sessions: translateErrors(createSessionRepository(sql)),
+    outbox: translateErrors(createOutbox(sql)),
+    idempotency: translateErrors(createIdempotencyRepository(sql)),
     async adminKey() {
       const location = `the generated_keys table of ${where}`;
       const fresh = generateAdminKey();
@@ -105,4 +109,6 @@ export async function openPostgresStore(
       await sql.end({ timeout: 5 });
     },
   };
+  const { adminKey, now } = translateErrors({ adminKey: store.adminKey, now: store.now });
+  return { ...store, adminKey, now };
 }

@@ -9,6 +9,7 @@ import { loadOrCreateAdminKey } from "../admin_key.ts";
 import type { Store } from "../store.ts";
 import { openDatabase } from "./database.ts";
 import { createOutbox } from "./outbox.ts";
+import { createIdempotencyRepository } from "./idempotency.ts";
 import { createSessionRepository } from "./sessions.ts";
 
 export interface SqliteStore extends Store {
@@ -36,6 +37,7 @@ export function openSqliteStore(dataDir: string | ":memory:"): SqliteStore {
     db,
     sessions: createSessionRepository(db),
     outbox: createOutbox(db),
+    idempotency: createIdempotencyRepository(db),
     adminKey() {
       if (dataDir === ":memory:") return Promise.reject(new Error("A memory store keeps no key"));
       try {
