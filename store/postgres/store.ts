@@ -12,6 +12,7 @@ import { StoreRefusedError } from "../errors.ts";
 import type { Store } from "../store.ts";
 import { migrate } from "./migrate.ts";
 import { POSTGRES_MIGRATIONS } from "./migrations.ts";
+import { createListener, type Listener } from "./listener.ts";
 import { createOutbox } from "./outbox.ts";
 import { createSessionRepository } from "./sessions.ts";
 
@@ -21,6 +22,8 @@ export interface PostgresStore extends Store {
   sql: postgres.Sql<Record<string, unknown>>;
   /** The schema version the database is at. */
   schemaVersion: number;
+  /** The node's one `LISTEN` connection (opened on first use), for every part woken by NOTIFY. */
+  listener: Listener;
 }
 
 export interface PostgresOptions {
@@ -76,12 +79,14 @@ export async function openPostgresStore(
       cause: error,
     });
   }
+  const listener = createListener(url, { connectTimeoutS: options.connectTimeoutS });
   return {
     kind: "postgres",
     sql,
     schemaVersion,
+    listener,
     sessions: createSessionRepository(sql),
-    outbox: createOutbox(sql),
+    outbox: createOutbox(sql, listener),
     async adminKey() {
       const location = `the generated_keys table of ${where}`;
       const fresh = generateAdminKey();
@@ -102,6 +107,7 @@ export async function openPostgresStore(
       return row.now;
     },
     async close() {
+      await listener.close();
       await sql.end({ timeout: 5 });
     },
   };
