@@ -65,6 +65,24 @@ async function readIds(response: Response, count: number, timeoutMs = 15_000): P
   return ids;
 }
 
+/** Resolves true when the server ends the stream, false when it is still open after 10 s. */
+async function endsByServer(response: Response): Promise<boolean> {
+  const reader = response.body!.getReader();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => {});
+  }, 10_000);
+  try {
+    while (!(await reader.read()).done);
+    return !timedOut;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function stream(node: TestApp, lastEventId?: string) {
   return node.request("GET", `/${PHONE}/events`, {
     headers: lastEventId ? { "Last-Event-ID": lastEventId } : {},
@@ -279,4 +297,21 @@ Deno.test("events in a cluster: two nodes on one PostgreSQL", async (t) => {
       }
     },
   );
+
+  await t.step("a number forgotten through one node ends its streams on the other", async () => {
+    const url = await pg.createDatabase();
+    const x = await node(url, "node-x");
+    const y = await node(url, "node-y");
+    try {
+      await x.store.sessions.save({ phoneNumber: PHONE, engine: "simulator" });
+      const onY = await stream(y);
+      assert.equal(onY.status, 200);
+      const ended = endsByServer(onY);
+      await x.events.forgetNumber(PHONE);
+      assert.equal(await ended, true, "node Y ended the stream its old owner opened");
+    } finally {
+      await x.close();
+      await y.close();
+    }
+  });
 });
