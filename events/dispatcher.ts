@@ -132,7 +132,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** Destinations whose lease this node took last time it asked. */
   const held = new Set<string>();
   const node = options.node ?? { id: `node-${crypto.randomUUID()}`, leaseTtlMs: 15_000 };
-  const lease = { nodeId: node.id, ttlMs: node.leaseTtlMs + options.timeoutMs };
+  // An attempt starts with at least the timeout and half the node lease time left on the lease.
+  const lease = {
+    nodeId: node.id,
+    ttlMs: node.leaseTtlMs + options.timeoutMs,
+    renewBelowMs: Math.round(options.timeoutMs + node.leaseTtlMs / 2),
+  };
   let sweepTimer: ReturnType<typeof setInterval> | null = null;
   let sweeping: Promise<void> | null = null;
   let requestCounter = 0;

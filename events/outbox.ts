@@ -185,6 +185,11 @@ export interface DestinationLease {
   nodeId: string;
   /** How long the lease holds after each renewal (the database's clock). */
   ttlMs: number;
+  /**
+   * Renew only when less than this is left (default: always), so an attempt after a read that
+   * did not renew still ends before the lease can; spares a write per delivery.
+   */
+  renewBelowMs?: number;
 }
 
 /** What `Outbox.nextDelivery` found. */

@@ -501,6 +501,14 @@ const cases: Case[] = [
       assert.deepEqual(await outbox.nextDelivery(HOOK, b), { held: false });
       assert.deepEqual(await outbox.leasePending(b), [], "b takes nothing that a holds");
       assert.deepEqual(await outbox.leasePending(a), [HOOK], "a renews its own");
+      const read = await outbox.nextDelivery(HOOK, { ...a, ttlMs: 1, renewBelowMs: 1_000 });
+      assert.ok(read.held, "a lease with more than renewBelowMs left is only read");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(
+        await outbox.nextDelivery(HOOK, b),
+        { held: false },
+        "and was not shortened",
+      );
       await outbox.releaseDestinations("node-a");
       const taken = await outbox.nextDelivery(HOOK, { ...b, ttlMs: 1 });
       assert.ok(taken.held, "a released lease is free at once");

@@ -248,8 +248,17 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
     head(destination) {
       return headOf(destination);
     },
-    nextDelivery(destination, destinationLease) {
-      return sql.begin(async (tx) => {
+    async nextDelivery(destination, destinationLease) {
+      const { nodeId, renewBelowMs } = destinationLease;
+      if (renewBelowMs !== undefined) {
+        const [fresh] = await sql<{ destination: string }[]>`
+          SELECT destination FROM webhook_destinations
+          WHERE destination = ${destination} AND node_id = ${nodeId}
+            AND lease_until - wa_now_ms() >= ${renewBelowMs}::bigint
+        `;
+        if (fresh) return { held: true, delivery: await headOf(destination) };
+      }
+      return await sql.begin(async (tx) => {
         const [held] = await lease(tx, [destination], destinationLease);
         if (!held) return { held: false } as const;
         return { held: true, delivery: await headOf(destination, tx) } as const;

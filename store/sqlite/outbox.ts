@@ -114,6 +114,9 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     )
     RETURNING destination
   `);
+  const leaseOf = db.prepare(
+    "SELECT node_id, lease_until FROM webhook_destinations WHERE destination = ?",
+  );
   const releaseDestinations = db.prepare(
     "UPDATE webhook_destinations SET node_id = NULL, lease_until = NULL WHERE node_id = ?",
   );
@@ -238,7 +241,15 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
         dueInMs: Math.max(0, row.next_attempt_at - now()),
       };
     },
-    nextDelivery(destination, { nodeId, ttlMs }) {
+    nextDelivery(destination, { nodeId, ttlMs, renewBelowMs }) {
+      if (renewBelowMs !== undefined) {
+        const row = leaseOf.get(destination) as
+          | { node_id: string | null; lease_until: number | null }
+          | undefined;
+        if (row?.node_id === nodeId && (row.lease_until ?? 0) - now() >= renewBelowMs) {
+          return { held: true, delivery: outbox.head(destination) };
+        }
+      }
       const held = transaction(() => {
         const at = now();
         addDestination.run(destination);
