@@ -59,8 +59,11 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
 export interface StreamSubscriber {
   /** Events of the number may have been committed: read on from the stream's position. */
   wake(): void;
-  /** The server is closing, or the number was forgotten: end the stream. */
-  close(): void;
+  /**
+   * End the stream: the number was forgotten, or (`retryMs` set) this server is closing and the
+   * client should reconnect after that long, to another node or to this one restarted.
+   */
+  close(options?: { retryMs?: number }): void;
 }
 
 /** See `EventsApi.streamStart`. */
@@ -145,8 +148,11 @@ export interface EventPipeline extends EventsApi {
   flush(now?: boolean): Promise<void>;
   /** Prunes old events and starts delivering what is pending. */
   start(): Promise<void>;
-  /** Ends every live stream (before the HTTP server drains its connections). */
-  closeStreams(): void;
+  /**
+   * Ends every live stream (before the HTTP server drains its connections), telling clients to
+   * reconnect after `retryMs` (default 1000).
+   */
+  closeStreams(retryMs?: number): void;
   close(): Promise<void>;
 }
 
@@ -273,8 +279,13 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       void dispatcher.sweep();
     },
   });
-  watching.catch((error) =>
-    log.error("watching the outbox failed", { error: describeError(error) })
+  /**
+   * Settled once reports flow. A stream starts after it (so it hears of every change), and what
+   * was cached before it is dropped (a change made meanwhile went unreported).
+   */
+  const watchReady = watching.then(
+    () => directory.forgetAll(),
+    (error) => log.error("watching the outbox failed", { error: describeError(error) }),
   );
 
   /** Streams opened by the old owner end here: ownership was checked when they opened. */
@@ -443,6 +454,7 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       return await readEvents(outbox, phoneNumber, after, limit);
     },
     async streamStart(phoneNumber, { lastEventId, since }) {
+      await watchReady;
       const retention = `${options.retentionHours} h`;
       if (lastEventId) {
         const found = await outbox.positionOf(lastEventId);
@@ -489,12 +501,12 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     async start() {
       pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
       await prune();
-      await watching.catch(() => {});
+      await watchReady;
       if (!closed) await dispatcher.start();
     },
-    closeStreams() {
+    closeStreams(retryMs = 1_000) {
       for (const set of subscribers.values()) {
-        for (const subscriber of set) subscriber.close();
+        for (const subscriber of set) subscriber.close({ retryMs });
       }
       subscribers.clear();
     },

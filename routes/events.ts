@@ -13,7 +13,9 @@
  * events of the number), when events were held back behind an open transaction (shortly after),
  * and at each heartbeat (a missed wake-up costs at most that long). It needs no session on this
  * node: any node of a cluster serves any number's stream. Its position only moves forward, so no
- * event is sent twice, and the store's order is commit order, so none is skipped.
+ * event is sent twice, and the store's order is commit order, so none is skipped. A read that
+ * fails (the database out of reach) is tried again at the next wake-up or heartbeat, the stream
+ * kept open; a server that closes ends its streams with a `retry:` hint.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
@@ -78,6 +80,8 @@ export function createEventRoutes(
     });
     return streamSSE(c, async (stream) => {
       let ended = false;
+      /** Set when the server closes: the client reconnects after this long. */
+      let retryMs: number | undefined;
       /** Woken since the last read began: read again before waiting. */
       let dirty = false;
       let wake: (() => void) | null = null;
@@ -88,8 +92,9 @@ export function createEventRoutes(
       // Subscribed before the first read: an event committed meanwhile wakes it, or is read.
       const unsubscribe = events.subscribe(phoneNumber, {
         wake: poke,
-        close() {
+        close(options) {
           ended = true;
+          retryMs = options?.retryMs;
           poke();
         },
       });
@@ -133,7 +138,14 @@ export function createEventRoutes(
         let heldBackPause = 5;
         while (!ended) {
           dirty = false;
-          const page = await events.readStream(phoneNumber, position, PAGE);
+          let page;
+          try {
+            page = await events.readStream(phoneNumber, position, PAGE);
+          } catch {
+            // Read again later from the same position: nothing is lost, the client stays.
+            if (!await sleep(events.heartbeatMs) && !ended) await stream.write(": heartbeat\n\n");
+            continue;
+          }
           for (const event of page.events) {
             if (ended) break;
             await send(event);
@@ -149,6 +161,7 @@ export function createEventRoutes(
           if (dirty) continue;
           if (!await sleep(events.heartbeatMs) && !ended) await stream.write(": heartbeat\n\n");
         }
+        if (retryMs !== undefined && !stream.aborted) await stream.write(`retry: ${retryMs}\n\n`);
       } finally {
         unsubscribe();
       }
