@@ -65,22 +65,29 @@ async function readIds(response: Response, count: number, timeoutMs = 15_000): P
   return ids;
 }
 
-/** Resolves true when the server ends the stream, false when it is still open after 10 s. */
-async function endsByServer(response: Response): Promise<boolean> {
-  const reader = response.body!.getReader();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    reader.cancel().catch(() => {});
-  }, 10_000);
-  try {
-    while (!(await reader.read()).done);
-    return !timedOut;
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * Waits until the stream is open (its first line, sent once it is subscribed); `ended` then
+ * resolves true when the server ends the stream, false when it is still open after 10 s.
+ */
+async function whenEnded(response: Response): Promise<{ ended: Promise<boolean> }> {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  assert.match((await reader.read()).value ?? "", /^: connected/);
+  const ended = (async () => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      reader.cancel().catch(() => {});
+    }, 10_000);
+    try {
+      while (!(await reader.read()).done);
+      return !timedOut;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  })();
+  return { ended };
 }
 
 function stream(node: TestApp, lastEventId?: string) {
@@ -306,7 +313,7 @@ Deno.test("events in a cluster: two nodes on one PostgreSQL", async (t) => {
       await x.store.sessions.save({ phoneNumber: PHONE, engine: "simulator" });
       const onY = await stream(y);
       assert.equal(onY.status, 200);
-      const ended = endsByServer(onY);
+      const { ended } = await whenEnded(onY);
       await x.events.forgetNumber(PHONE);
       assert.equal(await ended, true, "node Y ended the stream its old owner opened");
     } finally {
@@ -314,4 +321,37 @@ Deno.test("events in a cluster: two nodes on one PostgreSQL", async (t) => {
       await y.close();
     }
   });
+
+  // Last: it restarts the server under the other steps' databases.
+  await t.step(
+    "after PostgreSQL restarts, open streams on both nodes carry on from where they were",
+    async () => {
+      const url = await pg.createDatabase();
+      const x = await node(url, "node-x");
+      const y = await node(url, "node-y");
+      try {
+        await x.store.sessions.save({ phoneNumber: PHONE, engine: "simulator" });
+        const onX = await stream(x);
+        const onY = await stream(y);
+        await x.events.accept([message("before")]);
+        await pg.kill();
+        await pg.restart();
+        // The pools reconnect on their next query; the listening connections on their own.
+        await waitFor(
+          "node Y to write again",
+          async () => {
+            await y.events.accept([message("after")]);
+            return true;
+          },
+          20_000,
+          200,
+        );
+        assert.deepEqual(await readIds(onX, 2), ["before", "after"], "the stream on node X");
+        assert.deepEqual(await readIds(onY, 2), ["before", "after"], "the stream on node Y");
+      } finally {
+        await x.close();
+        await y.close();
+      }
+    },
+  );
 });
