@@ -52,6 +52,11 @@ export async function compose(
     log: log.child({ component: "events" }),
     version: VERSION,
     clock: () => store.now(),
+    // Until the cluster names every node, an unnamed one serves destinations as a node of its own.
+    node: {
+      id: config.cluster.nodeId ?? `unnamed-${crypto.randomUUID()}`,
+      leaseTtlMs: config.cluster.leaseTtlMs,
+    },
   });
   // Deno.serve hands its connection info to the fetch handler, which Hono exposes as `c.env`.
   const clientIp = (c: Context<AppEnv>) => {

@@ -10,10 +10,17 @@
  * destination whose webhook was removed fail at once, unsent, saying so. A destination whose URL
  * was checked (set through the API) is sent with `pinnedPost`, connected to exactly the addresses
  * the check approved, so DNS cannot rebind it to a private address between the check and the
- * connection; the operator's trusted `WEBHOOK_URL` goes through plain `fetch`. Nothing polls:
- * loops are started by `wake` (when an event is accepted) and by one timer per waiting
- * destination. `close()` aborts requests in flight and clears every timer; a delivery cut short
- * stays pending and is sent again on the next start (at least once).
+ * connection; the operator's trusted `WEBHOOK_URL` goes through plain `fetch`. Loops are started
+ * by `wake` (when an event is accepted), `notify` (another node queued something), one timer per
+ * waiting destination, and a sweep every third of the lease time. `close()` aborts requests in
+ * flight, clears every timer and gives up the node's leases; a delivery cut short stays pending
+ * and is sent again (at least once).
+ *
+ * Nodes sharing one outbox serve each destination one at a time: before each attempt the node
+ * takes or renews its lease on the destination (`Outbox.nextDelivery`, a short transaction; no
+ * lock is held while the POST is in flight). The lease lasts the webhook timeout plus the node
+ * lease time, so it cannot expire during an attempt of a live node; the sweep renews the leases
+ * of destinations still pending and takes those whose holder died once their lease expired.
  */
 import { describeError, type Logger } from "../logger.ts";
 import type { ResolvedAddress } from "../ssrf_guard/address_policy.ts";
@@ -47,6 +54,11 @@ export interface DispatcherOptions {
   ) => Promise<readonly ResolvedAddress[] | null>;
   /** Sends to trusted URLs (default: the global `fetch`). */
   fetch?: typeof fetch;
+  /**
+   * This node (`NODE_ID`) and its lease time (`LEASE_TTL_MS`), for the destination leases;
+   * default a node of its own and 15 s.
+   */
+  node?: { id: string; leaseTtlMs: number };
   now?: () => number;
   random?: () => number;
 }
@@ -54,8 +66,17 @@ export interface DispatcherOptions {
 export interface Dispatcher {
   /** Serves every destination with pending deliveries (after a restart, say). */
   start(): Promise<void>;
-  /** Something was queued for these destinations. */
+  /** Something was queued for these destinations here: serve them, taking their leases. */
   wake(destinations: Iterable<string>): void;
+  /**
+   * Any node queued something for the destination (a `NOTIFY`): served again when this node
+   * holds its lease; otherwise its holder serves it.
+   */
+  notify(destination: string): void;
+  /** Wakes the destinations this node holds that `match` selects (their webhook changed). */
+  wakeHeld(match: (destination: string) => boolean): void;
+  /** Renews this node's leases and takes the expired ones with pending deliveries. */
+  sweep(): Promise<void>;
   /** Stops: aborts requests in flight, clears timers, waits for the loops to end. */
   close(): Promise<void>;
 }
@@ -108,6 +129,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
   const controllers = new Set<AbortController>();
   const keys = new Map<string, Promise<CryptoKey>>();
+  /** Destinations whose lease this node took last time it asked. */
+  const held = new Set<string>();
+  const node = options.node ?? { id: `node-${crypto.randomUUID()}`, leaseTtlMs: 15_000 };
+  // An attempt starts with at least the timeout and half the node lease time left on the lease.
+  const lease = {
+    nodeId: node.id,
+    ttlMs: node.leaseTtlMs + options.timeoutMs,
+    renewBelowMs: Math.round(options.timeoutMs + node.leaseTtlMs / 2),
+  };
+  let sweepTimer: ReturnType<typeof setInterval> | null = null;
+  let sweeping: Promise<void> | null = null;
   let requestCounter = 0;
   let closed = false;
 
@@ -180,7 +212,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     // Let the accepting call finish first; the loop then drains the destination in order.
     await Promise.resolve();
     while (!closed) {
-      const delivery = await outbox.head(destination);
+      const next = await outbox.nextDelivery(destination, lease);
+      if (!next.held) {
+        // Another node serves it (order per destination): its NOTIFY wakes that node.
+        held.delete(destination);
+        return;
+      }
+      held.add(destination);
+      const delivery = next.delivery;
       if (!delivery || closed) return;
       const target = await options.resolve(destination);
       if (closed) return;
@@ -309,20 +348,52 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
+  function sweep(): Promise<void> {
+    sweeping ??= (async () => {
+      try {
+        for (const destination of await outbox.leasePending(lease)) {
+          held.add(destination);
+          // A destination waiting for its retry time keeps its timer.
+          if (!active.has(destination) && !timers.has(destination)) wakeOne(destination);
+        }
+      } catch (error) {
+        log.warn("taking webhook destinations failed", { error: describeError(error) });
+      } finally {
+        sweeping = null;
+      }
+    })();
+    return sweeping;
+  }
+
   return {
     async start() {
-      for (const destination of await outbox.pendingDestinations()) wakeOne(destination);
+      if (closed) return;
+      sweepTimer ??= setInterval(() => void sweep(), Math.max(250, node.leaseTtlMs / 3));
+      await sweep();
     },
     wake(destinations) {
       for (const destination of destinations) wakeOne(destination);
     },
+    notify(destination) {
+      if (held.has(destination)) wakeOne(destination);
+    },
+    wakeHeld(match) {
+      for (const destination of held) if (match(destination)) wakeOne(destination);
+    },
+    sweep,
     async close() {
       closed = true;
+      if (sweepTimer !== null) clearInterval(sweepTimer);
+      sweepTimer = null;
       for (const timer of timers.values()) clearTimeout(timer);
       timers.clear();
       queued.clear();
       for (const controller of controllers) controller.abort();
-      await Promise.allSettled([...active.values()]);
+      await Promise.allSettled([...active.values(), sweeping]);
+      // Others take this node's destinations now rather than when the leases run out.
+      await outbox.releaseDestinations(node.id).catch((error) =>
+        log.warn("releasing webhook destinations failed", { error: describeError(error) })
+      );
     },
   };
 }

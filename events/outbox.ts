@@ -12,6 +12,11 @@
  * derived from them and all their deliveries) is written in one transaction, so nothing is
  * acknowledged that a crash could lose, and a derived event never exists without its source or
  * vice versa.
+ *
+ * Several nodes may share one outbox (PostgreSQL). Then the stream's order is the position
+ * (`EventPosition`: the writing transaction, then `seq`), an owner's writes carry its lease
+ * (`Fence`) and a stale one is refused, one node at a time serves a destination (a lease on it,
+ * `nextDelivery`), and `watch` tells every node what any node changed.
  */
 import type { Envelope } from "./envelope.ts";
 
@@ -43,12 +48,52 @@ export function parseDestination(key: string): { phoneNumber: string | null; url
   };
 }
 
+/**
+ * Where an event stands in its session's stream: ordered by `txid`, then `seq`. `txid` is the
+ * writing transaction's id on PostgreSQL (commit order, see `store/postgres/outbox.ts`) and 0 on
+ * SQLite, whose one writer commits in `seq` order. Streams compare positions, never `seq` alone.
+ */
+export interface EventPosition {
+  txid: number;
+  seq: number;
+}
+
+/** The start of every stream: before any event. */
+export const FIRST_POSITION: EventPosition = Object.freeze({ txid: 0, seq: 0 });
+
+/** Negative, zero or positive as `a` stands before, at or after `b` in a stream. */
+export function comparePositions(a: EventPosition, b: EventPosition): number {
+  return a.txid - b.txid || a.seq - b.seq;
+}
+
+/**
+ * An owner's lease of a number (the cluster's node and the lease's epoch, its fencing token):
+ * events written with it are stored only while the number's `sessions` row still names this node
+ * and epoch.
+ */
+export interface Fence {
+  nodeId: string;
+  epoch: number;
+}
+
+/**
+ * An append refused because the lease it carried is no longer the number's (another node took it
+ * over, or the number was stopped): nothing of the batch was stored.
+ */
+export class StaleFenceError extends Error {
+  constructor(readonly sessions: readonly string[]) {
+    super(`Events refused: this node no longer holds the lease of ${sessions.join(", ")}`);
+    this.name = "StaleFenceError";
+  }
+}
+
 export interface StoredEvent {
   /**
-   * The event's row number: unique, and the position a stream resumes after. It follows the
-   * stream's order on one writer; the stream's order itself is the store's (`eventsAfter`).
+   * The event's row number: unique, and the name an older client may resume after. It is not
+   * the stream's order with several writers: `position` is.
    */
   seq: number;
+  position: EventPosition;
   id: string;
   session: string;
   event: string;
@@ -96,6 +141,11 @@ export interface AppendOptions {
   destinationsFor: (envelope: Envelope) => readonly string[];
   /** The envelopes that follow a newly stored one (its `state.change`, say); default none. */
   derive?: (envelope: Envelope) => Envelope[];
+  /**
+   * The lease each session's events are written under (null or absent: not fenced). When one
+   * of them is stale the append stores nothing and throws `StaleFenceError` naming the sessions.
+   */
+  fence?: (session: string) => Fence | null | undefined;
 }
 
 export interface AppendResult {
@@ -130,6 +180,42 @@ export interface EventPage {
   pending: boolean;
 }
 
+/** A node's claim on serving a destination's deliveries (`Outbox.nextDelivery`). */
+export interface DestinationLease {
+  nodeId: string;
+  /** How long the lease holds after each renewal (the database's clock). */
+  ttlMs: number;
+  /**
+   * Renew only when less than this is left (default: always), so an attempt after a read that
+   * did not renew still ends before the lease can; spares a write per delivery.
+   */
+  renewBelowMs?: number;
+}
+
+/** What `Outbox.nextDelivery` found. */
+export type NextDelivery =
+  /** Another node serves the destination now. */
+  | { held: false }
+  /** The lease is this node's (taken or renewed); the oldest pending delivery, or null. */
+  | { held: true; delivery: DueDelivery | null };
+
+/** What any node changed, as `Outbox.watch` reports it (a wake-up, read the tables for what). */
+export interface OutboxWatcher {
+  /** Events of the session were committed. */
+  events(session: string): void;
+  /** The number's webhooks were replaced. */
+  webhooks(phoneNumber: string): void;
+  /** Everything of the number was deleted (`forgetSession`). */
+  forgotten(phoneNumber: string): void;
+  /** Deliveries to the destination were queued or made due again. */
+  deliveries(destination: string): void;
+  /**
+   * Changes may have gone unreported (PostgreSQL: the listening connection was lost and is back):
+   * read again whatever is followed.
+   */
+  resync(): void;
+}
+
 export interface Outbox {
   /**
    * Writes the envelopes, each followed by the ones `derive` makes from it, and for every one a
@@ -140,6 +226,19 @@ export interface Outbox {
   append(envelopes: readonly Envelope[], options: AppendOptions): Promise<AppendResult>;
   /** The oldest pending delivery of a destination (due or not), or null. */
   head(destination: string): Promise<DueDelivery | null>;
+  /**
+   * Takes or renews the node's lease on a destination, when it is free, expired or already the
+   * node's, and returns its oldest pending delivery (due or not); `held: false` while another
+   * node's lease holds. One short transaction: no lock is held afterwards, during the POST.
+   */
+  nextDelivery(destination: string, lease: DestinationLease): Promise<NextDelivery>;
+  /**
+   * Takes or renews the node's leases on the destinations that have pending deliveries and are
+   * free, expired or already its own; returns the destinations it holds now.
+   */
+  leasePending(lease: DestinationLease): Promise<string[]>;
+  /** Gives up the node's destination leases (a node that stops), so others take them at once. */
+  releaseDestinations(nodeId: string): Promise<void>;
   /** Destinations that have pending deliveries. */
   pendingDestinations(): Promise<string[]>;
   markDelivered(id: number, httpStatus: number): Promise<void>;
@@ -160,14 +259,27 @@ export interface Outbox {
   /** Puts a delivery back to pending, due now, for a new round of attempts; null when unknown. */
   requeue(session: string, id: number, scope?: DeliveryScope): Promise<Delivery | null>;
   /**
-   * Events of a session that follow the event `afterSeq` (0: from the first retained) in the
-   * stream's order, oldest first. That order is commit order: an event committed after a reader
-   * read past its place cannot exist, so a reader that resumes after any event it was given gets
-   * every later event exactly once (with several writers, see `EventPage.pending`).
+   * Events of a session that follow a position (or the event numbered `after`; 0: from the first
+   * retained) in the stream's order, oldest first. That order is commit order: an event
+   * committed after a reader read past its place cannot exist, so a reader that resumes after
+   * any event it was given gets every later event exactly once (with several writers, see
+   * `EventPage.pending`).
    */
-  eventsAfter(session: string, afterSeq: number, limit: number): Promise<EventPage>;
+  eventsAfter(session: string, after: number | EventPosition, limit: number): Promise<EventPage>;
   /** The sequence number of an event id, or null when unknown (or pruned). */
   seqOf(id: string): Promise<number | null>;
+  /** The session and stream position of an event id, or null when unknown (or pruned). */
+  positionOf(id: string): Promise<{ session: string; position: EventPosition } | null>;
+  /**
+   * The position a live stream starts from: every event it reads after it is one not yet
+   * readable when this was asked (committed later, or held back behind an open transaction).
+   */
+  livePosition(): Promise<EventPosition>;
+  /**
+   * Reports what any node changes (on SQLite, this process: it is the only writer) until the
+   * returned function is called; resolves once reports flow.
+   */
+  watch(watcher: OutboxWatcher): Promise<() => Promise<void>>;
   /**
    * Deletes events older than `maxAgeMs` (by the database's clock) with no pending delivery;
    * returns how many.

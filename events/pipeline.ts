@@ -4,10 +4,18 @@
  * webhook endpoints) become envelopes that are written to the outbox, with the envelopes derived
  * from them (`state.change` after `session.status`) and a pending delivery for every destination
  * that wants them, in one transaction, before anything is
- * acknowledged; then the dispatcher is woken and live stream subscribers are told. It also owns
- * the per-number webhook configuration (URLs set through the API pass the SSRF address policy;
- * `webhook_directory.ts` keeps it and says where each event goes) and the dead-letter list and
- * replay. `EventsApi` is what the HTTP routes see.
+ * acknowledged; then the dispatcher is woken. It also owns the per-number webhook configuration
+ * (URLs set through the API pass the SSRF address policy; `webhook_directory.ts` keeps it and says
+ * where each event goes) and the dead-letter list and replay. `EventsApi` is what the HTTP
+ * routes see.
+ *
+ * Streams read the events table, never an in-process copy: any node serves any number's stream,
+ * whichever node wrote its events. The outbox's `watch` (PostgreSQL: the node's `LISTEN`
+ * connection; SQLite: this process's commits) wakes the streams of a session, which read on from
+ * their position; after a lost connection every stream reads again. The same reports drop a
+ * number's cached webhooks when any node changed them, and wake the dispatcher for destinations
+ * this node serves. A session's events are written under the lease `fenceOf` names: a stale one
+ * is refused by the store, logged here, and those events dropped.
  */
 import type { Config } from "../config.ts";
 import { badRequest, notFound } from "../errors.ts";
@@ -33,8 +41,14 @@ import {
   type Delivery,
   type DeliveryQuery,
   type DeliveryScope,
+  type EventPage,
+  type EventPosition,
+  type Fence,
+  FIRST_POSITION,
   NUMBER_DESTINATION,
+  numberDestination,
   type Outbox,
+  StaleFenceError,
   type StoredEvent,
   type WebhookConfig,
 } from "./outbox.ts";
@@ -43,16 +57,20 @@ import { createWebhookDirectory, type WebhookDirectory } from "./webhook_directo
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 export interface StreamSubscriber {
-  event(event: StoredEvent): void;
-  /** The server is closing: end the stream. */
-  close(): void;
+  /** Events of the number may have been committed: read on from the stream's position. */
+  wake(): void;
+  /**
+   * End the stream: the number was forgotten, or (`retryMs` set) this server is closing and the
+   * client should reconnect after that long, to another node or to this one restarted.
+   */
+  close(options?: { retryMs?: number }): void;
 }
 
 /** See `EventsApi.streamStart`. */
 export interface StreamStart {
-  /** Replay the number's events after this sequence number; null: live events only. */
-  afterSeq: number | null;
-  /** Only events created at or after this time (ms) are replayed. */
+  /** The stream sends the number's events after this position. */
+  after: EventPosition;
+  /** Only events created at or after this time (ms) are sent. */
   since: number | null;
   /** Why events may be missing before the replay, or null. */
   gap: string | null;
@@ -99,15 +117,21 @@ export interface EventsApi {
    */
   eventsAfter(phoneNumber: string, cursor: string | null, limit: number): Promise<StoredEvent[]>;
   /**
-   * Where a new stream of the number starts: live only (`afterSeq` null) unless the client
-   * resumes after an event id (`Last-Event-ID`) or asks for the events since a time (ms). An id
-   * that is not this number's retained event, or a time before the retention window, replays
-   * what is retained with a `gap` that says the client may have missed some.
+   * Where a new stream of the number starts: live only (the events not readable yet) unless the
+   * client resumes after an event id (`Last-Event-ID`) or asks for the events since a time (ms).
+   * An id that is not this number's retained event, or a time before the retention window,
+   * replays what is retained with a `gap` that says the client may have missed some.
    */
   streamStart(
     phoneNumber: string,
     from: { lastEventId?: string | null; since?: number | null },
   ): Promise<StreamStart>;
+  /**
+   * The number's events after a stream position, oldest first, without waiting; `pending`: more
+   * are committed but held back behind an older open transaction (read again shortly).
+   */
+  readStream(phoneNumber: string, after: EventPosition, limit: number): Promise<EventPage>;
+  /** Wakes `subscriber` whenever the number's events may have changed, on any node. */
   subscribe(phoneNumber: string, subscriber: StreamSubscriber): () => void;
   heartbeatMs: number;
 }
@@ -124,8 +148,11 @@ export interface EventPipeline extends EventsApi {
   flush(now?: boolean): Promise<void>;
   /** Prunes old events and starts delivering what is pending. */
   start(): Promise<void>;
-  /** Ends every live stream (before the HTTP server drains its connections). */
-  closeStreams(): void;
+  /**
+   * Ends every live stream (before the HTTP server drains its connections), telling clients to
+   * reconnect after `retryMs` (default 1000).
+   */
+  closeStreams(retryMs?: number): void;
   close(): Promise<void>;
 }
 
@@ -143,6 +170,11 @@ export interface EventPipelineOptions {
   heartbeatMs: number;
   /** The store's clock (the database's, so nodes agree on what a `since` means); Unix ms. */
   clock?: () => Promise<number>;
+  /**
+   * The lease this node holds on a number, which its events are written under (the cluster's
+   * ownership supplies it); null or absent: written without a fence.
+   */
+  fenceOf?: (phoneNumber: string) => Fence | null;
 }
 
 /**
@@ -213,23 +245,83 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     return run;
   }
 
+  function tell(phoneNumber: string, act: (subscriber: StreamSubscriber) => void): void {
+    for (const subscriber of subscribers.get(phoneNumber) ?? []) {
+      try {
+        act(subscriber);
+      } catch (error) {
+        log.warn("event stream subscriber failed", { error: describeError(error) });
+      }
+    }
+  }
+
+  const watching = outbox.watch({
+    events(session) {
+      tell(session, (subscriber) => subscriber.wake());
+    },
+    webhooks(phoneNumber) {
+      directory.forget(phoneNumber);
+      // A destination of a removed webhook fails at its next turn: give it that turn now.
+      const prefix = numberDestination(phoneNumber, "");
+      dispatcher.wakeHeld((destination) => destination.startsWith(prefix));
+    },
+    forgotten(phoneNumber) {
+      directory.forget(phoneNumber);
+      closeStreamsOf(phoneNumber);
+    },
+    deliveries(destination) {
+      dispatcher.notify(destination);
+    },
+    resync() {
+      log.info("event notifications are back: reading again what they may have missed");
+      directory.forgetAll();
+      for (const phoneNumber of subscribers.keys()) tell(phoneNumber, (s) => s.wake());
+      void dispatcher.sweep();
+    },
+  });
+  /**
+   * Settled once reports flow. A stream starts after it (so it hears of every change), and what
+   * was cached before it is dropped (a change made meanwhile went unreported).
+   */
+  const watchReady = watching.then(
+    () => directory.forgetAll(),
+    (error) => log.error("watching the outbox failed", { error: describeError(error) }),
+  );
+
+  /** Streams opened by the old owner end here: ownership was checked when they opened. */
+  function closeStreamsOf(phoneNumber: string): void {
+    tell(phoneNumber, (subscriber) => subscriber.close());
+    subscribers.delete(phoneNumber);
+  }
+
+  /** Appends under each session's lease; a stale lease drops that session's envelopes. */
+  async function appendFenced(envelopes: Envelope[]) {
+    const destinationsFor = await directory.destinationsFor(envelopes);
+    const fenceOf = options.fenceOf;
+    const fence = fenceOf ? (session: string) => fenceOf(session) : undefined;
+    try {
+      return await outbox.append(envelopes, { destinationsFor, derive: derivedEnvelopes, fence });
+    } catch (error) {
+      if (!(error instanceof StaleFenceError)) throw error;
+      const stale = new Set(error.sessions);
+      const dropped = envelopes.filter((envelope) => stale.has(envelope.session));
+      log.warn("events dropped: this node no longer holds the number's lease", {
+        sessions: error.sessions,
+        count: dropped.length,
+        events: dropped.slice(0, 10).map((envelope) => envelope.event),
+      });
+      const rest = envelopes.filter((envelope) => !stale.has(envelope.session));
+      if (rest.length === 0) return { events: [], destinations: new Set<string>(), duplicates: [] };
+      // The others' leases were current; one of them lapsing meanwhile is dropped the same way.
+      return await appendFenced(rest);
+    }
+  }
+
   function accept(envelopes: Envelope[]) {
     if (closed) return Promise.reject(new Error("The event pipeline is closed"));
     return serialized(async () => {
-      const destinationsFor = await directory.destinationsFor(envelopes);
-      const result = await outbox.append(envelopes, { destinationsFor, derive: derivedEnvelopes });
+      const result = await appendFenced(envelopes);
       if (result.destinations.size > 0) dispatcher.wake(result.destinations);
-      for (const event of result.events) {
-        const listeners = subscribers.get(event.session);
-        if (!listeners) continue;
-        for (const subscriber of listeners) {
-          try {
-            subscriber.event(event);
-          } catch (error) {
-            log.warn("event stream subscriber failed", { error: describeError(error) });
-          }
-        }
-      }
       return { ids: result.events.map((e) => e.id), duplicates: result.duplicates };
     });
   }
@@ -295,9 +387,8 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       // Behind any write under way: nothing of the number is written after it is forgotten.
       await serialized(() => outbox.forgetSession(phoneNumber));
       directory.forget(phoneNumber);
-      // Streams opened by the old owner end here: ownership was checked when they opened.
-      for (const subscriber of subscribers.get(phoneNumber) ?? []) subscriber.close();
-      subscribers.delete(phoneNumber);
+      // Other nodes end theirs when the store tells them (`forgotten`).
+      closeStreamsOf(phoneNumber);
     },
     async setWebhooks(phoneNumber, webhooks, { confirm, requestId } = {}) {
       const seen = new Set<string>();
@@ -363,32 +454,37 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       return await readEvents(outbox, phoneNumber, after, limit);
     },
     async streamStart(phoneNumber, { lastEventId, since }) {
+      await watchReady;
       const retention = `${options.retentionHours} h`;
       if (lastEventId) {
-        const seq = await outbox.seqOf(lastEventId);
+        const found = await outbox.positionOf(lastEventId);
         // Another number's event is as unknown to this stream as one never stored.
-        const found = seq === null ? null : await outbox.eventsAfter(phoneNumber, seq - 1, 1);
-        if (seq !== null && found?.events[0]?.seq === seq) {
-          return { afterSeq: seq, since: null, gap: null };
+        if (found?.session === phoneNumber) {
+          return { after: found.position, since: null, gap: null };
         }
         return {
-          afterSeq: 0,
+          after: FIRST_POSITION,
           since: null,
           gap: `Last-Event-ID "${lastEventId.slice(0, 100)}" is unknown or older than the ` +
             `retention (${retention}): events may have been missed; the retained ones follow`,
         };
       }
-      if (since === null || since === undefined) return { afterSeq: null, since: null, gap: null };
+      if (since === null || since === undefined) {
+        return { after: await outbox.livePosition(), since: null, gap: null };
+      }
       const now = options.clock ? await options.clock() : Date.now();
       const horizon = now - options.retentionHours * 3_600_000;
       return {
-        afterSeq: 0,
+        after: FIRST_POSITION,
         since,
         gap: since < horizon
           ? `since=${since} is older than the retention (${retention}): events may have been ` +
             "missed; the retained ones follow"
           : null,
       };
+    },
+    readStream(phoneNumber, after, limit) {
+      return outbox.eventsAfter(phoneNumber, after, limit);
     },
     subscribe(phoneNumber, subscriber) {
       let set = subscribers.get(phoneNumber);
@@ -405,11 +501,12 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     async start() {
       pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
       await prune();
+      await watchReady;
       if (!closed) await dispatcher.start();
     },
-    closeStreams() {
+    closeStreams(retryMs = 1_000) {
       for (const set of subscribers.values()) {
-        for (const subscriber of set) subscriber.close();
+        for (const subscriber of set) subscriber.close({ retryMs });
       }
       subscribers.clear();
     },
@@ -423,6 +520,8 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       this.closeStreams();
       await writes;
       await dispatcher.close();
+      const unwatch = await watching.catch(() => null);
+      await unwatch?.().catch(() => {});
     },
   };
 }
@@ -456,7 +555,14 @@ async function readEvents(
 export function openEventPipeline(
   outbox: Outbox,
   webhooks: Readonly<Config["webhooks"]>,
-  options: { log: Logger; version: string; clock?: () => Promise<number> },
+  options: {
+    log: Logger;
+    version: string;
+    clock?: () => Promise<number>;
+    /** This node and its lease time (destination leases); see `DispatcherOptions.node`. */
+    node?: { id: string; leaseTtlMs: number };
+    fenceOf?: (phoneNumber: string) => Fence | null;
+  },
 ): EventPipeline {
   const directory = createWebhookDirectory(outbox, webhooks);
   const policy = createAddressPolicy(webhooks.allowPrivateHosts);
@@ -470,6 +576,7 @@ export function openEventPipeline(
     retryBaseMs: webhooks.retryBaseMs,
     retryMaxMs: webhooks.retryMaxMs,
     checkUrl: createUrlCheck(policy, { log: options.log }),
+    node: options.node,
   });
   return createEventPipeline({
     outbox,
@@ -481,5 +588,6 @@ export function openEventPipeline(
     policy,
     heartbeatMs: webhooks.sseHeartbeatMs,
     clock: options.clock,
+    fenceOf: options.fenceOf,
   });
 }

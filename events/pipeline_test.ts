@@ -10,15 +10,21 @@ import { createAddressPolicy } from "../ssrf_guard/address_policy.ts";
 import { openSqliteStore } from "../store/sqlite/store.ts";
 import { createDispatcher } from "./dispatcher.ts";
 import type { Envelope } from "./envelope.ts";
-import type { Outbox } from "./outbox.ts";
+import type { Fence, Outbox } from "./outbox.ts";
 import { createEventPipeline } from "./pipeline.ts";
 import { createWebhookDirectory } from "./webhook_directory.ts";
 import { textMessageEvent } from "./test_events.ts";
 
 const SESSION = "4915550001234";
 
-/** `wrap` stands between the pipeline and the outbox (a slower store, say). */
-function setup(wrap: (outbox: Outbox) => Outbox = (outbox) => outbox) {
+/**
+ * `wrap` stands between the pipeline and the outbox (a slower store, say); `fenceOf` is the
+ * node's lease of a number (the cluster's).
+ */
+function setup(
+  wrap: (outbox: Outbox) => Outbox = (outbox) => outbox,
+  fenceOf?: (phoneNumber: string) => Fence | null,
+) {
   const store = openSqliteStore(":memory:");
   const { db } = store;
   const outbox = wrap(store.outbox);
@@ -48,9 +54,11 @@ function setup(wrap: (outbox: Outbox) => Outbox = (outbox) => outbox) {
     retentionHours: 1,
     policy: createAddressPolicy([]),
     heartbeatMs: 1_000,
+    fenceOf,
   });
   return {
     db,
+    store,
     pipeline,
     stored: () =>
       (db.prepare("SELECT id, event FROM events ORDER BY seq").all() as {
@@ -193,6 +201,31 @@ Deno.test("pipeline.flush() also waits for session events already on their way t
     assert.deepEqual(server.stored(), ["message.any"]);
   } finally {
     release();
+    await server.close();
+  }
+});
+
+Deno.test("pipeline: session events written under a stale lease are refused and dropped; other numbers' are stored", async () => {
+  const OTHER = "4915550009876";
+  const server = setup(
+    undefined,
+    (phone) => phone === SESSION ? { nodeId: "node-a", epoch: 1 } : null,
+  );
+  try {
+    await server.store.sessions.save({ phoneNumber: SESSION, engine: "simulator" });
+    // Another node took the number over: its epoch is 2 now.
+    server.db.prepare("UPDATE sessions SET node_id = 'node-b', epoch = 2").run();
+    server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "stale"));
+    server.pipeline.acceptSessionEvent(textMessageEvent(OTHER, "unfenced"));
+    await server.pipeline.flush(true);
+    const rows = server.db.prepare("SELECT session FROM events").all() as { session: string }[];
+    assert.deepEqual(rows.map((row) => row.session), [OTHER]);
+
+    server.db.prepare("UPDATE sessions SET node_id = 'node-a', epoch = 1").run();
+    server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "current"));
+    await server.pipeline.flush(true);
+    assert.equal(server.stored().length, 2, "the lease's own events are stored");
+  } finally {
     await server.close();
   }
 });

@@ -5,7 +5,8 @@
  * per number until they are replaced or the number is forgotten). The pipeline asks it which
  * destinations want an event; the dispatcher asks it before every attempt for the destination's
  * URL, secret and headers, so a retry is sent as the webhook is configured at that moment, and a
- * destination that nobody configures any more is known to be gone.
+ * destination that nobody configures any more is known to be gone. When another node replaces a
+ * number's webhooks, the pipeline hears of it (`Outbox.watch`) and calls `forget`.
  */
 import { type Envelope, wantsEvent } from "./envelope.ts";
 import {
@@ -43,8 +44,10 @@ export interface WebhookDirectory {
   listWebhooks(phoneNumber: string): Promise<WebhookConfig[]>;
   /** Replaces a number's webhooks; returns the destinations that are no longer configured. */
   replaceWebhooks(phoneNumber: string, webhooks: readonly WebhookConfig[]): Promise<string[]>;
-  /** Drops what is cached for a number whose rows were deleted. */
+  /** Drops what is cached for a number whose rows were deleted or changed (by any node). */
   forget(phoneNumber: string): void;
+  /** Drops everything cached (changes by other nodes may have gone unheard). */
+  forgetAll(): void;
 }
 
 interface NumberWebhooks {
@@ -63,6 +66,8 @@ export function createWebhookDirectory(
    * the rows as they were).
    */
   const generations = new Map<string, number>();
+  /** Bumped by `forgetAll`: no read that began before it is cached. */
+  let resets = 0;
   const operatorKey = operator.url === undefined ? null : globalDestination(operator.url);
   const operatorTarget: DeliveryTarget | null = operator.url === undefined
     ? null
@@ -77,9 +82,12 @@ export function createWebhookDirectory(
     const cached = cache.get(phoneNumber);
     if (cached) return cached;
     const generation = generations.get(phoneNumber);
+    const reset = resets;
     const hooks = await outbox.listWebhooks(phoneNumber);
     const found = { hooks, keys: hooks.map((hook) => numberDestination(phoneNumber, hook.url)) };
-    if (generations.get(phoneNumber) === generation) cache.set(phoneNumber, found);
+    if (generations.get(phoneNumber) === generation && resets === reset) {
+      cache.set(phoneNumber, found);
+    }
     return found;
   }
 
@@ -135,6 +143,10 @@ export function createWebhookDirectory(
     },
     forget(phoneNumber) {
       invalidate(phoneNumber);
+    },
+    forgetAll() {
+      cache.clear();
+      resets++;
     },
   };
 }

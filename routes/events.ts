@@ -8,17 +8,27 @@
  * retention starts the stream with one `stream.gap` event saying events may have been missed,
  * then the retained ones. A comment line every `SSE_HEARTBEAT_MS` keeps proxies from closing a
  * quiet stream.
+ *
+ * The stream reads the events table from its position, and reads on when woken (any node wrote
+ * events of the number), when events were held back behind an open transaction (shortly after),
+ * and at each heartbeat (a missed wake-up costs at most that long). It needs no session on this
+ * node: any node of a cluster serves any number's stream. Its position only moves forward, so no
+ * event is sent twice, and the store's order is commit order, so none is skipped. A read that
+ * fails (the database out of reach) is tried again at the next wake-up or heartbeat, the stream
+ * kept open; a server that closes ends its streams with a `retry:` hint.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import type { EventsApi } from "../events/pipeline.ts";
-import type { StoredEvent } from "../events/outbox.ts";
+import { comparePositions, type StoredEvent } from "../events/outbox.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
 import { errorResponses, PhoneNumber, SECURED } from "./schemas.ts";
 
 const PAGE = 500;
+/** The longest pause before reading again events held back behind an open transaction. */
+const HELD_BACK_MAX_MS = 200;
 /** The first event of a stream whose resume point is not retained (see the module comment). */
 export const GAP_EVENT = "stream.gap";
 
@@ -69,17 +79,22 @@ export function createEventRoutes(
       since: query.since ?? null,
     });
     return streamSSE(c, async (stream) => {
-      const live: StoredEvent[] = [];
       let ended = false;
+      /** Set when the server closes: the client reconnects after this long. */
+      let retryMs: number | undefined;
+      /** Woken since the last read began: read again before waiting. */
+      let dirty = false;
       let wake: (() => void) | null = null;
-      const poke = () => wake?.();
+      const poke = () => {
+        dirty = true;
+        wake?.();
+      };
+      // Subscribed before the first read: an event committed meanwhile wakes it, or is read.
       const unsubscribe = events.subscribe(phoneNumber, {
-        event(event) {
-          live.push(event);
-          poke();
-        },
-        close() {
+        wake: poke,
+        close(options) {
           ended = true;
+          retryMs = options?.retryMs;
           poke();
         },
       });
@@ -87,11 +102,24 @@ export function createEventRoutes(
         ended = true;
         poke();
       });
-      let last = 0;
+      let position = start.after;
+      const since = start.since ?? 0;
       const send = async (event: StoredEvent) => {
-        if (event.seq <= last) return;
-        last = event.seq;
+        if (comparePositions(event.position, position) <= 0) return;
+        position = event.position;
+        if (event.createdAt < since) return;
         await stream.writeSSE({ event: event.event, id: event.id, data: event.body });
+      };
+      /** Resolves true when woken, false after `ms`. */
+      const sleep = async (ms: number) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const woken = await new Promise<boolean>((resolve) => {
+          wake = () => resolve(true);
+          timer = setTimeout(() => resolve(false), ms);
+        });
+        clearTimeout(timer);
+        wake = null;
+        return woken;
       };
       try {
         await stream.write(": connected\n\n");
@@ -107,29 +135,33 @@ export function createEventRoutes(
             }),
           });
         }
-        // Subscribed first, then the backlog: nothing falls between the two, duplicates are
-        // skipped by sequence number.
-        if (start.afterSeq !== null) {
-          const since = start.since ?? 0;
-          let page = await events.eventsAfter(phoneNumber, String(start.afterSeq), PAGE);
-          while (!ended) {
-            for (const event of page) if (event.createdAt >= since) await send(event);
-            if (page.length < PAGE) break;
-            page = await events.eventsAfter(phoneNumber, String(page.at(-1)!.seq), PAGE);
-          }
-        }
+        let heldBackPause = 5;
         while (!ended) {
-          while (live.length > 0 && !ended) await send(live.shift()!);
+          dirty = false;
+          let page;
+          try {
+            page = await events.readStream(phoneNumber, position, PAGE);
+          } catch {
+            // Read again later from the same position: nothing is lost, the client stays.
+            if (!await sleep(events.heartbeatMs) && !ended) await stream.write(": heartbeat\n\n");
+            continue;
+          }
+          for (const event of page.events) {
+            if (ended) break;
+            await send(event);
+          }
           if (ended) break;
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          const woken = await new Promise<boolean>((resolve) => {
-            wake = () => resolve(true);
-            timer = setTimeout(() => resolve(false), events.heartbeatMs);
-          });
-          clearTimeout(timer);
-          wake = null;
-          if (!woken && !ended) await stream.write(": heartbeat\n\n");
+          if (page.events.length === PAGE) continue;
+          if (page.pending) {
+            await sleep(heldBackPause);
+            heldBackPause = Math.min(heldBackPause * 2, HELD_BACK_MAX_MS);
+            continue;
+          }
+          heldBackPause = 5;
+          if (dirty) continue;
+          if (!await sleep(events.heartbeatMs) && !ended) await stream.write(": heartbeat\n\n");
         }
+        if (retryMs !== undefined && !stream.aborted) await stream.write(`retry: ${retryMs}\n\n`);
       } finally {
         unsubscribe();
       }

@@ -431,6 +431,26 @@ Deno.test("GET /:phoneNumber/events with an unknown Last-Event-ID or a since bef
   });
 });
 
+Deno.test("GET /:phoneNumber/events ends with a retry: hint when the server closes its streams", async () => {
+  await withServer({ SSE_HEARTBEAT_MS: "50" }, async (server) => {
+    await connectedSession(server);
+    const response = await server.request("GET", `/${PHONE}/events`);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = (await reader.read()).value ?? "";
+    assert.match(text, /^: connected/, "the stream is open (and subscribed)");
+    const deadline = setTimeout(() => reader.cancel(), 10_000);
+    try {
+      server.events.closeStreams();
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        text += chunk.value;
+      }
+    } finally {
+      clearTimeout(deadline);
+    }
+    assert.match(text, /\nretry: 1000\n\n$/, "the last thing sent is when to reconnect");
+  });
+});
+
 Deno.test("POST /webhook/message and /webhook/state-change put WAHA's examples into the pipeline unchanged", async () => {
   await withServer({ SSE_HEARTBEAT_MS: "50" }, async (server, receiver) => {
     const t0 = Date.now();

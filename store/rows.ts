@@ -75,6 +75,8 @@ export function toDelivery(row: DeliveryRow): Delivery {
 
 export interface EventRow {
   seq: number;
+  /** PostgreSQL: the writing transaction's id (as a number); SQLite has none (0). */
+  txid?: number;
   id: string;
   session: string;
   event: string;
@@ -92,6 +94,7 @@ export interface WebhookRow {
 export function toEvent(row: EventRow): StoredEvent {
   return {
     seq: row.seq,
+    position: { txid: row.txid ?? 0, seq: row.seq },
     id: row.id,
     session: row.session,
     event: row.event,

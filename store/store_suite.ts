@@ -8,7 +8,13 @@
  */
 import assert from "node:assert/strict";
 import type { Envelope } from "../events/envelope.ts";
-import { globalDestination, numberDestination } from "../events/outbox.ts";
+import {
+  comparePositions,
+  type Fence,
+  globalDestination,
+  numberDestination,
+  StaleFenceError,
+} from "../events/outbox.ts";
 import { idempotencyCases } from "./idempotency_suite.ts";
 import type { Store } from "./store.ts";
 
@@ -22,6 +28,8 @@ export interface StoreUnderTest {
    * it resolves is called.
    */
   refuseDeliveries(event: string): Promise<() => Promise<void>>;
+  /** Gives a saved number's lease to `nodeId` with `epoch`, as a take-over would. */
+  setLease(phoneNumber: string, nodeId: string, epoch: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,6 +66,24 @@ async function follow(store: Store, session: string, after: number, limit = 2) {
     if (events.length < limit) return ids;
     after = events.at(-1)!.seq;
   }
+}
+
+/** Polls `check` until it holds; fails after five seconds. */
+async function eventually(what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Asserts `work` rejects with a `StaleFenceError` naming exactly `sessions`. */
+async function refusedAsStale(work: Promise<unknown>, sessions: string[]): Promise<void> {
+  await assert.rejects(work, (error: unknown) => {
+    assert.ok(error instanceof StaleFenceError, String(error));
+    assert.deepEqual([...error.sessions], sessions);
+    return true;
+  });
 }
 
 type Case = [name: string, fn: (s: StoreUnderTest) => Promise<void>];
@@ -427,6 +453,129 @@ const cases: Case[] = [
       assert.deepEqual(await outbox.listDeliveries(SESSION, { limit: 10 }), []);
       assert.equal((await outbox.listWebhooks(OTHER)).length, 1, "another number's stay");
       assert.notEqual(await outbox.seqOf("x1"), null);
+    },
+  ],
+
+  [
+    "outbox.append() with a fence stores only under the number's current lease; a stale one stores nothing",
+    async (s) => {
+      const { outbox, sessions } = s.store;
+      await sessions.save({ phoneNumber: SESSION, engine: "simulator" });
+      await s.setLease(SESSION, "node-a", 2);
+      const fenced = (fence: Fence | null) => ({ ...toAll, fence: () => fence });
+      await refusedAsStale(
+        outbox.append([envelope("e1", "b")], fenced({ nodeId: "node-a", epoch: 1 })),
+        [SESSION],
+      );
+      await refusedAsStale(
+        outbox.append([envelope("e1", "b")], fenced({ nodeId: "node-b", epoch: 2 })),
+        [SESSION],
+      );
+      await refusedAsStale(
+        outbox.append(
+          [envelope("e1", "b"), envelope("x1", "b", OTHER)],
+          fenced({ nodeId: "node-a", epoch: 2 }),
+        ),
+        [OTHER],
+      );
+      assert.deepEqual(await s.storedIds(), [], "nothing of a refused batch is stored");
+      assert.deepEqual(await outbox.pendingDestinations(), []);
+      const stored = await outbox.append([envelope("e1", "b"), envelope("x1", "b", OTHER)], {
+        ...toAll,
+        fence: (session) => session === SESSION ? { nodeId: "node-a", epoch: 2 } : null,
+      });
+      assert.deepEqual(stored.events.map((e) => e.id), ["e1", "x1"], "null: not fenced");
+      assert.deepEqual(await s.storedIds(), ["e1", "x1"]);
+    },
+  ],
+
+  [
+    "outbox.nextDelivery() serves a destination to one node at a time until its lease expires or is released",
+    async ({ store }) => {
+      const { outbox } = store;
+      await outbox.append([envelope("e1", "b"), envelope("e2", "b")], toAll);
+      const a = { nodeId: "node-a", ttlMs: 60_000 };
+      const b = { nodeId: "node-b", ttlMs: 60_000 };
+      const first = await outbox.nextDelivery(HOOK, a);
+      assert.ok(first.held);
+      assert.equal(first.delivery?.eventId, "e1");
+      assert.deepEqual(await outbox.nextDelivery(HOOK, b), { held: false });
+      assert.deepEqual(await outbox.leasePending(b), [], "b takes nothing that a holds");
+      assert.deepEqual(await outbox.leasePending(a), [HOOK], "a renews its own");
+      const read = await outbox.nextDelivery(HOOK, { ...a, ttlMs: 1, renewBelowMs: 1_000 });
+      assert.ok(read.held, "a lease with more than renewBelowMs left is only read");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(
+        await outbox.nextDelivery(HOOK, b),
+        { held: false },
+        "and was not shortened",
+      );
+      await outbox.releaseDestinations("node-a");
+      const taken = await outbox.nextDelivery(HOOK, { ...b, ttlMs: 1 });
+      assert.ok(taken.held, "a released lease is free at once");
+      assert.equal(taken.delivery?.eventId, "e1");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(await outbox.leasePending(a), [HOOK], "a takes b's expired lease");
+      assert.deepEqual(await outbox.nextDelivery(HOOK, b), { held: false });
+      await outbox.markDelivered(first.delivery!.id, 200);
+      const second = await outbox.nextDelivery(HOOK, a);
+      assert.ok(second.held);
+      assert.equal(second.delivery?.eventId, "e2");
+      await outbox.markDelivered(second.delivery!.id, 200);
+      assert.deepEqual(await outbox.nextDelivery(HOOK, a), { held: true, delivery: null });
+      assert.deepEqual(await outbox.leasePending(b), [], "nothing pending, nothing to take");
+    },
+  ],
+
+  [
+    "outbox.eventsAfter() follows stream positions; livePosition() stands after every event readable now",
+    async ({ store }) => {
+      const { outbox } = store;
+      await outbox.append([envelope("e1", "b"), envelope("e2", "b")], toAll);
+      await outbox.append([envelope("x1", "b", OTHER)], toAll);
+      const live = await outbox.livePosition();
+      const [e3] = (await outbox.append([envelope("e3", "b")], toAll)).events;
+      assert.deepEqual((await outbox.eventsAfter(SESSION, live, 10)).events.map((e) => e.id), [
+        "e3",
+      ]);
+      const e1 = (await outbox.positionOf("e1"))!;
+      assert.equal(e1.session, SESSION);
+      const after = (await outbox.eventsAfter(SESSION, e1.position, 10)).events;
+      assert.deepEqual(after.map((e) => e.id), ["e2", "e3"]);
+      assert.ok(comparePositions(e1.position, after[0].position) < 0);
+      assert.ok(comparePositions(after[0].position, after[1].position) < 0);
+      assert.deepEqual(after[1].position, e3.position, "append() reports the stored position");
+      assert.equal(await outbox.positionOf("evt_unknown"), null);
+    },
+  ],
+
+  [
+    "outbox.watch() reports committed events, queued deliveries, webhook changes and forgotten numbers",
+    async ({ store }) => {
+      const { outbox } = store;
+      const seen = new Set<string>();
+      const stop = await outbox.watch({
+        events: (session) => seen.add(`events ${session}`),
+        deliveries: (destination) => seen.add(`deliveries ${destination}`),
+        webhooks: (phone) => seen.add(`webhooks ${phone}`),
+        forgotten: (phone) => seen.add(`forgotten ${phone}`),
+        resync: () => seen.add("resync"),
+      });
+      try {
+        await outbox.append([envelope("e1", "b")], toAll);
+        await outbox.replaceWebhooks(SESSION, [{ url: "http://a.test/", events: ["*"] }]);
+        await outbox.forgetSession(OTHER);
+        const expected = [
+          `events ${SESSION}`,
+          `deliveries ${HOOK}`,
+          `webhooks ${SESSION}`,
+          `forgotten ${OTHER}`,
+        ];
+        await eventually("the reports", () => expected.every((report) => seen.has(report)));
+        assert.ok(!seen.has("resync"), "nothing was missed");
+      } finally {
+        await stop();
+      }
     },
   ],
 ];

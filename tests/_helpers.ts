@@ -20,6 +20,7 @@ export interface TestApp {
   app: Awaited<ReturnType<typeof compose>>["app"];
   manager: Awaited<ReturnType<typeof compose>>["manager"];
   store: Awaited<ReturnType<typeof compose>>["store"];
+  events: Awaited<ReturnType<typeof compose>>["events"];
   dataDir: string;
   /** A request with the admin key (or the given headers), through the app's fetch handler. */
   request(method: string, path: string, options?: RequestOptions): Promise<Response>;
@@ -70,6 +71,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     app: server.app,
     manager: server.manager,
     store: server.store,
+    events: server.events,
     dataDir,
     request,
     async json<T>(method: string, path: string, options?: RequestOptions) {

@@ -12,10 +12,25 @@
  * behind a position a reader has passed: a reader that resumes after any event gets every later
  * one exactly once. The price: a committed event waits, unread, while an older transaction is
  * open (`EventPage.pending` says so).
+ *
+ * Every node is told of changes through `NOTIFY`, sent in the transaction that makes them (so at
+ * its commit) with the key as payload: `wa_events` (a session), `wa_webhooks` and `wa_forgotten`
+ * (a number), `wa_deliveries` (a destination). The node's one listening connection
+ * (`listener.ts`) turns them into `watch` reports. An append fenced by an owner's lease locks the
+ * number's `sessions` row (`FOR SHARE`) while it checks the lease: a take-over, which updates
+ * that row, waits for the append to commit, so no event is stored under a lease that was already
+ * superseded. Destination leases live in `webhook_destinations`, taken with `FOR UPDATE SKIP
+ * LOCKED` in a transaction of their own, and timed by the database's clock.
  */
 import type postgres from "postgres";
 import type { Envelope } from "../../events/envelope.ts";
-import type { Outbox, StoredEvent } from "../../events/outbox.ts";
+import {
+  type DestinationLease,
+  type Outbox,
+  StaleFenceError,
+  type StoredEvent,
+} from "../../events/outbox.ts";
+import type { Listener } from "./listener.ts";
 import {
   type DeliveryRow,
   type EventRow,
@@ -34,14 +49,66 @@ const DELIVERY_COLUMNS = `d.id, d.event_seq, e.id AS event_id, e.event, d.sessio
 /** An id of the batch was stored by another writer between the read and the insert. */
 class IdRace extends Error {}
 
-export function createOutbox(sql: Sql): Outbox {
+/** The channels of `NOTIFY` the outbox sends on. */
+export const CHANNELS = {
+  events: "wa_events",
+  webhooks: "wa_webhooks",
+  forgotten: "wa_forgotten",
+  deliveries: "wa_deliveries",
+} as const;
+
+/** A payload must stay under 8000 bytes; a longer destination is found by the sweep instead. */
+const MAX_PAYLOAD = 7_900;
+
+type Tx = postgres.TransactionSql<Record<string, unknown>>;
+
+/** Refuses the batch when a session's lease is not the one it carries (see the module comment). */
+async function checkFences(
+  tx: Tx,
+  envelopes: readonly Envelope[],
+  fence: (session: string) => { nodeId: string; epoch: number } | null | undefined,
+) {
+  const fences = new Map<string, { nodeId: string; epoch: number }>();
+  for (const { session } of envelopes) {
+    if (fences.has(session)) continue;
+    const lease = fence(session);
+    if (lease) fences.set(session, lease);
+  }
+  if (fences.size === 0) return;
+  const rows = await tx<{ phone_number: string; node_id: string | null; epoch: number }[]>`
+    SELECT phone_number, node_id, epoch FROM sessions
+    WHERE phone_number = ANY(${[...fences.keys()]}::text[])
+    ORDER BY phone_number
+    FOR SHARE
+  `;
+  const found = new Map(rows.map((row) => [row.phone_number, row]));
+  const stale = [...fences].filter(([session, lease]) => {
+    const row = found.get(session);
+    return row?.node_id !== lease.nodeId || row.epoch !== lease.epoch;
+  }).map(([session]) => session);
+  if (stale.length > 0) throw new StaleFenceError(stale);
+}
+
+async function notify(tx: Tx, channel: string, keys: Iterable<string>) {
+  const payloads = [...new Set(keys)];
+  if (payloads.length === 0) return;
+  await tx`
+    SELECT pg_notify(${channel}, k) FROM unnest(${payloads}::text[]) AS k
+    WHERE octet_length(k) < ${MAX_PAYLOAD}
+  `;
+}
+
+/** `listener`: the node's listening connection, for `watch`. */
+export function createOutbox(sql: Sql, listener?: Listener): Outbox {
   /** Stores the batch in one transaction; throws `IdRace` when an id was taken meanwhile. */
   function appendOnce(
     envelopes: readonly Envelope[],
     destinationsFor: (envelope: Envelope) => readonly string[],
     derive: ((envelope: Envelope) => Envelope[]) | undefined,
+    fence: ((session: string) => { nodeId: string; epoch: number } | null | undefined) | undefined,
   ) {
     return sql.begin(async (tx) => {
+      if (fence) await checkFences(tx, envelopes, fence);
       const ids = envelopes.map((envelope) => envelope.id);
       const known = new Set(
         (await tx<{ id: string }[]>`SELECT id FROM events WHERE id = ANY(${ids}::text[])`)
@@ -63,7 +130,7 @@ export function createOutbox(sql: Sql): Outbox {
       const events: StoredEvent[] = [];
       const destinations = new Set<string>();
       if (rows.length === 0) return { events, destinations, duplicates };
-      const inserted = await tx<{ id: string; seq: number; created_at: number }[]>`
+      const inserted = await tx<{ id: string; seq: number; txid: number; created_at: number }[]>`
         INSERT INTO events (id, session, event, body, created_at)
         SELECT t.id, t.session, t.event, t.body, wa_now_ms()
         FROM unnest(
@@ -74,7 +141,7 @@ export function createOutbox(sql: Sql): Outbox {
         ) WITH ORDINALITY AS t(id, session, event, body, ord)
         ORDER BY t.ord
         ON CONFLICT (id) DO NOTHING
-        RETURNING id, seq, created_at
+        RETURNING id, seq, txid::text::bigint AS txid, created_at
       `;
       if (inserted.length < rows.length) throw new IdRace();
       const byId = new Map(inserted.map((row) => [row.id, row]));
@@ -83,6 +150,7 @@ export function createOutbox(sql: Sql): Outbox {
         const row = byId.get(envelope.id)!;
         events.push({
           seq: row.seq,
+          position: { txid: row.txid, seq: row.seq },
           id: envelope.id,
           session: envelope.session,
           event: envelope.event,
@@ -111,8 +179,48 @@ export function createOutbox(sql: Sql): Outbox {
           ORDER BY t.ord
         `;
       }
+      await notify(tx, CHANNELS.events, events.map((event) => event.session));
+      await notify(tx, CHANNELS.deliveries, destinations);
       return { events, destinations, duplicates };
     });
+  }
+
+  async function headOf(destination: string, on: Sql | Tx = sql) {
+    const [row] = await on.unsafe<DeliveryRow[]>(
+      `SELECT ${DELIVERY_COLUMNS}, e.body,
+         greatest(0, d.next_attempt_at - wa_now_ms()) AS due_in_ms
+       FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
+       WHERE d.destination = $1 AND d.status = 'pending'
+       ORDER BY d.id LIMIT 1`,
+      [destination],
+      { prepare: true },
+    );
+    if (!row) return null;
+    return { ...toDelivery(row), body: row.body!, dueInMs: row.due_in_ms! };
+  }
+
+  /** Takes or renews the leases of `candidates` that are free, expired or `nodeId`'s. */
+  async function lease(tx: Tx, candidates: string[], { nodeId, ttlMs }: DestinationLease) {
+    if (candidates.length === 0) return [];
+    await tx`
+      INSERT INTO webhook_destinations (destination)
+      SELECT unnest(${candidates}::text[]) ON CONFLICT (destination) DO NOTHING
+    `;
+    // SKIP LOCKED: a row another node is taking right now is its, not worth waiting for.
+    const rows = await tx<{ destination: string }[]>`
+      WITH free AS (
+        SELECT destination FROM webhook_destinations
+        WHERE destination = ANY(${candidates}::text[])
+          AND (node_id IS NULL OR node_id = ${nodeId} OR lease_until < wa_now_ms())
+        ORDER BY destination
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE webhook_destinations w
+      SET node_id = ${nodeId}, lease_until = wa_now_ms() + ${ttlMs}::bigint
+      FROM free WHERE w.destination = free.destination
+      RETURNING w.destination
+    `;
+    return rows.map((row) => row.destination);
   }
 
   async function deliveryOf(session: string, id: number, numberWebhooksOnly?: boolean) {
@@ -126,10 +234,10 @@ export function createOutbox(sql: Sql): Outbox {
   }
 
   return {
-    async append(envelopes, { destinationsFor, derive }) {
+    async append(envelopes, { destinationsFor, derive, fence }) {
       for (let attempt = 1;; attempt++) {
         try {
-          return await appendOnce(envelopes, destinationsFor, derive);
+          return await appendOnce(envelopes, destinationsFor, derive, fence);
         } catch (error) {
           // A re-send of the same id by another writer at the same moment: read again, it is a
           // duplicate now.
@@ -137,18 +245,38 @@ export function createOutbox(sql: Sql): Outbox {
         }
       }
     },
-    async head(destination) {
-      const [row] = await sql.unsafe<DeliveryRow[]>(
-        `SELECT ${DELIVERY_COLUMNS}, e.body,
-           greatest(0, d.next_attempt_at - wa_now_ms()) AS due_in_ms
-         FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
-         WHERE d.destination = $1 AND d.status = 'pending'
-         ORDER BY d.id LIMIT 1`,
-        [destination],
-        { prepare: true },
-      );
-      if (!row) return null;
-      return { ...toDelivery(row), body: row.body!, dueInMs: row.due_in_ms! };
+    head(destination) {
+      return headOf(destination);
+    },
+    async nextDelivery(destination, destinationLease) {
+      const { nodeId, renewBelowMs } = destinationLease;
+      if (renewBelowMs !== undefined) {
+        const [fresh] = await sql<{ destination: string }[]>`
+          SELECT destination FROM webhook_destinations
+          WHERE destination = ${destination} AND node_id = ${nodeId}
+            AND lease_until - wa_now_ms() >= ${renewBelowMs}::bigint
+        `;
+        if (fresh) return { held: true, delivery: await headOf(destination) };
+      }
+      return await sql.begin(async (tx) => {
+        const [held] = await lease(tx, [destination], destinationLease);
+        if (!held) return { held: false } as const;
+        return { held: true, delivery: await headOf(destination, tx) } as const;
+      });
+    },
+    leasePending(destinationLease) {
+      return sql.begin(async (tx) => {
+        const pending = await tx<{ destination: string }[]>`
+          SELECT DISTINCT destination FROM webhook_deliveries WHERE status = 'pending'
+        `;
+        return await lease(tx, pending.map((row) => row.destination), destinationLease);
+      });
+    },
+    async releaseDestinations(nodeId) {
+      await sql`
+        UPDATE webhook_destinations SET node_id = NULL, lease_until = NULL
+        WHERE node_id = ${nodeId}
+      `;
     },
     async pendingDestinations() {
       const rows = await sql<{ destination: string }[]>`
@@ -204,25 +332,36 @@ export function createOutbox(sql: Sql): Outbox {
       const row = await deliveryOf(session, id, numberWebhooksOnly);
       return row ? toDelivery(row) : null;
     },
-    async requeue(session, id, { numberWebhooksOnly } = {}) {
-      const [row] = await sql.unsafe<DeliveryRow[]>(
-        `UPDATE webhook_deliveries d
-         SET status = 'pending', attempts = 0, next_attempt_at = wa_now_ms(),
-           updated_at = wa_now_ms()
-         FROM events e
-         WHERE e.seq = d.event_seq AND d.session = $1 AND d.destination LIKE $2 AND d.id = $3
-         RETURNING ${DELIVERY_COLUMNS}`,
-        [session, scopePattern(numberWebhooksOnly), id],
-        { prepare: true },
-      );
-      return row ? toDelivery(row) : null;
+    requeue(session, id, { numberWebhooksOnly } = {}) {
+      return sql.begin(async (tx) => {
+        const [row] = await tx.unsafe<DeliveryRow[]>(
+          `UPDATE webhook_deliveries d
+           SET status = 'pending', attempts = 0, next_attempt_at = wa_now_ms(),
+             updated_at = wa_now_ms()
+           FROM events e
+           WHERE e.seq = d.event_seq AND d.session = $1 AND d.destination LIKE $2 AND d.id = $3
+           RETURNING ${DELIVERY_COLUMNS}`,
+          [session, scopePattern(numberWebhooksOnly), id],
+          { prepare: true },
+        );
+        if (row) await notify(tx, CHANNELS.deliveries, [row.destination]);
+        return row ? toDelivery(row) : null;
+      });
     },
-    async eventsAfter(session, afterSeq, limit) {
-      // The position after the event `afterSeq`; an event no longer kept (pruned) falls back to
-      // the rows numbered after it. `pending`: committed rows wait behind an open transaction.
+    async eventsAfter(session, after, limit) {
+      // The position after the event numbered `after` (an event no longer kept falls back to the
+      // rows numbered after it), or the position given. `pending`: committed rows wait behind an
+      // open transaction.
+      const [txid, seq] = typeof after === "number"
+        ? [null, after]
+        : [String(after.txid), after.seq];
       const rows = await sql<(EventRow & { pending: boolean })[]>`
         WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
-        cursor AS (SELECT txid, seq FROM events WHERE seq = ${afterSeq}),
+        cursor AS (
+          SELECT ${txid}::xid8 AS txid, ${seq}::bigint AS seq WHERE ${txid}::text IS NOT NULL
+          UNION ALL
+          SELECT txid, seq FROM events WHERE ${txid}::text IS NULL AND seq = ${seq}
+        ),
         page AS (
           (SELECT e.seq, e.txid, e.id, e.session, e.event, e.body, e.created_at
            FROM events e, cursor c, horizon h
@@ -232,7 +371,7 @@ export function createOutbox(sql: Sql): Outbox {
           (SELECT e.seq, e.txid, e.id, e.session, e.event, e.body, e.created_at
            FROM events e, horizon h
            WHERE NOT EXISTS (SELECT 1 FROM cursor) AND e.session = ${session}
-             AND e.seq > ${afterSeq} AND e.txid < h.xmin
+             AND e.seq > ${seq} AND e.txid < h.xmin
            ORDER BY e.txid, e.seq LIMIT ${limit})
         ),
         held AS (
@@ -240,7 +379,8 @@ export function createOutbox(sql: Sql): Outbox {
             SELECT 1 FROM events e, horizon h WHERE e.session = ${session} AND e.txid >= h.xmin
           ) AS pending
         )
-        SELECT p.seq, p.id, p.session, p.event, p.body, p.created_at, held.pending
+        SELECT p.seq, p.txid::text::bigint AS txid, p.id, p.session, p.event, p.body,
+          p.created_at, held.pending
         FROM held LEFT JOIN page p ON true
         ORDER BY p.txid, p.seq
       `;
@@ -252,6 +392,33 @@ export function createOutbox(sql: Sql): Outbox {
     async seqOf(id) {
       const [row] = await sql<{ seq: number }[]>`SELECT seq FROM events WHERE id = ${id}`;
       return row ? row.seq : null;
+    },
+    async positionOf(id) {
+      const [row] = await sql<{ session: string; txid: number; seq: number }[]>`
+        SELECT session, txid::text::bigint AS txid, seq FROM events WHERE id = ${id}
+      `;
+      return row ? { session: row.session, position: { txid: row.txid, seq: row.seq } } : null;
+    },
+    async livePosition() {
+      // Before every row not readable yet: those of transactions at or after the horizon.
+      const [row] = await sql<{ txid: number }[]>`
+        SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS txid
+      `;
+      return { txid: row.txid, seq: 0 };
+    },
+    async watch(watcher) {
+      if (!listener) throw new Error("This outbox was opened without a listening connection");
+      const stops = await Promise.all([
+        listener.listen(CHANNELS.events, (session) => watcher.events(session)),
+        listener.listen(CHANNELS.webhooks, (phone) => watcher.webhooks(phone)),
+        listener.listen(CHANNELS.forgotten, (phone) => watcher.forgotten(phone)),
+        listener.listen(CHANNELS.deliveries, (destination) => watcher.deliveries(destination)),
+      ]);
+      const stopResync = listener.onResync(() => watcher.resync());
+      return async () => {
+        stopResync();
+        await Promise.all(stops.map((stop) => stop()));
+      };
     },
     async prune(maxAgeMs) {
       const deleted = await sql`
@@ -279,6 +446,7 @@ export function createOutbox(sql: Sql): Outbox {
               wa_now_ms())
           `;
         }
+        await notify(tx, CHANNELS.webhooks, [phoneNumber]);
       });
     },
     async forgetSession(phoneNumber) {
@@ -286,6 +454,7 @@ export function createOutbox(sql: Sql): Outbox {
         await tx`DELETE FROM webhook_deliveries WHERE session = ${phoneNumber}`;
         await tx`DELETE FROM events WHERE session = ${phoneNumber}`;
         await tx`DELETE FROM webhooks WHERE phone_number = ${phoneNumber}`;
+        await notify(tx, CHANNELS.forgotten, [phoneNumber]);
       });
     },
   };

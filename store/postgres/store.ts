@@ -12,6 +12,7 @@ import { StoreRefusedError } from "../errors.ts";
 import type { Store } from "../store.ts";
 import { migrate } from "./migrate.ts";
 import { POSTGRES_MIGRATIONS } from "./migrations.ts";
+import { createListener, type Listener } from "./listener.ts";
 import { createOutbox } from "./outbox.ts";
 import { createSessionRepository } from "./sessions.ts";
 import { createIdempotencyRepository } from "./idempotency.ts";
@@ -23,6 +24,8 @@ export interface PostgresStore extends Store {
   sql: postgres.Sql<Record<string, unknown>>;
   /** The schema version the database is at. */
   schemaVersion: number;
+  /** The node's one `LISTEN` connection (opened on first use), for every part woken by NOTIFY. */
+  listener: Listener;
 }
 
 export interface PostgresOptions {
@@ -78,13 +81,15 @@ export async function openPostgresStore(
       cause: error,
     });
   }
+  const listener = createListener(url, { connectTimeoutS: options.connectTimeoutS });
   // A database that goes away while serving: its callers see `StoreUnavailableError` (503).
   const store: PostgresStore = {
     kind: "postgres",
     sql,
     schemaVersion,
+    listener,
     sessions: translateErrors(createSessionRepository(sql)),
-    outbox: translateErrors(createOutbox(sql)),
+    outbox: translateErrors(createOutbox(sql, listener)),
     idempotency: translateErrors(createIdempotencyRepository(sql)),
     async adminKey() {
       const location = `the generated_keys table of ${where}`;
@@ -106,6 +111,7 @@ export async function openPostgresStore(
       return row.now;
     },
     async close() {
+      await listener.close();
       await sql.end({ timeout: 5 });
     },
   };

@@ -50,6 +50,12 @@ Deno.test("the store suite passes on PostgreSQL", async (t) => {
           await sql.unsafe("DROP TRIGGER refuse_deliveries ON webhook_deliveries");
         };
       },
+      async setLease(phoneNumber, nodeId, epoch) {
+        await sql`
+          UPDATE sessions SET node_id = ${nodeId}, epoch = ${epoch}
+          WHERE phone_number = ${phoneNumber}
+        `;
+      },
       close: () => store.close(),
     };
   });

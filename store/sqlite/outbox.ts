@@ -1,13 +1,22 @@
 /**
  * @module
  * The outbox (`events/outbox.ts`) on SQLite. One connection, one writer: an `append` runs its
- * whole transaction synchronously, so `seq` order is commit order and the stream's order. Every
- * method resolves a value computed synchronously (`promised.ts`): the send path's group commit
- * costs what it did before the interface became asynchronous.
+ * whole transaction synchronously, so `seq` order is commit order and the stream's order (every
+ * position's `txid` is 0). Every method resolves a value computed synchronously (`promised.ts`):
+ * the send path's group commit costs what it did before the interface became asynchronous.
+ *
+ * One process serves the database (`database.ts` refuses a second), so `watch` reports this
+ * process's own commits, right after each, and the destination leases left by a previous run are
+ * released when the outbox opens: they were this node's.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Envelope } from "../../events/envelope.ts";
-import type { Outbox, StoredEvent } from "../../events/outbox.ts";
+import {
+  type Outbox,
+  type OutboxWatcher,
+  StaleFenceError,
+  type StoredEvent,
+} from "../../events/outbox.ts";
 import { promised, type Synchronous } from "./promised.ts";
 import {
   type DeliveryRow,
@@ -84,6 +93,37 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     WHERE session = ? AND seq > ? ORDER BY seq LIMIT ?
   `);
   const seqOf = db.prepare("SELECT seq FROM events WHERE id = ?");
+  const positionOf = db.prepare("SELECT seq, session FROM events WHERE id = ?");
+  const lastSeq = db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM events");
+  const fenceOf = db.prepare("SELECT node_id, epoch FROM sessions WHERE phone_number = ?");
+  const addDestination = db.prepare(
+    "INSERT OR IGNORE INTO webhook_destinations (destination) VALUES (?)",
+  );
+  const takeDestination = db.prepare(`
+    UPDATE webhook_destinations SET node_id = ?, lease_until = ?
+    WHERE destination = ? AND (node_id IS NULL OR node_id = ? OR lease_until < ?)
+  `);
+  const addPendingDestinations = db.prepare(`
+    INSERT OR IGNORE INTO webhook_destinations (destination)
+    SELECT DISTINCT destination FROM webhook_deliveries WHERE status = 'pending'
+  `);
+  const takePending = db.prepare(`
+    UPDATE webhook_destinations SET node_id = ?, lease_until = ?
+    WHERE (node_id IS NULL OR node_id = ? OR lease_until < ?) AND destination IN (
+      SELECT destination FROM webhook_deliveries WHERE status = 'pending'
+    )
+    RETURNING destination
+  `);
+  const leaseOf = db.prepare(
+    "SELECT node_id, lease_until FROM webhook_destinations WHERE destination = ?",
+  );
+  const releaseDestinations = db.prepare(
+    "UPDATE webhook_destinations SET node_id = NULL, lease_until = NULL WHERE node_id = ?",
+  );
+  const releaseAll = db.prepare(
+    "UPDATE webhook_destinations SET node_id = NULL, lease_until = NULL",
+  );
+
   const prune = db.prepare(`
     DELETE FROM events WHERE created_at < ? AND NOT EXISTS (
       SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = events.seq AND d.status = 'pending'
@@ -99,6 +139,19 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     "INSERT INTO webhooks (phone_number, url, events, secret, headers, created_at) " +
       "VALUES (?, ?, ?, ?, ?, ?)",
   );
+
+  releaseAll.run();
+  const watchers = new Set<OutboxWatcher>();
+  /** Tells the watchers of a commit; one that throws does not stop the others. */
+  function report(tell: (watcher: OutboxWatcher) => void): void {
+    for (const watcher of watchers) {
+      try {
+        tell(watcher);
+      } catch {
+        // A watcher's own failure is its business.
+      }
+    }
+  }
 
   function transaction<T>(work: () => T): T {
     db.exec("BEGIN IMMEDIATE");
@@ -121,8 +174,22 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
   }
 
   const outbox: Synchronous<Outbox> = {
-    append(envelopes, { destinationsFor, derive }) {
-      return transaction(() => {
+    append(envelopes, { destinationsFor, derive, fence }) {
+      const result = transaction(() => {
+        if (fence) {
+          const stale: string[] = [];
+          for (const session of new Set(envelopes.map((envelope) => envelope.session))) {
+            const lease = fence(session);
+            if (!lease) continue;
+            const row = fenceOf.get(session) as
+              | { node_id: string | null; epoch: number }
+              | undefined;
+            if (row?.node_id !== lease.nodeId || Number(row.epoch) !== lease.epoch) {
+              stale.push(session);
+            }
+          }
+          if (stale.length > 0) throw new StaleFenceError(stale);
+        }
         const at = now();
         const events: StoredEvent[] = [];
         const destinations = new Set<string>();
@@ -138,6 +205,7 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
           const seq = Number(result.lastInsertRowid);
           events.push({
             seq,
+            position: { txid: 0, seq },
             id: envelope.id,
             session: envelope.session,
             event: envelope.event,
@@ -156,6 +224,13 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
         }
         return { events, destinations, duplicates };
       });
+      for (const session of new Set(result.events.map((event) => event.session))) {
+        report((watcher) => watcher.events(session));
+      }
+      for (const destination of result.destinations) {
+        report((watcher) => watcher.deliveries(destination));
+      }
+      return result;
     },
     head(destination) {
       const row = head.get(destination) as DeliveryRow | undefined;
@@ -165,6 +240,34 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
         body: row.body!,
         dueInMs: Math.max(0, row.next_attempt_at - now()),
       };
+    },
+    nextDelivery(destination, { nodeId, ttlMs, renewBelowMs }) {
+      if (renewBelowMs !== undefined) {
+        const row = leaseOf.get(destination) as
+          | { node_id: string | null; lease_until: number | null }
+          | undefined;
+        if (row?.node_id === nodeId && (row.lease_until ?? 0) - now() >= renewBelowMs) {
+          return { held: true, delivery: outbox.head(destination) };
+        }
+      }
+      const held = transaction(() => {
+        const at = now();
+        addDestination.run(destination);
+        return takeDestination.run(nodeId, at + ttlMs, destination, nodeId, at).changes > 0;
+      });
+      if (!held) return { held: false };
+      return { held: true, delivery: outbox.head(destination) };
+    },
+    leasePending({ nodeId, ttlMs }) {
+      return transaction(() => {
+        const at = now();
+        addPendingDestinations.run();
+        const rows = takePending.all(nodeId, at + ttlMs, nodeId, at) as { destination: string }[];
+        return rows.map((row) => row.destination);
+      });
+    },
+    releaseDestinations(nodeId) {
+      releaseDestinations.run(nodeId);
     },
     pendingDestinations() {
       return (pendingDestinations.all() as { destination: string }[]).map((r) => r.destination);
@@ -199,16 +302,32 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
       if (!row) return null;
       const at = now();
       requeue.run(at, at, id);
+      report((watcher) => watcher.deliveries(row.destination));
       return toDelivery({ ...row, status: "pending", attempts: 0, next_attempt_at: at });
     },
-    eventsAfter(session, afterSeq, limit) {
-      const found = eventsAfter.all(session, afterSeq, limit) as unknown as EventRow[];
+    eventsAfter(session, after, limit) {
       // One writer: `seq` order is commit order, nothing is ever held back.
+      const seq = typeof after === "number" ? after : after.seq;
+      const found = eventsAfter.all(session, seq, limit) as unknown as EventRow[];
       return { events: found.map(toEvent), pending: false };
     },
     seqOf(id) {
       const row = seqOf.get(id) as { seq: number } | undefined;
       return row ? row.seq : null;
+    },
+    positionOf(id) {
+      const row = positionOf.get(id) as { seq: number; session: string } | undefined;
+      return row ? { session: row.session, position: { txid: 0, seq: row.seq } } : null;
+    },
+    livePosition() {
+      return { txid: 0, seq: Number((lastSeq.get() as { seq: number }).seq) };
+    },
+    watch(watcher) {
+      watchers.add(watcher);
+      return () => {
+        watchers.delete(watcher);
+        return Promise.resolve();
+      };
     },
     prune(maxAgeMs) {
       return Number(prune.run(now() - maxAgeMs).changes);
@@ -222,6 +341,7 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
         deleteEventsOf.run(phoneNumber);
         deleteWebhooks.run(phoneNumber);
       });
+      report((watcher) => watcher.forgotten(phoneNumber));
     },
     replaceWebhooks(phoneNumber, webhooks) {
       transaction(() => {
@@ -238,6 +358,7 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
           );
         }
       });
+      report((watcher) => watcher.webhooks(phoneNumber));
     },
   };
   return promised(outbox);

@@ -29,6 +29,11 @@ Deno.test("the store suite passes on SQLite", async (t) => {
           return Promise.resolve();
         });
       },
+      setLease(phoneNumber, nodeId, epoch) {
+        db.prepare("UPDATE sessions SET node_id = ?, epoch = ? WHERE phone_number = ?")
+          .run(nodeId, epoch, phoneNumber);
+        return Promise.resolve();
+      },
       async close() {
         await store.close();
         await Deno.remove(dir, { recursive: true });
