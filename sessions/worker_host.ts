@@ -113,7 +113,13 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
     worker.terminate();
     for (const pid of children) killGroup(pid);
     children.clear();
-    for (const fail of [...pendingCalls]) fail(new WorkerDeadError(reason));
+    // After the answers already received have settled their calls: an answer and the event that
+    // ends the Worker (a logout) can arrive in one message, the answer first, and its promise
+    // chain takes a few microtasks to resolve the call.
+    const failing = [...pendingCalls];
+    setTimeout(() => {
+      for (const fail of failing) fail(new WorkerDeadError(reason));
+    }, 0);
     if (notify) options.onDeath(reason);
   }
 
