@@ -228,10 +228,16 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
   // microtask would run before the other answers.
   const flushTicker = new MessageChannel();
   let flushQueued = false;
-  flushTicker.port1.onmessage = () => void flushSessionEvents();
-  /** Who waits for the queued session events to be written (see `flush`). */
-  const flushWaiters: (() => void)[] = [];
-  /** The latest write of session events: settled once everything taken so far is written. */
+  flushTicker.port1.onmessage = () => void flushSessionEvents().catch(() => {});
+  /**
+   * Who waits for the queued session events to be written (see `flush`): told of a failed write
+   * too, so a call whose events were not stored does not answer 200.
+   */
+  const flushWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  /**
+   * The latest write of session events: settled once everything taken so far is written; rejected
+   * when that write failed.
+   */
   let flushing: Promise<void> = Promise.resolve();
   /**
    * The outbox writes of this pipeline, one at a time, in order: live subscribers are told of
@@ -338,7 +344,7 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     const waiters = flushWaiters.splice(0);
     if (batch.length === 0 && waiters.length === 0) return flushing;
     // Writes are serialised: once this one is done, so is every batch taken before it.
-    flushing = (async () => {
+    const write = (async () => {
       try {
         if (batch.length > 0) await accept(batch);
       } catch (error) {
@@ -346,11 +352,18 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
           count: batch.length,
           error: describeError(error),
         });
-      } finally {
-        for (const wake of waiters) wake();
+        for (const waiter of waiters) waiter.reject(error);
+        throw error;
       }
+      for (const waiter of waiters) waiter.resolve();
     })();
-    return flushing;
+    // A failed write fails the calls that wait for it, then is forgotten: a later call with no
+    // events of its own must not fail for it.
+    flushing = write;
+    write.catch(() => {
+      if (flushing === write) flushing = Promise.resolve();
+    });
+    return write;
   }
 
   async function prune(): Promise<void> {
@@ -369,7 +382,7 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       // Nothing queued: what was taken before may still be on its way to the database.
       if (pendingEnvelopes.length === 0) return flushing;
       if (now) return flushSessionEvents();
-      return new Promise<void>((resolve) => flushWaiters.push(resolve));
+      return new Promise<void>((resolve, reject) => flushWaiters.push({ resolve, reject }));
     },
     acceptSessionEvent(event) {
       if (closed) return;

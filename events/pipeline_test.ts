@@ -205,6 +205,32 @@ Deno.test("pipeline.flush() also waits for session events already on their way t
   }
 });
 
+Deno.test("pipeline.flush() fails when the session events could not be stored, so the call does not answer 200; a later flush is not failed for it", async () => {
+  let down = true;
+  const server = setup((outbox) => ({
+    ...outbox,
+    append(envelopes, options) {
+      return down
+        ? Promise.reject(new Error("the database went away"))
+        : outbox.append(envelopes, options);
+    },
+  }));
+  try {
+    server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "lost"));
+    await assert.rejects(server.pipeline.flush(), /the database went away/);
+    server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "also lost"));
+    await assert.rejects(server.pipeline.flush(true), /the database went away/);
+    // A call that emitted nothing waits for nothing, and nothing failed for it.
+    await server.pipeline.flush();
+    down = false;
+    server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "stored"));
+    await server.pipeline.flush();
+    assert.deepEqual(server.stored(), ["message.any"]);
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("pipeline: session events written under a stale lease are refused and dropped; other numbers' are stored", async () => {
   const OTHER = "4915550009876";
   const server = setup(
