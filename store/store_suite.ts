@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import type { Envelope } from "../events/envelope.ts";
 import { globalDestination, numberDestination } from "../events/outbox.ts";
+import { CLUSTER_CASES } from "./cluster_suite.ts";
 import type { Store } from "./store.ts";
 
 /** A store opened for one case, with what the suite needs to look inside it. */
@@ -432,7 +433,7 @@ const cases: Case[] = [
 
 /** Runs every case of the suite as a step, each on a fresh store from `open`. */
 export async function runStoreSuite(t: Deno.TestContext, open: OpenStore): Promise<void> {
-  for (const [name, fn] of cases) {
+  for (const [name, fn] of [...cases, ...CLUSTER_CASES]) {
     await t.step(name, async () => {
       const subject = await open();
       try {

@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { generateAdminKey } from "../admin_key.ts";
 import { StoreRefusedError } from "../errors.ts";
 import type { Store } from "../store.ts";
+import { createClusterRepository } from "./cluster.ts";
 import { migrate } from "./migrate.ts";
 import { POSTGRES_MIGRATIONS } from "./migrations.ts";
 import { createOutbox } from "./outbox.ts";
@@ -81,6 +82,7 @@ export async function openPostgresStore(
     sql,
     schemaVersion,
     sessions: createSessionRepository(sql),
+    cluster: createClusterRepository(sql),
     outbox: createOutbox(sql),
     async adminKey() {
       const location = `the generated_keys table of ${where}`;
