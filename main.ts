@@ -1,8 +1,11 @@
 /**
  * @module
- * The composition root: configuration → store → session manager → HTTP app → server. It also
- * restores the sessions that were running, and on SIGINT/SIGTERM stops taking requests, stops
- * every Worker (sessions stay marked started for the next boot), closes the store and exits 0.
+ * The composition root: configuration → store → this node's leases → session manager → HTTP app
+ * → server. It then takes the sessions that should run (restoring those that ran here), and on
+ * SIGINT/SIGTERM stops taking requests, stops every Worker (sessions stay marked started),
+ * closes the store and exits 0. In a cluster (`DATABASE_URL`) a signal first drains the node:
+ * readiness off, every session stopped and released for the other nodes to take, all within
+ * `DRAIN_TIMEOUT_MS`.
  * A store that refuses to open (a data folder in use, a database migrated by a newer version, a
  * database out of reach) ends the start like a configuration error: one line, exit 1.
  */
@@ -12,6 +15,8 @@ import { openEventPipeline } from "./events/pipeline.ts";
 import { createMediaResolver } from "./media/media_input.ts";
 import { createAuthGuards } from "./middleware/auth_guards.ts";
 import { createApp } from "./routes/app.ts";
+import { resolveNodeId } from "./cluster/node.ts";
+import { createOwnership } from "./cluster/ownership.ts";
 import { createSessionManager } from "./sessions/manager.ts";
 import { openStore, StoreRefusedError } from "./store/store.ts";
 
@@ -47,9 +52,24 @@ export async function compose(
     version: VERSION,
     clock: () => store.now(),
   });
+  // A node holds a lease on each number it runs; on SQLite it is the only node and holds all.
+  const ownership = createOwnership({
+    cluster: store.cluster,
+    node: {
+      id: resolveNodeId(config.cluster.nodeId, config.dataDir),
+      url: config.cluster.nodeUrl ?? null,
+      role: config.cluster.role,
+      capacity: config.cluster.maxSessions,
+      version: VERSION,
+    },
+    ttlMs: config.cluster.leaseTtlMs,
+    single: store.kind === "sqlite",
+    log: log.child({ component: "cluster" }),
+  });
   const manager = createSessionManager({
     config,
     sessions: store.sessions,
+    leases: ownership,
     maxNumbersPerAccount: config.auth.maxNumbersPerAccount,
     log: log.child({ component: "sessions" }),
     onEvent: (event) => events.acceptSessionEvent(event),
@@ -57,6 +77,12 @@ export async function compose(
     forgetNumber: (phoneNumber) => events.forgetNumber(phoneNumber),
     now: () => store.now(),
   });
+  try {
+    await ownership.join(manager);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const authLog = log.child({ component: "auth" });
   const guards = createAuthGuards(config.auth, {
     adminKey,
@@ -82,6 +108,7 @@ export async function compose(
     startedAt: Date.now(),
     media: createMediaResolver(config.media, { log: log.child({ component: "media" }) }),
     events,
+    cluster: ownership,
   });
   events.start().catch((error) =>
     log.error("starting the event pipeline failed", { error: describeError(error) })
@@ -93,12 +120,19 @@ export async function compose(
     store,
     events,
     guards,
+    ownership,
+    /**
+     * The fence of this node's lease on a number (`{ nodeId, epoch }`), for writes made for it
+     * (event appends): the database refuses them once another node took the number.
+     */
+    fenceOf: ownership.fenceOf,
     adminKey,
     /** The key file's path when this start generated the admin key. */
     generatedKey,
     adminKeyFrom,
     async close() {
       await manager.shutdown();
+      await ownership.close();
       await events.close();
       await store.close();
     },
@@ -163,9 +197,8 @@ async function main(): Promise<void> {
     },
   }, server.app.fetch);
 
-  server.manager.restore().catch((error) =>
-    log.error("restoring sessions failed", { error: describeError(error) })
-  );
+  // The sessions that should run and have no live lease: on SQLite every one that ran before.
+  server.ownership.startTakeover();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -173,6 +206,17 @@ async function main(): Promise<void> {
     stopping = true;
     log.info("shutting down", { signal });
     server.events.closeStreams();
+    if (server.store.kind === "postgres") {
+      const timeoutMs = config.cluster.drainTimeoutMs;
+      // Whatever happens, the process ends within DRAIN_TIMEOUT_MS.
+      setTimeout(() => {
+        log.warn("drain timed out: exiting", { timeoutMs });
+        Deno.exit(0);
+      }, timeoutMs);
+      await server.ownership.drain(Math.floor(timeoutMs * 0.8)).catch((error) =>
+        log.error("draining failed", { error: describeError(error) })
+      );
+    }
     await http.shutdown();
     await server.close();
     Deno.exit(0);

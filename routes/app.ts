@@ -21,6 +21,7 @@ import { createEventRoutes } from "./events.ts";
 import { createHealthRoutes } from "./health.ts";
 import { createInboundWebhookRoutes } from "./inbound_webhooks.ts";
 import { createChatRoutes } from "./chats.ts";
+import { type ClusterView, createClusterRoutes } from "./cluster.ts";
 import { createContactRoutes } from "./contacts.ts";
 import { createLidRoutes } from "./lids.ts";
 import { createGroupRoutes } from "./groups.ts";
@@ -48,6 +49,8 @@ export interface AppDeps {
   media: MediaResolver;
   /** The event pipeline: webhook configuration, deliveries, the SSE stream, inbound WAHA events. */
   events?: EventsApi;
+  /** This node in the cluster: readiness for `/health`, the nodes for `GET /cluster`. */
+  cluster?: ClusterView;
 }
 
 /** What a path parameter can look like, where that tells a path apart (`/sessions`, `/4915…`). */
@@ -123,6 +126,7 @@ export function createApp(deps: AppDeps) {
   const app = createAppShell(deps.log);
   app.route(API_BASE, createHealthRoutes(deps));
   app.route(API_BASE, createSessionRoutes(deps));
+  if (deps.cluster) app.route(API_BASE, createClusterRoutes({ ...deps, cluster: deps.cluster }));
   app.route(API_BASE, createMessageRoutes(deps));
   app.route(API_BASE, createMessageActionRoutes(deps));
   app.route(API_BASE, createMessageEditRoutes(deps));
