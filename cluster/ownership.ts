@@ -158,9 +158,11 @@ export function createOwnership(options: OwnershipOptions): Ownership {
       const sentAt = clock();
       const leases: Lease[] = [...held].map(([phoneNumber, epoch]) => ({ phoneNumber, epoch }));
       try {
+        // Waited for as long as the leases are safe without it (the self-stop timer acts at
+        // the deadline either way); a slow database under load is not a dead one.
         const renewed = await withTimeout(
           cluster.heartbeat(nodeId, { ttlMs, draining, leases }),
-          Math.max(100, Math.floor(ttlMs / 4)),
+          Math.max(interval, Math.floor(renewedAt + ttlMs * SELF_STOP_AT - sentAt)),
           "renewing the leases",
         );
         if (!reachable && renewedAt !== -Infinity) {
@@ -251,37 +253,64 @@ export function createOwnership(options: OwnershipOptions): Ownership {
       passAgain = true;
       return passing;
     }
-    passing = (async () => {
+    // A statement can hang for the driver's connect timeout while the database restarts: each
+    // step is bounded, so one stuck start never stops the node from taking the others.
+    const bound = Math.max(ttlMs * 2, 5_000);
+    const takeAndStart = async (phoneNumber: string, what: string) => {
+      if (closed || draining) return;
+      const taking = take(phoneNumber);
+      try {
+        const taken = await withTimeout(taking, bound, "taking a lease").catch((error) => {
+          // Taken after all, too late to be started by this pass: give it back.
+          taking.then((late) => late ? release(phoneNumber) : undefined).catch(() => {});
+          throw error;
+        });
+        if (!taken) return;
+        log.info(what, { session: phoneNumber });
+        await withTimeout(host!.adopt(phoneNumber), bound, "starting a taken session");
+      } catch (error) {
+        log.warn("taking a session over failed", {
+          session: phoneNumber,
+          error: describeError(error),
+        });
+      }
+    };
+    const pass = (async () => {
       try {
         do {
           passAgain = false;
           if (!host || closed || draining || !reachable) return;
-          const vacant = (await cluster.vacant({ marginMs }))
+          // What it stopped itself while the database was away comes back first, by epoch.
+          await eachLimited(
+            [...selfStopped.keys()],
+            TAKE_CONCURRENCY,
+            (phoneNumber) => takeAndStart(phoneNumber, "taking the session back"),
+          );
+          const vacant = (await withTimeout(cluster.vacant({ marginMs }), bound, "listing"))
             .filter((v) => !held.has(v.phoneNumber));
           if (vacant.length === 0) continue;
-          const mine = single ? vacant : shareVacant(vacant, await cluster.nodes(), {
+          const nodes = single ? [] : await withTimeout(cluster.nodes(), bound, "listing nodes");
+          const mine = single ? vacant : shareVacant(vacant, nodes, {
             me: nodeId,
             myFree: capacity - held.size,
             holderGraceMs: ttlMs,
             patient: clock() - recoveredAt < ttlMs,
           });
-          await eachLimited(mine, TAKE_CONCURRENCY, async ({ phoneNumber }) => {
-            if (closed || draining || !await take(phoneNumber)) return;
-            log.info("taking the session", { session: phoneNumber });
-            await host!.adopt(phoneNumber).catch((error) =>
-              log.error("starting a taken session failed", {
-                session: phoneNumber,
-                error: describeError(error),
-              })
-            );
-          });
+          await eachLimited(
+            mine,
+            TAKE_CONCURRENCY,
+            ({ phoneNumber }) => takeAndStart(phoneNumber, "taking the session"),
+          );
         } while (passAgain);
       } catch (error) {
         log.warn("taking sessions over failed", { error: describeError(error) });
-      } finally {
-        passing = null;
       }
     })();
+    // Cleared once this pass ends (it may end before this line runs: nothing to do).
+    passing = pass.finally(() => {
+      if (passing === guarded) passing = null;
+    });
+    const guarded = passing;
     return passing;
   }
 

@@ -60,6 +60,12 @@ export function shareVacant(
   const liveIds = new Set(nodes.filter((n) => n.live).map((n) => n.id));
   const mine: VacantSession[] = [];
   for (const v of vacant) {
+    if (v.nodeId === me && free.get(me)! > 0) {
+      // Its own lease, run out while it could not renew: it takes it back (same login, no QR).
+      free.set(me, free.get(me)! - 1);
+      mine.push(v);
+      continue;
+    }
     if (v.nodeId !== null && v.nodeId !== me) {
       if (options.patient) continue;
       if (liveIds.has(v.nodeId) && (v.expiredMs ?? 0) < options.holderGraceMs) continue;

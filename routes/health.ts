@@ -34,6 +34,19 @@ const healthRoute = createRoute({
   },
 });
 
+/** The session counts, or none when they take longer than `ms` (the database is away). */
+async function countsWithin(manager: SessionManager, ms: number): Promise<Record<string, number>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const none = new Promise<Record<string, number>>((resolve) => {
+    timer = setTimeout(() => resolve({}), ms);
+  });
+  try {
+    return await Promise.race([manager.countByStatus().catch(() => ({})), none]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function createHealthRoutes(
   deps: { manager: SessionManager; version: string; startedAt: number; cluster?: ClusterView },
 ) {
@@ -51,8 +64,8 @@ export function createHealthRoutes(
       node: deps.cluster?.nodeId ?? null,
       version: deps.version,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
-      // Counted from this node's own entries: it answers even with the database away.
-      sessions: await deps.manager.countByStatus().catch(() => ({})),
+      // Bounded: a load balancer's probe must not wait on a database that is away.
+      sessions: await countsWithin(deps.manager, 1_000),
     };
     return readiness.ready ? c.json(body, 200) : c.json(body, 503);
   });

@@ -107,7 +107,7 @@ export interface NodeRecord {
   role: NodeRole;
   /** `NODE_MAX_SESSIONS`. */
   capacity: number;
-  /** Live leases it holds now. */
+  /** Live leases it holds now, and numbers placed on it that it has yet to take. */
   sessions: number;
   draining: boolean;
   version: string | null;

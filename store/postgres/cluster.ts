@@ -169,7 +169,8 @@ export function createClusterRepository(sql: Sql): ClusterRepository {
         SELECT n.id, n.url, n.role, n.capacity, n.draining, n.version, n.started_at,
           n.heartbeat_at, n.live_until >= wa_now_ms() AS live,
           (SELECT count(*) FROM sessions s
-            WHERE s.node_id = n.id AND s.lease_until >= wa_now_ms())::int AS sessions
+            WHERE (s.node_id = n.id AND s.lease_until >= wa_now_ms())
+              OR (s.node_id IS NULL AND s.placed_node = n.id AND s.should_run))::int AS sessions
         FROM nodes n ORDER BY n.id
       `;
       return rows.map(toNodeRecord);

@@ -77,7 +77,9 @@ export function createClusterRepository(db: DatabaseSync, now = Date.now): Clust
   const nodes = db.prepare(`
     SELECT n.id, n.url, n.role, n.capacity, n.draining, n.version, n.started_at, n.heartbeat_at,
       n.live_until >= ? AS live,
-      (SELECT count(*) FROM sessions s WHERE s.node_id = n.id AND s.lease_until >= ?) AS sessions
+      (SELECT count(*) FROM sessions s
+        WHERE (s.node_id = n.id AND s.lease_until >= ?)
+          OR (s.node_id IS NULL AND s.placed_node = n.id AND s.should_run = 1)) AS sessions
     FROM nodes n ORDER BY n.id
   `);
   const leave = db.prepare("DELETE FROM nodes WHERE id = ?");
