@@ -74,6 +74,12 @@ const TAKE_CONCURRENCY = 4;
 /** How long a session evicted by a self-stop may take to stop politely. */
 const SELF_STOP_GRACE_MS = 1_000;
 const DRAIN_STOP_GRACE_MS = 10_000;
+/**
+ * After the database came back, how long (beyond 2 × TTL) a node leaves the other nodes' run-out
+ * leases to them: every node lost it at once, and one whose connections are still reconnecting
+ * (the driver waits up to its 10 s connect timeout) takes its own back without a new login.
+ */
+const RECOVERY_PATIENCE_MS = 10_000;
 
 /** Runs `work` on each item, `limit` at a time. */
 async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
@@ -294,7 +300,7 @@ export function createOwnership(options: OwnershipOptions): Ownership {
             me: nodeId,
             myFree: capacity - held.size,
             holderGraceMs: ttlMs,
-            patient: clock() - recoveredAt < ttlMs,
+            patient: clock() - recoveredAt < RECOVERY_PATIENCE_MS + 2 * ttlMs,
           });
           await eachLimited(
             mine,
@@ -316,6 +322,7 @@ export function createOwnership(options: OwnershipOptions): Ownership {
 
   return {
     nodeId,
+    clustered: !single,
 
     async join(sessionHost) {
       host = sessionHost;

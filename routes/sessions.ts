@@ -32,8 +32,9 @@ const StatusSchema = z.enum([
   .openapi({ description: "The WAHA-style status, finer than `state`" });
 const StateSchema = z.enum(["CONNECTED", "DISCONNECTED", "AUTHENTICATING", "CONFLICT"]);
 const MeSchema = z.object({ id: z.string(), pushName: z.string() }).nullable();
-const NodeField = z.string().nullable().openapi({
-  description: "The node of the cluster that runs it (null: it runs nowhere)",
+const NodeField = z.string().nullable().optional().openapi({
+  description:
+    "In a cluster: the node that runs it (null: it runs nowhere); absent on a single node",
 });
 
 const SessionStateSchema = z.object({

@@ -21,6 +21,8 @@ export interface Placement {
 export interface SessionLeases {
   /** This node's id (null without a cluster part). */
   readonly nodeId: string | null;
+  /** Several nodes may share the store (PostgreSQL): session info names the node. */
+  readonly clustered: boolean;
   /** For a caller's start: takes the lease here, or places the number (`pin`: on that node). */
   acquire(phoneNumber: string, options?: { pin?: string }): Promise<Placement>;
   /** Takes the lease if the number is free (a restore, a take-over); true when held. */
@@ -40,6 +42,7 @@ export interface SessionLeases {
 export function localLeases(): SessionLeases {
   return {
     nodeId: null,
+    clustered: false,
     acquire: () => Promise.resolve({ here: true, nodeId: null, running: false }),
     take: () => Promise.resolve(true),
     release: () => Promise.resolve(),

@@ -51,8 +51,11 @@ export interface SessionInfo {
   reason: string | null;
   me: Me | null;
   ownerAccountId: string | null;
-  /** The node that runs it (its live lease holder); null when it runs nowhere, or no cluster. */
-  node: string | null;
+  /**
+   * In a cluster, the node that runs it (its live lease holder; null when it runs nowhere).
+   * Left out on a single node.
+   */
+  node?: string | null;
 }
 
 /** The parts of the server's configuration the manager uses. */
@@ -226,13 +229,15 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       reason: entry?.reason ?? null,
       me: entry?.me ?? null,
       ownerAccountId: record.ownerAccountId,
-      node: here && leases.nodeId ? leases.nodeId : owners.get(record.phoneNumber) ?? null,
+      ...(leases.clustered
+        ? { node: here && leases.nodeId ? leases.nodeId : owners.get(record.phoneNumber) ?? null }
+        : {}),
     };
   }
 
   /** Who runs what, for info: no lookup when this node runs the number (or there is no cluster). */
   async function ownersFor(phoneNumbers: string[]): Promise<Map<string, string>> {
-    if (leases.nodeId === null) return new Map();
+    if (!leases.clustered) return new Map();
     const missing = phoneNumbers.some((phoneNumber) =>
       !(leases.holds(phoneNumber) && entries.get(phoneNumber)?.host)
     );
