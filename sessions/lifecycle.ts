@@ -351,7 +351,8 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       // Not under the number's lock: an operation holding it must not delay this. The Worker is
       // cut off first, so nothing it does from here on reaches the session.
       const entry = entries.get(phoneNumber);
-      if (!entry) return;
+      // Not running here (it stopped or failed on its own): nothing to stop, its status stays.
+      if (!entry || (entry.host === null && entry.restartTimer === null)) return;
       restarts.cancel(entry);
       entry.wanted = false;
       const host = entry.host;
