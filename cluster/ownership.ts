@@ -191,10 +191,14 @@ export function createOwnership(options: OwnershipOptions): Ownership {
             await host?.evict(lease.phoneNumber, { reason: "Running on another node", graceMs: 0 })
               .catch(() => {});
           } else if (!still.shouldRun) {
-            // Stopped through another node: stop it here too and give the lease up.
-            await host?.evict(lease.phoneNumber, { reason: "Stopped", graceMs: 5_000 })
-              .catch(() => {});
-            await release(lease.phoneNumber).catch(() => {});
+            // Stopped through another node (or by its engine): stop it here too, give the lease
+            // up. Not awaited: a polite stop must not hold up the next renewal.
+            const { phoneNumber, epoch } = lease;
+            void (async () => {
+              await host?.evict(phoneNumber, { reason: "Stopped", graceMs: 5_000 });
+              // Only this lease: a start meanwhile took a new one.
+              if (held.get(phoneNumber) === epoch) await release(phoneNumber);
+            })().catch(() => {});
           }
         }
         return true;
