@@ -195,6 +195,7 @@ export function createOwnership(options: OwnershipOptions): Ownership {
             // up. Not awaited: a polite stop must not hold up the next renewal.
             const { phoneNumber, epoch } = lease;
             void (async () => {
+              if (held.get(phoneNumber) !== epoch) return;
               await host?.evict(phoneNumber, { reason: "Stopped", graceMs: 5_000 });
               // Only this lease: a start meanwhile took a new one.
               if (held.get(phoneNumber) === epoch) await release(phoneNumber);
