@@ -105,6 +105,22 @@ Deno.test("numbers are owned by one node at a time, move when it dies, pauses, d
       assert.equal(unknown.status, 400);
     });
 
+    await step(
+      "a stopped number's lease is released; started again, it runs once more",
+      async () => {
+        const phoneNumber = numbers[1];
+        const owner = live.find((n) => n.id === placement.get(phoneNumber))!;
+        assert.equal((await owner.call("POST", `/${phoneNumber}/stop`)).status, 200);
+        const [row] = await inspect<{ node_id: string | null; should_run: boolean }[]>`
+        SELECT node_id, should_run FROM sessions WHERE phone_number = ${phoneNumber}
+      `;
+        assert.deepEqual(row, { node_id: null, should_run: false });
+        assert.equal((await ownersVia(first)).get(phoneNumber), null);
+        assert.equal((await first.call("POST", `/${phoneNumber}/start`)).status, 200);
+        placement = await waitAllWorking(live, running, 30_000);
+      },
+    );
+
     await step("a SIGKILLed node's numbers come back WORKING on the others", async () => {
       const victim = busiest(placement, live);
       const its = running.filter((n) => placement.get(n) === victim.id);
