@@ -12,7 +12,7 @@
  * elsewhere), numbers that should run and have no live lease are shared out among the live nodes
  * by free capacity (`placement.ts`), and this node takes its share within `NODE_MAX_SESSIONS`.
  * A start placed here takes the lease at once; placed elsewhere, it is recorded for that node.
- * On SIGTERM in a cluster, `drain` hands every session to the others.
+ * On SIGTERM in a cluster, `drain` hands every session to the others (`drain.ts`).
  *
  * On SQLite (one node) the same code runs: the node holds every lease, without a capacity.
  */
@@ -20,6 +20,8 @@ import { badRequest } from "../errors.ts";
 import { describeError, type Logger } from "../logger.ts";
 import type { Placement, SessionLeases } from "../sessions/leases.ts";
 import type { ClusterRepository, Fence, Lease, NodeInput, NodeRecord } from "../store/store.ts";
+import { drainSessions } from "./drain.ts";
+import { eachLimited, withTimeout } from "./limited.ts";
 import { bestNode, shareVacant } from "./placement.ts";
 
 /** What the session manager does for the leases (`SessionManager.adopt` and `evict`). */
@@ -73,30 +75,12 @@ const SELF_STOP_AT = 0.8;
 const TAKE_CONCURRENCY = 4;
 /** How long a session evicted by a self-stop may take to stop politely. */
 const SELF_STOP_GRACE_MS = 1_000;
-const DRAIN_STOP_GRACE_MS = 10_000;
 /**
  * After the database came back, how long (beyond 2 × TTL) a node leaves the other nodes' run-out
  * leases to them: every node lost it at once, and one whose connections are still reconnecting
  * (the driver waits up to its 10 s connect timeout) takes its own back without a new login.
  */
 const RECOVERY_PATIENCE_MS = 10_000;
-
-/** Runs `work` on each item, `limit` at a time. */
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) await work(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 export function createOwnership(options: OwnershipOptions): Ownership {
   const { cluster, node, ttlMs, single, log } = options;
@@ -414,36 +398,18 @@ export function createOwnership(options: OwnershipOptions): Ownership {
       const deadline = clock() + timeoutMs;
       draining = true;
       takingOver = false;
-      log.info("draining: handing this node's sessions to the others", { sessions: held.size });
+      // The row says draining before anything stops: no start is placed here from now on.
       await beat();
-      const handed = [...held.keys()];
-      await eachLimited(handed, TAKE_CONCURRENCY, async (phoneNumber) => {
-        const graceMs = Math.max(0, Math.min(DRAIN_STOP_GRACE_MS, (deadline - clock()) / 2));
-        await host?.evict(phoneNumber, { reason: "Handed over: this node is draining", graceMs })
-          .catch(() => {});
-        await release(phoneNumber).catch((error) =>
-          log.warn("releasing a lease failed", {
-            session: phoneNumber,
-            error: describeError(error),
-          })
-        );
+      await drainSessions({
+        cluster,
+        nodeId,
+        numbers: [...held.keys()],
+        evict: (phoneNumber, options) => host?.evict(phoneNumber, options) ?? Promise.resolve(),
+        release,
+        clock,
+        deadline,
+        log,
       });
-      // Stay up (answering, and renewing nothing) until the others took them, or time is up.
-      while (handed.length > 0 && clock() < deadline - 250) {
-        try {
-          const others = (await cluster.nodes()).some((n) =>
-            n.id !== nodeId && n.live && !n.draining && n.role === "worker"
-          );
-          if (!others) break;
-          const owners = await cluster.owners();
-          if (handed.every((phoneNumber) => owners.has(phoneNumber))) break;
-        } catch {
-          // The database is away: nothing more to wait for.
-          break;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      log.info("drained", { sessions: handed.length });
     },
 
     async close() {
