@@ -64,6 +64,9 @@ const schema = z.object({
 
   // Engines.
   SIMULATOR_SCAN_MS: count.default(1_500),
+  // A folder the simulators of several nodes share, as WhatsApp's servers: two devices online
+  // with one login are reported as a conflict (tests of the cluster).
+  SIMULATOR_CLOUD_DIR: optionalText,
   QR_MAX_RETRIES: count.default(0),
   LOG_QR: z.enum(["off", "terminal"]).default("off"),
   CHROME_PATH: optionalText,
@@ -158,6 +161,8 @@ export interface Config {
     crashWindowMs: number;
   };
   simulatorScanMs: number;
+  /** `SIMULATOR_CLOUD_DIR`: where simulators of all nodes see each other online. */
+  simulatorCloudDir?: string;
   /** How long an account's claim on a number whose phone never linked lasts (ms). */
   claimTtlMs: number;
   qrMaxRetries: number;
@@ -253,6 +258,19 @@ export function loadConfig(
       : null;
     if (lacking) throw new ConfigError(`Invalid ${lacking}: required with NODE_ROLE=edge`);
   }
+  if (e.DATABASE_URL && e.NODE_ROLE === "worker") {
+    // Nodes that host sessions are reached by the others (forwarded requests), signed.
+    if (!e.NODE_URL) {
+      throw new ConfigError(
+        "Missing NODE_URL: a node on DATABASE_URL needs the URL other nodes reach it at",
+      );
+    }
+    if (!e.CLUSTER_SECRET) {
+      throw new ConfigError(
+        "Missing CLUSTER_SECRET: nodes on DATABASE_URL sign their requests to each other with it",
+      );
+    }
+  }
   const mediaMax = e.MEDIA_MAX_BYTES;
   const config: Config = {
     port: e.PORT,
@@ -284,6 +302,7 @@ export function loadConfig(
       crashWindowMs: e.RESTART_CRASH_WINDOW_MS,
     },
     simulatorScanMs: e.SIMULATOR_SCAN_MS,
+    simulatorCloudDir: e.SIMULATOR_CLOUD_DIR,
     claimTtlMs: e.CLAIM_TTL_MS,
     qrMaxRetries: e.QR_MAX_RETRIES,
     logQr: e.LOG_QR,

@@ -106,7 +106,11 @@ Deno.test("the request body limit leaves room for base64 of the largest media", 
 Deno.test("loadConfig() takes PostgreSQL from DATABASE_URL, with a pool of 5 unless DATABASE_POOL_SIZE says otherwise", () => {
   assert.deepEqual(loadConfig({}).database, { url: undefined, poolSize: 5 });
   const url = "postgresql://wa:secret@db.internal:5432/wa_gateway";
-  assert.deepEqual(loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: "12" }).database, {
+  const node = {
+    NODE_URL: "http://node-1.test:3000",
+    CLUSTER_SECRET: "cluster-secret-0123456789abcdef",
+  };
+  assert.deepEqual(loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: "12", ...node }).database, {
     url,
     poolSize: 12,
   });
@@ -136,4 +140,27 @@ Deno.test("loadConfig() refuses an edge node without NODE_ID, DATABASE_URL or CL
       return true;
     });
   }
+});
+
+Deno.test("loadConfig() requires NODE_URL and CLUSTER_SECRET of a worker node on DATABASE_URL, in one line each", () => {
+  const database = { DATABASE_URL: "postgres://wa@db.test/wa" };
+  const secret = { CLUSTER_SECRET: "cluster-secret-0123456789abcdef" };
+  const url = { NODE_URL: "http://node-1.test:3000" };
+  const refusal = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.message;
+    }
+    throw new Error("loadConfig() accepted it");
+  };
+  assert.match(refusal({ ...database, ...secret }), /^Missing NODE_URL: [^\n]+$/);
+  assert.match(refusal({ ...database, ...url }), /^Missing CLUSTER_SECRET: [^\n]+$/);
+  const config = loadConfig({ ...database, ...url, ...secret });
+  assert.equal(config.cluster.nodeUrl, "http://node-1.test:3000");
+  // An edge node hosts no sessions: nobody reaches it for one.
+  assert.equal(loadConfig({ ...database, ...secret, NODE_ROLE: "edge" }).cluster.role, "edge");
+  // Without DATABASE_URL there is one node: nothing changes.
+  assert.equal(loadConfig({}).cluster.nodeUrl, undefined);
 });

@@ -1,10 +1,13 @@
 /**
  * @module
- * The composition root: configuration → store → routing (in a cluster) → session manager → HTTP
- * app → server. The session manager and everything under it (Workers, engines) is imported only
- * by roles that host sessions: an edge (`NODE_ROLE=edge`) runs without them. It also
- * restores the sessions that were running, and on SIGINT/SIGTERM stops taking requests, stops
- * every Worker (sessions stay marked started for the next boot), closes the store and exits 0.
+ * The composition root: configuration → store → this node's leases → routing (in a cluster) →
+ * session manager → HTTP app → server. The session manager and everything under it (Workers,
+ * engines) is imported only by roles that host sessions: an edge (`NODE_ROLE=edge`) runs without
+ * them. It then takes the sessions that should run (restoring those that ran here), and on
+ * SIGINT/SIGTERM stops taking requests, stops every Worker (sessions stay marked started),
+ * closes the store and exits 0. In a cluster (`DATABASE_URL`) a signal first drains the node:
+ * readiness off, every session stopped and released for the other nodes to take, all within
+ * `DRAIN_TIMEOUT_MS`.
  * A store that refuses to open (a data folder in use, a database migrated by a newer version, a
  * database out of reach) ends the start like a configuration error: one line, exit 1.
  */
@@ -14,6 +17,8 @@ import { openEventPipeline } from "./events/pipeline.ts";
 import { createMediaResolver } from "./media/media_input.ts";
 import { createAuthGuards } from "./middleware/auth_guards.ts";
 import type { Context } from "hono";
+import { resolveNodeId } from "./cluster/node.ts";
+import { createOwnership } from "./cluster/ownership.ts";
 import { createRouting } from "./cluster/routing.ts";
 import type { AppEnv } from "./middleware/principal.ts";
 import { API_BASE, createApp } from "./routes/app.ts";
@@ -48,15 +53,31 @@ export async function compose(
     }
   }
 
+  const nodeId = config.cluster.role === "edge"
+    // An edge keeps nothing on disk: its id comes from NODE_ID (required).
+    ? config.cluster.nodeId!
+    : resolveNodeId(config.cluster.nodeId, config.dataDir);
+  // A node holds a lease on each number it runs; on SQLite it is the only node and holds all.
+  const ownership = createOwnership({
+    cluster: store.cluster,
+    node: {
+      id: nodeId,
+      url: config.cluster.nodeUrl ?? null,
+      role: config.cluster.role,
+      capacity: config.cluster.maxSessions,
+      version: VERSION,
+    },
+    ttlMs: config.cluster.leaseTtlMs,
+    single: store.kind === "sqlite",
+    log: log.child({ component: "cluster" }),
+  });
   const events = openEventPipeline(store.outbox, config.webhooks, {
     log: log.child({ component: "events" }),
     version: VERSION,
     clock: () => store.now(),
-    // Until the cluster names every node, an unnamed one serves destinations as a node of its own.
-    node: {
-      id: config.cluster.nodeId ?? `unnamed-${crypto.randomUUID()}`,
-      leaseTtlMs: config.cluster.leaseTtlMs,
-    },
+    node: { id: nodeId, leaseTtlMs: config.cluster.leaseTtlMs },
+    // A number's events are written under this node's lease: refused once another node took it.
+    fenceOf: (phoneNumber) => ownership.fenceOf(phoneNumber),
   });
   // Deno.serve hands its connection info to the fetch handler, which Hono exposes as `c.env`.
   const clientIp = (c: Context<AppEnv>) => {
@@ -69,13 +90,14 @@ export async function compose(
     return addr && "hostname" in addr ? addr.hostname : null;
   };
   const routing = createRouting(config, {
-    // Until the node's identity is kept (the ownership part): NODE_ID, else one per process.
-    nodeId: config.cluster.nodeId ?? `node-${crypto.randomUUID().slice(0, 8)}`,
+    nodeId,
     store,
     log: log.child({ component: "cluster" }),
     adminKey,
     base: API_BASE,
     clientIp,
+    // A number whose lease this node holds is served here without asking the store.
+    holds: (phoneNumber) => ownership.holds(phoneNumber),
   });
   const forwarder = routing.forwarder;
   // Only roles that host sessions load their parts (Workers, engines): an edge runs without them.
@@ -87,6 +109,7 @@ export async function compose(
     manager = createSessionManager({
       config,
       sessions: store.sessions,
+      leases: ownership,
       maxNumbersPerAccount: config.auth.maxNumbersPerAccount,
       log: log.child({ component: "sessions" }),
       onEvent: (event) => events.acceptSessionEvent(event),
@@ -94,6 +117,13 @@ export async function compose(
       forgetNumber: (phoneNumber) => events.forgetNumber(phoneNumber),
       now: () => store.now(),
     });
+  }
+  try {
+    // An edge takes no number (its capacity is 0): it only keeps its row among the nodes.
+    await ownership.join(manager);
+  } catch (error) {
+    await store.close();
+    throw error;
   }
   const authLog = log.child({ component: "auth" });
   const guards = createAuthGuards(config.auth, {
@@ -127,6 +157,7 @@ export async function compose(
         60_000,
       onError: reportKeys,
     }),
+    cluster: ownership,
   });
   // An edge delivers no webhooks: it only reads the events table for its streams.
   if (!routing.edgeSessions) {
@@ -142,6 +173,12 @@ export async function compose(
     store,
     events,
     guards,
+    ownership,
+    /**
+     * The fence of this node's lease on a number (`{ nodeId, epoch }`), for writes made for it
+     * (event appends): the database refuses them once another node took the number.
+     */
+    fenceOf: ownership.fenceOf,
     adminKey,
     /** The key file's path when this start generated the admin key. */
     generatedKey,
@@ -149,6 +186,7 @@ export async function compose(
     async close() {
       stopSweepingKeys();
       await manager.shutdown();
+      await ownership.close();
       await events.close();
       await store.close();
     },
@@ -215,9 +253,8 @@ async function main(): Promise<void> {
     },
   }, server.app.fetch);
 
-  server.manager.restore().catch((error) =>
-    log.error("restoring sessions failed", { error: describeError(error) })
-  );
+  // The sessions that should run and have no live lease: on SQLite every one that ran before.
+  server.ownership.startTakeover();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -225,6 +262,17 @@ async function main(): Promise<void> {
     stopping = true;
     log.info("shutting down", { signal });
     server.events.closeStreams();
+    if (server.store.kind === "postgres") {
+      const timeoutMs = config.cluster.drainTimeoutMs;
+      // Whatever happens, the process ends within DRAIN_TIMEOUT_MS.
+      setTimeout(() => {
+        log.warn("drain timed out: exiting", { timeoutMs });
+        Deno.exit(0);
+      }, timeoutMs);
+      await server.ownership.drain(Math.floor(timeoutMs * 0.8)).catch((error) =>
+        log.error("draining failed", { error: describeError(error) })
+      );
+    }
     await http.shutdown();
     await server.close();
     Deno.exit(0);

@@ -111,6 +111,8 @@ export function createEdgeSessions(deps: EdgeSessionsDeps): SessionManager {
         (missing && record.shouldRun ? "Its node did not answer in time" : null),
       me: running?.me ?? null,
       ownerAccountId: record.ownerAccountId,
+      // An edge is always in a cluster: say which node runs the number (as that node said).
+      node: running?.node ?? null,
     };
   }
 
@@ -127,6 +129,9 @@ export function createEdgeSessions(deps: EdgeSessionsDeps): SessionManager {
     getQr: hostsNone,
     requestPairingCode: hostsNone,
     session: hostsNone,
+    // Its capacity is 0: the cluster never hands it a number, and it has none to give up.
+    adopt: () => Promise.resolve().then(hostsNone),
+    evict: () => Promise.resolve(),
     async info(phoneNumber, caller) {
       return infoOf(await authorize(phoneNumber, caller));
     },

@@ -23,6 +23,7 @@ import { createEventRoutes } from "./events.ts";
 import { createHealthRoutes } from "./health.ts";
 import { createInboundWebhookRoutes } from "./inbound_webhooks.ts";
 import { createChatRoutes } from "./chats.ts";
+import { type ClusterView, createClusterRoutes } from "./cluster.ts";
 import { createContactRoutes } from "./contacts.ts";
 import { createLidRoutes } from "./lids.ts";
 import { createGroupRoutes } from "./groups.ts";
@@ -57,6 +58,8 @@ export interface AppDeps {
   verifyHops?: MiddlewareHandler<AppEnv>;
   /** The `Idempotency-Key` middleware on the store (`middleware/idempotency.ts`). */
   idempotency?: MiddlewareHandler<AppEnv>;
+  /** This node in the cluster: readiness for `/health`, the nodes for `GET /cluster`. */
+  cluster?: ClusterView;
 }
 
 /** What a path parameter can look like, where that tells a path apart (`/sessions`, `/4915…`). */
@@ -142,6 +145,7 @@ export function createApp(deps: AppDeps) {
   }
   app.route(API_BASE, createHealthRoutes(deps));
   app.route(API_BASE, createSessionRoutes(deps));
+  if (deps.cluster) app.route(API_BASE, createClusterRoutes({ ...deps, cluster: deps.cluster }));
   app.route(API_BASE, createMessageRoutes(deps));
   app.route(API_BASE, createMessageActionRoutes(deps));
   app.route(API_BASE, createMessageEditRoutes(deps));

@@ -5,6 +5,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { forbidden } from "../errors.ts";
 import type { EventsApi } from "../events/pipeline.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { AppEnv } from "../middleware/principal.ts";
@@ -32,6 +33,10 @@ const StatusSchema = z.enum([
   .openapi({ description: "The WAHA-style status, finer than `state`" });
 const StateSchema = z.enum(["CONNECTED", "DISCONNECTED", "AUTHENTICATING", "CONFLICT"]);
 const MeSchema = z.object({ id: z.string(), pushName: z.string() }).nullable();
+const NodeField = z.string().nullable().optional().openapi({
+  description:
+    "In a cluster: the node that runs it (null: it runs nowhere); absent on a single node",
+});
 
 const SessionStateSchema = z.object({
   state: StateSchema,
@@ -39,6 +44,7 @@ const SessionStateSchema = z.object({
   reason: z.string().nullable().openapi({ description: "Why the session is in this status" }),
   engine: z.enum(["wwebjs", "simulator"]),
   me: MeSchema,
+  node: NodeField,
 }).openapi("SessionState");
 
 const SessionSchema = z.object({
@@ -48,11 +54,16 @@ const SessionSchema = z.object({
   status: StatusSchema,
   reason: z.string().nullable(),
   me: MeSchema,
+  node: NodeField,
 }).openapi("Session");
 
 const StartBodySchema = z.object({
   engine: z.enum(["wwebjs", "simulator"]).optional().openapi({
     description: "The engine for this session; the server's WA_ENGINE by default",
+  }),
+  node: z.string().min(1).optional().openapi({
+    description: "Admin only: the node of the cluster to run it on (default: the live node " +
+      "with the most free capacity)",
   }),
   simulator: z.object({
     linkAs: SessionNumber.optional().openapi({
@@ -215,6 +226,7 @@ function toSession(info: SessionInfo) {
     status: info.status,
     reason: info.reason,
     me: info.me,
+    node: info.node,
   };
 }
 
@@ -233,11 +245,15 @@ export function createSessionRoutes(
     .guard(guards.requireAdmin, deleteRoute)
     .openapi(startRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      const { engine, simulator } = c.req.valid("json") ?? {};
+      const { engine, simulator, node } = c.req.valid("json") ?? {};
+      if (node !== undefined && c.get("principal").kind !== "admin") {
+        throw forbidden('Only the admin may choose the node: leave out "node"');
+      }
       const { alreadyStarted } = await manager.start(phoneNumber, {
         engine,
         caller: c.get("principal"),
         simulator,
+        node,
       });
       return c.json({
         success: true,
@@ -290,6 +306,7 @@ export function createSessionRoutes(
         reason: info.reason,
         engine: info.engine,
         me: info.me,
+        node: info.node,
       }, 200);
     })
     .openapi(listRoute, async (c) => {

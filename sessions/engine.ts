@@ -77,6 +77,8 @@ export interface EngineOptions {
   qrMaxRetries: number;
   /** Simulator: how long its QR waits before it "is scanned". */
   simulatorScanMs: number;
+  /** Simulator only: the folder shared by the simulators of all nodes (`SIMULATOR_CLOUD_DIR`). */
+  simulatorCloudDir?: string;
   /** Simulator: the number whose phone "scans" (default: the session's own), to try a wrong phone. */
   simulatorLinkAs?: string;
   /**

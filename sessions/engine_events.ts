@@ -7,7 +7,7 @@
  */
 import type { Config } from "../config.ts";
 import { describeError, type Logger } from "../logger.ts";
-import type { SessionRepository } from "../store/store.ts";
+import type { Fence, SessionRepository } from "../store/store.ts";
 import type { EngineEvent, Me } from "./engine.ts";
 import { linkProblem } from "./linked_number.ts";
 import { qrToTerminal } from "./qr.ts";
@@ -33,10 +33,13 @@ export interface EngineEventsDeps {
   restarts: Restarts;
   /** Has the Worker of a refused link log out and end (`Lifecycle.retire`). */
   retire: (entry: SessionEntry, host: WorkerHost) => void;
+  /** The lease the session's own writes carry: refused once another node took the number. */
+  fenceOf?: (phoneNumber: string) => Fence | null;
 }
 
 export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHandler {
   const { sessions, log, status, emit, restarts } = deps;
+  const fenceOf = (entry: SessionEntry) => deps.fenceOf?.(entry.phoneNumber) ?? null;
 
   /**
    * Records what the engine reported without holding up the event (the handler runs in the
@@ -63,7 +66,7 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
     entry.me = account;
     entry.verified = true;
     entry.consecutiveTimeouts = 0;
-    record(entry, sessions.markLinked(entry.phoneNumber));
+    record(entry, sessions.markLinked(entry.phoneNumber, fenceOf(entry)));
     status.set(entry, "WORKING");
   }
 
@@ -83,7 +86,7 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
     entry.wanted = false;
     entry.verified = false;
     entry.me = null;
-    record(entry, sessions.setShouldRun(entry.phoneNumber, false));
+    record(entry, sessions.setShouldRun(entry.phoneNumber, false, fenceOf(entry)));
     status.set(entry, "FAILED", reason);
     deps.retire(entry, host);
   }
@@ -102,7 +105,7 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
           entry.host = null;
           if (event.status === "STOPPED") {
             entry.wanted = false;
-            record(entry, sessions.setShouldRun(entry.phoneNumber, false));
+            record(entry, sessions.setShouldRun(entry.phoneNumber, false, fenceOf(entry)));
           }
         }
         status.set(entry, event.status, event.reason ?? null);
@@ -143,7 +146,7 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
         entry.host = null;
         entry.wanted = false;
         entry.me = null;
-        record(entry, sessions.setShouldRun(entry.phoneNumber, false));
+        record(entry, sessions.setShouldRun(entry.phoneNumber, false, fenceOf(entry)));
         status.set(entry, "STOPPED", event.reason);
         return;
       case "fatal":

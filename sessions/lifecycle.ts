@@ -11,6 +11,7 @@ import { describeError, type Logger } from "../logger.ts";
 import type { SessionRecord, SessionRepository } from "../store/store.ts";
 import type { EngineName, EngineOptions } from "./engine.ts";
 import type { EngineEventHandler } from "./engine_events.ts";
+import type { SessionLeases } from "./leases.ts";
 import { claimRefusal, type SessionCaller } from "./ownership.ts";
 import type { Restarts } from "./restarts.ts";
 import { createEntry, type SessionEntry } from "./session_entry.ts";
@@ -22,6 +23,8 @@ const INIT_TIMEOUT_MS = 180_000;
 
 export interface StartOptions {
   engine?: EngineName;
+  /** Admin only: the node to run it on (`{"node": "<id>"}`); else placement chooses. */
+  node?: string;
   /** Who starts it: an account claims the number (see `SessionManager.start`). */
   caller?: SessionCaller;
   /** Simulator only (400 for another engine): how its "phone" links. */
@@ -38,6 +41,8 @@ export interface Lifecycle {
     options: StartOptions,
     restoring?: boolean,
   ): Promise<{ alreadyStarted: boolean }>;
+  /** Stops the number here now, its start flag kept (its lease is lost, or handed over). */
+  evict(phoneNumber: string, options: { reason: string; graceMs: number }): Promise<void>;
   stop(phoneNumber: string, caller?: SessionCaller): Promise<{ wasRunning: boolean }>;
   restart(phoneNumber: string, caller?: SessionCaller): Promise<void>;
   logout(phoneNumber: string, caller?: SessionCaller): Promise<void>;
@@ -58,6 +63,7 @@ export interface LifecycleDeps {
     | "engine"
     | "engineCallTimeoutMs"
     | "simulatorScanMs"
+    | "simulatorCloudDir"
     | "qrMaxRetries"
     | "supervision"
     | "wwebjs"
@@ -77,11 +83,13 @@ export interface LifecycleDeps {
   isClosing: () => boolean;
   maxNumbersPerAccount?: number;
   forgetNumber?: (phoneNumber: string) => Promise<void>;
+  /** This node's leases: a number runs here only while it holds the number's. */
+  leases: SessionLeases;
 }
 
 export function createLifecycle(deps: LifecycleDeps): Lifecycle {
   const { config, sessions, log, entries, withLock, status, restarts, isClosing } = deps;
-  const { authorize, sessionDir } = deps;
+  const { authorize, sessionDir, leases } = deps;
 
   function entryFor(phoneNumber: string, engine: EngineName): SessionEntry {
     let entry = entries.get(phoneNumber);
@@ -99,6 +107,7 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       sessionDir: sessionDir(entry.phoneNumber),
       qrMaxRetries: config.qrMaxRetries,
       simulatorScanMs: config.simulatorScanMs,
+      simulatorCloudDir: config.simulatorCloudDir,
       simulatorLinkAs: entry.linkAs ?? undefined,
       callTimeoutMs: config.engineCallTimeoutMs,
       chromePath: config.wwebjs.chromePath,
@@ -183,6 +192,7 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       status.set(entry, "STOPPED", "Logged out");
     }
     await sessions.setShouldRun(phoneNumber, false);
+    await leases.release(phoneNumber);
     await Deno.remove(sessionDir(phoneNumber), { recursive: true }).catch(() => {});
   }
 
@@ -222,6 +232,19 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
     await sessions.save({ phoneNumber, engine });
     await sessions.setShouldRun(phoneNumber, true);
     if (isClosing()) throw clientNotReady(phoneNumber, "the server is stopping");
+    if (!leases.holds(phoneNumber)) {
+      // The number runs where its lease is: taken here, or placed on (or running on) another node.
+      if (restoring) {
+        if (!await leases.take(phoneNumber)) return { alreadyStarted: false };
+      } else {
+        const placed = await leases.acquire(phoneNumber, { pin: options.node });
+        if (!placed.here) return { alreadyStarted: placed.running };
+      }
+      if (isClosing()) {
+        await leases.release(phoneNumber);
+        throw clientNotReady(phoneNumber, "the server is stopping");
+      }
+    }
     const entry = entryFor(phoneNumber, engine);
     entry.wanted = true;
     const running = entry.host !== null || entry.restartTimer !== null;
@@ -246,11 +269,15 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
         await authorize(phoneNumber, caller);
         await sessions.setShouldRun(phoneNumber, false);
         const entry = entries.get(phoneNumber);
-        if (!entry) return { wasRunning: false };
+        if (!entry) {
+          await leases.release(phoneNumber);
+          return { wasRunning: false };
+        }
         const wasRunning = entry.host !== null || entry.restartTimer !== null;
         entry.wanted = false;
         await halt(entry);
         status.set(entry, "STOPPED", "Stopped");
+        await leases.release(phoneNumber);
         return { wasRunning };
       });
     },
@@ -259,6 +286,10 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       await authorize(phoneNumber, caller);
       return await withLock(phoneNumber, async () => {
         const record = await authorize(phoneNumber, caller);
+        if (!leases.holds(phoneNumber)) {
+          await sessions.setShouldRun(phoneNumber, true);
+          if (!(await leases.acquire(phoneNumber)).here) return;
+        }
         const entry = entryFor(phoneNumber, record.engine as EngineName);
         await halt(entry);
         await entry.retiring;
@@ -307,12 +338,33 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
           status.wake(entry);
           entries.delete(phoneNumber);
         }
+        await leases.release(phoneNumber);
         // The data first: once the record is gone, nothing of the claim may be left.
         await Deno.remove(sessionDir(phoneNumber), { recursive: true }).catch(() => {});
         if (!await sessions.releaseUnlinkedClaim(phoneNumber, createdBefore)) return false;
         await deps.forgetNumber?.(phoneNumber);
         return true;
       });
+    },
+
+    async evict(phoneNumber, { reason, graceMs }) {
+      // Not under the number's lock: an operation holding it must not delay this. The Worker is
+      // cut off first, so nothing it does from here on reaches the session.
+      const entry = entries.get(phoneNumber);
+      // Not running here (it stopped or failed on its own): nothing to stop, its status stays.
+      if (!entry || (entry.host === null && entry.restartTimer === null)) return;
+      restarts.cancel(entry);
+      entry.wanted = false;
+      const host = entry.host;
+      entry.host = null;
+      entry.qr = null;
+      // Not announced: the number goes on elsewhere (or here again), which announces itself.
+      entry.status = "STOPPED";
+      entry.reason = reason;
+      status.wake(entry);
+      if (!host) return;
+      if (graceMs > 0) await host.stop(graceMs);
+      else host.terminate(reason);
     },
 
     async endAll() {

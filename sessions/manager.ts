@@ -28,6 +28,7 @@ import { startClaimSweeper } from "./claim_sweeper.ts";
 import { createEngineEventHandler } from "./engine_events.ts";
 import { createKeyedLock } from "./keyed_lock.ts";
 import { createLifecycle, type StartOptions } from "./lifecycle.ts";
+import { localLeases, type SessionLeases } from "./leases.ts";
 import { createLinkCodes } from "./link_codes.ts";
 import { assertMayAct, type SessionCaller } from "./ownership.ts";
 import { assertPhoneNumber } from "./phone_number.ts";
@@ -50,6 +51,11 @@ export interface SessionInfo {
   reason: string | null;
   me: Me | null;
   ownerAccountId: string | null;
+  /**
+   * In a cluster, the node that runs it (its live lease holder; null when it runs nowhere).
+   * Left out on a single node.
+   */
+  node?: string | null;
 }
 
 /** The parts of the server's configuration the manager uses. */
@@ -59,6 +65,7 @@ export type SessionManagerConfig = Pick<
   | "engine"
   | "engineCallTimeoutMs"
   | "simulatorScanMs"
+  | "simulatorCloudDir"
   | "claimTtlMs"
   | "qrMaxRetries"
   | "logQr"
@@ -88,6 +95,8 @@ export interface SessionManagerDeps {
   forgetNumber?: (phoneNumber: string) => Promise<void>;
   /** The database's clock (`Store.now`), for a claim's age; default this machine's. */
   now?: () => Promise<number>;
+  /** This node's leases on numbers (`cluster/ownership.ts`); default: every number runs here. */
+  leases?: SessionLeases;
 }
 
 /**
@@ -123,12 +132,17 @@ export interface SessionManager {
   authorize(phoneNumber: string, caller: SessionCaller | undefined): Promise<void>;
   /** Starts every session that was running when the server stopped. */
   restore(): Promise<void>;
+  /** Starts a number whose lease this node just took (a take-over). */
+  adopt(phoneNumber: string): Promise<void>;
+  /** Stops the number here now, keeping its start flag (lease lost, self-stop, drain). */
+  evict(phoneNumber: string, options: { reason: string; graceMs: number }): Promise<void>;
   /** Stops every Worker, keeping each session's started flag for the next boot. */
   shutdown(): Promise<void>;
 }
 
 export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   const { config, sessions, log } = deps;
+  const leases = deps.leases ?? localLeases();
   const entries = new Map<string, SessionEntry>();
   const withLock = createKeyedLock().run;
   let closing = false;
@@ -142,6 +156,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   /** The number's record, once `caller` is known to be allowed to act on it. */
   async function authorize(phoneNumber: string, caller?: SessionCaller): Promise<SessionRecord> {
     assertPhoneNumber(phoneNumber);
+    // After a pause, nothing is served for a number before this node knows its leases still hold.
+    await leases.confirm();
     const record = await sessions.get(phoneNumber);
     assertMayAct(phoneNumber, record, caller);
     if (!record) throw sessionNotFound(phoneNumber);
@@ -173,6 +189,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     emit,
     restarts,
     retire: (entry, host) => lifecycle.retire(entry, host),
+    fenceOf: (phoneNumber) => leases.fenceOf(phoneNumber),
   });
   const lifecycle = createLifecycle({
     config,
@@ -189,6 +206,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     isClosing,
     maxNumbersPerAccount: deps.maxNumbersPerAccount,
     forgetNumber: deps.forgetNumber,
+    leases,
   });
   const linkCodes = createLinkCodes({ entries, status, calls, authorize });
   const sweeper = startClaimSweeper({
@@ -199,8 +217,9 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     now: deps.now,
   });
 
-  function infoOf(record: SessionRecord): SessionInfo {
+  function infoOf(record: SessionRecord, owners: Map<string, string>): SessionInfo {
     const entry = entries.get(record.phoneNumber);
+    const here = leases.holds(record.phoneNumber) && entry?.host;
     const status = entry?.status ?? "STOPPED";
     return {
       phoneNumber: record.phoneNumber,
@@ -210,7 +229,19 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       reason: entry?.reason ?? null,
       me: entry?.me ?? null,
       ownerAccountId: record.ownerAccountId,
+      ...(leases.clustered
+        ? { node: here && leases.nodeId ? leases.nodeId : owners.get(record.phoneNumber) ?? null }
+        : {}),
     };
+  }
+
+  /** Who runs what, for info: no lookup when this node runs the number (or there is no cluster). */
+  async function ownersFor(phoneNumbers: string[]): Promise<Map<string, string>> {
+    if (!leases.clustered) return new Map();
+    const missing = phoneNumbers.some((phoneNumber) =>
+      !(leases.holds(phoneNumber) && entries.get(phoneNumber)?.host)
+    );
+    return missing ? await leases.owners() : new Map();
   }
 
   return {
@@ -226,7 +257,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     requestPairingCode: linkCodes.requestPairingCode,
 
     async info(phoneNumber, caller) {
-      return infoOf(await authorize(phoneNumber, caller));
+      const record = await authorize(phoneNumber, caller);
+      return infoOf(record, await ownersFor([phoneNumber]));
     },
 
     async authorize(phoneNumber, caller) {
@@ -242,7 +274,9 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     },
 
     async list(filter) {
-      return (await sessions.list(filter)).map(infoOf);
+      const records = await sessions.list(filter);
+      const owners = await ownersFor(records.map((record) => record.phoneNumber));
+      return records.map((record) => infoOf(record, owners));
     },
 
     async countByStatus() {
@@ -272,6 +306,16 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         log,
       });
     },
+
+    async adopt(phoneNumber) {
+      await lifecycle.start(phoneNumber, {}, true);
+      const entry = entries.get(phoneNumber);
+      // Stopped or deleted meanwhile: the lease goes back.
+      if (!entry?.host) await leases.release(phoneNumber);
+      await entry?.starting;
+    },
+
+    evict: lifecycle.evict,
 
     async shutdown() {
       closing = true;

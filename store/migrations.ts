@@ -171,4 +171,10 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    description: "until when a node counts as live (its heartbeat plus the lease TTL)",
+    // As PostgreSQL's version 3: each node writes its own deadline, so readers need no TTL.
+    sql: `ALTER TABLE nodes ADD COLUMN live_until INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

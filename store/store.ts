@@ -41,9 +41,13 @@ export interface SessionRepository {
   save(
     input: { phoneNumber: string; engine: string; ownerAccountId?: string | null },
   ): Promise<SessionRecord>;
-  setShouldRun(phoneNumber: string, shouldRun: boolean): Promise<void>;
-  /** Records that the number's own phone linked (the first time only). */
-  markLinked(phoneNumber: string): Promise<void>;
+  /**
+   * With `fence` (a write the number's session made on its own, not a caller's request), the
+   * write only happens while the fence's lease is the number's latest (`isFenceHeld`).
+   */
+  setShouldRun(phoneNumber: string, shouldRun: boolean, fence?: Fence | null): Promise<void>;
+  /** Records that the number's own phone linked (the first time only); `fence` as above. */
+  markLinked(phoneNumber: string, fence?: Fence | null): Promise<void>;
   /** Accounts' claims whose number never linked, oldest first (the admin's numbers are not claims). */
   listUnlinkedClaims(): Promise<SessionRecord[]>;
   /**
@@ -67,6 +71,121 @@ export interface SessionRepository {
     input: { ownerAccountId: string; max: number },
   ): Promise<ClaimOutcome>;
   delete(phoneNumber: string): Promise<void>;
+}
+
+/**
+ * A node's lease on a number, as its writes carry it (the fencing token). The database accepts a
+ * fenced write while `sessions.epoch = epoch AND (node_id = nodeId OR node_id IS NULL)`: the
+ * lease is still this node's, or it released it and nobody took the number since (a take bumps
+ * the epoch, so a write of an older holder is refused from then on).
+ */
+export interface Fence {
+  nodeId: string;
+  epoch: number;
+}
+
+/** A number's lease as its holder knows it. */
+export interface Lease {
+  phoneNumber: string;
+  epoch: number;
+}
+
+/** The node that holds a number's live lease. */
+export interface LeaseOwner {
+  nodeId: string;
+  /** Its `NODE_URL`, null when it has none (a single node). */
+  url: string | null;
+  epoch: number;
+}
+
+export type NodeRole = "worker" | "edge";
+
+/** A node of the cluster as its heartbeat row says. Times: Unix ms of the database's clock. */
+export interface NodeRecord {
+  id: string;
+  url: string | null;
+  role: NodeRole;
+  /** `NODE_MAX_SESSIONS`. */
+  capacity: number;
+  /** Live leases it holds now, and numbers placed on it that it has yet to take. */
+  sessions: number;
+  draining: boolean;
+  version: string | null;
+  startedAt: number;
+  heartbeatAt: number;
+  /** It renewed within its lease TTL (by the database's clock). */
+  live: boolean;
+}
+
+/** A number that should run and has no live lease. */
+export interface VacantSession {
+  phoneNumber: string;
+  /** Its last holder (null: released, or never taken). */
+  nodeId: string | null;
+  epoch: number;
+  /** The node a start placed it on, which takes it first. */
+  placedNode: string | null;
+  /** How long ago its lease ran out (database ms); null when released or never taken. */
+  expiredMs: number | null;
+}
+
+/**
+ * Nodes and the leases by which they own numbers (`cluster/`). Every deadline is computed in the
+ * statement with the database's clock. A number may be taken when it should run and its lease is
+ * released, or ran out more than `marginMs` ago; each take bumps its epoch.
+ */
+export interface ClusterRepository {
+  /**
+   * Registers the node, or refreshes its row at a restart (live for `ttlMs`, not draining).
+   * `exclusive`: this node is the database's only one (SQLite): every lease left in it belonged
+   * to a server that is gone, and is released.
+   */
+  join(node: NodeInput, options: { ttlMs: number; exclusive?: boolean }): Promise<void>;
+  /**
+   * The heartbeat, in one transaction: the node's row is live for another `ttlMs` (with its
+   * session count and draining flag), and each of `leases` that is still the node's is renewed
+   * for `ttlMs`. Answers the renewed ones, with whether their number should still run.
+   */
+  heartbeat(
+    nodeId: string,
+    input: { ttlMs: number; draining: boolean; leases: Lease[] },
+  ): Promise<(Lease & { shouldRun: boolean })[]>;
+  /**
+   * Takes the number for the node (compare-and-set): its new epoch, or null when it may not be
+   * taken (it runs elsewhere, should not run, or is gone). `epoch`: the node's own lease of that
+   * epoch may be taken back whatever its expiry (it stopped the number itself).
+   */
+  take(
+    phoneNumber: string,
+    nodeId: string,
+    options: { ttlMs: number; marginMs: number; epoch?: number },
+  ): Promise<number | null>;
+  /** Gives the lease up (only while it is still `fence`'s); `placedNode` for the next start. */
+  release(phoneNumber: string, fence: Fence, placedNode?: string | null): Promise<boolean>;
+  /** Records where a start placed the number and wakes the nodes (the placed one takes it). */
+  place(phoneNumber: string, nodeId: string | null): Promise<void>;
+  /** Numbers that should run with no live lease (released, or ran out over `marginMs` ago). */
+  vacant(options: { marginMs: number }): Promise<VacantSession[]>;
+  /** The live lease holder of the number, or null. */
+  owner(phoneNumber: string): Promise<LeaseOwner | null>;
+  /** Every number's live lease holder. */
+  owners(): Promise<Map<string, LeaseOwner>>;
+  nodes(): Promise<NodeRecord[]>;
+  /** Removes the node's row (a clean exit, after its leases were released). */
+  leave(nodeId: string): Promise<void>;
+  /**
+   * Calls `listener` when a node placed or released a number (PostgreSQL: NOTIFY `wa_sessions`,
+   * and after the listening connection reconnected; SQLite: directly). Returns the unsubscribe.
+   */
+  onWake(listener: () => void): () => void;
+}
+
+export interface NodeInput {
+  id: string;
+  url: string | null;
+  role: NodeRole;
+  capacity: number;
+  version: string | null;
 }
 
 /** The admin API key of an install that configured no credential. */
@@ -124,6 +243,8 @@ export type StoreKind = "sqlite" | "postgres";
 export interface Store {
   readonly kind: StoreKind;
   sessions: SessionRepository;
+  /** Nodes and their leases on numbers (one node on SQLite). */
+  cluster: ClusterRepository;
   /** Events, their webhook deliveries and the numbers' webhooks (`events/outbox.ts`). */
   outbox: Outbox;
   /** First answers to requests sent with an `Idempotency-Key`. */

@@ -29,6 +29,7 @@ const LET_THROUGH: Record<string, number | [number, number, number]> = {
   "POST /{phoneNumber}/pairing-code": 409,
   "GET /{phoneNumber}/state": 200,
   "GET /sessions": 200,
+  "GET /cluster": 200,
   "POST /{phoneNumber}/send-text": 400,
   "POST /{phoneNumber}/send-image": 400,
   "POST /{phoneNumber}/send-file": 400,

@@ -26,6 +26,12 @@ import { startPostgres } from "./_postgres.ts";
 const PHONE = "4915550007001";
 const KEY_A = "account-a-key-0123456789abcdef";
 const KEY_B = "account-b-key-0123456789abcdef";
+/** A node on DATABASE_URL hosts sessions: it needs NODE_URL and CLUSTER_SECRET. */
+const CLUSTER_SECRET = "cluster-secret-0123456789abcdef";
+const nodeEnv = (port = 1) => ({
+  NODE_URL: `http://127.0.0.1:${port}`,
+  CLUSTER_SECRET,
+});
 
 /** Reads SSE messages until `count` arrived (or the time is up); then cancels the stream. */
 async function readSse(response: Response, count: number, timeoutMs = 10_000) {
@@ -62,7 +68,7 @@ Deno.test("the server on PostgreSQL works through HTTP as it does on SQLite", as
   await using pg = await startPostgres();
   /** A server on a fresh database (or `url`'s), with its own temporary DATA_DIR. */
   const serve = async (url: string, env: Record<string, string> = {}) =>
-    await startTestApp({ DATABASE_URL: url, ...env });
+    await startTestApp({ DATABASE_URL: url, ...nodeEnv(), ...env });
   /** The database as another node (or a tool) sees it. */
   const look = async (url: string, work: (store: PostgresStore) => Promise<void>) => {
     const store = await openPostgresStore(url, { poolSize: 1 });
@@ -231,9 +237,15 @@ Deno.test("the server on PostgreSQL works through HTTP as it does on SQLite", as
     async () => {
       const url = await pg.createDatabase();
       const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-pg-main-" });
-      const env = { DATABASE_URL: url, DATA_DIR: dataDir, SIMULATOR_SCAN_MS: "50" };
+      const port = freePort();
+      const env = {
+        DATABASE_URL: url,
+        DATA_DIR: dataDir,
+        SIMULATOR_SCAN_MS: "50",
+        ...nodeEnv(port),
+      };
       try {
-        const first = await startServerProcess(env);
+        const first = await startServerProcess(env, { port });
         try {
           assert.equal((await first.call("POST", `/${PHONE}/start`)).status, 200);
           await waitFor(
@@ -243,7 +255,7 @@ Deno.test("the server on PostgreSQL works through HTTP as it does on SQLite", as
         } finally {
           assert.equal(await first.stop("SIGTERM"), 0);
         }
-        const second = await startServerProcess(env);
+        const second = await startServerProcess(env, { port });
         try {
           await waitFor(
             "CONNECTED after the restart",
@@ -280,6 +292,7 @@ Deno.test("the server on PostgreSQL works through HTTP as it does on SQLite", as
             API_KEY: ADMIN_KEY,
             NO_COLOR: "1",
             DATABASE_URL: databaseUrl,
+            ...nodeEnv(),
           },
           stdin: "null",
           stdout: "null",

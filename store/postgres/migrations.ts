@@ -132,4 +132,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: "until when a node counts as live (its heartbeat plus the lease TTL)",
+    // Written by each node's heartbeat with its own LEASE_TTL_MS (database ms): whoever reads
+    // `nodes` (placement, take-over, GET /cluster) compares it with now() and needs no TTL.
+    sql: `ALTER TABLE nodes ADD COLUMN live_until bigint NOT NULL DEFAULT 0;`,
+  },
 ];

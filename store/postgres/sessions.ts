@@ -8,12 +8,18 @@
  */
 import type postgres from "postgres";
 import { type SessionRow, toRecord } from "../rows.ts";
-import type { ClaimOutcome, SessionRepository } from "../store.ts";
+import type { ClaimOutcome, Fence, SessionRepository } from "../store.ts";
 
 type Sql = postgres.Sql<Record<string, unknown>>;
 type Tx = postgres.TransactionSql<Record<string, unknown>>;
 
 export function createSessionRepository(sql: Sql): SessionRepository {
+  /** The fencing condition of a write a session made (`Fence`), or nothing for a caller's. */
+  const fenced = (fence: Fence | null | undefined) =>
+    fence
+      ? sql`AND epoch = ${fence.epoch} AND (node_id = ${fence.nodeId} OR node_id IS NULL)`
+      : sql``;
+
   async function outcome(
     tx: Sql | Tx,
     phoneNumber: string,
@@ -63,16 +69,16 @@ export function createSessionRepository(sql: Sql): SessionRepository {
       `;
       return toRecord(row);
     },
-    async setShouldRun(phoneNumber, shouldRun) {
+    async setShouldRun(phoneNumber, shouldRun, fence) {
       await sql`
         UPDATE sessions SET should_run = ${shouldRun}, updated_at = wa_now_ms()
-        WHERE phone_number = ${phoneNumber}
+        WHERE phone_number = ${phoneNumber} ${fenced(fence)}
       `;
     },
-    async markLinked(phoneNumber) {
+    async markLinked(phoneNumber, fence) {
       await sql`
         UPDATE sessions SET linked_at = wa_now_ms()
-        WHERE phone_number = ${phoneNumber} AND linked_at IS NULL
+        WHERE phone_number = ${phoneNumber} AND linked_at IS NULL ${fenced(fence)}
       `;
     },
     async listUnlinkedClaims() {

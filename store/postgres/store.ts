@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { generateAdminKey } from "../admin_key.ts";
 import { StoreRefusedError } from "../errors.ts";
 import type { Store } from "../store.ts";
+import { createClusterRepository } from "./cluster.ts";
 import { migrate } from "./migrate.ts";
 import { POSTGRES_MIGRATIONS } from "./migrations.ts";
 import { createListener, type Listener } from "./listener.ts";
@@ -91,6 +92,7 @@ export async function openPostgresStore(
     sessions: translateErrors(createSessionRepository(sql)),
     outbox: translateErrors(createOutbox(sql, listener)),
     idempotency: translateErrors(createIdempotencyRepository(sql)),
+    cluster: translateErrors(createClusterRepository(sql)),
     async adminKey() {
       const location = `the generated_keys table of ${where}`;
       const fresh = generateAdminKey();

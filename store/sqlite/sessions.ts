@@ -2,7 +2,8 @@
  * @module
  * The session repository on SQLite: one row per number (engine, started flag, owner, first link).
  * Every route of a number reads its record, so reads go through a cache that this repository's
- * own writes keep exact (it is the table's only writer: one server per `DATA_DIR`).
+ * own writes keep exact (it is the only writer of the record's columns: one server per
+ * `DATA_DIR`; the cluster repository writes only the lease columns, which records do not carry).
  */
 import type { DatabaseSync } from "node:sqlite";
 import { type SessionRow, toRecord } from "../rows.ts";
@@ -26,12 +27,20 @@ export function createSessionRepository(db: DatabaseSync, now = Date.now): Sessi
   const shouldRun = db.prepare(
     "UPDATE sessions SET should_run = ?, updated_at = ? WHERE phone_number = ?",
   );
+  // A session's own writes carry its lease (`Fence`): refused once another node took the number.
+  const FENCE = "AND epoch = ? AND (node_id = ? OR node_id IS NULL)";
+  const shouldRunFenced = db.prepare(
+    `UPDATE sessions SET should_run = ?, updated_at = ? WHERE phone_number = ? ${FENCE}`,
+  );
   const countOwner = db.prepare(
     "SELECT COUNT(*) AS n FROM sessions WHERE owner_account_id = ?",
   );
   const remove = db.prepare("DELETE FROM sessions WHERE phone_number = ?");
   const linked = db.prepare(
     "UPDATE sessions SET linked_at = ? WHERE phone_number = ? AND linked_at IS NULL",
+  );
+  const linkedFenced = db.prepare(
+    `UPDATE sessions SET linked_at = ? WHERE phone_number = ? AND linked_at IS NULL ${FENCE}`,
   );
   const unlinkedClaims = db.prepare(`
     SELECT * FROM sessions WHERE owner_account_id IS NOT NULL AND linked_at IS NULL
@@ -82,15 +91,17 @@ export function createSessionRepository(db: DatabaseSync, now = Date.now): Sessi
       upsert.run(phoneNumber, engine, ownerAccountId, at, at);
       return read(phoneNumber)!;
     },
-    setShouldRun(phoneNumber, run) {
+    setShouldRun(phoneNumber, run, fence) {
       cache.delete(phoneNumber);
-      shouldRun.run(run ? 1 : 0, now(), phoneNumber);
+      if (fence) shouldRunFenced.run(run ? 1 : 0, now(), phoneNumber, fence.epoch, fence.nodeId);
+      else shouldRun.run(run ? 1 : 0, now(), phoneNumber);
     },
-    markLinked(phoneNumber) {
+    markLinked(phoneNumber, fence) {
       // Most links are reconnects of a number that linked long ago: no write, no cache drop.
       if (read(phoneNumber)?.linkedAt !== null) return;
       cache.delete(phoneNumber);
-      linked.run(now(), phoneNumber);
+      if (fence) linkedFenced.run(now(), phoneNumber, fence.epoch, fence.nodeId);
+      else linked.run(now(), phoneNumber);
     },
     listUnlinkedClaims() {
       return (unlinkedClaims.all() as unknown as SessionRow[]).map(toRecord);

@@ -7,6 +7,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { loadOrCreateAdminKey } from "../admin_key.ts";
 import type { Store } from "../store.ts";
+import { createClusterRepository } from "./cluster.ts";
 import { openDatabase } from "./database.ts";
 import { createOutbox } from "./outbox.ts";
 import { createIdempotencyRepository } from "./idempotency.ts";
@@ -36,6 +37,7 @@ export function openSqliteStore(dataDir: string | ":memory:"): SqliteStore {
     kind: "sqlite",
     db,
     sessions: createSessionRepository(db),
+    cluster: createClusterRepository(db),
     outbox: createOutbox(db),
     idempotency: createIdempotencyRepository(db),
     adminKey() {

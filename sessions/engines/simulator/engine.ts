@@ -39,6 +39,7 @@ import {
   unixNow,
 } from "./data.ts";
 import { createSimulatorGroups } from "./groups.ts";
+import { joinSimulatorCloud, type SimulatorCloud } from "./cloud.ts";
 import { createSimulatorStateFile } from "./state_file.ts";
 
 export { ECHO_CONTACT, LID_ONLY, NO_GROUP_ADDS, NOT_ON_WHATSAPP, SIMULATOR_LIDS } from "./data.ts";
@@ -134,9 +135,27 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     connect();
   }
 
+  // Other nodes' simulators, when they share a folder: two devices online with one login conflict.
+  const cloud: SimulatorCloud | null = options.simulatorCloudDir
+    ? joinSimulatorCloud(options.simulatorCloudDir, options, {
+      conflict(reason) {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        status = "CONFLICT";
+        emit({ type: "status", status: "CONFLICT", reason });
+      },
+      dropped() {
+        status = "STARTING";
+        emit({ type: "status", status: "STARTING", reason: "Reconnecting" });
+        later(connect, cloud!.reconnectMs);
+      },
+    })
+    : null;
+
   function connect(): void {
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
+    if (cloud && !cloud.online()) return;
     status = "WORKING";
     if (linkedAs === options.phoneNumber) {
       emit({ type: "status", status: "WORKING", me: { id: meId, pushName: meName } });
@@ -197,6 +216,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
   async function unlink(reason: string): Promise<void> {
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
+    cloud?.offline();
     stateFile.close();
     await Deno.remove(linkPath).catch(() => {});
     status = "STOPPED";
@@ -219,6 +239,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     stop() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
+      cloud?.offline();
       status = "STOPPED";
       stateFile.flush();
       return Promise.resolve();
