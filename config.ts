@@ -233,6 +233,26 @@ function parseAccountKeys(pairs: string[]): { key: string; accountId: string }[]
   });
 }
 
+/**
+ * Only where the store is (`DATA_DIR`, `DATABASE_URL`, `DATABASE_POOL_SIZE`), for tools that open
+ * it without being a node (`deno task migrate-to-postgres`).
+ */
+export function loadStoreConfig(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): { dataDir: string; database: { url?: string; poolSize: number } } {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const result = schema.pick({ DATA_DIR: true, DATABASE_URL: true, DATABASE_POOL_SIZE: true })
+    .safeParse(present);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(`Invalid ${String(issue.path[0] ?? "environment")}: ${issue.message}`);
+  }
+  const e = result.data;
+  return { dataDir: e.DATA_DIR, database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE } };
+}
+
 /** Parses the environment (by default the process's) into the server's configuration. */
 export function loadConfig(
   env: Record<string, string | undefined> = Deno.env.toObject(),

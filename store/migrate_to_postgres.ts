@@ -16,7 +16,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import type postgres from "postgres";
-import { loadConfig } from "../config.ts";
+import { loadStoreConfig } from "../config.ts";
 import { StoreRefusedError } from "./errors.ts";
 import { describeDatabase, openPostgresStore } from "./postgres/store.ts";
 import { openDatabase } from "./sqlite/database.ts";
@@ -281,7 +281,8 @@ function readAdminKey(dataDir: string): string | null {
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig();
+    // Only where from and where to: the copy is not a node (no NODE_URL, no CLUSTER_SECRET).
+    config = loadStoreConfig();
     if (!config.database.url) {
       throw new StoreRefusedError(
         "Set DATABASE_URL to the empty PostgreSQL database to copy DATA_DIR into",

@@ -15,6 +15,17 @@ import { API_BASE, createAppShell } from "../routes/app.ts";
 import type { SessionClient, SessionManager } from "../sessions/manager.ts";
 
 export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
+/** The `CLUSTER_SECRET` of the tests' nodes on PostgreSQL. */
+export const CLUSTER_SECRET = "test-cluster-secret-0123456789abcdef";
+
+/**
+ * What a node on PostgreSQL must be told besides `DATABASE_URL` (where others reach it, the
+ * cluster's secret), unless the test says otherwise; nothing on SQLite.
+ */
+export function nodeEnv(env: Record<string, string>, url: string): Record<string, string> {
+  if (!env.DATABASE_URL) return env;
+  return { NODE_URL: url, CLUSTER_SECRET, ...env };
+}
 
 export interface TestApp {
   app: Awaited<ReturnType<typeof compose>>["app"];
@@ -48,7 +59,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     SIMULATOR_SCAN_MS: "50",
     API_KEY: ADMIN_KEY,
     LOG_LEVEL: "silent",
-    ...env,
+    // In-process: no port of its own, so no other node can reach it (tests of one node).
+    ...nodeEnv(env, "http://127.0.0.1:9"),
     DATA_DIR: dataDir,
   });
   const server = await compose(config, createLogger(config.logLevel));
@@ -175,7 +187,7 @@ export async function startServerProcess(
       LOG_LEVEL: "warn",
       NO_COLOR: "1",
       ...(ownDataDir ? { DATA_DIR: ownDataDir } : {}),
-      ...env,
+      ...nodeEnv(env, `http://127.0.0.1:${port}`),
     },
     stdin: "null",
     stdout: options.stdout ?? "null",
