@@ -25,7 +25,7 @@ export interface ClusterNode {
     path: string,
     body?: unknown,
     timeoutMs?: number,
-  ): Promise<{ status: number; body: Record<string, unknown> | null }>;
+  ): Promise<{ status: number; body: Record<string, unknown> | null; servedBy: string | null }>;
   signal(signal: Deno.Signal): void;
   /** Resolves with the exit code once the process ended. */
   exited: Promise<number>;
@@ -101,7 +101,11 @@ export async function startNode(id: string, options: ClusterOptions): Promise<Cl
         signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await response.text();
-      return { status: response.status, body: text ? JSON.parse(text) : null };
+      return {
+        status: response.status,
+        body: text ? JSON.parse(text) : null,
+        servedBy: response.headers.get("x-served-by"),
+      };
     },
     signal(signal) {
       try {
@@ -149,7 +153,10 @@ export async function ownersVia(via: ClusterNode): Promise<Map<string, string | 
   return new Map(sessions.map((s) => [s.phoneNumber, s.node]));
 }
 
-/** The numbers each node says it runs CONNECTED (from its own /sessions and /state). */
+/**
+ * The numbers each node says it runs CONNECTED: its own answer to `/state`, not one it forwarded
+ * to the number's owner (`X-Served-By` names the node that served it).
+ */
 export async function connectedOn(
   nodes: readonly ClusterNode[],
   numbers: readonly string[],
@@ -157,8 +164,10 @@ export async function connectedOn(
   const seen = new Map<string, string[]>(numbers.map((n) => [n, []]));
   await Promise.all(nodes.map(async (node) => {
     for (const phoneNumber of numbers) {
-      const { status, body } = await node.call("GET", `/${phoneNumber}/state`);
-      if (status === 200 && body?.state === "CONNECTED") seen.get(phoneNumber)!.push(node.id);
+      const { status, body, servedBy } = await node.call("GET", `/${phoneNumber}/state`);
+      if (status === 200 && body?.state === "CONNECTED" && servedBy === node.id) {
+        seen.get(phoneNumber)!.push(node.id);
+      }
     }
   }));
   return seen;
