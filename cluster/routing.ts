@@ -6,19 +6,17 @@
  * An edge (`NODE_ROLE=edge`) also gets its `SessionManager` here (`edge_sessions.ts`), and serves
  * a number's SSE stream itself, from the shared events table.
  *
- * Who owns a number comes from `store.cluster.owner` when the store has the ownership part, else
- * from this part's own read of the cluster's tables (`store/postgres/cluster_lookup.ts`).
+ * Who owns a number and which nodes host sessions come from the store's cluster part
+ * (`store.cluster`: leases and node rows, judged live by the database's clock).
  */
 import type { Context } from "hono";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { AppEnv } from "../middleware/principal.ts";
 import type { SessionManager } from "../sessions/manager.ts";
-import type { PostgresStore } from "../store/postgres/store.ts";
-import { createClusterLookup } from "../store/postgres/cluster_lookup.ts";
 import type { Store } from "../store/store.ts";
 import { createEdgeSessions } from "./edge_sessions.ts";
-import { createForwarder, type Forwarder, type Owner } from "./forward.ts";
+import { createForwarder, type Forwarder } from "./forward.ts";
 import { createHopSigner } from "./signing.ts";
 
 const LIST_TIMEOUT_MS = 5_000;
@@ -45,23 +43,22 @@ export interface Routing {
   edgeSessions: SessionManager | null;
 }
 
-/** The ownership part's view of the cluster, once the store has it. */
-interface OwnershipView {
-  owner(phoneNumber: string): Promise<Owner | null>;
-}
-
 export function createRouting(config: Readonly<Config>, deps: RoutingDeps): Routing {
   const { nodeId, store, log } = deps;
   const secret = config.cluster.secret;
   if (store.kind !== "postgres" || !secret) {
     return { nodeId, forwarder: null, edgeSessions: null };
   }
-  const lookup = createClusterLookup((store as PostgresStore).sql, {
-    liveMs: config.cluster.leaseTtlMs,
-  });
-  const ownership = (store as Store & { cluster?: OwnershipView }).cluster;
-  const locate = ownership ? (phone: string) => ownership.owner(phone) : lookup.owner;
-  const pickNode = async () => (await lookup.workers())[0] ?? null;
+  const locate = (phoneNumber: string) => store.cluster.owner(phoneNumber);
+  /** Live, non-draining nodes that host sessions and can be reached, most free room first. */
+  const workers = async () =>
+    (await store.cluster.nodes())
+      .filter((node) => node.live && !node.draining && node.role !== "edge" && node.url)
+      .sort((a, b) =>
+        (b.capacity - b.sessions) - (a.capacity - a.sessions) || (a.id < b.id ? -1 : 1)
+      )
+      .map((node) => ({ nodeId: node.id, url: node.url! }));
+  const pickNode = async () => (await workers())[0] ?? null;
   const signer = createHopSigner(secret, nodeId);
   const edge = config.cluster.role === "edge";
   const eventsPath = new RegExp(`^${deps.base}/[^/]+/events/?$`);
@@ -83,7 +80,7 @@ export function createRouting(config: Readonly<Config>, deps: RoutingDeps): Rout
   const edgeSessions = edge
     ? createEdgeSessions({
       sessions: store.sessions,
-      workers: lookup.workers,
+      workers,
       signer,
       adminKey: deps.adminKey,
       // A list (and /health) waits this long at most for a node that does not answer.
