@@ -160,7 +160,10 @@ Deno.test("loadConfig() requires NODE_URL and CLUSTER_SECRET of a worker node on
   const config = loadConfig({ ...database, ...url, ...secret });
   assert.equal(config.cluster.nodeUrl, "http://node-1.test:3000");
   // An edge node hosts no sessions: nobody reaches it for one.
-  assert.equal(loadConfig({ ...database, ...secret, NODE_ROLE: "edge" }).cluster.role, "edge");
+  assert.equal(
+    loadConfig({ ...database, ...secret, NODE_ROLE: "edge", NODE_ID: "edge-1" }).cluster.role,
+    "edge",
+  );
   // Without DATABASE_URL there is one node: nothing changes.
   assert.equal(loadConfig({}).cluster.nodeUrl, undefined);
 });
