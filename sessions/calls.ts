@@ -45,6 +45,11 @@ export interface Calls {
     method: SessionCallName,
     args: unknown[],
   ): Promise<unknown>;
+  /**
+   * Settles once the calls of `entry` in flight now have answered and their events are durable,
+   * or after `timeoutMs`, whichever is first.
+   */
+  settled(entry: SessionEntry, timeoutMs: number): Promise<void>;
   /** One call to `host`, the Worker of `entry`, whatever its status (the caller checked it). */
   request<T>(
     entry: SessionEntry,
@@ -70,6 +75,8 @@ export function createCalls(deps: CallsDeps): Calls {
   const { timeoutMs } = deps;
   /** Engine calls waiting for their answer, over every session (see `flushEvents`). */
   let callsInFlight = 0;
+  /** Each session's calls in flight, settling once answered with their events durable. */
+  const inFlight = new WeakMap<SessionEntry, Set<Promise<unknown>>>();
 
   function assertReady(phoneNumber: string, entry: SessionEntry | undefined): ReadyEntry {
     if (!entry) throw clientNotReady(phoneNumber, "STOPPED");
@@ -127,12 +134,33 @@ export function createCalls(deps: CallsDeps): Calls {
     async call(phoneNumber, entry, method, args) {
       const ready = assertReady(phoneNumber, entry);
       callsInFlight++;
+      const work = (async () => {
+        try {
+          return await request(ready, ready.host, method, args);
+        } finally {
+          callsInFlight--;
+          await deps.flushEvents?.(callsInFlight === 0);
+        }
+      })();
+      const calls = inFlight.get(ready) ?? new Set();
+      inFlight.set(ready, calls);
+      const done = work.then(() => {}, () => {});
+      calls.add(done);
       try {
-        return await request(ready, ready.host, method, args);
+        return await work;
       } finally {
-        callsInFlight--;
-        await deps.flushEvents?.(callsInFlight === 0);
+        calls.delete(done);
       }
+    },
+    async settled(entry, timeoutMs) {
+      const calls = [...inFlight.get(entry) ?? []];
+      if (calls.length === 0) return;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(calls),
+        new Promise((resolve) => timer = setTimeout(resolve, timeoutMs)),
+      ]);
+      clearTimeout(timer);
     },
   };
 }

@@ -85,6 +85,8 @@ export interface LifecycleDeps {
   forgetNumber?: (phoneNumber: string) => Promise<void>;
   /** This node's leases: a number runs here only while it holds the number's. */
   leases: SessionLeases;
+  /** Settles once the calls of `entry` in flight have answered, their events durable (`Calls`). */
+  callsSettled?: (entry: SessionEntry, timeoutMs: number) => Promise<void>;
 }
 
 export function createLifecycle(deps: LifecycleDeps): Lifecycle {
@@ -348,19 +350,30 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
     },
 
     async evict(phoneNumber, { reason, graceMs }) {
-      // Not under the number's lock: an operation holding it must not delay this. The Worker is
-      // cut off first, so nothing it does from here on reaches the session.
+      // Not under the number's lock: an operation holding it must not delay this. At once
+      // (`graceMs` 0: the lease is lost) the Worker is cut off first, so nothing it does from
+      // here on reaches the session.
       const entry = entries.get(phoneNumber);
       // Not running here (it stopped or failed on its own): nothing to stop, its status stays.
       if (!entry || (entry.host === null && entry.restartTimer === null)) return;
       restarts.cancel(entry);
       entry.wanted = false;
       const host = entry.host;
-      entry.host = null;
-      entry.qr = null;
       // Not announced: the number goes on elsewhere (or here again), which announces itself.
+      // Not WORKING: no new call leaves for the Worker from here on.
       entry.status = "STOPPED";
       entry.reason = reason;
+      if (host && graceMs > 0) {
+        // A polite stop (a drain, a stop through another node): the calls already with the
+        // Worker answer first, and their events are stored while this node still holds the
+        // lease, so a send answered 200 keeps its event (the outbox's rule). Cut off first, the
+        // Worker's events would be dropped while its answer still went out as a 200.
+        await deps.callsSettled?.(entry, Math.floor(graceMs / 2));
+      }
+      if (entry.host === host) {
+        entry.host = null;
+        entry.qr = null;
+      }
       status.wake(entry);
       if (!host) return;
       if (graceMs > 0) await host.stop(graceMs);

@@ -207,6 +207,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     maxNumbersPerAccount: deps.maxNumbersPerAccount,
     forgetNumber: deps.forgetNumber,
     leases,
+    callsSettled: calls.settled,
   });
   const linkCodes = createLinkCodes({ entries, status, calls, authorize });
   const sweeper = startClaimSweeper({

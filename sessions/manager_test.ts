@@ -151,3 +151,62 @@ Deno.test("session().assertReady() checks the caller, then that the session is W
   await env.manager.session(phone, owner).assertReady();
   await assert.rejects(env.manager.session(phone, stranger).assertReady(), refused(403));
 });
+
+Deno.test("a polite evict lets a call already with the Worker answer with its events handed out first, and refuses new calls", async () => {
+  const phone = "4915550010";
+  let report: WorkerHostOptions["onEvent"] = () => {};
+  let answer: ((value: unknown) => void) | null = null;
+  const emitted: string[] = [];
+  const store = openSqliteStore(":memory:");
+  const dataDir = await Deno.makeTempDir();
+  const manager = createSessionManager({
+    config: loadConfig({ WA_ENGINE: "simulator", LOG_LEVEL: "silent", DATA_DIR: dataDir }),
+    sessions: store.sessions,
+    log: createLogger("silent"),
+    onEvent: (event) => emitted.push(event.data.type),
+    createHost: (options) => {
+      report = options.onEvent;
+      return {
+        ...stubHost(),
+        call: () => new Promise((resolve) => answer = resolve as (value: unknown) => void),
+      };
+    },
+  });
+  try {
+    await manager.start(phone, {});
+    report({ type: "status", status: "WORKING", me: { id: `${phone}@c.us`, pushName: "A" } });
+    const sending = manager.session(phone).sendText({ chatId: "15550000001@c.us", text: "hi" });
+    for (let i = 0; i < 100 && answer === null; i++) await new Promise((r) => setTimeout(r, 1));
+    assert.ok(answer, "the send reached the Worker");
+    const evicting = manager.evict(phone, { reason: "Handed over", graceMs: 2_000 });
+    await assert.rejects(
+      manager.session(phone).sendText({ chatId: "15550000001@c.us", text: "late" }),
+      (error: unknown) => error instanceof ApiError && error.status === 409,
+    );
+    // The Worker sends: the message's event first, then the answer (its port's order).
+    const message = {
+      id: "true_15550000001@c.us_3EB0AA",
+      chatId: "15550000001@c.us",
+      from: `${phone}@c.us`,
+      to: "15550000001@c.us",
+      author: null,
+      type: "chat",
+      timestamp: 1,
+      hasMedia: false,
+      media: null,
+      ack: 1,
+      quotedMsgId: null,
+      fromMe: true,
+      body: "hi",
+    };
+    report({ type: "message.any", message } as Parameters<typeof report>[0]);
+    (answer as (value: unknown) => void)({ messageId: message.id, timestamp: 1 });
+    assert.deepEqual(await sending, { messageId: message.id, timestamp: 1 });
+    await evicting;
+    assert.ok(emitted.includes("message.any"), "the answered send's event was handed out");
+  } finally {
+    await manager.shutdown();
+    await store.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

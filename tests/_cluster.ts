@@ -38,10 +38,17 @@ export interface ClusterOptions {
   env?: Record<string, string>;
 }
 
-/** Starts one node and waits until its `/health` answers 200. */
-export async function startNode(id: string, options: ClusterOptions): Promise<ClusterNode> {
-  const port = freePort();
-  const dataDir = await Deno.makeTempDir({ prefix: `wa-gateway-${id}-` });
+/**
+ * Starts one node and waits until its `/health` answers 200. `at` restarts a node where it ran
+ * (its port and `DATA_DIR`, which then belongs to the caller and is not removed when it exits).
+ */
+export async function startNode(
+  id: string,
+  options: ClusterOptions,
+  at?: { port: number; dataDir: string },
+): Promise<ClusterNode> {
+  const port = at?.port ?? freePort();
+  const dataDir = at?.dataDir ?? await Deno.makeTempDir({ prefix: `wa-gateway-${id}-` });
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
     env: {
@@ -79,7 +86,7 @@ export async function startNode(id: string, options: ClusterOptions): Promise<Cl
   collect(child.stdout).catch(() => {});
   collect(child.stderr).catch(() => {});
   const exited = child.status.then(async (status) => {
-    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    if (!at) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     return status.code;
   });
   const base = `http://127.0.0.1:${port}/api/whatsapp`;
