@@ -188,6 +188,13 @@ Deno.test("numbers are owned by one node at a time, move when it dies, pauses, d
           });
           assert.deepEqual([send.status, send.servedBy], [200, owner], "the new owner sends it");
         }
+        // The simulator acknowledges each send a moment after answering: the new owners' last
+        // writes, counted before the window in which the paused node must write nothing.
+        await waitFor("the sends' acks", async () =>
+          (await inspect<{ n: number }[]>`
+            SELECT count(*)::int AS n FROM events
+            WHERE session = ANY(${its}::text[]) AND event = 'message.ack'
+          `)[0].n >= its.length);
         const leasesBefore = await rows();
         const eventsBefore = await events();
         // Longer than a simulator takes to notice a pause and reconnect: a session still alive on
