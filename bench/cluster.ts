@@ -307,7 +307,7 @@ async function failover(print: Print, pg: TestPostgres): Promise<void> {
   );
   print();
   print(
-    "| LEASE_TTL_MS | expected floor (1.5 × TTL ± TTL/3) | first back ms | all back ms | load |",
+    "| LEASE_TTL_MS | expected before the start (1.5 × TTL ± TTL/3) | first back ms | all back ms | load at the kill |",
   );
   print("|---:|---|---:|---:|---|");
   for (const r of rows) {
