@@ -13,20 +13,8 @@
  */
 import { ApiError } from "../errors.ts";
 import { describeError, type Logger } from "../logger.ts";
+import { HOP_BY_HOP_HEADERS as HOP_BY_HOP } from "../http_headers.ts";
 import { HOP_HEADERS } from "./signing.ts";
-
-/** Headers of one connection, not of the message (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = [
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-];
 
 /**
  * Left out of a forwarded request: the hop headers are set anew, the length goes with the stream

@@ -7,6 +7,7 @@
  * or other control character, which would split the request. The API validates with these rules,
  * and the dispatcher drops a header that breaks them (a configuration saved before they existed).
  */
+import { HOP_BY_HOP_HEADERS } from "../http_headers.ts";
 
 /** Webhooks a number may have. */
 export const MAX_WEBHOOKS = 10;
@@ -17,17 +18,7 @@ export const MAX_HEADER_BYTES = 8 * 1024;
 
 /** RFC 9110's `token`: what a header name is made of. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
+const HOP_BY_HOP = new Set(HOP_BY_HOP_HEADERS);
 const SET_BY_SERVER = new Set(["host", "content-length", "content-type"]);
 
 /** Why a header name may not be set, or null when it may. */
