@@ -16,7 +16,7 @@ import { ApiError, sessionNotFound } from "../errors.ts";
 import { describeError, type Logger } from "../logger.ts";
 import type { SessionInfo, SessionManager } from "../sessions/manager.ts";
 import type { SessionStatus } from "../sessions/engine.ts";
-import { toContractState } from "../sessions/engine.ts";
+import { SESSION_STATUSES, toContractState } from "../sessions/engine.ts";
 import { assertMayAct } from "../sessions/ownership.ts";
 import { assertPhoneNumber } from "../sessions/phone_number.ts";
 import type { SessionRecord, SessionRepository } from "../store/store.ts";
@@ -39,15 +39,6 @@ export interface EdgeSessionsDeps {
 }
 
 type LiveSession = Omit<SessionInfo, "ownerAccountId">;
-
-const STATUSES: SessionStatus[] = [
-  "STOPPED",
-  "STARTING",
-  "SCAN_QR_CODE",
-  "WORKING",
-  "FAILED",
-  "CONFLICT",
-];
 
 export function createEdgeSessions(deps: EdgeSessionsDeps): SessionManager {
   const { sessions, log } = deps;
@@ -144,7 +135,7 @@ export function createEdgeSessions(deps: EdgeSessionsDeps): SessionManager {
     },
     async countByStatus() {
       const [records, { byNumber }] = await Promise.all([sessions.list(), live()]);
-      const counts = Object.fromEntries(STATUSES.map((status) => [status, 0])) as Record<
+      const counts = Object.fromEntries(SESSION_STATUSES.map((status) => [status, 0])) as Record<
         SessionStatus,
         number
       >;

@@ -9,6 +9,7 @@ import { forbidden } from "../errors.ts";
 import type { EventsApi } from "../events/pipeline.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { AppEnv } from "../middleware/principal.ts";
+import { SESSION_STATUSES } from "../sessions/engine.ts";
 import type { SessionInfo, SessionManager } from "../sessions/manager.ts";
 import { createRouter } from "./router.ts";
 import {
@@ -22,14 +23,7 @@ import {
   SuccessSchema,
 } from "./schemas.ts";
 
-const StatusSchema = z.enum([
-  "STOPPED",
-  "STARTING",
-  "SCAN_QR_CODE",
-  "WORKING",
-  "FAILED",
-  "CONFLICT",
-])
+const StatusSchema = z.enum(SESSION_STATUSES)
   .openapi({ description: "The WAHA-style status, finer than `state`" });
 const StateSchema = z.enum(["CONNECTED", "DISCONNECTED", "AUTHENTICATING", "CONFLICT"]);
 const MeSchema = z.object({ id: z.string(), pushName: z.string() }).nullable();

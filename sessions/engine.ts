@@ -37,14 +37,18 @@ export type {
   TypingInput,
 };
 
+/** Every WAHA-style status of a session, in the order a start goes through them. */
+export const SESSION_STATUSES = [
+  "STOPPED",
+  "STARTING",
+  "SCAN_QR_CODE",
+  "WORKING",
+  "FAILED",
+  "CONFLICT",
+] as const;
+
 /** The WAHA-style status of a session, finer than the contract's four `state` values. */
-export type SessionStatus =
-  | "STOPPED"
-  | "STARTING"
-  | "SCAN_QR_CODE"
-  | "WORKING"
-  | "FAILED"
-  | "CONFLICT";
+export type SessionStatus = typeof SESSION_STATUSES[number];
 
 /** The contract's `state` values. */
 export type ContractState = "CONNECTED" | "DISCONNECTED" | "AUTHENTICATING" | "CONFLICT";

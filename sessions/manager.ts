@@ -20,6 +20,7 @@ import {
   type ContractState,
   type EngineName,
   type Me,
+  SESSION_STATUSES,
   type SessionStatus,
   toContractState,
 } from "./engine.ts";
@@ -281,14 +282,10 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     },
 
     async countByStatus() {
-      const counts: Record<SessionStatus, number> = {
-        STOPPED: 0,
-        STARTING: 0,
-        SCAN_QR_CODE: 0,
-        WORKING: 0,
-        FAILED: 0,
-        CONFLICT: 0,
-      };
+      const counts = Object.fromEntries(SESSION_STATUSES.map((status) => [status, 0])) as Record<
+        SessionStatus,
+        number
+      >;
       for (const record of await sessions.list()) {
         counts[entries.get(record.phoneNumber)?.status ?? "STOPPED"]++;
       }
