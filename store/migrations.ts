@@ -177,4 +177,20 @@ export const MIGRATIONS: readonly Migration[] = [
     // As PostgreSQL's version 3: each node writes its own deadline, so readers need no TTL.
     sql: `ALTER TABLE nodes ADD COLUMN live_until INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 7,
+    description: "saved whatsapp-web.js logins, sealed, one per number",
+    // As PostgreSQL's version 4 (one store interface); a single node does not use it yet.
+    sql: `
+      CREATE TABLE saved_logins (
+        phone_number TEXT PRIMARY KEY,
+        owner_account_id TEXT,
+        epoch INTEGER NOT NULL,
+        node_id TEXT,
+        blob BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        saved_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

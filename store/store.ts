@@ -238,6 +238,43 @@ export interface IdempotencyRepository {
   sweep(ttlMs: number): Promise<number>;
 }
 
+/** A number's saved whatsapp-web.js login (`LoginRepository`). Times: the database's clock. */
+export interface SavedLogin {
+  phoneNumber: string;
+  /** The lease epoch it was saved under: the run of the number whose login it is. */
+  epoch: number;
+  /** The node that saved it (null: carried over by `migrate-to-postgres`). */
+  nodeId: string | null;
+  /** The sealed archive (`sessions/login_cipher.ts`). */
+  blob: Uint8Array;
+  /** The archive's size before sealing (compressed bytes). */
+  size: number;
+  savedAt: number;
+}
+
+/**
+ * The numbers' saved logins (table `saved_logins`), so a number goes on without a new scan on the
+ * next node that runs it. A login belongs to the account that owned the number when it was saved:
+ * it is read back only while that account still owns it.
+ */
+export interface LoginRepository {
+  /**
+   * Keeps the number's login, saved under `fence`: written only while the fence's lease is the
+   * number's latest (a node woken from a pause cannot overwrite what the new owner saved), and
+   * never over a login of a later epoch. Answers when it was saved, or null when refused.
+   */
+  save(
+    phoneNumber: string,
+    login: { blob: Uint8Array; size: number },
+    fence: Fence,
+  ): Promise<number | null>;
+  /** The number's login, unless the number is gone or another account owns it since. */
+  get(phoneNumber: string): Promise<SavedLogin | null>;
+  /** When each of the numbers' logins was last saved (numbers without one are left out). */
+  savedAt(phoneNumbers: string[]): Promise<Map<string, number>>;
+  remove(phoneNumber: string): Promise<void>;
+}
+
 export type StoreKind = "sqlite" | "postgres";
 
 export interface Store {
@@ -249,6 +286,8 @@ export interface Store {
   outbox: Outbox;
   /** First answers to requests sent with an `Idempotency-Key`. */
   idempotency: IdempotencyRepository;
+  /** The numbers' saved whatsapp-web.js logins (used in a cluster). */
+  logins: LoginRepository;
   /**
    * The generated admin key: made once and kept by the store (SQLite: a file in `DATA_DIR`;
    * PostgreSQL: the database, so every node of a cluster has the same one).

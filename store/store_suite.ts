@@ -16,6 +16,7 @@ import {
   StaleFenceError,
 } from "../events/outbox.ts";
 import { idempotencyCases } from "./idempotency_suite.ts";
+import { LOGIN_CASES } from "./logins_suite.ts";
 import { CLUSTER_CASES } from "./cluster_suite.ts";
 import type { Store } from "./store.ts";
 
@@ -583,7 +584,7 @@ const cases: Case[] = [
 
 /** Runs every case of the suite as a step, each on a fresh store from `open`. */
 export async function runStoreSuite(t: Deno.TestContext, open: OpenStore): Promise<void> {
-  for (const [name, fn] of [...cases, ...idempotencyCases, ...CLUSTER_CASES]) {
+  for (const [name, fn] of [...cases, ...idempotencyCases, ...CLUSTER_CASES, ...LOGIN_CASES]) {
     await t.step(name, async () => {
       const subject = await open();
       try {

@@ -139,4 +139,22 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     // `nodes` (placement, take-over, GET /cluster) compares it with now() and needs no TTL.
     sql: `ALTER TABLE nodes ADD COLUMN live_until bigint NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 4,
+    description: "saved whatsapp-web.js logins, sealed, one per number",
+    // `epoch`: the lease under which it was saved (a save of an older one is refused);
+    // `owner_account_id`: the account that owned the number then (read back only while it still
+    // does); `size`: the archive's compressed bytes, before sealing.
+    sql: `
+      CREATE TABLE saved_logins (
+        phone_number text PRIMARY KEY,
+        owner_account_id text,
+        epoch bigint NOT NULL,
+        node_id text,
+        blob bytea NOT NULL,
+        size integer NOT NULL,
+        saved_at bigint NOT NULL
+      );
+    `,
+  },
 ];

@@ -17,6 +17,7 @@ import { createListener, type Listener } from "./listener.ts";
 import { createOutbox } from "./outbox.ts";
 import { createSessionRepository } from "./sessions.ts";
 import { createIdempotencyRepository } from "./idempotency.ts";
+import { createLoginRepository } from "./logins.ts";
 import { translateErrors } from "./unavailable.ts";
 
 export interface PostgresStore extends Store {
@@ -92,6 +93,7 @@ export async function openPostgresStore(
     sessions: translateErrors(createSessionRepository(sql)),
     outbox: translateErrors(createOutbox(sql, listener)),
     idempotency: translateErrors(createIdempotencyRepository(sql)),
+    logins: translateErrors(createLoginRepository(sql)),
     cluster: translateErrors(createClusterRepository(sql)),
     async adminKey() {
       const location = `the generated_keys table of ${where}`;

@@ -11,6 +11,7 @@ import { createClusterRepository } from "./cluster.ts";
 import { openDatabase } from "./database.ts";
 import { createOutbox } from "./outbox.ts";
 import { createIdempotencyRepository } from "./idempotency.ts";
+import { createLoginRepository } from "./logins.ts";
 import { createSessionRepository } from "./sessions.ts";
 
 export interface SqliteStore extends Store {
@@ -40,6 +41,7 @@ export function openSqliteStore(dataDir: string | ":memory:"): SqliteStore {
     cluster: createClusterRepository(db),
     outbox: createOutbox(db),
     idempotency: createIdempotencyRepository(db),
+    logins: createLoginRepository(db),
     adminKey() {
       if (dataDir === ":memory:") return Promise.reject(new Error("A memory store keeps no key"));
       try {
