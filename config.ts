@@ -4,6 +4,7 @@
  * typed object. Defaults let `deno task start` run with nothing set; a bad value stops the start
  * with one line that names the variable. No other module reads the environment.
  */
+import { AUTH_KEY_HINT, parseAuthKey } from "./sessions/login_cipher.ts";
 import { z } from "zod";
 import { eventNameProblem } from "./events/event_names.ts";
 
@@ -47,6 +48,12 @@ const schema = z.object({
   LEASE_TTL_MS: z.coerce.number().int().min(1_000).default(15_000),
   DRAIN_TIMEOUT_MS: positiveMs.default(60_000),
   CLUSTER_SECRET: apiKey,
+  // Saved whatsapp-web.js logins in the database (a cluster): their key, and how often.
+  AUTH_ENCRYPTION_KEY: z.string().trim().optional().refine(
+    (text) => text === undefined || parseAuthKey(text) !== null,
+    `expected ${AUTH_KEY_HINT}`,
+  ),
+  AUTH_BACKUP_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
   WA_ENGINE: z.enum(["wwebjs", "simulator"]).default("wwebjs"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   TRUST_PROXY: bool.default(false),
@@ -142,6 +149,10 @@ export interface Config {
     drainTimeoutMs: number;
     /** Signs node-to-node requests (`CLUSTER_SECRET`). */
     secret?: string;
+    /** Seals the whatsapp-web.js logins kept in the database (`AUTH_ENCRYPTION_KEY`). */
+    loginKey?: string;
+    /** How often a running whatsapp-web.js session's login is saved (`AUTH_BACKUP_INTERVAL_MS`). */
+    loginBackupIntervalMs: number;
   };
   engine: "wwebjs" | "simulator";
   logLevel: Parsed["LOG_LEVEL"];
@@ -290,6 +301,12 @@ export function loadConfig(
         "Missing CLUSTER_SECRET: nodes on DATABASE_URL sign their requests to each other with it",
       );
     }
+    if (!e.AUTH_ENCRYPTION_KEY) {
+      throw new ConfigError(
+        "Missing AUTH_ENCRYPTION_KEY: nodes on DATABASE_URL keep whatsapp-web.js logins in the " +
+          `database, encrypted with it; make one (${AUTH_KEY_HINT}) and give every node the same`,
+      );
+    }
   }
   const mediaMax = e.MEDIA_MAX_BYTES;
   const config: Config = {
@@ -305,6 +322,8 @@ export function loadConfig(
       leaseTtlMs: e.LEASE_TTL_MS,
       drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
       secret: e.CLUSTER_SECRET,
+      loginKey: e.AUTH_ENCRYPTION_KEY,
+      loginBackupIntervalMs: e.AUTH_BACKUP_INTERVAL_MS,
     },
     engine: e.WA_ENGINE,
     logLevel: e.LOG_LEVEL,

@@ -109,6 +109,7 @@ Deno.test("loadConfig() takes PostgreSQL from DATABASE_URL, with a pool of 5 unl
   const node = {
     NODE_URL: "http://node-1.test:3000",
     CLUSTER_SECRET: "cluster-secret-0123456789abcdef",
+    AUTH_ENCRYPTION_KEY: "dGVzdC1hdXRoLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE=",
   };
   assert.deepEqual(loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: "12", ...node }).database, {
     url,
@@ -146,6 +147,7 @@ Deno.test("loadConfig() requires NODE_URL and CLUSTER_SECRET of a worker node on
   const database = { DATABASE_URL: "postgres://wa@db.test/wa" };
   const secret = { CLUSTER_SECRET: "cluster-secret-0123456789abcdef" };
   const url = { NODE_URL: "http://node-1.test:3000" };
+  const key = { AUTH_ENCRYPTION_KEY: "dGVzdC1hdXRoLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE=" };
   const refusal = (env: Record<string, string>) => {
     try {
       loadConfig(env);
@@ -155,9 +157,9 @@ Deno.test("loadConfig() requires NODE_URL and CLUSTER_SECRET of a worker node on
     }
     throw new Error("loadConfig() accepted it");
   };
-  assert.match(refusal({ ...database, ...secret }), /^Missing NODE_URL: [^\n]+$/);
-  assert.match(refusal({ ...database, ...url }), /^Missing CLUSTER_SECRET: [^\n]+$/);
-  const config = loadConfig({ ...database, ...url, ...secret });
+  assert.match(refusal({ ...database, ...secret, ...key }), /^Missing NODE_URL: [^\n]+$/);
+  assert.match(refusal({ ...database, ...url, ...key }), /^Missing CLUSTER_SECRET: [^\n]+$/);
+  const config = loadConfig({ ...database, ...url, ...secret, ...key });
   assert.equal(config.cluster.nodeUrl, "http://node-1.test:3000");
   // An edge node hosts no sessions: nobody reaches it for one.
   assert.equal(
@@ -166,4 +168,28 @@ Deno.test("loadConfig() requires NODE_URL and CLUSTER_SECRET of a worker node on
   );
   // Without DATABASE_URL there is one node: nothing changes.
   assert.equal(loadConfig({}).cluster.nodeUrl, undefined);
+});
+
+Deno.test("loadConfig() requires AUTH_ENCRYPTION_KEY of a worker node on DATABASE_URL, says how to make one, and refuses one that is not 32 bytes", () => {
+  const node = {
+    DATABASE_URL: "postgres://wa@db.test/wa",
+    NODE_URL: "http://node-1.test:3000",
+    CLUSTER_SECRET: "cluster-secret-0123456789abcdef",
+  };
+  assert.throws(() => loadConfig(node), (error: Error) => {
+    assert.ok(error instanceof ConfigError);
+    assert.match(error.message, /^Missing AUTH_ENCRYPTION_KEY: [^\n]+openssl rand -base64 32/);
+    return true;
+  });
+  assert.throws(
+    () => loadConfig({ ...node, AUTH_ENCRYPTION_KEY: "not-a-key-but-long-enough-0123456789" }),
+    /Invalid AUTH_ENCRYPTION_KEY: expected 32 random bytes/,
+  );
+  const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+  const config = loadConfig({ ...node, AUTH_ENCRYPTION_KEY: key, AUTH_BACKUP_INTERVAL_MS: "5000" });
+  assert.equal(config.cluster.loginKey, key);
+  assert.equal(config.cluster.loginBackupIntervalMs, 5000);
+  assert.equal(loadConfig({}).cluster.loginBackupIntervalMs, 60_000);
+  // One node keeps its logins in DATA_DIR: no key needed.
+  assert.equal(loadConfig({}).cluster.loginKey, undefined);
 });

@@ -24,7 +24,8 @@ import type { AppEnv } from "./middleware/principal.ts";
 import { API_BASE, createApp } from "./routes/app.ts";
 import type { SessionManager } from "./sessions/manager.ts";
 import { idempotency, sweepIdempotencyKeys } from "./middleware/idempotency.ts";
-import { openStore, StoreRefusedError } from "./store/store.ts";
+import { openStore, type Store, StoreRefusedError } from "./store/store.ts";
+import type { SavedLogins } from "./sessions/saved_logins.ts";
 
 export const VERSION = "0.1.0";
 
@@ -107,6 +108,7 @@ export async function compose(
   } else {
     const { createSessionManager } = await import("./sessions/manager.ts");
     manager = createSessionManager({
+      logins: await savedLogins(config, store, log),
       config,
       sessions: store.sessions,
       leases: ownership,
@@ -282,3 +284,25 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.main) await main();
+
+/**
+ * In a cluster, the whatsapp-web.js logins are kept in the database, sealed with
+ * `AUTH_ENCRYPTION_KEY` (the configuration requires it there), so a number goes on without a scan
+ * on any node. A single node keeps them in `DATA_DIR` only.
+ */
+async function savedLogins(
+  config: Config,
+  store: Store,
+  log: Logger,
+): Promise<SavedLogins | undefined> {
+  const key = config.cluster.loginKey;
+  if (!config.database.url || !key) return undefined;
+  const { createSavedLogins } = await import("./sessions/saved_logins.ts");
+  const { createLoginCipher } = await import("./sessions/login_cipher.ts");
+  return createSavedLogins({
+    logins: store.logins,
+    cipher: await createLoginCipher(key),
+    log: log.child({ component: "logins" }),
+    intervalMs: config.cluster.loginBackupIntervalMs,
+  });
+}

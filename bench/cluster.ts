@@ -61,6 +61,7 @@ async function startNode(
       NODE_ID: id,
       NODE_URL: `http://127.0.0.1:${port}`,
       CLUSTER_SECRET,
+      AUTH_ENCRYPTION_KEY: "YmVuY2gtYXV0aC1rZXktMDEyMzQ1Njc4OWFiY2RlZjA=",
       SIMULATOR_CLOUD_DIR: cloudDir,
       ...env,
     },

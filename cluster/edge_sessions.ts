@@ -104,6 +104,7 @@ export function createEdgeSessions(deps: EdgeSessionsDeps): SessionManager {
       ownerAccountId: record.ownerAccountId,
       // An edge is always in a cluster: say which node runs the number (as that node said).
       node: running?.node ?? null,
+      ...(running?.loginSavedAt !== undefined ? { loginSavedAt: running.loginSavedAt } : {}),
     };
   }
 

@@ -32,6 +32,11 @@ const NodeField = z.string().nullable().optional().openapi({
     "In a cluster: the node that runs it (null: it runs nowhere); absent on a single node",
 });
 
+const LoginSavedAtField = z.iso.datetime().nullable().optional().openapi({
+  description: "In a cluster, for whatsapp-web.js: when the login was last saved in the shared " +
+    "store (what another node starts from without a QR); null: not saved yet. Absent otherwise",
+});
+
 const SessionStateSchema = z.object({
   state: StateSchema,
   status: StatusSchema,
@@ -39,6 +44,7 @@ const SessionStateSchema = z.object({
   engine: z.enum(["wwebjs", "simulator"]),
   me: MeSchema,
   node: NodeField,
+  loginSavedAt: LoginSavedAtField,
 }).openapi("SessionState");
 
 const SessionSchema = z.object({
@@ -49,6 +55,7 @@ const SessionSchema = z.object({
   reason: z.string().nullable(),
   me: MeSchema,
   node: NodeField,
+  loginSavedAt: LoginSavedAtField,
 }).openapi("Session");
 
 const StartBodySchema = z.object({
@@ -221,6 +228,7 @@ function toSession(info: SessionInfo) {
     reason: info.reason,
     me: info.me,
     node: info.node,
+    loginSavedAt: info.loginSavedAt,
   };
 }
 
@@ -301,6 +309,7 @@ export function createSessionRoutes(
         engine: info.engine,
         me: info.me,
         node: info.node,
+        loginSavedAt: info.loginSavedAt,
       }, 200);
     })
     .openapi(listRoute, async (c) => {

@@ -105,6 +105,13 @@ export interface EngineOptions {
   readyTimeoutMs?: number;
   /** whatsapp-web.js: start Chromium with `--no-sandbox` although not root. */
   chromiumNoSandbox?: boolean;
+  /**
+   * whatsapp-web.js in a cluster: the login is kept in the shared store too. The engine reports it
+   * (`login` events) once linked, every `intervalMs`, and when it stops; `restore`, a login the
+   * main thread read back (newer than the local one), replaces the local login before Chromium
+   * starts.
+   */
+  loginBackup?: { intervalMs: number; restore?: Uint8Array };
 }
 
 export interface Me {
@@ -351,7 +358,14 @@ export type EngineEvent =
   /** The engine cannot go on (browser gone, page crashed): the worker must be replaced. */
   | { type: "fatal"; reason: string }
   /** A child process that must die with the worker (Chromium's process group leader). */
-  | { type: "child_process"; pid: number };
+  | { type: "child_process"; pid: number }
+  /**
+   * The login as an archive, to be kept off this machine (`loginBackup`); `final`: the last one of
+   * this run (made at a stop, with the browser closed).
+   */
+  | { type: "login"; archive: Uint8Array; final: boolean }
+  /** WhatsApp refused the saved login, and the engine deleted it: it is worth nothing anywhere. */
+  | { type: "login_rejected" };
 
 export type EngineEventSink = (event: EngineEvent) => void;
 

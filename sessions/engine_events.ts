@@ -13,6 +13,7 @@ import { linkProblem } from "./linked_number.ts";
 import { qrToTerminal } from "./qr.ts";
 import type { Restarts } from "./restarts.ts";
 import type { SessionEntry } from "./session_entry.ts";
+import type { SavedLogins } from "./saved_logins.ts";
 import type { Emit } from "./session_events.ts";
 import type { StatusMachine } from "./status_machine.ts";
 import type { WorkerHost } from "./worker_host.ts";
@@ -35,6 +36,8 @@ export interface EngineEventsDeps {
   retire: (entry: SessionEntry, host: WorkerHost) => void;
   /** The lease the session's own writes carry: refused once another node took the number. */
   fenceOf?: (phoneNumber: string) => Fence | null;
+  /** The numbers' logins kept in the shared store (a cluster); absent on a single node. */
+  logins?: Pick<SavedLogins, "save" | "forget">;
 }
 
 export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHandler {
@@ -91,7 +94,21 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
     deps.retire(entry, host);
   }
 
+  /** The login is worth nothing anywhere now: the stored one goes too. */
+  function forgetLogin(entry: SessionEntry): void {
+    if (deps.logins) record(entry, deps.logins.forget(entry.phoneNumber));
+  }
+
   return function onEngineEvent(entry, host, event) {
+    if (event.type === "login") {
+      // The last one comes from a Worker being stopped, already cut off (`host` null); one from
+      // a Worker replaced since, or of an account not found to be the number's own, is dropped.
+      const current = entry.host === host || entry.host === null;
+      if (current && entry.verified) {
+        deps.logins?.save(entry.phoneNumber, event.archive, fenceOf(entry));
+      }
+      return;
+    }
     if (entry.host !== host) return;
     switch (event.type) {
       case "status":
@@ -141,7 +158,11 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
       case "group.leave":
         if (entry.verified) emit(entry, event);
         return;
+      case "login_rejected":
+        forgetLogin(entry);
+        return;
       case "logged_out":
+        forgetLogin(entry);
         host.terminate("Logged out");
         entry.host = null;
         entry.wanted = false;

@@ -14,6 +14,7 @@ import type { EngineEventHandler } from "./engine_events.ts";
 import type { SessionLeases } from "./leases.ts";
 import { claimRefusal, type SessionCaller } from "./ownership.ts";
 import type { Restarts } from "./restarts.ts";
+import type { SavedLogins } from "./saved_logins.ts";
 import { createEntry, type SessionEntry } from "./session_entry.ts";
 import type { StatusMachine } from "./status_machine.ts";
 import { WorkerDeadError, type WorkerHost, type WorkerHostOptions } from "./worker_host.ts";
@@ -87,6 +88,8 @@ export interface LifecycleDeps {
   leases: SessionLeases;
   /** Settles once the calls of `entry` in flight have answered, their events durable (`Calls`). */
   callsSettled?: (entry: SessionEntry, timeoutMs: number) => Promise<void>;
+  /** The whatsapp-web.js logins kept in the shared store (a cluster); absent on a single node. */
+  logins?: SavedLogins;
 }
 
 export function createLifecycle(deps: LifecycleDeps): Lifecycle {
@@ -136,7 +139,7 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       onDeath: (reason) => restarts.onDeath(entry, host, reason),
     });
     entry.host = host;
-    entry.starting = host.init(entry.engine, engineOptions(entry), INIT_TIMEOUT_MS).catch(
+    entry.starting = init(entry, host).catch(
       (error) => {
         if (entry.host !== host || error instanceof WorkerDeadError) return;
         log.error("session failed to start", {
@@ -148,6 +151,28 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
         status.set(entry, "FAILED", `Failed to start: ${error?.message ?? String(error)}`);
       },
     );
+  }
+
+  /**
+   * Starts the engine in `host`. In a cluster a whatsapp-web.js number first gets the stored login
+   * when another node ran it since, and its login is backed up while it runs.
+   */
+  async function init(entry: SessionEntry, host: WorkerHost): Promise<void> {
+    const options = engineOptions(entry);
+    const logins = entry.engine === "wwebjs" ? deps.logins : undefined;
+    const fence = leases.fenceOf(entry.phoneNumber);
+    if (logins) {
+      options.loginBackup = await logins.prepare(entry.phoneNumber, options.sessionDir);
+      // Stopped while the login was read: the Worker is already being ended.
+      if (entry.host !== host) return;
+    }
+    await host.init(entry.engine, options, INIT_TIMEOUT_MS);
+    await logins?.started(options.sessionDir, fence);
+  }
+
+  /** Once a Worker was stopped: its last login is saved before the lease goes to another node. */
+  async function loginSaved(phoneNumber: string): Promise<void> {
+    await deps.logins?.settled(phoneNumber, STOP_TIMEOUT_MS);
   }
 
   async function halt(entry: SessionEntry): Promise<void> {
@@ -194,6 +219,8 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       status.set(entry, "STOPPED", "Logged out");
     }
     await sessions.setShouldRun(phoneNumber, false);
+    // The login is gone from the phone: the copy kept for other nodes goes too.
+    await deps.logins?.forget(phoneNumber);
     await leases.release(phoneNumber);
     await Deno.remove(sessionDir(phoneNumber), { recursive: true }).catch(() => {});
   }
@@ -279,6 +306,7 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
         entry.wanted = false;
         await halt(entry);
         status.set(entry, "STOPPED", "Stopped");
+        await loginSaved(phoneNumber);
         await leases.release(phoneNumber);
         return { wasRunning };
       });
@@ -340,6 +368,7 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
           status.wake(entry);
           entries.delete(phoneNumber);
         }
+        await deps.logins?.forget(phoneNumber);
         await leases.release(phoneNumber);
         // The data first: once the record is gone, nothing of the claim may be left.
         await Deno.remove(sessionDir(phoneNumber), { recursive: true }).catch(() => {});
@@ -376,8 +405,11 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       }
       status.wake(entry);
       if (!host) return;
-      if (graceMs > 0) await host.stop(graceMs);
-      else host.terminate(reason);
+      if (graceMs > 0) {
+        await host.stop(graceMs);
+        // Handed over politely (a drain): the next node starts from the login saved at this stop.
+        await deps.logins?.settled(phoneNumber, graceMs);
+      } else host.terminate(reason);
     },
 
     async endAll() {
@@ -385,6 +417,7 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
         [...entries.values()].map((entry) =>
           withLock(entry.phoneNumber, async () => {
             await halt(entry);
+            await loginSaved(entry.phoneNumber);
             await entry.retiring;
             status.wake(entry);
           })

@@ -35,6 +35,7 @@ import { assertMayAct, type SessionCaller } from "./ownership.ts";
 import { assertPhoneNumber } from "./phone_number.ts";
 import { createRestarts } from "./restarts.ts";
 import { restoreSessions } from "./restore.ts";
+import type { SavedLogins } from "./saved_logins.ts";
 import type { SessionEntry } from "./session_entry.ts";
 import { createEmitter, type SessionEvent } from "./session_events.ts";
 import { createStatusMachine } from "./status_machine.ts";
@@ -57,6 +58,11 @@ export interface SessionInfo {
    * Left out on a single node.
    */
   node?: string | null;
+  /**
+   * In a cluster, for a whatsapp-web.js number: when its login was last saved in the shared store
+   * (ISO 8601), null before the first save. Left out otherwise.
+   */
+  loginSavedAt?: string | null;
 }
 
 /** The parts of the server's configuration the manager uses. */
@@ -98,6 +104,8 @@ export interface SessionManagerDeps {
   now?: () => Promise<number>;
   /** This node's leases on numbers (`cluster/ownership.ts`); default: every number runs here. */
   leases?: SessionLeases;
+  /** A cluster's whatsapp-web.js logins, kept in the shared store (`saved_logins.ts`). */
+  logins?: SavedLogins;
 }
 
 /**
@@ -191,6 +199,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     restarts,
     retire: (entry, host) => lifecycle.retire(entry, host),
     fenceOf: (phoneNumber) => leases.fenceOf(phoneNumber),
+    logins: deps.logins,
   });
   const lifecycle = createLifecycle({
     config,
@@ -209,6 +218,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     forgetNumber: deps.forgetNumber,
     leases,
     callsSettled: calls.settled,
+    logins: deps.logins,
   });
   const linkCodes = createLinkCodes({ entries, status, calls, authorize });
   const sweeper = startClaimSweeper({
@@ -219,7 +229,11 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     now: deps.now,
   });
 
-  function infoOf(record: SessionRecord, owners: Map<string, string>): SessionInfo {
+  function infoOf(
+    record: SessionRecord,
+    owners: Map<string, string>,
+    saved: Map<string, number>,
+  ): SessionInfo {
     const entry = entries.get(record.phoneNumber);
     const here = leases.holds(record.phoneNumber) && entry?.host;
     const status = entry?.status ?? "STOPPED";
@@ -234,7 +248,34 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       ...(leases.clustered
         ? { node: here && leases.nodeId ? leases.nodeId : owners.get(record.phoneNumber) ?? null }
         : {}),
+      ...(deps.logins && (entry?.engine ?? record.engine) === "wwebjs"
+        ? { loginSavedAt: isoOrNull(saved.get(record.phoneNumber)) }
+        : {}),
     };
+  }
+
+  /**
+   * When the logins were last saved: this node knows for the numbers it runs (it saves them);
+   * the store is asked for the others.
+   */
+  async function savedLogins(records: SessionRecord[]): Promise<Map<string, number>> {
+    const logins = deps.logins;
+    if (!logins) return new Map();
+    const wwebjs = records.filter((r) =>
+      (entries.get(r.phoneNumber)?.engine ?? r.engine) === "wwebjs"
+    );
+    const known = new Map<string, number>();
+    const missing: string[] = [];
+    for (const { phoneNumber } of wwebjs) {
+      const at = leases.holds(phoneNumber) && entries.get(phoneNumber)?.host
+        ? logins.lastSaved(phoneNumber)
+        : undefined;
+      if (at !== undefined) known.set(phoneNumber, at);
+      else missing.push(phoneNumber);
+    }
+    if (missing.length === 0) return known;
+    for (const [phoneNumber, at] of await logins.lastSavedOf(missing)) known.set(phoneNumber, at);
+    return known;
   }
 
   /** Who runs what, for info: no lookup when this node runs the number (or there is no cluster). */
@@ -260,7 +301,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
 
     async info(phoneNumber, caller) {
       const record = await authorize(phoneNumber, caller);
-      return infoOf(record, await ownersFor([phoneNumber]));
+      return infoOf(record, await ownersFor([phoneNumber]), await savedLogins([record]));
     },
 
     async authorize(phoneNumber, caller) {
@@ -278,7 +319,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     async list(filter) {
       const records = await sessions.list(filter);
       const owners = await ownersFor(records.map((record) => record.phoneNumber));
-      return records.map((record) => infoOf(record, owners));
+      const saved = await savedLogins(records);
+      return records.map((record) => infoOf(record, owners, saved));
     },
 
     async countByStatus() {
@@ -321,4 +363,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       await lifecycle.endAll();
     },
   };
+}
+
+function isoOrNull(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
 }

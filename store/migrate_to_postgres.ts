@@ -10,7 +10,12 @@
  * It refuses, in one line and before writing anything, a database that already holds data (it
  * copies into an empty one only, so nothing is merged or overwritten) and a `DATA_DIR` whose
  * server still runs (the SQLite file is held open). Everything is copied in one transaction: a
- * failure leaves the database as empty as it was. The whatsapp-web.js logins stay in `DATA_DIR`.
+ * failure leaves the database as empty as it was.
+ *
+ * The whatsapp-web.js logins (`DATA_DIR/sessions/<number>/auth`) go too, packed as the engine packs
+ * them and sealed with the cluster's `AUTH_ENCRYPTION_KEY` (required when there are any), so the
+ * nodes start those numbers without a new scan. They are read while nothing runs (the database is
+ * held), so each is a login at rest.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -20,6 +25,8 @@ import { loadStoreConfig } from "../config.ts";
 import { StoreRefusedError } from "./errors.ts";
 import { describeDatabase, openPostgresStore } from "./postgres/store.ts";
 import { openDatabase } from "./sqlite/database.ts";
+import { LINKED_MARKER, LOGIN_DIR, packLogin } from "../sessions/engines/wwebjs/login_archive.ts";
+import { createLoginCipher } from "../sessions/login_cipher.ts";
 
 type Tx = postgres.TransactionSql<Record<string, unknown>>;
 
@@ -32,6 +39,8 @@ export interface MigrationReport {
   pendingDeliveries: number;
   idempotencyKeys: number;
   adminKey: boolean;
+  /** whatsapp-web.js logins carried over. */
+  logins: number;
 }
 
 /** The tables that must be empty: the data of another install, or of nodes already running. */
@@ -42,6 +51,7 @@ const DATA_TABLES = [
   "webhooks",
   "generated_keys",
   "idempotency_keys",
+  "saved_logins",
 ] as const;
 
 /** Two copies into one database at once: the second waits, then finds it not empty. */
@@ -52,7 +62,7 @@ const CHUNK = 500;
 
 /** Copies `dataDir`'s SQLite state into the empty PostgreSQL database at `databaseUrl`. */
 export async function migrateToPostgres(
-  options: { dataDir: string; databaseUrl: string },
+  options: { dataDir: string; databaseUrl: string; loginKey?: string },
 ): Promise<MigrationReport> {
   const file = join(options.dataDir, "wa-gateway.db");
   if (!existsSync(file)) {
@@ -64,6 +74,7 @@ export async function migrateToPostgres(
   // Held exclusively: refused while the server runs (`DatabaseInUseError` says so).
   const db = openDatabase(file);
   try {
+    const logins = await packLogins(db, options.dataDir, options.loginKey);
     const where = describeDatabase(options.databaseUrl);
     const store = await openPostgresStore(options.databaseUrl, { poolSize: 1 });
     try {
@@ -78,7 +89,7 @@ export async function migrateToPostgres(
             );
           }
         }
-        return await copy(db, tx, options.dataDir);
+        return await copy(db, tx, options.dataDir, logins);
       });
     } finally {
       await store.close();
@@ -163,7 +174,50 @@ interface KeyRow {
   created_at: number;
 }
 
-async function copy(db: DatabaseSync, tx: Tx, dataDir: string): Promise<MigrationReport> {
+/** A number's login, packed and sealed. */
+interface SealedLogin {
+  phoneNumber: string;
+  blob: Uint8Array;
+  size: number;
+}
+
+/**
+ * The logins of the numbers the database knows, sealed with `keyText`; refused, before anything
+ * is written, when there are logins and no key to seal them with.
+ */
+async function packLogins(
+  db: DatabaseSync,
+  dataDir: string,
+  keyText: string | undefined,
+): Promise<SealedLogin[]> {
+  const numbers = rows<{ phone_number: string }>(db, "SELECT phone_number FROM sessions");
+  const archives: { phoneNumber: string; archive: Uint8Array }[] = [];
+  for (const { phone_number: phoneNumber } of numbers) {
+    const folder = join(dataDir, "sessions", phoneNumber, LOGIN_DIR);
+    const archive = await packLogin(folder, LINKED_MARKER);
+    if (archive) archives.push({ phoneNumber, archive });
+  }
+  if (archives.length === 0) return [];
+  if (!keyText) {
+    throw new StoreRefusedError(
+      `DATA_DIR holds ${archives.length} whatsapp-web.js login(s): set AUTH_ENCRYPTION_KEY to ` +
+        "the key the cluster's nodes will use, so they start those numbers without a new scan",
+    );
+  }
+  const cipher = await createLoginCipher(keyText);
+  return await Promise.all(archives.map(async ({ phoneNumber, archive }) => ({
+    phoneNumber,
+    blob: await cipher.seal(phoneNumber, archive),
+    size: archive.length,
+  })));
+}
+
+async function copy(
+  db: DatabaseSync,
+  tx: Tx,
+  dataDir: string,
+  logins: SealedLogin[],
+): Promise<MigrationReport> {
   const sessions = rows<SessionRow>(db, "SELECT * FROM sessions ORDER BY created_at");
   for (const part of chunks(sessions)) {
     await tx`
@@ -248,6 +302,16 @@ async function copy(db: DatabaseSync, tx: Tx, dataDir: string): Promise<Migratio
     `;
   }
 
+  // Epoch 0: the first node that takes the number (epoch 1) finds it newer than no local login.
+  for (const login of logins) {
+    await tx`
+      INSERT INTO saved_logins (phone_number, owner_account_id, epoch, node_id, blob, size,
+        saved_at)
+      SELECT phone_number, owner_account_id, 0, NULL, ${login.blob}, ${login.size}, wa_now_ms()
+      FROM sessions WHERE phone_number = ${login.phoneNumber}
+    `;
+  }
+
   const adminKey = readAdminKey(dataDir);
   if (adminKey) {
     await tx`
@@ -264,6 +328,7 @@ async function copy(db: DatabaseSync, tx: Tx, dataDir: string): Promise<Migratio
     pendingDeliveries: deliveries.filter((d) => d.status === "pending").length,
     idempotencyKeys: keys.length,
     adminKey: adminKey !== null,
+    logins: logins.length,
   };
 }
 
@@ -291,11 +356,12 @@ async function main(): Promise<void> {
     const report = await migrateToPostgres({
       dataDir: config.dataDir,
       databaseUrl: config.database.url,
+      loginKey: Deno.env.get("AUTH_ENCRYPTION_KEY")?.trim() || undefined,
     });
     console.log(
       `Copied ${report.sessions} numbers, ${report.webhooks} webhooks, ${report.events} events, ` +
         `${report.deliveries} webhook deliveries (${report.pendingDeliveries} pending), ` +
-        `${report.idempotencyKeys} idempotency keys` +
+        `${report.idempotencyKeys} idempotency keys, ${report.logins} whatsapp-web.js logins` +
         (report.adminKey ? " and the generated admin key" : "") +
         ` from ${config.dataDir} to ${describeDatabase(config.database.url)}`,
     );

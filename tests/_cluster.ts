@@ -7,7 +7,7 @@
  * and shown when a test fails. Helpers find which node runs a number and wait, bounded, for
  * every number to be WORKING on exactly one node.
  */
-import { ADMIN_KEY, freePort, waitFor } from "./_helpers.ts";
+import { ADMIN_KEY, AUTH_ENCRYPTION_KEY, freePort, waitFor } from "./_helpers.ts";
 
 export const CLUSTER_SECRET = "cluster-secret-0123456789abcdef";
 
@@ -65,6 +65,7 @@ export async function startNode(
       NODE_ID: id,
       NODE_URL: `http://127.0.0.1:${port}`,
       CLUSTER_SECRET,
+      AUTH_ENCRYPTION_KEY,
       LEASE_TTL_MS: String(options.ttlMs),
       SIMULATOR_CLOUD_DIR: options.cloudDir,
       ...options.env,

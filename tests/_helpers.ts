@@ -17,14 +17,16 @@ import type { SessionClient, SessionManager } from "../sessions/manager.ts";
 export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
 /** The `CLUSTER_SECRET` of the tests' nodes on PostgreSQL. */
 export const CLUSTER_SECRET = "test-cluster-secret-0123456789abcdef";
+/** The `AUTH_ENCRYPTION_KEY` of the tests' nodes on PostgreSQL (32 bytes, base64). */
+export const AUTH_ENCRYPTION_KEY = "dGVzdC1hdXRoLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE=";
 
 /**
  * What a node on PostgreSQL must be told besides `DATABASE_URL` (where others reach it, the
- * cluster's secret), unless the test says otherwise; nothing on SQLite.
+ * cluster's secret, the logins' key), unless the test says otherwise; nothing on SQLite.
  */
 export function nodeEnv(env: Record<string, string>, url: string): Record<string, string> {
   if (!env.DATABASE_URL) return env;
-  return { NODE_URL: url, CLUSTER_SECRET, ...env };
+  return { NODE_URL: url, CLUSTER_SECRET, AUTH_ENCRYPTION_KEY, ...env };
 }
 
 export interface TestApp {

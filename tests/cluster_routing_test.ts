@@ -17,6 +17,7 @@ import postgres from "postgres";
 import { createHopSigner } from "../cluster/signing.ts";
 import {
   ADMIN_KEY,
+  AUTH_ENCRYPTION_KEY,
   freePort,
   type ServerProcess,
   startServerProcess,
@@ -156,6 +157,7 @@ Deno.test("requests for a number are routed to the node that owns it", async (t)
   const common = {
     DATABASE_URL: url,
     CLUSTER_SECRET: SECRET,
+    AUTH_ENCRYPTION_KEY,
     ENGINE_CALL_TIMEOUT_MS: String(CALL_TIMEOUT_MS),
     // The nodes' numbers have nowhere real to go when the test stops them (the other nodes here
     // are played): a short drain.

@@ -118,7 +118,8 @@ Deno.test("migrate-to-postgres moves a single node's numbers, owners, webhooks, 
       moved.stdout,
       new RegExp(
         `^Copied 2 numbers, 1 webhooks, ${before.events.length} events, \\d+ webhook deliveries ` +
-          `\\(${waiting.length} pending\\), 0 idempotency keys and the generated admin key from ` +
+          `\\(${waiting.length} pending\\), 0 idempotency keys, 0 whatsapp-web.js logins and the ` +
+          `generated admin key from ` +
           `${dataDir} to postgres://postgres@127\\.0\\.0\\.1:${pg.port}/\\w+\\n$`,
       ),
     );

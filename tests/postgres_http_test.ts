@@ -14,6 +14,7 @@ import { POSTGRES_MIGRATIONS } from "../store/postgres/migrations.ts";
 import { openPostgresStore, type PostgresStore } from "../store/postgres/store.ts";
 import {
   ADMIN_KEY,
+  AUTH_ENCRYPTION_KEY,
   freePort,
   startServerProcess,
   startTestApp,
@@ -26,11 +27,12 @@ import { startPostgres } from "./_postgres.ts";
 const PHONE = "4915550007001";
 const KEY_A = "account-a-key-0123456789abcdef";
 const KEY_B = "account-b-key-0123456789abcdef";
-/** A node on DATABASE_URL hosts sessions: it needs NODE_URL and CLUSTER_SECRET. */
+/** A node on DATABASE_URL hosts sessions: it needs NODE_URL, CLUSTER_SECRET, AUTH_ENCRYPTION_KEY. */
 const CLUSTER_SECRET = "cluster-secret-0123456789abcdef";
 const nodeEnv = (port = 1) => ({
   NODE_URL: `http://127.0.0.1:${port}`,
   CLUSTER_SECRET,
+  AUTH_ENCRYPTION_KEY,
 });
 
 /** Reads SSE messages until `count` arrived (or the time is up); then cancels the stream. */

@@ -35,6 +35,7 @@ import { directoryCapabilities } from "./directory.ts";
 import { idsOfMessage, LidBook, pageLidPairs } from "./lids.ts";
 import { interceptPage } from "./interception.ts";
 import { installMediaPieces } from "./media_transfer.ts";
+import { LINKED_MARKER, LOGIN_DIR, packLogin, unpackLogin } from "./login_archive.ts";
 
 const { Client, LocalAuth } = wwebjs;
 
@@ -42,8 +43,6 @@ const { Client, LocalAuth } = wwebjs;
 const MAX_HELD_EVENTS = 1_000;
 /** How long a session may take to become ready when nobody has to scan (WWEBJS_READY_TIMEOUT_MS). */
 const READY_TIMEOUT_MS = 60_000;
-/** Written into the login folder once the session was ready: a login to restore exists. */
-const LINKED_MARKER = "linked";
 /** How long a link's preview card may take before the message goes without one. */
 const LINK_PREVIEW_TIMEOUT_MS = 5_000;
 const LOGOUT_REASONS = new Set(["LOGOUT", "UNPAIRED", "UNPAIRED_IDLE"]);
@@ -73,7 +72,7 @@ export function createWwebjsEngine(options: EngineOptions, tuning: WwebjsTuning 
 }
 
 function authDir(options: EngineOptions): string {
-  return `${options.sessionDir}/auth`;
+  return `${options.sessionDir}/${LOGIN_DIR}`;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -117,6 +116,10 @@ class WwebjsSession implements WwebjsContext {
   #loginRejected = false;
   /** How far the start got, for the watchdog's reason. */
   #stage: "loading" | "loaded" | "authenticated" = "loading";
+  /** The login's periodic backup (`loginBackup`), once linked. */
+  #backupTimer: ReturnType<typeof setInterval> | undefined;
+  /** The backup being made, if any (one at a time). */
+  #backingUp: Promise<void> | null = null;
 
   constructor(options: EngineOptions, tuning: WwebjsTuning) {
     this.#options = options;
@@ -139,6 +142,9 @@ class WwebjsSession implements WwebjsContext {
       )
       : null;
     const onBrowser = (client: Lib) => this.#onBrowser(client, pinnedPage);
+    // A login kept elsewhere that is newer than ours (another node ran the number since).
+    const restore = this.#options.loginBackup?.restore;
+    if (restore) await unpackLogin(authDir(this.#options), restore);
     const restoring = await exists(`${authDir(this.#options)}/${LINKED_MARKER}`);
     const rejected = () => this.#onLoginRejected();
     const ended = () => this.#ended;
@@ -226,12 +232,16 @@ class WwebjsSession implements WwebjsContext {
 
   async stop(): Promise<void> {
     this.#disarmWatchdog();
+    this.#disarmBackup();
     this.#closing = true;
     await this.#destroy();
+    // With the browser closed the profile is at rest: the login kept elsewhere is this one.
+    if (this.#me && !this.#ended) await this.#backupLogin(true);
     this.#end("STOPPED");
   }
 
   async logout(): Promise<void> {
+    this.#disarmBackup();
     this.#closing = true;
     this.#loggingOut = true;
     const client = this.#client;
@@ -412,6 +422,7 @@ class WwebjsSession implements WwebjsContext {
     this.#me = { id, pushName: String(info.pushname ?? ""), ...(lid ? { lid } : {}) };
     await Deno.writeTextFile(`${authDir(this.#options)}/${LINKED_MARKER}`, id).catch(() => {});
     this.#setStatus("WORKING", undefined, this.#me);
+    this.#armBackup();
     // After the events already queued, in their order; later ones go out at once.
     this.#traffic = this.#traffic.then(() => {
       const held = this.#held ?? [];
@@ -501,6 +512,7 @@ class WwebjsSession implements WwebjsContext {
     this.#closing = true;
     if (LOGOUT_REASONS.has(reason)) {
       this.#ended = true;
+      this.#disarmBackup();
       await this.#destroy();
       await this.#removeAuth();
       this.#emit({ type: "logged_out", reason: `Logged out from the phone (${reason})` });
@@ -547,6 +559,7 @@ class WwebjsSession implements WwebjsContext {
 
   #fatal(reason: string): void {
     this.#disarmWatchdog();
+    this.#disarmBackup();
     if (this.#closing || this.#ended) return;
     this.#ended = true;
     this.#status = "FAILED";
@@ -600,13 +613,61 @@ class WwebjsSession implements WwebjsContext {
     if (this.#loginRejected) {
       await this.#destroy();
       await this.#removeAuth();
+      this.#emit({ type: "login_rejected" });
     }
     this.#end("FAILED", `Authentication failed: ${describeError(message)}`);
+  }
+
+  /**
+   * Linked, with `loginBackup`: the login is reported now (so another node can go on without a
+   * scan from here on) and every `intervalMs` while the session runs.
+   */
+  #armBackup(): void {
+    const backup = this.#options.loginBackup;
+    if (!backup || this.#backupTimer !== undefined) return;
+    void this.#backupLogin(false);
+    this.#backupTimer = setInterval(() => void this.#backupLogin(false), backup.intervalMs);
+  }
+
+  #disarmBackup(): void {
+    if (this.#backupTimer !== undefined) clearInterval(this.#backupTimer);
+    this.#backupTimer = undefined;
+  }
+
+  /**
+   * Packs the login and reports it. One at a time: a periodic one while another runs is skipped;
+   * the final one (at a stop) waits for it. A login that cannot be packed is logged and the session
+   * goes on: the next backup tries again.
+   */
+  async #backupLogin(final: boolean): Promise<void> {
+    if (!this.#options.loginBackup) return;
+    if (this.#backingUp) {
+      if (!final) return;
+      await this.#backingUp;
+    }
+    const run = (async () => {
+      try {
+        const archive = await packLogin(authDir(this.#options), LINKED_MARKER);
+        if (archive && (final || !this.#ended)) this.#emit({ type: "login", archive, final });
+      } catch (error) {
+        console.error(JSON.stringify({
+          time: new Date().toISOString(),
+          level: "warn",
+          msg: "packing the login for its backup failed",
+          session: this.#options.phoneNumber,
+          error: describeError(error),
+        }));
+      }
+    })();
+    this.#backingUp = run;
+    await run;
+    if (this.#backingUp === run) this.#backingUp = null;
   }
 
   /** Final state: no more status changes after this. */
   #end(status: SessionStatus, reason?: string): void {
     this.#disarmWatchdog();
+    this.#disarmBackup();
     if (this.#ended) return;
     this.#ended = true;
     this.#setStatus(status, reason);

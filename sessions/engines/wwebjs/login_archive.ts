@@ -14,6 +14,11 @@
  */
 import { join } from "node:path";
 
+/** The session folder's subfolder where whatsapp-web.js keeps the login (`LocalAuth`'s dataPath). */
+export const LOGIN_DIR = "auth";
+/** Written into the login folder once the session was ready: a login to restore exists. */
+export const LINKED_MARKER = "linked";
+
 /** The login folder's files that make the login (LocalAuth's profile is `session-<clientId>`). */
 const LOGIN_PARTS = [
   "session-session/Default/IndexedDB",
