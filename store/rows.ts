@@ -11,7 +11,7 @@ import {
   type StoredEvent,
   type WebhookConfig,
 } from "../events/outbox.ts";
-import type { SessionRecord } from "./store.ts";
+import type { SavedLogin, SessionRecord } from "./store.ts";
 
 export interface SessionRow {
   phone_number: string;
@@ -33,6 +33,26 @@ export function toRecord(row: SessionRow): SessionRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     linkedAt: row.linked_at,
+  };
+}
+
+export interface LoginRow {
+  phone_number: string;
+  epoch: number;
+  node_id: string | null;
+  blob: Uint8Array;
+  size: number;
+  saved_at: number;
+}
+
+export function toLogin(row: LoginRow): SavedLogin {
+  return {
+    phoneNumber: row.phone_number,
+    epoch: row.epoch,
+    nodeId: row.node_id,
+    blob: new Uint8Array(row.blob),
+    size: row.size,
+    savedAt: row.saved_at,
   };
 }
 

@@ -5,18 +5,10 @@
  * lease stale, so a save can never land under a lease that was superseded while it ran.
  */
 import type postgres from "postgres";
-import type { LoginRepository, SavedLogin } from "../store.ts";
+import { type LoginRow, toLogin } from "../rows.ts";
+import type { LoginRepository } from "../store.ts";
 
 type Sql = postgres.Sql<Record<string, unknown>>;
-
-interface LoginRow {
-  phone_number: string;
-  epoch: number;
-  node_id: string | null;
-  blob: Uint8Array;
-  size: number;
-  saved_at: number;
-}
 
 export function createLoginRepository(sql: Sql): LoginRepository {
   return {
@@ -65,16 +57,5 @@ export function createLoginRepository(sql: Sql): LoginRepository {
     async remove(phoneNumber) {
       await sql`DELETE FROM saved_logins WHERE phone_number = ${phoneNumber}`;
     },
-  };
-}
-
-function toLogin(row: LoginRow): SavedLogin {
-  return {
-    phoneNumber: row.phone_number,
-    epoch: row.epoch,
-    nodeId: row.node_id,
-    blob: new Uint8Array(row.blob),
-    size: row.size,
-    savedAt: row.saved_at,
   };
 }

@@ -4,17 +4,9 @@
  * connection, where a statement is never interleaved with another node's take-over.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { LoginRepository, SavedLogin } from "../store.ts";
+import { type LoginRow, toLogin } from "../rows.ts";
+import type { LoginRepository } from "../store.ts";
 import { promised, type Synchronous } from "./promised.ts";
-
-interface LoginRow {
-  phone_number: string;
-  epoch: number;
-  node_id: string | null;
-  blob: Uint8Array;
-  size: number;
-  saved_at: number;
-}
 
 export function createLoginRepository(db: DatabaseSync, now = Date.now): LoginRepository {
   const save = db.prepare(`
@@ -69,15 +61,4 @@ export function createLoginRepository(db: DatabaseSync, now = Date.now): LoginRe
     },
   };
   return promised(sync);
-}
-
-function toLogin(row: LoginRow): SavedLogin {
-  return {
-    phoneNumber: row.phone_number,
-    epoch: row.epoch,
-    nodeId: row.node_id,
-    blob: new Uint8Array(row.blob),
-    size: row.size,
-    savedAt: row.saved_at,
-  };
 }

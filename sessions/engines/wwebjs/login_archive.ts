@@ -49,7 +49,8 @@ export async function packLogin(authDir: string, marker: string): Promise<Uint8A
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
       // No marker: nothing to save. A file gone under the copy: copy again.
-      if (!await exists(join(authDir, marker))) return null;
+      const marked = await Deno.stat(join(authDir, marker)).then(() => true, () => false);
+      if (!marked) return null;
       if (attempt >= ATTEMPTS) throw error;
     }
   }
@@ -156,14 +157,5 @@ async function gunzip(data: Uint8Array): Promise<Uint8Array> {
     return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch {
     throw new LoginArchiveError("Not a login archive (not gzip)");
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
