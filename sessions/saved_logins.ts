@@ -183,8 +183,13 @@ export function createSavedLogins(deps: SavedLoginsDeps): SavedLogins {
     async started(sessionDir, fence) {
       if (!fence) return;
       const folder = join(sessionDir, LOGIN_DIR);
-      await Deno.mkdir(folder, { recursive: true });
-      await Deno.writeTextFile(join(folder, LOCAL_EPOCH_FILE), String(fence.epoch));
+      try {
+        await Deno.mkdir(folder, { recursive: true });
+        await Deno.writeTextFile(join(folder, LOCAL_EPOCH_FILE), String(fence.epoch));
+      } catch (error) {
+        // The session runs; its next start here may restore a login it did not need to.
+        log.warn("recording the local login's epoch failed", { error: describeError(error) });
+      }
     },
 
     save(phoneNumber, archive, fence) {
