@@ -22,6 +22,7 @@ import type { EventsApi } from "../events/pipeline.ts";
 import { createEventRoutes } from "./events.ts";
 import { createHealthRoutes } from "./health.ts";
 import { createMeRoutes } from "./me.ts";
+import { mountDashboard } from "../dashboard/routes.ts";
 import { createInboundWebhookRoutes } from "./inbound_webhooks.ts";
 import { createChatRoutes } from "./chats.ts";
 import { type ClusterView, createClusterRoutes } from "./cluster.ts";
@@ -165,5 +166,6 @@ export function createApp(deps: AppDeps) {
     app.route(API_BASE, createEventRoutes(events));
   }
   mountSwagger(app, API_BASE, deps.version);
+  mountDashboard(app, API_BASE);
   return app;
 }
