@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * @module
  * The dashboard in a real headless Chromium against a real server (`main.ts`, simulator engine):
