@@ -212,7 +212,8 @@ function renderSessions() {
 
 async function lifecycle(phone, action) {
   await api("POST", `/${phone}/${action}`);
-  if (action === "start" || action === "restart" || action === "logout") startLinking(phone);
+  // A number that (re)starts unlinked shows its QR; a linked one turns to "Connected" at once.
+  if (action === "start" || action === "restart") startLinking(phone);
   await refreshSessions();
 }
 
