@@ -162,6 +162,10 @@ const ACTIONS = [
 
 function renderSessions() {
   const rows = $("number-rows");
+  // Statuses re-render the rows as they arrive: a keyboard user keeps the button they were on.
+  const focused = rows.contains(document.activeElement)
+    ? document.activeElement.getAttribute("aria-label")
+    : null;
   const clustered = [...state.sessions.values()].some((session) => "node" in session);
   for (const cell of document.querySelectorAll(".node-column")) cell.hidden = !clustered;
   rows.replaceChildren(
@@ -208,6 +212,10 @@ function renderSessions() {
       }),
   );
   $("no-numbers").hidden = state.sessions.size > 0;
+  if (focused) {
+    [...rows.querySelectorAll("button")].find((b) => b.getAttribute("aria-label") === focused)
+      ?.focus();
+  }
 }
 
 async function lifecycle(phone, action) {
