@@ -170,6 +170,11 @@ export interface DeliveryQuery extends DeliveryScope {
   beforeId?: number;
 }
 
+/** Whose sessions a read of many covers (`Outbox.eventsAfterAll`): absent, every session. */
+export interface SessionScope {
+  ownerAccountId?: string;
+}
+
 /** A page of a session's events (`Outbox.eventsAfter`). */
 export interface EventPage {
   events: StoredEvent[];
@@ -266,6 +271,14 @@ export interface Outbox {
    * `EventPage.pending`).
    */
   eventsAfter(session: string, after: number | EventPosition, limit: number): Promise<EventPage>;
+  /**
+   * The events of every session (or, with `ownerAccountId`, of every session that account owns)
+   * after a position, in the stream's order, oldest first: one stream of many numbers. Who owns
+   * what is read with the events, in the same snapshot, so a number claimed since the last read
+   * shows up and one that changed hands does not; a session without a `sessions` row (being
+   * forgotten) shows up in none. `pending` as in `eventsAfter`, for the same sessions.
+   */
+  eventsAfterAll(after: EventPosition, limit: number, scope?: SessionScope): Promise<EventPage>;
   /** The sequence number of an event id, or null when unknown (or pruned). */
   seqOf(id: string): Promise<number | null>;
   /** The session and stream position of an event id, or null when unknown (or pruned). */

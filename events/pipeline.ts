@@ -48,6 +48,7 @@ import {
   NUMBER_DESTINATION,
   numberDestination,
   type Outbox,
+  type SessionScope,
   StaleFenceError,
   type StoredEvent,
   type WebhookConfig,
@@ -133,6 +134,18 @@ export interface EventsApi {
   readStream(phoneNumber: string, after: EventPosition, limit: number): Promise<EventPage>;
   /** Wakes `subscriber` whenever the number's events may have changed, on any node. */
   subscribe(phoneNumber: string, subscriber: StreamSubscriber): () => void;
+  /**
+   * Where a stream of many numbers starts, as `streamStart`: a `lastEventId` resumes only when
+   * `mayRead` says its number is one of the stream's.
+   */
+  streamStartAll(
+    mayRead: (phoneNumber: string) => Promise<boolean>,
+    from: { lastEventId?: string | null; since?: number | null },
+  ): Promise<StreamStart>;
+  /** Every number's events (or an account's numbers') after a position: `Outbox.eventsAfterAll`. */
+  readStreams(after: EventPosition, limit: number, scope?: SessionScope): Promise<EventPage>;
+  /** Wakes `subscriber` whenever any number's events may have changed, on any node. */
+  subscribeAll(subscriber: StreamSubscriber): () => void;
   heartbeatMs: number;
 }
 
@@ -220,6 +233,8 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
   const { outbox, dispatcher, log } = options;
   const directory = options.webhooks;
   const subscribers = new Map<string, Set<StreamSubscriber>>();
+  /** The streams of many numbers: woken by every number's events, never closed by one's. */
+  const allSubscribers = new Set<StreamSubscriber>();
   let pruneTimer: ReturnType<typeof setInterval> | null = null;
   let closed = false;
   const pendingEnvelopes: Envelope[] = [];
@@ -251,8 +266,9 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     return run;
   }
 
-  function tell(phoneNumber: string, act: (subscriber: StreamSubscriber) => void): void {
-    for (const subscriber of subscribers.get(phoneNumber) ?? []) {
+  function tell(phoneNumber: string | null, act: (subscriber: StreamSubscriber) => void): void {
+    const set = phoneNumber === null ? allSubscribers : subscribers.get(phoneNumber) ?? [];
+    for (const subscriber of set) {
       try {
         act(subscriber);
       } catch (error) {
@@ -264,6 +280,7 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
   const watching = outbox.watch({
     events(session) {
       tell(session, (subscriber) => subscriber.wake());
+      tell(null, (subscriber) => subscriber.wake());
     },
     webhooks(phoneNumber) {
       directory.forget(phoneNumber);
@@ -281,7 +298,7 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     resync() {
       log.info("event notifications are back: reading again what they may have missed");
       directory.forgetAll();
-      for (const phoneNumber of subscribers.keys()) tell(phoneNumber, (s) => s.wake());
+      for (const phoneNumber of [...subscribers.keys(), null]) tell(phoneNumber, (s) => s.wake());
       void dispatcher.sweep();
     },
   });
@@ -293,6 +310,41 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     () => directory.forgetAll(),
     (error) => log.error("watching the outbox failed", { error: describeError(error) }),
   );
+
+  /** Where a stream starts (`EventsApi.streamStart`); `mayRead`: whether an event id may resume it. */
+  async function startOf(
+    mayRead: (session: string) => Promise<boolean>,
+    { lastEventId, since }: { lastEventId?: string | null; since?: number | null },
+  ): Promise<StreamStart> {
+    await watchReady;
+    const retention = `${options.retentionHours} h`;
+    if (lastEventId) {
+      const found = await outbox.positionOf(lastEventId);
+      // Another number's event is as unknown to this stream as one never stored.
+      if (found && await mayRead(found.session)) {
+        return { after: found.position, since: null, gap: null };
+      }
+      return {
+        after: FIRST_POSITION,
+        since: null,
+        gap: `Last-Event-ID "${lastEventId.slice(0, 100)}" is unknown or older than the ` +
+          `retention (${retention}): events may have been missed; the retained ones follow`,
+      };
+    }
+    if (since === null || since === undefined) {
+      return { after: await outbox.livePosition(), since: null, gap: null };
+    }
+    const now = options.clock ? await options.clock() : Date.now();
+    const horizon = now - options.retentionHours * 3_600_000;
+    return {
+      after: FIRST_POSITION,
+      since,
+      gap: since < horizon
+        ? `since=${since} is older than the retention (${retention}): events may have been ` +
+          "missed; the retained ones follow"
+        : null,
+    };
+  }
 
   /** Streams opened by the old owner end here: ownership was checked when they opened. */
   function closeStreamsOf(phoneNumber: string): void {
@@ -466,38 +518,21 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       else if (cursor) after = await outbox.seqOf(cursor) ?? 0;
       return await readEvents(outbox, phoneNumber, after, limit);
     },
-    async streamStart(phoneNumber, { lastEventId, since }) {
-      await watchReady;
-      const retention = `${options.retentionHours} h`;
-      if (lastEventId) {
-        const found = await outbox.positionOf(lastEventId);
-        // Another number's event is as unknown to this stream as one never stored.
-        if (found?.session === phoneNumber) {
-          return { after: found.position, since: null, gap: null };
-        }
-        return {
-          after: FIRST_POSITION,
-          since: null,
-          gap: `Last-Event-ID "${lastEventId.slice(0, 100)}" is unknown or older than the ` +
-            `retention (${retention}): events may have been missed; the retained ones follow`,
-        };
-      }
-      if (since === null || since === undefined) {
-        return { after: await outbox.livePosition(), since: null, gap: null };
-      }
-      const now = options.clock ? await options.clock() : Date.now();
-      const horizon = now - options.retentionHours * 3_600_000;
-      return {
-        after: FIRST_POSITION,
-        since,
-        gap: since < horizon
-          ? `since=${since} is older than the retention (${retention}): events may have been ` +
-            "missed; the retained ones follow"
-          : null,
-      };
+    streamStart(phoneNumber, from) {
+      return startOf((session) => Promise.resolve(session === phoneNumber), from);
+    },
+    streamStartAll(mayRead, from) {
+      return startOf(mayRead, from);
     },
     readStream(phoneNumber, after, limit) {
       return outbox.eventsAfter(phoneNumber, after, limit);
+    },
+    readStreams(after, limit, scope) {
+      return outbox.eventsAfterAll(after, limit, scope);
+    },
+    subscribeAll(subscriber) {
+      allSubscribers.add(subscriber);
+      return () => allSubscribers.delete(subscriber);
     },
     subscribe(phoneNumber, subscriber) {
       let set = subscribers.get(phoneNumber);
@@ -518,10 +553,11 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       if (!closed) await dispatcher.start();
     },
     closeStreams(retryMs = 1_000) {
-      for (const set of subscribers.values()) {
+      for (const set of [...subscribers.values(), allSubscribers]) {
         for (const subscriber of set) subscriber.close({ retryMs });
       }
       subscribers.clear();
+      allSubscribers.clear();
     },
     async close() {
       await flushSessionEvents();

@@ -21,6 +21,8 @@ import type { SessionManager } from "../sessions/manager.ts";
 import type { EventsApi } from "../events/pipeline.ts";
 import { createEventRoutes } from "./events.ts";
 import { createHealthRoutes } from "./health.ts";
+import { createMeRoutes } from "./me.ts";
+import { mountDashboard } from "../dashboard/routes.ts";
 import { createInboundWebhookRoutes } from "./inbound_webhooks.ts";
 import { createChatRoutes } from "./chats.ts";
 import { type ClusterView, createClusterRoutes } from "./cluster.ts";
@@ -144,6 +146,7 @@ export function createApp(deps: AppDeps) {
     });
   }
   app.route(API_BASE, createHealthRoutes(deps));
+  app.route(API_BASE, createMeRoutes(deps));
   app.route(API_BASE, createSessionRoutes(deps));
   if (deps.cluster) app.route(API_BASE, createClusterRoutes({ ...deps, cluster: deps.cluster }));
   app.route(API_BASE, createMessageRoutes(deps));
@@ -163,5 +166,6 @@ export function createApp(deps: AppDeps) {
     app.route(API_BASE, createEventRoutes(events));
   }
   mountSwagger(app, API_BASE, deps.version);
+  mountDashboard(app, API_BASE);
   return app;
 }

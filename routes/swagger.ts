@@ -2,7 +2,8 @@
  * @module
  * The API's documentation: the OpenAPI document generated from the routes at `/swagger/json`, and
  * Swagger UI at `/swagger` with its script and styles served from the `swagger-ui-dist` package,
- * so it works on networks without internet; `/` and the API's base redirect to it.
+ * so it works on networks without internet; `/` and the API's base redirect to it (naming the
+ * dashboard in a `Link` header, as the document's description links it).
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { swaggerUI } from "@hono/swagger-ui";
@@ -11,6 +12,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 // Not the package's main module: that one also loads the 1.7 MB Swagger UI bundle into the server.
 import getAbsoluteFSPath from "swagger-ui-dist/absolute-path.js";
+import { DASHBOARD_PATH } from "../dashboard/routes.ts";
 import type { AppEnv } from "../middleware/principal.ts";
 
 const ASSETS: Record<string, string> = {
@@ -26,6 +28,8 @@ export const OPENAPI_INFO = {
     description:
       "Self-hosted WhatsApp HTTP API: link a phone by QR code, then send and read messages, " +
       "chats, contacts, groups and profile through REST, and receive events by webhook.\n\n" +
+      `**[Dashboard](${DASHBOARD_PATH})**: link phones by QR and watch their numbers, events and ` +
+      "webhooks in a browser, signed in with your API key or JWT.\n\n" +
       "Every error has the body `{ error, code, statusCode }`. Beside each operation's own: " +
       "`405 METHOD_NOT_ALLOWED` (with `Allow`) for a path that exists with other methods, " +
       "`401 UNAUTHORIZED` and `429 TOO_MANY_REQUESTS` (failed authentications from one " +
@@ -40,7 +44,11 @@ export const OPENAPI_INFO = {
  * itself lead to Swagger UI: where a newcomer's browser goes first.
  */
 export function mountSwagger(app: OpenAPIHono<AppEnv>, base: string, version: string): void {
-  const toSwaggerUi = (c: Context) => c.redirect(`${base}/swagger`, 302);
+  // The API's root names the dashboard too, for a client that reads links rather than pages.
+  const toSwaggerUi = (c: Context) => {
+    c.header("Link", `<${DASHBOARD_PATH}>; rel="related"; title="Dashboard"`);
+    return c.redirect(`${base}/swagger`, 302);
+  };
   app.get("/", toSwaggerUi);
   app.get(base, toSwaggerUi);
   app.get(`${base}/`, toSwaggerUi);

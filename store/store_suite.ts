@@ -10,7 +10,9 @@ import assert from "node:assert/strict";
 import type { Envelope } from "../events/envelope.ts";
 import {
   comparePositions,
+  type EventPosition,
   type Fence,
+  FIRST_POSITION,
   globalDestination,
   numberDestination,
   StaleFenceError,
@@ -548,6 +550,53 @@ const cases: Case[] = [
       assert.ok(comparePositions(after[0].position, after[1].position) < 0);
       assert.deepEqual(after[1].position, e3.position, "append() reports the stored position");
       assert.equal(await outbox.positionOf("evt_unknown"), null);
+    },
+  ],
+
+  [
+    "outbox.eventsAfterAll() reads every session's events, or an owner's, in one order and as owners change",
+    async ({ store }) => {
+      const { outbox, sessions } = store;
+      await sessions.save({ phoneNumber: SESSION, engine: "simulator", ownerAccountId: "a" });
+      await sessions.save({ phoneNumber: OTHER, engine: "simulator", ownerAccountId: "b" });
+      await sessions.save({ phoneNumber: "4915550007777", engine: "simulator" });
+      await outbox.append([envelope("a1", "b"), envelope("b1", "b", OTHER)], toAll);
+      await outbox.append([envelope("n1", "b", "4915550007777")], toAll);
+      await outbox.append([envelope("x1", "b", "4915550008888")], toAll);
+      await outbox.append([envelope("b2", "b", OTHER), envelope("a2", "b")], toAll);
+      /** Every id from `after` on, `limit` at a time, each page resuming after the last one. */
+      const followAll = async (after: EventPosition, scope?: { ownerAccountId?: string }) => {
+        const ids: string[] = [];
+        for (;;) {
+          const { events, pending } = await outbox.eventsAfterAll(after, 2, scope);
+          assert.equal(pending, false);
+          ids.push(...events.map((e) => e.id));
+          if (events.length < 2) return ids;
+          after = events.at(-1)!.position;
+        }
+      };
+      assert.deepEqual(
+        await followAll(FIRST_POSITION),
+        ["a1", "b1", "n1", "b2", "a2"],
+        "every number's, in the stream's order; none of a number without a row",
+      );
+      assert.deepEqual(await followAll(FIRST_POSITION, { ownerAccountId: "a" }), ["a1", "a2"]);
+      assert.deepEqual(await followAll(FIRST_POSITION, { ownerAccountId: "b" }), ["b1", "b2"]);
+      assert.deepEqual(await followAll(FIRST_POSITION, { ownerAccountId: "c" }), []);
+      const b1 = (await outbox.positionOf("b1"))!.position;
+      assert.deepEqual(await followAll(b1), ["n1", "b2", "a2"], "resumes after any event");
+
+      // OTHER changes hands: "b" reads none of it any more, "a" reads it from the next event on.
+      const a2 = (await outbox.positionOf("a2"))!.position;
+      await sessions.delete(OTHER);
+      await outbox.forgetSession(OTHER);
+      await sessions.save({ phoneNumber: OTHER, engine: "simulator", ownerAccountId: "a" });
+      await outbox.append([envelope("b3", "b", OTHER)], toAll);
+      assert.deepEqual(await followAll(a2, { ownerAccountId: "a" }), ["b3"]);
+      assert.deepEqual(await followAll(FIRST_POSITION, { ownerAccountId: "b" }), []);
+      const [event] = (await outbox.eventsAfterAll(a2, 10)).events;
+      assert.equal(event.body, JSON.stringify(envelope("b3", "b", OTHER)));
+      assert.equal(event.session, OTHER);
     },
   ],
 

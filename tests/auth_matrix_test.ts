@@ -30,6 +30,8 @@ const LET_THROUGH: Record<string, number | [number, number, number]> = {
   "GET /{phoneNumber}/state": 200,
   "GET /sessions": 200,
   "GET /cluster": 200,
+  "GET /events": 200,
+  "GET /me": 200,
   "POST /{phoneNumber}/send-text": 400,
   "POST /{phoneNumber}/send-image": 400,
   "POST /{phoneNumber}/send-file": 400,

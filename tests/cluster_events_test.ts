@@ -7,10 +7,12 @@
  * once and one of them holds a transaction open behind the other's commits (the case a `seq`
  * cursor gets wrong). Deliveries to one destination written by both nodes are sent by one node
  * at a time, each once, in order; a destination whose node died is taken once its lease expires;
- * a webhook changed on one node is what the other's next delivery uses.
+ * a webhook changed on one node is what the other's next delivery uses. The stream of every number
+ * (`GET /events`) on one node carries what both write.
  */
 import assert from "node:assert/strict";
 import type { Envelope } from "../events/envelope.ts";
+import { FIRST_POSITION } from "../events/outbox.ts";
 import { delay, startReceiver } from "../events/test_receivers.ts";
 import type { PostgresStore } from "../store/postgres/store.ts";
 import { startTestApp, type TestApp, waitFor } from "./_helpers.ts";
@@ -18,6 +20,8 @@ import { startPostgres } from "./_postgres.ts";
 
 const PHONE = "4915550004001";
 const OTHER = "4915550004002";
+const KEY_A = "account-a-key-0123456789abcdef";
+const KEY_B = "account-b-key-0123456789abcdef";
 
 function message(id: string, session = PHONE): Envelope {
   return {
@@ -321,6 +325,43 @@ Deno.test("events in a cluster: two nodes on one PostgreSQL", async (t) => {
       await y.close();
     }
   });
+
+  await t.step(
+    "GET /events on one node streams an account's numbers written by both nodes, in the stream's order, and none of another account's",
+    async () => {
+      const url = await pg.createDatabase();
+      const keys = { API_KEYS: `${KEY_A}=org_a,${KEY_B}=org_b` };
+      const x = await node(url, "node-x", keys);
+      const y = await node(url, "node-y", keys);
+      try {
+        await x.store.sessions.save({
+          phoneNumber: PHONE,
+          engine: "simulator",
+          ownerAccountId: "org_a",
+        });
+        await x.store.sessions.save({
+          phoneNumber: OTHER,
+          engine: "simulator",
+          ownerAccountId: "org_b",
+        });
+        const ofA = await x.request("GET", "/events", { headers: { "X-Api-Key": KEY_A } });
+        const ofAll = await y.request("GET", "/events");
+        const mine: string[] = [];
+        for (let i = 0; i < 10; i++) {
+          await (i % 2 ? x : y).events.accept([message(`a${i}`), message(`b${i}`, OTHER)]);
+          mine.push(`a${i}`);
+        }
+        const order = (await x.store.outbox.eventsAfterAll(FIRST_POSITION, 100)).events
+          .map((e) => e.id);
+        assert.deepEqual(order.filter((id) => id.startsWith("a")), mine);
+        assert.deepEqual(await readIds(ofA, mine.length), mine, "account A's, from both nodes");
+        assert.deepEqual(await readIds(ofAll, order.length), order, "the admin's: every number");
+      } finally {
+        await x.close();
+        await y.close();
+      }
+    },
+  );
 
   // Last: it restarts the server under the other steps' databases.
   await t.step(

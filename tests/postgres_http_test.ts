@@ -23,6 +23,7 @@ import {
   waitForState,
 } from "./_helpers.ts";
 import { startPostgres } from "./_postgres.ts";
+import { type SseMessage, sseReader } from "./_sse.ts";
 
 const PHONE = "4915550007001";
 const KEY_A = "account-a-key-0123456789abcdef";
@@ -210,6 +211,50 @@ Deno.test("the server on PostgreSQL works through HTTP as it does on SQLite", as
       await server.close();
     }
   });
+
+  await t.step(
+    "GET /events streams an account's numbers and none of another's, and resumes after Last-Event-ID",
+    async () => {
+      const url = await pg.createDatabase();
+      const server = await serve(url, {
+        API_KEYS: `${KEY_A}=org_a,${KEY_B}=org_b`,
+        SSE_HEARTBEAT_MS: "100",
+      });
+      const as = (key: string) => ({ headers: { "X-Api-Key": key } });
+      const sent = (text: string) => (m: SseMessage) =>
+        m.event === "message.any" && JSON.parse(m.data).payload.body === text;
+      const send = async (key: string, phone: string, text: string) => {
+        const answer = await server.json("POST", `/${phone}/send-text`, {
+          ...as(key),
+          body: { chatId: "15550000001@c.us", text },
+        });
+        assert.equal(answer.status, 200);
+      };
+      try {
+        const t0 = Date.now();
+        for (const [key, phone] of [[KEY_A, PHONE], [KEY_B, "4915550007003"]]) {
+          assert.equal((await server.json("POST", `/${phone}/start`, as(key))).status, 200);
+          await waitForState(server, phone, "CONNECTED");
+        }
+        await send(KEY_A, PHONE, "a one");
+        await send(KEY_B, "4915550007003", "b one");
+        await send(KEY_A, PHONE, "a two");
+        const first = sseReader(await server.request("GET", `/events?since=${t0}`, as(KEY_A)));
+        const seen = await first.until(sent("a two")).finally(() => first.close());
+        assert.deepEqual(new Set(seen.map((m) => JSON.parse(m.data).session)), new Set([PHONE]));
+        const one = seen.findIndex(sent("a one"));
+        const resumed = sseReader(
+          await server.request("GET", "/events", {
+            headers: { ...as(KEY_A).headers, "Last-Event-ID": seen[one].id! },
+          }),
+        );
+        const next = await resumed.until(sent("a two")).finally(() => resumed.close());
+        assert.deepEqual(next.map((m) => m.id), seen.slice(one + 1).map((m) => m.id));
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   await t.step("a generated admin key is kept in the database and used by every node", async () => {
     const url = await pg.createDatabase();

@@ -389,6 +389,43 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
         pending: rows[0]?.pending ?? false,
       };
     },
+    async eventsAfterAll(after, limit, scope = {}) {
+      // Each session's next `limit` by its cursor index, then the first `limit` of them all: a
+      // number's sessions row says who owns it now, read in the same snapshot as its events.
+      const owner = scope.ownerAccountId ?? null;
+      const rows = await sql<(EventRow & { pending: boolean })[]>`
+        WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+        scope AS (
+          SELECT phone_number FROM sessions
+          WHERE ${owner}::text IS NULL OR owner_account_id = ${owner}
+        ),
+        page AS (
+          SELECT e.* FROM scope s, horizon h, LATERAL (
+            SELECT e.seq, e.txid, e.id, e.session, e.event, e.body, e.created_at
+            FROM events e
+            WHERE e.session = s.phone_number
+              AND (e.txid, e.seq) > (${String(after.txid)}::xid8, ${after.seq}::bigint)
+              AND e.txid < h.xmin
+            ORDER BY e.txid, e.seq LIMIT ${limit}
+          ) e
+          ORDER BY e.txid, e.seq LIMIT ${limit}
+        ),
+        held AS (
+          SELECT EXISTS (
+            SELECT 1 FROM events e, horizon h, scope s
+            WHERE e.session = s.phone_number AND e.txid >= h.xmin
+          ) AS pending
+        )
+        SELECT p.seq, p.txid::text::bigint AS txid, p.id, p.session, p.event, p.body,
+          p.created_at, held.pending
+        FROM held LEFT JOIN page p ON true
+        ORDER BY p.txid, p.seq
+      `;
+      return {
+        events: rows.filter((row) => row.seq !== null).map(toEvent),
+        pending: rows[0]?.pending ?? false,
+      };
+    },
     async seqOf(id) {
       const [row] = await sql<{ seq: number }[]>`SELECT seq FROM events WHERE id = ${id}`;
       return row ? row.seq : null;

@@ -92,6 +92,16 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     SELECT seq, id, session, event, body, created_at FROM events
     WHERE session = ? AND seq > ? ORDER BY seq LIMIT ?
   `);
+  // Through `sessions`, whose row says who owns the number now (`Outbox.eventsAfterAll`).
+  const eventsAfterAll = db.prepare(`
+    SELECT seq, id, session, event, body, created_at FROM events
+    WHERE seq > ? AND session IN (SELECT phone_number FROM sessions) ORDER BY seq LIMIT ?
+  `);
+  const eventsAfterOwned = db.prepare(`
+    SELECT seq, id, session, event, body, created_at FROM events
+    WHERE seq > ? AND session IN (SELECT phone_number FROM sessions WHERE owner_account_id = ?)
+    ORDER BY seq LIMIT ?
+  `);
   const seqOf = db.prepare("SELECT seq FROM events WHERE id = ?");
   const positionOf = db.prepare("SELECT seq, session FROM events WHERE id = ?");
   const lastSeq = db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM events");
@@ -309,6 +319,14 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
       // One writer: `seq` order is commit order, nothing is ever held back.
       const seq = typeof after === "number" ? after : after.seq;
       const found = eventsAfter.all(session, seq, limit) as unknown as EventRow[];
+      return { events: found.map(toEvent), pending: false };
+    },
+    eventsAfterAll(after, limit, scope = {}) {
+      const owner = scope.ownerAccountId;
+      const found =
+        (owner === undefined
+          ? eventsAfterAll.all(after.seq, limit)
+          : eventsAfterOwned.all(after.seq, owner, limit)) as unknown as EventRow[];
       return { events: found.map(toEvent), pending: false };
     },
     seqOf(id) {
