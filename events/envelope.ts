@@ -8,7 +8,7 @@
  */
 import { monotonicFactory } from "ulid";
 import type { SessionEvent } from "../sessions/manager.ts";
-import type { EngineName, Me, MessageDto, SessionStatus } from "../sessions/engine.ts";
+import type { EngineName, Me, MessageDto, PollVoteDto, SessionStatus } from "../sessions/engine.ts";
 import { toContractState } from "../sessions/engine.ts";
 
 /** Every event name the pipeline emits (the README lists them). */
@@ -19,6 +19,8 @@ export const EVENT_NAMES = [
   "message.any",
   "message.ack",
   "message.reaction",
+  "poll.vote",
+  "poll.vote.failed",
   "presence.update",
   "group.v2.leave",
   "group.v2.participants",
@@ -98,6 +100,34 @@ export function messagePayload(message: MessageDto): Record<string, unknown> {
       type: message.type,
       chatId: message.chatId,
       ...(message.chatPn ? { chatPn: message.chatPn } : {}),
+    },
+  };
+}
+
+/**
+ * WAHA's `poll.vote` (and `poll.vote.failed`, with no options) payload: the vote (from the voter;
+ * to us, or to the group it was cast in) and the poll it is for (ours when its id says `true_`).
+ */
+export function pollVotePayload(vote: PollVoteDto, me: string): Record<string, unknown> {
+  const inGroup = vote.chatId.endsWith("@g.us");
+  const pollFromMe = vote.pollId.startsWith("true_");
+  // In a group, a poll's id ends with its author (`…_<author>`) when it is not ours.
+  const pollAuthor = inGroup && !pollFromMe ? vote.pollId.split("_")[3] ?? vote.chatId : null;
+  return {
+    vote: {
+      id: vote.id,
+      from: vote.voter,
+      to: inGroup ? vote.chatId : me,
+      participant: inGroup ? vote.voter : null,
+      fromMe: vote.voter === me,
+      selectedOptions: vote.selectedOptions,
+      timestamp: vote.timestamp,
+    },
+    poll: {
+      id: vote.pollId,
+      from: pollFromMe ? me : pollAuthor ?? vote.chatId,
+      to: pollFromMe || inGroup ? vote.chatId : me,
+      fromMe: pollFromMe,
     },
   };
 }
@@ -182,6 +212,9 @@ export function toEnvelope(event: SessionEvent, version: string): Envelope {
         reaction: { text: reaction.emoji, messageId: reaction.messageId },
       });
     }
+    case "poll.vote":
+    case "poll.vote.failed":
+      return base(data.type, pollVotePayload(data.vote, event.me?.id ?? `${event.session}@c.us`));
     case "presence.update":
       return base("presence.update", {
         id: data.presence.chatId,

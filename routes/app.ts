@@ -33,6 +33,7 @@ import { createMessageActionRoutes } from "./message_actions.ts";
 import { createMessageEditRoutes } from "./message_edits.ts";
 import { createMessageLookupRoutes } from "./message_lookups.ts";
 import { createMessageRoutes } from "./messages.ts";
+import { createPollRoutes } from "./polls.ts";
 import { createProfileRoutes } from "./profile.ts";
 import { createSessionRoutes } from "./sessions.ts";
 import { createSimulatorRoutes } from "./simulator.ts";
@@ -153,6 +154,7 @@ export function createApp(deps: AppDeps) {
   app.route(API_BASE, createMessageActionRoutes(deps));
   app.route(API_BASE, createMessageEditRoutes(deps));
   app.route(API_BASE, createMessageLookupRoutes(deps));
+  app.route(API_BASE, createPollRoutes(deps));
   app.route(API_BASE, createChatRoutes(deps));
   app.route(API_BASE, createContactRoutes(deps));
   app.route(API_BASE, createLidRoutes(deps));

@@ -149,6 +149,26 @@ export type EditMessageInput =
 /** One message of one chat, as the media path names it. */
 export type MessageRef = Pick<z.infer<typeof MediaParams>, "chatId" | "messageId">;
 
+// ---------- polls ----------
+
+/** WhatsApp's limits: 2 to 12 options, each named once. */
+export const PollSchema = z.object({
+  name: z.string().trim().min(1).max(255).openapi({ example: "Lunch on Friday?" }),
+  options: z.array(z.string().trim().min(1).max(100)).min(2).max(12)
+    .refine((options) => new Set(options).size === options.length, {
+      message: "each option must differ from the others",
+    })
+    .openapi({ example: ["Pizza", "Sushi", "Salad"] }),
+  multipleAnswers: z.boolean().default(false).openapi({
+    description: "Whether a voter may choose several options (default false: one)",
+  }),
+}).openapi("Poll");
+
+export const SendPollSchema = z.object({ chatId: Jid, poll: PollSchema }).openapi("SendPoll");
+
+/** The body of `send-poll`: the chat, the question and its options. */
+export type SendPollInput = z.infer<typeof SendPollSchema>;
+
 // ---------- chats ----------
 
 const queryInt = (name: string, min: number, max: number, fallback: number, description: string) =>

@@ -2,11 +2,11 @@
  * @module
  * The simulator's control API, for testing a bot without a phone: under `/{phoneNumber}/simulator/`
  * a test makes a contact or group member write (text, media from a `data:` URL, a reply), react,
- * receive and read the phone's messages, type, go online or offline and leave a group, and makes
- * the phone unlink the device or lose its connection. Each effect reaches the engine's events, and
- * so the webhooks and streams, exactly as a real phone's would. Only a session of the simulator
- * engine has it: for any other the routes answer 404. Who may act is who may act on the number:
- * its owner or the admin.
+ * vote on a poll, receive and read the phone's messages, type, go online or offline and leave a
+ * group, and makes the phone unlink the device or lose its connection. Each effect reaches the
+ * engine's events, and so the webhooks and streams, exactly as a real phone's would. Only a
+ * session of the simulator engine has it: for any other the routes answer 404. Who may act is who
+ * may act on the number: its owner or the admin.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { notFound } from "../errors.ts";
@@ -63,6 +63,15 @@ const SimulatedReactionSchema = z.object({
     description: "The reaction; an empty string takes it back",
   }),
 }).openapi("SimulatedReaction");
+
+const SimulatedPollVoteSchema = z.object({
+  pollId: MessageId.openapi({ description: "The poll's message id (from `send-poll`)" }),
+  from,
+  options: z.array(z.string().min(1).max(100)).max(12).openapi({
+    example: ["Pizza"],
+    description: "The voter's whole choice now (replacing their last one); empty: taken back",
+  }),
+}).openapi("SimulatedPollVote");
 
 const SimulatedAckSchema = z.object({
   messageId: MessageId.openapi({ description: "A message the phone sent" }),
@@ -134,6 +143,12 @@ const reactionRoute = controlRoute(
   SimulatedReactionSchema,
   "A `message.reaction` event.",
 );
+const pollVoteRoute = controlRoute(
+  "poll-votes",
+  "A contact or group member votes on a poll",
+  SimulatedPollVoteSchema,
+  "A `poll.vote` event; the poll's votes show it.",
+);
 const ackRoute = controlRoute(
   "acks",
   "The phone's message is delivered or read",
@@ -203,6 +218,7 @@ export function createSimulatorRoutes(
     .guard(
       guards.requireSingleAccountProtected(),
       reactionRoute,
+      pollVoteRoute,
       ackRoute,
       typingRoute,
       presenceRoute,
@@ -234,6 +250,11 @@ export function createSimulatorRoutes(
     .openapi(reactionRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       const action = { type: "reaction" as const, ...c.req.valid("json") };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    })
+    .openapi(pollVoteRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const action = { type: "poll_vote" as const, ...c.req.valid("json") };
       return c.json(await act(phoneNumber, c.get("principal"), action), 200);
     })
     .openapi(ackRoute, async (c) => {

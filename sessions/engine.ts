@@ -17,6 +17,7 @@ import type {
   ParticipantsChange,
   SendContactInput,
   SendLocationInput,
+  SendPollInput,
   SendReactionInput,
   SendTextInput,
   TypingInput,
@@ -32,6 +33,7 @@ export type {
   ParticipantsChange,
   SendContactInput,
   SendLocationInput,
+  SendPollInput,
   SendReactionInput,
   SendTextInput,
   TypingInput,
@@ -301,6 +303,33 @@ export interface ReactionDto {
   timestamp: number;
 }
 
+/**
+ * A vote on a poll, as WhatsApp reports it: the voter's whole choice now (a new vote replaces the
+ * voter's last one; empty: the voter took every choice back).
+ */
+export interface PollVoteDto {
+  /** The vote's own message id (made up from the poll and the voter where an engine has none). */
+  id: string;
+  /** The poll's message id. */
+  pollId: string;
+  chatId: string;
+  /** Who voted. */
+  voter: string;
+  selectedOptions: string[];
+  /** Unix seconds. */
+  timestamp: number;
+}
+
+/** A poll and the current choice of each voter who has one. */
+export interface PollDto {
+  pollId: string;
+  chatId: string;
+  name: string;
+  options: string[];
+  multipleAnswers: boolean;
+  votes: { voter: string; selectedOptions: string[]; timestamp: number }[];
+}
+
 /** What WhatsApp tells of a contact in a chat: typing, recording, paused, online or offline. */
 export interface PresenceDto {
   chatId: string;
@@ -313,8 +342,8 @@ export interface PresenceDto {
 /**
  * What a test makes the other side of a simulator session do (`routes/simulator.ts`): a contact or
  * group member writes (`from`, required in a group), reacts, receives and reads the phone's
- * message, types, goes online or offline, leaves a group (`participant` absent: the phone's own
- * account leaves), or the phone unlinks the device or loses its connection.
+ * message, votes on a poll, types, goes online or offline, leaves a group (`participant` absent:
+ * the phone's own account leaves), or the phone unlinks the device or loses its connection.
  */
 export type SimulatorAction =
   | {
@@ -326,6 +355,7 @@ export type SimulatorAction =
     quotedMsgId?: string;
   }
   | { type: "reaction"; messageId: string; from?: string; emoji: string }
+  | { type: "poll_vote"; pollId: string; from?: string; options: string[] }
   | { type: "ack"; messageId: string; ack: "delivered" | "read" }
   | {
     type: "presence";
@@ -350,6 +380,8 @@ export type EngineEvent =
   | { type: "message.any"; message: MessageDto }
   | { type: "message.ack"; messageId: string; chatId: string; ack: number }
   | { type: "message.reaction"; reaction: ReactionDto }
+  /** `poll.vote.failed`: a vote whose poll the engine cannot read (its options unknown). */
+  | { type: "poll.vote" | "poll.vote.failed"; vote: PollVoteDto }
   | { type: "presence.update"; presence: PresenceDto }
   /** Members left a group; `participants` empty: the account itself left it. */
   | { type: "group.leave"; groupId: string; participants: string[]; timestamp: number }
@@ -394,6 +426,10 @@ export interface Engine {
   setTyping(input: TypingInput): Promise<void>;
   checkNumber(phone: string): Promise<{ exists: boolean; chatId?: string }>;
   getMessageMedia(message: MessageRef): Promise<MessageMediaDto>;
+
+  sendPoll(input: SendPollInput): Promise<SentMessage>;
+  /** A poll this session can see, with its voters' current choices. */
+  getPollVotes(messageId: string): Promise<PollDto>;
 
   listChats(query: ChatListQuery): Promise<ChatPage>;
   getChat(chatId: string): Promise<ChatDetail>;

@@ -154,6 +154,8 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
         });
         return;
       case "message.reaction":
+      case "poll.vote":
+      case "poll.vote.failed":
       case "presence.update":
       case "group.leave":
         if (entry.verified) emit(entry, event);

@@ -9,6 +9,7 @@ import type {
   EngineName,
   Me,
   MessageDto,
+  PollVoteDto,
   PresenceDto,
   ReactionDto,
   SessionStatus,
@@ -33,6 +34,7 @@ export type SessionEventData =
   | { type: "message.any"; message: MessageDto }
   | { type: "message.ack"; messageId: string; chatId: string; ack: number }
   | { type: "message.reaction"; reaction: ReactionDto }
+  | { type: "poll.vote" | "poll.vote.failed"; vote: PollVoteDto }
   | { type: "presence.update"; presence: PresenceDto }
   | { type: "group.leave"; groupId: string; participants: string[]; timestamp: number };
 

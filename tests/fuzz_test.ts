@@ -59,6 +59,10 @@ function validBodies(messageId: string): Record<string, unknown> {
       contact: { name: "Bob", phone: "+15550000002" },
     },
     [`POST /{phoneNumber}/send-reaction`]: { messageId, emoji: "👍" },
+    [`POST /{phoneNumber}/send-poll`]: {
+      chatId: chat,
+      poll: { name: "Lunch?", options: ["Pizza", "Sushi"], multipleAnswers: false },
+    },
     [`POST /{phoneNumber}/send-seen`]: { chatId: chat },
     [`POST /{phoneNumber}/typing`]: { chatId: chat, state: "typing" },
     [`PUT /{phoneNumber}/messages/{messageId}`]: { text: "edited" },
@@ -73,6 +77,7 @@ function validBodies(messageId: string): Record<string, unknown> {
     [`PUT /{phoneNumber}/profile/picture`]: { imageUrl: PNG },
     [`POST /{phoneNumber}/simulator/messages`]: { chatId: chat, text: "hi", replyTo: messageId },
     [`POST /{phoneNumber}/simulator/reactions`]: { messageId, emoji: "👍" },
+    [`POST /{phoneNumber}/simulator/poll-votes`]: { pollId: messageId, options: ["Pizza"] },
     [`POST /{phoneNumber}/simulator/acks`]: { messageId, ack: "read" },
     [`POST /{phoneNumber}/simulator/typing`]: { chatId: chat, state: "typing" },
     [`POST /{phoneNumber}/simulator/presence`]: { contactId: chat, presence: "online" },

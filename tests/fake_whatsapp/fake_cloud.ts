@@ -9,7 +9,7 @@
  * can be written by LID (`lidMap`, `serverLidMap`, `accountLid`, groups' `addressingMode`). It
  * also plays WhatsApp's rougher sides: a page that syncs before whatsapp-web.js listens or never
  * finishes loading, QR codes that go idle, media the CDN expired, messages that arrive before
- * their keys, slow link previews, messages written on the phone. It collects what the page could
+ * their keys, slow link previews, messages written on the phone, votes on polls. It collects what the page could
  * not give whatsapp-web.js (`strictness`) and fails `close()` on it. Start it with
  * {@link startFakeCloud}; it writes the page, with its own URL filled in, into a temporary
  * `webVersionCache` folder for whatsapp-web.js.
@@ -76,6 +76,22 @@ export interface CloudMessage {
   lng?: number;
   loc?: string;
   vcardFormattedName?: string;
+  /** For `poll_creation`: the question, its options and how many a voter may choose (0: any). */
+  pollName?: string;
+  pollOptions?: { name: string; localId: number }[];
+  pollSelectableOptionsCount?: number;
+}
+
+/** A vote cast on the phone of a contact or group member (`FakeCloud.vote`). */
+export interface CloudVote {
+  /** The vote's stanza id. */
+  id: string;
+  /** The poll's serialized id. */
+  pollId: string;
+  voter: string;
+  /** The options chosen, by their place in the poll (`localId`). */
+  selectedOptionLocalIds: number[];
+  senderTimestampMs: number;
 }
 
 /** A message the page sent, with its media resolved. */
@@ -94,6 +110,11 @@ export interface SentRecord {
   vcardName?: string;
   /** For `ptt` (voice notes). */
   isPtt?: boolean;
+  /**
+   * For `poll_creation`: the question, the options in order, how many a voter may choose (1, or
+   * 0 for any number) and whether the page sent the 32-byte secret votes are encrypted with.
+   */
+  poll?: { name: string; options: string[]; selectableOptionsCount: number; hasSecret: boolean };
   /** For `groups_v4_invite`: the private invitation to a group. */
   invite?: { groupId: string; groupName: string; code: string };
   /** The link preview card sent with a text, if any. */
@@ -234,6 +255,8 @@ export class FakeCloud {
   readonly lidMap: Map<string, string>;
   readonly serverLidMap: Map<string, string>;
   readonly sent: SentRecord[] = [];
+  /** Votes cast on polls, oldest first (see {@link vote}). */
+  readonly votes: CloudVote[] = [];
   /** Other things the page did: seen, presence, reactions, revokes, blocks, logout. */
   readonly actions: Record<string, unknown>[] = [];
   readonly pairingCodes: { device: string; phone: string; code: string }[] = [];
@@ -471,6 +494,35 @@ export class FakeCloud {
     this.#store(m);
     this.#pushPaired({ type: "message", message: m });
     return serializedId(m);
+  }
+
+  /**
+   * A contact (or, in a group, a member) votes on a poll from their phone: `options` is their
+   * whole choice now, by name (empty: they take their vote back). The page gets the vote, as
+   * WhatsApp delivers it, by the options' places in the poll. Returns the vote's stanza id.
+   */
+  vote(pollId: string, voter: string, options: string[]): string {
+    // By its key: our own message in a group is named with our id as participant too.
+    const [fromMe, chatId, stanza] = pollId.split("_");
+    const poll = this.messages.get(chatId)?.find((m) =>
+      m.id === stanza && String(m.fromMe) === fromMe
+    );
+    if (!poll?.pollOptions) throw new Error(`No poll "${pollId}"`);
+    const selectedOptionLocalIds = options.map((name) => {
+      const option = poll.pollOptions!.find((o) => o.name === name);
+      if (!option) throw new Error(`Poll "${pollId}" has no option "${name}"`);
+      return option.localId;
+    });
+    const vote: CloudVote = {
+      id: "AC" + randomToken(8).toUpperCase(),
+      pollId,
+      voter,
+      selectedOptionLocalIds,
+      senderTimestampMs: Date.now(),
+    };
+    this.votes.push(vote);
+    this.#pushPaired({ type: "poll_vote", vote });
+    return vote.id;
   }
 
   /** The recipient's phone acknowledges a message (2 delivered, 3 read). */
@@ -896,6 +948,16 @@ export class FakeCloud {
         : {}),
       ...(msg.type === "vcard" ? { vcardName: String(msg.vcardFormattedName ?? "") } : {}),
       ...(msg.type === "ptt" ? { isPtt: Boolean(msg.isPtt) } : {}),
+      ...(msg.type === "poll_creation"
+        ? {
+          poll: {
+            name: String(msg.pollName),
+            options: (msg.pollOptions as { name: string }[]).map((o) => o.name),
+            selectableOptionsCount: Number(msg.pollSelectableOptionsCount),
+            hasSecret: msg.messageSecretLength === 32,
+          },
+        }
+        : {}),
       ...(msg.type === "groups_v4_invite"
         ? {
           invite: {
@@ -929,6 +991,9 @@ export class FakeCloud {
       lng: msg.lng as number | undefined,
       loc: msg.loc as string | undefined,
       vcardFormattedName: msg.vcardFormattedName as string | undefined,
+      pollName: msg.pollName as string | undefined,
+      pollOptions: msg.pollOptions as CloudMessage["pollOptions"],
+      pollSelectableOptionsCount: msg.pollSelectableOptionsCount as number | undefined,
     });
     return { t };
   }
@@ -1148,6 +1213,9 @@ export class FakeCloud {
       t: input.t ?? this.#tick(),
       ack: input.ack ?? (fromMe ? 3 : 0),
       quotedMsgId: input.quotedMsgId ?? null,
+      pollName: input.pollName,
+      pollOptions: input.pollOptions,
+      pollSelectableOptionsCount: input.pollSelectableOptionsCount,
     };
   }
 

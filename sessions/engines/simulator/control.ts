@@ -1,10 +1,11 @@
 /**
  * @module
  * The simulator's control (`Engine.simulate`): what a test makes the other side of the phone do.
- * A contact or group member writes (text, media, a reply), reacts, receives and reads the phone's
- * message, types or goes online, leaves a group; the phone unlinks the device or loses its
- * connection. Each effect changes the account data as it would on a phone and leaves through the
- * engine's one event sink, so it reaches webhooks and streams exactly like a real phone's.
+ * A contact or group member writes (text, media, a reply), reacts, votes on a poll, receives and
+ * reads the phone's message, types or goes online, leaves a group; the phone unlinks the device
+ * or loses its connection. Each effect changes the account data as it would on a phone and leaves
+ * through the engine's one event sink, so it reaches webhooks and streams exactly like a real
+ * phone's.
  */
 import {
   EngineError,
@@ -29,6 +30,8 @@ export interface SimulatorControlDeps {
   unlink(): void;
   /** The connection drops and comes back after `ms`. */
   dropConnection(ms: number): void;
+  /** `voter` votes on a poll (`polls.ts`). */
+  vote(pollId: string, voter: string, options: string[]): void;
 }
 
 function refuse(message: string): EngineError {
@@ -128,6 +131,11 @@ export function createSimulatorControl(deps: SimulatorControlDeps) {
               timestamp: unixNow(),
             },
           });
+          return Promise.resolve(null);
+        }
+        case "poll_vote": {
+          const { chat } = data.findMessage(action.pollId);
+          deps.vote(action.pollId, actor(chat, action.from), action.options);
           return Promise.resolve(null);
         }
         case "ack": {

@@ -15,6 +15,7 @@ import {
   type MessageDto,
   notFound,
 } from "../../engine.ts";
+import type { SimPoll } from "./polls.ts";
 
 export const ECHO_CONTACT = "15550000000@c.us";
 /** A number the simulator says is not on WhatsApp. */
@@ -40,6 +41,8 @@ export interface SimChat {
   unreadCount: number;
   messages: MessageDto[];
   group?: Omit<GroupDto, "id">;
+  /** The polls sent in the chat, by message id (`polls.ts`). */
+  polls?: Record<string, SimPoll>;
 }
 
 export type SimGroupChat = SimChat & { group: Omit<GroupDto, "id"> };

@@ -9,7 +9,8 @@
  * contacts, chats, a group, what it sends, an echo contact), which it keeps across restarts in
  * the session folder as a phone keeps its chats (`state_file.ts`); group calls are in
  * `groups.ts`. Texts that start with `/simulate` are the commands of
- * `commands.ts`: failures as real sessions fail, and bursts of incoming messages. `simulate`
+ * `commands.ts`: failures as real sessions fail, and bursts of incoming messages; polls are in
+ * `polls.ts`. `simulate`
  * (`control.ts`) is what a test makes the other side do: contacts write, react, read, type.
  */
 /// <reference lib="deno.worker" />
@@ -39,6 +40,7 @@ import {
   unixNow,
 } from "./data.ts";
 import { createSimulatorGroups } from "./groups.ts";
+import { createSimulatorPolls } from "./polls.ts";
 import { joinSimulatorCloud, type SimulatorCloud } from "./cloud.ts";
 import { createSimulatorStateFile } from "./state_file.ts";
 
@@ -198,6 +200,13 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     receive: (chatId, body) => receive(chatId, { body }),
   };
 
+  const polls = createSimulatorPolls({
+    data,
+    emit: (event) => emit(event),
+    record,
+    changed: () => stateFile.changed(),
+  });
+
   const simulate = createSimulatorControl({
     data,
     emit: (event) => emit(event),
@@ -210,6 +219,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     // After the answer: the logout ends the Worker, and the call must not lose its answer.
     unlink: () => later(() => void unlink("Logged out from the phone"), 0),
     dropConnection: (ms) => dropConnection(controls, ms),
+    vote: polls.vote,
   });
 
   /** The device is unlinked (from the phone, or by request): the login is gone. */
@@ -417,6 +427,9 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     },
 
     ...createSimulatorGroups(data),
+
+    sendPoll: polls.sendPoll,
+    getPollVotes: polls.getPollVotes,
 
     getProfile() {
       return Promise.resolve({

@@ -12,7 +12,7 @@
  * back message events until that report is out, so the manager checks the account before any of
  * its traffic leaves. Message events carry the phone number beside every LID they name (looked
  * up in order, one event after the other). This module is the
- * session's lifecycle and events; the capabilities live in `messaging.ts` and
+ * session's lifecycle and events; the capabilities live in `messaging.ts`, `polls.ts` and
  * `directory.ts`, which call through the session as a `WwebjsContext`.
  */
 import { wwebjs } from "./lib.ts";
@@ -32,6 +32,7 @@ import { type Lib, serialized, toMessageDto } from "./mappers.ts";
 import { describeError, withTimeout, type WwebjsContext } from "./context.ts";
 import { messagingCapabilities } from "./messaging.ts";
 import { directoryCapabilities } from "./directory.ts";
+import { pollCapabilities, pollVoteEvent } from "./polls.ts";
 import { idsOfMessage, LidBook, pageLidPairs } from "./lids.ts";
 import { interceptPage } from "./interception.ts";
 import { installMediaPieces } from "./media_transfer.ts";
@@ -67,6 +68,7 @@ export function createWwebjsEngine(options: EngineOptions, tuning: WwebjsTuning 
     requestPairingCode: (phoneNumber) => session.requestPairingCode(phoneNumber),
     ...messagingCapabilities(session),
     ...directoryCapabilities(session),
+    ...pollCapabilities(session),
     simulate: () => Promise.reject(notImplemented("simulate", "wwebjs")),
   };
 }
@@ -400,6 +402,13 @@ class WwebjsSession implements WwebjsContext {
     client.on("disconnected", (reason: string) => void this.#onDisconnected(String(reason)));
     client.on("message", (m: Lib) => this.#emitMessage("message", m));
     client.on("message_create", (m: Lib) => this.#emitMessage("message.any", m));
+    client.on("vote_update", (vote: Lib) => {
+      try {
+        this.#emitTraffic(pollVoteEvent(vote, (id) => this.isMe(id)));
+      } catch {
+        // A vote the mapper cannot read is dropped rather than killing the Worker.
+      }
+    });
     client.on("message_ack", (m: Lib, ack: number) => {
       this.#emitTraffic({
         type: "message.ack",

@@ -9,11 +9,13 @@ import Client from "whatsapp-web.js/src/Client.js";
 import LocalAuth from "whatsapp-web.js/src/authStrategies/LocalAuth.js";
 import Location from "whatsapp-web.js/src/structures/Location.js";
 import MessageMedia from "whatsapp-web.js/src/structures/MessageMedia.js";
+import Poll from "whatsapp-web.js/src/structures/Poll.js";
 import type { Lib } from "./mappers.ts";
 
-export const wwebjs: Record<"Client" | "LocalAuth" | "Location" | "MessageMedia", Lib> = {
+export const wwebjs: Record<"Client" | "LocalAuth" | "Location" | "MessageMedia" | "Poll", Lib> = {
   Client,
   LocalAuth,
   Location,
   MessageMedia,
+  Poll,
 };

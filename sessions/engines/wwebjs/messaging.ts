@@ -337,7 +337,11 @@ async function pageCanRevoke(id: string): Promise<boolean> {
   return !!model && (can.canSenderRevokeMsg(model) || can.canAdminRevokeMsg(model));
 }
 
-async function send(
+/**
+ * Sends through `client.sendMessage` (a number without an account refused first, a quote found in
+ * either form of its chat) and answers once the message's own `message.any` has left.
+ */
+export async function send(
   ctx: WwebjsContext,
   chatId: string,
   content: unknown,
