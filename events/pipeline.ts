@@ -20,6 +20,7 @@
 import type { Config } from "../config.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { describeError, type Logger } from "../logger.ts";
+import type { EventMetrics } from "../metrics/hooks.ts";
 import {
   type AddressPolicy,
   assertUrlAllowed,
@@ -175,6 +176,8 @@ export interface EventPipelineOptions {
    * ownership supplies it); null or absent: written without a fence.
    */
   fenceOf?: (phoneNumber: string) => Fence | null;
+  /** Told of every event stored, by name (`METRICS_ENABLED`). */
+  metrics?: Pick<EventMetrics, "stored">;
 }
 
 /**
@@ -327,6 +330,7 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     if (closed) return Promise.reject(new Error("The event pipeline is closed"));
     return serialized(async () => {
       const result = await appendFenced(envelopes);
+      options.metrics?.stored(result.events);
       if (result.destinations.size > 0) dispatcher.wake(result.destinations);
       return { ids: result.events.map((e) => e.id), duplicates: result.duplicates };
     });
@@ -575,6 +579,7 @@ export function openEventPipeline(
     /** This node and its lease time (destination leases); see `DispatcherOptions.node`. */
     node?: { id: string; leaseTtlMs: number };
     fenceOf?: (phoneNumber: string) => Fence | null;
+    metrics?: EventMetrics;
   },
 ): EventPipeline {
   const directory = createWebhookDirectory(outbox, webhooks);
@@ -590,6 +595,7 @@ export function openEventPipeline(
     retryMaxMs: webhooks.retryMaxMs,
     checkUrl: createUrlCheck(policy, { log: options.log }),
     node: options.node,
+    metrics: options.metrics,
   });
   return createEventPipeline({
     outbox,
@@ -602,5 +608,6 @@ export function openEventPipeline(
     heartbeatMs: webhooks.sseHeartbeatMs,
     clock: options.clock,
     fenceOf: options.fenceOf,
+    metrics: options.metrics,
   });
 }
