@@ -167,3 +167,20 @@ Deno.test("loadConfig() requires NODE_URL and CLUSTER_SECRET of a worker node on
   // Without DATABASE_URL there is one node: nothing changes.
   assert.equal(loadConfig({}).cluster.nodeUrl, undefined);
 });
+
+Deno.test("loadConfig() leaves metrics off by default and refuses a METRICS_TOKEN under 24 characters", () => {
+  assert.deepEqual(loadConfig({}).metrics, { enabled: false, token: undefined, sampleMs: 15_000 });
+  const token = "metrics-token-0123456789abcdef";
+  assert.deepEqual(
+    loadConfig({ METRICS_ENABLED: "true", METRICS_TOKEN: token, METRICS_SAMPLE_MS: "5000" })
+      .metrics,
+    { enabled: true, token, sampleMs: 5_000 },
+  );
+  assert.throws(
+    () => loadConfig({ METRICS_TOKEN: "short-token" }),
+    (error) =>
+      error instanceof ConfigError &&
+      error.message === "Invalid METRICS_TOKEN: a key needs at least 24 characters",
+  );
+  assert.throws(() => loadConfig({ METRICS_SAMPLE_MS: "10" }), /Invalid METRICS_SAMPLE_MS/);
+});
