@@ -115,7 +115,9 @@ export function createMetricsHttp(
     const route = routeOf(c);
     const response = c.res;
     record(method, route, response.status, (performance.now() - started) / 1000);
-    if (response.body && response.headers.get("content-type")?.startsWith("text/event-stream")) {
+    // The header first: reading `body` of a response built from a string makes Deno build a
+    // stream for it, and serve it by the slow path (~8 µs more a request).
+    if (response.headers.get("content-type")?.startsWith("text/event-stream") && response.body) {
       c.res = new Response(counted(response.body, route), response);
     }
   };
