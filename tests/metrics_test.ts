@@ -5,11 +5,20 @@
  * real entry point over 127.0.0.1. Every metric the Grafana dashboard in `deploy/` queries is in
  * the scrape, and the counters, histograms and gauges move with traffic: a simulator number
  * started, a text sent, a webhook retried then delivered, an SSE stream opened and closed, a Worker
- * crashed and restarted.
+ * crashed and restarted. In a cluster (a PostgreSQL of the test's own) every node labels its
+ * figures with its `NODE_ID` and counts the sessions it runs.
  */
 import assert from "node:assert/strict";
 import { startReceiver } from "../events/test_receivers.ts";
-import { ADMIN_KEY, startServerProcess, startSession, startTestApp, waitFor } from "./_helpers.ts";
+import {
+  ADMIN_KEY,
+  startServerProcess,
+  startSession,
+  startTestApp,
+  type TestApp,
+  waitFor,
+} from "./_helpers.ts";
+import { startPostgres } from "./_postgres.ts";
 
 const TOKEN = "metrics-token-0123456789abcdef";
 const ACCOUNT_KEY = "account-a-key-0123456789abcdef";
@@ -124,13 +133,13 @@ Deno.test("GET /metrics over HTTP answers the admin key and METRICS_TOKEN, and 4
 });
 
 Deno.test("every metric the Grafana dashboard queries is in /metrics, and counters, histograms and gauges move with traffic", async () => {
-  let failFirst = true;
-  const receiver = startReceiver(() => {
-    // The first attempt is refused, so a retry is counted before the success.
-    if (failFirst) {
-      failFirst = false;
-      return new Response("busy", { status: 503 });
-    }
+  // The first attempt is refused (a retry is counted), the second held until the test has seen
+  // the delivery pending in the backlog.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => release = resolve);
+  const receiver = startReceiver(async (attempt) => {
+    if (attempt === 1) return new Response("busy", { status: 503 });
+    await held;
     return new Response("ok");
   });
   const server = await startTestApp({
@@ -161,7 +170,18 @@ Deno.test("every metric the Grafana dashboard queries is in /metrics, and counte
       body: { chatId: CONTACT, text: "counted" },
     });
     assert.equal(sent.status, 200, JSON.stringify(sent.body));
-    await waitFor("the webhook to be delivered", () => receiver.received.length >= 1);
+    await waitFor("the second attempt to arrive", () => receiver.hits >= 2);
+    const pending = (await scrape()).samples;
+    assert.equal(valueOf(pending, "wa_gateway_outbox_pending_deliveries"), 1);
+    assert.equal(valueOf(pending, "wa_gateway_webhook_deliveries_total", { result: "retry" }), 1);
+    release();
+    // Counted once the receiver's answer is in, and no longer pending once marked delivered.
+    await waitFor("the delivery to be counted and marked delivered", async () => {
+      const { samples } = await scrape();
+      return valueOf(samples, "wa_gateway_webhook_deliveries_total", { result: "success" }) === 1 &&
+        valueOf(samples, "wa_gateway_outbox_pending_deliveries") === 0;
+    });
+    assert.equal(receiver.received.length, 1);
     assert.equal((await server.json("GET", "/4915550018999/state")).status, 404);
     assert.equal((await server.request("GET", "/no/such/route")).status, 404);
 
@@ -237,7 +257,44 @@ Deno.test("every metric the Grafana dashboard queries is in /metrics, and counte
     assert.deepEqual(missing, [], "metrics the dashboard queries that /metrics lacks");
     assert.ok((await dashboardMetrics()).length >= 15, "the dashboard queries the metrics");
   } finally {
+    release();
     await server.close();
     await receiver.close();
+  }
+});
+
+Deno.test("in a cluster each node's /metrics carries its NODE_ID, and counts only the sessions it runs", async () => {
+  await using pg = await startPostgres();
+  const url = await pg.createDatabase();
+  const node = (id: string) =>
+    startTestApp({ DATABASE_URL: url, NODE_ID: id, METRICS_ENABLED: "true", METRICS_TOKEN: TOKEN });
+  const scrape = async (server: TestApp) => {
+    const response = await server.app.request("/metrics", {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
+    assert.equal(response.status, 200);
+    return parseSamples(await response.text());
+  };
+  const first = await node("metrics-node-1");
+  let second: TestApp | null = null;
+  try {
+    // Started before the second node exists, so it runs on the first.
+    await startSession(first, PHONE);
+    second = await node("metrics-node-2");
+    const [one, two] = [await scrape(first), await scrape(second)];
+    assert.deepEqual([...new Set(one.map((s) => s.labels.node))], ["metrics-node-1"]);
+    assert.deepEqual([...new Set(two.map((s) => s.labels.node))], ["metrics-node-2"]);
+    assert.equal(valueOf(one, "wa_gateway_sessions", { status: "WORKING" }), 1);
+    assert.equal(valueOf(two, "wa_gateway_sessions", { status: "WORKING" }), 0);
+    assert.equal(
+      valueOf(two, "wa_gateway_sessions"),
+      0,
+      "the other node's numbers are not counted",
+    );
+    // The backlog is the shared outbox's (PostgreSQL's `pendingCount`).
+    assert.ok(one.some((s) => s.name === "wa_gateway_outbox_pending_deliveries"));
+  } finally {
+    await second?.close();
+    await first.close();
   }
 });
