@@ -123,6 +123,11 @@ const schema = z.object({
   EVENTS_RETENTION_HOURS: positiveMs.default(72),
   SSE_HEARTBEAT_MS: positiveMs.default(15_000),
   WEBHOOKS_ENABLED: bool.default(true),
+
+  // Prometheus metrics at /metrics.
+  METRICS_ENABLED: bool.default(false),
+  METRICS_TOKEN: z.string().trim().min(MIN_API_KEY_LENGTH, KEY_TOO_SHORT).optional(),
+  METRICS_SAMPLE_MS: z.coerce.number().int().min(1_000).default(15_000),
 });
 
 type Parsed = z.infer<typeof schema>;
@@ -217,6 +222,14 @@ export interface Config {
     retryMaxMs: number;
     retentionHours: number;
     sseHeartbeatMs: number;
+  };
+  /** `GET /metrics` (Prometheus): off unless `METRICS_ENABLED`. */
+  metrics: {
+    enabled: boolean;
+    /** A bearer token for the scraper (`METRICS_TOKEN`), so it need not hold the admin key. */
+    token?: string;
+    /** How often each wwebjs session's Chromium memory is read from `/proc`. */
+    sampleMs: number;
   };
 }
 
@@ -386,6 +399,7 @@ export function loadConfig(
       retentionHours: e.EVENTS_RETENTION_HOURS,
       sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
     },
+    metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN, sampleMs: e.METRICS_SAMPLE_MS },
   };
   return deepFreeze(config);
 }

@@ -193,3 +193,20 @@ Deno.test("loadConfig() requires AUTH_ENCRYPTION_KEY of a worker node on DATABAS
   // One node keeps its logins in DATA_DIR: no key needed.
   assert.equal(loadConfig({}).cluster.loginKey, undefined);
 });
+
+Deno.test("loadConfig() leaves metrics off by default and refuses a METRICS_TOKEN under 24 characters", () => {
+  assert.deepEqual(loadConfig({}).metrics, { enabled: false, token: undefined, sampleMs: 15_000 });
+  const token = "metrics-token-0123456789abcdef";
+  assert.deepEqual(
+    loadConfig({ METRICS_ENABLED: "true", METRICS_TOKEN: token, METRICS_SAMPLE_MS: "5000" })
+      .metrics,
+    { enabled: true, token, sampleMs: 5_000 },
+  );
+  assert.throws(
+    () => loadConfig({ METRICS_TOKEN: "short-token" }),
+    (error) =>
+      error instanceof ConfigError &&
+      error.message === "Invalid METRICS_TOKEN: a key needs at least 24 characters",
+  );
+  assert.throws(() => loadConfig({ METRICS_SAMPLE_MS: "10" }), /Invalid METRICS_SAMPLE_MS/);
+});

@@ -72,6 +72,15 @@ export async function compose(
     single: store.kind === "sqlite",
     log: log.child({ component: "cluster" }),
   });
+  // Loaded only when on: with metrics off the server neither loads prom-client nor counts.
+  const metrics = config.metrics.enabled
+    ? (await import("./metrics/registry.ts")).createMetrics({
+      // In a cluster every node exposes its own figures: `node` tells them apart.
+      node: store.kind === "postgres" ? nodeId : undefined,
+      sampleMs: config.metrics.sampleMs,
+      version: VERSION,
+    })
+    : null;
   const events = openEventPipeline(store.outbox, config.webhooks, {
     log: log.child({ component: "events" }),
     version: VERSION,
@@ -79,6 +88,7 @@ export async function compose(
     node: { id: nodeId, leaseTtlMs: config.cluster.leaseTtlMs },
     // A number's events are written under this node's lease: refused once another node took it.
     fenceOf: (phoneNumber) => ownership.fenceOf(phoneNumber),
+    metrics: metrics?.events,
   });
   // Deno.serve hands its connection info to the fetch handler, which Hono exposes as `c.env`.
   const clientIp = (c: Context<AppEnv>) => {
@@ -118,8 +128,15 @@ export async function compose(
       flushEvents: (alone) => events.flush(alone),
       forgetNumber: (phoneNumber) => events.forgetNumber(phoneNumber),
       now: () => store.now(),
+      metrics: metrics?.sessions,
     });
   }
+  metrics?.observe({
+    // In a cluster, only the numbers this node runs: each node reports its own.
+    sessions: async () =>
+      (await manager.list()).filter((info) => info.node === undefined || info.node === nodeId),
+    backlog: () => store.outbox.pendingCount(),
+  });
   try {
     // An edge takes no number (its capacity is 0): it only keeps its row among the nodes.
     await ownership.join(manager);
@@ -160,6 +177,12 @@ export async function compose(
       onError: reportKeys,
     }),
     cluster: ownership,
+    metrics: metrics
+      ? (await import("./metrics/http_metrics.ts")).createMetricsHttp(metrics, {
+        adminKey,
+        token: config.metrics.token,
+      })
+      : undefined,
   });
   // An edge delivers no webhooks: it only reads the events table for its streams.
   if (!routing.edgeSessions) {
@@ -187,6 +210,7 @@ export async function compose(
     adminKeyFrom,
     async close() {
       stopSweepingKeys();
+      metrics?.close();
       await manager.shutdown();
       await ownership.close();
       await events.close();

@@ -16,11 +16,14 @@
  * 5. Floors: what a Worker round trip and a durable event commit cost alone (`bench/floors.ts`).
  * 6. Cluster: the forwarded hop (non-owner ÷ owner), PostgreSQL ÷ SQLite for `send-text`, and the
  *    time from SIGKILL of a node to its numbers CONNECTED on the others (`bench/cluster.ts`).
+ * 7. Metrics: `GET /state` and `send-text` with `METRICS_ENABLED=true` ÷ off, one scrape, and the
+ *    counting middleware alone (`bench/metrics.ts`).
  *
  * `BENCH_DURATION_S` (default 5) sets the seconds per wrk point; `BENCH_SECTIONS` (default
- * `api,workers,wwebjs,events,floors,cluster`) picks sections.
+ * `api,workers,wwebjs,events,floors,cluster,metrics`) picks sections.
  */
 import { clusterSection } from "./cluster.ts";
+import { metricsSection } from "./metrics.ts";
 import {
   api,
   API_KEY,
@@ -44,9 +47,8 @@ import {
 
 const DURATION_S = Number(Deno.env.get("BENCH_DURATION_S") ?? 5);
 const SECTIONS = new Set(
-  (Deno.env.get("BENCH_SECTIONS") ?? "api,workers,wwebjs,events,floors,cluster").split(",").map((
-    s,
-  ) => s.trim()),
+  (Deno.env.get("BENCH_SECTIONS") ?? "api,workers,wwebjs,events,floors,cluster,metrics")
+    .split(",").map((s) => s.trim()),
 );
 const CONCURRENCY = [1, 16, 64];
 const SEND_BODY = JSON.stringify({ chatId: QUIET_CHAT, text: "Hello from the wa-gateway bench" });
@@ -420,6 +422,7 @@ if (import.meta.main) {
   if (SECTIONS.has("events")) await events();
   if (SECTIONS.has("floors")) await floors();
   if (SECTIONS.has("cluster")) await clusterSection(print, DURATION_S);
+  if (SECTIONS.has("metrics")) await metricsSection(print, DURATION_S);
   print(`Whole run: ${((performance.now() - began) / 1000).toFixed(0)} s.`);
   const file = new URL("./last_run.md", import.meta.url);
   await Deno.writeTextFile(file, out.join("\n") + "\n");

@@ -23,6 +23,7 @@
  * of destinations still pending and takes those whose holder died once their lease expired.
  */
 import { describeError, type Logger } from "../logger.ts";
+import type { EventMetrics } from "../metrics/hooks.ts";
 import type { ResolvedAddress } from "../ssrf_guard/address_policy.ts";
 import { pinnedPost } from "../ssrf_guard/pinned_post.ts";
 import type { DueDelivery, Outbox } from "./outbox.ts";
@@ -61,6 +62,8 @@ export interface DispatcherOptions {
   node?: { id: string; leaseTtlMs: number };
   now?: () => number;
   random?: () => number;
+  /** Told of every attempt's result and time (`METRICS_ENABLED`). */
+  metrics?: Pick<EventMetrics, "delivery">;
 }
 
 export interface Dispatcher {
@@ -308,9 +311,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     controllers.add(controller);
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
     const attempts = delivery.attempts + 1;
+    const metrics = options.metrics;
+    const started = metrics ? performance.now() : 0;
+    const seconds = () => (performance.now() - started) / 1000;
     try {
       const status = await send(delivery, target, controller.signal);
       if (closed) return;
+      metrics?.delivery("success", seconds());
       await outbox.markDelivered(delivery.id, status);
     } catch (error) {
       if (closed) return;
@@ -320,6 +327,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // Only a refusal retrying cannot fix is final at once; anything else (a host that did not
       // resolve this time, an error nobody foresaw) is tried again, so no event is given up early.
       if (error instanceof PermanentDeliveryError || attempts >= options.maxAttempts) {
+        metrics?.delivery("failed", seconds());
         await outbox.markFailed(delivery.id, { attempts, error: message, httpStatus });
         log.warn("webhook delivery failed", {
           delivery: delivery.id,
@@ -334,6 +342,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const delay = retryAfterMs !== undefined
         ? Math.min(options.retryMaxMs, retryAfterMs)
         : backoff(attempts);
+      metrics?.delivery("retry", seconds());
       await outbox.markRetry(delivery.id, { attempts, delayMs: delay, error: message, httpStatus });
       log.debug("webhook delivery will be retried", {
         delivery: delivery.id,

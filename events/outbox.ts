@@ -246,6 +246,8 @@ export interface Outbox {
   releaseDestinations(nodeId: string): Promise<void>;
   /** Destinations that have pending deliveries. */
   pendingDestinations(): Promise<string[]>;
+  /** How many deliveries are pending, all destinations (the backlog, for the metrics). */
+  pendingCount(): Promise<number>;
   markDelivered(id: number, httpStatus: number): Promise<void>;
   /** Records a failed attempt; the next is due `delayMs` from now (the database's clock). */
   markRetry(

@@ -20,6 +20,7 @@
 import type { Config } from "../config.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { describeError, type Logger } from "../logger.ts";
+import type { EventMetrics } from "../metrics/hooks.ts";
 import {
   type AddressPolicy,
   assertUrlAllowed,
@@ -188,6 +189,8 @@ export interface EventPipelineOptions {
    * ownership supplies it); null or absent: written without a fence.
    */
   fenceOf?: (phoneNumber: string) => Fence | null;
+  /** Told of every event stored, by name (`METRICS_ENABLED`). */
+  metrics?: Pick<EventMetrics, "stored">;
 }
 
 /**
@@ -379,6 +382,7 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     if (closed) return Promise.reject(new Error("The event pipeline is closed"));
     return serialized(async () => {
       const result = await appendFenced(envelopes);
+      options.metrics?.stored(result.events);
       if (result.destinations.size > 0) dispatcher.wake(result.destinations);
       return { ids: result.events.map((e) => e.id), duplicates: result.duplicates };
     });
@@ -611,6 +615,7 @@ export function openEventPipeline(
     /** This node and its lease time (destination leases); see `DispatcherOptions.node`. */
     node?: { id: string; leaseTtlMs: number };
     fenceOf?: (phoneNumber: string) => Fence | null;
+    metrics?: EventMetrics;
   },
 ): EventPipeline {
   const directory = createWebhookDirectory(outbox, webhooks);
@@ -626,6 +631,7 @@ export function openEventPipeline(
     retryMaxMs: webhooks.retryMaxMs,
     checkUrl: createUrlCheck(policy, { log: options.log }),
     node: options.node,
+    metrics: options.metrics,
   });
   return createEventPipeline({
     outbox,
@@ -638,5 +644,6 @@ export function openEventPipeline(
     heartbeatMs: webhooks.sseHeartbeatMs,
     clock: options.clock,
     fenceOf: options.fenceOf,
+    metrics: options.metrics,
   });
 }

@@ -12,6 +12,7 @@ import { servedBy } from "../cluster/served_by.ts";
 import { ApiError, createErrorHandler, methodNotAllowed, renderApiError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { MediaResolver } from "../media/media_input.ts";
+import type { MetricsHttp } from "../metrics/http_metrics.ts";
 import { closeUnreadBodies } from "../middleware/body.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { AppEnv } from "../middleware/principal.ts";
@@ -63,6 +64,8 @@ export interface AppDeps {
   idempotency?: MiddlewareHandler<AppEnv>;
   /** This node in the cluster: readiness for `/health`, the nodes for `GET /cluster`. */
   cluster?: ClusterView;
+  /** `METRICS_ENABLED`: counts every request and serves `GET /metrics` (`metrics/`). */
+  metrics?: MetricsHttp;
 }
 
 /** What a path parameter can look like, where that tells a path apart (`/sessions`, `/4915…`). */
@@ -136,6 +139,7 @@ export function createAppShell(log: Logger) {
 
 export function createApp(deps: AppDeps) {
   const app = createAppShell(deps.log);
+  if (deps.metrics) app.use("*", deps.metrics.track);
   if (deps.nodeId) app.use("*", servedBy(deps.nodeId));
   if (deps.verifyHops) app.use("*", deps.verifyHops);
   const { idempotency } = deps;
@@ -146,6 +150,7 @@ export function createApp(deps: AppDeps) {
       await next();
     });
   }
+  if (deps.metrics) app.get("/metrics", deps.metrics.serve);
   app.route(API_BASE, createHealthRoutes(deps));
   app.route(API_BASE, createMeRoutes(deps));
   app.route(API_BASE, createSessionRoutes(deps));

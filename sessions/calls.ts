@@ -9,6 +9,7 @@
  * events emitted before it are durable (`flushEvents`).
  */
 import { badRequest, clientNotReady, notFound, notImplemented, timeout } from "../errors.ts";
+import type { SessionMetrics } from "../metrics/hooks.ts";
 import { type Engine, EngineError, type EngineMethod } from "./engine.ts";
 import type { SessionEntry } from "./session_entry.ts";
 import { CallTimeoutError, WorkerDeadError, type WorkerHost } from "./worker_host.ts";
@@ -69,10 +70,12 @@ export interface CallsDeps {
    * in flight (see `SessionManagerDeps.flushEvents`).
    */
   flushEvents?: (alone: boolean) => Promise<void>;
+  /** Told each call's method, time and outcome (`METRICS_ENABLED`). */
+  metrics?: Pick<SessionMetrics, "engineCall">;
 }
 
 export function createCalls(deps: CallsDeps): Calls {
-  const { timeoutMs } = deps;
+  const { timeoutMs, metrics } = deps;
   /** Engine calls waiting for their answer, over every session (see `flushEvents`). */
   let callsInFlight = 0;
   /** Each session's calls in flight, settling once answered with their events durable. */
@@ -92,11 +95,15 @@ export function createCalls(deps: CallsDeps): Calls {
     method: EngineMethod,
     args: unknown[],
   ): Promise<T> {
+    const started = metrics ? performance.now() : 0;
     try {
       const result = await host.call<T>(method, args, timeoutMs);
       entry.consecutiveTimeouts = 0;
+      metrics?.engineCall(method, (performance.now() - started) / 1000, "ok");
       return result;
     } catch (error) {
+      const outcome = error instanceof CallTimeoutError ? "timeout" : "error";
+      metrics?.engineCall(method, (performance.now() - started) / 1000, outcome);
       throw mapCallError(entry, method, error);
     }
   }

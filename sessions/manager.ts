@@ -15,6 +15,7 @@ import { join } from "node:path";
 import type { Config } from "../config.ts";
 import { sessionNotFound } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import type { SessionMetrics } from "../metrics/hooks.ts";
 import type { SessionRecord, SessionRepository } from "../store/store.ts";
 import {
   type ContractState,
@@ -26,7 +27,7 @@ import {
 } from "./engine.ts";
 import { createCalls, createSessionClient, type SessionClient } from "./calls.ts";
 import { startClaimSweeper } from "./claim_sweeper.ts";
-import { createEngineEventHandler } from "./engine_events.ts";
+import { createEngineEventHandler, type EngineEventHandler } from "./engine_events.ts";
 import { createKeyedLock } from "./keyed_lock.ts";
 import { createLifecycle, type StartOptions } from "./lifecycle.ts";
 import { localLeases, type SessionLeases } from "./leases.ts";
@@ -106,6 +107,8 @@ export interface SessionManagerDeps {
   leases?: SessionLeases;
   /** A cluster's whatsapp-web.js logins, kept in the shared store (`saved_logins.ts`). */
   logins?: SavedLogins;
+  /** Engine call times, restarts and Chromium's pid, for the metrics (`METRICS_ENABLED`). */
+  metrics?: SessionMetrics;
 }
 
 /**
@@ -184,13 +187,15 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     isClosing,
     withLock,
     launch: (entry) => lifecycle.launch(entry),
+    metrics: deps.metrics,
   });
   const calls = createCalls({
     timeoutMs: config.engineCallTimeoutMs,
     kill: restarts.kill,
     flushEvents: deps.flushEvents,
+    metrics: deps.metrics,
   });
-  const onEngineEvent = createEngineEventHandler({
+  const handleEngineEvent = createEngineEventHandler({
     logQr: config.logQr,
     sessions,
     log,
@@ -201,6 +206,16 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     fenceOf: (phoneNumber) => leases.fenceOf(phoneNumber),
     logins: deps.logins,
   });
+  const metrics = deps.metrics;
+  // Chromium's pid, for its memory: read here so the engine events need not know of metrics.
+  const onEngineEvent: EngineEventHandler = metrics
+    ? (entry, host, event) => {
+      if (event.type === "child_process" && entry.host === host) {
+        metrics.childProcess(entry.phoneNumber, event.pid);
+      }
+      handleEngineEvent(entry, host, event);
+    }
+    : handleEngineEvent;
   const lifecycle = createLifecycle({
     config,
     sessions,

@@ -6,6 +6,7 @@
  * Worker that cannot go on (its engine said so, or it stopped answering) is ended the same way.
  */
 import type { Logger } from "../logger.ts";
+import type { SessionMetrics } from "../metrics/hooks.ts";
 import { decideRestart, type RestartPolicy } from "./restart_policy.ts";
 import type { SessionEntry } from "./session_entry.ts";
 import type { StatusMachine } from "./status_machine.ts";
@@ -28,6 +29,8 @@ export interface RestartsDeps {
   withLock: (key: string, fn: () => Promise<void>) => Promise<void>;
   /** Starts a new Worker for `entry` (called under the number's lock). */
   launch: (entry: SessionEntry) => void;
+  /** Told of each death of a wanted session and what followed (`METRICS_ENABLED`). */
+  metrics?: Pick<SessionMetrics, "restart">;
 }
 
 export function createRestarts(deps: RestartsDeps): Restarts {
@@ -48,6 +51,7 @@ export function createRestarts(deps: RestartsDeps): Restarts {
     }
     const decision = decideRestart(policy, entry.crashes, Date.now());
     entry.crashes = decision.crashes;
+    deps.metrics?.restart(reason, decision.action === "give_up" ? "failed" : "restarted");
     if (decision.action === "give_up") {
       status.set(entry, "FAILED", `${reason}; ${decision.reason}`);
       return;

@@ -327,6 +327,7 @@ const cases: Case[] = [
         destinationsFor: () => [HOOK, other],
       });
       assert.deepEqual((await outbox.pendingDestinations()).sort(), [HOOK, other].sort());
+      assert.equal(await outbox.pendingCount(), 4);
       const first = (await outbox.head(HOOK))!;
       assert.equal(first.eventId, "e1");
       assert.equal(first.dueInMs, 0);
@@ -349,8 +350,10 @@ const cases: Case[] = [
       await outbox.markFailed(second.id, { attempts: 8, error: "gone", httpStatus: 410 });
       assert.equal(await outbox.head(HOOK), null);
       assert.deepEqual(await outbox.pendingDestinations(), [other]);
+      assert.equal(await outbox.pendingCount(), 2, "delivered and failed ones are not pending");
       assert.equal(await outbox.failPending(other, "The webhook was removed"), 2);
       assert.deepEqual(await outbox.pendingDestinations(), []);
+      assert.equal(await outbox.pendingCount(), 0);
       const delivered = (await outbox.getDelivery(SESSION, first.id))!;
       assert.equal(delivered.status, "delivered");
       assert.equal(delivered.attempts, 2);

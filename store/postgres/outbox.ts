@@ -284,6 +284,12 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
       `;
       return rows.map((row) => row.destination);
     },
+    async pendingCount() {
+      const [row] = await sql<{ count: string }[]>`
+        SELECT COUNT(*) AS count FROM webhook_deliveries WHERE status = 'pending'
+      `;
+      return Number(row.count);
+    },
     async markDelivered(id, httpStatus) {
       await sql`
         UPDATE webhook_deliveries

@@ -50,6 +50,9 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
   const pendingDestinations = db.prepare(
     "SELECT DISTINCT destination FROM webhook_deliveries WHERE status = 'pending'",
   );
+  const pendingCount = db.prepare(
+    "SELECT COUNT(*) AS count FROM webhook_deliveries WHERE status = 'pending'",
+  );
   const delivered = db.prepare(`
     UPDATE webhook_deliveries
     SET status = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL,
@@ -281,6 +284,9 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     },
     pendingDestinations() {
       return (pendingDestinations.all() as { destination: string }[]).map((r) => r.destination);
+    },
+    pendingCount() {
+      return Number((pendingCount.get() as { count: number }).count);
     },
     markDelivered(id, httpStatus) {
       delivered.run(httpStatus, now(), id);

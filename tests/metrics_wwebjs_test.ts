@@ -1,0 +1,89 @@
+/**
+ * @module
+ * The metrics of the real engine: whatsapp-web.js in its Worker drives a real headless Chromium on
+ * the fake WhatsApp Web. `GET /metrics` shows the memory of the session's Chromium process tree
+ * (sampled from `/proc`), and a Chromium killed with SIGKILL is counted as a restart with the
+ * reason `chromium_exited` before a new Chromium runs.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
+import { ME } from "./fake_whatsapp/cast.ts";
+import { startTestApp, waitFor } from "./_helpers.ts";
+
+const PHONE = ME.split("@")[0];
+const TOKEN = "metrics-token-0123456789abcdef";
+
+/** The pid of the Chromium browser process whose profile lives under `dir`. */
+function chromiumUnder(dir: string): number | null {
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
+      const isBrowser = args.some((a) => a.startsWith("--user-data-dir=") && a.includes(dir)) &&
+        !args.some((a) => a.startsWith("--type="));
+      if (isBrowser) return Number(entry.name);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return null;
+}
+
+Deno.test("a wwebjs session's Chromium memory is in /metrics, and a killed Chromium counts as a restart", async () => {
+  const cloud = await startFakeCloud({ me: ME, pushName: "Gateway Test" });
+  const dataDir = await Deno.makeTempDir({ prefix: "metrics_wwebjs_test_" });
+  const server = await startTestApp({
+    DATA_DIR: dataDir,
+    WA_ENGINE: "wwebjs",
+    WWEBJS_WEB_VERSION: cloud.webVersion,
+    WWEBJS_WEB_CACHE_PATH: cloud.webVersionCachePath,
+    METRICS_ENABLED: "true",
+    METRICS_TOKEN: TOKEN,
+    METRICS_SAMPLE_MS: "1000",
+    RESTART_BACKOFF_MIN_MS: "100",
+  });
+  const gauge = async (name: string) => {
+    const response = await server.app.request("/metrics", {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
+    const text = await response.text();
+    const line = new RegExp(`^wa_gateway_${name}\\{session="${PHONE}"\\} (\\S+)$`, "m").exec(text);
+    return { value: line ? Number(line[1]) : null, text };
+  };
+  try {
+    assert.equal((await server.json("POST", `/${PHONE}/start`)).status, 200);
+    const profile = join(dataDir, "sessions", PHONE);
+    const first = await waitFor("Chromium to run", () => chromiumUnder(profile), 60_000);
+    const pss = await waitFor(
+      "the Chromium memory to be sampled",
+      async () =>
+        ((await gauge("chromium_processes")).value ?? 0) >= 2 &&
+        (await gauge("chromium_pss_bytes")).value,
+      30_000,
+    );
+    // A headless Chromium with one page holds tens of MB at the least, and less than a few GB.
+    assert.ok(pss > 10 * 1024 * 1024 && pss < 4 * 1024 ** 3, `pss ${pss}`);
+    assert.ok((await gauge("chromium_rss_bytes")).value! >= pss);
+
+    Deno.kill(first, "SIGKILL");
+    await waitFor("the restart to be counted", async () => {
+      const { text } = await gauge("chromium_pss_bytes");
+      return /^wa_gateway_session_restarts_total\{reason="chromium_exited",outcome="restarted"\} 1$/m
+        .test(text);
+    }, 30_000);
+    const second = await waitFor(
+      "a new Chromium",
+      () => {
+        const pid = chromiumUnder(profile);
+        return pid !== first && pid;
+      },
+      60_000,
+    );
+    assert.notEqual(second, first);
+  } finally {
+    await server.close();
+    await cloud.close();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});
