@@ -19,6 +19,8 @@ export const EVENT_NAMES = [
   "message.any",
   "message.ack",
   "message.reaction",
+  "message.revoked",
+  "message.edited",
   "presence.update",
   "group.v2.leave",
   "group.v2.participants",
@@ -102,6 +104,11 @@ export function messagePayload(message: MessageDto): Record<string, unknown> {
   };
 }
 
+/** A message's own id without its chat: `ABCD` of `true_<chat>_ABCD[_<participant>]`. */
+export function bareMessageId(id: string): string {
+  return id.split("_")[2] ?? id;
+}
+
 /** The deprecated `state.change` payload: the contract's coarse state beside the status. */
 export function stateChangePayload(status: string, reason: string | null) {
   const known = ["STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING", "FAILED", "CONFLICT"];
@@ -182,6 +189,21 @@ export function toEnvelope(event: SessionEvent, version: string): Envelope {
         reaction: { text: reaction.emoji, messageId: reaction.messageId },
       });
     }
+    case "message.revoked":
+      // WAHA's shape: the message now and before, and the revoked message's own (bare) id.
+      return base("message.revoked", {
+        after: messagePayload(data.message),
+        before: data.before ? messagePayload(data.before) : null,
+        revokedMessageId: bareMessageId(data.message.id),
+        _data: null,
+      });
+    case "message.edited":
+      // WAHA's shape: the message with its new text, and the edited message's own (bare) id.
+      return base("message.edited", {
+        ...messagePayload(data.message),
+        editedMessageId: bareMessageId(data.message.id),
+        ...(data.previousBody === null ? {} : { previousBody: data.previousBody }),
+      });
     case "presence.update":
       return base("presence.update", {
         id: data.presence.chatId,

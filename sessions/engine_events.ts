@@ -154,6 +154,8 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
         });
         return;
       case "message.reaction":
+      case "message.revoked":
+      case "message.edited":
       case "presence.update":
       case "group.leave":
         if (entry.verified) emit(entry, event);

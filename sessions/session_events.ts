@@ -33,6 +33,8 @@ export type SessionEventData =
   | { type: "message.any"; message: MessageDto }
   | { type: "message.ack"; messageId: string; chatId: string; ack: number }
   | { type: "message.reaction"; reaction: ReactionDto }
+  | { type: "message.revoked"; message: MessageDto; before: MessageDto | null }
+  | { type: "message.edited"; message: MessageDto; previousBody: string | null }
   | { type: "presence.update"; presence: PresenceDto }
   | { type: "group.leave"; groupId: string; participants: string[]; timestamp: number };
 

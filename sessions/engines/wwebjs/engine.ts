@@ -32,6 +32,7 @@ import { type Lib, serialized, toMessageDto } from "./mappers.ts";
 import { describeError, withTimeout, type WwebjsContext } from "./context.ts";
 import { messagingCapabilities } from "./messaging.ts";
 import { directoryCapabilities } from "./directory.ts";
+import { organizeCapabilities } from "./organize.ts";
 import { idsOfMessage, LidBook, pageLidPairs } from "./lids.ts";
 import { interceptPage } from "./interception.ts";
 import { installMediaPieces } from "./media_transfer.ts";
@@ -67,6 +68,7 @@ export function createWwebjsEngine(options: EngineOptions, tuning: WwebjsTuning 
     requestPairingCode: (phoneNumber) => session.requestPairingCode(phoneNumber),
     ...messagingCapabilities(session),
     ...directoryCapabilities(session),
+    ...organizeCapabilities(session),
     simulate: () => Promise.reject(notImplemented("simulate", "wwebjs")),
   };
 }
@@ -400,6 +402,24 @@ class WwebjsSession implements WwebjsContext {
     client.on("disconnected", (reason: string) => void this.#onDisconnected(String(reason)));
     client.on("message", (m: Lib) => this.#emitMessage("message", m));
     client.on("message_create", (m: Lib) => this.#emitMessage("message.any", m));
+    client.on("message_revoke_everyone", (after: Lib, before: Lib) => {
+      const message = this.#toDto(after);
+      if (!message) return;
+      const earlier = before ? this.#toDto(before) : null;
+      this.#emitTraffic({ type: "message.revoked", message, before: earlier }, [
+        ...idsOfMessage(message),
+        ...(earlier ? idsOfMessage(earlier) : []),
+      ]);
+    });
+    client.on("message_edit", (m: Lib, _newBody: unknown, prevBody: unknown) => {
+      // whatsapp-web.js reports any change of a message's text as an edit, a message decrypted
+      // late (its text filled in) included; an edit is what WhatsApp marks with its edit key.
+      if (!m?._data?.latestEditMsgKey) return;
+      const message = this.#toDto(m);
+      if (!message) return;
+      const previousBody = typeof prevBody === "string" ? prevBody : null;
+      this.#emitTraffic({ type: "message.edited", message, previousBody }, idsOfMessage(message));
+    });
     client.on("message_ack", (m: Lib, ack: number) => {
       this.#emitTraffic({
         type: "message.ack",
@@ -528,6 +548,15 @@ class WwebjsSession implements WwebjsContext {
     await this.#destroy();
   }
 
+  /** A library message as our DTO, or null when the mapper cannot read it. */
+  #toDto(m: Lib): MessageDto | null {
+    try {
+      return toMessageDto(m, (id) => this.isMe(id));
+    } catch {
+      return null;
+    }
+  }
+
   #emitMessage(type: "message" | "message.any", m: Lib): void {
     let message: MessageDto;
     try {
@@ -549,9 +578,16 @@ class WwebjsSession implements WwebjsContext {
   #emitTraffic(event: EngineEvent, ids: string[] = []): void {
     this.#traffic = this.#traffic.then(async () => {
       if (ids.length && !this.#ended) await this.#lids.resolve(ids).catch(() => {});
-      const out = event.type === "message" || event.type === "message.any"
-        ? { ...event, message: this.#lids.message(event.message) }
-        : event;
+      let out = event;
+      if (
+        event.type === "message" || event.type === "message.any" ||
+        event.type === "message.edited"
+      ) {
+        out = { ...event, message: this.#lids.message(event.message) };
+      } else if (event.type === "message.revoked") {
+        const before = event.before ? this.#lids.message(event.before) : null;
+        out = { ...event, message: this.#lids.message(event.message), before };
+      }
       if (this.#held === null) this.#emit(out);
       else if (this.#held.length < MAX_HELD_EVENTS) this.#held.push(out);
     });
