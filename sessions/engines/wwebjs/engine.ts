@@ -548,7 +548,10 @@ class WwebjsSession implements WwebjsContext {
     await this.#destroy();
   }
 
-  /** A library message as our DTO, or null when the mapper cannot read it. */
+  /**
+   * A library message as our DTO, or null when the mapper cannot read it (such a message is
+   * dropped rather than killing the Worker).
+   */
   #toDto(m: Lib): MessageDto | null {
     try {
       return toMessageDto(m, (id) => this.isMe(id));
@@ -558,16 +561,11 @@ class WwebjsSession implements WwebjsContext {
   }
 
   #emitMessage(type: "message" | "message.any", m: Lib): void {
-    let message: MessageDto;
-    try {
-      message = toMessageDto(m, (id) => this.isMe(id));
-      // whatsapp-web.js creates our message while sendMessage runs: a message of ours in a chat
-      // we are sending to through the API is that one; any other was written on a device.
-      message.source = message.fromMe && this.#apiSends.has(message.chatId) ? "api" : "app";
-    } catch {
-      // A message the mapper cannot read is dropped rather than killing the Worker.
-      return;
-    }
+    const message = this.#toDto(m);
+    if (!message) return;
+    // whatsapp-web.js creates our message while sendMessage runs: a message of ours in a chat
+    // we are sending to through the API is that one; any other was written on a device.
+    message.source = message.fromMe && this.#apiSends.has(message.chatId) ? "api" : "app";
     this.#emitTraffic({ type, message }, idsOfMessage(message));
   }
 
