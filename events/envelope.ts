@@ -21,6 +21,8 @@ export const EVENT_NAMES = [
   "message.reaction",
   "poll.vote",
   "poll.vote.failed",
+  "message.revoked",
+  "message.edited",
   "presence.update",
   "group.v2.leave",
   "group.v2.participants",
@@ -132,6 +134,11 @@ export function pollVotePayload(vote: PollVoteDto, me: string): Record<string, u
   };
 }
 
+/** A message's own id without its chat: `ABCD` of `true_<chat>_ABCD[_<participant>]`. */
+export function bareMessageId(id: string): string {
+  return id.split("_")[2] ?? id;
+}
+
 /** The deprecated `state.change` payload: the contract's coarse state beside the status. */
 export function stateChangePayload(status: string, reason: string | null) {
   const known = ["STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING", "FAILED", "CONFLICT"];
@@ -215,6 +222,21 @@ export function toEnvelope(event: SessionEvent, version: string): Envelope {
     case "poll.vote":
     case "poll.vote.failed":
       return base(data.type, pollVotePayload(data.vote, event.me?.id ?? `${event.session}@c.us`));
+    case "message.revoked":
+      // WAHA's shape: the message now and before, and the revoked message's own (bare) id.
+      return base("message.revoked", {
+        after: messagePayload(data.message),
+        before: data.before ? messagePayload(data.before) : null,
+        revokedMessageId: bareMessageId(data.message.id),
+        _data: null,
+      });
+    case "message.edited":
+      // WAHA's shape: the message with its new text, and the edited message's own (bare) id.
+      return base("message.edited", {
+        ...messagePayload(data.message),
+        editedMessageId: bareMessageId(data.message.id),
+        ...(data.previousBody === null ? {} : { previousBody: data.previousBody }),
+      });
     case "presence.update":
       return base("presence.update", {
         id: data.presence.chatId,

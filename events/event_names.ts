@@ -16,6 +16,8 @@ export const EMITTED_EVENTS = [
   "message.reaction",
   "poll.vote",
   "poll.vote.failed",
+  "message.revoked",
+  "message.edited",
   "presence.update",
   "group.v2.leave",
   "group.v2.participants",
@@ -24,8 +26,6 @@ export const EMITTED_EVENTS = [
 /** WAHA's event names that this server does not send (yet); `state.change` is WAHA's too. */
 export const WAHA_ONLY_EVENTS = [
   "message.ack.group",
-  "message.revoked",
-  "message.edited",
   "message.waiting",
   "group.v2.join",
   "group.v2.update",

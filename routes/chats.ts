@@ -32,15 +32,23 @@ const ChatFields = {
   isGroup: z.boolean().openapi({ example: false }),
   unreadCount: z.number().int().min(0).openapi({ example: 2 }),
   lastMessage: LastMessageSchema.optional(),
+  archived: z.boolean().openapi({ example: false }),
+  pinned: z.boolean().openapi({ example: false }),
+  muted: z.boolean().openapi({ example: false }),
+  markedUnread: z.boolean().openapi({
+    example: false,
+    description: "Marked unread by hand (`POST …/unread`), whatever `unreadCount` says",
+  }),
 };
 
 export const ChatSummarySchema = z.object(ChatFields).openapi("ChatSummary");
 
 export const ChatDetailSchema = z.object({
   ...ChatFields,
-  archived: z.boolean(),
-  pinned: z.boolean(),
-  muted: z.boolean(),
+  muteExpiration: z.number().int().openapi({
+    example: 0,
+    description: "Unix seconds when the mute ends; -1 muted for good, 0 not muted",
+  }),
   timestamp: z.number().int().openapi({
     example: 1764086400,
     description: "Unix seconds of the last activity (0 when none)",
@@ -81,6 +89,11 @@ export const MessageSchema = z.object({
     description: "-1 error, 0 pending, 1 server, 2 device, 3 read, 4 played",
   }),
   quotedMsgId: z.string().nullable(),
+  starred: z.boolean().optional().openapi({ description: "Present (true) when starred" }),
+  pinnedUntil: z.number().int().optional().openapi({
+    description: "Unix seconds until which the message is pinned in its chat, when it is and the " +
+      "engine can tell (the simulator)",
+  }),
 }).openapi("Message");
 
 const MessagePageSchema = z.object({

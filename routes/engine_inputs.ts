@@ -128,6 +128,21 @@ export const EditMessageSchema = z.object({
   text: z.string().min(1).max(65_536).openapi({ example: "Corrected text" }),
 }).openapi("EditMessage");
 
+/** WhatsApp's choices for how long a message stays pinned: 24 hours, 7 days, 30 days. */
+export const PIN_DURATIONS = [86_400, 604_800, 2_592_000] as const;
+
+export const ForwardMessageSchema = z.object({
+  chatId: Jid.openapi({ description: "The chat to forward the message to" }),
+}).openapi("ForwardMessage");
+
+export const PinMessageSchema = z.object({
+  duration: z.literal(PIN_DURATIONS).openapi({
+    example: 604_800,
+    description: "Seconds the message stays pinned, as WhatsApp offers them: 86400 (24 hours), " +
+      "604800 (7 days) or 2592000 (30 days)",
+  }),
+}).openapi("PinMessage");
+
 export type SendTextInput = z.infer<typeof SendTextSchema>;
 /** What a media message says beside its media (the media field itself is resolved first). */
 export type MediaMessageFields = Pick<
@@ -146,6 +161,14 @@ export type TypingInput = z.infer<typeof TypingSchema>;
 export type EditMessageInput =
   & Pick<z.infer<typeof MessageParams>, "messageId">
   & z.infer<typeof EditMessageSchema>;
+/** The message of the path and the chat to forward it to. */
+export type ForwardMessageInput =
+  & Pick<z.infer<typeof MessageParams>, "messageId">
+  & z.infer<typeof ForwardMessageSchema>;
+/** The message of the path and how long it stays pinned. */
+export type PinMessageInput =
+  & Pick<z.infer<typeof MessageParams>, "messageId">
+  & z.infer<typeof PinMessageSchema>;
 /** One message of one chat, as the media path names it. */
 export type MessageRef = Pick<z.infer<typeof MediaParams>, "chatId" | "messageId">;
 
@@ -202,7 +225,19 @@ export const MessageListQuerySchema = z.object({
   ),
 });
 
+export const MuteChatSchema = z.object({
+  duration: z.number().int().min(60).max(10 * 365 * 86_400).optional().openapi({
+    example: 28_800,
+    description: "Seconds the chat stays muted (WhatsApp's app offers 8 hours, 28800, and 1 " +
+      "week, 604800); leave it out to mute the chat for good",
+  }),
+}).openapi("MuteChat");
+
 export type ChatListQuery = z.infer<typeof ChatListQuerySchema>;
+/** The chat of the path and how long it stays muted (absent: for good). */
+export type MuteChatInput =
+  & Pick<z.infer<typeof ChatParams>, "chatId">
+  & z.infer<typeof MuteChatSchema>;
 /** The chat of the path and the page the query asks for. */
 export type MessageListQuery =
   & Pick<z.infer<typeof ChatParams>, "chatId">

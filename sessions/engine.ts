@@ -10,11 +10,14 @@ import type {
   ChatListQuery,
   CreateGroupInput,
   EditMessageInput,
+  ForwardMessageInput,
   GroupUpdate,
   MediaMessageFields,
   MessageListQuery,
   MessageRef,
+  MuteChatInput,
   ParticipantsChange,
+  PinMessageInput,
   SendContactInput,
   SendLocationInput,
   SendPollInput,
@@ -27,10 +30,13 @@ export type {
   ChatListQuery,
   CreateGroupInput,
   EditMessageInput,
+  ForwardMessageInput,
   GroupUpdate,
   MessageListQuery,
   MessageRef,
+  MuteChatInput,
   ParticipantsChange,
+  PinMessageInput,
   SendContactInput,
   SendLocationInput,
   SendPollInput,
@@ -171,6 +177,10 @@ export interface MessageDto {
   /** -1 error, 0 pending, 1 server, 2 device, 3 read, 4 played. */
   ack: number;
   quotedMsgId: string | null;
+  /** Starred by this account; absent when not (or when the engine cannot tell). */
+  starred?: boolean;
+  /** Pinned in its chat until then (Unix seconds); absent when not, or not known. */
+  pinnedUntil?: number;
 }
 
 export interface MessagePage {
@@ -187,14 +197,18 @@ export interface ChatSummary {
   isGroup: boolean;
   unreadCount: number;
   lastMessage?: { body: string; timestamp: number };
-}
-
-export interface ChatDetail extends ChatSummary {
   archived: boolean;
   pinned: boolean;
   muted: boolean;
+  /** Marked as unread by hand ("mark as unread"), whatever `unreadCount` says. */
+  markedUnread: boolean;
+}
+
+export interface ChatDetail extends ChatSummary {
   /** Unix seconds of the last activity. */
   timestamp: number;
+  /** Muted until then (Unix seconds); -1 for good, 0 when not muted. */
+  muteExpiration: number;
 }
 
 export interface ChatPage {
@@ -382,6 +396,13 @@ export type EngineEvent =
   | { type: "message.reaction"; reaction: ReactionDto }
   /** `poll.vote.failed`: a vote whose poll the engine cannot read (its options unknown). */
   | { type: "poll.vote" | "poll.vote.failed"; vote: PollVoteDto }
+  /**
+   * A message was revoked for everyone (by us or by its sender): `message` as it is now (type
+   * `revoked`), `before` as it was, when the engine still knows.
+   */
+  | { type: "message.revoked"; message: MessageDto; before: MessageDto | null }
+  /** A message's text was edited (by us or by its sender): `message` with its new text. */
+  | { type: "message.edited"; message: MessageDto; previousBody: string | null }
   | { type: "presence.update"; presence: PresenceDto }
   /** Members left a group; `participants` empty: the account itself left it. */
   | { type: "group.leave"; groupId: string; participants: string[]; timestamp: number }
@@ -422,6 +443,13 @@ export interface Engine {
   sendReaction(input: SendReactionInput): Promise<void>;
   deleteMessage(messageId: string): Promise<void>;
   editMessage(input: EditMessageInput): Promise<SentMessage>;
+  /** Sends a copy of a message to another chat (shown there as forwarded). */
+  forwardMessage(input: ForwardMessageInput): Promise<void>;
+  starMessage(messageId: string): Promise<void>;
+  unstarMessage(messageId: string): Promise<void>;
+  /** Pins a message in its chat for `duration` seconds (one of WhatsApp's three choices). */
+  pinMessage(input: PinMessageInput): Promise<void>;
+  unpinMessage(messageId: string): Promise<void>;
   sendSeen(chatId: string): Promise<void>;
   setTyping(input: TypingInput): Promise<void>;
   checkNumber(phone: string): Promise<{ exists: boolean; chatId?: string }>;
@@ -435,6 +463,19 @@ export interface Engine {
   getChat(chatId: string): Promise<ChatDetail>;
   /** One page of the chat's messages, newest first: page `page` after `before` (or the newest). */
   listMessages(query: MessageListQuery): Promise<MessagePage>;
+  archiveChat(chatId: string): Promise<void>;
+  unarchiveChat(chatId: string): Promise<void>;
+  /** Mutes a chat for `duration` seconds, or for good when absent. */
+  muteChat(input: MuteChatInput): Promise<void>;
+  unmuteChat(chatId: string): Promise<void>;
+  /** Marks a chat unread ("mark as unread"); `sendSeen` marks it read. */
+  markChatUnread(chatId: string): Promise<void>;
+  pinChat(chatId: string): Promise<void>;
+  unpinChat(chatId: string): Promise<void>;
+  /** Deletes every message of a chat on this account, keeping the chat. */
+  clearChat(chatId: string): Promise<void>;
+  /** Deletes a chat with its messages from this account. */
+  deleteChat(chatId: string): Promise<void>;
 
   listContacts(): Promise<ContactDto[]>;
   getContact(contactId: string): Promise<ContactDto>;

@@ -156,6 +156,8 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
       case "message.reaction":
       case "poll.vote":
       case "poll.vote.failed":
+      case "message.revoked":
+      case "message.edited":
       case "presence.update":
       case "group.leave":
         if (entry.verified) emit(entry, event);

@@ -35,6 +35,8 @@ export type SessionEventData =
   | { type: "message.ack"; messageId: string; chatId: string; ack: number }
   | { type: "message.reaction"; reaction: ReactionDto }
   | { type: "poll.vote" | "poll.vote.failed"; vote: PollVoteDto }
+  | { type: "message.revoked"; message: MessageDto; before: MessageDto | null }
+  | { type: "message.edited"; message: MessageDto; previousBody: string | null }
   | { type: "presence.update"; presence: PresenceDto }
   | { type: "group.leave"; groupId: string; participants: string[]; timestamp: number };
 

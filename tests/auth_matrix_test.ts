@@ -87,6 +87,22 @@ const LET_THROUGH: Record<string, number | [number, number, number]> = {
   "POST /{phoneNumber}/simulator/presence": 400,
   "POST /{phoneNumber}/simulator/group-leave": 400,
   "POST /{phoneNumber}/simulator/disconnect": 400,
+  "POST /{phoneNumber}/messages/{messageId}/forward": 400,
+  "PUT /{phoneNumber}/messages/{messageId}/star": 404,
+  "DELETE /{phoneNumber}/messages/{messageId}/star": 404,
+  "POST /{phoneNumber}/messages/{messageId}/pin": 400,
+  "DELETE /{phoneNumber}/messages/{messageId}/pin": 404,
+  "POST /{phoneNumber}/chats/{chatId}/mute": 200,
+  "POST /{phoneNumber}/chats/{chatId}/archive": 200,
+  "POST /{phoneNumber}/chats/{chatId}/unarchive": 200,
+  "POST /{phoneNumber}/chats/{chatId}/unmute": 200,
+  "POST /{phoneNumber}/chats/{chatId}/read": 200,
+  "POST /{phoneNumber}/chats/{chatId}/unread": 200,
+  "POST /{phoneNumber}/chats/{chatId}/pin": 200,
+  "POST /{phoneNumber}/chats/{chatId}/unpin": 200,
+  "DELETE /{phoneNumber}/chats/{chatId}/messages": 200,
+  // The first caller deletes the chat; it is gone for the next.
+  "DELETE /{phoneNumber}/chats/{chatId}": [200, 404, 404],
 };
 
 interface Route {

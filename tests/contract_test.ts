@@ -107,6 +107,22 @@ const SESSION_CALLS: [string, string, unknown?][] = [
   ["PUT", "profile/picture", { imageUrl: PNG }],
   ["POST", "send-poll", { chatId: "15550000001", poll: { name: "x", options: ["a", "b"] } }],
   ["GET", `polls/${MSG}/votes`],
+  // Beyond the contract (issue 20): chat and message housekeeping.
+  ["POST", `messages/${MSG}/forward`, { chatId: "15550000002" }],
+  ["PUT", `messages/${MSG}/star`],
+  ["DELETE", `messages/${MSG}/star`],
+  ["POST", `messages/${MSG}/pin`, { duration: 86400 }],
+  ["DELETE", `messages/${MSG}/pin`],
+  ["POST", "chats/15550000001/archive"],
+  ["POST", "chats/15550000001/unarchive"],
+  ["POST", "chats/15550000001/mute", { duration: 28800 }],
+  ["POST", "chats/15550000001/unmute"],
+  ["POST", "chats/15550000001/read"],
+  ["POST", "chats/15550000001/unread"],
+  ["POST", "chats/15550000001/pin"],
+  ["POST", "chats/15550000001/unpin"],
+  ["DELETE", "chats/15550000001/messages"],
+  ["DELETE", "chats/15550000001"],
 ];
 
 type Operation = {

@@ -182,7 +182,9 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
           archived: true,
           pinned: false,
           muted: false,
+          markedUnread: false,
           timestamp: true,
+          muteExpiration: 0,
         },
       );
       await expectEngineError(engine.getChat("4915559999@c.us"), "NOT_FOUND");

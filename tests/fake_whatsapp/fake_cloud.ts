@@ -76,6 +76,10 @@ export interface CloudMessage {
   lng?: number;
   loc?: string;
   vcardFormattedName?: string;
+  /** Starred by the account (synced from any of its devices). */
+  star?: boolean;
+  /** Pinned in its chat until then (Unix seconds). */
+  pinnedUntil?: number;
   /** For `poll_creation`: the question, its options and how many a voter may choose (0: any). */
   pollName?: string;
   pollOptions?: { name: string; localId: number }[];
@@ -117,6 +121,8 @@ export interface SentRecord {
   poll?: { name: string; options: string[]; selectableOptionsCount: number; hasSecret: boolean };
   /** For `groups_v4_invite`: the private invitation to a group. */
   invite?: { groupId: string; groupName: string; code: string };
+  /** Sent as a forward of another message. */
+  forwarded: boolean;
   /** The link preview card sent with a text, if any. */
   linkPreview: { url: string; title: string; description: string } | null;
   /**
@@ -525,6 +531,21 @@ export class FakeCloud {
     return vote.id;
   }
 
+  /** The sender of a message deletes it for everyone. */
+  revokeBySender(serialized: string): void {
+    this.#revoke(serialized);
+    this.#pushPaired({ type: "revoke", id: serialized });
+  }
+
+  /** The sender of a message edits its text. */
+  editBySender(serialized: string, body: string): void {
+    const m = this.#find(serialized);
+    if (!m) throw new Error(`No message "${serialized}"`);
+    m.body = body;
+    const editId = "AC" + randomToken(8).toUpperCase();
+    this.#pushPaired({ type: "edit", id: serialized, body, editId, at: Date.now() });
+  }
+
   /** The recipient's phone acknowledges a message (2 delivered, 3 read). */
   ack(serialized: string, ack: number): void {
     for (const list of this.messages.values()) {
@@ -807,6 +828,15 @@ export class FakeCloud {
         if (device) device.paired = false;
         this.actions.push({ action: "logout" });
         return { ok: true };
+      case "/star":
+      case "/pin-msg":
+      case "/chat-archive":
+      case "/chat-pin":
+      case "/chat-mute":
+      case "/chat-unread":
+      case "/chat-clear":
+      case "/chat-delete":
+        return this.#organize(path.slice(1), body);
       case "/revoke":
         this.#revoke(String(body.id));
         this.actions.push({ action: "revoke", id: body.id });
@@ -967,6 +997,7 @@ export class FakeCloud {
           },
         }
         : {}),
+      forwarded: Boolean(msg.isForwarded),
       linkPreview: (msg.linkPreview as SentRecord["linkPreview"]) ?? null,
       stanza: msg.stanza as SentRecord["stanza"],
       raw: msg,
@@ -1004,6 +1035,66 @@ export class FakeCloud {
       if (m) return m;
     }
     return undefined;
+  }
+
+  /**
+   * What the account's devices keep in sync about chats and messages: stars, message pins,
+   * archive, chat pins, mutes, the unread mark, clearing and deleting. Each is recorded in
+   * `actions` and kept, so a page that links later sees it.
+   */
+  #organize(what: string, body: Record<string, unknown>): unknown {
+    const { device: _d, ...rest } = body;
+    const chatOf = (id: string) => {
+      const chat = this.chats.get(id);
+      if (!chat) throw Object.assign(new Error("no such chat"), { status: 404 });
+      return chat;
+    };
+    switch (what) {
+      case "star":
+        for (const id of body.ids as string[]) {
+          const m = this.#find(id);
+          if (m) m.star = Boolean(body.star);
+        }
+        break;
+      case "pin-msg": {
+        const m = this.#find(String(body.id));
+        if (!m || m.type === "revoked") {
+          this.actions.push({ action: what, ...rest, refused: true });
+          return { ok: false };
+        }
+        if (body.pin) m.pinnedUntil = this.#tick() + Number(body.duration);
+        else delete m.pinnedUntil;
+        break;
+      }
+      case "chat-archive":
+        chatOf(String(body.chatId)).archived = Boolean(body.archive);
+        break;
+      case "chat-pin":
+        chatOf(String(body.chatId)).pinned = Boolean(body.pin);
+        break;
+      case "chat-mute":
+        chatOf(String(body.chatId)).muteExpiration = Number(body.expiration);
+        break;
+      case "chat-unread":
+        chatOf(String(body.chatId)).unreadCount = body.unread ? -1 : 0;
+        break;
+      case "chat-clear": {
+        const id = String(body.chatId);
+        chatOf(id);
+        const kept = (this.messages.get(id) ?? []).filter((m) => body.keepStarred && m.star);
+        this.messages.set(id, kept);
+        break;
+      }
+      case "chat-delete": {
+        const id = String(body.chatId);
+        chatOf(id);
+        this.chats.delete(id);
+        this.messages.delete(id);
+        break;
+      }
+    }
+    this.actions.push({ action: what, ...rest });
+    return { ok: true };
   }
 
   #revoke(id: string): void {

@@ -38,6 +38,10 @@ export interface SimChat {
   archived: boolean;
   pinned: boolean;
   muted: boolean;
+  /** Muted until then (Unix seconds), -1 for good; absent when not muted. */
+  muteExpiration?: number;
+  /** Marked unread by hand. */
+  markedUnread?: boolean;
   unreadCount: number;
   messages: MessageDto[];
   group?: Omit<GroupDto, "id">;
@@ -59,6 +63,13 @@ export const unixNow = () => Math.floor(Date.now() / 1000);
 export function randomHex(bytes: number): string {
   const buf = crypto.getRandomValues(new Uint8Array(bytes));
   return Array.from(buf, (b) => b.toString(16).padStart(2, "0")).join("").toUpperCase();
+}
+
+/** Whether a chat is muted now (a mute with an end runs out by itself). */
+export function isMuted(chat: SimChat): boolean {
+  if (!chat.muted) return false;
+  const until = chat.muteExpiration ?? -1;
+  return until === -1 || until > unixNow();
 }
 
 export function userOf(jid: string): string {
@@ -242,6 +253,10 @@ export function createSimulatorData(meId: string): SimulatorData {
       isGroup: chat.group !== undefined,
       unreadCount: chat.unreadCount,
       ...(last ? { lastMessage: { body: last.body, timestamp: last.timestamp } } : {}),
+      archived: chat.archived,
+      pinned: chat.pinned,
+      muted: isMuted(chat),
+      markedUnread: chat.markedUnread === true,
     };
   }
 

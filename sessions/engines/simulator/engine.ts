@@ -34,6 +34,7 @@ import { createSimulatorControl } from "./control.ts";
 import {
   createSimulatorData,
   ECHO_CONTACT,
+  isMuted,
   NOT_ON_WHATSAPP,
   randomHex,
   SIMULATOR_LIDS,
@@ -41,6 +42,7 @@ import {
 } from "./data.ts";
 import { createSimulatorGroups } from "./groups.ts";
 import { createSimulatorPolls } from "./polls.ts";
+import { createSimulatorOrganize } from "./organize.ts";
 import { joinSimulatorCloud, type SimulatorCloud } from "./cloud.ts";
 import { createSimulatorStateFile } from "./state_file.ts";
 
@@ -315,10 +317,12 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
           new EngineError("BAD_REQUEST", "Only your own messages can be revoked"),
         );
       }
+      const before = structuredClone(message);
       message.type = "revoked";
       message.body = "";
       message.hasMedia = false;
       message.media = null;
+      emit({ type: "message.revoked", message: structuredClone(message), before });
       return Promise.resolve();
     },
     editMessage({ messageId, text }) {
@@ -328,11 +332,15 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
           new EngineError("BAD_REQUEST", "Only your own text messages can be edited"),
         );
       }
+      const previousBody = message.body;
       message.body = text;
+      emit({ type: "message.edited", message: structuredClone(message), previousBody });
       return Promise.resolve({ messageId, timestamp: unixNow() });
     },
     sendSeen(chatId) {
-      existingChat(chatId).unreadCount = 0;
+      const chat = existingChat(chatId);
+      chat.unreadCount = 0;
+      chat.markedUnread = false;
       return Promise.resolve();
     },
     setTyping({ chatId }) {
@@ -370,10 +378,8 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       const chat = existingChat(chatId);
       const detail: ChatDetail = {
         ...summary(chat),
-        archived: chat.archived,
-        pinned: chat.pinned,
-        muted: chat.muted,
         timestamp: chat.messages.at(-1)?.timestamp ?? 0,
+        muteExpiration: isMuted(chat) ? chat.muteExpiration ?? -1 : 0,
       };
       return Promise.resolve(detail);
     },
@@ -427,6 +433,15 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     },
 
     ...createSimulatorGroups(data),
+    ...createSimulatorOrganize({
+      data,
+      send: record,
+      mediaOf: (messageId) => media.get(messageId) ?? stateFile.readMedia(messageId),
+      keepMedia(messageId, input) {
+        media.set(messageId, input);
+        stateFile.saveMedia(messageId, input);
+      },
+    }),
 
     sendPoll: polls.sendPoll,
     getPollVotes: polls.getPollVotes,

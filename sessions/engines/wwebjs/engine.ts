@@ -33,6 +33,7 @@ import { describeError, withTimeout, type WwebjsContext } from "./context.ts";
 import { messagingCapabilities } from "./messaging.ts";
 import { directoryCapabilities } from "./directory.ts";
 import { pollCapabilities, pollVoteEvent } from "./polls.ts";
+import { organizeCapabilities } from "./organize.ts";
 import { idsOfMessage, LidBook, pageLidPairs } from "./lids.ts";
 import { interceptPage } from "./interception.ts";
 import { installMediaPieces } from "./media_transfer.ts";
@@ -69,6 +70,7 @@ export function createWwebjsEngine(options: EngineOptions, tuning: WwebjsTuning 
     ...messagingCapabilities(session),
     ...directoryCapabilities(session),
     ...pollCapabilities(session),
+    ...organizeCapabilities(session),
     simulate: () => Promise.reject(notImplemented("simulate", "wwebjs")),
   };
 }
@@ -409,6 +411,24 @@ class WwebjsSession implements WwebjsContext {
         // A vote the mapper cannot read is dropped rather than killing the Worker.
       }
     });
+    client.on("message_revoke_everyone", (after: Lib, before: Lib) => {
+      const message = this.#toDto(after);
+      if (!message) return;
+      const earlier = before ? this.#toDto(before) : null;
+      this.#emitTraffic({ type: "message.revoked", message, before: earlier }, [
+        ...idsOfMessage(message),
+        ...(earlier ? idsOfMessage(earlier) : []),
+      ]);
+    });
+    client.on("message_edit", (m: Lib, _newBody: unknown, prevBody: unknown) => {
+      // whatsapp-web.js reports any change of a message's text as an edit, a message decrypted
+      // late (its text filled in) included; an edit is what WhatsApp marks with its edit key.
+      if (!m?._data?.latestEditMsgKey) return;
+      const message = this.#toDto(m);
+      if (!message) return;
+      const previousBody = typeof prevBody === "string" ? prevBody : null;
+      this.#emitTraffic({ type: "message.edited", message, previousBody }, idsOfMessage(message));
+    });
     client.on("message_ack", (m: Lib, ack: number) => {
       this.#emitTraffic({
         type: "message.ack",
@@ -537,17 +557,24 @@ class WwebjsSession implements WwebjsContext {
     await this.#destroy();
   }
 
-  #emitMessage(type: "message" | "message.any", m: Lib): void {
-    let message: MessageDto;
+  /**
+   * A library message as our DTO, or null when the mapper cannot read it (such a message is
+   * dropped rather than killing the Worker).
+   */
+  #toDto(m: Lib): MessageDto | null {
     try {
-      message = toMessageDto(m, (id) => this.isMe(id));
-      // whatsapp-web.js creates our message while sendMessage runs: a message of ours in a chat
-      // we are sending to through the API is that one; any other was written on a device.
-      message.source = message.fromMe && this.#apiSends.has(message.chatId) ? "api" : "app";
+      return toMessageDto(m, (id) => this.isMe(id));
     } catch {
-      // A message the mapper cannot read is dropped rather than killing the Worker.
-      return;
+      return null;
     }
+  }
+
+  #emitMessage(type: "message" | "message.any", m: Lib): void {
+    const message = this.#toDto(m);
+    if (!message) return;
+    // whatsapp-web.js creates our message while sendMessage runs: a message of ours in a chat
+    // we are sending to through the API is that one; any other was written on a device.
+    message.source = message.fromMe && this.#apiSends.has(message.chatId) ? "api" : "app";
     this.#emitTraffic({ type, message }, idsOfMessage(message));
   }
 
@@ -558,9 +585,16 @@ class WwebjsSession implements WwebjsContext {
   #emitTraffic(event: EngineEvent, ids: string[] = []): void {
     this.#traffic = this.#traffic.then(async () => {
       if (ids.length && !this.#ended) await this.#lids.resolve(ids).catch(() => {});
-      const out = event.type === "message" || event.type === "message.any"
-        ? { ...event, message: this.#lids.message(event.message) }
-        : event;
+      let out = event;
+      if (
+        event.type === "message" || event.type === "message.any" ||
+        event.type === "message.edited"
+      ) {
+        out = { ...event, message: this.#lids.message(event.message) };
+      } else if (event.type === "message.revoked") {
+        const before = event.before ? this.#lids.message(event.before) : null;
+        out = { ...event, message: this.#lids.message(event.message), before };
+      }
       if (this.#held === null) this.#emit(out);
       else if (this.#held.length < MAX_HELD_EVENTS) this.#held.push(out);
     });

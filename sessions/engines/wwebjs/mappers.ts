@@ -72,6 +72,7 @@ export function toMessageDto(msg: Lib, isMe: IsMe): MessageDto {
       : null,
     ack: typeof msg.ack === "number" ? msg.ack : 0,
     quotedMsgId: quotedMessageId(data, chatId, isMe),
+    ...(msg.isStarred ? { starred: true } : {}),
   };
 }
 
@@ -81,7 +82,12 @@ export function toChatSummary(chat: Lib): ChatSummary {
     id,
     name: String(chat.name || userPart(id)),
     isGroup: Boolean(chat.isGroup),
-    unreadCount: Number(chat.unreadCount ?? 0),
+    // WhatsApp Web counts a chat marked unread by hand as -1 unread messages.
+    unreadCount: Math.max(0, Number(chat.unreadCount ?? 0)),
+    archived: Boolean(chat.archived),
+    pinned: Boolean(chat.pinned),
+    muted: Boolean(chat.isMuted),
+    markedUnread: Number(chat.unreadCount ?? 0) < 0,
   };
   const last = chat.lastMessage;
   if (last) {
@@ -93,10 +99,8 @@ export function toChatSummary(chat: Lib): ChatSummary {
 export function toChatDetail(chat: Lib): ChatDetail {
   return {
     ...toChatSummary(chat),
-    archived: Boolean(chat.archived),
-    pinned: Boolean(chat.pinned),
-    muted: Boolean(chat.isMuted),
     timestamp: Number(chat.timestamp ?? 0),
+    muteExpiration: chat.isMuted ? Number(chat.muteExpiration ?? -1) : 0,
   };
 }
 
