@@ -121,7 +121,7 @@ async function signIn(credential) {
     ? "Signed in as the admin"
     : `Signed in as account ${state.me.accountId}`;
   notice("");
-  await refreshSessions();
+  await refreshSessions().catch((error) => notice(`Loading the numbers: ${error.message}`));
   openStream(Date.now() - REPLAY_MS);
   $("start-number").focus();
 }
