@@ -549,3 +549,22 @@ export function notImplemented(capability: string, engine: EngineName): EngineEr
     `"${capability}" is not supported by the ${engine} engine`,
   );
 }
+
+/** The chat and message housekeeping methods (issue 20), as each engine's module provides them. */
+export type OrganizeCapabilities = Pick<
+  Engine,
+  | "forwardMessage"
+  | "starMessage"
+  | "unstarMessage"
+  | "pinMessage"
+  | "unpinMessage"
+  | "archiveChat"
+  | "unarchiveChat"
+  | "muteChat"
+  | "unmuteChat"
+  | "markChatUnread"
+  | "pinChat"
+  | "unpinChat"
+  | "clearChat"
+  | "deleteChat"
+>;

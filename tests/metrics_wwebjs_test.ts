@@ -9,26 +9,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
 import { ME } from "./fake_whatsapp/cast.ts";
+import { chromiumUnder } from "./fake_whatsapp/http_harness.ts";
 import { startTestApp, waitFor } from "./_helpers.ts";
 
 const PHONE = ME.split("@")[0];
 const TOKEN = "metrics-token-0123456789abcdef";
-
-/** The pid of the Chromium browser process whose profile lives under `dir`. */
-function chromiumUnder(dir: string): number | null {
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
-      const isBrowser = args.some((a) => a.startsWith("--user-data-dir=") && a.includes(dir)) &&
-        !args.some((a) => a.startsWith("--type="));
-      if (isBrowser) return Number(entry.name);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return null;
-}
 
 Deno.test("a wwebjs session's Chromium memory is in /metrics, and a killed Chromium counts as a restart", async () => {
   const cloud = await startFakeCloud({ me: ME, pushName: "Gateway Test" });

@@ -12,6 +12,7 @@ import { type FakeCloud, startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
 import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
 import { decodeQrDataUrl } from "./qr_decode.ts";
 import { ALICE, ME, PIXEL_PNG, TEAM } from "./fake_whatsapp/cast.ts";
+import { chromiumUnder } from "./fake_whatsapp/http_harness.ts";
 
 const PHONE = ME.split("@")[0];
 const GROUP = TEAM;
@@ -48,22 +49,6 @@ function startReceiver() {
     url: `http://127.0.0.1:${server.addr.port}/hook`,
     close: () => server.shutdown(),
   };
-}
-
-/** The pid of the Chromium browser process whose profile lives under `dir`. */
-function chromiumUnder(dir: string): number | null {
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
-      const isBrowser = args.some((a) => a.startsWith("--user-data-dir=") && a.includes(dir)) &&
-        !args.some((a) => a.startsWith("--type="));
-      if (isBrowser) return Number(entry.name);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return null;
 }
 
 Deno.test("a wwebjs session through the HTTP API links, sends, reads, hears, survives a killed browser and a restart, and logs out", async (t) => {

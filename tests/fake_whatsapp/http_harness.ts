@@ -83,3 +83,19 @@ export async function withLinkedServer(
     else await cloud.close();
   }
 }
+
+/** The pid of the Chromium browser process whose profile lives under `dir`. */
+export function chromiumUnder(dir: string): number | null {
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
+      const isBrowser = args.some((a) => a.startsWith("--user-data-dir=") && a.includes(dir)) &&
+        !args.some((a) => a.startsWith("--type="));
+      if (isBrowser) return Number(entry.name);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return null;
+}

@@ -7,10 +7,10 @@
  * change. A forwarded copy is sent like any message (its `message.any` included).
  */
 import {
-  type Engine,
   EngineError,
   type MediaInput,
   type MessageDto,
+  type OrganizeCapabilities,
   type SentMessage,
 } from "../../engine.ts";
 import { type SimChat, type SimulatorData, unixNow } from "./data.ts";
@@ -18,24 +18,6 @@ import { type SimChat, type SimulatorData, unixNow } from "./data.ts";
 /** WhatsApp's limits: pinned chats per account, pinned messages per chat. */
 const MAX_PINNED_CHATS = 3;
 const MAX_PINNED_MESSAGES = 3;
-
-export type OrganizeCapabilities = Pick<
-  Engine,
-  | "forwardMessage"
-  | "starMessage"
-  | "unstarMessage"
-  | "pinMessage"
-  | "unpinMessage"
-  | "archiveChat"
-  | "unarchiveChat"
-  | "muteChat"
-  | "unmuteChat"
-  | "markChatUnread"
-  | "pinChat"
-  | "unpinChat"
-  | "clearChat"
-  | "deleteChat"
->;
 
 export interface OrganizeDeps {
   data: SimulatorData;

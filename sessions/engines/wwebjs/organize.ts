@@ -8,11 +8,11 @@
  * answering success for a change that did not happen.
  */
 import {
-  type Engine,
   EngineError,
   type ForwardMessageInput,
   type MuteChatInput,
   notFound,
+  type OrganizeCapabilities,
   type PinMessageInput,
 } from "../../engine.ts";
 import { type Lib, serialized, toGroupDto } from "./mappers.ts";
@@ -20,24 +20,6 @@ import { findChat, findMessage, unknownUserError, type WwebjsContext } from "./c
 
 /** whatsapp-web.js's own limit on pinned chats (`Client.pinChat`). */
 const MAX_PINNED_CHATS = 3;
-
-export type OrganizeCapabilities = Pick<
-  Engine,
-  | "forwardMessage"
-  | "starMessage"
-  | "unstarMessage"
-  | "pinMessage"
-  | "unpinMessage"
-  | "archiveChat"
-  | "unarchiveChat"
-  | "muteChat"
-  | "unmuteChat"
-  | "markChatUnread"
-  | "pinChat"
-  | "unpinChat"
-  | "clearChat"
-  | "deleteChat"
->;
 
 export function organizeCapabilities(ctx: WwebjsContext): OrganizeCapabilities {
   /** A message that can still be acted on (a revoked one has nothing left to forward or pin). */
