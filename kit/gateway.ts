@@ -43,7 +43,8 @@ export interface Gateway extends AsyncDisposable {
   request(method: string, path: string, body?: unknown): Promise<Response>;
   /**
    * Starts a simulator session for `phoneNumber`, registers `webhookUrl` as its webhook when
-   * given, and resolves once it is connected (default `timeoutMs` 10000).
+   * given, and resolves once it is connected (default `timeoutMs` 30000: a busy CI machine may take
+   * seconds to start the session's Worker).
    */
   linkPhone(phoneNumber: string, options?: LinkOptions): Promise<SimulatedPhone>;
   /** Stops the sessions and the server, then removes a temporary `DATA_DIR`. */
@@ -139,7 +140,7 @@ export async function startGateway(settings: GatewaySettings = {}): Promise<Gate
     request: api.request,
     async linkPhone(phoneNumber, options = {}) {
       const number = phoneNumber.replace(/^\+/, "");
-      const timeoutMs = options.timeoutMs ?? 10_000;
+      const timeoutMs = options.timeoutMs ?? 30_000;
       await api.call("POST", `/${number}/start`);
       if (options.webhookUrl) {
         await api.call("PUT", `/${number}/webhooks`, {
