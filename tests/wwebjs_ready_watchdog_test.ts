@@ -95,10 +95,21 @@ function rendererUnder(dir: string): Proc | undefined {
 
 Deno.test("a restored session whose WhatsApp Web syncs before whatsapp-web.js listens is restarted, saying so, and works once the page behaves", () =>
   withLinkedServer(world, async ({ server, cloud, receiver }) => {
-    assert.equal((await server.json("POST", `/${PHONE}/stop`)).status, 200);
     cloud.syncBeforeListen = true;
-    assert.equal((await server.json("POST", `/${PHONE}/start`)).status, 200);
-    const restarting = await statusWith(server, "STARTING", /did not become ready/);
+    // The page's early sync races the library's listener: now and then the library still sees it
+    // and the session comes up WORKING, so the case under test did not happen; start it again.
+    let restarting: State | null = null;
+    for (let attempt = 1; attempt <= 3 && !restarting; attempt++) {
+      assert.equal((await server.json("POST", `/${PHONE}/stop`)).status, 200);
+      assert.equal((await server.json("POST", `/${PHONE}/start`)).status, 200);
+      const seen = await waitFor("the watchdog's restart, or WORKING", async () => {
+        const s = await state(server);
+        if (s.status === "WORKING") return s;
+        return s.status === "STARTING" && /did not become ready/.test(s.reason ?? "") ? s : null;
+      }, 60_000);
+      if (seen.status === "STARTING") restarting = seen;
+    }
+    assert.ok(restarting, "the page synced before the library listened in one of three starts");
     assert.match(
       restarting.reason!,
       new RegExp(
