@@ -5,6 +5,7 @@
  * with one line that names the variable. No other module reads the environment.
  */
 import { AUTH_KEY_HINT, parseAuthKey } from "./sessions/login_cipher.ts";
+import { proxyProblem } from "./sessions/proxy.ts";
 import { z } from "zod";
 import { eventNameProblem } from "./events/event_names.ts";
 
@@ -82,6 +83,11 @@ const schema = z.object({
   WWEBJS_AUTH_TIMEOUT_MS: positiveMs.default(60_000),
   WWEBJS_READY_TIMEOUT_MS: positiveMs.default(60_000),
   CHROMIUM_NO_SANDBOX: bool.default(false),
+  // The proxy of every number that has none of its own (`proxy` in POST /:n/start).
+  PROXY_URL: optionalText.superRefine((url, ctx) => {
+    const problem = url === undefined ? null : proxyProblem(url);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }),
 
   // Auth.
   API_KEY: apiKey,
@@ -192,6 +198,8 @@ export interface Config {
     readyTimeoutMs: number;
     /** Run Chromium without its sandbox even when not root (containers without user namespaces). */
     noSandbox: boolean;
+    /** `PROXY_URL`: the proxy of every number without one of its own (the operator's: any host). */
+    proxyUrl?: string;
   };
   auth: {
     apiKey?: string;
@@ -365,6 +373,7 @@ export function loadConfig(
       authTimeoutMs: e.WWEBJS_AUTH_TIMEOUT_MS,
       readyTimeoutMs: e.WWEBJS_READY_TIMEOUT_MS,
       noSandbox: e.CHROMIUM_NO_SANDBOX,
+      proxyUrl: e.PROXY_URL,
     },
     auth: {
       apiKey: e.API_KEY,

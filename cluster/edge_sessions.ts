@@ -19,6 +19,7 @@ import type { SessionStatus } from "../sessions/engine.ts";
 import { SESSION_STATUSES, toContractState } from "../sessions/engine.ts";
 import { assertMayAct } from "../sessions/ownership.ts";
 import { assertPhoneNumber } from "../sessions/phone_number.ts";
+import { redactProxy } from "../sessions/proxy.ts";
 import type { SessionRecord, SessionRepository } from "../store/store.ts";
 import type { ServingNode } from "./forward.ts";
 import { type HopSigner, pathAndQueryOf } from "./signing.ts";
@@ -105,6 +106,7 @@ export function createEdgeSessions(deps: EdgeSessionsDeps): SessionManager {
       // An edge is always in a cluster: say which node runs the number (as that node said).
       node: running?.node ?? null,
       ...(running?.loginSavedAt !== undefined ? { loginSavedAt: running.loginSavedAt } : {}),
+      proxy: record.settings.proxy ? redactProxy(record.settings.proxy.url) : null,
     };
   }
 

@@ -37,6 +37,12 @@ const LoginSavedAtField = z.iso.datetime().nullable().optional().openapi({
     "store (what another node starts from without a QR); null: not saved yet. Absent otherwise",
 });
 
+const ProxyField = z.string().nullable().openapi({
+  description: "The number's own proxy, its password shown as `***`; null: none of its own " +
+    "(the server's `PROXY_URL` applies, when set)",
+  example: "http://user:***@proxy.example.com:3128",
+});
+
 const SessionStateSchema = z.object({
   state: StateSchema,
   status: StatusSchema,
@@ -45,6 +51,7 @@ const SessionStateSchema = z.object({
   me: MeSchema,
   node: NodeField,
   loginSavedAt: LoginSavedAtField,
+  proxy: ProxyField,
 }).openapi("SessionState");
 
 const SessionSchema = z.object({
@@ -56,6 +63,7 @@ const SessionSchema = z.object({
   me: MeSchema,
   node: NodeField,
   loginSavedAt: LoginSavedAtField,
+  proxy: ProxyField,
 }).openapi("Session");
 
 const StartBodySchema = z.object({
@@ -74,6 +82,15 @@ const StartBodySchema = z.object({
     }),
   }).optional().openapi({
     description: "Simulator engine only (400 for another engine): how its phone links",
+  }),
+  proxy: z.string().max(2048).nullable().optional().openapi({
+    description: "The proxy this number's Chromium sends WhatsApp's traffic through, kept with " +
+      "the session: `http://[user:password@]host:port`, `https://…`, or `socks5://host:port` " +
+      "(no credentials: Chromium cannot authenticate to SOCKS). Only the admin may give a " +
+      "private host. null removes it (the server's `PROXY_URL` applies); absent keeps it. A " +
+      "running session uses a new proxy from its next start. whatsapp-web.js only (the " +
+      "simulator keeps it and sends nothing)",
+    example: "http://user:password@proxy.example.com:3128",
   }),
 }).openapi("StartSession");
 
@@ -229,6 +246,7 @@ function toSession(info: SessionInfo) {
     me: info.me,
     node: info.node,
     loginSavedAt: info.loginSavedAt,
+    proxy: info.proxy,
   };
 }
 
@@ -247,7 +265,7 @@ export function createSessionRoutes(
     .guard(guards.requireAdmin, deleteRoute)
     .openapi(startRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      const { engine, simulator, node } = c.req.valid("json") ?? {};
+      const { engine, simulator, node, proxy } = c.req.valid("json") ?? {};
       if (node !== undefined && c.get("principal").kind !== "admin") {
         throw forbidden('Only the admin may choose the node: leave out "node"');
       }
@@ -256,11 +274,13 @@ export function createSessionRoutes(
         caller: c.get("principal"),
         simulator,
         node,
+        proxy,
       });
+      const applies = proxy !== undefined ? "; its new proxy applies from its next restart" : "";
       return c.json({
         success: true,
         message: alreadyStarted
-          ? `Session "${phoneNumber}" is already started`
+          ? `Session "${phoneNumber}" is already started${applies}`
           : `Session "${phoneNumber}" is starting`,
       }, 200);
     })
@@ -310,6 +330,7 @@ export function createSessionRoutes(
         me: info.me,
         node: info.node,
         loginSavedAt: info.loginSavedAt,
+        proxy: info.proxy,
       }, 200);
     })
     .openapi(listRoute, async (c) => {

@@ -12,6 +12,7 @@ function claim(phoneNumber: string, createdAt: number): SessionRecord {
     createdAt,
     updatedAt: createdAt,
     linkedAt: null,
+    settings: {},
   };
 }
 

@@ -120,6 +120,18 @@ export interface EngineOptions {
    * starts.
    */
   loginBackup?: { intervalMs: number; restore?: Uint8Array };
+  /** whatsapp-web.js: the proxy its Chromium sends WhatsApp's traffic through (`proxy.ts`). */
+  proxy?: EngineProxy;
+}
+
+/** A proxy as the engine gives it to Chromium: its host already resolved and checked. */
+export interface EngineProxy {
+  /** `--proxy-server`: `scheme://address:port` (an IP), or the name for `https` (its TLS needs it). */
+  server: string;
+  /** `https` only: `--host-resolver-rules`, so Chromium reaches the checked address by that name. */
+  hostResolverRules?: string;
+  /** Answered to the proxy's `407` challenge. */
+  credentials?: { username: string; password: string };
 }
 
 export interface Me {

@@ -8,11 +8,13 @@
 import type { Config } from "../config.ts";
 import { badRequest, clientNotReady } from "../errors.ts";
 import { describeError, type Logger } from "../logger.ts";
-import type { SessionRecord, SessionRepository } from "../store/store.ts";
+import type { HostResolver } from "../ssrf_guard/address_policy.ts";
+import type { SessionRecord, SessionRepository, SessionSettings } from "../store/store.ts";
 import type { EngineName, EngineOptions } from "./engine.ts";
 import type { EngineEventHandler } from "./engine_events.ts";
 import type { SessionLeases } from "./leases.ts";
 import { claimRefusal, type SessionCaller } from "./ownership.ts";
+import { parseProxy, redactProxy, resolveProxy } from "./proxy.ts";
 import type { Restarts } from "./restarts.ts";
 import type { SavedLogins } from "./saved_logins.ts";
 import { createEntry, type SessionEntry } from "./session_entry.ts";
@@ -30,6 +32,11 @@ export interface StartOptions {
   caller?: SessionCaller;
   /** Simulator only (400 for another engine): how its "phone" links. */
   simulator?: { linkAs?: string };
+  /**
+   * The proxy its Chromium uses from now on, kept with the session (`proxy.ts`); null: none of its
+   * own (`PROXY_URL` applies). Absent: unchanged.
+   */
+  proxy?: string | null;
 }
 
 export interface Lifecycle {
@@ -70,6 +77,8 @@ export interface LifecycleDeps {
     | "wwebjs"
   >;
   sessions: SessionRepository;
+  /** Resolves a proxy's host when it is set and at every launch; default the system's. */
+  resolveHost?: HostResolver;
   log: Logger;
   entries: Map<string, SessionEntry>;
   withLock: <T>(key: string, fn: () => Promise<T>) => Promise<T>;
@@ -159,6 +168,10 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
    */
   async function init(entry: SessionEntry, host: WorkerHost): Promise<void> {
     const options = engineOptions(entry);
+    if (entry.engine === "wwebjs") {
+      options.proxy = await proxyFor(entry.phoneNumber);
+      if (entry.host !== host) return;
+    }
     const logins = entry.engine === "wwebjs" ? deps.logins : undefined;
     const fence = leases.fenceOf(entry.phoneNumber);
     if (logins) {
@@ -168,6 +181,50 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
     }
     await host.init(entry.engine, options, INIT_TIMEOUT_MS);
     await logins?.started(options.sessionDir, fence);
+  }
+
+  /**
+   * The number's proxy (its own, else `PROXY_URL`), its host resolved and checked again now: a
+   * name that pointed outside when a tenant set it may point inside by the time it is used.
+   */
+  async function proxyFor(phoneNumber: string) {
+    const own = (await sessions.get(phoneNumber))?.settings.proxy;
+    const setting = own ??
+      (config.wwebjs.proxyUrl ? { url: config.wwebjs.proxyUrl, byAdmin: true } : undefined);
+    if (!setting) return undefined;
+    try {
+      return await resolveProxy(parseProxy(setting.url), {
+        byAdmin: setting.byAdmin,
+        resolver: deps.resolveHost,
+      });
+    } catch (error) {
+      log.warn("the session's proxy was refused at launch", {
+        session: phoneNumber,
+        proxy: redactProxy(setting.url),
+        refusal: (error as { refusal?: unknown }).refusal,
+      });
+      throw error;
+    }
+  }
+
+  /**
+   * The settings `options` asks for, checked for `caller` (a proxy on a private host is the
+   * admin's only), or null when it changes none. Throws before anything is written.
+   */
+  async function requestedSettings(
+    current: SessionSettings,
+    options: StartOptions,
+  ): Promise<SessionSettings | null> {
+    if (options.proxy === undefined) return null;
+    const next: SessionSettings = { ...current };
+    if (options.proxy === null) {
+      delete next.proxy;
+    } else {
+      const byAdmin = options.caller === undefined || options.caller.kind === "admin";
+      await resolveProxy(parseProxy(options.proxy), { byAdmin, resolver: deps.resolveHost });
+      next.proxy = { url: options.proxy, byAdmin };
+    }
+    return next;
   }
 
   /** Once a Worker was stopped: its last login is saved before the lease goes to another node. */
@@ -241,6 +298,8 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
         `Invalid body field "simulator": only the simulator engine takes it (this session's engine is "${engine}")`,
       );
     }
+    // Checked before the claim, so a refused proxy leaves no claim behind.
+    const settings = await requestedSettings(existing?.settings ?? {}, options);
     // A refused link's Worker still logging out holds the session folder: wait for it.
     await entries.get(phoneNumber)?.retiring;
     if (isClosing()) throw clientNotReady(phoneNumber, "the server is stopping");
@@ -259,6 +318,7 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       if (refusal) throw refusal;
     }
     await sessions.save({ phoneNumber, engine });
+    if (settings) await sessions.setSettings(phoneNumber, settings);
     await sessions.setShouldRun(phoneNumber, true);
     if (isClosing()) throw clientNotReady(phoneNumber, "the server is stopping");
     if (!leases.holds(phoneNumber)) {

@@ -16,6 +16,7 @@ import type { Config } from "../config.ts";
 import { sessionNotFound } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { SessionMetrics } from "../metrics/hooks.ts";
+import type { HostResolver } from "../ssrf_guard/address_policy.ts";
 import type { SessionRecord, SessionRepository } from "../store/store.ts";
 import {
   type ContractState,
@@ -30,6 +31,7 @@ import { startClaimSweeper } from "./claim_sweeper.ts";
 import { createEngineEventHandler, type EngineEventHandler } from "./engine_events.ts";
 import { createKeyedLock } from "./keyed_lock.ts";
 import { createLifecycle, type StartOptions } from "./lifecycle.ts";
+import { redactProxy } from "./proxy.ts";
 import { localLeases, type SessionLeases } from "./leases.ts";
 import { createLinkCodes } from "./link_codes.ts";
 import { assertMayAct, type SessionCaller } from "./ownership.ts";
@@ -64,6 +66,8 @@ export interface SessionInfo {
    * (ISO 8601), null before the first save. Left out otherwise.
    */
   loginSavedAt?: string | null;
+  /** The number's own proxy, its password shown as `***`; null: none (`PROXY_URL` applies). */
+  proxy: string | null;
 }
 
 /** The parts of the server's configuration the manager uses. */
@@ -109,6 +113,8 @@ export interface SessionManagerDeps {
   logins?: SavedLogins;
   /** Engine call times, restarts and Chromium's pid, for the metrics (`METRICS_ENABLED`). */
   metrics?: SessionMetrics;
+  /** Resolves a proxy's host (`proxy.ts`); default the system's. */
+  resolveHost?: HostResolver;
 }
 
 /**
@@ -219,6 +225,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   const lifecycle = createLifecycle({
     config,
     sessions,
+    resolveHost: deps.resolveHost,
     log,
     entries,
     withLock,
@@ -266,6 +273,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       ...(deps.logins && (entry?.engine ?? record.engine) === "wwebjs"
         ? { loginSavedAt: isoOrNull(saved.get(record.phoneNumber)) }
         : {}),
+      proxy: record.settings.proxy ? redactProxy(record.settings.proxy.url) : null,
     };
   }
 

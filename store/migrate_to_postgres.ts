@@ -130,6 +130,7 @@ interface SessionRow {
   created_at: number;
   updated_at: number;
   linked_at: number | null;
+  settings: string;
 }
 
 interface WebhookRow {
@@ -222,15 +223,17 @@ async function copy(
   for (const part of chunks(sessions)) {
     await tx`
       INSERT INTO sessions (phone_number, engine, should_run, owner_account_id, created_at,
-        updated_at, linked_at)
+        updated_at, linked_at, settings)
       SELECT t.phone_number, t.engine, t.should_run <> 0, t.owner_account_id, t.created_at,
-        t.updated_at, t.linked_at
+        t.updated_at, t.linked_at, t.settings
       FROM unnest(
         ${column(part, "phone_number")}::text[], ${column(part, "engine")}::text[],
         ${column(part, "should_run")}::integer[],
         ${column(part, "owner_account_id")}::text[], ${column(part, "created_at")}::bigint[],
-        ${column(part, "updated_at")}::bigint[], ${column(part, "linked_at")}::bigint[]
-      ) AS t(phone_number, engine, should_run, owner_account_id, created_at, updated_at, linked_at)
+        ${column(part, "updated_at")}::bigint[], ${column(part, "linked_at")}::bigint[],
+        ${column(part, "settings")}::text[]
+      ) AS t(phone_number, engine, should_run, owner_account_id, created_at, updated_at, linked_at,
+        settings)
     `;
   }
 

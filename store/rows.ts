@@ -11,7 +11,7 @@ import {
   type StoredEvent,
   type WebhookConfig,
 } from "../events/outbox.ts";
-import type { SavedLogin, SessionRecord } from "./store.ts";
+import type { SavedLogin, SessionRecord, SessionSettings } from "./store.ts";
 
 export interface SessionRow {
   phone_number: string;
@@ -22,6 +22,8 @@ export interface SessionRow {
   created_at: number;
   updated_at: number;
   linked_at: number | null;
+  /** JSON of `SessionSettings`. */
+  settings: string;
 }
 
 export function toRecord(row: SessionRow): SessionRecord {
@@ -33,7 +35,19 @@ export function toRecord(row: SessionRow): SessionRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     linkedAt: row.linked_at,
+    settings: parseSettings(row.settings),
   };
+}
+
+/** The stored settings; an unreadable value reads as none (the server's defaults apply). */
+function parseSettings(json: string | null): SessionSettings {
+  if (!json) return {};
+  try {
+    const value = JSON.parse(json);
+    return value && typeof value === "object" ? Object.freeze(value) : {};
+  } catch {
+    return {};
+  }
 }
 
 export interface LoginRow {

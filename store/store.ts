@@ -25,6 +25,19 @@ export interface SessionRecord {
   updatedAt: number;
   /** When a phone of this number first linked (Unix ms); null while it never has. */
   linkedAt: number | null;
+  /** What the number's owner chose for it (its proxy, calls), kept across restarts and nodes. */
+  settings: SessionSettings;
+}
+
+/**
+ * A number's own settings, each absent until set (then the server's default applies). Stored as
+ * JSON in the session's row: plain data only.
+ */
+export interface SessionSettings {
+  /** The proxy its Chromium uses (`url` may hold a password: never shown as it is). */
+  proxy?: { url: string; byAdmin: boolean };
+  /** Calls to the number: rejected at once when `autoReject`, `message` sent to the caller. */
+  calls?: { autoReject: boolean; message: string | null };
 }
 
 /**
@@ -46,6 +59,8 @@ export interface SessionRepository {
    * write only happens while the fence's lease is the number's latest (`isFenceHeld`).
    */
   setShouldRun(phoneNumber: string, shouldRun: boolean, fence?: Fence | null): Promise<void>;
+  /** Replaces the number's settings (no-op for an unknown number). */
+  setSettings(phoneNumber: string, settings: SessionSettings): Promise<void>;
   /** Records that the number's own phone linked (the first time only); `fence` as above. */
   markLinked(phoneNumber: string, fence?: Fence | null): Promise<void>;
   /** Accounts' claims whose number never linked, oldest first (the admin's numbers are not claims). */

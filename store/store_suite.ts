@@ -224,6 +224,29 @@ const cases: Case[] = [
   ],
 
   [
+    "sessions.setSettings() keeps a number's settings through save(), setShouldRun() and a claim; a new number has none",
+    async ({ store }) => {
+      const { sessions } = store;
+      await sessions.claim("4915550001", { engine: "simulator", ownerAccountId: "org_a", max: 5 });
+      assert.deepEqual((await sessions.get("4915550001"))?.settings, {});
+      const settings = {
+        proxy: { url: "http://user:secret@proxy.example.com:3128", byAdmin: false },
+        calls: { autoReject: true, message: "Please write instead" },
+      };
+      await sessions.setSettings("4915550001", settings);
+      await sessions.save({ phoneNumber: "4915550001", engine: "wwebjs" });
+      await sessions.setShouldRun("4915550001", true);
+      await sessions.claim("4915550001", { engine: "wwebjs", ownerAccountId: "org_a", max: 5 });
+      assert.deepEqual((await sessions.get("4915550001"))?.settings, settings);
+      assert.deepEqual((await sessions.list())[0].settings, settings);
+      await sessions.setSettings("4915550001", { calls: settings.calls });
+      assert.deepEqual((await sessions.get("4915550001"))?.settings, { calls: settings.calls });
+      await sessions.setSettings("4915550009", settings);
+      assert.equal(await sessions.get("4915550009"), null, "no row is made for an unknown number");
+    },
+  ],
+
+  [
     "sessions.releaseUnlinkedClaim() deletes only an account's never-linked claim made before the cutoff",
     async ({ store }) => {
       const { sessions } = store;

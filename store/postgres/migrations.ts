@@ -157,4 +157,10 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    description: "a number's own settings (its proxy, calls), as JSON",
+    // Text, as in SQLite: the store reads it back whole and never queries inside it.
+    sql: `ALTER TABLE sessions ADD COLUMN settings text NOT NULL DEFAULT '{}';`,
+  },
 ];

@@ -75,6 +75,12 @@ export function createSessionRepository(sql: Sql): SessionRepository {
         WHERE phone_number = ${phoneNumber} ${fenced(fence)}
       `;
     },
+    async setSettings(phoneNumber, settings) {
+      await sql`
+        UPDATE sessions SET settings = ${JSON.stringify(settings)}, updated_at = wa_now_ms()
+        WHERE phone_number = ${phoneNumber}
+      `;
+    },
     async markLinked(phoneNumber, fence) {
       await sql`
         UPDATE sessions SET linked_at = wa_now_ms()

@@ -32,6 +32,9 @@ export function createSessionRepository(db: DatabaseSync, now = Date.now): Sessi
   const shouldRunFenced = db.prepare(
     `UPDATE sessions SET should_run = ?, updated_at = ? WHERE phone_number = ? ${FENCE}`,
   );
+  const settings = db.prepare(
+    "UPDATE sessions SET settings = ?, updated_at = ? WHERE phone_number = ?",
+  );
   const countOwner = db.prepare(
     "SELECT COUNT(*) AS n FROM sessions WHERE owner_account_id = ?",
   );
@@ -95,6 +98,10 @@ export function createSessionRepository(db: DatabaseSync, now = Date.now): Sessi
       cache.delete(phoneNumber);
       if (fence) shouldRunFenced.run(run ? 1 : 0, now(), phoneNumber, fence.epoch, fence.nodeId);
       else shouldRun.run(run ? 1 : 0, now(), phoneNumber);
+    },
+    setSettings(phoneNumber, value) {
+      cache.delete(phoneNumber);
+      settings.run(JSON.stringify(value), now(), phoneNumber);
     },
     markLinked(phoneNumber, fence) {
       // Most links are reconnects of a number that linked long ago: no write, no cache drop.

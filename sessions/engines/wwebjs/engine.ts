@@ -22,6 +22,7 @@ import {
   type EngineEvent,
   type EngineEventSink,
   type EngineOptions,
+  type EngineProxy,
   type Me,
   type MessageDto,
   notImplemented,
@@ -207,6 +208,7 @@ class WwebjsSession implements WwebjsContext {
           // A locally served page (the offline fake WhatsApp Web) talks to its server on
           // 127.0.0.1, which Chromium's Local Network Access checks would block.
           ...(local ? ["--disable-features=LocalNetworkAccessChecks"] : []),
+          ...proxyArgs(this.#options.proxy, local),
         ],
         // Chromium gets a reduced environment: the server's keys and secrets stay here.
         env: chromiumEnv(Deno.env.toObject(), home),
@@ -346,7 +348,12 @@ class WwebjsSession implements WwebjsContext {
         (r: Lib) => log(`requestfailed: ${r.url()} ${r.failure()?.errorText}`),
       );
     }
-    await interceptPage(page, { pinnedPage, block: this.#tuning.blockResources !== false });
+    await interceptPage(page, {
+      pinnedPage,
+      block: this.#tuning.blockResources !== false,
+      // Not whatsapp-web.js's `proxyAuthentication`: puppeteer would hold every request for it.
+      proxyCredentials: this.#options.proxy?.credentials,
+    });
   }
 
   /**
@@ -782,4 +789,18 @@ class WwebjsSession implements WwebjsContext {
     }
     return await fn();
   }
+}
+
+/**
+ * Chromium's flags for the number's proxy: every request of the page goes through it. A locally
+ * served WhatsApp Web (the offline fake) talks to 127.0.0.1, which Chromium never proxies unless
+ * told `<-loopback>`: there that traffic is WhatsApp's, so it goes through the proxy too.
+ */
+function proxyArgs(proxy: EngineProxy | undefined, local: boolean): string[] {
+  if (!proxy) return [];
+  return [
+    `--proxy-server=${proxy.server}`,
+    ...(proxy.hostResolverRules ? [`--host-resolver-rules=${proxy.hostResolverRules}`] : []),
+    ...(local ? ["--proxy-bypass-list=<-loopback>"] : []),
+  ];
 }

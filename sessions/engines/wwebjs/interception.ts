@@ -30,13 +30,23 @@ function base64(text: string): string {
 
 /**
  * Starts holding the page's document loads of WhatsApp Web (when `pinnedPage` is given, to answer
- * them with it) and its image, font and media requests (when `block`, to refuse them).
+ * them with it) and its image, font and media requests (when `block`, to refuse them), and answers
+ * the number's proxy when it asks for credentials (`proxyCredentials`).
+ *
+ * DevTools reports a proxy's challenge only for a request it holds, and holding every request
+ * would bring the page's uploads here whole. So every request is held only until the proxy has
+ * accepted the credentials once: Chromium then keeps them for that proxy and sends them ahead on
+ * every later request and connection, and the holding narrows to the patterns above.
  */
 export async function interceptPage(
   page: Lib,
-  { pinnedPage, block }: { pinnedPage: string | null; block: boolean },
+  { pinnedPage, block, proxyCredentials }: {
+    pinnedPage: string | null;
+    block: boolean;
+    proxyCredentials?: { username: string; password: string };
+  },
 ): Promise<void> {
-  if (!pinnedPage && !block) return;
+  if (!pinnedPage && !block && !proxyCredentials) return;
   const cdp = await page.createCDPSession();
   const patterns: Record<string, string>[] = [];
   if (pinnedPage) {
@@ -68,5 +78,34 @@ export async function interceptPage(
     // The page may be gone by the time it is answered.
     answer.catch(() => {});
   });
-  await cdp.send("Fetch.enable", { patterns });
+  if (!proxyCredentials) {
+    await cdp.send("Fetch.enable", { patterns });
+    return;
+  }
+  let answered = false;
+  let narrowed = false;
+  cdp.on("Fetch.authRequired", (event: Lib) => {
+    const fromProxy = event.authChallenge?.source === "Proxy";
+    if (fromProxy) answered = true;
+    cdp.send("Fetch.continueWithAuth", {
+      requestId: event.requestId,
+      // A site's own challenge is the page's business (WhatsApp asks none).
+      authChallengeResponse: fromProxy
+        ? { response: "ProvideCredentials", ...proxyCredentials }
+        : { response: "Default" },
+    }).catch(() => {});
+  });
+  // The first answer other than 407 once the credentials were given: the proxy took them.
+  cdp.on("Network.responseReceived", (event: Lib) => {
+    if (!answered || narrowed || event.response?.status === 407) return;
+    narrowed = true;
+    cdp.send("Fetch.enable", { patterns, handleAuthRequests: true })
+      .then(() => cdp.send("Network.disable"))
+      .catch(() => {});
+  });
+  await cdp.send("Network.enable");
+  await cdp.send("Fetch.enable", {
+    patterns: [...patterns, { urlPattern: "*", requestStage: "Request" }],
+    handleAuthRequests: true,
+  });
 }
