@@ -16,8 +16,10 @@ import {
   API,
   API_KEY,
   ensureWrk,
+  formatMs,
   freePort,
   phone,
+  printWrkTable,
   QUIET_CHAT,
   runWrk,
   type Server,
@@ -37,7 +39,7 @@ const FAILOVER_RUNS = Number(Deno.env.get("BENCH_FAILOVER_RUNS") ?? 2);
 
 type Print = (line?: string) => void;
 
-const ms = (value: number) => value < 10 ? value.toFixed(2) : value.toFixed(0);
+const ms = formatMs;
 const load = () => Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
 
 interface Node extends Server {
@@ -202,24 +204,16 @@ async function hops(print: Print, pg: TestPostgres, durationS: number): Promise<
         } UTC). Load average (1/5/15 min) before each concurrency: ${loads.join("; ")}.`,
     );
     print();
-    print(
-      "| target | " + CONCURRENCY.map((c) => `c=${c} req/s | p50 ms | p99 ms`).join(" | ") + " |",
-    );
-    print("|---|" + CONCURRENCY.map(() => "---:|---:|---:").join("|") + "|");
-    for (const name of Object.keys(targets)) {
-      const cells = CONCURRENCY.map((c) => {
-        const r = results[name][c];
-        return `${r.rps.toFixed(0)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)}`;
-      });
-      print(`| ${label[name]} | ${cells.join(" | ")} |`);
-    }
-    const ratio = (x: string, y: string) =>
-      CONCURRENCY.map((c) => (results[x][c].rps / results[y][c].rps).toFixed(2)).join(" | ");
-    print(`| **(f)/(e)** state, non-owner ÷ owner | ${ratio("sn", "so")} |`);
-    print(`| **(h)/(g)** send-text, non-owner ÷ owner | ${ratio("pn", "po")} |`);
-    print(`| **(g)/(i)** send-text, PostgreSQL ÷ SQLite | ${ratio("po", "ls")} |`);
-    print();
-    print("Ratios are of requests per second, one per concurrency (1 | 16 | 64).");
+    printWrkTable(print, {
+      concurrency: CONCURRENCY,
+      labels: label,
+      results,
+      ratios: [
+        ["**(f)/(e)** state, non-owner ÷ owner", "sn", "so"],
+        ["**(h)/(g)** send-text, non-owner ÷ owner", "pn", "po"],
+        ["**(g)/(i)** send-text, PostgreSQL ÷ SQLite", "po", "ls"],
+      ],
+    });
     print();
   } finally {
     for (const node of nodes) await stopNode(node);

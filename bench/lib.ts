@@ -343,3 +343,39 @@ export function machine(): string {
     Math.round(memKb / 1024 / 1024)
   } GB RAM, Linux ${Deno.osRelease()}, Deno ${Deno.version.deno}, load average before the run ${load}`;
 }
+
+/** A time in ms as the tables print it: two decimals below 10, none above. */
+export const formatMs = (value: number) => value < 10 ? value.toFixed(2) : value.toFixed(0);
+
+/**
+ * The wrk table: one row per target (req/s, p50, p99 per concurrency), then one row per ratio
+ * (`[label, numerator, denominator]`, of requests per second) and the line saying so.
+ */
+export function printWrkTable(
+  print: (line?: string) => void,
+  table: {
+    concurrency: readonly number[];
+    labels: Record<string, string>;
+    results: Record<string, Record<number, WrkResult>>;
+    ratios: [label: string, x: string, y: string][];
+  },
+): void {
+  const { concurrency, labels, results } = table;
+  print(
+    "| target | " + concurrency.map((c) => `c=${c} req/s | p50 ms | p99 ms`).join(" | ") + " |",
+  );
+  print("|---|" + concurrency.map(() => "---:|---:|---:").join("|") + "|");
+  for (const name of Object.keys(labels)) {
+    const cells = concurrency.map((c) => {
+      const r = results[name][c];
+      return `${r.rps.toFixed(0)} | ${formatMs(r.p50Ms)} | ${formatMs(r.p99Ms)}`;
+    });
+    print(`| ${labels[name]} | ${cells.join(" | ")} |`);
+  }
+  for (const [label, x, y] of table.ratios) {
+    const cells = concurrency.map((c) => (results[x][c].rps / results[y][c].rps).toFixed(2));
+    print(`| ${label} | ${cells.join(" | ")} |`);
+  }
+  print();
+  print(`Ratios are of requests per second, one per concurrency (${concurrency.join(" | ")}).`);
+}

@@ -29,11 +29,13 @@ import {
   API_KEY,
   ECHO_CONTACT,
   ensureWrk,
+  formatMs,
   freePort,
   machine,
   memoryOf,
   percentile,
   phone,
+  printWrkTable,
   QUIET_CHAT,
   runWrk,
   type Server,
@@ -61,7 +63,7 @@ function print(line = ""): void {
 }
 
 const mb = (kb: number) => (kb / 1024).toFixed(1);
-const ms = (value: number) => value < 10 ? value.toFixed(2) : value.toFixed(0);
+const ms = formatMs;
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "wa-gateway-bench-" });
@@ -149,25 +151,17 @@ async function apiHop(): Promise<void> {
       print();
       print(`wrk -t1, ${DURATION_S} s per point after a 1 s warm-up, keep-alive, 127.0.0.1.`);
       print();
-      print(
-        "| target | " + CONCURRENCY.map((c) => `c=${c} req/s | p50 ms | p99 ms`).join(" | ") + " |",
-      );
-      print("|---|" + CONCURRENCY.map(() => "---:|---:|---:").join("|") + "|");
-      for (const name of Object.keys(targets)) {
-        const cells = CONCURRENCY.map((c) => {
-          const r = results[name][c];
-          return `${r.rps.toFixed(0)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)}`;
-        });
-        print(`| ${label[name]} | ${cells.join(" | ")} |`);
-      }
-      const ratio = (x: string, y: string) =>
-        CONCURRENCY.map((c) => (results[x][c].rps / results[y][c].rps).toFixed(2)).join(" | ");
-      print(`| **(b)/(a)** (target ≥ 0.6) | ${ratio("b", "a")} |`);
-      print(`| **(c)/(a')** (target ≥ 0.5) | ${ratio("c", "a2")} |`);
-      print(`| (d)/(a) (the Worker hop without an event) | ${ratio("d", "a")} |`);
-      print(`| (a'')/(a): the least a state route does, by hand | ${ratio("a3", "a")} |`);
-      print();
-      print("Ratios are of requests per second, one per concurrency (1 | 16 | 64).");
+      printWrkTable(print, {
+        concurrency: CONCURRENCY,
+        labels: label,
+        results,
+        ratios: [
+          ["**(b)/(a)** (target ≥ 0.6)", "b", "a"],
+          ["**(c)/(a')** (target ≥ 0.5)", "c", "a2"],
+          ["(d)/(a) (the Worker hop without an event)", "d", "a"],
+          ["(a'')/(a): the least a state route does, by hand", "a3", "a"],
+        ],
+      });
       print();
     });
   } finally {

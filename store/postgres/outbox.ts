@@ -60,6 +60,17 @@ export const CHANNELS = {
 /** A payload must stay under 8000 bytes; a longer destination is found by the sweep instead. */
 const MAX_PAYLOAD = 7_900;
 
+/**
+ * A page of events as the cursor queries return it: one row per event, or one row of nulls when
+ * there is none, each carrying whether newer events wait behind an open transaction.
+ */
+function toPage(rows: (EventRow & { pending: boolean })[]) {
+  return {
+    events: rows.filter((row) => row.seq !== null).map(toEvent),
+    pending: rows[0]?.pending ?? false,
+  };
+}
+
 type Tx = postgres.TransactionSql<Record<string, unknown>>;
 
 /** Refuses the batch when a session's lease is not the one it carries (see the module comment). */
@@ -390,10 +401,7 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
         FROM held LEFT JOIN page p ON true
         ORDER BY p.txid, p.seq
       `;
-      return {
-        events: rows.filter((row) => row.seq !== null).map(toEvent),
-        pending: rows[0]?.pending ?? false,
-      };
+      return toPage(rows);
     },
     async eventsAfterAll(after, limit, scope = {}) {
       // Each session's next `limit` by its cursor index, then the first `limit` of them all: a
@@ -427,10 +435,7 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
         FROM held LEFT JOIN page p ON true
         ORDER BY p.txid, p.seq
       `;
-      return {
-        events: rows.filter((row) => row.seq !== null).map(toEvent),
-        pending: rows[0]?.pending ?? false,
-      };
+      return toPage(rows);
     },
     async seqOf(id) {
       const [row] = await sql<{ seq: number }[]>`SELECT seq FROM events WHERE id = ${id}`;
