@@ -7,6 +7,10 @@
  * self time summed by source file, and CPU per thread; writes the `.cpuprofile` for Chrome DevTools.
  *
  * `deno run -A bench/profile.ts [state|send] [connections] [seconds]`
+ *
+ * `deno run -A bench/profile.ts start [sessions]` profiles the start instead: `sessions` simulator
+ * numbers started at once (16 requests in flight) until all are CONNECTED, with the CPU of every
+ * thread summed by its name (the session Workers' threads together).
  */
 import {
   API_KEY,
@@ -106,7 +110,60 @@ function summarise(profile: CpuProfile, top = 25): string[] {
   return lines;
 }
 
-if (import.meta.main) {
+/** Profiles `count` simulator sessions starting at once; see the module's comment. */
+async function profileStart(count: number) {
+  const inspectPort = freePort();
+  const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-profile-" });
+  const server = startServer({
+    dataDir,
+    denoFlags: ["run", "-A", `--inspect=127.0.0.1:${inspectPort}`],
+  });
+  try {
+    await server.ready();
+    const phones = Array.from({ length: count }, (_, i) => phone(i + 1));
+    const inspector = await connectInspector(inspectPort);
+    await inspector.send("Profiler.enable");
+    await inspector.send("Profiler.setSamplingInterval", { interval: 200 });
+    await inspector.send("Profiler.start");
+    const before = threadTimes(server.pid);
+    const began = performance.now();
+    await startSessions(server.base, phones);
+    const answered = performance.now() - began;
+    await waitConnected(server.base, phones, 600_000);
+    const took = performance.now() - began;
+    const after = threadTimes(server.pid);
+    const { profile } = await inspector.send<{ profile: CpuProfile }>("Profiler.stop");
+    inspector.close();
+    console.log(
+      `${count} sessions: every start answered in ${(answered / 1000).toFixed(2)} s, ` +
+        `all CONNECTED in ${(took / 1000).toFixed(2)} s`,
+    );
+    console.log("\nCPU by thread name during the start (seconds of CPU):");
+    const byName = new Map<string, { s: number; threads: number }>();
+    for (const [tid, { name, ticks }] of after) {
+      const used = (ticks - (before.get(tid)?.ticks ?? 0)) / 100;
+      const row = byName.get(name) ?? { s: 0, threads: 0 };
+      row.s += used;
+      row.threads++;
+      byName.set(name, row);
+    }
+    for (const [name, row] of [...byName].sort((a, b) => b[1].s - a[1].s).slice(0, 12)) {
+      console.log(`${row.s.toFixed(2).padStart(8)} s  ${name} (${row.threads} threads)`);
+    }
+    console.log();
+    for (const line of summarise(profile, 40)) console.log(line);
+    const file = `${await Deno.makeTempDir({ prefix: "wa-gateway-cpuprofile-" })}/start.cpuprofile`;
+    await Deno.writeTextFile(file, JSON.stringify(profile));
+    console.log(`\nCPU profile written to ${file}`);
+  } finally {
+    await server.stop();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main && Deno.args[0] === "start") {
+  await profileStart(Number(Deno.args[1] ?? 150));
+} else if (import.meta.main) {
   const target = Deno.args[0] ?? "send";
   const connections = Number(Deno.args[1] ?? 16);
   const seconds = Number(Deno.args[2] ?? 5);
