@@ -39,6 +39,10 @@ export interface ParsedProxy {
   password: string | null;
 }
 
+/** What a tenant is told of a proxy host it may not use. */
+export const PROXY_HOST_REFUSED = "This proxy's host is not allowed: a private host, or one that " +
+  "does not resolve, may be set by the admin only";
+
 const DEFAULT_PORTS: Record<ProxyScheme, number> = { http: 80, https: 443, socks5: 1080 };
 
 /**
@@ -128,15 +132,13 @@ export async function resolveProxy(
     });
     address = addresses[0].address;
   } catch (error) {
-    if (error instanceof HostNotAllowedError && error.refusal.reason !== "unresolvable") {
-      throw Object.assign(
-        forbidden("Only the admin may set a proxy whose host is private"),
-        { refusal: error.refusal },
-      );
-    }
-    throw Object.assign(badRequest("Invalid proxy: its host does not resolve"), {
-      refusal: error instanceof HostNotAllowedError ? error.refusal : undefined,
-    });
+    const refusal = error instanceof HostNotAllowedError ? error.refusal : undefined;
+    // A tenant gets one answer whether the host is private or does not resolve: two would let it
+    // map the server's internal names.
+    const refused = options.byAdmin
+      ? badRequest("Invalid proxy: its host does not resolve")
+      : forbidden(PROXY_HOST_REFUSED);
+    throw Object.assign(refused, { refusal });
   }
   const literal = address.includes(":") ? `[${address}]` : address;
   const credentials = proxy.username !== null

@@ -96,7 +96,7 @@ Deno.test("a tenant's proxy is launched by the address checked, and refused at t
   assert.equal(env.launches.length, 1, "no Worker was given the inside address");
   assert.match(
     String((await env.manager.info(PHONE)).reason),
-    /Only the admin may set a proxy whose host is private/,
+    /This proxy's host is not allowed/,
   );
 });
 

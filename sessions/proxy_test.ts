@@ -81,7 +81,7 @@ Deno.test("resolveProxy() refuses a tenant's private or loopback proxy host (403
           resolver: () => Promise.resolve([{ address, family: address.includes(":") ? 6 : 4 }]),
         }),
       403,
-      /^Only the admin may set a proxy whose host is private$/,
+      /^This proxy's host is not allowed: a private host, or one that does not resolve, may be set by the admin only$/,
     );
   }
   const admin = await resolveProxy(parseProxy("socks5://proxy.internal:1080"), {
@@ -91,7 +91,18 @@ Deno.test("resolveProxy() refuses a tenant's private or loopback proxy host (403
   assert.equal(admin.server, "socks5://10.1.2.3:1080");
 });
 
-Deno.test("resolveProxy() answers 400 for a host that does not resolve, naming nothing of the network", async () => {
+Deno.test("resolveProxy() answers a tenant the same for a host that does not resolve as for a private one, and the admin 400", async () => {
+  const unresolvable = () =>
+    Promise.reject(Object.assign(new Error("ENOTFOUND"), { code: "ENOTFOUND" }));
+  await refused(
+    () =>
+      resolveProxy(parseProxy("http://intranet.corp:3128"), {
+        byAdmin: false,
+        resolver: unresolvable,
+      }),
+    403,
+    /^This proxy's host is not allowed/,
+  );
   await refused(
     () =>
       resolveProxy(parseProxy("http://nowhere.invalid:3128"), {

@@ -82,11 +82,9 @@ export async function interceptPage(
     await cdp.send("Fetch.enable", { patterns });
     return;
   }
-  let answered = false;
   let narrowed = false;
   cdp.on("Fetch.authRequired", (event: Lib) => {
     const fromProxy = event.authChallenge?.source === "Proxy";
-    if (fromProxy) answered = true;
     cdp.send("Fetch.continueWithAuth", {
       requestId: event.requestId,
       // A site's own challenge is the page's business (WhatsApp asks none).
@@ -95,9 +93,11 @@ export async function interceptPage(
         : { response: "Default" },
     }).catch(() => {});
   });
-  // The first answer other than 407 once the credentials were given: the proxy took them.
+  // The first answer from the network other than a 407: the proxy took the credentials (or asks
+  // none). Answers the engine made itself (the pinned page) come from no address.
   cdp.on("Network.responseReceived", (event: Lib) => {
-    if (!answered || narrowed || event.response?.status === 407) return;
+    const response = event.response;
+    if (narrowed || !response?.remoteIPAddress || response.status === 407) return;
     narrowed = true;
     cdp.send("Fetch.enable", { patterns, handleAuthRequests: true })
       .then(() => cdp.send("Network.disable"))
