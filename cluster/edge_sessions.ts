@@ -107,6 +107,7 @@ export function createEdgeSessions(deps: EdgeSessionsDeps): SessionManager {
       node: running?.node ?? null,
       ...(running?.loginSavedAt !== undefined ? { loginSavedAt: running.loginSavedAt } : {}),
       proxy: record.settings.proxy ? redactProxy(record.settings.proxy.url) : null,
+      calls: record.settings.calls ?? null,
     };
   }
 

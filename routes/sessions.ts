@@ -43,6 +43,19 @@ const ProxyField = z.string().nullable().openapi({
   example: "http://user:***@proxy.example.com:3128",
 });
 
+const CallsSettingSchema = z.object({
+  autoReject: z.boolean().openapi({ description: "Reject every incoming call at once" }),
+  message: z.string().trim().min(1).max(4096).nullable().openapi({
+    description: "Sent to the caller after a rejected call; null: nothing is sent",
+    example: "Sorry, this number takes no calls: please write",
+  }),
+}).openapi("CallsSetting");
+
+const CallsField = CallsSettingSchema.nullable().openapi({
+  description: "The number's own call setting; null: none of its own (the server's " +
+    "`CALLS_AUTO_REJECT` and `CALLS_AUTO_REJECT_MESSAGE` apply)",
+});
+
 const SessionStateSchema = z.object({
   state: StateSchema,
   status: StatusSchema,
@@ -52,6 +65,7 @@ const SessionStateSchema = z.object({
   node: NodeField,
   loginSavedAt: LoginSavedAtField,
   proxy: ProxyField,
+  calls: CallsField,
 }).openapi("SessionState");
 
 const SessionSchema = z.object({
@@ -64,6 +78,7 @@ const SessionSchema = z.object({
   node: NodeField,
   loginSavedAt: LoginSavedAtField,
   proxy: ProxyField,
+  calls: CallsField,
 }).openapi("Session");
 
 const StartBodySchema = z.object({
@@ -91,6 +106,14 @@ const StartBodySchema = z.object({
       "running session uses a new proxy from its next start. whatsapp-web.js only (the " +
       "simulator keeps it and sends nothing)",
     example: "http://user:password@proxy.example.com:3128",
+  }),
+  calls: CallsSettingSchema.extend({
+    message: CallsSettingSchema.shape.message.optional().default(null),
+  }).nullable().optional().openapi({
+    description: "What this number does with incoming calls, kept with the session: " +
+      "`autoReject` rejects each at once (`call.received`, then `call.rejected`), and `message` " +
+      "is then sent to the caller. null removes it (the server's `CALLS_AUTO_REJECT` applies); " +
+      "absent keeps it. A running session uses it from its next start",
   }),
 }).openapi("StartSession");
 
@@ -247,6 +270,7 @@ function toSession(info: SessionInfo) {
     node: info.node,
     loginSavedAt: info.loginSavedAt,
     proxy: info.proxy,
+    calls: info.calls,
   };
 }
 
@@ -265,7 +289,7 @@ export function createSessionRoutes(
     .guard(guards.requireAdmin, deleteRoute)
     .openapi(startRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      const { engine, simulator, node, proxy } = c.req.valid("json") ?? {};
+      const { engine, simulator, node, proxy, calls } = c.req.valid("json") ?? {};
       if (node !== undefined && c.get("principal").kind !== "admin") {
         throw forbidden('Only the admin may choose the node: leave out "node"');
       }
@@ -275,8 +299,11 @@ export function createSessionRoutes(
         simulator,
         node,
         proxy,
+        calls,
       });
-      const applies = proxy !== undefined ? "; its new proxy applies from its next restart" : "";
+      const applies = proxy !== undefined || calls !== undefined
+        ? "; its new settings apply from its next restart"
+        : "";
       return c.json({
         success: true,
         message: alreadyStarted
@@ -331,6 +358,7 @@ export function createSessionRoutes(
         node: info.node,
         loginSavedAt: info.loginSavedAt,
         proxy: info.proxy,
+        calls: info.calls,
       }, 200);
     })
     .openapi(listRoute, async (c) => {

@@ -37,6 +37,11 @@ export interface StartOptions {
    * own (`PROXY_URL` applies). Absent: unchanged.
    */
   proxy?: string | null;
+  /**
+   * What the number does with incoming calls from now on, kept with the session; null: the
+   * server's `CALLS_AUTO_REJECT` applies. Absent: unchanged.
+   */
+  calls?: { autoReject: boolean; message: string | null } | null;
 }
 
 export interface Lifecycle {
@@ -215,11 +220,13 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
     current: SessionSettings,
     options: StartOptions,
   ): Promise<SessionSettings | null> {
-    if (options.proxy === undefined) return null;
+    if (options.proxy === undefined && options.calls === undefined) return null;
     const next: SessionSettings = { ...current };
+    if (options.calls === null) delete next.calls;
+    else if (options.calls) next.calls = { ...options.calls };
     if (options.proxy === null) {
       delete next.proxy;
-    } else {
+    } else if (options.proxy !== undefined) {
       const byAdmin = options.caller === undefined || options.caller.kind === "admin";
       await resolveProxy(parseProxy(options.proxy), { byAdmin, resolver: deps.resolveHost });
       next.proxy = { url: options.proxy, byAdmin };

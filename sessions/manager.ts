@@ -68,6 +68,8 @@ export interface SessionInfo {
   loginSavedAt?: string | null;
   /** The number's own proxy, its password shown as `***`; null: none (`PROXY_URL` applies). */
   proxy: string | null;
+  /** The number's own call setting; null: none (`CALLS_AUTO_REJECT` applies). */
+  calls: { autoReject: boolean; message: string | null } | null;
 }
 
 /** The parts of the server's configuration the manager uses. */
@@ -274,6 +276,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         ? { loginSavedAt: isoOrNull(saved.get(record.phoneNumber)) }
         : {}),
       proxy: record.settings.proxy ? redactProxy(record.settings.proxy.url) : null,
+      calls: record.settings.calls ?? null,
     };
   }
 

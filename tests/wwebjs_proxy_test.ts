@@ -80,7 +80,7 @@ Deno.test({
       // Its own proxy removed: from its next start, PROXY_URL's.
       const removed = await server.call("POST", `/${phone}/start`, { proxy: null });
       assert.equal(removed.status, 200);
-      assert.match(String(removed.body?.message), /applies from its next restart/);
+      assert.match(String(removed.body?.message), /its new settings apply from its next restart/);
       assert.equal((await server.call("GET", `/${phone}/state`)).body?.proxy, null);
       assert.equal((await server.call("POST", `/${phone}/restart`)).status, 200);
       await waitForStatus(server, phone, "WORKING");
