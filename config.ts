@@ -82,6 +82,11 @@ const schema = z.object({
   WWEBJS_AUTH_TIMEOUT_MS: positiveMs.default(60_000),
   WWEBJS_READY_TIMEOUT_MS: positiveMs.default(60_000),
   CHROMIUM_NO_SANDBOX: bool.default(false),
+  // Incoming calls: rejected at once, and the caller sent this text (the server-wide default).
+  CALLS_AUTO_REJECT: bool.default(false),
+  CALLS_AUTO_REJECT_MESSAGE: z.string().trim().max(4096).optional().transform((text) =>
+    text ? text : undefined
+  ),
 
   // Auth.
   API_KEY: apiKey,
@@ -193,6 +198,11 @@ export interface Config {
     /** Run Chromium without its sandbox even when not root (containers without user namespaces). */
     noSandbox: boolean;
   };
+  /**
+   * Incoming calls by default (`CALLS_AUTO_REJECT`, `CALLS_AUTO_REJECT_MESSAGE`): rejected at once,
+   * and the caller sent `message` when it is not null.
+   */
+  calls: { autoReject: boolean; message: string | null };
   auth: {
     apiKey?: string;
     /** Account-scoped keys from `API_KEYS` (`key=accountId` pairs). */
@@ -366,6 +376,7 @@ export function loadConfig(
       readyTimeoutMs: e.WWEBJS_READY_TIMEOUT_MS,
       noSandbox: e.CHROMIUM_NO_SANDBOX,
     },
+    calls: { autoReject: e.CALLS_AUTO_REJECT, message: e.CALLS_AUTO_REJECT_MESSAGE ?? null },
     auth: {
       apiKey: e.API_KEY,
       accountKeys: parseAccountKeys(e.API_KEYS),

@@ -274,3 +274,73 @@ export type CreateGroupInput = z.infer<typeof CreateGroupSchema>;
 export type GroupUpdate = GroupOfPath & z.infer<typeof UpdateGroupSchema>;
 /** The group of the path and the participants of the body. */
 export type ParticipantsChange = GroupOfPath & z.infer<typeof ParticipantsBodySchema>;
+
+// ---------- labels, presence, calls ----------
+
+/** WhatsApp's label colours are numbered 0 to 19 (`LABEL_COLORS` in the engine contract). */
+const LABEL_COLOR_COUNT = 20;
+
+export const LabelId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "expected a label id").openapi({
+  example: "1",
+  description: "A label's id, as `GET /labels` lists them",
+});
+
+export const UpsertLabelSchema = z.object({
+  name: z.string().trim().min(1).max(100).openapi({ example: "Lead" }),
+  color: z.number().int().min(0).max(LABEL_COLOR_COUNT - 1).optional().openapi({
+    example: 0,
+    description: "WhatsApp's colour number, 0 to 19 (its hex value is `colorHex` in the answer); " +
+      "default 0 for a new label, unchanged for an edited one",
+  }),
+}).openapi("LabelBody");
+
+export const SetChatLabelsSchema = z.object({
+  labels: z.array(z.object({ id: LabelId })).max(100).openapi({
+    example: [{ id: "1" }],
+    description: "Every label the chat is to have (an empty list takes them all off)",
+  }),
+}).openapi("SetChatLabels");
+
+export const SetPresenceSchema = z.object({
+  presence: z.enum(["online", "offline", "typing", "recording", "paused"]).openapi({
+    example: "online",
+    description: "`online` and `offline` are ours for every contact (no `chatId`); `typing`, " +
+      "`recording` and `paused` are for one chat (`chatId` required)",
+  }),
+  chatId: Jid.optional(),
+}).superRefine((body, ctx) => {
+  const global = body.presence === "online" || body.presence === "offline";
+  if (global && body.chatId !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["chatId"],
+      message: `"${body.presence}" is for every contact: leave chatId out`,
+    });
+  }
+  if (!global && body.chatId === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["chatId"],
+      message: `"${body.presence}" is for one chat: chatId is required`,
+    });
+  }
+}).openapi("SetPresence");
+
+export const RejectCallSchema = z.object({
+  from: Jid.openapi({ description: "Who calls: `from` of the `call.received` event" }),
+  id: z.string().min(1).max(128).openapi({
+    example: "ABCDEFGABCDEFGABCDEFGABCDEFG",
+    description: "The call: `id` of the `call.received` event",
+  }),
+}).openapi("RejectCall");
+
+/** The body of `POST /labels`: a new label's name and colour. */
+export type UpsertLabelInput = z.infer<typeof UpsertLabelSchema>;
+/** The label of the path and its new name and colour. */
+export type UpdateLabelInput = { labelId: string } & UpsertLabelInput;
+/** The chat of the path and the labels it is to have. */
+export type SetChatLabelsInput =
+  & Pick<z.infer<typeof ChatParams>, "chatId">
+  & z.infer<typeof SetChatLabelsSchema>;
+/** The call to reject: who calls and the call's id. */
+export type RejectCallInput = z.infer<typeof RejectCallSchema>;

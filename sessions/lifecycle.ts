@@ -68,6 +68,7 @@ export interface LifecycleDeps {
     | "qrMaxRetries"
     | "supervision"
     | "wwebjs"
+    | "calls"
   >;
   sessions: SessionRepository;
   log: Logger;
@@ -121,6 +122,8 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       authTimeoutMs: config.wwebjs.authTimeoutMs,
       readyTimeoutMs: config.wwebjs.readyTimeoutMs,
       chromiumNoSandbox: config.wwebjs.noSandbox,
+      // The server-wide default, for now the one source of a number's call settings.
+      calls: { ...config.calls },
     };
   }
 

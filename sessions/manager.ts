@@ -79,6 +79,7 @@ export type SessionManagerConfig = Pick<
   | "logQr"
   | "supervision"
   | "wwebjs"
+  | "calls"
 >;
 
 export interface SessionManagerDeps {
