@@ -395,7 +395,7 @@ export type SimulatorAction =
   /** A contact calls the phone (labels, presence, calls: `SocialCapabilities`). */
   | { type: "call"; from: string; isVideo: boolean }
   /** The phone creates (no `id`) or edits a label, deletes one, or sets a chat's labels. */
-  | { type: "label_upsert"; id?: string; name: string; color: number }
+  | { type: "label_upsert"; id?: string; name: string; color?: number }
   | { type: "label_delete"; id: string }
   | { type: "chat_labels"; chatId: string; labelIds: string[] }
   | { type: "unlink" }

@@ -63,7 +63,7 @@ export type SimulatorSocial = SocialCapabilities & {
   /** A contact calls the phone. */
   incomingCall(from: string, isVideo: boolean): void;
   /** The phone creates a label (no `id`) or edits one. */
-  phoneUpsertLabel(label: { id?: string; name: string; color: number }): LabelDto;
+  phoneUpsertLabel(label: { id?: string; name: string; color?: number }): LabelDto;
 };
 
 function refuse(message: string): EngineError {
@@ -216,7 +216,7 @@ export function createSimulatorSocial(deps: SimulatorSocialDeps): SimulatorSocia
       return Promise.resolve(chats.map(data.summary));
     },
     phoneUpsertLabel({ id, name, color }) {
-      return id === undefined ? create(name, color) : edit(id, name, color);
+      return id === undefined ? create(name, color ?? 0) : edit(id, name, color);
     },
 
     setPresence() {
