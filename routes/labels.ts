@@ -113,20 +113,38 @@ const labelChatsRoute = createRoute({
 
 export function createLabelRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
   const { manager, guards } = deps;
+  // The reads first: the document (and Swagger UI) lists them before the changes.
   return createRouter()
     .guard(
       guards.requireSingleAccountProtected(),
       listRoute,
+      labelChatsRoute,
+      chatLabelsRoute,
+      setChatLabelsRoute,
       createLabelRoute,
       updateRoute,
       deleteRoute,
-      chatLabelsRoute,
-      setChatLabelsRoute,
-      labelChatsRoute,
     )
     .openapi(listRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       return c.json(await manager.session(phoneNumber, c.get("principal")).listLabels(), 200);
+    })
+    .openapi(labelChatsRoute, async (c) => {
+      const { phoneNumber, labelId } = c.req.valid("param");
+      const session = manager.session(phoneNumber, c.get("principal"));
+      return c.json(await session.getLabelChats(labelId), 200);
+    })
+    .openapi(chatLabelsRoute, async (c) => {
+      const { phoneNumber, chatId } = c.req.valid("param");
+      const session = manager.session(phoneNumber, c.get("principal"));
+      return c.json(await session.getChatLabels(chatId), 200);
+    })
+    .openapi(setChatLabelsRoute, async (c) => {
+      const { phoneNumber, chatId } = c.req.valid("param");
+      const { labels } = c.req.valid("json");
+      await manager.session(phoneNumber, c.get("principal")).setChatLabels({ chatId, labels });
+      const count = new Set(labels.map((label) => label.id)).size;
+      return c.json({ success: true, message: `Chat "${chatId}" has ${count} label(s)` }, 200);
     })
     .openapi(createLabelRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
@@ -142,22 +160,5 @@ export function createLabelRoutes(deps: { manager: SessionManager; guards: AuthG
       const { phoneNumber, labelId } = c.req.valid("param");
       await manager.session(phoneNumber, c.get("principal")).deleteLabel(labelId);
       return c.json({ success: true, message: `Label "${labelId}" deleted` }, 200);
-    })
-    .openapi(chatLabelsRoute, async (c) => {
-      const { phoneNumber, chatId } = c.req.valid("param");
-      const session = manager.session(phoneNumber, c.get("principal"));
-      return c.json(await session.getChatLabels(chatId), 200);
-    })
-    .openapi(setChatLabelsRoute, async (c) => {
-      const { phoneNumber, chatId } = c.req.valid("param");
-      const { labels } = c.req.valid("json");
-      await manager.session(phoneNumber, c.get("principal")).setChatLabels({ chatId, labels });
-      const count = new Set(labels.map((label) => label.id)).size;
-      return c.json({ success: true, message: `Chat "${chatId}" has ${count} label(s)` }, 200);
-    })
-    .openapi(labelChatsRoute, async (c) => {
-      const { phoneNumber, labelId } = c.req.valid("param");
-      const session = manager.session(phoneNumber, c.get("principal"));
-      return c.json(await session.getLabelChats(labelId), 200);
     });
 }
