@@ -10,7 +10,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { ChatSummarySchema } from "./chats.ts";
-import { LabelId, SetChatLabelsSchema, UpsertLabelSchema } from "./engine_inputs.ts";
+import { LabelId, labelInput, SetChatLabelsSchema, UpsertLabelSchema } from "./engine_inputs.ts";
 import { createRouter } from "./router.ts";
 import {
   ChatParams,
@@ -149,12 +149,15 @@ export function createLabelRoutes(deps: { manager: SessionManager; guards: AuthG
     .openapi(createLabelRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       const session = manager.session(phoneNumber, c.get("principal"));
-      return c.json(await session.createLabel(c.req.valid("json")), 200);
+      return c.json(await session.createLabel(labelInput(c.req.valid("json"))), 200);
     })
     .openapi(updateRoute, async (c) => {
       const { phoneNumber, labelId } = c.req.valid("param");
       const session = manager.session(phoneNumber, c.get("principal"));
-      return c.json(await session.updateLabel({ labelId, ...c.req.valid("json") }), 200);
+      return c.json(
+        await session.updateLabel({ labelId, ...labelInput(c.req.valid("json")) }),
+        200,
+      );
     })
     .openapi(deleteRoute, async (c) => {
       const { phoneNumber, labelId } = c.req.valid("param");

@@ -15,7 +15,13 @@ import type { AuthGuards } from "../middleware/guards.ts";
 import type { SessionCaller } from "../sessions/ownership.ts";
 import type { SimulatorAction } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
-import { LabelId, PNG_DATA_URL, UpsertLabelSchema } from "./engine_inputs.ts";
+import {
+  checkLabelColor,
+  LABEL_FIELDS,
+  LabelId,
+  labelInput,
+  PNG_DATA_URL,
+} from "./engine_inputs.ts";
 import { createRouter } from "./router.ts";
 import {
   errorResponses,
@@ -108,11 +114,12 @@ const SimulatedCallSchema = z.object({
   isVideo: z.boolean().default(false).openapi({ description: "A video call (default: voice)" }),
 }).openapi("SimulatedCall");
 
-const SimulatedLabelSchema = UpsertLabelSchema.extend({
+const SimulatedLabelSchema = z.object({
   id: LabelId.optional().openapi({
     description: "The label to edit; absent: the phone creates a new one",
   }),
-}).openapi("SimulatedLabel");
+  ...LABEL_FIELDS,
+}).superRefine(checkLabelColor).openapi("SimulatedLabel");
 
 const SimulatedLabelDeleteSchema = z.object({ id: LabelId }).openapi("SimulatedLabelDelete");
 
@@ -336,11 +343,10 @@ export function createSimulatorRoutes(
     })
     .openapi(labelRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      const { id, name, color } = c.req.valid("json");
+      const { id, ...label } = c.req.valid("json");
       const action = {
         type: "label_upsert" as const,
-        name,
-        ...(color === undefined ? {} : { color }),
+        ...labelInput(label),
         ...(id === undefined ? {} : { id }),
       };
       return c.json(await act(phoneNumber, c.get("principal"), action), 200);

@@ -109,6 +109,9 @@ Deno.test("a label created, edited and deleted through the API arrives as label.
 
     const edited = await ok("PUT", "/labels/6", { name: "Hot lead" }) as unknown as Label;
     assert.deepEqual(edited, { id: "6", name: "Hot lead", color: 3, colorHex: "#dfaef0" });
+    // WAHA's other way to give a colour: its hex value.
+    const hex = await ok("POST", "/labels", { name: "Cold", colorHex: "#64C4FF" });
+    assert.deepEqual(hex, { id: "7", name: "Cold", color: 1, colorHex: "#64c4ff" });
     await event("label.upsert", (p) => p.name === "Hot lead");
 
     await ok("PUT", `/labels/chats/${ALICE}`, { labels: [{ id: "6" }] });
@@ -171,6 +174,16 @@ Deno.test("labels that do not exist, chats that do not exist and bad bodies are 
     const color = await server.json("POST", `/${PHONE}/labels`, { body: { name: "x", color: 20 } });
     assert.equal(color.status, 400);
     assert.match(String(color.body.error), /color/);
+    const hex = await server.json("POST", `/${PHONE}/labels`, {
+      body: { name: "x", colorHex: "#123456" },
+    });
+    assert.equal(hex.status, 400);
+    assert.match(String(hex.body.error), /colorHex.*not one of WhatsApp's label colours/);
+    const both = await server.json("POST", `/${PHONE}/labels`, {
+      body: { name: "x", color: 2, colorHex: "#ff9485" },
+    });
+    assert.equal(both.status, 400);
+    assert.match(String(both.body.error), /is colour 0, not 2/);
     const shape = await server.json("PUT", `/${PHONE}/labels/chats/${ALICE}`, {
       body: { labels: ["1"] },
     });
