@@ -392,7 +392,7 @@ export type SimulatorAction =
     presence: PresenceDto["presence"];
   }
   | { type: "group_leave"; groupId: string; participant?: string }
-  /** A contact calls the phone (labels, presence, calls: `SocialCapabilities`). */
+  /** A contact calls the phone: `call.received` (`SocialCapabilities`). */
   | { type: "call"; from: string; isVideo: boolean }
   /** The phone creates (no `id`) or edits a label, deletes one, or sets a chat's labels. */
   | { type: "label_upsert"; id?: string; name: string; color?: number }
