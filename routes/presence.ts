@@ -2,8 +2,8 @@
  * @module
  * Presence, with WAHA's paths and shapes: set ours (`POST /{phoneNumber}/presence`: `online` or
  * `offline` for every contact, `typing`, `recording` or `paused` in one chat), read what is known
- * of a chat's presence (`GET …/presence/{chatId}`, which subscribes to it too) and subscribe to it
- * (`POST …/presence/{chatId}/subscribe`). What contacts show arrives as `presence.update` events.
+ * of a chat's presence (`GET …/presence/{chatId}`, which subscribes to it too), subscribe to it
+ * (`POST …/presence/{chatId}/subscribe`), and list every chat subscribed to (`GET …/presence`). What contacts show arrives as `presence.update` events.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
@@ -51,6 +51,18 @@ const setRoute = createRoute({
   request: { params: PhoneParams, ...jsonBody(SetPresenceSchema) },
   responses: { 200: jsonResponse(SuccessSchema, "Set"), ...errors },
 });
+const listRoute = createRoute({
+  method: "get",
+  path: "/{phoneNumber}/presence",
+  tags: [TAG],
+  summary: "What is known of the presence in every chat subscribed to",
+  security: SECURED,
+  request: { params: PhoneParams },
+  responses: {
+    200: jsonResponse(z.array(ChatPresencesSchema), "Each subscribed chat's presences"),
+    ...errors,
+  },
+});
 const getRoute = createRoute({
   method: "get",
   path: "/{phoneNumber}/presence/{chatId}",
@@ -85,7 +97,7 @@ function toWaha(presences: ChatPresencesDto): z.infer<typeof ChatPresencesSchema
 export function createPresenceRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
   const { manager, guards } = deps;
   return createRouter()
-    .guard(guards.requireSingleAccountProtected(), setRoute, getRoute, subscribeRoute)
+    .guard(guards.requireSingleAccountProtected(), setRoute, listRoute, getRoute, subscribeRoute)
     .openapi(setRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       const { presence, chatId } = c.req.valid("json");
@@ -96,6 +108,11 @@ export function createPresenceRoutes(deps: { manager: SessionManager; guards: Au
       }
       await session.setTyping({ chatId: chatId!, state: presence });
       return c.json({ success: true, message: `Presence in "${chatId}" set to ${presence}` }, 200);
+    })
+    .openapi(listRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const all = await manager.session(phoneNumber, c.get("principal")).listPresences();
+      return c.json(all.map(toWaha), 200);
     })
     .openapi(getRoute, async (c) => {
       const { phoneNumber, chatId } = c.req.valid("param");

@@ -550,6 +550,8 @@ export interface Engine {
   getPresence(chatId: string): Promise<ChatPresencesDto>;
   /** Asks WhatsApp for the presence of a chat's contact(s): `presence.update` events follow. */
   subscribePresence(chatId: string): Promise<void>;
+  /** What is known of the presence in every chat subscribed to. */
+  listPresences(): Promise<ChatPresencesDto[]>;
   /** Rejects a call that is ringing (`call.rejected` follows). */
   rejectCall(input: RejectCallInput): Promise<void>;
 
@@ -685,5 +687,6 @@ export type SocialCapabilities = Pick<
   | "setPresence"
   | "getPresence"
   | "subscribePresence"
+  | "listPresences"
   | "rejectCall"
 >;

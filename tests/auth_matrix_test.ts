@@ -113,6 +113,7 @@ const LET_THROUGH: Record<string, number | [number, number, number]> = {
   // The first caller deletes label 1; it is gone for the next.
   "DELETE /{phoneNumber}/labels/{labelId}": [200, 404, 404],
   "POST /{phoneNumber}/presence": 400,
+  "GET /{phoneNumber}/presence": 200,
   "GET /{phoneNumber}/presence/{chatId}": 200,
   "POST /{phoneNumber}/presence/{chatId}/subscribe": 200,
   "POST /{phoneNumber}/calls/reject": 400,

@@ -29,7 +29,7 @@ interface Setup {
   /** The server (another one after `restart`). */
   readonly server: TestApp;
   hooks: Receiver;
-  /** The first event named `event` at the webhook whose payload `matches`, within 5 s. */
+  /** The first event named `event` at the webhook whose payload `matches`, within 10 s. */
   event(event: string, matches?: (payload: Record<string, unknown>) => boolean): Promise<Received>;
   /** Every event named `event` at the webhook so far. */
   events(event: string): Record<string, unknown>[];
@@ -50,7 +50,8 @@ async function withPhone(
   const connect = async () => {
     server = await startTestApp(env);
     assert.equal((await server.json("POST", `/${PHONE}/start`)).status, 200);
-    await waitForState(server, PHONE, "CONNECTED");
+    // A busy machine may take a while to start a session's Worker.
+    await waitForState(server, PHONE, "CONNECTED", 30_000);
   };
   try {
     await connect();
@@ -63,7 +64,7 @@ async function withPhone(
         waitFor(
           `a "${event}" event at the webhook`,
           () => hooks.received.find((r) => r.json.event === event && matches(r.json.payload)),
-          5_000,
+          10_000,
         ),
       events: (event) =>
         hooks.received.filter((r) => r.json.event === event).map((r) => r.json.payload),
@@ -233,8 +234,9 @@ Deno.test("labels and a chat's labels survive a restart of the server", async ()
   });
 });
 
-Deno.test("presence: ours is set, a contact's is read and subscribed to (presence.update), typing goes through POST /presence", async () => {
+Deno.test("presence: ours is set, a contact's is read and subscribed to (presence.update) and listed, typing goes through POST /presence", async () => {
   await withPhone(async ({ ok, event, server }) => {
+    assert.deepEqual(await server.json("GET", `/${PHONE}/presence`), { status: 200, body: [] });
     assert.equal((await ok("POST", "/presence", { presence: "online" })).success, true);
     assert.equal((await ok("POST", "/presence", { presence: "offline" })).success, true);
 
@@ -255,6 +257,9 @@ Deno.test("presence: ours is set, a contact's is read and subscribed to (presenc
     await ok("POST", `/presence/${BOB}/subscribe`);
     const answer = await event("presence.update", (p) => p.id === BOB);
     assert.deepEqual(answer.json.payload, unseen);
+    // Both chats asked for are listed, as they are now.
+    const all = await ok("GET", "/presence") as unknown as { id: string }[];
+    assert.deepEqual(all, [unseen, online.json.payload]);
 
     await ok("POST", "/simulator/typing", { chatId: GROUP, from: ALICE, state: "typing" });
     await event("presence.update", (p) => p.id === GROUP);

@@ -117,7 +117,7 @@ Deno.test("an account that is not a business has no labels, and setting one is r
     assert.equal(set.body.error, "Labels are for WhatsApp Business accounts only");
   }, seed));
 
-Deno.test("presence through whatsapp-web.js: online, offline and typing reach WhatsApp; reading and subscribing to a contact's are 501", () =>
+Deno.test("presence through whatsapp-web.js: online, offline and typing reach WhatsApp; reading, subscribing to and listing contacts' presence are 501", () =>
   withLinkedServer(world, async ({ server, cloud, phone }) => {
     for (const presence of ["online", "offline"]) {
       const set = await server.json("POST", `/${phone}/presence`, { body: { presence } });
@@ -143,6 +143,7 @@ Deno.test("presence through whatsapp-web.js: online, offline and typing reach Wh
     assert.equal(read.body.code, "NOT_IMPLEMENTED");
     const subscribe = await server.json("POST", `/${phone}/presence/${ALICE}/subscribe`);
     assert.equal(subscribe.status, 501);
+    assert.equal((await server.json("GET", `/${phone}/presence`)).status, 501);
   }, seed));
 
 Deno.test("a contact's call arrives as call.received and is rejected by its id on WhatsApp: call.rejected, once", () =>

@@ -467,6 +467,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     setPresence: social.setPresence,
     getPresence: social.getPresence,
     subscribePresence: social.subscribePresence,
+    listPresences: social.listPresences,
     rejectCall: social.rejectCall,
 
     getProfile() {

@@ -5,7 +5,8 @@
  * restarts, and reports every change, the API's and the phone's (the control's), as WAHA's
  * `label.*` events. Presence is what the contacts last showed (the control makes them type or
  * go online; never seen: offline, last seen unknown); a subscription is answered with a
- * `presence.update` of the presence as it is, as WhatsApp answers one. A call rings until it is rejected, or is
+ * `presence.update` of the presence as it is, as WhatsApp answers one, and the chats subscribed to
+ * are listed with their presence. A call rings until it is rejected, or is
  * rejected as it arrives when `calls.autoReject` says so (the caller then gets `calls.message`).
  */
 import {
@@ -84,6 +85,8 @@ export function createSimulatorSocial(deps: SimulatorSocialDeps): SimulatorSocia
   const labels = new Map<string, SimLabel>();
   /** What each chat's contacts last showed, by chat and participant. */
   const presences = new Map<string, Map<string, Omit<PresenceDto, "chatId" | "participant">>>();
+  /** The chats whose presence was asked for, with their contacts (in the order asked). */
+  const subscribed = new Map<string, string[]>();
   const ringing = new Map<string, CallDto>();
 
   function findLabel(labelId: string): SimLabel {
@@ -225,6 +228,7 @@ export function createSimulatorSocial(deps: SimulatorSocialDeps): SimulatorSocia
     },
     getPresence(chatId) {
       const participants = presenceChat(chatId);
+      subscribed.set(chatId, participants);
       const result: ChatPresencesDto = {
         chatId,
         presences: participants.map((p) => presenceOf(chatId, p)),
@@ -233,11 +237,18 @@ export function createSimulatorSocial(deps: SimulatorSocialDeps): SimulatorSocia
     },
     subscribePresence(chatId) {
       const participants = presenceChat(chatId);
+      subscribed.set(chatId, participants);
       // WhatsApp answers a subscription with the presence as it is now.
       for (const participant of participants) {
         emit({ type: "presence.update", presence: { chatId, ...presenceOf(chatId, participant) } });
       }
       return Promise.resolve();
+    },
+    listPresences() {
+      return Promise.resolve([...subscribed].map(([chatId, participants]) => ({
+        chatId,
+        presences: participants.map((p) => presenceOf(chatId, p)),
+      })));
     },
     observe({ chatId, participant, presence, lastSeen }) {
       const chat = presences.get(chatId) ?? new Map();

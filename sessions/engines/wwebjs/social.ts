@@ -163,6 +163,7 @@ export function socialCapabilities(
     },
     getPresence: unsupported("getPresence"),
     subscribePresence: unsupported("subscribePresence"),
+    listPresences: unsupported("listPresences"),
     async rejectCall({ from, id }) {
       ctx.ready();
       const ring = ringing.get(id);
