@@ -88,6 +88,11 @@ const schema = z.object({
     const problem = url === undefined ? null : proxyProblem(url);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   }),
+  // Incoming calls: rejected at once, and the caller sent this text (the server-wide default).
+  CALLS_AUTO_REJECT: bool.default(false),
+  CALLS_AUTO_REJECT_MESSAGE: z.string().trim().max(4096).optional().transform((text) =>
+    text ? text : undefined
+  ),
 
   // Auth.
   API_KEY: apiKey,
@@ -201,6 +206,11 @@ export interface Config {
     /** `PROXY_URL`: the proxy of every number without one of its own (the operator's: any host). */
     proxyUrl?: string;
   };
+  /**
+   * Incoming calls by default (`CALLS_AUTO_REJECT`, `CALLS_AUTO_REJECT_MESSAGE`): rejected at once,
+   * and the caller sent `message` when it is not null.
+   */
+  calls: { autoReject: boolean; message: string | null };
   auth: {
     apiKey?: string;
     /** Account-scoped keys from `API_KEYS` (`key=accountId` pairs). */
@@ -375,6 +385,7 @@ export function loadConfig(
       noSandbox: e.CHROMIUM_NO_SANDBOX,
       proxyUrl: e.PROXY_URL,
     },
+    calls: { autoReject: e.CALLS_AUTO_REJECT, message: e.CALLS_AUTO_REJECT_MESSAGE ?? null },
     auth: {
       apiKey: e.API_KEY,
       accountKeys: parseAccountKeys(e.API_KEYS),

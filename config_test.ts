@@ -210,3 +210,18 @@ Deno.test("loadConfig() leaves metrics off by default and refuses a METRICS_TOKE
   );
   assert.throws(() => loadConfig({ METRICS_SAMPLE_MS: "10" }), /Invalid METRICS_SAMPLE_MS/);
 });
+
+Deno.test("loadConfig() leaves calls ringing by default and reads CALLS_AUTO_REJECT with its optional message", () => {
+  assert.deepEqual(loadConfig({}).calls, { autoReject: false, message: null });
+  assert.deepEqual(loadConfig({ CALLS_AUTO_REJECT: "true" }).calls, {
+    autoReject: true,
+    message: null,
+  });
+  assert.deepEqual(
+    loadConfig({ CALLS_AUTO_REJECT: "1", CALLS_AUTO_REJECT_MESSAGE: "  Please write instead  " })
+      .calls,
+    { autoReject: true, message: "Please write instead" },
+  );
+  assert.equal(loadConfig({ CALLS_AUTO_REJECT_MESSAGE: "   " }).calls.message, null);
+  assert.throws(() => loadConfig({ CALLS_AUTO_REJECT: "maybe" }), /CALLS_AUTO_REJECT/);
+});

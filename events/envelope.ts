@@ -26,6 +26,12 @@ export const EVENT_NAMES = [
   "presence.update",
   "group.v2.leave",
   "group.v2.participants",
+  "label.upsert",
+  "label.deleted",
+  "label.chat.added",
+  "label.chat.deleted",
+  "call.received",
+  "call.rejected",
 ] as const;
 
 export type EventName = (typeof EVENT_NAMES)[number];
@@ -257,6 +263,22 @@ export function toEnvelope(event: SessionEvent, version: string): Envelope {
         timestamp: data.timestamp,
         participants: data.participants.map((id) => ({ id, role: "participant" })),
       });
+    case "label.upsert":
+    case "label.deleted":
+      // WAHA's `Label`.
+      return base(data.type, { ...data.label });
+    case "label.chat.added":
+    case "label.chat.deleted":
+      // WAHA's `LabelChatAssociation`.
+      return base(data.type, {
+        labelId: data.labelId,
+        chatId: data.chatId,
+        label: data.label ? { ...data.label } : null,
+      });
+    case "call.received":
+    case "call.rejected":
+      // WAHA's `CallData`.
+      return base(data.type, { ...data.call });
   }
 }
 

@@ -21,6 +21,12 @@ export const EMITTED_EVENTS = [
   "presence.update",
   "group.v2.leave",
   "group.v2.participants",
+  "label.upsert",
+  "label.deleted",
+  "label.chat.added",
+  "label.chat.deleted",
+  "call.received",
+  "call.rejected",
 ] as const;
 
 /** WAHA's event names that this server does not send (yet); `state.change` is WAHA's too. */
@@ -30,13 +36,7 @@ export const WAHA_ONLY_EVENTS = [
   "group.v2.join",
   "group.v2.update",
   "chat.archive",
-  "call.received",
   "call.accepted",
-  "call.rejected",
-  "label.upsert",
-  "label.deleted",
-  "label.chat.added",
-  "label.chat.deleted",
   "event.response",
   "event.response.failed",
   "engine.event",

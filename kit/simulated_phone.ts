@@ -79,7 +79,7 @@ export interface SimulatedPhone {
   /**
    * Any other action of the simulator's control API, `POST /{phoneNumber}/simulator/<action>`
    * with `body` (the README's "Testing your bot" lists them): a reaction, an ack, typing, presence,
-   * a group leave, an unlink, a dropped connection. Resolves with the API's JSON answer once the
+   * a group leave, a call, a label change, an unlink, a dropped connection. Resolves with the API's JSON answer once the
    * effect's events are stored; rejects with the API's error otherwise.
    */
   simulate(action: SimulatorControl, body?: Record<string, unknown>): Promise<unknown>;
@@ -93,6 +93,10 @@ export type SimulatorControl =
   | "typing"
   | "presence"
   | "group-leave"
+  | "calls"
+  | "labels"
+  | "label-delete"
+  | "chat-labels"
   | "unlink"
   | "disconnect";
 

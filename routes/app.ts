@@ -37,6 +37,9 @@ import { createMessageLookupRoutes } from "./message_lookups.ts";
 import { createMessageMarkRoutes } from "./message_marks.ts";
 import { createMessageRoutes } from "./messages.ts";
 import { createPollRoutes } from "./polls.ts";
+import { createCallRoutes } from "./calls.ts";
+import { createLabelRoutes } from "./labels.ts";
+import { createPresenceRoutes } from "./presence.ts";
 import { createProfileRoutes } from "./profile.ts";
 import { createSessionRoutes } from "./sessions.ts";
 import { createSimulatorRoutes } from "./simulator.ts";
@@ -169,6 +172,9 @@ export function createApp(deps: AppDeps) {
   app.route(API_BASE, createLidRoutes(deps));
   app.route(API_BASE, createGroupRoutes(deps));
   app.route(API_BASE, createProfileRoutes(deps));
+  app.route(API_BASE, createLabelRoutes(deps));
+  app.route(API_BASE, createPresenceRoutes(deps));
+  app.route(API_BASE, createCallRoutes(deps));
   app.route(API_BASE, createSimulatorRoutes(deps));
   if (deps.events) {
     const events = { ...deps, events: deps.events };

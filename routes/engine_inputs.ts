@@ -6,6 +6,7 @@
  * disagree on a field. The sessions import them as types only: a session's Worker never loads zod.
  */
 import { z } from "@hono/zod-openapi";
+import { LABEL_COLORS } from "../sessions/engine.ts";
 import {
   type ChatParams,
   type GroupParams,
@@ -274,3 +275,115 @@ export type CreateGroupInput = z.infer<typeof CreateGroupSchema>;
 export type GroupUpdate = GroupOfPath & z.infer<typeof UpdateGroupSchema>;
 /** The group of the path and the participants of the body. */
 export type ParticipantsChange = GroupOfPath & z.infer<typeof ParticipantsBodySchema>;
+
+// ---------- labels, presence, calls ----------
+
+export const LabelId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "expected a label id").openapi({
+  example: "1",
+  description: "A label's id, as `GET /labels` lists them",
+});
+
+/** A label's fields (the simulator's control adds the label's id to them). */
+export const LABEL_FIELDS = {
+  name: z.string().trim().min(1).max(100).openapi({ example: "Lead" }),
+  color: z.number().int().min(0).max(LABEL_COLORS.length - 1).optional().openapi({
+    example: 0,
+    description: "WhatsApp's colour number, 0 to 19 (or give `colorHex`); default 0 for a new " +
+      "label, unchanged for an edited one",
+  }),
+  colorHex: z.string().regex(/^#[0-9a-fA-F]{6}$/, "expected a colour like #ff9485").optional()
+    .openapi({
+      example: "#ff9485",
+      description: "The colour as WAHA's `colorHex`: one of WhatsApp's 20 (see `color`)",
+    }),
+};
+
+/** Refuses a `colorHex` that is none of WhatsApp's colours, or not the `color` also given. */
+export function checkLabelColor(
+  body: { color?: number; colorHex?: string },
+  ctx: z.RefinementCtx,
+): void {
+  if (body.colorHex === undefined) return;
+  const color = labelColorOf(body.colorHex);
+  if (color === null) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["colorHex"],
+      message: `not one of WhatsApp's label colours: ${LABEL_COLORS.join(", ")}`,
+    });
+  } else if (body.color !== undefined && body.color !== color) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["colorHex"],
+      message: `is colour ${color}, not ${body.color}: give one of color and colorHex`,
+    });
+  }
+}
+
+export const UpsertLabelSchema = z.object(LABEL_FIELDS).superRefine(checkLabelColor)
+  .openapi("LabelBody");
+
+/** The colour number of a label colour's hex value, or null for none of WhatsApp's. */
+export function labelColorOf(hex: string): number | null {
+  const color = (LABEL_COLORS as readonly string[]).indexOf(hex.toLowerCase());
+  return color < 0 ? null : color;
+}
+
+/** A label body with its colour as a number (`colorHex` turned into `color`). */
+export function labelInput(
+  body: { name: string; color?: number; colorHex?: string },
+): UpsertLabelInput {
+  const color = body.color ?? (body.colorHex === undefined ? null : labelColorOf(body.colorHex));
+  return { name: body.name, ...(color === null ? {} : { color }) };
+}
+
+export const SetChatLabelsSchema = z.object({
+  labels: z.array(z.object({ id: LabelId })).max(100).openapi({
+    example: [{ id: "1" }],
+    description: "Every label the chat is to have (an empty list takes them all off)",
+  }),
+}).openapi("SetChatLabels");
+
+export const SetPresenceSchema = z.object({
+  presence: z.enum(["online", "offline", "typing", "recording", "paused"]).openapi({
+    example: "online",
+    description: "`online` and `offline` are ours for every contact (no `chatId`); `typing`, " +
+      "`recording` and `paused` are for one chat (`chatId` required)",
+  }),
+  chatId: Jid.optional(),
+}).superRefine((body, ctx) => {
+  const global = body.presence === "online" || body.presence === "offline";
+  if (global && body.chatId !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["chatId"],
+      message: `"${body.presence}" is for every contact: leave chatId out`,
+    });
+  }
+  if (!global && body.chatId === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["chatId"],
+      message: `"${body.presence}" is for one chat: chatId is required`,
+    });
+  }
+}).openapi("SetPresence");
+
+export const RejectCallSchema = z.object({
+  from: Jid.openapi({ description: "Who calls: `from` of the `call.received` event" }),
+  id: z.string().min(1).max(128).openapi({
+    example: "ABCDEFGABCDEFGABCDEFGABCDEFG",
+    description: "The call: `id` of the `call.received` event",
+  }),
+}).openapi("RejectCall");
+
+/** A label's name and colour, as `POST /labels` and `PUT /labels/{labelId}` take them. */
+export type UpsertLabelInput = { name: string; color?: number };
+/** The label of the path and its new name and colour. */
+export type UpdateLabelInput = { labelId: string } & UpsertLabelInput;
+/** The chat of the path and the labels it is to have. */
+export type SetChatLabelsInput =
+  & Pick<z.infer<typeof ChatParams>, "chatId">
+  & z.infer<typeof SetChatLabelsSchema>;
+/** The call to reject: who calls and the call's id. */
+export type RejectCallInput = z.infer<typeof RejectCallSchema>;

@@ -2,8 +2,8 @@
  * @module
  * The simulator's control API, for testing a bot without a phone: under `/{phoneNumber}/simulator/`
  * a test makes a contact or group member write (text, media from a `data:` URL, a reply), react,
- * vote on a poll, receive and read the phone's messages, type, go online or offline and leave a
- * group, and makes the phone unlink the device or lose its connection. Each effect reaches the
+ * vote on a poll, receive and read the phone's messages, type, go online or offline, leave a
+ * group and call, and makes the phone change its labels, unlink the device or lose its connection. Each effect reaches the
  * engine's events, and so the webhooks and streams, exactly as a real phone's would. Only a
  * session of the simulator engine has it: for any other the routes answer 404. Who may act is who
  * may act on the number: its owner or the admin.
@@ -15,7 +15,13 @@ import type { AuthGuards } from "../middleware/guards.ts";
 import type { SessionCaller } from "../sessions/ownership.ts";
 import type { SimulatorAction } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
-import { PNG_DATA_URL } from "./engine_inputs.ts";
+import {
+  checkLabelColor,
+  LABEL_FIELDS,
+  LabelId,
+  labelInput,
+  PNG_DATA_URL,
+} from "./engine_inputs.ts";
 import { createRouter } from "./router.ts";
 import {
   errorResponses,
@@ -103,6 +109,28 @@ const SimulatedDisconnectSchema = z.object({
   }),
 }).openapi("SimulatedDisconnect");
 
+const SimulatedCallSchema = z.object({
+  from: Jid.openapi({ description: "The contact who calls" }),
+  isVideo: z.boolean().default(false).openapi({ description: "A video call (default: voice)" }),
+}).openapi("SimulatedCall");
+
+const SimulatedLabelSchema = z.object({
+  id: LabelId.optional().openapi({
+    description: "The label to edit; absent: the phone creates a new one",
+  }),
+  ...LABEL_FIELDS,
+}).superRefine(checkLabelColor).openapi("SimulatedLabel");
+
+const SimulatedLabelDeleteSchema = z.object({ id: LabelId }).openapi("SimulatedLabelDelete");
+
+const SimulatedChatLabelsSchema = z.object({
+  chatId: Jid,
+  labelIds: z.array(LabelId).max(100).openapi({
+    example: ["1", "2"],
+    description: "Every label the chat is to have",
+  }),
+}).openapi("SimulatedChatLabels");
+
 const errors = errorResponses(...SESSION_CALL_ERRORS);
 
 function controlRoute<T extends z.ZodType>(
@@ -174,6 +202,31 @@ const leaveRoute = controlRoute(
   "A `group.v2.participants` event (a member left) or `group.v2.leave` (the account did); the " +
     "group's participants show it.",
 );
+const callRoute = controlRoute(
+  "calls",
+  "A contact calls the phone",
+  SimulatedCallSchema,
+  "A `call.received` event (its `id` and `from` reject it); with CALLS_AUTO_REJECT the call is " +
+    "rejected at once (`call.rejected`) and the caller sent CALLS_AUTO_REJECT_MESSAGE.",
+);
+const labelRoute = controlRoute(
+  "labels",
+  "The phone creates or edits a label",
+  SimulatedLabelSchema,
+  "A `label.upsert` event.",
+);
+const labelDeleteRoute = controlRoute(
+  "label-delete",
+  "The phone deletes a label",
+  SimulatedLabelDeleteSchema,
+  "`label.chat.deleted` for each chat that had it, then `label.deleted`.",
+);
+const chatLabelsRoute = controlRoute(
+  "chat-labels",
+  "The phone sets a chat's labels",
+  SimulatedChatLabelsSchema,
+  "`label.chat.added` and `label.chat.deleted` events.",
+);
 const unlinkRoute = createRoute({
   method: "post",
   path: "/{phoneNumber}/simulator/unlink",
@@ -223,6 +276,10 @@ export function createSimulatorRoutes(
       typingRoute,
       presenceRoute,
       leaveRoute,
+      callRoute,
+      labelRoute,
+      labelDeleteRoute,
+      chatLabelsRoute,
       unlinkRoute,
       disconnectRoute,
     )
@@ -277,6 +334,31 @@ export function createSimulatorRoutes(
     .openapi(leaveRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       const action = { type: "group_leave" as const, ...c.req.valid("json") };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    })
+    .openapi(callRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const action = { type: "call" as const, ...c.req.valid("json") };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    })
+    .openapi(labelRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const { id, ...label } = c.req.valid("json");
+      const action = {
+        type: "label_upsert" as const,
+        ...labelInput(label),
+        ...(id === undefined ? {} : { id }),
+      };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    })
+    .openapi(labelDeleteRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const action = { type: "label_delete" as const, ...c.req.valid("json") };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    })
+    .openapi(chatLabelsRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const action = { type: "chat_labels" as const, ...c.req.valid("json") };
       return c.json(await act(phoneNumber, c.get("principal"), action), 200);
     })
     .openapi(unlinkRoute, async (c) => {

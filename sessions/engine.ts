@@ -18,12 +18,16 @@ import type {
   MuteChatInput,
   ParticipantsChange,
   PinMessageInput,
+  RejectCallInput,
   SendContactInput,
   SendLocationInput,
   SendPollInput,
   SendReactionInput,
   SendTextInput,
+  SetChatLabelsInput,
   TypingInput,
+  UpdateLabelInput,
+  UpsertLabelInput,
 } from "../routes/engine_inputs.ts";
 
 export type {
@@ -37,12 +41,16 @@ export type {
   MuteChatInput,
   ParticipantsChange,
   PinMessageInput,
+  RejectCallInput,
   SendContactInput,
   SendLocationInput,
   SendPollInput,
   SendReactionInput,
   SendTextInput,
+  SetChatLabelsInput,
   TypingInput,
+  UpdateLabelInput,
+  UpsertLabelInput,
 };
 
 /** Every WAHA-style status of a session, in the order a start goes through them. */
@@ -120,6 +128,12 @@ export interface EngineOptions {
    * starts.
    */
   loginBackup?: { intervalMs: number; restore?: Uint8Array };
+  /**
+   * What to do with incoming calls (`CALLS_AUTO_REJECT`, `CALLS_AUTO_REJECT_MESSAGE`): reject each
+   * at once, and send the caller `message` when it is not null. Absent: calls ring, and are left
+   * to `rejectCall`.
+   */
+  calls?: { autoReject: boolean; message: string | null };
   /** whatsapp-web.js: the proxy its Chromium sends WhatsApp's traffic through (`proxy.ts`). */
   proxy?: EngineProxy;
 }
@@ -390,6 +404,12 @@ export type SimulatorAction =
     presence: PresenceDto["presence"];
   }
   | { type: "group_leave"; groupId: string; participant?: string }
+  /** A contact calls the phone: `call.received` (`SocialCapabilities`). */
+  | { type: "call"; from: string; isVideo: boolean }
+  /** The phone creates (no `id`) or edits a label, deletes one, or sets a chat's labels. */
+  | { type: "label_upsert"; id?: string; name: string; color?: number }
+  | { type: "label_delete"; id: string }
+  | { type: "chat_labels"; chatId: string; labelIds: string[] }
   | { type: "unlink" }
   | { type: "disconnect"; reconnectAfterMs: number };
 
@@ -416,6 +436,17 @@ export type EngineEvent =
   /** A message's text was edited (by us or by its sender): `message` with its new text. */
   | { type: "message.edited"; message: MessageDto; previousBody: string | null }
   | { type: "presence.update"; presence: PresenceDto }
+  /** A label was created or changed (`label.upsert`), or deleted (`label.deleted`). */
+  | { type: "label.upsert" | "label.deleted"; label: LabelDto }
+  /** A label was put on a chat or taken off it (`label` null: the label is not known). */
+  | {
+    type: "label.chat.added" | "label.chat.deleted";
+    labelId: string;
+    chatId: string;
+    label: LabelDto | null;
+  }
+  /** A call rings (`call.received`), or we rejected it (`call.rejected`). */
+  | { type: "call.received" | "call.rejected"; call: CallDto }
   /** Members left a group; `participants` empty: the account itself left it. */
   | { type: "group.leave"; groupId: string; participants: string[]; timestamp: number }
   /** The engine logged out (from the phone or by request): its auth data is gone. */
@@ -514,6 +545,28 @@ export interface Engine {
   setProfileStatus(status: string): Promise<void>;
   setProfilePicture(media: MediaInput): Promise<void>;
 
+  /** WhatsApp Business labels: every label of the account. */
+  listLabels(): Promise<LabelDto[]>;
+  createLabel(input: UpsertLabelInput): Promise<LabelDto>;
+  updateLabel(input: UpdateLabelInput): Promise<LabelDto>;
+  /** Deletes a label (and takes it off every chat). */
+  deleteLabel(labelId: string): Promise<void>;
+  getChatLabels(chatId: string): Promise<LabelDto[]>;
+  /** Gives a chat exactly these labels (others it had are taken off). */
+  setChatLabels(input: SetChatLabelsInput): Promise<void>;
+  /** The chats that have a label. */
+  getLabelChats(labelId: string): Promise<ChatSummary[]>;
+  /** Our own presence for every contact: online or offline. */
+  setPresence(presence: "online" | "offline"): Promise<void>;
+  /** What is known of the presence in a chat (a contact, or a group's members); subscribes too. */
+  getPresence(chatId: string): Promise<ChatPresencesDto>;
+  /** Asks WhatsApp for the presence of a chat's contact(s): `presence.update` events follow. */
+  subscribePresence(chatId: string): Promise<void>;
+  /** What is known of the presence in every chat subscribed to. */
+  listPresences(): Promise<ChatPresencesDto[]>;
+  /** Rejects a call that is ringing (`call.rejected` follows). */
+  rejectCall(input: RejectCallInput): Promise<void>;
+
   /**
    * The simulator only (others reject with NOT_IMPLEMENTED): makes the other side act, through the
    * same events as a real phone's. Answers the message that arrived, for `message`; else null.
@@ -579,4 +632,73 @@ export type OrganizeCapabilities = Pick<
   | "unpinChat"
   | "clearChat"
   | "deleteChat"
+>;
+
+// ---------- labels, presence and calls (issue 20) ----------
+
+/** WhatsApp's label colours, by their number (`LabelDto.color`), as WhatsApp Business shows them. */
+export const LABEL_COLORS = [
+  "#ff9485",
+  "#64c4ff",
+  "#ffd429",
+  "#dfaef0",
+  "#99b6c1",
+  "#55ccb3",
+  "#ff9dff",
+  "#d3a91d",
+  "#6d7cce",
+  "#d7e752",
+  "#00d0e2",
+  "#ffc5c7",
+  "#93ceac",
+  "#f74848",
+  "#00a0f2",
+  "#83e422",
+  "#ffaf04",
+  "#b5ebff",
+  "#9ba6ff",
+  "#9368cf",
+] as const;
+
+/** A WhatsApp Business label (WAHA's `Label`). */
+export interface LabelDto {
+  id: string;
+  name: string;
+  /** The colour's number in {@link LABEL_COLORS}; null for a colour outside them. */
+  color: number | null;
+  colorHex: string;
+}
+
+/** A call to this account (WAHA's `CallData`). */
+export interface CallDto {
+  id: string;
+  /** Who calls. */
+  from: string;
+  /** Unix seconds. */
+  timestamp: number;
+  isVideo: boolean;
+  isGroup: boolean;
+}
+
+/** What is known of the presence in one chat: its contact's, or each group member's. */
+export interface ChatPresencesDto {
+  chatId: string;
+  presences: Omit<PresenceDto, "chatId">[];
+}
+
+/** The labels, presence and call methods (issue 20), as each engine's module provides them. */
+export type SocialCapabilities = Pick<
+  Engine,
+  | "listLabels"
+  | "createLabel"
+  | "updateLabel"
+  | "deleteLabel"
+  | "getChatLabels"
+  | "setChatLabels"
+  | "getLabelChats"
+  | "setPresence"
+  | "getPresence"
+  | "subscribePresence"
+  | "listPresences"
+  | "rejectCall"
 >;

@@ -160,6 +160,12 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
       case "message.edited":
       case "presence.update":
       case "group.leave":
+      case "label.upsert":
+      case "label.deleted":
+      case "label.chat.added":
+      case "label.chat.deleted":
+      case "call.received":
+      case "call.rejected":
         if (entry.verified) emit(entry, event);
         return;
       case "login_rejected":

@@ -80,6 +80,7 @@ export interface LifecycleDeps {
     | "qrMaxRetries"
     | "supervision"
     | "wwebjs"
+    | "calls"
   >;
   sessions: SessionRepository;
   /** Resolves a proxy's host when it is set and at every launch; default the system's. */
@@ -135,6 +136,8 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       authTimeoutMs: config.wwebjs.authTimeoutMs,
       readyTimeoutMs: config.wwebjs.readyTimeoutMs,
       chromiumNoSandbox: config.wwebjs.noSandbox,
+      // The server-wide default, for now the one source of a number's call settings.
+      calls: { ...config.calls },
     };
   }
 

@@ -85,6 +85,7 @@ export type SessionManagerConfig = Pick<
   | "logQr"
   | "supervision"
   | "wwebjs"
+  | "calls"
 >;
 
 export interface SessionManagerDeps {

@@ -6,7 +6,9 @@
  */
 import { describeError, type Logger } from "../logger.ts";
 import type {
+  CallDto,
   EngineName,
+  LabelDto,
   Me,
   MessageDto,
   PollVoteDto,
@@ -38,7 +40,15 @@ export type SessionEventData =
   | { type: "message.revoked"; message: MessageDto; before: MessageDto | null }
   | { type: "message.edited"; message: MessageDto; previousBody: string | null }
   | { type: "presence.update"; presence: PresenceDto }
-  | { type: "group.leave"; groupId: string; participants: string[]; timestamp: number };
+  | { type: "group.leave"; groupId: string; participants: string[]; timestamp: number }
+  | { type: "label.upsert" | "label.deleted"; label: LabelDto }
+  | {
+    type: "label.chat.added" | "label.chat.deleted";
+    labelId: string;
+    chatId: string;
+    label: LabelDto | null;
+  }
+  | { type: "call.received" | "call.rejected"; call: CallDto };
 
 export interface SessionEvent {
   session: string;

@@ -103,6 +103,24 @@ const LET_THROUGH: Record<string, number | [number, number, number]> = {
   "DELETE /{phoneNumber}/chats/{chatId}/messages": 200,
   // The first caller deletes the chat; it is gone for the next.
   "DELETE /{phoneNumber}/chats/{chatId}": [200, 404, 404],
+  "GET /{phoneNumber}/labels": 200,
+  "GET /{phoneNumber}/labels/{labelId}/chats": 200,
+  // The chat was deleted above.
+  "GET /{phoneNumber}/labels/chats/{chatId}": 404,
+  "PUT /{phoneNumber}/labels/chats/{chatId}": 400,
+  "POST /{phoneNumber}/labels": 400,
+  "PUT /{phoneNumber}/labels/{labelId}": 400,
+  // The first caller deletes label 1; it is gone for the next.
+  "DELETE /{phoneNumber}/labels/{labelId}": [200, 404, 404],
+  "POST /{phoneNumber}/presence": 400,
+  "GET /{phoneNumber}/presence": 200,
+  "GET /{phoneNumber}/presence/{chatId}": 200,
+  "POST /{phoneNumber}/presence/{chatId}/subscribe": 200,
+  "POST /{phoneNumber}/calls/reject": 400,
+  "POST /{phoneNumber}/simulator/calls": 400,
+  "POST /{phoneNumber}/simulator/labels": 400,
+  "POST /{phoneNumber}/simulator/label-delete": 400,
+  "POST /{phoneNumber}/simulator/chat-labels": 400,
 };
 
 interface Route {

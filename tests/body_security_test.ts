@@ -27,6 +27,7 @@ async function operations(base: string): Promise<{ method: string; path: string 
     id: "1",
     phone: "15550000001",
     lid: "100000000000001@lid",
+    labelId: "1",
   };
   const found = [];
   for (const [template, item] of Object.entries(document.paths as Record<string, object>)) {

@@ -63,6 +63,18 @@ const CONTRACT = [
 const BEYOND_CONTRACT = [
   "POST /{phoneNumber}/send-poll",
   "GET /{phoneNumber}/polls/{messageId}/votes",
+  "GET /{phoneNumber}/labels",
+  "POST /{phoneNumber}/labels",
+  "PUT /{phoneNumber}/labels/{labelId}",
+  "DELETE /{phoneNumber}/labels/{labelId}",
+  "GET /{phoneNumber}/labels/chats/{chatId}",
+  "PUT /{phoneNumber}/labels/chats/{chatId}",
+  "GET /{phoneNumber}/labels/{labelId}/chats",
+  "POST /{phoneNumber}/presence",
+  "GET /{phoneNumber}/presence",
+  "GET /{phoneNumber}/presence/{chatId}",
+  "POST /{phoneNumber}/presence/{chatId}/subscribe",
+  "POST /{phoneNumber}/calls/reject",
 ];
 
 const PNG =
@@ -123,6 +135,19 @@ const SESSION_CALLS: [string, string, unknown?][] = [
   ["POST", "chats/15550000001/unpin"],
   ["DELETE", "chats/15550000001/messages"],
   ["DELETE", "chats/15550000001"],
+  // Beyond the contract (issue 20): labels, presence, calls.
+  ["GET", "labels"],
+  ["POST", "labels", { name: "Lead" }],
+  ["PUT", "labels/1", { name: "Lead" }],
+  ["DELETE", "labels/1"],
+  ["GET", "labels/chats/15550000001"],
+  ["PUT", "labels/chats/15550000001", { labels: [{ id: "1" }] }],
+  ["GET", "labels/1/chats"],
+  ["POST", "presence", { presence: "online" }],
+  ["GET", "presence"],
+  ["GET", "presence/15550000001"],
+  ["POST", "presence/15550000001/subscribe"],
+  ["POST", "calls/reject", { from: "15550000001", id: "ABCDEF0123456789" }],
 ];
 
 type Operation = {

@@ -89,6 +89,15 @@ function validBodies(messageId: string): Record<string, unknown> {
       participant: "15550000002@c.us",
     },
     [`POST /{phoneNumber}/simulator/disconnect`]: { reconnectAfterMs: 0 },
+    [`POST /{phoneNumber}/labels`]: { name: "Fuzzed", color: 2 },
+    [`PUT /{phoneNumber}/labels/{labelId}`]: { name: "Renamed", color: 3 },
+    [`PUT /{phoneNumber}/labels/chats/{chatId}`]: { labels: [{ id: "2" }] },
+    [`POST /{phoneNumber}/presence`]: { presence: "typing", chatId: chat },
+    [`POST /{phoneNumber}/calls/reject`]: { from: chat, id: "ABCDEF0123456789" },
+    [`POST /{phoneNumber}/simulator/calls`]: { from: chat, isVideo: false },
+    [`POST /{phoneNumber}/simulator/labels`]: { name: "From the phone", color: 4 },
+    [`POST /{phoneNumber}/simulator/label-delete`]: { id: "5" },
+    [`POST /{phoneNumber}/simulator/chat-labels`]: { chatId: chat, labelIds: ["3"] },
     [`PUT /{phoneNumber}/webhooks`]: {
       webhooks: [{ url: "https://example.com/hook", events: ["*"] }],
     },
@@ -117,6 +126,7 @@ const PATH_VALUES: Record<string, { good: (ids: Ids) => string; bad: string }> =
   phone: { good: () => "15550000001", bad: "call-me" },
   lid: { good: () => "100000000000001@lid", bad: "not-a-lid" },
   id: { good: () => "1", bad: "first" },
+  labelId: { good: () => "1", bad: "not a label!" },
 };
 
 interface Ids {

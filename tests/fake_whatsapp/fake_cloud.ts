@@ -24,6 +24,27 @@ export interface SeedChat {
   unreadCount?: number;
   muteExpiration?: number;
   group?: Omit<CloudGroup, "id">;
+  /** The ids of the chat's labels (a business account's). */
+  labels?: string[];
+}
+
+/** A WhatsApp Business label as the cloud holds it. */
+export interface CloudLabel {
+  id: string;
+  name: string;
+  /** WhatsApp's colour number (0-19). */
+  colorIndex: number;
+}
+
+/** A call to the account (see {@link FakeCloud.call}) and whether the page rejected it. */
+export interface CloudCall {
+  id: string;
+  from: string;
+  isVideo: boolean;
+  /** Unix seconds. */
+  offerTime: number;
+  /** The reject stanza the page sent for it, if any. */
+  rejected: { from: string; to: string; creator: string } | null;
 }
 
 export interface SeedContact {
@@ -187,6 +208,10 @@ export interface FakeCloudOptions {
   linkPreviews?: Record<string, LinkPreviewCard>;
   /** How long fetching a link's card takes (a slow site). */
   linkPreviewDelayMs?: number;
+  /** A WhatsApp Business account (the page's platform `smba`): it has labels. */
+  business?: boolean;
+  /** The business account's labels. */
+  labels?: CloudLabel[];
 }
 
 /** The phone that links a device, and how the page is to report its account. */
@@ -203,6 +228,13 @@ export interface LinkingPhone {
 }
 
 type PageEvent = Record<string, unknown> & { type: string };
+
+/** A stanza as WhatsApp Web's WAWap builds it. */
+interface Stanza {
+  tag: string;
+  attrs: Record<string, unknown>;
+  content?: Stanza[];
+}
 
 interface Device {
   id: string;
@@ -312,6 +344,10 @@ export class FakeCloud {
   readonly #undecrypted = new Map<string, CloudMessage>();
   /** What the page asked the phone to resend (serialized ids). */
   readonly resendRequests: string[] = [];
+  readonly business: boolean;
+  readonly labels: CloudLabel[];
+  /** Calls to the account, oldest first (see {@link call}). */
+  readonly calls: CloudCall[] = [];
   #server?: Deno.HttpServer;
   #closed = false;
   #clock = 0;
@@ -336,6 +372,8 @@ export class FakeCloud {
     this.serverLidMap = new Map(Object.entries(options.serverLidMap ?? {}));
     this.linkPreviews = new Map(Object.entries(options.linkPreviews ?? {}));
     this.linkPreviewDelayMs = options.linkPreviewDelayMs ?? 0;
+    this.business = options.business ?? false;
+    this.labels = options.labels ?? [];
   }
 
   /** A group's current state, or undefined. */
@@ -553,6 +591,26 @@ export class FakeCloud {
       if (m) m.ack = ack;
     }
     this.#pushPaired({ type: "ack", id: serialized, ack });
+  }
+
+  /**
+   * A contact calls the account: the page adds the call to its call collection (which
+   * whatsapp-web.js hooks) as WhatsApp Web does on a call offer. Returns the call's id.
+   */
+  call(from: string, { isVideo = false }: { isVideo?: boolean } = {}): string {
+    const call: CloudCall = {
+      id: randomToken(16).toUpperCase(),
+      from,
+      isVideo,
+      offerTime: Math.floor(Date.now() / 1000),
+      rejected: null,
+    };
+    this.calls.push(call);
+    this.#pushPaired({
+      type: "call",
+      call: { id: call.id, peerJid: from, isVideo, isGroup: false, offerTime: call.offerTime },
+    });
+    return call.id;
   }
 
   /** The user unlinks the device on the phone. */
@@ -841,6 +899,11 @@ export class FakeCloud {
         this.#revoke(String(body.id));
         this.actions.push({ action: "revoke", id: body.id });
         return { ok: true };
+      case "/stanza":
+        return this.#stanza(body.stanza as Stanza);
+      case "/chat-labels":
+        return this.#chatLabels(body);
+      case "/available":
       case "/takeover":
       case "/seen":
       case "/presence":
@@ -856,6 +919,45 @@ export class FakeCloud {
       }
     }
     return new Response("not found", { status: 404 });
+  }
+
+  /** A stanza the page cast (WhatsApp Web's own, built with WAWap): a call's rejection. */
+  #stanza(stanza: Stanza): unknown {
+    const [child] = stanza.content ?? [];
+    if (stanza.tag !== "call" || child?.tag !== "reject") {
+      throw Object.assign(new Error(`The fake cloud takes no "${stanza.tag}" stanza`), {
+        status: 400,
+      });
+    }
+    const call = this.calls.find((c) => c.id === child.attrs["call-id"]);
+    if (!call) throw Object.assign(new Error("no such call"), { status: 404 });
+    call.rejected = {
+      from: String(stanza.attrs.from),
+      to: String(stanza.attrs.to),
+      creator: String(child.attrs["call-creator"]),
+    };
+    return { ok: true };
+  }
+
+  /** Labels put on and taken off chats (`Label.addOrRemoveLabels`): a business's only. */
+  #chatLabels(body: Record<string, unknown>): unknown {
+    if (!this.business) throw Object.assign(new Error("not a business"), { status: 403 });
+    const actions = body.actions as { id: string; type: "add" | "remove" }[];
+    for (const chatId of body.chatIds as string[]) {
+      const chat = this.chats.get(chatId) ?? { id: chatId };
+      const labels = new Set(chat.labels ?? []);
+      for (const action of actions) {
+        if (!this.labels.some((l) => l.id === String(action.id))) {
+          throw Object.assign(new Error(`no label "${action.id}"`), { status: 404 });
+        }
+        if (action.type === "add") labels.add(String(action.id));
+        else labels.delete(String(action.id));
+      }
+      chat.labels = [...labels];
+      this.chats.set(chatId, chat);
+      this.actions.push({ action: "chat-labels", chatId, labels: chat.labels });
+    }
+    return { ok: true };
   }
 
   #hello(body: Record<string, unknown> & { device: string }): unknown {
@@ -929,6 +1031,7 @@ export class FakeCloud {
       syncBeforeListen: this.syncBeforeListen,
       lidMapped: !by.unmapped,
       lidMap: Object.fromEntries(this.lidMap),
+      platform: this.business ? "smba" : "android",
       pushName: by.phone === this.me ? this.pushName : `Phone of ${by.phone.split("@")[0]}`,
     };
   }
@@ -939,7 +1042,7 @@ export class FakeCloud {
       return { ...c, t: list.length ? list[list.length - 1].t : 0 };
     });
     const messages = [...this.messages.values()].flatMap((l) => l.slice(-this.#recentPerChat));
-    return { chats, contacts: [...this.contacts.values()], messages };
+    return { chats, contacts: [...this.contacts.values()], messages, labels: this.labels };
   }
 
   #history(chatId: string, before: string | null, count: number): unknown {

@@ -2,8 +2,8 @@
  * @module
  * The simulator's control (`Engine.simulate`): what a test makes the other side of the phone do.
  * A contact or group member writes (text, media, a reply), reacts, votes on a poll, receives and
- * reads the phone's message, types or goes online, leaves a group; the phone unlinks the device
- * or loses its connection. Each effect changes the account data as it would on a phone and leaves
+ * reads the phone's message, types or goes online, leaves a group, calls; the phone changes its
+ * labels, unlinks the device or loses its connection. Each effect changes the account data as it would on a phone and leaves
  * through the engine's one event sink, so it reaches webhooks and streams exactly like a real
  * phone's.
  */
@@ -16,6 +16,7 @@ import {
   type SimulatorAction,
 } from "../../engine.ts";
 import { type SimChat, type SimulatorData, unixNow } from "./data.ts";
+import type { SimulatorSocial } from "./social.ts";
 
 export interface SimulatorControlDeps {
   data: SimulatorData;
@@ -32,6 +33,11 @@ export interface SimulatorControlDeps {
   dropConnection(ms: number): void;
   /** `voter` votes on a poll (`polls.ts`). */
   vote(pollId: string, voter: string, options: string[]): void;
+  /** Labels, presence and calls (`social.ts`). */
+  social: Pick<
+    SimulatorSocial,
+    "observe" | "incomingCall" | "phoneUpsertLabel" | "deleteLabel" | "setChatLabels"
+  >;
 }
 
 function refuse(message: string): EngineError {
@@ -151,17 +157,29 @@ export function createSimulatorControl(deps: SimulatorControlDeps) {
         }
         case "presence": {
           const chat = chatOf(action.chatId);
-          emit({
-            type: "presence.update",
-            presence: {
-              chatId: chat.id,
-              participant: actor(chat, action.from),
-              presence: action.presence,
-              lastSeen: action.presence === "offline" ? unixNow() : null,
-            },
-          });
+          const presence = {
+            chatId: chat.id,
+            participant: actor(chat, action.from),
+            presence: action.presence,
+            lastSeen: action.presence === "offline" ? unixNow() : null,
+          };
+          deps.social.observe(presence);
+          emit({ type: "presence.update", presence });
           return Promise.resolve(null);
         }
+        case "call":
+          deps.social.incomingCall(action.from, action.isVideo);
+          return Promise.resolve(null);
+        case "label_upsert":
+          deps.social.phoneUpsertLabel(action);
+          return Promise.resolve(null);
+        case "label_delete":
+          return deps.social.deleteLabel(action.id).then(() => null);
+        case "chat_labels":
+          return deps.social.setChatLabels({
+            chatId: action.chatId,
+            labels: action.labelIds.map((id) => ({ id })),
+          }).then(() => null);
         case "group_leave":
           leave(action.groupId, action.participant);
           return Promise.resolve(null);

@@ -47,6 +47,8 @@ export interface SimChat {
   group?: Omit<GroupDto, "id">;
   /** The polls sent in the chat, by message id (`polls.ts`). */
   polls?: Record<string, SimPoll>;
+  /** The ids of the chat's labels (`social.ts`). */
+  labels?: string[];
 }
 
 export type SimGroupChat = SimChat & { group: Omit<GroupDto, "id"> };

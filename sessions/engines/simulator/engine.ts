@@ -10,7 +10,7 @@
  * the session folder as a phone keeps its chats (`state_file.ts`); group calls are in
  * `groups.ts`. Texts that start with `/simulate` are the commands of
  * `commands.ts`: failures as real sessions fail, and bursts of incoming messages; polls are in
- * `polls.ts`. `simulate`
+ * `polls.ts`; labels, presence and calls in `social.ts`. `simulate`
  * (`control.ts`) is what a test makes the other side do: contacts write, react, read, type.
  */
 /// <reference lib="deno.worker" />
@@ -43,6 +43,7 @@ import {
 import { createSimulatorGroups } from "./groups.ts";
 import { createSimulatorPolls } from "./polls.ts";
 import { createSimulatorOrganize } from "./organize.ts";
+import { createSimulatorSocial } from "./social.ts";
 import { joinSimulatorCloud, type SimulatorCloud } from "./cloud.ts";
 import { createSimulatorStateFile } from "./state_file.ts";
 
@@ -66,15 +67,24 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
   let qrCount = 0;
   /** The number of the phone that linked. */
   let linkedAs = options.phoneNumber;
+  const social = createSimulatorSocial({
+    data,
+    emit: (event) => emit(event),
+    record: (chatId, fields) => record(chatId, fields),
+    changed: () => stateFile.changed(),
+    calls: options.calls,
+  });
   const stateFile = createSimulatorStateFile(options.sessionDir, () => ({
     chats: [...chats.values()],
     blocked: [...blocked],
     profile: { name: meName, status: meStatus, picture: mePicture },
+    labels: social.labels(),
   }));
 
   /** The chats, blocks and profile of the last run, or the seed on the first. */
   function restoreOrSeed(): void {
     const saved = stateFile.load();
+    social.restoreLabels(saved?.labels);
     if (!saved) {
       data.seed();
       return;
@@ -222,6 +232,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     unlink: () => later(() => void unlink("Logged out from the phone"), 0),
     dropConnection: (ms) => dropConnection(controls, ms),
     vote: polls.vote,
+    social,
   });
 
   /** The device is unlinked (from the phone, or by request): the login is gone. */
@@ -445,6 +456,19 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
 
     sendPoll: polls.sendPoll,
     getPollVotes: polls.getPollVotes,
+
+    listLabels: social.listLabels,
+    createLabel: social.createLabel,
+    updateLabel: social.updateLabel,
+    deleteLabel: social.deleteLabel,
+    getChatLabels: social.getChatLabels,
+    setChatLabels: social.setChatLabels,
+    getLabelChats: social.getLabelChats,
+    setPresence: social.setPresence,
+    getPresence: social.getPresence,
+    subscribePresence: social.subscribePresence,
+    listPresences: social.listPresences,
+    rejectCall: social.rejectCall,
 
     getProfile() {
       return Promise.resolve({

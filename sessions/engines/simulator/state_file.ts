@@ -1,7 +1,7 @@
 /**
  * @module
  * What the simulator's phone keeps across restarts, as a real phone keeps its chats: the chats with
- * their messages, the blocks and the profile in `simulator-state.json` in the session's folder,
+ * their messages, the blocks, the profile and the labels in `simulator-state.json` in the session's folder,
  * and each sent media in a file of its own under `simulator-media/` (read back when it is asked
  * for). Written by the engine inside its Worker with Deno's file API alone: a `node:` module would
  * cost every simulator Worker Deno's Node layer (bench/worker_memory.ts). A logout deletes the
@@ -9,6 +9,7 @@
  */
 import type { MediaInput } from "../../engine.ts";
 import type { SimChat } from "./data.ts";
+import type { SimLabel } from "./social.ts";
 
 const STATE_FILE = "simulator-state.json";
 const MEDIA_DIR = "simulator-media";
@@ -19,6 +20,8 @@ export interface SimulatorState {
   chats: SimChat[];
   blocked: string[];
   profile: { name: string; status: string; picture: string | null };
+  /** The account's labels (absent in a state written before there were labels). */
+  labels?: SimLabel[];
 }
 
 export interface SimulatorStateFile {

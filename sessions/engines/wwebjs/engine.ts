@@ -12,8 +12,9 @@
  * back message events until that report is out, so the manager checks the account before any of
  * its traffic leaves. Message events carry the phone number beside every LID they name (looked
  * up in order, one event after the other). This module is the
- * session's lifecycle and events; the capabilities live in `messaging.ts`, `polls.ts` and
- * `directory.ts`, which call through the session as a `WwebjsContext`.
+ * session's lifecycle and events; the capabilities live in `messaging.ts`, `polls.ts`,
+ * `organize.ts`, `social.ts` and `directory.ts`, which call through the session as a
+ * `WwebjsContext`.
  */
 import { wwebjs } from "./lib.ts";
 import {
@@ -35,6 +36,7 @@ import { messagingCapabilities } from "./messaging.ts";
 import { directoryCapabilities } from "./directory.ts";
 import { pollCapabilities, pollVoteEvent } from "./polls.ts";
 import { organizeCapabilities } from "./organize.ts";
+import { socialCapabilities } from "./social.ts";
 import { idsOfMessage, LidBook, pageLidPairs } from "./lids.ts";
 import { interceptPage } from "./interception.ts";
 import { installMediaPieces } from "./media_transfer.ts";
@@ -72,6 +74,7 @@ export function createWwebjsEngine(options: EngineOptions, tuning: WwebjsTuning 
     ...directoryCapabilities(session),
     ...pollCapabilities(session),
     ...organizeCapabilities(session),
+    ...socialCapabilities(session, options.calls),
     simulate: () => Promise.reject(notImplemented("simulate", "wwebjs")),
   };
 }
@@ -125,6 +128,8 @@ class WwebjsSession implements WwebjsContext {
   #backupTimer: ReturnType<typeof setInterval> | undefined;
   /** The backup being made, if any (one at a time). */
   #backingUp: Promise<void> | null = null;
+  /** What the capability modules listen to on each client (`listenWith`). */
+  readonly #moduleListeners: ((client: Lib, emit: (event: EngineEvent) => void) => void)[] = [];
 
   constructor(options: EngineOptions, tuning: WwebjsTuning) {
     this.#options = options;
@@ -307,6 +312,11 @@ class WwebjsSession implements WwebjsContext {
     return this.#lids;
   }
 
+  /** A capability module's own library events (calls: `social.ts`), in order with the rest. */
+  listenWith(fn: (client: Lib, emit: (event: EngineEvent) => void) => void): void {
+    this.#moduleListeners.push(fn);
+  }
+
   isMe(id: string): boolean {
     if (!id) return false;
     const mine = [this.meId(), this.#me?.id, this.#me?.lid].filter(Boolean);
@@ -444,6 +454,7 @@ class WwebjsSession implements WwebjsContext {
         ack: Number(ack),
       });
     });
+    for (const listen of this.#moduleListeners) listen(client, (event) => this.#emitTraffic(event));
   }
 
   async #onReady(client: Lib): Promise<void> {

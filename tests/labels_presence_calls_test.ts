@@ -1,0 +1,353 @@
+/**
+ * @module
+ * Labels, presence and calls through HTTP on the simulator, with every event asserted as a
+ * webhook receiver gets it, in WAHA's shapes. Labels: the business account's five, created,
+ * edited and deleted through the API and from the phone (the simulator's control), set on a chat
+ * (its whole set, each change a `label.chat.added` or `label.chat.deleted`), the chats of a label,
+ * and all of it after a restart. Presence: ours set, a contact's read (a subscription answered
+ * with `presence.update`), typing in one chat through the same endpoint. Calls: a contact's call
+ * arrives as `call.received` and is rejected by its id (`call.rejected`), once; with
+ * `CALLS_AUTO_REJECT` it is rejected as it arrives and the caller gets the message.
+ */
+import assert from "node:assert/strict";
+import { type Received, type Receiver, startReceiver } from "../events/test_receivers.ts";
+import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
+
+const PHONE = "4915550007201";
+const ALICE = "15550000001@c.us";
+const BOB = "15550000002@c.us";
+const GROUP = "120363000000000001@g.us";
+
+interface Label {
+  id: string;
+  name: string;
+  color: number | null;
+  colorHex: string;
+}
+
+interface Setup {
+  /** The server (another one after `restart`). */
+  readonly server: TestApp;
+  hooks: Receiver;
+  /** The first event named `event` at the webhook whose payload `matches`, within 10 s. */
+  event(event: string, matches?: (payload: Record<string, unknown>) => boolean): Promise<Received>;
+  /** Every event named `event` at the webhook so far. */
+  events(event: string): Record<string, unknown>[];
+  /** A request that must answer 200; its body. */
+  ok(method: string, path: string, body?: unknown): Promise<Record<string, unknown>>;
+  /** Stops the server and starts another on the same data, the session connected again. */
+  restart(): Promise<void>;
+}
+
+async function withPhone(
+  test: (setup: Setup) => Promise<void>,
+  extra: Record<string, string> = {},
+): Promise<void> {
+  const hooks = startReceiver();
+  const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-social-" });
+  const env = { WEBHOOK_URL: hooks.url, SIMULATOR_SCAN_MS: "0", DATA_DIR: dataDir, ...extra };
+  let server: TestApp | null = null;
+  const connect = async () => {
+    server = await startTestApp(env);
+    assert.equal((await server.json("POST", `/${PHONE}/start`)).status, 200);
+    // A busy machine may take a while to start a session's Worker.
+    await waitForState(server, PHONE, "CONNECTED", 30_000);
+  };
+  try {
+    await connect();
+    await test({
+      get server() {
+        return server!;
+      },
+      hooks,
+      event: (event, matches = () => true) =>
+        waitFor(
+          `a "${event}" event at the webhook`,
+          () => hooks.received.find((r) => r.json.event === event && matches(r.json.payload)),
+          10_000,
+        ),
+      events: (event) =>
+        hooks.received.filter((r) => r.json.event === event).map((r) => r.json.payload),
+      async ok(method, path, body) {
+        const answer = await server!.json(method, `/${PHONE}${path}`, { body });
+        assert.equal(answer.status, 200, `${method} ${path}: ${JSON.stringify(answer.body)}`);
+        return answer.body;
+      },
+      async restart() {
+        await server!.close();
+        server = null;
+        await connect();
+      },
+    });
+  } finally {
+    await (server as TestApp | null)?.close();
+    await hooks.close();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+}
+
+Deno.test("GET /labels lists WhatsApp Business's five labels with WAHA's colour number and hex", async () => {
+  await withPhone(async ({ server }) => {
+    const { status, body } = await server.json<Label[]>("GET", `/${PHONE}/labels`);
+    assert.equal(status, 200);
+    assert.deepEqual(body.map((l) => [l.id, l.name]), [
+      ["1", "New customer"],
+      ["2", "New order"],
+      ["3", "Pending payment"],
+      ["4", "Paid"],
+      ["5", "Order complete"],
+    ]);
+    assert.deepEqual(body[0], { id: "1", name: "New customer", color: 0, colorHex: "#ff9485" });
+  });
+});
+
+Deno.test("a label created, edited and deleted through the API arrives as label.upsert and label.deleted", async () => {
+  await withPhone(async ({ ok, event, server }) => {
+    const created = await ok("POST", "/labels", { name: "Lead", color: 3 }) as unknown as Label;
+    assert.deepEqual(created, { id: "6", name: "Lead", color: 3, colorHex: "#dfaef0" });
+    const upsert = await event("label.upsert", (p) => p.id === "6");
+    assert.deepEqual(upsert.json.payload, created);
+
+    const edited = await ok("PUT", "/labels/6", { name: "Hot lead" }) as unknown as Label;
+    assert.deepEqual(edited, { id: "6", name: "Hot lead", color: 3, colorHex: "#dfaef0" });
+    // WAHA's other way to give a colour: its hex value.
+    const hex = await ok("POST", "/labels", { name: "Cold", colorHex: "#64C4FF" });
+    assert.deepEqual(hex, { id: "7", name: "Cold", color: 1, colorHex: "#64c4ff" });
+    await event("label.upsert", (p) => p.name === "Hot lead");
+
+    await ok("PUT", `/labels/chats/${ALICE}`, { labels: [{ id: "6" }] });
+    await ok("DELETE", "/labels/6");
+    const off = await event("label.chat.deleted", (p) => p.labelId === "6");
+    assert.deepEqual(off.json.payload, { labelId: "6", chatId: ALICE, label: edited });
+    const deleted = await event("label.deleted");
+    assert.deepEqual(deleted.json.payload, edited);
+    const after = await server.json<Label[]>("GET", `/${PHONE}/labels`);
+    assert.equal(after.body.some((l) => l.id === "6"), false);
+    assert.deepEqual((await server.json("GET", `/${PHONE}/labels/chats/${ALICE}`)).body, []);
+    assert.equal((await server.json("DELETE", `/${PHONE}/labels/6`)).status, 404);
+  });
+});
+
+Deno.test("PUT /labels/chats/{chatId} gives the chat exactly the labels given, each change an event", async () => {
+  await withPhone(async ({ ok, event, events, server }) => {
+    await ok("PUT", `/labels/chats/${ALICE}`, { labels: [{ id: "1" }, { id: "2" }] });
+    const added = await event("label.chat.added", (p) => p.labelId === "2");
+    assert.deepEqual(added.json.payload, {
+      labelId: "2",
+      chatId: ALICE,
+      label: { id: "2", name: "New order", color: 1, colorHex: "#64c4ff" },
+    });
+    const labels = await server.json<Label[]>("GET", `/${PHONE}/labels/chats/${ALICE}`);
+    assert.deepEqual(labels.body.map((l) => l.id), ["1", "2"]);
+
+    await ok("PUT", `/labels/chats/${ALICE}`, { labels: [{ id: "2" }, { id: "4" }] });
+    await event("label.chat.added", (p) => p.labelId === "4");
+    await event("label.chat.deleted", (p) => p.labelId === "1" && p.chatId === ALICE);
+    // "2" stayed on: no second event for it.
+    assert.equal(events("label.chat.added").filter((p) => p.labelId === "2").length, 1);
+
+    const chats = await server.json<{ id: string }[]>("GET", `/${PHONE}/labels/2/chats`);
+    assert.deepEqual(chats.body.map((c) => c.id), [ALICE]);
+
+    await ok("PUT", `/labels/chats/${ALICE}`, { labels: [] });
+    await event("label.chat.deleted", (p) => p.labelId === "4");
+    assert.deepEqual((await server.json("GET", `/${PHONE}/labels/chats/${ALICE}`)).body, []);
+  });
+});
+
+Deno.test("labels that do not exist, chats that do not exist and bad bodies are refused", async () => {
+  await withPhone(async ({ server }) => {
+    const unknownLabel = await server.json("PUT", `/${PHONE}/labels/chats/${ALICE}`, {
+      body: { labels: [{ id: "99" }] },
+    });
+    assert.equal(unknownLabel.status, 404);
+    assert.match(String(unknownLabel.body.error), /Label "99" not found/);
+    const noChat = await server.json("GET", `/${PHONE}/labels/chats/15550000077@c.us`);
+    assert.equal(noChat.status, 404);
+    assert.equal((await server.json("GET", `/${PHONE}/labels/99/chats`)).status, 404);
+    assert.equal(
+      (await server.json("PUT", `/${PHONE}/labels/99`, { body: { name: "x" } })).status,
+      404,
+    );
+    const taken = await server.json("POST", `/${PHONE}/labels`, { body: { name: "paid" } });
+    assert.equal(taken.status, 400);
+    assert.match(String(taken.body.error), /exists already/);
+    const color = await server.json("POST", `/${PHONE}/labels`, { body: { name: "x", color: 20 } });
+    assert.equal(color.status, 400);
+    assert.match(String(color.body.error), /color/);
+    const hex = await server.json("POST", `/${PHONE}/labels`, {
+      body: { name: "x", colorHex: "#123456" },
+    });
+    assert.equal(hex.status, 400);
+    assert.match(String(hex.body.error), /colorHex.*not one of WhatsApp's label colours/);
+    const both = await server.json("POST", `/${PHONE}/labels`, {
+      body: { name: "x", color: 2, colorHex: "#ff9485" },
+    });
+    assert.equal(both.status, 400);
+    assert.match(String(both.body.error), /is colour 0, not 2/);
+    const shape = await server.json("PUT", `/${PHONE}/labels/chats/${ALICE}`, {
+      body: { labels: ["1"] },
+    });
+    assert.equal(shape.status, 400);
+  });
+});
+
+Deno.test("the phone's own label changes (the simulator's control) arrive as the same events", async () => {
+  await withPhone(async ({ ok, event, server }) => {
+    await ok("POST", "/simulator/labels", { name: "VIP", color: 5 });
+    const upsert = await event("label.upsert", (p) => p.name === "VIP");
+    assert.deepEqual(upsert.json.payload, { id: "6", name: "VIP", color: 5, colorHex: "#55ccb3" });
+    await ok("POST", "/simulator/labels", { id: "1", name: "Customer" });
+    const renamed = await event("label.upsert", (p) => p.id === "1");
+    assert.deepEqual(renamed.json.payload, {
+      id: "1",
+      name: "Customer",
+      color: 0,
+      colorHex: "#ff9485",
+    });
+
+    await ok("POST", "/simulator/chat-labels", { chatId: GROUP, labelIds: ["6"] });
+    const added = await event("label.chat.added", (p) => p.chatId === GROUP);
+    assert.equal(added.json.payload.labelId, "6");
+    const group = await server.json<Label[]>("GET", `/${PHONE}/labels/chats/${GROUP}`);
+    assert.deepEqual(group.body.map((l) => l.name), ["VIP"]);
+
+    await ok("POST", "/simulator/label-delete", { id: "6" });
+    await event("label.chat.deleted", (p) => p.chatId === GROUP && p.labelId === "6");
+    await event("label.deleted", (p) => p.id === "6");
+    const missing = await server.json("POST", `/${PHONE}/simulator/label-delete`, {
+      body: { id: "6" },
+    });
+    assert.equal(missing.status, 404);
+  });
+});
+
+Deno.test("labels and a chat's labels survive a restart of the server", async () => {
+  await withPhone(async (setup) => {
+    await setup.ok("POST", "/labels", { name: "Kept", color: 7 });
+    await setup.ok("PUT", `/labels/chats/${BOB}`, { labels: [{ id: "3" }, { id: "6" }] });
+    await setup.restart();
+    const labels = await setup.server.json<Label[]>("GET", `/${PHONE}/labels`);
+    assert.equal(labels.body.find((l) => l.id === "6")?.name, "Kept");
+    const chat = await setup.server.json<Label[]>("GET", `/${PHONE}/labels/chats/${BOB}`);
+    assert.deepEqual(chat.body.map((l) => l.id), ["3", "6"]);
+  });
+});
+
+Deno.test("presence: ours is set, a contact's is read and subscribed to (presence.update) and listed, typing goes through POST /presence", async () => {
+  await withPhone(async ({ ok, event, server }) => {
+    assert.deepEqual(await server.json("GET", `/${PHONE}/presence`), { status: 200, body: [] });
+    assert.equal((await ok("POST", "/presence", { presence: "online" })).success, true);
+    assert.equal((await ok("POST", "/presence", { presence: "offline" })).success, true);
+
+    const unseen = await ok("GET", `/presence/${BOB}`);
+    assert.deepEqual(unseen, {
+      id: BOB,
+      presences: [{ participant: BOB, lastKnownPresence: "offline", lastSeen: null }],
+    });
+
+    await ok("POST", "/simulator/presence", { contactId: ALICE, presence: "online" });
+    const online = await event("presence.update", (p) => p.id === ALICE);
+    assert.deepEqual(online.json.payload, {
+      id: ALICE,
+      presences: [{ participant: ALICE, lastKnownPresence: "online", lastSeen: null }],
+    });
+    assert.deepEqual(await ok("GET", `/presence/${ALICE}`), online.json.payload);
+
+    await ok("POST", `/presence/${BOB}/subscribe`);
+    const answer = await event("presence.update", (p) => p.id === BOB);
+    assert.deepEqual(answer.json.payload, unseen);
+    // Both chats asked for are listed, as they are now.
+    const all = await ok("GET", "/presence") as unknown as { id: string }[];
+    assert.deepEqual(all, [unseen, online.json.payload]);
+
+    await ok("POST", "/simulator/typing", { chatId: GROUP, from: ALICE, state: "typing" });
+    await event("presence.update", (p) => p.id === GROUP);
+    const group = await ok("GET", `/presence/${GROUP}`) as {
+      presences: { participant: string; lastKnownPresence: string }[];
+    };
+    assert.equal(
+      group.presences.find((p) => p.participant === ALICE)?.lastKnownPresence,
+      "typing",
+    );
+
+    assert.equal(
+      (await ok("POST", "/presence", { presence: "typing", chatId: ALICE })).success,
+      true,
+    );
+    const noChat = await server.json("POST", `/${PHONE}/presence`, {
+      body: { presence: "typing" },
+    });
+    assert.equal(noChat.status, 400);
+    assert.match(String(noChat.body.error), /chatId/);
+    const extra = await server.json("POST", `/${PHONE}/presence`, {
+      body: { presence: "online", chatId: ALICE },
+    });
+    assert.equal(extra.status, 400);
+    assert.equal((await server.json("GET", `/${PHONE}/presence/15559999999@c.us`)).status, 404);
+    assert.equal(
+      (await server.json("POST", `/${PHONE}/presence/120363999999999999@g.us/subscribe`)).status,
+      404,
+    );
+  });
+});
+
+Deno.test("a contact's call arrives as call.received and is rejected by its id: call.rejected, once", async () => {
+  await withPhone(async ({ ok, event, server }) => {
+    await ok("POST", "/simulator/calls", { from: ALICE, isVideo: true });
+    const received = await event("call.received");
+    const call = received.json.payload;
+    assert.equal(call.from, ALICE);
+    assert.equal(call.isVideo, true);
+    assert.equal(call.isGroup, false);
+    assert.equal(typeof call.timestamp, "number");
+    assert.match(String(call.id), /^[0-9A-F]{32}$/);
+
+    const wrongCaller = await server.json("POST", `/${PHONE}/calls/reject`, {
+      body: { from: BOB, id: call.id },
+    });
+    assert.equal(wrongCaller.status, 404);
+    await ok("POST", "/calls/reject", { from: ALICE, id: call.id });
+    const rejected = await event("call.rejected");
+    assert.deepEqual(rejected.json.payload, call);
+    const again = await server.json("POST", `/${PHONE}/calls/reject`, {
+      body: { from: ALICE, id: call.id },
+    });
+    assert.equal(again.status, 404);
+    assert.match(String(again.body.error), /is ringing/);
+    // Nothing was sent to the caller without a message configured.
+    const chat = await server.json<{ messages: { fromMe: boolean }[] }>(
+      "GET",
+      `/${PHONE}/messages/${ALICE}`,
+    );
+    assert.equal(chat.body.messages[0].fromMe, true);
+    assert.notEqual((chat.body.messages[0] as { source?: string }).source, "api");
+  });
+});
+
+Deno.test("CALLS_AUTO_REJECT rejects a call as it arrives and sends the caller CALLS_AUTO_REJECT_MESSAGE", async () => {
+  await withPhone(async ({ ok, event, server }) => {
+    await ok("POST", "/simulator/calls", { from: BOB });
+    const received = await event("call.received");
+    const rejected = await event("call.rejected");
+    assert.deepEqual(rejected.json.payload, received.json.payload);
+    assert.equal(received.json.payload.isVideo, false);
+    const reply = await event(
+      "message.any",
+      (p) => p.to === BOB && p.body === "Sorry, I cannot take calls: please write",
+    );
+    assert.equal(reply.json.payload.fromMe, true);
+    const chat = await server.json<{ messages: { body: string }[] }>(
+      "GET",
+      `/${PHONE}/messages/${BOB}`,
+    );
+    assert.equal(chat.body.messages[0].body, "Sorry, I cannot take calls: please write");
+    const late = await server.json("POST", `/${PHONE}/calls/reject`, {
+      body: { from: BOB, id: received.json.payload.id },
+    });
+    assert.equal(late.status, 404);
+  }, {
+    CALLS_AUTO_REJECT: "true",
+    CALLS_AUTO_REJECT_MESSAGE: "Sorry, I cannot take calls: please write",
+  });
+});
