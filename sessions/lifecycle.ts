@@ -136,8 +136,6 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       authTimeoutMs: config.wwebjs.authTimeoutMs,
       readyTimeoutMs: config.wwebjs.readyTimeoutMs,
       chromiumNoSandbox: config.wwebjs.noSandbox,
-      // The server-wide default, for now the one source of a number's call settings.
-      calls: { ...config.calls },
     };
   }
 
@@ -176,8 +174,12 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
    */
   async function init(entry: SessionEntry, host: WorkerHost): Promise<void> {
     const options = engineOptions(entry);
+    // The number's own settings, read at each launch (another node may have changed them).
+    const settings = (await sessions.get(entry.phoneNumber))?.settings ?? {};
+    if (entry.host !== host) return;
+    options.calls = { ...(settings.calls ?? config.calls) };
     if (entry.engine === "wwebjs") {
-      options.proxy = await proxyFor(entry.phoneNumber);
+      options.proxy = await proxyFor(entry.phoneNumber, settings);
       if (entry.host !== host) return;
     }
     const logins = entry.engine === "wwebjs" ? deps.logins : undefined;
@@ -195,9 +197,8 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
    * The number's proxy (its own, else `PROXY_URL`), its host resolved and checked again now: a
    * name that pointed outside when a tenant set it may point inside by the time it is used.
    */
-  async function proxyFor(phoneNumber: string) {
-    const own = (await sessions.get(phoneNumber))?.settings.proxy;
-    const setting = own ??
+  async function proxyFor(phoneNumber: string, settings: SessionSettings) {
+    const setting = settings.proxy ??
       (config.wwebjs.proxyUrl ? { url: config.wwebjs.proxyUrl, byAdmin: true } : undefined);
     if (!setting) return undefined;
     try {

@@ -351,3 +351,39 @@ Deno.test("CALLS_AUTO_REJECT rejects a call as it arrives and sends the caller C
     CALLS_AUTO_REJECT_MESSAGE: "Sorry, I cannot take calls: please write",
   });
 });
+
+Deno.test("a number's own call setting (POST /start with calls) overrides CALLS_AUTO_REJECT from its next start, and null gives it back", async () => {
+  await withPhone(async ({ ok, event, events, server }) => {
+    // Its own setting: calls ring (the server's default would reject them).
+    const started = await ok("POST", "/start", { calls: { autoReject: false } });
+    assert.match(String(started.message), /its new settings apply from its next restart/);
+    const state = await ok("GET", "/state");
+    assert.deepEqual(state.calls, { autoReject: false, message: null });
+    await ok("POST", "/restart");
+    await waitForState(server, PHONE, "CONNECTED", 30_000);
+    await ok("POST", "/simulator/calls", { from: ALICE });
+    const ringing = await event("call.received", (p) => p.from === ALICE);
+    await ok("POST", "/calls/reject", { from: ALICE, id: ringing.json.payload.id });
+    await event("call.rejected", (p) => p.id === ringing.json.payload.id);
+    assert.equal(events("call.rejected").length, 1, "only the one rejected by hand");
+
+    // Its own message, rejected at once.
+    await ok("POST", "/start", { calls: { autoReject: true, message: "Only texts here" } });
+    await ok("POST", "/restart");
+    await waitForState(server, PHONE, "CONNECTED", 30_000);
+    await ok("POST", "/simulator/calls", { from: BOB });
+    await event("call.rejected", (p) => p.from === BOB);
+    await event("message.any", (p) => p.to === BOB && p.body === "Only texts here");
+
+    // Removed: the server's default (reject, with its message) again.
+    await ok("POST", "/start", { calls: null });
+    assert.equal((await ok("GET", "/state")).calls, null);
+    await ok("POST", "/restart");
+    await waitForState(server, PHONE, "CONNECTED", 30_000);
+    await ok("POST", "/simulator/calls", { from: ALICE });
+    await event("message.any", (p) => p.to === ALICE && p.body === "Server-wide: please write");
+  }, {
+    CALLS_AUTO_REJECT: "true",
+    CALLS_AUTO_REJECT_MESSAGE: "Server-wide: please write",
+  });
+});
