@@ -9,6 +9,7 @@
 import { monotonicFactory } from "ulid";
 import type { SessionEvent } from "../sessions/manager.ts";
 import type { EngineName, Me, MessageDto, PollVoteDto, SessionStatus } from "../sessions/engine.ts";
+import { groupEventPayload } from "./group_payloads.ts";
 import { toContractState } from "../sessions/engine.ts";
 
 /** Every event name the pipeline emits (the README lists them). */
@@ -26,6 +27,8 @@ export const EVENT_NAMES = [
   "presence.update",
   "group.v2.leave",
   "group.v2.participants",
+  "group.v2.join",
+  "group.v2.update",
 ] as const;
 
 export type EventName = (typeof EVENT_NAMES)[number];
@@ -255,8 +258,14 @@ export function toEnvelope(event: SessionEvent, version: string): Envelope {
         group: { id: data.groupId },
         type: "leave",
         timestamp: data.timestamp,
-        participants: data.participants.map((id) => ({ id, role: "participant" })),
+        participants: data.participants.map((id) => ({ id, role: "left" })),
       });
+    case "group.join":
+    case "group.participants":
+    case "group.update": {
+      const { event: name, payload } = groupEventPayload(data);
+      return base(name, payload);
+    }
   }
 }
 

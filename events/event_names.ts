@@ -21,14 +21,14 @@ export const EMITTED_EVENTS = [
   "presence.update",
   "group.v2.leave",
   "group.v2.participants",
+  "group.v2.join",
+  "group.v2.update",
 ] as const;
 
 /** WAHA's event names that this server does not send (yet); `state.change` is WAHA's too. */
 export const WAHA_ONLY_EVENTS = [
   "message.ack.group",
   "message.waiting",
-  "group.v2.join",
-  "group.v2.update",
   "chat.archive",
   "call.received",
   "call.accepted",

@@ -160,6 +160,9 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
       case "message.edited":
       case "presence.update":
       case "group.leave":
+      case "group.join":
+      case "group.participants":
+      case "group.update":
         if (entry.verified) emit(entry, event);
         return;
       case "login_rejected":

@@ -7,6 +7,7 @@
 import { describeError, type Logger } from "../logger.ts";
 import type {
   EngineName,
+  GroupEvent,
   Me,
   MessageDto,
   PollVoteDto,
@@ -38,7 +39,8 @@ export type SessionEventData =
   | { type: "message.revoked"; message: MessageDto; before: MessageDto | null }
   | { type: "message.edited"; message: MessageDto; previousBody: string | null }
   | { type: "presence.update"; presence: PresenceDto }
-  | { type: "group.leave"; groupId: string; participants: string[]; timestamp: number };
+  | { type: "group.leave"; groupId: string; participants: string[]; timestamp: number }
+  | GroupEvent;
 
 export interface SessionEvent {
   session: string;

@@ -10,6 +10,7 @@
 import {
   EngineError,
   type EngineEventSink,
+  type GroupControlAction,
   type MediaInput,
   type MessageDto,
   type SentMessage,
@@ -32,6 +33,8 @@ export interface SimulatorControlDeps {
   dropConnection(ms: number): void;
   /** `voter` votes on a poll (`polls.ts`). */
   vote(pollId: string, voter: string, options: string[]): void;
+  /** The other side of a group acts (`group_admin.ts`). */
+  groups(action: GroupControlAction): void;
 }
 
 function refuse(message: string): EngineError {
@@ -164,6 +167,12 @@ export function createSimulatorControl(deps: SimulatorControlDeps) {
         }
         case "group_leave":
           leave(action.groupId, action.participant);
+          return Promise.resolve(null);
+        case "group_admin":
+        case "group_settings":
+        case "group_join":
+        case "group_request":
+          deps.groups(action);
           return Promise.resolve(null);
         case "unlink":
           deps.unlink();

@@ -12,6 +12,7 @@ import {
   type GroupDto,
   type LidMapping,
   type MediaInput,
+  type MembershipRequestDto,
   type MessageDto,
   notFound,
 } from "../../engine.ts";
@@ -47,6 +48,12 @@ export interface SimChat {
   group?: Omit<GroupDto, "id">;
   /** The polls sent in the chat, by message id (`polls.ts`). */
   polls?: Record<string, SimPoll>;
+  /** A group's invite code, once an admin asked for it (`group_admin.ts`). */
+  invite?: string;
+  /** A group's picture URL. */
+  picture?: string;
+  /** A group's pending requests to join. */
+  requests?: MembershipRequestDto[];
 }
 
 export type SimGroupChat = SimChat & { group: Omit<GroupDto, "id"> };

@@ -41,6 +41,7 @@ import {
   unixNow,
 } from "./data.ts";
 import { createSimulatorGroups } from "./groups.ts";
+import { createSimulatorGroupAdmin } from "./group_admin.ts";
 import { createSimulatorPolls } from "./polls.ts";
 import { createSimulatorOrganize } from "./organize.ts";
 import { joinSimulatorCloud, type SimulatorCloud } from "./cloud.ts";
@@ -209,6 +210,12 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     changed: () => stateFile.changed(),
   });
 
+  const groupAdmin = createSimulatorGroupAdmin({
+    data,
+    emit: (event) => emit(event),
+    changed: () => stateFile.changed(),
+  });
+
   const simulate = createSimulatorControl({
     data,
     emit: (event) => emit(event),
@@ -222,6 +229,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     unlink: () => later(() => void unlink("Logged out from the phone"), 0),
     dropConnection: (ms) => dropConnection(controls, ms),
     vote: polls.vote,
+    groups: groupAdmin.control,
   });
 
   /** The device is unlinked (from the phone, or by request): the login is gone. */
@@ -432,7 +440,8 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       return Promise.resolve();
     },
 
-    ...createSimulatorGroups(data),
+    ...createSimulatorGroups(data, (event) => emit(event)),
+    ...groupAdmin.capabilities,
     ...createSimulatorOrganize({
       data,
       send: record,
