@@ -93,6 +93,10 @@ export type SimulatorControl =
   | "typing"
   | "presence"
   | "group-leave"
+  | "group-admin"
+  | "group-settings"
+  | "group-join"
+  | "group-request"
   | "unlink"
   | "disconnect";
 

@@ -8,6 +8,7 @@
  * anyone else (`400`, or `not_allowed` for a participant of a promotion).
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { badRequest } from "../errors.ts";
 import type { MediaResolver } from "../media/media_input.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { SessionManager } from "../sessions/manager.ts";
@@ -161,7 +162,8 @@ const joinInfoRoute = createRoute({
   method: "get",
   path: "/{phoneNumber}/groups/join-info",
   summary: "Preview the group behind an invite code or link",
-  request: { params: PhoneParams, query: z.object({ code: InviteCode }) },
+  // Optional to the validator, so a bad phone number is named before a missing code.
+  request: { params: PhoneParams, query: z.object({ code: InviteCode.optional() }) },
   responses: { 200: jsonResponse(PreviewSchema, "The group, as the link shows it"), ...errors },
 });
 const adminRoute = (action: "promote" | "demote") =>
@@ -319,8 +321,10 @@ export function createGroupAdminRoutes(
     })
     .openapi(joinInfoRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
+      const { code } = c.req.valid("query");
+      if (code === undefined) throw badRequest('Invalid query parameter "code": required');
       const session = manager.session(phoneNumber, c.get("principal"));
-      return c.json(await session.getGroupInviteInfo(c.req.valid("query").code), 200);
+      return c.json(await session.getGroupInviteInfo(code), 200);
     })
     .openapi(promoteRoute, async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");

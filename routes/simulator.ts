@@ -3,7 +3,8 @@
  * The simulator's control API, for testing a bot without a phone: under `/{phoneNumber}/simulator/`
  * a test makes a contact or group member write (text, media from a `data:` URL, a reply), react,
  * vote on a poll, receive and read the phone's messages, type, go online or offline and leave a
- * group, and makes the phone unlink the device or lose its connection. Each effect reaches the
+ * group; another member of a group promote or demote, change it, add the phone or join, or a
+ * contact ask to join; and makes the phone unlink the device or lose its connection. Each effect reaches the
  * engine's events, and so the webhooks and streams, exactly as a real phone's would. Only a
  * session of the simulator engine has it: for any other the routes answer 404. Who may act is who
  * may act on the number: its owner or the admin.

@@ -103,6 +103,29 @@ const LET_THROUGH: Record<string, number | [number, number, number]> = {
   "DELETE /{phoneNumber}/chats/{chatId}/messages": 200,
   // The first caller deletes the chat; it is gone for the next.
   "DELETE /{phoneNumber}/chats/{chatId}": [200, 404, 404],
+  // Group admin: these run after the group was left above (404), or fail their body first.
+  "GET /{phoneNumber}/groups/{groupId}/invite-code": 404,
+  "POST /{phoneNumber}/groups/{groupId}/invite-code/revoke": 404,
+  "POST /{phoneNumber}/groups/join": 400,
+  "GET /{phoneNumber}/groups/join-info": 400,
+  "POST /{phoneNumber}/groups/{groupId}/admin/promote": 400,
+  "POST /{phoneNumber}/groups/{groupId}/admin/demote": 400,
+  "GET /{phoneNumber}/groups/{groupId}/settings/security/messages-admin-only": 404,
+  "PUT /{phoneNumber}/groups/{groupId}/settings/security/messages-admin-only": 400,
+  "GET /{phoneNumber}/groups/{groupId}/settings/security/info-admin-only": 404,
+  "PUT /{phoneNumber}/groups/{groupId}/settings/security/info-admin-only": 400,
+  "PUT /{phoneNumber}/groups/{groupId}/subject": 400,
+  "PUT /{phoneNumber}/groups/{groupId}/description": 400,
+  "GET /{phoneNumber}/groups/{groupId}/picture": 404,
+  "PUT /{phoneNumber}/groups/{groupId}/picture": 400,
+  "DELETE /{phoneNumber}/groups/{groupId}/picture": 404,
+  "GET /{phoneNumber}/groups/{groupId}/requests": 404,
+  "POST /{phoneNumber}/groups/{groupId}/requests/approve": 404,
+  "POST /{phoneNumber}/groups/{groupId}/requests/reject": 404,
+  "POST /{phoneNumber}/simulator/group-admin": 400,
+  "POST /{phoneNumber}/simulator/group-settings": 400,
+  "POST /{phoneNumber}/simulator/group-join": 400,
+  "POST /{phoneNumber}/simulator/group-request": 400,
 };
 
 interface Route {

@@ -63,6 +63,25 @@ const CONTRACT = [
 const BEYOND_CONTRACT = [
   "POST /{phoneNumber}/send-poll",
   "GET /{phoneNumber}/polls/{messageId}/votes",
+  // Group admin, with WAHA's paths.
+  "GET /{phoneNumber}/groups/{groupId}/invite-code",
+  "POST /{phoneNumber}/groups/{groupId}/invite-code/revoke",
+  "POST /{phoneNumber}/groups/join",
+  "GET /{phoneNumber}/groups/join-info",
+  "POST /{phoneNumber}/groups/{groupId}/admin/promote",
+  "POST /{phoneNumber}/groups/{groupId}/admin/demote",
+  "GET /{phoneNumber}/groups/{groupId}/settings/security/messages-admin-only",
+  "PUT /{phoneNumber}/groups/{groupId}/settings/security/messages-admin-only",
+  "GET /{phoneNumber}/groups/{groupId}/settings/security/info-admin-only",
+  "PUT /{phoneNumber}/groups/{groupId}/settings/security/info-admin-only",
+  "PUT /{phoneNumber}/groups/{groupId}/subject",
+  "PUT /{phoneNumber}/groups/{groupId}/description",
+  "GET /{phoneNumber}/groups/{groupId}/picture",
+  "PUT /{phoneNumber}/groups/{groupId}/picture",
+  "DELETE /{phoneNumber}/groups/{groupId}/picture",
+  "GET /{phoneNumber}/groups/{groupId}/requests",
+  "POST /{phoneNumber}/groups/{groupId}/requests/approve",
+  "POST /{phoneNumber}/groups/{groupId}/requests/reject",
 ];
 
 const PNG =
@@ -123,6 +142,25 @@ const SESSION_CALLS: [string, string, unknown?][] = [
   ["POST", "chats/15550000001/unpin"],
   ["DELETE", "chats/15550000001/messages"],
   ["DELETE", "chats/15550000001"],
+  // Beyond the contract (issue 20): group admin.
+  ["GET", `groups/${GROUP}/invite-code`],
+  ["POST", `groups/${GROUP}/invite-code/revoke`],
+  ["POST", "groups/join", { code: "https://chat.whatsapp.com/SimulatorInvite01" }],
+  ["GET", "groups/join-info?code=SimulatorInvite01"],
+  ["POST", `groups/${GROUP}/admin/promote`, { participants: ["15550000001"] }],
+  ["POST", `groups/${GROUP}/admin/demote`, { participants: ["15550000001"] }],
+  ["GET", `groups/${GROUP}/settings/security/messages-admin-only`],
+  ["PUT", `groups/${GROUP}/settings/security/messages-admin-only`, { adminsOnly: true }],
+  ["GET", `groups/${GROUP}/settings/security/info-admin-only`],
+  ["PUT", `groups/${GROUP}/settings/security/info-admin-only`, { adminsOnly: true }],
+  ["PUT", `groups/${GROUP}/subject`, { subject: "x" }],
+  ["PUT", `groups/${GROUP}/description`, { description: "x" }],
+  ["GET", `groups/${GROUP}/picture`],
+  ["PUT", `groups/${GROUP}/picture`, { file: { mimetype: "image/png", data: PNG } }],
+  ["DELETE", `groups/${GROUP}/picture`],
+  ["GET", `groups/${GROUP}/requests`],
+  ["POST", `groups/${GROUP}/requests/approve`, {}],
+  ["POST", `groups/${GROUP}/requests/reject`, { participants: ["15550000003"] }],
 ];
 
 type Operation = {

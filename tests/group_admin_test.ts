@@ -81,6 +81,7 @@ Deno.test("an admin reads the invite link, revokes it for a new one, and only th
     const link = encodeURIComponent(String(revoked.body.link));
     assert.equal((await call("GET", `/groups/join-info?code=${link}`)).body.id, GROUP);
     assert.equal((await call("GET", "/groups/join-info?code=not%20a%20code")).status, 400);
+    assert.equal((await call("GET", "/groups/join-info")).status, 400);
   });
 });
 
