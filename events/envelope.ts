@@ -29,6 +29,7 @@ export const EVENT_NAMES = [
   "group.v2.participants",
   "group.v2.join",
   "group.v2.update",
+  "group.v2.participants.join-request",
 ] as const;
 
 export type EventName = (typeof EVENT_NAMES)[number];
@@ -262,7 +263,8 @@ export function toEnvelope(event: SessionEvent, version: string): Envelope {
       });
     case "group.join":
     case "group.participants":
-    case "group.update": {
+    case "group.update":
+    case "group.join_request": {
       const { event: name, payload } = groupEventPayload(data);
       return base(name, payload);
     }

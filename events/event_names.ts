@@ -23,6 +23,7 @@ export const EMITTED_EVENTS = [
   "group.v2.participants",
   "group.v2.join",
   "group.v2.update",
+  "group.v2.participants.join-request",
 ] as const;
 
 /** WAHA's event names that this server does not send (yet); `state.change` is WAHA's too. */

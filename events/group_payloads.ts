@@ -74,6 +74,19 @@ export function groupEventPayload(
           _data: null,
         },
       };
+    case "group.join_request":
+      return {
+        event: "group.v2.participants.join-request",
+        payload: {
+          group: { id: data.groupId },
+          action: data.action,
+          requesterId: data.requester,
+          requesterPn: pnOf(data.requester),
+          requestMethod: data.requestMethod,
+          timestamp: data.timestamp,
+          _data: null,
+        },
+      };
     case "group.update":
       return {
         event: "group.v2.update",

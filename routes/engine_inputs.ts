@@ -314,10 +314,21 @@ export const GroupPictureSchema = z.object({
   }),
 }).openapi("GroupPicture");
 
+/** A participant as an id, or as WAHA writes one, `{ id }`: the id. */
+const ParticipantRef = z.union([Jid, z.object({ id: Jid }).transform((p) => p.id)]);
+
+/** `{ participants }`: ids, or WAHA's `[{ id }]`. */
+export const AdminParticipantsSchema = z.object({
+  participants: z.array(ParticipantRef).min(1).max(256).openapi({
+    example: ["15550000001@c.us", { id: "15550000002@c.us" }],
+    description: "Ids, or WAHA's `{ id }` objects",
+  }),
+}).openapi("GroupAdminParticipants");
+
 export const MembershipRequestsSchema = z.object({
-  participants: z.array(Jid).min(1).max(256).optional().openapi({
-    example: ["15550000003@c.us"],
-    description: "Whose requests; absent: every pending request",
+  participants: z.array(ParticipantRef).min(1).max(256).optional().openapi({
+    example: [{ id: "15550000003@c.us" }],
+    description: "Whose requests (ids, or WAHA's `{ id }` objects); absent: every pending request",
   }),
 }).openapi("MembershipRequestsAction");
 

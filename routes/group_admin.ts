@@ -4,22 +4,23 @@
  * revoke), joining by an invite code or link and previewing the group behind one, promoting and
  * demoting admins, the two security settings (only admins send, only admins edit the info), the
  * subject and description, the picture (read, set from an image, remove) and the requests to
- * join a group that needs an admin's approval. What WhatsApp keeps to admins is refused for
+ * join a group that needs an admin's approval (WAHA's `participants/join-requests`, in its shapes). What WhatsApp keeps to admins is refused for
  * anyone else (`400`, or `not_allowed` for a participant of a promotion).
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { badRequest } from "../errors.ts";
 import type { MediaResolver } from "../media/media_input.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
+import type { MembershipRequestResult } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import {
+  AdminParticipantsSchema,
   AdminsOnlySchema,
   GroupDescriptionSchema,
   GroupPictureSchema,
   InviteCode,
   JoinGroupSchema,
   MembershipRequestsSchema,
-  ParticipantsBodySchema,
 } from "./engine_inputs.ts";
 import { createRouter } from "./router.ts";
 import {
@@ -68,22 +69,28 @@ const PictureSchema = z.object({
   url: z.string().nullable().openapi({ example: null, description: "null: no picture" }),
 }).openapi("GroupPictureUrl");
 
-const RequestsSchema = z.object({
-  requests: z.array(z.object({
-    id: z.string().openapi({ example: "15550000003@c.us" }),
-    addedBy: z.string().nullable(),
-    requestMethod: z.string().nullable().openapi({ example: "invite_link" }),
-    timestamp: z.number().int().openapi({ description: "Unix s" }),
-  })),
-}).openapi("GroupMembershipRequests");
+/** WAHA's `GroupJoinRequest`. */
+const RequestsSchema = z.array(z.object({
+  requesterId: z.string().openapi({ example: "15550000003@c.us" }),
+  addedById: z.string().nullable().openapi({ example: "15550000003@c.us" }),
+  parentGroupId: z.string().nullable().openapi({ example: null }),
+  requestMethod: z.string().nullable().openapi({
+    example: "invite_link",
+    description: "`invite_link`, `non_admin_add` or `linked_group_join`, when known",
+  }),
+  timestamp: z.number().int().openapi({ example: 1764086400, description: "Unix s" }),
+})).openapi("GroupJoinRequests");
 
-const RequestResultsSchema = z.object({
-  results: z.array(z.object({
-    id: z.string().openapi({ example: "15550000003@c.us" }),
-    result: z.enum(["approved", "rejected", "not_found", "failed"]),
-    message: z.string().optional(),
-  })),
-}).openapi("GroupMembershipRequestResults");
+/** WAHA's `GroupJoinRequestResult`. */
+const RequestResultsSchema = z.array(z.object({
+  requesterId: z.string().openapi({ example: "15550000003@c.us" }),
+  success: z.boolean().openapi({ example: true }),
+  error: z.number().int().optional().openapi({
+    example: 404,
+    description: "WhatsApp's code when it did not work (404: no such request)",
+  }),
+  message: z.string().optional().openapi({ description: "Why, when it did not work" }),
+})).openapi("GroupJoinRequestResults");
 
 const SubjectSchema = z.object({
   subject: z.string().trim().min(1).max(100).openapi({ example: "New subject" }),
@@ -172,7 +179,7 @@ const adminRoute = (action: "promote" | "demote") =>
     path: `/admin/${action}`,
     summary: action === "promote" ? "Promote participants to admins" : "Demote admins",
     description: "Admins only. A `group.v2.participants` event for those whose role changed.",
-    body: ParticipantsBodySchema,
+    body: AdminParticipantsSchema,
     response: AdminResultsSchema,
     what: "A result per participant",
   });
@@ -256,7 +263,7 @@ const deletePictureRoute = groupRoute({
 });
 const requestsRoute = groupRoute({
   method: "get",
-  path: "/requests",
+  path: "/participants/join-requests",
   summary: "Pending requests to join the group",
   description: "Admins only; for a group whose admins approve who joins.",
   response: RequestsSchema,
@@ -265,9 +272,11 @@ const requestsRoute = groupRoute({
 const answerRoute = (action: "approve" | "reject") =>
   groupBodyRoute({
     method: "post",
-    path: `/requests/${action}`,
+    path: `/participants/join-requests/${action}`,
     summary: action === "approve" ? "Approve requests to join" : "Reject requests to join",
-    description: "Admins only. Approved requesters join (`group.v2.participants`).",
+    description: action === "approve"
+      ? "Admins only. Approved requesters join (`group.v2.participants`, type join)."
+      : "Admins only.",
     body: MembershipRequestsSchema,
     response: RequestResultsSchema,
     what: "A result per request",
@@ -276,6 +285,10 @@ const approveRoute = answerRoute("approve");
 const rejectRoute = answerRoute("reject");
 
 const invite = (code: string) => ({ code, link: INVITE_BASE + code });
+
+/** WAHA's `GroupJoinRequestResult`s. */
+const joinResults = (results: MembershipRequestResult[]) =>
+  results.map(({ id, ...rest }) => ({ requesterId: id, ...rest }));
 
 export function createGroupAdminRoutes(
   deps: { manager: SessionManager; guards: AuthGuards; media: MediaResolver },
@@ -404,18 +417,28 @@ export function createGroupAdminRoutes(
     .openapi(requestsRoute, async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");
       const session = manager.session(phoneNumber, c.get("principal"));
-      return c.json({ requests: await session.listMembershipRequests(groupId) }, 200);
+      const requests = await session.listMembershipRequests(groupId);
+      return c.json(
+        requests.map((r) => ({
+          requesterId: r.id,
+          addedById: r.addedBy,
+          parentGroupId: null,
+          requestMethod: r.requestMethod,
+          timestamp: r.timestamp,
+        })),
+        200,
+      );
     })
     .openapi(approveRoute, async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");
       const session = manager.session(phoneNumber, c.get("principal"));
       const change = { groupId, ...c.req.valid("json") };
-      return c.json({ results: await session.approveMembershipRequests(change) }, 200);
+      return c.json(joinResults(await session.approveMembershipRequests(change)), 200);
     })
     .openapi(rejectRoute, async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");
       const session = manager.session(phoneNumber, c.get("principal"));
       const change = { groupId, ...c.req.valid("json") };
-      return c.json({ results: await session.rejectMembershipRequests(change) }, 200);
+      return c.json(joinResults(await session.rejectMembershipRequests(change)), 200);
     });
 }

@@ -628,10 +628,11 @@ export interface MembershipRequestDto {
   timestamp: number;
 }
 
-/** What became of one membership request. */
+/** What became of one membership request (`error`: WhatsApp's code, 404 for no such request). */
 export interface MembershipRequestResult {
   id: string;
-  result: "approved" | "rejected" | "not_found" | "failed";
+  success: boolean;
+  error?: number;
   message?: string;
 }
 
@@ -641,7 +642,8 @@ export type GroupChange = "subject" | "description" | "settings" | "picture";
 /**
  * Group events in WAHA's vocabulary: the account joined or was added (`group.v2.join`, with the
  * group and its invite code when we may see it), members joined, left, were promoted or demoted
- * (`group.v2.participants`), the group's info changed (`group.v2.update`, with the group now).
+ * (`group.v2.participants`), the group's info changed (`group.v2.update`, with the group now),
+ * a request to join (`group.v2.participants.join-request`).
  * Our own leaving stays the `group.leave` event above.
  */
 export type GroupEvent =
@@ -659,6 +661,16 @@ export type GroupEvent =
     change: GroupChange;
     /** Who changed it, when known. */
     author: string | null;
+    timestamp: number;
+  }
+  /** Someone asked to join (`created`), or an admin rejected the request (`rejected`). */
+  | {
+    type: "group.join_request";
+    groupId: string;
+    action: "created" | "rejected" | "revoked";
+    requester: string;
+    /** How: `invite_link`, `non_admin_add`, `linked_group_join`, when known. */
+    requestMethod: string | null;
     timestamp: number;
   };
 

@@ -163,6 +163,7 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
       case "group.join":
       case "group.participants":
       case "group.update":
+      case "group.join_request":
         if (entry.verified) emit(entry, event);
         return;
       case "login_rejected":

@@ -79,9 +79,9 @@ const BEYOND_CONTRACT = [
   "GET /{phoneNumber}/groups/{groupId}/picture",
   "PUT /{phoneNumber}/groups/{groupId}/picture",
   "DELETE /{phoneNumber}/groups/{groupId}/picture",
-  "GET /{phoneNumber}/groups/{groupId}/requests",
-  "POST /{phoneNumber}/groups/{groupId}/requests/approve",
-  "POST /{phoneNumber}/groups/{groupId}/requests/reject",
+  "GET /{phoneNumber}/groups/{groupId}/participants/join-requests",
+  "POST /{phoneNumber}/groups/{groupId}/participants/join-requests/approve",
+  "POST /{phoneNumber}/groups/{groupId}/participants/join-requests/reject",
 ];
 
 const PNG =
@@ -158,9 +158,9 @@ const SESSION_CALLS: [string, string, unknown?][] = [
   ["GET", `groups/${GROUP}/picture`],
   ["PUT", `groups/${GROUP}/picture`, { file: { mimetype: "image/png", data: PNG } }],
   ["DELETE", `groups/${GROUP}/picture`],
-  ["GET", `groups/${GROUP}/requests`],
-  ["POST", `groups/${GROUP}/requests/approve`, {}],
-  ["POST", `groups/${GROUP}/requests/reject`, { participants: ["15550000003"] }],
+  ["GET", `groups/${GROUP}/participants/join-requests`],
+  ["POST", `groups/${GROUP}/participants/join-requests/approve`, {}],
+  ["POST", `groups/${GROUP}/participants/join-requests/reject`, { participants: ["15550000003"] }],
 ];
 
 type Operation = {

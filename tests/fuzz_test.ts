@@ -102,8 +102,12 @@ function validBodies(messageId: string): Record<string, unknown> {
     [`PUT /{phoneNumber}/groups/{groupId}/subject`]: { subject: "Subject" },
     [`PUT /{phoneNumber}/groups/{groupId}/description`]: { description: "About" },
     [`PUT /{phoneNumber}/groups/{groupId}/picture`]: { file: { url: PNG } },
-    [`POST /{phoneNumber}/groups/{groupId}/requests/approve`]: { participants: [chat] },
-    [`POST /{phoneNumber}/groups/{groupId}/requests/reject`]: { participants: [chat] },
+    [`POST /{phoneNumber}/groups/{groupId}/participants/join-requests/approve`]: {
+      participants: [chat],
+    },
+    [`POST /{phoneNumber}/groups/{groupId}/participants/join-requests/reject`]: {
+      participants: [chat],
+    },
     [`POST /{phoneNumber}/simulator/group-admin`]: {
       groupId: "120363000000000001@g.us",
       by: "15550000002@c.us",

@@ -130,7 +130,9 @@ Deno.test("promote and demote change admins, answer per participant, and send gr
     const group = await call("GET", `/group/${GROUP}`);
     assert.equal((group.body.participants as Json[]).find((p) => p.id === ALICE)?.isAdmin, true);
 
-    const demoted = await call("POST", `${g(GROUP)}/admin/demote`, { participants: [ALICE, ME] });
+    const demoted = await call("POST", `${g(GROUP)}/admin/demote`, {
+      participants: [{ id: ALICE }, ME],
+    });
     assert.deepEqual(demoted.body.results, [
       { id: ALICE, result: "demoted" },
       { id: ME, result: "not_allowed", message: "The group's creator cannot be demoted" },
@@ -207,25 +209,40 @@ Deno.test("the group's picture is set from an image, read back, removed, and eac
   });
 });
 
-Deno.test("requests to join wait for an admin, who approves (they join) or rejects them", async () => {
+Deno.test("requests to join arrive as group.v2.participants.join-request and wait for an admin, who approves (they join) or rejects them", async () => {
   await withPhone(async ({ call, simulate, event }) => {
-    assert.deepEqual((await call("GET", `${g(GROUP)}/requests`)).body, { requests: [] });
+    const requests = `${g(GROUP)}/participants/join-requests`;
+    assert.deepEqual((await call("GET", requests)).body, []);
     for (const participant of [CAROL, DAVE]) {
       const asked = await simulate("group-request", { groupId: GROUP, participant });
       assert.equal(asked.status, 200, JSON.stringify(asked.body));
     }
-    const listed = await call("GET", `${g(GROUP)}/requests`);
-    assert.deepEqual((listed.body.requests as Json[]).map((r) => [r.id, r.requestMethod]), [
-      [CAROL, "invite_link"],
-      [DAVE, "invite_link"],
-    ]);
+    const created = await event(
+      "group.v2.participants.join-request",
+      (p) => p.requesterId === CAROL && p.action === "created",
+    );
+    assert.deepEqual(created.json.payload.group, { id: GROUP });
+    assert.equal(created.json.payload.requesterPn, CAROL);
+    assert.equal(created.json.payload.requestMethod, "invite_link");
+    const listed = (await call("GET", requests)).body as unknown as Json[];
+    assert.deepEqual(
+      listed.map((r) => [r.requesterId, r.addedById, r.parentGroupId, r.requestMethod]),
+      [[CAROL, CAROL, null, "invite_link"], [DAVE, DAVE, null, "invite_link"]],
+    );
 
-    const approved = await call("POST", `${g(GROUP)}/requests/approve`, {
-      participants: [CAROL, BOB],
+    // WAHA's body: participants as `{ id }` objects (ids work too).
+    const approved = await call("POST", `${requests}/approve`, {
+      participants: [{ id: CAROL }, BOB],
     });
-    assert.deepEqual(approved.body.results, [
-      { id: CAROL, result: "approved" },
-      { id: BOB, result: "not_found", message: "No pending request to join from them" },
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    assert.deepEqual(approved.body, [
+      { requesterId: CAROL, success: true },
+      {
+        requesterId: BOB,
+        success: false,
+        error: 404,
+        message: "No pending request to join from them",
+      },
     ]);
     const joined = await event("group.v2.participants", (p) => p.type === "join");
     assert.deepEqual(joined.json.payload.participants, [{
@@ -233,9 +250,13 @@ Deno.test("requests to join wait for an admin, who approves (they join) or rejec
       pn: CAROL,
       role: "participant",
     }]);
-    const rejected = await call("POST", `${g(GROUP)}/requests/reject`, {});
-    assert.deepEqual(rejected.body.results, [{ id: DAVE, result: "rejected" }]);
-    assert.deepEqual((await call("GET", `${g(GROUP)}/requests`)).body, { requests: [] });
+    const rejected = await call("POST", `${requests}/reject`, {});
+    assert.deepEqual(rejected.body, [{ requesterId: DAVE, success: true }]);
+    await event(
+      "group.v2.participants.join-request",
+      (p) => p.requesterId === DAVE && p.action === "rejected",
+    );
+    assert.deepEqual((await call("GET", requests)).body, []);
     const members = ((await call("GET", `/group/${GROUP}`)).body.participants as Json[]).map((p) =>
       p.id
     );
@@ -282,7 +303,7 @@ Deno.test("once another admin demotes the phone, what WhatsApp keeps to admins i
       await call("GET", `${g(other)}/invite-code`),
       await call("POST", `${g(other)}/invite-code/revoke`),
       await call("PUT", `${g(other)}/settings/security/messages-admin-only`, { adminsOnly: true }),
-      await call("GET", `${g(other)}/requests`),
+      await call("GET", `${g(other)}/participants/join-requests`),
     ];
     assert.deepEqual(refused.map((r) => r.status), [400, 400, 400, 400]);
     assert.match(String((refused[0].body as Json).error), /Only admins/);

@@ -150,7 +150,9 @@ Deno.test("a wwebjs session promotes and demotes admins, and other admins' chang
     const up = await event("group.v2.participants", (p) => p.type === "promote");
     assert.deepEqual(up.group, { id: TEAM });
     assert.deepEqual(up.participants, [{ id: ALICE, pn: ALICE, role: "admin" }]);
-    const demoted = await call("POST", `${g(TEAM)}/admin/demote`, { participants: [ALICE] });
+    const demoted = await call("POST", `${g(TEAM)}/admin/demote`, {
+      participants: [{ id: ALICE }],
+    });
     assert.deepEqual(demoted.body.results, [{ id: ALICE, result: "demoted" }]);
     await event("group.v2.participants", (p) => p.type === "demote");
     assert.equal(cloud.group(TEAM)?.participants.find((p) => p.id === ALICE)?.isAdmin, false);
@@ -258,35 +260,48 @@ Deno.test("a wwebjs session changes a group's settings, description, subject and
     assert.equal((await call("GET", `/group/${TEAM}`)).body.subject, "Bob's team");
   }));
 
-Deno.test("a wwebjs session lists requests to join, approves and rejects them; a non-admin may not see them", () =>
+Deno.test("a wwebjs session hears requests to join, lists them, approves and rejects them; a non-admin may not see them", () =>
   withLinkedServer(world, async (linked) => {
     const { cloud } = linked;
     const { call, event } = helpers(linked);
+    const requests = `${g(TEAM)}/participants/join-requests`;
     cloud.requestToJoin(TEAM, CAROL);
+    const created = await event(
+      "group.v2.participants.join-request",
+      (p) => p.requesterId === CAROL,
+    );
+    assert.deepEqual(created.group, { id: TEAM });
+    assert.equal(created.action, "created");
+    assert.equal(created.requesterPn, CAROL);
     cloud.requestToJoin(TEAM, DAVE);
-    const listed = await call("GET", `${g(TEAM)}/requests`);
+    const listed = await call("GET", requests);
     assert.equal(listed.status, 200, JSON.stringify(listed.body));
     assert.deepEqual(
-      (listed.body.requests as Json[]).map((r) => [r.id, r.addedBy, r.requestMethod]),
-      [[CAROL, CAROL, "InviteLink"], [DAVE, DAVE, "InviteLink"]],
+      (listed.body as unknown as Json[]).map((r) => [r.requesterId, r.addedById, r.requestMethod]),
+      [[CAROL, CAROL, "invite_link"], [DAVE, DAVE, "invite_link"]],
     );
-    const approved = await call("POST", `${g(TEAM)}/requests/approve`, {
-      participants: [CAROL, BOB],
+    const approved = await call("POST", `${requests}/approve`, {
+      participants: [{ id: CAROL }, { id: BOB }],
     });
     assert.equal(approved.status, 200, JSON.stringify(approved.body));
-    assert.deepEqual(approved.body.results, [
-      { id: CAROL, result: "approved" },
-      { id: BOB, result: "not_found", message: "No pending request to join from them" },
+    assert.deepEqual(approved.body, [
+      { requesterId: CAROL, success: true },
+      {
+        requesterId: BOB,
+        success: false,
+        error: 404,
+        message: "No pending request to join from them",
+      },
     ]);
     assert.ok(cloud.group(TEAM)?.participants.some((p) => p.id === CAROL));
     const joined = await event("group.v2.participants", (p) => p.type === "join");
     assert.deepEqual(joined.participants, [{ id: CAROL, pn: CAROL, role: "participant" }]);
-    const rejected = await call("POST", `${g(TEAM)}/requests/reject`, {});
-    assert.deepEqual(rejected.body.results, [{ id: DAVE, result: "rejected" }]);
+    const rejected = await call("POST", `${requests}/reject`, {});
+    assert.deepEqual(rejected.body, [{ requesterId: DAVE, success: true }]);
     assert.deepEqual(actionsOf(cloud, "group-request"), [
       { id: TEAM, participant: CAROL, approve: true },
       { id: TEAM, participant: DAVE, approve: false },
     ]);
-    assert.deepEqual((await call("GET", `${g(TEAM)}/requests`)).body, { requests: [] });
-    assert.equal((await call("GET", `${g(CLUB)}/requests`)).status, 400);
+    assert.deepEqual((await call("GET", requests)).body, []);
+    assert.equal((await call("GET", `${g(CLUB)}/participants/join-requests`)).status, 400);
   }));

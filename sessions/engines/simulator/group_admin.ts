@@ -161,19 +161,37 @@ export function createSimulatorGroupAdmin(deps: SimulatorGroupAdminDeps) {
     const asked = ids ?? pending.map((r) => r.id);
     const joined: string[] = [];
     const results = asked.map((id): MembershipRequestResult => {
-      if (!pending.some((r) => r.id === id)) {
-        return { id, result: "not_found", message: "No pending request to join from them" };
+      const request = pending.find((r) => r.id === id);
+      if (!request) {
+        return { id, success: false, error: 404, message: "No pending request to join from them" };
       }
       chat.requests = (chat.requests ?? []).filter((r) => r.id !== id);
       if (approve && !member(chat, id)) {
         chat.group.participants.push({ id, isAdmin: false, isSuperAdmin: false });
         joined.push(id);
       }
-      return { id, result: approve ? "approved" : "rejected" };
+      if (!approve) requested(chat, "rejected", id, request.requestMethod);
+      return { id, success: true };
     });
     deps.changed();
     participantsChanged(chat, "join", joined);
     return results;
+  }
+
+  function requested(
+    chat: SimGroupChat,
+    action: "created" | "rejected",
+    requester: string,
+    requestMethod: string | null,
+  ): void {
+    emit({
+      type: "group.join_request",
+      groupId: chat.id,
+      action,
+      requester,
+      requestMethod,
+      timestamp: unixNow(),
+    });
   }
 
   const capabilities: GroupAdminCapabilities = {
@@ -398,6 +416,7 @@ export function createSimulatorGroupAdmin(deps: SimulatorGroupAdminDeps) {
         requestMethod: "invite_link",
         timestamp: unixNow(),
       });
+      requested(chat, "created", action.participant, "invite_link");
     }
     deps.changed();
   }

@@ -33,6 +33,12 @@ function refusal(error: unknown, failure: EngineError): EngineError | unknown {
   return error instanceof TimeoutError || error instanceof EngineError ? error : failure;
 }
 
+/** WAHA's name of how a request was made (WhatsApp Web says `InviteLink`, `NonAdminAdd`, …). */
+export function requestMethodOf(method: unknown): string | null {
+  if (typeof method !== "string" || !method) return null;
+  return method.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+}
+
 export function groupAdminCapabilities(ctx: WwebjsContext): GroupAdminCapabilities {
   async function getGroupInviteCode(groupId: string): Promise<string> {
     const group = await findGroup(ctx, groupId);
@@ -194,7 +200,7 @@ export function groupAdminCapabilities(ctx: WwebjsContext): GroupAdminCapabiliti
     return (requests ?? []).map((r) => ({
       id: serialized(r.id),
       addedBy: r.addedBy ? serialized(r.addedBy) : null,
-      requestMethod: typeof r.requestMethod === "string" ? r.requestMethod : null,
+      requestMethod: requestMethodOf(r.requestMethod),
       timestamp: Number(r.t) || 0,
     }));
   }
@@ -217,13 +223,14 @@ export function groupAdminCapabilities(ctx: WwebjsContext): GroupAdminCapabiliti
       : [];
     return asked.map((id): MembershipRequestResult => {
       if (!pending.includes(id)) {
-        return { id, result: "not_found", message: "No pending request to join from them" };
+        return { id, success: false, error: 404, message: "No pending request to join from them" };
       }
       const r = (results ?? []).find((x) => serialized(x?.requesterId) === id);
       if (!r || r.error) {
-        return { id, result: "failed", message: String(r?.message ?? "WhatsApp did not answer") };
+        const message = String(r?.message ?? "WhatsApp did not answer");
+        return { id, success: false, error: Number(r?.error) || 500, message };
       }
-      return { id, result: approve ? "approved" : "rejected" };
+      return { id, success: true };
     });
   }
 

@@ -3,7 +3,8 @@
  * whatsapp-web.js's group notifications as our group events: `group_join` (the account was added
  * or joined: `group.join` with the group; others: members joined), `group_leave` (the account
  * left or was removed: `group.leave`; others: members left), `group_admin_changed` (promote,
- * demote) and `group_update` (subject, description, picture, the settings). A notification the
+ * demote), `group_membership_request` (someone asks to join) and `group_update` (subject,
+ * description, picture, the settings). A notification the
  * engine cannot read is dropped rather than killing the Worker.
  */
 import type { EngineEvent, GroupChange, GroupDto } from "../../engine.ts";
@@ -83,6 +84,22 @@ export function listenToGroups(client: Lib, deps: GroupEventDeps): void {
         groupId,
         change: n.type,
         participants: recipients,
+        timestamp,
+      });
+    }),
+  );
+  client.on(
+    "group_membership_request",
+    safely((n) => {
+      const { groupId, author, timestamp } = read(n);
+      if (!author) return;
+      // WhatsApp Web shows only new requests: a rejected or revoked one leaves no notification.
+      emit({
+        type: "group.join_request",
+        groupId,
+        action: "created",
+        requester: author,
+        requestMethod: null,
         timestamp,
       });
     }),
