@@ -259,7 +259,11 @@ export function toEnvelope(event: SessionEvent, version: string): Envelope {
         group: { id: data.groupId },
         type: "leave",
         timestamp: data.timestamp,
-        participants: data.participants.map((id) => ({ id, role: "left" })),
+        participants: data.participants.map((id) => ({
+          id,
+          pn: id.endsWith("@c.us") ? id : null,
+          role: "left",
+        })),
       });
     case "group.join":
     case "group.participants":

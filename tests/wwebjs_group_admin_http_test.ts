@@ -305,3 +305,30 @@ Deno.test("a wwebjs session hears requests to join, lists them, approves and rej
     assert.deepEqual((await call("GET", requests)).body, []);
     assert.equal((await call("GET", `${g(CLUB)}/participants/join-requests`)).status, 400);
   }));
+
+Deno.test("a wwebjs session's leaving and members leaving or being removed arrive as group.v2.leave and group.v2.participants", () =>
+  withLinkedServer(world, async (linked) => {
+    const { cloud } = linked;
+    const { call, event } = helpers(linked);
+    // Bob leaves the team on his phone; we remove Alice.
+    cloud.leaveGroupBy(TEAM, [BOB]);
+    const bob = await event("group.v2.participants", (p) => p.type === "leave");
+    assert.deepEqual(bob.participants, [{ id: BOB, pn: BOB, role: "left" }]);
+    const removed = await call("POST", `/group/${TEAM}/participants/remove`, {
+      participants: [ALICE],
+    });
+    assert.equal(removed.status, 200, JSON.stringify(removed.body));
+    const alice = await event(
+      "group.v2.participants",
+      (p) => p.type === "leave" && (p.participants as Json[])[0].id === ALICE,
+    );
+    assert.deepEqual(alice.group, { id: TEAM });
+
+    // Alice removes us from her club; we leave the team ourselves.
+    cloud.leaveGroupBy(CLUB, [ME], ALICE);
+    const out = await event("group.v2.leave", (p) => groupOf(p).id === CLUB);
+    assert.equal(typeof out.timestamp, "number");
+    assert.equal((await call("POST", `/group/${TEAM}/leave`)).status, 200);
+    await event("group.v2.leave", (p) => groupOf(p).id === TEAM);
+    assert.ok(!cloud.group(TEAM)?.participants.some((p) => p.id === ME));
+  }));

@@ -1272,10 +1272,15 @@ export class FakeCloud {
     this.actions.push({ action: `group-${what}`, id, ...record });
     const subtype = what === "property"
       ? (body.property === "announcement" ? "announce" : "restrict")
-      : what === "subject" || what === "description"
+      : what === "subject" || what === "description" || what === "leave" || what === "remove"
       ? what
       : null;
-    if (subtype) this.#notifyGroup(id, subtype, this.#meIn(id), []);
+    const recipients = what === "leave"
+      ? [this.#meIn(id)]
+      : what === "remove"
+      ? (body.participants as string[]) ?? []
+      : [];
+    if (subtype) this.#notifyGroup(id, subtype, this.#meIn(id), recipients);
     return { group: this.group(id) };
   }
 
@@ -1345,6 +1350,16 @@ export class FakeCloud {
     const g = this.#existingGroup(groupId) && this.chats.get(groupId)!.group!;
     g.participants.push({ id: participant });
     this.#notifyGroup(groupId, add ? "add" : "invite", add?.by ?? participant, [participant]);
+  }
+
+  /** `by` (an admin) removes members, the account too, or without `by` `participant` leaves. */
+  leaveGroupBy(groupId: string, participants: string[], by?: string): void {
+    const g = this.#existingGroup(groupId) && this.chats.get(groupId)!.group!;
+    if (by && !g.participants.some((p) => p.id === by && p.isAdmin)) {
+      throw new Error(`"${by}" is not an admin`);
+    }
+    g.participants = g.participants.filter((p) => !participants.includes(p.id));
+    this.#notifyGroup(groupId, by ? "remove" : "leave", by ?? participants[0], participants);
   }
 
   /** `participant` asks to join a group whose admins approve who joins. */

@@ -71,7 +71,15 @@ export function listenToGroups(client: Lib, deps: GroupEventDeps): void {
       if (others.length < recipients.length) {
         emit({ type: "group.leave", groupId, participants: [], timestamp });
       }
-      if (others.length) emit({ type: "group.leave", groupId, participants: others, timestamp });
+      if (others.length) {
+        emit({
+          type: "group.participants",
+          groupId,
+          change: "leave",
+          participants: others,
+          timestamp,
+        });
+      }
     }),
   );
   client.on(
