@@ -324,6 +324,14 @@ Deno.test("once another admin demotes the phone, what WhatsApp keeps to admins i
     );
     assert.equal((update.json.payload._data as Json).author, ALICE);
     assert.equal((await call("PUT", `${g(other)}/subject`, { subject: "Mine" })).status, 400);
+
+    // Only admins send, says Alice: our message is refused, as WhatsApp refuses it.
+    const text = { chatId: other, text: "hello" };
+    assert.equal((await call("POST", "/send-text", text)).status, 200);
+    await simulate("group-settings", { groupId: other, by: ALICE, messagesAdminsOnly: true });
+    const refusedText = await call("POST", "/send-text", text);
+    assert.equal(refusedText.status, 400);
+    assert.match(String(refusedText.body.error), /Only admins can send messages/);
     assert.equal(
       (await call("PUT", `${g(other)}/picture`, { file: { url: PNG_DATA_URL } })).status,
       400,

@@ -112,6 +112,11 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     // As WhatsApp: a number without an account has no chat to send to.
     if (chatId === NOT_ON_WHATSAPP) throw notFound(`"${chatId}" is not on WhatsApp`);
     const chat = chatFor(chatId);
+    // As WhatsApp: in a group whose settings say so, only admins write.
+    const admin = chat.group?.participants.some((p) => p.id === meId && p.isAdmin);
+    if (chat.group?.settings.messagesAdminsOnly && !admin) {
+      throw new EngineError("BAD_REQUEST", `Only admins can send messages to group "${chatId}"`);
+    }
     if (fields.quotedMsgId) findMessage(fields.quotedMsgId);
     const message = data.newMessage(chatId, { fromMe: true, source: "api", ...fields });
     chat.messages.push(message);
