@@ -9,6 +9,7 @@
 import { monotonicFactory } from "ulid";
 import type { SessionEvent } from "../sessions/manager.ts";
 import type { EngineName, Me, MessageDto, PollVoteDto, SessionStatus } from "../sessions/engine.ts";
+import { groupEventPayload } from "./group_payloads.ts";
 import { toContractState } from "../sessions/engine.ts";
 
 /** Every event name the pipeline emits (the README lists them). */
@@ -32,6 +33,9 @@ export const EVENT_NAMES = [
   "label.chat.deleted",
   "call.received",
   "call.rejected",
+  "group.v2.join",
+  "group.v2.update",
+  "group.v2.participants.join-request",
 ] as const;
 
 export type EventName = (typeof EVENT_NAMES)[number];
@@ -261,7 +265,11 @@ export function toEnvelope(event: SessionEvent, version: string): Envelope {
         group: { id: data.groupId },
         type: "leave",
         timestamp: data.timestamp,
-        participants: data.participants.map((id) => ({ id, role: "participant" })),
+        participants: data.participants.map((id) => ({
+          id,
+          pn: id.endsWith("@c.us") ? id : null,
+          role: "left",
+        })),
       });
     case "label.upsert":
     case "label.deleted":
@@ -279,6 +287,13 @@ export function toEnvelope(event: SessionEvent, version: string): Envelope {
     case "call.rejected":
       // WAHA's `CallData`.
       return base(data.type, { ...data.call });
+    case "group.join":
+    case "group.participants":
+    case "group.update":
+    case "group.join_request": {
+      const { event: name, payload } = groupEventPayload(data);
+      return base(name, payload);
+    }
   }
 }
 

@@ -27,14 +27,15 @@ export const EMITTED_EVENTS = [
   "label.chat.deleted",
   "call.received",
   "call.rejected",
+  "group.v2.join",
+  "group.v2.update",
+  "group.v2.participants.join-request",
 ] as const;
 
 /** WAHA's event names that this server does not send (yet); `state.change` is WAHA's too. */
 export const WAHA_ONLY_EVENTS = [
   "message.ack.group",
   "message.waiting",
-  "group.v2.join",
-  "group.v2.update",
   "chat.archive",
   "call.accepted",
   "event.response",

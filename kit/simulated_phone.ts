@@ -97,6 +97,10 @@ export type SimulatorControl =
   | "labels"
   | "label-delete"
   | "chat-labels"
+  | "group-admin"
+  | "group-settings"
+  | "group-join"
+  | "group-request"
   | "unlink"
   | "disconnect";
 

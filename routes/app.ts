@@ -31,6 +31,7 @@ import { type ClusterView, createClusterRoutes } from "./cluster.ts";
 import { createContactRoutes } from "./contacts.ts";
 import { createLidRoutes } from "./lids.ts";
 import { createGroupRoutes } from "./groups.ts";
+import { createGroupAdminRoutes } from "./group_admin.ts";
 import { createMessageActionRoutes } from "./message_actions.ts";
 import { createMessageEditRoutes } from "./message_edits.ts";
 import { createMessageLookupRoutes } from "./message_lookups.ts";
@@ -171,6 +172,7 @@ export function createApp(deps: AppDeps) {
   app.route(API_BASE, createContactRoutes(deps));
   app.route(API_BASE, createLidRoutes(deps));
   app.route(API_BASE, createGroupRoutes(deps));
+  app.route(API_BASE, createGroupAdminRoutes(deps));
   app.route(API_BASE, createProfileRoutes(deps));
   app.route(API_BASE, createLabelRoutes(deps));
   app.route(API_BASE, createPresenceRoutes(deps));

@@ -387,3 +387,62 @@ export type SetChatLabelsInput =
   & z.infer<typeof SetChatLabelsSchema>;
 /** The call to reject: who calls and the call's id. */
 export type RejectCallInput = z.infer<typeof RejectCallSchema>;
+// ---------- group admin (issue 20) ----------
+
+/** An invite code, or a `https://chat.whatsapp.com/<code>` link: its code. */
+export const InviteCode = z.string().trim().min(1).max(512)
+  .transform((value, ctx) => {
+    const link = /^(?:https?:\/\/)?chat\.whatsapp\.com\/(?:invite\/)?([A-Za-z0-9_-]+)\/?(?:\?.*)?$/i
+      .exec(value);
+    const code = link ? link[1] : value;
+    if (/^[A-Za-z0-9_-]{6,64}$/.test(code)) return code;
+    ctx.addIssue({
+      code: "custom",
+      message: "expected an invite code or a https://chat.whatsapp.com/<code> link",
+    });
+    return z.NEVER;
+  })
+  .openapi({ type: "string", example: "https://chat.whatsapp.com/SimulatorInvite01" });
+
+export const JoinGroupSchema = z.object({ code: InviteCode }).openapi("JoinGroup");
+
+/** WAHA's `{ adminsOnly }` of the two security settings. */
+export const AdminsOnlySchema = z.object({ adminsOnly: z.boolean().openapi({ example: true }) })
+  .openapi("GroupAdminsOnly");
+
+export const GroupDescriptionSchema = z.object({
+  description: z.string().max(2048).openapi({ example: "What this group is about" }),
+}).openapi("GroupDescription");
+
+/** WAHA's `{ file: { url } }` or `{ file: { mimetype, data } }` (base64). */
+export const GroupPictureSchema = z.object({
+  file: z.union([
+    z.object({ url: z.string().min(1) }),
+    z.object({ mimetype: z.string().min(1).max(255).optional(), data: z.string().min(1) }),
+  ]).openapi({
+    example: { url: PNG_DATA_URL },
+    description: "The picture: `url` (an http(s) URL fetched by the server, or a data: URL), or " +
+      "`data` (base64) with its `mimetype`",
+  }),
+}).openapi("GroupPicture");
+
+/** A participant as an id, or as WAHA writes one, `{ id }`: the id. */
+const ParticipantRef = z.union([Jid, z.object({ id: Jid }).transform((p) => p.id)]);
+
+/** `{ participants }`: ids, or WAHA's `[{ id }]`. */
+export const AdminParticipantsSchema = z.object({
+  participants: z.array(ParticipantRef).min(1).max(256).openapi({
+    example: ["15550000001@c.us", { id: "15550000002@c.us" }],
+    description: "Ids, or WAHA's `{ id }` objects",
+  }),
+}).openapi("GroupAdminParticipants");
+
+export const MembershipRequestsSchema = z.object({
+  participants: z.array(ParticipantRef).min(1).max(256).optional().openapi({
+    example: [{ id: "15550000003@c.us" }],
+    description: "Whose requests (ids, or WAHA's `{ id }` objects); absent: every pending request",
+  }),
+}).openapi("MembershipRequestsAction");
+
+/** The group of the path and whose requests (absent: all). */
+export type MembershipRequestsChange = GroupOfPath & z.infer<typeof MembershipRequestsSchema>;

@@ -4,6 +4,9 @@
  * a test makes a contact or group member write (text, media from a `data:` URL, a reply), react,
  * vote on a poll, receive and read the phone's messages, type, go online or offline, leave a
  * group and call, and makes the phone change its labels, unlink the device or lose its connection. Each effect reaches the
+ * vote on a poll, receive and read the phone's messages, type, go online or offline and leave a
+ * group; another member of a group promote or demote, change it, add the phone or join, or a
+ * contact ask to join; and makes the phone unlink the device or lose its connection. Each effect reaches the
  * engine's events, and so the webhooks and streams, exactly as a real phone's would. Only a
  * session of the simulator engine has it: for any other the routes answer 404. Who may act is who
  * may act on the number: its owner or the admin.
@@ -101,6 +104,51 @@ const SimulatedLeaveSchema = z.object({
     description: "The member who leaves; absent: the phone's own account leaves the group",
   }),
 }).openapi("SimulatedLeave");
+
+// Group admin (issue 20): what another member of a group does.
+const by = Jid.openapi({ example: "15550000001@c.us", description: "The member who acts" });
+
+const SimulatedGroupAdminSchema = z.object({
+  groupId: GroupJid,
+  by: by.openapi({ description: "An admin of the group, who promotes or demotes" }),
+  participant: Jid.optional().openapi({
+    description: "Whose role changes; absent: the phone's own account",
+  }),
+  action: z.enum(["promote", "demote"]).openapi({ example: "promote" }),
+}).openapi("SimulatedGroupAdmin");
+
+const SimulatedGroupSettingsSchema = z.object({
+  groupId: GroupJid,
+  by,
+  subject: z.string().trim().min(1).max(100).optional().openapi({ example: "Renamed" }),
+  description: z.string().max(2048).optional(),
+  messagesAdminsOnly: z.boolean().optional(),
+  infoAdminsOnly: z.boolean().optional(),
+}).refine((s) =>
+  [s.subject, s.description, s.messagesAdminsOnly, s.infoAdminsOnly].some(
+    (v) => v !== undefined,
+  ), { message: "give at least one of subject, description, messagesAdminsOnly, infoAdminsOnly" })
+  .openapi("SimulatedGroupSettings");
+
+const SimulatedGroupJoinSchema = z.object({
+  groupId: GroupJid,
+  by: Jid.optional().openapi({
+    description: "Who adds (an admin); absent: the member joins by the link, or, for the " +
+      "phone's account, Alice adds it",
+  }),
+  participant: Jid.optional().openapi({
+    description: "Who joins; absent: the phone's own account is added (the group is made when " +
+      "it does not exist)",
+  }),
+  subject: z.string().trim().min(1).max(100).optional().openapi({
+    description: "The subject of a group made for the phone's account",
+  }),
+}).openapi("SimulatedGroupJoin");
+
+const SimulatedGroupRequestSchema = z.object({
+  groupId: GroupJid,
+  participant: Jid.openapi({ example: "15550000003@c.us", description: "Who asks to join" }),
+}).openapi("SimulatedGroupRequest");
 
 const SimulatedDisconnectSchema = z.object({
   reconnectAfterMs: z.number().int().min(0).max(600_000).openapi({
@@ -227,6 +275,32 @@ const chatLabelsRoute = controlRoute(
   SimulatedChatLabelsSchema,
   "`label.chat.added` and `label.chat.deleted` events.",
 );
+
+const groupAdminRoute = controlRoute(
+  "group-admin",
+  "An admin of a group promotes or demotes a member (or the phone's account)",
+  SimulatedGroupAdminSchema,
+  "A `group.v2.participants` event (promote or demote); the group's participants show it.",
+);
+const groupSettingsRoute = controlRoute(
+  "group-settings",
+  "A member changes a group's subject, description or settings",
+  SimulatedGroupSettingsSchema,
+  "A `group.v2.update` event for each kind of change; settings need an admin, and so does the " +
+    "info when only admins edit it.",
+);
+const groupJoinRoute = controlRoute(
+  "group-join",
+  "The phone's account is added to a group, or a member joins one",
+  SimulatedGroupJoinSchema,
+  "`group.v2.join` (the account was added) or `group.v2.participants` (type join).",
+);
+const groupRequestRoute = controlRoute(
+  "group-request",
+  "A contact asks to join a group",
+  SimulatedGroupRequestSchema,
+  "The request waits for an admin (`GET /groups/{groupId}/requests`).",
+);
 const unlinkRoute = createRoute({
   method: "post",
   path: "/{phoneNumber}/simulator/unlink",
@@ -280,6 +354,10 @@ export function createSimulatorRoutes(
       labelRoute,
       labelDeleteRoute,
       chatLabelsRoute,
+      groupAdminRoute,
+      groupSettingsRoute,
+      groupJoinRoute,
+      groupRequestRoute,
       unlinkRoute,
       disconnectRoute,
     )
@@ -359,6 +437,26 @@ export function createSimulatorRoutes(
     .openapi(chatLabelsRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       const action = { type: "chat_labels" as const, ...c.req.valid("json") };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    })
+    .openapi(groupAdminRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const action = { type: "group_admin" as const, ...c.req.valid("json") };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    })
+    .openapi(groupSettingsRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const action = { type: "group_settings" as const, ...c.req.valid("json") };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    })
+    .openapi(groupJoinRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const action = { type: "group_join" as const, ...c.req.valid("json") };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    })
+    .openapi(groupRequestRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const action = { type: "group_request" as const, ...c.req.valid("json") };
       return c.json(await act(phoneNumber, c.get("principal"), action), 200);
     })
     .openapi(unlinkRoute, async (c) => {

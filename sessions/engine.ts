@@ -13,6 +13,7 @@ import type {
   ForwardMessageInput,
   GroupUpdate,
   MediaMessageFields,
+  MembershipRequestsChange,
   MessageListQuery,
   MessageRef,
   MuteChatInput,
@@ -36,6 +37,7 @@ export type {
   EditMessageInput,
   ForwardMessageInput,
   GroupUpdate,
+  MembershipRequestsChange,
   MessageListQuery,
   MessageRef,
   MuteChatInput,
@@ -410,6 +412,8 @@ export type SimulatorAction =
   | { type: "label_upsert"; id?: string; name: string; color?: number }
   | { type: "label_delete"; id: string }
   | { type: "chat_labels"; chatId: string; labelIds: string[] }
+  // Group admin (issue 20): another member acts on a group (`group_admin.ts` of the simulator).
+  | GroupControlAction
   | { type: "unlink" }
   | { type: "disconnect"; reconnectAfterMs: number };
 
@@ -449,6 +453,7 @@ export type EngineEvent =
   | { type: "call.received" | "call.rejected"; call: CallDto }
   /** Members left a group; `participants` empty: the account itself left it. */
   | { type: "group.leave"; groupId: string; participants: string[]; timestamp: number }
+  | GroupEvent
   /** The engine logged out (from the phone or by request): its auth data is gone. */
   | { type: "logged_out"; reason: string }
   /** The engine cannot go on (browser gone, page crashed): the worker must be replaced. */
@@ -532,6 +537,24 @@ export interface Engine {
   leaveGroup(groupId: string): Promise<void>;
   addParticipants(change: ParticipantsChange): Promise<ParticipantResult[]>;
   removeParticipants(change: ParticipantsChange): Promise<ParticipantResult[]>;
+  /** The group's invite code (admins only). */
+  getGroupInviteCode(groupId: string): Promise<string>;
+  /** Invalidates the group's invite code and answers the new one (admins only). */
+  revokeGroupInviteCode(groupId: string): Promise<string>;
+  /** Joins the group of an invite code; answers the group's id. */
+  joinGroup(code: string): Promise<{ id: string }>;
+  /** What an invite code leads to, without joining. */
+  getGroupInviteInfo(code: string): Promise<GroupInvitePreview>;
+  promoteParticipants(change: ParticipantsChange): Promise<AdminResult[]>;
+  demoteParticipants(change: ParticipantsChange): Promise<AdminResult[]>;
+  /** The group's picture URL, or null when it has none. */
+  getGroupPicture(groupId: string): Promise<string | null>;
+  setGroupPicture(input: { groupId: string; media: MediaInput }): Promise<void>;
+  deleteGroupPicture(groupId: string): Promise<void>;
+  /** Who asked to join a group that needs an admin's approval. */
+  listMembershipRequests(groupId: string): Promise<MembershipRequestDto[]>;
+  approveMembershipRequests(change: MembershipRequestsChange): Promise<MembershipRequestResult[]>;
+  rejectMembershipRequests(change: MembershipRequestsChange): Promise<MembershipRequestResult[]>;
 
   getProfile(): Promise<ProfileDto>;
 
@@ -701,4 +724,129 @@ export type SocialCapabilities = Pick<
   | "subscribePresence"
   | "listPresences"
   | "rejectCall"
+>;
+
+// ---------- group admin (issue 20) ----------
+
+/** What an invite code leads to (WhatsApp's preview of a group before joining). */
+export interface GroupInvitePreview {
+  id: string;
+  subject: string;
+  description: string;
+  owner: string | null;
+  /** Unix seconds, when known. */
+  createdAt: number | null;
+  /** How many members it has. */
+  size: number;
+  /** Whether an admin must approve who joins by the link. */
+  membershipApproval: boolean;
+}
+
+export type AdminOutcome = "promoted" | "demoted" | "not_in_group" | "not_allowed";
+
+/** What became of one participant of a promotion or demotion. */
+export interface AdminResult {
+  id: string;
+  result: AdminOutcome;
+  message?: string;
+}
+
+/** Someone who asked to join a group that needs an admin's approval. */
+export interface MembershipRequestDto {
+  id: string;
+  /** Who made the request (the requester, or a member who tried to add them). */
+  addedBy: string | null;
+  /** How: `invite_link`, `non_admin_add`, `linked_group_join`, when known. */
+  requestMethod: string | null;
+  /** Unix seconds. */
+  timestamp: number;
+}
+
+/** What became of one membership request (`error`: WhatsApp's code, 404 for no such request). */
+export interface MembershipRequestResult {
+  id: string;
+  success: boolean;
+  error?: number;
+  message?: string;
+}
+
+/** A change of a group's info, as `group.v2.update` tells it. */
+export type GroupChange = "subject" | "description" | "settings" | "picture";
+
+/**
+ * Group events in WAHA's vocabulary: the account joined or was added (`group.v2.join`, with the
+ * group and its invite code when we may see it), members joined, left, were promoted or demoted
+ * (`group.v2.participants`), the group's info changed (`group.v2.update`, with the group now),
+ * a request to join (`group.v2.participants.join-request`).
+ * Our own leaving stays the `group.leave` event above.
+ */
+export type GroupEvent =
+  | { type: "group.join"; group: GroupDto; invite: string | null; timestamp: number }
+  | {
+    type: "group.participants";
+    groupId: string;
+    change: "join" | "leave" | "promote" | "demote";
+    participants: string[];
+    timestamp: number;
+  }
+  | {
+    type: "group.update";
+    group: GroupDto;
+    change: GroupChange;
+    /** Who changed it, when known. */
+    author: string | null;
+    timestamp: number;
+  }
+  /** Someone asked to join (`created`), or an admin rejected the request (`rejected`). */
+  | {
+    type: "group.join_request";
+    groupId: string;
+    action: "created" | "rejected" | "revoked";
+    requester: string;
+    /** How: `invite_link`, `non_admin_add`, `linked_group_join`, when known. */
+    requestMethod: string | null;
+    timestamp: number;
+  };
+
+/**
+ * What a test makes the other side of a group do on the simulator: `by`, an admin of it, promotes
+ * or demotes a member (the phone's account included: `participant` absent); changes its info;
+ * adds the phone's account to a group (made when it does not exist) or another member joins; a
+ * contact asks to join.
+ */
+export type GroupControlAction =
+  | {
+    type: "group_admin";
+    groupId: string;
+    by: string;
+    participant?: string;
+    action: "promote" | "demote";
+  }
+  | {
+    type: "group_settings";
+    groupId: string;
+    by: string;
+    subject?: string;
+    description?: string;
+    messagesAdminsOnly?: boolean;
+    infoAdminsOnly?: boolean;
+  }
+  | { type: "group_join"; groupId: string; by?: string; participant?: string; subject?: string }
+  | { type: "group_request"; groupId: string; participant: string };
+
+/** The group admin methods (issue 20), as each engine's module provides them. */
+export type GroupAdminCapabilities = Pick<
+  Engine,
+  | "getGroupInviteCode"
+  | "revokeGroupInviteCode"
+  | "joinGroup"
+  | "getGroupInviteInfo"
+  | "promoteParticipants"
+  | "demoteParticipants"
+  | "getGroupPicture"
+  | "setGroupPicture"
+  | "deleteGroupPicture"
+  | "listMembershipRequests"
+  | "approveMembershipRequests"
+  | "rejectMembershipRequests"
 >;

@@ -166,6 +166,10 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
       case "label.chat.deleted":
       case "call.received":
       case "call.rejected":
+      case "group.join":
+      case "group.participants":
+      case "group.update":
+      case "group.join_request":
         if (entry.verified) emit(entry, event);
         return;
       case "login_rejected":

@@ -8,6 +8,7 @@ import { describeError, type Logger } from "../logger.ts";
 import type {
   CallDto,
   EngineName,
+  GroupEvent,
   LabelDto,
   Me,
   MessageDto,
@@ -48,7 +49,8 @@ export type SessionEventData =
     chatId: string;
     label: LabelDto | null;
   }
-  | { type: "call.received" | "call.rejected"; call: CallDto };
+  | { type: "call.received" | "call.rejected"; call: CallDto }
+  | GroupEvent;
 
 export interface SessionEvent {
   session: string;

@@ -75,6 +75,25 @@ const BEYOND_CONTRACT = [
   "GET /{phoneNumber}/presence/{chatId}",
   "POST /{phoneNumber}/presence/{chatId}/subscribe",
   "POST /{phoneNumber}/calls/reject",
+  // Group admin, with WAHA's paths.
+  "GET /{phoneNumber}/groups/{groupId}/invite-code",
+  "POST /{phoneNumber}/groups/{groupId}/invite-code/revoke",
+  "POST /{phoneNumber}/groups/join",
+  "GET /{phoneNumber}/groups/join-info",
+  "POST /{phoneNumber}/groups/{groupId}/admin/promote",
+  "POST /{phoneNumber}/groups/{groupId}/admin/demote",
+  "GET /{phoneNumber}/groups/{groupId}/settings/security/messages-admin-only",
+  "PUT /{phoneNumber}/groups/{groupId}/settings/security/messages-admin-only",
+  "GET /{phoneNumber}/groups/{groupId}/settings/security/info-admin-only",
+  "PUT /{phoneNumber}/groups/{groupId}/settings/security/info-admin-only",
+  "PUT /{phoneNumber}/groups/{groupId}/subject",
+  "PUT /{phoneNumber}/groups/{groupId}/description",
+  "GET /{phoneNumber}/groups/{groupId}/picture",
+  "PUT /{phoneNumber}/groups/{groupId}/picture",
+  "DELETE /{phoneNumber}/groups/{groupId}/picture",
+  "GET /{phoneNumber}/groups/{groupId}/participants/join-requests",
+  "POST /{phoneNumber}/groups/{groupId}/participants/join-requests/approve",
+  "POST /{phoneNumber}/groups/{groupId}/participants/join-requests/reject",
 ];
 
 const PNG =
@@ -148,6 +167,25 @@ const SESSION_CALLS: [string, string, unknown?][] = [
   ["GET", "presence/15550000001"],
   ["POST", "presence/15550000001/subscribe"],
   ["POST", "calls/reject", { from: "15550000001", id: "ABCDEF0123456789" }],
+  // Beyond the contract (issue 20): group admin.
+  ["GET", `groups/${GROUP}/invite-code`],
+  ["POST", `groups/${GROUP}/invite-code/revoke`],
+  ["POST", "groups/join", { code: "https://chat.whatsapp.com/SimulatorInvite01" }],
+  ["GET", "groups/join-info?code=SimulatorInvite01"],
+  ["POST", `groups/${GROUP}/admin/promote`, { participants: ["15550000001"] }],
+  ["POST", `groups/${GROUP}/admin/demote`, { participants: ["15550000001"] }],
+  ["GET", `groups/${GROUP}/settings/security/messages-admin-only`],
+  ["PUT", `groups/${GROUP}/settings/security/messages-admin-only`, { adminsOnly: true }],
+  ["GET", `groups/${GROUP}/settings/security/info-admin-only`],
+  ["PUT", `groups/${GROUP}/settings/security/info-admin-only`, { adminsOnly: true }],
+  ["PUT", `groups/${GROUP}/subject`, { subject: "x" }],
+  ["PUT", `groups/${GROUP}/description`, { description: "x" }],
+  ["GET", `groups/${GROUP}/picture`],
+  ["PUT", `groups/${GROUP}/picture`, { file: { mimetype: "image/png", data: PNG } }],
+  ["DELETE", `groups/${GROUP}/picture`],
+  ["GET", `groups/${GROUP}/participants/join-requests`],
+  ["POST", `groups/${GROUP}/participants/join-requests/approve`, {}],
+  ["POST", `groups/${GROUP}/participants/join-requests/reject`, { participants: ["15550000003"] }],
 ];
 
 type Operation = {

@@ -98,6 +98,44 @@ function validBodies(messageId: string): Record<string, unknown> {
     [`POST /{phoneNumber}/simulator/labels`]: { name: "From the phone", color: 4 },
     [`POST /{phoneNumber}/simulator/label-delete`]: { id: "5" },
     [`POST /{phoneNumber}/simulator/chat-labels`]: { chatId: chat, labelIds: ["3"] },
+    // Group admin (issue 20).
+    [`POST /{phoneNumber}/groups/join`]: { code: "SimulatorInvite01" },
+    [`POST /{phoneNumber}/groups/{groupId}/admin/promote`]: { participants: [chat] },
+    [`POST /{phoneNumber}/groups/{groupId}/admin/demote`]: { participants: [chat] },
+    [`PUT /{phoneNumber}/groups/{groupId}/settings/security/messages-admin-only`]: {
+      adminsOnly: true,
+    },
+    [`PUT /{phoneNumber}/groups/{groupId}/settings/security/info-admin-only`]: {
+      adminsOnly: false,
+    },
+    [`PUT /{phoneNumber}/groups/{groupId}/subject`]: { subject: "Subject" },
+    [`PUT /{phoneNumber}/groups/{groupId}/description`]: { description: "About" },
+    [`PUT /{phoneNumber}/groups/{groupId}/picture`]: { file: { url: PNG } },
+    [`POST /{phoneNumber}/groups/{groupId}/participants/join-requests/approve`]: {
+      participants: [chat],
+    },
+    [`POST /{phoneNumber}/groups/{groupId}/participants/join-requests/reject`]: {
+      participants: [chat],
+    },
+    [`POST /{phoneNumber}/simulator/group-admin`]: {
+      groupId: "120363000000000001@g.us",
+      by: "15550000002@c.us",
+      participant: chat,
+      action: "promote",
+    },
+    [`POST /{phoneNumber}/simulator/group-settings`]: {
+      groupId: "120363000000000001@g.us",
+      by: "15550000002@c.us",
+      subject: "Renamed",
+    },
+    [`POST /{phoneNumber}/simulator/group-join`]: {
+      groupId: "120363000000000001@g.us",
+      participant: "15550000003@c.us",
+    },
+    [`POST /{phoneNumber}/simulator/group-request`]: {
+      groupId: "120363000000000001@g.us",
+      participant: "15550000003@c.us",
+    },
     [`PUT /{phoneNumber}/webhooks`]: {
       webhooks: [{ url: "https://example.com/hook", events: ["*"] }],
     },
@@ -367,9 +405,10 @@ Deno.test("every operation answers bad input with its exact 4xx and the error bo
         }
 
         const cap =
-          /send-(image|file|video|voice|audio)$|profile\/picture$|simulator\/messages$/.test(
-              op.template,
-            )
+          /send-(image|file|video|voice|audio)$|profile\/picture$|groups\/\{groupId\}\/picture$|simulator\/messages$/
+              .test(
+                op.template,
+              )
             ? MEDIA_CAP
             : SMALL_CAP;
         assertError(

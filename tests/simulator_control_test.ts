@@ -198,7 +198,7 @@ Deno.test("a member leaving a group, then the phone's account, arrive as WAHA's 
     assert.equal((await simulate("group-leave", { groupId: GROUP, participant: BOB })).status, 200);
     const left = await event("group.v2.participants");
     assert.equal(left.json.payload.type, "leave");
-    assert.deepEqual(left.json.payload.participants, [{ id: BOB, role: "participant" }]);
+    assert.deepEqual(left.json.payload.participants, [{ id: BOB, pn: BOB, role: "left" }]);
     const group = await server.json<{ participants: { id: string }[] }>(
       "GET",
       `/${PHONE}/group/${GROUP}`,

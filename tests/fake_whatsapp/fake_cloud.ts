@@ -74,7 +74,24 @@ export interface CloudGroup {
   /** `lid`: WhatsApp addresses the group's members (and its messages' authors) by LID. */
   addressingMode?: "pn" | "lid";
   participants: { id: string; isAdmin?: boolean; isSuperAdmin?: boolean }[];
+  /** The group's invite code, once an admin asked for one. */
+  invite?: string;
+  /** Requests to join, waiting for an admin. */
+  requests?: { id: string; addedBy?: string; requestMethod: string; t: number }[];
+  /** Only admins approve who joins by the link. */
+  membershipApprovalMode?: boolean;
+  /** The group's picture URL (sent to the page; the cloud keeps it in `pictures`). */
+  picture?: string;
 }
+
+/** What another member does to a group from their phone (`FakeCloud.actInGroup`). */
+export type GroupActByOther =
+  | { promote: string[] }
+  | { demote: string[] }
+  | { subject: string }
+  | { desc: string }
+  | { announce: boolean }
+  | { restrict: boolean };
 
 /** A message as the cloud and the page exchange it (`id` is the stanza id). */
 export interface CloudMessage {
@@ -379,7 +396,9 @@ export class FakeCloud {
   /** A group's current state, or undefined. */
   group(id: string): CloudGroup | undefined {
     const g = this.chats.get(id)?.group;
-    return g ? { id, ...structuredClone(g) } : undefined;
+    if (!g) return undefined;
+    const picture = this.pictures.findLast((p) => p.id === id)?.url;
+    return { id, ...structuredClone(g), ...(picture ? { picture } : {}) };
   }
 
   /**
@@ -860,14 +879,46 @@ export class FakeCloud {
       }
       case "/picture-set": {
         const id = String(body.id);
-        if (!this.isMe(id) && !this.#isAdmin(id)) {
-          throw Object.assign(new Error("not allowed"), { status: 403 });
-        }
+        if (!this.isMe(id)) this.#assertMayEditInfo(id);
         const url = `${this.url}/pp/${encodeURIComponent(id)}/${this.pictures.length + 1}.jpg`;
         this.pictures.push({ id, thumb: String(body.thumb), picture: String(body.picture), url });
         this.actions.push({ action: "picture", id });
+        if (id.endsWith("@g.us")) this.#notifyGroup(id, "picture", this.#meIn(id), []);
         return { url };
       }
+      case "/picture-delete": {
+        const id = String(body.id);
+        if (!this.isMe(id)) this.#assertMayEditInfo(id);
+        for (let i = this.pictures.length - 1; i >= 0; i--) {
+          if (this.pictures[i].id === id) this.pictures.splice(i, 1);
+        }
+        this.actions.push({ action: "picture-delete", id });
+        if (id.endsWith("@g.us")) this.#notifyGroup(id, "picture", this.#meIn(id), []);
+        return { ok: true };
+      }
+      case "/group-invite-code":
+        return { code: this.#inviteOf(String(body.id), false) };
+      case "/group-invite-reset":
+        return { code: this.#inviteOf(String(body.id), true), group: this.group(String(body.id)) };
+      case "/group-invite-info":
+        return { info: this.#invitePreview(String(body.code)) };
+      case "/group-invite-join":
+        return this.#joinByInvite(String(body.code));
+      case "/group-promote":
+      case "/group-demote":
+        return this.#setAdmins(
+          String(body.id),
+          body.participants as string[],
+          path === "/group-promote",
+        );
+      case "/group-requests": {
+        const id = String(body.id);
+        this.#existingGroup(id);
+        if (!this.#isAdmin(id)) throw this.#forbidden();
+        return { requests: this.chats.get(id)!.group!.requests ?? [] };
+      }
+      case "/group-request-action":
+        return this.#answerRequest(String(body.id), String(body.participant), !!body.approve);
       case "/group-get":
         return { group: this.#existingGroup(String(body.id)) };
       case "/group-create":
@@ -1322,6 +1373,17 @@ export class FakeCloud {
       }
     }
     this.actions.push({ action: `group-${what}`, id, ...record });
+    const subtype = what === "property"
+      ? (body.property === "announcement" ? "announce" : "restrict")
+      : what === "subject" || what === "description" || what === "leave" || what === "remove"
+      ? what
+      : null;
+    const recipients = what === "leave"
+      ? [this.#meIn(id)]
+      : what === "remove"
+      ? (body.participants as string[]) ?? []
+      : [];
+    if (subtype) this.#notifyGroup(id, subtype, this.#meIn(id), recipients);
     return { group: this.group(id) };
   }
 
@@ -1344,6 +1406,191 @@ export class FakeCloud {
       result: outcome.error ?? 200,
     });
     return { ...outcome, group: this.group(id) };
+  }
+
+  // ---------- group admin (issue 20) ----------
+
+  /**
+   * Another member acts on a group from their phone: `by` (an admin, for what only admins may
+   * do) promotes or demotes members, or changes the subject, description or a setting. The page
+   * gets the group's new state and the notification (gp2) that tells of it.
+   */
+  actInGroup(groupId: string, by: string, act: GroupActByOther): void {
+    const g = this.#existingGroup(groupId) && this.chats.get(groupId)!.group!;
+    const admin = g.participants.some((p) => p.id === by && p.isAdmin);
+    if (!g.participants.some((p) => p.id === by)) throw new Error(`"${by}" is not a member`);
+    if ("promote" in act || "demote" in act) {
+      if (!admin) throw new Error(`"${by}" is not an admin`);
+      const promote = "promote" in act;
+      const ids = "promote" in act ? act.promote : act.demote;
+      for (const p of g.participants) if (ids.includes(p.id)) p.isAdmin = promote;
+      this.#notifyGroup(groupId, promote ? "promote" : "demote", by, ids);
+    } else if ("subject" in act) {
+      g.subject = act.subject;
+      this.chats.get(groupId)!.name = act.subject;
+      this.#notifyGroup(groupId, "subject", by, []);
+    } else if ("desc" in act) {
+      g.desc = act.desc;
+      this.#notifyGroup(groupId, "description", by, []);
+    } else {
+      if (!admin) throw new Error(`"${by}" is not an admin`);
+      if ("announce" in act) g.announce = act.announce;
+      else g.restrict = act.restrict;
+      this.#notifyGroup(groupId, "announce" in act ? "announce" : "restrict", by, []);
+    }
+  }
+
+  /** `by` adds the account to a group (made here with them as its admin). */
+  addMeToGroup(group: CloudGroup, by: string): void {
+    const { id, ...rest } = structuredClone(group);
+    if (!rest.participants.some((p) => this.isMe(p.id))) rest.participants.push({ id: this.me });
+    this.chats.set(id, { id, name: rest.subject, group: rest });
+    this.#notifyGroup(id, "add", by, [this.me]);
+  }
+
+  /** `participant` joins a group by its link (`add`: an admin of it adds them). */
+  joinGroup(groupId: string, participant: string, add?: { by: string }): void {
+    const g = this.#existingGroup(groupId) && this.chats.get(groupId)!.group!;
+    g.participants.push({ id: participant });
+    this.#notifyGroup(groupId, add ? "add" : "invite", add?.by ?? participant, [participant]);
+  }
+
+  /** `by` (an admin) removes members, the account too, or without `by` `participant` leaves. */
+  leaveGroupBy(groupId: string, participants: string[], by?: string): void {
+    const g = this.#existingGroup(groupId) && this.chats.get(groupId)!.group!;
+    if (by && !g.participants.some((p) => p.id === by && p.isAdmin)) {
+      throw new Error(`"${by}" is not an admin`);
+    }
+    g.participants = g.participants.filter((p) => !participants.includes(p.id));
+    this.#notifyGroup(groupId, by ? "remove" : "leave", by ?? participants[0], participants);
+  }
+
+  /** `participant` asks to join a group whose admins approve who joins. */
+  requestToJoin(groupId: string, participant: string): void {
+    const g = this.#existingGroup(groupId) && this.chats.get(groupId)!.group!;
+    g.requests = [...(g.requests ?? []), {
+      id: participant,
+      addedBy: participant,
+      requestMethod: "InviteLink",
+      t: this.#tick(),
+    }];
+    this.#notifyGroup(groupId, "membership_approval_request", participant, []);
+  }
+
+  /** A group the account is not in, reachable by an invite code (a link someone shared). */
+  offerInvite(group: CloudGroup & { invite: string }): void {
+    this.#elsewhere.set(group.invite, structuredClone(group));
+  }
+
+  readonly #elsewhere = new Map<string, CloudGroup>();
+
+  /** The group's new state to the page, then the gp2 notification WhatsApp sends of a change. */
+  #notifyGroup(groupId: string, subtype: string, author: string, recipients: string[]): void {
+    this.#pushPaired({ type: "group", group: this.group(groupId) });
+    this.#pushPaired({
+      type: "message",
+      message: {
+        id: "GP" + randomToken(8).toUpperCase(),
+        chatId: groupId,
+        from: groupId,
+        to: this.#meIn(groupId),
+        author,
+        fromMe: false,
+        type: "gp2",
+        subtype,
+        recipients,
+        body: "",
+        t: this.#tick(),
+        ack: 0,
+      },
+    });
+  }
+
+  /** Settings are an admin's; the subject, description and picture too once `restrict` is on. */
+  #assertMayEditInfo(groupId: string): void {
+    const g = this.#existingGroup(groupId) && this.chats.get(groupId)!.group!;
+    if (!g.participants.some((p) => this.isMe(p.id))) throw this.#forbidden();
+    if (g.restrict && !this.#isAdmin(groupId)) throw this.#forbidden();
+  }
+
+  #inviteOf(groupId: string, reset: boolean): string {
+    const g = this.#existingGroup(groupId) && this.chats.get(groupId)!.group!;
+    if (!this.#isAdmin(groupId)) throw this.#forbidden();
+    if (reset || !g.invite) g.invite = randomToken(11).slice(0, 22);
+    this.actions.push({ action: reset ? "group-invite-reset" : "group-invite-code", id: groupId });
+    return g.invite;
+  }
+
+  #groupByInvite(code: string): CloudGroup {
+    for (const c of this.chats.values()) {
+      if (c.group?.invite === code) return this.group(c.id)!;
+    }
+    const elsewhere = this.#elsewhere.get(code);
+    if (elsewhere) return structuredClone(elsewhere);
+    throw Object.assign(new Error("item-not-found"), { status: 404 });
+  }
+
+  #invitePreview(code: string): unknown {
+    const g = this.#groupByInvite(code);
+    return {
+      id: g.id,
+      subject: g.subject,
+      desc: g.desc ?? "",
+      owner: g.owner,
+      creation: g.creation,
+      size: g.participants.length,
+      participants: g.participants,
+      membershipApprovalMode: !!g.membershipApprovalMode,
+    };
+  }
+
+  #joinByInvite(code: string): unknown {
+    const g = this.#groupByInvite(code);
+    if (g.participants.some((p) => this.isMe(p.id))) {
+      throw Object.assign(new Error("conflict"), { status: 409 });
+    }
+    const { id, ...rest } = g;
+    rest.participants.push({ id: this.me });
+    this.chats.set(id, { id, name: rest.subject, group: rest });
+    this.#elsewhere.delete(code);
+    this.actions.push({ action: "group-join", id, code });
+    this.#notifyGroup(id, "invite", this.me, [this.me]);
+    return { group: this.group(id) };
+  }
+
+  #setAdmins(groupId: string, ids: string[], promote: boolean): unknown {
+    const g = this.#existingGroup(groupId) && this.chats.get(groupId)!.group!;
+    if (!this.#isAdmin(groupId)) throw this.#forbidden();
+    const changed: string[] = [];
+    for (const p of g.participants) {
+      if (!ids.includes(p.id) || p.isSuperAdmin) continue;
+      if (!!p.isAdmin !== promote) changed.push(p.id);
+      p.isAdmin = promote;
+    }
+    this.actions.push({
+      action: promote ? "group-promote" : "group-demote",
+      id: groupId,
+      participants: ids,
+    });
+    if (changed.length) {
+      this.#notifyGroup(groupId, promote ? "promote" : "demote", this.#meIn(groupId), changed);
+    }
+    return { group: this.group(groupId) };
+  }
+
+  #answerRequest(groupId: string, participant: string, approve: boolean): unknown {
+    const g = this.#existingGroup(groupId) && this.chats.get(groupId)!.group!;
+    if (!this.#isAdmin(groupId)) return { error: 401, group: this.group(groupId) };
+    if (!(g.requests ?? []).some((r) => r.id === participant)) {
+      return { error: 404, group: this.group(groupId) };
+    }
+    g.requests = (g.requests ?? []).filter((r) => r.id !== participant);
+    this.actions.push({ action: "group-request", id: groupId, participant, approve });
+    if (approve) {
+      g.participants.push({ id: participant });
+      this.#notifyGroup(groupId, "add", this.#meIn(groupId), [participant]);
+    }
+    return { group: this.group(groupId) };
   }
 
   async #events(deviceId: string, since: number): Promise<unknown> {

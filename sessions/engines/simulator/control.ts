@@ -10,6 +10,7 @@
 import {
   EngineError,
   type EngineEventSink,
+  type GroupControlAction,
   type MediaInput,
   type MessageDto,
   type SentMessage,
@@ -38,6 +39,8 @@ export interface SimulatorControlDeps {
     SimulatorSocial,
     "observe" | "incomingCall" | "phoneUpsertLabel" | "deleteLabel" | "setChatLabels"
   >;
+  /** The other side of a group acts (`group_admin.ts`). */
+  groups(action: GroupControlAction): void;
 }
 
 function refuse(message: string): EngineError {
@@ -182,6 +185,12 @@ export function createSimulatorControl(deps: SimulatorControlDeps) {
           }).then(() => null);
         case "group_leave":
           leave(action.groupId, action.participant);
+          return Promise.resolve(null);
+        case "group_admin":
+        case "group_settings":
+        case "group_join":
+        case "group_request":
+          deps.groups(action);
           return Promise.resolve(null);
         case "unlink":
           deps.unlink();

@@ -12,6 +12,7 @@ import {
   type GroupDto,
   type LidMapping,
   type MediaInput,
+  type MembershipRequestDto,
   type MessageDto,
   notFound,
 } from "../../engine.ts";
@@ -49,6 +50,12 @@ export interface SimChat {
   polls?: Record<string, SimPoll>;
   /** The ids of the chat's labels (`social.ts`). */
   labels?: string[];
+  /** A group's invite code, once an admin asked for it (`group_admin.ts`). */
+  invite?: string;
+  /** A group's picture URL. */
+  picture?: string;
+  /** A group's pending requests to join. */
+  requests?: MembershipRequestDto[];
 }
 
 export type SimGroupChat = SimChat & { group: Omit<GroupDto, "id"> };

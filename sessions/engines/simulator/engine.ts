@@ -41,6 +41,7 @@ import {
   unixNow,
 } from "./data.ts";
 import { createSimulatorGroups } from "./groups.ts";
+import { createSimulatorGroupAdmin } from "./group_admin.ts";
 import { createSimulatorPolls } from "./polls.ts";
 import { createSimulatorOrganize } from "./organize.ts";
 import { createSimulatorSocial } from "./social.ts";
@@ -121,6 +122,11 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     // As WhatsApp: a number without an account has no chat to send to.
     if (chatId === NOT_ON_WHATSAPP) throw notFound(`"${chatId}" is not on WhatsApp`);
     const chat = chatFor(chatId);
+    // As WhatsApp: in a group whose settings say so, only admins write.
+    const admin = chat.group?.participants.some((p) => p.id === meId && p.isAdmin);
+    if (chat.group?.settings.messagesAdminsOnly && !admin) {
+      throw new EngineError("BAD_REQUEST", `Only admins can send messages to group "${chatId}"`);
+    }
     if (fields.quotedMsgId) findMessage(fields.quotedMsgId);
     const message = data.newMessage(chatId, { fromMe: true, source: "api", ...fields });
     chat.messages.push(message);
@@ -219,6 +225,12 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     changed: () => stateFile.changed(),
   });
 
+  const groupAdmin = createSimulatorGroupAdmin({
+    data,
+    emit: (event) => emit(event),
+    changed: () => stateFile.changed(),
+  });
+
   const simulate = createSimulatorControl({
     data,
     emit: (event) => emit(event),
@@ -233,6 +245,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     dropConnection: (ms) => dropConnection(controls, ms),
     vote: polls.vote,
     social,
+    groups: groupAdmin.control,
   });
 
   /** The device is unlinked (from the phone, or by request): the login is gone. */
@@ -443,7 +456,8 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       return Promise.resolve();
     },
 
-    ...createSimulatorGroups(data),
+    ...createSimulatorGroups(data, (event) => emit(event)),
+    ...groupAdmin.capabilities,
     ...createSimulatorOrganize({
       data,
       send: record,

@@ -4,7 +4,14 @@
  * participants, over the account data of `data.ts`. Numbers that are not on WhatsApp
  * and contacts whose privacy settings refuse group adds answer the way WhatsApp does.
  */
-import type { Engine, ParticipantResult } from "../../engine.ts";
+import {
+  type Engine,
+  EngineError,
+  type EngineEventSink,
+  type GroupChange,
+  type ParticipantResult,
+} from "../../engine.ts";
+import type { GroupUpdate } from "../../engine.ts";
 import {
   NO_GROUP_ADDS,
   NOT_ON_WHATSAPP,
@@ -24,8 +31,33 @@ export type GroupCalls = Pick<
   | "removeParticipants"
 >;
 
-export function createSimulatorGroups(data: SimulatorData): GroupCalls {
+export function createSimulatorGroups(data: SimulatorData, emit: EngineEventSink): GroupCalls {
   const { chats, meId, group, groupDto } = data;
+
+  /** WhatsApp keeps settings to admins, and the info too once `infoAdminsOnly` is on. */
+  function assertMayUpdate(chat: SimGroupChat, update: Omit<GroupUpdate, "groupId">): void {
+    const admin = chat.group.participants.some((p) => p.id === meId && p.isAdmin);
+    if (admin) return;
+    const settings = update.messagesAdminsOnly !== undefined ||
+      update.infoAdminsOnly !== undefined;
+    const info = update.subject !== undefined || update.description !== undefined;
+    if (settings || (info && chat.group.settings.infoAdminsOnly)) {
+      throw new EngineError(
+        "BAD_REQUEST",
+        `Only admins of group "${chat.id}" can change ${settings ? "its settings" : "its info"}`,
+      );
+    }
+  }
+
+  function updated(chat: SimGroupChat, change: GroupChange): void {
+    emit({
+      type: "group.update",
+      group: groupDto(chat),
+      change,
+      author: meId,
+      timestamp: unixNow(),
+    });
+  }
   return {
     createGroup({ name, participants }) {
       const id = `120363${Date.now()}${randomHex(2).replace(/\D/g, "7")}@g.us`;
@@ -67,15 +99,28 @@ export function createSimulatorGroups(data: SimulatorData): GroupCalls {
       return Promise.resolve(groupDto(group(groupId)));
     },
     updateGroup({ groupId, ...update }) {
-      const chat = group(groupId);
-      if (update.subject !== undefined) chat.group.subject = update.subject;
-      if (update.description !== undefined) chat.group.description = update.description;
+      let chat: SimGroupChat;
+      try {
+        chat = group(groupId);
+        assertMayUpdate(chat, update);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const { settings } = chat.group;
+      if (update.subject !== undefined && update.subject !== chat.group.subject) {
+        chat.group.subject = update.subject;
+        updated(chat, "subject");
+      }
+      if (update.description !== undefined && update.description !== chat.group.description) {
+        chat.group.description = update.description;
+        updated(chat, "description");
+      }
+      const before = JSON.stringify(settings);
       if (update.messagesAdminsOnly !== undefined) {
-        chat.group.settings.messagesAdminsOnly = update.messagesAdminsOnly;
+        settings.messagesAdminsOnly = update.messagesAdminsOnly;
       }
-      if (update.infoAdminsOnly !== undefined) {
-        chat.group.settings.infoAdminsOnly = update.infoAdminsOnly;
-      }
+      if (update.infoAdminsOnly !== undefined) settings.infoAdminsOnly = update.infoAdminsOnly;
+      if (JSON.stringify(settings) !== before) updated(chat, "settings");
       return Promise.resolve(groupDto(chat));
     },
     leaveGroup(groupId) {

@@ -30,14 +30,22 @@ import {
   type SessionStatus,
 } from "../../engine.ts";
 import { chromiumEnv, findChromium, lowMemoryArgs, runningAsRoot } from "./chromium.ts";
-import { type Lib, serialized, toMessageDto } from "./mappers.ts";
-import { describeError, withTimeout, type WwebjsContext } from "./context.ts";
+import { type Lib, serialized, toGroupDto, toMessageDto } from "./mappers.ts";
+import {
+  describeError,
+  findGroup,
+  iAmAdminOf,
+  withTimeout,
+  type WwebjsContext,
+} from "./context.ts";
 import { messagingCapabilities } from "./messaging.ts";
 import { directoryCapabilities } from "./directory.ts";
 import { pollCapabilities, pollVoteEvent } from "./polls.ts";
 import { organizeCapabilities } from "./organize.ts";
 import { socialCapabilities } from "./social.ts";
-import { idsOfMessage, LidBook, pageLidPairs } from "./lids.ts";
+import { groupAdminCapabilities } from "./group_admin.ts";
+import { listenToGroups } from "./group_events.ts";
+import { idsOfGroup, idsOfMessage, LidBook, pageLidPairs } from "./lids.ts";
 import { interceptPage } from "./interception.ts";
 import { installMediaPieces } from "./media_transfer.ts";
 import { LINKED_MARKER, LOGIN_DIR, packLogin, unpackLogin } from "./login_archive.ts";
@@ -75,6 +83,7 @@ export function createWwebjsEngine(options: EngineOptions, tuning: WwebjsTuning 
     ...pollCapabilities(session),
     ...organizeCapabilities(session),
     ...socialCapabilities(session, options.calls),
+    ...groupAdminCapabilities(session),
     simulate: () => Promise.reject(notImplemented("simulate", "wwebjs")),
   };
 }
@@ -445,6 +454,23 @@ class WwebjsSession implements WwebjsContext {
       if (!message) return;
       const previousBody = typeof prevBody === "string" ? prevBody : null;
       this.#emitTraffic({ type: "message.edited", message, previousBody }, idsOfMessage(message));
+    });
+    listenToGroups(client, {
+      ctx: this,
+      emit: (event) => this.#emitTraffic(event),
+      group: async (groupId) => {
+        const group = toGroupDto(await findGroup(this, groupId));
+        await this.#lids.resolve(idsOfGroup(group));
+        return this.#lids.group(group);
+      },
+      invite: async (groupId) => {
+        try {
+          if (!(await iAmAdminOf(this, groupId))) return null;
+          return await groupAdminCapabilities(this).getGroupInviteCode(groupId);
+        } catch {
+          return null;
+        }
+      },
     });
     client.on("message_ack", (m: Lib, ack: number) => {
       this.#emitTraffic({

@@ -1,0 +1,370 @@
+/**
+ * @module
+ * Group administration through HTTP on the simulator, with WAHA's paths and events as a webhook
+ * receiver gets them: the invite link (read, revoke, preview, join by code or link), promoting and
+ * demoting admins, the two security settings, the subject, description and picture, requests to
+ * join, and what the other side of a group does from the simulator's control API (an admin
+ * demotes the phone, changes the info, adds the phone to a group, a member joins). Once the phone
+ * is no admin, what WhatsApp keeps to admins is refused.
+ */
+import assert from "node:assert/strict";
+import { type Received, type Receiver, startReceiver } from "../events/test_receivers.ts";
+import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
+
+const PHONE = "4915550007201";
+const ME = `${PHONE}@c.us`;
+const ALICE = "15550000001@c.us";
+const BOB = "15550000002@c.us";
+const CAROL = "15550000003@c.us";
+const DAVE = "15550000004@c.us";
+const GROUP = "120363000000000001@g.us";
+const PNG_DATA_URL =
+  "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
+type Json = Record<string, unknown>;
+
+interface Setup {
+  server: TestApp;
+  hooks: Receiver;
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }>;
+  simulate(action: string, body: Json): Promise<{ status: number; body: Json }>;
+  /** The first event named `event` at the webhook whose payload `matches`, within 5 s. */
+  event(event: string, matches: (payload: Json) => boolean): Promise<Received>;
+}
+
+async function withPhone(test: (setup: Setup) => Promise<void>): Promise<void> {
+  const hooks = startReceiver();
+  const server = await startTestApp({ WEBHOOK_URL: hooks.url, SIMULATOR_SCAN_MS: "0" });
+  try {
+    assert.equal((await server.json("POST", `/${PHONE}/start`)).status, 200);
+    await waitForState(server, PHONE, "CONNECTED");
+    await test({
+      server,
+      hooks,
+      call: (method, path, body) =>
+        server.json(method, `/${PHONE}${path}`, body === undefined ? {} : { body }),
+      simulate: (action, body) => server.json("POST", `/${PHONE}/simulator/${action}`, { body }),
+      event: (event, matches) =>
+        waitFor(
+          `a "${event}" event at the webhook`,
+          () => hooks.received.find((r) => r.json.event === event && matches(r.json.payload)),
+          5_000,
+        ),
+    });
+  } finally {
+    await server.close();
+    await hooks.close();
+  }
+}
+
+const g = (groupId: string) => `/groups/${encodeURIComponent(groupId)}`;
+const groupOf = (p: Json) => p.group as Json;
+
+Deno.test("an admin reads the invite link, revokes it for a new one, and only the new code previews the group", async () => {
+  await withPhone(async ({ call }) => {
+    const first = await call("GET", `${g(GROUP)}/invite-code`);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const code = String(first.body.code);
+    assert.equal(first.body.link, `https://chat.whatsapp.com/${code}`);
+    assert.equal((await call("GET", `${g(GROUP)}/invite-code`)).body.code, code);
+
+    const preview = await call("GET", `/groups/join-info?code=${encodeURIComponent(code)}`);
+    assert.equal(preview.status, 200);
+    assert.equal(preview.body.id, GROUP);
+    assert.equal(preview.body.subject, "Simulator Group");
+    assert.equal(preview.body.size, 4);
+
+    const revoked = await call("POST", `${g(GROUP)}/invite-code/revoke`);
+    assert.equal(revoked.status, 200);
+    assert.notEqual(revoked.body.code, code);
+    assert.equal((await call("GET", `/groups/join-info?code=${code}`)).status, 404);
+    const link = encodeURIComponent(String(revoked.body.link));
+    assert.equal((await call("GET", `/groups/join-info?code=${link}`)).body.id, GROUP);
+    assert.equal((await call("GET", "/groups/join-info?code=not%20a%20code")).status, 400);
+    assert.equal((await call("GET", "/groups/join-info")).status, 400);
+  });
+});
+
+Deno.test("joining by an invite link adds the phone to the group and sends group.v2.join with the group in WAHA's shape", async () => {
+  await withPhone(async ({ call, event }) => {
+    const preview = await call("GET", "/groups/join-info?code=SimulatorInvite01");
+    assert.equal(preview.status, 200);
+    assert.equal(preview.body.subject, "Simulator Invite Group");
+
+    const joined = await call("POST", "/groups/join", {
+      code: "https://chat.whatsapp.com/SimulatorInvite01",
+    });
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    const id = String(joined.body.id);
+    const { json } = await event("group.v2.join", (p) => groupOf(p).id === id);
+    const group = groupOf(json.payload);
+    assert.equal(group.subject, "Simulator Invite Group");
+    assert.equal(group.membersCanSendMessages, true);
+    assert.deepEqual(
+      (group.participants as Json[]).find((p) => p.id === ME),
+      { id: ME, pn: ME, role: "participant" },
+    );
+    assert.equal(typeof json.payload.timestamp, "number");
+
+    const read = await call("GET", `/group/${encodeURIComponent(id)}`);
+    assert.ok((read.body.participants as Json[]).some((p) => p.id === ME));
+    const again = await call("POST", "/groups/join", { code: "SimulatorInvite01" });
+    assert.equal(again.status, 400);
+    assert.equal((await call("POST", "/groups/join", { code: "NoSuchInvite99" })).status, 404);
+  });
+});
+
+Deno.test("promote and demote change admins, answer per participant, and send group.v2.participants", async () => {
+  await withPhone(async ({ call, event }) => {
+    const promoted = await call("POST", `${g(GROUP)}/admin/promote`, {
+      participants: [ALICE, CAROL],
+    });
+    assert.equal(promoted.status, 200, JSON.stringify(promoted.body));
+    assert.deepEqual(promoted.body.results, [
+      { id: ALICE, result: "promoted" },
+      { id: CAROL, result: "not_in_group" },
+    ]);
+    const up = await event("group.v2.participants", (p) => p.type === "promote");
+    assert.deepEqual(up.json.payload.group, { id: GROUP });
+    assert.deepEqual(up.json.payload.participants, [{ id: ALICE, pn: ALICE, role: "admin" }]);
+    const group = await call("GET", `/group/${GROUP}`);
+    assert.equal((group.body.participants as Json[]).find((p) => p.id === ALICE)?.isAdmin, true);
+
+    const demoted = await call("POST", `${g(GROUP)}/admin/demote`, {
+      participants: [{ id: ALICE }, ME],
+    });
+    assert.deepEqual(demoted.body.results, [
+      { id: ALICE, result: "demoted" },
+      { id: ME, result: "not_allowed", message: "The group's creator cannot be demoted" },
+    ]);
+    const down = await event("group.v2.participants", (p) => p.type === "demote");
+    assert.deepEqual(down.json.payload.participants, [{
+      id: ALICE,
+      pn: ALICE,
+      role: "participant",
+    }]);
+  });
+});
+
+Deno.test("the security settings, subject and description change through WAHA's paths and each sends group.v2.update", async () => {
+  await withPhone(async ({ call, event }) => {
+    const path = `${g(GROUP)}/settings/security`;
+    assert.deepEqual((await call("GET", `${path}/messages-admin-only`)).body, {
+      adminsOnly: false,
+    });
+    const set = await call("PUT", `${path}/messages-admin-only`, { adminsOnly: true });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.deepEqual(set.body, { adminsOnly: true });
+    assert.deepEqual((await call("GET", `${path}/messages-admin-only`)).body, { adminsOnly: true });
+    const settings = await event("group.v2.update", (p) => (p._data as Json).change === "settings");
+    assert.equal(groupOf(settings.json.payload).membersCanSendMessages, false);
+    assert.equal(groupOf(settings.json.payload).id, GROUP);
+
+    assert.deepEqual((await call("PUT", `${path}/info-admin-only`, { adminsOnly: true })).body, {
+      adminsOnly: true,
+    });
+    assert.deepEqual((await call("GET", `${path}/info-admin-only`)).body, { adminsOnly: true });
+    assert.equal((await call("PUT", `${path}/info-admin-only`, { adminsOnly: "yes" })).status, 400);
+
+    assert.equal(
+      (await call("PUT", `${g(GROUP)}/description`, { description: "Rules: be kind" })).status,
+      200,
+    );
+    const described = await event(
+      "group.v2.update",
+      (p) => (p._data as Json).change === "description",
+    );
+    assert.equal(groupOf(described.json.payload).description, "Rules: be kind");
+    assert.equal((await call("PUT", `${g(GROUP)}/subject`, { subject: "Renamed" })).status, 200);
+    const renamed = await event("group.v2.update", (p) => (p._data as Json).change === "subject");
+    assert.equal(groupOf(renamed.json.payload).subject, "Renamed");
+    assert.deepEqual((renamed.json.payload._data as Json).author, ME);
+    assert.equal((await call("GET", `/group/${GROUP}`)).body.description, "Rules: be kind");
+  });
+});
+
+Deno.test("the group's picture is set from an image, read back, removed, and each change sends group.v2.update", async () => {
+  await withPhone(async ({ call, event }) => {
+    assert.deepEqual((await call("GET", `${g(GROUP)}/picture`)).body, { url: null });
+    const set = await call("PUT", `${g(GROUP)}/picture`, { file: { url: PNG_DATA_URL } });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    const { url } = (await call("GET", `${g(GROUP)}/picture`)).body;
+    assert.match(String(url), /^https:\/\//);
+    await event("group.v2.update", (p) => (p._data as Json).change === "picture");
+
+    const base64 = PNG_DATA_URL.split(",")[1];
+    const again = await call("PUT", `${g(GROUP)}/picture`, {
+      file: { mimetype: "image/png", data: base64 },
+    });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.notEqual((await call("GET", `${g(GROUP)}/picture`)).body.url, url);
+
+    assert.equal((await call("DELETE", `${g(GROUP)}/picture`)).status, 200);
+    assert.deepEqual((await call("GET", `${g(GROUP)}/picture`)).body, { url: null });
+    assert.equal((await call("DELETE", `${g(GROUP)}/picture`)).status, 400);
+    const text = await call("PUT", `${g(GROUP)}/picture`, {
+      file: { url: "data:text/plain;base64,aGVsbG8=" },
+    });
+    assert.equal(text.status, 400);
+  });
+});
+
+Deno.test("requests to join arrive as group.v2.participants.join-request and wait for an admin, who approves (they join) or rejects them", async () => {
+  await withPhone(async ({ call, simulate, event }) => {
+    const requests = `${g(GROUP)}/participants/join-requests`;
+    assert.deepEqual((await call("GET", requests)).body, []);
+    for (const participant of [CAROL, DAVE]) {
+      const asked = await simulate("group-request", { groupId: GROUP, participant });
+      assert.equal(asked.status, 200, JSON.stringify(asked.body));
+    }
+    const created = await event(
+      "group.v2.participants.join-request",
+      (p) => p.requesterId === CAROL && p.action === "created",
+    );
+    assert.deepEqual(created.json.payload.group, { id: GROUP });
+    assert.equal(created.json.payload.requesterPn, CAROL);
+    assert.equal(created.json.payload.requestMethod, "invite_link");
+    const listed = (await call("GET", requests)).body as unknown as Json[];
+    assert.deepEqual(
+      listed.map((r) => [r.requesterId, r.addedById, r.parentGroupId, r.requestMethod]),
+      [[CAROL, CAROL, null, "invite_link"], [DAVE, DAVE, null, "invite_link"]],
+    );
+
+    // WAHA's body: participants as `{ id }` objects (ids work too).
+    const approved = await call("POST", `${requests}/approve`, {
+      participants: [{ id: CAROL }, BOB],
+    });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    assert.deepEqual(approved.body, [
+      { requesterId: CAROL, success: true },
+      {
+        requesterId: BOB,
+        success: false,
+        error: 404,
+        message: "No pending request to join from them",
+      },
+    ]);
+    const joined = await event("group.v2.participants", (p) => p.type === "join");
+    assert.deepEqual(joined.json.payload.participants, [{
+      id: CAROL,
+      pn: CAROL,
+      role: "participant",
+    }]);
+    const rejected = await call("POST", `${requests}/reject`, {});
+    assert.deepEqual(rejected.body, [{ requesterId: DAVE, success: true }]);
+    await event(
+      "group.v2.participants.join-request",
+      (p) => p.requesterId === DAVE && p.action === "rejected",
+    );
+    assert.deepEqual((await call("GET", requests)).body, []);
+    const members = ((await call("GET", `/group/${GROUP}`)).body.participants as Json[]).map((p) =>
+      p.id
+    );
+    assert.ok(members.includes(CAROL));
+    assert.ok(!members.includes(DAVE));
+  });
+});
+
+Deno.test("once another admin demotes the phone, what WhatsApp keeps to admins is refused", async () => {
+  await withPhone(async ({ call, simulate, event }) => {
+    assert.equal(
+      (await call("POST", `${g(GROUP)}/admin/promote`, { participants: [ALICE] })).status,
+      200,
+    );
+    // Alice, an admin now, cannot be helped by a non-admin: Bob's demotion is refused.
+    const byBob = await simulate("group-admin", { groupId: GROUP, by: BOB, action: "demote" });
+    assert.equal(byBob.status, 400);
+    // The phone is the group's creator: it stays one, so a group of Alice's is used.
+    const added = await simulate("group-join", {
+      groupId: "120363000000000077@g.us",
+      by: ALICE,
+      subject: "Alice's group",
+    });
+    assert.equal(added.status, 200, JSON.stringify(added.body));
+    const join = await event("group.v2.join", (p) => groupOf(p).id === "120363000000000077@g.us");
+    assert.equal(groupOf(join.json.payload).subject, "Alice's group");
+    const other = "120363000000000077@g.us";
+
+    const up = await simulate("group-admin", { groupId: other, by: ALICE, action: "promote" });
+    assert.equal(up.status, 200, JSON.stringify(up.body));
+    const promoted = await event(
+      "group.v2.participants",
+      (p) => (p.group as Json).id === other && p.type === "promote",
+    );
+    assert.deepEqual(promoted.json.payload.participants, [{ id: ME, pn: ME, role: "admin" }]);
+    assert.equal((await call("GET", `${g(other)}/invite-code`)).status, 200);
+
+    await simulate("group-admin", { groupId: other, by: ALICE, action: "demote" });
+    await event(
+      "group.v2.participants",
+      (p) => (p.group as Json).id === other && p.type === "demote",
+    );
+    const refused = [
+      await call("GET", `${g(other)}/invite-code`),
+      await call("POST", `${g(other)}/invite-code/revoke`),
+      await call("PUT", `${g(other)}/settings/security/messages-admin-only`, { adminsOnly: true }),
+      await call("GET", `${g(other)}/participants/join-requests`),
+    ];
+    assert.deepEqual(refused.map((r) => r.status), [400, 400, 400, 400]);
+    assert.match(String((refused[0].body as Json).error), /Only admins/);
+    const promote = await call("POST", `${g(other)}/admin/promote`, { participants: [ALICE] });
+    assert.equal((promote.body.results as Json[])[0].result, "not_allowed");
+
+    // Members may still change the info until an admin keeps it to admins.
+    assert.equal((await call("PUT", `${g(other)}/subject`, { subject: "Ours" })).status, 200);
+    const locked = await simulate("group-settings", {
+      groupId: other,
+      by: ALICE,
+      infoAdminsOnly: true,
+    });
+    assert.equal(locked.status, 200, JSON.stringify(locked.body));
+    const update = await event(
+      "group.v2.update",
+      (p) => groupOf(p).id === other && (p._data as Json).change === "settings",
+    );
+    assert.equal((update.json.payload._data as Json).author, ALICE);
+    assert.equal((await call("PUT", `${g(other)}/subject`, { subject: "Mine" })).status, 400);
+
+    // Only admins send, says Alice: our message is refused, as WhatsApp refuses it.
+    const text = { chatId: other, text: "hello" };
+    assert.equal((await call("POST", "/send-text", text)).status, 200);
+    await simulate("group-settings", { groupId: other, by: ALICE, messagesAdminsOnly: true });
+    const refusedText = await call("POST", "/send-text", text);
+    assert.equal(refusedText.status, 400);
+    assert.match(String(refusedText.body.error), /Only admins can send messages/);
+    assert.equal(
+      (await call("PUT", `${g(other)}/picture`, { file: { url: PNG_DATA_URL } })).status,
+      400,
+    );
+  });
+});
+
+Deno.test("the other side of a group renames it, and members join, as WAHA's events", async () => {
+  await withPhone(async ({ call, simulate, event }) => {
+    const byMember = await simulate("group-settings", {
+      groupId: GROUP,
+      by: ALICE,
+      messagesAdminsOnly: true,
+    });
+    assert.equal(byMember.status, 400);
+    const renamed = await simulate("group-settings", { groupId: GROUP, by: ALICE, subject: "Hi" });
+    assert.equal(renamed.status, 200);
+    const update = await event("group.v2.update", (p) => (p._data as Json).change === "subject");
+    assert.equal(groupOf(update.json.payload).subject, "Hi");
+    assert.equal((await call("GET", `/group/${GROUP}`)).body.subject, "Hi");
+
+    const joined = await simulate("group-join", { groupId: GROUP, participant: CAROL });
+    assert.equal(joined.status, 200);
+    const join = await event("group.v2.participants", (p) => p.type === "join");
+    assert.deepEqual(join.json.payload.participants, [{
+      id: CAROL,
+      pn: CAROL,
+      role: "participant",
+    }]);
+    assert.equal(
+      (await simulate("group-join", { groupId: GROUP, participant: CAROL })).status,
+      400,
+    );
+    assert.equal((await simulate("group-join", { groupId: GROUP })).status, 400);
+  });
+});
