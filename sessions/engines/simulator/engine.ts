@@ -43,9 +43,14 @@ import {
 import { createSimulatorGroups } from "./groups.ts";
 import { createSimulatorPolls } from "./polls.ts";
 import { createSimulatorOrganize } from "./organize.ts";
+import { createSimulatorStatus } from "./status.ts";
+import { createSimulatorChannels } from "./channels.ts";
+import { createSimulatorContactDetails } from "./contact_details.ts";
 import { joinSimulatorCloud, type SimulatorCloud } from "./cloud.ts";
 import { createSimulatorStateFile } from "./state_file.ts";
 
+export { SIMULATOR_BUSINESS } from "./contact_details.ts";
+export { SIMULATOR_CHANNELS } from "./channels.ts";
 export { ECHO_CONTACT, LID_ONLY, NO_GROUP_ADDS, NOT_ON_WHATSAPP, SIMULATOR_LIDS } from "./data.ts";
 
 const QR_ROTATE_MS = 20_000;
@@ -445,6 +450,10 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
 
     sendPoll: polls.sendPoll,
     getPollVotes: polls.getPollVotes,
+
+    ...createSimulatorStatus(data),
+    ...createSimulatorChannels(),
+    ...createSimulatorContactDetails(data, () => meStatus),
 
     getProfile() {
       return Promise.resolve({

@@ -34,6 +34,9 @@ import { messagingCapabilities } from "./messaging.ts";
 import { directoryCapabilities } from "./directory.ts";
 import { pollCapabilities, pollVoteEvent } from "./polls.ts";
 import { organizeCapabilities } from "./organize.ts";
+import { statusCapabilities } from "./status.ts";
+import { channelCapabilities } from "./channels.ts";
+import { contactDetailCapabilities } from "./contact_details.ts";
 import { idsOfMessage, LidBook, pageLidPairs } from "./lids.ts";
 import { interceptPage } from "./interception.ts";
 import { installMediaPieces } from "./media_transfer.ts";
@@ -71,6 +74,9 @@ export function createWwebjsEngine(options: EngineOptions, tuning: WwebjsTuning 
     ...directoryCapabilities(session),
     ...pollCapabilities(session),
     ...organizeCapabilities(session),
+    ...statusCapabilities(session),
+    ...channelCapabilities(session),
+    ...contactDetailCapabilities(session),
     simulate: () => Promise.reject(notImplemented("simulate", "wwebjs")),
   };
 }
