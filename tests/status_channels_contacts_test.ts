@@ -5,11 +5,12 @@
  * listed, read by id and by invite code, searched, followed, muted, unfollowed, created, posted
  * to and deleted, each refusal as WhatsApp would refuse it; up to 100 numbers are checked at once
  * (a bad one answered in its own item, 101 refused), and a contact's about text and a business
- * account's profile are read (404 for an account that is not a business).
+ * account's profile are read (404 for an account that is not a business). The account's own
+ * statuses and its channels are kept across a restart.
  */
 import assert from "node:assert/strict";
 import { PNG_DATA_URL } from "../routes/engine_inputs.ts";
-import { startSession, startTestApp, type TestApp } from "./_helpers.ts";
+import { startSession, startTestApp, type TestApp, waitForState } from "./_helpers.ts";
 
 const PHONE = "4915550007301";
 const ME = `${PHONE}@c.us`;
@@ -306,5 +307,36 @@ Deno.test("a contact's about text is read, null when hidden; a business profile 
     const alice = await server.json<Json>("GET", `/${PHONE}/contacts/${ALICE}/business-profile`);
     assert.equal(alice.status, 404);
     assert.match(String(alice.body.error), /not a business account/);
+  });
+});
+
+Deno.test("the account's own statuses and its channels survive a restart of the simulator", async () => {
+  await withPhone(async (server) => {
+    const posted = await server.json<Json>("POST", `/${PHONE}/status/text`, {
+      body: { text: "Still here" },
+    });
+    const created = await server.json<Channel>("POST", `/${PHONE}/channels`, {
+      body: { name: "Kept" },
+    });
+    assert.equal(
+      (await server.json("POST", `/${PHONE}/channels/${NEWS_CHANNEL}/follow`)).status,
+      200,
+    );
+
+    assert.equal((await server.json("POST", `/${PHONE}/restart`)).status, 200);
+    await waitForState(server, PHONE, "CONNECTED");
+
+    const statuses = await server.json<{ statuses: Json[] }>("GET", `/${PHONE}/status`);
+    const own = statuses.body.statuses.find((s) => s.contactId === ME);
+    assert.deepEqual((own?.statuses as Json[]).map((s) => s.id), [posted.body.messageId]);
+    const channels = await server.json<{ channels: Channel[] }>("GET", `/${PHONE}/channels`);
+    assert.deepEqual(
+      channels.body.channels.map((c) => [c.id, c.role]).sort(),
+      [
+        [WHATSAPP_CHANNEL, "SUBSCRIBER"],
+        [NEWS_CHANNEL, "SUBSCRIBER"],
+        [created.body.id, "OWNER"],
+      ].sort(),
+    );
   });
 });

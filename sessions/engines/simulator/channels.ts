@@ -4,7 +4,7 @@
  * from the start, one verified), the channels the account creates, and what it may do to each as
  * WhatsApp lets it: follow and unfollow a channel it does not own, mute and unmute one it follows
  * or owns, delete and post to one it owns. A channel is found by its id or its invite code. The
- * state lasts while the session runs.
+ * state file keeps them across restarts.
  */
 import {
   type ChannelCapabilities,
@@ -17,7 +17,7 @@ import {
 } from "../../engine.ts";
 import { randomHex, unixNow } from "./data.ts";
 
-interface SimChannel extends Omit<ChannelDto, "invite"> {
+export interface SimChannel extends Omit<ChannelDto, "invite"> {
   inviteCode: string;
   createdAt: number;
   /** How many posts it has had. */
@@ -73,7 +73,16 @@ function refuse(message: string): EngineError {
   return new EngineError("BAD_REQUEST", message);
 }
 
-export function createSimulatorChannels(): ChannelCapabilities {
+/** The channels, and what the state file keeps of them. */
+export interface SimulatorChannels {
+  calls: ChannelCapabilities;
+  /** Every channel the phone knows now, as the state file keeps them. */
+  saved(): SimChannel[];
+  /** The channels of an earlier run, in place of the seed. */
+  restore(saved: SimChannel[]): void;
+}
+
+export function createSimulatorChannels(): SimulatorChannels {
   const channels = new Map(SIMULATOR_CHANNELS.map((c) => [c.id, structuredClone(c)]));
   let created = 0;
 
@@ -107,7 +116,7 @@ export function createSimulatorChannels(): ChannelCapabilities {
     }
   }
 
-  return {
+  const calls: ChannelCapabilities = {
     listChannels(role?: ChannelRole) {
       const list = [...channels.values()]
         .filter((c) => follows(c) && (role === undefined || c.role === role))
@@ -205,6 +214,15 @@ export function createSimulatorChannels(): ChannelCapabilities {
       } catch (error) {
         return Promise.reject(error);
       }
+    },
+  };
+  return {
+    calls,
+    saved: () => [...channels.values()],
+    restore(saved) {
+      channels.clear();
+      for (const channel of saved) channels.set(channel.id, channel);
+      created = saved.filter((c) => c.role === "OWNER").length;
     },
   };
 }

@@ -75,7 +75,11 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     chats: [...chats.values()],
     blocked: [...blocked],
     profile: { name: meName, status: meStatus, picture: mePicture },
+    channels: channels.saved(),
+    ownStatuses: statuses.saved(),
   }));
+  const statuses = createSimulatorStatus(data);
+  const channels = createSimulatorChannels();
 
   /** The chats, blocks and profile of the last run, or the seed on the first. */
   function restoreOrSeed(): void {
@@ -87,6 +91,8 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     for (const chat of saved.chats) chats.set(chat.id, chat);
     for (const id of saved.blocked) blocked.add(id);
     ({ name: meName, status: meStatus, picture: mePicture } = saved.profile);
+    if (saved.channels) channels.restore(saved.channels);
+    if (saved.ownStatuses) statuses.restore(saved.ownStatuses);
   }
 
   function later(fn: () => void, ms: number): void {
@@ -451,8 +457,8 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     sendPoll: polls.sendPoll,
     getPollVotes: polls.getPollVotes,
 
-    ...createSimulatorStatus(data),
-    ...createSimulatorChannels(),
+    ...statuses.calls,
+    ...channels.calls,
     ...createSimulatorContactDetails(data, () => meStatus),
 
     getProfile() {

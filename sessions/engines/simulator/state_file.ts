@@ -9,6 +9,8 @@
  */
 import type { MediaInput } from "../../engine.ts";
 import type { SimChat } from "./data.ts";
+import type { SimChannel } from "./channels.ts";
+import type { OwnStatus } from "./status.ts";
 
 const STATE_FILE = "simulator-state.json";
 const MEDIA_DIR = "simulator-media";
@@ -19,6 +21,10 @@ export interface SimulatorState {
   chats: SimChat[];
   blocked: string[];
   profile: { name: string; status: string; picture: string | null };
+  /** The channels the phone knows (`channels.ts`); absent in a file of an older version. */
+  channels?: SimChannel[];
+  /** The account's own statuses (`status.ts`). */
+  ownStatuses?: OwnStatus[];
 }
 
 export interface SimulatorStateFile {

@@ -4,8 +4,8 @@
  * WhatsApp's fonts, an image, a video) and what its contacts posted, seeded so `GET /status` has
  * something to show from Swagger UI. A status is a message in `status@broadcast` written by its
  * poster, as whatsapp-web.js shows one; the background and font stay with the account's own.
- * Statuses are kept while the session runs (they last 24 hours on WhatsApp, and a restart starts
- * from the seed again).
+ * The account's own are kept across restarts by the state file; the contacts' are seeded at each
+ * start.
  */
 import {
   type MediaStatusInput,
@@ -17,15 +17,25 @@ import {
 import { randomHex, type SimulatorData, unixNow } from "./data.ts";
 
 export const STATUS_BROADCAST = "status@broadcast";
+const DAY = 86_400;
 
 /** A status of the account's own, with how it is drawn. */
-interface OwnStatus {
+export interface OwnStatus {
   message: MessageDto;
   backgroundColor?: string;
   font?: number;
 }
 
-export function createSimulatorStatus(data: SimulatorData): StatusCapabilities {
+/** The statuses, and what the state file keeps of them. */
+export interface SimulatorStatus {
+  calls: StatusCapabilities;
+  /** The account's own statuses, as the state file keeps them. */
+  saved(): OwnStatus[];
+  /** The account's own statuses of an earlier run. */
+  restore(saved: OwnStatus[]): void;
+}
+
+export function createSimulatorStatus(data: SimulatorData): SimulatorStatus {
   const { meId } = data;
 
   function statusMessage(poster: string, fields: Partial<MessageDto> & { body: string }) {
@@ -66,7 +76,7 @@ export function createSimulatorStatus(data: SimulatorData): StatusCapabilities {
     return Promise.resolve({ messageId: status.message.id, timestamp: status.message.timestamp });
   }
 
-  return {
+  const calls: StatusCapabilities = {
     sendTextStatus({ text, backgroundColor, font }: TextStatusInput) {
       return post({ message: statusMessage(meId, { body: text }), backgroundColor, font });
     },
@@ -82,7 +92,9 @@ export function createSimulatorStatus(data: SimulatorData): StatusCapabilities {
     },
     listStatuses() {
       const lists: [string, MessageDto[]][] = [...theirs];
-      if (own.length > 0) lists.push([meId, own.map((s) => s.message)]);
+      // A status lasts 24 hours.
+      const live = own.filter((s) => s.message.timestamp > unixNow() - DAY);
+      if (live.length > 0) lists.push([meId, live.map((s) => s.message)]);
       const result: StatusesOfContact[] = lists.map(([contactId, statuses]) => ({
         contactId,
         lastStatusAt: Math.max(...statuses.map((s) => s.timestamp)),
@@ -90,6 +102,13 @@ export function createSimulatorStatus(data: SimulatorData): StatusCapabilities {
         statuses: structuredClone(statuses),
       }));
       return Promise.resolve(result.sort((a, b) => b.lastStatusAt - a.lastStatusAt));
+    },
+  };
+  return {
+    calls,
+    saved: () => own,
+    restore(saved) {
+      own.splice(0, own.length, ...saved);
     },
   };
 }
