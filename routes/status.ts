@@ -3,7 +3,8 @@
  * Status (stories), with WAHA's paths: post a text status on a coloured background in one of
  * WhatsApp's fonts (`POST /{phoneNumber}/status/text`), an image or a video status with a caption
  * (`…/status/image`, `…/status/video`; the media field as `send-image` and `send-video` take it),
- * and read the statuses the account can see now (`GET /{phoneNumber}/status`), by who posted them.
+ * read the statuses the account can see now (`GET /{phoneNumber}/status`), by who posted them,
+ * and take one of the account's own back (`POST …/status/delete` with its `id`, as WAHA does).
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -18,11 +19,13 @@ import { createRouter } from "./router.ts";
 import {
   errorResponses,
   jsonResponse,
+  MessageId,
   PhoneParams,
   SECURED,
   SentMessageSchema,
   SESSION_CALL_ERRORS,
   sessionPostRoute,
+  SuccessSchema,
 } from "./schemas.ts";
 
 const TAG = "Status";
@@ -62,6 +65,22 @@ const textRoute = postRoute(
 );
 const imageRoute = postRoute("image", "Post an image status", ImageStatusSchema, true);
 const videoRoute = postRoute("video", "Post a video status", VideoStatusSchema, true);
+
+const DeleteStatusSchema = z.object({
+  id: MessageId.openapi({
+    example: "true_status@broadcast_3EB0C0FFEE0123456789_4915550001234@c.us",
+    description: "The status's message id, as `GET /status` lists it",
+  }),
+}).openapi("DeleteStatus");
+
+const deleteRoute = sessionPostRoute({
+  action: "status/delete",
+  tag: TAG,
+  summary: "Take back one of the account's own statuses",
+  body: DeleteStatusSchema,
+  response: SuccessSchema,
+  description: "Deleted for everyone who could see it",
+});
 
 const listRoute = createRoute({
   method: "get",
@@ -104,7 +123,7 @@ export function createStatusRoutes(
   }
 
   return createRouter()
-    .guard(guards.requireSingleAccountProtected(), textRoute, listRoute)
+    .guard(guards.requireSingleAccountProtected(), textRoute, deleteRoute, listRoute)
     .guard(guards.requireSingleAccountProtected({ media: true }), imageRoute, videoRoute)
     .openapi(textRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
@@ -120,6 +139,12 @@ export function createStatusRoutes(
       const { videoUrl, caption } = c.req.valid("json");
       const field = { name: "videoUrl", value: videoUrl, kind: "video" as const };
       return c.json(await postMedia(c, field, caption), 200);
+    })
+    .openapi(deleteRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const { id } = c.req.valid("json");
+      await manager.session(phoneNumber, c.get("principal")).deleteStatus(id);
+      return c.json({ success: true, message: `Status "${id}" deleted` }, 200);
     })
     .openapi(listRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");

@@ -519,6 +519,8 @@ export interface Engine {
   sendMediaStatus(input: MediaStatusInput): Promise<SentMessage>;
   /** The statuses the account can see now: its contacts' (and its own), by who posted them. */
   listStatuses(): Promise<StatusesOfContact[]>;
+  /** Takes back one of the account's own statuses (NOT_FOUND unless it is one, still up). */
+  deleteStatus(messageId: string): Promise<void>;
   /** The channels the account follows, owns or administers (`role` narrows them). */
   listChannels(role?: ChannelRole): Promise<ChannelDto[]>;
   /** One channel, by its id (`…@newsletter`) or its invite code. */
@@ -668,7 +670,7 @@ export interface BusinessProfileDto {
 /** Status (stories), as each engine's module provides them. */
 export type StatusCapabilities = Pick<
   Engine,
-  "sendTextStatus" | "sendMediaStatus" | "listStatuses"
+  "sendTextStatus" | "sendMediaStatus" | "listStatuses" | "deleteStatus"
 >;
 
 /** Channels (newsletters), as each engine's module provides them. */

@@ -109,6 +109,7 @@ const LET_THROUGH: Record<string, number | [number, number, number]> = {
   "POST /{phoneNumber}/status/text": 400,
   "POST /{phoneNumber}/status/image": 400,
   "POST /{phoneNumber}/status/video": 400,
+  "POST /{phoneNumber}/status/delete": 400,
   "GET /{phoneNumber}/channels": 200,
   "POST /{phoneNumber}/channels": 400,
   "POST /{phoneNumber}/channels/search/by-text": 400,

@@ -72,6 +72,7 @@ function validBodies(messageId: string): Record<string, unknown> {
     [`POST /{phoneNumber}/status/text`]: { text: "Hello", backgroundColor: "#38b42f", font: 1 },
     [`POST /{phoneNumber}/status/image`]: { imageUrl: PNG, caption: "c" },
     [`POST /{phoneNumber}/status/video`]: { videoUrl: PNG, caption: "c" },
+    [`POST /{phoneNumber}/status/delete`]: { id: messageId },
     [`POST /{phoneNumber}/channels`]: { name: "Our news", description: "About" },
     [`POST /{phoneNumber}/channels/search/by-text`]: { text: "news", limit: 10 },
     [`POST /{phoneNumber}/channels/search/by-view`]: {

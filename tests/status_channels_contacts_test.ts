@@ -46,7 +46,7 @@ interface Channel {
   subscribersCount: number | null;
 }
 
-Deno.test("status/text, status/image and status/video post statuses that GET /status lists beside the contacts' own", async () => {
+Deno.test("status/text, status/image and status/video post statuses that GET /status lists beside the contacts' own, and status/delete takes one back", async () => {
   await withPhone(async (server) => {
     const before = await server.json<{ statuses: Json[] }>("GET", `/${PHONE}/status`);
     assert.equal(before.status, 200);
@@ -82,6 +82,21 @@ Deno.test("status/text, status/image and status/video post statuses that GET /st
       [video.body.messageId, "video", "", true],
     ]);
     assert.equal((statuses[1].media as Json).mimetype, "image/png");
+
+    const deleted = await server.json<Json>("POST", `/${PHONE}/status/delete`, {
+      body: { id: image.body.messageId },
+    });
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    const left = await server.json<{ statuses: Json[] }>("GET", `/${PHONE}/status`);
+    assert.deepEqual(
+      (left.body.statuses.find((s) => s.contactId === ME)!.statuses as Json[]).map((s) => s.id),
+      [text.body.messageId, video.body.messageId],
+    );
+    const theirs = (carol.statuses as Json[])[0].id;
+    const notOurs = await server.json<Json>("POST", `/${PHONE}/status/delete`, {
+      body: { id: theirs },
+    });
+    assert.equal(notOurs.status, 404);
   });
 });
 

@@ -4,7 +4,8 @@
  * whatsapp-web.js against the fake WhatsApp Web. A text status reaches WhatsApp (the fake cloud)
  * with its colour and font as the library hands them to WhatsApp Web's status action, an image
  * status with its bytes and caption, and `GET /status` lists the contacts' statuses and the
- * account's own (the library's `getBroadcasts`). Channels are listed, read by id and by invite
+ * account's own (the library's `getBroadcasts`), and one of its own is taken back
+ * (`revokeStatusMessage`). Channels are listed, read by id and by invite
  * code, searched, followed, muted, unfollowed, created, posted to and deleted through the library's
  * `Client` and `Channel` calls. Numbers are checked in bulk, and a contact's about text and a
  * business account's profile are read (`Contact.getAbout`, `BusinessContact.businessProfile`).
@@ -112,6 +113,21 @@ Deno.test("statuses are posted and read through whatsapp-web.js; numbers, about 
       ["chat", "Have a look!"],
       ["image", "A dot"],
     ]);
+
+    const gone = await server.json<Json>("POST", `/${phone}/status/delete`, {
+      body: { id: image.body.messageId },
+    });
+    assert.equal(gone.status, 200, JSON.stringify(gone.body));
+    assert.deepEqual(cloud.revokedStatuses, [image.body.messageId]);
+    const left = await server.json<{ statuses: Json[] }>("GET", `/${phone}/status`);
+    const mine = left.body.statuses.find((s) => s.contactId === ME)!;
+    assert.deepEqual((mine.statuses as Json[]).map((s) => s.body), ["Have a look!"]);
+    const theirs = (bob.statuses as Json[])[0].id;
+    const notOurs = await server.json<Json>("POST", `/${phone}/status/delete`, {
+      body: { id: theirs },
+    });
+    assert.equal(notOurs.status, 404);
+    assert.deepEqual(cloud.revokedStatuses, [image.body.messageId]);
 
     const checks = await server.json<{ results: Json[] }>("POST", `/${phone}/contacts/check`, {
       body: { numbers: [ALICE.split("@")[0], `+${CAROL.split("@")[0]}`, NOBODY, "no number"] },

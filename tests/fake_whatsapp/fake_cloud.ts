@@ -333,6 +333,8 @@ export class FakeCloud {
   readonly statuses: CloudStatus[] = [];
   /** Statuses the page posted, oldest first. */
   readonly statusPosts: StatusPost[] = [];
+  /** The serialized ids of statuses the page took back. */
+  readonly revokedStatuses: string[] = [];
   /** Texts the page posted to channels. */
   readonly channelPosts: { channelId: string; type: string; body: string; id: string }[] = [];
   /**
@@ -1037,6 +1039,9 @@ export class FakeCloud {
         });
         return { t: this.#tick() };
       }
+      case "/status-revoke":
+        this.revokedStatuses.push(String(body.id));
+        return { ok: true };
       case "/channel-get":
         return { channel: channel(body.id) };
       case "/channel-by-invite": {

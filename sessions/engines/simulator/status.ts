@@ -2,7 +2,7 @@
  * @module
  * The simulator's status (stories): what the account posts (text on a background in one of
  * WhatsApp's fonts, an image, a video) and what its contacts posted, seeded so `GET /status` has
- * something to show from Swagger UI. A status is a message in `status@broadcast` written by its
+ * something to show from Swagger UI; the account may take its own back. A status is a message in `status@broadcast` written by its
  * poster, as whatsapp-web.js shows one; the background and font stay with the account's own.
  * The account's own are kept across restarts by the state file; the contacts' are seeded at each
  * start.
@@ -10,6 +10,7 @@
 import {
   type MediaStatusInput,
   type MessageDto,
+  notFound,
   type StatusCapabilities,
   type StatusesOfContact,
   type TextStatusInput,
@@ -89,6 +90,12 @@ export function createSimulatorStatus(data: SimulatorData): SimulatorStatus {
           media: { mimetype: media.mimetype, filename: media.filename },
         }),
       });
+    },
+    deleteStatus(messageId) {
+      const at = own.findIndex((s) => s.message.id === messageId);
+      if (at < 0) return Promise.reject(notFound(`Status "${messageId}" not found`));
+      own.splice(at, 1);
+      return Promise.resolve();
     },
     listStatuses() {
       const lists: [string, MessageDto[]][] = [...theirs];

@@ -3,10 +3,12 @@
  * The wwebjs engine's status (stories), through whatsapp-web.js's public API: a status is a
  * message sent to `status@broadcast` (`Client.sendMessage`; the text's background and font go in
  * its `extra` options as `backgroundColor` and `fontStyle`, which the library hands to WhatsApp
- * Web's status action), and the statuses the account can see are `Client.getBroadcasts()`.
+ * Web's status action), the statuses the account can see are `Client.getBroadcasts()`, and one
+ * of its own is taken back with `Client.revokeStatusMessage`.
  */
 import {
   type MediaStatusInput,
+  notFound,
   type SentMessage,
   type StatusCapabilities,
   type StatusesOfContact,
@@ -72,5 +74,14 @@ export function statusCapabilities(ctx: WwebjsContext): StatusCapabilities {
       .sort((a, b) => b.lastStatusAt - a.lastStatusAt);
   }
 
-  return { sendTextStatus, sendMediaStatus, listStatuses };
+  async function deleteStatus(messageId: string): Promise<void> {
+    // whatsapp-web.js does nothing, silently, for an id that is not one of our statuses.
+    const own = (await listStatuses()).find((s) => ctx.isMe(s.contactId));
+    if (!own?.statuses.some((s) => s.id === messageId)) {
+      throw notFound(`Status "${messageId}" not found`);
+    }
+    await ctx.call(() => ctx.client.revokeStatusMessage(messageId));
+  }
+
+  return { sendTextStatus, sendMediaStatus, listStatuses, deleteStatus };
 }
