@@ -3,8 +3,8 @@
  * Channels (newsletters), with WAHA's paths and shapes: the channels the account follows, owns or
  * administers (`GET /{phoneNumber}/channels`, `?role=` narrows them), one channel by its id or its
  * invite code or link, WhatsApp's directory (search by text or by view), and what a follower or
- * an owner does: follow, unfollow, mute, unmute; create, delete, post a text. None of it needs
- * WhatsApp's approval of a business.
+ * an owner does: follow, unfollow, mute, unmute; create, rename or describe, delete, post a text.
+ * None of it needs WhatsApp's approval of a business.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
@@ -15,6 +15,7 @@ import {
   ChannelTextSchema,
   CreateChannelSchema,
   NewsletterJid,
+  UpdateChannelSchema,
 } from "./engine_inputs.ts";
 import { createRouter } from "./router.ts";
 import {
@@ -125,6 +126,15 @@ const getRoute = createRoute({
   responses: { 200: jsonResponse(ChannelSchema, "The channel"), ...errors },
 });
 
+const updateRoute = createRoute({
+  ...common,
+  method: "put",
+  path: "/{phoneNumber}/channels/{channelId}",
+  summary: "Rename a channel the account owns or administers, or change its description",
+  request: { params: ChannelParams, ...jsonBody(UpdateChannelSchema) },
+  responses: { 200: jsonResponse(ChannelSchema, "The channel as it is now"), ...errors },
+});
+
 const deleteRoute = createRoute({
   ...common,
   method: "delete",
@@ -181,6 +191,7 @@ export function createChannelRoutes(deps: { manager: SessionManager; guards: Aut
       byTextRoute,
       byViewRoute,
       getRoute,
+      updateRoute,
       deleteRoute,
       postTextRoute,
       ...ACTIONS.map(([route]) => route),
@@ -218,6 +229,14 @@ export function createChannelRoutes(deps: { manager: SessionManager; guards: Aut
       const { phoneNumber, channelId } = c.req.valid("param");
       return c.json(
         await manager.session(phoneNumber, c.get("principal")).getChannel(channelId),
+        200,
+      );
+    })
+    .openapi(updateRoute, async (c) => {
+      const { phoneNumber, channelId } = c.req.valid("param");
+      const update = { ...c.req.valid("json"), channelId };
+      return c.json(
+        await manager.session(phoneNumber, c.get("principal")).updateChannel(update),
         200,
       );
     })

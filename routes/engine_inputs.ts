@@ -337,6 +337,13 @@ export const ChannelSearchByViewSchema = z.object({
   limit: searchLimit,
 }).openapi("ChannelSearchByView");
 
+export const UpdateChannelSchema = z.object({
+  name: z.string().trim().min(1).max(100).optional().openapi({ example: "Our news" }),
+  description: z.string().max(2048).optional().openapi({ example: "What we post about" }),
+}).refine((update) => update.name !== undefined || update.description !== undefined, {
+  message: "give at least one of name, description",
+}).openapi("UpdateChannel");
+
 export const ChannelTextSchema = z.object({
   text: z.string().min(1).max(65_536).openapi({ example: "Our first post" }),
 }).openapi("ChannelText");
@@ -358,5 +365,7 @@ export type CreateChannelInput = z.infer<typeof CreateChannelSchema>;
 export type ChannelSearchInput =
   | z.infer<typeof ChannelSearchByTextSchema>
   | z.infer<typeof ChannelSearchByViewSchema>;
+/** The channel of the path and the body's changes. */
+export type UpdateChannelInput = z.infer<typeof UpdateChannelSchema> & { channelId: string };
 /** A text for a channel of ours, and the channel. */
 export type ChannelTextInput = z.infer<typeof ChannelTextSchema> & { channelId: string };

@@ -51,9 +51,16 @@ import type {
   ChannelTextInput,
   CreateChannelInput,
   TextStatusInput,
+  UpdateChannelInput,
 } from "../routes/engine_inputs.ts";
 
-export type { ChannelSearchInput, ChannelTextInput, CreateChannelInput, TextStatusInput };
+export type {
+  ChannelSearchInput,
+  ChannelTextInput,
+  CreateChannelInput,
+  TextStatusInput,
+  UpdateChannelInput,
+};
 
 /** Every WAHA-style status of a session, in the order a start goes through them. */
 export const SESSION_STATUSES = [
@@ -527,6 +534,8 @@ export interface Engine {
   getChannel(idOrInviteCode: string): Promise<ChannelDto>;
   /** Creates a channel the account owns. */
   createChannel(input: CreateChannelInput): Promise<ChannelDto>;
+  /** Renames a channel the account owns or administers, or changes its description. */
+  updateChannel(input: UpdateChannelInput): Promise<ChannelDto>;
   /** Deletes a channel the account owns. */
   deleteChannel(channelId: string): Promise<void>;
   followChannel(channelId: string): Promise<void>;
@@ -679,6 +688,7 @@ export type ChannelCapabilities = Pick<
   | "listChannels"
   | "getChannel"
   | "createChannel"
+  | "updateChannel"
   | "deleteChannel"
   | "followChannel"
   | "unfollowChannel"

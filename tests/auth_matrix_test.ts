@@ -116,6 +116,7 @@ const LET_THROUGH: Record<string, number | [number, number, number]> = {
   "POST /{phoneNumber}/channels/search/by-view": 400,
   "GET /{phoneNumber}/channels/{channelId}": 200,
   "DELETE /{phoneNumber}/channels/{channelId}": 400,
+  "PUT /{phoneNumber}/channels/{channelId}": 400,
   "POST /{phoneNumber}/channels/{channelId}/messages": 400,
   "POST /{phoneNumber}/channels/{channelId}/follow": 200,
   "POST /{phoneNumber}/channels/{channelId}/unfollow": 200,

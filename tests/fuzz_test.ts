@@ -81,6 +81,7 @@ function validBodies(messageId: string): Record<string, unknown> {
       limit: 10,
     },
     [`POST /{phoneNumber}/channels/{channelId}/messages`]: { text: "A post" },
+    [`PUT /{phoneNumber}/channels/{channelId}`]: { name: "Our news", description: "About" },
     [`POST /{phoneNumber}/contacts/check`]: { numbers: ["15550000001"] },
     [`POST /{phoneNumber}/contact/block`]: { contactId: "15550000002@c.us" },
     [`POST /{phoneNumber}/contact/unblock`]: { contactId: "15550000002@c.us" },

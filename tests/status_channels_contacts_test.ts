@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { PNG_DATA_URL } from "../routes/engine_inputs.ts";
-import { startSession, startTestApp, type TestApp, waitForState } from "./_helpers.ts";
+import { startTestApp, type TestApp, waitForState } from "./_helpers.ts";
 
 const PHONE = "4915550007301";
 const ME = `${PHONE}@c.us`;
@@ -28,7 +28,9 @@ type Json = Record<string, unknown>;
 async function withPhone(test: (server: TestApp) => Promise<void>): Promise<void> {
   const server = await startTestApp({ SIMULATOR_SCAN_MS: "0" });
   try {
-    await startSession(server, PHONE);
+    // A busy machine may take over 10 s to start a session's Worker.
+    assert.equal((await server.json("POST", `/${PHONE}/start`)).status, 200);
+    await waitForState(server, PHONE, "CONNECTED", 30_000);
     await test(server);
   } finally {
     await server.close();
@@ -180,7 +182,7 @@ Deno.test("following, muting, unmuting and unfollowing a channel show in the cha
   });
 });
 
-Deno.test("a channel created through the API is owned, takes posts, cannot be followed, and is gone once deleted", async () => {
+Deno.test("a channel created through the API is owned, is renamed, takes posts, cannot be followed, and is gone once deleted", async () => {
   await withPhone(async (server) => {
     const created = await server.json<Channel>("POST", `/${PHONE}/channels`, {
       body: { name: "Our news", description: "What we post about" },
@@ -196,6 +198,20 @@ Deno.test("a channel created through the API is owned, takes posts, cannot be fo
       `/${PHONE}/channels?role=OWNER`,
     );
     assert.deepEqual(owned.body.channels.map((c) => c.id), [created.body.id]);
+
+    const renamed = await server.json<Channel>("PUT", `/${PHONE}/channels/${created.body.id}`, {
+      body: { description: "Every day" },
+    });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    assert.deepEqual([renamed.body.name, renamed.body.description], ["Our news", "Every day"]);
+    const nothing = await server.json<Json>("PUT", `/${PHONE}/channels/${created.body.id}`, {
+      body: {},
+    });
+    assert.equal(nothing.status, 400);
+    const renameTheirs = await server.json("PUT", `/${PHONE}/channels/${WHATSAPP_CHANNEL}`, {
+      body: { name: "Mine now" },
+    });
+    assert.equal(renameTheirs.status, 400);
 
     const post = await server.json<Json>("POST", `/${PHONE}/channels/${created.body.id}/messages`, {
       body: { text: "Our first post" },
@@ -339,7 +355,7 @@ Deno.test("the account's own statuses and its channels survive a restart of the 
     );
 
     assert.equal((await server.json("POST", `/${PHONE}/restart`)).status, 200);
-    await waitForState(server, PHONE, "CONNECTED");
+    await waitForState(server, PHONE, "CONNECTED", 30_000);
 
     const statuses = await server.json<{ statuses: Json[] }>("GET", `/${PHONE}/status`);
     const own = statuses.body.statuses.find((s) => s.contactId === ME);

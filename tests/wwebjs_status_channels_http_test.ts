@@ -6,7 +6,8 @@
  * status with its bytes and caption, and `GET /status` lists the contacts' statuses and the
  * account's own (the library's `getBroadcasts`), and one of its own is taken back
  * (`revokeStatusMessage`). Channels are listed, read by id and by invite
- * code, searched, followed, muted, unfollowed, created, posted to and deleted through the library's
+ * code, searched, followed, muted, unfollowed, created, renamed, posted to and deleted through the
+ * library's
  * `Client` and `Channel` calls. Numbers are checked in bulk, and a contact's about text and a
  * business account's profile are read (`Contact.getAbout`, `BusinessContact.businessProfile`).
  */
@@ -162,7 +163,7 @@ Deno.test("statuses are posted and read through whatsapp-web.js; numbers, about 
     assert.match(String(alice.body.error), /not a business account/);
   }));
 
-Deno.test("channels are listed, read, searched, followed, muted, created, posted to and deleted through whatsapp-web.js", () =>
+Deno.test("channels are listed, read, searched, followed, muted, created, renamed, posted to and deleted through whatsapp-web.js", () =>
   withLinkedServer(world, async ({ server, cloud, phone }) => {
     const listed = async (role = "") =>
       (await server.json<{ channels: Channel[] }>("GET", `/${phone}/channels${role}`)).body
@@ -227,6 +228,27 @@ Deno.test("channels are listed, read, searched, followed, muted, created, posted
     assert.ok(cloud.channels.has(created.body.id));
     assert.deepEqual((await listed("?role=OWNER")).map((c) => c.id), [created.body.id]);
     assert.equal((await act("follow", created.body.id)).status, 400);
+
+    const renamed = await server.json<Channel & Json>(
+      "PUT",
+      `/${phone}/channels/${created.body.id}`,
+      {
+        body: { name: "Our daily news", description: "Every day" },
+      },
+    );
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    assert.deepEqual([renamed.body.name, renamed.body.description], [
+      "Our daily news",
+      "Every day",
+    ]);
+    assert.deepEqual(
+      [cloud.channels.get(created.body.id)!.name, cloud.channels.get(created.body.id)!.description],
+      ["Our daily news", "Every day"],
+    );
+    const renameTheirs = await server.json("PUT", `/${phone}/channels/${FOLLOWED}`, {
+      body: { name: "Mine now" },
+    });
+    assert.equal(renameTheirs.status, 400);
 
     const post = await server.json<Json>("POST", `/${phone}/channels/${created.body.id}/messages`, {
       body: { text: "Our first post" },

@@ -1081,6 +1081,16 @@ export class FakeCloud {
         this.actions.push({ action: "channel-create", id });
         return { channel: c };
       }
+      case "/channel-edit": {
+        const c = channel(body.id);
+        if (c.role !== "owner" && c.role !== "admin") {
+          throw Object.assign(new Error("not an admin"), { status: 403 });
+        }
+        if (typeof body.name === "string") c.name = body.name;
+        if (typeof body.description === "string") c.description = body.description;
+        this.actions.push({ action: "channel-edit", id: c.id });
+        return { channel: c };
+      }
       case "/channel-delete": {
         const c = channel(body.id);
         if (c.role !== "owner") throw Object.assign(new Error("not the owner"), { status: 403 });

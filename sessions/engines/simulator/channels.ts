@@ -148,6 +148,19 @@ export function createSimulatorChannels(): SimulatorChannels {
       channels.set(channel.id, channel);
       return Promise.resolve(dto(channel));
     },
+    updateChannel({ channelId, name, description }) {
+      try {
+        const channel = find(channelId);
+        if (channel.role !== "OWNER" && channel.role !== "ADMIN") {
+          throw refuse(`Only the owner and admins can change channel "${channelId}"`);
+        }
+        if (name !== undefined) channel.name = name;
+        if (description !== undefined) channel.description = description;
+        return Promise.resolve(dto(channel));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
     deleteChannel(channelId) {
       return act(channelId, (channel) => {
         if (channel.role !== "OWNER") {

@@ -3,7 +3,7 @@
  * The wwebjs engine's channels (newsletters), through whatsapp-web.js's public API:
  * `Client.getChannels/getChatById/getChannelByInviteCode/searchChannels/createChannel/
  * deleteChannel/subscribeToChannel/unsubscribeFromChannel`, `Channel.mute/unmute`, and
- * `Client.sendMessage` to the channel. The library answers `false` (or nothing) where WhatsApp
+ * `Client.sendMessage` to the channel, `Channel.setSubject/setDescription`. The library answers `false` (or nothing) where WhatsApp
  * declines; the engine says why instead, checking the account's role in the channel first.
  */
 import {
@@ -16,6 +16,7 @@ import {
   EngineError,
   notFound,
   type SentMessage,
+  type UpdateChannelInput,
 } from "../../engine.ts";
 import { type Lib, serialized } from "./mappers.ts";
 import type { WwebjsContext } from "./context.ts";
@@ -94,6 +95,23 @@ export function channelCapabilities(ctx: WwebjsContext): ChannelCapabilities {
       // whatsapp-web.js answers a sentence instead of throwing.
       if (typeof created === "string") throw refuse(created.replace(/^CreateChannelError: /, ""));
       return toChannelDto(await findChannel(serialized(created.nid)));
+    },
+    async updateChannel({ channelId, name, description }: UpdateChannelInput) {
+      const channel = await findChannel(channelId);
+      const role = toChannelDto(channel).role;
+      if (role !== "OWNER" && role !== "ADMIN") {
+        throw refuse(`Only the owner and admins can change channel "${channelId}"`);
+      }
+      if (name !== undefined) {
+        declined(await ctx.call(() => channel.setSubject(name)), `rename channel "${channelId}"`);
+      }
+      if (description !== undefined) {
+        declined(
+          await ctx.call(() => channel.setDescription(description)),
+          `change the description of channel "${channelId}"`,
+        );
+      }
+      return toChannelDto(await findChannel(channelId));
     },
     async deleteChannel(channelId) {
       const channel = await findChannel(channelId);
