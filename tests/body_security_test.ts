@@ -27,6 +27,7 @@ async function operations(base: string): Promise<{ method: string; path: string 
     id: "1",
     phone: "15550000001",
     lid: "100000000000001@lid",
+    channelId: "120363000000000101@newsletter",
   };
   const found = [];
   for (const [template, item] of Object.entries(document.paths as Record<string, object>)) {

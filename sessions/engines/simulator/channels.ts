@@ -131,9 +131,10 @@ export function createSimulatorChannels(): SimulatorChannels {
       }
     },
     createChannel({ name, description }) {
-      created++;
+      let id: string;
+      do id = `120363000000000${200 + ++created}@newsletter`; while (channels.has(id));
       const channel: SimChannel = {
-        id: `120363000000000${200 + created}@newsletter`,
+        id,
         name,
         description: description ?? "",
         inviteCode: `0029Va${randomHex(10)}`,
@@ -235,7 +236,6 @@ export function createSimulatorChannels(): SimulatorChannels {
     restore(saved) {
       channels.clear();
       for (const channel of saved) channels.set(channel.id, channel);
-      created = saved.filter((c) => c.role === "OWNER").length;
     },
   };
 }
