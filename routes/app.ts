@@ -47,6 +47,9 @@ import { createSimulatorRoutes } from "./simulator.ts";
 import { pathWithoutPlus } from "./phone_path.ts";
 import { mountSwagger } from "./swagger.ts";
 import { createWebhookRoutes } from "./webhooks.ts";
+import { createStatusRoutes } from "./status.ts";
+import { createChannelRoutes } from "./channels.ts";
+import { createContactDetailRoutes } from "./contact_details.ts";
 
 export const API_BASE = "/api/whatsapp";
 /** The path the router sees: `/api/whatsapp/+4915…` as `/api/whatsapp/4915…`. */
@@ -170,6 +173,7 @@ export function createApp(deps: AppDeps) {
   app.route(API_BASE, createChatRoutes(deps));
   app.route(API_BASE, createChatActionRoutes(deps));
   app.route(API_BASE, createContactRoutes(deps));
+  app.route(API_BASE, createContactDetailRoutes(deps));
   app.route(API_BASE, createLidRoutes(deps));
   app.route(API_BASE, createGroupRoutes(deps));
   app.route(API_BASE, createGroupAdminRoutes(deps));
@@ -177,6 +181,8 @@ export function createApp(deps: AppDeps) {
   app.route(API_BASE, createLabelRoutes(deps));
   app.route(API_BASE, createPresenceRoutes(deps));
   app.route(API_BASE, createCallRoutes(deps));
+  app.route(API_BASE, createStatusRoutes(deps));
+  app.route(API_BASE, createChannelRoutes(deps));
   app.route(API_BASE, createSimulatorRoutes(deps));
   if (deps.events) {
     const events = { ...deps, events: deps.events };

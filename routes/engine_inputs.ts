@@ -446,3 +446,97 @@ export const MembershipRequestsSchema = z.object({
 
 /** The group of the path and whose requests (absent: all). */
 export type MembershipRequestsChange = GroupOfPath & z.infer<typeof MembershipRequestsSchema>;
+// ---------- status (stories), channels (newsletters), contacts (issue 20) ----------
+
+/** WhatsApp's fonts for a text status (0 to 7, as the app and whatsapp-web.js number them). */
+export const STATUS_FONTS = 8;
+
+export const TextStatusSchema = z.object({
+  text: z.string().trim().min(1).max(700).openapi({ example: "Have a look! https://example.com" }),
+  backgroundColor: z.string().regex(/^#[0-9a-fA-F]{6}$/, "expected a colour such as #38b42f")
+    .optional().openapi({
+      example: "#38b42f",
+      description: "The background, as #RRGGBB (WhatsApp's green when absent)",
+    }),
+  font: z.number().int().min(0).max(STATUS_FONTS - 1).optional().openapi({
+    example: 1,
+    description: "One of WhatsApp's fonts, 0 to 7 (0 when absent)",
+  }),
+}).openapi("TextStatus");
+
+export const ImageStatusSchema = z.object({
+  imageUrl: mediaField("image", PNG_DATA_URL),
+  caption,
+}).openapi("ImageStatus");
+
+export const VideoStatusSchema = z.object({
+  videoUrl: mediaField("video", "data:video/mp4;base64,AAAAGGZ0eXBtcDQyAAAAAG1wNDJpc29t"),
+  caption,
+}).openapi("VideoStatus");
+
+/** A channel's id: `<digits>@newsletter`. */
+export const NewsletterJid = z.string().regex(
+  /^\d{6,32}@newsletter$/,
+  "expected a channel id ending in @newsletter",
+).openapi({ example: "120363000000000101@newsletter" });
+
+export const CreateChannelSchema = z.object({
+  name: z.string().trim().min(1).max(100).openapi({ example: "Our news" }),
+  description: z.string().max(2048).optional().openapi({ example: "What we post about" }),
+}).openapi("CreateChannel");
+
+const searchLimit = z.number().int().min(1).max(100).default(50).openapi({
+  example: 50,
+  description: "At most this many channels (default 50)",
+});
+
+export const ChannelSearchByTextSchema = z.object({
+  text: z.string().trim().min(1).max(100).openapi({ example: "news" }),
+  limit: searchLimit,
+}).openapi("ChannelSearchByText");
+
+export const CHANNEL_VIEWS = ["RECOMMENDED", "TRENDING", "POPULAR", "NEW"] as const;
+
+export const ChannelSearchByViewSchema = z.object({
+  view: z.enum(CHANNEL_VIEWS).openapi({ example: "RECOMMENDED" }),
+  countries: z.array(z.string().regex(/^[A-Z]{2}$/, "expected an ISO 3166-1 alpha-2 code"))
+    .max(20).optional().openapi({
+      example: ["US"],
+      description:
+        "Channels of these countries (ISO 3166-1 alpha-2); the account's own when absent",
+    }),
+  limit: searchLimit,
+}).openapi("ChannelSearchByView");
+
+export const UpdateChannelSchema = z.object({
+  name: z.string().trim().min(1).max(100).optional().openapi({ example: "Our news" }),
+  description: z.string().max(2048).optional().openapi({ example: "What we post about" }),
+}).refine((update) => update.name !== undefined || update.description !== undefined, {
+  message: "give at least one of name, description",
+}).openapi("UpdateChannel");
+
+export const ChannelTextSchema = z.object({
+  text: z.string().min(1).max(65_536).openapi({ example: "Our first post" }),
+}).openapi("ChannelText");
+
+/** At most this many numbers in one check (`POST /{phoneNumber}/contacts/check`). */
+export const MAX_NUMBERS_PER_CHECK = 100;
+
+export const CheckNumbersSchema = z.object({
+  numbers: z.array(z.string().max(64)).min(1).max(MAX_NUMBERS_PER_CHECK).openapi({
+    example: ["+1 555 000 0001", "15559999999"],
+    description: `Up to ${MAX_NUMBERS_PER_CHECK} phone numbers, as people write them; one ` +
+      "that is not a phone number is answered in its own item",
+  }),
+}).openapi("CheckNumbers");
+
+export type TextStatusInput = z.infer<typeof TextStatusSchema>;
+export type CreateChannelInput = z.infer<typeof CreateChannelSchema>;
+/** A directory search: by text, or by one of WhatsApp's views (and countries). */
+export type ChannelSearchInput =
+  | z.infer<typeof ChannelSearchByTextSchema>
+  | z.infer<typeof ChannelSearchByViewSchema>;
+/** The channel of the path and the body's changes. */
+export type UpdateChannelInput = z.infer<typeof UpdateChannelSchema> & { channelId: string };
+/** A text for a channel of ours, and the channel. */
+export type ChannelTextInput = z.infer<typeof ChannelTextSchema> & { channelId: string };

@@ -55,6 +55,23 @@ export type {
   UpsertLabelInput,
 };
 
+// Status, channels and contact details (issue 20).
+import type {
+  ChannelSearchInput,
+  ChannelTextInput,
+  CreateChannelInput,
+  TextStatusInput,
+  UpdateChannelInput,
+} from "../routes/engine_inputs.ts";
+
+export type {
+  ChannelSearchInput,
+  ChannelTextInput,
+  CreateChannelInput,
+  TextStatusInput,
+  UpdateChannelInput,
+};
+
 /** Every WAHA-style status of a session, in the order a start goes through them. */
 export const SESSION_STATUSES = [
   "STOPPED",
@@ -589,6 +606,39 @@ export interface Engine {
   listPresences(): Promise<ChatPresencesDto[]>;
   /** Rejects a call that is ringing (`call.rejected` follows). */
   rejectCall(input: RejectCallInput): Promise<void>;
+  // ---------- status (stories), channels, contact details (issue 20) ----------
+  /** Posts a text status (story) on a coloured background. */
+  sendTextStatus(input: TextStatusInput): Promise<SentMessage>;
+  /** Posts an image or video status, with an optional caption. */
+  sendMediaStatus(input: MediaStatusInput): Promise<SentMessage>;
+  /** The statuses the account can see now: its contacts' (and its own), by who posted them. */
+  listStatuses(): Promise<StatusesOfContact[]>;
+  /** Takes back one of the account's own statuses (NOT_FOUND unless it is one, still up). */
+  deleteStatus(messageId: string): Promise<void>;
+  /** The channels the account follows, owns or administers (`role` narrows them). */
+  listChannels(role?: ChannelRole): Promise<ChannelDto[]>;
+  /** One channel, by its id (`…@newsletter`) or its invite code. */
+  getChannel(idOrInviteCode: string): Promise<ChannelDto>;
+  /** Creates a channel the account owns. */
+  createChannel(input: CreateChannelInput): Promise<ChannelDto>;
+  /** Renames a channel the account owns or administers, or changes its description. */
+  updateChannel(input: UpdateChannelInput): Promise<ChannelDto>;
+  /** Deletes a channel the account owns. */
+  deleteChannel(channelId: string): Promise<void>;
+  followChannel(channelId: string): Promise<void>;
+  unfollowChannel(channelId: string): Promise<void>;
+  muteChannel(channelId: string): Promise<void>;
+  unmuteChannel(channelId: string): Promise<void>;
+  /** WhatsApp's channel directory, by text or by one of its views. */
+  searchChannels(input: ChannelSearchInput): Promise<ChannelDto[]>;
+  /** Posts a text to a channel the account owns or administers. */
+  sendChannelText(input: ChannelTextInput): Promise<SentMessage>;
+  /** Whether each number is on WhatsApp, in the order given (digits, already validated). */
+  checkNumbers(phones: string[]): Promise<NumberCheck[]>;
+  /** A contact's "about" text; null when their privacy settings hide it. */
+  getContactAbout(contactId: string): Promise<string | null>;
+  /** A business account's profile; NOT_FOUND for an account that is not a business. */
+  getBusinessProfile(contactId: string): Promise<BusinessProfileDto>;
 
   /**
    * The simulator only (others reject with NOT_IMPLEMENTED): makes the other side act, through the
@@ -849,4 +899,88 @@ export type GroupAdminCapabilities = Pick<
   | "listMembershipRequests"
   | "approveMembershipRequests"
   | "rejectMembershipRequests"
+>;
+
+// ---------- status (stories), channels (newsletters), contact details (issue 20) ----------
+
+/** An image or video status: its media fetched and checked by the HTTP layer. */
+export interface MediaStatusInput {
+  kind: "image" | "video";
+  media: MediaInput;
+  caption?: string;
+}
+
+/** The statuses one account posted that are still up (24 hours), oldest first. */
+export interface StatusesOfContact {
+  /** Who posted them (the linked account itself for its own). */
+  contactId: string;
+  /** Unix seconds of the newest. */
+  lastStatusAt: number;
+  /** How many of them the account has not viewed. */
+  unreadCount: number;
+  statuses: MessageDto[];
+}
+
+/** The account's relation to a channel, in WAHA's words. */
+export type ChannelRole = "OWNER" | "ADMIN" | "SUBSCRIBER" | "GUEST";
+
+/** A channel (newsletter), in WAHA's shape plus what WhatsApp tells of it. */
+export interface ChannelDto {
+  /** `<digits>@newsletter`. */
+  id: string;
+  name: string;
+  description: string;
+  /** Its invite link (`https://whatsapp.com/channel/<code>`). */
+  invite: string;
+  picture: string | null;
+  verified: boolean;
+  role: ChannelRole;
+  /** How many follow it, when WhatsApp says. */
+  subscribersCount: number | null;
+  muted: boolean;
+}
+
+/** One number of a bulk check. */
+export interface NumberCheck {
+  phone: string;
+  exists: boolean;
+  chatId?: string;
+}
+
+/** What a business account tells of itself. */
+export interface BusinessProfileDto {
+  id: string;
+  description: string;
+  categories: string[];
+  email: string | null;
+  websites: string[];
+  address: string | null;
+}
+
+/** Status (stories), as each engine's module provides them. */
+export type StatusCapabilities = Pick<
+  Engine,
+  "sendTextStatus" | "sendMediaStatus" | "listStatuses" | "deleteStatus"
+>;
+
+/** Channels (newsletters), as each engine's module provides them. */
+export type ChannelCapabilities = Pick<
+  Engine,
+  | "listChannels"
+  | "getChannel"
+  | "createChannel"
+  | "updateChannel"
+  | "deleteChannel"
+  | "followChannel"
+  | "unfollowChannel"
+  | "muteChannel"
+  | "unmuteChannel"
+  | "searchChannels"
+  | "sendChannelText"
+>;
+
+/** A contact's details beyond the address book, and bulk number checks. */
+export type ContactDetailCapabilities = Pick<
+  Engine,
+  "checkNumbers" | "getContactAbout" | "getBusinessProfile"
 >;

@@ -144,6 +144,28 @@ const LET_THROUGH: Record<string, number | [number, number, number]> = {
   "POST /{phoneNumber}/simulator/group-settings": 400,
   "POST /{phoneNumber}/simulator/group-join": 400,
   "POST /{phoneNumber}/simulator/group-request": 400,
+  // Status, channels and contact details (issue 20); the channel is one the account does not
+  // follow: following and unfollowing it work, muting it then does not.
+  "GET /{phoneNumber}/status": 200,
+  "POST /{phoneNumber}/status/text": 400,
+  "POST /{phoneNumber}/status/image": 400,
+  "POST /{phoneNumber}/status/video": 400,
+  "POST /{phoneNumber}/status/delete": 400,
+  "GET /{phoneNumber}/channels": 200,
+  "POST /{phoneNumber}/channels": 400,
+  "POST /{phoneNumber}/channels/search/by-text": 400,
+  "POST /{phoneNumber}/channels/search/by-view": 400,
+  "GET /{phoneNumber}/channels/{channelId}": 200,
+  "DELETE /{phoneNumber}/channels/{channelId}": 400,
+  "PUT /{phoneNumber}/channels/{channelId}": 400,
+  "POST /{phoneNumber}/channels/{channelId}/messages": 400,
+  "POST /{phoneNumber}/channels/{channelId}/follow": 200,
+  "POST /{phoneNumber}/channels/{channelId}/unfollow": 200,
+  "POST /{phoneNumber}/channels/{channelId}/mute": 400,
+  "POST /{phoneNumber}/channels/{channelId}/unmute": 400,
+  "POST /{phoneNumber}/contacts/check": 400,
+  "GET /{phoneNumber}/contacts/{contactId}/about": 200,
+  "GET /{phoneNumber}/contacts/{contactId}/business-profile": 404,
 };
 
 interface Route {
@@ -169,6 +191,7 @@ function routesOf(doc: { paths: Record<string, Record<string, { security?: unkno
           groupId: "120363000000000001@g.us",
           messageId: "true_15550000001@c.us_3EB0AAAA",
           phone: "15550000002",
+          channelId: "120363000000000102@newsletter",
         })[name] ?? "1");
       const securities = JSON.stringify(op.security ?? []);
       routes.push({

@@ -28,6 +28,7 @@ async function operations(base: string): Promise<{ method: string; path: string 
     phone: "15550000001",
     lid: "100000000000001@lid",
     labelId: "1",
+    channelId: "120363000000000101@newsletter",
   };
   const found = [];
   for (const [template, item] of Object.entries(document.paths as Record<string, object>)) {

@@ -20,6 +20,7 @@ const KNOWN: Record<string, string> = {
   contactId: "15550000001@c.us",
   groupId: "120363000000000001@g.us",
   labelId: "1",
+  channelId: "120363000000000101@newsletter",
 };
 
 /** An answer as a client compares it: status, who served it, and the body's bytes. */

@@ -94,12 +94,33 @@ const BEYOND_CONTRACT = [
   "GET /{phoneNumber}/groups/{groupId}/participants/join-requests",
   "POST /{phoneNumber}/groups/{groupId}/participants/join-requests/approve",
   "POST /{phoneNumber}/groups/{groupId}/participants/join-requests/reject",
+  "POST /{phoneNumber}/status/text",
+  "POST /{phoneNumber}/status/image",
+  "POST /{phoneNumber}/status/video",
+  "POST /{phoneNumber}/status/delete",
+  "GET /{phoneNumber}/status",
+  "GET /{phoneNumber}/channels",
+  "POST /{phoneNumber}/channels",
+  "POST /{phoneNumber}/channels/search/by-text",
+  "POST /{phoneNumber}/channels/search/by-view",
+  "GET /{phoneNumber}/channels/{channelId}",
+  "DELETE /{phoneNumber}/channels/{channelId}",
+  "PUT /{phoneNumber}/channels/{channelId}",
+  "POST /{phoneNumber}/channels/{channelId}/messages",
+  "POST /{phoneNumber}/channels/{channelId}/follow",
+  "POST /{phoneNumber}/channels/{channelId}/unfollow",
+  "POST /{phoneNumber}/channels/{channelId}/mute",
+  "POST /{phoneNumber}/channels/{channelId}/unmute",
+  "POST /{phoneNumber}/contacts/check",
+  "GET /{phoneNumber}/contacts/{contactId}/about",
+  "GET /{phoneNumber}/contacts/{contactId}/business-profile",
 ];
 
 const PNG =
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 const MSG = "true_15550000001@c.us_3EB0C0FFEE";
 const GROUP = "120363000000000001@g.us";
+const CHANNEL = "120363000000000101@newsletter";
 
 /** The endpoints that need a connected session, with a valid request for each. */
 const SESSION_CALLS: [string, string, unknown?][] = [
@@ -186,6 +207,27 @@ const SESSION_CALLS: [string, string, unknown?][] = [
   ["GET", `groups/${GROUP}/participants/join-requests`],
   ["POST", `groups/${GROUP}/participants/join-requests/approve`, {}],
   ["POST", `groups/${GROUP}/participants/join-requests/reject`, { participants: ["15550000003"] }],
+  // Beyond the contract (issue 20): status, channels, contact details.
+  ["POST", "status/text", { text: "x" }],
+  ["POST", "status/image", { imageUrl: PNG }],
+  ["POST", "status/video", { videoUrl: PNG }],
+  ["POST", "status/delete", { id: MSG }],
+  ["GET", "status"],
+  ["GET", "channels"],
+  ["POST", "channels", { name: "x" }],
+  ["POST", "channels/search/by-text", { text: "x" }],
+  ["POST", "channels/search/by-view", { view: "NEW" }],
+  ["GET", `channels/${CHANNEL}`],
+  ["DELETE", `channels/${CHANNEL}`],
+  ["PUT", `channels/${CHANNEL}`, { name: "x" }],
+  ["POST", `channels/${CHANNEL}/messages`, { text: "x" }],
+  ["POST", `channels/${CHANNEL}/follow`],
+  ["POST", `channels/${CHANNEL}/unfollow`],
+  ["POST", `channels/${CHANNEL}/mute`],
+  ["POST", `channels/${CHANNEL}/unmute`],
+  ["POST", "contacts/check", { numbers: ["15550000001"] }],
+  ["GET", "contacts/15550000001/about"],
+  ["GET", "contacts/15550000001/business-profile"],
 ];
 
 type Operation = {

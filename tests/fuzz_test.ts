@@ -69,6 +69,20 @@ function validBodies(messageId: string): Record<string, unknown> {
     [`POST /{phoneNumber}/messages/{messageId}/forward`]: { chatId: "15550000002@c.us" },
     [`POST /{phoneNumber}/messages/{messageId}/pin`]: { duration: 86_400 },
     [`POST /{phoneNumber}/chats/{chatId}/mute`]: { duration: 28_800 },
+    [`POST /{phoneNumber}/status/text`]: { text: "Hello", backgroundColor: "#38b42f", font: 1 },
+    [`POST /{phoneNumber}/status/image`]: { imageUrl: PNG, caption: "c" },
+    [`POST /{phoneNumber}/status/video`]: { videoUrl: PNG, caption: "c" },
+    [`POST /{phoneNumber}/status/delete`]: { id: messageId },
+    [`POST /{phoneNumber}/channels`]: { name: "Our news", description: "About" },
+    [`POST /{phoneNumber}/channels/search/by-text`]: { text: "news", limit: 10 },
+    [`POST /{phoneNumber}/channels/search/by-view`]: {
+      view: "POPULAR",
+      countries: ["US"],
+      limit: 10,
+    },
+    [`POST /{phoneNumber}/channels/{channelId}/messages`]: { text: "A post" },
+    [`PUT /{phoneNumber}/channels/{channelId}`]: { name: "Our news", description: "About" },
+    [`POST /{phoneNumber}/contacts/check`]: { numbers: ["15550000001"] },
     [`POST /{phoneNumber}/contact/block`]: { contactId: "15550000002@c.us" },
     [`POST /{phoneNumber}/contact/unblock`]: { contactId: "15550000002@c.us" },
     [`POST /{phoneNumber}/group/create`]: { name: "Team", participants: [chat] },
@@ -165,6 +179,7 @@ const PATH_VALUES: Record<string, { good: (ids: Ids) => string; bad: string }> =
   lid: { good: () => "100000000000001@lid", bad: "not-a-lid" },
   id: { good: () => "1", bad: "first" },
   labelId: { good: () => "1", bad: "not a label!" },
+  channelId: { good: () => "120363000000000101@newsletter", bad: "not a channel!" },
 };
 
 interface Ids {
@@ -404,13 +419,11 @@ Deno.test("every operation answers bad input with its exact 4xx and the error bo
           }
         }
 
-        const cap =
+        // Routes that take media have the larger cap (status posts and group pictures among them).
+        const takesMedia =
           /send-(image|file|video|voice|audio)$|profile\/picture$|groups\/\{groupId\}\/picture$|simulator\/messages$/
-              .test(
-                op.template,
-              )
-            ? MEDIA_CAP
-            : SMALL_CAP;
+            .test(op.template) || /status\/(image|video)$/.test(op.template);
+        const cap = takesMedia ? MEDIA_CAP : SMALL_CAP;
         assertError(
           await send(server, op.method, path, `{"x":"${"A".repeat(cap)}"}`, JSON_TYPE),
           413,

@@ -59,6 +59,10 @@ export interface SeedContact {
   profilePicUrl?: string;
   /** The contact's "about" text. */
   about?: string;
+  /** Their privacy settings hide their "about" text. */
+  aboutHidden?: boolean;
+  /** A business account's profile, as WhatsApp Web's BusinessProfile model holds it. */
+  businessProfile?: Record<string, unknown>;
 }
 
 /** A group as the cloud holds it (and sends it to the page). */
@@ -134,6 +138,48 @@ export interface CloudVote {
   /** The options chosen, by their place in the poll (`localId`). */
   selectedOptionLocalIds: number[];
   senderTimestampMs: number;
+}
+
+/** A channel (newsletter) as WhatsApp's servers hold it, with the account's relation to it. */
+export interface CloudChannel {
+  /** `<digits>@newsletter`. */
+  id: string;
+  name: string;
+  description?: string;
+  inviteCode: string;
+  verified?: boolean;
+  subscribers?: number;
+  /** The account's relation to it. */
+  role: "owner" | "admin" | "subscriber" | "guest";
+  /** The account muted it. */
+  muted?: boolean;
+  /** Unix seconds. */
+  createdAt?: number;
+}
+
+/** A status (story) a contact posted, as the page learns it at link time. */
+export interface CloudStatus {
+  /** Who posted it. */
+  contactId: string;
+  /** The stanza id. */
+  id: string;
+  body: string;
+  type?: string;
+  t: number;
+  /** Already viewed on one of the account's devices. */
+  viewed?: boolean;
+}
+
+/** A status the page posted: a text with its colour (ARGB) and font, or media with a caption. */
+export interface StatusPost {
+  type: string;
+  text?: string;
+  color?: number;
+  font?: number;
+  caption?: string;
+  media: { mimetype: string; data: string } | null;
+  /** The serialized id of the message the page posted (media statuses). */
+  id?: string;
 }
 
 /** A message the page sent, with its media resolved. */
@@ -229,6 +275,10 @@ export interface FakeCloudOptions {
   business?: boolean;
   /** The business account's labels. */
   labels?: CloudLabel[];
+  /** Channels WhatsApp knows: those the account follows or runs reach the page at link time. */
+  channels?: CloudChannel[];
+  /** Statuses the account's contacts posted. */
+  statuses?: CloudStatus[];
 }
 
 /** The phone that links a device, and how the page is to report its account. */
@@ -326,6 +376,16 @@ export class FakeCloud {
   readonly pictures: PictureRecord[] = [];
   readonly media = new Map<string, { mimetype: string; filename: string; bytes: Uint8Array }>();
   readonly devices = new Map<string, Device>();
+  /** Channels WhatsApp knows, by id (see {@link CloudChannel}). */
+  readonly channels = new Map<string, CloudChannel>();
+  /** Statuses the contacts posted. */
+  readonly statuses: CloudStatus[] = [];
+  /** Statuses the page posted, oldest first. */
+  readonly statusPosts: StatusPost[] = [];
+  /** The serialized ids of statuses the page took back. */
+  readonly revokedStatuses: string[] = [];
+  /** Texts the page posted to channels. */
+  readonly channelPosts: { channelId: string; type: string; body: string; id: string }[] = [];
   /**
    * What the page could not give whatsapp-web.js (`missing-module`, `missing-export`) and errors
    * its listeners threw (`listener-error`). WhatsApp Web swallows both and the library's hooks
@@ -391,6 +451,8 @@ export class FakeCloud {
     this.linkPreviewDelayMs = options.linkPreviewDelayMs ?? 0;
     this.business = options.business ?? false;
     this.labels = options.labels ?? [];
+    for (const c of options.channels ?? []) this.channels.set(c.id, c);
+    this.statuses.push(...(options.statuses ?? []));
   }
 
   /** A group's current state, or undefined. */
@@ -789,6 +851,9 @@ export class FakeCloud {
     if (req.method !== "POST") return new Response("not found", { status: 404 });
     const body = await req.json() as Record<string, unknown> & { device: string };
     const device = this.devices.get(body.device);
+    if (path.startsWith("/status-") || path.startsWith("/channel-")) {
+      return this.#statusOrChannel(path, body);
+    }
     switch (path) {
       case "/strictness":
         this.strictness.push({ kind: String(body.kind), what: String(body.what) });
@@ -875,6 +940,7 @@ export class FakeCloud {
         if (this.isMe(id)) return { status: this.about };
         const c = this.contacts.get(id);
         if (!c) throw Object.assign(new Error("no such user"), { status: 404 });
+        if (c.aboutHidden) return {};
         return { status: c.about ?? "" };
       }
       case "/picture-set": {
@@ -1093,7 +1159,130 @@ export class FakeCloud {
       return { ...c, t: list.length ? list[list.length - 1].t : 0 };
     });
     const messages = [...this.messages.values()].flatMap((l) => l.slice(-this.#recentPerChat));
-    return { chats, contacts: [...this.contacts.values()], messages, labels: this.labels };
+    return {
+      chats,
+      contacts: [...this.contacts.values()],
+      messages,
+      labels: this.labels,
+      channels: [...this.channels.values()].filter((c) => c.role !== "guest"),
+      statuses: this.statuses,
+    };
+  }
+
+  // ---------- status (stories) and channels ----------
+
+  /** What the page asks of status and channels (issue 20). */
+  #statusOrChannel(path: string, body: Record<string, unknown>): unknown {
+    const notFound = () => Object.assign(new Error("no such channel"), { status: 404 });
+    const channel = (id: unknown) => {
+      const c = this.channels.get(String(id));
+      if (!c) throw notFound();
+      return c;
+    };
+    switch (path) {
+      case "/status-post": {
+        const directPath = body.directPath as string | undefined;
+        const m = directPath ? this.media.get(directPath) : undefined;
+        this.statusPosts.push({
+          type: String(body.type),
+          ...(body.text === undefined ? {} : { text: String(body.text) }),
+          ...(body.color === undefined ? {} : { color: Number(body.color) }),
+          ...(body.font === undefined ? {} : { font: Number(body.font) }),
+          ...(body.caption === undefined ? {} : { caption: String(body.caption) }),
+          ...(body.id === undefined ? {} : { id: String(body.id) }),
+          media: m ? { mimetype: m.mimetype, data: base64(m.bytes) } : null,
+        });
+        return { t: this.#tick() };
+      }
+      case "/status-revoke":
+        this.revokedStatuses.push(String(body.id));
+        return { ok: true };
+      case "/channel-get":
+        return { channel: channel(body.id) };
+      case "/channel-by-invite": {
+        const found = [...this.channels.values()].find((c) => c.inviteCode === body.code);
+        if (!found) throw notFound();
+        return { channel: found };
+      }
+      case "/channel-subscribe":
+      case "/channel-unsubscribe": {
+        const c = channel(body.id);
+        if (c.role === "owner") throw Object.assign(new Error("owner"), { status: 400 });
+        const follow = path === "/channel-subscribe";
+        c.role = follow ? "subscriber" : "guest";
+        if (!follow) c.muted = false;
+        this.actions.push({ action: follow ? "channel-follow" : "channel-unfollow", id: c.id });
+        return { channel: c };
+      }
+      case "/channel-setting": {
+        const c = channel(body.id);
+        if (c.role === "guest") throw Object.assign(new Error("not following"), { status: 400 });
+        c.muted = Boolean(body.muted);
+        this.actions.push({ action: "channel-mute", id: c.id, muted: c.muted });
+        return { channel: c };
+      }
+      case "/channel-create": {
+        const id = `120363${String(100_000_000_000 + this.channels.size + 1)}@newsletter`;
+        const c: CloudChannel = {
+          id,
+          name: String(body.name),
+          description: (body.description as string | null) ?? "",
+          inviteCode: `0029Va${randomToken(8)}`,
+          role: "owner",
+          subscribers: 0,
+          createdAt: this.#tick(),
+        };
+        this.channels.set(id, c);
+        this.actions.push({ action: "channel-create", id });
+        return { channel: c };
+      }
+      case "/channel-edit": {
+        const c = channel(body.id);
+        if (c.role !== "owner" && c.role !== "admin") {
+          throw Object.assign(new Error("not an admin"), { status: 403 });
+        }
+        if (typeof body.name === "string") c.name = body.name;
+        if (typeof body.description === "string") c.description = body.description;
+        this.actions.push({ action: "channel-edit", id: c.id });
+        return { channel: c };
+      }
+      case "/channel-delete": {
+        const c = channel(body.id);
+        if (c.role !== "owner") throw Object.assign(new Error("not the owner"), { status: 403 });
+        this.channels.delete(c.id);
+        this.actions.push({ action: "channel-delete", id: c.id });
+        return { ok: true };
+      }
+      case "/channel-search": {
+        const text = String(body.searchText ?? "").toLowerCase();
+        const limit = Number(body.limit);
+        const found = [...this.channels.values()]
+          .filter((c) => c.role !== "owner")
+          .filter((c) => !text || c.name.toLowerCase().includes(text))
+          .sort((a, b) =>
+            body.view === "NEW"
+              ? (b.createdAt ?? 0) - (a.createdAt ?? 0)
+              : (b.subscribers ?? 0) - (a.subscribers ?? 0)
+          );
+        this.actions.push({ action: "channel-search", ...body, device: undefined });
+        return { channels: found.slice(0, limit) };
+      }
+      case "/channel-send": {
+        const c = channel(body.id);
+        if (c.role !== "owner" && c.role !== "admin") {
+          throw Object.assign(new Error("not an admin"), { status: 403 });
+        }
+        const serverId = this.channelPosts.length + 100;
+        this.channelPosts.push({
+          channelId: c.id,
+          type: String(body.type),
+          body: String(body.body ?? ""),
+          id: String(body.msgId),
+        });
+        return { t: this.#tick(), serverId };
+      }
+    }
+    return new Response("not found", { status: 404 });
   }
 
   #history(chatId: string, before: string | null, count: number): unknown {

@@ -45,9 +45,14 @@ import { createSimulatorGroupAdmin } from "./group_admin.ts";
 import { createSimulatorPolls } from "./polls.ts";
 import { createSimulatorOrganize } from "./organize.ts";
 import { createSimulatorSocial } from "./social.ts";
+import { createSimulatorStatus } from "./status.ts";
+import { createSimulatorChannels } from "./channels.ts";
+import { createSimulatorContactDetails } from "./contact_details.ts";
 import { joinSimulatorCloud, type SimulatorCloud } from "./cloud.ts";
 import { createSimulatorStateFile } from "./state_file.ts";
 
+export { SIMULATOR_BUSINESS } from "./contact_details.ts";
+export { SIMULATOR_CHANNELS } from "./channels.ts";
 export { ECHO_CONTACT, LID_ONLY, NO_GROUP_ADDS, NOT_ON_WHATSAPP, SIMULATOR_LIDS } from "./data.ts";
 
 const QR_ROTATE_MS = 20_000;
@@ -80,7 +85,11 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     blocked: [...blocked],
     profile: { name: meName, status: meStatus, picture: mePicture },
     labels: social.labels(),
+    channels: channels.saved(),
+    ownStatuses: statuses.saved(),
   }));
+  const statuses = createSimulatorStatus(data);
+  const channels = createSimulatorChannels();
 
   /** The chats, blocks and profile of the last run, or the seed on the first. */
   function restoreOrSeed(): void {
@@ -93,6 +102,8 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     for (const chat of saved.chats) chats.set(chat.id, chat);
     for (const id of saved.blocked) blocked.add(id);
     ({ name: meName, status: meStatus, picture: mePicture } = saved.profile);
+    if (saved.channels) channels.restore(saved.channels);
+    if (saved.ownStatuses) statuses.restore(saved.ownStatuses);
   }
 
   function later(fn: () => void, ms: number): void {
@@ -483,6 +494,9 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     subscribePresence: social.subscribePresence,
     listPresences: social.listPresences,
     rejectCall: social.rejectCall,
+    ...statuses.calls,
+    ...channels.calls,
+    ...createSimulatorContactDetails(data, () => meStatus),
 
     getProfile() {
       return Promise.resolve({

@@ -10,6 +10,8 @@
 import type { MediaInput } from "../../engine.ts";
 import type { SimChat } from "./data.ts";
 import type { SimLabel } from "./social.ts";
+import type { SimChannel } from "./channels.ts";
+import type { OwnStatus } from "./status.ts";
 
 const STATE_FILE = "simulator-state.json";
 const MEDIA_DIR = "simulator-media";
@@ -22,6 +24,10 @@ export interface SimulatorState {
   profile: { name: string; status: string; picture: string | null };
   /** The account's labels (absent in a state written before there were labels). */
   labels?: SimLabel[];
+  /** The channels the phone knows (`channels.ts`); absent in a file of an older version. */
+  channels?: SimChannel[];
+  /** The account's own statuses (`status.ts`). */
+  ownStatuses?: OwnStatus[];
 }
 
 export interface SimulatorStateFile {

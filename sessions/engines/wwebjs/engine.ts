@@ -46,6 +46,9 @@ import { socialCapabilities } from "./social.ts";
 import { groupAdminCapabilities } from "./group_admin.ts";
 import { listenToGroups } from "./group_events.ts";
 import { idsOfGroup, idsOfMessage, LidBook, pageLidPairs } from "./lids.ts";
+import { statusCapabilities } from "./status.ts";
+import { channelCapabilities } from "./channels.ts";
+import { contactDetailCapabilities } from "./contact_details.ts";
 import { interceptPage } from "./interception.ts";
 import { installMediaPieces } from "./media_transfer.ts";
 import { LINKED_MARKER, LOGIN_DIR, packLogin, unpackLogin } from "./login_archive.ts";
@@ -84,6 +87,9 @@ export function createWwebjsEngine(options: EngineOptions, tuning: WwebjsTuning 
     ...organizeCapabilities(session),
     ...socialCapabilities(session, options.calls),
     ...groupAdminCapabilities(session),
+    ...statusCapabilities(session),
+    ...channelCapabilities(session),
+    ...contactDetailCapabilities(session),
     simulate: () => Promise.reject(notImplemented("simulate", "wwebjs")),
   };
 }
