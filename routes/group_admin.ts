@@ -218,6 +218,12 @@ const putMessagesSetting = putSettingRoute("messages-admin-only");
 const getInfoSetting = getSettingRoute("info-admin-only");
 const putInfoSetting = putSettingRoute("info-admin-only");
 
+/** Each security setting's routes, with the group setting they read and change. */
+const SECURITY_SETTINGS = [
+  [getMessagesSetting, putMessagesSetting, "messagesAdminsOnly"],
+  [getInfoSetting, putInfoSetting, "infoAdminsOnly"],
+] as const;
+
 const subjectRoute = groupBodyRoute({
   method: "put",
   path: "/subject",
@@ -314,7 +320,7 @@ export function createGroupAdminRoutes(
     rejectRoute,
   ];
 
-  return createRouter()
+  const router = createRouter()
     .guard(guards.requireSingleAccountProtected(), ...routes)
     .guard(guards.requireSingleAccountProtected({ media: true }), setPictureRoute)
     .openapi(inviteRoute, async (c) => {
@@ -350,30 +356,6 @@ export function createGroupAdminRoutes(
       const session = manager.session(phoneNumber, c.get("principal"));
       const results = await session.demoteParticipants({ groupId, ...c.req.valid("json") });
       return c.json({ results }, 200);
-    })
-    .openapi(getMessagesSetting, async (c) => {
-      const { phoneNumber, groupId } = c.req.valid("param");
-      const group = await manager.session(phoneNumber, c.get("principal")).getGroup(groupId);
-      return c.json({ adminsOnly: group.settings.messagesAdminsOnly }, 200);
-    })
-    .openapi(putMessagesSetting, async (c) => {
-      const { phoneNumber, groupId } = c.req.valid("param");
-      const session = manager.session(phoneNumber, c.get("principal"));
-      const { adminsOnly } = c.req.valid("json");
-      const group = await session.updateGroup({ groupId, messagesAdminsOnly: adminsOnly });
-      return c.json({ adminsOnly: group.settings.messagesAdminsOnly }, 200);
-    })
-    .openapi(getInfoSetting, async (c) => {
-      const { phoneNumber, groupId } = c.req.valid("param");
-      const group = await manager.session(phoneNumber, c.get("principal")).getGroup(groupId);
-      return c.json({ adminsOnly: group.settings.infoAdminsOnly }, 200);
-    })
-    .openapi(putInfoSetting, async (c) => {
-      const { phoneNumber, groupId } = c.req.valid("param");
-      const session = manager.session(phoneNumber, c.get("principal"));
-      const { adminsOnly } = c.req.valid("json");
-      const group = await session.updateGroup({ groupId, infoAdminsOnly: adminsOnly });
-      return c.json({ adminsOnly: group.settings.infoAdminsOnly }, 200);
     })
     .openapi(subjectRoute, async (c) => {
       const { phoneNumber, groupId } = c.req.valid("param");
@@ -441,4 +423,21 @@ export function createGroupAdminRoutes(
       const change = { groupId, ...c.req.valid("json") };
       return c.json(joinResults(await session.rejectMembershipRequests(change)), 200);
     });
+  // The two security settings: the same pair of routes, each on its own group setting.
+  for (const [get, put, key] of SECURITY_SETTINGS) {
+    router
+      .openapi(get, async (c) => {
+        const { phoneNumber, groupId } = c.req.valid("param");
+        const group = await manager.session(phoneNumber, c.get("principal")).getGroup(groupId);
+        return c.json({ adminsOnly: group.settings[key] }, 200);
+      })
+      .openapi(put, async (c) => {
+        const { phoneNumber, groupId } = c.req.valid("param");
+        const session = manager.session(phoneNumber, c.get("principal"));
+        const { adminsOnly } = c.req.valid("json");
+        const group = await session.updateGroup({ groupId, [key]: adminsOnly });
+        return c.json({ adminsOnly: group.settings[key] }, 200);
+      });
+  }
+  return router;
 }

@@ -107,13 +107,14 @@ const StartBodySchema = z.object({
       "simulator keeps it and sends nothing)",
     example: "http://user:password@proxy.example.com:3128",
   }),
-  calls: CallsSettingSchema.extend({
-    message: CallsSettingSchema.shape.message.optional().default(null),
+  calls: z.object({
+    autoReject: CallsSettingSchema.shape.autoReject,
+    message: CallsSettingSchema.shape.message.optional(),
   }).nullable().optional().openapi({
     description: "What this number does with incoming calls, kept with the session: " +
       "`autoReject` rejects each at once (`call.received`, then `call.rejected`), and `message` " +
-      "is then sent to the caller. null removes it (the server's `CALLS_AUTO_REJECT` applies); " +
-      "absent keeps it. A running session uses it from its next start",
+      "(when given) is then sent to the caller. null removes it (the server's " +
+      "`CALLS_AUTO_REJECT` applies); absent keeps it. A running session uses it from its next start",
   }),
 }).openapi("StartSession");
 

@@ -41,7 +41,7 @@ export interface StartOptions {
    * What the number does with incoming calls from now on, kept with the session; null: the
    * server's `CALLS_AUTO_REJECT` applies. Absent: unchanged.
    */
-  calls?: { autoReject: boolean; message: string | null } | null;
+  calls?: { autoReject: boolean; message?: string | null } | null;
 }
 
 export interface Lifecycle {
@@ -227,7 +227,9 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
     if (options.proxy === undefined && options.calls === undefined) return null;
     const next: SessionSettings = { ...current };
     if (options.calls === null) delete next.calls;
-    else if (options.calls) next.calls = { ...options.calls };
+    else if (options.calls) {
+      next.calls = { autoReject: options.calls.autoReject, message: options.calls.message ?? null };
+    }
     if (options.proxy === null) {
       delete next.proxy;
     } else if (options.proxy !== undefined) {

@@ -98,6 +98,8 @@ Deno.test("a number linked by another number's phone is FAILED saying which, log
           reason,
           engine: "simulator",
           me: null,
+          proxy: null,
+          calls: null,
         });
       },
     );
