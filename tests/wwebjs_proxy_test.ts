@@ -7,6 +7,7 @@
  * once its own is removed; its password is never shown or logged.
  */
 import assert from "node:assert/strict";
+import { PIXEL_PNG } from "./fake_whatsapp/cast.ts";
 import { startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
 import { wwebjsEnv } from "./fake_whatsapp/http_harness.ts";
 import { startForwardProxy } from "./_forward_proxy.ts";
@@ -33,10 +34,20 @@ Deno.test({
     const phone = cloud.me.split("@")[0];
     const cloudTarget = new URL(cloud.url).host;
     const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-proxy-" });
+    // A media URL the server fetches itself, directly: never through the number's proxy.
+    let mediaFetches = 0;
+    const media = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+      mediaFetches++;
+      return new Response(Uint8Array.fromBase64(PIXEL_PNG), {
+        headers: { "Content-Type": "image/png" },
+      });
+    });
+    const mediaTarget = `127.0.0.1:${media.addr.port}`;
     const env = wwebjsEnv(cloud, {
       DATA_DIR: dataDir,
       PROXY_URL: fallback.url,
       LOG_LEVEL: "debug",
+      MEDIA_ALLOW_PRIVATE_HOSTS: "127.0.0.1",
     });
     const logs: Promise<string>[] = [];
     const start = async () => {
@@ -68,6 +79,14 @@ Deno.test({
         text: "through the proxy",
       });
       assert.equal(sent.status, 200, JSON.stringify(sent.body));
+      const image = await server.call("POST", `/${phone}/send-image`, {
+        chatId: "4915550007777@c.us",
+        imageUrl: `http://${mediaTarget}/pixel.png`,
+      });
+      assert.equal(image.status, 200, JSON.stringify(image.body));
+      assert.equal(mediaFetches, 1, "the server fetched the media itself");
+      assert.equal(own.countTo(mediaTarget), 0, "not through the number's proxy");
+      assert.equal(fallback.countTo(mediaTarget), 0);
 
       // The server restarts: the session comes back with its proxy, from the store.
       assert.equal(await server.stop(), 0);
@@ -88,6 +107,7 @@ Deno.test({
     } finally {
       await server.stop();
       await cloud.close();
+      await media.shutdown();
       await own.close();
       await fallback.close();
       const output = (await Promise.all(logs)).join("\n");
