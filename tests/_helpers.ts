@@ -5,6 +5,7 @@
  * about HTTP alone, one route group on the app's shell (`createTestApp`) with guards that let
  * everyone in and a session manager that answers only what the test gives it.
  */
+import type { Received, Receiver } from "../events/test_receivers.ts";
 import type { Env, Hono, MiddlewareHandler, Schema } from "hono";
 import { loadConfig } from "../config.ts";
 import { createLogger, type Logger } from "../logger.ts";
@@ -291,4 +292,21 @@ export function stubManager(
       target[name as keyof SessionManager] ??
         (name === "session" ? () => session : unexpected(String(name))),
   }) as SessionManager;
+}
+
+/**
+ * The first event named `event` (in arrival order) that a test receiver got and whose payload
+ * `matches`, waiting up to `timeoutMs` for it.
+ */
+export function webhookEvent(
+  receiver: Pick<Receiver, "received">,
+  event: string,
+  matches: (payload: Record<string, unknown>) => boolean = () => true,
+  timeoutMs = 10_000,
+): Promise<Received> {
+  return waitFor(
+    `a "${event}" event at the webhook`,
+    () => receiver.received.find((r) => r.json.event === event && matches(r.json.payload)),
+    timeoutMs,
+  );
 }

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { type Received, type Receiver, startReceiver } from "../events/test_receivers.ts";
-import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
+import { startTestApp, type TestApp, waitForState, webhookEvent } from "./_helpers.ts";
 
 const PHONE = "4915550007201";
 const ME = `${PHONE}@c.us`;
@@ -44,12 +44,7 @@ async function withPhone(test: (setup: Setup) => Promise<void>): Promise<void> {
       call: (method, path, body) =>
         server.json(method, `/${PHONE}${path}`, body === undefined ? {} : { body }),
       simulate: (action, body) => server.json("POST", `/${PHONE}/simulator/${action}`, { body }),
-      event: (event, matches) =>
-        waitFor(
-          `a "${event}" event at the webhook`,
-          () => hooks.received.find((r) => r.json.event === event && matches(r.json.payload)),
-          5_000,
-        ),
+      event: (event, matches) => webhookEvent(hooks, event, matches, 5_000),
     });
   } finally {
     await server.close();

@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { type Received, type Receiver, startReceiver } from "../events/test_receivers.ts";
-import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
+import { startTestApp, type TestApp, waitForState, webhookEvent } from "./_helpers.ts";
 
 const PHONE = "4915550007201";
 const ALICE = "15550000001@c.us";
@@ -60,12 +60,7 @@ async function withPhone(
         return server!;
       },
       hooks,
-      event: (event, matches = () => true) =>
-        waitFor(
-          `a "${event}" event at the webhook`,
-          () => hooks.received.find((r) => r.json.event === event && matches(r.json.payload)),
-          10_000,
-        ),
+      event: (event, matches) => webhookEvent(hooks, event, matches, 10_000),
       events: (event) =>
         hooks.received.filter((r) => r.json.event === event).map((r) => r.json.payload),
       async ok(method, path, body) {

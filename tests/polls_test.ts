@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { type Received, type Receiver, startReceiver } from "../events/test_receivers.ts";
-import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
+import { startTestApp, type TestApp, waitForState, webhookEvent } from "./_helpers.ts";
 
 const PHONE = "4915550007101";
 const ME = `${PHONE}@c.us`;
@@ -56,12 +56,7 @@ async function withPhone(test: (setup: Setup) => Promise<void>): Promise<void> {
       vote: (body) => server.json("POST", `/${PHONE}/simulator/poll-votes`, { body }),
       votes: (pollId) =>
         server.json<Votes>("GET", `/${PHONE}/polls/${encodeURIComponent(pollId)}/votes`),
-      event: (event, matches) =>
-        waitFor(
-          `a "${event}" event at the webhook`,
-          () => hooks.received.find((r) => r.json.event === event && matches(r.json.payload)),
-          5_000,
-        ),
+      event: (event, matches) => webhookEvent(hooks, event, matches, 5_000),
     });
   } finally {
     await server.close();

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { type Received, type Receiver, startReceiver } from "../events/test_receivers.ts";
 import { PNG_DATA_URL } from "../routes/engine_inputs.ts";
-import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
+import { startTestApp, type TestApp, waitFor, waitForState, webhookEvent } from "./_helpers.ts";
 
 const PHONE = "4915550007001";
 const CAROL = "15550000003@c.us";
@@ -42,12 +42,7 @@ async function withPhone(
       hooks,
       simulate: (action, body = {}) =>
         server.json("POST", `/${PHONE}/simulator/${action}`, { body }),
-      event: (event, matches = () => true) =>
-        waitFor(
-          `a "${event}" event at the webhook`,
-          () => hooks.received.find((r) => r.json.event === event && matches(r.json.payload)),
-          5_000,
-        ),
+      event: (event, matches) => webhookEvent(hooks, event, matches, 5_000),
     });
   } finally {
     await server.close();
