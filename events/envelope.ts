@@ -9,36 +9,12 @@
 import { monotonicFactory } from "ulid";
 import type { SessionEvent } from "../sessions/manager.ts";
 import type { EngineName, Me, MessageDto, PollVoteDto, SessionStatus } from "../sessions/engine.ts";
+import type { EMITTED_EVENTS } from "./event_names.ts";
 import { groupEventPayload } from "./group_payloads.ts";
 import { toContractState } from "../sessions/engine.ts";
 
-/** Every event name the pipeline emits (the README lists them). */
-export const EVENT_NAMES = [
-  "session.status",
-  "state.change",
-  "message",
-  "message.any",
-  "message.ack",
-  "message.reaction",
-  "poll.vote",
-  "poll.vote.failed",
-  "message.revoked",
-  "message.edited",
-  "presence.update",
-  "group.v2.leave",
-  "group.v2.participants",
-  "label.upsert",
-  "label.deleted",
-  "label.chat.added",
-  "label.chat.deleted",
-  "call.received",
-  "call.rejected",
-  "group.v2.join",
-  "group.v2.update",
-  "group.v2.participants.join-request",
-] as const;
-
-export type EventName = (typeof EVENT_NAMES)[number];
+/** Every event name the pipeline emits (`event_names.ts` holds the one list). */
+export type EventName = (typeof EMITTED_EVENTS)[number];
 
 export interface Envelope {
   /** `evt_` + a lower-case ULID, unique per event. */
