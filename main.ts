@@ -282,6 +282,12 @@ async function main(): Promise<void> {
   // The sessions that should run and have no live lease: on SQLite every one that ran before.
   server.ownership.startTakeover();
 
+  // A whatsapp-web.js Worker loaded ahead, so that the next start goes straight to Chromium.
+  if (config.engine === "wwebjs" && config.cluster.role !== "edge") {
+    const { sharedSpareWorkers } = await import("./sessions/spare_workers.ts");
+    sharedSpareWorkers().keepWarm(config.supervision.heartbeatIntervalMs);
+  }
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -48,7 +48,7 @@ Deno.test("main.ts loads no session manager, Worker, engine or SQLite unless the
     [
       local("../sessions/manager.ts"),
       local("../sessions/worker_host.ts"),
-      local("../sessions/worker.ts"),
+      local("../sessions/worker_runtime.ts"),
     ].includes(specifier) ||
     specifier.startsWith(local("../sessions/engines/")) ||
     specifier.startsWith(local("../store/sqlite/")) ||

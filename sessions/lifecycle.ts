@@ -148,6 +148,7 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
     Deno.mkdirSync(sessionDir(entry.phoneNumber), { recursive: true });
     const host: WorkerHost = deps.createHost({
       name: `session ${entry.phoneNumber}`,
+      engine: entry.engine,
       heartbeatIntervalMs: config.supervision.heartbeatIntervalMs,
       heartbeatTimeoutMs: config.supervision.heartbeatTimeoutMs,
       onEvent: (event) => deps.onEngineEvent(entry, host, event),

@@ -1,6 +1,6 @@
 /**
  * @module
- * What a session's Worker offers the main thread through Comlink: `init`, `ping`, `call` and
+ * What a session's Worker offers the main thread through Comlink: `init`, `call` and
  * `stop` over one engine. An engine's failure comes back as data, `{ failure: { kind, message } }`,
  * rather than as a thrown error, whose kind Comlink would not carry (it keeps an error's name and
  * message only); anything else thrown (a bug) still reaches the caller as an error.
@@ -32,9 +32,6 @@ export function createWorkerApi(deps: WorkerApiDeps) {
       const loading = deps.loadEngine(name, options);
       engine = loading;
       await (await loading).start(deps.emit);
-    },
-    ping(): true {
-      return true;
     },
     async call(method: EngineMethod, args: unknown[]): Promise<CallOutcome> {
       try {

@@ -1,10 +1,11 @@
 /**
  * @module
- * The supervisor of one session's Worker. It starts the Worker, wraps it with Comlink, and makes
- * its death observable and final: an uncaught error (handled here so it cannot kill the process),
- * a message error, a missed heartbeat or our own terminate all reject every pending call at once,
- * call `onDeath` exactly once, and kill the process groups of the Worker's children (Chromium
- * outlives its Worker otherwise).
+ * The supervisor of one session's Worker. It has the Worker created (off the main thread, by a
+ * spawner: `spawner.ts`), wraps its port with Comlink, and makes its death observable and final:
+ * an uncaught error (caught by the spawner so it cannot kill the process), a message error, a
+ * heartbeat counter that stopped counting, or our own terminate all reject every pending call at
+ * once, call `onDeath` exactly once, and kill the process groups of the Worker's children
+ * (Chromium outlives its Worker otherwise).
  */
 import * as Comlink from "comlink";
 import {
@@ -15,10 +16,13 @@ import {
   type EngineOptions,
 } from "./engine.ts";
 import { batchedChannel } from "./batched_endpoint.ts";
-// From the Worker's entry module, whose `lib="deno.worker"` then joins every type-check that
+import { sharedSpareWorkers, type SpareWorkers } from "./spare_workers.ts";
+import { sharedSpawner, type Spawner } from "./spawner.ts";
+import { workerUrlFor } from "./worker_source.ts";
+// From the Workers' runtime module, whose `lib="deno.worker"` then joins every type-check that
 // reaches this file: without it jose's CryptoKey and @types/node's (puppeteer's) disagree under
 // `deno test` (tests/swagger_ui_test.ts), as they did before the API moved to worker_api.ts.
-import type { CallOutcome, WorkerApi } from "./worker.ts";
+import type { CallOutcome, WorkerApi } from "./worker_runtime.ts";
 
 /** The Worker died or was terminated while (or before) the call ran. */
 export class WorkerDeadError extends Error {
@@ -39,6 +43,8 @@ export class CallTimeoutError extends Error {
 export interface WorkerHostOptions {
   /** Shown in Deno's messages about the Worker (the session's number). */
   name: string;
+  /** The engine the Worker will run: it picks the Worker's script. */
+  engine: EngineName;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   /** How long the Worker may take to load before its first answer (default 30 s). */
@@ -49,6 +55,10 @@ export interface WorkerHostOptions {
   onDeath: (reason: string) => void;
   /** For tests: another worker module. */
   workerUrl?: URL;
+  /** Who creates the Worker (default: the process's shared spawner). */
+  spawner?: Spawner;
+  /** Where a whatsapp-web.js Worker made ahead is taken from (default: the process's). */
+  spares?: SpareWorkers;
   /** How to kill a child's process group (defaults to SIGKILL to `-pid`). */
   killProcessGroup?: (pid: number) => void;
 }
@@ -81,15 +91,37 @@ function unwrap(outcome: CallOutcome): unknown {
 }
 
 export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
-  const url = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
-  const worker = new Worker(url, { type: "module", name: options.name });
+  const url = options.workerUrl ?? workerUrlFor(options.engine);
+  // Loading a Worker's modules (whatsapp-web.js, puppeteer) can take seconds on a busy machine,
+  // and a thousand starts queue up for the spawners: the heartbeat's short deadline applies only
+  // once the Worker has counted for the first time, the boot deadline from when it exists.
+  const bootTimeoutMs = options.bootTimeoutMs ?? 30_000;
+  let booted = false;
+  let lastBeat = 0;
+  let lastBeatAt = Date.now();
+  let created = false;
+  const adopter = {
+    onCreated: () => {
+      created = true;
+      lastBeatAt = Date.now();
+    },
+    onDeath: (reason: string) => end(reason, true),
+  };
+  const spare = options.engine === "wwebjs" && !options.workerUrl
+    ? (options.spares ?? sharedSpareWorkers()).take(options.heartbeatIntervalMs, adopter)
+    : undefined;
+  const worker = spare ?? (options.spawner ?? sharedSpawner()).spawn(url, {
+    name: options.name,
+    beatEveryMs: options.heartbeatIntervalMs,
+    ...adopter,
+  });
   /** The reject functions of the calls in flight: all fail at once when the Worker dies. */
   const pendingCalls = new Set<(error: Error) => void>();
   // Calls leave batched per turn, answers and events arrive batched (see batched_endpoint.ts); a
   // call made while none is in flight leaves at once. Events travel one way, in order with the
   // answers: a Comlink.proxy callback would make the main thread answer every event (~15% of a
   // send).
-  const channel = batchedChannel(worker, {
+  const channel = batchedChannel(worker.port, {
     sendAtOnce: () => pendingCalls.size === 0,
     onEvent: (event) => onEvent(event as EngineEvent),
   });
@@ -97,7 +129,6 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
   // Every property read on a Comlink proxy makes a new proxy (registered with a finalizer): the
   // hot ones are read once.
   const callRemote = remote.call;
-  const pingRemote = remote.ping;
   const killGroup = options.killProcessGroup ?? defaultKillProcessGroup;
   const children = new Set<number>();
   let alive = true;
@@ -110,7 +141,7 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
     deathReason = reason;
     clearInterval(heartbeat);
     channel.close();
-    worker.terminate();
+    worker.end();
     for (const pid of children) killGroup(pid);
     children.clear();
     // After the answers already received have settled their calls: an answer and the event that
@@ -123,35 +154,32 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
     if (notify) options.onDeath(reason);
   }
 
-  worker.addEventListener("error", (event) => {
-    event.preventDefault(); // Otherwise Deno ends the whole process.
-    end(`Worker crashed: ${event.message}`, true);
+  worker.port.addEventListener("messageerror", () => {
+    end("Worker sent an unreadable message", true);
   });
-  worker.addEventListener("messageerror", () => end("Worker sent an unreadable message", true));
+  worker.port.start();
 
-  // Loading a Worker's modules (whatsapp-web.js, puppeteer) can take seconds on a busy machine:
-  // the heartbeat's short deadline applies only once the Worker has answered for the first time.
-  const bootTimeoutMs = options.bootTimeoutMs ?? 30_000;
-  let booted = false;
-  let pingSentAt: number | null = null;
+  // The Worker counts in shared memory while its event loop turns: reading the count costs the
+  // main thread no message (a ping a Worker every 500 ms was ~2,000 messages a second for 1,000).
   const heartbeat = setInterval(() => {
-    if (pingSentAt !== null) {
-      const deadline = booted ? options.heartbeatTimeoutMs : bootTimeoutMs;
-      if (Date.now() - pingSentAt > deadline) {
-        end(
-          booted
-            ? `Worker missed its heartbeat (${deadline} ms)`
-            : `Worker did not load within ${deadline} ms`,
-          true,
-        );
-      }
+    const beat = Atomics.load(worker.beats, 0);
+    const now = Date.now();
+    if (beat !== lastBeat) {
+      lastBeat = beat;
+      lastBeatAt = now;
+      booted = true;
       return;
     }
-    pingSentAt = Date.now();
-    pingRemote().then(() => {
-      pingSentAt = null;
-      booted = true;
-    }, () => {});
+    if (!created) return; // Still waiting for a spawner: not the Worker's fault.
+    const deadline = booted ? options.heartbeatTimeoutMs : bootTimeoutMs;
+    if (now - lastBeatAt > deadline) {
+      end(
+        booted
+          ? `Worker missed its heartbeat (${deadline} ms)`
+          : `Worker did not load within ${deadline} ms`,
+        true,
+      );
+    }
   }, options.heartbeatIntervalMs);
 
   function onEvent(event: EngineEvent): void {

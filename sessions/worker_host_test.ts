@@ -26,6 +26,7 @@ async function until(check: () => boolean, ms = 3_000): Promise<boolean> {
 function startFixture(onDeath: (reason: string) => void = () => {}) {
   const events: EngineEvent[] = [];
   const host = createWorkerHost({
+    engine: "simulator",
     name: "fixture",
     heartbeatIntervalMs: 100,
     heartbeatTimeoutMs: 300,

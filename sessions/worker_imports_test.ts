@@ -49,19 +49,23 @@ function loaded(graph: Awaited<ReturnType<typeof moduleGraph>>): Set<string> {
 }
 
 Deno.test("a session's Worker loads neither zod nor the HTTP layer, though the engine contract's input types come from the routes", async () => {
-  const graph = await moduleGraph("./worker.ts");
-  const modules = loaded(graph);
   const local = (path: string) => new URL(path, import.meta.url).href;
-  // The graph is the Worker's whole: both engines, loaded by dynamic import.
   for (
-    const path of ["./engine.ts", "./engines/simulator/engine.ts", "./engines/wwebjs/engine.ts"]
+    const [entry, engine] of [
+      ["./engines/simulator/worker.ts", "./engines/simulator/engine.ts"],
+      ["./engines/wwebjs/worker.ts", "./engines/wwebjs/engine.ts"],
+    ]
   ) {
-    assert.ok(modules.has(local(path)), path);
+    const graph = await moduleGraph(entry);
+    const modules = loaded(graph);
+    for (const path of ["./engine.ts", "./worker_runtime.ts", engine]) {
+      assert.ok(modules.has(local(path)), `${entry} loads ${path}`);
+    }
+    assert.ok(graph.modules.has(local("../routes/engine_inputs.ts")), "the contract's types");
+    const offending = [...modules].filter((specifier) =>
+      /zod/.test(specifier) || specifier.startsWith(local("../routes/")) ||
+      specifier.startsWith(local("../middleware/"))
+    );
+    assert.deepEqual(offending, [], entry);
   }
-  assert.ok(graph.modules.has(local("../routes/engine_inputs.ts")), "the contract's types");
-  const offending = [...modules].filter((specifier) =>
-    /zod/.test(specifier) || specifier.startsWith(local("../routes/")) ||
-    specifier.startsWith(local("../middleware/"))
-  );
-  assert.deepEqual(offending, []);
 });

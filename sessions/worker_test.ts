@@ -5,6 +5,7 @@ import { createWorkerHost } from "./worker_host.ts";
 Deno.test("the session Worker answers a call made while its engine still loads, once it is up", async () => {
   const sessionDir = await Deno.makeTempDir({ prefix: "worker_test_" });
   const host = createWorkerHost({
+    engine: "simulator",
     name: "worker test",
     heartbeatIntervalMs: 500,
     heartbeatTimeoutMs: 5_000,

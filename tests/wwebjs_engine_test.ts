@@ -486,6 +486,7 @@ Deno.test("wwebjs engine runs inside the session Worker under its supervisor: QR
   const rec = new EventRecorder();
   const deaths: string[] = [];
   const host = createWorkerHost({
+    engine: "wwebjs",
     name: "wwebjs engine test",
     heartbeatIntervalMs: 500,
     heartbeatTimeoutMs: 5_000,
