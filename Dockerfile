@@ -18,7 +18,7 @@ RUN deno install --frozen
 # root's: the runtime user may read it all (npm tarballs keep their own modes, some 0640, and a
 # checkout's modes follow its umask) and write none of it.
 COPY . .
-RUN deno cache main.ts sessions/manager.ts sessions/worker.ts sessions/engines/wwebjs/engine.ts sessions/engines/simulator/engine.ts \
+RUN deno cache main.ts sessions/manager.ts sessions/spawner_worker.ts sessions/engines/wwebjs/worker.ts sessions/engines/simulator/worker.ts \
     store/postgres/store.ts store/sqlite/store.ts store/migrate_to_postgres.ts \
   && find /app \( ! -perm -a+r -o -type d ! -perm -a+x \) -exec chmod a+rX {} + \
   && find /app ! -type l -perm /go+w -exec chmod go-w {} +
