@@ -19,6 +19,7 @@
 import { badRequest } from "../errors.ts";
 import { describeError, type Logger } from "../logger.ts";
 import type { Placement, SessionLeases } from "../sessions/leases.ts";
+import { RESTORE_CONCURRENCY } from "../sessions/restore.ts";
 import type { ClusterRepository, Fence, Lease, NodeInput, NodeRecord } from "../store/store.ts";
 import { drainSessions } from "./drain.ts";
 import { eachLimited, withTimeout } from "./limited.ts";
@@ -71,8 +72,8 @@ export interface Ownership extends SessionLeases {
 }
 
 const SELF_STOP_AT = 0.8;
-/** Sessions a take-over pass starts at the same time (as a restore). */
-const TAKE_CONCURRENCY = 4;
+/** Sessions of each engine a take-over pass starts at the same time (as a restore). */
+const TAKE_CONCURRENCY: Record<string, number> = RESTORE_CONCURRENCY;
 /** How long a session evicted by a self-stop may take to stop politely. */
 const SELF_STOP_GRACE_MS = 1_000;
 /**
@@ -278,7 +279,7 @@ export function createOwnership(options: OwnershipOptions): Ownership {
           // What it stopped itself while the database was away comes back first, by epoch.
           await eachLimited(
             [...selfStopped.keys()],
-            TAKE_CONCURRENCY,
+            TAKE_CONCURRENCY.wwebjs,
             (phoneNumber) => takeAndStart(phoneNumber, "taking the session back"),
           );
           const vacant = (await withTimeout(cluster.vacant({ marginMs }), bound, "listing"))
@@ -291,10 +292,16 @@ export function createOwnership(options: OwnershipOptions): Ownership {
             holderGraceMs: ttlMs,
             patient: clock() - recoveredAt < RECOVERY_PATIENCE_MS + 2 * ttlMs,
           });
-          await eachLimited(
-            mine,
-            TAKE_CONCURRENCY,
-            ({ phoneNumber }) => takeAndStart(phoneNumber, "taking the session"),
+          // Each engine at its own pace: a Chromium per whatsapp-web.js number, a light Worker
+          // per simulator number.
+          await Promise.all(
+            [...new Set(mine.map((v) => v.engine))].map((engine) =>
+              eachLimited(
+                mine.filter((v) => v.engine === engine),
+                TAKE_CONCURRENCY[engine] ?? TAKE_CONCURRENCY.wwebjs,
+                ({ phoneNumber }) => takeAndStart(phoneNumber, "taking the session"),
+              )
+            ),
           );
         } while (passAgain);
       } catch (error) {

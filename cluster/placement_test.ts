@@ -18,6 +18,7 @@ const node = (id: string, sessions: number, extra: Partial<NodeRecord> = {}): No
 
 const vacant = (phoneNumber: string, extra: Partial<VacantSession> = {}): VacantSession => ({
   phoneNumber,
+  engine: "simulator",
   nodeId: null,
   epoch: 0,
   placedNode: null,

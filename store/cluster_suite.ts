@@ -181,7 +181,14 @@ export const CLUSTER_CASES: Case[] = [
         unsubscribe();
       }
       assert.deepEqual(await cluster.vacant({ marginMs: MARGIN }), [
-        { phoneNumber: PHONE, nodeId: null, epoch: 0, placedNode: "b", expiredMs: null },
+        {
+          phoneNumber: PHONE,
+          engine: "simulator",
+          nodeId: null,
+          epoch: 0,
+          placedNode: "b",
+          expiredMs: null,
+        },
       ]);
       assert.equal(await cluster.take(PHONE, "b", timing), 1);
       assert.deepEqual(await cluster.vacant({ marginMs: MARGIN }), []);

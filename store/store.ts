@@ -135,6 +135,8 @@ export interface NodeRecord {
 /** A number that should run and has no live lease. */
 export interface VacantSession {
   phoneNumber: string;
+  /** The engine it runs (a take-over starts whatsapp-web.js numbers fewer at a time). */
+  engine: string;
   /** Its last holder (null: released, or never taken). */
   nodeId: string | null;
   epoch: number;

@@ -121,13 +121,14 @@ export function createClusterRepository(sql: Sql): ClusterRepository {
       const rows = await sql<
         {
           phone_number: string;
+          engine: string;
           node_id: string | null;
           epoch: number;
           placed_node: string | null;
           expired_ms: number | null;
         }[]
       >`
-        SELECT phone_number, node_id, epoch, placed_node,
+        SELECT phone_number, engine, node_id, epoch, placed_node,
           CASE WHEN node_id IS NULL THEN NULL ELSE wa_now_ms() - lease_until END AS expired_ms
         FROM sessions
         WHERE should_run AND (node_id IS NULL OR lease_until < wa_now_ms() - ${marginMs})
@@ -135,6 +136,7 @@ export function createClusterRepository(sql: Sql): ClusterRepository {
       `;
       return rows.map((r) => ({
         phoneNumber: r.phone_number,
+        engine: r.engine,
         nodeId: r.node_id,
         epoch: r.epoch,
         placedNode: r.placed_node,

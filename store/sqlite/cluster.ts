@@ -58,7 +58,7 @@ export function createClusterRepository(db: DatabaseSync, now = Date.now): Clust
   `);
   const place = db.prepare("UPDATE sessions SET placed_node = ? WHERE phone_number = ?");
   const vacant = db.prepare(`
-    SELECT phone_number, node_id, epoch, placed_node,
+    SELECT phone_number, engine, node_id, epoch, placed_node,
       CASE WHEN node_id IS NULL THEN NULL ELSE ? - lease_until END AS expired_ms
     FROM sessions
     WHERE should_run = 1 AND (node_id IS NULL OR lease_until < ?)
@@ -141,6 +141,7 @@ export function createClusterRepository(db: DatabaseSync, now = Date.now): Clust
       const at = now();
       const rows = vacant.all(at, at - marginMs) as {
         phone_number: string;
+        engine: string;
         node_id: string | null;
         epoch: number;
         placed_node: string | null;
@@ -148,6 +149,7 @@ export function createClusterRepository(db: DatabaseSync, now = Date.now): Clust
       }[];
       return rows.map((r) => ({
         phoneNumber: r.phone_number,
+        engine: r.engine,
         nodeId: r.node_id,
         epoch: r.epoch,
         placedNode: r.placed_node,
