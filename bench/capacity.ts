@@ -7,7 +7,7 @@
  *    every answer and the moment all are `CONNECTED`, while a probe asks `/health` every 20 ms;
  * 2. lets them idle and reads the server's memory (PSS, `/proc/<pid>/smaps_rollup`; Workers are
  *    threads of it) against the same server with no number, and the CPU of its main thread and of
- *    all its threads over 20 s (`/proc/<pid>/task/*​/stat`);
+ *    all its threads over 20 s (`/proc/<pid>/task/<tid>/stat`);
  * 3. restarts the server (SIGTERM, then the same `DATA_DIR`) and times its first answer, the
  *    restore of every number to `CONNECTED`, and `/health` meanwhile.
  *
