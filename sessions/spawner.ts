@@ -5,7 +5,8 @@
  * kept it blocked for most of a minute and every request waited behind them (bench/README.md). So
  * the main thread asks a spawner (a small Worker, `spawner_worker.ts`) to create each session
  * Worker, and talks to it through a `MessageChannel` port it hands over with the request; a
- * heartbeat counter in shared memory replaces the ping messages (one `Atomics.load` per check).
+ * heartbeat counter in shared memory, which the Worker keeps up with its spawner's pulse, replaces
+ * the ping messages (one `Atomics.load` per check).
  *
  * A few spawners (one per core by default) create Workers side by side; each request goes to the
  * one with the fewest still waiting. They end once no Worker of theirs is left for a while (an
@@ -33,14 +34,16 @@ export type SpawnerReport =
 /** What the session Worker gets from its spawner, first (`host_link.ts`). */
 export interface HostLink {
   port: MessagePort;
+  /** The spawner's pulse: a counter bumped every `beatEveryMs`, waited on with `Atomics`. */
+  pulse: SharedArrayBuffer;
+  /** The Worker's own counter: where it copies each pulse it wakes up to. */
   beats: SharedArrayBuffer;
-  beatEveryMs: number;
 }
 
 export interface SpawnOptions {
   /** Shown in Deno's messages about the Worker. */
   name: string;
-  /** How often the Worker bumps its heartbeat counter. */
+  /** How often the Worker's heartbeat counter moves (its spawner's pulse). */
   beatEveryMs: number;
   /** The Worker exists (its thread runs); its modules may still be loading. */
   onCreated(): void;
@@ -51,7 +54,7 @@ export interface SpawnOptions {
 export interface SpawnedWorker {
   /** The Worker's end of the conversation: what it posts arrives here, and the other way round. */
   readonly port: MessagePort;
-  /** Slot 0 is the Worker's heartbeat count, bumped every `beatEveryMs` once its entry runs. */
+  /** Slot 0 is the Worker's heartbeat count: it follows the pulse once the Worker's entry runs. */
   readonly beats: Int32Array;
   /** Ends the Worker (and closes the port). */
   end(): void;

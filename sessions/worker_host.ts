@@ -90,6 +90,33 @@ function unwrap(outcome: CallOutcome): unknown {
   return outcome.value;
 }
 
+/** One timer per period checks every Worker watched at that period (not a timer each). */
+const sweeps = new Map<
+  number,
+  { timer: ReturnType<typeof setInterval>; checks: Set<() => void> }
+>();
+
+function watch(periodMs: number, check: () => void): () => void {
+  let sweep = sweeps.get(periodMs);
+  if (!sweep) {
+    const checks = new Set<() => void>();
+    sweep = {
+      checks,
+      timer: setInterval(() => {
+        for (const each of checks) each();
+      }, periodMs),
+    };
+    sweeps.set(periodMs, sweep);
+  }
+  sweep.checks.add(check);
+  const watched = sweep;
+  return () => {
+    if (!watched.checks.delete(check) || watched.checks.size > 0) return;
+    clearInterval(watched.timer);
+    sweeps.delete(periodMs);
+  };
+}
+
 export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
   const url = options.workerUrl ?? workerUrlFor(options.engine);
   // Loading a Worker's modules (whatsapp-web.js, puppeteer) can take seconds on a busy machine,
@@ -139,7 +166,7 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
     if (!alive) return;
     alive = false;
     deathReason = reason;
-    clearInterval(heartbeat);
+    unwatch();
     channel.close();
     worker.end();
     for (const pid of children) killGroup(pid);
@@ -161,7 +188,7 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
 
   // The Worker counts in shared memory while its event loop turns: reading the count costs the
   // main thread no message (a ping a Worker every 500 ms was ~2,000 messages a second for 1,000).
-  const heartbeat = setInterval(() => {
+  const unwatch = watch(options.heartbeatIntervalMs, () => {
     const beat = Atomics.load(worker.beats, 0);
     const now = Date.now();
     if (beat !== lastBeat) {
@@ -180,7 +207,7 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
         true,
       );
     }
-  }, options.heartbeatIntervalMs);
+  });
 
   function onEvent(event: EngineEvent): void {
     if (!alive) return;

@@ -29,7 +29,8 @@ function startFixture(onDeath: (reason: string) => void = () => {}) {
     engine: "simulator",
     name: "fixture",
     heartbeatIntervalMs: 100,
-    heartbeatTimeoutMs: 300,
+    // Generous: a loaded machine can hold a thread back for hundreds of ms.
+    heartbeatTimeoutMs: 2_000,
     workerUrl: FIXTURE,
     onEvent: (event) => events.push(event),
     onDeath,
@@ -81,4 +82,30 @@ Deno.test("createWorkerHost() answers a call whose result cannot be cloned with 
   assert.equal(host.alive, true, "the Worker goes on");
   await host.stop(1_000);
   assert.ok(await until(() => !isAlive(pid)));
+});
+
+Deno.test("createWorkerHost() finds a Worker stuck in a loop dead by its heartbeat, and fails its calls", async () => {
+  const deaths: string[] = [];
+  const events: EngineEvent[] = [];
+  const host = createWorkerHost({
+    engine: "simulator",
+    name: "spinner",
+    heartbeatIntervalMs: 100,
+    heartbeatTimeoutMs: 1_000,
+    workerUrl: FIXTURE,
+    onEvent: (event) => events.push(event),
+    onDeath: (reason) => deaths.push(reason),
+  });
+  try {
+    await host.init("simulator", OPTIONS, 30_000);
+    const spinning = host.call("spin" as EngineMethod, [], 60_000);
+    await assert.rejects(spinning, WorkerDeadError);
+    assert.deepEqual(deaths, ["Worker missed its heartbeat (1000 ms)"]);
+    assert.equal(host.alive, false);
+  } finally {
+    host.terminate("test over");
+    for (const event of events) {
+      if (event.type === "child_process") Deno.kill(-event.pid, "SIGKILL");
+    }
+  }
 });
