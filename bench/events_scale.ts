@@ -36,6 +36,8 @@ const CONTACT = "15550000001@c.us";
 const SAMPLE_MS = 3_000;
 const LABEL = "Load";
 const MADE_AT = / at (\d{4}-\d\d-\d\dT[\d:.]+Z)"/;
+/** The envelope's own `timestamp` (ms; the payload's has seconds). */
+const ENVELOPE_AT = /"timestamp":(\d{13})\b/;
 
 const args = Deno.args.filter((a) => !a.startsWith("--"));
 const NUMBERS = Number(args[0] ?? 100);
@@ -45,7 +47,12 @@ const PROFILE = Deno.args.includes("--profile");
 
 interface Arrival {
   at: number;
+  /** Made in the simulator → arrived at the receiver. */
   latencyMs: number;
+  /** Made → the event reached the main thread (the envelope's `timestamp`). */
+  toMainMs: number;
+  /** The main thread → the dispatcher sent it (`X-Webhook-Timestamp`): storing and queueing. */
+  queuedMs: number;
 }
 
 /** The webhook receiver: keeps, per delivery of a chatter message, its arrival and latency. */
@@ -58,7 +65,15 @@ function startReceiver() {
     const at = Date.now();
     const made = MADE_AT.exec(body);
     if (made && body.includes(`"body":"${LABEL} `)) {
-      arrivals.push({ at, latencyMs: at - Date.parse(made[1]) });
+      const madeAt = Date.parse(made[1]);
+      const envelopeAt = Number(ENVELOPE_AT.exec(body)?.[1]);
+      const sentAt = Number(r.headers.get("x-webhook-timestamp"));
+      arrivals.push({
+        at,
+        latencyMs: at - madeAt,
+        toMainMs: envelopeAt - madeAt,
+        queuedMs: sentAt - envelopeAt,
+      });
       if (body.includes('"event":"message"')) messages++;
     } else {
       other++;
@@ -85,22 +100,29 @@ async function outboxSize(base: string): Promise<number> {
   return Number(match[1]);
 }
 
-/** CPU ticks (1/100 s) of the main thread and of every other thread of the process. */
-function cpuTicks(pid: number): { main: number; others: number } {
+/**
+ * CPU time (ms) of the main thread and of every other thread of the process, and how long the main
+ * thread waited, runnable, for a CPU (`schedstat`: the machine's other load shows there).
+ */
+function cpuTicks(pid: number): { main: number; others: number; mainWaited: number } {
   let main = 0;
   let others = 0;
+  let mainWaited = 0;
   for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = Deno.readTextFileSync(`/proc/${pid}/task/${entry.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      if (entry.name === String(pid)) main += ticks;
-      else others += ticks;
+      const [ran, waited] = Deno.readTextFileSync(`/proc/${pid}/task/${entry.name}/schedstat`)
+        .split(" ").map(Number);
+      if (entry.name === String(pid)) {
+        main += ran / 1e6;
+        mainWaited += waited / 1e6;
+      } else {
+        others += ran / 1e6;
+      }
     } catch {
       // The thread ended.
     }
   }
-  return { main, others };
+  return { main, others, mainWaited };
 }
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number) {
@@ -110,6 +132,30 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs:
     await sleep(250);
   }
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Waits until every number is CONNECTED; gives up when none more came up for 90 s. */
+async function waitConnectedOrStalled(base: string, phones: string[]): Promise<void> {
+  let best = -1;
+  let since = performance.now();
+  while (true) {
+    const up = await connectedCount(base, phones).catch(() => best);
+    if (up === phones.length) return;
+    if (up > best) {
+      best = up;
+      since = performance.now();
+    } else if (performance.now() - since > 90_000) {
+      const { body } = await api<{ sessions: { state: string }[] }>(base, "GET", "/sessions");
+      const states: Record<string, number> = {};
+      for (const { state } of body.sessions) states[state] = (states[state] ?? 0) + 1;
+      throw new Error(
+        `Only ${best} of ${phones.length} numbers CONNECTED, none more for 90 s: ${
+          JSON.stringify(states)
+        }`,
+      );
+    }
+    await sleep(500);
+  }
 }
 
 async function inParallel(items: string[], limit: number, work: (item: string) => Promise<void>) {
@@ -132,6 +178,14 @@ if (import.meta.main) {
     env: { WEBHOOK_URL: receiver.url, METRICS_ENABLED: "true" },
     ...(PROFILE ? { denoFlags: ["run", "-A", `--inspect=127.0.0.1:${inspectPort}`] } : {}),
   });
+  // Interrupted (Ctrl-C, a timeout's SIGTERM): the server and its numbers go too.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => {
+      server.kill("SIGKILL");
+      Deno.removeSync(dataDir, { recursive: true });
+      Deno.exit(130);
+    });
+  }
   const out: string[] = [];
   const print = (line = "") => {
     out.push(line);
@@ -143,11 +197,7 @@ if (import.meta.main) {
     const phones = Array.from({ length: NUMBERS }, (_, i) => phone(i + 1, "4918"));
     const startedAt = performance.now();
     await startSessions(server.base, phones);
-    await waitUntil(
-      `all ${NUMBERS} numbers CONNECTED`,
-      async () => await connectedCount(server.base, phones) === NUMBERS,
-      1_200_000,
-    );
+    await waitConnectedOrStalled(server.base, phones);
     const upMs = performance.now() - startedAt;
     console.error(`${NUMBERS} numbers CONNECTED in ${(upMs / 1000).toFixed(1)} s`);
     await waitUntil(
@@ -156,6 +206,15 @@ if (import.meta.main) {
       120_000,
     );
 
+    // The idle cost of the numbers (heartbeats and the like), 3 s before any message.
+    const idle0 = cpuTicks(server.pid);
+    await sleep(3_000);
+    const idle1 = cpuTicks(server.pid);
+    const idle = {
+      main: idle1.main - idle0.main,
+      others: idle1.others - idle0.others,
+      mainWaited: idle1.mainWaited - idle0.mainWaited,
+    };
     const profiler = PROFILE ? await startProfile(inspectPort) : null;
     const count = Math.floor((SECONDS * 1000) / EVERY_MS);
     const t0 = Date.now();
@@ -192,8 +251,10 @@ if (import.meta.main) {
         `| ${((now - t0) / 1000).toFixed(0)} | ${(batch.length / seconds).toFixed(0)} | ${
           ms(percentile(lat, 50))
         } | ${ms(percentile(lat, 99))} | ${size} | ${
-          ((cpu.main - lastCpu.main) / seconds).toFixed(0)
-        } % | ${((cpu.others - lastCpu.others) / seconds).toFixed(0)} % |`,
+          ((cpu.main - lastCpu.main) / seconds / 10).toFixed(0)
+        } % | ${((cpu.mainWaited - lastCpu.mainWaited) / seconds / 10).toFixed(0)} % | ${
+          ((cpu.others - lastCpu.others) / seconds / 10).toFixed(0)
+        } % |`,
       );
       console.error(samples.at(-1));
       sizes.push(size);
@@ -241,18 +302,30 @@ if (import.meta.main) {
     );
     print();
     print(
-      "| t s | deliveries/s | p50 ms | p99 ms | outbox | main thread CPU | other threads CPU |",
+      "| t s | deliveries/s | p50 ms | p99 ms | outbox | main thread CPU | main thread " +
+        "waiting for a CPU | other threads CPU |",
     );
-    print("|---:|---:|---:|---:|---:|---:|---:|");
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    print(
+      `| idle, before | – | – | – | ${sizes[0]} | ${(idle.main / 30).toFixed(0)} % | ${
+        (idle.mainWaited / 30).toFixed(0)
+      } % | ${(idle.others / 30).toFixed(0)} % |`,
+    );
     for (const row of samples) print(row);
     print();
-    const mainCpu = (cpuRun.main - cpu0.main) / (runMs / 1000);
-    const otherCpu = (cpuRun.others - cpu0.others) / (runMs / 1000);
+    const mainCpu = (cpuRun.main - cpu0.main) / runMs * 100;
+    const otherCpu = (cpuRun.others - cpu0.others) / runMs * 100;
+    const mainWaited = (cpuRun.mainWaited - cpu0.mainWaited) / runMs * 100;
     print(
       "| N | deliveries/s (steady; offered) | p50 / p99 / max ms (steady) | p99 ms (all) | " +
-        "outbox start / peak / end | drained after | arrived | main / other threads CPU |",
+        "outbox start / peak / end | drained after | arrived | main thread CPU / waiting for a " +
+        "CPU / other threads CPU | main-thread CPU per message above idle |",
     );
-    print("|---:|---:|---:|---:|---|---:|---:|---:|");
+    print("|---:|---:|---:|---:|---|---:|---:|---:|---:|");
+    const cpu = `${mainCpu.toFixed(0)} % / ${mainWaited.toFixed(0)} % / ${otherCpu.toFixed(0)} %`;
+    // What a message costs the main thread above the idle numbers' own work (heartbeats…): the
+    // figure a fix of the event path moves, and one the machine's other load hardly does.
+    const perMessageUs = ((cpuRun.main - cpu0.main) - idle.main / 3_000 * runMs) * 1000 / expected;
     print(
       `| ${NUMBERS} | ${(steady.length / steadyS).toFixed(0)}; ${
         (2 * NUMBERS * 1000 / EVERY_MS).toFixed(0)
@@ -260,9 +333,21 @@ if (import.meta.main) {
         ms(percentile(all, 99))
       } | ${sizes[0]} / ${Math.max(...sizes)} / ${sizeEnd} | ${
         (drainMs / 1000).toFixed(1)
-      } s | ${receiver.messages()} of ${expected} | ${mainCpu.toFixed(0)} % / ${
-        otherCpu.toFixed(0)
-      } % |`,
+      } s | ${receiver.messages()} of ${expected} | ${cpu} | ${perMessageUs.toFixed(0)} µs |`,
+    );
+    print();
+    const part = (values: number[]) =>
+      `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))} / ${ms(Math.max(...values))}`;
+    print("Where the steady-state latency goes (p50 / p99 / max ms):");
+    print();
+    print(
+      "| made → main thread | main thread → POST sent | POST sent → arrived | made → arrived |",
+    );
+    print("|---:|---:|---:|---:|");
+    print(
+      `| ${part(steady.map((a) => a.toMainMs))} | ${part(steady.map((a) => a.queuedMs))} | ${
+        part(steady.map((a) => a.latencyMs - a.toMainMs - a.queuedMs))
+      } | ${part(lat)} |`,
     );
     print();
     if (profile) {
