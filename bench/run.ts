@@ -20,7 +20,8 @@
  *    counting middleware alone (`bench/metrics.ts`).
  *
  * `BENCH_DURATION_S` (default 5) sets the seconds per wrk point; `BENCH_SECTIONS` (default
- * `api,workers,wwebjs,events,floors,cluster,metrics`) picks sections.
+ * `api,workers,wwebjs,events,floors,cluster,metrics`) picks sections. `events-scale`, not in the
+ * default set, runs `bench/events_scale.ts` (100 numbers, a message a second each, 30 s).
  */
 import { clusterSection } from "./cluster.ts";
 import { metricsSection } from "./metrics.ts";
@@ -417,6 +418,10 @@ if (import.meta.main) {
   if (SECTIONS.has("floors")) await floors();
   if (SECTIONS.has("cluster")) await clusterSection(print, DURATION_S);
   if (SECTIONS.has("metrics")) await metricsSection(print, DURATION_S);
+  // Not in the default run (~1.5 min with 100 numbers): `BENCH_SECTIONS=events-scale`.
+  if (SECTIONS.has("events-scale")) {
+    await printScript("bench/events_scale.ts", 900_000);
+  }
   print(`Whole run: ${((performance.now() - began) / 1000).toFixed(0)} s.`);
   const file = new URL("./last_run.md", import.meta.url);
   await Deno.writeTextFile(file, out.join("\n") + "\n");

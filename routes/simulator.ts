@@ -1,15 +1,14 @@
 /**
  * @module
  * The simulator's control API, for testing a bot without a phone: under `/{phoneNumber}/simulator/`
- * a test makes a contact or group member write (text, media from a `data:` URL, a reply), react,
- * vote on a poll, receive and read the phone's messages, type, go online or offline, leave a
- * group and call, and makes the phone change its labels, unlink the device or lose its connection. Each effect reaches the
- * vote on a poll, receive and read the phone's messages, type, go online or offline and leave a
- * group; another member of a group promote or demote, change it, add the phone or join, or a
- * contact ask to join; and makes the phone unlink the device or lose its connection. Each effect reaches the
- * engine's events, and so the webhooks and streams, exactly as a real phone's would. Only a
- * session of the simulator engine has it: for any other the routes answer 404. Who may act is who
- * may act on the number: its owner or the admin.
+ * a test makes a contact or group member write (text, media from a `data:` URL, a reply), keep
+ * writing on its own (`chatter`, a load of incoming messages for one request), react, vote on a
+ * poll, receive and read the phone's messages, type, go online or offline, leave a group and call;
+ * another member of a group promote or demote, change it, add the phone or join, or a contact ask
+ * to join; and makes the phone change its labels, unlink the device or lose its connection. Each
+ * effect reaches the engine's events, and so the webhooks and streams, exactly as a real phone's
+ * would. Only a session of the simulator engine has it: for any other the routes answer 404. Who
+ * may act is who may act on the number: its owner or the admin.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { notFound } from "../errors.ts";
@@ -179,6 +178,24 @@ const SimulatedChatLabelsSchema = z.object({
   }),
 }).openapi("SimulatedChatLabels");
 
+const SimulatedChatterSchema = z.object({
+  chatId: Jid,
+  from,
+  everyMs: z.number().int().min(10).max(3_600_000).openapi({
+    example: 1_000,
+    description: "A message every this many ms, the first one `everyMs` from now",
+  }),
+  durationMs: z.number().int().min(0).max(86_400_000).openapi({
+    example: 60_000,
+    description: "For this long: `durationMs / everyMs` messages (rounded down); 0 ends the " +
+      "chatter under way",
+  }),
+  text: z.string().min(1).max(1_000).optional().openapi({
+    example: "Chatter",
+    description: 'How each text starts, followed by "<n> of <count> at <ISO time with ms>"',
+  }),
+}).openapi("SimulatedChatter");
+
 const errors = errorResponses(...SESSION_CALL_ERRORS);
 
 function controlRoute<T extends z.ZodType>(
@@ -313,6 +330,16 @@ const unlinkRoute = createRoute({
   request: { params: PhoneParams },
   responses: { 200: jsonResponse(SuccessSchema, "Done"), ...errors },
 });
+const chatterRoute = controlRoute(
+  "chatter",
+  "A contact keeps writing to the phone on its own, every few ms",
+  SimulatedChatterSchema,
+  "`message` and `message.any` events, one message every `everyMs` for `durationMs`, made inside " +
+    "the session (one request for a whole load of incoming messages). Each text ends with its " +
+    "number, the count and the time it was made to the millisecond (`Chatter 3 of 10 at " +
+    "2026-12-02T15:00:00.123Z`). One chatter per session: a new one replaces the one under way, " +
+    "`durationMs: 0` ends it, and so do stopping the session, a logout and a dropped connection.",
+);
 const disconnectRoute = controlRoute(
   "disconnect",
   "The phone's connection drops, and comes back",
@@ -360,6 +387,7 @@ export function createSimulatorRoutes(
       groupRequestRoute,
       unlinkRoute,
       disconnectRoute,
+      chatterRoute,
     )
     .openapi(messageRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
@@ -466,6 +494,11 @@ export function createSimulatorRoutes(
     .openapi(disconnectRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       const action = { type: "disconnect" as const, ...c.req.valid("json") };
+      return c.json(await act(phoneNumber, c.get("principal"), action), 200);
+    })
+    .openapi(chatterRoute, async (c) => {
+      const { phoneNumber } = c.req.valid("param");
+      const action = { type: "chatter" as const, ...c.req.valid("json") };
       return c.json(await act(phoneNumber, c.get("principal"), action), 200);
     });
 }

@@ -432,7 +432,16 @@ export type SimulatorAction =
   // Group admin (issue 20): another member acts on a group (`group_admin.ts` of the simulator).
   | GroupControlAction
   | { type: "unlink" }
-  | { type: "disconnect"; reconnectAfterMs: number };
+  | { type: "disconnect"; reconnectAfterMs: number }
+  /** A contact writes every `everyMs` for `durationMs` by itself (`chatter.ts` of the simulator). */
+  | {
+    type: "chatter";
+    chatId: string;
+    from?: string;
+    everyMs: number;
+    durationMs: number;
+    text?: string;
+  };
 
 /**
  * Events leave the engine through the one callback given to `start`. The manager turns them into

@@ -87,6 +87,7 @@ const LET_THROUGH: Record<string, number | [number, number, number]> = {
   "POST /{phoneNumber}/simulator/presence": 400,
   "POST /{phoneNumber}/simulator/group-leave": 400,
   "POST /{phoneNumber}/simulator/disconnect": 400,
+  "POST /{phoneNumber}/simulator/chatter": 400,
   "POST /{phoneNumber}/messages/{messageId}/forward": 400,
   "PUT /{phoneNumber}/messages/{messageId}/star": 404,
   "DELETE /{phoneNumber}/messages/{messageId}/star": 404,

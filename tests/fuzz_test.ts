@@ -103,6 +103,8 @@ function validBodies(messageId: string): Record<string, unknown> {
       participant: "15550000002@c.us",
     },
     [`POST /{phoneNumber}/simulator/disconnect`]: { reconnectAfterMs: 0 },
+    // A chatter of no messages: nothing keeps writing while the fuzzing goes on.
+    [`POST /{phoneNumber}/simulator/chatter`]: { chatId: chat, everyMs: 1_000, durationMs: 0 },
     [`POST /{phoneNumber}/labels`]: { name: "Fuzzed", color: 2 },
     [`PUT /{phoneNumber}/labels/{labelId}`]: { name: "Renamed", color: 3 },
     [`PUT /{phoneNumber}/labels/chats/{chatId}`]: { labels: [{ id: "2" }] },

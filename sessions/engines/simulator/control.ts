@@ -2,10 +2,10 @@
  * @module
  * The simulator's control (`Engine.simulate`): what a test makes the other side of the phone do.
  * A contact or group member writes (text, media, a reply), reacts, votes on a poll, receives and
- * reads the phone's message, types or goes online, leaves a group, calls; the phone changes its
- * labels, unlinks the device or loses its connection. Each effect changes the account data as it would on a phone and leaves
- * through the engine's one event sink, so it reaches webhooks and streams exactly like a real
- * phone's.
+ * reads the phone's message, types or goes online, leaves a group, calls, or writes on its own
+ * every few milliseconds (`chatter.ts`); the phone changes its labels, unlinks the device or loses
+ * its connection. Each effect changes the account data as it would on a phone and leaves through
+ * the engine's one event sink, so it reaches webhooks and streams exactly like a real phone's.
  */
 import {
   EngineError,
@@ -16,6 +16,7 @@ import {
   type SentMessage,
   type SimulatorAction,
 } from "../../engine.ts";
+import { createSimulatorChatter } from "./chatter.ts";
 import { type SimChat, type SimulatorData, unixNow } from "./data.ts";
 import type { SimulatorSocial } from "./social.ts";
 
@@ -41,6 +42,8 @@ export interface SimulatorControlDeps {
   >;
   /** The other side of a group acts (`group_admin.ts`). */
   groups(action: GroupControlAction): void;
+  /** Runs `fn` after `ms` unless the engine stops, logs out or reconnects first. */
+  later(fn: () => void, ms: number): void;
 }
 
 function refuse(message: string): EngineError {
@@ -103,6 +106,19 @@ export function createSimulatorControl(deps: SimulatorControlDeps) {
     if (media) deps.keepMedia(message.id, media);
     return { messageId: message.id, timestamp: message.timestamp };
   }
+
+  const chatter = createSimulatorChatter({
+    later: deps.later,
+    write(chatId, from, text) {
+      const chat = chatOf(chatId);
+      const author = actor(chat, from);
+      return deps.receive(chat.id, {
+        body: text,
+        ...(chat.group ? { from: chat.id, author } : {}),
+      }) !==
+        null;
+    },
+  });
 
   function leave(groupId: string, participant: string | undefined): void {
     const chat = data.group(groupId);
@@ -197,6 +213,11 @@ export function createSimulatorControl(deps: SimulatorControlDeps) {
           return Promise.resolve(null);
         case "disconnect":
           deps.dropConnection(action.reconnectAfterMs);
+          return Promise.resolve(null);
+        case "chatter":
+          // Who writes is checked now, so a wrong `from` is refused rather than failing each tick.
+          actor(chatOf(action.chatId), action.from);
+          chatter(action);
           return Promise.resolve(null);
       }
     } catch (error) {

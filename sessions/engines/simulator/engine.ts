@@ -257,6 +257,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     vote: polls.vote,
     social,
     groups: groupAdmin.control,
+    later,
   });
 
   /** The device is unlinked (from the phone, or by request): the login is gone. */

@@ -1,0 +1,449 @@
+/**
+ * @module
+ * The event path at scale (issue #21, item 5): N simulator numbers, each receiving a message every
+ * `everyMs` (default a second), all delivered to one webhook receiver, the operator's global
+ * `WEBHOOK_URL`, served by this script on 127.0.0.1.
+ *
+ * `deno run -A bench/events_scale.ts [numbers] [seconds] [everyMs] [--profile]`
+ *
+ * Starts a real server process (`main.ts`, simulator engine, `METRICS_ENABLED=true`), starts the
+ * numbers and waits until all are CONNECTED and the outbox is empty, then starts every number's
+ * chatter (`POST /{phoneNumber}/simulator/chatter`: the contact writes by itself inside the
+ * session's Worker, so the load costs one request per number, not one per message) for `seconds`.
+ * Each chatter text carries the millisecond it was made (`… at <ISO time>`); the receiver takes
+ * the latency of every delivery (`message` and `message.any`) from it to its arrival. Every few
+ * seconds it reads the outbox's size (`wa_gateway_outbox_pending_deliveries` from `/metrics`:
+ * deliveries stored and not yet delivered) and the CPU of the server's threads (`/proc`). After
+ * the run it waits for the outbox to drain and checks that every message made arrived.
+ *
+ * Prints a Markdown table per sample and a summary table. `--profile` also records the main
+ * thread's CPU profile (V8 inspector) during the run and prints where its time goes.
+ */
+import {
+  api,
+  API_KEY,
+  connectedCount,
+  freePort,
+  machine,
+  percentile,
+  phone,
+  sleep,
+  startServer,
+  startSessions,
+} from "./lib.ts";
+
+const CONTACT = "15550000001@c.us";
+const SAMPLE_MS = 3_000;
+const LABEL = "Load";
+const MADE_AT = / at (\d{4}-\d\d-\d\dT[\d:.]+Z)"/;
+/** The envelope's own `timestamp` (ms; the payload's has seconds). */
+const ENVELOPE_AT = /"timestamp":(\d{13})\b/;
+
+const args = Deno.args.filter((a) => !a.startsWith("--"));
+const NUMBERS = Number(args[0] ?? 100);
+const SECONDS = Number(args[1] ?? 30);
+const EVERY_MS = Number(args[2] ?? 1_000);
+const PROFILE = Deno.args.includes("--profile");
+
+interface Arrival {
+  at: number;
+  /** Made in the simulator → arrived at the receiver. */
+  latencyMs: number;
+  /** Made → the event reached the main thread (the envelope's `timestamp`). */
+  toMainMs: number;
+  /** The main thread → the dispatcher sent it (`X-Webhook-Timestamp`): storing and queueing. */
+  queuedMs: number;
+}
+
+/** The webhook receiver: keeps, per delivery of a chatter message, its arrival and latency. */
+function startReceiver() {
+  const arrivals: Arrival[] = [];
+  let other = 0;
+  let messages = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (r) => {
+    const body = await r.text();
+    const at = Date.now();
+    const made = MADE_AT.exec(body);
+    if (made && body.includes(`"body":"${LABEL} `)) {
+      const madeAt = Date.parse(made[1]);
+      const envelopeAt = Number(ENVELOPE_AT.exec(body)?.[1]);
+      const sentAt = Number(r.headers.get("x-webhook-timestamp"));
+      arrivals.push({
+        at,
+        latencyMs: at - madeAt,
+        toMainMs: envelopeAt - madeAt,
+        queuedMs: sentAt - envelopeAt,
+      });
+      if (body.includes('"event":"message"')) messages++;
+    } else {
+      other++;
+    }
+    return new Response(null, { status: 204 });
+  });
+  const port = (server.addr as Deno.NetAddr).port;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    arrivals,
+    messages: () => messages,
+    other: () => other,
+    close: () => server.shutdown(),
+  };
+}
+
+/** The outbox's pending deliveries, from the Prometheus endpoint. */
+async function outboxSize(base: string): Promise<number> {
+  const { status, body } = await fetch(`${base}/metrics`, { headers: { "X-Api-Key": API_KEY } })
+    .then(async (r) => ({ status: r.status, body: await r.text() }));
+  if (status !== 200) throw new Error(`GET /metrics answered ${status}`);
+  const match = /^wa_gateway_outbox_pending_deliveries(?:\{[^}]*\})? (\d+)/m.exec(body);
+  if (!match) throw new Error("GET /metrics has no wa_gateway_outbox_pending_deliveries");
+  return Number(match[1]);
+}
+
+/**
+ * CPU time (ms) of the main thread and of every other thread of the process, and how long the main
+ * thread waited, runnable, for a CPU (`schedstat`: the machine's other load shows there).
+ */
+function cpuTicks(pid: number): { main: number; others: number; mainWaited: number } {
+  let main = 0;
+  let others = 0;
+  let mainWaited = 0;
+  for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      const [ran, waited] = Deno.readTextFileSync(`/proc/${pid}/task/${entry.name}/schedstat`)
+        .split(" ").map(Number);
+      if (entry.name === String(pid)) {
+        main += ran / 1e6;
+        mainWaited += waited / 1e6;
+      } else {
+        others += ran / 1e6;
+      }
+    } catch {
+      // The thread ended.
+    }
+  }
+  return { main, others, mainWaited };
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await sleep(250);
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Waits until every number is CONNECTED; gives up when none more came up for 90 s. */
+async function waitConnectedOrStalled(base: string, phones: string[]): Promise<void> {
+  let best = -1;
+  let since = performance.now();
+  while (true) {
+    const up = await connectedCount(base, phones).catch(() => best);
+    if (up === phones.length) return;
+    if (up > best) {
+      best = up;
+      since = performance.now();
+    } else if (performance.now() - since > 90_000) {
+      const { body } = await api<{ sessions: { state: string }[] }>(base, "GET", "/sessions");
+      const states: Record<string, number> = {};
+      for (const { state } of body.sessions) states[state] = (states[state] ?? 0) + 1;
+      throw new Error(
+        `Only ${best} of ${phones.length} numbers CONNECTED, none more for 90 s: ${
+          JSON.stringify(states)
+        }`,
+      );
+    }
+    await sleep(500);
+  }
+}
+
+async function inParallel(items: string[], limit: number, work: (item: string) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
+}
+
+const ms = (value: number) => value < 10 ? value.toFixed(1) : value.toFixed(0);
+
+if (import.meta.main) {
+  const receiver = startReceiver();
+  const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-events-scale-" });
+  const inspectPort = freePort();
+  const server = startServer({
+    dataDir,
+    env: { WEBHOOK_URL: receiver.url, METRICS_ENABLED: "true" },
+    ...(PROFILE ? { denoFlags: ["run", "-A", `--inspect=127.0.0.1:${inspectPort}`] } : {}),
+  });
+  // Interrupted (Ctrl-C, a timeout's SIGTERM): the server and its numbers go too.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => {
+      server.kill("SIGKILL");
+      Deno.removeSync(dataDir, { recursive: true });
+      Deno.exit(130);
+    });
+  }
+  const out: string[] = [];
+  const print = (line = "") => {
+    out.push(line);
+    console.log(line);
+  };
+  try {
+    await server.ready(60_000);
+    const loadBefore = machine();
+    const phones = Array.from({ length: NUMBERS }, (_, i) => phone(i + 1, "4918"));
+    const startedAt = performance.now();
+    await startSessions(server.base, phones);
+    await waitConnectedOrStalled(server.base, phones);
+    const upMs = performance.now() - startedAt;
+    console.error(`${NUMBERS} numbers CONNECTED in ${(upMs / 1000).toFixed(1)} s`);
+    await waitUntil(
+      "the start's events to be delivered",
+      async () => await outboxSize(server.base) === 0,
+      120_000,
+    );
+
+    // The idle cost of the numbers (heartbeats and the like), 3 s before any message.
+    const idle0 = cpuTicks(server.pid);
+    await sleep(3_000);
+    const idle1 = cpuTicks(server.pid);
+    const idle = {
+      main: idle1.main - idle0.main,
+      others: idle1.others - idle0.others,
+      mainWaited: idle1.mainWaited - idle0.mainWaited,
+    };
+    const profiler = PROFILE ? await startProfile(inspectPort) : null;
+    const count = Math.floor((SECONDS * 1000) / EVERY_MS);
+    const t0 = Date.now();
+    const cpu0 = cpuTicks(server.pid);
+    await inParallel(phones, 16, async (number) => {
+      const { status, body } = await api(server.base, "POST", `/${number}/simulator/chatter`, {
+        chatId: CONTACT,
+        everyMs: EVERY_MS,
+        durationMs: SECONDS * 1000,
+        text: LABEL,
+      });
+      if (status !== 200) {
+        throw new Error(`chatter of ${number}: ${status} ${JSON.stringify(body)}`);
+      }
+    });
+    const chatterStartedMs = Date.now() - t0;
+
+    // Samples until every chatter has made its last message.
+    const samples: string[] = [];
+    const sizes: number[] = [await outboxSize(server.base)];
+    let lastAt = t0;
+    let lastIndex = 0;
+    let lastCpu = cpu0;
+    const end = t0 + chatterStartedMs + count * EVERY_MS;
+    while (Date.now() < end) {
+      await sleep(Math.min(SAMPLE_MS, Math.max(0, end - Date.now())));
+      const now = Date.now();
+      const size = await outboxSize(server.base);
+      const cpu = cpuTicks(server.pid);
+      const batch = receiver.arrivals.slice(lastIndex);
+      const seconds = (now - lastAt) / 1000;
+      const lat = batch.map((a) => a.latencyMs);
+      samples.push(
+        `| ${((now - t0) / 1000).toFixed(0)} | ${(batch.length / seconds).toFixed(0)} | ${
+          ms(percentile(lat, 50))
+        } | ${ms(percentile(lat, 99))} | ${size} | ${
+          ((cpu.main - lastCpu.main) / seconds / 10).toFixed(0)
+        } % | ${((cpu.mainWaited - lastCpu.mainWaited) / seconds / 10).toFixed(0)} % | ${
+          ((cpu.others - lastCpu.others) / seconds / 10).toFixed(0)
+        } % |`,
+      );
+      console.error(samples.at(-1));
+      sizes.push(size);
+      lastAt = now;
+      lastIndex = receiver.arrivals.length;
+      lastCpu = cpu;
+    }
+    const runMs = Date.now() - t0;
+    const cpuRun = cpuTicks(server.pid);
+    const profile = profiler ? await profiler.stop() : null;
+    const expected = NUMBERS * count;
+    const drainStart = Date.now();
+    await waitUntil("the outbox to drain", async () => await outboxSize(server.base) === 0, 300_000)
+      .catch((error) => console.error(String(error)));
+    const drainMs = Date.now() - drainStart;
+    await waitUntil(
+      "every message to arrive",
+      () => Promise.resolve(receiver.messages() >= expected),
+      30_000,
+    ).catch(() => {});
+    const sizeEnd = await outboxSize(server.base);
+
+    const all = receiver.arrivals.map((a) => a.latencyMs);
+    // Steady state: after the chatters' start and the first sample, until the last message made.
+    const steadyFrom = t0 + chatterStartedMs + SAMPLE_MS;
+    const steady = receiver.arrivals.filter((a) => a.at >= steadyFrom && a.at <= t0 + runMs);
+    const steadyS = (t0 + runMs - steadyFrom) / 1000;
+    const lat = steady.map((a) => a.latencyMs);
+
+    print(`## Event path at scale: ${NUMBERS} numbers, a message every ${EVERY_MS} ms each`);
+    print();
+    print(
+      `\`deno run -A bench/events_scale.ts ${NUMBERS} ${SECONDS} ${EVERY_MS}${
+        PROFILE ? " --profile" : ""
+      }\`, ${new Date().toISOString()}, ${loadBefore}; load average after the run ${
+        Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
+      }.${PROFILE ? " With the inspector attached (profiling): slower than without." : ""}`,
+    );
+    print();
+    print(
+      `${NUMBERS} numbers CONNECTED in ${
+        (upMs / 1000).toFixed(1)
+      } s; the chatters started within ${chatterStartedMs} ms; ${count} messages each, two ` +
+        "deliveries per message (`message`, `message.any`) to the one global webhook.",
+    );
+    print();
+    print(
+      "| t s | deliveries/s | p50 ms | p99 ms | outbox | main thread CPU | main thread " +
+        "waiting for a CPU | other threads CPU |",
+    );
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    print(
+      `| idle, before | – | – | – | ${sizes[0]} | ${(idle.main / 30).toFixed(0)} % | ${
+        (idle.mainWaited / 30).toFixed(0)
+      } % | ${(idle.others / 30).toFixed(0)} % |`,
+    );
+    for (const row of samples) print(row);
+    print();
+    const mainCpu = (cpuRun.main - cpu0.main) / runMs * 100;
+    const otherCpu = (cpuRun.others - cpu0.others) / runMs * 100;
+    const mainWaited = (cpuRun.mainWaited - cpu0.mainWaited) / runMs * 100;
+    print(
+      "| N | deliveries/s (steady; offered) | p50 / p99 / max ms (steady) | p99 ms (all) | " +
+        "outbox start / peak / end | drained after | arrived | main thread CPU / waiting for a " +
+        "CPU / other threads CPU | main-thread CPU per message above idle |",
+    );
+    print("|---:|---:|---:|---:|---|---:|---:|---:|---:|");
+    const cpu = `${mainCpu.toFixed(0)} % / ${mainWaited.toFixed(0)} % / ${otherCpu.toFixed(0)} %`;
+    // What a message costs the main thread above the idle numbers' own work (heartbeats…): the
+    // figure a fix of the event path moves, and one the machine's other load hardly does.
+    const perMessageUs = ((cpuRun.main - cpu0.main) - idle.main / 3_000 * runMs) * 1000 / expected;
+    print(
+      `| ${NUMBERS} | ${(steady.length / steadyS).toFixed(0)}; ${
+        (2 * NUMBERS * 1000 / EVERY_MS).toFixed(0)
+      } | ${ms(percentile(lat, 50))} / ${ms(percentile(lat, 99))} / ${ms(Math.max(...lat))} | ${
+        ms(percentile(all, 99))
+      } | ${sizes[0]} / ${Math.max(...sizes)} / ${sizeEnd} | ${
+        (drainMs / 1000).toFixed(1)
+      } s | ${receiver.messages()} of ${expected} | ${cpu} | ${perMessageUs.toFixed(0)} µs |`,
+    );
+    print();
+    const part = (values: number[]) =>
+      `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))} / ${ms(Math.max(...values))}`;
+    print("Where the steady-state latency goes (p50 / p99 / max ms):");
+    print();
+    print(
+      "| made → main thread | main thread → POST sent | POST sent → arrived | made → arrived |",
+    );
+    print("|---:|---:|---:|---:|");
+    print(
+      `| ${part(steady.map((a) => a.toMainMs))} | ${part(steady.map((a) => a.queuedMs))} | ${
+        part(steady.map((a) => a.latencyMs - a.toMainMs - a.queuedMs))
+      } | ${part(lat)} |`,
+    );
+    print();
+    if (profile) {
+      for (const line of profile) print(line);
+      print();
+    }
+    if (receiver.messages() < expected) {
+      console.error(`Lost: ${expected - receiver.messages()} messages never arrived`);
+      Deno.exitCode = 1;
+    }
+  } catch (error) {
+    console.error(String(error));
+    console.error(server.tail());
+    Deno.exitCode = 1;
+  } finally {
+    await server.stop();
+    await receiver.close();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+}
+
+// --- the main thread's CPU profile (the method of bench/profile.ts) ---------------------------
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+async function startProfile(port: number) {
+  const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+  const socket = new WebSocket(targets[0].webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = reject;
+  });
+  let nextId = 1;
+  const pending = new Map<number, (result: unknown) => void>();
+  socket.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    pending.get(message.id)?.(message.result ?? message.error);
+    pending.delete(message.id);
+  };
+  const send = <T>(method: string, params: Record<string, unknown> = {}) => {
+    const id = nextId++;
+    socket.send(JSON.stringify({ id, method, params }));
+    return new Promise<T>((resolve) => pending.set(id, resolve as (r: unknown) => void));
+  };
+  await send("Profiler.enable");
+  await send("Profiler.setSamplingInterval", { interval: 200 });
+  await send("Profiler.start");
+  return {
+    async stop(): Promise<string[]> {
+      const { profile } = await send<{ profile: CpuProfile }>("Profiler.stop");
+      socket.close();
+      const file = `${await Deno.makeTempDir({
+        prefix: "wa-gateway-cpuprofile-",
+      })}/events.cpuprofile`;
+      await Deno.writeTextFile(file, JSON.stringify(profile));
+      return [...summarise(profile), "", `CPU profile written to ${file}`];
+    },
+  };
+}
+
+function summarise(profile: CpuProfile, top = 25): string[] {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<number, number>();
+  profile.samples.forEach((id, i) =>
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  );
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const byFunction = new Map<string, number>();
+  const byFile = new Map<string, number>();
+  for (const [id, us] of self) {
+    const frame = byId.get(id)!.callFrame;
+    const file = frame.url
+      ? frame.url.replace(/^.*node_modules\/\.deno\/([^/]+)\/.*$/, "npm:$1")
+        .replace(/^file:\/\/.*?\/(?=[^/]+\/[^/]+$)/, "")
+      : `(${frame.functionName || "native"})`;
+    const fn = `${frame.functionName || "(anonymous)"} ${file}:${frame.lineNumber + 1}`;
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
+    byFile.set(file, (byFile.get(file) ?? 0) + us);
+  }
+  const pct = (us: number) => `${(100 * us / total).toFixed(1)}%`.padStart(6);
+  const lines = ["```", `main thread: ${(total / 1e6).toFixed(2)} s of samples`, "", "by file:"];
+  for (const [file, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    lines.push(`${pct(us)}  ${file}`);
+  }
+  lines.push("", "by function (self time):");
+  for (const [fn, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    lines.push(`${pct(us)}  ${fn}`);
+  }
+  lines.push("```");
+  return lines;
+}
