@@ -126,6 +126,8 @@ interface Sample {
   /** Summed PSS per Chromium tree, by `<session>:<group>`. */
   trees: Map<string, number>;
   chromiumProcesses: number;
+  /** Taken while the cycler started or stopped. */
+  cycling: boolean;
 }
 
 /**
@@ -267,7 +269,11 @@ export async function runLongSoak(args: string[]): Promise<number> {
     const elapsed = () => performance.now() - began;
     const until = (ms: number) => sleep(Math.max(0, ms - elapsed()));
     let cyclerUp = false;
-    /** The cycler is starting or stopping: its Worker and Chromium come and go, so no sample. */
+    /**
+     * The cycler is starting or stopping: its Worker comes and goes, so the server's samples taken
+     * meanwhile are left out of its fit (waiting for a gap instead starved the sampling when a
+     * busy machine made the cycles take most of their slot).
+     */
     let cycling = false;
 
     const messages = guard("messages", async () => {
@@ -357,7 +363,6 @@ export async function runLongSoak(args: string[]): Promise<number> {
     })();
 
     for (let i = 0; elapsed() < runMs; i++) {
-      while (cycling && running) await sleep(100);
       const chromium = chromiumProcesses();
       const trees = new Map<string, number>();
       for (const p of chromium) {
@@ -371,6 +376,7 @@ export async function runLongSoak(args: string[]): Promise<number> {
         mainHeapMb: await mainHeapMb(server.base),
         trees,
         chromiumProcesses: chromium.length,
+        cycling,
       });
       const last = samples[samples.length - 1];
       if (i % 6 === 0) {
@@ -396,8 +402,9 @@ export async function runLongSoak(args: string[]): Promise<number> {
     // Slopes after the warm-up.
     const fitted = samples.filter((s) => s.t * 1000 >= warmupMs);
     const perHour = (perSecond: number | null) => perSecond === null ? null : perSecond * 3600;
+    const steady = fitted.filter((s) => !s.cycling);
     const serverSlope = perHour(
-      pooledSlope([fitted.map((s) => ({ t: s.t, y: s.serverKb / 1024 }))]),
+      pooledSlope([steady.map((s) => ({ t: s.t, y: s.serverKb / 1024 }))]),
     );
     const rows: string[] = [];
     const fmt = (v: number | null) => v === null ? "–" : v.toFixed(1);
@@ -409,7 +416,7 @@ export async function runLongSoak(args: string[]): Promise<number> {
           (samples[samples.length - 1].serverKb / 1024).toFixed(0)
         } | ${fmt(serverSlope)} | ${fmt(serverPerSession)} |`,
     );
-    const heaped = fitted.filter((s) => s.mainHeapMb !== null);
+    const heaped = steady.filter((s) => s.mainHeapMb !== null);
     const heapSlope = perHour(pooledSlope([heaped.map((s) => ({ t: s.t, y: s.mainHeapMb! }))]));
     rows.push(
       `| of which the main thread's V8 heap in use (\`/metrics\`) | ` +
@@ -455,7 +462,8 @@ export async function runLongSoak(args: string[]): Promise<number> {
           [...counts.sendErrors].map(([s, n]) => `${n}× ${s}`).join(", ") || "none"
         }), ${events} webhook deliveries, ${counts.crashes} crashes, ` +
         `${cyclesDone} start/stop cycles of ${cycler}; ${samples.length} samples every ` +
-        `${SAMPLE_MS / 1000} s, fitted after ${(warmupMs / 60_000).toFixed(1)} min`,
+        `${SAMPLE_MS / 1000} s, fitted after ${(warmupMs / 60_000).toFixed(1)} min (the server's ` +
+        `on the ${steady.length} taken while the cycler was not starting or stopping)`,
       "",
       "| PSS | MB first → last | slope MB/h | MB/h per session |",
       "|---|---:|---:|---:|",
