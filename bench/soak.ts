@@ -15,7 +15,8 @@
  * - all 20 sessions are CONNECTED at the end;
  * - when webhooks deliver (`WEBHOOK_URL`), no event of an accepted send is lost.
  * It also reports requests served, errors by status, and the p99 of the untouched sessions
- * before, during the in-process faults, and after the restarts.
+ * before, during the in-process faults, and after the restarts. `--long` runs the long soak
+ * instead (`soak_long.ts`: memory over time).
  */
 import {
   API_KEY,
@@ -167,7 +168,11 @@ function p99(filter: (s: Sample) => boolean): string {
     : "–";
 }
 
-if (import.meta.main) {
+if (import.meta.main && Deno.args.includes("--long")) {
+  // The long soak (memory over time) is a module of its own; this one stays the short soak.
+  const { runLongSoak } = await import("./soak_long.ts");
+  Deno.exit(await runLongSoak(Deno.args));
+} else if (import.meta.main) {
   const began = performance.now();
   const receiverPort = freePort();
   const receiver = Deno.serve(

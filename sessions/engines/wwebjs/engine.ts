@@ -52,6 +52,8 @@ import { contactDetailCapabilities } from "./contact_details.ts";
 import { interceptPage } from "./interception.ts";
 import { installMediaPieces } from "./media_transfer.ts";
 import { LINKED_MARKER, LOGIN_DIR, packLogin, unpackLogin } from "./login_archive.ts";
+import { chromiumGroupsOn, killGroup, spawnedOn, watchLaunch } from "./launch_watch.ts";
+import { resolve } from "node:path";
 
 const { Client, LocalAuth } = wwebjs;
 
@@ -119,6 +121,10 @@ class WwebjsSession implements WwebjsContext {
   /** Set while `logout()` unlinks the device: the library's own disconnect is then ours. */
   #loggingOut = false;
   #ended = false;
+  /** Chromium's group while it launches (`launch_watch.ts`), until whatsapp-web.js has it. */
+  #launch: ReturnType<typeof watchLaunch> | null = null;
+  /** The profile folder Chromium runs on (LocalAuth's, resolved as it resolves it). */
+  #profile = "";
   #qrCount = 0;
   #pairing = false;
   #me: Me | null = null;
@@ -212,6 +218,11 @@ class WwebjsSession implements WwebjsContext {
       }
     }
 
+    // Chromium is watched for from its spawn: one an earlier Worker of this session left running
+    // (ended while it launched) is ended first, and this one is reported at once.
+    this.#profile = resolve(authDir(this.#options), "session-session");
+    for (const group of chromiumGroupsOn(this.#profile)) killGroup(group);
+    this.#launch = watchLaunch(this.#profile, (pid) => this.#emit({ type: "child_process", pid }));
     const client = new Client({
       authStrategy: new SessionAuth({ clientId: "session", dataPath: authDir(this.#options) }),
       // A pinned version is served by the engine (interception.ts), not by whatsapp-web.js,
@@ -349,6 +360,7 @@ class WwebjsSession implements WwebjsContext {
   async #onBrowser(client: Lib, pinnedPage: string | null): Promise<void> {
     if (this.#browserWatched.has(client)) return;
     this.#browserWatched.add(client);
+    this.#launch?.stop();
     const browser = client.pupBrowser;
     const page = client.pupPage;
     const pid = browser.process()?.pid;
@@ -784,9 +796,16 @@ class WwebjsSession implements WwebjsContext {
   }
 
   async #destroy(): Promise<void> {
+    this.#launch?.stop();
     const client = this.#client;
     if (!client) return;
     const browser = client.pupBrowser;
+    if (!browser) {
+      // Stopped while Chromium launches: whatsapp-web.js has no browser to close yet, and the
+      // Worker ends after this, so the Chromium spawned on our profile is ended here.
+      const group = spawnedOn(this.#profile);
+      if (group !== null) killGroup(group);
+    }
     try {
       await withTimeout(Promise.resolve(client.destroy()), 10_000);
     } catch {
