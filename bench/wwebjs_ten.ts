@@ -11,8 +11,8 @@
  * private pages). Part 2: Chromium's own knobs as A/B, the setups alternating in the same minute:
  * each setup links `browsers` sessions at once (the engine in this process, the same low-memory
  * flags plus the change), idles, and its Chromium trees are summed.
- * Run: `deno run -A bench/wwebjs_ten.ts [numbers=10] [abRounds=2] [abBrowsers=numbers]` (abRounds
- * 0 skips part 2). Prints Markdown.
+ * Run: `deno run -A bench/wwebjs_ten.ts [numbers=10] [abRounds=2] [abBrowsers=numbers]` (numbers
+ * 0 skips part 1, abRounds 0 part 2; `TEN_SETUPS` and `TEN_SEED_CHATS` below). Prints Markdown.
  */
 import { join } from "node:path";
 import { createWwebjsEngine } from "../sessions/engines/wwebjs/engine.ts";
@@ -25,7 +25,7 @@ import { api, memoryOf, phone, sleep, startServer, waitConnected } from "./lib.t
 const IDLE_MS = 5_000;
 const NUMBERS = Number(Deno.args[0] ?? 10);
 const AB_ROUNDS = Number(Deno.args[1] ?? 2);
-const AB_BROWSERS = Number(Deno.args[2] ?? NUMBERS);
+const AB_BROWSERS = Number(Deno.args[2] ?? (NUMBERS || 10));
 /** `TEN_SETUPS=0,8`: only these setups of the A/B (by their place in {@link SETUPS}). */
 const ONLY_SETUPS = Deno.env.get("TEN_SETUPS")?.split(",").map(Number);
 /**
