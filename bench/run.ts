@@ -18,10 +18,12 @@
  *    time from SIGKILL of a node to its numbers CONNECTED on the others (`bench/cluster.ts`).
  * 7. Metrics: `GET /state` and `send-text` with `METRICS_ENABLED=true` ÷ off, one scrape, and the
  *    counting middleware alone (`bench/metrics.ts`).
+ * 8. Ten whatsapp-web.js numbers on one server: total PSS and the marginal cost of each number
+ *    (`bench/wwebjs_ten.ts`, without its A/B of Chromium flags: run the script alone for that).
  *
  * `BENCH_DURATION_S` (default 5) sets the seconds per wrk point; `BENCH_SECTIONS` (default
- * `api,workers,wwebjs,events,floors,cluster,metrics`) picks sections. `events-scale`, not in the
- * default set, runs `bench/events_scale.ts` (100 numbers, a message a second each, 30 s).
+ * `api,workers,wwebjs,events,floors,cluster,metrics,wwebjs10`) picks sections. `events-scale`, not
+ * in the default set, runs `bench/events_scale.ts` (100 numbers, a message a second each, 30 s).
  */
 import { clusterSection } from "./cluster.ts";
 import { metricsSection } from "./metrics.ts";
@@ -50,7 +52,7 @@ import {
 
 const DURATION_S = Number(Deno.env.get("BENCH_DURATION_S") ?? 5);
 const SECTIONS = new Set(
-  (Deno.env.get("BENCH_SECTIONS") ?? "api,workers,wwebjs,events,floors,cluster,metrics")
+  (Deno.env.get("BENCH_SECTIONS") ?? "api,workers,wwebjs,events,floors,cluster,metrics,wwebjs10")
     .split(",").map((s) => s.trim()),
 );
 const CONCURRENCY = [1, 16, 64];
@@ -270,9 +272,9 @@ async function wwebjs(): Promise<void> {
 }
 
 /** Runs another bench script in its own Deno process and prints its Markdown (or why it failed). */
-async function printScript(script: string, timeoutMs: number): Promise<void> {
+async function printScript(script: string, timeoutMs: number, args: string[] = []): Promise<void> {
   const result = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script],
+    args: ["run", "-A", script, ...args],
     cwd: new URL("../", import.meta.url),
     stdout: "piped",
     stderr: "piped",
@@ -287,6 +289,14 @@ async function printScript(script: string, timeoutMs: number): Promise<void> {
   }
   print(text);
   print();
+}
+
+// --- 8. Ten whatsapp-web.js numbers ------------------------------------------------------------
+
+async function wwebjsTen(): Promise<void> {
+  print("## 8. Ten whatsapp-web.js numbers on one server (`bench/wwebjs_ten.ts`)");
+  print();
+  await printScript("bench/wwebjs_ten.ts", 300_000, ["10", "0"]);
 }
 
 // --- 5. Floors ----------------------------------------------------------------------------------
@@ -418,6 +428,7 @@ if (import.meta.main) {
   if (SECTIONS.has("floors")) await floors();
   if (SECTIONS.has("cluster")) await clusterSection(print, DURATION_S);
   if (SECTIONS.has("metrics")) await metricsSection(print, DURATION_S);
+  if (SECTIONS.has("wwebjs10")) await wwebjsTen();
   // Not in the default run (~1.5 min with 100 numbers): `BENCH_SECTIONS=events-scale`.
   if (SECTIONS.has("events-scale")) {
     await printScript("bench/events_scale.ts", 900_000);

@@ -1961,6 +1961,26 @@ export class FakeCloud {
     list.sort((a, b) => a.t - b.t);
     this.messages.set(m.chatId, list);
   }
+
+  // ---------- several accounts behind one server (fake_cloud_hub.ts) ----------
+
+  /** Serves one request as this cloud's own server would (a hub serving several accounts). */
+  handle(req: Request): Promise<Response> {
+    return this.#handle(req);
+  }
+
+  /**
+   * Hands the waiting device that shows `qr` over to `account` (the cloud of the phone about to
+   * scan it), with its page's pending long poll: a QR belongs to no account until a phone scans
+   * it. Returns the device's id; throws when no device of this cloud shows it.
+   */
+  transferWaitingDevice(qr: string, account: FakeCloud): string {
+    const d = [...this.devices.values()].find((x) => !x.paired && x.ref && qrString(x) === qr);
+    if (!d) throw new Error(`No device shows the QR "${qr.slice(0, 24)}…"`);
+    this.devices.delete(d.id);
+    account.devices.set(d.id, d);
+    return d.id;
+  }
 }
 
 /** `<fromMe>_<chat>_<id>[_<author>]`, the way whatsapp-web.js names messages. */

@@ -69,6 +69,12 @@ Deno.test("lowMemoryArgs() adds --no-sandbox only as root and returns a fresh ar
   assert.notEqual(lowMemoryArgs(shell, false), lowMemoryArgs(shell, false));
 });
 
+Deno.test("lowMemoryArgs() drops the zygote processes only when the sandbox is off (Chromium refuses it otherwise)", () => {
+  const shell = { path: "/usr/bin/chromium-headless-shell", headless: "shell" as const };
+  assert.ok(lowMemoryArgs(shell, true).includes("--no-zygote"));
+  assert.ok(!lowMemoryArgs(shell, false).includes("--no-zygote"));
+});
+
 Deno.test("createWwebjsEngine() start fails with a clear reason when Chromium is missing", async () => {
   const sessionDir = await Deno.makeTempDir();
   const events: EngineEvent[] = [];
