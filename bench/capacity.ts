@@ -11,7 +11,8 @@
  * 3. restarts the server (SIGTERM, then the same `DATA_DIR`) and times its first answer, the
  *    restore of every number to `CONNECTED`, and `/health` meanwhile.
  *
- * `deno run -A bench/capacity.ts [numbers=1000] [in-flight=64]`
+ * `deno run -A bench/capacity.ts [numbers=1000] [in-flight=64]` (`HEARTBEAT_INTERVAL_MS` and
+ * `HEARTBEAT_TIMEOUT_MS` are passed to the server)
  */
 import {
   api,
@@ -27,7 +28,8 @@ import {
 
 const NUMBERS = Number(Deno.args[0] ?? 1000);
 const IN_FLIGHT = Number(Deno.args[1] ?? 64);
-const IDLE_SETTLE_MS = 10_000;
+// V8 keeps collecting in the background for tens of seconds after a thousand isolates started.
+const IDLE_SETTLE_MS = 60_000;
 const IDLE_CPU_MS = 20_000;
 const DEADLINE_MS = 300_000;
 const TICKS_PER_S = 100; // USER_HZ
@@ -43,12 +45,34 @@ function threadCpuMs(pid: number, tid: number | string): number {
   }
 }
 
-/** CPU ms of the main thread and of the whole process. */
-function cpuOf(pid: number): { mainMs: number; allMs: number } {
-  let allMs = 0;
-  for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) allMs += threadCpuMs(pid, entry.name);
-  return { mainMs: threadCpuMs(pid, pid), allMs };
+interface Cpu {
+  mainMs: number;
+  /** V8's platform threads (background GC and compilation for every isolate). */
+  v8Ms: number;
+  /** The Worker threads (session Workers and spawners). */
+  workersMs: number;
+  allMs: number;
 }
+
+/** CPU ms of the main thread, of V8's threads, of the Workers and of the whole process. */
+function cpuOf(pid: number): Cpu {
+  const cpu: Cpu = { mainMs: threadCpuMs(pid, pid), v8Ms: 0, workersMs: 0, allMs: 0 };
+  for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
+    const ms = threadCpuMs(pid, entry.name);
+    cpu.allMs += ms;
+    let name = "";
+    try {
+      name = Deno.readTextFileSync(`/proc/${pid}/task/${entry.name}/comm`);
+    } catch {
+      continue;
+    }
+    if (name.startsWith("V8 ")) cpu.v8Ms += ms;
+    else if (name.startsWith("worker")) cpu.workersMs += ms;
+  }
+  return cpu;
+}
+
+const share = (ms: number, wallMs: number) => `${(ms / wallMs * 100).toFixed(0)} %`;
 
 /** Asks `/health` every 20 ms until stopped; latencies in ms. */
 function probeHealth(base: string) {
@@ -103,7 +127,12 @@ const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.
 async function main(): Promise<void> {
   const dataDir = await Deno.makeTempDir({ prefix: "wa-capacity-" });
   const port = freePort();
-  const env = { LOG_LEVEL: "error" };
+  // The heartbeat's settings pass through, for A/B runs.
+  const env: Record<string, string> = { LOG_LEVEL: "error" };
+  for (const name of ["HEARTBEAT_INTERVAL_MS", "HEARTBEAT_TIMEOUT_MS"]) {
+    const value = Deno.env.get(name);
+    if (value) env[name] = value;
+  }
   const phones = Array.from({ length: NUMBERS }, (_, i) => phone(i, "4917"));
   const wanted = new Set(phones);
   console.log(`${machine()}; ${NUMBERS} simulator numbers, ${IN_FLIGHT} starts in flight`);
@@ -115,6 +144,7 @@ async function main(): Promise<void> {
 
   // 1. All at once.
   let probe = probeHealth(server.base);
+  const cpuAtStart = cpuOf(server.child.pid);
   const startedAt = performance.now();
   const answers: number[] = [];
   let next = 0;
@@ -129,7 +159,9 @@ async function main(): Promise<void> {
   }));
   const allAnsweredMs = performance.now() - startedAt;
   const connectedMs = await allConnected(server, wanted, startedAt);
+  const cpuAtConnected = cpuOf(server.child.pid);
   const startHealth = await probe.stop();
+  const spent = (key: keyof Cpu) => cpuAtConnected[key] - cpuAtStart[key];
 
   // 2. Idle.
   await sleep(IDLE_SETTLE_MS);
@@ -160,6 +192,14 @@ async function main(): Promise<void> {
       })`,
     ],
     ["all CONNECTED", fmt(connectedMs)],
+    [
+      "CPU meanwhile (share of one core: main / V8's threads / Workers / all)",
+      `${share(spent("mainMs"), connectedMs)} / ${share(spent("v8Ms"), connectedMs)} / ${
+        share(spent("workersMs"), connectedMs)
+      } / ${share(spent("allMs"), connectedMs)}; ${
+        (spent("workersMs") / NUMBERS).toFixed(0)
+      } ms of Worker CPU per number`,
+    ],
     [
       "`/health` while starting",
       `p50 ${fmt(percentile(startHealth, 50))}, p99 ${fmt(percentile(startHealth, 99))}, max ${

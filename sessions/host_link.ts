@@ -1,7 +1,7 @@
 /**
  * @module
  * A session Worker's side of its link to the main thread. Its spawner (`spawner.ts`) first sends
- * it a port, its spawner's pulse and a heartbeat counter, all in shared memory but the port: the
+ * it a port, the main thread's pulse and a heartbeat counter, all in shared memory but the port: the
  * Worker talks to the main thread through the port (batched, see `batched_endpoint.ts`), and wakes
  * at each pulse (`Atomics.waitAsync`) to copy it into its counter, which is what the main thread
  * checks. A Worker stuck in a loop, or dead, stops copying; an idle one keeps no timer.

@@ -10,13 +10,14 @@
  * runs. A spare nobody takes ends after `idleMs` (a script that ran one session should not be kept
  * alive by it), except on a server that asked to keep one warm.
  */
+import { pulseOf } from "./heartbeat.ts";
 import { sharedSpawner, type SpawnedWorker, type Spawner, type SpawnOptions } from "./spawner.ts";
 import { WWEBJS_ENTRY } from "./worker_source.ts";
 
 export interface SpareWorkersOptions {
   spawner?: Spawner;
   url?: URL;
-  /** The heartbeat period a spare counts at (it is fixed when the Worker is made). */
+  /** The heartbeat period whose pulse a spare follows (fixed when the Worker is made). */
   beatEveryMs?: number;
   /** How long after a take the next spare is made (default 2 s). */
   replenishMs?: number;
@@ -69,7 +70,7 @@ export function createSpareWorkers(options: SpareWorkersOptions = {}): SpareWork
     const made: Spare = { beatEveryMs, created: false } as Spare;
     made.worker = (options.spawner ?? sharedSpawner()).spawn(url, {
       name: "spare session",
-      beatEveryMs,
+      pulse: pulseOf(beatEveryMs),
       onCreated: () => {
         made.created = true;
         made.adopter?.onCreated();

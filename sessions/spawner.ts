@@ -5,8 +5,8 @@
  * kept it blocked for most of a minute and every request waited behind them (bench/README.md). So
  * the main thread asks a spawner (a small Worker, `spawner_worker.ts`) to create each session
  * Worker, and talks to it through a `MessageChannel` port it hands over with the request; a
- * heartbeat counter in shared memory, which the Worker keeps up with its spawner's pulse, replaces
- * the ping messages (one `Atomics.load` per check).
+ * heartbeat counter in shared memory, which the Worker keeps up with the main thread's pulse,
+ * replaces the ping messages (one `Atomics.load` per check).
  *
  * A few spawners (one per core by default) create Workers side by side; each request goes to the
  * one with the fewest still waiting. They end once no Worker of theirs is left for a while (an
@@ -21,8 +21,8 @@ export type SpawnerRequest =
     url: string;
     name: string;
     port: MessagePort;
+    pulse: SharedArrayBuffer;
     beats: SharedArrayBuffer;
-    beatEveryMs: number;
   }
   | { op: "end"; id: number };
 
@@ -34,7 +34,7 @@ export type SpawnerReport =
 /** What the session Worker gets from its spawner, first (`host_link.ts`). */
 export interface HostLink {
   port: MessagePort;
-  /** The spawner's pulse: a counter bumped every `beatEveryMs`, waited on with `Atomics`. */
+  /** The main thread's pulse: a counter it bumps every heartbeat period, waited on with `Atomics`. */
   pulse: SharedArrayBuffer;
   /** The Worker's own counter: where it copies each pulse it wakes up to. */
   beats: SharedArrayBuffer;
@@ -43,8 +43,8 @@ export interface HostLink {
 export interface SpawnOptions {
   /** Shown in Deno's messages about the Worker. */
   name: string;
-  /** How often the Worker's heartbeat counter moves (its spawner's pulse). */
-  beatEveryMs: number;
+  /** The pulse the Worker follows (`worker_host.ts` bumps it every heartbeat period). */
+  pulse: SharedArrayBuffer;
   /** The Worker exists (its thread runs); its modules may still be loading. */
   onCreated(): void;
   /** The Worker crashed, or could not be created, or its spawner died (never after `end`). */
@@ -188,8 +188,8 @@ export function createSpawner(options: SpawnerOptions = {}): Spawner {
           url: url.href,
           name: spawnOptions.name,
           port: channel.port2,
+          pulse: spawnOptions.pulse,
           beats,
-          beatEveryMs: spawnOptions.beatEveryMs,
         };
         thread.worker.postMessage(request, [channel.port2]);
       }, (error) => child.onDeath(`Worker could not be created: ${String(error)}`));

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { batchedChannel } from "./batched_endpoint.ts";
+import { pulseOf, watch } from "./heartbeat.ts";
 import { createSpawner, type SpawnedWorker, type Spawner } from "./spawner.ts";
 
 const FIXTURE = new URL("../tests/fixtures/linked_worker.ts", import.meta.url);
@@ -21,12 +22,24 @@ function link(spawner: Spawner, url: URL | Promise<URL> = FIXTURE): Linked {
     created: new Promise<void>((resolve) => (created = resolve)),
     died: new Promise<string>((resolve) => (died = resolve)),
   } as Linked;
-  linked.worker = spawner.spawn(url, {
+  // The main thread's pulse, as a host's heartbeat keeps it going, until the Worker ends.
+  const unwatch = watch(50, () => {});
+  const spawned = spawner.spawn(url, {
     name: "linked fixture",
-    beatEveryMs: 50,
+    pulse: pulseOf(50),
     onCreated: () => created(),
-    onDeath: (reason) => died(reason),
+    onDeath: (reason) => {
+      unwatch();
+      died(reason);
+    },
   });
+  linked.worker = {
+    ...spawned,
+    end() {
+      unwatch();
+      spawned.end();
+    },
+  };
   const channel = batchedChannel(linked.worker.port, { onEvent: (event) => events.push(event) });
   linked.worker.port.start();
   linked.send = (command, value) => channel.endpoint.postMessage([command, value], []);

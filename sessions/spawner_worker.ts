@@ -9,48 +9,11 @@
  * the heartbeat counter it answers in (`host_link.ts`); its crash is caught here (unhandled, it
  * would end this spawner and, through it, the process) and reported by id. The protocol is in
  * `spawner.ts`.
- *
- * The pulse: every `beatEveryMs` this thread bumps a counter in shared memory and wakes, with one
- * `Atomics.notify`, every Worker of that pace waiting on it; each copies it into its own counter,
- * which the main thread reads. No Worker keeps a timer (a Deno Worker with a timer armed, even a
- * slow one, cost ~0.7 ms of CPU a second here; one that only waits costs nothing), and the main
- * thread neither sends nor wakes anything.
  */
 /// <reference lib="deno.worker" />
 import type { HostLink, SpawnerReport, SpawnerRequest } from "./spawner.ts";
 
-/** Each Worker with its pace. */
-const workers = new Map<number, { worker: Worker; beatEveryMs: number }>();
-
-interface Pulse {
-  counter: Int32Array;
-  timer: ReturnType<typeof setInterval>;
-  workers: number;
-}
-/** One pulse per pace, while a Worker of that pace lives. */
-const pulses = new Map<number, Pulse>();
-
-function joinPulse(beatEveryMs: number): SharedArrayBuffer {
-  let pulse = pulses.get(beatEveryMs);
-  if (!pulse) {
-    const counter = new Int32Array(new SharedArrayBuffer(4));
-    const timer = setInterval(() => {
-      Atomics.add(counter, 0, 1);
-      Atomics.notify(counter, 0);
-    }, beatEveryMs);
-    pulse = { counter, timer, workers: 0 };
-    pulses.set(beatEveryMs, pulse);
-  }
-  pulse.workers++;
-  return pulse.counter.buffer as SharedArrayBuffer;
-}
-
-function leavePulse(beatEveryMs: number): void {
-  const pulse = pulses.get(beatEveryMs);
-  if (!pulse || --pulse.workers > 0) return;
-  clearInterval(pulse.timer);
-  pulses.delete(beatEveryMs);
-}
+const workers = new Map<number, Worker>();
 
 function report(message: SpawnerReport): void {
   self.postMessage(message);
@@ -65,12 +28,8 @@ function spawn(request: Extract<SpawnerRequest, { op: "spawn" }>): void {
     report({ op: "died", id, reason: `Worker could not be created: ${String(error)}` });
     return;
   }
-  workers.set(id, { worker, beatEveryMs: request.beatEveryMs });
-  const link: HostLink = {
-    port: request.port,
-    pulse: joinPulse(request.beatEveryMs),
-    beats: request.beats,
-  };
+  workers.set(id, worker);
+  const link: HostLink = { port: request.port, pulse: request.pulse, beats: request.beats };
   worker.addEventListener("error", (event) => {
     event.preventDefault(); // Otherwise it ends this spawner, and every Worker it created.
     end(id);
@@ -85,11 +44,8 @@ function spawn(request: Extract<SpawnerRequest, { op: "spawn" }>): void {
 }
 
 function end(id: number): void {
-  const ended = workers.get(id);
-  if (!ended) return;
+  workers.get(id)?.terminate();
   workers.delete(id);
-  ended.worker.terminate();
-  leavePulse(ended.beatEveryMs);
 }
 
 self.onmessage = ({ data }: MessageEvent<SpawnerRequest>) => {

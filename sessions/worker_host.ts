@@ -16,6 +16,7 @@ import {
   type EngineOptions,
 } from "./engine.ts";
 import { batchedChannel } from "./batched_endpoint.ts";
+import { pulseOf, watch } from "./heartbeat.ts";
 import { sharedSpareWorkers, type SpareWorkers } from "./spare_workers.ts";
 import { sharedSpawner, type Spawner } from "./spawner.ts";
 import { workerUrlFor } from "./worker_source.ts";
@@ -90,33 +91,6 @@ function unwrap(outcome: CallOutcome): unknown {
   return outcome.value;
 }
 
-/** One timer per period checks every Worker watched at that period (not a timer each). */
-const sweeps = new Map<
-  number,
-  { timer: ReturnType<typeof setInterval>; checks: Set<() => void> }
->();
-
-function watch(periodMs: number, check: () => void): () => void {
-  let sweep = sweeps.get(periodMs);
-  if (!sweep) {
-    const checks = new Set<() => void>();
-    sweep = {
-      checks,
-      timer: setInterval(() => {
-        for (const each of checks) each();
-      }, periodMs),
-    };
-    sweeps.set(periodMs, sweep);
-  }
-  sweep.checks.add(check);
-  const watched = sweep;
-  return () => {
-    if (!watched.checks.delete(check) || watched.checks.size > 0) return;
-    clearInterval(watched.timer);
-    sweeps.delete(periodMs);
-  };
-}
-
 export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
   const url = options.workerUrl ?? workerUrlFor(options.engine);
   // Loading a Worker's modules (whatsapp-web.js, puppeteer) can take seconds on a busy machine,
@@ -139,7 +113,7 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
     : undefined;
   const worker = spare ?? (options.spawner ?? sharedSpawner()).spawn(url, {
     name: options.name,
-    beatEveryMs: options.heartbeatIntervalMs,
+    pulse: pulseOf(options.heartbeatIntervalMs),
     ...adopter,
   });
   /** The reject functions of the calls in flight: all fail at once when the Worker dies. */
@@ -186,8 +160,9 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
   });
   worker.port.start();
 
-  // The Worker counts in shared memory while its event loop turns: reading the count costs the
-  // main thread no message (a ping a Worker every 500 ms was ~2,000 messages a second for 1,000).
+  // The Worker follows the pulse in shared memory while its event loop turns: reading its count
+  // costs the main thread no message (a ping a Worker every 500 ms was ~2,000 messages a second
+  // for 1,000; see heartbeat.ts).
   const unwatch = watch(options.heartbeatIntervalMs, () => {
     const beat = Atomics.load(worker.beats, 0);
     const now = Date.now();
