@@ -13,7 +13,7 @@ import { createWwebjsEngine, type WwebjsTuning } from "../sessions/engines/wwebj
 import { findChromium, minimalArgs } from "../sessions/engines/wwebjs/chromium.ts";
 import type { EngineEvent } from "../sessions/engine.ts";
 import { startFakeCloud } from "../tests/fake_whatsapp/fake_cloud.ts";
-import { api, memoryOf, sleep, startServer, waitConnected } from "./lib.ts";
+import { api, groupMembers, memoryOf, sleep, startServer, waitConnected } from "./lib.ts";
 
 const IDLE_MS = 5_000;
 
@@ -28,22 +28,6 @@ interface Sample {
   processes: number;
   qrMs: number;
   workingMs: number;
-}
-
-/** The pids whose process group is `pgid`. */
-function groupMembers(pgid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid) pids.push(Number(entry.name));
-    } catch {
-      // Exited meanwhile.
-    }
-  }
-  return pids;
 }
 
 function pssKb(pid: number): number {

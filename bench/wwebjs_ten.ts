@@ -20,7 +20,7 @@ import { findChromium, lowMemoryArgs } from "../sessions/engines/wwebjs/chromium
 import type { Engine } from "../sessions/engine.ts";
 import { type FakeCloudHub, startFakeCloudHub } from "../tests/fake_whatsapp/fake_cloud_hub.ts";
 import type { FakeCloudOptions } from "../tests/fake_whatsapp/fake_cloud.ts";
-import { api, memoryOf, phone, sleep, startServer, waitConnected } from "./lib.ts";
+import { api, groupMembers, memoryOf, phone, sleep, startServer, waitConnected } from "./lib.ts";
 
 const IDLE_MS = 5_000;
 const NUMBERS = Number(Deno.args[0] ?? 10);
@@ -107,22 +107,6 @@ function procMemory(pid: number): ProcMemory | null {
   } catch {
     return null; // Exited meanwhile.
   }
-}
-
-/** The pids whose process group is `pgid` (puppeteer starts Chromium as a group leader). */
-function groupMembers(pgid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid) pids.push(Number(entry.name));
-    } catch {
-      // Exited meanwhile.
-    }
-  }
-  return pids;
 }
 
 /**
