@@ -90,7 +90,11 @@ export function chromiumUnder(dir: string): number | null {
     if (!/^\d+$/.test(entry.name)) continue;
     try {
       const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
-      const isBrowser = args.some((a) => a.startsWith("--user-data-dir=") && a.includes(dir)) &&
+      // Debian's /usr/bin/chromium* is a shell script that runs the binary as its child: the
+      // script's process has the same arguments, and killing it leaves the browser running.
+      const binary = Deno.readTextFileSync(`/proc/${entry.name}/comm`).trim();
+      const isBrowser = binary.startsWith("chrom") &&
+        args.some((a) => a.startsWith("--user-data-dir=") && a.includes(dir)) &&
         !args.some((a) => a.startsWith("--type="));
       if (isBrowser) return Number(entry.name);
     } catch {
