@@ -19,7 +19,7 @@
 import { badRequest } from "../errors.ts";
 import { describeError, type Logger } from "../logger.ts";
 import type { Placement, SessionLeases } from "../sessions/leases.ts";
-import { RESTORE_CONCURRENCY } from "../sessions/restore.ts";
+import { START_CONCURRENCY, startAtEnginePace } from "../sessions/start_pace.ts";
 import type { ClusterRepository, Fence, Lease, NodeInput, NodeRecord } from "../store/store.ts";
 import { drainSessions } from "./drain.ts";
 import { eachLimited, withTimeout } from "./limited.ts";
@@ -72,8 +72,6 @@ export interface Ownership extends SessionLeases {
 }
 
 const SELF_STOP_AT = 0.8;
-/** Sessions of each engine a take-over pass starts at the same time (as a restore). */
-const TAKE_CONCURRENCY: Record<string, number> = RESTORE_CONCURRENCY;
 /** How long a session evicted by a self-stop may take to stop politely. */
 const SELF_STOP_GRACE_MS = 1_000;
 /**
@@ -279,7 +277,7 @@ export function createOwnership(options: OwnershipOptions): Ownership {
           // What it stopped itself while the database was away comes back first, by epoch.
           await eachLimited(
             [...selfStopped.keys()],
-            TAKE_CONCURRENCY.wwebjs,
+            START_CONCURRENCY.wwebjs,
             (phoneNumber) => takeAndStart(phoneNumber, "taking the session back"),
           );
           const vacant = (await withTimeout(cluster.vacant({ marginMs }), bound, "listing"))
@@ -292,16 +290,10 @@ export function createOwnership(options: OwnershipOptions): Ownership {
             holderGraceMs: ttlMs,
             patient: clock() - recoveredAt < RECOVERY_PATIENCE_MS + 2 * ttlMs,
           });
-          // Each engine at its own pace: a Chromium per whatsapp-web.js number, a light Worker
-          // per simulator number.
-          await Promise.all(
-            [...new Set(mine.map((v) => v.engine))].map((engine) =>
-              eachLimited(
-                mine.filter((v) => v.engine === engine),
-                TAKE_CONCURRENCY[engine] ?? TAKE_CONCURRENCY.wwebjs,
-                ({ phoneNumber }) => takeAndStart(phoneNumber, "taking the session"),
-              )
-            ),
+          // Each engine at its own pace, as a restore.
+          await startAtEnginePace(
+            mine,
+            ({ phoneNumber }) => takeAndStart(phoneNumber, "taking the session"),
           );
         } while (passAgain);
       } catch (error) {

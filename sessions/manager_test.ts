@@ -4,7 +4,7 @@ import { ApiError } from "../errors.ts";
 import { createLogger } from "../logger.ts";
 import { openSqliteStore } from "../store/sqlite/store.ts";
 import { createSessionManager } from "./manager.ts";
-import { RESTORE_CONCURRENCY } from "./restore.ts";
+import { START_CONCURRENCY } from "./start_pace.ts";
 import { WorkerDeadError, type WorkerHost, type WorkerHostOptions } from "./worker_host.ts";
 import { decodeQrDataUrl } from "../tests/qr_decode.ts";
 
@@ -77,20 +77,20 @@ Deno.test("restore() starts a few sessions at a time; shutdown() during it leave
   await using env = await managerWith((options) => {
     alive.add(options.name);
     created.push(options.name);
-    if (created.length === RESTORE_CONCURRENCY.simulator) batchCreated();
+    if (created.length === START_CONCURRENCY.simulator) batchCreated();
     return stubHost({ holdInit: true, onStop: () => alive.delete(options.name) });
-  }, numbers(2 * RESTORE_CONCURRENCY.simulator, 1000));
+  }, numbers(2 * START_CONCURRENCY.simulator, 1000));
   const restoring = env.manager.restore();
   await firstBatch;
   // None of these engines finishes starting: whatever else the restore would start, it starts
   // within the next turns of the event loop.
   for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setTimeout(resolve, 0));
-  assert.equal(alive.size, RESTORE_CONCURRENCY.simulator, "restoring a few at a time");
+  assert.equal(alive.size, START_CONCURRENCY.simulator, "restoring a few at a time");
   await env.manager.shutdown();
   assert.equal(alive.size, 0);
   await restoring;
   assert.deepEqual([...alive], [], "nothing was started after shutdown");
-  assert.equal(created.length, RESTORE_CONCURRENCY.simulator);
+  assert.equal(created.length, START_CONCURRENCY.simulator);
   assert.ok(
     (await env.store.sessions.list()).every((record) => record.shouldRun),
     "every session stays marked started for the next boot",
@@ -127,7 +127,7 @@ Deno.test("restore() lets other tasks run between the Workers it creates", async
   assert.equal(order.filter((step) => step.startsWith("create")).length, 12);
   const request = order.indexOf("a request");
   assert.ok(
-    request >= 0 && request <= RESTORE_CONCURRENCY.simulator,
+    request >= 0 && request <= START_CONCURRENCY.simulator,
     `the request ran after at most the first batch of Workers: ${order.join(", ")}`,
   );
 });
