@@ -52,7 +52,7 @@ import { contactDetailCapabilities } from "./contact_details.ts";
 import { interceptPage } from "./interception.ts";
 import { installMediaPieces } from "./media_transfer.ts";
 import { LINKED_MARKER, LOGIN_DIR, packLogin, unpackLogin } from "./login_archive.ts";
-import { chromiumGroupsOn, killGroup, spawnedOn, watchLaunch } from "./launch_watch.ts";
+import { chromiumGroupsOn, isRunning, killGroup, spawnedOn, watchLaunch } from "./launch_watch.ts";
 import { resolve } from "node:path";
 
 const { Client, LocalAuth } = wwebjs;
@@ -73,6 +73,20 @@ export interface WwebjsTuning {
   blockResources?: boolean;
   /** Receives the page's console output and errors (for debugging a fake or real page). */
   onPageLog?: (line: string) => void;
+}
+
+/**
+ * How Chromium ended, when puppeteer's launch failed because the browser process was killed
+ * before it was connected to: by a signal ("Code: null"), or, started through Debian's wrapper
+ * script, with the script's 128 + signal. A browser that exits on its own (missing libraries, bad
+ * flags: a code below 128) cannot start at all: that stays a failed start.
+ */
+function killedWhileLaunching(error: unknown): string | null {
+  const code = /Failed to launch the browser process: +Code: (null|\d+)/.exec(describeError(error))
+    ?.[1];
+  if (code === undefined) return null;
+  if (code === "null") return "killed before it was connected";
+  return Number(code) > 128 ? `signal ${Number(code) - 128} before it was connected` : null;
 }
 
 /** Creates the whatsapp-web.js engine for one session: its lifecycle plus its capabilities. */
@@ -261,10 +275,28 @@ class WwebjsSession implements WwebjsContext {
       if (this.#qrCount > 0) await this.#refreshIdleQr(client);
     } catch (error) {
       if (this.#ended) return;
+      // Chromium died under the start (killed, out of memory): a crash for the restart policy,
+      // like one after the start, not a start that cannot work.
+      const died = this.#chromiumExit(client) ?? killedWhileLaunching(error);
+      if (died) return this.#fatal(`Chromium exited while starting (${died})`);
       this.#closing = true;
       await this.#destroy();
       throw new Error(`whatsapp-web.js failed to start: ${describeError(error)}`);
     }
+  }
+
+  /** How Chromium ended, if the one launched for `client` (or found launching) has ended. */
+  #chromiumExit(client: Lib): string | null {
+    const process = client.pupBrowser?.process?.();
+    if (process) {
+      if (process.signalCode) return process.signalCode;
+      if (process.exitCode !== null && process.exitCode !== undefined) {
+        return `code ${process.exitCode}`;
+      }
+      return null;
+    }
+    const group = this.#launch?.found();
+    return group != null && !isRunning(group) ? "before it was connected" : null;
   }
 
   async stop(): Promise<void> {
@@ -371,6 +403,9 @@ class WwebjsSession implements WwebjsContext {
     browser.process()?.once("exit", (code: unknown, signal: unknown) => {
       this.#fatal(`Chromium exited (${signal ?? `code ${code}`})`);
     });
+    // It may have ended before these listeners were there.
+    const ended = this.#chromiumExit(client);
+    if (ended) return this.#fatal(`Chromium exited (${ended})`);
     page.on(
       "error",
       (error: unknown) => this.#fatal(`The WhatsApp page crashed: ${describeError(error)}`),

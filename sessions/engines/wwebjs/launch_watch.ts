@@ -69,6 +69,16 @@ export function spawnedOn(profileDir: string): number | null {
   return null;
 }
 
+/** Whether process `pid` still runs (not ended, nor a zombie waiting to be reaped). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
 /** SIGKILL to a whole process group; quiet when it is gone already. */
 export function killGroup(pid: number): void {
   try {
