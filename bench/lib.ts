@@ -222,22 +222,6 @@ export function memoryOf(pid: number): Memory {
   return { rssKb: field("Rss"), pssKb: field("Pss") };
 }
 
-/** The pids whose process group is `pgid` (puppeteer starts Chromium as a group leader). */
-export function groupMembers(pgid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid) pids.push(Number(entry.name));
-    } catch {
-      // Exited meanwhile.
-    }
-  }
-  return pids;
-}
-
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);

@@ -13,7 +13,8 @@ import { createWwebjsEngine, type WwebjsTuning } from "../sessions/engines/wwebj
 import { findChromium, minimalArgs } from "../sessions/engines/wwebjs/chromium.ts";
 import type { EngineEvent } from "../sessions/engine.ts";
 import { startFakeCloud } from "../tests/fake_whatsapp/fake_cloud.ts";
-import { api, groupMembers, memoryOf, sleep, startServer, waitConnected } from "./lib.ts";
+import { api, memoryOf, sleep, startServer, waitConnected } from "./lib.ts";
+import { browsersOn, groupMembers } from "../tests/processes.ts";
 
 const IDLE_MS = 5_000;
 
@@ -84,23 +85,6 @@ async function measure(setup: Setup): Promise<Sample> {
   }
 }
 
-/** The Chromium browser process whose profile lives under `dir` (its process group is its tree). */
-function browserUnder(dir: string): number | null {
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
-      if (
-        args.some((a) => a.startsWith("--user-data-dir=") && a.includes(dir)) &&
-        !args.some((a) => a.startsWith("--type="))
-      ) return Number(entry.name);
-    } catch {
-      // Exited meanwhile.
-    }
-  }
-  return null;
-}
-
 interface ServerSample {
   /** PSS growth of the server process from before `start` to 5 s after link (its Worker). */
   serverMb: number;
@@ -148,7 +132,7 @@ async function measureThroughServer(): Promise<ServerSample> {
     const connectedMs = performance.now() - t0;
     await sleep(IDLE_MS);
     const after = memoryOf(server.child.pid).pssKb;
-    const browser = browserUnder(dataDir);
+    const browser = browsersOn(dataDir)[0] ?? null;
     if (browser === null) throw new Error("No Chromium found for the session");
     const chromiumKb = groupMembers(browser).reduce((sum, p) => sum + pssKb(p), 0);
     return {

@@ -20,7 +20,8 @@ import { findChromium, lowMemoryArgs } from "../sessions/engines/wwebjs/chromium
 import type { Engine } from "../sessions/engine.ts";
 import { type FakeCloudHub, startFakeCloudHub } from "../tests/fake_whatsapp/fake_cloud_hub.ts";
 import type { FakeCloudOptions } from "../tests/fake_whatsapp/fake_cloud.ts";
-import { api, groupMembers, memoryOf, phone, sleep, startServer, waitConnected } from "./lib.ts";
+import { api, memoryOf, phone, sleep, startServer, waitConnected } from "./lib.ts";
+import { chromiumGroupsUnder, groupMembers } from "../tests/processes.ts";
 
 const IDLE_MS = 5_000;
 const NUMBERS = Number(Deno.args[0] ?? 10);
@@ -107,27 +108,6 @@ function procMemory(pid: number): ProcMemory | null {
   } catch {
     return null; // Exited meanwhile.
   }
-}
-
-/**
- * The process groups of the Chromiums whose profile lies under `dir`: each is the tree puppeteer
- * launched (Debian's `/usr/bin/chromium*` is a shell script that runs the binary as its child).
- */
-function browsersUnder(dir: string): number[] {
-  const found = new Set<number>();
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
-      if (args.some((a) => a.startsWith("--user-data-dir=") && a.includes(dir))) {
-        const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-        found.add(Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]));
-      }
-    } catch {
-      // Exited meanwhile.
-    }
-  }
-  return [...found];
 }
 
 /**
@@ -263,7 +243,7 @@ function snapshot(serverPid: number, trees: ProcMemory[][], n: number, ms: numbe
 async function oneTreeUnder(dataDir: string, number: string): Promise<number> {
   const dir = join(dataDir, "sessions", number) + "/";
   for (let waited = 0;; waited += 250) {
-    const groups = browsersUnder(dir);
+    const groups = [...chromiumGroupsUnder(dir)];
     if (groups.length === 1) return groups[0];
     if (waited >= 10_000) throw new Error(`${groups.length} Chromium trees for ${number}`);
     await sleep(250);

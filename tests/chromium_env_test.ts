@@ -11,25 +11,9 @@ import { createWwebjsEngine } from "../sessions/engines/wwebjs/engine.ts";
 import { startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
 import { EventRecorder, fakeEngineOptions, killGroup } from "./fake_whatsapp/engine_harness.ts";
 import { ME } from "./fake_whatsapp/cast.ts";
+import { groupMembers } from "./processes.ts";
 
 const SENTINEL = "WA_GATEWAY_TEST_SENTINEL_SECRET";
-
-/** The pids whose process group is `group` (field 5 of `/proc/<pid>/stat`). */
-function processGroup(group: number): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      // The command name (field 2) is in parentheses and may hold spaces: count after it.
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === group) pids.push(Number(entry.name));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return pids;
-}
 
 function environOf(pid: number): Map<string, string> {
   const text = Deno.readTextFileSync(`/proc/${pid}/environ`);
@@ -52,7 +36,7 @@ Deno.test("Chromium is started without the server's secrets: only PATH, its own 
     await engine.start(recorder.sink);
     await recorder.type("qr");
     leader = recorder.of("child_process")[0].pid;
-    const group = processGroup(leader);
+    const group = groupMembers(leader);
     // The wrapper script, the browser and its helpers (zygote, renderer, ...).
     assert.ok(group.length >= 3, `Chromium's process group: ${group.join(", ")}`);
     const started: number[] = [];

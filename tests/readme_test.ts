@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { freePort } from "./_helpers.ts";
+import { processes } from "./processes.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const MARKER = "<!-- tested: tests/readme_test.ts";
@@ -47,19 +48,7 @@ async function copy(from: string, to: string): Promise<void> {
 }
 
 /** Whether anything still runs in the process group (the server the block left running). */
-function groupAlive(pgid: number): boolean {
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z") return true;
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return false;
-}
+const groupAlive = (group: number) => processes().some((p) => p.group === group && p.state !== "Z");
 
 Deno.test("the README's simulator quick-start, pasted into bash on a fresh copy, sends the first message", async () => {
   const block = quickStartBlock(await Deno.readTextFile(`${ROOT}README.md`));

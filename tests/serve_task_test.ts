@@ -12,27 +12,15 @@ import { ADMIN_KEY, freePort, waitFor } from "./_helpers.ts";
 import { startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
 import { ME, PIXEL_PNG } from "./fake_whatsapp/cast.ts";
 import { decodeQrDataUrl } from "./qr_decode.ts";
+import { isChromiumOn, processes } from "./processes.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const SIMULATED = "4915550003201";
 const LINKED = ME.split("@")[0];
 
 /** The pids of the Chromium processes whose profile lives under `dir`. */
-function chromiumUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
-      if (args.some((a) => a.startsWith("--user-data-dir=") && a.includes(dir))) {
-        pids.push(Number(entry.name));
-      }
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return pids;
-}
+const chromiumUnder = (dir: string) =>
+  processes().filter((p) => isChromiumOn(p, dir)).map((p) => p.pid);
 
 Deno.test("the serve task grants neither all permissions nor FFI, and write access only to DATA_DIR", async () => {
   const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));

@@ -13,6 +13,7 @@ import { type FakeCloudOptions, startFakeCloud } from "./fake_whatsapp/fake_clou
 import { startReceiver, withLinkedServer, wwebjsEnv } from "./fake_whatsapp/http_harness.ts";
 import { ALICE, ME } from "./fake_whatsapp/cast.ts";
 import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
+import { isBrowser, isChromiumOn, type Proc, processes } from "./processes.ts";
 
 const PHONE = ME.split("@")[0];
 // Long enough for Chromium to start and show its QR on a loaded machine.
@@ -59,35 +60,10 @@ function statuses(received: Record<string, unknown>[]): string[] {
     .map((e) => String((e.payload as { status: string }).status));
 }
 
-interface Proc {
-  pid: number;
-  group: number;
-  args: string[];
-}
-
-function processes(): Proc[] {
-  const found: Proc[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
-      found.push({ pid: Number(entry.name), group: Number(fields[2]), args });
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found;
-}
-
 /** The renderer of the Chromium whose profile is under `dir` (same process group). */
 function rendererUnder(dir: string): Proc | undefined {
   const all = processes();
-  const browser = all.find((p) =>
-    p.args.some((a) => a.startsWith("--user-data-dir=") && a.includes(dir)) &&
-    !p.args.some((a) => a.startsWith("--type="))
-  );
+  const browser = all.find((p) => isChromiumOn(p, dir) && isBrowser(p));
   if (!browser) return undefined;
   // A helper writes its title over its arguments: one string with spaces.
   return all.find((p) => p.group === browser.group && p.args.join(" ").includes("--type=renderer"));

@@ -11,38 +11,9 @@ import { startFakeCloud } from "./fake_whatsapp/fake_cloud.ts";
 import { ALICE, ME } from "./fake_whatsapp/cast.ts";
 import { startTestApp, waitFor, waitForState } from "./_helpers.ts";
 import { decodeQrDataUrl } from "./qr_decode.ts";
+import { chromiumGroupsUnder } from "./processes.ts";
 
 const PHONE = ME.split("@")[0];
-
-/** `/proc/<pid>/stat` after the command name: state, ppid, process group, ... (null: gone). */
-function statOf(pid: string): string[] | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The process groups of the running processes whose Chromium profile lives under `dir` (a
- * zombie waiting to be reaped does not run). Each browser is one group (with its wrapper script).
- */
-function chromiumGroups(dir: string): Set<string> {
-  const groups = new Set<string>();
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
-      if (!args.some((a) => a.startsWith("--user-data-dir=") && a.includes(dir))) continue;
-      const stat = statOf(entry.name);
-      if (stat && stat[0] !== "Z") groups.add(stat[2]);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return groups;
-}
 
 Deno.test("a wwebjs session whose page stops answering gets 504s, then is restarted after three in a row", async () => {
   // Registered: a send first asks whether the number is on WhatsApp.
@@ -72,7 +43,7 @@ Deno.test("a wwebjs session whose page stops answering gets 504s, then is restar
     await waitForState(server, PHONE, "CONNECTED", 60_000);
     assert.equal((await send("before")).status, 200);
     const folder = join(server.dataDir, "sessions", PHONE);
-    const [browser, ...others] = chromiumGroups(folder);
+    const [browser, ...others] = chromiumGroupsUnder(folder);
     assert.ok(browser && others.length === 0, "one Chromium runs under the session's folder");
 
     cloud.freezePage();
@@ -88,7 +59,7 @@ Deno.test("a wwebjs session whose page stops answering gets 504s, then is restar
     assert.match(String(state.body.reason), /3 calls in a row timed out/);
     await waitFor(
       "the frozen Chromium to be killed",
-      () => !chromiumGroups(folder).has(browser),
+      () => !chromiumGroupsUnder(folder).has(browser),
       10_000,
     );
 

@@ -7,6 +7,7 @@
  */
 import { type FakeCloud, type FakeCloudOptions, startFakeCloud } from "./fake_cloud.ts";
 import { startTestApp, type TestApp, waitFor, waitForState } from "../_helpers.ts";
+import { browsersOn } from "../processes.ts";
 
 export interface Receiver {
   received: Record<string, unknown>[];
@@ -43,7 +44,10 @@ export interface LinkedServer {
 }
 
 /** The server's settings for the wwebjs engine on a cloud's page. */
-export function wwebjsEnv(cloud: FakeCloud, extra: Record<string, string> = {}) {
+export function wwebjsEnv(
+  cloud: Pick<FakeCloud, "webVersion" | "webVersionCachePath">,
+  extra: Record<string, string> = {},
+) {
   return {
     WA_ENGINE: "wwebjs",
     WWEBJS_WEB_VERSION: cloud.webVersion,
@@ -86,20 +90,5 @@ export async function withLinkedServer(
 
 /** The pid of the Chromium browser process whose profile lives under `dir`. */
 export function chromiumUnder(dir: string): number | null {
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
-      // Debian's /usr/bin/chromium* is a shell script that runs the binary as its child: the
-      // script's process has the same arguments, and killing it leaves the browser running.
-      const binary = Deno.readTextFileSync(`/proc/${entry.name}/comm`).trim();
-      const isBrowser = binary.startsWith("chrom") &&
-        args.some((a) => a.startsWith("--user-data-dir=") && a.includes(dir)) &&
-        !args.some((a) => a.startsWith("--type="));
-      if (isBrowser) return Number(entry.name);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return null;
+  return browsersOn(dir)[0] ?? null;
 }
