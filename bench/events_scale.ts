@@ -31,6 +31,7 @@ import {
   startServer,
   startSessions,
 } from "./lib.ts";
+import { startCpuProfile, summariseProfile, writeProfile } from "./cpu_profile.ts";
 
 const CONTACT = "15550000001@c.us";
 const SAMPLE_MS = 3_000;
@@ -369,81 +370,14 @@ if (import.meta.main) {
   }
 }
 
-// --- the main thread's CPU profile (the method of bench/profile.ts) ---------------------------
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
+/** Profiles the main thread until `stop()`, which gives the summary lines (in a code block). */
 async function startProfile(port: number) {
-  const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-  const socket = new WebSocket(targets[0].webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => {
-    socket.onopen = resolve;
-    socket.onerror = reject;
-  });
-  let nextId = 1;
-  const pending = new Map<number, (result: unknown) => void>();
-  socket.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    pending.get(message.id)?.(message.result ?? message.error);
-    pending.delete(message.id);
-  };
-  const send = <T>(method: string, params: Record<string, unknown> = {}) => {
-    const id = nextId++;
-    socket.send(JSON.stringify({ id, method, params }));
-    return new Promise<T>((resolve) => pending.set(id, resolve as (r: unknown) => void));
-  };
-  await send("Profiler.enable");
-  await send("Profiler.setSamplingInterval", { interval: 200 });
-  await send("Profiler.start");
+  const profiling = await startCpuProfile(port, 200);
   return {
     async stop(): Promise<string[]> {
-      const { profile } = await send<{ profile: CpuProfile }>("Profiler.stop");
-      socket.close();
-      const file = `${await Deno.makeTempDir({
-        prefix: "wa-gateway-cpuprofile-",
-      })}/events.cpuprofile`;
-      await Deno.writeTextFile(file, JSON.stringify(profile));
-      return [...summarise(profile), "", `CPU profile written to ${file}`];
+      const profile = await profiling.stop();
+      const file = await writeProfile(profile, "events");
+      return ["```", ...summariseProfile(profile), "```", "", `CPU profile written to ${file}`];
     },
   };
-}
-
-function summarise(profile: CpuProfile, top = 25): string[] {
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const self = new Map<number, number>();
-  profile.samples.forEach((id, i) =>
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
-  );
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const byFunction = new Map<string, number>();
-  const byFile = new Map<string, number>();
-  for (const [id, us] of self) {
-    const frame = byId.get(id)!.callFrame;
-    const file = frame.url
-      ? frame.url.replace(/^.*node_modules\/\.deno\/([^/]+)\/.*$/, "npm:$1")
-        .replace(/^file:\/\/.*?\/(?=[^/]+\/[^/]+$)/, "")
-      : `(${frame.functionName || "native"})`;
-    const fn = `${frame.functionName || "(anonymous)"} ${file}:${frame.lineNumber + 1}`;
-    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
-    byFile.set(file, (byFile.get(file) ?? 0) + us);
-  }
-  const pct = (us: number) => `${(100 * us / total).toFixed(1)}%`.padStart(6);
-  const lines = ["```", `main thread: ${(total / 1e6).toFixed(2)} s of samples`, "", "by file:"];
-  for (const [file, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    lines.push(`${pct(us)}  ${file}`);
-  }
-  lines.push("", "by function (self time):");
-  for (const [fn, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    lines.push(`${pct(us)}  ${fn}`);
-  }
-  lines.push("```");
-  return lines;
 }

@@ -24,44 +24,7 @@ import {
   waitConnected,
   type WrkOptions,
 } from "./lib.ts";
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-/** A minimal Chrome DevTools Protocol client over the inspector's WebSocket. */
-async function connectInspector(port: number) {
-  const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-  const socket = new WebSocket(targets[0].webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => {
-    socket.onopen = resolve;
-    socket.onerror = reject;
-  });
-  let nextId = 1;
-  const pending = new Map<number, (result: unknown) => void>();
-  socket.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    if (message.id && pending.has(message.id)) {
-      pending.get(message.id)!(message.result ?? message.error);
-      pending.delete(message.id);
-    }
-  };
-  return {
-    send<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
-      const id = nextId++;
-      socket.send(JSON.stringify({ id, method, params }));
-      return new Promise((resolve) => pending.set(id, resolve as (r: unknown) => void));
-    },
-    close: () => socket.close(),
-  };
-}
+import { startCpuProfile, summariseProfile, writeProfile } from "./cpu_profile.ts";
 
 /** CPU ticks (user + system) of every thread, by thread id, with the thread's name. */
 export function threadTimes(pid: number): Map<string, { name: string; ticks: number }> {
@@ -79,37 +42,6 @@ export function threadTimes(pid: number): Map<string, { name: string; ticks: num
   return times;
 }
 
-function summarise(profile: CpuProfile, top = 25): string[] {
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => {
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  });
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const byFunction = new Map<string, number>();
-  const byFile = new Map<string, number>();
-  for (const [id, us] of self) {
-    const frame = byId.get(id)!.callFrame;
-    const file = frame.url
-      ? frame.url.replace(/^.*node_modules\/\.deno\/([^/]+)\/.*$/, "npm:$1")
-        .replace(/^file:\/\/.*?\/(?=[^/]+\/[^/]+$)/, "")
-      : `(${frame.functionName || "native"})`;
-    const fn = `${frame.functionName || "(anonymous)"} ${file}:${frame.lineNumber + 1}`;
-    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
-    byFile.set(file, (byFile.get(file) ?? 0) + us);
-  }
-  const pct = (us: number) => `${(100 * us / total).toFixed(1)}%`.padStart(6);
-  const lines = [`main thread: ${(total / 1e6).toFixed(2)} s of samples`, "", "by file:"];
-  for (const [file, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    lines.push(`${pct(us)}  ${file}`);
-  }
-  lines.push("", "by function (self time):");
-  for (const [fn, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    lines.push(`${pct(us)}  ${fn}`);
-  }
-  return lines;
-}
-
 /** Profiles `count` simulator sessions starting at once; see the module's comment. */
 async function profileStart(count: number) {
   const inspectPort = freePort();
@@ -121,10 +53,7 @@ async function profileStart(count: number) {
   try {
     await server.ready();
     const phones = Array.from({ length: count }, (_, i) => phone(i + 1));
-    const inspector = await connectInspector(inspectPort);
-    await inspector.send("Profiler.enable");
-    await inspector.send("Profiler.setSamplingInterval", { interval: 200 });
-    await inspector.send("Profiler.start");
+    const profiling = await startCpuProfile(inspectPort, 200);
     const before = threadTimes(server.pid);
     const began = performance.now();
     await startSessions(server.base, phones);
@@ -132,8 +61,7 @@ async function profileStart(count: number) {
     await waitConnected(server.base, phones, 600_000);
     const took = performance.now() - began;
     const after = threadTimes(server.pid);
-    const { profile } = await inspector.send<{ profile: CpuProfile }>("Profiler.stop");
-    inspector.close();
+    const profile = await profiling.stop();
     console.log(
       `${count} sessions: every start answered in ${(answered / 1000).toFixed(2)} s, ` +
         `all CONNECTED in ${(took / 1000).toFixed(2)} s`,
@@ -151,9 +79,8 @@ async function profileStart(count: number) {
       console.log(`${row.s.toFixed(2).padStart(8)} s  ${name} (${row.threads} threads)`);
     }
     console.log();
-    for (const line of summarise(profile, 40)) console.log(line);
-    const file = `${await Deno.makeTempDir({ prefix: "wa-gateway-cpuprofile-" })}/start.cpuprofile`;
-    await Deno.writeTextFile(file, JSON.stringify(profile));
+    for (const line of summariseProfile(profile, 40)) console.log(line);
+    const file = await writeProfile(profile, "start");
     console.log(`\nCPU profile written to ${file}`);
   } finally {
     await server.stop();
@@ -192,15 +119,11 @@ if (import.meta.main && Deno.args[0] === "start") {
         headers: { "X-Api-Key": API_KEY, "Content-Type": "application/json" },
       };
     await runWrk(wrk, { ...options, durationS: 2 }); // Warm-up.
-    const inspector = await connectInspector(inspectPort);
-    await inspector.send("Profiler.enable");
-    await inspector.send("Profiler.setSamplingInterval", { interval: 100 });
-    await inspector.send("Profiler.start");
+    const profiling = await startCpuProfile(inspectPort, 100);
     const before = threadTimes(server.pid);
     const result = await runWrk(wrk, { ...options, durationS: seconds });
     const after = threadTimes(server.pid);
-    const { profile } = await inspector.send<{ profile: CpuProfile }>("Profiler.stop");
-    inspector.close();
+    const profile = await profiling.stop();
 
     console.log(
       `${target} at ${connections} connections for ${seconds} s: ${
@@ -220,11 +143,8 @@ if (import.meta.main && Deno.args[0] === "start") {
       console.log(`${p.toFixed(0).padStart(5)}%  ${name}`);
     }
     console.log();
-    for (const line of summarise(profile)) console.log(line);
-    const file = `${await Deno.makeTempDir({
-      prefix: "wa-gateway-cpuprofile-",
-    })}/${target}.cpuprofile`;
-    await Deno.writeTextFile(file, JSON.stringify(profile));
+    for (const line of summariseProfile(profile)) console.log(line);
+    const file = await writeProfile(profile, target);
     console.log(`\nCPU profile written to ${file} (open it in Chrome DevTools → Performance)`);
   } finally {
     await server.stop();
