@@ -21,7 +21,7 @@
  * Chromium processes before and after (target: equal). Exits non-zero when a target is missed.
  */
 import { decodeQrDataUrl } from "../tests/qr_decode.ts";
-import { type FakeCloud, startFakeCloud } from "../tests/fake_whatsapp/fake_cloud.ts";
+import { type FakeCloudHub, startFakeCloudHub } from "../tests/fake_whatsapp/fake_cloud_hub.ts";
 import { api, freePort, memoryOf, phone, type Server, sleep, startServer } from "./lib.ts";
 
 const SIMULATORS = 20;
@@ -168,7 +168,7 @@ async function waitStatus(base: string, number: string, status: string, timeoutM
 }
 
 /** Starts a wwebjs number and links it by its QR over the API, unless its login is saved. */
-async function startWwebjs(server: Server, cloud: FakeCloud, number: string): Promise<void> {
+async function startWwebjs(server: Server, hub: FakeCloudHub, number: string): Promise<void> {
   const started = await json(server.base, "POST", `/${number}/start`, {});
   if (started.status !== 200) throw new Error(`start ${number}: ${started.status}`);
   const deadline = performance.now() + 60_000;
@@ -180,7 +180,7 @@ async function startWwebjs(server: Server, cloud: FakeCloud, number: string): Pr
       const qr = await json(server.base, "GET", `/${number}/qr`);
       if (qr.status === 200) {
         try {
-          cloud.scanQr(decodeQrDataUrl(String(qr.body.qrCode)), { phone: `${number}@c.us` });
+          hub.scanQr(decodeQrDataUrl(String(qr.body.qrCode)), number);
         } catch {
           // The QR rotated between the read and the scan: read it again.
         }
@@ -202,12 +202,13 @@ export async function runLongSoak(args: string[]): Promise<number> {
   const cycler = phone(199, "4916");
   const everyone = [...wwebjs, ...sims];
 
-  const cloud = await startFakeCloud({
-    accounts: [...wwebjs, cycler].map((n) => `${n}@c.us`),
-    contacts: [{ id: SENDER, name: "Soak" }],
-    // A linked number's QR never rotates away during the soak's own scans.
-    qrRotateMs: 60_000,
-  });
+  // One fake WhatsApp Web, an account of its own for every wwebjs number.
+  const cloud = await startFakeCloudHub(
+    [...wwebjs, cycler].map((n) => ({
+      me: `${n}@c.us`,
+      contacts: [{ id: SENDER, name: "Soak" }],
+    })),
+  );
   let events = 0;
   const receiverPort = freePort();
   const receiver = Deno.serve(
@@ -279,7 +280,7 @@ export async function runLongSoak(args: string[]): Promise<number> {
     const messages = guard("messages", async () => {
       for (let i = 1; running; i++) {
         for (const number of cyclerUp ? [...wwebjs, cycler] : wwebjs) {
-          cloud.deliverTo(`${number}@c.us`, { from: SENDER, body: `incoming ${i}` });
+          cloud.account(number).deliverIncoming({ from: SENDER, body: `incoming ${i}` });
           counts.delivered++;
         }
         await Promise.all(sims.map(async (number) => {

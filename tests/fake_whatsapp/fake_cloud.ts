@@ -279,12 +279,6 @@ export interface FakeCloudOptions {
   channels?: CloudChannel[];
   /** Statuses the account's contacts posted. */
   statuses?: CloudStatus[];
-  /**
-   * More accounts on the same WhatsApp (`<digits>@c.us`), each linking a device of its own with
-   * its own phone (see {@link FakeCloud.deliverTo}): several sessions of one server stay linked
-   * at once, each as its own number. The cloud's own account (`me`) is unchanged by them.
-   */
-  accounts?: string[];
 }
 
 /** The phone that links a device, and how the page is to report its account. */
@@ -319,8 +313,6 @@ interface Device {
   seq: number;
   waiters: Set<() => void>;
   timer?: ReturnType<typeof setInterval>;
-  /** The one of `accounts` this device is linked as (none: the cloud's own account). */
-  account?: string;
 }
 
 const WEB_VERSION = "2.3000.1017054665";
@@ -433,12 +425,6 @@ export class FakeCloud {
   readonly labels: CloudLabel[];
   /** Calls to the account, oldest first (see {@link call}). */
   readonly calls: CloudCall[] = [];
-  /** The chats of each of `accounts` (their messages by chat id). */
-  readonly #accounts = new Map<string, Map<string, CloudMessage[]>>();
-  /** The credential of each of `accounts` that has a device linked. */
-  readonly #accountLinks = new Map<string, string>();
-  /** What the devices of `accounts` sent, oldest first. */
-  readonly accountSent: { account: string; id: string; chatId: string; body?: string }[] = [];
   #server?: Deno.HttpServer;
   #closed = false;
   #clock = 0;
@@ -467,7 +453,6 @@ export class FakeCloud {
     this.labels = options.labels ?? [];
     for (const c of options.channels ?? []) this.channels.set(c.id, c);
     this.statuses.push(...(options.statuses ?? []));
-    for (const account of options.accounts ?? []) this.#accounts.set(account, new Map());
   }
 
   /** A group's current state, or undefined. */
@@ -714,7 +699,7 @@ export class FakeCloud {
     this.credential = null;
     this.linkedBy = null;
     this.#pushPaired({ type: "logout" });
-    for (const d of this.devices.values()) if (!d.account) d.paired = false;
+    for (const d of this.devices.values()) d.paired = false;
   }
 
   /** WhatsApp Web is opened in another browser. */
@@ -751,82 +736,6 @@ export class FakeCloud {
       await new Promise((r) => setTimeout(r, 25));
     }
     throw new Error("Timed out waiting on the fake cloud");
-  }
-
-  // ---------- more accounts (`accounts`) ----------
-
-  /** The ones of `accounts` that have a device linked now. */
-  linkedAccounts(): string[] {
-    return [...this.#accountLinks.keys()];
-  }
-
-  /**
-   * A message from `from` reaches one of `accounts`: only that account's linked device gets it.
-   * Returns its serialized id.
-   */
-  deliverTo(account: string, input: { from: string; body: string }): string {
-    const chats = this.#accounts.get(account);
-    if (!chats) throw new Error(`"${account}" is not one of the cloud's accounts`);
-    const m = this.#makeMessage({
-      chatId: input.from,
-      from: input.from,
-      to: account,
-      body: input.body,
-    });
-    this.#keep(chats, m);
-    for (const d of this.devices.values()) {
-      if (d.paired && d.account === account) this.#push(d, { type: "message", message: m });
-    }
-    return serializedId(m);
-  }
-
-  /** `d` is linked as `account` (scanned, or back with its credential): what the page is told. */
-  #accountPaired(d: Device, account: string) {
-    // One linked device per account: a page back with the credential is that device reconnecting
-    // (or a new scan replaced it), so the earlier page gets nothing more.
-    for (const other of this.devices.values()) {
-      if (other !== d && other.account === account) {
-        other.paired = false;
-        other.events.length = 0;
-      }
-    }
-    d.paired = true;
-    d.account = account;
-    const chats = this.#accounts.get(account)!;
-    return {
-      paired: true,
-      ...this.#account({ phone: account }),
-      snapshot: {
-        contacts: [...this.contacts.values()],
-        chats: [...chats].map(([id, list]) => ({ id, t: list.at(-1)?.t ?? 0 })),
-        messages: [...chats.values()].flatMap((list) => list.slice(-this.#recentPerChat)),
-      },
-    };
-  }
-
-  /** A text (or anything) a device of `account` sent: kept in that account's chat. */
-  #accountSend(account: string, raw: unknown): unknown {
-    const msg = raw as Record<string, unknown>;
-    const id = String(msg.id);
-    const m = this.#makeMessage({
-      id: id.split("_")[2],
-      chatId: String(msg.chatId),
-      from: account,
-      to: String(msg.chatId),
-      fromMe: true,
-      type: String(msg.type),
-      body: msg.body as string | undefined,
-      ack: 1,
-    });
-    this.#keep(this.#accounts.get(account)!, m);
-    this.accountSent.push({ account, id, chatId: m.chatId, body: m.body });
-    return { t: m.t };
-  }
-
-  #keep(chats: Map<string, CloudMessage[]>, m: CloudMessage): void {
-    const list = chats.get(m.chatId) ?? [];
-    list.push(m);
-    chats.set(m.chatId, list);
   }
 
   // ---------- server ----------
@@ -1004,7 +913,6 @@ export class FakeCloud {
         return { code };
       }
       case "/send":
-        if (device?.account) return this.#accountSend(device.account, body.message);
         return this.#send(body.message as Record<string, unknown>);
       case "/history":
         return this.#history(String(body.chatId), body.before as string | null, Number(body.count));
@@ -1090,12 +998,6 @@ export class FakeCloud {
       case "/group-add":
         return this.#addToGroup(String(body.id), String(body.participant));
       case "/logout":
-        if (device?.account) {
-          this.#accountLinks.delete(device.account);
-          device.paired = false;
-          this.actions.push({ action: "logout", account: device.account });
-          return { ok: true };
-        }
         this.credential = null;
         this.linkedBy = null;
         if (device) device.paired = false;
@@ -1193,8 +1095,6 @@ export class FakeCloud {
       d.paired = true;
       return { paired: true, ...this.#account(), snapshot: this.#snapshot() };
     }
-    const account = [...this.#accountLinks].find(([, cred]) => cred === body.cred)?.[0];
-    if (body.cred && account) return this.#accountPaired(d, account);
     this.#newRef(d, false);
     this.#rotate(d);
     return { paired: false, ref: d.ref };
@@ -1226,12 +1126,6 @@ export class FakeCloud {
 
   #pair(d: Device, by: LinkingPhone): void {
     if (d.timer !== undefined) clearInterval(d.timer);
-    if (by.phone && this.#accounts.has(by.phone)) {
-      const cred = randomToken(16);
-      this.#accountLinks.set(by.phone, cred);
-      this.#push(d, { type: "paired", cred, ...this.#accountPaired(d, by.phone) });
-      return;
-    }
     this.credential = randomToken(16);
     const phone = by.phone ?? this.me;
     this.linkedBy = { ...by, phone, lid: by.lid ?? (phone === this.me ? this.#meLid : undefined) };
@@ -1915,7 +1809,7 @@ export class FakeCloud {
   }
 
   #pushPaired(event: PageEvent): void {
-    for (const d of this.devices.values()) if (d.paired && !d.account) this.#push(d, event);
+    for (const d of this.devices.values()) if (d.paired) this.#push(d, event);
   }
 
   #waitingDevice(): Device | undefined {

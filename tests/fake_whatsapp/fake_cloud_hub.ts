@@ -41,6 +41,11 @@ export class FakeCloudHub {
     return found;
   }
 
+  /** Every QR reference issued to a page without a login, oldest first. */
+  get refsIssued(): readonly string[] {
+    return this.#lobby.refsIssued;
+  }
+
   /** The QR the newest page without a login shows, if any. */
   currentQr(): string | null {
     return this.#lobby.currentQr();
