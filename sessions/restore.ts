@@ -12,7 +12,11 @@ import type { EngineName } from "./engine.ts";
  * session launches a Chromium (hundreds of ms of CPU, ~170 MB): a few at a time. A simulator
  * session is a Worker made off the main thread (`spawner.ts`); more at once keep both cores busy.
  */
-export const RESTORE_CONCURRENCY: Record<EngineName, number> = { wwebjs: 4, simulator: 32 };
+export const RESTORE_CONCURRENCY: Record<EngineName, number> = {
+  wwebjs: 4,
+  simulator: 32,
+  waha: 32,
+};
 
 export interface RestoreDeps {
   /** The sessions recorded as running. */

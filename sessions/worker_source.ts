@@ -14,6 +14,8 @@
 import type { EngineName } from "./engine.ts";
 
 const SIMULATOR_ENTRY = new URL("./engines/simulator/worker.ts", import.meta.url);
+/** The waha engine's Worker entry (an HTTP client of WAHA: a few modules, loaded as they are). */
+const WAHA_ENTRY = new URL("./engines/waha/worker.ts", import.meta.url);
 /** The whatsapp-web.js Worker's entry. */
 export const WWEBJS_ENTRY = new URL("./engines/wwebjs/worker.ts", import.meta.url);
 
@@ -50,6 +52,7 @@ let simulator: Promise<URL> | undefined;
 
 /** The URL of the script a Worker for `engine` runs. */
 export function workerUrlFor(engine: EngineName): Promise<URL> {
+  if (engine === "waha") return Promise.resolve(WAHA_ENTRY);
   if (engine !== "simulator") return Promise.resolve(WWEBJS_ENTRY);
   simulator ??= bundleWorker(SIMULATOR_ENTRY).catch((error) => {
     console.error(JSON.stringify({
