@@ -128,6 +128,10 @@ export const MessageVideoRequest = z.object({
 }).strict();
 export type MessageVideoRequest = z.infer<typeof MessageVideoRequest>;
 
+/** WAHA's `MessageForwardRequest` (`POST /api/forwardMessage`). */
+export const MessageForwardRequest = ChatRequest.extend({ messageId: z.string() }).strict();
+export type MessageForwardRequest = z.infer<typeof MessageForwardRequest>;
+
 /** WAHA's `MessageReactionRequest` (`PUT /api/reaction`; `reaction` empty takes it back). */
 export const MessageReactionRequest = z.object({
   session: z.string(),
@@ -136,12 +140,42 @@ export const MessageReactionRequest = z.object({
 }).strict();
 export type MessageReactionRequest = z.infer<typeof MessageReactionRequest>;
 
+/** WAHA's `MessageStarRequest` (`PUT /api/star`). */
+export const MessageStarRequest = z.object({
+  session: z.string(),
+  messageId: z.string(),
+  chatId: z.string(),
+  star: z.boolean(),
+}).strict();
+export type MessageStarRequest = z.infer<typeof MessageStarRequest>;
+
 /** WAHA's `WANumberExistResult` (`GET /api/contacts/check-exists`). */
 export const WANumberExistResult = z.looseObject({
   numberExists: z.boolean(),
   chatId: z.string().optional(),
 });
 export type WANumberExistResult = z.infer<typeof WANumberExistResult>;
+
+/** WAHA's `MessagePoll`. */
+export const MessagePoll = z.object({
+  name: z.string(),
+  options: z.array(z.string()),
+  multipleAnswers: z.boolean().optional(),
+}).strict();
+export type MessagePoll = z.infer<typeof MessagePoll>;
+
+/** WAHA's `MessagePollRequest` (`POST /api/sendPoll`). */
+export const MessagePollRequest = ChatRequest.extend({
+  poll: MessagePoll,
+  reply_to: z.string().optional(),
+}).strict();
+export type MessagePollRequest = z.infer<typeof MessagePollRequest>;
+
+// --- src/structures/contacts.dto.ts ---
+
+/** WAHA's `ContactRequest` (`POST /api/contacts/block`, `/unblock`). */
+export const ContactRequest = z.object({ session: z.string(), contactId: z.string() }).strict();
+export type ContactRequest = z.infer<typeof ContactRequest>;
 
 // --- src/structures/files.dto.ts ---
 

@@ -21,7 +21,11 @@ export interface WahaClientOptions {
 /** WAHA answered with a status the engine does not map (a 500); `status` is WAHA's. */
 export class WahaServerError extends Error {
   constructor(readonly status: number, readonly detail: string) {
-    super(`The WAHA server failed (HTTP ${status})`);
+    super(
+      status === 401 || status === 403
+        ? `The WAHA server refused WAHA_API_KEY (HTTP ${status})`
+        : `The WAHA server failed (HTTP ${status})`,
+    );
     this.name = "WahaServerError";
   }
 }

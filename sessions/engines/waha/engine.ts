@@ -20,10 +20,14 @@ import {
   type SentMessage,
 } from "../../engine.ts";
 import type {
+  ContactRequest,
   MeInfo,
   MessageContactVcardRequest,
+  MessageForwardRequest,
   MessageLocationRequest,
+  MessagePollRequest,
   MessageReactionRequest,
+  MessageStarRequest,
   MessageTextRequest,
   PairingCodeResponse,
   WAMessage,
@@ -54,26 +58,16 @@ const MEDIA_PATHS: Partial<Record<SendMediaInput["kind"], string>> = {
 
 /** What the waha engine cannot do (WAHA's API has no call for it, or not yet mapped here). */
 const UNSUPPORTED: EngineMethod[] = [
-  "forwardMessage",
-  "starMessage",
-  "unstarMessage",
   "pinMessage",
   "unpinMessage",
   "getMessageMedia",
-  "sendPoll",
   "getPollVotes",
   "getChat",
-  "archiveChat",
-  "unarchiveChat",
   "muteChat",
   "unmuteChat",
   "markChatUnread",
   "pinChat",
   "unpinChat",
-  "clearChat",
-  "deleteChat",
-  "blockContact",
-  "unblockContact",
   "createGroup",
   "getGroup",
   "updateGroup",
@@ -161,6 +155,24 @@ export function createWahaEngine(options: EngineOptions): Engine {
     if (!chatId) throw new EngineError("NOT_FOUND", `Message "${messageId}" not found`);
     return chatId;
   };
+
+  async function star(messageId: string, on: boolean): Promise<void> {
+    const body: MessageStarRequest = { session, messageId, chatId: chatOf(messageId), star: on };
+    await client.call({ method: "PUT", path: "/api/star", body });
+  }
+
+  async function chatAction(
+    chatId: string,
+    method: "POST" | "DELETE",
+    suffix: string,
+  ): Promise<void> {
+    await client.call({ method, path: path(`/chats/${enc(chatId)}${suffix}`) });
+  }
+
+  async function contactAction(contactId: string, callPath: string): Promise<void> {
+    const body: ContactRequest = { session, contactId };
+    await client.call({ method: "POST", path: callPath, body });
+  }
 
   /** The newest `count` messages of a chat, newest first. */
   async function newest(chatId: string, count: number): Promise<MessageDto[]> {
@@ -360,6 +372,38 @@ export function createWahaEngine(options: EngineOptions): Engine {
         };
       }
     },
+
+    async forwardMessage(input) {
+      const body: MessageForwardRequest = {
+        session,
+        chatId: input.chatId,
+        messageId: input.messageId,
+      };
+      await client.call({ method: "POST", path: "/api/forwardMessage", body });
+    },
+
+    starMessage: (messageId) => star(messageId, true),
+    unstarMessage: (messageId) => star(messageId, false),
+
+    sendPoll(input) {
+      const body: Omit<MessagePollRequest, "session"> = {
+        chatId: input.chatId,
+        poll: {
+          name: input.poll.name,
+          options: input.poll.options,
+          multipleAnswers: input.poll.multipleAnswers,
+        },
+      };
+      return send("/api/sendPoll", body);
+    },
+
+    archiveChat: (chatId) => chatAction(chatId, "POST", "/archive"),
+    unarchiveChat: (chatId) => chatAction(chatId, "POST", "/unarchive"),
+    clearChat: (chatId) => chatAction(chatId, "DELETE", "/messages"),
+    deleteChat: (chatId) => chatAction(chatId, "DELETE", ""),
+
+    blockContact: (contactId) => contactAction(contactId, "/api/contacts/block"),
+    unblockContact: (contactId) => contactAction(contactId, "/api/contacts/unblock"),
 
     async listContacts() {
       const list = await client.call<unknown[]>({
