@@ -90,7 +90,11 @@ export function createWahaClient(options: WahaClientOptions): WahaClient {
         if (timeout.aborted) throw new WahaTimeoutError();
         throw new EngineError("NOT_READY", "The WAHA server's answer was cut off");
       }
-      if (response.ok) return (text ? JSON.parse(text) : null) as T;
+      if (response.ok) {
+        // NestJS sends a string a controller returns (an invite code) as text, not JSON.
+        const isJson = /json/i.test(response.headers.get("content-type") ?? "");
+        return (!text ? null : isJson ? JSON.parse(text) : text) as T;
+      }
       const what = `${request.method} ${request.path}`;
       switch (response.status) {
         case 400:

@@ -71,11 +71,8 @@ const UNSUPPORTED: EngineMethod[] = [
   "createGroup",
   "getGroup",
   "updateGroup",
-  "leaveGroup",
   "addParticipants",
   "removeParticipants",
-  "getGroupInviteCode",
-  "revokeGroupInviteCode",
   "joinGroup",
   "getGroupInviteInfo",
   "promoteParticipants",
@@ -404,6 +401,19 @@ export function createWahaEngine(options: EngineOptions): Engine {
 
     blockContact: (contactId) => contactAction(contactId, "/api/contacts/block"),
     unblockContact: (contactId) => contactAction(contactId, "/api/contacts/unblock"),
+
+    async leaveGroup(groupId) {
+      await client.call({ method: "POST", path: path(`/groups/${enc(groupId)}/leave`) });
+    },
+
+    getGroupInviteCode: (groupId) =>
+      client.call<string>({ method: "GET", path: path(`/groups/${enc(groupId)}/invite-code`) }),
+
+    revokeGroupInviteCode: (groupId) =>
+      client.call<string>({
+        method: "POST",
+        path: path(`/groups/${enc(groupId)}/invite-code/revoke`),
+      }),
 
     async listContacts() {
       const list = await client.call<unknown[]>({
