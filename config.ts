@@ -55,7 +55,7 @@ const schema = z.object({
     `expected ${AUTH_KEY_HINT}`,
   ),
   AUTH_BACKUP_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
-  WA_ENGINE: z.enum(["wwebjs", "simulator"]).default("wwebjs"),
+  WA_ENGINE: z.enum(["wwebjs", "simulator", "waha"]).default("wwebjs"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   TRUST_PROXY: bool.default(false),
   ENGINE_CALL_TIMEOUT_MS: positiveMs.default(30_000),
@@ -83,6 +83,12 @@ const schema = z.object({
   WWEBJS_AUTH_TIMEOUT_MS: positiveMs.default(60_000),
   WWEBJS_READY_TIMEOUT_MS: positiveMs.default(60_000),
   CHROMIUM_NO_SANDBOX: bool.default(false),
+  // The waha engine: the WAHA server(s) that run its numbers, and how WAHA reaches us back.
+  WAHA_URL: z.url({ protocol: /^https?$/ }).optional(),
+  WAHA_API_KEY: optionalText,
+  WAHA_URLS: commaList,
+  WAHA_POLL_MS: positiveMs.default(2_000),
+  WEBHOOK_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   // The proxy of every number that has none of its own (`proxy` in POST /:n/start).
   PROXY_URL: optionalText.superRefine((url, ctx) => {
     const problem = url === undefined ? null : proxyProblem(url);
@@ -170,7 +176,7 @@ export interface Config {
     /** How often a running whatsapp-web.js session's login is saved (`AUTH_BACKUP_INTERVAL_MS`). */
     loginBackupIntervalMs: number;
   };
-  engine: "wwebjs" | "simulator";
+  engine: "wwebjs" | "simulator" | "waha";
   logLevel: Parsed["LOG_LEVEL"];
   /** Behind one reverse proxy: the client is the last address of `X-Forwarded-For`. */
   trustProxy: boolean;
@@ -206,6 +212,8 @@ export interface Config {
     /** `PROXY_URL`: the proxy of every number without one of its own (the operator's: any host). */
     proxyUrl?: string;
   };
+  /** The waha engine's WAHA servers (`WAHA_URL`, `WAHA_URLS`) and our public base for WAHA. */
+  waha: WahaConfig;
   /**
    * Incoming calls by default (`CALLS_AUTO_REJECT`, `CALLS_AUTO_REJECT_MESSAGE`): rejected at once,
    * and the caller sent `message` when it is not null.
@@ -249,6 +257,38 @@ export interface Config {
     /** How often each wwebjs session's Chromium memory is read from `/proc`. */
     sampleMs: number;
   };
+}
+
+/** The WAHA servers a waha-engine number may run on, as the operator listed them. */
+export interface WahaConfig {
+  /** `WAHA_URL`: the default server. */
+  url?: string;
+  /** `WAHA_API_KEY`: WAHA's `X-Api-Key` (the same for every listed server). */
+  apiKey?: string;
+  /** `WAHA_URLS`: more servers by name (`name=url` pairs), which a start body picks by name. */
+  servers: { name: string; url: string }[];
+  /** How often the engine asks WAHA for the session's status and QR (`WAHA_POLL_MS`). */
+  pollMs: number;
+  /** `WEBHOOK_PUBLIC_URL`: this server's base URL as WAHA reaches it, for WAHA's webhooks. */
+  webhookPublicUrl?: string;
+}
+
+/** WAHA server names: what a start body's `wahaServer` may say. */
+export const WAHA_SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function parseWahaServers(pairs: string[]): { name: string; url: string }[] {
+  return pairs.map((pair) => {
+    const at = pair.indexOf("=");
+    const name = pair.slice(0, at);
+    const url = pair.slice(at + 1);
+    if (at <= 0 || !WAHA_SERVER_NAME.test(name) || !/^https?:\/\/\S+$/.test(url)) {
+      throw new ConfigError(
+        'Invalid WAHA_URLS: expected comma-separated "name=url" pairs (names of letters, digits, ' +
+          "dots, dashes or underscores; http:// or https:// URLs)",
+      );
+    }
+    return { name, url };
+  });
 }
 
 export class ConfigError extends Error {
@@ -339,6 +379,12 @@ export function loadConfig(
       );
     }
   }
+  const wahaServers = parseWahaServers(e.WAHA_URLS);
+  if (e.WA_ENGINE === "waha" && !e.WAHA_URL && wahaServers.length === 0) {
+    throw new ConfigError(
+      "Missing WAHA_URL: WA_ENGINE=waha needs the WAHA server to run numbers on",
+    );
+  }
   const mediaMax = e.MEDIA_MAX_BYTES;
   const config: Config = {
     port: e.PORT,
@@ -384,6 +430,13 @@ export function loadConfig(
       readyTimeoutMs: e.WWEBJS_READY_TIMEOUT_MS,
       noSandbox: e.CHROMIUM_NO_SANDBOX,
       proxyUrl: e.PROXY_URL,
+    },
+    waha: {
+      url: e.WAHA_URL,
+      apiKey: e.WAHA_API_KEY,
+      servers: wahaServers,
+      pollMs: e.WAHA_POLL_MS,
+      webhookPublicUrl: e.WEBHOOK_PUBLIC_URL,
     },
     calls: { autoReject: e.CALLS_AUTO_REJECT, message: e.CALLS_AUTO_REJECT_MESSAGE ?? null },
     auth: {

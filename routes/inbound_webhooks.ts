@@ -152,8 +152,15 @@ export function createInboundWebhookRoutes(
       return c.json({ success: true, ids, duplicate: duplicates.length > 0 }, 200);
     })
     .openapi(stateRoute, async (c) => {
+      const body = c.req.valid("json") as z.infer<typeof StatusEventSchema>;
+      const event = await normalize(manager, body as Record<string, unknown>);
+      // A number the waha engine runs here: WAHA's status is the engine's, and the session's own
+      // status change is the event (once, as for the other engines), not WAHA's post.
+      const report = { status: body.payload.status, me: body.me };
+      if (manager.applyWahaStatus?.(event.session, report)) {
+        return c.json({ success: true, ids: [], duplicate: false }, 200);
+      }
       // The pipeline stores the derived `state.change` in the same transaction.
-      const event = await normalize(manager, c.req.valid("json") as Record<string, unknown>);
       const { ids, duplicates } = await events.accept([event]);
       return c.json({ success: true, ids, duplicate: duplicates.length > 0 }, 200);
     });

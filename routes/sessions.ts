@@ -5,6 +5,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { WAHA_SERVER_NAME } from "../config.ts";
 import { forbidden } from "../errors.ts";
 import type { EventsApi } from "../events/pipeline.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
@@ -56,11 +57,13 @@ const CallsField = CallsSettingSchema.nullable().openapi({
     "`CALLS_AUTO_REJECT` and `CALLS_AUTO_REJECT_MESSAGE` apply)",
 });
 
+const EngineSchema = z.enum(["wwebjs", "simulator", "waha"]);
+
 const SessionStateSchema = z.object({
   state: StateSchema,
   status: StatusSchema,
   reason: z.string().nullable().openapi({ description: "Why the session is in this status" }),
-  engine: z.enum(["wwebjs", "simulator"]),
+  engine: EngineSchema,
   me: MeSchema,
   node: NodeField,
   loginSavedAt: LoginSavedAtField,
@@ -70,7 +73,7 @@ const SessionStateSchema = z.object({
 
 const SessionSchema = z.object({
   phoneNumber: PhoneNumber,
-  engine: z.enum(["wwebjs", "simulator"]),
+  engine: EngineSchema,
   state: StateSchema,
   status: StatusSchema,
   reason: z.string().nullable(),
@@ -82,7 +85,7 @@ const SessionSchema = z.object({
 }).openapi("Session");
 
 const StartBodySchema = z.object({
-  engine: z.enum(["wwebjs", "simulator"]).optional().openapi({
+  engine: EngineSchema.optional().openapi({
     description: "The engine for this session; the server's WA_ENGINE by default",
   }),
   node: z.string().min(1).optional().openapi({
@@ -97,6 +100,11 @@ const StartBodySchema = z.object({
     }),
   }).optional().openapi({
     description: "Simulator engine only (400 for another engine): how its phone links",
+  }),
+  wahaServer: z.string().regex(WAHA_SERVER_NAME).optional().openapi({
+    description: "waha engine only (400 for another engine): the name of the WAHA server, one of " +
+      "the server's `WAHA_URLS`, that runs this number (default `WAHA_URL`), kept with the session",
+    example: "worker-2",
   }),
   proxy: z.string().max(2048).nullable().optional().openapi({
     description: "The proxy this number's Chromium sends WhatsApp's traffic through, kept with " +
@@ -290,7 +298,7 @@ export function createSessionRoutes(
     .guard(guards.requireAdmin, deleteRoute)
     .openapi(startRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      const { engine, simulator, node, proxy, calls } = c.req.valid("json") ?? {};
+      const { engine, simulator, node, proxy, calls, wahaServer } = c.req.valid("json") ?? {};
       if (node !== undefined && c.get("principal").kind !== "admin") {
         throw forbidden('Only the admin may choose the node: leave out "node"');
       }
@@ -301,6 +309,7 @@ export function createSessionRoutes(
         node,
         proxy,
         calls,
+        wahaServer,
       });
       const applies = proxy !== undefined || calls !== undefined
         ? "; its new settings apply from its next restart"

@@ -104,7 +104,7 @@ export function toContractState(status: SessionStatus): ContractState {
   }
 }
 
-export type EngineName = "wwebjs" | "simulator";
+export type EngineName = "wwebjs" | "simulator" | "waha";
 
 /** Everything an engine needs to start, decided by the manager from the configuration. */
 export interface EngineOptions {
@@ -155,6 +155,27 @@ export interface EngineOptions {
   calls?: { autoReject: boolean; message: string | null };
   /** whatsapp-web.js: the proxy its Chromium sends WhatsApp's traffic through (`proxy.ts`). */
   proxy?: EngineProxy;
+  /** The waha engine: the WAHA server that runs the number, and how WAHA reaches us back. */
+  waha?: WahaEngineOptions;
+}
+
+/** Where a waha-engine number runs (`WAHA_URL`/`WAHA_URLS`) and where WAHA posts its events. */
+export interface WahaEngineOptions {
+  /** The WAHA server's base URL (the operator's, never a tenant's). */
+  url: string;
+  /** WAHA's `X-Api-Key`, when it has one. */
+  apiKey?: string;
+  /** How often the engine asks WAHA for the session's status and QR (ms). */
+  pollMs: number;
+  /** Our inbound endpoints, as WAHA reaches them; absent: WAHA is given no webhook. */
+  webhook?: {
+    messageUrl: string;
+    statusUrl: string;
+    /** Sent by WAHA as `X-Api-Key` (our `WEBHOOK_API_KEY`, else the admin key). */
+    apiKey: string;
+    /** `WEBHOOK_HMAC_SECRET`: WAHA signs each post with it (`X-Webhook-Hmac`). */
+    hmacKey?: string;
+  };
 }
 
 /** A proxy as the engine gives it to Chromium: its host already resolved and checked. */

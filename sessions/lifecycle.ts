@@ -12,6 +12,7 @@ import type { HostResolver } from "../ssrf_guard/address_policy.ts";
 import type { SessionRecord, SessionRepository, SessionSettings } from "../store/store.ts";
 import type { EngineName, EngineOptions } from "./engine.ts";
 import type { EngineEventHandler } from "./engine_events.ts";
+import { checkWahaServer, wahaOptionsFor } from "./engines/waha/options.ts";
 import type { SessionLeases } from "./leases.ts";
 import { claimRefusal, type SessionCaller } from "./ownership.ts";
 import { parseProxy, redactProxy, resolveProxy } from "./proxy.ts";
@@ -42,6 +43,8 @@ export interface StartOptions {
    * server's `CALLS_AUTO_REJECT` applies. Absent: unchanged.
    */
   calls?: { autoReject: boolean; message?: string | null } | null;
+  /** The waha engine only (400 for another): which of `WAHA_URLS` runs it, kept with the session. */
+  wahaServer?: string;
 }
 
 export interface Lifecycle {
@@ -70,18 +73,23 @@ export interface Lifecycle {
   retire(entry: SessionEntry, host: WorkerHost): void;
 }
 
+/** What the waha engine needs of the configuration (absent where no WAHA is configured). */
+export type WahaSettings = Partial<Pick<Config, "waha" | "auth">>;
+
 export interface LifecycleDeps {
-  config: Pick<
-    Config,
-    | "engine"
-    | "engineCallTimeoutMs"
-    | "simulatorScanMs"
-    | "simulatorCloudDir"
-    | "qrMaxRetries"
-    | "supervision"
-    | "wwebjs"
-    | "calls"
-  >;
+  config:
+    & Pick<
+      Config,
+      | "engine"
+      | "engineCallTimeoutMs"
+      | "simulatorScanMs"
+      | "simulatorCloudDir"
+      | "qrMaxRetries"
+      | "supervision"
+      | "wwebjs"
+      | "calls"
+    >
+    & WahaSettings;
   sessions: SessionRepository;
   /** Resolves a proxy's host when it is set and at every launch; default the system's. */
   resolveHost?: HostResolver;
@@ -179,6 +187,7 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
     const settings = (await sessions.get(entry.phoneNumber))?.settings ?? {};
     if (entry.host !== host) return;
     options.calls = { ...(settings.calls ?? config.calls) };
+    if (entry.engine === "waha") options.waha = wahaOptionsFor(config, settings.wahaServer);
     if (entry.engine === "wwebjs") {
       options.proxy = await proxyFor(entry.phoneNumber, settings);
       if (entry.host !== host) return;
@@ -225,8 +234,12 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
     current: SessionSettings,
     options: StartOptions,
   ): Promise<SessionSettings | null> {
-    if (options.proxy === undefined && options.calls === undefined) return null;
+    if (
+      options.proxy === undefined && options.calls === undefined &&
+      options.wahaServer === undefined
+    ) return null;
     const next: SessionSettings = { ...current };
+    if (options.wahaServer !== undefined) next.wahaServer = options.wahaServer;
     if (options.calls === null) delete next.calls;
     else if (options.calls) {
       next.calls = { autoReject: options.calls.autoReject, message: options.calls.message ?? null };
@@ -311,6 +324,14 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       throw badRequest(
         `Invalid body field "simulator": only the simulator engine takes it (this session's engine is "${engine}")`,
       );
+    }
+    if (options.wahaServer !== undefined && engine !== "waha") {
+      throw badRequest(
+        `Invalid body field "wahaServer": only the waha engine takes it (this session's engine is "${engine}")`,
+      );
+    }
+    if (engine === "waha") {
+      checkWahaServer(config, options.wahaServer ?? existing?.settings?.wahaServer);
     }
     // Checked before the claim, so a refused proxy leaves no claim behind.
     const settings = await requestedSettings(existing?.settings ?? {}, options);

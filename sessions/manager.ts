@@ -30,7 +30,7 @@ import { createCalls, createSessionClient, type SessionClient } from "./calls.ts
 import { startClaimSweeper } from "./claim_sweeper.ts";
 import { createEngineEventHandler, type EngineEventHandler } from "./engine_events.ts";
 import { createKeyedLock } from "./keyed_lock.ts";
-import { createLifecycle, type StartOptions } from "./lifecycle.ts";
+import { createLifecycle, type StartOptions, type WahaSettings } from "./lifecycle.ts";
 import { redactProxy } from "./proxy.ts";
 import { localLeases, type SessionLeases } from "./leases.ts";
 import { createLinkCodes } from "./link_codes.ts";
@@ -73,20 +73,22 @@ export interface SessionInfo {
 }
 
 /** The parts of the server's configuration the manager uses. */
-export type SessionManagerConfig = Pick<
-  Config,
-  | "dataDir"
-  | "engine"
-  | "engineCallTimeoutMs"
-  | "simulatorScanMs"
-  | "simulatorCloudDir"
-  | "claimTtlMs"
-  | "qrMaxRetries"
-  | "logQr"
-  | "supervision"
-  | "wwebjs"
-  | "calls"
->;
+export type SessionManagerConfig =
+  & Pick<
+    Config,
+    | "dataDir"
+    | "engine"
+    | "engineCallTimeoutMs"
+    | "simulatorScanMs"
+    | "simulatorCloudDir"
+    | "claimTtlMs"
+    | "qrMaxRetries"
+    | "logQr"
+    | "supervision"
+    | "wwebjs"
+    | "calls"
+  >
+  & WahaSettings;
 
 export interface SessionManagerDeps {
   config: SessionManagerConfig;
@@ -159,6 +161,19 @@ export interface SessionManager {
   evict(phoneNumber: string, options: { reason: string; graceMs: number }): Promise<void>;
   /** Stops every Worker, keeping each session's started flag for the next boot. */
   shutdown(): Promise<void>;
+  /**
+   * A WAHA server's `session.status` for a number the waha engine runs here, applied as that
+   * engine's own report: the session's status follows WAHA's (a FAILED or STOPPED session is a
+   * crash, for the restart policy). False when the number is no waha-engine session of this node:
+   * the event is then stored as it came. (An edge node runs no sessions: it has none.)
+   */
+  applyWahaStatus?(phoneNumber: string, report: WahaStatusReport): boolean;
+}
+
+/** What a WAHA `session.status` webhook says. */
+export interface WahaStatusReport {
+  status: string;
+  me?: { id: string; pushName?: string | null } | null;
 }
 
 export function createSessionManager(deps: SessionManagerDeps): SessionManager {
@@ -383,6 +398,42 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     },
 
     evict: lifecycle.evict,
+
+    applyWahaStatus(phoneNumber, report) {
+      const entry = entries.get(phoneNumber);
+      if (!entry || entry.engine !== "waha") return false;
+      const host = entry.host;
+      // Not running here (stopped, or restarting): WAHA reports what our stop did.
+      if (!host) return true;
+      switch (report.status) {
+        case "WORKING":
+          onEngineEvent(entry, host, {
+            type: "status",
+            status: "WORKING",
+            me: report.me ? { id: report.me.id, pushName: report.me.pushName ?? "" } : undefined,
+          });
+          return true;
+        case "STARTING":
+        case "SCAN_QR_CODE":
+          // The QR itself comes from the engine, which asks WAHA for it.
+          if (entry.status !== "SCAN_QR_CODE" || report.status !== "SCAN_QR_CODE") {
+            onEngineEvent(entry, host, { type: "status", status: report.status });
+          }
+          return true;
+        case "FAILED":
+        case "STOPPED":
+          // While starting, WAHA stops the session it updates before starting it again.
+          if (entry.status !== "STARTING") {
+            onEngineEvent(entry, host, {
+              type: "fatal",
+              reason: `The WAHA server reports the session ${report.status}`,
+            });
+          }
+          return true;
+        default:
+          return true;
+      }
+    },
 
     async shutdown() {
       closing = true;

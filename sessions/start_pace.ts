@@ -11,7 +11,12 @@ import type { EngineName } from "./engine.ts";
  * (hundreds of ms of CPU, ~170 MB): a few at a time. A simulator session is a Worker made off the
  * main thread (`spawner.ts`); more at once keep both cores busy.
  */
-export const START_CONCURRENCY: Record<EngineName, number> = { wwebjs: 4, simulator: 32 };
+export const START_CONCURRENCY: Record<EngineName, number> = {
+  wwebjs: 4,
+  simulator: 32,
+  // A light Worker here, the session itself on the WAHA server.
+  waha: 32,
+};
 
 /** How many sessions of `engine` start at the same time (an unknown one: the slowest pace). */
 export function startConcurrencyOf(engine: string): number {

@@ -54,6 +54,7 @@ Deno.test("a session's Worker loads neither zod nor the HTTP layer, though the e
     const [entry, engine] of [
       ["./engines/simulator/worker.ts", "./engines/simulator/engine.ts"],
       ["./engines/wwebjs/worker.ts", "./engines/wwebjs/engine.ts"],
+      ["./engines/waha/worker.ts", "./engines/waha/engine.ts"],
     ]
   ) {
     const graph = await moduleGraph(entry);

@@ -14,6 +14,8 @@
 import type { EngineName } from "./engine.ts";
 
 const SIMULATOR_ENTRY = new URL("./engines/simulator/worker.ts", import.meta.url);
+/** The waha engine's Worker entry (an HTTP client of WAHA, no npm package): bundled too. */
+const WAHA_ENTRY = new URL("./engines/waha/worker.ts", import.meta.url);
 /** The whatsapp-web.js Worker's entry. */
 export const WWEBJS_ENTRY = new URL("./engines/wwebjs/worker.ts", import.meta.url);
 
@@ -46,19 +48,29 @@ export async function bundleWorker(entry: URL): Promise<URL> {
   return new URL(URL.createObjectURL(new Blob([script], { type: "text/javascript" })));
 }
 
-let simulator: Promise<URL> | undefined;
+const bundles = new Map<EngineName, Promise<URL>>();
+
+/** `entry` bundled once per process; the entry itself when bundling fails (one warning). */
+function bundled(engine: EngineName, entry: URL): Promise<URL> {
+  let url = bundles.get(engine);
+  if (!url) {
+    url = bundleWorker(entry).catch((error) => {
+      console.error(JSON.stringify({
+        time: new Date().toISOString(),
+        level: "warn",
+        msg: `${engine} Workers load their modules one by one: bundling them failed`,
+        error: String(error?.message ?? error),
+      }));
+      return entry;
+    });
+    bundles.set(engine, url);
+  }
+  return url;
+}
 
 /** The URL of the script a Worker for `engine` runs. */
 export function workerUrlFor(engine: EngineName): Promise<URL> {
-  if (engine !== "simulator") return Promise.resolve(WWEBJS_ENTRY);
-  simulator ??= bundleWorker(SIMULATOR_ENTRY).catch((error) => {
-    console.error(JSON.stringify({
-      time: new Date().toISOString(),
-      level: "warn",
-      msg: "simulator Workers load their modules one by one: bundling them failed",
-      error: String(error?.message ?? error),
-    }));
-    return SIMULATOR_ENTRY;
-  });
-  return simulator;
+  if (engine === "simulator") return bundled("simulator", SIMULATOR_ENTRY);
+  if (engine === "waha") return bundled("waha", WAHA_ENTRY);
+  return Promise.resolve(WWEBJS_ENTRY);
 }

@@ -38,6 +38,8 @@ export interface SessionSettings {
   proxy?: { url: string; byAdmin: boolean };
   /** Calls to the number: rejected at once when `autoReject`, `message` sent to the caller. */
   calls?: { autoReject: boolean; message: string | null };
+  /** The waha engine: which of `WAHA_URLS` runs the number (by name); absent: `WAHA_URL`. */
+  wahaServer?: string;
 }
 
 /**

@@ -1,0 +1,467 @@
+/**
+ * @module
+ * The waha engine: a number run by a remote WAHA server, driven over WAHA's REST API from the
+ * number's Worker. WAHA's events reach us through its webhooks (our inbound endpoints), not
+ * through this engine, so it emits no message events (each arrives once); it reports the status
+ * and QR it reads from WAHA (`watch.ts`). What WAHA's API offers maps to WAHA's calls; the rest
+ * answers NOT_IMPLEMENTED, as for the other engines.
+ */
+import {
+  type ChatPage,
+  type Engine,
+  EngineError,
+  type EngineEventSink,
+  type EngineMethod,
+  type EngineOptions,
+  type MessageDto,
+  type MessagePage,
+  notImplemented,
+  type SendMediaInput,
+  type SentMessage,
+} from "../../engine.ts";
+import type {
+  ContactRequest,
+  MeInfo,
+  MessageContactVcardRequest,
+  MessageForwardRequest,
+  MessageLocationRequest,
+  MessagePollRequest,
+  MessageReactionRequest,
+  MessageStarRequest,
+  MessageTextRequest,
+  PairingCodeResponse,
+  WAMessage,
+  WANumberExistResult,
+} from "../../../waha/schemas.ts";
+import { createWahaClient } from "./client.ts";
+import {
+  chatOfMessageId,
+  toChatSummary,
+  toContactDto,
+  toMessageDto,
+  toSentMessage,
+} from "./mappers.ts";
+import { type SessionWatch, startWahaSession, watchWahaSession } from "./watch.ts";
+
+/** A request's WAHA call may outlast the manager's own timeout, which answers 504 first. */
+const CALL_GRACE_MS = 1_000;
+/** The most messages one page walk asks WAHA for (WAHA's list has no cursor of its own). */
+const MAX_MESSAGE_WINDOW = 5_000;
+
+/** The WAHA calls of each send kind. */
+const MEDIA_PATHS: Partial<Record<SendMediaInput["kind"], string>> = {
+  image: "/api/sendImage",
+  file: "/api/sendFile",
+  voice: "/api/sendVoice",
+  video: "/api/sendVideo",
+};
+
+/** What the waha engine cannot do (WAHA's API has no call for it, or not yet mapped here). */
+const UNSUPPORTED: EngineMethod[] = [
+  "pinMessage",
+  "unpinMessage",
+  "getMessageMedia",
+  "getPollVotes",
+  "getChat",
+  "muteChat",
+  "unmuteChat",
+  "markChatUnread",
+  "pinChat",
+  "unpinChat",
+  "createGroup",
+  "getGroup",
+  "updateGroup",
+  "addParticipants",
+  "removeParticipants",
+  "joinGroup",
+  "getGroupInviteInfo",
+  "promoteParticipants",
+  "demoteParticipants",
+  "getGroupPicture",
+  "setGroupPicture",
+  "deleteGroupPicture",
+  "listMembershipRequests",
+  "approveMembershipRequests",
+  "rejectMembershipRequests",
+  "listLids",
+  "findPnByLid",
+  "findLidByPn",
+  "setProfileName",
+  "setProfileStatus",
+  "setProfilePicture",
+  "listLabels",
+  "createLabel",
+  "updateLabel",
+  "deleteLabel",
+  "getChatLabels",
+  "setChatLabels",
+  "getLabelChats",
+  "setPresence",
+  "getPresence",
+  "subscribePresence",
+  "listPresences",
+  "rejectCall",
+  "sendTextStatus",
+  "sendMediaStatus",
+  "listStatuses",
+  "deleteStatus",
+  "listChannels",
+  "getChannel",
+  "createChannel",
+  "updateChannel",
+  "deleteChannel",
+  "followChannel",
+  "unfollowChannel",
+  "muteChannel",
+  "unmuteChannel",
+  "searchChannels",
+  "sendChannelText",
+  "getContactAbout",
+  "getBusinessProfile",
+  "simulate",
+];
+
+export function createWahaEngine(options: EngineOptions): Engine {
+  const waha = options.waha;
+  if (!waha) throw new Error("The waha engine needs its WAHA server (WAHA_URL)");
+  const session = options.phoneNumber;
+  const me = `${session}@c.us`;
+  const stopping = new AbortController();
+  const callTimeoutMs = options.callTimeoutMs ?? 30_000;
+  const client = createWahaClient({
+    url: waha.url,
+    apiKey: waha.apiKey,
+    timeoutMs: callTimeoutMs + CALL_GRACE_MS,
+    signal: stopping.signal,
+  });
+  /** The engine's own calls (start, stop, the watch): bounded by the call timeout itself. */
+  const own = { timeoutMs: callTimeoutMs };
+  let watch: SessionWatch | null = null;
+  const path = (suffix: string) => `/api/${session}${suffix}`;
+  const enc = encodeURIComponent;
+
+  const send = async (callPath: string, body: object): Promise<SentMessage> =>
+    toSentMessage(
+      await client.call({ method: "POST", path: callPath, body: { session, ...body } }),
+    );
+
+  const replyTo = (quoted: string | undefined) => quoted ? { reply_to: quoted } : {};
+
+  const chatOf = (messageId: string): string => {
+    const chatId = chatOfMessageId(messageId);
+    if (!chatId) throw new EngineError("NOT_FOUND", `Message "${messageId}" not found`);
+    return chatId;
+  };
+
+  async function star(messageId: string, on: boolean): Promise<void> {
+    const body: MessageStarRequest = { session, messageId, chatId: chatOf(messageId), star: on };
+    await client.call({ method: "PUT", path: "/api/star", body });
+  }
+
+  async function chatAction(
+    chatId: string,
+    method: "POST" | "DELETE",
+    suffix: string,
+  ): Promise<void> {
+    await client.call({ method, path: path(`/chats/${enc(chatId)}${suffix}`) });
+  }
+
+  async function contactAction(contactId: string, callPath: string): Promise<void> {
+    const body: ContactRequest = { session, contactId };
+    await client.call({ method: "POST", path: callPath, body });
+  }
+
+  /** The newest `count` messages of a chat, newest first. */
+  async function newest(chatId: string, count: number): Promise<MessageDto[]> {
+    const list = await client.call<WAMessage[]>({
+      method: "GET",
+      path: path(`/chats/${enc(chatId)}/messages`),
+      query: { limit: count, downloadMedia: false },
+    });
+    return (list ?? []).map((m) => toMessageDto(m, me)).sort((a, b) => b.timestamp - a.timestamp);
+  }
+
+  const engine: Partial<Engine> = {
+    async start(onEvent: EngineEventSink) {
+      try {
+        await startWahaSession(client, session, waha);
+      } catch (error) {
+        // A crash, not a failed start: the restart policy retries, then gives up with the reason.
+        onEvent({
+          type: "fatal",
+          reason: `The WAHA session could not be started: ${(error as Error)?.message ?? error}`,
+        });
+        return;
+      }
+      watch = watchWahaSession(client, session, waha.pollMs, onEvent);
+    },
+
+    async stop() {
+      watch?.stop();
+      watch = null;
+      // Keeps the login on WAHA's side; a WAHA that does not answer is left as it is.
+      await client.call({ method: "POST", path: `/api/sessions/${session}/stop`, ...own })
+        .catch(() => {});
+      stopping.abort();
+    },
+
+    async logout() {
+      watch?.stop();
+      watch = null;
+      await client.call({ method: "POST", path: `/api/sessions/${session}/logout`, ...own });
+    },
+
+    async requestPairingCode(phoneNumber) {
+      const answer = await client.call<PairingCodeResponse>({
+        method: "POST",
+        path: path("/auth/request-code"),
+        body: { phoneNumber },
+      });
+      return answer.code;
+    },
+
+    sendText(input) {
+      const body: Omit<MessageTextRequest, "session"> = {
+        chatId: input.chatId,
+        text: input.text,
+        ...replyTo(input.quotedMsgId),
+      };
+      return send("/api/sendText", body);
+    },
+
+    sendMedia(input) {
+      const callPath = MEDIA_PATHS[input.kind];
+      if (!callPath) return Promise.reject(notImplemented(`send-${input.kind}`, "waha"));
+      const file = {
+        mimetype: input.media.mimetype,
+        filename: input.media.filename,
+        data: input.media.data,
+      };
+      const caption = input.kind === "voice" || !input.caption ? {} : { caption: input.caption };
+      return send(callPath, {
+        chatId: input.chatId,
+        file,
+        ...caption,
+        ...replyTo(input.quotedMsgId),
+      });
+    },
+
+    sendLocation(input) {
+      const body: Omit<MessageLocationRequest, "session"> = {
+        chatId: input.chatId,
+        latitude: input.latitude,
+        longitude: input.longitude,
+        title: input.name ?? input.address ?? "",
+        ...replyTo(input.quotedMsgId),
+      };
+      return send("/api/sendLocation", body);
+    },
+
+    sendContact(input) {
+      const body: Omit<MessageContactVcardRequest, "session"> = {
+        chatId: input.chatId,
+        contacts: [{ vcard: input.vcard }],
+      };
+      return send("/api/sendContactVcard", body);
+    },
+
+    async sendReaction(input) {
+      const body: MessageReactionRequest = {
+        session,
+        messageId: input.messageId,
+        reaction: input.emoji,
+      };
+      await client.call({ method: "PUT", path: "/api/reaction", body });
+    },
+
+    async deleteMessage(messageId) {
+      await client.call({
+        method: "DELETE",
+        path: path(`/chats/${enc(chatOf(messageId))}/messages/${enc(messageId)}`),
+      });
+    },
+
+    async editMessage(input) {
+      await client.call({
+        method: "PUT",
+        path: path(`/chats/${enc(chatOf(input.messageId))}/messages/${enc(input.messageId)}`),
+        body: { text: input.text },
+      });
+      return { messageId: input.messageId, timestamp: Math.floor(Date.now() / 1000) };
+    },
+
+    async sendSeen(chatId) {
+      await client.call({ method: "POST", path: "/api/sendSeen", body: { session, chatId } });
+    },
+
+    async setTyping(input) {
+      if (input.state === "recording") throw notImplemented("typing: recording", "waha");
+      const callPath = input.state === "typing" ? "/api/startTyping" : "/api/stopTyping";
+      await client.call({
+        method: "POST",
+        path: callPath,
+        body: { session, chatId: input.chatId },
+      });
+    },
+
+    async checkNumber(phone) {
+      const answer = await client.call<WANumberExistResult>({
+        method: "GET",
+        path: "/api/contacts/check-exists",
+        query: { session, phone },
+      });
+      return answer.numberExists
+        ? { exists: true, chatId: answer.chatId ?? `${phone}@c.us` }
+        : { exists: false };
+    },
+
+    async checkNumbers(phones) {
+      const results = [];
+      for (const phone of phones) results.push({ phone, ...(await engine.checkNumber!(phone)) });
+      return results;
+    },
+
+    async listChats(query): Promise<ChatPage> {
+      const list = await client.call<unknown[]>({
+        method: "GET",
+        path: path("/chats"),
+        // One more than the page: whether another page follows.
+        query: { limit: query.limit + 1, offset: (query.page - 1) * query.limit },
+      });
+      let chats = (list ?? []).map(toChatSummary);
+      if (query.archived !== undefined) chats = chats.filter((c) => c.archived === query.archived);
+      const hasMore = chats.length > query.limit;
+      chats = chats.slice(0, query.limit);
+      return {
+        chats,
+        total: (query.page - 1) * query.limit + chats.length + (hasMore ? 1 : 0),
+        page: query.page,
+        hasMore,
+      };
+    },
+
+    async listMessages(query): Promise<MessagePage> {
+      // WAHA lists a chat's newest messages: the page is cut from a window large enough for it.
+      const skip = (query.page - 1) * query.limit;
+      let window = skip + query.limit + 1 + (query.before ? query.limit : 0);
+      for (;;) {
+        const messages = await newest(query.chatId, window);
+        const exhausted = messages.length < window;
+        let start = 0;
+        if (query.before) {
+          const at = messages.findIndex((m) => m.id === query.before);
+          if (at < 0) {
+            if (exhausted || window >= MAX_MESSAGE_WINDOW) {
+              throw new EngineError("NOT_FOUND", `Message "${query.before}" not found`);
+            }
+            window = Math.min(MAX_MESSAGE_WINDOW, window * 2);
+            continue;
+          }
+          start = at + 1;
+        }
+        const page = messages.slice(start + skip, start + skip + query.limit);
+        const hasMore = messages.length > start + skip + query.limit ||
+          (!exhausted && window < MAX_MESSAGE_WINDOW && page.length === query.limit);
+        return {
+          messages: page,
+          hasMore,
+          ...(hasMore && page.length > 0 ? { nextCursor: page[page.length - 1].id } : {}),
+        };
+      }
+    },
+
+    async forwardMessage(input) {
+      const body: MessageForwardRequest = {
+        session,
+        chatId: input.chatId,
+        messageId: input.messageId,
+      };
+      await client.call({ method: "POST", path: "/api/forwardMessage", body });
+    },
+
+    starMessage: (messageId) => star(messageId, true),
+    unstarMessage: (messageId) => star(messageId, false),
+
+    sendPoll(input) {
+      const body: Omit<MessagePollRequest, "session"> = {
+        chatId: input.chatId,
+        poll: {
+          name: input.poll.name,
+          options: input.poll.options,
+          multipleAnswers: input.poll.multipleAnswers,
+        },
+      };
+      return send("/api/sendPoll", body);
+    },
+
+    archiveChat: (chatId) => chatAction(chatId, "POST", "/archive"),
+    unarchiveChat: (chatId) => chatAction(chatId, "POST", "/unarchive"),
+    clearChat: (chatId) => chatAction(chatId, "DELETE", "/messages"),
+    deleteChat: (chatId) => chatAction(chatId, "DELETE", ""),
+
+    blockContact: (contactId) => contactAction(contactId, "/api/contacts/block"),
+    unblockContact: (contactId) => contactAction(contactId, "/api/contacts/unblock"),
+
+    async leaveGroup(groupId) {
+      await client.call({ method: "POST", path: path(`/groups/${enc(groupId)}/leave`) });
+    },
+
+    getGroupInviteCode: (groupId) =>
+      client.call<string>({ method: "GET", path: path(`/groups/${enc(groupId)}/invite-code`) }),
+
+    revokeGroupInviteCode: (groupId) =>
+      client.call<string>({
+        method: "POST",
+        path: path(`/groups/${enc(groupId)}/invite-code/revoke`),
+      }),
+
+    async listContacts() {
+      const list = await client.call<unknown[]>({
+        method: "GET",
+        path: "/api/contacts/all",
+        query: { session },
+      });
+      return (list ?? []).map(toContactDto);
+    },
+
+    async getContact(contactId) {
+      const contact = await client.call<unknown>({
+        method: "GET",
+        path: "/api/contacts",
+        query: { session, contactId },
+      });
+      if (!contact) throw new EngineError("NOT_FOUND", `Contact "${contactId}" not found`);
+      return toContactDto(contact);
+    },
+
+    async getProfilePictureUrl(contactId) {
+      const answer = await client.call<{ profilePictureURL?: string | null } | null>({
+        method: "GET",
+        path: "/api/contacts/profile-picture",
+        query: { session, contactId },
+      });
+      return answer?.profilePictureURL ?? null;
+    },
+
+    async getProfile() {
+      const info = await client.call<MeInfo | null>({
+        method: "GET",
+        path: `/api/sessions/${session}/me`,
+      });
+      const id = info?.id ?? me;
+      return {
+        id,
+        number: id.split("@")[0],
+        name: info?.pushName ?? "",
+        status: "",
+        pictureUrl: null,
+      };
+    },
+  };
+
+  for (const method of UNSUPPORTED) {
+    (engine as Record<string, unknown>)[method] = () =>
+      Promise.reject(notImplemented(method, "waha"));
+  }
+  return engine as Engine;
+}

@@ -1,0 +1,120 @@
+/**
+ * @module
+ * WAHA's answers turned into the engine contract's plain data. WAHA answers in its own
+ * `WAMessage` shape, but some calls hand back what its underlying engine made (an id as an object
+ * with `_serialized`, NOWEB's `key.id` and `messageTimestamp`): each mapper reads both.
+ */
+import type { ChatSummary, ContactDto, MessageDto, SentMessage } from "../../engine.ts";
+import type { WAMessage } from "../../../waha/schemas.ts";
+
+type Loose = Record<string, unknown>;
+
+/** An id WAHA wrote as a string or as `{ _serialized }`. */
+export function idOf(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value && typeof value === "object") {
+    const serialized = (value as Loose)._serialized;
+    if (typeof serialized === "string") return serialized;
+  }
+  return "";
+}
+
+const seconds = (value: unknown): number | null => {
+  const n = typeof value === "string" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isFinite(n)) return null;
+  // WAHA's timestamps are seconds; a value in milliseconds is brought back to seconds.
+  return n > 1e11 ? Math.floor(n / 1000) : Math.floor(n);
+};
+
+/** What a send answered: its message id and time. */
+export function toSentMessage(answer: unknown): SentMessage {
+  const body = (answer ?? {}) as Loose;
+  const key = (body.key ?? {}) as Loose;
+  const messageId = idOf(body.id) || (typeof key.id === "string" ? key.id : "");
+  if (!messageId) throw new Error("The WAHA server's answer to a send has no message id");
+  const timestamp = seconds(body.timestamp) ?? seconds(body.messageTimestamp) ??
+    Math.floor(Date.now() / 1000);
+  return { messageId, timestamp };
+}
+
+/** The chat a WAHA message id names (`<fromMe>_<chatId>_<id>[_<participant>]`), or null. */
+export function chatOfMessageId(messageId: string): string | null {
+  const parts = messageId.split("_");
+  if (parts.length < 3 || (parts[0] !== "true" && parts[0] !== "false")) return null;
+  return parts[1] || null;
+}
+
+/** A WAHA message as ours; `me` is the session's own id, for `to` when WAHA leaves it out. */
+export function toMessageDto(message: WAMessage, me: string): MessageDto {
+  const media = message.media ?? null;
+  const chatId = message.fromMe ? (message.to || me) : message.from;
+  const author = message.participant || message.author || null;
+  return {
+    id: message.id,
+    chatId,
+    from: message.from,
+    to: message.to || me,
+    author,
+    fromMe: message.fromMe,
+    body: message.body ?? "",
+    type: message.hasMedia ? mediaType(media?.mimetype ?? null) : "chat",
+    timestamp: seconds(message.timestamp) ?? 0,
+    hasMedia: message.hasMedia ?? false,
+    media: media && message.hasMedia
+      ? { mimetype: media.mimetype ?? "application/octet-stream", filename: media.filename ?? null }
+      : null,
+    ack: typeof message.ack === "number" ? message.ack : 0,
+    quotedMsgId: message.replyTo?.id ?? null,
+  };
+}
+
+function mediaType(mimetype: string | null): string {
+  if (!mimetype) return "document";
+  if (mimetype.startsWith("image/")) return "image";
+  if (mimetype.startsWith("video/")) return "video";
+  if (mimetype.startsWith("audio/")) return "audio";
+  return "document";
+}
+
+/** One entry of WAHA's chat list (its shape depends on WAHA's engine). */
+export function toChatSummary(raw: unknown): ChatSummary {
+  const chat = (raw ?? {}) as Loose;
+  const id = idOf(chat.id);
+  const last = chat.lastMessage as Loose | undefined;
+  const lastTimestamp = seconds(last?.timestamp);
+  return {
+    id,
+    name: typeof chat.name === "string" ? chat.name : id.split("@")[0],
+    isGroup: chat.isGroup === true || id.endsWith("@g.us"),
+    unreadCount: typeof chat.unreadCount === "number" ? chat.unreadCount : 0,
+    ...(last && lastTimestamp !== null
+      ? { lastMessage: { body: String(last.body ?? ""), timestamp: lastTimestamp } }
+      : {}),
+    archived: chat.archived === true,
+    pinned: chat.pinned === true,
+    muted: chat.isMuted === true,
+    markedUnread: chat.markedUnread === true,
+  };
+}
+
+/** One of WAHA's contacts (`GET /api/contacts/all`). */
+export function toContactDto(raw: unknown): ContactDto {
+  const contact = (raw ?? {}) as Loose;
+  const id = idOf(contact.id);
+  const text = (value: unknown) => typeof value === "string" && value ? value : null;
+  return {
+    id,
+    number: typeof contact.number === "string"
+      ? contact.number
+      : id.endsWith("@c.us")
+      ? id.split("@")[0]
+      : "",
+    name: text(contact.name),
+    pushname: text(contact.pushname),
+    isMyContact: contact.isMyContact === true,
+    isBusiness: contact.isBusiness === true,
+    isBlocked: contact.isBlocked === true,
+    isGroup: contact.isGroup === true || id.endsWith("@g.us"),
+    isUser: contact.isUser === true || id.endsWith("@c.us"),
+  };
+}

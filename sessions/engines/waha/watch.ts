@@ -1,0 +1,127 @@
+/**
+ * @module
+ * How the waha engine follows its WAHA session: it creates (or updates) and starts the session,
+ * then asks WAHA for its status every `pollMs` (WAHA's `session.status` webhooks drive the
+ * session's status on the main thread too; asking covers a webhook that never arrives and gives
+ * the QR, which WAHA only answers when asked). A QR is reported each time it changes, WORKING with
+ * the linked account once; a WAHA that cannot be reached `FAILURES_BEFORE_FATAL` times in a row,
+ * or a session WAHA reports FAILED, STOPPED or gone, is `fatal` (a crash, for the restart policy).
+ */
+import type { EngineEventSink, WahaEngineOptions } from "../../engine.ts";
+import type { QRCodeValue, SessionInfo } from "../../../waha/schemas.ts";
+import type { WahaClient } from "./client.ts";
+import { sessionConfigFor } from "./session_config.ts";
+
+const FAILURES_BEFORE_FATAL = 3;
+
+export interface SessionWatch {
+  /** Stops asking (the engine stops). */
+  stop(): void;
+}
+
+/** Creates or updates WAHA's session `name` with our webhooks, and starts it. */
+export async function startWahaSession(
+  client: WahaClient,
+  name: string,
+  options: WahaEngineOptions,
+): Promise<void> {
+  const config = sessionConfigFor(options);
+  const exists = await client.call({ method: "GET", path: `/api/sessions/${name}` }).then(
+    () => true,
+    (error) => {
+      if ((error as { kind?: string }).kind === "NOT_FOUND") return false;
+      throw error;
+    },
+  );
+  if (!exists) {
+    await client.call({
+      method: "POST",
+      path: "/api/sessions",
+      body: { name, config, start: true },
+    });
+    return;
+  }
+  // WAHA updates an existing session with PUT (restarting it when it runs), then starts it.
+  await client.call({ method: "PUT", path: `/api/sessions/${name}`, body: { config } });
+  await client.call({ method: "POST", path: `/api/sessions/${name}/start` });
+}
+
+export function watchWahaSession(
+  client: WahaClient,
+  name: string,
+  pollMs: number,
+  emit: EngineEventSink,
+): SessionWatch {
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let lastQr: string | null = null;
+  let working = false;
+  let failures = 0;
+
+  const fatal = (reason: string) => {
+    stopped = true;
+    emit({ type: "fatal", reason });
+  };
+
+  async function look(): Promise<void> {
+    const info = await client.call<SessionInfo>({ method: "GET", path: `/api/sessions/${name}` });
+    failures = 0;
+    switch (info.status) {
+      case "SCAN_QR_CODE": {
+        working = false;
+        const qr = await client.call<QRCodeValue>({
+          method: "GET",
+          path: `/api/${name}/auth/qr`,
+          query: { format: "raw" },
+        });
+        if (!stopped && qr.value && qr.value !== lastQr) {
+          lastQr = qr.value;
+          emit({ type: "qr", value: qr.value });
+        }
+        return;
+      }
+      case "WORKING":
+        if (!working && info.me) {
+          working = true;
+          lastQr = null;
+          emit({
+            type: "status",
+            status: "WORKING",
+            me: { id: info.me.id, pushName: info.me.pushName ?? "" },
+          });
+        }
+        return;
+      case "STARTING":
+        return;
+      case "FAILED":
+      case "STOPPED":
+        fatal(`The WAHA server reports the session ${info.status}`);
+        return;
+    }
+  }
+
+  async function tick(): Promise<void> {
+    timer = null;
+    if (stopped) return;
+    try {
+      await look();
+    } catch (error) {
+      const kind = (error as { kind?: string }).kind;
+      if (kind === "NOT_FOUND") {
+        fatal("The session is gone from the WAHA server");
+      } else if (!stopped && ++failures >= FAILURES_BEFORE_FATAL) {
+        fatal(`${(error as Error)?.message ?? error} (${failures} times in a row)`);
+      }
+    }
+    if (!stopped) timer = setTimeout(tick, pollMs);
+  }
+
+  timer = setTimeout(tick, 0);
+  return {
+    stop() {
+      stopped = true;
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}

@@ -1,0 +1,531 @@
+/**
+ * @module
+ * A fake WAHA server on 127.0.0.1 for the waha engine's tests, written from WAHA's published API
+ * (`waha/schemas.ts`): its session calls (create, update, start, stop, logout, info, me), the QR
+ * (raw, only while the session waits for a scan), pairing codes, the sends, chats and messages,
+ * contacts and number checks. Like WAHA it checks `X-Api-Key`, validates each request body
+ * against WAHA's DTO (400 with NestJS's error body for a wrong one), answers 404 for an unknown
+ * session, 422 when the session is not in the status a call needs, and 201 to a POST (NestJS's
+ * default). It posts the `session.status` and `message` webhooks of each session's config, signed
+ * as WAHA signs them (`X-Webhook-Hmac`: hex HMAC-SHA512 of the body with `hmac.key`).
+ *
+ * A test drives it: `scan` links a session, `incoming` makes a contact write, `failWith` makes
+ * every call answer that status (500), `hang` makes every call wait until the server closes.
+ * Every request is recorded with its parsed body.
+ */
+import type { z } from "@hono/zod-openapi";
+import {
+  ChatRequest,
+  ContactRequest,
+  EditMessageRequest,
+  MessageContactVcardRequest,
+  MessageFileRequest,
+  MessageForwardRequest,
+  MessageImageRequest,
+  MessageLocationRequest,
+  MessagePollRequest,
+  MessageReactionRequest,
+  MessageStarRequest,
+  MessageTextRequest,
+  MessageVideoRequest,
+  MessageVoiceRequest,
+  RequestCodeRequest,
+  SendSeenRequest,
+  type SessionConfig,
+  SessionCreateRequest,
+  SessionUpdateRequest,
+  type WAHASessionStatus,
+  type WAMessage,
+} from "../../waha/schemas.ts";
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+}
+
+export interface PostedWebhook {
+  url: string;
+  event: string;
+  body: string;
+  headers: Record<string, string>;
+  status: number;
+}
+
+interface FakeSession {
+  name: string;
+  status: WAHASessionStatus;
+  config: SessionConfig;
+  me: { id: string; pushName: string } | null;
+  qr: number;
+  /** Messages by chat, oldest first. */
+  chats: Map<string, WAMessage[]>;
+  /** The groups the account is in, with their invite codes. */
+  groups: Map<string, string>;
+}
+
+export interface FakeWaha {
+  url: string;
+  requests: RecordedRequest[];
+  webhooks: PostedWebhook[];
+  sessions: Map<string, FakeSession>;
+  /** Answer every call with this status (null: answer normally). */
+  failWith: number | null;
+  /** Every call waits, unanswered, until the server closes. */
+  hang: boolean;
+  /** The phone scans the QR: the session is WORKING as `<name>@c.us` (or `as`). */
+  scan(name: string, as?: string): Promise<void>;
+  /** A contact writes to the session: stored, and posted as a `message` webhook. */
+  incoming(name: string, from: string, text: string): Promise<WAMessage>;
+  /** The calls made to `path` (exactly), in order. */
+  callsTo(path: string, method?: string): RecordedRequest[];
+  close(): Promise<void>;
+}
+
+/** The send calls: WAHA's path and the DTO its body must be. */
+const SENDS: Record<string, z.ZodType> = {
+  "/api/sendText": MessageTextRequest,
+  "/api/sendImage": MessageImageRequest,
+  "/api/sendFile": MessageFileRequest,
+  "/api/sendVoice": MessageVoiceRequest,
+  "/api/sendVideo": MessageVideoRequest,
+  "/api/sendLocation": MessageLocationRequest,
+  "/api/sendContactVcard": MessageContactVcardRequest,
+  "/api/sendPoll": MessagePollRequest,
+};
+
+const json = (status: number, body: unknown) =>
+  new Response(body === undefined ? null : JSON.stringify(body), {
+    status,
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+  });
+
+/** NestJS's error body, as WAHA answers it. */
+const nestError = (status: number, error: string, message: string | string[]) =>
+  json(status, { statusCode: status, message, error });
+
+class Refusal {
+  constructor(readonly response: Response) {}
+}
+
+async function hmacHex(key: string, body: string): Promise<string> {
+  const cryptoKey = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(key),
+    { name: "HMAC", hash: "SHA-512" },
+    false,
+    ["sign"],
+  );
+  const signature = await crypto.subtle.sign("HMAC", cryptoKey, new TextEncoder().encode(body));
+  return [...new Uint8Array(signature)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function startFakeWaha(options: { apiKey?: string; port?: number } = {}): FakeWaha {
+  const requests: RecordedRequest[] = [];
+  const webhooks: PostedWebhook[] = [];
+  const sessions = new Map<string, FakeSession>();
+  const closing = new AbortController();
+  const posting = new Set<Promise<void>>();
+  let counter = 0;
+
+  function validate<T>(schema: z.ZodType<T>, body: unknown): T {
+    const result = schema.safeParse(body);
+    if (!result.success) {
+      const messages = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+      throw new Refusal(nestError(400, "Bad Request", messages));
+    }
+    return result.data;
+  }
+
+  function sessionNamed(name: string | undefined, needs?: WAHASessionStatus[]): FakeSession {
+    const session = name === undefined ? undefined : sessions.get(name);
+    if (!session) throw new Refusal(nestError(404, "Not Found", "Session not found"));
+    if (needs && !needs.includes(session.status)) {
+      throw new Refusal(
+        nestError(
+          422,
+          "Unprocessable Entity",
+          `Session status is not as expected. Try again later or restart the session. ` +
+            `Status: ${session.status}, expected: ${needs.join(", ")}`,
+        ),
+      );
+    }
+    return session;
+  }
+
+  function post(session: FakeSession, event: string, payload: unknown): Promise<void> {
+    const hooks = (session.config.webhooks ?? []).filter((h) => h.events.includes(event as never));
+    const done = Promise.all(hooks.map(async (hook) => {
+      const body = JSON.stringify({
+        id: `evt_${crypto.randomUUID().replaceAll("-", "")}`,
+        timestamp: Date.now(),
+        event,
+        session: session.name,
+        me: session.me,
+        payload,
+        engine: "NOWEB",
+        environment: { version: "fake", engine: "NOWEB", tier: "CORE", browser: null },
+      });
+      const headers: Record<string, string> = {
+        "Content-Type": "application/json",
+        "X-Webhook-Request-Id": crypto.randomUUID(),
+        "X-Webhook-Timestamp": String(Date.now()),
+      };
+      if (hook.hmac?.key) {
+        headers["X-Webhook-Hmac"] = await hmacHex(hook.hmac.key, body);
+        headers["X-Webhook-Hmac-Algorithm"] = "sha512";
+      }
+      for (const header of hook.customHeaders ?? []) headers[header.name] = header.value;
+      let status = 0;
+      try {
+        const response = await fetch(hook.url, { method: "POST", headers, body });
+        await response.body?.cancel();
+        status = response.status;
+      } catch {
+        status = -1;
+      }
+      webhooks.push({ url: hook.url, event, body, headers, status });
+    })).then(() => {});
+    posting.add(done);
+    done.finally(() => posting.delete(done));
+    return done;
+  }
+
+  function setStatus(session: FakeSession, status: WAHASessionStatus): Promise<void> {
+    session.status = status;
+    return post(session, "session.status", { name: session.name, status });
+  }
+
+  function start(session: FakeSession): void {
+    if (session.status !== "STOPPED" && session.status !== "FAILED") return;
+    void setStatus(session, "STARTING").then(() =>
+      setStatus(session, session.me ? "WORKING" : "SCAN_QR_CODE")
+    );
+  }
+
+  function sentMessage(session: FakeSession, chatId: string, body: string): WAMessage {
+    const message: WAMessage = {
+      id: `true_${chatId}_FAKE${(++counter).toString().padStart(16, "0")}`,
+      timestamp: Math.floor(Date.now() / 1000) + counter,
+      from: session.me!.id,
+      fromMe: true,
+      to: chatId,
+      body,
+      hasMedia: false,
+      ack: 1,
+      ackName: "SERVER",
+    };
+    const chat = session.chats.get(chatId) ?? [];
+    chat.push(message);
+    session.chats.set(chatId, chat);
+    return message;
+  }
+
+  function messageById(session: FakeSession, chatId: string, id: string): WAMessage {
+    const message = session.chats.get(chatId)?.find((m) => m.id === id);
+    if (!message) throw new Refusal(nestError(404, "Not Found", "Message not found"));
+    return message;
+  }
+
+  async function route(request: Request, url: URL, body: unknown): Promise<Response> {
+    const path = url.pathname;
+    const method = request.method;
+    const query = Object.fromEntries(url.searchParams);
+    let m: RegExpMatchArray | null;
+
+    // ----- sessions -----
+    if (path === "/api/sessions" && method === "POST") {
+      const create = validate(SessionCreateRequest, body);
+      const name = create.name ?? `session_${++counter}`;
+      if (sessions.has(name)) {
+        return nestError(
+          422,
+          "Unprocessable Entity",
+          `Session '${name}' already exists. Use PUT to update it.`,
+        );
+      }
+      const session: FakeSession = {
+        name,
+        status: "STOPPED",
+        config: create.config ?? {},
+        me: null,
+        qr: 0,
+        chats: new Map(),
+        groups: new Map([["120363000000000001@g.us", "INVITE0"]]),
+      };
+      sessions.set(name, session);
+      if (create.start) start(session);
+      return json(201, { name, status: session.status, config: session.config });
+    }
+    if ((m = path.match(/^\/api\/sessions\/([^/]+)$/))) {
+      const session = sessionNamed(m[1]);
+      if (method === "GET") {
+        return json(200, { name: session.name, status: session.status, me: session.me });
+      }
+      if (method === "PUT") {
+        const update = validate(SessionUpdateRequest, body);
+        const running = session.status !== "STOPPED";
+        session.status = "STOPPED";
+        session.config = update.config ?? {};
+        if (running) start(session);
+        return json(200, { name: session.name, status: session.status });
+      }
+    }
+    if ((m = path.match(/^\/api\/sessions\/([^/]+)\/(start|stop|logout|me)$/))) {
+      const session = sessionNamed(m[1]);
+      if (m[2] === "me" && method === "GET") return json(200, session.me);
+      if (method === "POST" && m[2] === "start") start(session);
+      if (method === "POST" && m[2] === "stop") await setStatus(session, "STOPPED");
+      if (method === "POST" && m[2] === "logout") {
+        session.me = null;
+        if (session.status !== "STOPPED") {
+          session.status = "STOPPED";
+          start(session);
+        }
+      }
+      return json(201, { name: session.name, status: session.status });
+    }
+
+    // ----- auth -----
+    if ((m = path.match(/^\/api\/([^/]+)\/auth\/qr$/)) && method === "GET") {
+      const session = sessionNamed(m[1], ["SCAN_QR_CODE"]);
+      if (query.format !== "raw") return new Response("png", { status: 200 });
+      return json(200, { value: `2@fake-waha-qr,${session.name},${session.qr}` });
+    }
+    if ((m = path.match(/^\/api\/([^/]+)\/auth\/request-code$/)) && method === "POST") {
+      sessionNamed(m[1], ["SCAN_QR_CODE"]);
+      validate(RequestCodeRequest, body);
+      return json(201, { code: "ABCD-EFGH" });
+    }
+
+    // ----- chatting -----
+    const send = SENDS[path];
+    if (send && method === "POST") {
+      const input = validate(send, body) as {
+        session: string;
+        chatId: string;
+        text?: string;
+        poll?: { name: string };
+      };
+      const session = sessionNamed(input.session, ["WORKING"]);
+      const reply = (body as { reply_to?: string }).reply_to;
+      if (reply) messageById(session, input.chatId, reply);
+      return json(201, sentMessage(session, input.chatId, input.text ?? input.poll?.name ?? ""));
+    }
+    if (path === "/api/forwardMessage" && method === "POST") {
+      const input = validate(MessageForwardRequest, body);
+      const session = sessionNamed(input.session, ["WORKING"]);
+      const original = messageById(session, input.messageId.split("_")[1], input.messageId);
+      return json(201, sentMessage(session, input.chatId, original.body ?? ""));
+    }
+    if (path === "/api/star" && method === "PUT") {
+      const input = validate(MessageStarRequest, body);
+      messageById(sessionNamed(input.session, ["WORKING"]), input.chatId, input.messageId);
+      return json(200, undefined);
+    }
+    if ((path === "/api/contacts/block" || path === "/api/contacts/unblock") && method === "POST") {
+      sessionNamed(validate(ContactRequest, body).session, ["WORKING"]);
+      return json(201, undefined);
+    }
+    if (path === "/api/sendSeen" && method === "POST") {
+      sessionNamed(validate(SendSeenRequest, body).session, ["WORKING"]);
+      return json(201, undefined);
+    }
+    if ((path === "/api/startTyping" || path === "/api/stopTyping") && method === "POST") {
+      sessionNamed(validate(ChatRequest, body).session, ["WORKING"]);
+      return json(201, undefined);
+    }
+    if (path === "/api/reaction" && method === "PUT") {
+      sessionNamed(validate(MessageReactionRequest, body).session, ["WORKING"]);
+      return json(200, undefined);
+    }
+    if (path === "/api/contacts/check-exists" && method === "GET") {
+      sessionNamed(query.session, ["WORKING"]);
+      const exists = /^1555\d+$/.test(query.phone ?? "");
+      return json(
+        200,
+        exists ? { numberExists: true, chatId: `${query.phone}@c.us` } : {
+          numberExists: false,
+        },
+      );
+    }
+    if (path === "/api/contacts/all" && method === "GET") {
+      const session = sessionNamed(query.session, ["WORKING"]);
+      return json(
+        200,
+        [...session.chats.keys()].filter((id) => id.endsWith("@c.us")).map((id) => ({
+          id,
+          number: id.split("@")[0],
+          name: null,
+          pushname: `Contact ${id.split("@")[0]}`,
+          isMyContact: false,
+        })),
+      );
+    }
+
+    // ----- chats -----
+    if ((m = path.match(/^\/api\/([^/]+)\/chats$/)) && method === "GET") {
+      const session = sessionNamed(m[1], ["WORKING"]);
+      const chats = [...session.chats.entries()].map(([id, messages]) => {
+        const last = messages[messages.length - 1];
+        return {
+          id: { server: id.split("@")[1], user: id.split("@")[0], _serialized: id },
+          name: `Chat ${id.split("@")[0]}`,
+          isGroup: id.endsWith("@g.us"),
+          unreadCount: messages.filter((m) => !m.fromMe).length,
+          timestamp: last?.timestamp ?? 0,
+          archived: false,
+          pinned: false,
+          isMuted: false,
+          lastMessage: last ? { body: last.body, timestamp: last.timestamp } : undefined,
+        };
+      }).sort((a, b) => b.timestamp - a.timestamp);
+      const offset = Number(query.offset ?? 0);
+      const limit = query.limit === undefined ? chats.length : Number(query.limit);
+      return json(200, chats.slice(offset, offset + limit));
+    }
+    if ((m = path.match(/^\/api\/([^/]+)\/chats\/([^/]+)(\/archive|\/unarchive|\/messages)?$/))) {
+      const session = sessionNamed(m[1], ["WORKING"]);
+      const chatId = decodeURIComponent(m[2]);
+      const action = `${method} ${m[3] ?? ""}`;
+      if (action === "POST /archive" || action === "POST /unarchive") return json(201, undefined);
+      if (action === "DELETE /messages" || action === "DELETE ") {
+        session.chats.delete(chatId);
+        return json(200, undefined);
+      }
+    }
+    if ((m = path.match(/^\/api\/([^/]+)\/chats\/([^/]+)\/messages$/)) && method === "GET") {
+      const session = sessionNamed(m[1], ["WORKING"]);
+      const chatId = decodeURIComponent(m[2]);
+      const limit = Number(query.limit ?? 100);
+      const messages = session.chats.get(chatId) ?? [];
+      // WAHA answers the newest `limit`, newest first.
+      return json(200, messages.slice(-limit).reverse());
+    }
+    if ((m = path.match(/^\/api\/([^/]+)\/chats\/([^/]+)\/messages\/([^/]+)$/))) {
+      const session = sessionNamed(m[1], ["WORKING"]);
+      const chatId = decodeURIComponent(m[2]);
+      const message = messageById(session, chatId, decodeURIComponent(m[3]));
+      if (method === "DELETE") {
+        session.chats.set(chatId, session.chats.get(chatId)!.filter((x) => x !== message));
+        return json(200, undefined);
+      }
+      if (method === "PUT") {
+        message.body = validate(EditMessageRequest, body).text;
+        return json(200, undefined);
+      }
+    }
+    // ----- groups -----
+    if (
+      (m = path.match(
+        /^\/api\/([^/]+)\/groups\/([^/]+)\/(leave|invite-code|invite-code\/revoke)$/,
+      ))
+    ) {
+      const session = sessionNamed(m[1], ["WORKING"]);
+      const groupId = decodeURIComponent(m[2]);
+      if (!session.groups.has(groupId)) return nestError(404, "Not Found", "Group not found");
+      const action = `${method} ${m[3]}`;
+      if (action === "POST leave") {
+        session.groups.delete(groupId);
+        return json(201, undefined);
+      }
+      // A string a controller returns goes out as text (NestJS), not JSON.
+      const text = (code: string) =>
+        new Response(code, {
+          status: method === "POST" ? 201 : 200,
+          headers: { "Content-Type": "text/html; charset=utf-8" },
+        });
+      if (action === "GET invite-code") return text(session.groups.get(groupId)!);
+      if (action === "POST invite-code/revoke") {
+        session.groups.set(groupId, `INVITE${++counter}`);
+        return text(session.groups.get(groupId)!);
+      }
+    }
+    return nestError(404, "Not Found", `Cannot ${method} ${path}`);
+  }
+
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: options.port ?? 0, onListen: () => {}, signal: closing.signal },
+    async (request) => {
+      const url = new URL(request.url);
+      const text = await request.text();
+      let body: unknown = undefined;
+      if (text) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          return nestError(400, "Bad Request", "Unexpected token in JSON");
+        }
+      }
+      requests.push({
+        method: request.method,
+        // As WAHA's router sees it: each segment decoded (`%40` is `@`).
+        path: url.pathname.split("/").map(decodeURIComponent).join("/"),
+        query: Object.fromEntries(url.searchParams),
+        body,
+      });
+      if (fake.hang) {
+        await new Promise<void>((resolve) => {
+          if (closing.signal.aborted) resolve();
+          closing.signal.addEventListener("abort", () => resolve(), { once: true });
+        });
+        return new Response(null, { status: 503 });
+      }
+      if (options.apiKey && request.headers.get("x-api-key") !== options.apiKey) {
+        return nestError(401, "Unauthorized", "Unauthorized");
+      }
+      if (fake.failWith !== null) {
+        return nestError(fake.failWith, "Internal Server Error", "Internal server error");
+      }
+      try {
+        return await route(request, url, body);
+      } catch (error) {
+        if (error instanceof Refusal) return error.response;
+        throw error;
+      }
+    },
+  );
+
+  const fake: FakeWaha = {
+    url: `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`,
+    requests,
+    webhooks,
+    sessions,
+    failWith: null,
+    hang: false,
+    async scan(name, as) {
+      const session = sessionNamed(name, ["SCAN_QR_CODE"]);
+      session.me = { id: `${as ?? name}@c.us`, pushName: "Fake Phone" };
+      await setStatus(session, "WORKING");
+    },
+    async incoming(name, from, text) {
+      const session = sessionNamed(name, ["WORKING"]);
+      const message: WAMessage = {
+        id: `false_${from}_FAKEIN${(++counter).toString().padStart(14, "0")}`,
+        timestamp: Math.floor(Date.now() / 1000) + counter,
+        from,
+        fromMe: false,
+        to: session.me!.id,
+        body: text,
+        hasMedia: false,
+        ack: 2,
+        ackName: "DEVICE",
+      };
+      const chat = session.chats.get(from) ?? [];
+      chat.push(message);
+      session.chats.set(from, chat);
+      await post(session, "message", message);
+      return message;
+    },
+    callsTo(path, method) {
+      return requests.filter((r) => r.path === path && (!method || r.method === method));
+    },
+    async close() {
+      closing.abort();
+      await server.finished;
+      await Promise.all([...posting]);
+    },
+  };
+  return fake;
+}
