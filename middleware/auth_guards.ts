@@ -19,6 +19,7 @@ import {
   authenticateContext,
   type Authenticator,
   type AuthenticatorDeps,
+  checkNumberAccess,
   createAuthenticator,
   requireAuth,
   requireSingleAccountProtected,
@@ -78,6 +79,16 @@ function thenRoute(
   };
 }
 
+/** The body's `session` field (read already), when it is a string. */
+async function sessionNamedIn(c: Context<AppEnv>): Promise<string | undefined> {
+  try {
+    const session = (JSON.parse(await c.req.text()) as { session?: unknown } | null)?.session;
+    return typeof session === "string" ? session : undefined;
+  } catch {
+    return undefined; // The route's validation answers it.
+  }
+}
+
 /**
  * Builds the guards synchronously, so the composition root stays synchronous. The authenticator is
  * built in the background: await `ready` at startup, which rejects with a `ConfigError` naming the
@@ -108,6 +119,16 @@ export function createAuthGuards(
     ownedMedia: thenReadBody(owned, media, route),
     claiming: thenReadBody(requireSingleAccountProtected({ ...scoped, claim: true }), small, route),
   };
+  const sessionInBody = (limits: BodyLimits): MiddlewareHandler<AppEnv> =>
+    async function requireSessionInBody(c, next) {
+      const principal = await authenticateContext(c, guard);
+      // Authenticated first: no body byte is read for a refused caller.
+      await readBody(c, limits);
+      await checkNumberAccess(c, principal, await sessionNamedIn(c), scoped);
+      if (forward) return await forward.byBody(c, next);
+      await next();
+    };
+  const bodyNamed = { small: sessionInBody(small), media: sessionInBody(media) };
   const admin: MiddlewareHandler<AppEnv> = createMiddleware<AppEnv>(
     async function requireAdmin(c, next) {
       const result = await authenticateContext(c, guard);
@@ -121,6 +142,7 @@ export function createAuthGuards(
     requireAuth: thenReadBody(requireAuth(guard), small, route),
     requireSingleAccountProtected: (options = {}) =>
       options.claim ? guarded.claiming : options.media ? guarded.ownedMedia : guarded.owned,
+    requireSessionInBody: (options = {}) => options.media ? bodyNamed.media : bodyNamed.small,
     requireWahaProtected: thenRoute(
       requireWahaProtected({
         log,
