@@ -1,0 +1,313 @@
+/**
+ * @module
+ * WAHA's API as data: its request and response DTOs (devlikeapro/waha, `src/structures/*.dto.ts`),
+ * transcribed as zod schemas, one per DTO class and named exactly as the class, with the field
+ * names, types and optionality WAHA declares (a field with a default in WAHA is optional here).
+ * Grouped by WAHA's source file, in alphabetical order; inside a section, in the file's order.
+ * Responses are open objects (WAHA may add fields); a request is `.strict()` only where a test
+ * must reject unknown fields.
+ */
+import { z } from "@hono/zod-openapi";
+
+// --- src/structures/auth.dto.ts ---
+
+/** WAHA's `QRCodeFormat` enum. */
+export const QRCodeFormat = z.enum(["image", "raw"]);
+export type QRCodeFormat = z.infer<typeof QRCodeFormat>;
+
+/** WAHA's `QRCodeQuery`. */
+export const QRCodeQuery = z.object({ format: QRCodeFormat.optional() });
+export type QRCodeQuery = z.infer<typeof QRCodeQuery>;
+
+/** WAHA's `QRCodeValue`. */
+export const QRCodeValue = z.object({ value: z.string() });
+export type QRCodeValue = z.infer<typeof QRCodeValue>;
+
+/** WAHA's `RequestCodeRequest`. */
+export const RequestCodeRequest = z.object({
+  phoneNumber: z.string(),
+  method: z.string().optional(),
+  localeLanguage: z.string().optional(),
+  localeCountry: z.string().optional(),
+});
+export type RequestCodeRequest = z.infer<typeof RequestCodeRequest>;
+
+/** WAHA's `PairingCodeResponse`. */
+export const PairingCodeResponse = z.object({ code: z.string() });
+export type PairingCodeResponse = z.infer<typeof PairingCodeResponse>;
+
+// --- src/structures/base.dto.ts ---
+
+/** WAHA's `SessionQuery` (`session` defaults to `default`). */
+export const SessionQuery = z.object({ session: z.string().optional() });
+export type SessionQuery = z.infer<typeof SessionQuery>;
+
+/** WAHA's `SessionBaseRequest` (`session` defaults to `default`). */
+export const SessionBaseRequest = z.object({ session: z.string().optional() });
+export type SessionBaseRequest = z.infer<typeof SessionBaseRequest>;
+
+// --- src/structures/chats.dto.ts ---
+
+/** WAHA's `GetChatMessagesQuery` (`limit` defaults to 100, `downloadMedia` to true). */
+export const GetChatMessagesQuery = z.object({
+  limit: z.coerce.number().int().optional(),
+  downloadMedia: z.string().optional(),
+});
+export type GetChatMessagesQuery = z.infer<typeof GetChatMessagesQuery>;
+
+/** WAHA's `GetChatsQuery`. */
+export const GetChatsQuery = z.object({
+  limit: z.coerce.number().int().optional(),
+  offset: z.coerce.number().int().optional(),
+});
+export type GetChatsQuery = z.infer<typeof GetChatsQuery>;
+
+// --- src/structures/chatting.dto.ts ---
+
+/** WAHA's `CheckNumberStatusQuery`. */
+export const CheckNumberStatusQuery = SessionQuery.extend({ phone: z.string() });
+export type CheckNumberStatusQuery = z.infer<typeof CheckNumberStatusQuery>;
+
+/** WAHA's `ChatRequest`. */
+export const ChatRequest = SessionBaseRequest.extend({ chatId: z.string() });
+export type ChatRequest = z.infer<typeof ChatRequest>;
+
+/** WAHA's `SendSeenRequest`. */
+export const SendSeenRequest = ChatRequest.extend({
+  messageId: z.string().optional(),
+  participant: z.string().optional(),
+});
+export type SendSeenRequest = z.infer<typeof SendSeenRequest>;
+
+/** WAHA's `MessageRequest`. */
+export const MessageRequest = SessionBaseRequest.extend({ messageId: z.string() });
+export type MessageRequest = z.infer<typeof MessageRequest>;
+
+/** WAHA's `VCardContact`. */
+export const VCardContact = z.object({ vcard: z.string() });
+export type VCardContact = z.infer<typeof VCardContact>;
+
+/** WAHA's `Contact` (a card built from its fields; `vcard` null unless given). */
+export const Contact = z.object({
+  fullName: z.string(),
+  organization: z.string().optional(),
+  phoneNumber: z.string(),
+  whatsappId: z.string().optional(),
+  vcard: z.string().nullable().optional(),
+});
+export type Contact = z.infer<typeof Contact>;
+
+/** WAHA's `MessageContactVcardRequest`. */
+export const MessageContactVcardRequest = ChatRequest.extend({
+  contacts: z.array(z.union([VCardContact, Contact])),
+});
+export type MessageContactVcardRequest = z.infer<typeof MessageContactVcardRequest>;
+
+/** WAHA's `MessageTextRequest`. */
+export const MessageTextRequest = ChatRequest.extend({
+  text: z.string(),
+  mentions: z.array(z.string()).optional(),
+  reply_to: z.string().optional(),
+});
+export type MessageTextRequest = z.infer<typeof MessageTextRequest>;
+
+/** WAHA's `EditMessageRequest`. */
+export const EditMessageRequest = z.object({
+  text: z.string(),
+  mentions: z.array(z.string()).optional(),
+});
+export type EditMessageRequest = z.infer<typeof EditMessageRequest>;
+
+/** WAHA's `MessageLocationRequest`. */
+export const MessageLocationRequest = ChatRequest.extend({
+  latitude: z.number(),
+  longitude: z.number(),
+  title: z.string(),
+  reply_to: z.string().optional(),
+});
+export type MessageLocationRequest = z.infer<typeof MessageLocationRequest>;
+
+// WAHA's `FileRequest` is not exported; its `file` is a `RemoteFile` or a `BinaryFile`.
+const fileOf = <R extends z.ZodType, B extends z.ZodType>(remote: R, binary: B) =>
+  z.union([remote, binary]);
+
+/** WAHA's `RemoteFile` (also in files.dto.ts; here as chatting's file field uses it). */
+const RemoteFileShape = z.object({
+  mimetype: z.string(),
+  filename: z.string().optional(),
+  url: z.string(),
+});
+const BinaryFileShape = z.object({
+  mimetype: z.string(),
+  filename: z.string().optional(),
+  data: z.string(),
+});
+
+/** WAHA's `MessageImageRequest`. */
+export const MessageImageRequest = ChatRequest.extend({
+  file: fileOf(RemoteFileShape, BinaryFileShape),
+  caption: z.string().optional(),
+  reply_to: z.string().optional(),
+});
+export type MessageImageRequest = z.infer<typeof MessageImageRequest>;
+
+/** WAHA's `MessageFileRequest`. */
+export const MessageFileRequest = ChatRequest.extend({
+  file: fileOf(RemoteFileShape, BinaryFileShape),
+  caption: z.string().optional(),
+  reply_to: z.string().optional(),
+});
+export type MessageFileRequest = z.infer<typeof MessageFileRequest>;
+
+/** WAHA's `MessageVoiceRequest`. */
+export const MessageVoiceRequest = ChatRequest.extend({
+  file: fileOf(RemoteFileShape, BinaryFileShape),
+  reply_to: z.string().optional(),
+});
+export type MessageVoiceRequest = z.infer<typeof MessageVoiceRequest>;
+
+/** WAHA's `MessageVideoRequest`. */
+export const MessageVideoRequest = ChatRequest.extend({
+  file: fileOf(RemoteFileShape, BinaryFileShape),
+  caption: z.string().optional(),
+  reply_to: z.string().optional(),
+  asNote: z.boolean().optional(),
+});
+export type MessageVideoRequest = z.infer<typeof MessageVideoRequest>;
+
+/** WAHA's `MessageForwardRequest`. */
+export const MessageForwardRequest = ChatRequest.extend({ messageId: z.string() });
+export type MessageForwardRequest = z.infer<typeof MessageForwardRequest>;
+
+/** WAHA's `MessageReactionRequest`. */
+export const MessageReactionRequest = MessageRequest.extend({ reaction: z.string() });
+export type MessageReactionRequest = z.infer<typeof MessageReactionRequest>;
+
+/** WAHA's `MessageStarRequest`. */
+export const MessageStarRequest = MessageRequest.extend({
+  chatId: z.string(),
+  star: z.boolean(),
+});
+export type MessageStarRequest = z.infer<typeof MessageStarRequest>;
+
+/** WAHA's `WANumberExistResult`. */
+export const WANumberExistResult = z.object({
+  numberExists: z.boolean(),
+  chatId: z.string().optional(),
+});
+export type WANumberExistResult = z.infer<typeof WANumberExistResult>;
+
+/** WAHA's `MessagePoll`. */
+export const MessagePoll = z.object({
+  name: z.string(),
+  options: z.array(z.string()),
+  multipleAnswers: z.boolean().optional(),
+});
+export type MessagePoll = z.infer<typeof MessagePoll>;
+
+/** WAHA's `MessagePollRequest`. */
+export const MessagePollRequest = ChatRequest.extend({
+  poll: MessagePoll,
+  reply_to: z.string().optional(),
+});
+export type MessagePollRequest = z.infer<typeof MessagePollRequest>;
+
+// --- src/structures/files.dto.ts ---
+
+/** WAHA's `Base64File`. */
+export const Base64File = z.object({ mimetype: z.string(), data: z.string() });
+export type Base64File = z.infer<typeof Base64File>;
+
+/** WAHA's `RemoteFile`. */
+export const RemoteFile = RemoteFileShape;
+export type RemoteFile = z.infer<typeof RemoteFile>;
+
+/** WAHA's `BinaryFile`. */
+export const BinaryFile = BinaryFileShape;
+export type BinaryFile = z.infer<typeof BinaryFile>;
+
+// --- src/structures/responses.dto.ts ---
+
+/** WAHA's `WALocation`. */
+export const WALocation = z.object({
+  description: z.string().optional(),
+  latitude: z.string(),
+  longitude: z.string(),
+});
+export type WALocation = z.infer<typeof WALocation>;
+
+/** WAHA's `WAMessage` (with the fields of its base class, `WAMessageBase`). */
+export const WAMessage = z.object({
+  id: z.string(),
+  timestamp: z.number(),
+  from: z.string(),
+  fromMe: z.boolean(),
+  to: z.string(),
+  participant: z.string().nullable(),
+  body: z.string(),
+  hasMedia: z.boolean(),
+  media: z.unknown().optional(),
+  mediaUrl: z.string().nullable().optional(),
+  ack: z.number(),
+  ackName: z.string(),
+  author: z.string().nullable().optional(),
+  location: WALocation.nullable().optional(),
+  vCards: z.array(z.string()).optional(),
+  replyTo: z.unknown().optional(),
+  _data: z.unknown().optional(),
+});
+export type WAMessage = z.infer<typeof WAMessage>;
+
+// --- src/structures/sessions.dto.ts ---
+
+/** WAHA's `ListSessionsQuery`. */
+export const ListSessionsQuery = z.object({ all: z.string().optional() });
+export type ListSessionsQuery = z.infer<typeof ListSessionsQuery>;
+
+/** WAHA's `ProxyConfig`. */
+export const ProxyConfig = z.object({
+  server: z.string(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+});
+export type ProxyConfig = z.infer<typeof ProxyConfig>;
+
+/** WAHA's `SessionConfig` (webhooks, metadata, proxy, debug, noweb). */
+export const SessionConfig = z.object({
+  webhooks: z.array(z.unknown()).optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+  proxy: ProxyConfig.optional(),
+  debug: z.boolean().optional(),
+  noweb: z.unknown().optional(),
+});
+export type SessionConfig = z.infer<typeof SessionConfig>;
+
+/** WAHA's `WAHASessionStatus` enum (enums.dto.ts), as `SessionDTO.status` uses it. */
+const WAHASessionStatus = z.enum(["STOPPED", "STARTING", "SCAN_QR_CODE", "WORKING", "FAILED"]);
+
+/** WAHA's `SessionDTO`. */
+export const SessionDTO = z.object({
+  name: z.string(),
+  status: WAHASessionStatus,
+  config: SessionConfig.nullable().optional(),
+});
+export type SessionDTO = z.infer<typeof SessionDTO>;
+
+/** WAHA's `MeInfo`. */
+export const MeInfo = z.object({ id: z.string(), pushName: z.string() });
+export type MeInfo = z.infer<typeof MeInfo>;
+
+/** WAHA's `SessionInfo`. */
+export const SessionInfo = SessionDTO.extend({
+  me: MeInfo.nullable().optional(),
+  assignedWorker: z.string().optional(),
+});
+export type SessionInfo = z.infer<typeof SessionInfo>;
+
+/** WAHA's `SessionCreateRequest`. */
+export const SessionCreateRequest = z.object({
+  name: z.string().optional(),
+  config: SessionConfig.optional(),
+  start: z.boolean().optional(),
+});
+export type SessionCreateRequest = z.infer<typeof SessionCreateRequest>;
