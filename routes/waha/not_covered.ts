@@ -14,7 +14,7 @@ import { wahaErrorShape } from "./dialect.ts";
 export function createWahaNotCoveredRoutes(deps: { guards: AuthGuards }) {
   const router = new Hono<AppEnv>();
   for (const { method, path } of UNCOVERED_WAHA_ENDPOINTS) {
-    router.on(method, path, wahaErrorShape, deps.guards.requireAuth, (c) => {
+    router.on(method, path, wahaErrorShape, deps.guards.requireAuth, () => {
       throw new ApiError(
         "NOT_IMPLEMENTED",
         `WAHA's ${method} /api${path} is not supported by this server`,

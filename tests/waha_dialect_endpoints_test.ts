@@ -1,0 +1,731 @@
+/**
+ * @module
+ * WAHA's REST dialect on simulator sessions, as a WAHA client calls it. One table: for each
+ * covered WAHA endpoint, the request WAHA's docs show; its answer is checked against the schema
+ * transcribed from WAHA's API (`waha/schemas.ts`: status and body), and the same table names the
+ * contract's route for the same thing and the call both must make. Every call reaching the
+ * session manager (and, through `session()`, the engine) is recorded; the WAHA request and the
+ * contract's request must each make that call, with the same arguments: a WAHA route that did the
+ * work on its own, or differently, fails. Then WAHA's errors: an unknown session, no key, a bad
+ * body, another account's number, a body over the limit, and the endpoints not covered (`501`).
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import type { z } from "@hono/zod-openapi";
+import { oggOpusHead, tinyPdf, tinyPng } from "../media/test_fixtures.ts";
+import type { SessionManager } from "../sessions/manager.ts";
+import { UNCOVERED_WAHA_ENDPOINTS, WahaErrorBody } from "../waha/dialect.ts";
+import * as Waha from "../waha/schemas.ts";
+import { ADMIN_KEY, startSession, startTestApp, type TestApp, waitFor } from "./_helpers.ts";
+import { decodeQrDataUrl } from "./qr_decode.ts";
+
+const PHONE = "4915550003001";
+const CREATED = "4915550003002";
+const DELETED_BY_CONTRACT = "4915550003003";
+const WAITING = "4915550003004";
+const ACCOUNTS = "4915550003005";
+const ALICE = "15550000001@c.us";
+const ACCOUNT_KEY = "test-account-key-acme-0123456789";
+
+interface Call {
+  name: string;
+  args: unknown;
+}
+
+/** Arguments as plain data, without the caller (the principal differs in nothing that matters). */
+function plain(args: unknown[]): unknown {
+  return JSON.parse(JSON.stringify(args, (key, value) => {
+    if (key === "caller") return undefined;
+    const object = value as Record<string, unknown> | null;
+    if (object && typeof object === "object" && "via" in object && "kind" in object) return null;
+    return value;
+  }));
+}
+
+/**
+ * Records every call that reaches `manager` (replacing its methods in place: the app calls them
+ * through the same object) and every engine call made on what its `session()` returns.
+ */
+function recordCalls(manager: SessionManager) {
+  const calls: Call[] = [];
+  const target = manager as unknown as Record<string, unknown>;
+  for (const name of Object.keys(target)) {
+    const original = target[name];
+    if (typeof original !== "function") continue;
+    target[name] = (...args: unknown[]) => {
+      calls.push({ name: `manager.${name}`, args: plain(args) });
+      const result = original.apply(manager, args);
+      if (name !== "session") return result;
+      return new Proxy(result as object, {
+        get(client, method) {
+          const value = Reflect.get(client, method);
+          if (typeof value !== "function") return value;
+          return (...callArgs: unknown[]) => {
+            calls.push({ name: `session.${String(method)}`, args: plain(callArgs) });
+            return value.apply(client, callArgs);
+          };
+        },
+      });
+    };
+  }
+  return { take: () => calls.splice(0) };
+}
+
+interface WahaRequest {
+  method: string;
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** A request as a WAHA client sends it: to `/api…`, with `X-Api-Key`. */
+function wahaRequest(server: TestApp, request: WahaRequest): Promise<Response> {
+  const headers: Record<string, string> = { "X-Api-Key": ADMIN_KEY, ...request.headers };
+  let body: string | undefined;
+  if (request.body !== undefined) {
+    headers["Content-Type"] ??= "application/json";
+    body = JSON.stringify(request.body);
+  }
+  return Promise.resolve(
+    server.app.request(`/api${request.path}`, { method: request.method, headers, body }),
+  );
+}
+
+type Expected = z.ZodType | "png" | "empty";
+
+async function checkAnswer(
+  what: string,
+  response: Response,
+  status: number,
+  expected: Expected,
+): Promise<unknown> {
+  if (expected === "png") {
+    assert.equal(response.status, status, what);
+    assert.equal(response.headers.get("content-type"), "image/png", what);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+  const text = await response.text();
+  assert.equal(response.status, status, `${what}: ${text}`);
+  if (expected === "empty") {
+    assert.equal(text, "", `${what}: no body`);
+    return null;
+  }
+  const parsed = expected.safeParse(JSON.parse(text));
+  assert.ok(parsed.success, `${what}: ${text} does not fit WAHA's schema: ${parsed.error}`);
+  return parsed.data;
+}
+
+interface Case {
+  waha: WahaRequest;
+  status: number;
+  answer: Expected;
+  /** What else the answer must say. */
+  check?: (body: unknown) => void;
+  /** The contract's route for the same thing (under `/api/whatsapp`). */
+  contract: { method: string; path: string; body?: unknown };
+  /** The call both must make; `names`: compared by name only (two numbers, or two QR formats). */
+  same: string;
+  compare?: "args" | "names";
+}
+
+const pngDataUrl = (png: Uint8Array) =>
+  `data:image/png;base64,${Buffer.from(png).toString("base64")}`;
+
+Deno.test("WAHA's endpoints answer as WAHA's API says and make the contract's session calls", async (t) => {
+  const server = await startTestApp({ API_KEYS: `${ACCOUNT_KEY}=acme` });
+  const linking = await startTestApp({ SIMULATOR_SCAN_MS: "600000" });
+  try {
+    await startSession(server, PHONE);
+    await startSession(linking, WAITING, "AUTHENTICATING");
+    await waitFor("the QR", async () => {
+      const { body } = await linking.json("GET", `/${WAITING}/state`);
+      return body.status === "SCAN_QR_CODE";
+    });
+    const first = await server.json<{ messageId: string }>("POST", `/${PHONE}/send-text`, {
+      body: { chatId: ALICE, text: "a message to point at" },
+    });
+    assert.equal(first.status, 200);
+    const messageId = first.body.messageId;
+    const inPath = encodeURIComponent(messageId);
+    const png = Buffer.from(tinyPng()).toString("base64");
+    const pdf = Buffer.from(tinyPdf()).toString("base64");
+    const ogg = Buffer.from(oggOpusHead()).toString("base64");
+    const mp4 = "AAAAGGZ0eXBtcDQyAAAAAG1wNDJpc29t";
+    let qrValue = "";
+
+    const sent = (to: string, body: string) => (answer: unknown) => {
+      const message = answer as Waha.WAMessage;
+      assert.equal(message.fromMe, true);
+      assert.equal(message.to, to);
+      assert.equal(message.body, body);
+      assert.match(message.id, /^true_/);
+    };
+
+    const cases: [string, Case][] = [
+      ["GET /api/sessions", {
+        waha: { method: "GET", path: "/sessions" },
+        status: 200,
+        answer: Waha.SessionInfo.array(),
+        check: (body) => {
+          const mine = (body as Waha.SessionInfo[]).find((s) => s.name === PHONE);
+          assert.equal(mine?.status, "WORKING");
+          assert.equal(mine?.me?.id, `${PHONE}@c.us`);
+        },
+        contract: { method: "GET", path: "/sessions" },
+        same: "manager.list",
+      }],
+      ["POST /api/sessions", {
+        waha: { method: "POST", path: "/sessions", body: { name: CREATED, start: true } },
+        status: 201,
+        answer: Waha.SessionDTO,
+        check: (body) => assert.equal((body as Waha.SessionDTO).name, CREATED),
+        contract: { method: "POST", path: `/${CREATED}/start` },
+        same: "manager.start",
+      }],
+      ["GET /api/sessions/{session}", {
+        waha: { method: "GET", path: `/sessions/${PHONE}` },
+        status: 200,
+        answer: Waha.SessionInfo,
+        check: (body) => assert.equal((body as Waha.SessionInfo).status, "WORKING"),
+        contract: { method: "GET", path: `/${PHONE}/state` },
+        same: "manager.info",
+      }],
+      ["GET /api/sessions/{session}/me", {
+        waha: { method: "GET", path: `/sessions/${PHONE}/me` },
+        status: 200,
+        answer: Waha.MeInfo,
+        check: (body) => assert.equal((body as Waha.MeInfo).id, `${PHONE}@c.us`),
+        contract: { method: "GET", path: `/${PHONE}/state` },
+        same: "manager.info",
+      }],
+      ["POST /api/sendText", {
+        waha: {
+          method: "POST",
+          path: "/sendText",
+          body: { session: PHONE, chatId: ALICE, text: "Hi there!", reply_to: messageId },
+        },
+        status: 201,
+        answer: Waha.WAMessage,
+        check: sent(ALICE, "Hi there!"),
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/send-text`,
+          body: { chatId: ALICE, text: "Hi there!", quotedMsgId: messageId },
+        },
+        same: "session.sendText",
+      }],
+      ["POST /api/sendImage", {
+        waha: {
+          method: "POST",
+          path: "/sendImage",
+          body: {
+            session: PHONE,
+            chatId: ALICE,
+            file: { mimetype: "image/png", filename: "dot.png", data: png },
+            caption: "a dot",
+          },
+        },
+        status: 201,
+        answer: Waha.WAMessage,
+        check: sent(ALICE, "a dot"),
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/send-image`,
+          body: { chatId: ALICE, imageUrl: png, caption: "a dot" },
+        },
+        same: "session.sendMedia",
+      }],
+      ["POST /api/sendFile", {
+        waha: {
+          method: "POST",
+          path: "/sendFile",
+          body: {
+            session: PHONE,
+            chatId: ALICE,
+            file: { mimetype: "application/pdf", filename: "doc.pdf", data: pdf },
+          },
+        },
+        status: 201,
+        answer: Waha.WAMessage,
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/send-file`,
+          body: { chatId: ALICE, fileUrl: pdf, filename: "doc.pdf" },
+        },
+        same: "session.sendMedia",
+      }],
+      ["POST /api/sendVoice", {
+        waha: {
+          method: "POST",
+          path: "/sendVoice",
+          body: {
+            session: PHONE,
+            chatId: ALICE,
+            file: { mimetype: "audio/ogg; codecs=opus", data: ogg },
+          },
+        },
+        status: 201,
+        answer: Waha.WAMessage,
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/send-voice`,
+          body: { chatId: ALICE, audioUrl: ogg },
+        },
+        same: "session.sendMedia",
+      }],
+      ["POST /api/sendVideo", {
+        waha: {
+          method: "POST",
+          path: "/sendVideo",
+          body: {
+            session: PHONE,
+            chatId: ALICE,
+            file: { mimetype: "video/mp4", filename: "video.mp4", data: mp4 },
+            caption: "Just watch",
+          },
+        },
+        status: 201,
+        answer: Waha.WAMessage,
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/send-video`,
+          body: { chatId: ALICE, videoUrl: mp4, caption: "Just watch" },
+        },
+        same: "session.sendMedia",
+      }],
+      ["POST /api/sendLocation", {
+        waha: {
+          method: "POST",
+          path: "/sendLocation",
+          body: {
+            session: PHONE,
+            chatId: ALICE,
+            latitude: 38.8937255,
+            longitude: -77.0969763,
+            title: "Our office",
+          },
+        },
+        status: 201,
+        answer: Waha.WAMessage,
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/send-location`,
+          body: { chatId: ALICE, latitude: 38.8937255, longitude: -77.0969763, name: "Our office" },
+        },
+        same: "session.sendLocation",
+      }],
+      ["POST /api/sendContactVcard", {
+        waha: {
+          method: "POST",
+          path: "/sendContactVcard",
+          body: {
+            session: PHONE,
+            chatId: ALICE,
+            contacts: [{
+              fullName: "John Doe",
+              organization: "Company Name",
+              phoneNumber: "+91 11111 11111",
+              whatsappId: "911111111111",
+              vcard: null,
+            }],
+          },
+        },
+        status: 201,
+        answer: Waha.WAMessage,
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/send-contact`,
+          body: {
+            chatId: ALICE,
+            contact: {
+              name: "John Doe",
+              phone: "+91 11111 11111",
+              organization: "Company Name",
+            },
+          },
+        },
+        same: "session.sendContact",
+      }],
+      ["POST /api/sendPoll", {
+        waha: {
+          method: "POST",
+          path: "/sendPoll",
+          body: {
+            session: PHONE,
+            chatId: ALICE,
+            poll: { name: "How are you?", options: ["Awesome!", "Good!", "Not bad!"] },
+          },
+        },
+        status: 201,
+        answer: Waha.WAMessage,
+        check: sent(ALICE, "How are you?"),
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/send-poll`,
+          body: {
+            chatId: ALICE,
+            poll: { name: "How are you?", options: ["Awesome!", "Good!", "Not bad!"] },
+          },
+        },
+        same: "session.sendPoll",
+      }],
+      ["PUT /api/reaction", {
+        waha: {
+          method: "PUT",
+          path: "/reaction",
+          body: { session: PHONE, messageId, reaction: "👍" },
+        },
+        status: 200,
+        answer: "empty",
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/send-reaction`,
+          body: { messageId, emoji: "👍" },
+        },
+        same: "session.sendReaction",
+      }],
+      ["PUT /api/star", {
+        waha: {
+          method: "PUT",
+          path: "/star",
+          body: { session: PHONE, messageId, chatId: ALICE, star: true },
+        },
+        status: 200,
+        answer: "empty",
+        contract: { method: "PUT", path: `/${PHONE}/messages/${inPath}/star` },
+        same: "session.starMessage",
+      }],
+      ["PUT /api/star (false)", {
+        waha: {
+          method: "PUT",
+          path: "/star",
+          body: { session: PHONE, messageId, chatId: ALICE, star: false },
+        },
+        status: 200,
+        answer: "empty",
+        contract: { method: "DELETE", path: `/${PHONE}/messages/${inPath}/star` },
+        same: "session.unstarMessage",
+      }],
+      ["POST /api/sendSeen", {
+        waha: { method: "POST", path: "/sendSeen", body: { session: PHONE, chatId: ALICE } },
+        status: 201,
+        answer: "empty",
+        contract: { method: "POST", path: `/${PHONE}/send-seen`, body: { chatId: ALICE } },
+        same: "session.sendSeen",
+      }],
+      ["POST /api/startTyping", {
+        waha: { method: "POST", path: "/startTyping", body: { session: PHONE, chatId: ALICE } },
+        status: 201,
+        answer: "empty",
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/typing`,
+          body: { chatId: ALICE, state: "typing" },
+        },
+        same: "session.setTyping",
+      }],
+      ["POST /api/stopTyping", {
+        waha: { method: "POST", path: "/stopTyping", body: { session: PHONE, chatId: ALICE } },
+        status: 201,
+        answer: "empty",
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/typing`,
+          body: { chatId: ALICE, state: "paused" },
+        },
+        same: "session.setTyping",
+      }],
+      ["POST /api/forwardMessage", {
+        waha: {
+          method: "POST",
+          path: "/forwardMessage",
+          body: { session: PHONE, chatId: "15550000002@c.us", messageId },
+        },
+        status: 201,
+        answer: "empty",
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/messages/${inPath}/forward`,
+          body: { chatId: "15550000002@c.us" },
+        },
+        same: "session.forwardMessage",
+      }],
+      ["POST /api/sessions/{session}/stop", {
+        waha: { method: "POST", path: `/sessions/${CREATED}/stop` },
+        status: 201,
+        answer: Waha.SessionDTO,
+        check: (body) => assert.equal((body as Waha.SessionDTO).status, "STOPPED"),
+        contract: { method: "POST", path: `/${CREATED}/stop` },
+        same: "manager.stop",
+      }],
+      ["POST /api/sessions/{session}/start", {
+        waha: { method: "POST", path: `/sessions/${CREATED}/start` },
+        status: 201,
+        answer: Waha.SessionDTO,
+        contract: { method: "POST", path: `/${CREATED}/start` },
+        same: "manager.start",
+      }],
+      ["POST /api/sessions/{session}/restart", {
+        waha: { method: "POST", path: `/sessions/${CREATED}/restart` },
+        status: 201,
+        answer: Waha.SessionDTO,
+        contract: { method: "POST", path: `/${CREATED}/restart` },
+        same: "manager.restart",
+      }],
+      ["POST /api/sessions/{session}/logout", {
+        waha: { method: "POST", path: `/sessions/${CREATED}/logout` },
+        status: 201,
+        answer: Waha.SessionDTO,
+        contract: { method: "POST", path: `/${CREATED}/logout` },
+        same: "manager.logout",
+      }],
+      ["DELETE /api/sessions/{session}", {
+        waha: { method: "DELETE", path: `/sessions/${CREATED}` },
+        status: 200,
+        answer: "empty",
+        contract: { method: "DELETE", path: `/${DELETED_BY_CONTRACT}` },
+        same: "manager.remove",
+        compare: "names",
+      }],
+    ];
+
+    // The QR and the pairing code, on a session that waits for its phone.
+    const qrCases: [string, Case][] = [
+      ["GET /api/{session}/auth/qr (image)", {
+        waha: { method: "GET", path: `/${WAITING}/auth/qr` },
+        status: 200,
+        answer: "png",
+        check: (bytes) => {
+          qrValue = decodeQrDataUrl(pngDataUrl(bytes as Uint8Array));
+        },
+        contract: { method: "GET", path: `/${WAITING}/qr` },
+        same: "manager.getQr",
+      }],
+      ["GET /api/{session}/auth/qr (JSON)", {
+        waha: {
+          method: "GET",
+          path: `/${WAITING}/auth/qr?format=image`,
+          headers: { Accept: "application/json" },
+        },
+        status: 200,
+        answer: Waha.Base64File,
+        check: (body) => {
+          const file = body as Waha.Base64File;
+          assert.equal(file.mimetype, "image/png");
+          assert.equal(decodeQrDataUrl(`data:image/png;base64,${file.data}`), qrValue);
+        },
+        contract: { method: "GET", path: `/${WAITING}/qr` },
+        same: "manager.getQr",
+      }],
+      ["GET /api/{session}/auth/qr?format=raw", {
+        waha: { method: "GET", path: `/${WAITING}/auth/qr?format=raw` },
+        status: 200,
+        answer: Waha.QRCodeValue,
+        check: (body) => assert.equal((body as Waha.QRCodeValue).value, qrValue),
+        contract: { method: "GET", path: `/${WAITING}/qr` },
+        same: "manager.getQr",
+        compare: "names",
+      }],
+      ["POST /api/{session}/auth/request-code", {
+        waha: {
+          method: "POST",
+          path: `/${WAITING}/auth/request-code`,
+          body: { phoneNumber: WAITING },
+        },
+        status: 201,
+        answer: Waha.PairingCodeResponse,
+        check: (body) => assert.match((body as Waha.PairingCodeResponse).code, /^\w{4}-?\w{4}$/),
+        contract: {
+          method: "POST",
+          path: `/${WAITING}/pairing-code`,
+          body: { phoneNumber: WAITING },
+        },
+        same: "manager.requestPairingCode",
+      }],
+    ];
+
+    await startSession(server, DELETED_BY_CONTRACT);
+    const recorders = new Map([
+      [server, recordCalls(server.manager)],
+      [linking, recordCalls(linking.manager)],
+    ]);
+    const run = async (on: TestApp, name: string, test: Case) => {
+      const recorder = recorders.get(on)!;
+      recorder.take();
+      const answer = await checkAnswer(
+        name,
+        await wahaRequest(on, test.waha),
+        test.status,
+        test.answer,
+      );
+      test.check?.(answer);
+      const wahaCalls = recorder.take();
+      const contract = await on.request(test.contract.method, test.contract.path, {
+        body: test.contract.body,
+      });
+      await contract.body?.cancel();
+      const contractCalls = recorder.take();
+      const made = (calls: Call[]) => calls.filter((call) => call.name === test.same);
+      assert.ok(
+        made(wahaCalls).length > 0,
+        `${name} calls ${test.same}: ${JSON.stringify(wahaCalls)}`,
+      );
+      assert.ok(made(contractCalls).length > 0, `the contract's route calls ${test.same}`);
+      if (test.compare !== "names") {
+        assert.deepEqual(
+          made(wahaCalls).at(-1)!.args,
+          made(contractCalls).at(-1)!.args,
+          `${name} calls ${test.same} as the contract's route does`,
+        );
+      }
+    };
+
+    for (const [name, test] of cases) {
+      await t.step(name, async () => {
+        if (name.endsWith("/stop") || name.endsWith("/logout")) {
+          await waitFor(`${CREATED} to be connected`, async () => {
+            const { body } = await server.json("GET", `/${CREATED}/state`);
+            return body.status === "WORKING";
+          });
+        }
+        await run(server, name, test);
+      });
+    }
+    for (const [name, test] of qrCases) {
+      await t.step(name, () => run(linking, name, test));
+    }
+
+    await t.step("WAHA's errors, in WAHA's shape", async () => {
+      const error = async (request: WahaRequest, status: number, on = server) => {
+        const what = `${request.method} ${request.path}`;
+        const body = await checkAnswer(what, await wahaRequest(on, request), status, WahaErrorBody);
+        assert.equal((body as WahaErrorBody).statusCode, status, what);
+        return body as WahaErrorBody;
+      };
+      // WAHA's default session name, and a number that is no session: as WAHA, 404.
+      await error({
+        method: "POST",
+        path: "/sendText",
+        body: { session: "default", chatId: ALICE, text: "Hi" },
+      }, 404);
+      await error({ method: "POST", path: "/sendText", body: { chatId: ALICE, text: "Hi" } }, 404);
+      await error({ method: "GET", path: "/sessions/4915550009999" }, 404);
+      await error({ method: "GET", path: "/default/auth/qr" }, 404);
+      await error({ method: "POST", path: "/sessions/4915550009999/start" }, 404);
+      // No key, a wrong one: 401.
+      const noKey = await server.app.request("/api/sendText", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ session: PHONE, chatId: ALICE, text: "Hi" }),
+      });
+      await checkAnswer("no key", noKey, 401, WahaErrorBody);
+      await error({ method: "GET", path: "/sessions", headers: { "X-Api-Key": "wrong" } }, 401);
+      // A body WAHA's schema refuses, and one the contract's rules refuse.
+      const missing = await error(
+        { method: "POST", path: "/sendText", body: { session: PHONE, text: "Hi" } },
+        400,
+      );
+      assert.match(String(missing.message), /chatId/);
+      const badChat = await error(
+        { method: "POST", path: "/sendText", body: { session: PHONE, chatId: "x", text: "Hi" } },
+        400,
+      );
+      assert.match(String(badChat.message), /chatId/);
+      // A QR for a connected session: WAHA's status pipes answer 422.
+      await error({ method: "GET", path: `/${PHONE}/auth/qr` }, 422);
+      // A body over the limit (1 MiB for a text), counted while it streams: 413.
+      const huge = new TextEncoder().encode(
+        JSON.stringify({ session: PHONE, chatId: ALICE, text: "x".repeat(1_100_000) }),
+      );
+      const streamed = await server.app.request("/api/sendText", {
+        method: "POST",
+        headers: { "X-Api-Key": ADMIN_KEY, "Content-Type": "application/json" },
+        body: new ReadableStream({
+          start(controller) {
+            controller.enqueue(huge);
+            controller.close();
+          },
+        }),
+      });
+      await checkAnswer("a streamed body over the limit", streamed, 413, WahaErrorBody);
+      // Creating a session that exists: WAHA's 422.
+      await error({ method: "POST", path: "/sessions", body: { name: PHONE } }, 422);
+    });
+
+    await t.step(
+      "an account's key: its own numbers only, as on the contract's routes",
+      async () => {
+        const asAccount = { "X-Api-Key": ACCOUNT_KEY };
+        const created = await wahaRequest(server, {
+          method: "POST",
+          path: "/sessions",
+          body: { name: ACCOUNTS, start: true },
+          headers: asAccount,
+        });
+        await checkAnswer("an account creates its number", created, 201, Waha.SessionDTO);
+        await waitFor("the account's number to connect", async () => {
+          const { body } = await server.json("GET", `/${ACCOUNTS}/state`);
+          return body.status === "WORKING";
+        });
+        const own = await wahaRequest(server, {
+          method: "POST",
+          path: "/sendText",
+          body: { session: ACCOUNTS, chatId: ALICE, text: "from the account" },
+          headers: asAccount,
+        });
+        await checkAnswer("the account sends from its number", own, 201, Waha.WAMessage);
+        const other = await wahaRequest(server, {
+          method: "POST",
+          path: "/sendText",
+          body: { session: PHONE, chatId: ALICE, text: "not mine" },
+          headers: asAccount,
+        });
+        await checkAnswer("the account sends from the admin's number", other, 403, WahaErrorBody);
+        const listed = await wahaRequest(server, {
+          method: "GET",
+          path: "/sessions",
+          headers: asAccount,
+        });
+        const sessions = await checkAnswer("its list", listed, 200, Waha.SessionInfo.array());
+        assert.deepEqual((sessions as Waha.SessionInfo[]).map((s) => s.name), [ACCOUNTS]);
+        const deleting = await wahaRequest(server, {
+          method: "DELETE",
+          path: `/sessions/${ACCOUNTS}`,
+          headers: asAccount,
+        });
+        await checkAnswer("only the admin deletes", deleting, 403, WahaErrorBody);
+      },
+    );
+
+    await t.step("every WAHA endpoint not covered answers 501 in WAHA's shape", async () => {
+      for (const { method, path } of UNCOVERED_WAHA_ENDPOINTS) {
+        const url = path.replace(":session", PHONE);
+        const response = await wahaRequest(server, {
+          method,
+          path: url,
+          body: method === "GET" ? undefined : {},
+        });
+        const body = await checkAnswer(`${method} ${url}`, response, 501, WahaErrorBody);
+        assert.match(String((body as WahaErrorBody).message), /not supported/);
+      }
+    });
+
+    await t.step("the OpenAPI document lists them under the WAHA-compatible tag", async () => {
+      const doc = await (await server.request("GET", "/swagger/json")).json();
+      const tagged = Object.entries(doc.paths as Record<string, Record<string, { tags: string[] }>>)
+        .flatMap(([path, ops]) =>
+          Object.entries(ops)
+            .filter(([, op]) => op.tags.includes("WAHA-compatible"))
+            .map(([method]) => `${method.toUpperCase()} ${path}`)
+        );
+      for (const [name] of [...cases, ...qrCases]) {
+        const operation = name.replace(/ \(.*\)$/, "").replace(/\?.*$/, "")
+          .replace("{session}", "{phoneNumber}");
+        assert.ok(tagged.includes(operation), `${operation} is in the document`);
+      }
+    });
+  } finally {
+    await linking.close();
+    await server.close();
+  }
+});
