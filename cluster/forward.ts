@@ -74,7 +74,10 @@ export interface Forwarder {
   hopOf(c: Context): Hop | null;
   /** After authentication, before the body: forwards a `:phoneNumber` route to the owner. */
   byPath: MiddlewareHandler<AppEnv>;
-  /** After the guard read the body: forwards a request by its body's `session` (a number). */
+  /**
+   * After the guard read the body: forwards a request by its body's `session` (a number), or, with
+   * none in the body, its query's.
+   */
   byBody: MiddlewareHandler<AppEnv>;
 }
 
@@ -164,10 +167,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     byBody: createMiddleware<AppEnv>(async function forwardByBody(c, next) {
       let session: unknown;
       try {
-        session = (JSON.parse(await c.req.text()) as { session?: unknown })?.session;
+        const text = await c.req.text();
+        session = text ? (JSON.parse(text) as { session?: unknown })?.session : undefined;
       } catch {
         return next(); // The route's validation answers it.
       }
+      // A GET names it in its query (WAHA's `/api/contacts/…?session=`).
+      if (session === undefined) session = c.req.query("session");
       if (typeof session !== "string" || !isPhoneNumber(session)) return next();
       const to = await destination(c, session);
       if (!to) return next();

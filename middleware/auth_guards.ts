@@ -79,14 +79,19 @@ function thenRoute(
   };
 }
 
-/** The body's `session` field (read already), when it is a string. */
+/**
+ * The number a request names in its body's `session` (read already), or else in its query's
+ * (WAHA's `GET /api/contacts/check-exists?session=…`), when it is a string.
+ */
 async function sessionNamedIn(c: Context<AppEnv>): Promise<string | undefined> {
   try {
-    const session = (JSON.parse(await c.req.text()) as { session?: unknown } | null)?.session;
-    return typeof session === "string" ? session : undefined;
+    const text = await c.req.text();
+    const session = text ? (JSON.parse(text) as { session?: unknown } | null)?.session : undefined;
+    if (typeof session === "string") return session;
   } catch {
-    return undefined; // The route's validation answers it.
+    // The route's validation answers it.
   }
+  return c.req.query("session");
 }
 
 /**

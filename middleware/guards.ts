@@ -20,7 +20,8 @@ export interface AuthGuards {
     options?: { claim?: boolean; media?: boolean },
   ) => MiddlewareHandler<AppEnv>;
   /**
-   * For routes that name their number in the body's `session` field (WAHA's `POST /api/sendText`):
+   * For routes that name their number in the body's `session` field (WAHA's `POST /api/sendText`),
+   * or in the query's (WAHA's `GET /api/contacts/…?session=`):
    * a valid credential, then the body (bounded as above, `media` alike), then the account scoping
    * of `requireSingleAccountProtected` on that number and, in a cluster, the way to its owner.
    */
