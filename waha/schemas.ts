@@ -212,6 +212,16 @@ export const MessagePollRequest = ChatRequest.extend({
 });
 export type MessagePollRequest = z.infer<typeof MessagePollRequest>;
 
+// --- src/structures/contacts.dto.ts ---
+
+/** WAHA's `ContactQuery`. */
+export const ContactQuery = SessionQuery.extend({ contactId: z.string() });
+export type ContactQuery = z.infer<typeof ContactQuery>;
+
+/** WAHA's `ContactRequest`. */
+export const ContactRequest = SessionBaseRequest.extend({ contactId: z.string() });
+export type ContactRequest = z.infer<typeof ContactRequest>;
+
 // --- src/structures/files.dto.ts ---
 
 /** WAHA's `Base64File`. */
@@ -225,6 +235,34 @@ export type RemoteFile = z.infer<typeof RemoteFile>;
 /** WAHA's `BinaryFile`. */
 export const BinaryFile = BinaryFileShape;
 export type BinaryFile = z.infer<typeof BinaryFile>;
+
+// --- src/structures/presence.dto.ts ---
+
+/** WAHA's `WAHAPresenceStatus` enum (enums.dto.ts). */
+export const WAHAPresenceStatus = z.enum(["offline", "online", "typing", "recording", "paused"]);
+export type WAHAPresenceStatus = z.infer<typeof WAHAPresenceStatus>;
+
+/** WAHA's `WAHAPresenceData`. */
+export const WAHAPresenceData = z.object({
+  participant: z.string(),
+  lastKnownPresence: WAHAPresenceStatus,
+  lastSeen: z.number().nullable().optional(),
+});
+export type WAHAPresenceData = z.infer<typeof WAHAPresenceData>;
+
+/** WAHA's `WAHAChatPresences`. */
+export const WAHAChatPresences = z.object({
+  id: z.string(),
+  presences: z.array(WAHAPresenceData),
+});
+export type WAHAChatPresences = z.infer<typeof WAHAChatPresences>;
+
+/** WAHA's `WAHASessionPresence`. */
+export const WAHASessionPresence = z.object({
+  presence: WAHAPresenceStatus,
+  chatId: z.string().optional(),
+});
+export type WAHASessionPresence = z.infer<typeof WAHASessionPresence>;
 
 // --- src/structures/responses.dto.ts ---
 

@@ -11,7 +11,9 @@ import type { MediaResolver } from "../../media/media_input.ts";
 import type { AuthGuards } from "../../middleware/guards.ts";
 import type { AppEnv } from "../../middleware/principal.ts";
 import type { SessionManager } from "../../sessions/manager.ts";
+import { createWahaChatRoutes } from "./chats.ts";
 import { createWahaChattingRoutes } from "./chatting.ts";
+import { createWahaContactRoutes } from "./contacts.ts";
 import { createWahaNotCoveredRoutes } from "./not_covered.ts";
 import { createWahaSessionRoutes } from "./sessions.ts";
 
@@ -31,5 +33,7 @@ export function mountWahaRoutes(
   app.route(WAHA_BASE, createWahaSessionRoutes(deps));
   // Its route types are too many for Hono to merge with the app's: mounted as a plain router.
   app.route(WAHA_BASE, createWahaChattingRoutes(deps) as unknown as Hono<AppEnv>);
+  app.route(WAHA_BASE, createWahaChatRoutes(deps));
+  app.route(WAHA_BASE, createWahaContactRoutes(deps));
   app.route(WAHA_BASE, createWahaNotCoveredRoutes(deps));
 }
