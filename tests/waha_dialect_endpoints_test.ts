@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import type { z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { oggOpusHead, tinyPdf, tinyPng } from "../media/test_fixtures.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { UNCOVERED_WAHA_ENDPOINTS, WahaErrorBody } from "../waha/dialect.ts";
@@ -449,6 +449,178 @@ Deno.test("WAHA's endpoints answer as WAHA's API says and make the contract's se
           body: { chatId: "15550000002@c.us" },
         },
         same: "session.forwardMessage",
+      }],
+      ["GET /api/{session}/chats", {
+        waha: { method: "GET", path: `/${PHONE}/chats?limit=2&offset=1` },
+        status: 200,
+        answer: z.array(z.object({ id: z.string() }).loose()).max(2),
+        contract: { method: "GET", path: `/${PHONE}/chats?limit=2&page=1` },
+        same: "session.listChats",
+      }],
+      ["GET /api/{session}/chats/{chatId}/messages", {
+        waha: { method: "GET", path: `/${PHONE}/chats/${ALICE}/messages?limit=5` },
+        status: 200,
+        answer: Waha.WAMessage.array().min(1).max(5),
+        check: (body) => {
+          const messages = body as Waha.WAMessage[];
+          assert.ok(messages.every((m) => m.fromMe && m.to === ALICE));
+        },
+        contract: { method: "GET", path: `/${PHONE}/messages/${ALICE}?limit=5` },
+        same: "session.listMessages",
+      }],
+      ["PUT /api/{session}/chats/{chatId}/messages/{messageId}", {
+        waha: {
+          method: "PUT",
+          path: `/${PHONE}/chats/${ALICE}/messages/${inPath}`,
+          body: { text: "Hello, world!" },
+        },
+        status: 200,
+        answer: "empty",
+        contract: {
+          method: "PUT",
+          path: `/${PHONE}/messages/${inPath}`,
+          body: { text: "Hello, world!" },
+        },
+        same: "session.editMessage",
+      }],
+      ["POST /api/{session}/chats/{chatId}/archive", {
+        waha: { method: "POST", path: `/${PHONE}/chats/${ALICE}/archive` },
+        status: 201,
+        answer: "empty",
+        contract: { method: "POST", path: `/${PHONE}/chats/${ALICE}/archive` },
+        same: "session.archiveChat",
+      }],
+      ["POST /api/{session}/chats/{chatId}/unarchive", {
+        waha: { method: "POST", path: `/${PHONE}/chats/${ALICE}/unarchive` },
+        status: 201,
+        answer: "empty",
+        contract: { method: "POST", path: `/${PHONE}/chats/${ALICE}/unarchive` },
+        same: "session.unarchiveChat",
+      }],
+      ["GET /api/contacts/check-exists", {
+        waha: { method: "GET", path: `/contacts/check-exists?session=${PHONE}&phone=15550000001` },
+        status: 200,
+        answer: Waha.WANumberExistResult,
+        contract: { method: "GET", path: `/${PHONE}/check-number/15550000001` },
+        same: "session.checkNumber",
+      }],
+      ["GET /api/contacts/about", {
+        waha: { method: "GET", path: `/contacts/about?session=${PHONE}&contactId=${ALICE}` },
+        status: 200,
+        answer: z.object({ about: z.string().nullable() }),
+        contract: { method: "GET", path: `/${PHONE}/contacts/${ALICE}/about` },
+        same: "session.getContactAbout",
+      }],
+      ["GET /api/contacts/profile-picture", {
+        waha: {
+          method: "GET",
+          path: `/contacts/profile-picture?session=${PHONE}&contactId=${ALICE}`,
+        },
+        status: 200,
+        answer: z.object({ profilePictureURL: z.string().nullable() }),
+        contract: { method: "GET", path: `/${PHONE}/contact/${ALICE}/profile-picture` },
+        same: "session.getProfilePictureUrl",
+      }],
+      ["GET /api/contacts/all", {
+        waha: { method: "GET", path: `/contacts/all?session=${PHONE}` },
+        status: 200,
+        answer: z.array(z.object({ id: z.string() }).loose()),
+        contract: { method: "GET", path: `/${PHONE}/contacts` },
+        same: "session.listContacts",
+      }],
+      ["GET /api/contacts", {
+        waha: { method: "GET", path: `/contacts?session=${PHONE}&contactId=${ALICE}` },
+        status: 200,
+        answer: z.object({ id: z.string() }).loose(),
+        contract: { method: "GET", path: `/${PHONE}/contact/${ALICE}` },
+        same: "session.getContact",
+      }],
+      ["POST /api/contacts/block", {
+        waha: {
+          method: "POST",
+          path: "/contacts/block",
+          body: { session: PHONE, contactId: ALICE },
+        },
+        status: 201,
+        answer: "empty",
+        contract: { method: "POST", path: `/${PHONE}/contact/block`, body: { contactId: ALICE } },
+        same: "session.blockContact",
+      }],
+      ["POST /api/contacts/unblock", {
+        waha: {
+          method: "POST",
+          path: "/contacts/unblock",
+          body: { session: PHONE, contactId: ALICE },
+        },
+        status: 201,
+        answer: "empty",
+        contract: { method: "POST", path: `/${PHONE}/contact/unblock`, body: { contactId: ALICE } },
+        same: "session.unblockContact",
+      }],
+      ["POST /api/{session}/presence", {
+        waha: { method: "POST", path: `/${PHONE}/presence`, body: { presence: "online" } },
+        status: 201,
+        answer: "empty",
+        contract: { method: "POST", path: `/${PHONE}/presence`, body: { presence: "online" } },
+        same: "session.setPresence",
+      }],
+      ["POST /api/{session}/presence (in a chat)", {
+        waha: {
+          method: "POST",
+          path: `/${PHONE}/presence`,
+          body: { presence: "typing", chatId: ALICE },
+        },
+        status: 201,
+        answer: "empty",
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/presence`,
+          body: { presence: "typing", chatId: ALICE },
+        },
+        same: "session.setTyping",
+      }],
+      ["POST /api/{session}/presence/{chatId}/subscribe", {
+        waha: { method: "POST", path: `/${PHONE}/presence/${ALICE}/subscribe` },
+        status: 201,
+        answer: "empty",
+        contract: { method: "POST", path: `/${PHONE}/presence/${ALICE}/subscribe` },
+        same: "session.subscribePresence",
+      }],
+      ["GET /api/{session}/presence/{chatId}", {
+        waha: { method: "GET", path: `/${PHONE}/presence/${ALICE}` },
+        status: 200,
+        answer: Waha.WAHAChatPresences,
+        check: (body) => assert.equal((body as Waha.WAHAChatPresences).id, ALICE),
+        contract: { method: "GET", path: `/${PHONE}/presence/${ALICE}` },
+        same: "session.getPresence",
+      }],
+      ["GET /api/{session}/presence", {
+        waha: { method: "GET", path: `/${PHONE}/presence` },
+        status: 200,
+        answer: Waha.WAHAChatPresences.array(),
+        contract: { method: "GET", path: `/${PHONE}/presence` },
+        same: "session.listPresences",
+      }],
+      ["DELETE /api/{session}/chats/{chatId}/messages/{messageId}", {
+        waha: { method: "DELETE", path: `/${PHONE}/chats/${ALICE}/messages/${inPath}` },
+        status: 200,
+        answer: "empty",
+        contract: { method: "DELETE", path: `/${PHONE}/messages/${inPath}` },
+        same: "session.deleteMessage",
+      }],
+      ["DELETE /api/{session}/chats/{chatId}/messages", {
+        waha: { method: "DELETE", path: `/${PHONE}/chats/15550000002@c.us/messages` },
+        status: 200,
+        answer: "empty",
+        contract: { method: "DELETE", path: `/${PHONE}/chats/15550000002@c.us/messages` },
+        same: "session.clearChat",
+      }],
+      ["DELETE /api/{session}/chats/{chatId}", {
+        waha: { method: "DELETE", path: `/${PHONE}/chats/15550000002@c.us` },
+        status: 200,
+        answer: "empty",
+        contract: { method: "DELETE", path: `/${PHONE}/chats/15550000002@c.us` },
+        same: "session.deleteChat",
       }],
       ["POST /api/sessions/{session}/stop", {
         waha: { method: "POST", path: `/sessions/${CREATED}/stop` },

@@ -15,6 +15,7 @@ import { createWahaChatRoutes } from "./chats.ts";
 import { createWahaChattingRoutes } from "./chatting.ts";
 import { createWahaContactRoutes } from "./contacts.ts";
 import { createWahaNotCoveredRoutes } from "./not_covered.ts";
+import { createWahaPresenceRoutes } from "./presence.ts";
 import { createWahaSessionRoutes } from "./sessions.ts";
 
 /** Where WAHA's API lives: its paths are `/api/sessions`, `/api/sendText`, `/api/{session}/…`. */
@@ -35,5 +36,6 @@ export function mountWahaRoutes(
   app.route(WAHA_BASE, createWahaChattingRoutes(deps) as unknown as Hono<AppEnv>);
   app.route(WAHA_BASE, createWahaChatRoutes(deps));
   app.route(WAHA_BASE, createWahaContactRoutes(deps));
+  app.route(WAHA_BASE, createWahaPresenceRoutes(deps));
   app.route(WAHA_BASE, createWahaNotCoveredRoutes(deps));
 }
