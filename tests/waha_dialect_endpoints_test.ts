@@ -25,6 +25,9 @@ const DELETED_BY_CONTRACT = "4915550003003";
 const WAITING = "4915550003004";
 const ACCOUNTS = "4915550003005";
 const ALICE = "15550000001@c.us";
+/** A group of the simulator's phone, which it administers. */
+const GROUP = "120363000000000001@g.us";
+const NEWCOMER = "15550000009@c.us";
 const ACCOUNT_KEY = "test-account-key-acme-0123456789";
 
 interface Call {
@@ -91,7 +94,7 @@ function wahaRequest(server: TestApp, request: WahaRequest): Promise<Response> {
   );
 }
 
-type Expected = z.ZodType | "png" | "empty";
+type Expected = z.ZodType | "png" | "empty" | "text";
 
 async function checkAnswer(
   what: string,
@@ -109,6 +112,11 @@ async function checkAnswer(
   if (expected === "empty") {
     assert.equal(text, "", `${what}: no body`);
     return null;
+  }
+  if (expected === "text") {
+    assert.match(response.headers.get("content-type") ?? "", /^text\/plain/, what);
+    assert.ok(text.length > 0, `${what}: a text`);
+    return text;
   }
   const parsed = expected.safeParse(JSON.parse(text));
   assert.ok(parsed.success, `${what}: ${text} does not fit WAHA's schema: ${parsed.error}`);
@@ -152,6 +160,7 @@ Deno.test("WAHA's endpoints answer as WAHA's API says and make the contract's se
     const ogg = Buffer.from(oggOpusHead()).toString("base64");
     const mp4 = "AAAAGGZ0eXBtcDQyAAAAAG1wNDJpc29t";
     let qrValue = "";
+    const G = `/${PHONE}/groups/${GROUP}`;
 
     const sent = (to: string, body: string) => (answer: unknown) => {
       const message = answer as Waha.WAMessage;
@@ -621,6 +630,188 @@ Deno.test("WAHA's endpoints answer as WAHA's API says and make the contract's se
         answer: "empty",
         contract: { method: "DELETE", path: `/${PHONE}/chats/15550000002@c.us` },
         same: "session.deleteChat",
+      }],
+      ["POST /api/{session}/groups", {
+        waha: {
+          method: "POST",
+          path: `/${PHONE}/groups`,
+          body: { name: "Project team", participants: [{ id: "15550000002@c.us" }] },
+        },
+        status: 201,
+        answer: z.object({ id: z.string() }).loose(),
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/group/create`,
+          body: { name: "Project team", participants: ["15550000002@c.us"] },
+        },
+        same: "session.createGroup",
+      }],
+      ["GET /api/{session}/groups/{id}", {
+        waha: { method: "GET", path: G },
+        status: 200,
+        answer: z.object({ id: z.literal(GROUP) }).loose(),
+        contract: { method: "GET", path: `/${PHONE}/group/${GROUP}` },
+        same: "session.getGroup",
+      }],
+      ["GET /api/{session}/groups/{id}/participants", {
+        waha: { method: "GET", path: `${G}/participants` },
+        status: 200,
+        answer: z.array(z.object({ id: z.string() }).loose()).min(1),
+        contract: { method: "GET", path: `/${PHONE}/group/${GROUP}` },
+        same: "session.getGroup",
+      }],
+      ["PUT /api/{session}/groups/{id}/subject", {
+        waha: { method: "PUT", path: `${G}/subject`, body: { subject: "Renamed" } },
+        status: 200,
+        answer: "empty",
+        contract: {
+          method: "PUT",
+          path: `/${PHONE}/groups/${GROUP}/subject`,
+          body: { subject: "Renamed" },
+        },
+        same: "session.updateGroup",
+      }],
+      ["PUT /api/{session}/groups/{id}/description", {
+        waha: { method: "PUT", path: `${G}/description`, body: { description: "About us" } },
+        status: 200,
+        answer: "empty",
+        contract: {
+          method: "PUT",
+          path: `/${PHONE}/groups/${GROUP}/description`,
+          body: { description: "About us" },
+        },
+        same: "session.updateGroup",
+      }],
+      ["GET /api/{session}/groups/{id}/invite-code", {
+        waha: { method: "GET", path: `${G}/invite-code` },
+        status: 200,
+        answer: "text",
+        contract: { method: "GET", path: `/${PHONE}/groups/${GROUP}/invite-code` },
+        same: "session.getGroupInviteCode",
+      }],
+      ["POST /api/{session}/groups/{id}/invite-code/revoke", {
+        waha: { method: "POST", path: `${G}/invite-code/revoke` },
+        status: 201,
+        answer: "text",
+        contract: { method: "POST", path: `/${PHONE}/groups/${GROUP}/invite-code/revoke` },
+        same: "session.revokeGroupInviteCode",
+      }],
+      ["PUT /api/{session}/groups/{id}/settings/security/messages-admin-only", {
+        waha: {
+          method: "PUT",
+          path: `${G}/settings/security/messages-admin-only`,
+          body: { adminsOnly: true },
+        },
+        status: 200,
+        answer: z.object({ adminsOnly: z.literal(true) }),
+        contract: {
+          method: "PUT",
+          path: `/${PHONE}/groups/${GROUP}/settings/security/messages-admin-only`,
+          body: { adminsOnly: true },
+        },
+        same: "session.updateGroup",
+      }],
+      ["GET /api/{session}/groups/{id}/settings/security/messages-admin-only", {
+        waha: { method: "GET", path: `${G}/settings/security/messages-admin-only` },
+        status: 200,
+        answer: z.object({ adminsOnly: z.literal(true) }),
+        contract: {
+          method: "GET",
+          path: `/${PHONE}/groups/${GROUP}/settings/security/messages-admin-only`,
+        },
+        same: "session.getGroup",
+      }],
+      ["PUT /api/{session}/groups/{id}/settings/security/info-admin-only", {
+        waha: {
+          method: "PUT",
+          path: `${G}/settings/security/info-admin-only`,
+          body: { adminsOnly: false },
+        },
+        status: 200,
+        answer: z.object({ adminsOnly: z.literal(false) }),
+        contract: {
+          method: "PUT",
+          path: `/${PHONE}/groups/${GROUP}/settings/security/info-admin-only`,
+          body: { adminsOnly: false },
+        },
+        same: "session.updateGroup",
+      }],
+      ["GET /api/{session}/groups/{id}/settings/security/info-admin-only", {
+        waha: { method: "GET", path: `${G}/settings/security/info-admin-only` },
+        status: 200,
+        answer: z.object({ adminsOnly: z.literal(false) }),
+        contract: {
+          method: "GET",
+          path: `/${PHONE}/groups/${GROUP}/settings/security/info-admin-only`,
+        },
+        same: "session.getGroup",
+      }],
+      ["POST /api/{session}/groups/{id}/participants/add", {
+        waha: {
+          method: "POST",
+          path: `${G}/participants/add`,
+          body: { participants: [{ id: NEWCOMER }] },
+        },
+        status: 201,
+        answer: z.array(z.object({ id: z.string() }).loose()),
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/group/${GROUP}/participants/add`,
+          body: { participants: [NEWCOMER] },
+        },
+        same: "session.addParticipants",
+      }],
+      ["POST /api/{session}/groups/{id}/admin/promote", {
+        waha: {
+          method: "POST",
+          path: `${G}/admin/promote`,
+          body: { participants: [{ id: NEWCOMER }] },
+        },
+        status: 201,
+        answer: z.array(z.object({ id: z.string() }).loose()),
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/groups/${GROUP}/admin/promote`,
+          body: { participants: [{ id: NEWCOMER }] },
+        },
+        same: "session.promoteParticipants",
+      }],
+      ["POST /api/{session}/groups/{id}/admin/demote", {
+        waha: {
+          method: "POST",
+          path: `${G}/admin/demote`,
+          body: { participants: [{ id: NEWCOMER }] },
+        },
+        status: 201,
+        answer: z.array(z.object({ id: z.string() }).loose()),
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/groups/${GROUP}/admin/demote`,
+          body: { participants: [{ id: NEWCOMER }] },
+        },
+        same: "session.demoteParticipants",
+      }],
+      ["POST /api/{session}/groups/{id}/participants/remove", {
+        waha: {
+          method: "POST",
+          path: `${G}/participants/remove`,
+          body: { participants: [{ id: NEWCOMER }] },
+        },
+        status: 201,
+        answer: z.array(z.object({ id: z.string() }).loose()),
+        contract: {
+          method: "POST",
+          path: `/${PHONE}/group/${GROUP}/participants/remove`,
+          body: { participants: [NEWCOMER] },
+        },
+        same: "session.removeParticipants",
+      }],
+      ["POST /api/{session}/groups/{id}/leave", {
+        waha: { method: "POST", path: `${G}/leave` },
+        status: 201,
+        answer: "empty",
+        contract: { method: "POST", path: `/${PHONE}/group/${GROUP}/leave` },
+        same: "session.leaveGroup",
       }],
       ["POST /api/sessions/{session}/stop", {
         waha: { method: "POST", path: `/sessions/${CREATED}/stop` },

@@ -236,6 +236,35 @@ export type RemoteFile = z.infer<typeof RemoteFile>;
 export const BinaryFile = BinaryFileShape;
 export type BinaryFile = z.infer<typeof BinaryFile>;
 
+// --- src/structures/groups.dto.ts ---
+
+/** WAHA's `Participant`. */
+export const Participant = z.object({ id: z.string() });
+export type Participant = z.infer<typeof Participant>;
+
+/** WAHA's `SettingsSecurityChangeInfo` (`adminsOnly` defaults to true). */
+export const SettingsSecurityChangeInfo = z.object({ adminsOnly: z.boolean().optional() });
+export type SettingsSecurityChangeInfo = z.infer<typeof SettingsSecurityChangeInfo>;
+
+/** WAHA's `ParticipantsRequest`. */
+export const ParticipantsRequest = z.object({ participants: z.array(Participant) });
+export type ParticipantsRequest = z.infer<typeof ParticipantsRequest>;
+
+/** WAHA's `DescriptionRequest`. */
+export const DescriptionRequest = z.object({ description: z.string() });
+export type DescriptionRequest = z.infer<typeof DescriptionRequest>;
+
+/** WAHA's `SubjectRequest`. */
+export const SubjectRequest = z.object({ subject: z.string() });
+export type SubjectRequest = z.infer<typeof SubjectRequest>;
+
+/** WAHA's `CreateGroupRequest`. */
+export const CreateGroupRequest = z.object({
+  name: z.string(),
+  participants: z.array(Participant),
+});
+export type CreateGroupRequest = z.infer<typeof CreateGroupRequest>;
+
 // --- src/structures/presence.dto.ts ---
 
 /** WAHA's `WAHAPresenceStatus` enum (enums.dto.ts). */

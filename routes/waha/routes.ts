@@ -14,6 +14,7 @@ import type { SessionManager } from "../../sessions/manager.ts";
 import { createWahaChatRoutes } from "./chats.ts";
 import { createWahaChattingRoutes } from "./chatting.ts";
 import { createWahaContactRoutes } from "./contacts.ts";
+import { createWahaGroupRoutes } from "./groups.ts";
 import { createWahaNotCoveredRoutes } from "./not_covered.ts";
 import { createWahaPresenceRoutes } from "./presence.ts";
 import { createWahaSessionRoutes } from "./sessions.ts";
@@ -37,5 +38,6 @@ export function mountWahaRoutes(
   app.route(WAHA_BASE, createWahaChatRoutes(deps));
   app.route(WAHA_BASE, createWahaContactRoutes(deps));
   app.route(WAHA_BASE, createWahaPresenceRoutes(deps));
+  app.route(WAHA_BASE, createWahaGroupRoutes(deps) as unknown as Hono<AppEnv>);
   app.route(WAHA_BASE, createWahaNotCoveredRoutes(deps));
 }
