@@ -813,6 +813,32 @@ Deno.test("WAHA's endpoints answer as WAHA's API says and make the contract's se
         contract: { method: "POST", path: `/${PHONE}/group/${GROUP}/leave` },
         same: "session.leaveGroup",
       }],
+      ["GET /api/{session}/profile", {
+        waha: { method: "GET", path: `/${PHONE}/profile` },
+        status: 200,
+        answer: Waha.MyProfile,
+        check: (body) => assert.equal((body as Waha.MyProfile).id, `${PHONE}@c.us`),
+        contract: { method: "GET", path: `/${PHONE}/profile` },
+        same: "session.getProfile",
+      }],
+      ["PUT /api/{session}/profile/name", {
+        waha: { method: "PUT", path: `/${PHONE}/profile/name`, body: { name: "New Name" } },
+        status: 200,
+        answer: z.object({ success: z.literal(true) }),
+        contract: { method: "PUT", path: `/${PHONE}/profile/name`, body: { name: "New Name" } },
+        same: "session.setProfileName",
+      }],
+      ["PUT /api/{session}/profile/status", {
+        waha: { method: "PUT", path: `/${PHONE}/profile/status`, body: { status: "New Status" } },
+        status: 200,
+        answer: z.object({ success: z.literal(true) }),
+        contract: {
+          method: "PUT",
+          path: `/${PHONE}/profile/status`,
+          body: { status: "New Status" },
+        },
+        same: "session.setProfileStatus",
+      }],
       ["POST /api/sessions/{session}/stop", {
         waha: { method: "POST", path: `/sessions/${CREATED}/stop` },
         status: 201,

@@ -25,7 +25,7 @@ export interface WahaEndpoint {
 
 /**
  * The endpoints of WAHA's sessions, auth, chatting, chats, contacts, groups and presence
- * controllers (2024-10) that this server does not cover: each answers `501` in WAHA's error shape.
+ * controllers (2024-10), and of its newer profile controller, that this server does not cover: each answers `501` in WAHA's error shape.
  */
 export const UNCOVERED_WAHA_ENDPOINTS: readonly WahaEndpoint[] = [
   // sessions.controller.ts
@@ -47,4 +47,7 @@ export const UNCOVERED_WAHA_ENDPOINTS: readonly WahaEndpoint[] = [
   // groups.controller.ts
   { method: "GET", path: "/:session/groups" },
   { method: "DELETE", path: "/:session/groups/:id" },
+  // profile.controller.ts (newer WAHA)
+  { method: "PUT", path: "/:session/profile/picture" },
+  { method: "DELETE", path: "/:session/profile/picture" },
 ];

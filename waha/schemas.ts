@@ -293,6 +293,25 @@ export const WAHASessionPresence = z.object({
 });
 export type WAHASessionPresence = z.infer<typeof WAHASessionPresence>;
 
+// --- src/structures/profile.dto.ts ---
+// (WAHA after 2024.10, from its docs: GET/PUT /api/{session}/profile…)
+
+/** WAHA's `MyProfile`. */
+export const MyProfile = z.object({
+  id: z.string(),
+  name: z.string(),
+  picture: z.string().nullable(),
+});
+export type MyProfile = z.infer<typeof MyProfile>;
+
+/** WAHA's `ProfileNameRequest`. */
+export const ProfileNameRequest = z.object({ name: z.string() });
+export type ProfileNameRequest = z.infer<typeof ProfileNameRequest>;
+
+/** WAHA's `ProfileStatusRequest`. */
+export const ProfileStatusRequest = z.object({ status: z.string() });
+export type ProfileStatusRequest = z.infer<typeof ProfileStatusRequest>;
+
 // --- src/structures/responses.dto.ts ---
 
 /** WAHA's `WALocation`. */

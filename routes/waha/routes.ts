@@ -17,6 +17,7 @@ import { createWahaContactRoutes } from "./contacts.ts";
 import { createWahaGroupRoutes } from "./groups.ts";
 import { createWahaNotCoveredRoutes } from "./not_covered.ts";
 import { createWahaPresenceRoutes } from "./presence.ts";
+import { createWahaProfileRoutes } from "./profile.ts";
 import { createWahaSessionRoutes } from "./sessions.ts";
 
 /** Where WAHA's API lives: its paths are `/api/sessions`, `/api/sendText`, `/api/{session}/…`. */
@@ -38,6 +39,7 @@ export function mountWahaRoutes(
   app.route(WAHA_BASE, createWahaChatRoutes(deps));
   app.route(WAHA_BASE, createWahaContactRoutes(deps));
   app.route(WAHA_BASE, createWahaPresenceRoutes(deps));
+  app.route(WAHA_BASE, createWahaProfileRoutes(deps));
   app.route(WAHA_BASE, createWahaGroupRoutes(deps) as unknown as Hono<AppEnv>);
   app.route(WAHA_BASE, createWahaNotCoveredRoutes(deps));
 }
