@@ -839,6 +839,27 @@ Deno.test("WAHA's endpoints answer as WAHA's API says and make the contract's se
         },
         same: "session.setProfileStatus",
       }],
+      ["GET /api/{session}/lids", {
+        waha: { method: "GET", path: `/${PHONE}/lids?limit=2&offset=0` },
+        status: 200,
+        answer: Waha.LidToPhoneNumber.array().max(2),
+        contract: { method: "GET", path: `/${PHONE}/lids?limit=2&offset=0` },
+        same: "session.listLids",
+      }],
+      ["GET /api/{session}/lids/count", {
+        waha: { method: "GET", path: `/${PHONE}/lids/count` },
+        status: 200,
+        answer: Waha.CountResponse,
+        contract: { method: "GET", path: `/${PHONE}/lids/count` },
+        same: "session.listLids",
+      }],
+      ["GET /api/{session}/lids/pn/{phone}", {
+        waha: { method: "GET", path: `/${PHONE}/lids/pn/15550000001` },
+        status: 200,
+        answer: Waha.LidToPhoneNumber,
+        contract: { method: "GET", path: `/${PHONE}/lids/pn/15550000001` },
+        same: "session.findLidByPn",
+      }],
       ["POST /api/sessions/{session}/stop", {
         waha: { method: "POST", path: `/sessions/${CREATED}/stop` },
         status: 201,

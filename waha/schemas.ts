@@ -46,6 +46,10 @@ export type SessionQuery = z.infer<typeof SessionQuery>;
 export const SessionBaseRequest = z.object({ session: z.string().optional() });
 export type SessionBaseRequest = z.infer<typeof SessionBaseRequest>;
 
+/** WAHA's `CountResponse` (newer WAHA). */
+export const CountResponse = z.object({ count: z.number().int() });
+export type CountResponse = z.infer<typeof CountResponse>;
+
 // --- src/structures/chats.dto.ts ---
 
 /** WAHA's `GetChatMessagesQuery` (`limit` defaults to 100, `downloadMedia` to true). */
@@ -264,6 +268,23 @@ export const CreateGroupRequest = z.object({
   participants: z.array(Participant),
 });
 export type CreateGroupRequest = z.infer<typeof CreateGroupRequest>;
+
+// --- src/structures/lids.dto.ts ---
+// (WAHA after 2024.10, from its docs: GET /api/{session}/lids…)
+
+/** WAHA's `LidToPhoneNumber` (either may be missing; ours says null). */
+export const LidToPhoneNumber = z.object({
+  lid: z.string().nullable().optional(),
+  pn: z.string().nullable().optional(),
+});
+export type LidToPhoneNumber = z.infer<typeof LidToPhoneNumber>;
+
+/** WAHA's `LidsListQueryParams` (`limit` 100 and `offset` 0 by default). */
+export const LidsListQueryParams = z.object({
+  limit: z.coerce.number().int().optional(),
+  offset: z.coerce.number().int().optional(),
+});
+export type LidsListQueryParams = z.infer<typeof LidsListQueryParams>;
 
 // --- src/structures/presence.dto.ts ---
 

@@ -38,8 +38,9 @@ function isContractError(
   body: unknown,
 ): body is { error: string; code: string; statusCode: number } {
   const value = body as Record<string, unknown> | null;
+  // One in WAHA's shape already (two routes of one shape each ran this) has a `message`.
   return typeof value?.error === "string" && typeof value.code === "string" &&
-    typeof value.statusCode === "number";
+    typeof value.statusCode === "number" && !("message" in value);
 }
 
 /**

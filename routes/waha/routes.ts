@@ -15,6 +15,7 @@ import { createWahaChatRoutes } from "./chats.ts";
 import { createWahaChattingRoutes } from "./chatting.ts";
 import { createWahaContactRoutes } from "./contacts.ts";
 import { createWahaGroupRoutes } from "./groups.ts";
+import { createWahaLidRoutes } from "./lids.ts";
 import { createWahaNotCoveredRoutes } from "./not_covered.ts";
 import { createWahaPresenceRoutes } from "./presence.ts";
 import { createWahaProfileRoutes } from "./profile.ts";
@@ -40,6 +41,7 @@ export function mountWahaRoutes(
   app.route(WAHA_BASE, createWahaContactRoutes(deps));
   app.route(WAHA_BASE, createWahaPresenceRoutes(deps));
   app.route(WAHA_BASE, createWahaProfileRoutes(deps));
+  app.route(WAHA_BASE, createWahaLidRoutes(deps));
   app.route(WAHA_BASE, createWahaGroupRoutes(deps) as unknown as Hono<AppEnv>);
   app.route(WAHA_BASE, createWahaNotCoveredRoutes(deps));
 }
