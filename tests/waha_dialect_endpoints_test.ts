@@ -472,7 +472,7 @@ Deno.test("WAHA's endpoints answer as WAHA's API says and make the contract's se
         answer: Waha.WAMessage.array().min(1).max(5),
         check: (body) => {
           const messages = body as Waha.WAMessage[];
-          assert.ok(messages.every((m) => m.fromMe && m.to === ALICE));
+          assert.ok(messages.some((m) => m.fromMe && m.to === ALICE), "ours to Alice are there");
         },
         contract: { method: "GET", path: `/${PHONE}/messages/${ALICE}?limit=5` },
         same: "session.listMessages",
@@ -983,8 +983,8 @@ Deno.test("WAHA's endpoints answer as WAHA's API says and make the contract's se
       assert.ok(made(contractCalls).length > 0, `the contract's route calls ${test.same}`);
       if (test.compare !== "names") {
         assert.deepEqual(
-          made(wahaCalls).at(-1)!.args,
-          made(contractCalls).at(-1)!.args,
+          made(wahaCalls)[0].args,
+          made(contractCalls)[0].args,
           `${name} calls ${test.same} as the contract's route does`,
         );
       }
