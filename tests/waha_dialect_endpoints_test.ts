@@ -35,10 +35,14 @@ interface Call {
   args: unknown;
 }
 
-/** Arguments as plain data, without the caller (the principal differs in nothing that matters). */
+/**
+ * Arguments as plain data, without the caller (the principal differs in nothing that matters) and
+ * with the time in a generated media filename (`voice-<ms>.opus`) left out.
+ */
 function plain(args: unknown[]): unknown {
   return JSON.parse(JSON.stringify(args, (key, value) => {
     if (key === "caller") return undefined;
+    if (key === "filename" && typeof value === "string") return value.replace(/-\d+\./, "-<ms>.");
     const object = value as Record<string, unknown> | null;
     if (object && typeof object === "object" && "via" in object && "kind" in object) return null;
     return value;
