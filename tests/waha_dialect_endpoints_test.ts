@@ -17,6 +17,7 @@ import type { SessionManager } from "../sessions/manager.ts";
 import { UNCOVERED_WAHA_ENDPOINTS, WahaErrorBody } from "../waha/dialect.ts";
 import * as Waha from "../waha/schemas.ts";
 import { ADMIN_KEY, startSession, startTestApp, type TestApp, waitFor } from "./_helpers.ts";
+import { createTestSigner, TEST_ISSUER, workosTokens } from "./_auth_helpers.ts";
 import { decodeQrDataUrl } from "./qr_decode.ts";
 
 const PHONE = "4915550003001";
@@ -144,7 +145,12 @@ const pngDataUrl = (png: Uint8Array) =>
   `data:image/png;base64,${Buffer.from(png).toString("base64")}`;
 
 Deno.test("WAHA's endpoints answer as WAHA's API says and make the contract's session calls", async (t) => {
-  const server = await startTestApp({ API_KEYS: `${ACCOUNT_KEY}=acme` });
+  const signer = await createTestSigner();
+  const server = await startTestApp({
+    API_KEYS: `${ACCOUNT_KEY}=acme`,
+    JWT_PUBLIC_KEY: signer.publicPem,
+    JWT_ISSUER: TEST_ISSUER,
+  });
   const linking = await startTestApp({ SIMULATOR_SCAN_MS: "600000" });
   try {
     await startSession(server, PHONE);
@@ -1110,6 +1116,39 @@ Deno.test("WAHA's endpoints answer as WAHA's API says and make the contract's se
         await checkAnswer("only the admin deletes", deleting, 403, WahaErrorBody);
       },
     );
+
+    await t.step("a JWT works too, for the same account and under the same rules", async () => {
+      const tokens = await workosTokens(signer, { orgId: "acme" });
+      const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+      // WAHA's clients send X-Api-Key; with a token, no key (both at once is refused).
+      const request = (token: string, rest: WahaRequest) =>
+        server.app.request(`/api${rest.path}`, {
+          method: rest.method,
+          headers: { ...bearer(token), "Content-Type": "application/json" },
+          body: rest.body === undefined ? undefined : JSON.stringify(rest.body),
+        });
+      const listed = await checkAnswer(
+        "the account's sessions by token",
+        await request(tokens.good, { method: "GET", path: "/sessions" }),
+        200,
+        Waha.SessionInfo.array(),
+      );
+      assert.deepEqual((listed as Waha.SessionInfo[]).map((s) => s.name), [ACCOUNTS]);
+      const own = await request(tokens.good, {
+        method: "POST",
+        path: "/sendText",
+        body: { session: ACCOUNTS, chatId: ALICE, text: "by token" },
+      });
+      await checkAnswer("a send by token", own, 201, Waha.WAMessage);
+      const other = await request(tokens.good, {
+        method: "POST",
+        path: "/sendText",
+        body: { session: PHONE, chatId: ALICE, text: "not mine" },
+      });
+      await checkAnswer("another's number by token", other, 403, WahaErrorBody);
+      const expired = await request(tokens.expired, { method: "GET", path: "/sessions" });
+      await checkAnswer("an expired token", expired, 401, WahaErrorBody);
+    });
 
     await t.step("every WAHA endpoint not covered answers 501 in WAHA's shape", async () => {
       for (const { method, path } of UNCOVERED_WAHA_ENDPOINTS) {
