@@ -5,7 +5,7 @@
  * contract by page, so an offset becomes the pages that cover it. A chat's messages are WAHA's
  * `WAMessage`s, in the shape our `message` events have (`messagePayload`).
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { messagePayload } from "../../events/envelope.ts";
 import type { AuthGuards } from "../../middleware/guards.ts";
@@ -31,6 +31,7 @@ import {
   SessionPathParams,
   toContractInput,
   WAHA_TAG,
+  wahaRoute,
 } from "./dialect.ts";
 
 const tags = [WAHA_TAG];
@@ -51,7 +52,7 @@ const MessageRef = z.object({ messageId: MessageId });
 /** The most chats one WAHA list without `limit` reads (in pages of 100). */
 const MAX_PAGES = 100;
 
-const listRoute = createRoute({
+const listRoute = wahaRoute({
   method: "get",
   path: "/{phoneNumber}/chats",
   tags,
@@ -61,7 +62,7 @@ const listRoute = createRoute({
   responses: { 200: jsonResponse(z.array(z.object({ id: z.string() }).loose()), "The chats") },
 });
 
-const messagesRoute = createRoute({
+const messagesRoute = wahaRoute({
   method: "get",
   path: "/{phoneNumber}/chats/{chatId}/messages",
   tags,
@@ -72,7 +73,7 @@ const messagesRoute = createRoute({
 });
 
 const chatAction = <M extends "post" | "delete">(method: M, suffix: string, summary: string) =>
-  createRoute({
+  wahaRoute({
     method,
     path: `/{phoneNumber}/chats/{chatId}${suffix}`,
     tags,
@@ -87,7 +88,7 @@ const clearRoute = chatAction("delete", "/messages", "clear a chat's messages");
 const archiveRoute = chatAction("post", "/archive", "archive a chat");
 const unarchiveRoute = chatAction("post", "/unarchive", "unarchive a chat");
 
-const deleteMessageRoute = createRoute({
+const deleteMessageRoute = wahaRoute({
   method: "delete",
   path: "/{phoneNumber}/chats/{chatId}/messages/{messageId}",
   tags,
@@ -97,7 +98,7 @@ const deleteMessageRoute = createRoute({
   responses: { 200: { description: "Done (no body)" } },
 });
 
-const editMessageRoute = createRoute({
+const editMessageRoute = wahaRoute({
   method: "put",
   path: "/{phoneNumber}/chats/{chatId}/messages/{messageId}",
   tags,

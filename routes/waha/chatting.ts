@@ -6,7 +6,7 @@
  * into the contract's input (checked by the contract's schema) and makes the same session call as
  * the contract's route for it; a send answers WAHA's `201` with the sent message as a `WAMessage`.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { badRequest } from "../../errors.ts";
 import type { MediaResolver } from "../../media/media_input.ts";
@@ -48,7 +48,7 @@ import {
 import { createRouter } from "../router.ts";
 import { Jid, jsonResponse, MessageId, SECURED } from "../schemas.ts";
 import { sendMediaMessage } from "../send_media.ts";
-import { inWahaShape, sessionNumber, toContractInput, WAHA_TAG } from "./dialect.ts";
+import { inWahaShape, sessionNumber, toContractInput, WAHA_TAG, wahaRoute } from "./dialect.ts";
 
 const jsonRequest = <T extends z.ZodType>(body: T) => ({
   body: { required: true, content: { "application/json": { schema: body } } },
@@ -56,7 +56,7 @@ const jsonRequest = <T extends z.ZodType>(body: T) => ({
 
 /** A send: WAHA answers `201` with the message. */
 const sendRoute = <T extends z.ZodType>(path: string, summary: string, body: T) =>
-  createRoute({
+  wahaRoute({
     method: "post",
     path,
     tags: [WAHA_TAG],
@@ -73,7 +73,7 @@ const actionRoute = <M extends "post" | "put", T extends z.ZodType>(
   summary: string,
   body: T,
 ) =>
-  createRoute({
+  wahaRoute({
     method,
     path,
     tags: [WAHA_TAG],

@@ -4,7 +4,7 @@
  * the body (`POST`): their guard holds the caller to that number and, in a cluster, forwards to
  * its owner (`requireSessionInBody`). Each makes the contract's session call for the same thing.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AuthGuards } from "../../middleware/guards.ts";
 import type { AppEnv } from "../../middleware/principal.ts";
@@ -18,7 +18,7 @@ import {
 } from "../../waha/schemas.ts";
 import { createRouter } from "../router.ts";
 import { Jid, jsonResponse, PhoneDigits, SECURED } from "../schemas.ts";
-import { inWahaShape, sessionNumber, toContractInput, WAHA_TAG } from "./dialect.ts";
+import { inWahaShape, sessionNumber, toContractInput, WAHA_TAG, wahaRoute } from "./dialect.ts";
 
 const tags = [WAHA_TAG];
 const ContactRef = z.object({ contactId: Jid });
@@ -30,7 +30,7 @@ const getRoute = <Q extends z.ZodObject, R extends z.ZodType>(
   query: Q,
   response: R,
 ) =>
-  createRoute({
+  wahaRoute({
     method: "get",
     path,
     tags,
@@ -72,7 +72,7 @@ const oneRoute = getRoute(
 );
 
 const blockAction = (action: "block" | "unblock") =>
-  createRoute({
+  wahaRoute({
     method: "post",
     path: `/contacts/${action}`,
     tags,

@@ -6,11 +6,12 @@
  * WAHA request into the contract's input (checked by the contract's own schema, so a field is
  * validated and normalised once, the same way, whichever dialect sent it), and the route helper.
  */
-import { z } from "@hono/zod-openapi";
+import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { ApiError, badRequest } from "../../errors.ts";
 import type { AppEnv } from "../../middleware/principal.ts";
 import { isPhoneNumber } from "../../sessions/phone_number.ts";
+import { WahaErrorBody } from "../../waha/dialect.ts";
 import { describeValidationError, type GroupRouter } from "../router.ts";
 
 export const WAHA_TAG = "WAHA-compatible";
@@ -126,3 +127,19 @@ export const SessionPathParams = z.object({
     description: "WAHA's `{session}`: the session's phone number, digits only",
   }),
 });
+
+/** WAHA's error answers, as the document shows them on every WAHA route. */
+const WAHA_ERRORS = Object.fromEntries(
+  [400, 401, 403, 404, 413, 422, 429, 500, 501, 504].map((status) => [
+    status,
+    {
+      description: `${REASONS[status]}, in WAHA's error shape`,
+      content: { "application/json": { schema: WahaErrorBody } },
+    },
+  ]),
+);
+
+/** `createRoute` for a WAHA route: its errors documented in WAHA's shape. */
+export function wahaRoute<R extends RouteConfig>(route: R) {
+  return createRoute({ ...route, responses: { ...WAHA_ERRORS, ...route.responses } });
+}

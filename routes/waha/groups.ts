@@ -4,7 +4,7 @@
  * contract's group and group-admin routes, WAHA's `{ id }` participants turned into ids and
  * checked by the contract's schemas. Listing and deleting groups are not covered (`501`).
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AuthGuards } from "../../middleware/guards.ts";
 import type { AppEnv } from "../../middleware/principal.ts";
@@ -30,6 +30,7 @@ import {
   SessionPathParams,
   toContractInput,
   WAHA_TAG,
+  wahaRoute,
 } from "./dialect.ts";
 
 const tags = [WAHA_TAG];
@@ -53,7 +54,7 @@ const text = (status: 200 | 201) => ({
   [status]: { description: "The invite code", content: { "text/plain": { schema: z.string() } } },
 });
 
-const createGroupRoute = createRoute({
+const createGroupRoute = wahaRoute({
   ...common,
   method: "post",
   path: "/{phoneNumber}/groups",
@@ -64,7 +65,7 @@ const createGroupRoute = createRoute({
   },
   responses: { 201: jsonResponse(AnyJson, "Created") },
 });
-const getRoute = createRoute({
+const getRoute = wahaRoute({
   ...common,
   method: "get",
   path: at(""),
@@ -72,7 +73,7 @@ const getRoute = createRoute({
   request: params,
   responses: json(200),
 });
-const leaveRoute = createRoute({
+const leaveRoute = wahaRoute({
   ...common,
   method: "post",
   path: at("/leave"),
@@ -80,7 +81,7 @@ const leaveRoute = createRoute({
   request: params,
   responses: empty(201),
 });
-const subjectRoute = createRoute({
+const subjectRoute = wahaRoute({
   ...common,
   method: "put",
   path: at("/subject"),
@@ -88,7 +89,7 @@ const subjectRoute = createRoute({
   request: withBody(SubjectRequest),
   responses: empty(200),
 });
-const descriptionRoute = createRoute({
+const descriptionRoute = wahaRoute({
   ...common,
   method: "put",
   path: at("/description"),
@@ -96,7 +97,7 @@ const descriptionRoute = createRoute({
   request: withBody(DescriptionRequest),
   responses: empty(200),
 });
-const inviteRoute = createRoute({
+const inviteRoute = wahaRoute({
   ...common,
   method: "get",
   path: at("/invite-code"),
@@ -104,7 +105,7 @@ const inviteRoute = createRoute({
   request: params,
   responses: text(200),
 });
-const revokeRoute = createRoute({
+const revokeRoute = wahaRoute({
   ...common,
   method: "post",
   path: at("/invite-code/revoke"),
@@ -112,7 +113,7 @@ const revokeRoute = createRoute({
   request: params,
   responses: text(201),
 });
-const participantsRoute = createRoute({
+const participantsRoute = wahaRoute({
   ...common,
   method: "get",
   path: at("/participants"),
@@ -121,7 +122,7 @@ const participantsRoute = createRoute({
   responses: json(200),
 });
 const participantsChange = (path: string, summary: string) =>
-  createRoute({
+  wahaRoute({
     ...common,
     method: "post",
     path: at(path),
@@ -135,7 +136,7 @@ const promoteRoute = participantsChange("/admin/promote", "make participants adm
 const demoteRoute = participantsChange("/admin/demote", "make admins plain participants");
 const security = (setting: string) =>
   [
-    createRoute({
+    wahaRoute({
       ...common,
       method: "get",
       path: at(`/settings/security/${setting}`),
@@ -143,7 +144,7 @@ const security = (setting: string) =>
       request: params,
       responses: json(200),
     }),
-    createRoute({
+    wahaRoute({
       ...common,
       method: "put",
       path: at(`/settings/security/${setting}`),

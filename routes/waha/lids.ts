@@ -5,7 +5,7 @@
  * way. Our contract's LID routes already answer in WAHA's shapes; these are the same calls, checks
  * and paging at WAHA's paths.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AuthGuards } from "../../middleware/guards.ts";
 import type { AppEnv } from "../../middleware/principal.ts";
@@ -20,13 +20,14 @@ import {
   SessionPathParams,
   toContractInput,
   WAHA_TAG,
+  wahaRoute,
 } from "./dialect.ts";
 
 const common = { tags: [WAHA_TAG], security: SECURED };
 const LidRef = z.object({ lid: LidParams.shape.lid });
 const PnRef = z.object({ phone: PnParams.shape.phone });
 
-const listRoute = createRoute({
+const listRoute = wahaRoute({
   ...common,
   method: "get",
   path: "/{phoneNumber}/lids",
@@ -34,7 +35,7 @@ const listRoute = createRoute({
   request: { params: SessionPathParams, query: LidListQuery },
   responses: { 200: jsonResponse(z.array(LidToPhoneNumber), "The mappings") },
 });
-const countRoute = createRoute({
+const countRoute = wahaRoute({
   ...common,
   method: "get",
   path: "/{phoneNumber}/lids/count",
@@ -42,7 +43,7 @@ const countRoute = createRoute({
   request: { params: SessionPathParams },
   responses: { 200: jsonResponse(CountResponse, "The count") },
 });
-const byLidRoute = createRoute({
+const byLidRoute = wahaRoute({
   ...common,
   method: "get",
   path: "/{phoneNumber}/lids/{lid}",
@@ -57,7 +58,7 @@ const byLidRoute = createRoute({
   },
   responses: { 200: jsonResponse(LidToPhoneNumber, "The mapping") },
 });
-const byPnRoute = createRoute({
+const byPnRoute = wahaRoute({
   ...common,
   method: "get",
   path: "/{phoneNumber}/lids/pn/{phone}",

@@ -4,7 +4,7 @@
  * speak WAHA's shapes; these answer at WAHA's paths, with WAHA's statuses, through the same
  * session calls (`applyPresence`, `toWaha` of `routes/presence.ts`).
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AuthGuards } from "../../middleware/guards.ts";
 import type { AppEnv } from "../../middleware/principal.ts";
@@ -20,6 +20,7 @@ import {
   SessionPathParams,
   toContractInput,
   WAHA_TAG,
+  wahaRoute,
 } from "./dialect.ts";
 
 const tags = [WAHA_TAG];
@@ -31,7 +32,7 @@ const ChatPathParams = SessionPathParams.extend({
 });
 const ChatRef = z.object({ chatId: Jid });
 
-const setRoute = createRoute({
+const setRoute = wahaRoute({
   method: "post",
   path: "/{phoneNumber}/presence",
   tags,
@@ -44,7 +45,7 @@ const setRoute = createRoute({
   responses: { 201: { description: "Done (no body)" } },
 });
 
-const listRoute = createRoute({
+const listRoute = wahaRoute({
   method: "get",
   path: "/{phoneNumber}/presence",
   tags,
@@ -54,7 +55,7 @@ const listRoute = createRoute({
   responses: { 200: jsonResponse(z.array(WAHAChatPresences), "The presences") },
 });
 
-const getRoute = createRoute({
+const getRoute = wahaRoute({
   method: "get",
   path: "/{phoneNumber}/presence/{chatId}",
   tags,
@@ -64,7 +65,7 @@ const getRoute = createRoute({
   responses: { 200: jsonResponse(WAHAChatPresences, "The presence") },
 });
 
-const subscribeRoute = createRoute({
+const subscribeRoute = wahaRoute({
   method: "post",
   path: "/{phoneNumber}/presence/{chatId}/subscribe",
   tags,

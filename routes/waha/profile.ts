@@ -5,7 +5,7 @@
  * the same session calls and checks as the contract's profile routes. Its picture (set, delete)
  * is not covered (`501`).
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AuthGuards } from "../../middleware/guards.ts";
 import type { AppEnv } from "../../middleware/principal.ts";
@@ -20,12 +20,13 @@ import {
   SessionPathParams,
   toContractInput,
   WAHA_TAG,
+  wahaRoute,
 } from "./dialect.ts";
 
 const common = { tags: [WAHA_TAG], security: SECURED };
 const Success = z.object({ success: z.boolean() });
 
-const getRoute = createRoute({
+const getRoute = wahaRoute({
   ...common,
   method: "get",
   path: "/{phoneNumber}/profile",
@@ -35,7 +36,7 @@ const getRoute = createRoute({
 });
 
 const change = <T extends z.ZodType>(what: string, schema: T) =>
-  createRoute({
+  wahaRoute({
     ...common,
     method: "put",
     path: `/{phoneNumber}/profile/${what}`,

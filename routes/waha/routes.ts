@@ -34,14 +34,16 @@ export function mountWahaRoutes(
     events?: Pick<EventsApi, "forgetNumber">;
   },
 ): void {
-  app.route(WAHA_BASE, createWahaSessionRoutes(deps));
-  // Its route types are too many for Hono to merge with the app's: mounted as a plain router.
-  app.route(WAHA_BASE, createWahaChattingRoutes(deps) as unknown as Hono<AppEnv>);
-  app.route(WAHA_BASE, createWahaChatRoutes(deps));
-  app.route(WAHA_BASE, createWahaContactRoutes(deps));
-  app.route(WAHA_BASE, createWahaPresenceRoutes(deps));
-  app.route(WAHA_BASE, createWahaProfileRoutes(deps));
-  app.route(WAHA_BASE, createWahaLidRoutes(deps));
-  app.route(WAHA_BASE, createWahaGroupRoutes(deps) as unknown as Hono<AppEnv>);
-  app.route(WAHA_BASE, createWahaNotCoveredRoutes(deps));
+  // Mounted as plain routers: their route types are too many for Hono to merge with the app's
+  // (nothing uses them: the app is a fetch handler, the document comes from the registry).
+  const mount = (router: unknown) => app.route(WAHA_BASE, router as Hono<AppEnv>);
+  mount(createWahaSessionRoutes(deps));
+  mount(createWahaChattingRoutes(deps));
+  mount(createWahaChatRoutes(deps));
+  mount(createWahaContactRoutes(deps));
+  mount(createWahaPresenceRoutes(deps));
+  mount(createWahaProfileRoutes(deps));
+  mount(createWahaLidRoutes(deps));
+  mount(createWahaGroupRoutes(deps));
+  mount(createWahaNotCoveredRoutes(deps));
 }

@@ -5,7 +5,7 @@
  * session is one of our numbers, its status is the manager's (`CONFLICT`, which WAHA lacks, is
  * `FAILED`). A session is created by starting it (the manager claims the number for the caller).
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError, badRequest } from "../../errors.ts";
 import type { EventsApi } from "../../events/pipeline.ts";
@@ -29,11 +29,11 @@ import { WahaErrorBody } from "../../waha/dialect.ts";
 import { createRouter } from "../router.ts";
 import { jsonResponse, SECURED } from "../schemas.ts";
 import { removeSession } from "../sessions.ts";
-import { inWahaShape, sessionNumber, SessionPathParams, WAHA_TAG } from "./dialect.ts";
+import { inWahaShape, sessionNumber, SessionPathParams, WAHA_TAG, wahaRoute } from "./dialect.ts";
 
 const tags = [WAHA_TAG];
 
-const listRoute = createRoute({
+const listRoute = wahaRoute({
   method: "get",
   path: "/sessions",
   tags,
@@ -43,7 +43,7 @@ const listRoute = createRoute({
   responses: { 200: jsonResponse(z.array(SessionInfo), "The sessions") },
 });
 
-const createSessionRoute = createRoute({
+const createSessionRoute = wahaRoute({
   method: "post",
   path: "/sessions",
   tags,
@@ -58,7 +58,7 @@ const createSessionRoute = createRoute({
   },
 });
 
-const getRoute = createRoute({
+const getRoute = wahaRoute({
   method: "get",
   path: "/sessions/{phoneNumber}",
   tags,
@@ -68,7 +68,7 @@ const getRoute = createRoute({
   responses: { 200: jsonResponse(SessionInfo, "The session") },
 });
 
-const meRoute = createRoute({
+const meRoute = wahaRoute({
   method: "get",
   path: "/sessions/{phoneNumber}/me",
   tags,
@@ -79,7 +79,7 @@ const meRoute = createRoute({
 });
 
 const lifecycle = (action: string, summary: string) =>
-  createRoute({
+  wahaRoute({
     method: "post",
     path: `/sessions/{phoneNumber}/${action}`,
     tags,
@@ -94,7 +94,7 @@ const stopRoute = lifecycle("stop", "stop the session, keeping its login");
 const restartRoute = lifecycle("restart", "restart the session");
 const logoutRoute = lifecycle("logout", "unlink the device and delete its login");
 
-const deleteRoute = createRoute({
+const deleteRoute = wahaRoute({
   method: "delete",
   path: "/sessions/{phoneNumber}",
   tags,
@@ -104,7 +104,7 @@ const deleteRoute = createRoute({
   responses: { 200: { description: "Deleted (no body)" } },
 });
 
-const qrRoute = createRoute({
+const qrRoute = wahaRoute({
   method: "get",
   path: "/{phoneNumber}/auth/qr",
   tags,
@@ -123,7 +123,7 @@ const qrRoute = createRoute({
   },
 });
 
-const requestCodeRoute = createRoute({
+const requestCodeRoute = wahaRoute({
   method: "post",
   path: "/{phoneNumber}/auth/request-code",
   tags,
