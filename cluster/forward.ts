@@ -4,8 +4,9 @@
  * not own it is forwarded to the owner (`proxy.ts`), signed (`signing.ts`). The guards run
  * `byPath` once the caller is authenticated and allowed, before a byte of the body is read, so a
  * refused caller is answered where it arrived and the owner reads the streamed body itself
- * (authenticating the forwarded credential again). The inbound webhooks name their number in the
- * body: `byBody` runs after their guard read it (bounded) and forwards the bytes.
+ * (authenticating the forwarded credential again). The inbound webhooks and WAHA's chatting routes
+ * (`POST /api/sendText`) name their number in the body's `session`: `byBody` runs after their guard
+ * read it (bounded) and forwards the bytes.
  *
  * Who owns a number is `locate(phone)` (the live lease holder, from the store). A number nobody
  * owns is served here on a node that hosts sessions (a start places it), and forwarded to a node
@@ -73,7 +74,10 @@ export interface Forwarder {
   hopOf(c: Context): Hop | null;
   /** After authentication, before the body: forwards a `:phoneNumber` route to the owner. */
   byPath: MiddlewareHandler<AppEnv>;
-  /** After the guard read the body: forwards an inbound webhook by its `session`. */
+  /**
+   * After the guard read the body: forwards a request by its body's `session` (a number), or, with
+   * none in the body, its query's.
+   */
   byBody: MiddlewareHandler<AppEnv>;
 }
 
@@ -163,10 +167,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     byBody: createMiddleware<AppEnv>(async function forwardByBody(c, next) {
       let session: unknown;
       try {
-        session = (JSON.parse(await c.req.text()) as { session?: unknown })?.session;
+        const text = await c.req.text();
+        session = text ? (JSON.parse(text) as { session?: unknown })?.session : undefined;
       } catch {
         return next(); // The route's validation answers it.
       }
+      // A GET names it in its query (WAHA's `/api/contacts/…?session=`).
+      if (session === undefined) session = c.req.query("session");
       if (typeof session !== "string" || !isPhoneNumber(session)) return next();
       const to = await destination(c, session);
       if (!to) return next();

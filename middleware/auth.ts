@@ -157,40 +157,52 @@ export interface SingleAccountDeps extends RequireAuthDeps {
  * again when the action takes effect (`sessions/ownership.ts`).
  */
 export function requireSingleAccountProtected(deps: SingleAccountDeps) {
-  const { sessions, maxNumbersPerAccount: max, claim = false } = deps;
   return createMiddleware<AppEnv>(async function requireSingleAccountProtected(c, next) {
     const principal = await authenticateContext(c, deps);
-    const phoneNumber = c.req.param("phoneNumber");
-    // A malformed number is left to the route's validation (400).
-    if (principal.kind === "admin" || !phoneNumber || !isPhoneNumber(phoneNumber)) {
-      return next();
-    }
-    const accountId = principal.accountId!;
-    try {
-      if (claim) {
-        const outcome = await sessions.previewClaim(phoneNumber, {
-          ownerAccountId: accountId,
-          max,
-        });
-        const refusal = claimRefusal(outcome, phoneNumber, accountId, max);
-        if (refusal) throw refusal;
-      } else {
-        assertMayAct(phoneNumber, await sessions.get(phoneNumber), principal);
-      }
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 403) {
-        deps.log?.({
-          level: "info",
-          event: "auth_forbidden",
-          accountId,
-          phoneNumber,
-          reason: error.message,
-          path: c.req.path,
-          requestId: c.get("requestId") ?? null,
-        });
-      }
-      throw error;
-    }
+    await checkNumberAccess(c, principal, c.req.param("phoneNumber"), deps);
     return next();
   });
+}
+
+/**
+ * The account scoping of `requireSingleAccountProtected` for a number found anywhere (a path
+ * parameter, or a body's `session` field once the body is read): the admin passes; an account
+ * gets `404` for a number that is not started and `403` for one it does not own (with `claim`, it
+ * may name a number nobody owns, within its limit). A missing or malformed number passes: the
+ * route's validation answers it.
+ */
+export async function checkNumberAccess(
+  c: Context<AppEnv>,
+  principal: Principal,
+  phoneNumber: string | undefined,
+  deps: SingleAccountDeps,
+): Promise<void> {
+  const { sessions, maxNumbersPerAccount: max, claim = false } = deps;
+  if (principal.kind === "admin" || !phoneNumber || !isPhoneNumber(phoneNumber)) return;
+  const accountId = principal.accountId!;
+  try {
+    if (claim) {
+      const outcome = await sessions.previewClaim(phoneNumber, {
+        ownerAccountId: accountId,
+        max,
+      });
+      const refusal = claimRefusal(outcome, phoneNumber, accountId, max);
+      if (refusal) throw refusal;
+    } else {
+      assertMayAct(phoneNumber, await sessions.get(phoneNumber), principal);
+    }
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 403) {
+      deps.log?.({
+        level: "info",
+        event: "auth_forbidden",
+        accountId,
+        phoneNumber,
+        reason: error.message,
+        path: c.req.path,
+        requestId: c.get("requestId") ?? null,
+      });
+    }
+    throw error;
+  }
 }

@@ -19,6 +19,7 @@ import {
   authenticateContext,
   type Authenticator,
   type AuthenticatorDeps,
+  checkNumberAccess,
   createAuthenticator,
   requireAuth,
   requireSingleAccountProtected,
@@ -79,6 +80,21 @@ function thenRoute(
 }
 
 /**
+ * The number a request names in its body's `session` (read already), or else in its query's
+ * (WAHA's `GET /api/contacts/check-exists?session=…`), when it is a string.
+ */
+async function sessionNamedIn(c: Context<AppEnv>): Promise<string | undefined> {
+  try {
+    const text = await c.req.text();
+    const session = text ? (JSON.parse(text) as { session?: unknown } | null)?.session : undefined;
+    if (typeof session === "string") return session;
+  } catch {
+    // The route's validation answers it.
+  }
+  return c.req.query("session");
+}
+
+/**
  * Builds the guards synchronously, so the composition root stays synchronous. The authenticator is
  * built in the background: await `ready` at startup, which rejects with a `ConfigError` naming the
  * variable on bad auth settings (until then, and if it failed, requests wait for or fail with it).
@@ -108,6 +124,16 @@ export function createAuthGuards(
     ownedMedia: thenReadBody(owned, media, route),
     claiming: thenReadBody(requireSingleAccountProtected({ ...scoped, claim: true }), small, route),
   };
+  const sessionInBody = (limits: BodyLimits): MiddlewareHandler<AppEnv> =>
+    async function requireSessionInBody(c, next) {
+      const principal = await authenticateContext(c, guard);
+      // Authenticated first: no body byte is read for a refused caller.
+      await readBody(c, limits);
+      await checkNumberAccess(c, principal, await sessionNamedIn(c), scoped);
+      if (forward) return await forward.byBody(c, next);
+      await next();
+    };
+  const bodyNamed = { small: sessionInBody(small), media: sessionInBody(media) };
   const admin: MiddlewareHandler<AppEnv> = createMiddleware<AppEnv>(
     async function requireAdmin(c, next) {
       const result = await authenticateContext(c, guard);
@@ -121,6 +147,7 @@ export function createAuthGuards(
     requireAuth: thenReadBody(requireAuth(guard), small, route),
     requireSingleAccountProtected: (options = {}) =>
       options.claim ? guarded.claiming : options.media ? guarded.ownedMedia : guarded.owned,
+    requireSessionInBody: (options = {}) => options.media ? bodyNamed.media : bodyNamed.small,
     requireWahaProtected: thenRoute(
       requireWahaProtected({
         log,

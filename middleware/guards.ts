@@ -19,6 +19,13 @@ export interface AuthGuards {
   requireSingleAccountProtected: (
     options?: { claim?: boolean; media?: boolean },
   ) => MiddlewareHandler<AppEnv>;
+  /**
+   * For routes that name their number in the body's `session` field (WAHA's `POST /api/sendText`),
+   * or in the query's (WAHA's `GET /api/contacts/…?session=`):
+   * a valid credential, then the body (bounded as above, `media` alike), then the account scoping
+   * of `requireSingleAccountProtected` on that number and, in a cluster, the way to its owner.
+   */
+  requireSessionInBody: (options?: { media?: boolean }) => MiddlewareHandler<AppEnv>;
   /** The inbound WAHA webhooks: the webhook key and, when configured, the body's HMAC. */
   requireWahaProtected: MiddlewareHandler<AppEnv>;
   /** The admin API key only. */

@@ -1,7 +1,7 @@
 /**
  * @module
  * `createApp(deps)`: the whole HTTP API as a plain fetch handler: every route group under
- * `/api/whatsapp` and the documentation, on `createAppShell()`, which adds the request id, the
+ * `/api/whatsapp`, WAHA's REST dialect under `/api` (`waha/routes.ts`) and the documentation, on `createAppShell()`, which adds the request id, the
  * request log and the one place where errors and unknown routes become responses. Bodies are read
  * by the routes' guards, after authentication. A test mounts one route group on the same shell
  * (`createTestApp` in `tests/_helpers.ts`).
@@ -50,6 +50,7 @@ import { createWebhookRoutes } from "./webhooks.ts";
 import { createStatusRoutes } from "./status.ts";
 import { createChannelRoutes } from "./channels.ts";
 import { createContactDetailRoutes } from "./contact_details.ts";
+import { mountWahaRoutes } from "./waha/routes.ts";
 
 export const API_BASE = "/api/whatsapp";
 /** The path the router sees: `/api/whatsapp/+4915…` as `/api/whatsapp/4915…`. */
@@ -190,6 +191,8 @@ export function createApp(deps: AppDeps) {
     app.route(API_BASE, createWebhookRoutes(events));
     app.route(API_BASE, createEventRoutes(events));
   }
+  // WAHA's REST dialect beside the contract, under `/api` (`routes/waha/`).
+  mountWahaRoutes(app, deps);
   mountSwagger(app, API_BASE, deps.version);
   mountDashboard(app, API_BASE);
   return app;

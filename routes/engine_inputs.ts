@@ -16,6 +16,7 @@ import {
   type MessageParams,
   PhoneDigits,
 } from "./schemas.ts";
+import { buildVCard } from "./vcard.ts";
 
 const quoted = MessageId.optional().openapi({ description: "The message this one replies to" });
 const caption = z.string().max(4096).optional().openapi({ example: "Look at this" });
@@ -156,6 +157,15 @@ export type SendContactInput = Omit<z.infer<typeof SendContactSchema>, "contact"
   /** The contact card(s) as vCard 3.0 text. */
   vcard: string;
 };
+/** The body of `send-contact` as the engine takes it: its card, when given, built as vCard text. */
+export function toSendContactInput(body: z.infer<typeof SendContactSchema>): SendContactInput {
+  const { chatId, contact, vcard, quotedMsgId } = body;
+  return {
+    chatId,
+    vcard: contact ? buildVCard(contact) : vcard!,
+    ...(quotedMsgId === undefined ? {} : { quotedMsgId }),
+  };
+}
 export type SendReactionInput = z.infer<typeof SendReactionSchema>;
 export type TypingInput = z.infer<typeof TypingSchema>;
 /** The message of the path and the body's new text. */

@@ -32,7 +32,7 @@ const LidMappingSchema = z.object({
 const LidCountSchema = z.object({ count: z.number().int().min(0).openapi({ example: 3 }) })
   .openapi("LidCount");
 
-const ListQuery = z.object({
+export const LidListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({
     param: { name: "limit", in: "query" },
     example: 100,
@@ -44,14 +44,14 @@ const ListQuery = z.object({
 });
 
 /** A LID as `<digits>@lid` or bare digits (as WAHA takes it). */
-const LidParams = PhoneParams.extend({
+export const LidParams = PhoneParams.extend({
   lid: z.string().regex(/^\d{1,30}(?:@lid)?$/, "expected a LID such as 100000000000001@lid")
     .transform((value) => value.endsWith("@lid") ? value : `${value}@lid`)
     .openapi({ param: { name: "lid", in: "path" }, example: "100000000000001@lid" }),
 });
 
 /** A phone number as digits (a leading `+` dropped) or `<digits>@c.us`. */
-const PnParams = PhoneParams.extend({
+export const PnParams = PhoneParams.extend({
   phone: z.string().regex(/^\+?\d{5,20}(?:@c\.us)?$/, "expected a phone number")
     .transform((value) => `${value.replace(/^\+/, "").replace(/@c\.us$/, "")}@c.us`)
     .openapi({ param: { name: "phone", in: "path" }, example: "15550000001" }),
@@ -65,7 +65,7 @@ const listRoute = createRoute({
   method: "get",
   path: "/{phoneNumber}/lids",
   summary: "The LIDs the session knows, with their phone numbers",
-  request: { params: PhoneParams, query: ListQuery },
+  request: { params: PhoneParams, query: LidListQuery },
   responses: { 200: jsonResponse(z.array(LidMappingSchema), "The LIDs, by LID"), ...errors },
 });
 
@@ -96,6 +96,11 @@ const byPnRoute = createRoute({
   responses: { 200: jsonResponse(LidMappingSchema, "The phone number and its LID"), ...errors },
 });
 
+/** One page of a session's LIDs, as `GET …/lids` (ours and WAHA's) answers it. */
+export function lidPage<T>(all: T[], page: { limit: number; offset: number }): T[] {
+  return all.slice(page.offset, page.offset + page.limit);
+}
+
 const routes = [listRoute, countRoute, byLidRoute, byPnRoute] as const;
 
 export function createLidRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
@@ -106,7 +111,7 @@ export function createLidRoutes(deps: { manager: SessionManager; guards: AuthGua
       const { limit, offset } = c.req.valid("query");
       const all = await manager.session(c.req.valid("param").phoneNumber, c.get("principal"))
         .listLids();
-      return c.json(all.slice(offset, offset + limit), 200);
+      return c.json(lidPage(all, { limit, offset }), 200);
     })
     .openapi(countRoute, async (c) => {
       const all = await manager.session(c.req.valid("param").phoneNumber, c.get("principal"))

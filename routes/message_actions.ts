@@ -7,17 +7,16 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
-import type { SendContactInput } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import {
   SendContactSchema,
   SendLocationSchema,
   SendReactionSchema,
+  toSendContactInput,
   TypingSchema,
 } from "./engine_inputs.ts";
 import { createRouter } from "./router.ts";
 import { Jid, SentMessageSchema, sessionPostRoute, SuccessSchema } from "./schemas.ts";
-import { buildVCard } from "./vcard.ts";
 
 const SendSeenSchema = z.object({ chatId: Jid }).openapi("SendSeen");
 
@@ -60,12 +59,7 @@ export function createMessageActionRoutes(deps: { manager: SessionManager; guard
       return c.json(await session.sendLocation(c.req.valid("json")), 200);
     })
     .openapi(contactRoute, async (c) => {
-      const { chatId, contact, vcard, quotedMsgId } = c.req.valid("json");
-      const input: SendContactInput = {
-        chatId,
-        vcard: contact ? buildVCard(contact) : vcard!,
-        ...(quotedMsgId === undefined ? {} : { quotedMsgId }),
-      };
+      const input = toSendContactInput(c.req.valid("json"));
       const { phoneNumber } = c.req.valid("param");
       return c.json(await manager.session(phoneNumber, c.get("principal")).sendContact(input), 200);
     })

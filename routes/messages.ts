@@ -10,7 +10,7 @@ import type { Context } from "hono";
 import type { MediaResolver } from "../media/media_input.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { AppEnv } from "../middleware/principal.ts";
-import type { MediaKind, SendMediaInput, SentMessage } from "../sessions/engine.ts";
+import type { SendMediaInput, SentMessage } from "../sessions/engine.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import {
   SendAudioSchema,
@@ -21,6 +21,7 @@ import {
   SendVoiceSchema,
 } from "./engine_inputs.ts";
 import { createRouter } from "./router.ts";
+import { type MediaField, sendMediaMessage } from "./send_media.ts";
 import { SentMessageSchema, sessionPostRoute } from "./schemas.ts";
 
 const sendRoute = <T extends z.ZodType>(
@@ -53,25 +54,16 @@ export function createMessageRoutes(
   const { manager, guards, media } = deps;
 
   /** Resolves the media field (only for a connected session), then sends it. */
-  async function sendMedia(
+  const sendMedia = (
     c: Context<AppEnv>,
     input: Omit<SendMediaInput, "media" | "kind"> & { filename?: string },
-    field: { name: string; value: string; kind: MediaKind },
-  ): Promise<SentMessage> {
-    const phoneNumber = c.req.param("phoneNumber")!;
-    const caller = c.get("principal");
-    await manager.session(phoneNumber, caller).assertReady();
-    const { filename, ...rest } = input;
-    const resolved = await media(field.value, {
-      field: field.name,
-      kind: field.kind,
-      signal: c.req.raw.signal,
-      requestId: c.get("requestId"),
-      ...(filename === undefined ? {} : { filename }),
+    field: MediaField,
+  ): Promise<SentMessage> =>
+    sendMediaMessage({ manager, media }, c, {
+      phoneNumber: c.req.param("phoneNumber")!,
+      input,
+      field,
     });
-    const send: SendMediaInput = { ...rest, kind: field.kind, media: resolved };
-    return await manager.session(phoneNumber, caller).sendMedia(send);
-  }
 
   return createRouter()
     .guard(guards.requireSingleAccountProtected(), sendTextRoute)

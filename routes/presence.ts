@@ -8,7 +8,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { ChatPresencesDto } from "../sessions/engine.ts";
-import type { SessionManager } from "../sessions/manager.ts";
+import type { SessionClient, SessionManager } from "../sessions/manager.ts";
 import { SetPresenceSchema } from "./engine_inputs.ts";
 import { createRouter } from "./router.ts";
 import {
@@ -83,7 +83,7 @@ const subscribeRoute = createRoute({
 });
 
 /** WAHA's `WAHAChatPresences` from the engine's. */
-function toWaha(presences: ChatPresencesDto): z.infer<typeof ChatPresencesSchema> {
+export function toWaha(presences: ChatPresencesDto): z.infer<typeof ChatPresencesSchema> {
   return {
     id: presences.chatId,
     presences: presences.presences.map((p) => ({
@@ -94,6 +94,19 @@ function toWaha(presences: ChatPresencesDto): z.infer<typeof ChatPresencesSchema
   };
 }
 
+/**
+ * Sets a presence as `SetPresenceSchema` allows it: `online`/`offline` ours for every contact, the
+ * others in one chat (for this route and WAHA's `POST /api/{session}/presence`).
+ */
+export async function applyPresence(
+  session: Pick<SessionClient, "setPresence" | "setTyping">,
+  input: z.infer<typeof SetPresenceSchema>,
+): Promise<void> {
+  const { presence, chatId } = input;
+  if (presence === "online" || presence === "offline") await session.setPresence(presence);
+  else await session.setTyping({ chatId: chatId!, state: presence });
+}
+
 export function createPresenceRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
   const { manager, guards } = deps;
   return createRouter()
@@ -101,12 +114,10 @@ export function createPresenceRoutes(deps: { manager: SessionManager; guards: Au
     .openapi(setRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
       const { presence, chatId } = c.req.valid("json");
-      const session = manager.session(phoneNumber, c.get("principal"));
+      await applyPresence(manager.session(phoneNumber, c.get("principal")), { presence, chatId });
       if (presence === "online" || presence === "offline") {
-        await session.setPresence(presence);
         return c.json({ success: true, message: `Presence set to ${presence}` }, 200);
       }
-      await session.setTyping({ chatId: chatId!, state: presence });
       return c.json({ success: true, message: `Presence in "${chatId}" set to ${presence}` }, 200);
     })
     .openapi(listRoute, async (c) => {

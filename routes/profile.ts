@@ -27,11 +27,11 @@ const ProfileSchema = z.object({
   pictureUrl: z.string().nullable().openapi({ example: null }),
 }).openapi("Profile");
 
-const NameSchema = z.object({
+export const NameSchema = z.object({
   name: z.string().trim().min(1).max(25).openapi({ example: "Support desk" }),
 }).openapi("ProfileName");
 
-const StatusSchema = z.object({
+export const StatusSchema = z.object({
   status: z.string().max(139).openapi({ example: "Available 9-5" }),
 }).openapi("ProfileStatus");
 

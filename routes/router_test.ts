@@ -25,6 +25,7 @@ function countingGuards() {
   const guards: AuthGuards = {
     requireAuth: guard,
     requireSingleAccountProtected: () => guard,
+    requireSessionInBody: () => guard,
     requireWahaProtected: guard,
     requireAdmin: guard,
   };

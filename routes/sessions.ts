@@ -283,6 +283,20 @@ function toSession(info: SessionInfo) {
   };
 }
 
+/**
+ * Deletes a known session: logs out, deletes its data and frees the number (for the contract's
+ * `DELETE /{phoneNumber}` and WAHA's `DELETE /api/sessions/{session}`). `404` when unknown.
+ */
+export async function removeSession(
+  deps: { manager: SessionManager; events?: Pick<EventsApi, "forgetNumber"> },
+  phoneNumber: string,
+): Promise<void> {
+  await deps.manager.info(phoneNumber);
+  await deps.manager.remove(phoneNumber);
+  // A freed number may be claimed by another account: its events and webhooks do not go with it.
+  await deps.events?.forgetNumber(phoneNumber);
+}
+
 export function createSessionRoutes(
   deps: { manager: SessionManager; guards: AuthGuards; events?: Pick<EventsApi, "forgetNumber"> },
 ) {
@@ -378,10 +392,7 @@ export function createSessionRoutes(
     })
     .openapi(deleteRoute, async (c) => {
       const { phoneNumber } = c.req.valid("param");
-      await manager.info(phoneNumber);
-      await manager.remove(phoneNumber);
-      // A freed number may be claimed by another account: its events and webhooks stay behind.
-      await deps.events?.forgetNumber(phoneNumber);
+      await removeSession(deps, phoneNumber);
       return c.json({ success: true, message: `Session "${phoneNumber}" deleted` }, 200);
     });
 }

@@ -14,6 +14,14 @@ import { join } from "node:path";
 import getAbsoluteFSPath from "swagger-ui-dist/absolute-path.js";
 import { DASHBOARD_PATH } from "../dashboard/routes.ts";
 import type { AppEnv } from "../middleware/principal.ts";
+import { WAHA_TAG } from "./waha/dialect.ts";
+
+/** The WAHA dialect's group in Swagger UI. */
+const WAHA_TAG_DESCRIPTION = "WAHA's REST API, for software written for WAHA (its SDKs, n8n " +
+  "nodes): the same sessions, guards and checks as the routes under `/api/whatsapp`, under `/api` " +
+  "with WAHA's paths, fields and answers. A WAHA `session` is the phone number; `X-Api-Key` " +
+  "takes the admin key or an account's key, and a Bearer JWT works too. Errors have WAHA's body " +
+  "`{ statusCode, message, error }`; WAHA endpoints not covered here answer `501`";
 
 const ASSETS: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",
@@ -68,6 +76,7 @@ export function mountSwagger(app: OpenAPIHono<AppEnv>, base: string, version: st
   app.doc(`${base}/swagger/json`, {
     ...OPENAPI_INFO,
     info: { ...OPENAPI_INFO.info, version },
+    tags: [{ name: WAHA_TAG, description: WAHA_TAG_DESCRIPTION }],
   });
 
   const cache = new Map<string, Uint8Array>();

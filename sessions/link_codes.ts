@@ -11,9 +11,13 @@ import type { SessionEntry } from "./session_entry.ts";
 import type { StatusMachine } from "./status_machine.ts";
 
 export interface LinkCodes {
+  /**
+   * The QR to scan, as a PNG data URL; with `raw`, the value it encodes (WAHA's
+   * `GET /api/{session}/auth/qr?format=raw`).
+   */
   getQr(
     phoneNumber: string,
-    options?: { waitMs?: number; caller?: SessionCaller },
+    options?: { waitMs?: number; caller?: SessionCaller; raw?: boolean },
   ): Promise<string>;
   requestPairingCode(
     phoneNumber: string,
@@ -53,7 +57,7 @@ export function createLinkCodes(deps: LinkCodesDeps): LinkCodes {
   }
 
   return {
-    async getQr(phoneNumber, { waitMs = 10_000, caller } = {}) {
+    async getQr(phoneNumber, { waitMs = 10_000, caller, raw = false } = {}) {
       await authorize(phoneNumber, caller);
       const entry = entries.get(phoneNumber);
       if (!entry || !entry.wanted) {
@@ -70,7 +74,7 @@ export function createLinkCodes(deps: LinkCodesDeps): LinkCodes {
         throw alreadyConnected(phoneNumber, "no QR to scan");
       }
       if (entry.qr === null) throw clientNotReady(phoneNumber, entry.status);
-      return await drawQr(entry, entry.qr);
+      return raw ? entry.qr : await drawQr(entry, entry.qr);
     },
 
     async requestPairingCode(phoneNumber, { phoneForCode, caller } = {}) {

@@ -138,9 +138,13 @@ export interface SessionManager {
   logout(phoneNumber: string, caller?: SessionCaller): Promise<void>;
   /** Logs out, deletes the session's data and forgets the number (and its owner). */
   remove(phoneNumber: string): Promise<void>;
+  /**
+   * The QR to scan, as a PNG data URL; with `raw`, the value it encodes (WAHA's
+   * `GET /api/{session}/auth/qr?format=raw`).
+   */
   getQr(
     phoneNumber: string,
-    options?: { waitMs?: number; caller?: SessionCaller },
+    options?: { waitMs?: number; caller?: SessionCaller; raw?: boolean },
   ): Promise<string>;
   requestPairingCode(
     phoneNumber: string,

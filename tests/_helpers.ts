@@ -267,6 +267,7 @@ export function passGuards(principal: Principal = ADMIN_PRINCIPAL): AuthGuards {
   return {
     requireAuth: pass,
     requireSingleAccountProtected: () => pass,
+    requireSessionInBody: () => pass,
     requireWahaProtected: pass,
     requireAdmin: pass,
   };

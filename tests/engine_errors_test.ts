@@ -40,6 +40,7 @@ async function startFixtureApp() {
   const guards: AuthGuards = {
     requireAuth: pass,
     requireSingleAccountProtected: () => pass,
+    requireSessionInBody: () => pass,
     requireWahaProtected: pass,
     requireAdmin: pass,
   };

@@ -1,156 +1,202 @@
 /**
  * @module
- * WAHA's REST API as data: one zod schema per WAHA DTO class, named as WAHA names the class, with
- * its fields and their optionality (transcribed from WAHA's `src/structures/*.dto.ts`; names and
- * types only). Responses are loose (WAHA may add fields); requests that a fake must check field by
- * field are strict. Engine code imports the types only (a session Worker never loads zod).
+ * WAHA's API as data: its request and response DTOs (devlikeapro/waha, `src/structures/*.dto.ts`),
+ * transcribed as zod schemas, one per DTO class and named exactly as the class, with the field
+ * names, types and optionality WAHA declares (a field with a default in WAHA is optional here).
+ * Grouped by WAHA's source file, in alphabetical order; inside a section, in the file's order.
+ * Requests and responses strip fields they do not name (WAHA ignores them too); the fake WAHA
+ * of the tests checks requests strictly (`tests/fake_waha/`), so our engine cannot send a field
+ * WAHA does not have. Engine code imports the types only (a session Worker never loads zod).
  */
 import { z } from "@hono/zod-openapi";
 
 // --- src/structures/auth.dto.ts ---
 
-/** WAHA's `QRCodeValue`: the raw text the QR encodes (`GET /api/{session}/auth/qr?format=raw`). */
-export const QRCodeValue = z.looseObject({ value: z.string() });
+/** WAHA's `QRCodeFormat` enum. */
+export const QRCodeFormat = z.enum(["image", "raw"]);
+export type QRCodeFormat = z.infer<typeof QRCodeFormat>;
+
+/** WAHA's `QRCodeQuery`. */
+export const QRCodeQuery = z.object({ format: QRCodeFormat.optional() });
+export type QRCodeQuery = z.infer<typeof QRCodeQuery>;
+
+/** WAHA's `QRCodeValue`. */
+export const QRCodeValue = z.object({ value: z.string() });
 export type QRCodeValue = z.infer<typeof QRCodeValue>;
 
-/** WAHA's `RequestCodeRequest` (`POST /api/{session}/auth/request-code`). */
+/** WAHA's `RequestCodeRequest`. */
 export const RequestCodeRequest = z.object({
   phoneNumber: z.string(),
-  method: z.string().nullable().optional(),
-}).strict();
+  method: z.string().optional(),
+  localeLanguage: z.string().optional(),
+  localeCountry: z.string().optional(),
+});
 export type RequestCodeRequest = z.infer<typeof RequestCodeRequest>;
 
 /** WAHA's `PairingCodeResponse`. */
-export const PairingCodeResponse = z.looseObject({ code: z.string() });
+export const PairingCodeResponse = z.object({ code: z.string() });
 export type PairingCodeResponse = z.infer<typeof PairingCodeResponse>;
+
+// --- src/structures/base.dto.ts ---
+
+/** WAHA's `SessionQuery` (`session` defaults to `default`). */
+export const SessionQuery = z.object({ session: z.string().optional() });
+export type SessionQuery = z.infer<typeof SessionQuery>;
+
+/** WAHA's `SessionBaseRequest` (`session` defaults to `default`). */
+export const SessionBaseRequest = z.object({ session: z.string().optional() });
+export type SessionBaseRequest = z.infer<typeof SessionBaseRequest>;
+
+/** WAHA's `CountResponse` (newer WAHA). */
+export const CountResponse = z.object({ count: z.number().int() });
+export type CountResponse = z.infer<typeof CountResponse>;
+
+// --- src/structures/chats.dto.ts ---
+
+/** WAHA's `GetChatMessagesQuery` (`limit` defaults to 100, `downloadMedia` to true). */
+export const GetChatMessagesQuery = z.object({
+  limit: z.coerce.number().int().optional(),
+  downloadMedia: z.string().optional(),
+});
+export type GetChatMessagesQuery = z.infer<typeof GetChatMessagesQuery>;
+
+/** WAHA's `GetChatsQuery`. */
+export const GetChatsQuery = z.object({
+  limit: z.coerce.number().int().optional(),
+  offset: z.coerce.number().int().optional(),
+});
+export type GetChatsQuery = z.infer<typeof GetChatsQuery>;
 
 // --- src/structures/chatting.dto.ts ---
 
-/** WAHA's `ChatRequest` (with `SessionBaseRequest`'s `session`). */
-export const ChatRequest = z.object({ session: z.string(), chatId: z.string() }).strict();
+/** WAHA's `CheckNumberStatusQuery`. */
+export const CheckNumberStatusQuery = SessionQuery.extend({ phone: z.string() });
+export type CheckNumberStatusQuery = z.infer<typeof CheckNumberStatusQuery>;
+
+/** WAHA's `ChatRequest`. */
+export const ChatRequest = SessionBaseRequest.extend({ chatId: z.string() });
 export type ChatRequest = z.infer<typeof ChatRequest>;
 
 /** WAHA's `SendSeenRequest`. */
 export const SendSeenRequest = ChatRequest.extend({
   messageId: z.string().optional(),
-  participant: z.string().nullable().optional(),
-}).strict();
+  participant: z.string().optional(),
+});
 export type SendSeenRequest = z.infer<typeof SendSeenRequest>;
 
+/** WAHA's `MessageRequest`. */
+export const MessageRequest = SessionBaseRequest.extend({ messageId: z.string() });
+export type MessageRequest = z.infer<typeof MessageRequest>;
+
 /** WAHA's `VCardContact`. */
-export const VCardContact = z.object({ vcard: z.string() }).strict();
+export const VCardContact = z.object({ vcard: z.string() });
 export type VCardContact = z.infer<typeof VCardContact>;
 
-/** WAHA's `Contact` (of a contact card). */
+/** WAHA's `Contact` (a card built from its fields; `vcard` null unless given). */
 export const Contact = z.object({
   fullName: z.string(),
   organization: z.string().optional(),
   phoneNumber: z.string(),
   whatsappId: z.string().optional(),
   vcard: z.string().nullable().optional(),
-}).strict();
+});
 export type Contact = z.infer<typeof Contact>;
 
-/** WAHA's `MessageContactVcardRequest` (`POST /api/sendContactVcard`). */
+/** WAHA's `MessageContactVcardRequest`. */
 export const MessageContactVcardRequest = ChatRequest.extend({
   contacts: z.array(z.union([VCardContact, Contact])),
-}).strict();
+});
 export type MessageContactVcardRequest = z.infer<typeof MessageContactVcardRequest>;
 
-/** WAHA's `MessageTextRequest` (`POST /api/sendText`). */
+/** WAHA's `MessageTextRequest`. */
 export const MessageTextRequest = ChatRequest.extend({
   text: z.string(),
   mentions: z.array(z.string()).optional(),
   reply_to: z.string().optional(),
-}).strict();
+});
 export type MessageTextRequest = z.infer<typeof MessageTextRequest>;
 
-/** WAHA's `EditMessageRequest` (`PUT /api/{session}/chats/{chatId}/messages/{messageId}`). */
+/** WAHA's `EditMessageRequest`. */
 export const EditMessageRequest = z.object({
   text: z.string(),
   mentions: z.array(z.string()).optional(),
-}).strict();
+});
 export type EditMessageRequest = z.infer<typeof EditMessageRequest>;
 
-/** WAHA's `MessageLocationRequest` (`POST /api/sendLocation`). */
+/** WAHA's `MessageLocationRequest`. */
 export const MessageLocationRequest = ChatRequest.extend({
   latitude: z.number(),
   longitude: z.number(),
   title: z.string(),
   reply_to: z.string().optional(),
-}).strict();
+});
 export type MessageLocationRequest = z.infer<typeof MessageLocationRequest>;
 
-/** The `file` of WAHA's `FileRequest` (read when first parsed: its classes come further down). */
-const fileField = () => z.union([RemoteFile, BinaryFile]);
+// WAHA's `FileRequest` is not exported; its `file` is a `RemoteFile` or a `BinaryFile`.
+const fileOf = <R extends z.ZodType, B extends z.ZodType>(remote: R, binary: B) =>
+  z.union([remote, binary]);
 
-/** WAHA's `MessageImageRequest` (`POST /api/sendImage`). */
-export const MessageImageRequest = z.object({
-  ...ChatRequest.shape,
-  get file() {
-    return fileField();
-  },
+/** WAHA's `RemoteFile` (also in files.dto.ts; here as chatting's file field uses it). */
+const RemoteFileShape = z.object({
+  mimetype: z.string(),
+  filename: z.string().optional(),
+  url: z.string(),
+});
+const BinaryFileShape = z.object({
+  mimetype: z.string(),
+  filename: z.string().optional(),
+  data: z.string(),
+});
+
+/** WAHA's `MessageImageRequest`. */
+export const MessageImageRequest = ChatRequest.extend({
+  file: fileOf(RemoteFileShape, BinaryFileShape),
   caption: z.string().optional(),
   reply_to: z.string().optional(),
-}).strict();
+});
 export type MessageImageRequest = z.infer<typeof MessageImageRequest>;
 
-/** WAHA's `MessageFileRequest` (`POST /api/sendFile`). */
-export const MessageFileRequest = z.object({
-  ...ChatRequest.shape,
-  get file() {
-    return fileField();
-  },
+/** WAHA's `MessageFileRequest`. */
+export const MessageFileRequest = ChatRequest.extend({
+  file: fileOf(RemoteFileShape, BinaryFileShape),
   caption: z.string().optional(),
   reply_to: z.string().optional(),
-}).strict();
+});
 export type MessageFileRequest = z.infer<typeof MessageFileRequest>;
 
-/** WAHA's `MessageVoiceRequest` (`POST /api/sendVoice`). */
-export const MessageVoiceRequest = z.object({
-  ...ChatRequest.shape,
-  get file() {
-    return fileField();
-  },
+/** WAHA's `MessageVoiceRequest`. */
+export const MessageVoiceRequest = ChatRequest.extend({
+  file: fileOf(RemoteFileShape, BinaryFileShape),
   reply_to: z.string().optional(),
-}).strict();
+});
 export type MessageVoiceRequest = z.infer<typeof MessageVoiceRequest>;
 
-/** WAHA's `MessageVideoRequest` (`POST /api/sendVideo`). */
-export const MessageVideoRequest = z.object({
-  ...ChatRequest.shape,
-  get file() {
-    return fileField();
-  },
+/** WAHA's `MessageVideoRequest`. */
+export const MessageVideoRequest = ChatRequest.extend({
+  file: fileOf(RemoteFileShape, BinaryFileShape),
   caption: z.string().optional(),
   reply_to: z.string().optional(),
   asNote: z.boolean().optional(),
-}).strict();
+});
 export type MessageVideoRequest = z.infer<typeof MessageVideoRequest>;
 
-/** WAHA's `MessageForwardRequest` (`POST /api/forwardMessage`). */
-export const MessageForwardRequest = ChatRequest.extend({ messageId: z.string() }).strict();
+/** WAHA's `MessageForwardRequest`. */
+export const MessageForwardRequest = ChatRequest.extend({ messageId: z.string() });
 export type MessageForwardRequest = z.infer<typeof MessageForwardRequest>;
 
-/** WAHA's `MessageReactionRequest` (`PUT /api/reaction`; `reaction` empty takes it back). */
-export const MessageReactionRequest = z.object({
-  session: z.string(),
-  messageId: z.string(),
-  reaction: z.string(),
-}).strict();
+/** WAHA's `MessageReactionRequest`. */
+export const MessageReactionRequest = MessageRequest.extend({ reaction: z.string() });
 export type MessageReactionRequest = z.infer<typeof MessageReactionRequest>;
 
-/** WAHA's `MessageStarRequest` (`PUT /api/star`). */
-export const MessageStarRequest = z.object({
-  session: z.string(),
-  messageId: z.string(),
+/** WAHA's `MessageStarRequest`. */
+export const MessageStarRequest = MessageRequest.extend({
   chatId: z.string(),
   star: z.boolean(),
-}).strict();
+});
 export type MessageStarRequest = z.infer<typeof MessageStarRequest>;
 
-/** WAHA's `WANumberExistResult` (`GET /api/contacts/check-exists`). */
-export const WANumberExistResult = z.looseObject({
+/** WAHA's `WANumberExistResult`. */
+export const WANumberExistResult = z.object({
   numberExists: z.boolean(),
   chatId: z.string().optional(),
 });
@@ -161,88 +207,207 @@ export const MessagePoll = z.object({
   name: z.string(),
   options: z.array(z.string()),
   multipleAnswers: z.boolean().optional(),
-}).strict();
+});
 export type MessagePoll = z.infer<typeof MessagePoll>;
 
-/** WAHA's `MessagePollRequest` (`POST /api/sendPoll`). */
+/** WAHA's `MessagePollRequest`. */
 export const MessagePollRequest = ChatRequest.extend({
   poll: MessagePoll,
   reply_to: z.string().optional(),
-}).strict();
+});
 export type MessagePollRequest = z.infer<typeof MessagePollRequest>;
 
 // --- src/structures/contacts.dto.ts ---
 
-/** WAHA's `ContactRequest` (`POST /api/contacts/block`, `/unblock`). */
-export const ContactRequest = z.object({ session: z.string(), contactId: z.string() }).strict();
+/** WAHA's `ContactQuery`. */
+export const ContactQuery = SessionQuery.extend({ contactId: z.string() });
+export type ContactQuery = z.infer<typeof ContactQuery>;
+
+/** WAHA's `ContactRequest`. */
+export const ContactRequest = SessionBaseRequest.extend({ contactId: z.string() });
 export type ContactRequest = z.infer<typeof ContactRequest>;
 
 // --- src/structures/files.dto.ts ---
 
+/** WAHA's `Base64File`. */
+export const Base64File = z.object({ mimetype: z.string(), data: z.string() });
+export type Base64File = z.infer<typeof Base64File>;
+
 /** WAHA's `RemoteFile`. */
-export const RemoteFile = z.object({
-  mimetype: z.string(),
-  filename: z.string().optional(),
-  url: z.string(),
-}).strict();
+export const RemoteFile = RemoteFileShape;
 export type RemoteFile = z.infer<typeof RemoteFile>;
 
-/** WAHA's `BinaryFile`: the bytes as base64. */
-export const BinaryFile = z.object({
-  mimetype: z.string(),
-  filename: z.string().optional(),
-  data: z.string(),
-}).strict();
+/** WAHA's `BinaryFile`. */
+export const BinaryFile = BinaryFileShape;
 export type BinaryFile = z.infer<typeof BinaryFile>;
+
+// --- src/structures/groups.dto.ts ---
+
+/** WAHA's `Participant`. */
+export const Participant = z.object({ id: z.string() });
+export type Participant = z.infer<typeof Participant>;
+
+/** WAHA's `SettingsSecurityChangeInfo` (`adminsOnly` defaults to true). */
+export const SettingsSecurityChangeInfo = z.object({ adminsOnly: z.boolean().optional() });
+export type SettingsSecurityChangeInfo = z.infer<typeof SettingsSecurityChangeInfo>;
+
+/** WAHA's `ParticipantsRequest`. */
+export const ParticipantsRequest = z.object({ participants: z.array(Participant) });
+export type ParticipantsRequest = z.infer<typeof ParticipantsRequest>;
+
+/** WAHA's `DescriptionRequest`. */
+export const DescriptionRequest = z.object({ description: z.string() });
+export type DescriptionRequest = z.infer<typeof DescriptionRequest>;
+
+/** WAHA's `SubjectRequest`. */
+export const SubjectRequest = z.object({ subject: z.string() });
+export type SubjectRequest = z.infer<typeof SubjectRequest>;
+
+/** WAHA's `CreateGroupRequest`. */
+export const CreateGroupRequest = z.object({
+  name: z.string(),
+  participants: z.array(Participant),
+});
+export type CreateGroupRequest = z.infer<typeof CreateGroupRequest>;
+
+// --- src/structures/lids.dto.ts ---
+// (WAHA after 2024.10, from its docs: GET /api/{session}/lids…)
+
+/** WAHA's `LidToPhoneNumber` (either may be missing; ours says null). */
+export const LidToPhoneNumber = z.object({
+  lid: z.string().nullable().optional(),
+  pn: z.string().nullable().optional(),
+});
+export type LidToPhoneNumber = z.infer<typeof LidToPhoneNumber>;
+
+/** WAHA's `LidsListQueryParams` (`limit` 100 and `offset` 0 by default). */
+export const LidsListQueryParams = z.object({
+  limit: z.coerce.number().int().optional(),
+  offset: z.coerce.number().int().optional(),
+});
+export type LidsListQueryParams = z.infer<typeof LidsListQueryParams>;
+
+// --- src/structures/presence.dto.ts ---
+
+/** WAHA's `WAHAPresenceStatus` enum (enums.dto.ts). */
+export const WAHAPresenceStatus = z.enum(["offline", "online", "typing", "recording", "paused"]);
+export type WAHAPresenceStatus = z.infer<typeof WAHAPresenceStatus>;
+
+/** WAHA's `WAHAPresenceData`. */
+export const WAHAPresenceData = z.object({
+  participant: z.string(),
+  lastKnownPresence: WAHAPresenceStatus,
+  lastSeen: z.number().nullable().optional(),
+});
+export type WAHAPresenceData = z.infer<typeof WAHAPresenceData>;
+
+/** WAHA's `WAHAChatPresences`. */
+export const WAHAChatPresences = z.object({
+  id: z.string(),
+  presences: z.array(WAHAPresenceData),
+});
+export type WAHAChatPresences = z.infer<typeof WAHAChatPresences>;
+
+/** WAHA's `WAHASessionPresence`. */
+export const WAHASessionPresence = z.object({
+  presence: WAHAPresenceStatus,
+  chatId: z.string().optional(),
+});
+export type WAHASessionPresence = z.infer<typeof WAHASessionPresence>;
+
+// --- src/structures/profile.dto.ts ---
+// (WAHA after 2024.10, from its docs: GET/PUT /api/{session}/profile…)
+
+/** WAHA's `MyProfile`. */
+export const MyProfile = z.object({
+  id: z.string(),
+  name: z.string(),
+  picture: z.string().nullable(),
+});
+export type MyProfile = z.infer<typeof MyProfile>;
+
+/** WAHA's `ProfileNameRequest`. */
+export const ProfileNameRequest = z.object({ name: z.string() });
+export type ProfileNameRequest = z.infer<typeof ProfileNameRequest>;
+
+/** WAHA's `ProfileStatusRequest`. */
+export const ProfileStatusRequest = z.object({ status: z.string() });
+export type ProfileStatusRequest = z.infer<typeof ProfileStatusRequest>;
 
 // --- src/structures/responses.dto.ts ---
 
-/** WAHA's `WAMessage`, as its send calls answer and its chats list them. */
-export const WAMessage = z.looseObject({
+/** WAHA's `WALocation`. */
+export const WALocation = z.object({
+  description: z.string().optional(),
+  latitude: z.string(),
+  longitude: z.string(),
+});
+export type WALocation = z.infer<typeof WALocation>;
+
+/** WAHA's `WAMessage` (with the fields of its base class, `WAMessageBase`). */
+export const WAMessage = z.object({
   id: z.string(),
   timestamp: z.number(),
   from: z.string(),
   fromMe: z.boolean(),
   to: z.string(),
   participant: z.string().nullable().optional(),
-  body: z.string().nullable().optional(),
-  hasMedia: z.boolean().optional(),
-  media: z.looseObject({
+  body: z.string(),
+  hasMedia: z.boolean(),
+  // WAHA's `WAMedia`.
+  media: z.object({
     url: z.string().nullable().optional(),
     mimetype: z.string().nullable().optional(),
     filename: z.string().nullable().optional(),
+    error: z.unknown().optional(),
   }).nullable().optional(),
-  ack: z.number().nullable().optional(),
-  ackName: z.string().nullable().optional(),
+  mediaUrl: z.string().nullable().optional(),
+  ack: z.number(),
+  ackName: z.string(),
   author: z.string().nullable().optional(),
-  vCards: z.array(z.string()).nullable().optional(),
-  replyTo: z.looseObject({ id: z.string().optional() }).nullable().optional(),
+  location: WALocation.nullable().optional(),
+  vCards: z.array(z.string()).optional(),
+  // WAHA's `ReplyToMessage`.
+  replyTo: z.object({
+    id: z.string().optional(),
+    participant: z.string().optional(),
+    body: z.string().optional(),
+  }).nullable().optional(),
   _data: z.unknown().optional(),
 });
 export type WAMessage = z.infer<typeof WAMessage>;
 
 // --- src/structures/sessions.dto.ts ---
 
-/** WAHA's `SessionConfig` (the webhooks part and the fields beside it). */
+/** WAHA's `ListSessionsQuery`. */
+export const ListSessionsQuery = z.object({ all: z.string().optional() });
+export type ListSessionsQuery = z.infer<typeof ListSessionsQuery>;
+
+/** WAHA's `ProxyConfig`. */
+export const ProxyConfig = z.object({
+  server: z.string(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+});
+export type ProxyConfig = z.infer<typeof ProxyConfig>;
+
+/** WAHA's `SessionConfig` (webhooks, metadata, proxy, debug, noweb). */
 export const SessionConfig = z.object({
+  // Read when first parsed: `WebhookConfig` comes further down (webhooks.config.dto.ts).
   get webhooks() {
     return z.array(WebhookConfig).optional();
   },
   metadata: z.record(z.string(), z.string()).optional(),
-  proxy: z.object({
-    server: z.string(),
-    username: z.string().optional(),
-    password: z.string().optional(),
-  }).optional(),
+  proxy: ProxyConfig.optional(),
   debug: z.boolean().optional(),
   noweb: z.object({
     store: z.object({ enabled: z.boolean(), fullSync: z.boolean() }).optional(),
     markOnline: z.boolean().optional(),
   }).optional(),
-}).strict();
+});
 export type SessionConfig = z.infer<typeof SessionConfig>;
 
-/** WAHA's statuses of a session (`WAHASessionStatus`, src/structures/enums.dto.ts). */
+/** WAHA's `WAHASessionStatus` enum (enums.dto.ts), as `SessionDTO.status` uses it. */
 export const WAHASessionStatus = z.enum([
   "STOPPED",
   "STARTING",
@@ -253,34 +418,34 @@ export const WAHASessionStatus = z.enum([
 export type WAHASessionStatus = z.infer<typeof WAHASessionStatus>;
 
 /** WAHA's `SessionDTO`. */
-export const SessionDTO = z.looseObject({
+export const SessionDTO = z.object({
   name: z.string(),
   status: WAHASessionStatus,
-  config: z.unknown().optional(),
+  config: SessionConfig.nullable().optional(),
 });
 export type SessionDTO = z.infer<typeof SessionDTO>;
 
 /** WAHA's `MeInfo`. */
-export const MeInfo = z.looseObject({ id: z.string(), pushName: z.string().nullable().optional() });
+export const MeInfo = z.object({ id: z.string(), pushName: z.string() });
 export type MeInfo = z.infer<typeof MeInfo>;
 
-/** WAHA's `SessionInfo` (`GET /api/sessions/{session}`). */
+/** WAHA's `SessionInfo`. */
 export const SessionInfo = SessionDTO.extend({
   me: MeInfo.nullable().optional(),
   assignedWorker: z.string().optional(),
 });
 export type SessionInfo = z.infer<typeof SessionInfo>;
 
-/** WAHA's `SessionCreateRequest` (`POST /api/sessions`; 422 when the name exists). */
+/** WAHA's `SessionCreateRequest`. */
 export const SessionCreateRequest = z.object({
-  name: z.string().max(54).optional(),
+  name: z.string().optional(),
   config: SessionConfig.optional(),
   start: z.boolean().optional(),
-}).strict();
+});
 export type SessionCreateRequest = z.infer<typeof SessionCreateRequest>;
 
 /** WAHA's `SessionUpdateRequest` (`PUT /api/sessions/{session}`). */
-export const SessionUpdateRequest = z.object({ config: SessionConfig.optional() }).strict();
+export const SessionUpdateRequest = z.object({ config: SessionConfig.optional() });
 export type SessionUpdateRequest = z.infer<typeof SessionUpdateRequest>;
 
 // --- src/structures/webhooks.config.dto.ts ---
@@ -290,15 +455,15 @@ export const RetriesConfiguration = z.object({
   delaySeconds: z.number().optional(),
   attempts: z.number().optional(),
   policy: z.enum(["linear", "exponential", "constant"]).optional(),
-}).strict();
+});
 export type RetriesConfiguration = z.infer<typeof RetriesConfiguration>;
 
 /** WAHA's `CustomHeader`: a header WAHA adds to its webhook posts. */
-export const CustomHeader = z.object({ name: z.string(), value: z.string() }).strict();
+export const CustomHeader = z.object({ name: z.string(), value: z.string() });
 export type CustomHeader = z.infer<typeof CustomHeader>;
 
 /** WAHA's `HmacConfiguration`: `key` signs each post (`X-Webhook-Hmac`, HMAC-SHA512). */
-export const HmacConfiguration = z.object({ key: z.string().optional() }).strict();
+export const HmacConfiguration = z.object({ key: z.string().optional() });
 export type HmacConfiguration = z.infer<typeof HmacConfiguration>;
 
 /** WAHA's event names (`WAHAEvents`, src/structures/enums.dto.ts). */
@@ -334,5 +499,5 @@ export const WebhookConfig = z.object({
   hmac: HmacConfiguration.optional(),
   retries: RetriesConfiguration.optional(),
   customHeaders: z.array(CustomHeader).optional(),
-}).strict();
+});
 export type WebhookConfig = z.infer<typeof WebhookConfig>;

@@ -13,7 +13,7 @@
  * every call answer that status (500), `hang` makes every call wait until the server closes.
  * Every request is recorded with its parsed body.
  */
-import type { z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import {
   ChatRequest,
   ContactRequest,
@@ -121,6 +121,29 @@ async function hmacHex(key: string, body: string): Promise<string> {
   return [...new Uint8Array(signature)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/**
+ * `schema` with every object in it strict: a field WAHA's DTO does not name is refused here, so
+ * our engine cannot send one and pass (the shared schemas strip unknown fields, as our own WAHA
+ * dialect must accept what WAHA's clients send).
+ */
+function strictly<T>(schema: z.ZodType<T>): z.ZodType<T> {
+  const strict = (inner: z.ZodType): z.ZodType => {
+    if (inner instanceof z.ZodObject) {
+      const shape = Object.entries(inner.shape as Record<string, z.ZodType>);
+      return z.object(Object.fromEntries(shape.map(([key, field]) => [key, strict(field)])))
+        .strict();
+    }
+    if (inner instanceof z.ZodOptional) return strict(inner.unwrap() as z.ZodType).optional();
+    if (inner instanceof z.ZodNullable) return strict(inner.unwrap() as z.ZodType).nullable();
+    if (inner instanceof z.ZodArray) return z.array(strict(inner.element as z.ZodType));
+    if (inner instanceof z.ZodUnion) {
+      return z.union((inner.options as z.ZodType[]).map(strict) as [z.ZodType, ...z.ZodType[]]);
+    }
+    return inner;
+  };
+  return strict(schema) as z.ZodType<T>;
+}
+
 export function startFakeWaha(options: { apiKey?: string; port?: number } = {}): FakeWaha {
   const requests: RecordedRequest[] = [];
   const webhooks: PostedWebhook[] = [];
@@ -130,7 +153,7 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
   let counter = 0;
 
   function validate<T>(schema: z.ZodType<T>, body: unknown): T {
-    const result = schema.safeParse(body);
+    const result = strictly(schema).safeParse(body);
     if (!result.success) {
       const messages = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
       throw new Refusal(nestError(400, "Bad Request", messages));
