@@ -10,6 +10,135 @@
  */
 import { z } from "@hono/zod-openapi";
 
+// --- src/core/engines/webjs/session.webjs.core.ts ---
+// WAHA's WEBJS engine answers chats, contacts and groups with whatsapp-web.js's own objects as
+// JSON (WAHA has no DTO class for them; its docs say the answer depends on the engine). Our engine
+// is whatsapp-web.js, so these are transcribed from whatsapp-web.js's structures (Chat,
+// GroupChat, Contact and the group calls' results), each named `WEBJS` + the structure. A field
+// whatsapp-web.js copies from WhatsApp Web's model without a default is optional (JSON leaves an
+// undefined one out).
+
+/** whatsapp-web.js's `ChatId`/`ContactId`: an id as `{ server, user, _serialized }`. */
+export const WEBJSWid = z.object({
+  server: z.string(),
+  user: z.string(),
+  _serialized: z.string(),
+});
+export type WEBJSWid = z.infer<typeof WEBJSWid>;
+
+/** whatsapp-web.js's `Message`, as a chat's `lastMessage` (the fields a chat list shows). */
+export const WEBJSMessage = z.object({
+  id: z.object({ fromMe: z.boolean(), remote: z.string(), id: z.string(), _serialized: z.string() })
+    .optional(),
+  body: z.string(),
+  type: z.string().optional(),
+  timestamp: z.number(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  fromMe: z.boolean().optional(),
+  ack: z.number().optional(),
+  hasMedia: z.boolean().optional(),
+});
+export type WEBJSMessage = z.infer<typeof WEBJSMessage>;
+
+/** whatsapp-web.js's `Chat` (`unreadCount` is -1 for a chat marked unread by hand). */
+export const WEBJSChat = z.object({
+  id: WEBJSWid,
+  name: z.string(),
+  isGroup: z.boolean(),
+  isReadOnly: z.boolean().optional(),
+  unreadCount: z.number(),
+  timestamp: z.number().optional(),
+  archived: z.boolean(),
+  pinned: z.boolean(),
+  isLocked: z.boolean().optional(),
+  isMuted: z.boolean(),
+  muteExpiration: z.number().optional(),
+  lastMessage: WEBJSMessage.optional(),
+});
+export type WEBJSChat = z.infer<typeof WEBJSChat>;
+
+/** whatsapp-web.js's `GroupParticipant`. */
+export const WEBJSGroupParticipant = z.object({
+  id: WEBJSWid,
+  isAdmin: z.boolean(),
+  isSuperAdmin: z.boolean(),
+});
+export type WEBJSGroupParticipant = z.infer<typeof WEBJSGroupParticipant>;
+
+/** whatsapp-web.js's `GroupMetadata` (`restrict`: info admins only; `announce`: messages). */
+export const WEBJSGroupMetadata = z.object({
+  id: WEBJSWid,
+  subject: z.string(),
+  desc: z.string().optional(),
+  owner: WEBJSWid.optional(),
+  creation: z.number().optional(),
+  restrict: z.boolean().optional(),
+  announce: z.boolean().optional(),
+  participants: z.array(WEBJSGroupParticipant),
+});
+export type WEBJSGroupMetadata = z.infer<typeof WEBJSGroupMetadata>;
+
+/** whatsapp-web.js's `GroupChat`: a `Chat` with its `groupMetadata`. */
+export const WEBJSGroupChat = WEBJSChat.partial().extend({
+  id: WEBJSWid,
+  name: z.string(),
+  isGroup: z.literal(true),
+  groupMetadata: WEBJSGroupMetadata,
+});
+export type WEBJSGroupChat = z.infer<typeof WEBJSGroupChat>;
+
+/** whatsapp-web.js's `Contact`, as WAHA answers it (`id` turned into its serialized string). */
+export const WEBJSContact = z.object({
+  id: z.string(),
+  number: z.string(),
+  isBusiness: z.boolean(),
+  isEnterprise: z.boolean().optional(),
+  name: z.string().optional(),
+  pushname: z.string().optional(),
+  shortName: z.string().optional(),
+  type: z.string().optional(),
+  verifiedName: z.string().optional(),
+  isMe: z.boolean(),
+  isUser: z.boolean(),
+  isGroup: z.boolean(),
+  isWAContact: z.boolean().optional(),
+  isMyContact: z.boolean(),
+  isBlocked: z.boolean(),
+});
+export type WEBJSContact = z.infer<typeof WEBJSContact>;
+
+/** whatsapp-web.js's `CreateGroupResult` (participants by id). */
+export const WEBJSCreateGroupResult = z.object({
+  title: z.string(),
+  gid: WEBJSWid,
+  participants: z.record(
+    z.string(),
+    z.object({
+      statusCode: z.number(),
+      message: z.string(),
+      isGroupCreator: z.boolean(),
+      isInviteV4Sent: z.boolean(),
+    }),
+  ),
+});
+export type WEBJSCreateGroupResult = z.infer<typeof WEBJSCreateGroupResult>;
+
+/** whatsapp-web.js's `AddParticipantsResult` (by participant id). */
+export const WEBJSAddParticipantsResult = z.record(
+  z.string(),
+  z.object({ code: z.number(), message: z.string(), isInviteV4Sent: z.boolean() }),
+);
+export type WEBJSAddParticipantsResult = z.infer<typeof WEBJSAddParticipantsResult>;
+
+/** whatsapp-web.js's answer to removing, promoting or demoting participants. */
+export const WEBJSParticipantsStatus = z.object({ status: z.number() });
+export type WEBJSParticipantsStatus = z.infer<typeof WEBJSParticipantsStatus>;
+
+/** WAHA's WEBJS `forwardMessage` answer (its own object, not a message). */
+export const WEBJSForwardResult = z.object({ sent: z.boolean() });
+export type WEBJSForwardResult = z.infer<typeof WEBJSForwardResult>;
+
 // --- src/structures/auth.dto.ts ---
 
 /** WAHA's `QRCodeFormat` enum. */
@@ -66,6 +195,30 @@ export const GetChatsQuery = z.object({
   offset: z.coerce.number().int().optional(),
 });
 export type GetChatsQuery = z.infer<typeof GetChatsQuery>;
+
+/**
+ * WAHA's query of `GET /api/{session}/chats/overview` (newer WAHA, from its docs; the class name
+ * is ours): `limit` (20 by default), `offset`, and `ids` to keep only those chats.
+ */
+export const ChatsOverviewQuery = z.object({
+  limit: z.coerce.number().int().optional(),
+  offset: z.coerce.number().int().optional(),
+  ids: z.union([z.string(), z.array(z.string())]).optional(),
+});
+export type ChatsOverviewQuery = z.infer<typeof ChatsOverviewQuery>;
+
+/**
+ * WAHA's `ChatSummary` (newer WAHA, from its docs): a chat list's row. `lastMessage` is WAHA's
+ * message (null when none) and `_chat` the engine's own chat (for WEBJS, `WEBJSChat`).
+ */
+export const ChatSummary = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  picture: z.string().nullable(),
+  lastMessage: z.looseObject({}).nullable(),
+  _chat: z.looseObject({}),
+});
+export type ChatSummary = z.infer<typeof ChatSummary>;
 
 // --- src/structures/chatting.dto.ts ---
 

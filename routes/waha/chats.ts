@@ -2,21 +2,25 @@
  * @module
  * WAHA's chats endpoints (`/api/{session}/chats…`) over the same session calls as the contract's
  * chat and message routes. WAHA pages chats by `limit`/`offset` (no `limit`: all of them); the
- * contract by page, so an offset becomes the pages that cover it. A chat's messages are WAHA's
- * `WAMessage`s, in the shape our `message` events have (`messagePayload`).
+ * contract by page, so an offset becomes the pages that cover it. The chats are whatsapp-web.js's
+ * `Chat`s (WAHA's WEBJS engine answers those), the overview WAHA's `ChatSummary`s; a chat's
+ * messages are WAHA's `WAMessage`s, in the shape our `message` events have (`messagePayload`).
  */
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { messagePayload } from "../../events/envelope.ts";
 import type { AuthGuards } from "../../middleware/guards.ts";
 import type { AppEnv } from "../../middleware/principal.ts";
-import type { ChatSummary } from "../../sessions/engine.ts";
-import type { SessionManager } from "../../sessions/manager.ts";
+import type { ChatSummary as OurChat } from "../../sessions/engine.ts";
+import type { SessionClient, SessionManager } from "../../sessions/manager.ts";
 import {
+  ChatsOverviewQuery,
+  ChatSummary,
   EditMessageRequest,
   GetChatMessagesQuery,
   GetChatsQuery,
   WAMessage,
+  WEBJSChat,
 } from "../../waha/schemas.ts";
 import {
   ChatListQuerySchema,
@@ -33,6 +37,7 @@ import {
   WAHA_TAG,
   wahaRoute,
 } from "./dialect.ts";
+import { toChatSummary, toWebjsChat } from "./shapes.ts";
 
 const tags = [WAHA_TAG];
 const ChatPathParams = SessionPathParams.extend({
@@ -59,7 +64,19 @@ const listRoute = wahaRoute({
   summary: "WAHA: the chats, newest first (`limit`, `offset`; no `limit`: all)",
   security: SECURED,
   request: { params: SessionPathParams, query: GetChatsQuery },
-  responses: { 200: jsonResponse(z.array(z.object({ id: z.string() }).loose()), "The chats") },
+  responses: {
+    200: jsonResponse(z.array(WEBJSChat), "The chats, as WAHA's WEBJS engine answers them"),
+  },
+});
+
+const overviewRoute = wahaRoute({
+  method: "get",
+  path: "/{phoneNumber}/chats/overview",
+  tags,
+  summary: "WAHA: the chats' overview, newest first (`limit` 20 by default, `offset`, `ids`)",
+  security: SECURED,
+  request: { params: SessionPathParams, query: ChatsOverviewQuery },
+  responses: { 200: jsonResponse(z.array(ChatSummary), "The chats") },
 });
 
 const messagesRoute = wahaRoute({
@@ -111,10 +128,42 @@ const editMessageRoute = wahaRoute({
   responses: { 200: { description: "Done (no body)" } },
 });
 
+/**
+ * The chats in [offset, offset + limit) (no limit: all from the offset), newest first, read as
+ * the contract's pages of chats. With `only`, of those chats alone: every page is read, then
+ * filtered.
+ */
+async function readChats(
+  session: SessionClient,
+  window: { limit?: number; offset: number; only?: Set<string> },
+): Promise<OurChat[]> {
+  const { limit, offset, only } = window;
+  // The contract's pages of `size` chats that cover [offset, offset + limit); without a limit
+  // (or with a filter), every page from the offset's on.
+  const size = only ? 100 : limit ?? 100;
+  const first = only ? 1 : Math.floor(offset / size) + 1;
+  const last = limit === undefined || only
+    ? first + MAX_PAGES - 1
+    : offset % size === 0
+    ? first
+    : first + 1;
+  let chats: OurChat[] = [];
+  for (let page = first; page <= last; page++) {
+    const query = toContractInput(ChatListQuerySchema, { limit: size, page });
+    const result = await session.listChats(query);
+    chats.push(...result.chats);
+    if (!result.hasMore) break;
+  }
+  const from = only ? offset : offset - (first - 1) * size;
+  if (only) chats = chats.filter((chat) => only.has(chat.id));
+  return chats.slice(from, limit === undefined ? undefined : from + limit);
+}
+
 export function createWahaChatRoutes(deps: { manager: SessionManager; guards: AuthGuards }) {
   const { manager, guards } = deps;
   const routes = [
     listRoute,
+    overviewRoute,
     messagesRoute,
     deleteChatRoute,
     clearRoute,
@@ -138,24 +187,16 @@ export function createWahaChatRoutes(deps: { manager: SessionManager; guards: Au
       const phoneNumber = sessionNumber(c.req.valid("param").phoneNumber);
       const session = manager.session(phoneNumber, c.get("principal"));
       const { limit, offset = 0 } = c.req.valid("query");
-      // The contract's pages of `size` chats that cover [offset, offset + limit); without a
-      // limit, every page from the offset's on.
-      const size = limit ?? 100;
-      const first = Math.floor(offset / size) + 1;
-      const last = limit === undefined
-        ? first + MAX_PAGES - 1
-        : offset % size === 0
-        ? first
-        : first + 1;
-      const chats: ChatSummary[] = [];
-      for (let page = first; page <= last; page++) {
-        const query = toContractInput(ChatListQuerySchema, { limit: size, page });
-        const result = await session.listChats(query);
-        chats.push(...result.chats);
-        if (!result.hasMore) break;
-      }
-      const from = offset - (first - 1) * size;
-      return c.json(chats.slice(from, limit === undefined ? undefined : from + limit), 200);
+      const chats = await readChats(session, { limit, offset });
+      return c.json(chats.map(toWebjsChat), 200);
+    })
+    .openapi(overviewRoute, async (c) => {
+      const phoneNumber = sessionNumber(c.req.valid("param").phoneNumber);
+      const session = manager.session(phoneNumber, c.get("principal"));
+      const { limit = 20, offset = 0, ids } = c.req.valid("query");
+      const only = ids === undefined ? undefined : new Set([ids].flat());
+      const chats = await readChats(session, { limit, offset, only });
+      return c.json(chats.map(toChatSummary), 200);
     })
     .openapi(messagesRoute, async (c) => {
       const { session, chatId } = target(c);

@@ -30,6 +30,7 @@ import {
   MessageVoiceRequest,
   SendSeenRequest,
   WAMessage,
+  WEBJSForwardResult,
 } from "../../waha/schemas.ts";
 import {
   ForwardMessageSchema,
@@ -109,12 +110,15 @@ const starRoute = actionRoute("put", "/star", "star or unstar a message", Messag
 const seenRoute = actionRoute("post", "/sendSeen", "mark a chat as read", SendSeenRequest);
 const startTypingRoute = actionRoute("post", "/startTyping", "show typing…", ChatRequest);
 const stopTypingRoute = actionRoute("post", "/stopTyping", "stop showing typing…", ChatRequest);
-const forwardRoute = actionRoute(
-  "post",
-  "/forwardMessage",
-  "forward a message to `chatId`",
-  MessageForwardRequest,
-);
+const forwardRoute = wahaRoute({
+  method: "post",
+  path: "/forwardMessage",
+  tags: [WAHA_TAG],
+  summary: "WAHA: forward a message to `chatId`",
+  security: SECURED,
+  request: jsonRequest(MessageForwardRequest),
+  responses: { 201: jsonResponse(WEBJSForwardResult, "Forwarded (WAHA's WEBJS answer)") },
+});
 
 /** A message id and a chat id, checked as the contract checks them. */
 const MessageRef = z.object({ messageId: MessageId });
@@ -347,6 +351,7 @@ export function createWahaChattingRoutes(
       const { chatId } = toContractInput(ForwardMessageSchema, { chatId: body.chatId });
       const { messageId } = toContractInput(MessageRef, { messageId: body.messageId });
       await session(c, phoneNumber).forwardMessage({ messageId, chatId });
-      return c.body(null, 201);
+      // WAHA's WEBJS engine answers `{ sent }`, not the new message (whatsapp-web.js gives none).
+      return c.json({ sent: true }, 201);
     });
 }

@@ -2,7 +2,8 @@
  * @module
  * WAHA's contacts endpoints (`/api/contacts…`), which name the session in the query (`GET`) or
  * the body (`POST`): their guard holds the caller to that number and, in a cluster, forwards to
- * its owner (`requireSessionInBody`). Each makes the contract's session call for the same thing.
+ * its owner (`requireSessionInBody`). Each makes the contract's session call for the same thing;
+ * a contact is whatsapp-web.js's `Contact`, as WAHA's WEBJS engine answers it.
  */
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -15,10 +16,12 @@ import {
   ContactRequest,
   SessionQuery,
   WANumberExistResult,
+  WEBJSContact,
 } from "../../waha/schemas.ts";
 import { createRouter } from "../router.ts";
 import { Jid, jsonResponse, PhoneDigits, SECURED } from "../schemas.ts";
 import { inWahaShape, sessionNumber, toContractInput, WAHA_TAG, wahaRoute } from "./dialect.ts";
+import { toWebjsContact } from "./shapes.ts";
 
 const tags = [WAHA_TAG];
 const ContactRef = z.object({ contactId: Jid });
@@ -60,15 +63,15 @@ const pictureRoute = getRoute(
 );
 const allRoute = getRoute(
   "/contacts/all",
-  "all contacts",
+  "all contacts (whatsapp-web.js's, as WAHA's WEBJS engine answers them)",
   SessionQuery,
-  z.array(z.object({ id: z.string() }).loose()),
+  z.array(WEBJSContact),
 );
 const oneRoute = getRoute(
   "/contacts",
-  "one contact",
+  "one contact (whatsapp-web.js's, as WAHA's WEBJS engine answers it)",
   ContactQuery,
-  z.object({ id: z.string() }).loose(),
+  WEBJSContact,
 );
 
 const blockAction = (action: "block" | "unblock") =>
@@ -99,6 +102,8 @@ export function createWahaContactRoutes(deps: { manager: SessionManager; guards:
   ];
   const session = (c: Context<AppEnv>, name: string | undefined) =>
     manager.session(sessionNumber(name), c.get("principal"));
+  /** The session's own chat id (its contact is `isMe`). */
+  const ownId = (phoneNumber: string) => `${phoneNumber}@c.us`;
   const contactOf = (contactId: string) => toContractInput(ContactRef, { contactId }).contactId;
 
   return inWahaShape(createRouter(), ...routes)
@@ -125,13 +130,15 @@ export function createWahaContactRoutes(deps: { manager: SessionManager; guards:
       return c.json({ profilePictureURL: url }, 200);
     })
     .openapi(allRoute, async (c) => {
-      const contacts = await session(c, c.req.valid("query").session).listContacts();
-      return c.json(contacts, 200);
+      const phoneNumber = sessionNumber(c.req.valid("query").session);
+      const contacts = await session(c, phoneNumber).listContacts();
+      return c.json(contacts.map((contact) => toWebjsContact(contact, ownId(phoneNumber))), 200);
     })
     .openapi(oneRoute, async (c) => {
       const query = c.req.valid("query");
-      const contact = await session(c, query.session).getContact(contactOf(query.contactId));
-      return c.json(contact, 200);
+      const phoneNumber = sessionNumber(query.session);
+      const contact = await session(c, phoneNumber).getContact(contactOf(query.contactId));
+      return c.json(toWebjsContact(contact, ownId(phoneNumber)), 200);
     })
     .openapi(blockRoute, async (c) => {
       const body = c.req.valid("json");

@@ -2,7 +2,9 @@
  * @module
  * WAHA's groups endpoints (`/api/{session}/groups…`) over the same session calls as the
  * contract's group and group-admin routes, WAHA's `{ id }` participants turned into ids and
- * checked by the contract's schemas. Listing and deleting groups are not covered (`501`).
+ * checked by the contract's schemas. The answers are whatsapp-web.js's (a `GroupChat`, its
+ * participants, the group calls' results), as WAHA's WEBJS engine gives them; a change made
+ * answers `true` as text. Listing and deleting groups are not covered (`501`).
  */
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -15,6 +17,11 @@ import {
   ParticipantsRequest,
   SettingsSecurityChangeInfo,
   SubjectRequest,
+  WEBJSAddParticipantsResult,
+  WEBJSCreateGroupResult,
+  WEBJSGroupChat,
+  WEBJSGroupParticipant,
+  WEBJSParticipantsStatus,
 } from "../../waha/schemas.ts";
 import {
   AdminParticipantsSchema,
@@ -32,6 +39,13 @@ import {
   WAHA_TAG,
   wahaRoute,
 } from "./dialect.ts";
+import {
+  PARTICIPANTS_CHANGED,
+  toWebjsAddParticipantsResult,
+  toWebjsCreateGroupResult,
+  toWebjsGroupChat,
+  toWebjsParticipant,
+} from "./shapes.ts";
 
 const tags = [WAHA_TAG];
 const GroupPathParams = SessionPathParams.extend({
@@ -39,7 +53,7 @@ const GroupPathParams = SessionPathParams.extend({
 });
 const GroupRef = z.object({ groupId: GroupParams.shape.groupId });
 const SubjectSchema = z.object({ subject: z.string().trim().min(1).max(100) });
-const AnyJson = z.unknown();
+const AdminsOnly = z.object({ adminsOnly: z.boolean() });
 
 const common = { tags, security: SECURED };
 const at = (path: string) => `/{phoneNumber}/groups/{id}${path}`;
@@ -48,11 +62,15 @@ const withBody = <T extends z.ZodType>(schema: T) => ({
   params: GroupPathParams,
   body: { required: true, content: { "application/json": { schema } } },
 });
-const json = (status: 200 | 201) => ({ [status]: jsonResponse(AnyJson, "Done") });
-const empty = (status: 200 | 201) => ({ [status]: { description: "Done (no body)" } });
-const text = (status: 200 | 201) => ({
-  [status]: { description: "The invite code", content: { "text/plain": { schema: z.string() } } },
+const json = <T extends z.ZodType>(status: 200 | 201, schema: T) => ({
+  [status]: jsonResponse(schema, "Done"),
 });
+const empty = (status: 200 | 201) => ({ [status]: { description: "Done (no body)" } });
+const text = (status: 200 | 201, description = "The invite code") => ({
+  [status]: { description, content: { "text/plain": { schema: z.string() } } },
+});
+/** WAHA answers whatsapp-web.js's `true` of a change made, as text (NestJS sends it so). */
+const changed = text(200, "`true`: changed");
 
 const createGroupRoute = wahaRoute({
   ...common,
@@ -63,15 +81,15 @@ const createGroupRoute = wahaRoute({
     params: SessionPathParams,
     body: { required: true, content: { "application/json": { schema: CreateGroupRequest } } },
   },
-  responses: { 201: jsonResponse(AnyJson, "Created") },
+  responses: { 201: jsonResponse(WEBJSCreateGroupResult, "Created") },
 });
 const getRoute = wahaRoute({
   ...common,
   method: "get",
   path: at(""),
-  summary: "WAHA: a group",
+  summary: "WAHA: a group (whatsapp-web.js's `GroupChat`, as WAHA's WEBJS engine answers it)",
   request: params,
-  responses: json(200),
+  responses: json(200, WEBJSGroupChat),
 });
 const leaveRoute = wahaRoute({
   ...common,
@@ -87,7 +105,7 @@ const subjectRoute = wahaRoute({
   path: at("/subject"),
   summary: "WAHA: change the subject",
   request: withBody(SubjectRequest),
-  responses: empty(200),
+  responses: changed,
 });
 const descriptionRoute = wahaRoute({
   ...common,
@@ -95,7 +113,7 @@ const descriptionRoute = wahaRoute({
   path: at("/description"),
   summary: "WAHA: change the description",
   request: withBody(DescriptionRequest),
-  responses: empty(200),
+  responses: changed,
 });
 const inviteRoute = wahaRoute({
   ...common,
@@ -119,21 +137,37 @@ const participantsRoute = wahaRoute({
   path: at("/participants"),
   summary: "WAHA: the participants",
   request: params,
-  responses: json(200),
+  responses: json(200, z.array(WEBJSGroupParticipant)),
 });
-const participantsChange = (path: string, summary: string) =>
+const participantsChange = <T extends z.ZodType>(path: string, summary: string, answer: T) =>
   wahaRoute({
     ...common,
     method: "post",
     path: at(path),
     summary: `WAHA: ${summary}`,
     request: withBody(ParticipantsRequest),
-    responses: json(201),
+    responses: json(201, answer),
   });
-const addRoute = participantsChange("/participants/add", "add participants");
-const removeRoute = participantsChange("/participants/remove", "remove participants");
-const promoteRoute = participantsChange("/admin/promote", "make participants admins");
-const demoteRoute = participantsChange("/admin/demote", "make admins plain participants");
+const addRoute = participantsChange(
+  "/participants/add",
+  "add participants",
+  WEBJSAddParticipantsResult,
+);
+const removeRoute = participantsChange(
+  "/participants/remove",
+  "remove participants",
+  WEBJSParticipantsStatus,
+);
+const promoteRoute = participantsChange(
+  "/admin/promote",
+  "make participants admins",
+  WEBJSParticipantsStatus,
+);
+const demoteRoute = participantsChange(
+  "/admin/demote",
+  "make admins plain participants",
+  WEBJSParticipantsStatus,
+);
 const security = (setting: string) =>
   [
     wahaRoute({
@@ -142,7 +176,7 @@ const security = (setting: string) =>
       path: at(`/settings/security/${setting}`),
       summary: `WAHA: the ${setting} setting`,
       request: params,
-      responses: json(200),
+      responses: json(200, AdminsOnly),
     }),
     wahaRoute({
       ...common,
@@ -150,7 +184,7 @@ const security = (setting: string) =>
       path: at(`/settings/security/${setting}`),
       summary: `WAHA: change the ${setting} setting`,
       request: withBody(SettingsSecurityChangeInfo),
-      responses: json(200),
+      responses: changed,
     }),
   ] as const;
 const [getInfoRoute, putInfoRoute] = security("info-admin-only");
@@ -195,11 +229,11 @@ export function createWahaGroupRoutes(deps: { manager: SessionManager; guards: A
     .openapi(createGroupRoute, async (c) => {
       const { name, participants } = c.req.valid("json");
       const input = toContractInput(CreateGroupSchema, { name, participants: ids(participants) });
-      return c.json(await session(c).createGroup(input), 201);
+      return c.json(toWebjsCreateGroupResult(await session(c).createGroup(input)), 201);
     })
     .openapi(getRoute, async (c) => {
       const { session, groupId } = target(c);
-      return c.json(await session.getGroup(groupId), 200);
+      return c.json(toWebjsGroupChat(await session.getGroup(groupId)), 200);
     })
     .openapi(leaveRoute, async (c) => {
       const { session, groupId } = target(c);
@@ -210,13 +244,13 @@ export function createWahaGroupRoutes(deps: { manager: SessionManager; guards: A
       const { session, groupId } = target(c);
       const { subject } = toContractInput(SubjectSchema, c.req.valid("json"));
       await session.updateGroup({ groupId, subject });
-      return c.body(null, 200);
+      return c.text("true", 200);
     })
     .openapi(descriptionRoute, async (c) => {
       const { session, groupId } = target(c);
       const { description } = toContractInput(GroupDescriptionSchema, c.req.valid("json"));
       await session.updateGroup({ groupId, description });
-      return c.body(null, 200);
+      return c.text("true", 200);
     })
     .openapi(inviteRoute, async (c) => {
       const { session, groupId } = target(c);
@@ -228,31 +262,36 @@ export function createWahaGroupRoutes(deps: { manager: SessionManager; guards: A
     })
     .openapi(participantsRoute, async (c) => {
       const { session, groupId } = target(c);
-      return c.json((await session.getGroup(groupId)).participants, 200);
+      const { participants } = await session.getGroup(groupId);
+      return c.json(participants.map(toWebjsParticipant), 200);
     })
     .openapi(addRoute, async (c) => {
       const { session, groupId } = target(c);
       const { participants } = toContractInput(ParticipantsBodySchema, {
         participants: ids(c.req.valid("json").participants),
       });
-      return c.json(await session.addParticipants({ groupId, participants }), 201);
+      const results = await session.addParticipants({ groupId, participants });
+      return c.json(toWebjsAddParticipantsResult(results), 201);
     })
     .openapi(removeRoute, async (c) => {
       const { session, groupId } = target(c);
       const { participants } = toContractInput(ParticipantsBodySchema, {
         participants: ids(c.req.valid("json").participants),
       });
-      return c.json(await session.removeParticipants({ groupId, participants }), 201);
+      await session.removeParticipants({ groupId, participants });
+      return c.json(PARTICIPANTS_CHANGED, 201);
     })
     .openapi(promoteRoute, async (c) => {
       const { session, groupId } = target(c);
       const change = toContractInput(AdminParticipantsSchema, c.req.valid("json"));
-      return c.json(await session.promoteParticipants({ groupId, ...change }), 201);
+      await session.promoteParticipants({ groupId, ...change });
+      return c.json(PARTICIPANTS_CHANGED, 201);
     })
     .openapi(demoteRoute, async (c) => {
       const { session, groupId } = target(c);
       const change = toContractInput(AdminParticipantsSchema, c.req.valid("json"));
-      return c.json(await session.demoteParticipants({ groupId, ...change }), 201);
+      await session.demoteParticipants({ groupId, ...change });
+      return c.json(PARTICIPANTS_CHANGED, 201);
     });
   for (const [get, put, key] of SETTINGS) {
     router
@@ -263,8 +302,8 @@ export function createWahaGroupRoutes(deps: { manager: SessionManager; guards: A
       .openapi(put, async (c) => {
         const { session, groupId } = target(c);
         const { adminsOnly = true } = c.req.valid("json");
-        const group = await session.updateGroup({ groupId, [key]: adminsOnly });
-        return c.json({ adminsOnly: group.settings[key] }, 200);
+        await session.updateGroup({ groupId, [key]: adminsOnly });
+        return c.text("true", 200);
       });
   }
   return router;
