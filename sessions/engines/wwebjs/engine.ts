@@ -277,11 +277,24 @@ class WwebjsSession implements WwebjsContext {
       if (this.#ended) return;
       // Chromium died under the start (killed, out of memory): a crash for the restart policy,
       // like one after the start, not a start that cannot work.
-      const died = this.#chromiumExit(client) ?? killedWhileLaunching(error);
+      // The start may fail on the lost connection a moment before Chromium's exit is seen.
+      const died = killedWhileLaunching(error) ?? await this.#chromiumExitWithin(client, 2_000);
+      if (this.#ended) return;
       if (died) return this.#fatal(`Chromium exited while starting (${died})`);
       this.#closing = true;
       await this.#destroy();
       throw new Error(`whatsapp-web.js failed to start: ${describeError(error)}`);
+    }
+  }
+
+  /** How Chromium ended, if it ends within `ms` (null: it still runs, or never ran). */
+  async #chromiumExitWithin(client: Lib, ms: number): Promise<string | null> {
+    const until = Date.now() + ms;
+    for (;;) {
+      const ended = this.#chromiumExit(client);
+      const watched = client.pupBrowser?.process?.() ?? this.#launch?.found();
+      if (ended || watched == null || Date.now() >= until) return ended;
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 
