@@ -30,6 +30,7 @@ import {
 import { createRouter } from "../router.ts";
 import { Jid, jsonResponse, MessageId, SECURED } from "../schemas.ts";
 import {
+  ChatPathParams,
   inWahaShape,
   sessionNumber,
   SessionPathParams,
@@ -40,12 +41,6 @@ import {
 import { toChatSummary, toWebjsChat } from "./shapes.ts";
 
 const tags = [WAHA_TAG];
-const ChatPathParams = SessionPathParams.extend({
-  chatId: z.string().openapi({
-    param: { name: "chatId", in: "path" },
-    example: "15550000001@c.us",
-  }),
-});
 const MessagePathParams = ChatPathParams.extend({
   messageId: z.string().openapi({
     param: { name: "messageId", in: "path" },

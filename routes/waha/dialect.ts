@@ -128,6 +128,14 @@ export const SessionPathParams = z.object({
   }),
 });
 
+/** A chat of a session in WAHA's paths: `/api/{session}/chats/{chatId}/...`. */
+export const ChatPathParams = SessionPathParams.extend({
+  chatId: z.string().openapi({
+    param: { name: "chatId", in: "path" },
+    example: "15550000001@c.us",
+  }),
+});
+
 /** WAHA's error answers, as the document shows them on every WAHA route. */
 const WAHA_ERRORS = Object.fromEntries(
   [400, 401, 403, 404, 413, 422, 429, 500, 501, 504].map((status) => [

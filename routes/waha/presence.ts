@@ -15,6 +15,7 @@ import { applyPresence, toWaha } from "../presence.ts";
 import { createRouter } from "../router.ts";
 import { Jid, jsonResponse, SECURED } from "../schemas.ts";
 import {
+  ChatPathParams,
   inWahaShape,
   sessionNumber,
   SessionPathParams,
@@ -24,12 +25,6 @@ import {
 } from "./dialect.ts";
 
 const tags = [WAHA_TAG];
-const ChatPathParams = SessionPathParams.extend({
-  chatId: z.string().openapi({
-    param: { name: "chatId", in: "path" },
-    example: "15550000001@c.us",
-  }),
-});
 const ChatRef = z.object({ chatId: Jid });
 
 const setRoute = wahaRoute({
