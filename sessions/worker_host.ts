@@ -163,7 +163,9 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
   // The Worker follows the pulse in shared memory while its event loop turns: reading its count
   // costs the main thread no message (a ping a Worker every 500 ms was ~2,000 messages a second
   // for 1,000; see heartbeat.ts).
-  const unwatch = watch(options.heartbeatIntervalMs, () => {
+  // On a loaded machine, or with many Workers pulsed less often, every deadline is `stretch` times
+  // longer (see heartbeat.ts).
+  const unwatch = watch(options.heartbeatIntervalMs, (stretch) => {
     const beat = Atomics.load(worker.beats, 0);
     const now = Date.now();
     if (beat !== lastBeat) {
@@ -173,7 +175,7 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
       return;
     }
     if (!created) return; // Still waiting for a spawner: not the Worker's fault.
-    const deadline = booted ? options.heartbeatTimeoutMs : bootTimeoutMs;
+    const deadline = Math.round((booted ? options.heartbeatTimeoutMs : bootTimeoutMs) * stretch);
     if (now - lastBeatAt > deadline) {
       end(
         booted

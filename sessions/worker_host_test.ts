@@ -100,7 +100,10 @@ Deno.test("createWorkerHost() finds a Worker stuck in a loop dead by its heartbe
     await host.init("simulator", OPTIONS, 30_000);
     const spinning = host.call("spin" as EngineMethod, [], 60_000);
     await assert.rejects(spinning, WorkerDeadError);
-    assert.deepEqual(deaths, ["Worker missed its heartbeat (1000 ms)"]);
+    // 1,000 ms on an idle machine; longer while other tests load it (see heartbeat.ts).
+    assert.equal(deaths.length, 1);
+    assert.match(deaths[0], /^Worker missed its heartbeat \((\d+) ms\)$/);
+    assert.ok(Number(/\d+/.exec(deaths[0])![0]) >= 1_000, deaths[0]);
     assert.equal(host.alive, false);
   } finally {
     host.terminate("test over");
