@@ -11,14 +11,22 @@
  * 3. restarts the server (SIGTERM, then the same `DATA_DIR`) and times its first answer, the
  *    restore of every number to `CONNECTED`, and `/health` meanwhile.
  *
- * `deno run -A bench/capacity.ts [numbers=1000] [in-flight=64]` (`HEARTBEAT_INTERVAL_MS` and
- * `HEARTBEAT_TIMEOUT_MS` are passed to the server)
+ * It counts the Workers restarted meanwhile (`wa_gateway_session_restarts_total`: a Worker that
+ * missed its heartbeat on the loaded machine is one). With `--profile`, the idle main thread is
+ * profiled for 20 s more, after its CPU was read (the profiler's own cost stays out of that).
+ *
+ * `deno run -A bench/capacity.ts [numbers=1000] [in-flight=64] [--profile]`
+ * (`HEARTBEAT_INTERVAL_MS` and `HEARTBEAT_TIMEOUT_MS` are passed to the server)
  */
+import { startCpuProfile, summariseProfile, writeProfile } from "./cpu_profile.ts";
 import {
   api,
+  type Cpu,
+  cpuOf,
   freePort,
   machine,
   memoryOf,
+  metricSum,
   percentile,
   phone,
   type Server,
@@ -26,51 +34,14 @@ import {
   startServer,
 } from "./lib.ts";
 
-const NUMBERS = Number(Deno.args[0] ?? 1000);
-const IN_FLIGHT = Number(Deno.args[1] ?? 64);
+const PROFILE = Deno.args.includes("--profile");
+const [numbersArg, inFlightArg] = Deno.args.filter((arg) => !arg.startsWith("--"));
+const NUMBERS = Number(numbersArg ?? 1000);
+const IN_FLIGHT = Number(inFlightArg ?? 64);
 // V8 keeps collecting in the background for tens of seconds after a thousand isolates started.
 const IDLE_SETTLE_MS = 60_000;
 const IDLE_CPU_MS = 20_000;
 const DEADLINE_MS = 300_000;
-const TICKS_PER_S = 100; // USER_HZ
-
-/** utime + stime of one thread, in ms. */
-function threadCpuMs(pid: number, tid: number | string): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/task/${tid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 1000 / TICKS_PER_S;
-  } catch {
-    return 0; // The thread ended meanwhile.
-  }
-}
-
-interface Cpu {
-  mainMs: number;
-  /** V8's platform threads (background GC and compilation for every isolate). */
-  v8Ms: number;
-  /** The Worker threads (session Workers and spawners). */
-  workersMs: number;
-  allMs: number;
-}
-
-/** CPU ms of the main thread, of V8's threads, of the Workers and of the whole process. */
-function cpuOf(pid: number): Cpu {
-  const cpu: Cpu = { mainMs: threadCpuMs(pid, pid), v8Ms: 0, workersMs: 0, allMs: 0 };
-  for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
-    const ms = threadCpuMs(pid, entry.name);
-    cpu.allMs += ms;
-    let name = "";
-    try {
-      name = Deno.readTextFileSync(`/proc/${pid}/task/${entry.name}/comm`);
-    } catch {
-      continue;
-    }
-    if (name.startsWith("V8 ")) cpu.v8Ms += ms;
-    else if (name.startsWith("worker")) cpu.workersMs += ms;
-  }
-  return cpu;
-}
 
 const share = (ms: number, wallMs: number) => `${(ms / wallMs * 100).toFixed(0)} %`;
 
@@ -128,7 +99,7 @@ async function main(): Promise<void> {
   const dataDir = await Deno.makeTempDir({ prefix: "wa-capacity-" });
   const port = freePort();
   // The heartbeat's settings pass through, for A/B runs.
-  const env: Record<string, string> = { LOG_LEVEL: "error" };
+  const env: Record<string, string> = { LOG_LEVEL: "error", METRICS_ENABLED: "true" };
   for (const name of ["HEARTBEAT_INTERVAL_MS", "HEARTBEAT_TIMEOUT_MS"]) {
     const value = Deno.env.get(name);
     if (value) env[name] = value;
@@ -137,7 +108,13 @@ async function main(): Promise<void> {
   const wanted = new Set(phones);
   console.log(`${machine()}; ${NUMBERS} simulator numbers, ${IN_FLIGHT} starts in flight`);
 
-  let server = startServer({ dataDir, port, env });
+  const inspectPort = freePort();
+  let server = startServer({
+    dataDir,
+    port,
+    env,
+    ...(PROFILE ? { denoFlags: ["run", "-A", `--inspect=127.0.0.1:${inspectPort}`] } : {}),
+  });
   await server.ready();
   await sleep(2_000);
   const empty = memoryOf(server.child.pid);
@@ -161,6 +138,7 @@ async function main(): Promise<void> {
   const connectedMs = await allConnected(server, wanted, startedAt);
   const cpuAtConnected = cpuOf(server.child.pid);
   const startHealth = await probe.stop();
+  const restartsStarting = await restartsOf(server);
   const spent = (key: keyof Cpu) => cpuAtConnected[key] - cpuAtStart[key];
 
   // 2. Idle.
@@ -171,6 +149,15 @@ async function main(): Promise<void> {
   const cpuAfter = cpuOf(server.child.pid);
   const idleMainPct = (cpuAfter.mainMs - cpuBefore.mainMs) / IDLE_CPU_MS * 100;
   const idleAllPct = (cpuAfter.allMs - cpuBefore.allMs) / IDLE_CPU_MS * 100;
+  let idleProfile: string[] = [];
+  if (PROFILE) {
+    const profiling = await startCpuProfile(inspectPort, 1_000);
+    await sleep(IDLE_CPU_MS);
+    const profile = await profiling.stop();
+    const file = await writeProfile(profile, "capacity-idle");
+    idleProfile = ["```", ...summariseProfile(profile), "```", `CPU profile written to ${file}`];
+  }
+  const restartsIdle = await restartsOf(server) - restartsStarting;
 
   // 3. Restart on the same DATA_DIR.
   const stopCode = await server.stop("SIGTERM", 120_000);
@@ -180,6 +167,7 @@ async function main(): Promise<void> {
   const firstAnswerMs = await server.ready(60_000);
   const restoredMs = await allConnected(server, wanted, restartAt);
   const restoreHealth = await probe.stop();
+  const restartsRestoring = await restartsOf(server);
   await server.stop("SIGTERM", 120_000);
   await Deno.remove(dataDir, { recursive: true }).catch(() => {});
 
@@ -211,6 +199,7 @@ async function main(): Promise<void> {
       `${(empty.pssKb / 1024).toFixed(0)} → ${(loaded.pssKb / 1024).toFixed(0)} MB`,
     ],
     ["PSS per number", `${perNumberMb.toFixed(2)} MB`],
+    ["Workers restarted while starting / idle", `${restartsStarting} / ${restartsIdle}`],
     ["idle CPU, main thread", `${idleMainPct.toFixed(1)} % of a core`],
     ["idle CPU, whole process", `${idleAllPct.toFixed(1)} % of a core`],
     ["SIGTERM exit code", String(stopCode)],
@@ -222,9 +211,16 @@ async function main(): Promise<void> {
         fmt(Math.max(...restoreHealth))
       } (${restoreHealth.length} probes)`,
     ],
+    ["Workers restarted while restoring", String(restartsRestoring)],
   ];
   console.log("\n| measure | value |\n| --- | --- |");
   for (const [name, value] of rows) console.log(`| ${name} | ${value} |`);
+  if (idleProfile.length > 0) console.log(["", "Idle main thread:", ...idleProfile].join("\n"));
+}
+
+/** Session Workers or Chromiums that died and were restarted (or failed) since the server began. */
+function restartsOf(server: Server): Promise<number> {
+  return metricSum(server.base, "wa_gateway_session_restarts_total");
 }
 
 await main();

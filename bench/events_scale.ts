@@ -21,10 +21,10 @@
  */
 import {
   api,
-  API_KEY,
   connectedCount,
   freePort,
   machine,
+  metricSum,
   percentile,
   phone,
   sleep,
@@ -92,13 +92,8 @@ function startReceiver() {
 }
 
 /** The outbox's pending deliveries, from the Prometheus endpoint. */
-async function outboxSize(base: string): Promise<number> {
-  const { status, body } = await fetch(`${base}/metrics`, { headers: { "X-Api-Key": API_KEY } })
-    .then(async (r) => ({ status: r.status, body: await r.text() }));
-  if (status !== 200) throw new Error(`GET /metrics answered ${status}`);
-  const match = /^wa_gateway_outbox_pending_deliveries(?:\{[^}]*\})? (\d+)/m.exec(body);
-  if (!match) throw new Error("GET /metrics has no wa_gateway_outbox_pending_deliveries");
-  return Number(match[1]);
+function outboxSize(base: string): Promise<number> {
+  return metricSum(base, "wa_gateway_outbox_pending_deliveries");
 }
 
 /**

@@ -215,11 +215,61 @@ export interface Memory {
   pssKb: number;
 }
 
+/** The sum of every series of the Prometheus metric `name` on `/metrics` (`METRICS_ENABLED`). */
+export async function metricSum(base: string, name: string): Promise<number> {
+  const response = await fetch(`${base}/metrics`, { headers: { "X-Api-Key": API_KEY } });
+  const body = await response.text();
+  if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
+  const series = [...body.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))];
+  if (series.length === 0) throw new Error(`GET /metrics has no ${name}`);
+  return series.reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
 /** Resident (RSS) and proportional (PSS) memory of a process; Workers are threads, so included. */
 export function memoryOf(pid: number): Memory {
   const text = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)?.[1]);
   return { rssKb: field("Rss"), pssKb: field("Pss") };
+}
+
+const TICKS_PER_S = 100; // USER_HZ
+
+/** utime + stime of one thread, in ms. */
+function threadCpuMs(pid: number, tid: number | string): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/task/${tid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 1000 / TICKS_PER_S;
+  } catch {
+    return 0; // The thread ended meanwhile.
+  }
+}
+
+export interface Cpu {
+  mainMs: number;
+  /** V8's platform threads (background GC and compilation for every isolate). */
+  v8Ms: number;
+  /** The Worker threads (session Workers and spawners). */
+  workersMs: number;
+  allMs: number;
+}
+
+/** CPU ms of the main thread, of V8's threads, of the Workers and of the whole process. */
+export function cpuOf(pid: number): Cpu {
+  const cpu: Cpu = { mainMs: threadCpuMs(pid, pid), v8Ms: 0, workersMs: 0, allMs: 0 };
+  for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
+    const ms = threadCpuMs(pid, entry.name);
+    cpu.allMs += ms;
+    let name = "";
+    try {
+      name = Deno.readTextFileSync(`/proc/${pid}/task/${entry.name}/comm`);
+    } catch {
+      continue;
+    }
+    if (name.startsWith("V8 ")) cpu.v8Ms += ms;
+    else if (name.startsWith("worker")) cpu.workersMs += ms;
+  }
+  return cpu;
 }
 
 export function percentile(values: number[], p: number): number {
