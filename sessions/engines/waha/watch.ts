@@ -4,8 +4,8 @@
  * then asks WAHA for its status every `pollMs` until the session is WORKING, and every
  * `WORKING_POLL_FACTOR` × `pollMs` after (WAHA's `session.status` webhooks drive the session's
  * status on the main thread too; asking covers a webhook that never arrives, a WAHA that went
- * away, and gives the QR, which WAHA only answers when asked). Each ask costs this Worker ~7 ms of
- * CPU: asking every 2 s kept 100 linked numbers at 43 % of a core (bench/README.md). A QR is
+ * away, and gives the QR, which WAHA only answers when asked). Each ask costs this Worker ~3 ms of
+ * CPU: asking every 2 s kept 100 linked numbers at 12 % of a core (bench/README.md). A QR is
  * reported each time it changes, WORKING with the linked account once; a WAHA that cannot be
  * reached `FAILURES_BEFORE_FATAL` times in a row, or a session WAHA reports FAILED, STOPPED or
  * gone, is `fatal` (a crash, for the restart policy).
