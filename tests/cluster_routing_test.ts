@@ -520,6 +520,21 @@ Deno.test("requests for a number are routed to the node that owns it", async (t)
       assert.equal((await response.json()).success, true);
     });
 
+    await t.step("a WAHA session.status is routed by the number in its body too", async () => {
+      const response = await fetch(`${node2.base}/webhook/state-change`, {
+        method: "POST",
+        headers: { "X-Api-Key": ADMIN_KEY, "Content-Type": "application/json" },
+        body: JSON.stringify({
+          event: "session.status",
+          session: P1,
+          payload: { status: "WORKING" },
+        }),
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.equal(response.headers.get("X-Served-By"), "node-1");
+      assert.equal((await response.json()).success, true);
+    });
+
     await t.step("a number's event stream is passed through from its owner", async () => {
       const response = await fetch(`${node1.base}/${P2}/events?since=0`, {
         headers: { "X-Api-Key": ADMIN_KEY },
