@@ -38,6 +38,8 @@ export interface EngineUnderTest {
    * (as the simulator's `/simulate incoming` command does); the newest one's id.
    */
   incomingMany(phone: string, from: string, count: number): Promise<string>;
+  /** A number the other side says is not on WhatsApp. */
+  notOnWhatsApp: string;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export async function startEngine(
   if (engine === "simulator") {
     const server = await startTestApp({ SIMULATOR_SCAN_MS: "0", ...env });
     return harness(engine, server, null, {
+      notOnWhatsApp: "15559999999",
       link: (phone) => waitForState(server, phone, "CONNECTED").then(() => {}),
       async incoming(phone, from, text) {
         const { status, body } = await server.json("POST", `/${phone}/simulator/messages`, {
@@ -72,6 +75,8 @@ export async function startEngine(
   }
   const gateway = await startWahaGateway(env);
   return harness(engine, gateway.server, gateway, {
+    // The fake WAHA knows the numbers of +1 555 only.
+    notOnWhatsApp: "4915559999999",
     async link(phone) {
       await waitFor(
         `WAHA's session ${phone} to wait for a scan`,
@@ -96,7 +101,7 @@ function harness(
   engine: EngineName,
   server: TestApp,
   waha: WahaGateway | null,
-  own: Pick<EngineUnderTest, "link" | "incoming" | "incomingMany" | "close">,
+  own: Pick<EngineUnderTest, "link" | "incoming" | "incomingMany" | "notOnWhatsApp" | "close">,
 ): EngineUnderTest {
   const start = async (phone: string) => {
     const { status, body } = await server.json("POST", `/${phone}/start`, { body: { engine } });
@@ -116,12 +121,15 @@ function harness(
 }
 
 /**
- * The calls (`METHOD /{phoneNumber}/…`, as the OpenAPI document names them) each engine answers
- * `501 NOT_IMPLEMENTED` on a connected session, with the engine method it names.
+ * The calls (`METHOD /{phoneNumber}/…`, as the OpenAPI document names them, and `(value)` after
+ * it where one value of the body decides) each engine answers `501 NOT_IMPLEMENTED` on a connected
+ * session, with the engine capability it names.
  */
 export const NOT_IMPLEMENTED_ON: Record<EngineName, Readonly<Record<string, string>>> = {
   simulator: {},
   waha: {
+    "POST /{phoneNumber}/send-audio": "send-audio",
+    "POST /{phoneNumber}/typing (recording)": "typing: recording",
     "GET /{phoneNumber}/messages/{chatId}/{messageId}/media": "getMessageMedia",
     "GET /{phoneNumber}/chat/{chatId}": "getChat",
     "GET /{phoneNumber}/polls/{messageId}/votes": "getPollVotes",
@@ -249,11 +257,21 @@ export type ContractGap =
    * expected place) gives a short page and `hasMore: false`: its third page of 50 of 120 holds one
    * message, and a page read after newer messages arrived comes up short too.
    */
-  | "deepCursor";
+  | "deepCursor"
+  /**
+   * The fake WAHA stores each send as a plain text message (no type, media, location, vCard or
+   * quoted id), removes a revoked message instead of keeping it as revoked, and revokes anyone's.
+   */
+  | "storedSends"
+  /**
+   * The fake WAHA writes, reacts, marks read and types in any chat or message, known or not, so
+   * none of these is a 404 there; its 404 for an unknown quoted message names no message.
+   */
+  | "unknownChats";
 
 export const GAPS: Record<EngineName, ReadonlySet<ContractGap>> = {
   simulator: new Set(),
-  waha: new Set(["chatTotal", "unknownChatMessages", "deepCursor"]),
+  waha: new Set(["chatTotal", "unknownChatMessages", "deepCursor", "storedSends", "unknownChats"]),
 };
 
 /** Whether `engine` answers as the contract says where `gap` names a difference. */

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import SwaggerParser from "@apidevtools/swagger-parser";
+import { oggOpusHead } from "../media/test_fixtures.ts";
 import {
   answersNotImplemented,
   ENGINES,
@@ -128,6 +129,8 @@ const PNG =
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 /** A video's first bytes, enough for a video the API takes. */
 const MP4 = "data:video/mp4;base64,AAAAGGZ0eXBtcDQyAAAAAG1wNDJpc29t";
+/** An Ogg Opus header, enough for audio the API takes. */
+const OGG = `data:audio/ogg;base64,${oggOpusHead().toBase64()}`;
 const MSG = "true_15550000001@c.us_3EB0C0FFEE";
 const GROUP = "120363000000000001@g.us";
 const CHANNEL = "120363000000000101@newsletter";
@@ -138,8 +141,8 @@ const SESSION_CALLS: [string, string, unknown?][] = [
   ["POST", "send-image", { chatId: "15550000001", imageUrl: PNG }],
   ["POST", "send-file", { chatId: "15550000001", fileUrl: PNG }],
   ["POST", "send-video", { chatId: "15550000001", videoUrl: PNG }],
-  ["POST", "send-voice", { chatId: "15550000001", audioUrl: PNG }],
-  ["POST", "send-audio", { chatId: "15550000001", audioUrl: PNG }],
+  ["POST", "send-voice", { chatId: "15550000001", audioUrl: OGG }],
+  ["POST", "send-audio", { chatId: "15550000001", audioUrl: OGG }],
   ["POST", "send-location", { chatId: "15550000001", latitude: 1, longitude: 2 }],
   ["POST", "send-contact", { chatId: "15550000001", contact: { name: "A", phone: "155500" } }],
   ["POST", "send-reaction", { messageId: MSG, emoji: "👍" }],
@@ -402,7 +405,9 @@ for (const engine of ENGINES) {
           assert.notEqual(answer.status, 501, `${operation}: ${JSON.stringify(answer.body)}`);
         }
       }
-      const untried = Object.keys(NOT_IMPLEMENTED_ON[engine]).filter((op) => !called.has(op));
+      // A call whose 501 depends on a value of its body, `(value)`, is its suite's to try.
+      const untried = Object.keys(NOT_IMPLEMENTED_ON[engine])
+        .filter((op) => !op.endsWith(")") && !called.has(op));
       assert.deepEqual(untried, [], "every call of the table is tried");
     } finally {
       await close();
