@@ -267,11 +267,20 @@ export type ContractGap =
    * The fake WAHA writes, reacts, marks read and types in any chat or message, known or not, so
    * none of these is a 404 there; its 404 for an unknown quoted message names no message.
    */
-  | "unknownChats";
+  | "unknownChats"
+  /** The fake WAHA has no call to read one contact, so reading one is a 404 there. */
+  | "oneContact";
 
 export const GAPS: Record<EngineName, ReadonlySet<ContractGap>> = {
   simulator: new Set(),
-  waha: new Set(["chatTotal", "unknownChatMessages", "deepCursor", "storedSends", "unknownChats"]),
+  waha: new Set([
+    "chatTotal",
+    "unknownChatMessages",
+    "deepCursor",
+    "storedSends",
+    "unknownChats",
+    "oneContact",
+  ]),
 };
 
 /** Whether `engine` answers as the contract says where `gap` names a difference. */
