@@ -17,6 +17,9 @@ import { startWahaGateway, type WahaGateway } from "./fake_waha/gateway.ts";
 
 export type EngineName = "simulator" | "waha";
 
+/** How long a link may take: a busy machine may take over 10 s to start a session's Worker. */
+const LINK_MS = 30_000;
+
 /** The engines whose suites are parameterised, in the order they run. */
 export const ENGINES: readonly EngineName[] = ["simulator", "waha"];
 
@@ -55,7 +58,7 @@ export async function startEngine(
     const server = await startTestApp({ SIMULATOR_SCAN_MS: "0", ...env });
     return harness(engine, server, null, {
       notOnWhatsApp: "15559999999",
-      link: (phone) => waitForState(server, phone, "CONNECTED").then(() => {}),
+      link: (phone) => waitForState(server, phone, "CONNECTED", LINK_MS).then(() => {}),
       async incoming(phone, from, text) {
         const { status, body } = await server.json("POST", `/${phone}/simulator/messages`, {
           body: { chatId: from, text },
@@ -83,7 +86,7 @@ export async function startEngine(
         () => gateway.fake.sessions.get(phone)?.status === "SCAN_QR_CODE",
       );
       await gateway.fake.scan(phone);
-      await waitForState(gateway.server, phone, "CONNECTED");
+      await waitForState(gateway.server, phone, "CONNECTED", LINK_MS);
     },
     incoming: async (phone, from, text) => (await gateway.fake.incoming(phone, from, text)).id,
     async incomingMany(phone, from, count) {
