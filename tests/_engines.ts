@@ -84,6 +84,7 @@ export async function startEngine(
       await waitFor(
         `WAHA's session ${phone} to wait for a scan`,
         () => gateway.fake.sessions.get(phone)?.status === "SCAN_QR_CODE",
+        LINK_MS,
       );
       await gateway.fake.scan(phone);
       await waitForState(gateway.server, phone, "CONNECTED", LINK_MS);
