@@ -10,6 +10,7 @@
  * `NOT_IMPLEMENTED_ON` is what each engine answers `501 NOT_IMPLEMENTED` for today, written out
  * here rather than read from the engines: a suite asserts the 501 for those calls on that engine
  * (`answersNotImplemented`), so mapping a call fails its tests until the table says so.
+ * `GAPS` names where an engine's answers differ otherwise, each left-out assertion marked by it.
  */
 import assert from "node:assert/strict";
 import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
@@ -248,8 +249,10 @@ export function answers<T extends { status: number; body: unknown }>(
 }
 
 /**
- * Where an engine answers less than the contract says (not a 501: an answer that differs), named
- * so that a suite states the gap where it leaves out the assertion, and a fix shows here.
+ * Where an engine under test answers otherwise than the contract or the simulator (not a 501: an
+ * answer that differs), because of the engine itself or because the fake WAHA keeps or posts less
+ * than WAHA. A suite names the gap where it leaves out an assertion; taking a gap out of `GAPS`
+ * runs those assertions on that engine again.
  */
 export type ContractGap =
   /** `total` of `GET /chats` is exact only on the page that reaches the end (WAHA counts none). */
