@@ -7,10 +7,14 @@
  * and all of it after a restart. Presence: ours set, a contact's read (a subscription answered
  * with `presence.update`), typing in one chat through the same endpoint. Calls: a contact's call
  * arrives as `call.received` and is rejected by its id (`call.rejected`), once; with
- * `CALLS_AUTO_REJECT` it is rejected as it arrives and the caller gets the message.
+ * `CALLS_AUTO_REJECT` it is rejected as it arrives and the caller gets the message. The label list
+ * runs on each engine of `_engines.ts` (the waha engine answers 501); the rest acts from the
+ * simulator's controls or restarts on its data, so it runs on the simulator only (the waha engine
+ * answers 501 for all of these calls, as contract_test's sweep asserts).
  */
 import assert from "node:assert/strict";
 import { type Received, type Receiver, startReceiver } from "../events/test_receivers.ts";
+import { answersNotImplemented, ENGINES, notImplementedOn, startEngine } from "./_engines.ts";
 import { startTestApp, type TestApp, waitForState, webhookEvent } from "./_helpers.ts";
 
 const PHONE = "4915550007201";
@@ -81,20 +85,31 @@ async function withPhone(
   }
 }
 
-Deno.test("GET /labels lists WhatsApp Business's five labels with WAHA's colour number and hex", async () => {
-  await withPhone(async ({ server }) => {
-    const { status, body } = await server.json<Label[]>("GET", `/${PHONE}/labels`);
-    assert.equal(status, 200);
-    assert.deepEqual(body.map((l) => [l.id, l.name]), [
-      ["1", "New customer"],
-      ["2", "New order"],
-      ["3", "Pending payment"],
-      ["4", "Paid"],
-      ["5", "Order complete"],
-    ]);
-    assert.deepEqual(body[0], { id: "1", name: "New customer", color: 0, colorHex: "#ff9485" });
+for (const engine of ENGINES) {
+  Deno.test(`on the ${engine} engine, GET /labels lists WhatsApp Business's five labels with WAHA's colour number and hex`, async () => {
+    const { server, connect, close } = await startEngine(engine);
+    try {
+      await connect(PHONE);
+      const answer = await server.json<Label[]>("GET", `/${PHONE}/labels`);
+      const operation = "GET /{phoneNumber}/labels";
+      if (notImplementedOn(engine, operation)) {
+        return answersNotImplemented(engine, operation, answer);
+      }
+      const { status, body } = answer;
+      assert.equal(status, 200);
+      assert.deepEqual(body.map((l) => [l.id, l.name]), [
+        ["1", "New customer"],
+        ["2", "New order"],
+        ["3", "Pending payment"],
+        ["4", "Paid"],
+        ["5", "Order complete"],
+      ]);
+      assert.deepEqual(body[0], { id: "1", name: "New customer", color: 0, colorHex: "#ff9485" });
+    } finally {
+      await close();
+    }
   });
-});
+}
 
 Deno.test("a label created, edited and deleted through the API arrives as label.upsert and label.deleted", async () => {
   await withPhone(async ({ ok, event, server }) => {

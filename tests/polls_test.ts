@@ -1,14 +1,24 @@
 /**
  * @module
- * Polls through HTTP on the simulator: `send-poll` puts a poll in the chat (and a `message.any`
+ * Polls through HTTP: `send-poll` puts a poll in the chat (and a `message.any`
  * event out), a contact's or group member's vote from the simulator's control API reaches a
  * webhook receiver as WAHA's `poll.vote` and changes what `polls/{messageId}/votes` answers, a vote
  * replaces the voter's last one, a single-answer poll takes one option, and the poll with its votes
- * survives a restart. Bodies WhatsApp would refuse are 400s that name the field.
+ * survives a restart. Bodies WhatsApp would refuse are 400s that name the field. Sending a poll
+ * and the refusals run on each engine of `_engines.ts` (the waha engine answers 501 for the
+ * votes); the votes come from the simulator's contacts, so their tests run on the simulator only.
  */
 import assert from "node:assert/strict";
 import { type Received, type Receiver, startReceiver } from "../events/test_receivers.ts";
-import { startTestApp, type TestApp, waitForState, webhookEvent } from "./_helpers.ts";
+import {
+  answersNotImplemented,
+  type EngineName,
+  ENGINES,
+  keepsContract,
+  notImplementedOn,
+  startEngine,
+} from "./_engines.ts";
+import { type TestApp, waitForState, webhookEvent } from "./_helpers.ts";
 
 const PHONE = "4915550007101";
 const ME = `${PHONE}@c.us`;
@@ -16,6 +26,7 @@ const CAROL = "15550000003@c.us";
 const ALICE = "15550000001@c.us";
 const BOB = "15550000002@c.us";
 const GROUP = "120363000000000001@g.us";
+const VOTES = "GET /{phoneNumber}/polls/{messageId}/votes";
 const LUNCH = { name: "Lunch on Friday?", options: ["Pizza", "Sushi", "Salad"] };
 
 interface Votes {
@@ -39,12 +50,15 @@ interface Setup {
   event(event: string, matches: (payload: Record<string, unknown>) => boolean): Promise<Received>;
 }
 
-async function withPhone(test: (setup: Setup) => Promise<void>): Promise<void> {
+/** A connected number on `engine` (the votes' tests: the simulator, whose contacts vote). */
+async function withPhone(
+  engine: EngineName,
+  test: (setup: Setup) => Promise<void>,
+): Promise<void> {
   const hooks = startReceiver();
-  const server = await startTestApp({ WEBHOOK_URL: hooks.url, SIMULATOR_SCAN_MS: "0" });
+  const { server, connect, close } = await startEngine(engine, { WEBHOOK_URL: hooks.url });
   try {
-    assert.equal((await server.json("POST", `/${PHONE}/start`)).status, 200);
-    await waitForState(server, PHONE, "CONNECTED");
+    await connect(PHONE);
     await test({
       server,
       hooks,
@@ -59,46 +73,55 @@ async function withPhone(test: (setup: Setup) => Promise<void>): Promise<void> {
       event: (event, matches) => webhookEvent(hooks, event, matches, 5_000),
     });
   } finally {
-    await server.close();
+    await close();
     await hooks.close();
   }
 }
 
 const counts = (votes: Votes) => votes.options.map((o) => [o.name, o.votes]);
 
-Deno.test("send-poll puts the poll in the chat, announces it as message.any, and it starts without votes", async () => {
-  await withPhone(async ({ server, sendPoll, votes, event }) => {
-    const pollId = await sendPoll("+1 555 000 0003", LUNCH);
-    assert.match(pollId, /^true_15550000003@c\.us_/);
-    const { json } = await event("message.any", (p) => p.id === pollId);
-    assert.equal(json.payload.body, LUNCH.name);
-    assert.equal(json.payload.fromMe, true);
-    assert.equal(json.payload.source, "api");
-    assert.equal((json.payload._data as { type: string }).type, "poll_creation");
+for (const engine of ENGINES) {
+  Deno.test(`on the ${engine} engine, send-poll puts the poll in the chat, announces it as message.any, and it starts without votes`, async () => {
+    await withPhone(engine, async ({ server, sendPoll, votes, event }) => {
+      const pollId = await sendPoll("+1 555 000 0003", LUNCH);
+      assert.match(pollId, /^true_15550000003@c\.us_/);
+      const read = await votes(pollId);
+      if (notImplementedOn(engine, VOTES)) answersNotImplemented(engine, VOTES, read);
+      // The fake WAHA posts no message.any and stores the poll as text (GAPS: storedSends).
+      if (!keepsContract(engine, "storedSends")) return;
+      const { json } = await event("message.any", (p) => p.id === pollId);
+      assert.equal(json.payload.body, LUNCH.name);
+      assert.equal(json.payload.fromMe, true);
+      assert.equal(json.payload.source, "api");
+      assert.equal((json.payload._data as { type: string }).type, "poll_creation");
 
-    const chat = await server.json<{ messages: { id: string; type: string; body: string }[] }>(
-      "GET",
-      `/${PHONE}/messages/${CAROL}`,
-    );
-    assert.deepEqual(
-      [chat.body.messages[0].id, chat.body.messages[0].type, chat.body.messages[0].body],
-      [pollId, "poll_creation", LUNCH.name],
-    );
-    const { status, body } = await votes(pollId);
-    assert.equal(status, 200);
-    assert.deepEqual(body, {
-      pollId,
-      chatId: CAROL,
-      name: LUNCH.name,
-      multipleAnswers: false,
-      options: [["Pizza", 0], ["Sushi", 0], ["Salad", 0]].map(([name, votes]) => ({ name, votes })),
-      votes: [],
+      const chat = await server.json<{ messages: { id: string; type: string; body: string }[] }>(
+        "GET",
+        `/${PHONE}/messages/${CAROL}`,
+      );
+      assert.deepEqual(
+        [chat.body.messages[0].id, chat.body.messages[0].type, chat.body.messages[0].body],
+        [pollId, "poll_creation", LUNCH.name],
+      );
+      const { status, body } = read;
+      assert.equal(status, 200);
+      assert.deepEqual(body, {
+        pollId,
+        chatId: CAROL,
+        name: LUNCH.name,
+        multipleAnswers: false,
+        options: [["Pizza", 0], ["Sushi", 0], ["Salad", 0]].map(([name, votes]) => ({
+          name,
+          votes,
+        })),
+        votes: [],
+      });
     });
   });
-});
+}
 
 Deno.test("a contact's vote arrives as WAHA's poll.vote and the poll's votes count it; a new vote replaces it", async () => {
-  await withPhone(async ({ sendPoll, vote, votes, event }) => {
+  await withPhone("simulator", async ({ sendPoll, vote, votes, event }) => {
     const pollId = await sendPoll(CAROL, LUNCH);
 
     const cast = await vote({ pollId, options: ["Sushi"] });
@@ -141,7 +164,7 @@ Deno.test("a contact's vote arrives as WAHA's poll.vote and the poll's votes cou
 });
 
 Deno.test("group members vote on a poll with multiple answers; the event names the group and the member", async () => {
-  await withPhone(async ({ sendPoll, vote, votes, event }) => {
+  await withPhone("simulator", async ({ sendPoll, vote, votes, event }) => {
     const pollId = await sendPoll(GROUP, { ...LUNCH, multipleAnswers: true });
     assert.equal((await vote({ pollId, from: ALICE, options: ["Salad", "Pizza"] })).status, 200);
     assert.equal((await vote({ pollId, from: BOB, options: ["Pizza"] })).status, 200);
@@ -164,7 +187,7 @@ Deno.test("group members vote on a poll with multiple answers; the event names t
 });
 
 Deno.test("a single-answer poll refuses two options, and no poll takes an option it does not have", async () => {
-  await withPhone(async ({ sendPoll, vote, votes }) => {
+  await withPhone("simulator", async ({ sendPoll, vote, votes }) => {
     const pollId = await sendPoll(CAROL, LUNCH);
     const two = await vote({ pollId, options: ["Pizza", "Sushi"] });
     assert.equal(two.status, 400);
@@ -176,36 +199,43 @@ Deno.test("a single-answer poll refuses two options, and no poll takes an option
   });
 });
 
-Deno.test("send-poll refuses fewer than 2 or more than 12 options and repeated ones; votes of a message that is no poll are 400, of none 404", async () => {
-  await withPhone(async ({ server, votes }) => {
-    const refused = async (poll: Record<string, unknown>, field: RegExp) => {
-      const { status, body } = await server.json("POST", `/${PHONE}/send-poll`, {
-        body: { chatId: CAROL, poll },
-      });
-      assert.equal(status, 400, JSON.stringify(poll));
-      assert.match(String(body.error), field);
-    };
-    await refused({ name: "One?", options: ["Yes"] }, /poll\.options/);
-    const thirteen = Array.from({ length: 13 }, (_, i) => `Option ${i + 1}`);
-    await refused({ name: "Many?", options: thirteen }, /poll\.options/);
-    await refused({ name: "Twice?", options: ["Yes", "Yes"] }, /each option must differ/);
-    await refused({ name: " ", options: ["Yes", "No"] }, /poll\.name/);
+for (const engine of ENGINES) {
+  Deno.test(`on the ${engine} engine, send-poll refuses fewer than 2 or more than 12 options and repeated ones; votes of a message that is no poll are 400, of none 404`, async () => {
+    await withPhone(engine, async ({ server, votes }) => {
+      const refused = async (poll: Record<string, unknown>, field: RegExp) => {
+        const { status, body } = await server.json("POST", `/${PHONE}/send-poll`, {
+          body: { chatId: CAROL, poll },
+        });
+        assert.equal(status, 400, JSON.stringify(poll));
+        assert.match(String(body.error), field);
+      };
+      await refused({ name: "One?", options: ["Yes"] }, /poll\.options/);
+      const thirteen = Array.from({ length: 13 }, (_, i) => `Option ${i + 1}`);
+      await refused({ name: "Many?", options: thirteen }, /poll\.options/);
+      await refused({ name: "Twice?", options: ["Yes", "Yes"] }, /each option must differ/);
+      await refused({ name: " ", options: ["Yes", "No"] }, /poll\.name/);
 
-    const text = await server.json("POST", `/${PHONE}/send-text`, {
-      body: { chatId: CAROL, text: "not a poll" },
+      const text = await server.json("POST", `/${PHONE}/send-text`, {
+        body: { chatId: CAROL, text: "not a poll" },
+      });
+      const notPoll = await votes(String(text.body.messageId));
+      const none = await votes("true_15550000003@c.us_3EB0NOSUCHPOLL");
+      if (notImplementedOn(engine, VOTES)) {
+        answersNotImplemented(engine, VOTES, notPoll);
+        return answersNotImplemented(engine, VOTES, none);
+      }
+      assert.equal(notPoll.status, 400);
+      assert.equal(
+        (notPoll.body as unknown as { error: string }).error,
+        `Message "${text.body.messageId}" is not a poll`,
+      );
+      assert.equal(none.status, 404);
     });
-    const notPoll = await votes(String(text.body.messageId));
-    assert.equal(notPoll.status, 400);
-    assert.equal(
-      (notPoll.body as unknown as { error: string }).error,
-      `Message "${text.body.messageId}" is not a poll`,
-    );
-    assert.equal((await votes("true_15550000003@c.us_3EB0NOSUCHPOLL")).status, 404);
   });
-});
+}
 
 Deno.test("a poll and its votes are still there after a restart, as the phone keeps them", async () => {
-  await withPhone(async ({ server, sendPoll, vote, votes, event }) => {
+  await withPhone("simulator", async ({ server, sendPoll, vote, votes, event }) => {
     const pollId = await sendPoll(CAROL, LUNCH);
     await vote({ pollId, options: ["Salad"] });
     await event("poll.vote", (p) => (p.poll as { id: string }).id === pollId);

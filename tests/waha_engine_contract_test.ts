@@ -1,59 +1,25 @@
 /**
  * @module
- * The HTTP contract's core, run on each engine it applies to (the simulator, and the waha engine
- * on a fake WAHA): start, state, the QR while waiting for a scan (and 409 for a send then), the
- * link, send-text, the chat's messages, the chat list, an incoming message as a `message` event on
- * the number's stream, stop. Only the link and the incoming message differ by engine: the
- * simulator's phone scans by itself and its contacts write through `/simulator/messages`; WAHA's
- * phone and contacts act through the fake.
+ * The HTTP contract's core, run on each engine of `_engines.ts` (the simulator, and the waha
+ * engine on a fake WAHA): start, state, the QR while waiting for a scan (and 409 for a send then),
+ * the link, send-text, the chat's messages, the chat list, an incoming message as a `message`
+ * event on the number's stream, stop. Only the link and the incoming message differ by engine, and
+ * the harness does each the engine's way.
  */
 import assert from "node:assert/strict";
-import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
+import { ENGINES, startEngine } from "./_engines.ts";
+import { waitFor, waitForState } from "./_helpers.ts";
 import { sseReader } from "./_sse.ts";
-import { startWahaGateway } from "./fake_waha/gateway.ts";
 
 const PHONE = "4915550022301";
 const ALICE = "15550000001@c.us";
 
-interface EngineUnderTest {
-  server: TestApp;
-  /** The phone links (scans the QR). */
-  link(): Promise<void>;
-  /** ALICE writes `text` to the number. */
-  incoming(text: string): Promise<void>;
-  close(): Promise<void>;
-}
-
-const ENGINES: Record<string, () => Promise<EngineUnderTest>> = {
-  async simulator() {
-    // A scan slow enough to see the QR first; `link` waits for it.
-    const server = await startTestApp({ SIMULATOR_SCAN_MS: "1500" });
-    return {
-      server,
-      link: () => waitForState(server, PHONE, "CONNECTED").then(() => {}),
-      async incoming(text) {
-        const { status, body } = await server.json("POST", `/${PHONE}/simulator/messages`, {
-          body: { chatId: ALICE, text },
-        });
-        assert.equal(status, 200, JSON.stringify(body));
-      },
-      close: () => server.close(),
-    };
-  },
-  async waha() {
-    const gateway = await startWahaGateway();
-    return {
-      server: gateway.server,
-      link: () => gateway.fake.scan(PHONE),
-      incoming: (text) => gateway.fake.incoming(PHONE, ALICE, text).then(() => {}),
-      close: gateway.close,
-    };
-  },
-};
-
-for (const [engine, make] of Object.entries(ENGINES)) {
+for (const engine of ENGINES) {
   Deno.test(`the contract's core on the ${engine} engine`, async (t) => {
-    const { server, link, incoming, close } = await make();
+    // A simulator's scan slow enough to see the QR first; `link` waits for it.
+    const { server, link, incoming, close } = await startEngine(engine, {
+      SIMULATOR_SCAN_MS: "1500",
+    });
     try {
       await t.step("start, then the QR while waiting for a scan; sends answer 409", async () => {
         const started = await server.json("POST", `/${PHONE}/start`, { body: { engine } });
@@ -71,7 +37,7 @@ for (const [engine, make] of Object.entries(ENGINES)) {
       });
 
       await t.step("the link makes it CONNECTED as its own number", async () => {
-        await link();
+        await link(PHONE);
         const state = await waitForState(server, PHONE, "CONNECTED");
         assert.equal(state.status, "WORKING");
         assert.equal((state.me as { id: string }).id, `${PHONE}@c.us`);
@@ -116,7 +82,7 @@ for (const [engine, make] of Object.entries(ENGINES)) {
         assert.equal(response.status, 200);
         const stream = sseReader(response);
         try {
-          await incoming("Hi from Alice");
+          await incoming(PHONE, ALICE, "Hi from Alice");
           const isIt = (m: { data: string }) => {
             const event = JSON.parse(m.data);
             return event.event === "message" && event.payload.body === "Hi from Alice";
