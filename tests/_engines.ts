@@ -281,9 +281,6 @@ export type ContractGap =
 export const GAPS: Record<EngineName, ReadonlySet<ContractGap>> = {
   simulator: new Set(),
   waha: new Set([
-    "chatTotal",
-    "unknownChatMessages",
-    "deepCursor",
     "storedSends",
     "unknownChats",
     "oneContact",

@@ -141,8 +141,9 @@ Deno.test("a waha-engine session through our HTTP API", async (t) => {
       const chats = await server.json<{ chats: { id: string }[] }>("GET", `/${PHONE}/chats`);
       assert.equal(chats.status, 200, JSON.stringify(chats.body));
       assert.deepEqual(chats.body.chats.map((c) => c.id), [ALICE]);
+      // The whole list, cut into pages here: WAHA counts no chats.
       const call = fake.callsTo(`/api/${PHONE}/chats`).at(-1)!;
-      assert.deepEqual(call.query, { limit: "21", offset: "0" });
+      assert.deepEqual(call.query, {});
     });
 
     await t.step("an incoming message reaches our webhook and the SSE stream once", async () => {

@@ -181,6 +181,16 @@ export function createWahaEngine(options: EngineOptions): Engine {
     return (list ?? []).map((m) => toMessageDto(m, me)).sort((a, b) => b.timestamp - a.timestamp);
   }
 
+  /** Every chat of the account, as WAHA lists them (newest first). */
+  async function allChats(): Promise<unknown[]> {
+    return await client.call<unknown[]>({ method: "GET", path: path("/chats") }) ?? [];
+  }
+
+  /** Whether the account has the chat `chatId` (WAHA lists an unknown chat's messages as none). */
+  async function chatExists(chatId: string): Promise<boolean> {
+    return (await allChats()).some((chat) => toChatSummary(chat).id === chatId);
+  }
+
   const engine: Partial<Engine> = {
     async start(onEvent: EngineEventSink) {
       try {
@@ -322,46 +332,48 @@ export function createWahaEngine(options: EngineOptions): Engine {
     },
 
     async listChats(query): Promise<ChatPage> {
-      const list = await client.call<unknown[]>({
-        method: "GET",
-        path: path("/chats"),
-        // One more than the page: whether another page follows.
-        query: { limit: query.limit + 1, offset: (query.page - 1) * query.limit },
-      });
-      let chats = (list ?? []).map(toChatSummary);
+      // WAHA counts no chats and filters none by archive: the page is cut from the whole list, so
+      // `total` and the archive filter are exact on every page.
+      let chats = (await allChats()).map(toChatSummary);
       if (query.archived !== undefined) chats = chats.filter((c) => c.archived === query.archived);
-      const hasMore = chats.length > query.limit;
-      chats = chats.slice(0, query.limit);
+      const skip = (query.page - 1) * query.limit;
       return {
-        chats,
-        total: (query.page - 1) * query.limit + chats.length + (hasMore ? 1 : 0),
+        chats: chats.slice(skip, skip + query.limit),
+        total: chats.length,
         page: query.page,
-        hasMore,
+        hasMore: chats.length > skip + query.limit,
       };
     },
 
     async listMessages(query): Promise<MessagePage> {
-      // WAHA lists a chat's newest messages: the page is cut from a window large enough for it.
+      // WAHA lists a chat's newest messages: the page is cut from a window of them large enough
+      // to hold the cursor, the page and one more (whether another page follows), or the whole
+      // chat; a window too small is read again, larger.
       const skip = (query.page - 1) * query.limit;
       let window = skip + query.limit + 1 + (query.before ? query.limit : 0);
       for (;;) {
         const messages = await newest(query.chatId, window);
-        const exhausted = messages.length < window;
+        const complete = messages.length < window || window >= MAX_MESSAGE_WINDOW;
         let start = 0;
         if (query.before) {
           const at = messages.findIndex((m) => m.id === query.before);
           if (at < 0) {
-            if (exhausted || window >= MAX_MESSAGE_WINDOW) {
-              throw new EngineError("NOT_FOUND", `Message "${query.before}" not found`);
-            }
+            if (complete) throw new EngineError("NOT_FOUND", `Message "${query.before}" not found`);
             window = Math.min(MAX_MESSAGE_WINDOW, window * 2);
             continue;
           }
           start = at + 1;
         }
-        const page = messages.slice(start + skip, start + skip + query.limit);
-        const hasMore = messages.length > start + skip + query.limit ||
-          (!exhausted && window < MAX_MESSAGE_WINDOW && page.length === query.limit);
+        const end = start + skip + query.limit;
+        if (messages.length <= end && !complete) {
+          window = Math.min(MAX_MESSAGE_WINDOW, Math.max(end + 1, window * 2));
+          continue;
+        }
+        if (messages.length === 0 && !await chatExists(query.chatId)) {
+          throw new EngineError("NOT_FOUND", `Chat "${query.chatId}" not found`);
+        }
+        const page = messages.slice(start + skip, end);
+        const hasMore = messages.length > end;
         return {
           messages: page,
           hasMore,
