@@ -110,6 +110,14 @@ class RetryableError extends Error {
   }
 }
 
+/** A read of a destination's pending lanes under way (`wakePending`). */
+interface PendingRead {
+  idleOnly: boolean;
+  /** A wake came meanwhile: read again after this one (`true`: for idle lanes only). */
+  again: boolean | null;
+  done: Promise<void>;
+}
+
 const encoder = new TextEncoder();
 /** HMAC keys kept imported; a secret that changes leaves its old key behind, so they are capped. */
 const MAX_KEYS = 64;
@@ -146,7 +154,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** A timer per lane waiting for its head's due time (`laneKey`). */
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Destinations whose pending lanes are being read (`wakePending`). */
-  const reading = new Map<string, { idleOnly: boolean; done: Promise<void> }>();
+  const reading = new Map<string, PendingRead>();
   const controllers = new Set<AbortController>();
   const keys = new Map<string, Promise<CryptoKey>>();
   /** Destinations whose lease this node took last time it asked. */
@@ -233,31 +241,32 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   /**
    * Reads a destination's pending lanes and wakes them; `idleOnly` (the sweep) leaves alone the
-   * lanes being served or waiting for their retry time. A read under way for the destination
-   * serves a second wake too (waking every lane if either asked to).
+   * lanes being served or waiting for their retry time. A wake that comes while a read is under
+   * way is served by one more read after it (the first may have run before what it was told of).
    */
   function wakePending(destination: string, idleOnly = false): Promise<void> {
     if (closed) return Promise.resolve();
     const under = reading.get(destination);
     if (under) {
-      under.idleOnly &&= idleOnly;
+      under.again = (under.again ?? true) && idleOnly;
       return under.done;
     }
-    const read = { idleOnly, done: Promise.resolve() };
+    const read: PendingRead = { idleOnly, again: null, done: Promise.resolve() };
     reading.set(destination, read);
     read.done = outbox.pendingLanes(destination).then((lanes) => {
-      reading.delete(destination);
       for (const lane of lanes) {
         const idle = !active.get(destination)?.has(lane) &&
           !timers.has(laneKey(destination, lane));
         if (!read.idleOnly || idle) wakeLane(destination, lane);
       }
     }, (error) => {
-      reading.delete(destination);
       log.warn("reading a webhook destination's lanes failed", {
         destination,
         error: describeError(error),
       });
+    }).then(() => {
+      reading.delete(destination);
+      return read.again === null ? undefined : wakePending(destination, read.again);
     });
     return read.done;
   }

@@ -705,3 +705,62 @@ Deno.test("dispatcher with WEBHOOK_LANES=1 keeps one destination's deliveries in
     }
   });
 });
+
+Deno.test("dispatcher reads a destination's lanes again when woken while it was reading them", async () => {
+  const store = openSqliteStore(":memory:");
+  const url = "http://receiver.test/hook";
+  const destination = globalDestination(url);
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => release = resolve);
+  let reads = 0;
+  // The first read finds nothing (it runs before the append) and answers only once released.
+  const outbox: Outbox = {
+    ...store.outbox,
+    async pendingLanes(key) {
+      const lanes = await store.outbox.pendingLanes(key);
+      if (++reads === 1) await gate;
+      return lanes;
+    },
+  };
+  const posted: string[] = [];
+  const dispatcher = createDispatcher({
+    outbox,
+    resolve: () => Promise.resolve({ url, secret: null, headers: null }),
+    log: createLogger("silent"),
+    maxAttempts: 5,
+    timeoutMs: 2_000,
+    concurrency: 4,
+    retryBaseMs: 20,
+    retryMaxMs: 5_000,
+    fetch: ((_url: string | URL | Request, init?: RequestInit) => {
+      posted.push(JSON.parse(String(init!.body)).id);
+      return Promise.resolve(new Response("ok"));
+    }) as typeof fetch,
+  });
+  try {
+    dispatcher.wake([destination]);
+    await until("the first read", () => reads === 1);
+    const late = {
+      id: "evt_late",
+      timestamp: Date.now(),
+      event: "message",
+      session: SESSION,
+      payload: {},
+      engine: "WEBJS",
+      environment: {},
+    } as unknown as Parameters<Outbox["append"]>[0][number];
+    await store.outbox.append([late], {
+      destinationsFor: () => [destination],
+      lanes: 8,
+    });
+    dispatcher.wake([destination]);
+    release();
+    await until("the delivery", () => posted.length === 1);
+    assert.deepEqual(posted, ["evt_late"]);
+    assert.equal(reads, 2);
+  } finally {
+    release();
+    await dispatcher.close();
+    await store.close();
+  }
+});
