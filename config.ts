@@ -135,6 +135,7 @@ const schema = z.object({
   WEBHOOK_MAX_ATTEMPTS: positiveMs.default(8),
   WEBHOOK_TIMEOUT_MS: positiveMs.default(10_000),
   WEBHOOK_CONCURRENCY: positiveMs.default(4),
+  WEBHOOK_LANES: z.coerce.number().int().min(1).max(256).default(8),
   WEBHOOK_RETRY_BASE_MS: positiveMs.default(1_000),
   WEBHOOK_RETRY_MAX_MS: positiveMs.default(300_000),
   EVENTS_RETENTION_HOURS: positiveMs.default(72),
@@ -244,6 +245,8 @@ export interface Config {
     maxAttempts: number;
     timeoutMs: number;
     concurrency: number;
+    /** Lanes per destination: one number's deliveries go one at a time, lanes side by side. */
+    lanes: number;
     retryBaseMs: number;
     retryMaxMs: number;
     retentionHours: number;
@@ -467,6 +470,7 @@ export function loadConfig(
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       concurrency: e.WEBHOOK_CONCURRENCY,
+      lanes: e.WEBHOOK_LANES,
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
       retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
       retentionHours: e.EVENTS_RETENTION_HOURS,

@@ -1,32 +1,41 @@
 /**
  * @module
- * The webhook dispatcher: delivers the outbox's pending deliveries. Each destination is served in
- * order by one loop (one request in flight, the oldest pending delivery first, so a retrying
- * delivery holds back the ones behind it); at most `concurrency` destinations are served at once.
- * Network errors, timeouts, 408, 429 and 5xx are retried with exponential backoff and jitter (a
- * `Retry-After` wins), other answers and the last allowed attempt move the delivery to `failed`
- * (the dead letters). Before every attempt the destination is looked up (`resolve`): URL, secret
- * and headers are the webhook's as configured at that moment, and the pending deliveries of a
- * destination whose webhook was removed fail at once, unsent, saying so. A destination whose URL
- * was checked (set through the API) is sent with `pinnedPost`, connected to exactly the addresses
- * the check approved, so DNS cannot rebind it to a private address between the check and the
- * connection; the operator's trusted `WEBHOOK_URL` goes through plain `fetch`. Loops are started
- * by `wake` (when an event is accepted), `notify` (another node queued something), one timer per
- * waiting destination, and a sweep every third of the lease time. `close()` aborts requests in
- * flight, clears every timer and gives up the node's leases; a delivery cut short stays pending
- * and is sent again (at least once).
+ * The webhook dispatcher: delivers the outbox's pending deliveries. A destination's deliveries are
+ * in lanes (`laneOf` in `outbox.ts`: one number's are all in one lane), and each lane is served in
+ * order by one loop: one request in flight, the oldest pending delivery first, so a retrying
+ * delivery holds back the ones behind it in its lane (its number's, and those of the numbers that
+ * share the lane) and no others. A destination's lanes are served side by side: at most
+ * `concurrency` destinations are served at once, each with up to one request per lane in flight
+ * (`WEBHOOK_CONCURRENCY` × `WEBHOOK_LANES` in all). Network errors, timeouts, 408, 429 and 5xx are
+ * retried with exponential backoff and jitter (a `Retry-After` wins), other answers and the last
+ * allowed attempt move the delivery to `failed` (the dead letters). Before every attempt the
+ * destination is looked up (`resolve`): URL, secret and headers are the webhook's as configured
+ * at that moment, and the pending deliveries of a destination whose webhook was removed fail at
+ * once, unsent, saying so. A destination whose URL was checked (set through the API) is sent with
+ * `pinnedPost`, connected to exactly the addresses the check approved, so DNS cannot rebind it to
+ * a private address between the check and the connection; the operator's trusted `WEBHOOK_URL`
+ * goes through plain `fetch`. Lane loops are started by `wake` (when an event is accepted: the
+ * lanes its deliveries joined), `notify` (another node queued something: the destination's
+ * pending lanes are read), one timer per waiting lane, and a sweep every third of the lease time.
+ * `close()` aborts requests in flight, clears every timer and gives up the node's leases; a
+ * delivery cut short stays pending and is sent again (at least once).
  *
  * Nodes sharing one outbox serve each destination one at a time: before each attempt the node
  * takes or renews its lease on the destination (`Outbox.nextDelivery`, a short transaction; no
- * lock is held while the POST is in flight). The lease lasts the webhook timeout plus the node
- * lease time, so it cannot expire during an attempt of a live node; the sweep renews the leases
- * of destinations still pending and takes those whose holder died once their lease expired.
+ * lock is held while the POST is in flight). The lease is the destination's, not a lane's: the
+ * node that holds it serves all its lanes, as one node served the whole destination before there
+ * were lanes, so a lane is never served by two nodes, a node of the previous release (which
+ * takes the same lease and serves the destination in id order) excludes and is excluded alike,
+ * and the lease table holds a row per destination whatever the lane count. The lease lasts the
+ * webhook timeout plus the node lease time, so it cannot expire during an attempt of a live
+ * node; the sweep renews the leases of destinations still pending and takes those whose holder
+ * died once their lease expired.
  */
 import { describeError, type Logger } from "../logger.ts";
 import type { EventMetrics } from "../metrics/hooks.ts";
 import type { ResolvedAddress } from "../ssrf_guard/address_policy.ts";
 import { pinnedPost } from "../ssrf_guard/pinned_post.ts";
-import type { DueDelivery, Outbox } from "./outbox.ts";
+import type { DeliveryQueue, DueDelivery, Outbox } from "./outbox.ts";
 import type { DeliveryTarget } from "./webhook_directory.ts";
 import { isSendableHeader } from "./webhook_headers.ts";
 
@@ -38,7 +47,7 @@ export interface DispatcherOptions {
   log: Logger;
   maxAttempts: number;
   timeoutMs: number;
-  /** Destinations served at the same time. */
+  /** Destinations served at the same time (each with up to one request per lane in flight). */
   concurrency: number;
   retryBaseMs: number;
   retryMaxMs: number;
@@ -69,8 +78,11 @@ export interface DispatcherOptions {
 export interface Dispatcher {
   /** Serves every destination with pending deliveries (after a restart, say). */
   start(): Promise<void>;
-  /** Something was queued for these destinations here: serve them, taking their leases. */
-  wake(destinations: Iterable<string>): void;
+  /**
+   * Something was queued for these destinations here: serve them, taking their leases. A
+   * destination given by name has its pending lanes read; a lane given is served as it is.
+   */
+  wake(destinations: Iterable<string | DeliveryQueue>): void;
   /**
    * Any node queued something for the destination (a `NOTIFY`): served again when this node
    * holds its lease; otherwise its holder serves it.
@@ -96,6 +108,14 @@ class RetryableError extends Error {
   constructor(message: string, readonly httpStatus: number | null, readonly retryAfterMs?: number) {
     super(message);
   }
+}
+
+/** A read of a destination's pending lanes under way (`wakePending`). */
+interface PendingRead {
+  idleOnly: boolean;
+  /** A wake came meanwhile: read again after this one (`true`: for idle lanes only). */
+  again: boolean | null;
+  done: Promise<void>;
 }
 
 const encoder = new TextEncoder();
@@ -125,11 +145,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const doFetch = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const active = new Map<string, Promise<void>>();
-  const queued = new Set<string>();
-  /** Destinations woken while their loop ran: served again when it ends. */
+  /** The lanes being served, per destination; its size is the destinations served. */
+  const active = new Map<string, Map<number, Promise<void>>>();
+  /** Lanes waiting for a destination's turn (`concurrency`), per destination. */
+  const queued = new Map<string, Set<number>>();
+  /** Lanes woken while their loop ran: served again when it ends (`laneKey`). */
   const rewake = new Set<string>();
+  /** A timer per lane waiting for its head's due time (`laneKey`). */
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Destinations whose pending lanes are being read (`wakePending`). */
+  const reading = new Map<string, PendingRead>();
   const controllers = new Set<AbortController>();
   const keys = new Map<string, Promise<CryptoKey>>();
   /** Destinations whose lease this node took last time it asked. */
@@ -170,54 +195,108 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return Math.max(0, Math.round(exponential * (0.8 + 0.4 * random())));
   }
 
-  function wakeOne(destination: string): void {
-    if (closed) return;
-    if (active.has(destination)) {
-      // Its loop may already have found nothing and be on its way out: look again after it.
-      rewake.add(destination);
-      return;
-    }
-    const timer = timers.get(destination);
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      timers.delete(destination);
-    }
-    if (active.size >= options.concurrency) {
-      queued.add(destination);
-      return;
-    }
-    queued.delete(destination);
-    const loop = serve(destination).catch((error) =>
-      log.error("webhook dispatcher failed", { destination, error: describeError(error) })
-    ).finally(() => {
-      active.delete(destination);
-      if (rewake.delete(destination)) wakeOne(destination);
-      const next = queued.values().next();
-      if (!next.done) wakeOne(next.value);
-    });
-    active.set(destination, loop);
+  function laneKey(destination: string, lane: number): string {
+    return `${lane} ${destination}`;
   }
 
-  function schedule(destination: string, delayMs: number): void {
+  function wakeLane(destination: string, lane: number): void {
     if (closed) return;
-    const previous = timers.get(destination);
+    const key = laneKey(destination, lane);
+    let lanes = active.get(destination);
+    if (lanes?.has(lane)) {
+      // Its loop may already have found nothing and be on its way out: look again after it.
+      rewake.add(key);
+      return;
+    }
+    const timer = timers.get(key);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timers.delete(key);
+    }
+    if (!lanes) {
+      if (active.size >= options.concurrency) {
+        const waiting = queued.get(destination) ?? new Set();
+        queued.set(destination, waiting.add(lane));
+        return;
+      }
+      lanes = new Map();
+      active.set(destination, lanes);
+    }
+    const loop = serve(destination, lane).catch((error) =>
+      log.error("webhook dispatcher failed", { destination, lane, error: describeError(error) })
+    ).finally(() => {
+      lanes.delete(lane);
+      if (lanes.size === 0 && active.get(destination) === lanes) active.delete(destination);
+      if (rewake.delete(key)) wakeLane(destination, lane);
+      if (active.has(destination)) return;
+      // A destination's turn ended: the next one waiting gets it, with every lane it queued.
+      const next = queued.entries().next();
+      if (next.done) return;
+      const [waiting, waitingLanes] = next.value;
+      queued.delete(waiting);
+      for (const waitingLane of waitingLanes) wakeLane(waiting, waitingLane);
+    });
+    lanes.set(lane, loop);
+  }
+
+  /**
+   * Reads a destination's pending lanes and wakes them; `idleOnly` (the sweep) leaves alone the
+   * lanes being served or waiting for their retry time. A wake that comes while a read is under
+   * way is served by one more read after it (the first may have run before what it was told of).
+   */
+  function wakePending(destination: string, idleOnly = false): Promise<void> {
+    if (closed) return Promise.resolve();
+    const under = reading.get(destination);
+    if (under) {
+      under.again = (under.again ?? true) && idleOnly;
+      return under.done;
+    }
+    const read: PendingRead = { idleOnly, again: null, done: Promise.resolve() };
+    reading.set(destination, read);
+    read.done = outbox.pendingLanes(destination).then((lanes) => {
+      for (const lane of lanes) {
+        const idle = !active.get(destination)?.has(lane) &&
+          !timers.has(laneKey(destination, lane));
+        if (!read.idleOnly || idle) wakeLane(destination, lane);
+      }
+    }, (error) => {
+      log.warn("reading a webhook destination's lanes failed", {
+        destination,
+        error: describeError(error),
+      });
+    }).then(() => {
+      reading.delete(destination);
+      return read.again === null ? undefined : wakePending(destination, read.again);
+    });
+    return read.done;
+  }
+
+  function wakeOne(target: string | DeliveryQueue): void {
+    if (typeof target === "string") void wakePending(target);
+    else wakeLane(target.destination, target.lane);
+  }
+
+  function schedule(destination: string, lane: number, delayMs: number): void {
+    if (closed) return;
+    const key = laneKey(destination, lane);
+    const previous = timers.get(key);
     if (previous !== undefined) clearTimeout(previous);
     timers.set(
-      destination,
+      key,
       setTimeout(() => {
-        timers.delete(destination);
-        wakeOne(destination);
+        timers.delete(key);
+        wakeLane(destination, lane);
       }, delayMs),
     );
   }
 
-  async function serve(destination: string): Promise<void> {
-    // Let the accepting call finish first; the loop then drains the destination in order.
+  async function serve(destination: string, lane: number): Promise<void> {
+    // Let the accepting call finish first; the loop then drains the lane in order.
     await Promise.resolve();
     while (!closed) {
-      const next = await outbox.nextDelivery(destination, lease);
+      const next = await outbox.nextDelivery(destination, lease, { lane });
       if (!next.held) {
-        // Another node serves it (order per destination): its NOTIFY wakes that node.
+        // Another node serves it (order per lane): its NOTIFY wakes that node.
         held.delete(destination);
         return;
       }
@@ -227,16 +306,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const target = await options.resolve(destination);
       if (closed) return;
       if (!target) {
+        // Every lane's: the other lanes' loops then find nothing.
         const count = await outbox.failPending(destination, WEBHOOK_REMOVED);
-        log.warn("webhook deliveries not sent: the webhook was removed", {
-          url: delivery.url,
-          count,
-        });
+        if (count > 0) {
+          log.warn("webhook deliveries not sent: the webhook was removed", {
+            url: delivery.url,
+            count,
+          });
+        }
         return;
       }
       // Due times are the database's (`dueInMs`), not this node's clock.
       if (delivery.dueInMs > 0) {
-        schedule(destination, delivery.dueInMs);
+        schedule(destination, lane, delivery.dueInMs);
         return;
       }
       await attempt(delivery, target);
@@ -360,11 +442,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   function sweep(): Promise<void> {
     sweeping ??= (async () => {
       try {
-        for (const destination of await outbox.leasePending(lease)) {
+        const reads = (await outbox.leasePending(lease)).map((destination) => {
           held.add(destination);
-          // A destination waiting for its retry time keeps its timer.
-          if (!active.has(destination) && !timers.has(destination)) wakeOne(destination);
-        }
+          // A lane being served needs nothing; one waiting for its retry time keeps its timer.
+          return wakePending(destination, true);
+        });
+        await Promise.all(reads);
       } catch (error) {
         log.warn("taking webhook destinations failed", { error: describeError(error) });
       } finally {
@@ -384,10 +467,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       for (const destination of destinations) wakeOne(destination);
     },
     notify(destination) {
-      if (held.has(destination)) wakeOne(destination);
+      if (held.has(destination)) void wakePending(destination);
     },
     wakeHeld(match) {
-      for (const destination of held) if (match(destination)) wakeOne(destination);
+      for (const destination of held) if (match(destination)) void wakePending(destination);
     },
     sweep,
     async close() {
@@ -398,7 +481,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       timers.clear();
       queued.clear();
       for (const controller of controllers) controller.abort();
-      await Promise.allSettled([...active.values(), sweeping]);
+      await Promise.allSettled([
+        ...[...active.values()].flatMap((lanes) => [...lanes.values()]),
+        ...[...reading.values()].map((read) => read.done),
+        sweeping,
+      ]);
       // Others take this node's destinations now rather than when the leases run out.
       await outbox.releaseDestinations(node.id).catch((error) =>
         log.warn("releasing webhook destinations failed", { error: describeError(error) })

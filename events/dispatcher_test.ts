@@ -12,13 +12,21 @@ import {
 } from "../ssrf_guard/address_policy.ts";
 import { openSqliteStore } from "../store/sqlite/store.ts";
 import { createDispatcher, WEBHOOK_REMOVED } from "./dispatcher.ts";
-import { globalDestination, type Outbox } from "./outbox.ts";
+import { globalDestination, laneOf, type Outbox } from "./outbox.ts";
 import { createEventPipeline, createUrlCheck, type EventPipeline } from "./pipeline.ts";
 import { createWebhookDirectory } from "./webhook_directory.ts";
 import { textMessageEvent } from "./test_events.ts";
-import { delay, type Receiver, startReceiver, verifyHmac } from "./test_receivers.ts";
+import {
+  delay,
+  type Received,
+  type Receiver,
+  startReceiver,
+  verifyHmac,
+} from "./test_receivers.ts";
 
 const SESSION = "4915550001234";
+/** A number in another of 8 lanes than `SESSION`'s. */
+const NEIGHBOUR = "4915550001235";
 
 function setup(url: string | undefined, options: {
   secret?: string;
@@ -30,6 +38,8 @@ function setup(url: string | undefined, options: {
   check?: { policy: AddressPolicy; resolver: HostResolver };
   /** Writes to the outbox before the pipeline starts (what a previous run left pending). */
   seed?: (outbox: Outbox) => Promise<unknown>;
+  /** `WEBHOOK_LANES` (default 8). */
+  lanes?: number;
 } = {}) {
   const store = openSqliteStore(":memory:");
   const { db, outbox } = store;
@@ -62,6 +72,7 @@ function setup(url: string | undefined, options: {
     retentionHours: 1,
     policy: options.check?.policy ?? createAddressPolicy([]),
     heartbeatMs: 1_000,
+    lanes: options.lanes ?? 8,
   });
   const started = (async () => {
     await options.seed?.(outbox);
@@ -81,8 +92,13 @@ function setup(url: string | undefined, options: {
   };
 }
 
-function textMessage(pipeline: EventPipeline, body: string): void {
-  pipeline.acceptSessionEvent(textMessageEvent(SESSION, body, false));
+function textMessage(pipeline: EventPipeline, body: string, session = SESSION): void {
+  pipeline.acceptSessionEvent(textMessageEvent(session, body, false));
+}
+
+/** The bodies that arrived from one number, in the order they arrived. */
+function bodiesOf(received: readonly Received[], session: string): unknown[] {
+  return received.filter((r) => r.json.session === session).map((r) => r.json.payload.body);
 }
 
 async function until(
@@ -600,4 +616,151 @@ Deno.test("dispatcher leaves out the headers a webhook saved before the header r
       await server.close();
     }
   });
+});
+
+Deno.test("dispatcher sends two numbers' deliveries to one destination at once, each number's in order", async () => {
+  assert.notEqual(laneOf(SESSION, 8), laneOf(NEIGHBOUR, 8), "the numbers are in different lanes");
+  const arrived: Received[] = [];
+  let neighbourArrived: () => void = () => {};
+  const neighbour = new Promise<void>((resolve) => neighbourArrived = resolve);
+  const receiver = startReceiver(async (_attempt, received) => {
+    arrived.push(received);
+    if (received.json.session === NEIGHBOUR) neighbourArrived();
+    // The first number's first POST is held open until the other number's delivery is in.
+    if (received.json.payload.body === "a0") await neighbour;
+    return new Response("ok");
+  });
+  await withReceiver(receiver, async () => {
+    const server = setup(receiver.url);
+    try {
+      for (let i = 0; i < 5; i++) textMessage(server.pipeline, `a${i}`);
+      await until("the first number's first POST", () => arrived.length === 1);
+      for (let i = 0; i < 5; i++) textMessage(server.pipeline, `b${i}`, NEIGHBOUR);
+      await until("10 deliveries", () => receiver.received.length === 10);
+      assert.equal(arrived[0].json.payload.body, "a0");
+      assert.equal(
+        arrived[1].json.payload.body,
+        "b0",
+        "the other number's delivery arrived while a0 was in flight",
+      );
+      assert.deepEqual(bodiesOf(arrived, SESSION), ["a0", "a1", "a2", "a3", "a4"]);
+      assert.deepEqual(bodiesOf(arrived, NEIGHBOUR), ["b0", "b1", "b2", "b3", "b4"]);
+      assert.equal(receiver.received[0].json.payload.body, "b0", "a0 was answered after b0");
+    } finally {
+      neighbourArrived(); // Never leaves a0 hanging, not even when the test failed.
+      await server.close();
+    }
+  });
+});
+
+Deno.test("dispatcher holds back behind a retrying delivery only its own number's lane", async () => {
+  const receiver = startReceiver((_attempt, received) =>
+    received.json.session === SESSION
+      ? new Response("busy", { status: 503, headers: { "Retry-After": "60" } })
+      : new Response("ok")
+  );
+  await withReceiver(receiver, async () => {
+    const server = setup(receiver.url);
+    try {
+      for (let i = 0; i < 3; i++) textMessage(server.pipeline, `a${i}`);
+      await until("the first number's first attempt", () => receiver.hits === 1);
+      for (let i = 0; i < 5; i++) textMessage(server.pipeline, `b${i}`, NEIGHBOUR);
+      await until("the other number's 5 deliveries", () => receiver.received.length === 5);
+      assert.deepEqual(bodiesOf(receiver.received, NEIGHBOUR), ["b0", "b1", "b2", "b3", "b4"]);
+      const waiting = await server.outbox.listDeliveries(SESSION, { status: "pending", limit: 10 });
+      assert.equal(waiting.length, 3, "the first number's deliveries all wait");
+      assert.ok(
+        waiting.every((d) => d.attempts === (d.eventSeq === 1 ? 1 : 0)),
+        "only its first was tried: the ones behind it were held back",
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("dispatcher with WEBHOOK_LANES=1 keeps one destination's deliveries in strict order", async () => {
+  const arrived: string[] = [];
+  const receiver = startReceiver(async (attempt, received) => {
+    arrived.push(String(received.json.payload.body));
+    // Answers at uneven speeds, and fails the first attempt: lanes side by side would reorder.
+    await delay((attempt * 7) % 13);
+    return attempt === 1 ? new Response("down", { status: 503 }) : new Response("ok");
+  });
+  await withReceiver(receiver, async () => {
+    const server = setup(receiver.url, { lanes: 1 });
+    try {
+      const sent: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        for (const [session, name] of [[SESSION, "a"], [NEIGHBOUR, "b"]]) {
+          textMessage(server.pipeline, `${name}${i}`, session);
+          sent.push(`${name}${i}`);
+        }
+      }
+      await until("8 deliveries", () => receiver.received.length === 8);
+      assert.deepEqual(receiver.received.map((r) => r.json.payload.body), sent);
+      assert.deepEqual(arrived, [sent[0], ...sent], "nothing was sent before a0's retry");
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("dispatcher reads a destination's lanes again when woken while it was reading them", async () => {
+  const store = openSqliteStore(":memory:");
+  const url = "http://receiver.test/hook";
+  const destination = globalDestination(url);
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => release = resolve);
+  let reads = 0;
+  // The first read finds nothing (it runs before the append) and answers only once released.
+  const outbox: Outbox = {
+    ...store.outbox,
+    async pendingLanes(key) {
+      const lanes = await store.outbox.pendingLanes(key);
+      if (++reads === 1) await gate;
+      return lanes;
+    },
+  };
+  const posted: string[] = [];
+  const dispatcher = createDispatcher({
+    outbox,
+    resolve: () => Promise.resolve({ url, secret: null, headers: null }),
+    log: createLogger("silent"),
+    maxAttempts: 5,
+    timeoutMs: 2_000,
+    concurrency: 4,
+    retryBaseMs: 20,
+    retryMaxMs: 5_000,
+    fetch: ((_url: string | URL | Request, init?: RequestInit) => {
+      posted.push(JSON.parse(String(init!.body)).id);
+      return Promise.resolve(new Response("ok"));
+    }) as typeof fetch,
+  });
+  try {
+    dispatcher.wake([destination]);
+    await until("the first read", () => reads === 1);
+    const late = {
+      id: "evt_late",
+      timestamp: Date.now(),
+      event: "message",
+      session: SESSION,
+      payload: {},
+      engine: "WEBJS",
+      environment: {},
+    } as unknown as Parameters<Outbox["append"]>[0][number];
+    await store.outbox.append([late], {
+      destinationsFor: () => [destination],
+      lanes: 8,
+    });
+    dispatcher.wake([destination]);
+    release();
+    await until("the delivery", () => posted.length === 1);
+    assert.deepEqual(posted, ["evt_late"]);
+    assert.equal(reads, 2);
+  } finally {
+    release();
+    await dispatcher.close();
+    await store.close();
+  }
 });

@@ -13,6 +13,13 @@
  * acknowledged that a crash could lose, and a derived event never exists without its source or
  * vice versa.
  *
+ * Each delivery is given a lane when it is queued (`laneOf`: a stable hash of its session, modulo
+ * `AppendOptions.lanes`, `WEBHOOK_LANES`); a destination's lanes are served side by side, each
+ * oldest first, so the deliveries of one number to one destination still go one at a time, in
+ * order. A delivery whose session already has deliveries pending to the same destination joins
+ * their lane instead, so a changed lane count (or the upgrade that added lanes, which put every
+ * pending delivery in lane 0) never lets a number's new deliveries overtake its older ones.
+ *
  * Several nodes may share one outbox (PostgreSQL). Then the stream's order is the position
  * (`EventPosition`: the writing transaction, then `seq`), an owner's writes carry its lease
  * (`Fence`) and a stale one is refused, one node at a time serves a destination (a lease on it,
@@ -46,6 +53,26 @@ export function parseDestination(key: string): { phoneNumber: string | null; url
     phoneNumber: key.slice(NUMBER_DESTINATION.length, colon),
     url: key.slice(colon + 1),
   };
+}
+
+/** A destination's lane: the deliveries it serves one at a time, oldest first. */
+export interface DeliveryQueue {
+  destination: string;
+  lane: number;
+}
+
+/**
+ * The lane of a session's deliveries among `lanes` (FNV-1a of the session, so every node and
+ * every run agrees); 0 when there is one lane.
+ */
+export function laneOf(session: string, lanes: number): number {
+  if (lanes <= 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < session.length; i++) {
+    hash ^= session.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % lanes;
 }
 
 /**
@@ -146,12 +173,20 @@ export interface AppendOptions {
    * of them is stale the append stores nothing and throws `StaleFenceError` naming the sessions.
    */
   fence?: (session: string) => Fence | null | undefined;
+  /**
+   * Lanes per destination (`WEBHOOK_LANES`; default 1, one delivery in flight per destination):
+   * a delivery's lane is `laneOf(session, lanes)`, unless its session has deliveries pending to
+   * the destination, whose lane it joins.
+   */
+  lanes?: number;
 }
 
 export interface AppendResult {
   /** What was stored, in order (derived events right after their source). */
   events: StoredEvent[];
   destinations: Set<string>;
+  /** The lanes the new deliveries joined, each once. */
+  queues: DeliveryQueue[];
   /** Ids that were already stored. */
   duplicates: string[];
 }
@@ -233,10 +268,17 @@ export interface Outbox {
   head(destination: string): Promise<DueDelivery | null>;
   /**
    * Takes or renews the node's lease on a destination, when it is free, expired or already the
-   * node's, and returns its oldest pending delivery (due or not); `held: false` while another
-   * node's lease holds. One short transaction: no lock is held afterwards, during the POST.
+   * node's, and returns its oldest pending delivery (due or not) in `lane` (absent: in any lane);
+   * `held: false` while another node's lease holds. One short transaction: no lock is held
+   * afterwards, during the POST. The lease is the destination's, whatever the lane.
    */
-  nextDelivery(destination: string, lease: DestinationLease): Promise<NextDelivery>;
+  nextDelivery(
+    destination: string,
+    lease: DestinationLease,
+    options?: { lane?: number },
+  ): Promise<NextDelivery>;
+  /** The lanes of a destination that have pending deliveries (due or not). */
+  pendingLanes(destination: string): Promise<number[]>;
   /**
    * Takes or renews the node's leases on the destinations that have pending deliveries and are
    * free, expired or already its own; returns the destinations it holds now.

@@ -191,6 +191,11 @@ export interface EventPipelineOptions {
   fenceOf?: (phoneNumber: string) => Fence | null;
   /** Told of every event stored, by name (`METRICS_ENABLED`). */
   metrics?: Pick<EventMetrics, "stored">;
+  /**
+   * Lanes per webhook destination (`WEBHOOK_LANES`; default 1): a number's deliveries to a
+   * destination stay in order, different numbers' may be in flight at once (`events/outbox.ts`).
+   */
+  lanes?: number;
 }
 
 /**
@@ -361,7 +366,12 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     const fenceOf = options.fenceOf;
     const fence = fenceOf ? (session: string) => fenceOf(session) : undefined;
     try {
-      return await outbox.append(envelopes, { destinationsFor, derive: derivedEnvelopes, fence });
+      return await outbox.append(envelopes, {
+        destinationsFor,
+        derive: derivedEnvelopes,
+        fence,
+        lanes: options.lanes,
+      });
     } catch (error) {
       if (!(error instanceof StaleFenceError)) throw error;
       const stale = new Set(error.sessions);
@@ -372,7 +382,9 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
         events: dropped.slice(0, 10).map((envelope) => envelope.event),
       });
       const rest = envelopes.filter((envelope) => !stale.has(envelope.session));
-      if (rest.length === 0) return { events: [], destinations: new Set<string>(), duplicates: [] };
+      if (rest.length === 0) {
+        return { events: [], destinations: new Set<string>(), queues: [], duplicates: [] };
+      }
       // The others' leases were current; one of them lapsing meanwhile is dropped the same way.
       return await appendFenced(rest);
     }
@@ -383,7 +395,7 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     return serialized(async () => {
       const result = await appendFenced(envelopes);
       options.metrics?.stored(result.events);
-      if (result.destinations.size > 0) dispatcher.wake(result.destinations);
+      if (result.queues.length > 0) dispatcher.wake(result.queues);
       return { ids: result.events.map((e) => e.id), duplicates: result.duplicates };
     });
   }
@@ -645,5 +657,6 @@ export function openEventPipeline(
     clock: options.clock,
     fenceOf: options.fenceOf,
     metrics: options.metrics,
+    lanes: webhooks.lanes,
   });
 }

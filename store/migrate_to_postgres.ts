@@ -157,6 +157,7 @@ interface DeliveryRow {
   event_seq: number;
   session: string;
   destination: string;
+  lane: number;
   status: string;
   attempts: number;
   next_attempt_at: number;
@@ -273,17 +274,18 @@ async function copy(
 
   const deliveries = rows<DeliveryRow>(
     db,
-    `SELECT id, event_seq, session, destination, status, attempts, next_attempt_at, last_error,
-       last_status, created_at, updated_at
+    `SELECT id, event_seq, session, destination, lane, status, attempts, next_attempt_at,
+       last_error, last_status, created_at, updated_at
      FROM webhook_deliveries ORDER BY id`,
   );
   for (const part of chunks(deliveries)) {
     await tx`
-      INSERT INTO webhook_deliveries (id, event_seq, session, destination, status, attempts,
-        next_attempt_at, last_error, last_status, created_at, updated_at)
+      INSERT INTO webhook_deliveries (id, event_seq, session, destination, lane, status,
+        attempts, next_attempt_at, last_error, last_status, created_at, updated_at)
       SELECT * FROM unnest(
         ${column(part, "id")}::bigint[], ${column(part, "event_seq")}::bigint[],
         ${column(part, "session")}::text[], ${column(part, "destination")}::text[],
+        ${column(part, "lane")}::integer[],
         ${column(part, "status")}::text[], ${column(part, "attempts")}::integer[],
         ${column(part, "next_attempt_at")}::bigint[], ${column(part, "last_error")}::text[],
         ${column(part, "last_status")}::integer[], ${column(part, "created_at")}::bigint[],

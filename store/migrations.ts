@@ -198,4 +198,17 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "a number's own settings (its proxy, calls), as JSON",
     sql: `ALTER TABLE sessions ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';`,
   },
+  {
+    version: 9,
+    description: "webhook deliveries in lanes: a destination serves its lanes side by side",
+    // As PostgreSQL's version 6. Deliveries queued before it are all in lane 0, so they keep
+    // their order, and a number's next ones join them there (`events/outbox.ts`); a release
+    // without lanes writes 0 and serves a destination in id order, as before. The index holds
+    // pending rows only: a lane's head is read per attempt, delivered rows leave it.
+    sql: `
+      ALTER TABLE webhook_deliveries ADD COLUMN lane INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX webhook_deliveries_lane ON webhook_deliveries (destination, lane, id)
+        WHERE status = 'pending';
+    `,
+  },
 ];

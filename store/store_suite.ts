@@ -10,10 +10,12 @@ import assert from "node:assert/strict";
 import type { Envelope } from "../events/envelope.ts";
 import {
   comparePositions,
+  type DeliveryQueue,
   type EventPosition,
   type Fence,
   FIRST_POSITION,
   globalDestination,
+  laneOf,
   numberDestination,
   StaleFenceError,
 } from "../events/outbox.ts";
@@ -60,6 +62,14 @@ const derive = (source: Envelope) =>
   source.event === "a" ? [envelope(`${source.id}.derived`, "a.derived", source.session)] : [];
 
 const toAll = { destinationsFor: () => [HOOK] };
+/** Lanes per destination in the cases about lanes. */
+const LANES = 8;
+/** A number in another lane than `SESSION`'s (FNV-1a: the last character decides the lane). */
+const NEIGHBOUR = "4915550001235";
+
+function sortQueues(queues: readonly DeliveryQueue[]): DeliveryQueue[] {
+  return [...queues].sort((a, b) => a.lane - b.lane || a.destination.localeCompare(b.destination));
+}
 
 /** Follows a session's events from `after` to the end, `limit` at a time. */
 async function follow(store: Store, session: string, after: number, limit = 2) {
@@ -554,6 +564,94 @@ const cases: Case[] = [
       await outbox.markDelivered(second.delivery!.id, 200);
       assert.deepEqual(await outbox.nextDelivery(HOOK, a), { held: true, delivery: null });
       assert.deepEqual(await outbox.leasePending(b), [], "nothing pending, nothing to take");
+    },
+  ],
+
+  [
+    "outbox.nextDelivery() serves each lane of a destination apart, a number's deliveries in one lane, in order",
+    async ({ store }) => {
+      const { outbox } = store;
+      const [one, two] = [laneOf(SESSION, LANES), laneOf(NEIGHBOUR, LANES)];
+      assert.notEqual(one, two, "the two numbers are in different lanes");
+      const stored = await outbox.append([
+        envelope("e1", "b"),
+        envelope("x1", "b", NEIGHBOUR),
+        envelope("e2", "b"),
+        envelope("x2", "b", NEIGHBOUR),
+      ], { ...toAll, lanes: LANES });
+      assert.deepEqual(
+        sortQueues(stored.queues),
+        sortQueues([{ destination: HOOK, lane: one }, { destination: HOOK, lane: two }]),
+        "append() reports each lane its deliveries joined, once",
+      );
+      assert.deepEqual((await outbox.pendingLanes(HOOK)).sort(), [one, two].sort());
+      const node = { nodeId: "node-a", ttlMs: 60_000 };
+      const headOf = async (lane: number) => {
+        const next = await outbox.nextDelivery(HOOK, node, { lane });
+        assert.ok(next.held);
+        return next.delivery;
+      };
+      const first = (await headOf(one))!;
+      assert.equal(first.eventId, "e1");
+      await outbox.markRetry(first.id, {
+        attempts: 1,
+        delayMs: 60_000,
+        error: "The receiver answered 503",
+        httpStatus: 503,
+      });
+      assert.equal((await headOf(one))?.eventId, "e1", "a retrying delivery holds back its lane");
+      const other = (await headOf(two))!;
+      assert.equal(other.eventId, "x1", "and no other lane");
+      assert.equal(other.dueInMs, 0);
+      await outbox.markDelivered(other.id, 200);
+      assert.equal((await headOf(two))?.eventId, "x2");
+      assert.equal((await outbox.nextDelivery(HOOK, node))!.held, true);
+      assert.equal(
+        (await outbox.head(HOOK))?.eventId,
+        "e1",
+        "without a lane: the destination's oldest",
+      );
+      assert.deepEqual(
+        await outbox.nextDelivery(HOOK, { nodeId: "node-b", ttlMs: 60_000 }, { lane: two }),
+        { held: false },
+        "the lease is the destination's, whatever the lane",
+      );
+      assert.equal(await headOf(LANES + 1), null, "a lane with nothing pending");
+    },
+  ],
+
+  [
+    "outbox.append() puts a number's deliveries in the lane of its pending ones, whatever the lane count",
+    async ({ store }) => {
+      const { outbox } = store;
+      const moved = [SESSION, NEIGHBOUR].find((session) => laneOf(session, LANES) !== 0)!;
+      const still = moved === SESSION ? NEIGHBOUR : SESSION;
+      // Queued with one lane (or before lanes existed): lane 0.
+      await outbox.append([envelope("m1", "b", moved)], { ...toAll, lanes: 1 });
+      const later = await outbox.append([
+        envelope("m2", "b", moved),
+        envelope("s1", "b", still),
+      ], { ...toAll, lanes: LANES });
+      assert.deepEqual(
+        sortQueues(later.queues),
+        sortQueues([
+          { destination: HOOK, lane: 0 },
+          { destination: HOOK, lane: laneOf(still, LANES) },
+        ]),
+      );
+      const node = { nodeId: "node-a", ttlMs: 60_000 };
+      const m1 = await outbox.nextDelivery(HOOK, node, { lane: 0 });
+      assert.ok(m1.held && m1.delivery?.eventId === "m1");
+      await outbox.markDelivered(m1.delivery.id, 200);
+      const m2 = await outbox.nextDelivery(HOOK, node, { lane: 0 });
+      assert.equal(m2.held && m2.delivery?.eventId, "m2", "behind its number's older one");
+      await outbox.markDelivered(m2.held ? m2.delivery!.id : 0, 200);
+      const m3 = await outbox.append([envelope("m3", "b", moved)], { ...toAll, lanes: LANES });
+      assert.deepEqual(
+        m3.queues,
+        [{ destination: HOOK, lane: laneOf(moved, LANES) }],
+        "nothing pending: its own lane",
+      );
     },
   ],
 

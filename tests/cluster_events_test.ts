@@ -191,50 +191,61 @@ Deno.test("events in a cluster: two nodes on one PostgreSQL", async (t) => {
     },
   );
 
-  await t.step(
-    "deliveries written by both nodes to one destination are sent one at a time, each once, in order",
-    async () => {
-      const url = await pg.createDatabase();
-      let inFlight = 0;
-      let most = 0;
-      const receiver = startReceiver(async () => {
-        most = Math.max(most, ++inFlight);
-        await delay(3);
-        inFlight--;
-        return new Response("ok");
-      });
-      const env = { WEBHOOK_URL: receiver.url };
-      const x = await node(url, "node-x", env);
-      const y = await node(url, "node-y", env);
-      try {
-        const count = 25;
-        await Promise.all([[x, PHONE], [y, OTHER]].map(async ([by, session]) => {
-          for (let i = 0; i < count; i++) {
-            await (by as TestApp).events.accept([message(`${session}-${i}`, session as string)]);
+  // The destination's lease keeps a second node out: with one lane a second node serving it would
+  // put two requests in flight, with lanes two of one number's.
+  for (const lanes of ["1", "8"]) {
+    await t.step(
+      `deliveries written by both nodes to one destination are sent one at a time per ${
+        lanes === "1" ? "destination" : "number"
+      }, each once, in order (WEBHOOK_LANES=${lanes})`,
+      async () => {
+        const url = await pg.createDatabase();
+        const inFlight = new Map<string, number>();
+        const most = { all: 0, perNumber: 0 };
+        const receiver = startReceiver(async (_attempt, received) => {
+          const session = received.json.session;
+          inFlight.set(session, (inFlight.get(session) ?? 0) + 1);
+          const all = [...inFlight.values()].reduce((sum, n) => sum + n, 0);
+          most.all = Math.max(most.all, all);
+          most.perNumber = Math.max(most.perNumber, inFlight.get(session)!);
+          await delay(3);
+          inFlight.set(session, inFlight.get(session)! - 1);
+          return new Response("ok");
+        });
+        const env = { WEBHOOK_URL: receiver.url, WEBHOOK_LANES: lanes };
+        const x = await node(url, "node-x", env);
+        const y = await node(url, "node-y", env);
+        try {
+          const count = 25;
+          await Promise.all([[x, PHONE], [y, OTHER]].map(async ([by, session]) => {
+            for (let i = 0; i < count; i++) {
+              await (by as TestApp).events.accept([message(`${session}-${i}`, session as string)]);
+            }
+          }));
+          await waitFor("every delivery", () => receiver.received.length >= 2 * count);
+          const ids = receiver.received.map((r) => r.json.id);
+          assert.equal(new Set(ids).size, ids.length, "no event was delivered twice");
+          for (const session of [PHONE, OTHER]) {
+            assert.deepEqual(
+              ids.filter((id) => id.startsWith(session)),
+              Array.from({ length: count }, (_, i) => `${session}-${i}`),
+              `${session}'s events in the order they were written`,
+            );
           }
-        }));
-        await waitFor("every delivery", () => receiver.received.length >= 2 * count);
-        const ids = receiver.received.map((r) => r.json.id);
-        assert.equal(new Set(ids).size, ids.length, "no event was delivered twice");
-        for (const session of [PHONE, OTHER]) {
-          assert.deepEqual(
-            ids.filter((id) => id.startsWith(session)),
-            Array.from({ length: count }, (_, i) => `${session}-${i}`),
-            `${session}'s events in the order they were written`,
-          );
+          assert.equal(most.perNumber, 1, "one request of a number in flight at a time");
+          if (lanes === "1") assert.equal(most.all, 1, "one request in flight at a time");
+          const [lease] = await sqlOf(x)<{ node_id: string }[]>`
+            SELECT node_id FROM webhook_destinations
+          `;
+          assert.ok(["node-x", "node-y"].includes(lease.node_id));
+        } finally {
+          await x.close();
+          await y.close();
+          await receiver.close();
         }
-        assert.equal(most, 1, "one request in flight to the destination at a time");
-        const [lease] = await sqlOf(x)<{ node_id: string }[]>`
-          SELECT node_id FROM webhook_destinations
-        `;
-        assert.ok(["node-x", "node-y"].includes(lease.node_id));
-      } finally {
-        await x.close();
-        await y.close();
-        await receiver.close();
-      }
-    },
-  );
+      },
+    );
+  }
 
   await t.step(
     "a destination whose node died is served by another once its lease expires",

@@ -108,6 +108,8 @@ Deno.test("migrate-to-postgres moves a single node's numbers, owners, webhooks, 
         .map((row) => row.id),
       linked: sqlite.prepare("SELECT phone_number, linked_at FROM sessions ORDER BY phone_number")
         .all().map((row) => [row.phone_number, row.linked_at]),
+      lanes: sqlite.prepare("SELECT id, lane FROM webhook_deliveries ORDER BY id").all()
+        .map((row) => [Number(row.id), Number(row.lane)]),
     };
     sqlite.close();
     const adminKey = (await Deno.readTextFile(join(dataDir, "admin-api-key"))).trim();
@@ -142,6 +144,15 @@ Deno.test("migrate-to-postgres moves a single node's numbers, owners, webhooks, 
         linked.map((row) => [row.phone_number, Number(row.linked_at)]),
         before.linked,
       );
+      const lanes = await sql<{ id: string; lane: number }[]>`
+        SELECT id, lane FROM webhook_deliveries ORDER BY id
+      `;
+      assert.deepEqual(
+        lanes.map((row) => [Number(row.id), row.lane]),
+        before.lanes,
+        "each delivery in its lane",
+      );
+      assert.ok(before.lanes.some(([, lane]) => lane !== 0), "lanes other than 0 were copied");
     } finally {
       await sql.end();
     }

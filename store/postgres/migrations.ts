@@ -163,4 +163,17 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     // Text, as in SQLite: the store reads it back whole and never queries inside it.
     sql: `ALTER TABLE sessions ADD COLUMN settings text NOT NULL DEFAULT '{}';`,
   },
+  {
+    version: 6,
+    description: "webhook deliveries in lanes: a destination serves its lanes side by side",
+    // Deliveries queued before it are all in lane 0 and keep their order; a number's next ones
+    // join them (`events/outbox.ts`). A node of the previous release writes lane 0 and takes the
+    // same lease per destination, so both serve a destination one node at a time during a
+    // rolling upgrade. The index holds pending rows only (a lane's head, read per attempt).
+    sql: `
+      ALTER TABLE webhook_deliveries ADD COLUMN lane integer NOT NULL DEFAULT 0;
+      CREATE INDEX webhook_deliveries_lane ON webhook_deliveries (destination, lane, id)
+        WHERE status = 'pending';
+    `,
+  },
 ];

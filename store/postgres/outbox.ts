@@ -25,7 +25,9 @@
 import type postgres from "postgres";
 import type { Envelope } from "../../events/envelope.ts";
 import {
+  type DeliveryQueue,
   type DestinationLease,
+  laneOf,
   type Outbox,
   StaleFenceError,
   type StoredEvent,
@@ -117,6 +119,7 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
     destinationsFor: (envelope: Envelope) => readonly string[],
     derive: ((envelope: Envelope) => Envelope[]) | undefined,
     fence: ((session: string) => { nodeId: string; epoch: number } | null | undefined) | undefined,
+    lanes: number,
   ) {
     return sql.begin(async (tx) => {
       if (fence) await checkFences(tx, envelopes, fence);
@@ -140,7 +143,8 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
       }
       const events: StoredEvent[] = [];
       const destinations = new Set<string>();
-      if (rows.length === 0) return { events, destinations, duplicates };
+      const queues: DeliveryQueue[] = [];
+      if (rows.length === 0) return { events, destinations, queues, duplicates };
       const inserted = await tx<{ id: string; seq: number; txid: number; created_at: number }[]>`
         INSERT INTO events (id, session, event, body, created_at)
         SELECT t.id, t.session, t.event, t.body, wa_now_ms()
@@ -156,7 +160,12 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
       `;
       if (inserted.length < rows.length) throw new IdRace();
       const byId = new Map(inserted.map((row) => [row.id, row]));
-      const deliveries = { seqs: [] as number[], sessions: [] as string[], keys: [] as string[] };
+      const deliveries = {
+        seqs: [] as number[],
+        sessions: [] as string[],
+        keys: [] as string[],
+        lanes: [] as number[],
+      };
       for (const { envelope, body } of rows) {
         const row = byId.get(envelope.id)!;
         events.push({
@@ -172,38 +181,53 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
           deliveries.seqs.push(row.seq);
           deliveries.sessions.push(envelope.session);
           deliveries.keys.push(destination);
+          deliveries.lanes.push(laneOf(envelope.session, lanes));
           destinations.add(destination);
         }
       }
       if (deliveries.seqs.length > 0) {
-        // In the events' order: a destination's deliveries are sent in `id` order.
-        await tx`
-          INSERT INTO webhook_deliveries (event_seq, session, destination, status, attempts,
+        // In the events' order: a lane's deliveries are sent in `id` order. A session with
+        // deliveries pending to the destination keeps their lane (`events/outbox.ts`).
+        const joined = await tx<DeliveryQueue[]>`
+          INSERT INTO webhook_deliveries (event_seq, session, destination, lane, status, attempts,
             next_attempt_at, created_at, updated_at)
-          SELECT t.seq, t.session, t.destination, 'pending', 0, wa_now_ms(), wa_now_ms(),
-            wa_now_ms()
+          SELECT t.seq, t.session, t.destination, coalesce((
+              SELECT p.lane FROM webhook_deliveries p
+              WHERE p.session = t.session AND p.status = 'pending'
+                AND p.destination = t.destination
+              ORDER BY p.id DESC LIMIT 1
+            ), t.lane), 'pending', 0, wa_now_ms(), wa_now_ms(), wa_now_ms()
           FROM unnest(
             ${deliveries.seqs}::bigint[],
             ${deliveries.sessions}::text[],
-            ${deliveries.keys}::text[]
-          ) WITH ORDINALITY AS t(seq, session, destination, ord)
+            ${deliveries.keys}::text[],
+            ${deliveries.lanes}::int[]
+          ) WITH ORDINALITY AS t(seq, session, destination, lane, ord)
           ORDER BY t.ord
+          RETURNING destination, lane
         `;
+        const seen = new Set<string>();
+        for (const { destination, lane } of joined) {
+          if (seen.has(`${lane} ${destination}`)) continue;
+          seen.add(`${lane} ${destination}`);
+          queues.push({ destination, lane });
+        }
       }
       await notify(tx, CHANNELS.events, events.map((event) => event.session));
       await notify(tx, CHANNELS.deliveries, destinations);
-      return { events, destinations, duplicates };
+      return { events, destinations, queues, duplicates };
     });
   }
 
-  async function headOf(destination: string, on: Sql | Tx = sql) {
+  /** The oldest pending delivery of a destination, in `lane` (null: in any lane). */
+  async function headOf(destination: string, lane: number | null, on: Sql | Tx = sql) {
     const [row] = await on.unsafe<DeliveryRow[]>(
       `SELECT ${DELIVERY_COLUMNS}, e.body,
          greatest(0, d.next_attempt_at - wa_now_ms()) AS due_in_ms
        FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
-       WHERE d.destination = $1 AND d.status = 'pending'
+       WHERE d.destination = $1 AND d.status = 'pending' AND ($2::int IS NULL OR d.lane = $2)
        ORDER BY d.id LIMIT 1`,
-      [destination],
+      [destination, lane],
       { prepare: true },
     );
     if (!row) return null;
@@ -245,10 +269,10 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
   }
 
   return {
-    async append(envelopes, { destinationsFor, derive, fence }) {
+    async append(envelopes, { destinationsFor, derive, fence, lanes = 1 }) {
       for (let attempt = 1;; attempt++) {
         try {
-          return await appendOnce(envelopes, destinationsFor, derive, fence);
+          return await appendOnce(envelopes, destinationsFor, derive, fence, lanes);
         } catch (error) {
           // A re-send of the same id by another writer at the same moment: read again, it is a
           // duplicate now.
@@ -257,9 +281,9 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
       }
     },
     head(destination) {
-      return headOf(destination);
+      return headOf(destination, null);
     },
-    async nextDelivery(destination, destinationLease) {
+    async nextDelivery(destination, destinationLease, { lane } = {}) {
       const { nodeId, renewBelowMs } = destinationLease;
       if (renewBelowMs !== undefined) {
         const [fresh] = await sql<{ destination: string }[]>`
@@ -267,13 +291,20 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
           WHERE destination = ${destination} AND node_id = ${nodeId}
             AND lease_until - wa_now_ms() >= ${renewBelowMs}::bigint
         `;
-        if (fresh) return { held: true, delivery: await headOf(destination) };
+        if (fresh) return { held: true, delivery: await headOf(destination, lane ?? null) };
       }
       return await sql.begin(async (tx) => {
         const [held] = await lease(tx, [destination], destinationLease);
         if (!held) return { held: false } as const;
-        return { held: true, delivery: await headOf(destination, tx) } as const;
+        return { held: true, delivery: await headOf(destination, lane ?? null, tx) } as const;
       });
+    },
+    async pendingLanes(destination) {
+      const rows = await sql<{ lane: number }[]>`
+        SELECT DISTINCT lane FROM webhook_deliveries
+        WHERE destination = ${destination} AND status = 'pending'
+      `;
+      return rows.map((row) => row.lane);
     },
     leasePending(destinationLease) {
       return sql.begin(async (tx) => {

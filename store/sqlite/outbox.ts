@@ -12,6 +12,8 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Envelope } from "../../events/envelope.ts";
 import {
+  type DeliveryQueue,
+  laneOf,
   type Outbox,
   type OutboxWatcher,
   StaleFenceError,
@@ -35,11 +37,18 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
   const insertEvent = db.prepare(
     "INSERT OR IGNORE INTO events (id, session, event, body, created_at) VALUES (?, ?, ?, ?, ?)",
   );
-  // The old per-delivery `url`, `secret` and `headers` columns stay NULL (migration 3).
+  // The old per-delivery `url`, `secret` and `headers` columns stay NULL (migration 3). The lane
+  // is the one the session's pending deliveries to the destination are in, if any (found through
+  // the session's few pending rows, not the destination's backlog), else the session's own.
   const insertDelivery = db.prepare(`
-    INSERT INTO webhook_deliveries (event_seq, session, destination, status, attempts,
+    INSERT INTO webhook_deliveries (event_seq, session, destination, lane, status, attempts,
       next_attempt_at, created_at, updated_at)
-    VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
+    VALUES (?1, ?2, ?3, coalesce((
+      SELECT p.lane FROM webhook_deliveries p INDEXED BY webhook_deliveries_session
+      WHERE p.session = ?2 AND p.status = 'pending' AND p.destination = ?3
+      ORDER BY p.id DESC LIMIT 1
+    ), ?4), 'pending', 0, ?5, ?5, ?5)
+    RETURNING lane
   `);
   const head = db.prepare(`
     SELECT ${DELIVERY_COLUMNS}, e.body
@@ -47,6 +56,15 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     WHERE d.destination = ? AND d.status = 'pending'
     ORDER BY d.id LIMIT 1
   `);
+  const laneHead = db.prepare(`
+    SELECT ${DELIVERY_COLUMNS}, e.body
+    FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
+    WHERE d.destination = ? AND d.lane = ? AND d.status = 'pending'
+    ORDER BY d.id LIMIT 1
+  `);
+  const pendingLanes = db.prepare(
+    "SELECT DISTINCT lane FROM webhook_deliveries WHERE destination = ? AND status = 'pending'",
+  );
   const pendingDestinations = db.prepare(
     "SELECT DISTINCT destination FROM webhook_deliveries WHERE status = 'pending'",
   );
@@ -182,12 +200,21 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     return statement.all(...args) as unknown as DeliveryRow[];
   }
 
+  function due(row: DeliveryRow | undefined) {
+    if (!row) return null;
+    return {
+      ...toDelivery(row),
+      body: row.body!,
+      dueInMs: Math.max(0, row.next_attempt_at - now()),
+    };
+  }
+
   function byIdIn(session: string, id: number, numberWebhooksOnly?: boolean) {
     return byId.get(session, scopePattern(numberWebhooksOnly), id) as DeliveryRow | undefined;
   }
 
   const outbox: Synchronous<Outbox> = {
-    append(envelopes, { destinationsFor, derive, fence }) {
+    append(envelopes, { destinationsFor, derive, fence, lanes = 1 }) {
       const result = transaction(() => {
         if (fence) {
           const stale: string[] = [];
@@ -206,6 +233,7 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
         const at = now();
         const events: StoredEvent[] = [];
         const destinations = new Set<string>();
+        const queues = new Map<string, DeliveryQueue>();
         const duplicates: string[] = [];
         /** Stores one envelope and its deliveries; false when its id is already stored. */
         function store(envelope: Envelope): boolean {
@@ -225,9 +253,17 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
             body,
             createdAt: at,
           });
+          const ownLane = laneOf(envelope.session, lanes);
           for (const destination of destinationsFor(envelope)) {
-            insertDelivery.run(seq, envelope.session, destination, at, at, at);
+            const { lane } = insertDelivery.get(
+              seq,
+              envelope.session,
+              destination,
+              ownLane,
+              at,
+            ) as { lane: number };
             destinations.add(destination);
+            queues.set(`${lane} ${destination}`, { destination, lane: Number(lane) });
           }
           return true;
         }
@@ -235,7 +271,7 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
           if (!store(envelope)) continue;
           for (const derived of derive?.(envelope) ?? []) store(derived);
         }
-        return { events, destinations, duplicates };
+        return { events, destinations, queues: [...queues.values()], duplicates };
       });
       for (const session of new Set(result.events.map((event) => event.session))) {
         report((watcher) => watcher.events(session));
@@ -246,21 +282,19 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
       return result;
     },
     head(destination) {
-      const row = head.get(destination) as DeliveryRow | undefined;
-      if (!row) return null;
-      return {
-        ...toDelivery(row),
-        body: row.body!,
-        dueInMs: Math.max(0, row.next_attempt_at - now()),
-      };
+      return due(head.get(destination) as DeliveryRow | undefined);
     },
-    nextDelivery(destination, { nodeId, ttlMs, renewBelowMs }) {
+    nextDelivery(destination, { nodeId, ttlMs, renewBelowMs }, { lane } = {}) {
+      const headOf = () =>
+        lane === undefined
+          ? outbox.head(destination)
+          : due(laneHead.get(destination, lane) as DeliveryRow | undefined);
       if (renewBelowMs !== undefined) {
         const row = leaseOf.get(destination) as
           | { node_id: string | null; lease_until: number | null }
           | undefined;
         if (row?.node_id === nodeId && (row.lease_until ?? 0) - now() >= renewBelowMs) {
-          return { held: true, delivery: outbox.head(destination) };
+          return { held: true, delivery: headOf() };
         }
       }
       const held = transaction(() => {
@@ -269,7 +303,10 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
         return takeDestination.run(nodeId, at + ttlMs, destination, nodeId, at).changes > 0;
       });
       if (!held) return { held: false };
-      return { held: true, delivery: outbox.head(destination) };
+      return { held: true, delivery: headOf() };
+    },
+    pendingLanes(destination) {
+      return (pendingLanes.all(destination) as { lane: number }[]).map((row) => Number(row.lane));
     },
     leasePending({ nodeId, ttlMs }) {
       return transaction(() => {
