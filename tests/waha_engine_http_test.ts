@@ -284,7 +284,7 @@ Deno.test("a waha-engine session through our HTTP API", async (t) => {
       assert.ok(!JSON.stringify(revoked.body).includes("INVITE0"));
       const left = await server.json("POST", `/${PHONE}/group/${group}/leave`);
       assert.equal(left.status, 200, JSON.stringify(left.body));
-      assert.equal(fake.sessions.get(PHONE)?.groups.has(group), false);
+      assert.equal(fake.sessions.get(PHONE)?.groups.mine.has(group), false);
     });
 
     await t.step("what WAHA cannot do answers 501 naming the engine", async () => {

@@ -135,6 +135,22 @@ export type WEBJSAddParticipantsResult = z.infer<typeof WEBJSAddParticipantsResu
 export const WEBJSParticipantsStatus = z.object({ status: z.number() });
 export type WEBJSParticipantsStatus = z.infer<typeof WEBJSParticipantsStatus>;
 
+/**
+ * whatsapp-web.js's `getInviteInfo` answer, as WAHA's `GET /api/{session}/groups/join-info` gives
+ * it (WhatsApp's group metadata behind an invite code; `size` is how many members it has).
+ */
+export const WEBJSGroupInviteInfo = z.object({
+  id: WEBJSWid,
+  subject: z.string(),
+  desc: z.string().optional(),
+  owner: WEBJSWid.optional(),
+  creation: z.number().optional(),
+  size: z.number().optional(),
+  membershipApprovalMode: z.boolean().optional(),
+  participants: z.array(WEBJSGroupParticipant).optional(),
+});
+export type WEBJSGroupInviteInfo = z.infer<typeof WEBJSGroupInviteInfo>;
+
 /** WAHA's WEBJS `forwardMessage` answer (its own object, not a message). */
 export const WEBJSForwardResult = z.object({ sent: z.boolean() });
 export type WEBJSForwardResult = z.infer<typeof WEBJSForwardResult>;
@@ -175,6 +191,10 @@ export type SessionQuery = z.infer<typeof SessionQuery>;
 /** WAHA's `SessionBaseRequest` (`session` defaults to `default`). */
 export const SessionBaseRequest = z.object({ session: z.string().optional() });
 export type SessionBaseRequest = z.infer<typeof SessionBaseRequest>;
+
+/** WAHA's `Result` (newer WAHA): what a change answers. */
+export const Result = z.object({ success: z.boolean() });
+export type Result = z.infer<typeof Result>;
 
 /** WAHA's `CountResponse` (newer WAHA). */
 export const CountResponse = z.object({ count: z.number().int() });
@@ -219,6 +239,14 @@ export const ChatSummary = z.object({
   _chat: z.looseObject({}),
 });
 export type ChatSummary = z.infer<typeof ChatSummary>;
+
+/** WAHA's `ChatPictureQuery` (newer WAHA; `refresh` skips its 24-hour cache, false by default). */
+export const ChatPictureQuery = z.object({ refresh: z.string().optional() });
+export type ChatPictureQuery = z.infer<typeof ChatPictureQuery>;
+
+/** WAHA's `ChatPictureResponse` (newer WAHA; the URL is null or absent for no picture). */
+export const ChatPictureResponse = z.object({ url: z.string().nullable().optional() });
+export type ChatPictureResponse = z.infer<typeof ChatPictureResponse>;
 
 // --- src/structures/chatting.dto.ts ---
 
@@ -423,6 +451,44 @@ export const CreateGroupRequest = z.object({
 });
 export type CreateGroupRequest = z.infer<typeof CreateGroupRequest>;
 
+/**
+ * WAHA's `JoinGroupRequest` (newer WAHA): an invite code or link, the body of `POST
+ * /api/{session}/groups/join` and the query of `GET /api/{session}/groups/join-info`.
+ */
+export const JoinGroupRequest = z.object({ code: z.string() });
+export type JoinGroupRequest = z.infer<typeof JoinGroupRequest>;
+
+/** WAHA's `JoinGroupResponse` (newer WAHA): the group joined. */
+export const JoinGroupResponse = z.object({ id: z.string() });
+export type JoinGroupResponse = z.infer<typeof JoinGroupResponse>;
+
+/**
+ * WAHA's `GroupJoinRequest` (newer WAHA, `GET /api/{session}/groups/{id}/participants/
+ * join-requests`): who asked to join, who added them, and how (`invite_link`, `non_admin_add`,
+ * `linked_group_join`).
+ */
+export const GroupJoinRequest = z.object({
+  requesterId: z.string(),
+  addedById: z.string().nullable(),
+  parentGroupId: z.string().nullable(),
+  requestMethod: z.string().nullable(),
+  timestamp: z.number(),
+});
+export type GroupJoinRequest = z.infer<typeof GroupJoinRequest>;
+
+/**
+ * WAHA's `GroupJoinRequestResult` (newer WAHA): one request approved or rejected (`POST
+ * …/participants/join-requests/approve|reject` with a `ParticipantsRequest`); `error` is
+ * WhatsApp's code when it did not work.
+ */
+export const GroupJoinRequestResult = z.object({
+  requesterId: z.string(),
+  success: z.boolean(),
+  error: z.number().optional(),
+  message: z.string().optional(),
+});
+export type GroupJoinRequestResult = z.infer<typeof GroupJoinRequestResult>;
+
 // --- src/structures/lids.dto.ts ---
 // (WAHA after 2024.10, from its docs: GET /api/{session}/lids…)
 
@@ -486,6 +552,15 @@ export type ProfileNameRequest = z.infer<typeof ProfileNameRequest>;
 /** WAHA's `ProfileStatusRequest`. */
 export const ProfileStatusRequest = z.object({ status: z.string() });
 export type ProfileStatusRequest = z.infer<typeof ProfileStatusRequest>;
+
+/**
+ * WAHA's `ProfilePictureRequest`: the picture as a `RemoteFile` or a `BinaryFile`; also the body
+ * of `PUT /api/{session}/groups/{id}/picture`.
+ */
+export const ProfilePictureRequest = z.object({
+  file: fileOf(RemoteFileShape, BinaryFileShape),
+});
+export type ProfilePictureRequest = z.infer<typeof ProfilePictureRequest>;
 
 // --- src/structures/responses.dto.ts ---
 

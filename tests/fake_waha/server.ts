@@ -3,7 +3,7 @@
  * A fake WAHA server on 127.0.0.1 for the waha engine's tests, written from WAHA's published API
  * (`waha/schemas.ts`): its session calls (create, update, start, stop, logout, info, me), the QR
  * (raw, only while the session waits for a scan), pairing codes, the sends, chats and messages,
- * contacts and number checks. Like WAHA it checks `X-Api-Key`, validates each request body
+ * contacts and number checks; its groups are `groups.ts`'s, its way of answering `http.ts`'s. Like WAHA it checks `X-Api-Key`, validates each request body
  * against WAHA's DTO (400 with NestJS's error body for a wrong one), answers 404 for an unknown
  * session, 422 when the session is not in the status a call needs, and 201 to a POST (NestJS's
  * default). It posts the `session.status` and `message` webhooks of each session's config, signed
@@ -37,6 +37,8 @@ import {
   type WAHASessionStatus,
   type WAMessage,
 } from "../../waha/schemas.ts";
+import { type FakeGroups, routeGroups, seedGroups } from "./groups.ts";
+import { json, nestError, Refusal, validate } from "./http.ts";
 
 export interface RecordedRequest {
   method: string;
@@ -61,8 +63,8 @@ interface FakeSession {
   qr: number;
   /** Messages by chat, oldest first. */
   chats: Map<string, WAMessage[]>;
-  /** The groups the account is in, with their invite codes. */
-  groups: Map<string, string>;
+  /** The groups the account is in, and those it may join (`groups.ts`). */
+  groups: FakeGroups;
 }
 
 export interface FakeWaha {
@@ -95,20 +97,6 @@ const SENDS: Record<string, z.ZodType> = {
   "/api/sendPoll": MessagePollRequest,
 };
 
-const json = (status: number, body: unknown) =>
-  new Response(body === undefined ? null : JSON.stringify(body), {
-    status,
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
-  });
-
-/** NestJS's error body, as WAHA answers it. */
-const nestError = (status: number, error: string, message: string | string[]) =>
-  json(status, { statusCode: status, message, error });
-
-class Refusal {
-  constructor(readonly response: Response) {}
-}
-
 async function hmacHex(key: string, body: string): Promise<string> {
   const cryptoKey = await crypto.subtle.importKey(
     "raw",
@@ -121,29 +109,6 @@ async function hmacHex(key: string, body: string): Promise<string> {
   return [...new Uint8Array(signature)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/**
- * `schema` with every object in it strict: a field WAHA's DTO does not name is refused here, so
- * our engine cannot send one and pass (the shared schemas strip unknown fields, as our own WAHA
- * dialect must accept what WAHA's clients send).
- */
-function strictly<T>(schema: z.ZodType<T>): z.ZodType<T> {
-  const strict = (inner: z.ZodType): z.ZodType => {
-    if (inner instanceof z.ZodObject) {
-      const shape = Object.entries(inner.shape as Record<string, z.ZodType>);
-      return z.object(Object.fromEntries(shape.map(([key, field]) => [key, strict(field)])))
-        .strict();
-    }
-    if (inner instanceof z.ZodOptional) return strict(inner.unwrap() as z.ZodType).optional();
-    if (inner instanceof z.ZodNullable) return strict(inner.unwrap() as z.ZodType).nullable();
-    if (inner instanceof z.ZodArray) return z.array(strict(inner.element as z.ZodType));
-    if (inner instanceof z.ZodUnion) {
-      return z.union((inner.options as z.ZodType[]).map(strict) as [z.ZodType, ...z.ZodType[]]);
-    }
-    return inner;
-  };
-  return strict(schema) as z.ZodType<T>;
-}
-
 export function startFakeWaha(options: { apiKey?: string; port?: number } = {}): FakeWaha {
   const requests: RecordedRequest[] = [];
   const webhooks: PostedWebhook[] = [];
@@ -151,15 +116,6 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
   const closing = new AbortController();
   const posting = new Set<Promise<void>>();
   let counter = 0;
-
-  function validate<T>(schema: z.ZodType<T>, body: unknown): T {
-    const result = strictly(schema).safeParse(body);
-    if (!result.success) {
-      const messages = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-      throw new Refusal(nestError(400, "Bad Request", messages));
-    }
-    return result.data;
-  }
 
   function sessionNamed(name: string | undefined, needs?: WAHASessionStatus[]): FakeSession {
     const session = name === undefined ? undefined : sessions.get(name);
@@ -275,7 +231,7 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
         me: null,
         qr: 0,
         chats: new Map(),
-        groups: new Map([["120363000000000001@g.us", "INVITE0"]]),
+        groups: seedGroups(`${name}@c.us`),
       };
       sessions.set(name, session);
       if (create.start) start(session);
@@ -440,31 +396,18 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       }
     }
     // ----- groups -----
-    if (
-      (m = path.match(
-        /^\/api\/([^/]+)\/groups\/([^/]+)\/(leave|invite-code|invite-code\/revoke)$/,
-      ))
-    ) {
-      const session = sessionNamed(m[1], ["WORKING"]);
-      const groupId = decodeURIComponent(m[2]);
-      if (!session.groups.has(groupId)) return nestError(404, "Not Found", "Group not found");
-      const action = `${method} ${m[3]}`;
-      if (action === "POST leave") {
-        session.groups.delete(groupId);
-        return json(201, undefined);
-      }
-      // A string a controller returns goes out as text (NestJS), not JSON.
-      const text = (code: string) =>
-        new Response(code, {
-          status: method === "POST" ? 201 : 200,
-          headers: { "Content-Type": "text/html; charset=utf-8" },
-        });
-      if (action === "GET invite-code") return text(session.groups.get(groupId)!);
-      if (action === "POST invite-code/revoke") {
-        session.groups.set(groupId, `INVITE${++counter}`);
-        return text(session.groups.get(groupId)!);
-      }
-    }
+    const groups = routeGroups({
+      method,
+      path,
+      query,
+      body,
+      groupsOf(name) {
+        const session = sessionNamed(name, ["WORKING"]);
+        return { groups: session.groups, me: session.me!.id };
+      },
+      next: () => ++counter,
+    });
+    if (groups) return groups;
     return nestError(404, "Not Found", `Cannot ${method} ${path}`);
   }
 

@@ -34,6 +34,8 @@ import type {
   WANumberExistResult,
 } from "../../../waha/schemas.ts";
 import { createWahaClient } from "./client.ts";
+import { createWahaContext } from "./context.ts";
+import { createWahaGroups } from "./groups.ts";
 import {
   chatOfMessageId,
   toChatSummary,
@@ -68,21 +70,6 @@ const UNSUPPORTED: EngineMethod[] = [
   "markChatUnread",
   "pinChat",
   "unpinChat",
-  "createGroup",
-  "getGroup",
-  "updateGroup",
-  "addParticipants",
-  "removeParticipants",
-  "joinGroup",
-  "getGroupInviteInfo",
-  "promoteParticipants",
-  "demoteParticipants",
-  "getGroupPicture",
-  "setGroupPicture",
-  "deleteGroupPicture",
-  "listMembershipRequests",
-  "approveMembershipRequests",
-  "rejectMembershipRequests",
   "listLids",
   "findPnByLid",
   "findLidByPn",
@@ -137,6 +124,7 @@ export function createWahaEngine(options: EngineOptions): Engine {
   /** The engine's own calls (start, stop, the watch): bounded by the call timeout itself. */
   const own = { timeoutMs: callTimeoutMs };
   let watch: SessionWatch | null = null;
+  const ctx = createWahaContext(client, session);
   const path = (suffix: string) => `/api/${session}${suffix}`;
   const enc = encodeURIComponent;
 
@@ -182,6 +170,8 @@ export function createWahaEngine(options: EngineOptions): Engine {
   }
 
   const engine: Partial<Engine> = {
+    ...createWahaGroups(ctx),
+
     async start(onEvent: EngineEventSink) {
       try {
         await startWahaSession(client, session, waha);

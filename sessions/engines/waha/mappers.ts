@@ -19,7 +19,8 @@ export function idOf(value: unknown): string {
   return "";
 }
 
-const seconds = (value: unknown): number | null => {
+/** Unix seconds from WAHA's number or numeric string (seconds or milliseconds), or null. */
+export const seconds = (value: unknown): number | null => {
   const n = typeof value === "string" ? Number(value) : value;
   if (typeof n !== "number" || !Number.isFinite(n)) return null;
   // WAHA's timestamps are seconds; a value in milliseconds is brought back to seconds.
