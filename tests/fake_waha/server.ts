@@ -3,7 +3,7 @@
  * A fake WAHA server on 127.0.0.1 for the waha engine's tests, written from WAHA's published API
  * (`waha/schemas.ts`): its session calls (create, update, start, stop, logout, info, me), the QR
  * (raw, only while the session waits for a scan), pairing codes, the sends, chats and messages,
- * contacts and number checks; its groups are `groups.ts`'s, its way of answering `http.ts`'s. Like WAHA it checks `X-Api-Key`, validates each request body
+ * contacts and number checks; its groups are `groups.ts`'s, its profile and LIDs `profile.ts`'s, its way of answering `http.ts`'s. Like WAHA it checks `X-Api-Key`, validates each request body
  * against WAHA's DTO (400 with NestJS's error body for a wrong one), answers 404 for an unknown
  * session, 422 when the session is not in the status a call needs, and 201 to a POST (NestJS's
  * default). It posts the `session.status` and `message` webhooks of each session's config, signed
@@ -39,6 +39,7 @@ import {
 } from "../../waha/schemas.ts";
 import { type FakeGroups, routeGroups, seedGroups } from "./groups.ts";
 import { json, nestError, Refusal, validate } from "./http.ts";
+import { type FakeProfile, routeProfile, seedProfile } from "./profile.ts";
 
 export interface RecordedRequest {
   method: string;
@@ -65,6 +66,8 @@ interface FakeSession {
   chats: Map<string, WAMessage[]>;
   /** The groups the account is in, and those it may join (`groups.ts`). */
   groups: FakeGroups;
+  /** Its status, picture and LIDs (`profile.ts`). */
+  profile: FakeProfile;
 }
 
 export interface FakeWaha {
@@ -232,6 +235,7 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
         qr: 0,
         chats: new Map(),
         groups: seedGroups(`${name}@c.us`),
+        profile: seedProfile(),
       };
       sessions.set(name, session);
       if (create.start) start(session);
@@ -408,6 +412,18 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       next: () => ++counter,
     });
     if (groups) return groups;
+    const profile = routeProfile({
+      method,
+      path,
+      query,
+      body,
+      sessionOf(name) {
+        const session = sessionNamed(name, ["WORKING"]);
+        return { profile: session.profile, me: session.me! };
+      },
+      next: () => ++counter,
+    });
+    if (profile) return profile;
     return nestError(404, "Not Found", `Cannot ${method} ${path}`);
   }
 

@@ -21,7 +21,6 @@ import {
 } from "../../engine.ts";
 import type {
   ContactRequest,
-  MeInfo,
   MessageContactVcardRequest,
   MessageForwardRequest,
   MessageLocationRequest,
@@ -36,6 +35,8 @@ import type {
 import { createWahaClient } from "./client.ts";
 import { createWahaContext } from "./context.ts";
 import { createWahaGroups } from "./groups.ts";
+import { createWahaLids } from "./lids.ts";
+import { createWahaProfile } from "./profile.ts";
 import {
   chatOfMessageId,
   toChatSummary,
@@ -70,12 +71,6 @@ const UNSUPPORTED: EngineMethod[] = [
   "markChatUnread",
   "pinChat",
   "unpinChat",
-  "listLids",
-  "findPnByLid",
-  "findLidByPn",
-  "setProfileName",
-  "setProfileStatus",
-  "setProfilePicture",
   "listLabels",
   "createLabel",
   "updateLabel",
@@ -171,6 +166,8 @@ export function createWahaEngine(options: EngineOptions): Engine {
 
   const engine: Partial<Engine> = {
     ...createWahaGroups(ctx),
+    ...createWahaProfile(ctx),
+    ...createWahaLids(ctx),
 
     async start(onEvent: EngineEventSink) {
       try {
@@ -431,21 +428,6 @@ export function createWahaEngine(options: EngineOptions): Engine {
         query: { session, contactId },
       });
       return answer?.profilePictureURL ?? null;
-    },
-
-    async getProfile() {
-      const info = await client.call<MeInfo | null>({
-        method: "GET",
-        path: `/api/sessions/${session}/me`,
-      });
-      const id = info?.id ?? me;
-      return {
-        id,
-        number: id.split("@")[0],
-        name: info?.pushName ?? "",
-        status: "",
-        pictureUrl: null,
-      };
     },
   };
 
