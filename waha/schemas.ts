@@ -489,6 +489,41 @@ export const GroupJoinRequestResult = z.object({
 });
 export type GroupJoinRequestResult = z.infer<typeof GroupJoinRequestResult>;
 
+// --- src/structures/labels.dto.ts ---
+// (WAHA after 2024.10 adds creating, changing and deleting labels.)
+
+/**
+ * WAHA's `LabelBody`: a label's name and colour, by its number (`color`) or its hex (`colorHex`,
+ * one of WhatsApp's 20); WAHA wants exactly one of the two (422 otherwise).
+ */
+export const LabelBody = z.object({
+  name: z.string(),
+  colorHex: z.string().optional(),
+  color: z.number().optional(),
+});
+export type LabelBody = z.infer<typeof LabelBody>;
+
+/** WAHA's `Label`. */
+export const Label = z.object({
+  id: z.string(),
+  name: z.string(),
+  color: z.number(),
+  colorHex: z.string(),
+});
+export type Label = z.infer<typeof Label>;
+
+/** WAHA's `LabelID`. */
+export const LabelID = z.object({ id: z.string() });
+export type LabelID = z.infer<typeof LabelID>;
+
+/** WAHA's `SetLabelsRequest` (`PUT /api/{session}/labels/chats/{chatId}`): the chat's whole set. */
+export const SetLabelsRequest = z.object({ labels: z.array(LabelID) });
+export type SetLabelsRequest = z.infer<typeof SetLabelsRequest>;
+
+/** What WAHA's `DELETE /api/{session}/labels/{labelId}` answers (no DTO class; the name is ours). */
+export const LabelDeleted = z.object({ result: z.boolean() });
+export type LabelDeleted = z.infer<typeof LabelDeleted>;
+
 // --- src/structures/lids.dto.ts ---
 // (WAHA after 2024.10, from its docs: GET /api/{session}/lids…)
 

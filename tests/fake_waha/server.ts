@@ -3,7 +3,8 @@
  * A fake WAHA server on 127.0.0.1 for the waha engine's tests, written from WAHA's published API
  * (`waha/schemas.ts`): its session calls (create, update, start, stop, logout, info, me), the QR
  * (raw, only while the session waits for a scan), pairing codes, the sends, chats and messages,
- * contacts and number checks; its groups are `groups.ts`'s, its profile and LIDs `profile.ts`'s, its way of answering `http.ts`'s. Like WAHA it checks `X-Api-Key`, validates each request body
+ * contacts and number checks; its groups are `groups.ts`'s, its profile and LIDs `profile.ts`'s, its presence and
+ * labels `social.ts`'s, its way of answering `http.ts`'s. Like WAHA it checks `X-Api-Key`, validates each request body
  * against WAHA's DTO (400 with NestJS's error body for a wrong one), answers 404 for an unknown
  * session, 422 when the session is not in the status a call needs, and 201 to a POST (NestJS's
  * default). It posts the `session.status` and `message` webhooks of each session's config, signed
@@ -40,6 +41,7 @@ import {
 import { type FakeGroups, routeGroups, seedGroups } from "./groups.ts";
 import { json, nestError, Refusal, validate } from "./http.ts";
 import { type FakeProfile, routeProfile, seedProfile } from "./profile.ts";
+import { type FakeSocial, routeSocial, seedSocial } from "./social.ts";
 
 export interface RecordedRequest {
   method: string;
@@ -68,6 +70,8 @@ interface FakeSession {
   groups: FakeGroups;
   /** Its status, picture and LIDs (`profile.ts`). */
   profile: FakeProfile;
+  /** Its presence and labels (`social.ts`). */
+  social: FakeSocial;
 }
 
 export interface FakeWaha {
@@ -236,6 +240,7 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
         chats: new Map(),
         groups: seedGroups(`${name}@c.us`),
         profile: seedProfile(),
+        social: seedSocial(),
       };
       sessions.set(name, session);
       if (create.start) start(session);
@@ -424,6 +429,13 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       next: () => ++counter,
     });
     if (profile) return profile;
+    const social = routeSocial({
+      method,
+      path,
+      body,
+      socialOf: (name) => sessionNamed(name, ["WORKING"]).social,
+    });
+    if (social) return social;
     return nestError(404, "Not Found", `Cannot ${method} ${path}`);
   }
 

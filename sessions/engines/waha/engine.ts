@@ -35,7 +35,9 @@ import type {
 import { createWahaClient } from "./client.ts";
 import { createWahaContext } from "./context.ts";
 import { createWahaGroups } from "./groups.ts";
+import { createWahaLabels } from "./labels.ts";
 import { createWahaLids } from "./lids.ts";
+import { createWahaPresence } from "./presence.ts";
 import { createWahaProfile } from "./profile.ts";
 import {
   chatOfMessageId,
@@ -71,17 +73,6 @@ const UNSUPPORTED: EngineMethod[] = [
   "markChatUnread",
   "pinChat",
   "unpinChat",
-  "listLabels",
-  "createLabel",
-  "updateLabel",
-  "deleteLabel",
-  "getChatLabels",
-  "setChatLabels",
-  "getLabelChats",
-  "setPresence",
-  "getPresence",
-  "subscribePresence",
-  "listPresences",
   "rejectCall",
   "sendTextStatus",
   "sendMediaStatus",
@@ -168,6 +159,8 @@ export function createWahaEngine(options: EngineOptions): Engine {
     ...createWahaGroups(ctx),
     ...createWahaProfile(ctx),
     ...createWahaLids(ctx),
+    ...createWahaPresence(ctx),
+    ...createWahaLabels(ctx),
 
     async start(onEvent: EngineEventSink) {
       try {
