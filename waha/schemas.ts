@@ -240,6 +240,17 @@ export const ChatSummary = z.object({
 });
 export type ChatSummary = z.infer<typeof ChatSummary>;
 
+/** WAHA's `GetChatMessageQuery` (newer WAHA; `downloadMedia` is true by default). */
+export const GetChatMessageQuery = z.object({ downloadMedia: z.string().optional() });
+export type GetChatMessageQuery = z.infer<typeof GetChatMessageQuery>;
+
+/**
+ * WAHA's `PinMessageRequest` (newer WAHA, `POST /api/{session}/chats/{chatId}/messages/{id}/pin`):
+ * how long, in seconds (WAHA's `PinDuration`: 86400, 604800 or 2592000).
+ */
+export const PinMessageRequest = z.object({ duration: z.number().optional() });
+export type PinMessageRequest = z.infer<typeof PinMessageRequest>;
+
 /** WAHA's `ChatPictureQuery` (newer WAHA; `refresh` skips its 24-hour cache, false by default). */
 export const ChatPictureQuery = z.object({ refresh: z.string().optional() });
 export type ChatPictureQuery = z.infer<typeof ChatPictureQuery>;

@@ -4,7 +4,7 @@
  * (`waha/schemas.ts`): its session calls (create, update, start, stop, logout, info, me), the QR
  * (raw, only while the session waits for a scan), pairing codes, the sends, chats and messages,
  * contacts and number checks; its groups are `groups.ts`'s, its profile and LIDs `profile.ts`'s, its presence and
- * labels `social.ts`'s, its way of answering `http.ts`'s. Like WAHA it checks `X-Api-Key`, validates each request body
+ * labels `social.ts`'s, its chat overview, marks and media files `chats.ts`'s, its way of answering `http.ts`'s. Like WAHA it checks `X-Api-Key`, validates each request body
  * against WAHA's DTO (400 with NestJS's error body for a wrong one), answers 404 for an unknown
  * session, 422 when the session is not in the status a call needs, and 201 to a POST (NestJS's
  * default). It posts the `session.status` and `message` webhooks of each session's config, signed
@@ -38,6 +38,13 @@ import {
   type WAHASessionStatus,
   type WAMessage,
 } from "../../waha/schemas.ts";
+import {
+  asWebjsChat,
+  type FakeChatMarks,
+  routeChatExtras,
+  seedChatMarks,
+  storeMedia,
+} from "./chats.ts";
 import { type FakeGroups, routeGroups, seedGroups } from "./groups.ts";
 import { json, nestError, Refusal, validate } from "./http.ts";
 import { type FakeProfile, routeProfile, seedProfile } from "./profile.ts";
@@ -66,6 +73,8 @@ interface FakeSession {
   qr: number;
   /** Messages by chat, oldest first. */
   chats: Map<string, WAMessage[]>;
+  /** Chats marked unread, pinned messages, media files (`chats.ts`). */
+  marks: FakeChatMarks;
   /** The groups the account is in, and those it may join (`groups.ts`). */
   groups: FakeGroups;
   /** Its status, picture and LIDs (`profile.ts`). */
@@ -85,8 +94,13 @@ export interface FakeWaha {
   hang: boolean;
   /** The phone scans the QR: the session is WORKING as `<name>@c.us` (or `as`). */
   scan(name: string, as?: string): Promise<void>;
-  /** A contact writes to the session: stored, and posted as a `message` webhook. */
-  incoming(name: string, from: string, text: string): Promise<WAMessage>;
+  /** A contact writes to the session (with a file): stored, and posted as a `message` webhook. */
+  incoming(
+    name: string,
+    from: string,
+    text: string,
+    media?: { mimetype: string; filename: string; data: string },
+  ): Promise<WAMessage>;
   /** The calls made to `path` (exactly), in order. */
   callsTo(path: string, method?: string): RecordedRequest[];
   close(): Promise<void>;
@@ -238,6 +252,7 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
         me: null,
         qr: 0,
         chats: new Map(),
+        marks: seedChatMarks(),
         groups: seedGroups(`${name}@c.us`),
         profile: seedProfile(),
         social: seedSocial(),
@@ -317,7 +332,8 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       return json(201, undefined);
     }
     if (path === "/api/sendSeen" && method === "POST") {
-      sessionNamed(validate(SendSeenRequest, body).session, ["WORKING"]);
+      const seen = validate(SendSeenRequest, body);
+      sessionNamed(seen.session, ["WORKING"]).marks.unread.delete(seen.chatId);
       return json(201, undefined);
     }
     if ((path === "/api/startTyping" || path === "/api/stopTyping") && method === "POST") {
@@ -353,22 +369,22 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
     }
 
     // ----- chats -----
+    const extras = routeChatExtras({
+      method,
+      path,
+      query,
+      body,
+      chatsOf(name) {
+        const session = sessionNamed(name, ["WORKING"]);
+        return { chats: session.chats, marks: session.marks };
+      },
+    });
+    if (extras) return extras;
     if ((m = path.match(/^\/api\/([^/]+)\/chats$/)) && method === "GET") {
       const session = sessionNamed(m[1], ["WORKING"]);
-      const chats = [...session.chats.entries()].map(([id, messages]) => {
-        const last = messages[messages.length - 1];
-        return {
-          id: { server: id.split("@")[1], user: id.split("@")[0], _serialized: id },
-          name: `Chat ${id.split("@")[0]}`,
-          isGroup: id.endsWith("@g.us"),
-          unreadCount: messages.filter((m) => !m.fromMe).length,
-          timestamp: last?.timestamp ?? 0,
-          archived: false,
-          pinned: false,
-          isMuted: false,
-          lastMessage: last ? { body: last.body, timestamp: last.timestamp } : undefined,
-        };
-      }).sort((a, b) => b.timestamp - a.timestamp);
+      const chats = [...session.chats.entries()].map(([id, messages]) =>
+        asWebjsChat(id, messages, session.marks)
+      ).sort((a, b) => (b.timestamp ?? 0) - (a.timestamp ?? 0));
       const offset = Number(query.offset ?? 0);
       const limit = query.limit === undefined ? chats.length : Number(query.limit);
       return json(200, chats.slice(offset, offset + limit));
@@ -493,16 +509,18 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       session.me = { id: `${as ?? name}@c.us`, pushName: "Fake Phone" };
       await setStatus(session, "WORKING");
     },
-    async incoming(name, from, text) {
+    async incoming(name, from, text, media) {
       const session = sessionNamed(name, ["WORKING"]);
+      const id = `false_${from}_FAKEIN${(++counter).toString().padStart(14, "0")}`;
       const message: WAMessage = {
-        id: `false_${from}_FAKEIN${(++counter).toString().padStart(14, "0")}`,
+        id,
         timestamp: Math.floor(Date.now() / 1000) + counter,
         from,
         fromMe: false,
         to: session.me!.id,
         body: text,
-        hasMedia: false,
+        hasMedia: media !== undefined,
+        ...(media ? { media: storeMedia(session.marks, name, id, media) } : {}),
         ack: 2,
         ackName: "DEVICE",
       };

@@ -32,11 +32,13 @@ import type {
   WAMessage,
   WANumberExistResult,
 } from "../../../waha/schemas.ts";
+import { createWahaChats } from "./chats.ts";
 import { createWahaClient } from "./client.ts";
 import { createWahaContext } from "./context.ts";
 import { createWahaGroups } from "./groups.ts";
 import { createWahaLabels } from "./labels.ts";
 import { createWahaLids } from "./lids.ts";
+import { createWahaMessages } from "./messages.ts";
 import { createWahaPresence } from "./presence.ts";
 import { createWahaProfile } from "./profile.ts";
 import {
@@ -63,14 +65,9 @@ const MEDIA_PATHS: Partial<Record<SendMediaInput["kind"], string>> = {
 
 /** What the waha engine cannot do (WAHA's API has no call for it, or not yet mapped here). */
 const UNSUPPORTED: EngineMethod[] = [
-  "pinMessage",
-  "unpinMessage",
-  "getMessageMedia",
   "getPollVotes",
-  "getChat",
   "muteChat",
   "unmuteChat",
-  "markChatUnread",
   "pinChat",
   "unpinChat",
   "rejectCall",
@@ -161,6 +158,8 @@ export function createWahaEngine(options: EngineOptions): Engine {
     ...createWahaLids(ctx),
     ...createWahaPresence(ctx),
     ...createWahaLabels(ctx),
+    ...createWahaMessages(ctx),
+    ...createWahaChats(ctx),
 
     async start(onEvent: EngineEventSink) {
       try {

@@ -87,14 +87,15 @@ export function toChatSummary(raw: unknown): ChatSummary {
     id,
     name: typeof chat.name === "string" ? chat.name : id.split("@")[0],
     isGroup: chat.isGroup === true || id.endsWith("@g.us"),
-    unreadCount: typeof chat.unreadCount === "number" ? chat.unreadCount : 0,
+    // whatsapp-web.js counts a chat marked unread by hand as -1.
+    unreadCount: typeof chat.unreadCount === "number" ? Math.max(0, chat.unreadCount) : 0,
     ...(last && lastTimestamp !== null
       ? { lastMessage: { body: String(last.body ?? ""), timestamp: lastTimestamp } }
       : {}),
     archived: chat.archived === true,
     pinned: chat.pinned === true,
     muted: chat.isMuted === true,
-    markedUnread: chat.markedUnread === true,
+    markedUnread: chat.markedUnread === true || chat.unreadCount === -1,
   };
 }
 
