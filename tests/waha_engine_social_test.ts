@@ -4,7 +4,8 @@
  * presence, reading and subscribing to a chat's, and listing them are WAHA's presence calls;
  * labels are listed, created, changed and deleted, put on a chat and read back by WAHA's labels
  * calls, with the bodies WAHA's DTOs take, answering in our contract's shapes; what WAHA would
- * refuse as "unprocessable" is refused by us first, as a bad request.
+ * refuse as "unprocessable" is refused by us first, as a bad request. Rejecting a call and a
+ * contact's about are WAHA's calls too.
  */
 import assert from "node:assert/strict";
 import { linkWahaSession, startWahaGateway } from "./fake_waha/gateway.ts";
@@ -13,7 +14,7 @@ import { ONLINE_CONTACT } from "./fake_waha/social.ts";
 const PHONE = "4915550022401";
 const BOB = "15550000002@c.us";
 
-Deno.test("presence and labels on the waha engine are WAHA's presence and labels calls", async (t) => {
+Deno.test("presence, labels, calls and a contact's about on the waha engine are WAHA's calls", async (t) => {
   const gateway = await startWahaGateway();
   const { server, fake } = gateway;
   const lastCall = (path: string, method: string) => fake.callsTo(path, method).at(-1);
@@ -119,6 +120,28 @@ Deno.test("presence and labels on the waha engine are WAHA's presence and labels
       assert.deepEqual(labels.body.map((l) => l.id), ["1"]);
       const gone = await server.json("DELETE", `/${PHONE}/labels/3`);
       assert.equal(gone.status, 404, JSON.stringify(gone.body));
+    });
+
+    await t.step("rejecting a call is WAHA's calls/reject", async () => {
+      const call = { from: BOB, id: "ABCDEFGABCDEFGABCDEFGABCDEFG" };
+      fake.sessions.get(PHONE)!.social.ringing.set(call.id, call.from);
+      const rejected = await server.json("POST", `/${PHONE}/calls/reject`, { body: call });
+      assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+      assert.deepEqual(lastCall(api("/calls/reject"), "POST")?.body, call);
+      assert.equal(fake.sessions.get(PHONE)?.social.ringing.has(call.id), false);
+    });
+
+    await t.step("a contact's about is WAHA's contacts/about, null when hidden", async () => {
+      const shared = await server.json("GET", `/${PHONE}/contacts/${BOB}/about`);
+      assert.equal(shared.status, 200, JSON.stringify(shared.body));
+      assert.deepEqual(lastCall("/api/contacts/about", "GET")?.query, {
+        session: PHONE,
+        contactId: BOB,
+      });
+      assert.deepEqual(shared.body, { about: "Hey there! I am using WhatsApp." });
+      const hidden = await server.json("GET", `/${PHONE}/contacts/4930000000001@c.us/about`);
+      assert.equal(hidden.status, 200, JSON.stringify(hidden.body));
+      assert.deepEqual(hidden.body, { about: null });
     });
   } finally {
     await gateway.close();

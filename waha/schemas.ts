@@ -151,6 +151,10 @@ export const WEBJSGroupInviteInfo = z.object({
 });
 export type WEBJSGroupInviteInfo = z.infer<typeof WEBJSGroupInviteInfo>;
 
+/** WAHA's WEBJS answer to `GET /api/contacts/about` (null: their privacy hides it). */
+export const WEBJSContactAbout = z.object({ about: z.string().nullable() });
+export type WEBJSContactAbout = z.infer<typeof WEBJSContactAbout>;
+
 /** WAHA's WEBJS `forwardMessage` answer (its own object, not a message). */
 export const WEBJSForwardResult = z.object({ sent: z.boolean() });
 export type WEBJSForwardResult = z.infer<typeof WEBJSForwardResult>;
@@ -199,6 +203,12 @@ export type Result = z.infer<typeof Result>;
 /** WAHA's `CountResponse` (newer WAHA). */
 export const CountResponse = z.object({ count: z.number().int() });
 export type CountResponse = z.infer<typeof CountResponse>;
+
+// --- src/structures/calls.dto.ts ---
+
+/** WAHA's `RejectCallRequest` (`POST /api/{session}/calls/reject`, newer WAHA): who calls, the call. */
+export const RejectCallRequest = z.object({ from: z.string(), id: z.string() });
+export type RejectCallRequest = z.infer<typeof RejectCallRequest>;
 
 // --- src/structures/chats.dto.ts ---
 

@@ -17,6 +17,7 @@
 import { z } from "@hono/zod-openapi";
 import {
   ChatRequest,
+  ContactQuery,
   ContactRequest,
   EditMessageRequest,
   MessageContactVcardRequest,
@@ -353,6 +354,13 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
           numberExists: false,
         },
       );
+    }
+    if (path === "/api/contacts/about" && method === "GET") {
+      const asked = validate(ContactQuery, query);
+      sessionNamed(asked.session, ["WORKING"]);
+      // Numbers 1555… share their about; anyone else's privacy settings hide it.
+      const shared = /^1555\d+@c\.us$/.test(asked.contactId);
+      return json(200, { about: shared ? "Hey there! I am using WhatsApp." : null });
     }
     if (path === "/api/contacts/all" && method === "GET") {
       const session = sessionNamed(query.session, ["WORKING"]);

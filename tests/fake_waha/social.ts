@@ -6,11 +6,13 @@
  * never been seen (no presence known). Labels (`/api/{session}/labels…`, newer WAHA): WhatsApp
  * Business's two first labels to begin with, refused as WAHA refuses them (422: a name some label
  * has, the label changed included, a 21st label, a colour given both ways or not at all), and the
- * labels of each chat.
+ * labels of each chat. Calls: rejecting one that rings (`POST …/calls/reject`; `ringing` is set by
+ * the test).
  */
 import {
   type Label,
   LabelBody,
+  RejectCallRequest,
   SetLabelsRequest,
   type WAHAChatPresences,
   type WAHAPresenceStatus,
@@ -30,6 +32,8 @@ export interface FakeSocial {
   labels: Map<string, { id: string; name: string; color: number }>;
   /** Each chat's labels, by id. */
   chatLabels: Map<string, Set<string>>;
+  /** Calls ringing now: who calls, by call id. */
+  ringing: Map<string, string>;
 }
 
 export const ONLINE_CONTACT = "15550000001@c.us";
@@ -43,6 +47,7 @@ export function seedSocial(): FakeSocial {
       ["2", { id: "2", name: "New order", color: 1 }],
     ]),
     chatLabels: new Map(),
+    ringing: new Map(),
   };
 }
 
@@ -66,6 +71,13 @@ function presencesOf(chatId: string): WAHAChatPresences {
 /** Answers a presence or labels call, or null for a path that is not one. */
 export function routeSocial(request: SocialRequest): Response | null {
   const { method, path, body } = request;
+  if (/^\/api\/[^/]+\/calls\/reject$/.test(path) && method === "POST") {
+    const call = validate(RejectCallRequest, body);
+    const social = request.socialOf(path.split("/")[2]);
+    // WhatsApp rejects a call that rings; anything else is let be.
+    if (social.ringing.get(call.id) === call.from) social.ringing.delete(call.id);
+    return json(201, undefined);
+  }
   const m = path.match(/^\/api\/([^/]+)\/(presence|labels)(\/.*)?$/);
   if (!m) return null;
   const social = request.socialOf(m[1]);

@@ -32,6 +32,7 @@ import type {
   WAMessage,
   WANumberExistResult,
 } from "../../../waha/schemas.ts";
+import { createWahaCalls } from "./calls.ts";
 import { createWahaChats } from "./chats.ts";
 import { createWahaClient } from "./client.ts";
 import { createWahaContext } from "./context.ts";
@@ -70,7 +71,6 @@ const UNSUPPORTED: EngineMethod[] = [
   "unmuteChat",
   "pinChat",
   "unpinChat",
-  "rejectCall",
   "sendTextStatus",
   "sendMediaStatus",
   "listStatuses",
@@ -86,7 +86,6 @@ const UNSUPPORTED: EngineMethod[] = [
   "unmuteChannel",
   "searchChannels",
   "sendChannelText",
-  "getContactAbout",
   "getBusinessProfile",
   "simulate",
 ];
@@ -160,6 +159,7 @@ export function createWahaEngine(options: EngineOptions): Engine {
     ...createWahaLabels(ctx),
     ...createWahaMessages(ctx),
     ...createWahaChats(ctx),
+    ...createWahaCalls(ctx),
 
     async start(onEvent: EngineEventSink) {
       try {
