@@ -210,6 +210,78 @@ export type CountResponse = z.infer<typeof CountResponse>;
 export const RejectCallRequest = z.object({ from: z.string(), id: z.string() });
 export type RejectCallRequest = z.infer<typeof RejectCallRequest>;
 
+// --- src/structures/channels.dto.ts ---
+// (WAHA after 2024.10: `:id/follow` and the like, and the directory search.)
+
+/** WAHA's `CreateChannelRequest` (the picture as a `RemoteFile` or a `BinaryFile`). */
+export const CreateChannelRequest = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  // Read when first parsed: the file shapes come further down (chatting.dto.ts).
+  get picture() {
+    return fileOf(RemoteFileShape, BinaryFileShape).optional();
+  },
+});
+export type CreateChannelRequest = z.infer<typeof CreateChannelRequest>;
+
+/** WAHA's `ChannelRole` enum. */
+export const ChannelRole = z.enum(["OWNER", "ADMIN", "SUBSCRIBER", "GUEST"]);
+export type ChannelRole = z.infer<typeof ChannelRole>;
+
+/** WAHA's `ListChannelsQuery` (`role`: a `ChannelRoleFilter`, any role but GUEST). */
+export const ListChannelsQuery = z.object({
+  role: z.enum(["OWNER", "ADMIN", "SUBSCRIBER"]).optional(),
+});
+export type ListChannelsQuery = z.infer<typeof ListChannelsQuery>;
+
+/** WAHA's `ChannelPublicInfo`: a channel as the directory shows it (its `ChannelBase`). */
+export const ChannelPublicInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().optional(),
+  invite: z.string(),
+  preview: z.string().optional(),
+  picture: z.string().optional(),
+  verified: z.boolean(),
+  subscribersCount: z.number(),
+});
+export type ChannelPublicInfo = z.infer<typeof ChannelPublicInfo>;
+
+/** WAHA's `Channel`: a channel and the account's role in it. */
+export const Channel = ChannelPublicInfo.extend({ role: ChannelRole });
+export type Channel = z.infer<typeof Channel>;
+
+/** WAHA's `ChannelSearchByView` (`limit` 50, `startCursor` "", `countries` ["US"] by default). */
+export const ChannelSearchByView = z.object({
+  limit: z.number().optional(),
+  startCursor: z.string().optional(),
+  view: z.string().optional(),
+  countries: z.array(z.string()).optional(),
+  categories: z.array(z.string()).optional(),
+});
+export type ChannelSearchByView = z.infer<typeof ChannelSearchByView>;
+
+/** WAHA's `ChannelSearchByText` (`limit` 50 and `startCursor` "" by default). */
+export const ChannelSearchByText = z.object({
+  limit: z.number().optional(),
+  startCursor: z.string().optional(),
+  text: z.string(),
+  categories: z.array(z.string()).optional(),
+});
+export type ChannelSearchByText = z.infer<typeof ChannelSearchByText>;
+
+/** WAHA's `ChannelListResult`: a page of the directory. */
+export const ChannelListResult = z.object({
+  page: z.object({
+    startCursor: z.string().nullable(),
+    endCursor: z.string().nullable(),
+    hasNextPage: z.boolean(),
+    hasPreviousPage: z.boolean(),
+  }),
+  channels: z.array(ChannelPublicInfo),
+});
+export type ChannelListResult = z.infer<typeof ChannelListResult>;
+
 // --- src/structures/chats.dto.ts ---
 
 /** WAHA's `GetChatMessagesQuery` (`limit` defaults to 100, `downloadMedia` to true). */

@@ -4,7 +4,8 @@
  * (`waha/schemas.ts`): its session calls (create, update, start, stop, logout, info, me), the QR
  * (raw, only while the session waits for a scan), pairing codes, the sends, chats and messages,
  * contacts and number checks; its groups are `groups.ts`'s, its profile and LIDs `profile.ts`'s, its presence and
- * labels `social.ts`'s, its chat overview, marks and media files `chats.ts`'s, its way of answering `http.ts`'s. Like WAHA it checks `X-Api-Key`, validates each request body
+ * labels `social.ts`'s, its chat overview, marks and media files `chats.ts`'s, its channels
+ * `channels.ts`'s, its way of answering `http.ts`'s. Like WAHA it checks `X-Api-Key`, validates each request body
  * against WAHA's DTO (400 with NestJS's error body for a wrong one), answers 404 for an unknown
  * session, 422 when the session is not in the status a call needs, and 201 to a POST (NestJS's
  * default). It posts the `session.status` and `message` webhooks of each session's config, signed
@@ -46,6 +47,7 @@ import {
   seedChatMarks,
   storeMedia,
 } from "./chats.ts";
+import { type FakeChannel, routeChannels, seedChannels } from "./channels.ts";
 import { type FakeGroups, routeGroups, seedGroups } from "./groups.ts";
 import { json, nestError, Refusal, validate } from "./http.ts";
 import { type FakeProfile, routeProfile, seedProfile } from "./profile.ts";
@@ -82,6 +84,8 @@ interface FakeSession {
   profile: FakeProfile;
   /** Its presence and labels (`social.ts`). */
   social: FakeSocial;
+  /** The channels it knows, its own and the directory's (`channels.ts`). */
+  channels: Map<string, FakeChannel>;
 }
 
 export interface FakeWaha {
@@ -257,6 +261,7 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
         groups: seedGroups(`${name}@c.us`),
         profile: seedProfile(),
         social: seedSocial(),
+        channels: seedChannels(),
       };
       sessions.set(name, session);
       if (create.start) start(session);
@@ -460,6 +465,15 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       socialOf: (name) => sessionNamed(name, ["WORKING"]).social,
     });
     if (social) return social;
+    const channels = routeChannels({
+      method,
+      path,
+      query,
+      body,
+      channelsOf: (name) => sessionNamed(name, ["WORKING"]).channels,
+      next: () => ++counter,
+    });
+    if (channels) return channels;
     return nestError(404, "Not Found", `Cannot ${method} ${path}`);
   }
 

@@ -33,6 +33,7 @@ import type {
   WANumberExistResult,
 } from "../../../waha/schemas.ts";
 import { createWahaCalls } from "./calls.ts";
+import { createWahaChannels } from "./channels.ts";
 import { createWahaChats } from "./chats.ts";
 import { createWahaClient } from "./client.ts";
 import { createWahaContext } from "./context.ts";
@@ -75,17 +76,7 @@ const UNSUPPORTED: EngineMethod[] = [
   "sendMediaStatus",
   "listStatuses",
   "deleteStatus",
-  "listChannels",
-  "getChannel",
-  "createChannel",
   "updateChannel",
-  "deleteChannel",
-  "followChannel",
-  "unfollowChannel",
-  "muteChannel",
-  "unmuteChannel",
-  "searchChannels",
-  "sendChannelText",
   "getBusinessProfile",
   "simulate",
 ];
@@ -160,6 +151,7 @@ export function createWahaEngine(options: EngineOptions): Engine {
     ...createWahaMessages(ctx),
     ...createWahaChats(ctx),
     ...createWahaCalls(ctx),
+    ...createWahaChannels(ctx),
 
     async start(onEvent: EngineEventSink) {
       try {
