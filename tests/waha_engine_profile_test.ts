@@ -40,6 +40,25 @@ Deno.test("the profile and LIDs on the waha engine are WAHA's profile and lids c
       assert.equal(fake.callsTo(`/api/${PHONE}/profile`, "GET").length, 1);
     });
 
+    await t.step("an older WAHA's profile is its session's me, without a picture", async () => {
+      fake.olderWaha = true;
+      try {
+        const profile = await server.json<Profile>("GET", `/${PHONE}/profile`);
+        assert.equal(profile.status, 200, JSON.stringify(profile.body));
+        assert.deepEqual(profile.body, {
+          id: `${PHONE}@c.us`,
+          number: PHONE,
+          name: "Fake Phone",
+          status: "",
+          pictureUrl: null,
+        });
+        assert.equal(fake.callsTo(`/api/${PHONE}/profile`, "GET").length, 2, "asked first");
+        assert.ok(fake.callsTo(`/api/sessions/${PHONE}/me`, "GET").length > 0);
+      } finally {
+        fake.olderWaha = false;
+      }
+    });
+
     await t.step("name, status and picture are WAHA's PUT profile calls", async () => {
       const named = await server.json<Profile>("PUT", `/${PHONE}/profile/name`, {
         body: { name: "Support desk" },

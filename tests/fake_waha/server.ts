@@ -11,8 +11,9 @@
  * default). It posts the `session.status` and `message` webhooks of each session's config, signed
  * as WAHA signs them (`X-Webhook-Hmac`: hex HMAC-SHA512 of the body with `hmac.key`).
  *
- * A test drives it: `scan` links a session, `incoming` makes a contact write, `failWith` makes
- * every call answer that status (500), `hang` makes every call wait until the server closes.
+ * A test drives it: `scan` links a session, `incoming` makes a contact write (a file too),
+ * `failWith` makes every call answer that status (500), `hang` makes every call wait until the
+ * server closes, `olderWaha` answers as WAHA 2024.10 (no profile call).
  * Every request is recorded with its parsed body.
  */
 import { z } from "@hono/zod-openapi";
@@ -97,6 +98,8 @@ export interface FakeWaha {
   failWith: number | null;
   /** Every call waits, unanswered, until the server closes. */
   hang: boolean;
+  /** Answer as WAHA 2024.10 does, which has no `GET /api/{session}/profile` (404). */
+  olderWaha: boolean;
   /** The phone scans the QR: the session is WORKING as `<name>@c.us` (or `as`). */
   scan(name: string, as?: string): Promise<void>;
   /** A contact writes to the session (with a file): stored, and posted as a `message` webhook. */
@@ -446,7 +449,8 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       next: () => ++counter,
     });
     if (groups) return groups;
-    const profile = routeProfile({
+    const newer = !(fake.olderWaha && /^\/api\/[^/]+\/profile$/.test(path));
+    const profile = newer && routeProfile({
       method,
       path,
       query,
@@ -526,6 +530,7 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
     sessions,
     failWith: null,
     hang: false,
+    olderWaha: false,
     async scan(name, as) {
       const session = sessionNamed(name, ["SCAN_QR_CODE"]);
       session.me = { id: `${as ?? name}@c.us`, pushName: "Fake Phone" };

@@ -3,8 +3,10 @@
  * The waha engine: a number run by a remote WAHA server, driven over WAHA's REST API from the
  * number's Worker. WAHA's events reach us through its webhooks (our inbound endpoints), not
  * through this engine, so it emits no message events (each arrives once); it reports the status
- * and QR it reads from WAHA (`watch.ts`). What WAHA's API offers maps to WAHA's calls; the rest
- * answers NOT_IMPLEMENTED, as for the other engines.
+ * and QR it reads from WAHA (`watch.ts`). What WAHA's API offers maps to WAHA's calls: the
+ * sends, messages, chats and contacts here, the rest in modules by area (`groups.ts`,
+ * `profile.ts`, `lids.ts`, `presence.ts`, `labels.ts`, `messages.ts`, `chats.ts`, `calls.ts`,
+ * `channels.ts`); what WAHA has no call for answers NOT_IMPLEMENTED, as for the other engines.
  */
 import {
   type ChatPage,
@@ -65,7 +67,11 @@ const MEDIA_PATHS: Partial<Record<SendMediaInput["kind"], string>> = {
   video: "/api/sendVideo",
 };
 
-/** What the waha engine cannot do (WAHA's API has no call for it, or not yet mapped here). */
+/**
+ * What the waha engine cannot do: WAHA's API has no call for it (poll votes, muting or pinning a
+ * chat, renaming a channel, a business profile), or its call needs what our contract does not
+ * give (a status's audience), or it is the simulator's.
+ */
 const UNSUPPORTED: EngineMethod[] = [
   "getPollVotes",
   "muteChat",
