@@ -135,6 +135,26 @@ export type WEBJSAddParticipantsResult = z.infer<typeof WEBJSAddParticipantsResu
 export const WEBJSParticipantsStatus = z.object({ status: z.number() });
 export type WEBJSParticipantsStatus = z.infer<typeof WEBJSParticipantsStatus>;
 
+/**
+ * whatsapp-web.js's `getInviteInfo` answer, as WAHA's `GET /api/{session}/groups/join-info` gives
+ * it (WhatsApp's group metadata behind an invite code; `size` is how many members it has).
+ */
+export const WEBJSGroupInviteInfo = z.object({
+  id: WEBJSWid,
+  subject: z.string(),
+  desc: z.string().optional(),
+  owner: WEBJSWid.optional(),
+  creation: z.number().optional(),
+  size: z.number().optional(),
+  membershipApprovalMode: z.boolean().optional(),
+  participants: z.array(WEBJSGroupParticipant).optional(),
+});
+export type WEBJSGroupInviteInfo = z.infer<typeof WEBJSGroupInviteInfo>;
+
+/** WAHA's WEBJS answer to `GET /api/contacts/about` (null: their privacy hides it). */
+export const WEBJSContactAbout = z.object({ about: z.string().nullable() });
+export type WEBJSContactAbout = z.infer<typeof WEBJSContactAbout>;
+
 /** WAHA's WEBJS `forwardMessage` answer (its own object, not a message). */
 export const WEBJSForwardResult = z.object({ sent: z.boolean() });
 export type WEBJSForwardResult = z.infer<typeof WEBJSForwardResult>;
@@ -176,9 +196,91 @@ export type SessionQuery = z.infer<typeof SessionQuery>;
 export const SessionBaseRequest = z.object({ session: z.string().optional() });
 export type SessionBaseRequest = z.infer<typeof SessionBaseRequest>;
 
+/** WAHA's `Result` (newer WAHA): what a change answers. */
+export const Result = z.object({ success: z.boolean() });
+export type Result = z.infer<typeof Result>;
+
 /** WAHA's `CountResponse` (newer WAHA). */
 export const CountResponse = z.object({ count: z.number().int() });
 export type CountResponse = z.infer<typeof CountResponse>;
+
+// --- src/structures/calls.dto.ts ---
+
+/** WAHA's `RejectCallRequest` (`POST /api/{session}/calls/reject`, newer WAHA): who calls, the call. */
+export const RejectCallRequest = z.object({ from: z.string(), id: z.string() });
+export type RejectCallRequest = z.infer<typeof RejectCallRequest>;
+
+// --- src/structures/channels.dto.ts ---
+// (WAHA after 2024.10: `:id/follow` and the like, and the directory search.)
+
+/** WAHA's `CreateChannelRequest` (the picture as a `RemoteFile` or a `BinaryFile`). */
+export const CreateChannelRequest = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  // Read when first parsed: the file shapes come further down (chatting.dto.ts).
+  get picture() {
+    return fileOf(RemoteFileShape, BinaryFileShape).optional();
+  },
+});
+export type CreateChannelRequest = z.infer<typeof CreateChannelRequest>;
+
+/** WAHA's `ChannelRole` enum. */
+export const ChannelRole = z.enum(["OWNER", "ADMIN", "SUBSCRIBER", "GUEST"]);
+export type ChannelRole = z.infer<typeof ChannelRole>;
+
+/** WAHA's `ListChannelsQuery` (`role`: a `ChannelRoleFilter`, any role but GUEST). */
+export const ListChannelsQuery = z.object({
+  role: z.enum(["OWNER", "ADMIN", "SUBSCRIBER"]).optional(),
+});
+export type ListChannelsQuery = z.infer<typeof ListChannelsQuery>;
+
+/** WAHA's `ChannelPublicInfo`: a channel as the directory shows it (its `ChannelBase`). */
+export const ChannelPublicInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().optional(),
+  invite: z.string(),
+  preview: z.string().optional(),
+  picture: z.string().optional(),
+  verified: z.boolean(),
+  subscribersCount: z.number(),
+});
+export type ChannelPublicInfo = z.infer<typeof ChannelPublicInfo>;
+
+/** WAHA's `Channel`: a channel and the account's role in it. */
+export const Channel = ChannelPublicInfo.extend({ role: ChannelRole });
+export type Channel = z.infer<typeof Channel>;
+
+/** WAHA's `ChannelSearchByView` (`limit` 50, `startCursor` "", `countries` ["US"] by default). */
+export const ChannelSearchByView = z.object({
+  limit: z.number().optional(),
+  startCursor: z.string().optional(),
+  view: z.string().optional(),
+  countries: z.array(z.string()).optional(),
+  categories: z.array(z.string()).optional(),
+});
+export type ChannelSearchByView = z.infer<typeof ChannelSearchByView>;
+
+/** WAHA's `ChannelSearchByText` (`limit` 50 and `startCursor` "" by default). */
+export const ChannelSearchByText = z.object({
+  limit: z.number().optional(),
+  startCursor: z.string().optional(),
+  text: z.string(),
+  categories: z.array(z.string()).optional(),
+});
+export type ChannelSearchByText = z.infer<typeof ChannelSearchByText>;
+
+/** WAHA's `ChannelListResult`: a page of the directory. */
+export const ChannelListResult = z.object({
+  page: z.object({
+    startCursor: z.string().nullable(),
+    endCursor: z.string().nullable(),
+    hasNextPage: z.boolean(),
+    hasPreviousPage: z.boolean(),
+  }),
+  channels: z.array(ChannelPublicInfo),
+});
+export type ChannelListResult = z.infer<typeof ChannelListResult>;
 
 // --- src/structures/chats.dto.ts ---
 
@@ -219,6 +321,25 @@ export const ChatSummary = z.object({
   _chat: z.looseObject({}),
 });
 export type ChatSummary = z.infer<typeof ChatSummary>;
+
+/** WAHA's `GetChatMessageQuery` (newer WAHA; `downloadMedia` is true by default). */
+export const GetChatMessageQuery = z.object({ downloadMedia: z.string().optional() });
+export type GetChatMessageQuery = z.infer<typeof GetChatMessageQuery>;
+
+/**
+ * WAHA's `PinMessageRequest` (newer WAHA, `POST /api/{session}/chats/{chatId}/messages/{id}/pin`):
+ * how long, in seconds (WAHA's `PinDuration`: 86400, 604800 or 2592000).
+ */
+export const PinMessageRequest = z.object({ duration: z.number().optional() });
+export type PinMessageRequest = z.infer<typeof PinMessageRequest>;
+
+/** WAHA's `ChatPictureQuery` (newer WAHA; `refresh` skips its 24-hour cache, false by default). */
+export const ChatPictureQuery = z.object({ refresh: z.string().optional() });
+export type ChatPictureQuery = z.infer<typeof ChatPictureQuery>;
+
+/** WAHA's `ChatPictureResponse` (newer WAHA; the URL is null or absent for no picture). */
+export const ChatPictureResponse = z.object({ url: z.string().nullable().optional() });
+export type ChatPictureResponse = z.infer<typeof ChatPictureResponse>;
 
 // --- src/structures/chatting.dto.ts ---
 
@@ -423,6 +544,79 @@ export const CreateGroupRequest = z.object({
 });
 export type CreateGroupRequest = z.infer<typeof CreateGroupRequest>;
 
+/**
+ * WAHA's `JoinGroupRequest` (newer WAHA): an invite code or link, the body of `POST
+ * /api/{session}/groups/join` and the query of `GET /api/{session}/groups/join-info`.
+ */
+export const JoinGroupRequest = z.object({ code: z.string() });
+export type JoinGroupRequest = z.infer<typeof JoinGroupRequest>;
+
+/** WAHA's `JoinGroupResponse` (newer WAHA): the group joined. */
+export const JoinGroupResponse = z.object({ id: z.string() });
+export type JoinGroupResponse = z.infer<typeof JoinGroupResponse>;
+
+/**
+ * WAHA's `GroupJoinRequest` (newer WAHA, `GET /api/{session}/groups/{id}/participants/
+ * join-requests`): who asked to join, who added them, and how (`invite_link`, `non_admin_add`,
+ * `linked_group_join`).
+ */
+export const GroupJoinRequest = z.object({
+  requesterId: z.string(),
+  addedById: z.string().nullable(),
+  parentGroupId: z.string().nullable(),
+  requestMethod: z.string().nullable(),
+  timestamp: z.number(),
+});
+export type GroupJoinRequest = z.infer<typeof GroupJoinRequest>;
+
+/**
+ * WAHA's `GroupJoinRequestResult` (newer WAHA): one request approved or rejected (`POST
+ * …/participants/join-requests/approve|reject` with a `ParticipantsRequest`); `error` is
+ * WhatsApp's code when it did not work.
+ */
+export const GroupJoinRequestResult = z.object({
+  requesterId: z.string(),
+  success: z.boolean(),
+  error: z.number().optional(),
+  message: z.string().optional(),
+});
+export type GroupJoinRequestResult = z.infer<typeof GroupJoinRequestResult>;
+
+// --- src/structures/labels.dto.ts ---
+// (WAHA after 2024.10 adds creating, changing and deleting labels.)
+
+/**
+ * WAHA's `LabelBody`: a label's name and colour, by its number (`color`) or its hex (`colorHex`,
+ * one of WhatsApp's 20); WAHA wants exactly one of the two (422 otherwise).
+ */
+export const LabelBody = z.object({
+  name: z.string(),
+  colorHex: z.string().optional(),
+  color: z.number().optional(),
+});
+export type LabelBody = z.infer<typeof LabelBody>;
+
+/** WAHA's `Label`. */
+export const Label = z.object({
+  id: z.string(),
+  name: z.string(),
+  color: z.number(),
+  colorHex: z.string(),
+});
+export type Label = z.infer<typeof Label>;
+
+/** WAHA's `LabelID`. */
+export const LabelID = z.object({ id: z.string() });
+export type LabelID = z.infer<typeof LabelID>;
+
+/** WAHA's `SetLabelsRequest` (`PUT /api/{session}/labels/chats/{chatId}`): the chat's whole set. */
+export const SetLabelsRequest = z.object({ labels: z.array(LabelID) });
+export type SetLabelsRequest = z.infer<typeof SetLabelsRequest>;
+
+/** What WAHA's `DELETE /api/{session}/labels/{labelId}` answers (no DTO class; the name is ours). */
+export const LabelDeleted = z.object({ result: z.boolean() });
+export type LabelDeleted = z.infer<typeof LabelDeleted>;
+
 // --- src/structures/lids.dto.ts ---
 // (WAHA after 2024.10, from its docs: GET /api/{session}/lids…)
 
@@ -486,6 +680,15 @@ export type ProfileNameRequest = z.infer<typeof ProfileNameRequest>;
 /** WAHA's `ProfileStatusRequest`. */
 export const ProfileStatusRequest = z.object({ status: z.string() });
 export type ProfileStatusRequest = z.infer<typeof ProfileStatusRequest>;
+
+/**
+ * WAHA's `ProfilePictureRequest`: the picture as a `RemoteFile` or a `BinaryFile`; also the body
+ * of `PUT /api/{session}/groups/{id}/picture`.
+ */
+export const ProfilePictureRequest = z.object({
+  file: fileOf(RemoteFileShape, BinaryFileShape),
+});
+export type ProfilePictureRequest = z.infer<typeof ProfilePictureRequest>;
 
 // --- src/structures/responses.dto.ts ---
 

@@ -2,10 +2,12 @@
  * @module
  * A gateway on the waha engine for the tests: a fake WAHA server (`server.ts`), a
  * webhook receiver of ours, and the server composed as `main.ts` does, listening on a free port
- * of 127.0.0.1 (WAHA posts its webhooks to it: `WEBHOOK_PUBLIC_URL`).
+ * of 127.0.0.1 (WAHA posts its webhooks to it: `WEBHOOK_PUBLIC_URL`); and a number started on it
+ * and linked, for the suites of one area each.
  */
 import { type Receiver, startReceiver } from "../../events/test_receivers.ts";
-import { freePort, startTestApp, type TestApp } from "../_helpers.ts";
+import assert from "node:assert/strict";
+import { freePort, startTestApp, type TestApp, waitFor, waitForState } from "../_helpers.ts";
 import { type FakeWaha, startFakeWaha } from "./server.ts";
 
 export const WAHA_API_KEY = "fake-waha-key-0123456789";
@@ -59,4 +61,16 @@ export async function startWahaGateway(
       await receiver.close();
     },
   };
+}
+
+/** Starts `phone` on the waha engine and links it (the fake's phone scans): CONNECTED. */
+export async function linkWahaSession(gateway: WahaGateway, phone: string): Promise<void> {
+  const started = await gateway.server.json("POST", `/${phone}/start`);
+  assert.equal(started.status, 200, JSON.stringify(started.body));
+  await waitFor(
+    "WAHA to wait for a scan",
+    () => gateway.fake.sessions.get(phone)?.status === "SCAN_QR_CODE",
+  );
+  await gateway.fake.scan(phone);
+  await waitForState(gateway.server, phone, "CONNECTED");
 }

@@ -3,19 +3,23 @@
  * A fake WAHA server on 127.0.0.1 for the waha engine's tests, written from WAHA's published API
  * (`waha/schemas.ts`): its session calls (create, update, start, stop, logout, info, me), the QR
  * (raw, only while the session waits for a scan), pairing codes, the sends, chats and messages,
- * contacts and number checks. Like WAHA it checks `X-Api-Key`, validates each request body
+ * contacts and number checks; its groups are `groups.ts`'s, its profile and LIDs `profile.ts`'s, its presence and
+ * labels `social.ts`'s, its chat overview, marks and media files `chats.ts`'s, its channels
+ * `channels.ts`'s, its way of answering `http.ts`'s. Like WAHA it checks `X-Api-Key`, validates each request body
  * against WAHA's DTO (400 with NestJS's error body for a wrong one), answers 404 for an unknown
  * session, 422 when the session is not in the status a call needs, and 201 to a POST (NestJS's
  * default). It posts the `session.status` and `message` webhooks of each session's config, signed
  * as WAHA signs them (`X-Webhook-Hmac`: hex HMAC-SHA512 of the body with `hmac.key`).
  *
- * A test drives it: `scan` links a session, `incoming` makes a contact write, `failWith` makes
- * every call answer that status (500), `hang` makes every call wait until the server closes.
+ * A test drives it: `scan` links a session, `incoming` makes a contact write (a file too),
+ * `failWith` makes every call answer that status (500), `hang` makes every call wait until the
+ * server closes, `olderWaha` answers as WAHA 2024.10 (no profile call).
  * Every request is recorded with its parsed body.
  */
 import { z } from "@hono/zod-openapi";
 import {
   ChatRequest,
+  ContactQuery,
   ContactRequest,
   EditMessageRequest,
   MessageContactVcardRequest,
@@ -37,6 +41,18 @@ import {
   type WAHASessionStatus,
   type WAMessage,
 } from "../../waha/schemas.ts";
+import {
+  asWebjsChat,
+  type FakeChatMarks,
+  routeChatExtras,
+  seedChatMarks,
+  storeMedia,
+} from "./chats.ts";
+import { type FakeChannel, routeChannels, seedChannels } from "./channels.ts";
+import { type FakeGroups, routeGroups, seedGroups } from "./groups.ts";
+import { json, nestError, Refusal, validate } from "./http.ts";
+import { type FakeProfile, routeProfile, seedProfile } from "./profile.ts";
+import { type FakeSocial, routeSocial, seedSocial } from "./social.ts";
 
 export interface RecordedRequest {
   method: string;
@@ -61,8 +77,16 @@ interface FakeSession {
   qr: number;
   /** Messages by chat, oldest first. */
   chats: Map<string, WAMessage[]>;
-  /** The groups the account is in, with their invite codes. */
-  groups: Map<string, string>;
+  /** Chats marked unread, pinned messages, media files (`chats.ts`). */
+  marks: FakeChatMarks;
+  /** The groups the account is in, and those it may join (`groups.ts`). */
+  groups: FakeGroups;
+  /** Its status, picture and LIDs (`profile.ts`). */
+  profile: FakeProfile;
+  /** Its presence and labels (`social.ts`). */
+  social: FakeSocial;
+  /** The channels it knows, its own and the directory's (`channels.ts`). */
+  channels: Map<string, FakeChannel>;
 }
 
 export interface FakeWaha {
@@ -74,10 +98,17 @@ export interface FakeWaha {
   failWith: number | null;
   /** Every call waits, unanswered, until the server closes. */
   hang: boolean;
+  /** Answer as WAHA 2024.10 does, which has no `GET /api/{session}/profile` (404). */
+  olderWaha: boolean;
   /** The phone scans the QR: the session is WORKING as `<name>@c.us` (or `as`). */
   scan(name: string, as?: string): Promise<void>;
-  /** A contact writes to the session: stored, and posted as a `message` webhook. */
-  incoming(name: string, from: string, text: string): Promise<WAMessage>;
+  /** A contact writes to the session (with a file): stored, and posted as a `message` webhook. */
+  incoming(
+    name: string,
+    from: string,
+    text: string,
+    media?: { mimetype: string; filename: string; data: string },
+  ): Promise<WAMessage>;
   /** The calls made to `path` (exactly), in order. */
   callsTo(path: string, method?: string): RecordedRequest[];
   close(): Promise<void>;
@@ -95,20 +126,6 @@ const SENDS: Record<string, z.ZodType> = {
   "/api/sendPoll": MessagePollRequest,
 };
 
-const json = (status: number, body: unknown) =>
-  new Response(body === undefined ? null : JSON.stringify(body), {
-    status,
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
-  });
-
-/** NestJS's error body, as WAHA answers it. */
-const nestError = (status: number, error: string, message: string | string[]) =>
-  json(status, { statusCode: status, message, error });
-
-class Refusal {
-  constructor(readonly response: Response) {}
-}
-
 async function hmacHex(key: string, body: string): Promise<string> {
   const cryptoKey = await crypto.subtle.importKey(
     "raw",
@@ -121,29 +138,6 @@ async function hmacHex(key: string, body: string): Promise<string> {
   return [...new Uint8Array(signature)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/**
- * `schema` with every object in it strict: a field WAHA's DTO does not name is refused here, so
- * our engine cannot send one and pass (the shared schemas strip unknown fields, as our own WAHA
- * dialect must accept what WAHA's clients send).
- */
-function strictly<T>(schema: z.ZodType<T>): z.ZodType<T> {
-  const strict = (inner: z.ZodType): z.ZodType => {
-    if (inner instanceof z.ZodObject) {
-      const shape = Object.entries(inner.shape as Record<string, z.ZodType>);
-      return z.object(Object.fromEntries(shape.map(([key, field]) => [key, strict(field)])))
-        .strict();
-    }
-    if (inner instanceof z.ZodOptional) return strict(inner.unwrap() as z.ZodType).optional();
-    if (inner instanceof z.ZodNullable) return strict(inner.unwrap() as z.ZodType).nullable();
-    if (inner instanceof z.ZodArray) return z.array(strict(inner.element as z.ZodType));
-    if (inner instanceof z.ZodUnion) {
-      return z.union((inner.options as z.ZodType[]).map(strict) as [z.ZodType, ...z.ZodType[]]);
-    }
-    return inner;
-  };
-  return strict(schema) as z.ZodType<T>;
-}
-
 export function startFakeWaha(options: { apiKey?: string; port?: number } = {}): FakeWaha {
   const requests: RecordedRequest[] = [];
   const webhooks: PostedWebhook[] = [];
@@ -151,15 +145,6 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
   const closing = new AbortController();
   const posting = new Set<Promise<void>>();
   let counter = 0;
-
-  function validate<T>(schema: z.ZodType<T>, body: unknown): T {
-    const result = strictly(schema).safeParse(body);
-    if (!result.success) {
-      const messages = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-      throw new Refusal(nestError(400, "Bad Request", messages));
-    }
-    return result.data;
-  }
 
   function sessionNamed(name: string | undefined, needs?: WAHASessionStatus[]): FakeSession {
     const session = name === undefined ? undefined : sessions.get(name);
@@ -275,7 +260,11 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
         me: null,
         qr: 0,
         chats: new Map(),
-        groups: new Map([["120363000000000001@g.us", "INVITE0"]]),
+        marks: seedChatMarks(),
+        groups: seedGroups(`${name}@c.us`),
+        profile: seedProfile(),
+        social: seedSocial(),
+        channels: seedChannels(),
       };
       sessions.set(name, session);
       if (create.start) start(session);
@@ -352,7 +341,8 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       return json(201, undefined);
     }
     if (path === "/api/sendSeen" && method === "POST") {
-      sessionNamed(validate(SendSeenRequest, body).session, ["WORKING"]);
+      const seen = validate(SendSeenRequest, body);
+      sessionNamed(seen.session, ["WORKING"]).marks.unread.delete(seen.chatId);
       return json(201, undefined);
     }
     if ((path === "/api/startTyping" || path === "/api/stopTyping") && method === "POST") {
@@ -373,6 +363,13 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
         },
       );
     }
+    if (path === "/api/contacts/about" && method === "GET") {
+      const asked = validate(ContactQuery, query);
+      sessionNamed(asked.session, ["WORKING"]);
+      // Numbers 1555… share their about; anyone else's privacy settings hide it.
+      const shared = /^1555\d+@c\.us$/.test(asked.contactId);
+      return json(200, { about: shared ? "Hey there! I am using WhatsApp." : null });
+    }
     if (path === "/api/contacts/all" && method === "GET") {
       const session = sessionNamed(query.session, ["WORKING"]);
       return json(
@@ -388,22 +385,22 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
     }
 
     // ----- chats -----
+    const extras = routeChatExtras({
+      method,
+      path,
+      query,
+      body,
+      chatsOf(name) {
+        const session = sessionNamed(name, ["WORKING"]);
+        return { chats: session.chats, marks: session.marks };
+      },
+    });
+    if (extras) return extras;
     if ((m = path.match(/^\/api\/([^/]+)\/chats$/)) && method === "GET") {
       const session = sessionNamed(m[1], ["WORKING"]);
-      const chats = [...session.chats.entries()].map(([id, messages]) => {
-        const last = messages[messages.length - 1];
-        return {
-          id: { server: id.split("@")[1], user: id.split("@")[0], _serialized: id },
-          name: `Chat ${id.split("@")[0]}`,
-          isGroup: id.endsWith("@g.us"),
-          unreadCount: messages.filter((m) => !m.fromMe).length,
-          timestamp: last?.timestamp ?? 0,
-          archived: false,
-          pinned: false,
-          isMuted: false,
-          lastMessage: last ? { body: last.body, timestamp: last.timestamp } : undefined,
-        };
-      }).sort((a, b) => b.timestamp - a.timestamp);
+      const chats = [...session.chats.entries()].map(([id, messages]) =>
+        asWebjsChat(id, messages, session.marks)
+      ).sort((a, b) => (b.timestamp ?? 0) - (a.timestamp ?? 0));
       const offset = Number(query.offset ?? 0);
       const limit = query.limit === undefined ? chats.length : Number(query.limit);
       return json(200, chats.slice(offset, offset + limit));
@@ -440,31 +437,47 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       }
     }
     // ----- groups -----
-    if (
-      (m = path.match(
-        /^\/api\/([^/]+)\/groups\/([^/]+)\/(leave|invite-code|invite-code\/revoke)$/,
-      ))
-    ) {
-      const session = sessionNamed(m[1], ["WORKING"]);
-      const groupId = decodeURIComponent(m[2]);
-      if (!session.groups.has(groupId)) return nestError(404, "Not Found", "Group not found");
-      const action = `${method} ${m[3]}`;
-      if (action === "POST leave") {
-        session.groups.delete(groupId);
-        return json(201, undefined);
-      }
-      // A string a controller returns goes out as text (NestJS), not JSON.
-      const text = (code: string) =>
-        new Response(code, {
-          status: method === "POST" ? 201 : 200,
-          headers: { "Content-Type": "text/html; charset=utf-8" },
-        });
-      if (action === "GET invite-code") return text(session.groups.get(groupId)!);
-      if (action === "POST invite-code/revoke") {
-        session.groups.set(groupId, `INVITE${++counter}`);
-        return text(session.groups.get(groupId)!);
-      }
-    }
+    const groups = routeGroups({
+      method,
+      path,
+      query,
+      body,
+      groupsOf(name) {
+        const session = sessionNamed(name, ["WORKING"]);
+        return { groups: session.groups, me: session.me!.id };
+      },
+      next: () => ++counter,
+    });
+    if (groups) return groups;
+    const newer = !(fake.olderWaha && /^\/api\/[^/]+\/profile$/.test(path));
+    const profile = newer && routeProfile({
+      method,
+      path,
+      query,
+      body,
+      sessionOf(name) {
+        const session = sessionNamed(name, ["WORKING"]);
+        return { profile: session.profile, me: session.me! };
+      },
+      next: () => ++counter,
+    });
+    if (profile) return profile;
+    const social = routeSocial({
+      method,
+      path,
+      body,
+      socialOf: (name) => sessionNamed(name, ["WORKING"]).social,
+    });
+    if (social) return social;
+    const channels = routeChannels({
+      method,
+      path,
+      query,
+      body,
+      channelsOf: (name) => sessionNamed(name, ["WORKING"]).channels,
+      next: () => ++counter,
+    });
+    if (channels) return channels;
     return nestError(404, "Not Found", `Cannot ${method} ${path}`);
   }
 
@@ -517,21 +530,24 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
     sessions,
     failWith: null,
     hang: false,
+    olderWaha: false,
     async scan(name, as) {
       const session = sessionNamed(name, ["SCAN_QR_CODE"]);
       session.me = { id: `${as ?? name}@c.us`, pushName: "Fake Phone" };
       await setStatus(session, "WORKING");
     },
-    async incoming(name, from, text) {
+    async incoming(name, from, text, media) {
       const session = sessionNamed(name, ["WORKING"]);
+      const id = `false_${from}_FAKEIN${(++counter).toString().padStart(14, "0")}`;
       const message: WAMessage = {
-        id: `false_${from}_FAKEIN${(++counter).toString().padStart(14, "0")}`,
+        id,
         timestamp: Math.floor(Date.now() / 1000) + counter,
         from,
         fromMe: false,
         to: session.me!.id,
         body: text,
-        hasMedia: false,
+        hasMedia: media !== undefined,
+        ...(media ? { media: storeMedia(session.marks, name, id, media) } : {}),
         ack: 2,
         ackName: "DEVICE",
       };

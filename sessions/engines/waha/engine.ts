@@ -3,8 +3,10 @@
  * The waha engine: a number run by a remote WAHA server, driven over WAHA's REST API from the
  * number's Worker. WAHA's events reach us through its webhooks (our inbound endpoints), not
  * through this engine, so it emits no message events (each arrives once); it reports the status
- * and QR it reads from WAHA (`watch.ts`). What WAHA's API offers maps to WAHA's calls; the rest
- * answers NOT_IMPLEMENTED, as for the other engines.
+ * and QR it reads from WAHA (`watch.ts`). What WAHA's API offers maps to WAHA's calls: the
+ * sends, messages, chats and contacts here, the rest in modules by area (`groups.ts`,
+ * `profile.ts`, `lids.ts`, `presence.ts`, `labels.ts`, `messages.ts`, `chats.ts`, `calls.ts`,
+ * `channels.ts`); what WAHA has no call for answers NOT_IMPLEMENTED, as for the other engines.
  */
 import {
   type ChatPage,
@@ -21,7 +23,6 @@ import {
 } from "../../engine.ts";
 import type {
   ContactRequest,
-  MeInfo,
   MessageContactVcardRequest,
   MessageForwardRequest,
   MessageLocationRequest,
@@ -33,7 +34,17 @@ import type {
   WAMessage,
   WANumberExistResult,
 } from "../../../waha/schemas.ts";
+import { createWahaCalls } from "./calls.ts";
+import { createWahaChannels } from "./channels.ts";
+import { createWahaChats } from "./chats.ts";
 import { createWahaClient } from "./client.ts";
+import { createWahaContext } from "./context.ts";
+import { createWahaGroups } from "./groups.ts";
+import { createWahaLabels } from "./labels.ts";
+import { createWahaLids } from "./lids.ts";
+import { createWahaMessages } from "./messages.ts";
+import { createWahaPresence } from "./presence.ts";
+import { createWahaProfile } from "./profile.ts";
 import {
   chatOfMessageId,
   toChatSummary,
@@ -56,67 +67,22 @@ const MEDIA_PATHS: Partial<Record<SendMediaInput["kind"], string>> = {
   video: "/api/sendVideo",
 };
 
-/** What the waha engine cannot do (WAHA's API has no call for it, or not yet mapped here). */
+/**
+ * What the waha engine cannot do: WAHA's API has no call for it (poll votes, muting or pinning a
+ * chat, renaming a channel, a business profile), or its call needs what our contract does not
+ * give (a status's audience), or it is the simulator's.
+ */
 const UNSUPPORTED: EngineMethod[] = [
-  "pinMessage",
-  "unpinMessage",
-  "getMessageMedia",
   "getPollVotes",
-  "getChat",
   "muteChat",
   "unmuteChat",
-  "markChatUnread",
   "pinChat",
   "unpinChat",
-  "createGroup",
-  "getGroup",
-  "updateGroup",
-  "addParticipants",
-  "removeParticipants",
-  "joinGroup",
-  "getGroupInviteInfo",
-  "promoteParticipants",
-  "demoteParticipants",
-  "getGroupPicture",
-  "setGroupPicture",
-  "deleteGroupPicture",
-  "listMembershipRequests",
-  "approveMembershipRequests",
-  "rejectMembershipRequests",
-  "listLids",
-  "findPnByLid",
-  "findLidByPn",
-  "setProfileName",
-  "setProfileStatus",
-  "setProfilePicture",
-  "listLabels",
-  "createLabel",
-  "updateLabel",
-  "deleteLabel",
-  "getChatLabels",
-  "setChatLabels",
-  "getLabelChats",
-  "setPresence",
-  "getPresence",
-  "subscribePresence",
-  "listPresences",
-  "rejectCall",
   "sendTextStatus",
   "sendMediaStatus",
   "listStatuses",
   "deleteStatus",
-  "listChannels",
-  "getChannel",
-  "createChannel",
   "updateChannel",
-  "deleteChannel",
-  "followChannel",
-  "unfollowChannel",
-  "muteChannel",
-  "unmuteChannel",
-  "searchChannels",
-  "sendChannelText",
-  "getContactAbout",
   "getBusinessProfile",
   "simulate",
 ];
@@ -137,6 +103,7 @@ export function createWahaEngine(options: EngineOptions): Engine {
   /** The engine's own calls (start, stop, the watch): bounded by the call timeout itself. */
   const own = { timeoutMs: callTimeoutMs };
   let watch: SessionWatch | null = null;
+  const ctx = createWahaContext(client, session);
   const path = (suffix: string) => `/api/${session}${suffix}`;
   const enc = encodeURIComponent;
 
@@ -192,6 +159,16 @@ export function createWahaEngine(options: EngineOptions): Engine {
   }
 
   const engine: Partial<Engine> = {
+    ...createWahaGroups(ctx),
+    ...createWahaProfile(ctx),
+    ...createWahaLids(ctx),
+    ...createWahaPresence(ctx),
+    ...createWahaLabels(ctx),
+    ...createWahaMessages(ctx),
+    ...createWahaChats(ctx),
+    ...createWahaCalls(ctx),
+    ...createWahaChannels(ctx),
+
     async start(onEvent: EngineEventSink) {
       try {
         await startWahaSession(client, session, waha);
@@ -453,21 +430,6 @@ export function createWahaEngine(options: EngineOptions): Engine {
         query: { session, contactId },
       });
       return answer?.profilePictureURL ?? null;
-    },
-
-    async getProfile() {
-      const info = await client.call<MeInfo | null>({
-        method: "GET",
-        path: `/api/sessions/${session}/me`,
-      });
-      const id = info?.id ?? me;
-      return {
-        id,
-        number: id.split("@")[0],
-        name: info?.pushName ?? "",
-        status: "",
-        pictureUrl: null,
-      };
     },
   };
 

@@ -19,7 +19,8 @@ export function idOf(value: unknown): string {
   return "";
 }
 
-const seconds = (value: unknown): number | null => {
+/** Unix seconds from WAHA's number or numeric string (seconds or milliseconds), or null. */
+export const seconds = (value: unknown): number | null => {
   const n = typeof value === "string" ? Number(value) : value;
   if (typeof n !== "number" || !Number.isFinite(n)) return null;
   // WAHA's timestamps are seconds; a value in milliseconds is brought back to seconds.
@@ -86,14 +87,15 @@ export function toChatSummary(raw: unknown): ChatSummary {
     id,
     name: typeof chat.name === "string" ? chat.name : id.split("@")[0],
     isGroup: chat.isGroup === true || id.endsWith("@g.us"),
-    unreadCount: typeof chat.unreadCount === "number" ? chat.unreadCount : 0,
+    // whatsapp-web.js counts a chat marked unread by hand as -1.
+    unreadCount: typeof chat.unreadCount === "number" ? Math.max(0, chat.unreadCount) : 0,
     ...(last && lastTimestamp !== null
       ? { lastMessage: { body: String(last.body ?? ""), timestamp: lastTimestamp } }
       : {}),
     archived: chat.archived === true,
     pinned: chat.pinned === true,
     muted: chat.isMuted === true,
-    markedUnread: chat.markedUnread === true,
+    markedUnread: chat.markedUnread === true || chat.unreadCount === -1,
   };
 }
 

@@ -1,0 +1,316 @@
+/**
+ * @module
+ * The fake WAHA's groups (`/api/{session}/groups…`), answering in the shapes of WAHA's WEBJS
+ * engine (whatsapp-web.js's `GroupChat`, its create and add results, `true`/`false` for a change)
+ * and keeping each session's groups: a group created is then read back, participants added or
+ * promoted show up, a subject changed stays changed. The account is the superadmin of the groups it
+ * creates and an admin of the one every session starts with; another group waits behind the
+ * invite code `JOINME` (the account is no admin there). Only an admin may change a group: for
+ * anyone else a change answers `false` and participants stay as they are, as whatsapp-web.js
+ * does. Numbers `1555…@c.us` are on WhatsApp; others are not (`404` in an add's results).
+ */
+import {
+  CreateGroupRequest,
+  DescriptionRequest,
+  JoinGroupRequest,
+  ParticipantsRequest,
+  ProfilePictureRequest,
+  SettingsSecurityChangeInfo,
+  SubjectRequest,
+  type WEBJSAddParticipantsResult,
+  type WEBJSCreateGroupResult,
+  type WEBJSGroupChat,
+  type WEBJSGroupInviteInfo,
+  type WEBJSWid,
+} from "../../waha/schemas.ts";
+import { json, nestError, textAnswer, validate } from "./http.ts";
+
+export interface FakeGroupMember {
+  id: string;
+  isAdmin: boolean;
+  isSuperAdmin: boolean;
+}
+
+export interface FakeGroup {
+  id: string;
+  subject: string;
+  desc: string;
+  owner: string;
+  creation: number;
+  announce: boolean;
+  restrict: boolean;
+  participants: FakeGroupMember[];
+  invite: string;
+  picture: string | null;
+  /** Who asked to join (the group needs an admin's approval). */
+  requests: { id: string; timestamp: number }[];
+}
+
+/** A session's groups: those it is in, and those it may join by their invite code. */
+export interface FakeGroups {
+  /** The groups the account is in, by id. */
+  mine: Map<string, FakeGroup>;
+  /** Groups the account is not in, by invite code. */
+  joinable: Map<string, FakeGroup>;
+}
+
+export const SEEDED_GROUP = "120363000000000001@g.us";
+export const JOINABLE_GROUP = "120363000000000002@g.us";
+export const JOINABLE_CODE = "JOINME";
+
+const wid = (id: string): WEBJSWid => ({
+  server: id.split("@")[1] ?? "",
+  user: id.split("@")[0],
+  _serialized: id,
+});
+
+const member = (id: string, role: "member" | "admin" | "superadmin" = "member") => ({
+  id,
+  isAdmin: role !== "member",
+  isSuperAdmin: role === "superadmin",
+});
+
+/** A new session's groups: one it administers (with a pending request), one to join. */
+export function seedGroups(me: string): FakeGroups {
+  const now = Math.floor(Date.now() / 1000);
+  const seeded: FakeGroup = {
+    id: SEEDED_GROUP,
+    subject: "Seeded group",
+    desc: "",
+    owner: "15550000009@c.us",
+    creation: now - 86_400,
+    announce: false,
+    restrict: false,
+    participants: [member("15550000009@c.us", "superadmin"), member(me, "admin")],
+    invite: "INVITE0",
+    picture: null,
+    requests: [{ id: "15550000007@c.us", timestamp: now - 60 }],
+  };
+  const joinable: FakeGroup = {
+    id: JOINABLE_GROUP,
+    subject: "Group to join",
+    desc: "Joined by its link",
+    owner: "15550000008@c.us",
+    creation: now - 3_600,
+    announce: false,
+    restrict: true,
+    participants: [member("15550000008@c.us", "superadmin"), member("15550000001@c.us")],
+    invite: JOINABLE_CODE,
+    picture: null,
+    requests: [],
+  };
+  return { mine: new Map([[seeded.id, seeded]]), joinable: new Map([[JOINABLE_CODE, joinable]]) };
+}
+
+/** whatsapp-web.js's `GroupChat` of a group, as WAHA's WEBJS engine answers it. */
+function asGroupChat(group: FakeGroup): WEBJSGroupChat {
+  return {
+    id: wid(group.id),
+    name: group.subject,
+    isGroup: true,
+    unreadCount: 0,
+    archived: false,
+    pinned: false,
+    isMuted: false,
+    groupMetadata: {
+      id: wid(group.id),
+      subject: group.subject,
+      desc: group.desc,
+      owner: wid(group.owner),
+      creation: group.creation,
+      restrict: group.restrict,
+      announce: group.announce,
+      participants: group.participants.map((p) => ({ ...p, id: wid(p.id) })),
+    },
+  };
+}
+
+const onWhatsApp = (id: string) => /^1555\d+@c\.us$/.test(id);
+
+export interface GroupsRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  /** The groups of the (WORKING) session the path names; refuses as WAHA does otherwise. */
+  groupsOf(session: string): { groups: FakeGroups; me: string };
+  /** A fresh number, for ids and picture URLs. */
+  next(): number;
+}
+
+/** Answers a groups call, or null for a path that is not one. */
+export function routeGroups(request: GroupsRequest): Response | null {
+  const { method, path, query, body } = request;
+  const m = path.match(/^\/api\/([^/]+)\/groups(?:\/([^/]+)(\/.*)?)?$/);
+  if (!m) return null;
+  const { groups, me } = request.groupsOf(m[1]);
+  const target = m[2] === undefined ? "" : decodeURIComponent(m[2]);
+  const action = `${method} ${m[3] ?? ""}`;
+
+  if (target === "" && method === "POST") {
+    const input = validate(CreateGroupRequest, body);
+    // Apart from the seeded groups (`120363000…`).
+    const id = `120363100000${String(request.next()).padStart(6, "0")}@g.us`;
+    const results: WEBJSCreateGroupResult["participants"] = {
+      [me]: { statusCode: 200, message: "", isGroupCreator: true, isInviteV4Sent: false },
+    };
+    const participants = [member(me, "superadmin")];
+    for (const { id: who } of input.participants) {
+      const ok = onWhatsApp(who);
+      results[who] = {
+        statusCode: ok ? 200 : 404,
+        message: ok ? "" : "The participant is not on WhatsApp",
+        isGroupCreator: false,
+        isInviteV4Sent: false,
+      };
+      if (ok) participants.push(member(who));
+    }
+    groups.mine.set(id, {
+      id,
+      subject: input.name,
+      desc: "",
+      owner: me,
+      creation: Math.floor(Date.now() / 1000),
+      announce: false,
+      restrict: false,
+      participants,
+      invite: `INVITE${request.next()}`,
+      picture: null,
+      requests: [],
+    });
+    const created: WEBJSCreateGroupResult = {
+      title: input.name,
+      gid: wid(id),
+      participants: results,
+    };
+    return json(201, created);
+  }
+  if (target === "join" && method === "POST") {
+    const code = validate(JoinGroupRequest, body).code.split("/").pop()!;
+    const group = groups.joinable.get(code);
+    if (!group) return nestError(404, "Not Found", "Invite code not found");
+    groups.joinable.delete(code);
+    group.participants.push(member(me));
+    groups.mine.set(group.id, group);
+    return json(200, { id: group.id });
+  }
+  if (target === "join-info" && method === "GET") {
+    const code = validate(JoinGroupRequest, query).code.split("/").pop()!;
+    const group = groups.joinable.get(code) ??
+      [...groups.mine.values()].find((g) => g.invite === code);
+    if (!group) return nestError(404, "Not Found", "Invite code not found");
+    const info: WEBJSGroupInviteInfo = {
+      id: wid(group.id),
+      subject: group.subject,
+      desc: group.desc,
+      owner: wid(group.owner),
+      creation: group.creation,
+      size: group.participants.length,
+      membershipApprovalMode: false,
+    };
+    return json(200, info);
+  }
+
+  const group = groups.mine.get(target);
+  if (!group) return nestError(404, "Not Found", "Group not found");
+  const self = group.participants.find((p) => p.id === me);
+  const admin = self?.isAdmin === true;
+  const find = (id: string) => group.participants.find((p) => p.id === id);
+  const participantsOf = () => validate(ParticipantsRequest, body).participants.map((p) => p.id);
+  switch (action) {
+    case "GET ":
+      return json(200, asGroupChat(group));
+    case "POST /leave":
+      groups.mine.delete(group.id);
+      return json(201, undefined);
+    case "GET /invite-code":
+      return textAnswer(200, group.invite);
+    case "POST /invite-code/revoke":
+      group.invite = `INVITE${request.next()}`;
+      return textAnswer(201, group.invite);
+    case "PUT /subject": {
+      const { subject } = validate(SubjectRequest, body);
+      if (admin || !group.restrict) group.subject = subject;
+      return json(200, admin || !group.restrict);
+    }
+    case "PUT /description": {
+      const { description } = validate(DescriptionRequest, body);
+      if (admin || !group.restrict) group.desc = description;
+      return json(200, admin || !group.restrict);
+    }
+    case "PUT /settings/security/messages-admin-only":
+    case "PUT /settings/security/info-admin-only": {
+      const adminsOnly = validate(SettingsSecurityChangeInfo, body).adminsOnly ?? true;
+      if (admin) {
+        if (action.endsWith("messages-admin-only")) group.announce = adminsOnly;
+        else group.restrict = adminsOnly;
+      }
+      return json(200, admin);
+    }
+    case "POST /participants/add": {
+      const results: WEBJSAddParticipantsResult = {};
+      for (const id of participantsOf()) {
+        const code = !admin ? 403 : find(id) ? 409 : onWhatsApp(id) ? 200 : 404;
+        if (code === 200) group.participants.push(member(id));
+        results[id] = {
+          code,
+          message: code === 200 ? "" : `Could not add the participant (${code})`,
+          isInviteV4Sent: false,
+        };
+      }
+      return json(200, results);
+    }
+    case "POST /participants/remove": {
+      const ids = participantsOf();
+      if (admin) group.participants = group.participants.filter((p) => !ids.includes(p.id));
+      return json(200, { status: 200 });
+    }
+    case "POST /admin/promote":
+    case "POST /admin/demote": {
+      for (const id of participantsOf()) {
+        const target = find(id);
+        if (admin && target && !target.isSuperAdmin) target.isAdmin = action.endsWith("promote");
+      }
+      return json(200, { status: 200 });
+    }
+    case "GET /picture":
+      return json(200, { url: group.picture });
+    case "PUT /picture":
+    case "DELETE /picture": {
+      if (method === "PUT") validate(ProfilePictureRequest, body);
+      if (admin || !group.restrict) {
+        group.picture = method === "PUT"
+          ? `https://pps.whatsapp.net/fake/${group.id}/${request.next()}.jpg`
+          : null;
+      }
+      return json(200, { success: admin || !group.restrict });
+    }
+    case "GET /participants/join-requests":
+      return json(
+        200,
+        group.requests.map((r) => ({
+          requesterId: r.id,
+          addedById: r.id,
+          parentGroupId: null,
+          requestMethod: "invite_link",
+          timestamp: r.timestamp,
+        })),
+      );
+    case "POST /participants/join-requests/approve":
+    case "POST /participants/join-requests/reject": {
+      const approve = action.endsWith("approve");
+      return json(
+        200,
+        participantsOf().map((id) => {
+          const pending = group.requests.some((r) => r.id === id);
+          if (!pending) return { requesterId: id, success: false, error: 404 };
+          if (!admin) return { requesterId: id, success: false, error: 403 };
+          group.requests = group.requests.filter((r) => r.id !== id);
+          if (approve) group.participants.push(member(id));
+          return { requesterId: id, success: true };
+        }),
+      );
+    }
+  }
+  return nestError(404, "Not Found", `Cannot ${method} ${path}`);
+}
