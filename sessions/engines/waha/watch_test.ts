@@ -9,6 +9,7 @@ const POLL_MS = 20;
 function wahaLinkedAfter(scanAsks: number) {
   const asks: number[] = [];
   const client: WahaClient = {
+    download: () => Promise.reject(new Error("the watch downloads nothing")),
     call<T>(request: WahaCall): Promise<T> {
       if (request.path.endsWith("/auth/qr")) return Promise.resolve({ value: "qr" } as T);
       asks.push(performance.now());
