@@ -69,6 +69,7 @@ const schema = z.object({
   RESTART_BACKOFF_MAX_MS: positiveMs.default(60_000),
   RESTART_MAX_CRASHES: positiveMs.default(5),
   RESTART_CRASH_WINDOW_MS: positiveMs.default(600_000),
+  WORKER_NICE: count.max(19).default(10),
 
   // Engines.
   SIMULATOR_SCAN_MS: count.default(1_500),
@@ -193,6 +194,8 @@ export interface Config {
     backoffMaxMs: number;
     maxCrashes: number;
     crashWindowMs: number;
+    /** `WORKER_NICE`: the nice value of simulator and waha Workers (Linux; 0: the server's own). */
+    workerNice: number;
   };
   simulatorScanMs: number;
   /** `SIMULATOR_CLOUD_DIR`: where simulators of all nodes see each other online. */
@@ -419,6 +422,7 @@ export function loadConfig(
       backoffMaxMs: e.RESTART_BACKOFF_MAX_MS,
       maxCrashes: e.RESTART_MAX_CRASHES,
       crashWindowMs: e.RESTART_CRASH_WINDOW_MS,
+      workerNice: e.WORKER_NICE,
     },
     simulatorScanMs: e.SIMULATOR_SCAN_MS,
     simulatorCloudDir: e.SIMULATOR_CLOUD_DIR,

@@ -159,6 +159,10 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
       engine: entry.engine,
       heartbeatIntervalMs: config.supervision.heartbeatIntervalMs,
       heartbeatTimeoutMs: config.supervision.heartbeatTimeoutMs,
+      // Simulator and waha Workers are light and many: below the main thread, so requests are
+      // answered while a thousand start. A whatsapp-web.js Worker and its Chromium keep the
+      // server's priority: a few per node, and a page starved of CPU misses WhatsApp's deadlines.
+      nice: entry.engine === "wwebjs" ? 0 : config.supervision.workerNice,
       onEvent: (event) => deps.onEngineEvent(entry, host, event),
       onDeath: (reason) => restarts.onDeath(entry, host, reason),
     });

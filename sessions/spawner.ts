@@ -11,6 +11,12 @@
  * A few spawners (one per core by default) create Workers side by side; each request goes to the
  * one with the fewest still waiting. They end once no Worker of theirs is left for a while (an
  * idle Worker keeps the process alive), and come back with the next request.
+ *
+ * A spawner may first lower its own thread's priority (`nice`, Linux): a thread is made with its
+ * maker's nice value, so every Worker it creates, and the threads and processes those create, run
+ * below the main thread. The light engines' Workers do (`WORKER_NICE`, 10 by default): a thousand
+ * starting at once held `/health` behind them, the kernel giving the main thread one slice among
+ * all of them (bench/README.md).
  */
 
 /** What the main thread asks a spawner. */
@@ -24,7 +30,9 @@ export type SpawnerRequest =
     pulse: SharedArrayBuffer;
     beats: SharedArrayBuffer;
   }
-  | { op: "end"; id: number };
+  | { op: "end"; id: number }
+  /** First: the spawner lowers its thread's priority to `nice` (Linux's 0–19; 0: unchanged). */
+  | { op: "init"; nice: number };
 
 /** What a spawner tells the main thread about a Worker it created. */
 export type SpawnerReport =
@@ -74,6 +82,11 @@ export interface SpawnerOptions {
   threads?: number;
   /** How long spawners with no Worker left stay up (default 5 s). */
   idleMs?: number;
+  /**
+   * The nice value of the spawners' threads, which every Worker they create starts with (Linux;
+   * default 0: as the main thread).
+   */
+  nice?: number;
 }
 
 interface SpawnerThread {
@@ -87,6 +100,7 @@ interface SpawnerThread {
 export function createSpawner(options: SpawnerOptions = {}): Spawner {
   const threads = options.threads ?? Math.min(Math.max(navigator.hardwareConcurrency, 1), 4);
   const idleMs = options.idleMs ?? 5_000;
+  const init: SpawnerRequest = { op: "init", nice: options.nice ?? 0 };
   const url = new URL("./spawner_worker.ts", import.meta.url);
   let pool: SpawnerThread[] = [];
   let nextId = 1;
@@ -98,6 +112,7 @@ export function createSpawner(options: SpawnerOptions = {}): Spawner {
       waiting: new Set(),
       children: new Map(),
     };
+    thread.worker.postMessage(init);
     thread.worker.onmessage = ({ data }: MessageEvent<SpawnerReport>) => {
       thread.waiting.delete(data.id);
       const child = thread.children.get(data.id);
@@ -215,10 +230,14 @@ export function createSpawner(options: SpawnerOptions = {}): Spawner {
   };
 }
 
-let shared: Spawner | undefined;
+const shared = new Map<number, Spawner>();
 
-/** The process's spawner, made on first use. */
-export function sharedSpawner(): Spawner {
-  shared ??= createSpawner();
-  return shared;
+/** The process's spawner for Workers of nice value `nice` (one per value), made on first use. */
+export function sharedSpawner(nice = 0): Spawner {
+  let spawner = shared.get(nice);
+  if (!spawner) {
+    spawner = createSpawner({ nice });
+    shared.set(nice, spawner);
+  }
+  return spawner;
 }

@@ -134,3 +134,28 @@ Deno.test("a Worker whose script does not exist is reported dead, not left waiti
     spawner.close();
   }
 });
+
+Deno.test("a spawner asked to lower its priority makes Workers that run below the main thread", {
+  ignore: Deno.build.os !== "linux",
+}, async () => {
+  const ownNice = () => {
+    const stat = Deno.readTextFileSync("/proc/thread-self/stat");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+  };
+  const lowered = createSpawner({ threads: 1, nice: 7 });
+  const plain = createSpawner({ threads: 1 });
+  try {
+    const below = link(lowered);
+    const beside = link(plain);
+    below.send("nice");
+    beside.send("nice");
+    await until(() => below.events.length === 1 && beside.events.length === 1, "both answers");
+    assert.deepEqual(below.events, [Math.max(ownNice(), 7)]);
+    assert.deepEqual(beside.events, [ownNice()], "the main thread's own priority otherwise");
+    below.worker.end();
+    beside.worker.end();
+  } finally {
+    lowered.close();
+    plain.close();
+  }
+});

@@ -48,6 +48,8 @@ export interface WorkerHostOptions {
   engine: EngineName;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  /** The nice value the Worker's thread starts with (Linux; default 0, the server's own). */
+  nice?: number;
   /** How long the Worker may take to load before its first answer (default 30 s). */
   bootTimeoutMs?: number;
   /** Events from the engine, in order. */
@@ -111,7 +113,7 @@ export function createWorkerHost(options: WorkerHostOptions): WorkerHost {
   const spare = options.engine === "wwebjs" && !options.workerUrl
     ? (options.spares ?? sharedSpareWorkers()).take(options.heartbeatIntervalMs, adopter)
     : undefined;
-  const worker = spare ?? (options.spawner ?? sharedSpawner()).spawn(url, {
+  const worker = spare ?? (options.spawner ?? sharedSpawner(options.nice)).spawn(url, {
     name: options.name,
     pulse: pulseOf(options.heartbeatIntervalMs),
     ...adopter,
