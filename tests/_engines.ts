@@ -10,11 +10,14 @@
  * `NOT_IMPLEMENTED_ON` is what each engine answers `501 NOT_IMPLEMENTED` for today, written out
  * here rather than read from the engines: a suite asserts the 501 for those calls on that engine
  * (`answersNotImplemented`), so mapping a call fails its tests until the table says so.
- * `GAPS` names where an engine's answers differ otherwise, each left-out assertion marked by it.
+ * `GAPS` names where an engine's answers differ otherwise, each left-out assertion marked by it;
+ * `World` is what the two other sides hold to begin with where they differ (the simulator's
+ * group and the fake WAHA's, what each says of a participant it did not add).
  */
 import assert from "node:assert/strict";
 import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
 import { startWahaGateway, type WahaGateway } from "./fake_waha/gateway.ts";
+import { NOT_ON_WHATSAPP_REFUSAL, PRIVATE_INVITE_ONLY } from "./fake_waha/groups.ts";
 
 export type EngineName = "simulator" | "waha";
 
@@ -44,8 +47,36 @@ export interface EngineUnderTest {
   incomingMany(phone: string, from: string, count: number): Promise<string>;
   /** A number the other side says is not on WhatsApp. */
   notOnWhatsApp: string;
+  /** What the other side holds and says, where the engines' worlds differ. */
+  world: World;
   close(): Promise<void>;
 }
+
+/**
+ * What the other side of an engine holds to begin with and says, where the simulator's world and
+ * the fake WAHA's differ and a suite reads it.
+ */
+export interface World {
+  /** The group the account administers: its id, subject and number of members. */
+  group: { id: string; subject: string; size: number };
+  /**
+   * What WhatsApp says of a participant it did not add to a group: one not on WhatsApp (null:
+   * nothing), one whose privacy settings refuse it.
+   */
+  addRefusals: { notOnWhatsApp: string | null; privacy: string };
+}
+
+const WORLDS: Record<EngineName, World> = {
+  simulator: {
+    group: { id: "120363000000000001@g.us", subject: "Simulator Group", size: 4 },
+    addRefusals: { notOnWhatsApp: null, privacy: "Their privacy settings do not allow it" },
+  },
+  // `fake_waha/groups.ts`.
+  waha: {
+    group: { id: "120363000000000001@g.us", subject: "Seeded group", size: 2 },
+    addRefusals: { notOnWhatsApp: NOT_ON_WHATSAPP_REFUSAL, privacy: PRIVATE_INVITE_ONLY },
+  },
+};
 
 /**
  * A server on `engine` with `env` added to the test settings. On the simulator, the phone scans
@@ -79,8 +110,8 @@ export async function startEngine(
   }
   const gateway = await startWahaGateway(env);
   return harness(engine, gateway.server, gateway, {
-    // The fake WAHA knows the numbers of +1 555 only.
-    notOnWhatsApp: "4915559999999",
+    // The fake WAHA knows the numbers of +1 555 only, and says this one is not on WhatsApp.
+    notOnWhatsApp: "15559999999",
     async link(phone) {
       await waitFor(
         `WAHA's session ${phone} to wait for a scan`,
@@ -116,6 +147,7 @@ function harness(
     engine,
     server,
     waha,
+    world: WORLDS[engine],
     start,
     ...own,
     async connect(phone) {
@@ -211,25 +243,27 @@ export type ContractGap =
    */
   | "deepCursor"
   /**
-   * The fake WAHA stores each send as a plain text message (no type, media, location, vCard or
-   * quoted id), removes a revoked message instead of keeping it as revoked, and revokes anyone's.
-   */
-  | "storedSends"
-  /**
-   * The fake WAHA writes, reacts, marks read and types in any chat or message, known or not, so
-   * none of these is a 404 there; its 404 for an unknown quoted message names no message.
+   * WAHA writes, reacts, marks read, types, archives, forwards and deletes in any chat, known or
+   * not (whatsapp-web.js makes a chat of any id), and makes a contact of any number, so none of
+   * these is a 404 there, nor is deleting a group's chat refused; its 404 for an unknown quoted
+   * message names no message.
    */
   | "unknownChats"
-  /** The fake WAHA has no call to read one contact, so reading one is a 404 there. */
-  | "oneContact";
+  /**
+   * The waha engine has WAHA post only its `message` and `session.status` webhooks: the events
+   * WAHA has for our own messages (`message.any`, `message.revoked`), polls, groups, labels,
+   * presence and calls do not reach the gateway, and WAHA has no `message.edited`.
+   */
+  | "wahaEvents"
+  /**
+   * The fake WAHA starts with none of the simulator's chats (Alice's, the group's, Bob's archived
+   * one) and keeps no archive mark, and the waha engine reads no star or pin of a message back.
+   */
+  | "chatState";
 
 export const GAPS: Record<EngineName, ReadonlySet<ContractGap>> = {
   simulator: new Set(),
-  waha: new Set([
-    "storedSends",
-    "unknownChats",
-    "oneContact",
-  ]),
+  waha: new Set(["unknownChats", "wahaEvents", "chatState"]),
 };
 
 /** Whether `engine` answers as the contract says where `gap` names a difference. */
