@@ -57,8 +57,11 @@ export interface EngineUnderTest {
  * the fake WAHA's differ and a suite reads it.
  */
 export interface World {
-  /** The group the account administers: its id, subject and number of members. */
-  group: { id: string; subject: string; size: number };
+  /**
+   * The group the account administers (with Alice and Bob as members): its id, subject, number of
+   * members and creator (null: the account itself).
+   */
+  group: { id: string; subject: string; size: number; creator: string | null };
   /**
    * What WhatsApp says of a participant it did not add to a group: one not on WhatsApp (null:
    * nothing), one whose privacy settings refuse it.
@@ -68,12 +71,22 @@ export interface World {
 
 const WORLDS: Record<EngineName, World> = {
   simulator: {
-    group: { id: "120363000000000001@g.us", subject: "Simulator Group", size: 4 },
+    group: {
+      id: "120363000000000001@g.us",
+      subject: "Simulator Group",
+      size: 4,
+      creator: null,
+    },
     addRefusals: { notOnWhatsApp: null, privacy: "Their privacy settings do not allow it" },
   },
   // `fake_waha/groups.ts`.
   waha: {
-    group: { id: "120363000000000001@g.us", subject: "Seeded group", size: 2 },
+    group: {
+      id: "120363000000000001@g.us",
+      subject: "Seeded group",
+      size: 4,
+      creator: "15550000009@c.us",
+    },
     addRefusals: { notOnWhatsApp: NOT_ON_WHATSAPP_REFUSAL, privacy: PRIVATE_INVITE_ONLY },
   },
 };

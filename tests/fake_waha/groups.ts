@@ -71,7 +71,10 @@ const member = (id: string, role: "member" | "admin" | "superadmin" = "member") 
   isSuperAdmin: role === "superadmin",
 });
 
-/** A new session's groups: one it administers (with a pending request), one to join. */
+/**
+ * A new session's groups: one it administers, with Alice and Bob as members and a pending
+ * request, and one to join.
+ */
 export function seedGroups(me: string): FakeGroups {
   const now = Math.floor(Date.now() / 1000);
   const seeded: FakeGroup = {
@@ -82,7 +85,12 @@ export function seedGroups(me: string): FakeGroups {
     creation: now - 86_400,
     announce: false,
     restrict: false,
-    participants: [member("15550000009@c.us", "superadmin"), member(me, "admin")],
+    participants: [
+      member("15550000009@c.us", "superadmin"),
+      member(me, "admin"),
+      member("15550000001@c.us"),
+      member("15550000002@c.us"),
+    ],
     invite: "INVITE0",
     picture: null,
     requests: [{ id: "15550000007@c.us", timestamp: now - 60 }],
