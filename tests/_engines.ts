@@ -10,11 +10,14 @@
  * `NOT_IMPLEMENTED_ON` is what each engine answers `501 NOT_IMPLEMENTED` for today, written out
  * here rather than read from the engines: a suite asserts the 501 for those calls on that engine
  * (`answersNotImplemented`), so mapping a call fails its tests until the table says so.
- * `GAPS` names where an engine's answers differ otherwise, each left-out assertion marked by it.
+ * `GAPS` names where an engine's answers differ otherwise, each left-out assertion marked by it;
+ * `World` is what the two other sides hold to begin with where they differ (the simulator's
+ * group and the fake WAHA's, what each says of a participant it did not add).
  */
 import assert from "node:assert/strict";
 import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
 import { startWahaGateway, type WahaGateway } from "./fake_waha/gateway.ts";
+import { NOT_ON_WHATSAPP_REFUSAL, PRIVATE_INVITE_ONLY } from "./fake_waha/groups.ts";
 
 export type EngineName = "simulator" | "waha";
 
@@ -44,8 +47,49 @@ export interface EngineUnderTest {
   incomingMany(phone: string, from: string, count: number): Promise<string>;
   /** A number the other side says is not on WhatsApp. */
   notOnWhatsApp: string;
+  /** What the other side holds and says, where the engines' worlds differ. */
+  world: World;
   close(): Promise<void>;
 }
+
+/**
+ * What the other side of an engine holds to begin with and says, where the simulator's world and
+ * the fake WAHA's differ and a suite reads it.
+ */
+export interface World {
+  /**
+   * The group the account administers (with Alice and Bob as members): its id, subject, number of
+   * members and creator (null: the account itself).
+   */
+  group: { id: string; subject: string; size: number; creator: string | null };
+  /**
+   * What WhatsApp says of a participant it did not add to a group: one not on WhatsApp (null:
+   * nothing), one whose privacy settings refuse it.
+   */
+  addRefusals: { notOnWhatsApp: string | null; privacy: string };
+}
+
+const WORLDS: Record<EngineName, World> = {
+  simulator: {
+    group: {
+      id: "120363000000000001@g.us",
+      subject: "Simulator Group",
+      size: 4,
+      creator: null,
+    },
+    addRefusals: { notOnWhatsApp: null, privacy: "Their privacy settings do not allow it" },
+  },
+  // `fake_waha/groups.ts`.
+  waha: {
+    group: {
+      id: "120363000000000001@g.us",
+      subject: "Seeded group",
+      size: 4,
+      creator: "15550000009@c.us",
+    },
+    addRefusals: { notOnWhatsApp: NOT_ON_WHATSAPP_REFUSAL, privacy: PRIVATE_INVITE_ONLY },
+  },
+};
 
 /**
  * A server on `engine` with `env` added to the test settings. On the simulator, the phone scans
@@ -79,8 +123,8 @@ export async function startEngine(
   }
   const gateway = await startWahaGateway(env);
   return harness(engine, gateway.server, gateway, {
-    // The fake WAHA knows the numbers of +1 555 only.
-    notOnWhatsApp: "4915559999999",
+    // The fake WAHA knows the numbers of +1 555 only, and says this one is not on WhatsApp.
+    notOnWhatsApp: "15559999999",
     async link(phone) {
       await waitFor(
         `WAHA's session ${phone} to wait for a scan`,
@@ -116,6 +160,7 @@ function harness(
     engine,
     server,
     waha,
+    world: WORLDS[engine],
     start,
     ...own,
     async connect(phone) {
@@ -135,72 +180,17 @@ export const NOT_IMPLEMENTED_ON: Record<EngineName, Readonly<Record<string, stri
   waha: {
     "POST /{phoneNumber}/send-audio": "send-audio",
     "POST /{phoneNumber}/typing (recording)": "typing: recording",
-    "GET /{phoneNumber}/messages/{chatId}/{messageId}/media": "getMessageMedia",
-    "GET /{phoneNumber}/chat/{chatId}": "getChat",
     "GET /{phoneNumber}/polls/{messageId}/votes": "getPollVotes",
-    "POST /{phoneNumber}/messages/{messageId}/pin": "pinMessage",
-    "DELETE /{phoneNumber}/messages/{messageId}/pin": "unpinMessage",
     "POST /{phoneNumber}/chats/{chatId}/mute": "muteChat",
     "POST /{phoneNumber}/chats/{chatId}/unmute": "unmuteChat",
-    "POST /{phoneNumber}/chats/{chatId}/unread": "markChatUnread",
     "POST /{phoneNumber}/chats/{chatId}/pin": "pinChat",
     "POST /{phoneNumber}/chats/{chatId}/unpin": "unpinChat",
-    "POST /{phoneNumber}/group/create": "createGroup",
-    "GET /{phoneNumber}/group/{groupId}": "getGroup",
-    "PUT /{phoneNumber}/group/{groupId}": "updateGroup",
-    "POST /{phoneNumber}/group/{groupId}/participants/add": "addParticipants",
-    "POST /{phoneNumber}/group/{groupId}/participants/remove": "removeParticipants",
-    "POST /{phoneNumber}/groups/join": "joinGroup",
-    "GET /{phoneNumber}/groups/join-info": "getGroupInviteInfo",
-    "POST /{phoneNumber}/groups/{groupId}/admin/promote": "promoteParticipants",
-    "POST /{phoneNumber}/groups/{groupId}/admin/demote": "demoteParticipants",
-    "GET /{phoneNumber}/groups/{groupId}/settings/security/messages-admin-only": "getGroup",
-    "PUT /{phoneNumber}/groups/{groupId}/settings/security/messages-admin-only": "updateGroup",
-    "GET /{phoneNumber}/groups/{groupId}/settings/security/info-admin-only": "getGroup",
-    "PUT /{phoneNumber}/groups/{groupId}/settings/security/info-admin-only": "updateGroup",
-    "PUT /{phoneNumber}/groups/{groupId}/subject": "updateGroup",
-    "PUT /{phoneNumber}/groups/{groupId}/description": "updateGroup",
-    "GET /{phoneNumber}/groups/{groupId}/picture": "getGroupPicture",
-    "PUT /{phoneNumber}/groups/{groupId}/picture": "setGroupPicture",
-    "DELETE /{phoneNumber}/groups/{groupId}/picture": "deleteGroupPicture",
-    "GET /{phoneNumber}/groups/{groupId}/participants/join-requests": "listMembershipRequests",
-    "POST /{phoneNumber}/groups/{groupId}/participants/join-requests/approve":
-      "approveMembershipRequests",
-    "POST /{phoneNumber}/groups/{groupId}/participants/join-requests/reject":
-      "rejectMembershipRequests",
-    "PUT /{phoneNumber}/profile/name": "setProfileName",
-    "PUT /{phoneNumber}/profile/status": "setProfileStatus",
-    "PUT /{phoneNumber}/profile/picture": "setProfilePicture",
-    "GET /{phoneNumber}/labels": "listLabels",
-    "POST /{phoneNumber}/labels": "createLabel",
-    "PUT /{phoneNumber}/labels/{labelId}": "updateLabel",
-    "DELETE /{phoneNumber}/labels/{labelId}": "deleteLabel",
-    "GET /{phoneNumber}/labels/chats/{chatId}": "getChatLabels",
-    "PUT /{phoneNumber}/labels/chats/{chatId}": "setChatLabels",
-    "GET /{phoneNumber}/labels/{labelId}/chats": "getLabelChats",
-    "POST /{phoneNumber}/presence": "setPresence",
-    "GET /{phoneNumber}/presence": "listPresences",
-    "GET /{phoneNumber}/presence/{chatId}": "getPresence",
-    "POST /{phoneNumber}/presence/{chatId}/subscribe": "subscribePresence",
-    "POST /{phoneNumber}/calls/reject": "rejectCall",
     "POST /{phoneNumber}/status/text": "sendTextStatus",
     "POST /{phoneNumber}/status/image": "sendMediaStatus",
     "POST /{phoneNumber}/status/video": "sendMediaStatus",
     "POST /{phoneNumber}/status/delete": "deleteStatus",
     "GET /{phoneNumber}/status": "listStatuses",
-    "GET /{phoneNumber}/channels": "listChannels",
-    "POST /{phoneNumber}/channels": "createChannel",
-    "POST /{phoneNumber}/channels/search/by-text": "searchChannels",
-    "POST /{phoneNumber}/channels/search/by-view": "searchChannels",
-    "GET /{phoneNumber}/channels/{channelId}": "getChannel",
-    "DELETE /{phoneNumber}/channels/{channelId}": "deleteChannel",
     "PUT /{phoneNumber}/channels/{channelId}": "updateChannel",
-    "POST /{phoneNumber}/channels/{channelId}/messages": "sendChannelText",
-    "POST /{phoneNumber}/channels/{channelId}/follow": "followChannel",
-    "POST /{phoneNumber}/channels/{channelId}/unfollow": "unfollowChannel",
-    "POST /{phoneNumber}/channels/{channelId}/mute": "muteChannel",
-    "POST /{phoneNumber}/channels/{channelId}/unmute": "unmuteChannel",
-    "GET /{phoneNumber}/contacts/{contactId}/about": "getContactAbout",
     "GET /{phoneNumber}/contacts/{contactId}/business-profile": "getBusinessProfile",
   },
 };
@@ -266,25 +256,27 @@ export type ContractGap =
    */
   | "deepCursor"
   /**
-   * The fake WAHA stores each send as a plain text message (no type, media, location, vCard or
-   * quoted id), removes a revoked message instead of keeping it as revoked, and revokes anyone's.
-   */
-  | "storedSends"
-  /**
-   * The fake WAHA writes, reacts, marks read and types in any chat or message, known or not, so
-   * none of these is a 404 there; its 404 for an unknown quoted message names no message.
+   * WAHA writes, reacts, marks read, types, archives, forwards and deletes in any chat, known or
+   * not (whatsapp-web.js makes a chat of any id), and makes a contact of any number, so none of
+   * these is a 404 there, nor is deleting a group's chat refused; its 404 for an unknown quoted
+   * message names no message.
    */
   | "unknownChats"
-  /** The fake WAHA has no call to read one contact, so reading one is a 404 there. */
-  | "oneContact";
+  /**
+   * The waha engine has WAHA post only its `message` and `session.status` webhooks: the events
+   * WAHA has for our own messages (`message.any`, `message.revoked`), polls, groups, labels,
+   * presence and calls do not reach the gateway, and WAHA has no `message.edited`.
+   */
+  | "wahaEvents"
+  /**
+   * The fake WAHA starts with none of the simulator's chats (Alice's, the group's, Bob's archived
+   * one) and keeps no archive mark, and the waha engine reads no star or pin of a message back.
+   */
+  | "chatState";
 
 export const GAPS: Record<EngineName, ReadonlySet<ContractGap>> = {
   simulator: new Set(),
-  waha: new Set([
-    "storedSends",
-    "unknownChats",
-    "oneContact",
-  ]),
+  waha: new Set(["unknownChats", "wahaEvents", "chatState"]),
 };
 
 /** Whether `engine` answers as the contract says where `gap` names a difference. */

@@ -84,6 +84,11 @@ const BEYOND_CONTRACT = [
   "GET /{phoneNumber}/presence/{chatId}",
   "POST /{phoneNumber}/presence/{chatId}/subscribe",
   "POST /{phoneNumber}/calls/reject",
+  // LIDs, with WAHA's paths.
+  "GET /{phoneNumber}/lids",
+  "GET /{phoneNumber}/lids/count",
+  "GET /{phoneNumber}/lids/{lid}",
+  "GET /{phoneNumber}/lids/pn/{phone}",
   // Group admin, with WAHA's paths.
   "GET /{phoneNumber}/groups/{groupId}/invite-code",
   "POST /{phoneNumber}/groups/{groupId}/invite-code/revoke",
@@ -201,6 +206,11 @@ const SESSION_CALLS: [string, string, unknown?][] = [
   ["GET", "presence/15550000001"],
   ["POST", "presence/15550000001/subscribe"],
   ["POST", "calls/reject", { from: "15550000001", id: "ABCDEF0123456789" }],
+  // LIDs (issue 22).
+  ["GET", "lids?limit=10&offset=0"],
+  ["GET", "lids/count"],
+  ["GET", "lids/100000000000001@lid"],
+  ["GET", "lids/pn/15550000001"],
   // Beyond the contract (issue 20): group admin.
   ["GET", `groups/${GROUP}/invite-code`],
   ["POST", `groups/${GROUP}/invite-code/revoke`],

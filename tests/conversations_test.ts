@@ -104,19 +104,24 @@ for (const engine of ENGINES) {
       });
 
       await t.step("GET /chat/:chatId answers the chat, a bare number meaning @c.us", async () => {
-        const alice = await server.json("GET", `/${PHONE}/chat/15550000001`);
+        // The simulator's seeded chats (Alice's, the group's, Bob's archived one); the fake WAHA
+        // has only the chats written to above (GAPS: chatState).
+        const seeded = keepsContract(engine, "chatState");
+        const number = seeded ? "15550000001" : "15550000011";
+        const alice = await server.json("GET", `/${PHONE}/chat/${number}`);
         if (notImplementedOn(engine, GET_CHAT)) {
           return answersNotImplemented(engine, GET_CHAT, alice);
         }
         const { status, body } = alice;
-        assert.equal(status, 200);
-        assert.equal(body.id, "15550000001@c.us");
-        assert.equal(body.name, "Alice");
+        assert.equal(status, 200, JSON.stringify(body));
+        assert.equal(body.id, `${number}@c.us`);
+        if (seeded) assert.equal(body.name, "Alice");
         assert.equal(body.isGroup, false);
         assert.equal(body.archived, false);
         assert.equal(typeof body.pinned, "boolean");
         assert.equal(typeof body.muted, "boolean");
         assert.deepEqual(Object.keys(body.lastMessage as object).sort(), ["body", "timestamp"]);
+        if (!seeded) return;
 
         const group = await server.json("GET", `/${PHONE}/chat/120363000000000001@g.us`);
         assert.equal(group.body.isGroup, true);

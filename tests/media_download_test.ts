@@ -1,7 +1,7 @@
 /**
  * @module
  * A message's media is a sender's content served from the API's origin: through HTTP on a
- * session of each engine of `_engines.ts` that can download it (the waha engine answers 501), a
+ * session of each engine of `_engines.ts` (the waha engine downloading WAHA's file of it), a
  * sent image and a sent HTML file come back as downloads (`Content-Disposition: attachment`),
  * unsniffed and sandboxed, with file names holding quotes, a semicolon, a percent sign and
  * non-ASCII letters given exactly (RFC 5987) and as a safe ASCII fallback.

@@ -4,8 +4,8 @@
  * sends (data: URLs, bare base64 and one http URL from a local server), location, contact cards,
  * reactions, revoke, edit, seen, typing, number checks and media download, each with its
  * validation, not-found and not-connected answers. On the waha engine, what it cannot do answers
- * 501 (`NOT_IMPLEMENTED_ON`), and what the fake WAHA does not keep (the sends' stored details,
- * 404s for chats it never saw) is named in `GAPS` where an assertion is left out.
+ * 501 (`NOT_IMPLEMENTED_ON`), and where WAHA answers otherwise (no 404 for chats it never saw)
+ * is named in `GAPS` where an assertion is left out.
  */
 import assert from "node:assert/strict";
 import { oggOpusHead, startMediaServer, tinyPdf, tinyPng } from "../media/test_fixtures.ts";
@@ -40,10 +40,13 @@ interface Message {
 for (const engine of ENGINES) {
   Deno.test(`messaging routes on the ${engine} engine`, async (t) => {
     await using media = startMediaServer();
-    const { server, connect, incomingMany, notOnWhatsApp, close } = await startEngine(engine, {
-      MEDIA_ALLOW_PRIVATE_HOSTS: "127.0.0.1",
-      MEDIA_MAX_BYTES: String(MAX_MEDIA),
-    });
+    const { server, connect, incoming, incomingMany, notOnWhatsApp, close } = await startEngine(
+      engine,
+      {
+        MEDIA_ALLOW_PRIVATE_HOSTS: "127.0.0.1",
+        MEDIA_MAX_BYTES: String(MAX_MEDIA),
+      },
+    );
     const send = (action: string, body: unknown, phone = PHONE) =>
       server.json(`POST`, `/${phone}/${action}`, { body });
     const messageIn = async (chatId: string, id: string): Promise<Message> => {
@@ -79,7 +82,7 @@ for (const engine of ENGINES) {
         );
         const stored = await messageIn(ALICE, reply);
         assert.equal(stored.body, "Reply");
-        if (keepsContract(engine, "storedSends")) assert.equal(stored.quotedMsgId, textId);
+        assert.equal(stored.quotedMsgId, textId);
         assert.equal(stored.fromMe, true);
       });
 
@@ -168,7 +171,6 @@ for (const engine of ENGINES) {
           }
           const id = expectSent(sent);
           if (notImplementedOn(engine, MEDIA)) {
-            // The fake WAHA keeps no media either (GAPS: storedSends).
             const download = await server.json("GET", `/${PHONE}/messages/${ALICE}/${id}/media`);
             return answersNotImplemented(engine, MEDIA, download);
           }
@@ -196,7 +198,6 @@ for (const engine of ENGINES) {
           await send("send-image", { chatId: ALICE, imageUrl: `${media.origin}/image.png` }),
         );
         assert.ok(media.hits.includes("/image.png"));
-        if (!keepsContract(engine, "storedSends")) return;
         const stored = await messageIn(ALICE, id);
         assert.equal(stored.media?.mimetype, "image/png");
         assert.equal(stored.media?.filename, "image.png");
@@ -254,11 +255,9 @@ for (const engine of ENGINES) {
             address: "10178 Berlin",
           }),
         );
-        if (keepsContract(engine, "storedSends")) {
-          const stored = await messageIn(ALICE, id);
-          assert.equal(stored.type, "location");
-          assert.match(stored.body, /Alexanderplatz/);
-        }
+        const stored = await messageIn(ALICE, id);
+        assert.equal(stored.type, "location");
+        assert.match(stored.body, /Alexanderplatz/);
         const bad = await send("send-location", { chatId: ALICE, latitude: 91, longitude: 0 });
         assert.equal(bad.status, 400);
         assert.match(String(bad.body.error), /latitude/);
@@ -273,13 +272,11 @@ for (const engine of ENGINES) {
         );
         const vcard = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Carol\r\nEND:VCARD";
         const given = expectSent(await send("send-contact", { chatId: ALICE, vcard }));
-        if (keepsContract(engine, "storedSends")) {
-          const stored = await messageIn(ALICE, built);
-          assert.equal(stored.type, "vcard");
-          assert.match(stored.body, /^BEGIN:VCARD\r\nVERSION:3\.0\r\nFN:Bob\r\n/);
-          assert.match(stored.body, /waid=15550000002:\+15550000002/);
-          assert.equal((await messageIn(ALICE, given)).body, vcard);
-        }
+        const stored = await messageIn(ALICE, built);
+        assert.equal(stored.type, "vcard");
+        assert.match(stored.body, /^BEGIN:VCARD\r\nVERSION:3\.0\r\nFN:Bob\r\n/);
+        assert.match(stored.body, /waid=15550000002:\+15550000002/);
+        assert.equal((await messageIn(ALICE, given)).body, vcard);
         const neither = await send("send-contact", { chatId: ALICE });
         assert.equal(neither.status, 400);
         assert.match(String(neither.body.error), /exactly one of contact and vcard/);
@@ -327,18 +324,13 @@ for (const engine of ENGINES) {
         assert.equal(revoked.body.success, true);
         const missing = await server.json("DELETE", `/${PHONE}/messages/nope`);
         assert.equal(missing.status, 404);
-        // The fake WAHA removes a revoked message, and revokes anyone's (GAPS: storedSends).
-        if (!keepsContract(engine, "storedSends")) return;
         const stored = await messageIn(ALICE, id);
         assert.equal(stored.type, "revoked");
         assert.equal(stored.body, "");
-        const theirs = await server.json<{ messages: Message[] }>(
-          "GET",
-          `/${PHONE}/messages/${ALICE}`,
-        );
-        const incoming = theirs.body.messages.find((m) => !m.fromMe)!;
-        const refused = await server.json("DELETE", `/${PHONE}/messages/${incoming.id}`);
+        const theirs = await incoming(PHONE, ALICE, "Not yours to take back");
+        const refused = await server.json("DELETE", `/${PHONE}/messages/${theirs}`);
         assert.equal(refused.status, 400);
+        assert.equal((await messageIn(ALICE, theirs)).body, "Not yours to take back");
       });
 
       await t.step("send-seen marks a chat read", async () => {

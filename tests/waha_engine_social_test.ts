@@ -53,26 +53,29 @@ Deno.test("presence, labels, calls and a contact's about on the waha engine are 
       assert.deepEqual(listed.body, [
         { id: "1", name: "New customer", color: 0, colorHex: "#ff9485" },
         { id: "2", name: "New order", color: 1, colorHex: "#64c4ff" },
+        { id: "3", name: "Pending payment", color: 2, colorHex: "#ffd429" },
+        { id: "4", name: "Paid", color: 3, colorHex: "#dfaef0" },
+        { id: "5", name: "Order complete", color: 4, colorHex: "#99b6c1" },
       ]);
       const created = await server.json("POST", `/${PHONE}/labels`, {
         body: { name: "VIP", colorHex: "#ffd429" },
       });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       assert.deepEqual(lastCall(api("/labels"), "POST")?.body, { name: "VIP", color: 2 });
-      assert.deepEqual(created.body, { id: "3", name: "VIP", color: 2, colorHex: "#ffd429" });
+      assert.deepEqual(created.body, { id: "6", name: "VIP", color: 2, colorHex: "#ffd429" });
       const plain = await server.json("POST", `/${PHONE}/labels`, { body: { name: "Plain" } });
       assert.equal(plain.status, 200, JSON.stringify(plain.body));
       assert.deepEqual(lastCall(api("/labels"), "POST")?.body, { name: "Plain", color: 0 });
-      const changed = await server.json("PUT", `/${PHONE}/labels/3`, {
+      const changed = await server.json("PUT", `/${PHONE}/labels/6`, {
         body: { name: "Very important" },
       });
       assert.equal(changed.status, 200, JSON.stringify(changed.body));
-      assert.deepEqual(lastCall(api("/labels/3"), "PUT")?.body, {
+      assert.deepEqual(lastCall(api("/labels/6"), "PUT")?.body, {
         name: "Very important",
         color: 2,
       });
       assert.deepEqual(changed.body, {
-        id: "3",
+        id: "6",
         name: "Very important",
         color: 2,
         colorHex: "#ffd429",
@@ -95,30 +98,30 @@ Deno.test("presence, labels, calls and a contact's about on the waha engine are 
 
     await t.step("a chat's labels are set and read by WAHA's labels/chats calls", async () => {
       const set = await server.json("PUT", `/${PHONE}/labels/chats/${BOB}`, {
-        body: { labels: [{ id: "1" }, { id: "3" }] },
+        body: { labels: [{ id: "1" }, { id: "6" }] },
       });
       assert.equal(set.status, 200, JSON.stringify(set.body));
       assert.deepEqual(lastCall(api(`/labels/chats/${BOB}`), "PUT")?.body, {
-        labels: [{ id: "1" }, { id: "3" }],
+        labels: [{ id: "1" }, { id: "6" }],
       });
       const labels = await server.json<{ id: string }[]>("GET", `/${PHONE}/labels/chats/${BOB}`);
       assert.equal(labels.status, 200, JSON.stringify(labels.body));
-      assert.deepEqual(labels.body.map((l) => l.id), ["1", "3"]);
+      assert.deepEqual(labels.body.map((l) => l.id), ["1", "6"]);
       const chats = await server.json<{ id: string; isGroup: boolean }[]>(
         "GET",
-        `/${PHONE}/labels/3/chats`,
+        `/${PHONE}/labels/6/chats`,
       );
       assert.equal(chats.status, 200, JSON.stringify(chats.body));
       assert.deepEqual(chats.body.map((c) => [c.id, c.isGroup]), [[BOB, false]]);
     });
 
     await t.step("a label deleted is WAHA's DELETE, and leaves its chats", async () => {
-      const removed = await server.json("DELETE", `/${PHONE}/labels/3`);
+      const removed = await server.json("DELETE", `/${PHONE}/labels/6`);
       assert.equal(removed.status, 200, JSON.stringify(removed.body));
-      assert.equal(fake.callsTo(api("/labels/3"), "DELETE").length, 1);
+      assert.equal(fake.callsTo(api("/labels/6"), "DELETE").length, 1);
       const labels = await server.json<{ id: string }[]>("GET", `/${PHONE}/labels/chats/${BOB}`);
       assert.deepEqual(labels.body.map((l) => l.id), ["1"]);
-      const gone = await server.json("DELETE", `/${PHONE}/labels/3`);
+      const gone = await server.json("DELETE", `/${PHONE}/labels/6`);
       assert.equal(gone.status, 404, JSON.stringify(gone.body));
     });
 

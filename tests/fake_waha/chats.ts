@@ -2,7 +2,8 @@
  * @module
  * The fake WAHA's chat extras (newer WAHA), beside the chat list and messages of `server.ts`: the
  * chats overview (`GET /api/{session}/chats/overview`, `ids` to keep some), marking a chat unread
- * (whatsapp-web.js then counts it -1 unread, until the session sends it seen), one message by its
+ * (whatsapp-web.js then counts it -1 unread, until the session sends it seen; a chat sent seen
+ * counts none of the messages before unread), one message by its
  * id (its media's URL when `downloadMedia`, true by default), pinning and unpinning a message, and
  * the media files WAHA serves (`GET /api/files/{session}/{file}`). A media URL is written with
  * WAHA's default base URL (`http://localhost:3000`), as a WAHA behind another address writes it.
@@ -21,6 +22,8 @@ import { json, nestError, validate } from "./http.ts";
 export interface FakeChatMarks {
   /** Chats marked unread by hand. */
   unread: Set<string>;
+  /** Each chat's messages read up to then (Unix seconds): sent seen. */
+  seen: Map<string, number>;
   /** Pinned messages, until when (Unix seconds). */
   pins: Map<string, number>;
   /** The media files WAHA serves, by `<session>/<file>`. */
@@ -30,7 +33,7 @@ export interface FakeChatMarks {
 export const WAHA_OWN_BASE_URL = "http://localhost:3000";
 
 export function seedChatMarks(): FakeChatMarks {
-  return { unread: new Set(), pins: new Map(), files: new Map() };
+  return { unread: new Set(), seen: new Map(), pins: new Map(), files: new Map() };
 }
 
 /** whatsapp-web.js's `Chat` of a chat, as WAHA's WEBJS engine lists it. */
@@ -40,7 +43,9 @@ export function asWebjsChat(id: string, messages: WAMessage[], marks: FakeChatMa
     id: { server: id.split("@")[1], user: id.split("@")[0], _serialized: id },
     name: `Chat ${id.split("@")[0]}`,
     isGroup: id.endsWith("@g.us"),
-    unreadCount: marks.unread.has(id) ? -1 : messages.filter((m) => !m.fromMe).length,
+    unreadCount: marks.unread.has(id)
+      ? -1
+      : messages.filter((m) => !m.fromMe && m.timestamp > (marks.seen.get(id) ?? 0)).length,
     timestamp: last?.timestamp ?? 0,
     archived: false,
     pinned: false,
@@ -55,9 +60,12 @@ export function storeMedia(
   marks: FakeChatMarks,
   session: string,
   messageId: string,
-  media: { mimetype: string; filename: string; data: string },
+  media: { mimetype: string; filename?: string; data: string },
 ): NonNullable<WAMessage["media"]> {
-  const file = `${messageId}.${media.filename.split(".").pop()}`;
+  const extension = media.filename?.includes(".")
+    ? media.filename.split(".").pop()
+    : media.mimetype.split("/")[1]?.split(";")[0];
+  const file = `${messageId}.${extension}`;
   marks.files.set(`${session}/${file}`, {
     mimetype: media.mimetype,
     bytes: Uint8Array.fromBase64(media.data),
@@ -65,7 +73,7 @@ export function storeMedia(
   return {
     url: `${WAHA_OWN_BASE_URL}/api/files/${session}/${file}`,
     mimetype: media.mimetype,
-    filename: media.filename,
+    filename: media.filename ?? null,
   };
 }
 

@@ -7,7 +7,8 @@
  * creates and an admin of the one every session starts with; another group waits behind the
  * invite code `JOINME` (the account is no admin there). Only an admin may change a group: for
  * anyone else a change answers `false` and participants stay as they are, as whatsapp-web.js
- * does. Numbers `1555…@c.us` are on WhatsApp; others are not (`404` in an add's results).
+ * does. Numbers `1555…@c.us` are on WhatsApp but `15559999999`; others are not (`404` in an add's
+ * results), and `15550000004`'s privacy settings refuse being added (`403`), as in the simulator.
  */
 import {
   CreateGroupRequest,
@@ -70,7 +71,10 @@ const member = (id: string, role: "member" | "admin" | "superadmin" = "member") 
   isSuperAdmin: role === "superadmin",
 });
 
-/** A new session's groups: one it administers (with a pending request), one to join. */
+/**
+ * A new session's groups: one it administers, with Alice and Bob as members and a pending
+ * request, and one to join.
+ */
 export function seedGroups(me: string): FakeGroups {
   const now = Math.floor(Date.now() / 1000);
   const seeded: FakeGroup = {
@@ -81,7 +85,12 @@ export function seedGroups(me: string): FakeGroups {
     creation: now - 86_400,
     announce: false,
     restrict: false,
-    participants: [member("15550000009@c.us", "superadmin"), member(me, "admin")],
+    participants: [
+      member("15550000009@c.us", "superadmin"),
+      member(me, "admin"),
+      member("15550000001@c.us"),
+      member("15550000002@c.us"),
+    ],
     invite: "INVITE0",
     picture: null,
     requests: [{ id: "15550000007@c.us", timestamp: now - 60 }],
@@ -125,7 +134,31 @@ function asGroupChat(group: FakeGroup): WEBJSGroupChat {
   };
 }
 
-const onWhatsApp = (id: string) => /^1555\d+@c\.us$/.test(id);
+/** A number the fake says is not on WhatsApp (as the simulator says of it). */
+export const NOT_ON_WHATSAPP = "15559999999@c.us";
+/** A contact whose privacy settings refuse being added to groups (as the simulator's Dave). */
+export const NO_GROUP_ADDS = "15550000004@c.us";
+/** The message for an add of someone not on WhatsApp (404). */
+export const NOT_ON_WHATSAPP_REFUSAL = "The participant is not on WhatsApp";
+/** whatsapp-web.js's message for an add WhatsApp refused for the contact's privacy (403). */
+export const PRIVATE_INVITE_ONLY =
+  "The participant can be added by sending private invitation only";
+
+/** Whether `id` is on WhatsApp: numbers `1555…`, but one. */
+export const onWhatsApp = (id: string) => /^1555\d+@c\.us$/.test(id) && id !== NOT_ON_WHATSAPP;
+
+/** WhatsApp's code for adding `id` to a group: 200, or 404 (not on WhatsApp), 403 (privacy). */
+const addCode = (id: string) => !onWhatsApp(id) ? 404 : id === NO_GROUP_ADDS ? 403 : 200;
+
+/** whatsapp-web.js's message for an add's code. */
+const addMessage = (code: number) =>
+  code === 200
+    ? ""
+    : code === 403
+    ? PRIVATE_INVITE_ONLY
+    : code === 404
+    ? NOT_ON_WHATSAPP_REFUSAL
+    : `Could not add the participant (${code})`;
 
 export interface GroupsRequest {
   method: string;
@@ -156,14 +189,14 @@ export function routeGroups(request: GroupsRequest): Response | null {
     };
     const participants = [member(me, "superadmin")];
     for (const { id: who } of input.participants) {
-      const ok = onWhatsApp(who);
+      const code = addCode(who);
       results[who] = {
-        statusCode: ok ? 200 : 404,
-        message: ok ? "" : "The participant is not on WhatsApp",
+        statusCode: code,
+        message: addMessage(code),
         isGroupCreator: false,
         isInviteV4Sent: false,
       };
-      if (ok) participants.push(member(who));
+      if (code === 200) participants.push(member(who));
     }
     groups.mine.set(id, {
       id,
@@ -250,18 +283,15 @@ export function routeGroups(request: GroupsRequest): Response | null {
     case "POST /participants/add": {
       const results: WEBJSAddParticipantsResult = {};
       for (const id of participantsOf()) {
-        const code = !admin ? 403 : find(id) ? 409 : onWhatsApp(id) ? 200 : 404;
+        const code = !admin ? 403 : find(id) ? 409 : addCode(id);
         if (code === 200) group.participants.push(member(id));
-        results[id] = {
-          code,
-          message: code === 200 ? "" : `Could not add the participant (${code})`,
-          isInviteV4Sent: false,
-        };
+        results[id] = { code, message: addMessage(code), isInviteV4Sent: false };
       }
       return json(200, results);
     }
     case "POST /participants/remove": {
-      const ids = participantsOf();
+      // Nobody removes the group's creator, and the account leaves rather than removes itself.
+      const ids = participantsOf().filter((id) => id !== me && !find(id)?.isSuperAdmin);
       if (admin) group.participants = group.participants.filter((p) => !ids.includes(p.id));
       return json(200, { status: 200 });
     }
@@ -278,6 +308,8 @@ export function routeGroups(request: GroupsRequest): Response | null {
     case "PUT /picture":
     case "DELETE /picture": {
       if (method === "PUT") validate(ProfilePictureRequest, body);
+      // WhatsApp has no picture to delete where there is none.
+      if (method === "DELETE" && group.picture === null) return json(200, { success: false });
       if (admin || !group.restrict) {
         group.picture = method === "PUT"
           ? `https://pps.whatsapp.net/fake/${group.id}/${request.next()}.jpg`

@@ -2,14 +2,18 @@
  * @module
  * A fake WAHA server on 127.0.0.1 for the waha engine's tests, written from WAHA's published API
  * (`waha/schemas.ts`): its session calls (create, update, start, stop, logout, info, me), the QR
- * (raw, only while the session waits for a scan), pairing codes, the sends, chats and messages,
- * contacts and number checks; its groups are `groups.ts`'s, its profile and LIDs `profile.ts`'s, its presence and
- * labels `social.ts`'s, its chat overview, marks and media files `chats.ts`'s, its channels
- * `channels.ts`'s, its way of answering `http.ts`'s. Like WAHA it checks `X-Api-Key`, validates each request body
- * against WAHA's DTO (400 with NestJS's error body for a wrong one), answers 404 for an unknown
- * session, 422 when the session is not in the status a call needs, and 201 to a POST (NestJS's
- * default). It posts the `session.status` and `message` webhooks of each session's config, signed
- * as WAHA signs them (`X-Webhook-Hmac`: hex HMAC-SHA512 of the body with `hmac.key`).
+ * (raw, only while the session waits for a scan), pairing codes, the sends, chats and messages
+ * (each message kept as WAHA's WEBJS engine lists it: `messages.ts`) and number checks; its
+ * contacts are `contacts.ts`'s, its groups `groups.ts`'s, its
+ * profile and LIDs `profile.ts`'s, its presence and labels `social.ts`'s, its chat overview, marks
+ * and media files `chats.ts`'s, its channels `channels.ts`'s, its way of answering `http.ts`'s.
+ * Like WAHA it checks `X-Api-Key`, validates each request body against WAHA's DTO (400 with
+ * NestJS's error body for a wrong one), answers 404 for an unknown session, 422 when the session
+ * is not in the status a call needs, and 201 to a POST (NestJS's default). It posts the webhooks
+ * of each session's config that WAHA posts for what happens here (`session.status`; `message` for
+ * a contact's message; `message.any` for every message, ours too; `message.revoked` for ours
+ * revoked), signed as WAHA signs them (`X-Webhook-Hmac`: hex HMAC-SHA512 of the body with
+ * `hmac.key`).
  *
  * A test drives it: `scan` links a session, `incoming` makes a contact write (a file too),
  * `failWith` makes every call answer that status (500), `hang` makes every call wait until the
@@ -19,8 +23,6 @@
 import { z } from "@hono/zod-openapi";
 import {
   ChatRequest,
-  ContactQuery,
-  ContactRequest,
   EditMessageRequest,
   MessageContactVcardRequest,
   MessageFileRequest,
@@ -49,8 +51,10 @@ import {
   storeMedia,
 } from "./chats.ts";
 import { type FakeChannel, routeChannels, seedChannels } from "./channels.ts";
-import { type FakeGroups, routeGroups, seedGroups } from "./groups.ts";
+import { type FakeContacts, routeContacts, seedContacts } from "./contacts.ts";
+import { type FakeGroups, onWhatsApp, routeGroups, seedGroups } from "./groups.ts";
 import { json, nestError, Refusal, validate } from "./http.ts";
+import { mediaTypeOf, replyToOf, revoked, type SendBody, sentContent } from "./messages.ts";
 import { type FakeProfile, routeProfile, seedProfile } from "./profile.ts";
 import { type FakeSocial, routeSocial, seedSocial } from "./social.ts";
 
@@ -87,6 +91,8 @@ interface FakeSession {
   social: FakeSocial;
   /** The channels it knows, its own and the directory's (`channels.ts`). */
   channels: Map<string, FakeChannel>;
+  /** Whom it blocked (`contacts.ts`). */
+  contacts: FakeContacts;
 }
 
 export interface FakeWaha {
@@ -212,21 +218,32 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
     );
   }
 
-  function sentMessage(session: FakeSession, chatId: string, body: string): WAMessage {
+  /**
+   * A message of ours in `chatId`, with what `content` keeps on it (given the new id): stored,
+   * and posted as a `message.any` webhook, as WAHA posts every message created.
+   */
+  function sentMessage(
+    session: FakeSession,
+    chatId: string,
+    content: (id: string) => Partial<WAMessage>,
+  ): WAMessage {
+    const id = `true_${chatId}_FAKE${(++counter).toString().padStart(16, "0")}`;
     const message: WAMessage = {
-      id: `true_${chatId}_FAKE${(++counter).toString().padStart(16, "0")}`,
+      id,
       timestamp: Math.floor(Date.now() / 1000) + counter,
       from: session.me!.id,
       fromMe: true,
       to: chatId,
-      body,
+      body: "",
       hasMedia: false,
       ack: 1,
       ackName: "SERVER",
+      ...content(id),
     };
     const chat = session.chats.get(chatId) ?? [];
     chat.push(message);
     session.chats.set(chatId, chat);
+    void post(session, "message.any", message);
     return message;
   }
 
@@ -265,6 +282,7 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
         profile: seedProfile(),
         social: seedSocial(),
         channels: seedChannels(),
+        contacts: seedContacts(),
       };
       sessions.set(name, session);
       if (create.start) start(session);
@@ -314,35 +332,41 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
     // ----- chatting -----
     const send = SENDS[path];
     if (send && method === "POST") {
-      const input = validate(send, body) as {
-        session: string;
-        chatId: string;
-        text?: string;
-        poll?: { name: string };
-      };
+      const input = validate(send, body) as SendBody & { session: string; reply_to?: string };
       const session = sessionNamed(input.session, ["WORKING"]);
-      const reply = (body as { reply_to?: string }).reply_to;
-      if (reply) messageById(session, input.chatId, reply);
-      return json(201, sentMessage(session, input.chatId, input.text ?? input.poll?.name ?? ""));
+      const quoted = input.reply_to ? messageById(session, input.chatId, input.reply_to) : null;
+      const message = sentMessage(session, input.chatId, (id) => ({
+        ...sentContent(path, input, { marks: session.marks, session: session.name, id }),
+        ...(quoted ? { replyTo: replyToOf(quoted) } : {}),
+      }));
+      return json(201, message);
     }
     if (path === "/api/forwardMessage" && method === "POST") {
       const input = validate(MessageForwardRequest, body);
       const session = sessionNamed(input.session, ["WORKING"]);
       const original = messageById(session, input.messageId.split("_")[1], input.messageId);
-      return json(201, sentMessage(session, input.chatId, original.body ?? ""));
+      // The copy has the original's content (type, body, media, location, cards), nothing else.
+      const { _data, body: text, hasMedia, media, location, vCards } = original;
+      const copy = sentMessage(session, input.chatId, () => ({
+        _data,
+        body: text,
+        hasMedia,
+        media,
+        location,
+        vCards,
+      }));
+      return json(201, copy);
     }
     if (path === "/api/star" && method === "PUT") {
       const input = validate(MessageStarRequest, body);
       messageById(sessionNamed(input.session, ["WORKING"]), input.chatId, input.messageId);
       return json(200, undefined);
     }
-    if ((path === "/api/contacts/block" || path === "/api/contacts/unblock") && method === "POST") {
-      sessionNamed(validate(ContactRequest, body).session, ["WORKING"]);
-      return json(201, undefined);
-    }
     if (path === "/api/sendSeen" && method === "POST") {
       const seen = validate(SendSeenRequest, body);
-      sessionNamed(seen.session, ["WORKING"]).marks.unread.delete(seen.chatId);
+      const { marks, chats } = sessionNamed(seen.session, ["WORKING"]);
+      marks.unread.delete(seen.chatId);
+      marks.seen.set(seen.chatId, chats.get(seen.chatId)?.at(-1)?.timestamp ?? 0);
       return json(201, undefined);
     }
     if ((path === "/api/startTyping" || path === "/api/stopTyping") && method === "POST") {
@@ -355,7 +379,7 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
     }
     if (path === "/api/contacts/check-exists" && method === "GET") {
       sessionNamed(query.session, ["WORKING"]);
-      const exists = /^1555\d+$/.test(query.phone ?? "");
+      const exists = /^\d+$/.test(query.phone ?? "") && onWhatsApp(`${query.phone}@c.us`);
       return json(
         200,
         exists ? { numberExists: true, chatId: `${query.phone}@c.us` } : {
@@ -363,26 +387,21 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
         },
       );
     }
-    if (path === "/api/contacts/about" && method === "GET") {
-      const asked = validate(ContactQuery, query);
-      sessionNamed(asked.session, ["WORKING"]);
-      // Numbers 1555… share their about; anyone else's privacy settings hide it.
-      const shared = /^1555\d+@c\.us$/.test(asked.contactId);
-      return json(200, { about: shared ? "Hey there! I am using WhatsApp." : null });
-    }
-    if (path === "/api/contacts/all" && method === "GET") {
-      const session = sessionNamed(query.session, ["WORKING"]);
-      return json(
-        200,
-        [...session.chats.keys()].filter((id) => id.endsWith("@c.us")).map((id) => ({
-          id,
-          number: id.split("@")[0],
-          name: null,
-          pushname: `Contact ${id.split("@")[0]}`,
-          isMyContact: false,
-        })),
-      );
-    }
+    const contacts = routeContacts({
+      method,
+      path,
+      query,
+      body,
+      contactsOf(name) {
+        const session = sessionNamed(name, ["WORKING"]);
+        return {
+          contacts: session.contacts,
+          chats: session.chats,
+          me: { id: session.me!.id, picture: session.profile.picture },
+        };
+      },
+    });
+    if (contacts) return contacts;
 
     // ----- chats -----
     const extras = routeChatExtras({
@@ -410,7 +429,12 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       const chatId = decodeURIComponent(m[2]);
       const action = `${method} ${m[3] ?? ""}`;
       if (action === "POST /archive" || action === "POST /unarchive") return json(201, undefined);
-      if (action === "DELETE /messages" || action === "DELETE ") {
+      // Clearing a chat keeps it, empty; deleting it removes it.
+      if (action === "DELETE /messages") {
+        if (session.chats.has(chatId)) session.chats.set(chatId, []);
+        return json(200, undefined);
+      }
+      if (action === "DELETE ") {
         session.chats.delete(chatId);
         return json(200, undefined);
       }
@@ -427,12 +451,23 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       const session = sessionNamed(m[1], ["WORKING"]);
       const chatId = decodeURIComponent(m[2]);
       const message = messageById(session, chatId, decodeURIComponent(m[3]));
+      const chat = session.chats.get(chatId)!;
       if (method === "DELETE") {
-        session.chats.set(chatId, session.chats.get(chatId)!.filter((x) => x !== message));
+        // WhatsApp revokes our own messages for everyone; anyone else's it deletes for us only.
+        if (message.fromMe) {
+          chat[chat.indexOf(message)] = revoked(message);
+          void post(session, "message.revoked", { after: revoked(message), before: message });
+        } else {
+          chat.splice(chat.indexOf(message), 1);
+        }
         return json(200, undefined);
       }
       if (method === "PUT") {
-        message.body = validate(EditMessageRequest, body).text;
+        const { text } = validate(EditMessageRequest, body);
+        // whatsapp-web.js edits only our own text messages (it answers null otherwise).
+        if (message.fromMe && (message._data as { type?: string })?.type === "chat") {
+          message.body = text;
+        }
         return json(200, undefined);
       }
     }
@@ -550,11 +585,13 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
         ...(media ? { media: storeMedia(session.marks, name, id, media) } : {}),
         ack: 2,
         ackName: "DEVICE",
+        _data: { type: media ? mediaTypeOf(media.mimetype) : "chat" },
       };
       const chat = session.chats.get(from) ?? [];
       chat.push(message);
       session.chats.set(from, chat);
       await post(session, "message", message);
+      await post(session, "message.any", message);
       return message;
     },
     callsTo(path, method) {

@@ -4,7 +4,7 @@
  * (online, offline, or a state in one chat), and what is known of the chats subscribed to; asking
  * for a chat's presence subscribes to it. ALICE (`15550000001@c.us`) is online; anyone else has
  * never been seen (no presence known). Labels (`/api/{session}/labels…`, newer WAHA): WhatsApp
- * Business's two first labels to begin with, refused as WAHA refuses them (422: a name some label
+ * Business's five labels to begin with, refused as WAHA refuses them (422: a name some label
  * has, the label changed included, a 21st label, a colour given both ways or not at all), and the
  * labels of each chat. Calls: rejecting one that rings (`POST …/calls/reject`; `ringing` is set by
  * the test).
@@ -42,10 +42,10 @@ export function seedSocial(): FakeSocial {
   return {
     presence: null,
     subscribed: new Set(),
-    labels: new Map([
-      ["1", { id: "1", name: "New customer", color: 0 }],
-      ["2", { id: "2", name: "New order", color: 1 }],
-    ]),
+    labels: new Map(
+      ["New customer", "New order", "Pending payment", "Paid", "Order complete"]
+        .map((name, color) => [String(color + 1), { id: String(color + 1), name, color }]),
+    ),
     chatLabels: new Map(),
     ringing: new Map(),
   };

@@ -262,10 +262,18 @@ export function createWahaEngine(options: EngineOptions): Engine {
     },
 
     async deleteMessage(messageId) {
-      await client.call({
-        method: "DELETE",
-        path: path(`/chats/${enc(chatOf(messageId))}/messages/${enc(messageId)}`),
+      const messagePath = path(`/chats/${enc(chatOf(messageId))}/messages/${enc(messageId)}`);
+      // WhatsApp revokes only our own messages: WAHA would delete anyone else's for us alone.
+      const message = await client.call<WAMessage | null>({
+        method: "GET",
+        path: messagePath,
+        query: { downloadMedia: false },
       });
+      if (!message) throw new EngineError("NOT_FOUND", `Message "${messageId}" not found`);
+      if (!message.fromMe) {
+        throw new EngineError("BAD_REQUEST", "Only your own messages can be revoked");
+      }
+      await client.call({ method: "DELETE", path: messagePath });
     },
 
     async editMessage(input) {

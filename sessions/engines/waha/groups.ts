@@ -125,7 +125,14 @@ export function createWahaGroups(ctx: WahaContext): WahaGroupCapabilities {
   const groupPath = (groupId: string, suffix = "") => path(`/groups/${segment(groupId)}${suffix}`);
 
   async function getGroup(groupId: string): Promise<GroupDto> {
-    const answer = await client.call<unknown>({ method: "GET", path: groupPath(groupId) });
+    const answer = await client.call<unknown>({ method: "GET", path: groupPath(groupId) })
+      .catch((error) => {
+        // WAHA's 404 says nothing of which group: ours names it, as the other engines do.
+        if (error instanceof EngineError && error.kind === "NOT_FOUND") {
+          throw notFound(`Group "${groupId}" not found`);
+        }
+        throw error;
+      });
     const group = toGroupDto(answer);
     if (!group.id) throw notFound(`Group "${groupId}" not found`);
     return group;
@@ -151,9 +158,9 @@ export function createWahaGroups(ctx: WahaContext): WahaGroupCapabilities {
     action: "add" | "remove",
   ): Promise<ParticipantResult[]> {
     const before = await getGroup(groupId);
-    const asked = action === "add"
-      ? participants
-      : participants.filter((id) => memberOf(before, id));
+    // Each once: a participant named again is answered as the first time left them.
+    const once = [...new Set(participants)];
+    const asked = action === "add" ? once : once.filter((id) => memberOf(before, id));
     const answer = asked.length
       ? await client.call<unknown>({
         method: "POST",
@@ -163,7 +170,7 @@ export function createWahaGroups(ctx: WahaContext): WahaGroupCapabilities {
       : null;
     const codes = codesOf(answer);
     const after = asked.length ? await getGroup(groupId) : before;
-    return participants.map((id): ParticipantResult => {
+    const resultOf = (id: string): ParticipantResult => {
       const coded = codes.get(id);
       if (action === "add" && coded) {
         const result = outcomeOf(coded.code);
@@ -187,6 +194,16 @@ export function createWahaGroups(ctx: WahaContext): WahaGroupCapabilities {
         result: "not_allowed",
         message: "WhatsApp did not remove them",
       };
+    };
+    const first = new Map<string, ParticipantResult>();
+    return participants.map((id) => {
+      const earlier = first.get(id);
+      if (earlier?.result === "added") return { id, result: "already_in" };
+      if (earlier?.result === "removed") return { id, result: "not_in_group" };
+      if (earlier) return earlier;
+      const result = resultOf(id);
+      first.set(id, result);
+      return result;
     });
   }
 

@@ -45,11 +45,47 @@ export function chatOfMessageId(messageId: string): string | null {
   return parts[1] || null;
 }
 
+/**
+ * The serialized id of the message `replyTo` quotes in `chatId`: WAHA gives the quoted message's
+ * bare id (whatsapp-web.js's `id.id`, NOWEB's stanza id) and who sent it, so the id is made again
+ * as whatsapp-web.js serializes it (`<fromMe>_<chat>_<id>`, the sender after it in a group).
+ */
+export function quotedIdOf(
+  replyTo: WAMessage["replyTo"],
+  chatId: string,
+  me: string,
+): string | null {
+  const id = replyTo?.id;
+  if (!id) return null;
+  if (chatOfMessageId(id)) return id;
+  const participant = replyTo?.participant ?? "";
+  const fromMe = participant === me;
+  const suffix = chatId.endsWith("@g.us") && participant ? `_${participant}` : "";
+  return `${fromMe}_${chatId}_${id}${suffix}`;
+}
+
+/**
+ * A message's type as whatsapp-web.js names it: WAHA's WEBJS engine gives it (`_data.type`);
+ * otherwise it is told by the location, the vCards or the media WAHA lists.
+ */
+function typeOf(message: WAMessage): string {
+  const type = (message._data as Loose | undefined)?.type;
+  if (typeof type === "string" && type) return type;
+  if (message.location) return "location";
+  if (message.vCards?.length) return "vcard";
+  return message.hasMedia ? mediaType(message.media?.mimetype ?? null) : "chat";
+}
+
 /** A WAHA message as ours; `me` is the session's own id, for `to` when WAHA leaves it out. */
 export function toMessageDto(message: WAMessage, me: string): MessageDto {
   const media = message.media ?? null;
   const chatId = message.fromMe ? (message.to || me) : message.from;
   const author = message.participant || message.author || null;
+  const type = typeOf(message);
+  // A location's body is its thumbnail or empty: its description names the place.
+  const body = type === "location" && message.location?.description
+    ? message.location.description
+    : message.body ?? "";
   return {
     id: message.id,
     chatId,
@@ -57,15 +93,15 @@ export function toMessageDto(message: WAMessage, me: string): MessageDto {
     to: message.to || me,
     author,
     fromMe: message.fromMe,
-    body: message.body ?? "",
-    type: message.hasMedia ? mediaType(media?.mimetype ?? null) : "chat",
+    body,
+    type,
     timestamp: seconds(message.timestamp) ?? 0,
     hasMedia: message.hasMedia ?? false,
     media: media && message.hasMedia
       ? { mimetype: media.mimetype ?? "application/octet-stream", filename: media.filename ?? null }
       : null,
     ack: typeof message.ack === "number" ? message.ack : 0,
-    quotedMsgId: message.replyTo?.id ?? null,
+    quotedMsgId: quotedIdOf(message.replyTo, chatId, me),
   };
 }
 

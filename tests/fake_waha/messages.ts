@@ -1,0 +1,107 @@
+/**
+ * @module
+ * The messages the fake WAHA keeps, as WAHA's WEBJS engine lists them: whatsapp-web.js's type in
+ * `_data.type` (`chat`, `image`, `document`, `video`, `ptt`, `location`, `vcard`,
+ * `poll_creation`), a caption as the body of a media message, the media as a file WAHA serves
+ * (`chats.ts`), a location and vCards in their own fields, and a quoted message as `replyTo` with
+ * its bare id, as WAHA gives it. A message revoked for everyone stays, as `revoked` with an empty
+ * body and no media; one that is not ours cannot be revoked, so WhatsApp deletes it for us only.
+ */
+import type { WAMessage } from "../../waha/schemas.ts";
+import { type FakeChatMarks, storeMedia } from "./chats.ts";
+
+/** whatsapp-web.js's message type of a send call's path. */
+const SEND_TYPES: Record<string, string> = {
+  "/api/sendText": "chat",
+  "/api/sendImage": "image",
+  "/api/sendFile": "document",
+  "/api/sendVoice": "ptt",
+  "/api/sendVideo": "video",
+  "/api/sendLocation": "location",
+  "/api/sendContactVcard": "vcard",
+  "/api/sendPoll": "poll_creation",
+};
+
+/** A send call's body, as the fake reads it (validated against WAHA's DTO before). */
+export interface SendBody {
+  chatId: string;
+  text?: string;
+  caption?: string;
+  file?: { mimetype: string; filename?: string; data?: string; url?: string };
+  latitude?: number;
+  longitude?: number;
+  title?: string;
+  contacts?: ({ vcard: string } | { fullName: string; vcard?: string | null })[];
+  poll?: { name: string };
+}
+
+/** whatsapp-web.js's type of a media message with `mimetype`. */
+export function mediaTypeOf(mimetype: string): string {
+  if (mimetype.startsWith("image/")) return "image";
+  if (mimetype.startsWith("video/")) return "video";
+  if (mimetype.startsWith("audio/")) return "audio";
+  return "document";
+}
+
+/** The card of one of WAHA's `contacts` (a `Contact` with a name and number but no card: none). */
+const vcardOf = (contact: NonNullable<SendBody["contacts"]>[number]): string =>
+  ("vcard" in contact ? contact.vcard : null) ?? "";
+
+/**
+ * What a send to `path` with `body` keeps on its message besides the id and time: the type, the
+ * body, its media (stored as a file WAHA serves), location and vCards.
+ */
+export function sentContent(
+  path: string,
+  body: SendBody,
+  file: { marks: FakeChatMarks; session: string; id: string },
+): Partial<WAMessage> & { _data: { type: string } } {
+  const type = SEND_TYPES[path] ?? "chat";
+  if (body.file) {
+    const media = body.file.data === undefined
+      ? { url: body.file.url, mimetype: body.file.mimetype, filename: body.file.filename ?? null }
+      : storeMedia(file.marks, file.session, file.id, {
+        mimetype: body.file.mimetype,
+        filename: body.file.filename,
+        data: body.file.data,
+      });
+    return { _data: { type }, body: body.caption ?? "", hasMedia: true, media };
+  }
+  if (type === "location") {
+    return {
+      _data: { type },
+      body: "",
+      location: {
+        latitude: String(body.latitude),
+        longitude: String(body.longitude),
+        description: body.title,
+      },
+    };
+  }
+  if (type === "vcard") {
+    const vCards = (body.contacts ?? []).map(vcardOf);
+    return { _data: { type: vCards.length > 1 ? "multi_vcard" : type }, body: vCards[0], vCards };
+  }
+  return { _data: { type }, body: body.text ?? body.poll?.name ?? "" };
+}
+
+/** WAHA's `replyTo` of a message quoting `quoted`: its bare id, its sender and its body. */
+export function replyToOf(quoted: WAMessage): NonNullable<WAMessage["replyTo"]> {
+  return {
+    id: quoted.id.split("_")[2],
+    participant: quoted.participant ?? quoted.from,
+    body: quoted.body,
+  };
+}
+
+/** The message after it was revoked for everyone, as whatsapp-web.js then shows it. */
+export function revoked(message: WAMessage): WAMessage {
+  return {
+    ...message,
+    body: "",
+    hasMedia: false,
+    media: null,
+    mediaUrl: null,
+    _data: { ...(message._data as object ?? {}), type: "revoked" },
+  };
+}
