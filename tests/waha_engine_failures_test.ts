@@ -6,24 +6,13 @@
  * the reason. No answer names WAHA's address. A start body picks a WAHA server by name only.
  */
 import assert from "node:assert/strict";
-import { freePort, waitFor, waitForState } from "./_helpers.ts";
-import { startWahaGateway, type WahaGateway } from "./fake_waha/gateway.ts";
+import { freePort, waitFor } from "./_helpers.ts";
+import { linkWahaSession, startWahaGateway } from "./fake_waha/gateway.ts";
 import { startFakeWaha } from "./fake_waha/server.ts";
 import { WAHA_API_KEY } from "./fake_waha/gateway.ts";
 
 const PHONE = "4915550022101";
 const ALICE = "15550000001@c.us";
-
-async function connected(gateway: WahaGateway, phone: string): Promise<void> {
-  const started = await gateway.server.json("POST", `/${phone}/start`);
-  assert.equal(started.status, 200, JSON.stringify(started.body));
-  await waitFor(
-    "WAHA to wait for a scan",
-    () => gateway.fake.sessions.get(phone)?.status === "SCAN_QR_CODE",
-  );
-  await gateway.fake.scan(phone);
-  await waitForState(gateway.server, phone, "CONNECTED");
-}
 
 function assertNoAddress(body: unknown, url: string): void {
   const text = JSON.stringify(body);
@@ -36,7 +25,7 @@ Deno.test("a WAHA answering 500, hanging, then down: 500, 504, 409", async (t) =
   const sendText = () =>
     server.json("POST", `/${PHONE}/send-text`, { body: { chatId: ALICE, text: "Hi" } });
   try {
-    await connected(gateway, PHONE);
+    await linkWahaSession(gateway, PHONE);
 
     await t.step("WAHA answers 500: our 500, naming nothing of WAHA", async () => {
       fake.failWith = 500;

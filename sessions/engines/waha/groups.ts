@@ -36,6 +36,7 @@ import type {
   SettingsSecurityChangeInfo,
   SubjectRequest,
 } from "../../../waha/schemas.ts";
+import { adminResults } from "../admin_results.ts";
 import { segment, type WahaContext } from "./context.ts";
 import { idOf, seconds } from "./mappers.ts";
 
@@ -223,22 +224,15 @@ export function createWahaGroups(ctx: WahaContext): WahaGroupCapabilities {
     }
     const after = present.length ? await getGroup(groupId) : before;
     const iAmAdmin = memberOf(before, ctx.me)?.isAdmin === true;
-    return participants.map((id): AdminResult => {
-      const was = memberOf(before, id);
-      if (!was) return { id, result: "not_in_group" };
-      if (memberOf(after, id)?.isAdmin === admin) {
-        return { id, result: admin ? "promoted" : "demoted" };
-      }
-      return {
-        id,
-        result: "not_allowed",
-        message: !iAmAdmin
-          ? "Only admins can change who is an admin"
-          : was.isSuperAdmin
-          ? "The group's creator cannot be demoted"
-          : "WhatsApp did not change their role",
-      };
-    });
+    return adminResults(
+      participants,
+      {
+        before: (id) => memberOf(before, id),
+        after: (id) => memberOf(after, id),
+      },
+      admin,
+      iAmAdmin,
+    );
   }
 
   async function picture(groupId: string, body?: ProfilePictureRequest): Promise<void> {

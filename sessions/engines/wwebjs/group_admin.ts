@@ -7,6 +7,7 @@
  * picture, `{ status: 200 }` for a promotion WhatsApp refused), so each outcome is checked against
  * the group as WhatsApp Web holds it afterwards and a refusal is answered as one.
  */
+import { adminResults } from "../admin_results.ts";
 import { wwebjs } from "./lib.ts";
 import {
   type AdminResult,
@@ -137,21 +138,7 @@ export function groupAdminCapabilities(ctx: WwebjsContext): GroupAdminCapabiliti
       }
     }
     const after = await roles();
-    return participants.map((id): AdminResult => {
-      const was = before(id);
-      if (!was) return { id, result: "not_in_group" };
-      const now = after(id);
-      if (now && now.isAdmin === admin) return { id, result: admin ? "promoted" : "demoted" };
-      return {
-        id,
-        result: "not_allowed",
-        message: !iAmAdmin
-          ? "Only admins can change who is an admin"
-          : was.isSuperAdmin
-          ? "The group's creator cannot be demoted"
-          : "WhatsApp did not change their role",
-      };
-    });
+    return adminResults(participants, { before, after }, admin, iAmAdmin);
   }
 
   async function getGroupPicture(groupId: string): Promise<string | null> {
