@@ -64,7 +64,11 @@ Deno.test("a waha-engine session through our HTTP API", async (t) => {
         start: true,
         config: {
           webhooks: [
-            { url: `${publicUrl}${API_BASE}/webhook/message`, events: ["message"], ...hook },
+            {
+              url: `${publicUrl}${API_BASE}/webhook/message`,
+              events: ["message", "message.ack"],
+              ...hook,
+            },
             {
               url: `${publicUrl}${API_BASE}/webhook/state-change`,
               events: ["session.status"],

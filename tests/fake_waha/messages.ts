@@ -6,6 +6,7 @@
  * (`chats.ts`), a location and vCards in their own fields, and a quoted message as `replyTo` with
  * its bare id, as WAHA gives it. A message revoked for everyone stays, as `revoked` with an empty
  * body and no media; one that is not ours cannot be revoked, so WhatsApp deletes it for us only.
+ * A receipt is posted as WAHA's `message.ack` body (`WAMessageAckBody`).
  */
 import type { WAMessage } from "../../waha/schemas.ts";
 import { type FakeChatMarks, storeMedia } from "./chats.ts";
@@ -103,5 +104,35 @@ export function revoked(message: WAMessage): WAMessage {
     media: null,
     mediaUrl: null,
     _data: { ...(message._data as object ?? {}), type: "revoked" },
+  };
+}
+
+/** WAHA's names of the ack levels (its `WAMessageAck` enum). */
+const ACK_NAMES: Record<number, string> = {
+  [-1]: "ERROR",
+  0: "PENDING",
+  1: "SERVER",
+  2: "DEVICE",
+  3: "READ",
+  4: "PLAYED",
+};
+
+/** The message at `ack` (WhatsApp's receipt), and WAHA's `message.ack` body of it. */
+export function acked(
+  message: WAMessage,
+  ack: number,
+): { message: WAMessage; body: Record<string, unknown> } {
+  const ackName = ACK_NAMES[ack] ?? "UNKNOWN";
+  return {
+    message: { ...message, ack, ackName },
+    body: {
+      id: message.id,
+      from: message.from,
+      to: message.to ?? null,
+      participant: message.participant ?? null,
+      fromMe: message.fromMe,
+      ack,
+      ackName,
+    },
   };
 }

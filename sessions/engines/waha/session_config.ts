@@ -1,8 +1,8 @@
 /**
  * @module
  * The configuration the waha engine gives its WAHA session: webhooks to our inbound endpoints
- * (`message` to `/webhook/message`, `session.status` to `/webhook/state-change`), authenticated
- * with our webhook key in `X-Api-Key` and signed with `WEBHOOK_HMAC_SECRET` (WAHA's `hmac.key`).
+ * (`message` and `message.ack` to `/webhook/message`, `session.status` to
+ * `/webhook/state-change`), authenticated with our webhook key in `X-Api-Key` and signed with `WEBHOOK_HMAC_SECRET` (WAHA's `hmac.key`).
  */
 import type { WahaEngineOptions } from "../../engine.ts";
 import type { SessionConfig, WebhookConfig } from "../../../waha/schemas.ts";
@@ -15,7 +15,7 @@ export function sessionConfigFor(options: WahaEngineOptions): SessionConfig {
     ...(hook.hmacKey ? { hmac: { key: hook.hmacKey } } : {}),
   };
   const webhooks: WebhookConfig[] = [
-    { url: hook.messageUrl, events: ["message"], ...common },
+    { url: hook.messageUrl, events: ["message", "message.ack"], ...common },
     { url: hook.statusUrl, events: ["session.status"], ...common },
   ];
   return { webhooks };
