@@ -66,7 +66,13 @@ Deno.test("a waha-engine session through our HTTP API", async (t) => {
           webhooks: [
             {
               url: `${publicUrl}${API_BASE}/webhook/message`,
-              events: ["message", "message.ack"],
+              events: [
+                "message",
+                "message.any",
+                "message.ack",
+                "message.reaction",
+                "message.revoked",
+              ],
               ...hook,
             },
             {

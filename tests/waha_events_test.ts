@@ -71,3 +71,82 @@ Deno.test("a receipt WAHA posts (message.ack) reaches our webhook and stream onc
     await gateway.close();
   }
 });
+
+Deno.test("WAHA's message.any, message.reaction and message.revoked reach us once each", async () => {
+  const gateway = await startWahaGateway();
+  const { server, fake, receiver } = gateway;
+  const phone = "4915550022102";
+  try {
+    await linkWahaSession(gateway, phone);
+    const response = await server.request("GET", `/${phone}/events`);
+    assert.equal(response.status, 200);
+    const stream = sseReader(response);
+    try {
+      const sent = await server.json("POST", `/${phone}/send-text`, {
+        body: { chatId: ALICE, text: "Lunch at noon?" },
+      });
+      assert.equal(sent.status, 200, JSON.stringify(sent.body));
+      const sentId = sent.body.messageId as string;
+      const incoming = await fake.incoming(phone, ALICE, "Sounds good");
+      await fake.react(phone, ALICE, sentId, "👍");
+      const removed = await server.json("DELETE", `/${phone}/messages/${sentId}`);
+      assert.equal(removed.status, 200, JSON.stringify(removed.body));
+      // A last receipt, posted after the others: a second copy of any of them would be there too.
+      await fake.ack(phone, incoming.id, 3);
+
+      type Message = { id: string; body: string; fromMe: boolean; from: string };
+      type Event = {
+        event: string;
+        session: string;
+        payload: Message & {
+          before?: Message;
+          after?: Message;
+          reaction?: { text: string; messageId: string };
+        };
+      };
+      const is = {
+        ourAny: (e: Event) => e.event === "message.any" && e.payload.id === sentId,
+        theirAny: (e: Event) => e.event === "message.any" && e.payload.id === incoming.id,
+        theirMessage: (e: Event) => e.event === "message" && e.payload.id === incoming.id,
+        reaction: (e: Event) =>
+          e.event === "message.reaction" && e.payload.reaction?.messageId === sentId,
+        revoked: (e: Event) => e.event === "message.revoked" && e.payload.before?.id === sentId,
+        last: (e: Event) => e.event === "message.ack" && e.payload.id === incoming.id,
+      };
+      const streamed = (match: (e: Event) => boolean) =>
+        stream.messages.map((m) => JSON.parse(m.data) as Event).filter(match);
+      const delivered = (match: (e: Event) => boolean) =>
+        receiver.received.map((r) => r.json as unknown as Event).filter(match);
+
+      for (const [name, match] of Object.entries(is)) {
+        await stream.until((m) => match(JSON.parse(m.data)));
+        await waitFor(`the receiver to get ${name}`, () => delivered(match).length > 0);
+      }
+      for (const [name, match] of Object.entries(is)) {
+        assert.equal(streamed(match).length, 1, `${name} on the stream`);
+        assert.equal(delivered(match).length, 1, `${name} at the webhook`);
+      }
+
+      const [ours] = delivered(is.ourAny);
+      assert.equal(ours.session, phone);
+      assert.equal(ours.payload.fromMe, true);
+      assert.equal(ours.payload.body, "Lunch at noon?");
+      assert.equal(delivered(is.theirAny)[0].payload.body, "Sounds good");
+      const [reaction] = delivered(is.reaction);
+      assert.equal(reaction.payload.from, ALICE);
+      assert.equal(reaction.payload.fromMe, false);
+      assert.deepEqual(reaction.payload.reaction, { text: "👍", messageId: sentId });
+      const [revoked] = delivered(is.revoked);
+      assert.equal(revoked.payload.before?.body, "Lunch at noon?");
+      assert.equal(revoked.payload.after?.id, sentId);
+      assert.equal(revoked.payload.after?.body, "");
+    } finally {
+      await stream.close();
+    }
+    for (const post of fake.webhooks.filter((w) => w.event.startsWith("message"))) {
+      assert.equal(post.status, 200, `${post.event} to ${post.url} answered ${post.status}`);
+    }
+  } finally {
+    await gateway.close();
+  }
+});

@@ -6,7 +6,8 @@
  * (`chats.ts`), a location and vCards in their own fields, and a quoted message as `replyTo` with
  * its bare id, as WAHA gives it. A message revoked for everyone stays, as `revoked` with an empty
  * body and no media; one that is not ours cannot be revoked, so WhatsApp deletes it for us only.
- * A receipt is posted as WAHA's `message.ack` body (`WAMessageAckBody`).
+ * A receipt is posted as WAHA's `message.ack` body (`WAMessageAckBody`), a contact's reaction as
+ * its `message.reaction` body (`WAMessageReaction`, as its WEBJS engine fills it).
  */
 import type { WAMessage } from "../../waha/schemas.ts";
 import { type FakeChatMarks, storeMedia } from "./chats.ts";
@@ -134,5 +135,21 @@ export function acked(
       ack,
       ackName,
     },
+  };
+}
+
+/** WAHA's `message.reaction` body of `from` reacting with `emoji` to `message` in `chatId`. */
+export function reactionOf(
+  reaction: { id: string; from: string; chatId: string; emoji: string },
+  message: WAMessage,
+): Record<string, unknown> {
+  return {
+    id: reaction.id,
+    timestamp: Math.floor(Date.now() / 1000),
+    from: reaction.from,
+    fromMe: false,
+    participant: reaction.from,
+    to: reaction.chatId,
+    reaction: { text: reaction.emoji, messageId: message.id },
   };
 }
