@@ -2,8 +2,8 @@
  * @module
  * The inbound WAHA webhooks (`POST /webhook/message`, `POST /webhook/state-change`), so that a
  * remote WAHA server can be the backend of a session: its message events (`message`,
- * `message.any`, `message.ack`, `message.reaction`, `message.revoked`) and `session.status` are
- * validated (extra fields are kept, malformed ones are a 400), must name a known session (the
+ * `message.any`, `message.ack`, `message.reaction`, `message.revoked`, and `poll.vote`) and
+ * `session.status` are validated (extra fields are kept, malformed ones are a 400), must name a known session (the
  * phone number, else 404), and enter the same pipeline as our workers' events (a `session.status`
  * is stored with its derived `state.change` in one transaction). An event id that was already
  * accepted is acknowledged again without a second event (WAHA retries).
@@ -115,11 +115,29 @@ const RevokedPayloadSchema = z.looseObject({
   revokedMessageId: optionalText,
 });
 
+const DestinationSchema = z.looseObject({
+  id: z.string().min(1),
+  from: optionalText,
+  to: optionalText,
+  fromMe: z.boolean(),
+});
+
+/** WAHA's `poll.vote` (`PollVotePayload`): the vote (its options) and the poll it is for. */
+const PollVotePayloadSchema = z.looseObject({
+  vote: DestinationSchema.extend({
+    participant: optionalText,
+    selectedOptions: z.array(z.string()),
+    timestamp: z.number().nonnegative(),
+  }),
+  poll: DestinationSchema,
+});
+
 const MessageEventSchema = z.discriminatedUnion("event", [
   envelope(z.enum(["message", "message.any"]), MessagePayloadSchema),
   envelope(z.literal("message.ack"), AckPayloadSchema),
   envelope(z.literal("message.reaction"), ReactionPayloadSchema),
   envelope(z.literal("message.revoked"), RevokedPayloadSchema),
+  envelope(z.literal("poll.vote"), PollVotePayloadSchema),
 ]).openapi("WahaMessageEvent");
 const StatusEventSchema = envelope(z.literal("session.status"), StatusPayloadSchema)
   .openapi("WahaSessionStatusEvent");

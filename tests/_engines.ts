@@ -264,8 +264,8 @@ export type ContractGap =
   | "unknownChats"
   /**
    * The waha engine has WAHA post its message events (`message`, `message.any`, `message.ack`,
-   * `message.reaction`, `message.revoked`) and `session.status`: its poll, group, label, presence
-   * and call events do not reach the gateway yet, and WAHA has no `message.edited`.
+   * `message.reaction`, `message.revoked`), `poll.vote` and `session.status`: its group, label,
+   * presence and call events do not reach the gateway yet, and WAHA has no `message.edited`.
    */
   | "wahaEvents"
   /** WAHA's messages say nothing of where they were sent from (no `source`: `api`, `app`). */

@@ -8,7 +8,7 @@
  * and the refusals run on each engine of `_engines.ts` (the waha engine answers 501 for the
  * votes, WAHA having no call to read them, and its `message.any` names no `source`: GAPS
  * `messageSource`); the votes' tests run on the simulator only, as the votes are read with the 501
- * call and arrive as `poll.vote` events, which WAHA's webhooks do not bring to the gateway.
+ * call (WAHA's `poll.vote` webhook reaching us on the waha engine: `waha_events_test.ts`).
  */
 import assert from "node:assert/strict";
 import { type Received, type Receiver, startReceiver } from "../events/test_receivers.ts";

@@ -72,6 +72,7 @@ Deno.test("a waha-engine session through our HTTP API", async (t) => {
                 "message.ack",
                 "message.reaction",
                 "message.revoked",
+                "poll.vote",
               ],
               ...hook,
             },

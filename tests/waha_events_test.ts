@@ -150,3 +150,49 @@ Deno.test("WAHA's message.any, message.reaction and message.revoked reach us onc
     await gateway.close();
   }
 });
+
+Deno.test("a vote WAHA posts (poll.vote) reaches our webhook and stream once", async () => {
+  const gateway = await startWahaGateway();
+  const { server, fake, receiver } = gateway;
+  const phone = "4915550022103";
+  try {
+    await linkWahaSession(gateway, phone);
+    const poll = await server.json("POST", `/${phone}/send-poll`, {
+      body: { chatId: ALICE, poll: { name: "Lunch?", options: ["Pizza", "Sushi"] } },
+    });
+    assert.equal(poll.status, 200, JSON.stringify(poll.body));
+    const pollId = poll.body.messageId as string;
+    const response = await server.request("GET", `/${phone}/events`);
+    assert.equal(response.status, 200);
+    const stream = sseReader(response);
+    try {
+      await fake.vote(phone, ALICE, pollId, ["Sushi"]);
+      await fake.vote(phone, ALICE, pollId, ["Pizza"]);
+      type Vote = { event: string; payload: { vote: { selectedOptions: string[] } } };
+      const isVote = (option: string) => (e: Vote) =>
+        e.event === "poll.vote" && e.payload.vote.selectedOptions[0] === option;
+      const streamed = (match: (e: Vote) => boolean) =>
+        stream.messages.map((m) => JSON.parse(m.data) as Vote).filter(match);
+      const delivered = (match: (e: Vote) => boolean) =>
+        receiver.received.map((r) => r.json as unknown as Vote).filter(match);
+      await stream.until((m) => isVote("Pizza")(JSON.parse(m.data)));
+      await waitFor("the receiver to get the second vote", () => delivered(isVote("Pizza")).length);
+      for (const option of ["Sushi", "Pizza"]) {
+        assert.equal(streamed(isVote(option)).length, 1, `${option} on the stream`);
+        assert.equal(delivered(isVote(option)).length, 1, `${option} at the webhook`);
+      }
+      const [sushi] = delivered(isVote("Sushi"));
+      const { vote, poll: target } = sushi.payload as unknown as {
+        vote: Record<string, unknown>;
+        poll: Record<string, unknown>;
+      };
+      assert.equal(vote.from, ALICE);
+      assert.equal(vote.fromMe, false);
+      assert.deepEqual(target, { id: pollId, from: `${phone}@c.us`, to: ALICE, fromMe: true });
+    } finally {
+      await stream.close();
+    }
+  } finally {
+    await gateway.close();
+  }
+});

@@ -7,7 +7,8 @@
  * its bare id, as WAHA gives it. A message revoked for everyone stays, as `revoked` with an empty
  * body and no media; one that is not ours cannot be revoked, so WhatsApp deletes it for us only.
  * A receipt is posted as WAHA's `message.ack` body (`WAMessageAckBody`), a contact's reaction as
- * its `message.reaction` body (`WAMessageReaction`, as its WEBJS engine fills it).
+ * its `message.reaction` body (`WAMessageReaction`, as its WEBJS engine fills it), a contact's vote
+ * as its `poll.vote` body (`PollVotePayload`).
  */
 import type { WAMessage } from "../../waha/schemas.ts";
 import { type FakeChatMarks, storeMedia } from "./chats.ts";
@@ -151,5 +152,24 @@ export function reactionOf(
     participant: reaction.from,
     to: reaction.chatId,
     reaction: { text: reaction.emoji, messageId: message.id },
+  };
+}
+
+/** WAHA's `poll.vote` body of `from` choosing `selectedOptions` in our `poll` in its chat. */
+export function pollVoteOf(
+  vote: { id: string; from: string; me: string; selectedOptions: string[] },
+  poll: WAMessage,
+): Record<string, unknown> {
+  return {
+    vote: {
+      id: vote.id,
+      from: vote.from,
+      to: vote.me,
+      participant: null,
+      fromMe: false,
+      selectedOptions: vote.selectedOptions,
+      timestamp: Math.floor(Date.now() / 1000),
+    },
+    poll: { id: poll.id, from: poll.from, to: poll.to ?? null, fromMe: poll.fromMe },
   };
 }

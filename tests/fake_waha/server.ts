@@ -12,13 +12,14 @@
  * is not in the status a call needs, and 201 to a POST (NestJS's default). It posts the webhooks
  * of each session's config that WAHA posts for what happens here (`session.status`; `message` for
  * a contact's message; `message.any` for every message, ours too; `message.revoked` for ours
- * revoked; `message.ack` for a receipt; `message.reaction` for a contact's reaction), signed as
- * WAHA signs them (`X-Webhook-Hmac`: hex HMAC-SHA512 of the body with `hmac.key`).
+ * revoked; `message.ack` for a receipt; `message.reaction` for a contact's reaction; `poll.vote`
+ * for a contact's vote), signed as WAHA signs them (`X-Webhook-Hmac`: hex HMAC-SHA512 of the body
+ * with `hmac.key`).
  *
  * A test drives it: `scan` links a session, `incoming` makes a contact write (a file too), `ack`
- * delivers or reads a message, `react` makes a contact react to one, `failWith` makes every call
- * answer that status (500), `hang` makes every call wait until the server closes, `olderWaha`
- * answers as WAHA 2024.10 (no profile call).
+ * delivers or reads a message, `react` makes a contact react to one, `vote` vote in a poll of
+ * ours, `failWith` makes every call answer that status (500), `hang` makes every call wait until
+ * the server closes, `olderWaha` answers as WAHA 2024.10 (no profile call).
  * Every request is recorded with its parsed body.
  */
 import { z } from "@hono/zod-openapi";
@@ -58,6 +59,7 @@ import { json, nestError, Refusal, validate } from "./http.ts";
 import {
   acked,
   mediaTypeOf,
+  pollVoteOf,
   reactionOf,
   replyToOf,
   revoked,
@@ -128,6 +130,8 @@ export interface FakeWaha {
   ack(name: string, messageId: string, ack: number): Promise<WAMessage>;
   /** `from` reacts to a message in its chat with the session (`""` takes it back): posted. */
   react(name: string, from: string, messageId: string, emoji: string): Promise<void>;
+  /** `from` votes in a poll of ours in its chat with the session: posted as `poll.vote`. */
+  vote(name: string, from: string, pollId: string, selectedOptions: string[]): Promise<void>;
   /** The calls made to `path` (exactly), in order. */
   callsTo(path: string, method?: string): RecordedRequest[];
   close(): Promise<void>;
@@ -628,6 +632,13 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
         "message.reaction",
         reactionOf({ id, from, chatId: from, emoji }, message),
       );
+    },
+    async vote(name, from, pollId, selectedOptions) {
+      const session = sessionNamed(name, ["WORKING"]);
+      const poll = messageById(session, from, pollId);
+      const id = `false_${from}_FAKEV${(++counter).toString().padStart(15, "0")}`;
+      const body = pollVoteOf({ id, from, me: session.me!.id, selectedOptions }, poll);
+      await post(session, "poll.vote", body);
     },
     callsTo(path, method) {
       return requests.filter((r) => r.path === path && (!method || r.method === method));

@@ -9,8 +9,8 @@ import type { WahaEngineOptions } from "../../engine.ts";
 import type { SessionConfig, WebhookConfig } from "../../../waha/schemas.ts";
 
 /**
- * WAHA's message events posted to `/webhook/message`. The engine emits none of its own (each
- * arrives once, from WAHA); `message.any` is every message created, ours too.
+ * WAHA's message events (a poll's votes among them) posted to `/webhook/message`. The engine emits
+ * none of its own (each arrives once, from WAHA); `message.any` is every message created, ours too.
  */
 export const MESSAGE_EVENTS = [
   "message",
@@ -18,6 +18,7 @@ export const MESSAGE_EVENTS = [
   "message.ack",
   "message.reaction",
   "message.revoked",
+  "poll.vote",
 ] as const;
 
 export function sessionConfigFor(options: WahaEngineOptions): SessionConfig {
