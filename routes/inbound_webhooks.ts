@@ -1,8 +1,9 @@
 /**
  * @module
  * The inbound WAHA webhooks (`POST /webhook/message`, `POST /webhook/state-change`), so that a
- * remote WAHA server can be the backend of a session: its `message` and `session.status` events
- * are validated (extra fields are kept, malformed ones are a 400), must name a known session (the
+ * remote WAHA server can be the backend of a session: its message events (`message`,
+ * `message.any`, `message.ack`, `message.reaction`, `message.revoked`, and `poll.vote`) and
+ * `session.status` are validated (extra fields are kept, malformed ones are a 400), must name a known session (the
  * phone number, else 404), and enter the same pipeline as our workers' events (a `session.status`
  * is stored with its derived `state.change` in one transaction). An event id that was already
  * accepted is acknowledged again without a second event (WAHA retries).
@@ -82,8 +83,62 @@ const StatusPayloadSchema = z.looseObject({
   data: z.unknown().optional(),
 });
 
-const MessageEventSchema = envelope(z.enum(["message", "message.any"]), MessagePayloadSchema)
-  .openapi("WahaMessageEvent");
+/** WAHA's `message.ack` (`WAMessageAckBody`): who sent the message to whom, and how far it got. */
+const AckPayloadSchema = z.looseObject({
+  id: z.string().min(1),
+  from: z.string().min(1),
+  to: optionalText,
+  participant: optionalText,
+  fromMe: z.boolean(),
+  ack: z.number().int().min(-1).max(4),
+  ackName: z.string().min(1),
+});
+
+/** WAHA's `message.reaction` (`WAMessageReaction`): the reaction's own message and what it is. */
+const ReactionPayloadSchema = z.looseObject({
+  id: z.string().min(1),
+  timestamp: z.number().nonnegative(),
+  from: z.string().min(1),
+  fromMe: z.boolean(),
+  to: optionalText,
+  participant: optionalText,
+  reaction: z.looseObject({
+    text: z.string().openapi({ description: "The emoji, or empty when it was taken back" }),
+    messageId: z.string().min(1),
+  }),
+});
+
+/** WAHA's `message.revoked` (`WAMessageRevokedBody`): the message after and before. */
+const RevokedPayloadSchema = z.looseObject({
+  after: MessagePayloadSchema.nullable().optional(),
+  before: MessagePayloadSchema.nullable().optional(),
+  revokedMessageId: optionalText,
+});
+
+const DestinationSchema = z.looseObject({
+  id: z.string().min(1),
+  from: optionalText,
+  to: optionalText,
+  fromMe: z.boolean(),
+});
+
+/** WAHA's `poll.vote` (`PollVotePayload`): the vote (its options) and the poll it is for. */
+const PollVotePayloadSchema = z.looseObject({
+  vote: DestinationSchema.extend({
+    participant: optionalText,
+    selectedOptions: z.array(z.string()),
+    timestamp: z.number().nonnegative(),
+  }),
+  poll: DestinationSchema,
+});
+
+const MessageEventSchema = z.discriminatedUnion("event", [
+  envelope(z.enum(["message", "message.any"]), MessagePayloadSchema),
+  envelope(z.literal("message.ack"), AckPayloadSchema),
+  envelope(z.literal("message.reaction"), ReactionPayloadSchema),
+  envelope(z.literal("message.revoked"), RevokedPayloadSchema),
+  envelope(z.literal("poll.vote"), PollVotePayloadSchema),
+]).openapi("WahaMessageEvent");
 const StatusEventSchema = envelope(z.literal("session.status"), StatusPayloadSchema)
   .openapi("WahaSessionStatusEvent");
 

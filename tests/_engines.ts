@@ -263,11 +263,13 @@ export type ContractGap =
    */
   | "unknownChats"
   /**
-   * The waha engine has WAHA post only its `message` and `session.status` webhooks: the events
-   * WAHA has for our own messages (`message.any`, `message.revoked`), polls, groups, labels,
-   * presence and calls do not reach the gateway, and WAHA has no `message.edited`.
+   * The waha engine has WAHA post its message events (`message`, `message.any`, `message.ack`,
+   * `message.reaction`, `message.revoked`), `poll.vote` and `session.status`: its group, label,
+   * presence and call events do not reach the gateway yet, and WAHA has no `message.edited`.
    */
   | "wahaEvents"
+  /** WAHA's messages say nothing of where they were sent from (no `source`: `api`, `app`). */
+  | "messageSource"
   /**
    * The fake WAHA starts with none of the simulator's chats (Alice's, the group's, Bob's archived
    * one) and keeps no archive mark, and the waha engine reads no star or pin of a message back.
@@ -276,7 +278,7 @@ export type ContractGap =
 
 export const GAPS: Record<EngineName, ReadonlySet<ContractGap>> = {
   simulator: new Set(),
-  waha: new Set(["unknownChats", "wahaEvents", "chatState"]),
+  waha: new Set(["unknownChats", "wahaEvents", "messageSource", "chatState"]),
 };
 
 /** Whether `engine` answers as the contract says where `gap` names a difference. */

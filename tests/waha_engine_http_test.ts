@@ -64,7 +64,18 @@ Deno.test("a waha-engine session through our HTTP API", async (t) => {
         start: true,
         config: {
           webhooks: [
-            { url: `${publicUrl}${API_BASE}/webhook/message`, events: ["message"], ...hook },
+            {
+              url: `${publicUrl}${API_BASE}/webhook/message`,
+              events: [
+                "message",
+                "message.any",
+                "message.ack",
+                "message.reaction",
+                "message.revoked",
+                "poll.vote",
+              ],
+              ...hook,
+            },
             {
               url: `${publicUrl}${API_BASE}/webhook/state-change`,
               events: ["session.status"],

@@ -6,6 +6,9 @@
  * (`chats.ts`), a location and vCards in their own fields, and a quoted message as `replyTo` with
  * its bare id, as WAHA gives it. A message revoked for everyone stays, as `revoked` with an empty
  * body and no media; one that is not ours cannot be revoked, so WhatsApp deletes it for us only.
+ * A receipt is posted as WAHA's `message.ack` body (`WAMessageAckBody`), a contact's reaction as
+ * its `message.reaction` body (`WAMessageReaction`, as its WEBJS engine fills it), a contact's vote
+ * as its `poll.vote` body (`PollVotePayload`).
  */
 import type { WAMessage } from "../../waha/schemas.ts";
 import { type FakeChatMarks, storeMedia } from "./chats.ts";
@@ -103,5 +106,70 @@ export function revoked(message: WAMessage): WAMessage {
     media: null,
     mediaUrl: null,
     _data: { ...(message._data as object ?? {}), type: "revoked" },
+  };
+}
+
+/** WAHA's names of the ack levels (its `WAMessageAck` enum). */
+const ACK_NAMES: Record<number, string> = {
+  [-1]: "ERROR",
+  0: "PENDING",
+  1: "SERVER",
+  2: "DEVICE",
+  3: "READ",
+  4: "PLAYED",
+};
+
+/** The message at `ack` (WhatsApp's receipt), and WAHA's `message.ack` body of it. */
+export function acked(
+  message: WAMessage,
+  ack: number,
+): { message: WAMessage; body: Record<string, unknown> } {
+  const ackName = ACK_NAMES[ack] ?? "UNKNOWN";
+  return {
+    message: { ...message, ack, ackName },
+    body: {
+      id: message.id,
+      from: message.from,
+      to: message.to ?? null,
+      participant: message.participant ?? null,
+      fromMe: message.fromMe,
+      ack,
+      ackName,
+    },
+  };
+}
+
+/** WAHA's `message.reaction` body of `from` reacting with `emoji` to `message` in `chatId`. */
+export function reactionOf(
+  reaction: { id: string; from: string; chatId: string; emoji: string },
+  message: WAMessage,
+): Record<string, unknown> {
+  return {
+    id: reaction.id,
+    timestamp: Math.floor(Date.now() / 1000),
+    from: reaction.from,
+    fromMe: false,
+    participant: reaction.from,
+    to: reaction.chatId,
+    reaction: { text: reaction.emoji, messageId: message.id },
+  };
+}
+
+/** WAHA's `poll.vote` body of `from` choosing `selectedOptions` in our `poll` in its chat. */
+export function pollVoteOf(
+  vote: { id: string; from: string; me: string; selectedOptions: string[] },
+  poll: WAMessage,
+): Record<string, unknown> {
+  return {
+    vote: {
+      id: vote.id,
+      from: vote.from,
+      to: vote.me,
+      participant: null,
+      fromMe: false,
+      selectedOptions: vote.selectedOptions,
+      timestamp: Math.floor(Date.now() / 1000),
+    },
+    poll: { id: poll.id, from: poll.from, to: poll.to ?? null, fromMe: poll.fromMe },
   };
 }

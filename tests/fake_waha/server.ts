@@ -12,12 +12,14 @@
  * is not in the status a call needs, and 201 to a POST (NestJS's default). It posts the webhooks
  * of each session's config that WAHA posts for what happens here (`session.status`; `message` for
  * a contact's message; `message.any` for every message, ours too; `message.revoked` for ours
- * revoked), signed as WAHA signs them (`X-Webhook-Hmac`: hex HMAC-SHA512 of the body with
- * `hmac.key`).
+ * revoked; `message.ack` for a receipt; `message.reaction` for a contact's reaction; `poll.vote`
+ * for a contact's vote), signed as WAHA signs them (`X-Webhook-Hmac`: hex HMAC-SHA512 of the body
+ * with `hmac.key`).
  *
- * A test drives it: `scan` links a session, `incoming` makes a contact write (a file too),
- * `failWith` makes every call answer that status (500), `hang` makes every call wait until the
- * server closes, `olderWaha` answers as WAHA 2024.10 (no profile call).
+ * A test drives it: `scan` links a session, `incoming` makes a contact write (a file too), `ack`
+ * delivers or reads a message, `react` makes a contact react to one, `vote` vote in a poll of
+ * ours, `failWith` makes every call answer that status (500), `hang` makes every call wait until
+ * the server closes, `olderWaha` answers as WAHA 2024.10 (no profile call).
  * Every request is recorded with its parsed body.
  */
 import { z } from "@hono/zod-openapi";
@@ -54,7 +56,16 @@ import { type FakeChannel, routeChannels, seedChannels } from "./channels.ts";
 import { type FakeContacts, routeContacts, seedContacts } from "./contacts.ts";
 import { type FakeGroups, onWhatsApp, routeGroups, seedGroups } from "./groups.ts";
 import { json, nestError, Refusal, validate } from "./http.ts";
-import { mediaTypeOf, replyToOf, revoked, type SendBody, sentContent } from "./messages.ts";
+import {
+  acked,
+  mediaTypeOf,
+  pollVoteOf,
+  reactionOf,
+  replyToOf,
+  revoked,
+  type SendBody,
+  sentContent,
+} from "./messages.ts";
 import { type FakeProfile, routeProfile, seedProfile } from "./profile.ts";
 import { type FakeSocial, routeSocial, seedSocial } from "./social.ts";
 
@@ -115,6 +126,12 @@ export interface FakeWaha {
     text: string,
     media?: { mimetype: string; filename: string; data: string },
   ): Promise<WAMessage>;
+  /** WhatsApp's receipt of a message (2 delivered, 3 read, 4 played): kept, posted as `message.ack`. */
+  ack(name: string, messageId: string, ack: number): Promise<WAMessage>;
+  /** `from` reacts to a message in its chat with the session (`""` takes it back): posted. */
+  react(name: string, from: string, messageId: string, emoji: string): Promise<void>;
+  /** `from` votes in a poll of ours in its chat with the session: posted as `poll.vote`. */
+  vote(name: string, from: string, pollId: string, selectedOptions: string[]): Promise<void>;
   /** The calls made to `path` (exactly), in order. */
   callsTo(path: string, method?: string): RecordedRequest[];
   close(): Promise<void>;
@@ -593,6 +610,35 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       await post(session, "message", message);
       await post(session, "message.any", message);
       return message;
+    },
+    async ack(name, messageId, ack) {
+      const session = sessionNamed(name, ["WORKING"]);
+      for (const messages of session.chats.values()) {
+        const index = messages.findIndex((m) => m.id === messageId);
+        if (index < 0) continue;
+        const receipt = acked(messages[index], ack);
+        messages[index] = receipt.message;
+        await post(session, "message.ack", receipt.body);
+        return receipt.message;
+      }
+      throw new Error(`no message ${messageId} in the fake WAHA's ${name}`);
+    },
+    async react(name, from, messageId, emoji) {
+      const session = sessionNamed(name, ["WORKING"]);
+      const message = messageById(session, from, messageId);
+      const id = `false_${from}_FAKER${(++counter).toString().padStart(15, "0")}`;
+      await post(
+        session,
+        "message.reaction",
+        reactionOf({ id, from, chatId: from, emoji }, message),
+      );
+    },
+    async vote(name, from, pollId, selectedOptions) {
+      const session = sessionNamed(name, ["WORKING"]);
+      const poll = messageById(session, from, pollId);
+      const id = `false_${from}_FAKEV${(++counter).toString().padStart(15, "0")}`;
+      const body = pollVoteOf({ id, from, me: session.me!.id, selectedOptions }, poll);
+      await post(session, "poll.vote", body);
     },
     callsTo(path, method) {
       return requests.filter((r) => r.path === path && (!method || r.method === method));

@@ -1,11 +1,25 @@
 /**
  * @module
  * The configuration the waha engine gives its WAHA session: webhooks to our inbound endpoints
- * (`message` to `/webhook/message`, `session.status` to `/webhook/state-change`), authenticated
- * with our webhook key in `X-Api-Key` and signed with `WEBHOOK_HMAC_SECRET` (WAHA's `hmac.key`).
+ * (its message events, `MESSAGE_EVENTS`, to `/webhook/message`; `session.status` to
+ * `/webhook/state-change`), authenticated with our webhook key in `X-Api-Key` and signed with
+ * `WEBHOOK_HMAC_SECRET` (WAHA's `hmac.key`).
  */
 import type { WahaEngineOptions } from "../../engine.ts";
 import type { SessionConfig, WebhookConfig } from "../../../waha/schemas.ts";
+
+/**
+ * WAHA's message events (a poll's votes among them) posted to `/webhook/message`. The engine emits
+ * none of its own (each arrives once, from WAHA); `message.any` is every message created, ours too.
+ */
+export const MESSAGE_EVENTS = [
+  "message",
+  "message.any",
+  "message.ack",
+  "message.reaction",
+  "message.revoked",
+  "poll.vote",
+] as const;
 
 export function sessionConfigFor(options: WahaEngineOptions): SessionConfig {
   const hook = options.webhook;
@@ -15,7 +29,7 @@ export function sessionConfigFor(options: WahaEngineOptions): SessionConfig {
     ...(hook.hmacKey ? { hmac: { key: hook.hmacKey } } : {}),
   };
   const webhooks: WebhookConfig[] = [
-    { url: hook.messageUrl, events: ["message"], ...common },
+    { url: hook.messageUrl, events: [...MESSAGE_EVENTS], ...common },
     { url: hook.statusUrl, events: ["session.status"], ...common },
   ];
   return { webhooks };
