@@ -50,7 +50,9 @@ Deno.test("a crashed and an exited session recover on their own while 50 sends o
 
     const exited = await exit;
     assert.equal(exited.status, 409);
-    assert.ok(exited.ms < 2_000, `the exited call failed after ${exited.ms} ms`);
+    // Found dead by its heartbeat (whose deadline stretches on a loaded machine), not left to the
+    // call's own 20 s timeout.
+    assert.ok(exited.ms < 12_000, `the exited call failed after ${exited.ms} ms`);
 
     await waitForState(server, CRASHER, "CONNECTED", 8_000);
     await waitForState(server, EXITER, "CONNECTED", 8_000);

@@ -79,6 +79,13 @@ export function watchWahaSession(
           path: `/api/${name}/auth/qr`,
           query: { format: "raw" },
         });
+        // The phone may have scanned while the QR was on its way (WAHA's session.status webhook
+        // then made the number CONNECTED): a QR reported now would take it back.
+        const still = await client.call<SessionInfo>({
+          method: "GET",
+          path: `/api/sessions/${name}`,
+        });
+        if (still.status !== "SCAN_QR_CODE") return;
         if (!stopped && qr.value && qr.value !== lastQr) {
           lastQr = qr.value;
           emit({ type: "qr", value: qr.value });
