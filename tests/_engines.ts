@@ -131,6 +131,14 @@ export async function startEngine(
         () => gateway.fake.sessions.get(phone)?.status === "SCAN_QR_CODE",
         LINK_MS,
       );
+      // The phone scans the QR our API shows (WAHA's SCAN_QR_CODE post has arrived): scanned
+      // sooner, that post and the WORKING one race, and the later-arriving one wins for a poll.
+      await waitFor(
+        "our API to show the QR",
+        async () =>
+          (await gateway.server.json("GET", `/${phone}/state`)).body.status === "SCAN_QR_CODE",
+        LINK_MS,
+      );
       await gateway.fake.scan(phone);
       await waitForState(gateway.server, phone, "CONNECTED", LINK_MS);
     },

@@ -60,6 +60,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const config = loadConfig({
     WA_ENGINE: "simulator",
     SIMULATOR_SCAN_MS: "50",
+    // Test files run side by side: Workers below every other process's threads would wait on
+    // them (tests/worker_priority_test.ts sets it).
+    WORKER_NICE: "0",
     API_KEY: ADMIN_KEY,
     LOG_LEVEL: "silent",
     // In-process: no port of its own, so no other node can reach it (tests of one node).

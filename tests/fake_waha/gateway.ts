@@ -71,6 +71,12 @@ export async function linkWahaSession(gateway: WahaGateway, phone: string): Prom
     "WAHA to wait for a scan",
     () => gateway.fake.sessions.get(phone)?.status === "SCAN_QR_CODE",
   );
+  // The QR our API shows: WAHA's SCAN_QR_CODE post has arrived before the scan's WORKING one.
+  await waitFor(
+    "our API to show the QR",
+    async () =>
+      (await gateway.server.json("GET", `/${phone}/state`)).body.status === "SCAN_QR_CODE",
+  );
   await gateway.fake.scan(phone);
   await waitForState(gateway.server, phone, "CONNECTED");
 }
