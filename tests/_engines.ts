@@ -272,10 +272,18 @@ export type ContractGap =
   | "unknownChats"
   /**
    * The waha engine has WAHA post its message events (`message`, `message.any`, `message.ack`,
-   * `message.reaction`, `message.revoked`), `poll.vote` and `session.status`: its group, label,
-   * presence and call events do not reach the gateway yet, and WAHA has no `message.edited`.
+   * `message.reaction`, `message.revoked`), `poll.vote` and `session.status`; these do not reach
+   * the gateway yet: its group events (`group.v2.*`)…
    */
-  | "wahaEvents"
+  | "wahaGroupEvents"
+  /** …its label events (`label.*`)… */
+  | "wahaLabelEvents"
+  /** …its contacts' presence (`presence.update`)… */
+  | "wahaPresenceEvents"
+  /** …its calls (`call.*`)… */
+  | "wahaCallEvents"
+  /** …and an edited message (`message.edited`). */
+  | "wahaEditEvents"
   /** WAHA's messages say nothing of where they were sent from (no `source`: `api`, `app`). */
   | "messageSource"
   /**
@@ -286,7 +294,16 @@ export type ContractGap =
 
 export const GAPS: Record<EngineName, ReadonlySet<ContractGap>> = {
   simulator: new Set(),
-  waha: new Set(["unknownChats", "wahaEvents", "messageSource", "chatState"]),
+  waha: new Set([
+    "unknownChats",
+    "wahaGroupEvents",
+    "wahaLabelEvents",
+    "wahaPresenceEvents",
+    "wahaCallEvents",
+    "wahaEditEvents",
+    "messageSource",
+    "chatState",
+  ]),
 };
 
 /** Whether `engine` answers as the contract says where `gap` names a difference. */

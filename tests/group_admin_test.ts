@@ -7,7 +7,7 @@
  * phone, changes the info, adds the phone to a group, a member joins). Once the phone is no
  * admin, what WhatsApp keeps to admins is refused. The invite link, promoting and demoting, the
  * settings, subject and description, and the picture run on each engine of `_engines.ts` (the
- * group events where they reach us: GAPS `wahaEvents`; the group's creator is the engine's
+ * group events where they reach us: GAPS `wahaGroupEvents`; the group's creator is the engine's
  * `World`'s). The rest runs on the simulator only: joining reads the simulator's invite and is
  * asserted by its `group.v2.join`; requests to join, a demoted phone and the other side's changes
  * are made by the simulator's control API and seen only as group events, which WAHA's webhooks do
@@ -143,8 +143,8 @@ Deno.test("joining by an invite link adds the phone to the group and sends group
 for (const engine of ENGINES) {
   Deno.test(`on the ${engine} engine, promote and demote change admins, answer per participant, and send group.v2.participants`, async () => {
     await withPhone(async ({ call, event, world }) => {
-      /** WAHA's group events do not reach us (GAPS: wahaEvents). */
-      const events = keepsContract(engine, "wahaEvents");
+      /** WAHA's group events do not reach us (GAPS: wahaGroupEvents). */
+      const events = keepsContract(engine, "wahaGroupEvents");
       const promoted = await call("POST", `${g(GROUP)}/admin/promote`, {
         participants: [ALICE, CAROL],
       });
@@ -187,8 +187,8 @@ for (const engine of ENGINES) {
 for (const engine of ENGINES) {
   Deno.test(`on the ${engine} engine, the security settings, subject and description change through WAHA's paths and each sends group.v2.update`, async () => {
     await withPhone(async ({ call, event }) => {
-      /** WAHA's group events do not reach us (GAPS: wahaEvents). */
-      const events = keepsContract(engine, "wahaEvents");
+      /** WAHA's group events do not reach us (GAPS: wahaGroupEvents). */
+      const events = keepsContract(engine, "wahaGroupEvents");
       const path = `${g(GROUP)}/settings/security`;
       assert.deepEqual((await call("GET", `${path}/messages-admin-only`)).body, {
         adminsOnly: false,
@@ -252,8 +252,8 @@ for (const engine of ENGINES) {
       assert.equal(set.status, 200, JSON.stringify(set.body));
       const { url } = (await call("GET", `${g(GROUP)}/picture`)).body;
       assert.match(String(url), /^https:\/\//);
-      // WAHA's group events do not reach us (GAPS: wahaEvents).
-      if (keepsContract(engine, "wahaEvents")) {
+      // WAHA's group events do not reach us (GAPS: wahaGroupEvents).
+      if (keepsContract(engine, "wahaGroupEvents")) {
         await event("group.v2.update", (p) => (p._data as Json).change === "picture");
       }
 

@@ -9,7 +9,7 @@
  * arrives as `call.received` and is rejected by its id (`call.rejected`), once; with
  * `CALLS_AUTO_REJECT` it is rejected as it arrives and the caller gets the message. The label list,
  * the labels made through the API and a chat's labels run on each engine of `_engines.ts` (their
- * events where they reach us: GAPS `wahaEvents`). On the simulator only: the refusals (a chat the
+ * events where they reach us: GAPS `wahaLabelEvents`). On the simulator only: the refusals (a chat the
  * account does not have is a 404 there, while WAHA lists no labels for any chat: GAPS
  * `unknownChats`; "paid" is taken by "Paid" there, not on the waha engine), the phone's own label
  * changes and contacts' presence and calls (the simulator's controls, seen only as events WAHA's
@@ -152,8 +152,8 @@ for (const engine of ENGINES) {
 for (const engine of ENGINES) {
   Deno.test(`on the ${engine} engine, a label created, edited and deleted through the API arrives as label.upsert and label.deleted`, async () => {
     await onEngine(engine, async ({ ok, event, server }) => {
-      // WAHA's label events do not reach us (GAPS: wahaEvents).
-      const events = keepsContract(engine, "wahaEvents");
+      // WAHA's label events do not reach us (GAPS: wahaLabelEvents).
+      const events = keepsContract(engine, "wahaLabelEvents");
       const created = await ok("POST", "/labels", { name: "Lead", color: 3 }) as unknown as Label;
       assert.deepEqual(created, { id: "6", name: "Lead", color: 3, colorHex: "#dfaef0" });
       if (events) {
@@ -187,8 +187,8 @@ for (const engine of ENGINES) {
 for (const engine of ENGINES) {
   Deno.test(`on the ${engine} engine, PUT /labels/chats/{chatId} gives the chat exactly the labels given, each change an event`, async () => {
     await onEngine(engine, async ({ ok, event, events, server }) => {
-      // WAHA's label events do not reach us (GAPS: wahaEvents).
-      const posted = keepsContract(engine, "wahaEvents");
+      // WAHA's label events do not reach us (GAPS: wahaLabelEvents).
+      const posted = keepsContract(engine, "wahaLabelEvents");
       await ok("PUT", `/labels/chats/${ALICE}`, { labels: [{ id: "1" }, { id: "2" }] });
       if (posted) {
         const added = await event("label.chat.added", (p) => p.labelId === "2");
