@@ -4,12 +4,14 @@
  * `everyMs` (default a second), all delivered to one webhook receiver, the operator's global
  * `WEBHOOK_URL`, served by this script on 127.0.0.1.
  *
- * `deno run -A bench/events_scale.ts [numbers] [seconds] [everyMs] [--profile]`
+ * `deno run -A bench/events_scale.ts [numbers] [seconds] [everyMs] [--profile] [--gc] [--opt] [--v8-flags=…]`
  *
  * Starts a real server process (`main.ts`, simulator engine, `METRICS_ENABLED=true`), starts the
  * numbers and waits until all are CONNECTED and the outbox is empty, then starts every number's
  * chatter (`POST /{phoneNumber}/simulator/chatter`: the contact writes by itself inside the
- * session's Worker, so the load costs one request per number, not one per message) for `seconds`.
+ * session's Worker, so the load costs one request per number, not one per message) for `seconds`,
+ * all armed first to begin together (`startAt`), each number's messages a fraction of `everyMs`
+ * after the one before's.
  * Each chatter text carries the millisecond it was made (`… at <ISO time>`); the receiver takes
  * the latency of every delivery (`message` and `message.any`) from it to its arrival. Every few
  * seconds it reads the outbox's size (`wa_gateway_outbox_pending_deliveries` from `/metrics`:
@@ -17,7 +19,9 @@
  * the run it waits for the outbox to drain and checks that every message made arrived.
  *
  * Prints a Markdown table per sample and a summary table. `--profile` also records the main
- * thread's CPU profile (V8 inspector) during the run and prints where its time goes.
+ * thread's CPU profile (V8 inspector) during the run and prints where its time goes; `--gc` runs
+ * the server with V8's `--trace-gc` and counts each sample's garbage collections (every isolate's),
+ * `--opt` with `--trace-opt` and counts its optimized compiles; `--v8-flags=…` are passed on.
  */
 import {
   api,
@@ -45,6 +49,19 @@ const NUMBERS = Number(args[0] ?? 100);
 const SECONDS = Number(args[1] ?? 30);
 const EVERY_MS = Number(args[2] ?? 1_000);
 const PROFILE = Deno.args.includes("--profile");
+/** The server runs with V8's `--trace-gc`; each sample counts the collections in it. */
+const TRACE_GC = Deno.args.includes("--gc");
+/** The server runs with V8's `--trace-opt`; each sample counts the optimized compiles in it. */
+const TRACE_OPT = Deno.args.includes("--opt");
+/** More V8 flags for the server (`--v8-flags=--no-maglev`), for A/Bs of V8's own work. */
+const V8_FLAGS = Deno.args.filter((a) => a.startsWith("--v8-flags=")).map((a) =>
+  a.slice("--v8-flags=".length)
+);
+const v8Flags = [
+  ...(TRACE_GC ? ["--trace-gc"] : []),
+  ...(TRACE_OPT ? ["--trace-opt"] : []),
+  ...V8_FLAGS,
+];
 
 interface Arrival {
   at: number;
@@ -97,28 +114,56 @@ function outboxSize(base: string): Promise<number> {
 }
 
 /**
- * CPU time (ms) of the main thread and of every other thread of the process, and how long the main
- * thread waited, runnable, for a CPU (`schedstat`: the machine's other load shows there).
+ * CPU time (ms) of the main thread and of every other thread of the process (of which the Workers'
+ * threads, `worker-N`, and V8's helper threads, `V8 DefaultWorker`: concurrent GC and compiling),
+ * and how long the main thread waited, runnable, for a CPU (`schedstat`: the machine's other load
+ * shows there).
  */
-function cpuTicks(pid: number): { main: number; others: number; mainWaited: number } {
-  let main = 0;
-  let others = 0;
-  let mainWaited = 0;
+function cpuTicks(
+  pid: number,
+): { main: number; others: number; workers: number; v8: number; mainWaited: number } {
+  const ticks = { main: 0, others: 0, workers: 0, v8: 0, mainWaited: 0 };
   for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
     try {
-      const [ran, waited] = Deno.readTextFileSync(`/proc/${pid}/task/${entry.name}/schedstat`)
-        .split(" ").map(Number);
+      const task = `/proc/${pid}/task/${entry.name}`;
+      const [ran, waited] = Deno.readTextFileSync(`${task}/schedstat`).split(" ").map(Number);
       if (entry.name === String(pid)) {
-        main += ran / 1e6;
-        mainWaited += waited / 1e6;
-      } else {
-        others += ran / 1e6;
+        ticks.main += ran / 1e6;
+        ticks.mainWaited += waited / 1e6;
+        continue;
       }
+      ticks.others += ran / 1e6;
+      const name = Deno.readTextFileSync(`${task}/comm`);
+      if (name.startsWith("worker-")) ticks.workers += ran / 1e6;
+      else if (name.startsWith("V8 ")) ticks.v8 += ran / 1e6;
     } catch {
       // The thread ended.
     }
   }
-  return { main, others, mainWaited };
+  return ticks;
+}
+
+/**
+ * The garbage collections `--trace-gc` reports (every isolate's: the main thread's and each
+ * Worker's), counted as they are printed: scavenges and minor mark-sweeps, full mark-compacts, and
+ * the sum of their pauses.
+ */
+function gcCounter() {
+  const totals = { minor: 0, major: 0, pauseMs: 0, optimized: 0 };
+  const OPTIMIZED = /completed (optimizing|compiling)/;
+  // `[pid:isolate]   1234 ms: Incremental Mark-Compact 67.0 (83.6) -> 20.7 (38.2) MB, …, 11.55 / 0.00 ms …`
+  const LINE = /\d+ ms: ([A-Za-z -]+?) [\d.]+ \([\d.]+\) -> .*?, ([\d.]+) \/ [\d.]+ ms/;
+  return {
+    totals,
+    onLine(line: string) {
+      if (OPTIMIZED.test(line)) totals.optimized++;
+      const match = LINE.exec(line);
+      if (!match) return;
+      if (/Scavenge|Minor/.test(match[1])) totals.minor++;
+      else totals.major++;
+      totals.pauseMs += Number(match[2]);
+    },
+  };
 }
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number) {
@@ -169,10 +214,17 @@ if (import.meta.main) {
   const receiver = startReceiver();
   const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-events-scale-" });
   const inspectPort = freePort();
+  const gc = gcCounter();
   const server = startServer({
     dataDir,
     env: { WEBHOOK_URL: receiver.url, METRICS_ENABLED: "true" },
-    ...(PROFILE ? { denoFlags: ["run", "-A", `--inspect=127.0.0.1:${inspectPort}`] } : {}),
+    denoFlags: [
+      "run",
+      "-A",
+      ...(PROFILE ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
+      ...(v8Flags.length > 0 ? [`--v8-flags=${v8Flags.join(",")}`] : []),
+    ],
+    onLine: TRACE_GC || TRACE_OPT ? gc.onLine : undefined,
   });
   // Interrupted (Ctrl-C, a timeout's SIGTERM): the server and its numbers go too.
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -209,24 +261,38 @@ if (import.meta.main) {
     const idle = {
       main: idle1.main - idle0.main,
       others: idle1.others - idle0.others,
+      workers: idle1.workers - idle0.workers,
+      v8: idle1.v8 - idle0.v8,
       mainWaited: idle1.mainWaited - idle0.mainWaited,
     };
     const profiler = PROFILE ? await startProfile(inspectPort) : null;
     const count = Math.floor((SECONDS * 1000) / EVERY_MS);
-    const t0 = Date.now();
-    const cpu0 = cpuTicks(server.pid);
+    // Every chatter is armed first and all begin together (`startAt`), their messages spread
+    // evenly over each `EVERY_MS` (the i-th number's `i / N` of it later), as independent
+    // contacts' would be: time to arm them all, at ~10 ms a request and 16 in flight, with room
+    // to spare.
+    const startAt = Date.now() + Math.max(3_000, NUMBERS * 25) + EVERY_MS;
+    const phaseOf = new Map(phones.map((p, i) => [p, Math.floor(i * EVERY_MS / NUMBERS)]));
+    const armStart = Date.now();
     await inParallel(phones, 16, async (number) => {
       const { status, body } = await api(server.base, "POST", `/${number}/simulator/chatter`, {
         chatId: CONTACT,
         everyMs: EVERY_MS,
         durationMs: SECONDS * 1000,
         text: LABEL,
+        startAt: startAt + phaseOf.get(number)!,
       });
       if (status !== 200) {
         throw new Error(`chatter of ${number}: ${status} ${JSON.stringify(body)}`);
       }
     });
-    const chatterStartedMs = Date.now() - t0;
+    const armedMs = Date.now() - armStart;
+    // The ticks' origin: the first message comes `EVERY_MS` after it.
+    const t0 = startAt - EVERY_MS;
+    if (Date.now() < t0) await sleep(t0 - Date.now());
+    // Arming took longer than planned: the later numbers started late.
+    const chatterStartedMs = Math.max(0, armStart + armedMs - t0);
+    const cpu0 = cpuTicks(server.pid);
 
     // Samples until every chatter has made its last message.
     const samples: string[] = [];
@@ -234,6 +300,7 @@ if (import.meta.main) {
     let lastAt = t0;
     let lastIndex = 0;
     let lastCpu = cpu0;
+    let lastGc = { ...gc.totals };
     const end = t0 + chatterStartedMs + count * EVERY_MS;
     while (Date.now() < end) {
       await sleep(Math.min(SAMPLE_MS, Math.max(0, end - Date.now())));
@@ -250,8 +317,17 @@ if (import.meta.main) {
           ((cpu.main - lastCpu.main) / seconds / 10).toFixed(0)
         } % | ${((cpu.mainWaited - lastCpu.mainWaited) / seconds / 10).toFixed(0)} % | ${
           ((cpu.others - lastCpu.others) / seconds / 10).toFixed(0)
-        } % |`,
+        } % | ${((cpu.workers - lastCpu.workers) / seconds / 10).toFixed(0)} % | ${
+          ((cpu.v8 - lastCpu.v8) / seconds / 10).toFixed(0)
+        } % |${
+          TRACE_GC
+            ? ` ${gc.totals.minor - lastGc.minor} / ${gc.totals.major - lastGc.major} / ${
+              ms(gc.totals.pauseMs - lastGc.pauseMs)
+            } |`
+            : ""
+        }${TRACE_OPT ? ` ${gc.totals.optimized - lastGc.optimized} |` : ""}`,
       );
+      lastGc = { ...gc.totals };
       console.error(samples.at(-1));
       sizes.push(size);
       lastAt = now;
@@ -285,6 +361,8 @@ if (import.meta.main) {
     print(
       `\`deno run -A bench/events_scale.ts ${NUMBERS} ${SECONDS} ${EVERY_MS}${
         PROFILE ? " --profile" : ""
+      }${TRACE_GC ? " --gc" : ""}${TRACE_OPT ? " --opt" : ""}${
+        V8_FLAGS.map((f) => ` --v8-flags=${f}`).join("")
       }\`, ${new Date().toISOString()}, ${loadBefore}; load average after the run ${
         Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
       }.${PROFILE ? " With the inspector attached (profiling): slower than without." : ""}`,
@@ -293,19 +371,29 @@ if (import.meta.main) {
     print(
       `${NUMBERS} numbers CONNECTED in ${
         (upMs / 1000).toFixed(1)
-      } s; the chatters started within ${chatterStartedMs} ms; ${count} messages each, two ` +
+      } s; the chatters were armed in ${armedMs} ms${
+        chatterStartedMs > 0 ? ` (${chatterStartedMs} ms after the planned start)` : ""
+      }, all to begin together, spread over each ${EVERY_MS} ms; ${count} messages each, two ` +
         "deliveries per message (`message`, `message.any`) to the one global webhook.",
     );
     print();
     print(
       "| t s | deliveries/s | p50 ms | p99 ms | outbox | main thread CPU | main thread " +
-        "waiting for a CPU | other threads CPU |",
+        "waiting for a CPU | other threads CPU | of which Workers | of which V8's threads |" +
+        (TRACE_GC ? " GCs minor / full / pause ms |" : "") +
+        (TRACE_OPT ? " optimized compiles |" : ""),
     );
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    print(
+      `|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${TRACE_GC ? "---|" : ""}${
+        TRACE_OPT ? "---:|" : ""
+      }`,
+    );
     print(
       `| idle, before | – | – | – | ${sizes[0]} | ${(idle.main / 30).toFixed(0)} % | ${
         (idle.mainWaited / 30).toFixed(0)
-      } % | ${(idle.others / 30).toFixed(0)} % |`,
+      } % | ${(idle.others / 30).toFixed(0)} % | ${(idle.workers / 30).toFixed(0)} % | ${
+        (idle.v8 / 30).toFixed(0)
+      } % |${TRACE_GC ? " – |" : ""}${TRACE_OPT ? " – |" : ""}`,
     );
     for (const row of samples) print(row);
     print();

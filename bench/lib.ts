@@ -40,18 +40,30 @@ export interface Proc {
   kill(signal?: Deno.Signal): void;
 }
 
-function drain(stream: ReadableStream<Uint8Array>, lines: string[]): void {
+function drain(
+  stream: ReadableStream<Uint8Array>,
+  lines: string[],
+  onLine?: (line: string) => void,
+): void {
   stream.pipeThrough(new TextDecoderStream()).pipeTo(
     new WritableStream({
       write(chunk) {
-        for (const line of chunk.split("\n")) if (line) lines.push(line);
+        for (const line of chunk.split("\n")) {
+          if (!line) continue;
+          lines.push(line);
+          onLine?.(line);
+        }
         if (lines.length > 200) lines.splice(0, lines.length - 200);
       },
     }),
   ).catch(() => {});
 }
 
-export function spawn(args: string[], env: Record<string, string> = {}): Proc {
+export function spawn(
+  args: string[],
+  env: Record<string, string> = {},
+  onLine?: (line: string) => void,
+): Proc {
   const startedAt = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args,
@@ -62,8 +74,8 @@ export function spawn(args: string[], env: Record<string, string> = {}): Proc {
     stderr: "piped",
   }).spawn();
   const lines: string[] = [];
-  drain(child.stdout, lines);
-  drain(child.stderr, lines);
+  drain(child.stdout, lines, onLine);
+  drain(child.stderr, lines, onLine);
   return {
     pid: child.pid,
     child,
@@ -85,6 +97,8 @@ export interface ServerOptions {
   env?: Record<string, string>;
   /** Flags for `deno run` before `main.ts` (e.g. `--inspect=...`). */
   denoFlags?: string[];
+  /** Called with each line the server prints, as it arrives (`--trace-gc`'s, say). */
+  onLine?: (line: string) => void;
 }
 
 export interface Server extends Proc {
@@ -107,7 +121,7 @@ export function startServer(options: ServerOptions): Server {
     API_KEY,
     LOG_LEVEL: "warn",
     ...options.env,
-  });
+  }, options.onLine);
   const base = `http://127.0.0.1:${port}`;
   return {
     ...proc,

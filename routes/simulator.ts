@@ -194,6 +194,14 @@ const SimulatedChatterSchema = z.object({
     example: "Chatter",
     description: 'How each text starts, followed by "<n> of <count> at <ISO time with ms>"',
   }),
+  startAt: z.number().int().positive().optional().openapi({
+    example: 1_796_281_318_976,
+    description: "The first message at this time (Unix ms) rather than `everyMs` from now, so " +
+      "that many numbers' chatters begin together; a time past means now; at most an hour ahead",
+  }),
+}).refine((body) => body.startAt === undefined || body.startAt <= Date.now() + 3_600_000, {
+  message: "startAt is more than an hour ahead",
+  path: ["startAt"],
 }).openapi("SimulatedChatter");
 
 const errors = errorResponses(...SESSION_CALL_ERRORS);

@@ -462,6 +462,8 @@ export type SimulatorAction =
     everyMs: number;
     durationMs: number;
     text?: string;
+    /** The first message at this Unix ms rather than `everyMs` from now. */
+    startAt?: number;
   };
 
 /**

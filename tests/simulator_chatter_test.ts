@@ -106,6 +106,34 @@ Deno.test("a chatter makes a contact write every everyMs for durationMs, each te
   });
 });
 
+Deno.test("a chatter given startAt makes its first message then, not everyMs from the request", async () => {
+  await withPhone(async (server, hooks) => {
+    const startAt = Date.now() + 1_500;
+    const { status, body } = await chatter(server, {
+      chatId: CAROL,
+      everyMs: 50,
+      durationMs: 150,
+      text: "Later",
+      startAt,
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    await webhookEvent(hooks, "message", (p) => String(p.body).startsWith("Later 3 of 3 at "));
+    const got = chatterOf(hooks, "Later");
+    assert.deepEqual(got.map((c) => c.n), [1, 2, 3]);
+    // Every stamp is at or after startAt (the clock is this process's too), the later ones
+    // `everyMs` apart from it at least.
+    got.forEach((c, i) => assert.ok(c.madeAt >= startAt + i * 50, JSON.stringify(c)));
+
+    const tooLate = await chatter(server, {
+      chatId: CAROL,
+      everyMs: 50,
+      durationMs: 150,
+      startAt: Date.now() + 2 * 3_600_000,
+    });
+    assert.equal(tooLate.status, 400);
+  });
+});
+
 Deno.test("a group member chatters in the group as the member; a stranger is refused at once", async () => {
   await withPhone(async (server, hooks) => {
     const refused = await chatter(server, {

@@ -6,8 +6,10 @@
  * drives a thousand numbers this way). Each text says which it is and when it was made
  * (`Chatter 3 of 10 at 2026-12-02T15:00:00.123Z`): a receiver reads the latency from it, since a
  * message's own `timestamp` has whole seconds only. Ticks are scheduled from the start time, so a
- * late tick does not push the later ones back. A session runs one chatter at a time: a new one
- * replaces it, `durationMs: 0` ends it, and the engine's stop, a logout or a dropped connection
+ * late tick does not push the later ones back; `startAt` sets when the first comes, so that the
+ * chatters of many numbers, started one request after the other, begin together. A session runs
+ * one chatter at a time: a new one replaces it, `durationMs: 0` ends it, and the engine's stop, a
+ * logout or a dropped connection
  * end it too (its timers are the engine's).
  */
 import type { SimulatorAction } from "../../engine.ts";
@@ -30,7 +32,10 @@ export function createSimulatorChatter(deps: SimulatorChatterDeps) {
     const mine = ++generation;
     const count = Math.floor(action.durationMs / action.everyMs);
     const label = action.text ?? "Chatter";
-    const startedAt = performance.now();
+    // The first message at `startAt` when given (a Unix time: the callers share a clock), which
+    // makes the ticks' origin `everyMs` before it.
+    const startedAt = performance.now() +
+      (action.startAt === undefined ? 0 : action.startAt - Date.now() - action.everyMs);
     let made = 0;
     function tick(): void {
       if (mine !== generation) return;
@@ -39,7 +44,7 @@ export function createSimulatorChatter(deps: SimulatorChatterDeps) {
       if (!deps.write(action.chatId, action.from, text) || made >= count) return;
       deps.later(tick, Math.max(0, startedAt + (made + 1) * action.everyMs - performance.now()));
     }
-    if (count > 0) deps.later(tick, action.everyMs);
+    if (count > 0) deps.later(tick, Math.max(0, startedAt + action.everyMs - performance.now()));
     return count;
   };
 }
