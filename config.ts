@@ -69,7 +69,7 @@ const schema = z.object({
   RESTART_BACKOFF_MAX_MS: positiveMs.default(60_000),
   RESTART_MAX_CRASHES: positiveMs.default(5),
   RESTART_CRASH_WINDOW_MS: positiveMs.default(600_000),
-  WORKER_NICE: count.max(19).default(10),
+  WORKER_NICE: count.max(19).default(19),
 
   // Engines.
   SIMULATOR_SCAN_MS: count.default(1_500),

@@ -16,7 +16,7 @@
  * profiled for 20 s more, after its CPU was read (the profiler's own cost stays out of that).
  *
  * `deno run -A bench/capacity.ts [numbers=1000] [in-flight=64] [--profile]`
- * (`HEARTBEAT_INTERVAL_MS` and `HEARTBEAT_TIMEOUT_MS` are passed to the server)
+ * (`HEARTBEAT_INTERVAL_MS`, `HEARTBEAT_TIMEOUT_MS` and `WORKER_NICE` are passed to the server)
  */
 import { startCpuProfile, summariseProfile, writeProfile } from "./cpu_profile.ts";
 import {
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   const port = freePort();
   // The heartbeat's settings pass through, for A/B runs.
   const env: Record<string, string> = { LOG_LEVEL: "error", METRICS_ENABLED: "true" };
-  for (const name of ["HEARTBEAT_INTERVAL_MS", "HEARTBEAT_TIMEOUT_MS"]) {
+  for (const name of ["HEARTBEAT_INTERVAL_MS", "HEARTBEAT_TIMEOUT_MS", "WORKER_NICE"]) {
     const value = Deno.env.get(name);
     if (value) env[name] = value;
   }

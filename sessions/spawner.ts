@@ -14,7 +14,7 @@
  *
  * A spawner may first lower its own thread's priority (`nice`, Linux): a thread is made with its
  * maker's nice value, so every Worker it creates, and the threads and processes those create, run
- * below the main thread. The light engines' Workers do (`WORKER_NICE`, 10 by default): a thousand
+ * below the main thread. The light engines' Workers do (`WORKER_NICE`, 19 by default): a thousand
  * starting at once held `/health` behind them, the kernel giving the main thread one slice among
  * all of them (bench/README.md).
  */
