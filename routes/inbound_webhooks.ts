@@ -211,7 +211,7 @@ export function createInboundWebhookRoutes(
       const event = await normalize(manager, body as Record<string, unknown>);
       // A number the waha engine runs here: WAHA's status is the engine's, and the session's own
       // status change is the event (once, as for the other engines), not WAHA's post.
-      const report = { status: body.payload.status, me: body.me };
+      const report = { status: body.payload.status, me: body.me, at: body.timestamp };
       if (manager.applyWahaStatus?.(event.session, report)) {
         return c.json({ success: true, ids: [], duplicate: false }, 200);
       }

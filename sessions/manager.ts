@@ -168,8 +168,9 @@ export interface SessionManager {
   /**
    * A WAHA server's `session.status` for a number the waha engine runs here, applied as that
    * engine's own report: the session's status follows WAHA's (a FAILED or STOPPED session is a
-   * crash, for the restart policy). False when the number is no waha-engine session of this node:
-   * the event is then stored as it came. (An edge node runs no sessions: it has none.)
+   * crash, for the restart policy), unless WAHA made it before the last one applied (`at`: the
+   * posts can arrive out of order). False when the number is no waha-engine session of this
+   * node: the event is then stored as it came. (An edge node runs no sessions: it has none.)
    */
   applyWahaStatus?(phoneNumber: string, report: WahaStatusReport): boolean;
 }
@@ -178,6 +179,8 @@ export interface SessionManager {
 export interface WahaStatusReport {
   status: string;
   me?: { id: string; pushName?: string | null } | null;
+  /** When WAHA made the post (its envelope's `timestamp`, ms), when it says. */
+  at?: number;
 }
 
 export function createSessionManager(deps: SessionManagerDeps): SessionManager {
@@ -406,6 +409,13 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     applyWahaStatus(phoneNumber, report) {
       const entry = entries.get(phoneNumber);
       if (!entry || entry.engine !== "waha") return false;
+      // WAHA posts each status as it changes, but the posts travel side by side: a SCAN_QR_CODE
+      // still in flight when the scan's WORKING lands would take the number back. One made before
+      // the last applied is stale, and dropped (each arrives once: nothing else to keep of it).
+      if (report.at !== undefined) {
+        if (entry.wahaStatusAt !== null && report.at < entry.wahaStatusAt) return true;
+        entry.wahaStatusAt = report.at;
+      }
       const host = entry.host;
       // Not running here (stopped, or restarting): WAHA reports what our stop did.
       if (!host) return true;

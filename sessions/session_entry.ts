@@ -35,6 +35,11 @@ export interface SessionEntry {
   retiring: Promise<void>;
   /** The simulator's `linkAs` of the start that launched it. */
   linkAs: string | null;
+  /**
+   * The waha engine: when WAHA made the last `session.status` post applied (its envelope's
+   * `timestamp`, WAHA's clock), so that an older one arriving later is not applied over it.
+   */
+  wahaStatusAt: number | null;
 }
 
 /** A number that has not run since the server started: STOPPED, no Worker. */
@@ -58,5 +63,6 @@ export function createEntry(phoneNumber: string, engine: EngineName): SessionEnt
     verified: false,
     retiring: Promise.resolve(),
     linkAs: null,
+    wahaStatusAt: null,
   };
 }
