@@ -235,7 +235,11 @@ export function toEnvelope(event: SessionEvent, version: string): Envelope {
     case "group.leave":
       // WAHA's names: the account left (`group.v2.leave`), or members did (`…participants`).
       if (data.participants.length === 0) {
-        return base("group.v2.leave", { group: { id: data.groupId }, timestamp: data.timestamp });
+        return base("group.v2.leave", {
+          group: { id: data.groupId },
+          timestamp: data.timestamp,
+          _data: null,
+        });
       }
       return base("group.v2.participants", {
         group: { id: data.groupId },
@@ -246,6 +250,7 @@ export function toEnvelope(event: SessionEvent, version: string): Envelope {
           pn: id.endsWith("@c.us") ? id : null,
           role: "left",
         })),
+        _data: null,
       });
     case "label.upsert":
     case "label.deleted":

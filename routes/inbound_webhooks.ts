@@ -2,9 +2,10 @@
  * @module
  * The inbound WAHA webhooks (`POST /webhook/message`, `POST /webhook/state-change`), so that a
  * remote WAHA server can be the backend of a session: its message events (`message`,
- * `message.any`, `message.ack`, `message.reaction`, `message.revoked`, and `poll.vote`) and
- * `session.status` are validated (extra fields are kept, malformed ones are a 400), must name a known session (the
- * phone number, else 404), and enter the same pipeline as our workers' events (a `session.status`
+ * `message.any`, `message.ack`, `message.reaction`, `message.revoked`, and `poll.vote`), its group
+ * events (`group.v2.*`: `inbound_group_events.ts`) and `session.status` are validated (extra
+ * fields are kept, malformed ones are a 400), must name a known session (the phone number, else
+ * 404), and enter the same pipeline as our workers' events (a `session.status`
  * is stored with its derived `state.change` in one transaction). An event id that was already
  * accepted is acknowledged again without a second event (WAHA retries).
  */
@@ -15,6 +16,7 @@ import type { Envelope } from "../events/envelope.ts";
 import type { EventsApi } from "../events/pipeline.ts";
 import type { AuthGuards } from "../middleware/guards.ts";
 import type { SessionManager } from "../sessions/manager.ts";
+import { GROUP_EVENT_PAYLOADS } from "./inbound_group_events.ts";
 import { createRouter } from "./router.ts";
 import { isPhoneNumber } from "../sessions/phone_number.ts";
 import { errorResponses, jsonBody, jsonResponse } from "./schemas.ts";
@@ -138,6 +140,7 @@ const MessageEventSchema = z.discriminatedUnion("event", [
   envelope(z.literal("message.reaction"), ReactionPayloadSchema),
   envelope(z.literal("message.revoked"), RevokedPayloadSchema),
   envelope(z.literal("poll.vote"), PollVotePayloadSchema),
+  ...GROUP_EVENT_PAYLOADS.map(([event, payload]) => envelope(z.literal(event), payload)),
 ]).openapi("WahaMessageEvent");
 const StatusEventSchema = envelope(z.literal("session.status"), StatusPayloadSchema)
   .openapi("WahaSessionStatusEvent");

@@ -2,7 +2,8 @@
  * @module
  * WAHA's events beyond `message` and `session.status` on the waha engine, through our HTTP API
  * against the fake WAHA: the engine subscribes them, WAHA posts them (signed, with our key), and
- * each reaches our webhook receiver and the SSE stream exactly once, in WAHA's shape.
+ * each reaches our webhook receiver and the SSE stream exactly once, in WAHA's shape (its group
+ * events too); a group event WAHA's shape does not allow is refused.
  */
 import assert from "node:assert/strict";
 import { waitFor } from "./_helpers.ts";
@@ -192,6 +193,172 @@ Deno.test("a vote WAHA posts (poll.vote) reaches our webhook and stream once", a
     } finally {
       await stream.close();
     }
+  } finally {
+    await gateway.close();
+  }
+});
+
+Deno.test("WAHA's group events (group.v2.*) reach our webhook and stream once each, as WAHA posted them", async () => {
+  const gateway = await startWahaGateway();
+  const { server, fake, receiver } = gateway;
+  const phone = "4915550022104";
+  const BOB = "15550000002@c.us";
+  const CAROL = "15550000003@c.us";
+  try {
+    await linkWahaSession(gateway, phone);
+    const response = await server.request("GET", `/${phone}/events`);
+    assert.equal(response.status, 200);
+    const stream = sseReader(response);
+    try {
+      const created = await server.json("POST", `/${phone}/group/create`, {
+        body: { name: "Team", participants: [ALICE] },
+      });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const groupId = created.body.id as string;
+      const added = await server.json("POST", `/${phone}/group/${groupId}/participants/add`, {
+        body: { participants: [BOB] },
+      });
+      assert.equal(added.status, 200, JSON.stringify(added.body));
+      const renamed = await server.json("PUT", `/${phone}/group/${groupId}`, {
+        body: { subject: "Team 2" },
+      });
+      assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+      // From elsewhere: a contact asks to join by the link.
+      await fake.groupChange(phone, "group-request", { groupId, participant: CAROL });
+      const left = await server.json("POST", `/${phone}/group/${groupId}/leave`);
+      assert.equal(left.status, 200, JSON.stringify(left.body));
+
+      type Event = {
+        id: string;
+        event: string;
+        session: string;
+        payload: Record<string, unknown> & { group: { id: string } };
+      };
+      const ofGroup = (name: string) => (e: Event) =>
+        e.event === name && e.payload.group?.id === groupId;
+      const is = {
+        join: ofGroup("group.v2.join"),
+        participants: (e: Event) =>
+          ofGroup("group.v2.participants")(e) && e.payload.type === "join",
+        ourLeaving: (e: Event) => ofGroup("group.v2.participants")(e) && e.payload.type === "leave",
+        update: ofGroup("group.v2.update"),
+        request: ofGroup("group.v2.participants.join-request"),
+        leave: ofGroup("group.v2.leave"),
+      };
+      const streamed = (match: (e: Event) => boolean) =>
+        stream.messages.map((m) => JSON.parse(m.data) as Event).filter(match);
+      const delivered = (match: (e: Event) => boolean) =>
+        receiver.received.map((r) => r.json as unknown as Event).filter(match);
+      for (const [name, match] of Object.entries(is)) {
+        await stream.until((m) => match(JSON.parse(m.data)));
+        await waitFor(`the receiver to get ${name}`, () => delivered(match).length > 0);
+      }
+      for (const [name, match] of Object.entries(is)) {
+        assert.equal(streamed(match).length, 1, `${name} on the stream`);
+        assert.equal(delivered(match).length, 1, `${name} at the webhook`);
+      }
+      // Each reaches the receiver as WAHA posted it.
+      for (const match of Object.values(is)) {
+        const [event] = delivered(match);
+        const post = await waitFor(
+          `WAHA's post of ${event.event} to be answered`,
+          () => fake.webhooks.find((w) => JSON.parse(w.body).id === event.id),
+        );
+        assert.equal(post.status, 200, `${post.event} answered ${post.status}`);
+        assert.deepEqual(event.payload, JSON.parse(post.body).payload);
+        assert.equal(event.session, phone);
+      }
+      const [join] = delivered(is.join);
+      assert.equal(join.payload.group.id, groupId);
+      assert.deepEqual((join.payload.group as unknown as { participants: unknown }).participants, [
+        { id: `${phone}@c.us`, pn: `${phone}@c.us`, role: "superadmin" },
+        { id: ALICE, pn: ALICE, role: "participant" },
+      ]);
+      const [participants] = delivered(is.participants);
+      assert.equal(participants.payload.type, "join");
+      assert.deepEqual(participants.payload.participants, [{
+        id: BOB,
+        pn: BOB,
+        role: "participant",
+      }]);
+      assert.equal(
+        (delivered(is.update)[0].payload.group as { subject?: string }).subject,
+        "Team 2",
+      );
+      // WAHA tells of our leaving twice: group.v2.leave, and group.v2.participants naming us.
+      assert.deepEqual(delivered(is.ourLeaving)[0].payload.participants, [
+        { id: `${phone}@c.us`, pn: `${phone}@c.us`, role: "left" },
+      ]);
+      const [request] = delivered(is.request);
+      assert.equal(request.payload.action, "created");
+      assert.equal(request.payload.requesterId, CAROL);
+    } finally {
+      await stream.close();
+    }
+  } finally {
+    await gateway.close();
+  }
+});
+
+Deno.test("POST /webhook/message refuses a malformed group event with 400 and takes a well-formed one", async () => {
+  const gateway = await startWahaGateway();
+  const { server } = gateway;
+  const phone = "4915550022105";
+  try {
+    await linkWahaSession(gateway, phone);
+    /** Posts `body` to our inbound endpoint as WAHA does: signed with the HMAC secret. */
+    const post = async (body: unknown) => {
+      const raw = JSON.stringify(body);
+      const key = await crypto.subtle.importKey(
+        "raw",
+        new TextEncoder().encode(HMAC_SECRET),
+        { name: "HMAC", hash: "SHA-512" },
+        false,
+        ["sign"],
+      );
+      const mac = new Uint8Array(
+        await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(raw)),
+      );
+      const hex = [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
+      return await server.json("POST", "/webhook/message", {
+        body: raw,
+        headers: { "X-Webhook-Hmac": hex },
+      });
+    };
+    const event = (payload: Record<string, unknown>) => ({
+      id: `evt_${crypto.randomUUID().replaceAll("-", "")}`,
+      timestamp: Date.now(),
+      event: "group.v2.participants",
+      session: phone,
+      payload,
+    });
+    const good = {
+      group: { id: "120363000000000001@g.us" },
+      type: "leave",
+      timestamp: 1666943582,
+      participants: [{ id: ALICE, role: "left" }],
+      _data: { type: "remove" },
+    };
+    const taken = await post(event(good));
+    assert.equal(taken.status, 200, JSON.stringify(taken.body));
+    for (
+      const bad of [
+        { ...good, type: "kicked" },
+        { ...good, participants: [{ id: ALICE, role: "owner" }] },
+        { ...good, group: {} },
+        { type: "leave", timestamp: 1666943582, participants: [] },
+      ]
+    ) {
+      const refused = await post(event(bad));
+      assert.equal(refused.status, 400, JSON.stringify(bad));
+      assert.match(String(refused.body.error), /payload/);
+    }
+    const join = {
+      ...event({ timestamp: 1666943582, group: { id: "120363000000000001@g.us" } }),
+      event: "group.v2.join",
+    };
+    const noInfo = await post(join);
+    assert.equal(noInfo.status, 400, "a join without the group's subject and members");
   } finally {
     await gateway.close();
   }

@@ -9,6 +9,10 @@
  * anyone else a change answers `false` and participants stay as they are, as whatsapp-web.js
  * does. Numbers `1555…@c.us` are on WhatsApp but `15559999999`; others are not (`404` in an add's
  * results), and `15550000004`'s privacy settings refuse being added (`403`), as in the simulator.
+ * Each change posts WAHA's group event (`group_events.ts`): creating or joining a group
+ * `group.v2.join`, leaving it `group.v2.leave`, adding, removing, promoting, demoting members or
+ * approving their requests `group.v2.participants`, the subject, description, a setting or the
+ * picture `group.v2.update`.
  */
 import {
   CreateGroupRequest,
@@ -24,6 +28,7 @@ import {
   type WEBJSGroupInviteInfo,
   type WEBJSWid,
 } from "../../waha/schemas.ts";
+import { type GroupNotify, joined, left, participantsChanged, updated } from "./group_events.ts";
 import { json, nestError, textAnswer, validate } from "./http.ts";
 
 export interface FakeGroupMember {
@@ -40,6 +45,8 @@ export interface FakeGroup {
   creation: number;
   announce: boolean;
   restrict: boolean;
+  /** New members need an admin's approval. */
+  approval: boolean;
   participants: FakeGroupMember[];
   invite: string;
   picture: string | null;
@@ -85,6 +92,7 @@ export function seedGroups(me: string): FakeGroups {
     creation: now - 86_400,
     announce: false,
     restrict: false,
+    approval: true,
     participants: [
       member("15550000009@c.us", "superadmin"),
       member(me, "admin"),
@@ -103,6 +111,7 @@ export function seedGroups(me: string): FakeGroups {
     creation: now - 3_600,
     announce: false,
     restrict: true,
+    approval: false,
     participants: [member("15550000008@c.us", "superadmin"), member("15550000001@c.us")],
     invite: JOINABLE_CODE,
     picture: null,
@@ -165,8 +174,11 @@ export interface GroupsRequest {
   path: string;
   query: Record<string, string>;
   body: unknown;
-  /** The groups of the (WORKING) session the path names; refuses as WAHA does otherwise. */
-  groupsOf(session: string): { groups: FakeGroups; me: string };
+  /**
+   * The groups of the (WORKING) session the path names, and how to post its events; refuses as
+   * WAHA does otherwise.
+   */
+  groupsOf(session: string): { groups: FakeGroups; me: string; notify: GroupNotify };
   /** A fresh number, for ids and picture URLs. */
   next(): number;
 }
@@ -176,7 +188,7 @@ export function routeGroups(request: GroupsRequest): Response | null {
   const { method, path, query, body } = request;
   const m = path.match(/^\/api\/([^/]+)\/groups(?:\/([^/]+)(\/.*)?)?$/);
   if (!m) return null;
-  const { groups, me } = request.groupsOf(m[1]);
+  const { groups, me, notify } = request.groupsOf(m[1]);
   const target = m[2] === undefined ? "" : decodeURIComponent(m[2]);
   const action = `${method} ${m[3] ?? ""}`;
 
@@ -198,7 +210,7 @@ export function routeGroups(request: GroupsRequest): Response | null {
       };
       if (code === 200) participants.push(member(who));
     }
-    groups.mine.set(id, {
+    const group: FakeGroup = {
       id,
       subject: input.name,
       desc: "",
@@ -206,11 +218,14 @@ export function routeGroups(request: GroupsRequest): Response | null {
       creation: Math.floor(Date.now() / 1000),
       announce: false,
       restrict: false,
+      approval: false,
       participants,
       invite: `INVITE${request.next()}`,
       picture: null,
       requests: [],
-    });
+    };
+    groups.mine.set(id, group);
+    joined(notify, group, me, { type: "create", author: me });
     const created: WEBJSCreateGroupResult = {
       title: input.name,
       gid: wid(id),
@@ -225,6 +240,7 @@ export function routeGroups(request: GroupsRequest): Response | null {
     groups.joinable.delete(code);
     group.participants.push(member(me));
     groups.mine.set(group.id, group);
+    joined(notify, group, me, { type: "invite", author: me });
     return json(200, { id: group.id });
   }
   if (target === "join-info" && method === "GET") {
@@ -255,6 +271,7 @@ export function routeGroups(request: GroupsRequest): Response | null {
       return json(200, asGroupChat(group));
     case "POST /leave":
       groups.mine.delete(group.id);
+      left(notify, group, me);
       return json(201, undefined);
     case "GET /invite-code":
       return textAnswer(200, group.invite);
@@ -263,20 +280,28 @@ export function routeGroups(request: GroupsRequest): Response | null {
       return textAnswer(201, group.invite);
     case "PUT /subject": {
       const { subject } = validate(SubjectRequest, body);
-      if (admin || !group.restrict) group.subject = subject;
+      if (admin || !group.restrict) {
+        group.subject = subject;
+        updated(notify, group, me, "subject", me);
+      }
       return json(200, admin || !group.restrict);
     }
     case "PUT /description": {
       const { description } = validate(DescriptionRequest, body);
-      if (admin || !group.restrict) group.desc = description;
+      if (admin || !group.restrict) {
+        group.desc = description;
+        updated(notify, group, me, "description", me);
+      }
       return json(200, admin || !group.restrict);
     }
     case "PUT /settings/security/messages-admin-only":
     case "PUT /settings/security/info-admin-only": {
       const adminsOnly = validate(SettingsSecurityChangeInfo, body).adminsOnly ?? true;
       if (admin) {
-        if (action.endsWith("messages-admin-only")) group.announce = adminsOnly;
+        const announce = action.endsWith("messages-admin-only");
+        if (announce) group.announce = adminsOnly;
         else group.restrict = adminsOnly;
+        updated(notify, group, me, announce ? "announce" : "restrict", me);
       }
       return json(200, admin);
     }
@@ -287,20 +312,33 @@ export function routeGroups(request: GroupsRequest): Response | null {
         if (code === 200) group.participants.push(member(id));
         results[id] = { code, message: addMessage(code), isInviteV4Sent: false };
       }
+      const added = Object.keys(results).filter((id) => results[id].code === 200);
+      participantsChanged(notify, group, "join", added, me);
       return json(200, results);
     }
     case "POST /participants/remove": {
       // Nobody removes the group's creator, and the account leaves rather than removes itself.
-      const ids = participantsOf().filter((id) => id !== me && !find(id)?.isSuperAdmin);
-      if (admin) group.participants = group.participants.filter((p) => !ids.includes(p.id));
+      const ids = participantsOf().filter((id) =>
+        id !== me && find(id) !== undefined && !find(id)!.isSuperAdmin
+      );
+      if (admin) {
+        group.participants = group.participants.filter((p) => !ids.includes(p.id));
+        participantsChanged(notify, group, "leave", ids, me);
+      }
       return json(200, { status: 200 });
     }
     case "POST /admin/promote":
     case "POST /admin/demote": {
+      const promote = action.endsWith("promote");
+      const changed: string[] = [];
       for (const id of participantsOf()) {
         const target = find(id);
-        if (admin && target && !target.isSuperAdmin) target.isAdmin = action.endsWith("promote");
+        if (admin && target && !target.isSuperAdmin && target.isAdmin !== promote) {
+          target.isAdmin = promote;
+          changed.push(id);
+        }
       }
+      participantsChanged(notify, group, promote ? "promote" : "demote", changed, me);
       return json(200, { status: 200 });
     }
     case "GET /picture":
@@ -314,6 +352,7 @@ export function routeGroups(request: GroupsRequest): Response | null {
         group.picture = method === "PUT"
           ? `https://pps.whatsapp.net/fake/${group.id}/${request.next()}.jpg`
           : null;
+        updated(notify, group, me, "picture", me);
       }
       return json(200, { success: admin || !group.restrict });
     }
@@ -331,17 +370,17 @@ export function routeGroups(request: GroupsRequest): Response | null {
     case "POST /participants/join-requests/approve":
     case "POST /participants/join-requests/reject": {
       const approve = action.endsWith("approve");
-      return json(
-        200,
-        participantsOf().map((id) => {
-          const pending = group.requests.some((r) => r.id === id);
-          if (!pending) return { requesterId: id, success: false, error: 404 };
-          if (!admin) return { requesterId: id, success: false, error: 403 };
-          group.requests = group.requests.filter((r) => r.id !== id);
-          if (approve) group.participants.push(member(id));
-          return { requesterId: id, success: true };
-        }),
-      );
+      const results = participantsOf().map((id) => {
+        const pending = group.requests.some((r) => r.id === id);
+        if (!pending) return { requesterId: id, success: false, error: 404 };
+        if (!admin) return { requesterId: id, success: false, error: 403 };
+        group.requests = group.requests.filter((r) => r.id !== id);
+        if (approve) group.participants.push(member(id));
+        return { requesterId: id, success: true };
+      });
+      const approved = approve ? results.filter((r) => r.success).map((r) => r.requesterId) : [];
+      participantsChanged(notify, group, "join", approved, me);
+      return json(200, results);
     }
   }
   return nestError(404, "Not Found", `Cannot ${method} ${path}`);

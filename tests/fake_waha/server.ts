@@ -13,12 +13,13 @@
  * of each session's config that WAHA posts for what happens here (`session.status`; `message` for
  * a contact's message; `message.any` for every message, ours too; `message.revoked` for ours
  * revoked; `message.ack` for a receipt; `message.reaction` for a contact's reaction; `poll.vote`
- * for a contact's vote), signed as WAHA signs them (`X-Webhook-Hmac`: hex HMAC-SHA512 of the body
- * with `hmac.key`).
+ * for a contact's vote; `group.v2.*` for a change of a group: `group_events.ts`), signed as WAHA
+ * signs them (`X-Webhook-Hmac`: hex HMAC-SHA512 of the body with `hmac.key`).
  *
  * A test drives it: `scan` links a session, `incoming` makes a contact write (a file too), `ack`
  * delivers or reads a message, `react` makes a contact react to one, `vote` vote in a poll of
- * ours, `failWith` makes every call answer that status (500), `hang` makes every call wait until
+ * ours, `groupChange` changes a group from the phone or as another member would,
+ * `failWith` makes every call answer that status (500), `hang` makes every call wait until
  * the server closes, `olderWaha` answers as WAHA 2024.10 (no profile call).
  * Every request is recorded with its parsed body.
  */
@@ -54,6 +55,7 @@ import {
 } from "./chats.ts";
 import { type FakeChannel, routeChannels, seedChannels } from "./channels.ts";
 import { type FakeContacts, routeContacts, seedContacts } from "./contacts.ts";
+import { changeGroup } from "./group_events.ts";
 import { type FakeGroups, onWhatsApp, routeGroups, seedGroups } from "./groups.ts";
 import { json, nestError, Refusal, validate } from "./http.ts";
 import {
@@ -132,6 +134,12 @@ export interface FakeWaha {
   react(name: string, from: string, messageId: string, emoji: string): Promise<void>;
   /** `from` votes in a poll of ours in its chat with the session: posted as `poll.vote`. */
   vote(name: string, from: string, pollId: string, selectedOptions: string[]): Promise<void>;
+  /**
+   * A group of the session changes from the phone or by another member (`action` and `body` as
+   * the simulator's control of that name: `group_events.ts`), and WAHA's event is posted; throws
+   * for a change WhatsApp would refuse.
+   */
+  groupChange(name: string, action: string, body: Record<string, unknown>): Promise<void>;
   /** The calls made to `path` (exactly), in order. */
   callsTo(path: string, method?: string): RecordedRequest[];
   close(): Promise<void>;
@@ -496,7 +504,11 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       body,
       groupsOf(name) {
         const session = sessionNamed(name, ["WORKING"]);
-        return { groups: session.groups, me: session.me!.id };
+        return {
+          groups: session.groups,
+          me: session.me!.id,
+          notify: (event, payload) => void post(session, event, payload),
+        };
       },
       next: () => ++counter,
     });
@@ -639,6 +651,14 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       const id = `false_${from}_FAKEV${(++counter).toString().padStart(15, "0")}`;
       const body = pollVoteOf({ id, from, me: session.me!.id, selectedOptions }, poll);
       await post(session, "poll.vote", body);
+    },
+    async groupChange(name, action, body) {
+      const session = sessionNamed(name, ["WORKING"]);
+      const posts: Promise<void>[] = [];
+      changeGroup(session.groups, session.me!.id, action, body, (event, payload) => {
+        posts.push(post(session, event, payload));
+      });
+      await Promise.all(posts);
     },
     callsTo(path, method) {
       return requests.filter((r) => r.path === path && (!method || r.method === method));

@@ -1,9 +1,9 @@
 /**
  * @module
  * The configuration the waha engine gives its WAHA session: webhooks to our inbound endpoints
- * (its message events, `MESSAGE_EVENTS`, to `/webhook/message`; `session.status` to
- * `/webhook/state-change`), authenticated with our webhook key in `X-Api-Key` and signed with
- * `WEBHOOK_HMAC_SECRET` (WAHA's `hmac.key`).
+ * (its message events, `MESSAGE_EVENTS`, and its group events, `GROUP_EVENTS`, to
+ * `/webhook/message`; `session.status` to `/webhook/state-change`), authenticated with our webhook
+ * key in `X-Api-Key` and signed with `WEBHOOK_HMAC_SECRET` (WAHA's `hmac.key`).
  */
 import type { WahaEngineOptions } from "../../engine.ts";
 import type { SessionConfig, WebhookConfig } from "../../../waha/schemas.ts";
@@ -21,6 +21,18 @@ export const MESSAGE_EVENTS = [
   "poll.vote",
 ] as const;
 
+/**
+ * WAHA's group events, posted to `/webhook/message` too: we joined or left a group, its members
+ * or info changed, someone asks to join. The engine emits none of these of its own either.
+ */
+export const GROUP_EVENTS = [
+  "group.v2.join",
+  "group.v2.leave",
+  "group.v2.update",
+  "group.v2.participants",
+  "group.v2.participants.join-request",
+] as const;
+
 export function sessionConfigFor(options: WahaEngineOptions): SessionConfig {
   const hook = options.webhook;
   if (!hook) return {};
@@ -29,7 +41,7 @@ export function sessionConfigFor(options: WahaEngineOptions): SessionConfig {
     ...(hook.hmacKey ? { hmac: { key: hook.hmacKey } } : {}),
   };
   const webhooks: WebhookConfig[] = [
-    { url: hook.messageUrl, events: [...MESSAGE_EVENTS], ...common },
+    { url: hook.messageUrl, events: [...MESSAGE_EVENTS, ...GROUP_EVENTS], ...common },
     { url: hook.statusUrl, events: ["session.status"], ...common },
   ];
   return { webhooks };
