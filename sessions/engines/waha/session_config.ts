@@ -1,8 +1,9 @@
 /**
  * @module
  * The configuration the waha engine gives its WAHA session: webhooks to our inbound endpoints
- * (its message events, `MESSAGE_EVENTS`, to `/webhook/message`; `session.status` to
- * `/webhook/state-change`), authenticated with our webhook key in `X-Api-Key` and signed with
+ * (its message events, `MESSAGE_EVENTS`, and those of edits, labels, presence and calls,
+ * `SOCIAL_EVENTS`, to `/webhook/message`; `session.status` to `/webhook/state-change`),
+ * authenticated with our webhook key in `X-Api-Key` and signed with
  * `WEBHOOK_HMAC_SECRET` (WAHA's `hmac.key`).
  */
 import type { WahaEngineOptions } from "../../engine.ts";
@@ -21,6 +22,23 @@ export const MESSAGE_EVENTS = [
   "poll.vote",
 ] as const;
 
+/**
+ * WAHA's other events of what happens on the phone and to its contacts, posted to
+ * `/webhook/message` too: an edited message, labels (created or changed, deleted, put on a chat or
+ * taken off), a contact's presence, and calls (ringing, answered on the phone, rejected).
+ */
+export const SOCIAL_EVENTS = [
+  "message.edited",
+  "label.upsert",
+  "label.deleted",
+  "label.chat.added",
+  "label.chat.deleted",
+  "presence.update",
+  "call.received",
+  "call.accepted",
+  "call.rejected",
+] as const;
+
 export function sessionConfigFor(options: WahaEngineOptions): SessionConfig {
   const hook = options.webhook;
   if (!hook) return {};
@@ -29,7 +47,7 @@ export function sessionConfigFor(options: WahaEngineOptions): SessionConfig {
     ...(hook.hmacKey ? { hmac: { key: hook.hmacKey } } : {}),
   };
   const webhooks: WebhookConfig[] = [
-    { url: hook.messageUrl, events: [...MESSAGE_EVENTS], ...common },
+    { url: hook.messageUrl, events: [...MESSAGE_EVENTS, ...SOCIAL_EVENTS], ...common },
     { url: hook.statusUrl, events: ["session.status"], ...common },
   ];
   return { webhooks };
