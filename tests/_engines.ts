@@ -12,7 +12,8 @@
  * (`answersNotImplemented`), so mapping a call fails its tests until the table says so.
  * `GAPS` names where an engine's answers differ otherwise, each left-out assertion marked by it;
  * `World` is what the two other sides hold to begin with where they differ (the simulator's
- * group and the fake WAHA's, what each says of a participant it did not add).
+ * group and the fake WAHA's, what each says of a participant it did not add), and what happens
+ * there that a number sees only as events (a contact's presence and call, the phone's labels).
  */
 import assert from "node:assert/strict";
 import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
@@ -67,9 +68,28 @@ export interface World {
    * nothing), one whose privacy settings refuse it.
    */
   addRefusals: { notOnWhatsApp: string | null; privacy: string };
+  /**
+   * What happens on the phone and from its contacts, done on each engine's other side (the
+   * simulator's `/simulator/…` controls, the fake WAHA's `social`) and seen only as WhatsApp's
+   * events: a contact goes online or offline (`presence.update`), a contact calls
+   * (`call.received`), the phone creates a label (no `id`) or changes one (`label.upsert`), deletes
+   * one (`label.chat.deleted` for each chat that had it, then `label.deleted`), gives a chat
+   * exactly these labels (`label.chat.added`, `label.chat.deleted`).
+   */
+  contactPresence(phone: string, contactId: string, presence: "online" | "offline"): Promise<void>;
+  incomingCall(phone: string, from: string, options?: { isVideo?: boolean }): Promise<void>;
+  phoneUpsertLabel(
+    phone: string,
+    label: { id?: string; name: string; color?: number },
+  ): Promise<void>;
+  phoneDeleteLabel(phone: string, labelId: string): Promise<void>;
+  phoneSetChatLabels(phone: string, chatId: string, labelIds: string[]): Promise<void>;
 }
 
-const WORLDS: Record<EngineName, World> = {
+/** What the other side does (`World`), done by each engine's own means. */
+type Acts = Omit<World, "group" | "addRefusals">;
+
+const WORLDS: Record<EngineName, Omit<World, keyof Acts>> = {
   simulator: {
     group: {
       id: "120363000000000001@g.us",
@@ -101,7 +121,22 @@ export async function startEngine(
 ): Promise<EngineUnderTest> {
   if (engine === "simulator") {
     const server = await startTestApp({ SIMULATOR_SCAN_MS: "0", ...env });
+    const control = async (phone: string, action: string, body: unknown) => {
+      const answer = await server.json("POST", `/${phone}/simulator/${action}`, { body });
+      assert.equal(answer.status, 200, `simulator/${action}: ${JSON.stringify(answer.body)}`);
+    };
+    const acts: Acts = {
+      contactPresence: (phone, contactId, presence) =>
+        control(phone, "presence", { contactId, presence }),
+      incomingCall: (phone, from, options = {}) =>
+        control(phone, "calls", { from, isVideo: options.isVideo ?? false }),
+      phoneUpsertLabel: (phone, label) => control(phone, "labels", label),
+      phoneDeleteLabel: (phone, id) => control(phone, "label-delete", { id }),
+      phoneSetChatLabels: (phone, chatId, labelIds) =>
+        control(phone, "chat-labels", { chatId, labelIds }),
+    };
     return harness(engine, server, null, {
+      acts,
       notOnWhatsApp: "15559999999",
       link: (phone) => waitForState(server, phone, "CONNECTED", LINK_MS).then(() => {}),
       async incoming(phone, from, text) {
@@ -122,7 +157,16 @@ export async function startEngine(
     });
   }
   const gateway = await startWahaGateway(env);
+  const social = (phone: string) => gateway.fake.social(phone);
+  const acts: Acts = {
+    contactPresence: (phone, contactId, presence) => social(phone).presence(contactId, presence),
+    incomingCall: (phone, from, options) => social(phone).call(from, options).then(() => {}),
+    phoneUpsertLabel: (phone, label) => social(phone).upsertLabel(label).then(() => {}),
+    phoneDeleteLabel: (phone, id) => social(phone).deleteLabel(id),
+    phoneSetChatLabels: (phone, chatId, labelIds) => social(phone).setChatLabels(chatId, labelIds),
+  };
   return harness(engine, gateway.server, gateway, {
+    acts,
     // The fake WAHA knows the numbers of +1 555 only, and says this one is not on WhatsApp.
     notOnWhatsApp: "15559999999",
     async link(phone) {
@@ -158,7 +202,9 @@ function harness(
   engine: EngineName,
   server: TestApp,
   waha: WahaGateway | null,
-  own: Pick<EngineUnderTest, "link" | "incoming" | "incomingMany" | "notOnWhatsApp" | "close">,
+  { acts, ...own }:
+    & Pick<EngineUnderTest, "link" | "incoming" | "incomingMany" | "notOnWhatsApp" | "close">
+    & { acts: Acts },
 ): EngineUnderTest {
   const start = async (phone: string) => {
     const { status, body } = await server.json("POST", `/${phone}/start`, { body: { engine } });
@@ -168,7 +214,7 @@ function harness(
     engine,
     server,
     waha,
-    world: WORLDS[engine],
+    world: { ...WORLDS[engine], ...acts },
     start,
     ...own,
     async connect(phone) {
@@ -272,18 +318,17 @@ export type ContractGap =
   | "unknownChats"
   /**
    * The waha engine has WAHA post its message events (`message`, `message.any`, `message.ack`,
-   * `message.reaction`, `message.revoked`), `poll.vote` and `session.status`; these do not reach
-   * the gateway yet: its group events (`group.v2.*`)…
+   * `message.reaction`, `message.revoked`, `message.edited`), `poll.vote`, its label, presence
+   * and call events and `session.status`; its group events (`group.v2.*`) do not reach the
+   * gateway yet.
    */
   | "wahaGroupEvents"
-  /** …its label events (`label.*`)… */
-  | "wahaLabelEvents"
-  /** …its contacts' presence (`presence.update`)… */
-  | "wahaPresenceEvents"
-  /** …its calls (`call.*`)… */
-  | "wahaCallEvents"
-  /** …and an edited message (`message.edited`). */
-  | "wahaEditEvents"
+  /**
+   * WAHA rejects any call it is asked to, ringing or not (a wrong caller, a call rejected before,
+   * are no 404), and posts a call rejected through its API as it knows it (its WEBJS engine): the
+   * call's id and caller, a voice call at the time of rejecting, not the `call.received` payload.
+   */
+  | "ringingCalls"
   /** WAHA's messages say nothing of where they were sent from (no `source`: `api`, `app`). */
   | "messageSource"
   /**
@@ -297,10 +342,7 @@ export const GAPS: Record<EngineName, ReadonlySet<ContractGap>> = {
   waha: new Set([
     "unknownChats",
     "wahaGroupEvents",
-    "wahaLabelEvents",
-    "wahaPresenceEvents",
-    "wahaCallEvents",
-    "wahaEditEvents",
+    "ringingCalls",
     "messageSource",
     "chatState",
   ]),
