@@ -27,6 +27,8 @@ export const EMITTED_EVENTS = [
   "label.chat.deleted",
   "call.received",
   "call.rejected",
+  // From a waha-engine session's WAHA only (NOWEB and GOWS: a call answered on the phone).
+  "call.accepted",
   "group.v2.join",
   "group.v2.update",
   "group.v2.participants.join-request",
@@ -37,7 +39,6 @@ export const WAHA_ONLY_EVENTS = [
   "message.ack.group",
   "message.waiting",
   "chat.archive",
-  "call.accepted",
   "event.response",
   "event.response.failed",
   "engine.event",

@@ -2,8 +2,9 @@
  * @module
  * The inbound WAHA webhooks (`POST /webhook/message`, `POST /webhook/state-change`), so that a
  * remote WAHA server can be the backend of a session: its message events (`message`,
- * `message.any`, `message.ack`, `message.reaction`, `message.revoked`, and `poll.vote`), its group
- * events (`group.v2.*`: `inbound_group_events.ts`) and `session.status` are validated (extra
+ * `message.any`, `message.ack`, `message.reaction`, `message.revoked`, `message.edited` and
+ * `poll.vote`), its group events (`group.v2.*`: `inbound_group_events.ts`), those of labels,
+ * presence and calls (`inbound_social_events.ts`) and `session.status` are validated (extra
  * fields are kept, malformed ones are a 400), must name a known session (the phone number, else
  * 404), and enter the same pipeline as our workers' events (a `session.status`
  * is stored with its derived `state.change` in one transaction). An event id that was already
@@ -18,6 +19,7 @@ import type { AuthGuards } from "../middleware/guards.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import { GROUP_EVENT_PAYLOADS } from "./inbound_group_events.ts";
 import { createRouter } from "./router.ts";
+import { socialEventEnvelopes } from "./inbound_social_events.ts";
 import { isPhoneNumber } from "../sessions/phone_number.ts";
 import { errorResponses, jsonBody, jsonResponse } from "./schemas.ts";
 
@@ -134,6 +136,9 @@ const PollVotePayloadSchema = z.looseObject({
   poll: DestinationSchema,
 });
 
+/** WAHA's `message.edited` (`WAMessageEditedBody`): the message with its new body. */
+const EditedPayloadSchema = MessagePayloadSchema.extend({ editedMessageId: optionalText });
+
 const MessageEventSchema = z.discriminatedUnion("event", [
   envelope(z.enum(["message", "message.any"]), MessagePayloadSchema),
   envelope(z.literal("message.ack"), AckPayloadSchema),
@@ -141,6 +146,8 @@ const MessageEventSchema = z.discriminatedUnion("event", [
   envelope(z.literal("message.revoked"), RevokedPayloadSchema),
   envelope(z.literal("poll.vote"), PollVotePayloadSchema),
   ...GROUP_EVENT_PAYLOADS.map(([event, payload]) => envelope(z.literal(event), payload)),
+  envelope(z.literal("message.edited"), EditedPayloadSchema),
+  ...socialEventEnvelopes(envelope),
 ]).openapi("WahaMessageEvent");
 const StatusEventSchema = envelope(z.literal("session.status"), StatusPayloadSchema)
   .openapi("WahaSessionStatusEvent");

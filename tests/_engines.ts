@@ -12,8 +12,9 @@
  * (`answersNotImplemented`), so mapping a call fails its tests until the table says so.
  * `GAPS` names where an engine's answers differ otherwise, each left-out assertion marked by it;
  * `World` is what the two other sides hold to begin with where they differ (the simulator's
- * group and the fake WAHA's, what each says of a participant it did not add), and how a group
- * changes there from the phone or by its other members (`groupChange`).
+ * group and the fake WAHA's, what each says of a participant it did not add), how a group changes
+ * there from the phone or by its other members (`groupChange`), and what happens there that a
+ * number sees only as events (a contact's presence and call, the phone's labels).
  */
 import assert from "node:assert/strict";
 import { startTestApp, type TestApp, waitFor, waitForState } from "./_helpers.ts";
@@ -78,6 +79,22 @@ export interface World {
     action: GroupChangeAction,
     body: Record<string, unknown>,
   ): Promise<{ status: number; body: Record<string, unknown> }>;
+  /**
+   * What happens on the phone and from its contacts, done on each engine's other side (the
+   * simulator's `/simulator/…` controls, the fake WAHA's `social`) and seen only as WhatsApp's
+   * events: a contact goes online or offline (`presence.update`), a contact calls
+   * (`call.received`), the phone creates a label (no `id`) or changes one (`label.upsert`), deletes
+   * one (`label.chat.deleted` for each chat that had it, then `label.deleted`), gives a chat
+   * exactly these labels (`label.chat.added`, `label.chat.deleted`).
+   */
+  contactPresence(phone: string, contactId: string, presence: "online" | "offline"): Promise<void>;
+  incomingCall(phone: string, from: string, options?: { isVideo?: boolean }): Promise<void>;
+  phoneUpsertLabel(
+    phone: string,
+    label: { id?: string; name: string; color?: number },
+  ): Promise<void>;
+  phoneDeleteLabel(phone: string, labelId: string): Promise<void>;
+  phoneSetChatLabels(phone: string, chatId: string, labelIds: string[]): Promise<void>;
 }
 
 /** The changes of a group `World.groupChange` makes. */
@@ -88,7 +105,10 @@ export type GroupChangeAction =
   | "group-leave"
   | "group-request";
 
-const WORLDS: Record<EngineName, Omit<World, "groupChange">> = {
+/** What the other side does (`World`), done by each engine's own means (`groupChange` too). */
+type Acts = Omit<World, "group" | "addRefusals" | "groupChange">;
+
+const WORLDS: Record<EngineName, Omit<World, keyof Acts | "groupChange">> = {
   simulator: {
     group: {
       id: "120363000000000001@g.us",
@@ -120,7 +140,22 @@ export async function startEngine(
 ): Promise<EngineUnderTest> {
   if (engine === "simulator") {
     const server = await startTestApp({ SIMULATOR_SCAN_MS: "0", ...env });
+    const control = async (phone: string, action: string, body: unknown) => {
+      const answer = await server.json("POST", `/${phone}/simulator/${action}`, { body });
+      assert.equal(answer.status, 200, `simulator/${action}: ${JSON.stringify(answer.body)}`);
+    };
+    const acts: Acts = {
+      contactPresence: (phone, contactId, presence) =>
+        control(phone, "presence", { contactId, presence }),
+      incomingCall: (phone, from, options = {}) =>
+        control(phone, "calls", { from, isVideo: options.isVideo ?? false }),
+      phoneUpsertLabel: (phone, label) => control(phone, "labels", label),
+      phoneDeleteLabel: (phone, id) => control(phone, "label-delete", { id }),
+      phoneSetChatLabels: (phone, chatId, labelIds) =>
+        control(phone, "chat-labels", { chatId, labelIds }),
+    };
     return harness(engine, server, null, {
+      acts,
       notOnWhatsApp: "15559999999",
       groupChange: (phone, action, body) =>
         server.json("POST", `/${phone}/simulator/${action}`, { body }),
@@ -143,7 +178,16 @@ export async function startEngine(
     });
   }
   const gateway = await startWahaGateway(env);
+  const social = (phone: string) => gateway.fake.social(phone);
+  const acts: Acts = {
+    contactPresence: (phone, contactId, presence) => social(phone).presence(contactId, presence),
+    incomingCall: (phone, from, options) => social(phone).call(from, options).then(() => {}),
+    phoneUpsertLabel: (phone, label) => social(phone).upsertLabel(label).then(() => {}),
+    phoneDeleteLabel: (phone, id) => social(phone).deleteLabel(id),
+    phoneSetChatLabels: (phone, chatId, labelIds) => social(phone).setChatLabels(chatId, labelIds),
+  };
   return harness(engine, gateway.server, gateway, {
+    acts,
     // The fake WAHA knows the numbers of +1 555 only, and says this one is not on WhatsApp.
     notOnWhatsApp: "15559999999",
     async groupChange(phone, action, body) {
@@ -188,9 +232,10 @@ function harness(
   engine: EngineName,
   server: TestApp,
   waha: WahaGateway | null,
-  own:
+  { acts, ...own }:
     & Pick<EngineUnderTest, "link" | "incoming" | "incomingMany" | "notOnWhatsApp" | "close">
-    & Pick<World, "groupChange">,
+    & Pick<World, "groupChange">
+    & { acts: Acts },
 ): EngineUnderTest {
   const start = async (phone: string) => {
     const { status, body } = await server.json("POST", `/${phone}/start`, { body: { engine } });
@@ -200,7 +245,7 @@ function harness(
     engine,
     server,
     waha,
-    world: { ...WORLDS[engine], groupChange: own.groupChange },
+    world: { ...WORLDS[engine], ...acts, groupChange: own.groupChange },
     start,
     ...own,
     async connect(phone) {
@@ -303,17 +348,11 @@ export type ContractGap =
    */
   | "unknownChats"
   /**
-   * The waha engine has WAHA post its message events (`message`, `message.any`, `message.ack`,
-   * `message.reaction`, `message.revoked`), `poll.vote`, its group events (`group.v2.*`) and
-   * `session.status`; these do not reach the gateway yet: its label events (`label.*`)…
+   * WAHA rejects any call it is asked to, ringing or not (a wrong caller, a call rejected before,
+   * are no 404), and posts a call rejected through its API as it knows it (its WEBJS engine): the
+   * call's id and caller, a voice call at the time of rejecting, not the `call.received` payload.
    */
-  | "wahaLabelEvents"
-  /** …its contacts' presence (`presence.update`)… */
-  | "wahaPresenceEvents"
-  /** …its calls (`call.*`)… */
-  | "wahaCallEvents"
-  /** …and an edited message (`message.edited`). */
-  | "wahaEditEvents"
+  | "ringingCalls"
   /** WAHA's messages say nothing of where they were sent from (no `source`: `api`, `app`). */
   | "messageSource"
   /**
@@ -332,10 +371,7 @@ export const GAPS: Record<EngineName, ReadonlySet<ContractGap>> = {
   simulator: new Set(),
   waha: new Set([
     "unknownChats",
-    "wahaLabelEvents",
-    "wahaPresenceEvents",
-    "wahaCallEvents",
-    "wahaEditEvents",
+    "ringingCalls",
     "messageSource",
     "chatState",
     "nonAdminRefusals",

@@ -258,10 +258,8 @@ for (const engine of ENGINES) {
         }
       });
 
-      // WAHA has no message.edited (GAPS: wahaEditEvents).
       await t.step({
         name: "an edit sends message.edited and a revoke message.revoked, in WAHA's shape",
-        ignore: !keepsContract(engine, "wahaEditEvents"),
         fn: async () => {
           const id = await sendText(ALICE, "first words");
           const bare = id.split("_")[2];

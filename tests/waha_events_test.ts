@@ -2,8 +2,9 @@
  * @module
  * WAHA's events beyond `message` and `session.status` on the waha engine, through our HTTP API
  * against the fake WAHA: the engine subscribes them, WAHA posts them (signed, with our key), and
- * each reaches our webhook receiver and the SSE stream exactly once, in WAHA's shape (its group
- * events too); a group event WAHA's shape does not allow is refused.
+ * each reaches our webhook receiver and the SSE stream exactly once, in WAHA's shape (its group,
+ * label, presence and call events and `message.edited` too); a malformed one is a 400 and reaches
+ * no one.
  */
 import assert from "node:assert/strict";
 import { waitFor } from "./_helpers.ts";
@@ -13,6 +14,7 @@ import { verifyHmac } from "../events/test_receivers.ts";
 
 const PHONE = "4915550022101";
 const ALICE = "15550000001@c.us";
+const BOB = "15550000002@c.us";
 
 Deno.test("a receipt WAHA posts (message.ack) reaches our webhook and stream once", async () => {
   const gateway = await startWahaGateway();
@@ -359,6 +361,153 @@ Deno.test("POST /webhook/message refuses a malformed group event with 400 and ta
     };
     const noInfo = await post(join);
     assert.equal(noInfo.status, 400, "a join without the group's subject and members");
+  } finally {
+    await gateway.close();
+  }
+});
+
+Deno.test("WAHA's label, presence and call events and message.edited reach our webhook and stream once each", async () => {
+  const gateway = await startWahaGateway();
+  const { server, fake, receiver } = gateway;
+  const phone = "4915550022104";
+  try {
+    await linkWahaSession(gateway, phone);
+    const response = await server.request("GET", `/${phone}/events`);
+    assert.equal(response.status, 200);
+    const stream = sseReader(response);
+    try {
+      const social = fake.social(phone);
+      // Through our API: a label made, put on Alice's chat; a message of ours edited; a call
+      // rejected. On the phone and from contacts: the label deleted, Bob online, Bob's call
+      // answered, Alice's call that we reject.
+      const label = await server.json("POST", `/${phone}/labels`, {
+        body: { name: "Lead", color: 3 },
+      });
+      assert.equal(label.status, 200, JSON.stringify(label.body));
+      const tagged = await server.json("PUT", `/${phone}/labels/chats/${ALICE}`, {
+        body: { labels: [{ id: "6" }] },
+      });
+      assert.equal(tagged.status, 200, JSON.stringify(tagged.body));
+      const sent = await server.json("POST", `/${phone}/send-text`, {
+        body: { chatId: ALICE, text: "See you at 5" },
+      });
+      assert.equal(sent.status, 200, JSON.stringify(sent.body));
+      const sentId = sent.body.messageId as string;
+      const edited = await server.json("PUT", `/${phone}/messages/${sentId}`, {
+        body: { text: "See you at 6" },
+      });
+      assert.equal(edited.status, 200, JSON.stringify(edited.body));
+      await social.deleteLabel("6");
+      await social.presence(BOB, "online");
+      const answered = await social.call(BOB);
+      await social.answer(answered);
+      const rung = await social.call(ALICE, { isVideo: true });
+      const rejected = await server.json("POST", `/${phone}/calls/reject`, {
+        body: { from: ALICE, id: rung },
+      });
+      assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+      // A last event, posted after the others: a second copy of any of them would be there too.
+      await social.presence(BOB, "offline");
+
+      type Payload = Record<string, unknown> & { presences?: { lastKnownPresence: string }[] };
+      type Event = { event: string; session: string; payload: Payload };
+      const is = {
+        upsert: (e: Event) => e.event === "label.upsert" && e.payload.id === "6",
+        added: (e: Event) => e.event === "label.chat.added" && e.payload.chatId === ALICE,
+        removed: (e: Event) => e.event === "label.chat.deleted" && e.payload.chatId === ALICE,
+        deleted: (e: Event) => e.event === "label.deleted" && e.payload.id === "6",
+        edited: (e: Event) => e.event === "message.edited" && e.payload.id === sentId,
+        online: (e: Event) =>
+          e.event === "presence.update" && e.payload.presences?.[0].lastKnownPresence === "online",
+        received: (e: Event) => e.event === "call.received" && e.payload.id === answered,
+        accepted: (e: Event) => e.event === "call.accepted" && e.payload.id === answered,
+        ringing: (e: Event) => e.event === "call.received" && e.payload.id === rung,
+        rejected: (e: Event) => e.event === "call.rejected" && e.payload.id === rung,
+        last: (e: Event) =>
+          e.event === "presence.update" && e.payload.presences?.[0].lastKnownPresence === "offline",
+      };
+      const streamed = (match: (e: Event) => boolean) =>
+        stream.messages.map((m) => JSON.parse(m.data) as Event).filter(match);
+      const delivered = (match: (e: Event) => boolean) =>
+        receiver.received.map((r) => r.json as unknown as Event).filter(match);
+      for (const [name, match] of Object.entries(is)) {
+        await stream.until((m) => match(JSON.parse(m.data)));
+        await waitFor(`the receiver to get ${name}`, () => delivered(match).length > 0);
+      }
+      for (const [name, match] of Object.entries(is)) {
+        assert.equal(streamed(match).length, 1, `${name} on the stream`);
+        assert.equal(delivered(match).length, 1, `${name} at the webhook`);
+      }
+
+      const lead = { id: "6", name: "Lead", color: 3, colorHex: "#dfaef0" };
+      assert.deepEqual(delivered(is.upsert)[0].payload, lead);
+      assert.deepEqual(delivered(is.added)[0].payload, {
+        labelId: "6",
+        chatId: ALICE,
+        label: lead,
+      });
+      assert.deepEqual(delivered(is.deleted)[0].payload, lead);
+      const [edit] = delivered(is.edited);
+      assert.equal(edit.session, phone);
+      assert.deepEqual(
+        [edit.payload.body, edit.payload.editedMessageId, edit.payload.fromMe],
+        ["See you at 6", sentId.split("_")[2], true],
+      );
+      assert.deepEqual(delivered(is.online)[0].payload, {
+        id: BOB,
+        presences: [{ participant: BOB, lastKnownPresence: "online", lastSeen: null }],
+      });
+      const [call] = delivered(is.received);
+      assert.deepEqual(
+        [call.payload.from, call.payload.isVideo, call.payload.isGroup],
+        [BOB, false, false],
+      );
+      assert.equal(delivered(is.accepted)[0].payload.from, BOB);
+      assert.equal(delivered(is.ringing)[0].payload.isVideo, true);
+      assert.equal(delivered(is.rejected)[0].payload.from, ALICE);
+    } finally {
+      await stream.close();
+    }
+    for (const post of fake.webhooks.filter((w) => !w.event.startsWith("session"))) {
+      assert.equal(post.status, 200, `${post.event} to ${post.url} answered ${post.status}`);
+    }
+  } finally {
+    await gateway.close();
+  }
+});
+
+Deno.test("a label, presence or call event WAHA posts malformed is a 400, and reaches no one", async () => {
+  const gateway = await startWahaGateway();
+  const { fake, receiver } = gateway;
+  const phone = "4915550022105";
+  try {
+    await linkWahaSession(gateway, phone);
+    const malformed: [string, unknown][] = [
+      ["label.upsert", { id: "6", color: 3, colorHex: "#dfaef0" }],
+      ["label.chat.added", { labelId: "6" }],
+      ["presence.update", {
+        id: BOB,
+        presences: [{ participant: BOB, lastKnownPresence: "away" }],
+      }],
+      ["call.received", { id: "ABC", from: BOB, timestamp: 1, isVideo: "yes", isGroup: false }],
+      ["message.edited", { id: "true_x_1", body: "no sender" }],
+    ];
+    for (const [event, payload] of malformed) await fake.postEvent(phone, event, payload);
+    const posted = fake.webhooks.filter((w) => malformed.some(([event]) => event === w.event));
+    // A well-formed one after them, which arrives: any of them would have arrived before it.
+    await fake.social(phone).presence(BOB, "online");
+    await waitFor(
+      "the receiver to get the presence",
+      () => receiver.received.some((r) => r.json.event === "presence.update"),
+    );
+    for (const [event] of malformed) {
+      assert.deepEqual(posted.filter((w) => w.event === event).map((w) => w.status), [400], event);
+    }
+    const arrived = receiver.received.map((r) => r.json.event as string);
+    assert.deepEqual(arrived.filter((name) => malformed.some(([event]) => event === name)), [
+      "presence.update",
+    ]);
+    assert.equal(fake.webhooks.at(-1)?.status, 200);
   } finally {
     await gateway.close();
   }

@@ -831,6 +831,7 @@ export const WAHAEvents = z.enum([
   "message.ack",
   "message.waiting",
   "message.revoked",
+  "message.edited",
   "state.change",
   "group.join",
   "group.leave",

@@ -6,9 +6,10 @@
  * (`chats.ts`), a location and vCards in their own fields, and a quoted message as `replyTo` with
  * its bare id, as WAHA gives it. A message revoked for everyone stays, as `revoked` with an empty
  * body and no media; one that is not ours cannot be revoked, so WhatsApp deletes it for us only.
- * A receipt is posted as WAHA's `message.ack` body (`WAMessageAckBody`), a contact's reaction as
- * its `message.reaction` body (`WAMessageReaction`, as its WEBJS engine fills it), a contact's vote
- * as its `poll.vote` body (`PollVotePayload`).
+ * A revoke and an edit of ours are posted as WAHA's `message.revoked` (with `revokedMessageId`)
+ * and `message.edited` bodies. A receipt is posted as WAHA's `message.ack` body
+ * (`WAMessageAckBody`), a contact's reaction as its `message.reaction` body (`WAMessageReaction`,
+ * as its WEBJS engine fills it), a contact's vote as its `poll.vote` body (`PollVotePayload`).
  */
 import type { WAMessage } from "../../waha/schemas.ts";
 import { type FakeChatMarks, storeMedia } from "./chats.ts";
@@ -95,6 +96,19 @@ export function replyToOf(quoted: WAMessage): NonNullable<WAMessage["replyTo"]> 
     participant: quoted.participant ?? quoted.from,
     body: quoted.body,
   };
+}
+
+/** A message's own id, without the chat (`true_<chat>_<id>` → `<id>`), as WAHA names it. */
+export function bareId(id: string): string {
+  return id.split("_")[2] ?? id;
+}
+
+/**
+ * WAHA's `message.edited` body (`WAMessageEditedBody`) for our message edited to its body, as its
+ * WEBJS engine posts it: the message as it is now, and its own id as `editedMessageId`.
+ */
+export function edited(message: WAMessage): WAMessage & { editedMessageId: string } {
+  return { ...message, editedMessageId: bareId(message.id) };
 }
 
 /** The message after it was revoked for everyone, as whatsapp-web.js then shows it. */

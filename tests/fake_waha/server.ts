@@ -4,23 +4,26 @@
  * (`waha/schemas.ts`): its session calls (create, update, start, stop, logout, info, me), the QR
  * (raw, only while the session waits for a scan), pairing codes, the sends, chats and messages
  * (each message kept as WAHA's WEBJS engine lists it: `messages.ts`) and number checks; its
- * contacts are `contacts.ts`'s, its groups `groups.ts`'s, its
- * profile and LIDs `profile.ts`'s, its presence and labels `social.ts`'s, its chat overview, marks
- * and media files `chats.ts`'s, its channels `channels.ts`'s, its way of answering `http.ts`'s.
+ * contacts are `contacts.ts`'s, its groups `groups.ts`'s, its profile and LIDs `profile.ts`'s, its
+ * presence, labels and calls `social.ts`'s, its chat overview, marks and media files `chats.ts`'s,
+ * its channels `channels.ts`'s, its way of answering `http.ts`'s.
  * Like WAHA it checks `X-Api-Key`, validates each request body against WAHA's DTO (400 with
  * NestJS's error body for a wrong one), answers 404 for an unknown session, 422 when the session
  * is not in the status a call needs, and 201 to a POST (NestJS's default). It posts the webhooks
  * of each session's config that WAHA posts for what happens here (`session.status`; `message` for
- * a contact's message; `message.any` for every message, ours too; `message.revoked` for ours
- * revoked; `message.ack` for a receipt; `message.reaction` for a contact's reaction; `poll.vote`
- * for a contact's vote; `group.v2.*` for a change of a group: `group_events.ts`), signed as WAHA
+ * a contact's message; `message.any` for every message, ours too; `message.revoked` and
+ * `message.edited` for ours revoked or edited; `message.ack` for a receipt; `message.reaction`
+ * for a contact's reaction; `poll.vote` for a contact's vote; `group.v2.*` for a change of a
+ * group: `group_events.ts`; the label, presence and call events of `social.ts`), signed as WAHA
  * signs them (`X-Webhook-Hmac`: hex HMAC-SHA512 of the body with `hmac.key`).
  *
  * A test drives it: `scan` links a session, `incoming` makes a contact write (a file too), `ack`
  * delivers or reads a message, `react` makes a contact react to one, `vote` vote in a poll of
- * ours, `groupChange` changes a group from the phone or as another member would,
- * `failWith` makes every call answer that status (500), `hang` makes every call wait until
- * the server closes, `olderWaha` answers as WAHA 2024.10 (no profile call).
+ * ours, `groupChange` changes a group from the phone or as another member would, `social`
+ * changes a contact's presence, makes a contact call, the phone answer a call or change labels
+ * (`social.ts`), `postEvent` posts any event (a malformed one too), `failWith` makes every call
+ * answer that status (500), `hang` makes every call wait until the server closes, `olderWaha`
+ * answers as WAHA 2024.10 (no profile call).
  * Every request is recorded with its parsed body.
  */
 import { z } from "@hono/zod-openapi";
@@ -60,6 +63,8 @@ import { type FakeGroups, onWhatsApp, routeGroups, seedGroups } from "./groups.t
 import { json, nestError, Refusal, validate } from "./http.ts";
 import {
   acked,
+  bareId,
+  edited,
   mediaTypeOf,
   pollVoteOf,
   reactionOf,
@@ -69,7 +74,13 @@ import {
   sentContent,
 } from "./messages.ts";
 import { type FakeProfile, routeProfile, seedProfile } from "./profile.ts";
-import { type FakeSocial, routeSocial, seedSocial } from "./social.ts";
+import {
+  type FakeSocial,
+  routeSocial,
+  seedSocial,
+  type SocialControls,
+  socialControls,
+} from "./social.ts";
 
 export interface RecordedRequest {
   method: string;
@@ -140,6 +151,10 @@ export interface FakeWaha {
    * for a change WhatsApp would refuse.
    */
   groupChange(name: string, action: string, body: Record<string, unknown>): Promise<void>;
+  /** What happens on the session's phone and from its contacts: presence, calls, labels. */
+  social(name: string): SocialControls;
+  /** Posts `payload` as the session's `event`, as WAHA posts its events (a malformed one too). */
+  postEvent(name: string, event: string, payload: unknown): Promise<void>;
   /** The calls made to `path` (exactly), in order. */
   callsTo(path: string, method?: string): RecordedRequest[];
   close(): Promise<void>;
@@ -481,7 +496,11 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
         // WhatsApp revokes our own messages for everyone; anyone else's it deletes for us only.
         if (message.fromMe) {
           chat[chat.indexOf(message)] = revoked(message);
-          void post(session, "message.revoked", { after: revoked(message), before: message });
+          void post(session, "message.revoked", {
+            after: revoked(message),
+            before: message,
+            revokedMessageId: bareId(message.id),
+          });
         } else {
           chat.splice(chat.indexOf(message), 1);
         }
@@ -492,6 +511,7 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
         // whatsapp-web.js edits only our own text messages (it answers null otherwise).
         if (message.fromMe && (message._data as { type?: string })?.type === "chat") {
           message.body = text;
+          void post(session, "message.edited", edited(message));
         }
         return json(200, undefined);
       }
@@ -531,6 +551,7 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       path,
       body,
       socialOf: (name) => sessionNamed(name, ["WORKING"]).social,
+      postOf: (name) => (event, payload) => post(sessionNamed(name), event, payload),
     });
     if (social) return social;
     const channels = routeChannels({
@@ -660,6 +681,11 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       });
       await Promise.all(posts);
     },
+    social(name) {
+      const session = sessionNamed(name, ["WORKING"]);
+      return socialControls(session.social, (event, payload) => post(session, event, payload));
+    },
+    postEvent: (name, event, payload) => post(sessionNamed(name), event, payload),
     callsTo(path, method) {
       return requests.filter((r) => r.path === path && (!method || r.method === method));
     },

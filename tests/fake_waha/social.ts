@@ -1,13 +1,23 @@
 /**
  * @module
- * The fake WAHA's presence and labels. Presence (`/api/{session}/presence…`): the session's own
- * (online, offline, or a state in one chat), and what is known of the chats subscribed to; asking
- * for a chat's presence subscribes to it. ALICE (`15550000001@c.us`) is online; anyone else has
- * never been seen (no presence known). Labels (`/api/{session}/labels…`, newer WAHA): WhatsApp
- * Business's five labels to begin with, refused as WAHA refuses them (422: a name some label
- * has, the label changed included, a 21st label, a colour given both ways or not at all), and the
- * labels of each chat. Calls: rejecting one that rings (`POST …/calls/reject`; `ringing` is set by
- * the test).
+ * The fake WAHA's presence, labels and calls. Presence (`/api/{session}/presence…`): the
+ * session's own (online, offline, or a state in one chat), and what is known of the chats
+ * subscribed to; asking for a chat's presence subscribes to it. ALICE (`15550000001@c.us`) is
+ * online; anyone else has never been seen (no presence known) until the test says otherwise.
+ * Labels (`/api/{session}/labels…`, newer WAHA): WhatsApp Business's five labels to begin with,
+ * refused as WAHA refuses them (422: a name some label has, the label changed included, a 21st
+ * label, a colour given both ways or not at all), and the labels of each chat. Calls: rejecting
+ * one (`POST …/calls/reject`; WhatsApp rejects it if it rings).
+ *
+ * What changes is posted as WAHA posts it (its NOWEB engine's label events: `label.upsert` for a
+ * label created or changed, `label.chat.added` and `label.chat.deleted` for each label put on a
+ * chat or taken off, `label.deleted`; for a label deleted, `label.chat.deleted` for each chat that
+ * had it first, as our simulator does, where WAHA posts what WhatsApp's sync reports; a call
+ * rejected through the API as its WEBJS engine posts it, `call.rejected` naming the call and the
+ * caller, a voice call at the time of rejecting). `socialControls` is
+ * what happens on the phone and from contacts, posted the same way: a contact's presence changes
+ * (`presence.update`), a contact calls (`call.received`) and the phone answers (`call.accepted`),
+ * the phone changes labels.
  */
 import {
   type Label,
@@ -15,6 +25,7 @@ import {
   RejectCallRequest,
   SetLabelsRequest,
   type WAHAChatPresences,
+  type WAHAPresenceData,
   type WAHAPresenceStatus,
   WAHASessionPresence,
 } from "../../waha/schemas.ts";
@@ -29,12 +40,29 @@ export interface FakeSocial {
   presence: { presence: WAHAPresenceStatus; chatId?: string } | null;
   /** The chats whose presence the session subscribed to. */
   subscribed: Set<string>;
+  /** What is known of each chat's presence. */
+  presences: Map<string, WAHAPresenceData[]>;
   labels: Map<string, { id: string; name: string; color: number }>;
   /** Each chat's labels, by id. */
   chatLabels: Map<string, Set<string>>;
   /** Calls ringing now: who calls, by call id. */
   ringing: Map<string, string>;
+  /** Every call a contact made, as WAHA posted it when it rang (`CallData`). */
+  calls: Map<string, FakeCall>;
 }
+
+/** WAHA's `CallData`. */
+export interface FakeCall {
+  id: string;
+  from: string;
+  timestamp: number;
+  isVideo: boolean;
+  isGroup: boolean;
+  _data: Record<string, unknown>;
+}
+
+/** Posts one of the session's webhooks (`server.ts`). */
+export type PostEvent = (event: string, payload: unknown) => Promise<void>;
 
 export const ONLINE_CONTACT = "15550000001@c.us";
 
@@ -42,12 +70,18 @@ export function seedSocial(): FakeSocial {
   return {
     presence: null,
     subscribed: new Set(),
+    presences: new Map<string, WAHAPresenceData[]>([[ONLINE_CONTACT, [{
+      participant: ONLINE_CONTACT,
+      lastKnownPresence: "online",
+      lastSeen: null,
+    }]]]),
     labels: new Map(
       ["New customer", "New order", "Pending payment", "Paid", "Order complete"]
         .map((name, color) => [String(color + 1), { id: String(color + 1), name, color }]),
     ),
     chatLabels: new Map(),
     ringing: new Map(),
+    calls: new Map(),
   };
 }
 
@@ -57,15 +91,136 @@ export interface SocialRequest {
   body: unknown;
   /** The (WORKING) session the path names. */
   socialOf(session: string): FakeSocial;
+  /** Posts a webhook of the session the path names. */
+  postOf(session: string): PostEvent;
 }
 
 const unprocessable = (message: string) => nestError(422, "Unprocessable Entity", message);
 
-function presencesOf(chatId: string): WAHAChatPresences {
-  const known = chatId === ONLINE_CONTACT
-    ? [{ participant: chatId, lastKnownPresence: "online" as const, lastSeen: null }]
-    : [];
-  return { id: chatId, presences: known };
+function presencesOf(social: FakeSocial, chatId: string): WAHAChatPresences {
+  return { id: chatId, presences: social.presences.get(chatId) ?? [] };
+}
+
+const unixNow = () => Math.floor(Date.now() / 1000);
+
+const asLabel = (l: { id: string; name: string; color: number }): Label => ({
+  ...l,
+  colorHex: COLORS[l.color] ?? "#000000",
+});
+
+const nextLabelId = (social: FakeSocial) =>
+  String(Math.max(0, ...[...social.labels.keys()].map(Number)) + 1);
+
+/** A label put on a chat or taken off, as WAHA posts it (`LabelChatAssociation`). */
+function association(social: FakeSocial, labelId: string, chatId: string) {
+  const label = social.labels.get(labelId);
+  return { labelId, chatId, label: label ? asLabel(label) : null };
+}
+
+/** Gives `chatId` exactly the labels `ids`, posting each one put on and taken off. */
+function relabel(social: FakeSocial, post: PostEvent, chatId: string, ids: string[]): void {
+  const before = social.chatLabels.get(chatId) ?? new Set<string>();
+  for (const id of before) {
+    if (!ids.includes(id)) void post("label.chat.deleted", association(social, id, chatId));
+  }
+  for (const id of new Set(ids)) {
+    if (!before.has(id)) void post("label.chat.added", association(social, id, chatId));
+  }
+  social.chatLabels.set(chatId, new Set(ids));
+}
+
+/** Deletes a label: taken off each chat that had it (posted), then posted as deleted. */
+function deleteLabel(social: FakeSocial, post: PostEvent, id: string): void {
+  const label = social.labels.get(id)!;
+  for (const [chatId, labels] of social.chatLabels) {
+    if (!labels.has(id)) continue;
+    void post("label.chat.deleted", association(social, id, chatId));
+    labels.delete(id);
+  }
+  social.labels.delete(id);
+  void post("label.deleted", asLabel(label));
+}
+
+/** What happens on the phone and from its contacts, posted as WAHA posts it. */
+export interface SocialControls {
+  /** A contact's presence changes (going offline, it was last seen now): `presence.update`. */
+  presence(contactId: string, presence: WAHAPresenceStatus): Promise<void>;
+  /** A contact calls: `call.received`; the call's id. */
+  call(from: string, options?: { isVideo?: boolean }): Promise<string>;
+  /** The phone answers a call that rings: `call.accepted`. */
+  answer(callId: string): Promise<void>;
+  /** The phone creates a label (no `id`) or changes one: `label.upsert`; the label. */
+  upsertLabel(label: { id?: string; name: string; color?: number }): Promise<Label>;
+  /** The phone deletes a label. */
+  deleteLabel(id: string): Promise<void>;
+  /** The phone gives a chat exactly these labels. */
+  setChatLabels(chatId: string, labelIds: string[]): Promise<void>;
+}
+
+export function socialControls(social: FakeSocial, post: PostEvent): SocialControls {
+  // Each control's posts have arrived when it returns.
+  const posting: Promise<void>[] = [];
+  const tracked: PostEvent = (event, payload) => {
+    const done = post(event, payload);
+    posting.push(done);
+    return done;
+  };
+  const settled = () => Promise.all(posting.splice(0)).then(() => {});
+  const known = (id: string) => {
+    if (!social.labels.has(id)) throw new Error(`the fake WAHA has no label "${id}"`);
+    return social.labels.get(id)!;
+  };
+  return {
+    async presence(contactId, presence) {
+      const lastSeen = presence === "offline" ? unixNow() : null;
+      social.presences.set(contactId, [{
+        participant: contactId,
+        lastKnownPresence: presence,
+        lastSeen,
+      }]);
+      await post("presence.update", presencesOf(social, contactId));
+    },
+    async call(from, options = {}) {
+      const id = crypto.randomUUID().replaceAll("-", "").toUpperCase();
+      const isVideo = options.isVideo ?? false;
+      const call: FakeCall = {
+        id,
+        from,
+        timestamp: unixNow(),
+        isVideo,
+        isGroup: false,
+        _data: { id, from, isVideo, isGroup: false, status: "offer" },
+      };
+      social.ringing.set(id, from);
+      social.calls.set(id, call);
+      await post("call.received", call);
+      return id;
+    },
+    async answer(callId) {
+      const call = social.calls.get(callId);
+      if (!call || !social.ringing.has(callId)) throw new Error(`no call "${callId}" rings`);
+      social.ringing.delete(callId);
+      await post("call.accepted", { ...call, _data: { ...call._data, status: "accept" } });
+    },
+    async upsertLabel({ id, name, color }) {
+      const label = id === undefined
+        ? { id: nextLabelId(social), name, color: color ?? 0 }
+        : Object.assign(known(id), { name }, color === undefined ? {} : { color });
+      social.labels.set(label.id, label);
+      await post("label.upsert", asLabel(label));
+      return asLabel(label);
+    },
+    async deleteLabel(id) {
+      known(id);
+      deleteLabel(social, tracked, id);
+      await settled();
+    },
+    async setChatLabels(chatId, labelIds) {
+      labelIds.forEach(known);
+      relabel(social, tracked, chatId, labelIds);
+      await settled();
+    },
+  };
 }
 
 /** Answers a presence or labels call, or null for a path that is not one. */
@@ -73,14 +228,26 @@ export function routeSocial(request: SocialRequest): Response | null {
   const { method, path, body } = request;
   if (/^\/api\/[^/]+\/calls\/reject$/.test(path) && method === "POST") {
     const call = validate(RejectCallRequest, body);
-    const social = request.socialOf(path.split("/")[2]);
-    // WhatsApp rejects a call that rings; anything else is let be.
+    const session = path.split("/")[2];
+    const social = request.socialOf(session);
+    // WhatsApp rejects a call that rings; anything else is let be. WAHA's WEBJS engine posts the
+    // rejection either way, knowing only the call's id and the caller.
     if (social.ringing.get(call.id) === call.from) social.ringing.delete(call.id);
+    const isGroup = call.from.endsWith("@g.us");
+    void request.postOf(session)("call.rejected", {
+      id: call.id,
+      from: call.from,
+      timestamp: unixNow(),
+      isVideo: false,
+      isGroup,
+      _data: { id: call.id, from: call.from, status: "reject", api: true },
+    });
     return json(201, undefined);
   }
   const m = path.match(/^\/api\/([^/]+)\/(presence|labels)(\/.*)?$/);
   if (!m) return null;
   const social = request.socialOf(m[1]);
+  const post = request.postOf(m[1]);
   const rest = m[3] ?? "";
   // `/chats/{id}`, `/{id}` and `/{id}/<what>`: the id, and the path's shape.
   const segments = rest.split("/").slice(1).map(decodeURIComponent);
@@ -97,10 +264,10 @@ export function routeSocial(request: SocialRequest): Response | null {
         social.presence = validate(WAHASessionPresence, body);
         return json(201, undefined);
       case "GET ":
-        return json(200, [...social.subscribed].map(presencesOf));
+        return json(200, [...social.subscribed].map((chatId) => presencesOf(social, chatId)));
       case "GET /:id":
         social.subscribed.add(id);
-        return json(200, presencesOf(id));
+        return json(200, presencesOf(social, id));
       case "POST /:id/subscribe":
         social.subscribed.add(id);
         return json(201, undefined);
@@ -108,10 +275,6 @@ export function routeSocial(request: SocialRequest): Response | null {
     return nestError(404, "Not Found", `Cannot ${method} ${path}`);
   }
 
-  const asLabel = (l: { id: string; name: string; color: number }): Label => ({
-    ...l,
-    colorHex: COLORS[l.color] ?? "#000000",
-  });
   /** WAHA's `LabelBody.toDTO`: exactly one of `color` and `colorHex`. */
   const labelOfBody = (): { name: string; color: number } | Response => {
     const input = validate(LabelBody, body);
@@ -132,9 +295,9 @@ export function routeSocial(request: SocialRequest): Response | null {
       if (social.labels.size >= 20) return unprocessable("Maximum 20 labels allowed");
       const fields = labelOfBody();
       if (fields instanceof Response) return fields;
-      const next = String(Math.max(0, ...[...social.labels.keys()].map(Number)) + 1);
-      const label = { id: next, ...fields };
-      social.labels.set(next, label);
+      const label = { id: nextLabelId(social), ...fields };
+      social.labels.set(label.id, label);
+      void post("label.upsert", asLabel(label));
       return json(201, asLabel(label));
     }
     case "PUT /:id":
@@ -142,13 +305,13 @@ export function routeSocial(request: SocialRequest): Response | null {
       const label = social.labels.get(id);
       if (!label) return nestError(404, "Not Found", "Label not found");
       if (method === "DELETE") {
-        social.labels.delete(id);
-        for (const labels of social.chatLabels.values()) labels.delete(id);
+        deleteLabel(social, post, id);
         return json(200, { result: true });
       }
       const fields = labelOfBody();
       if (fields instanceof Response) return fields;
       Object.assign(label, fields);
+      void post("label.upsert", asLabel(label));
       return json(200, asLabel(label));
     }
     case "GET /chats/:id":
@@ -158,7 +321,7 @@ export function routeSocial(request: SocialRequest): Response | null {
         if (ids.some((l) => !social.labels.has(l))) {
           return nestError(404, "Not Found", "Label not found");
         }
-        social.chatLabels.set(id, new Set(ids));
+        relabel(social, post, id, ids);
         return json(200, undefined);
       }
       const ids = [...social.chatLabels.get(id) ?? []];
