@@ -63,8 +63,8 @@ const CALL_GRACE_MS = 1_000;
 /** The most messages one page walk asks WAHA for (WAHA's list has no cursor of its own). */
 const MAX_MESSAGE_WINDOW = 5_000;
 
-/** The WAHA calls of each send kind. */
-const MEDIA_PATHS: Partial<Record<SendMediaInput["kind"], string>> = {
+/** The WAHA calls of each send kind (an audio file is a file: WAHA's `sendVoice` is a voice note). */
+const MEDIA_PATHS: Record<SendMediaInput["kind"], string> = {
   image: "/api/sendImage",
   file: "/api/sendFile",
   voice: "/api/sendVoice",
@@ -223,7 +223,6 @@ export function createWahaEngine(options: EngineOptions): Engine {
 
     sendMedia(input) {
       const callPath = MEDIA_PATHS[input.kind];
-      if (!callPath) return Promise.reject(notImplemented(`send-${input.kind}`, "waha"));
       const file = {
         mimetype: input.media.mimetype,
         filename: input.media.filename,
