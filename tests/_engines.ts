@@ -263,17 +263,11 @@ function harness(
 export const NOT_IMPLEMENTED_ON: Record<EngineName, Readonly<Record<string, string>>> = {
   simulator: {},
   waha: {
-    "POST /{phoneNumber}/send-audio": "send-audio",
-    "POST /{phoneNumber}/typing (recording)": "typing: recording",
     "GET /{phoneNumber}/polls/{messageId}/votes": "getPollVotes",
     "POST /{phoneNumber}/chats/{chatId}/mute": "muteChat",
     "POST /{phoneNumber}/chats/{chatId}/unmute": "unmuteChat",
     "POST /{phoneNumber}/chats/{chatId}/pin": "pinChat",
     "POST /{phoneNumber}/chats/{chatId}/unpin": "unpinChat",
-    "POST /{phoneNumber}/status/text": "sendTextStatus",
-    "POST /{phoneNumber}/status/image": "sendMediaStatus",
-    "POST /{phoneNumber}/status/video": "sendMediaStatus",
-    "POST /{phoneNumber}/status/delete": "deleteStatus",
     "GET /{phoneNumber}/status": "listStatuses",
     "PUT /{phoneNumber}/channels/{channelId}": "updateChannel",
     "GET /{phoneNumber}/contacts/{contactId}/business-profile": "getBusinessProfile",
@@ -365,7 +359,12 @@ export type ContractGap =
    * where only admins send for an account that is no admin of the group; what WAHA answers there
    * (whatsapp-web.js's error for what WhatsApp refused) is not known here.
    */
-  | "nonAdminRefusals";
+  | "nonAdminRefusals"
+  /**
+   * WAHA has no audio send of its own (`sendVoice` sends a voice note): an audio file goes as its
+   * file send, and arrives as a document (`type: "document"`), not as an audio message.
+   */
+  | "audioAsDocument";
 
 export const GAPS: Record<EngineName, ReadonlySet<ContractGap>> = {
   simulator: new Set(),
@@ -375,6 +374,7 @@ export const GAPS: Record<EngineName, ReadonlySet<ContractGap>> = {
     "messageSource",
     "chatState",
     "nonAdminRefusals",
+    "audioAsDocument",
   ]),
 };
 

@@ -317,8 +317,9 @@ Deno.test("a waha-engine session through our HTTP API", async (t) => {
       const votes = await server.json("GET", `/${PHONE}/polls/true_${ALICE}_3EB0AAAA/votes`);
       assert.equal(votes.status, 501, JSON.stringify(votes.body));
       assert.match(String(votes.body.error), /waha engine/);
-      const recording = await send("typing", { chatId: ALICE, state: "recording" });
-      assert.equal(recording.status, 501);
+      const pinned = await server.json("POST", `/${PHONE}/chats/${ALICE}/pin`);
+      assert.equal(pinned.status, 501, JSON.stringify(pinned.body));
+      assert.match(String(pinned.body.error), /pinChat/);
     });
 
     await t.step("stop stops the WAHA session, keeping its login", async () => {

@@ -804,6 +804,41 @@ export type SessionCreateRequest = z.infer<typeof SessionCreateRequest>;
 export const SessionUpdateRequest = z.object({ config: SessionConfig.optional() });
 export type SessionUpdateRequest = z.infer<typeof SessionUpdateRequest>;
 
+// --- src/structures/status.dto.ts ---
+// Newer WAHA takes a status's audience as optional: without `contacts` it goes to all contacts.
+
+/** WAHA's chat id of statuses (`BROADCAST_ID`). */
+export const BROADCAST_ID = "status@broadcast";
+
+/** WAHA's `StatusRequest`: whom a status goes to (absent: all contacts). */
+const StatusRequest = z.object({ contacts: z.array(z.string()).optional() });
+
+/** WAHA's `TextStatus`. */
+export const TextStatus = StatusRequest.extend({
+  text: z.string(),
+  backgroundColor: z.string().optional(),
+  font: z.number().optional(),
+});
+export type TextStatus = z.infer<typeof TextStatus>;
+
+/** WAHA's `ImageStatus`: the image as a `RemoteFile` or a `BinaryFile`. */
+export const ImageStatus = StatusRequest.extend({
+  file: fileOf(RemoteFileShape, BinaryFileShape),
+  caption: z.string().optional(),
+});
+export type ImageStatus = z.infer<typeof ImageStatus>;
+
+/** WAHA's `VideoStatus`: the video as a `RemoteFile` or a `BinaryFile`. */
+export const VideoStatus = StatusRequest.extend({
+  file: fileOf(RemoteFileShape, BinaryFileShape),
+  caption: z.string().optional(),
+});
+export type VideoStatus = z.infer<typeof VideoStatus>;
+
+/** WAHA's `DeleteStatusRequest`: the status's own message id (without the chat). */
+export const DeleteStatusRequest = StatusRequest.extend({ id: z.string() });
+export type DeleteStatusRequest = z.infer<typeof DeleteStatusRequest>;
+
 // --- src/structures/webhooks.config.dto.ts ---
 
 /** WAHA's `RetriesConfiguration`. */

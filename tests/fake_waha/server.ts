@@ -6,7 +6,8 @@
  * (each message kept as WAHA's WEBJS engine lists it: `messages.ts`) and number checks; its
  * contacts are `contacts.ts`'s, its groups `groups.ts`'s, its profile and LIDs `profile.ts`'s, its
  * presence, labels and calls `social.ts`'s, its chat overview, marks and media files `chats.ts`'s,
- * its channels `channels.ts`'s, its way of answering `http.ts`'s.
+ * its channels `channels.ts`'s, its status (stories) `status.ts`'s, its way of answering
+ * `http.ts`'s.
  * Like WAHA it checks `X-Api-Key`, validates each request body against WAHA's DTO (400 with
  * NestJS's error body for a wrong one), answers 404 for an unknown session, 422 when the session
  * is not in the status a call needs, and 201 to a POST (NestJS's default). It posts the webhooks
@@ -74,6 +75,7 @@ import {
   sentContent,
 } from "./messages.ts";
 import { type FakeProfile, routeProfile, seedProfile } from "./profile.ts";
+import { type FakeStatus, routeStatus } from "./status.ts";
 import {
   type FakeSocial,
   routeSocial,
@@ -117,6 +119,8 @@ interface FakeSession {
   channels: Map<string, FakeChannel>;
   /** Whom it blocked (`contacts.ts`). */
   contacts: FakeContacts;
+  /** The statuses it posted, by their own message id (`status.ts`). */
+  statuses: Map<string, FakeStatus>;
 }
 
 export interface FakeWaha {
@@ -323,6 +327,7 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
         social: seedSocial(),
         channels: seedChannels(),
         contacts: seedContacts(),
+        statuses: new Map(),
       };
       sessions.set(name, session);
       if (create.start) start(session);
@@ -563,6 +568,17 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
       next: () => ++counter,
     });
     if (channels) return channels;
+    const status = routeStatus({
+      method,
+      path,
+      body,
+      statusOf(name) {
+        const session = sessionNamed(name, ["WORKING"]);
+        return { statuses: session.statuses, me: session.me!.id };
+      },
+      next: () => ++counter,
+    });
+    if (status) return status;
     return nestError(404, "Not Found", `Cannot ${method} ${path}`);
   }
 

@@ -6,7 +6,9 @@
  * and QR it reads from WAHA (`watch.ts`). What WAHA's API offers maps to WAHA's calls: the
  * sends, messages, chats and contacts here, the rest in modules by area (`groups.ts`,
  * `profile.ts`, `lids.ts`, `presence.ts`, `labels.ts`, `messages.ts`, `chats.ts`, `calls.ts`,
- * `channels.ts`); what WAHA has no call for answers NOT_IMPLEMENTED, as for the other engines.
+ * `channels.ts`, `status.ts`); what WAHA has no call for answers NOT_IMPLEMENTED, as for the other
+ * engines. An audio file goes as WAHA's file send (`sendFile`: WAHA has no audio send of its own,
+ * `sendVoice` is a voice note), so it arrives as a document.
  */
 import {
   type ChatPage,
@@ -31,6 +33,7 @@ import type {
   MessageStarRequest,
   MessageTextRequest,
   PairingCodeResponse,
+  WAHASessionPresence,
   WAMessage,
   WANumberExistResult,
 } from "../../../waha/schemas.ts";
@@ -45,6 +48,7 @@ import { createWahaLids } from "./lids.ts";
 import { createWahaMessages } from "./messages.ts";
 import { createWahaPresence } from "./presence.ts";
 import { createWahaProfile } from "./profile.ts";
+import { createWahaStatus } from "./status.ts";
 import {
   chatOfMessageId,
   toChatSummary,
@@ -59,31 +63,31 @@ const CALL_GRACE_MS = 1_000;
 /** The most messages one page walk asks WAHA for (WAHA's list has no cursor of its own). */
 const MAX_MESSAGE_WINDOW = 5_000;
 
-/** The WAHA calls of each send kind. */
-const MEDIA_PATHS: Partial<Record<SendMediaInput["kind"], string>> = {
+/** The WAHA calls of each send kind (an audio file is a file: WAHA's `sendVoice` is a voice note). */
+const MEDIA_PATHS: Record<SendMediaInput["kind"], string> = {
   image: "/api/sendImage",
   file: "/api/sendFile",
   voice: "/api/sendVoice",
   video: "/api/sendVideo",
+  audio: "/api/sendFile",
 };
 
-/**
- * What the waha engine cannot do: WAHA's API has no call for it (poll votes, muting or pinning a
- * chat, renaming a channel, a business profile), or its call needs what our contract does not
- * give (a status's audience), or it is the simulator's.
- */
+/** What the waha engine cannot do: the newest WAHA has no call for it (one line each). */
 const UNSUPPORTED: EngineMethod[] = [
+  // WAHA only posts votes as they come (`poll.vote`): it keeps none to read back.
   "getPollVotes",
+  // WAHA's chats archive, unarchive and mark unread; it neither mutes nor pins a chat.
   "muteChat",
   "unmuteChat",
   "pinChat",
   "unpinChat",
-  "sendTextStatus",
-  "sendMediaStatus",
+  // WAHA posts and takes back statuses, but lists none (no call reads anyone's statuses).
   "listStatuses",
-  "deleteStatus",
+  // WAHA's channels are created, deleted, followed and muted, never renamed or redescribed.
   "updateChannel",
+  // WAHA reads a contact's about text and picture, not a business's profile.
   "getBusinessProfile",
+  // The simulator's own commands.
   "simulate",
 ];
 
@@ -168,6 +172,7 @@ export function createWahaEngine(options: EngineOptions): Engine {
     ...createWahaChats(ctx),
     ...createWahaCalls(ctx),
     ...createWahaChannels(ctx),
+    ...createWahaStatus(ctx),
 
     async start(onEvent: EngineEventSink) {
       try {
@@ -218,7 +223,6 @@ export function createWahaEngine(options: EngineOptions): Engine {
 
     sendMedia(input) {
       const callPath = MEDIA_PATHS[input.kind];
-      if (!callPath) return Promise.reject(notImplemented(`send-${input.kind}`, "waha"));
       const file = {
         mimetype: input.media.mimetype,
         filename: input.media.filename,
@@ -290,7 +294,12 @@ export function createWahaEngine(options: EngineOptions): Engine {
     },
 
     async setTyping(input) {
-      if (input.state === "recording") throw notImplemented("typing: recording", "waha");
+      if (input.state === "recording") {
+        // WAHA records only through the presence call (`startTyping` is typing).
+        const body: WAHASessionPresence = { presence: "recording", chatId: input.chatId };
+        await client.call({ method: "POST", path: path("/presence"), body });
+        return;
+      }
       const callPath = input.state === "typing" ? "/api/startTyping" : "/api/stopTyping";
       await client.call({
         method: "POST",
