@@ -138,6 +138,8 @@ function asGroupChat(group: FakeGroup): WEBJSGroupChat {
       creation: group.creation,
       restrict: group.restrict,
       announce: group.announce,
+      memberAddMode: "all_member_add",
+      membershipApprovalMode: group.approval,
       participants: group.participants.map((p) => ({ ...p, id: wid(p.id) })),
     },
   };

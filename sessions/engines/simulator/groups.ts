@@ -13,6 +13,7 @@ import {
 } from "../../engine.ts";
 import type { GroupUpdate } from "../../engine.ts";
 import {
+  NEW_GROUP_SETTINGS,
   NO_GROUP_ADDS,
   NOT_ON_WHATSAPP,
   randomHex,
@@ -89,7 +90,7 @@ export function createSimulatorGroups(data: SimulatorData, emit: EngineEventSink
               isSuperAdmin: false,
             })),
           ],
-          settings: { messagesAdminsOnly: false, infoAdminsOnly: false },
+          settings: { ...NEW_GROUP_SETTINGS },
         },
       };
       chats.set(id, chat);

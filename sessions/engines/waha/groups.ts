@@ -89,6 +89,9 @@ export function toGroupDto(raw: unknown): GroupDto {
     settings: {
       messagesAdminsOnly: meta.announce === true,
       infoAdminsOnly: meta.restrict === true,
+      // whatsapp-web.js names the mode; NOWEB says whether every member may add.
+      addMembersAdminsOnly: meta.memberAddMode === "admin_add" || meta.memberAddMode === false,
+      membershipApproval: meta.membershipApprovalMode === true || meta.joinApprovalMode === true,
     },
   };
 }
