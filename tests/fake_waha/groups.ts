@@ -120,6 +120,17 @@ export function seedGroups(me: string): FakeGroups {
   return { mine: new Map([[seeded.id, seeded]]), joinable: new Map([[JOINABLE_CODE, joinable]]) };
 }
 
+/**
+ * WAHA's answer to joining a group the account is in: WhatsApp refuses it (`conflict`, 409), and
+ * WAHA, which maps no engine error, answers 500 with the error serialized.
+ */
+const alreadyIn = () =>
+  json(500, {
+    statusCode: 500,
+    timestamp: new Date().toISOString(),
+    exception: { message: "conflict", name: "ServerStatusCodeError", status: 409 },
+  });
+
 /** whatsapp-web.js's `GroupChat` of a group, as WAHA's WEBJS engine answers it. */
 function asGroupChat(group: FakeGroup): WEBJSGroupChat {
   return {
@@ -237,6 +248,7 @@ export function routeGroups(request: GroupsRequest): Response | null {
   }
   if (target === "join" && method === "POST") {
     const code = validate(JoinGroupRequest, body).code.split("/").pop()!;
+    if ([...groups.mine.values()].some((g) => g.invite === code)) return alreadyIn();
     const group = groups.joinable.get(code);
     if (!group) return nestError(404, "Not Found", "Invite code not found");
     groups.joinable.delete(code);
@@ -257,7 +269,7 @@ export function routeGroups(request: GroupsRequest): Response | null {
       owner: wid(group.owner),
       creation: group.creation,
       size: group.participants.length,
-      membershipApprovalMode: false,
+      membershipApprovalMode: group.approval,
     };
     return json(200, info);
   }
