@@ -475,8 +475,8 @@ for (const engine of ENGINES) {
 }
 
 for (const engine of ENGINES) {
-  Deno.test(`on the ${engine} engine, the phone added to a group and leaving it is group.v2.join and group.v2.leave, each with a group.v2.participants naming the phone, as WAHA posts them`, async () => {
-    await withPhone(async ({ simulate, event }) => {
+  Deno.test(`on the ${engine} engine, the phone added to a group and leaving it (there, or through the API) is group.v2.join and group.v2.leave, each with a group.v2.participants naming the phone, as WAHA posts them`, async () => {
+    await withPhone(async ({ call, simulate, event }) => {
       const other = "120363000000000078@g.us";
       const ofOther = (p: Json) => groupOf(p).id === other;
       const added = await simulate("group-join", { groupId: other, by: ALICE, subject: "Trip" });
@@ -494,6 +494,13 @@ for (const engine of ENGINES) {
       await event("group.v2.leave", ofOther);
       const left = await event("group.v2.participants", (p) => ofOther(p) && p.type === "leave");
       assert.deepEqual(left.json.payload.participants, [{ id: ME, pn: ME, role: "left" }]);
+
+      // Leaving through the API is told the same way.
+      const ofGroup = (p: Json) => groupOf(p).id === GROUP;
+      assert.equal((await call("POST", `/group/${GROUP}/leave`)).status, 200);
+      await event("group.v2.leave", ofGroup);
+      const gone = await event("group.v2.participants", (p) => ofGroup(p) && p.type === "leave");
+      assert.deepEqual(gone.json.payload.participants, [{ id: ME, pn: ME, role: "left" }]);
     }, engine);
   });
 }

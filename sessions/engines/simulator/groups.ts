@@ -128,6 +128,10 @@ export function createSimulatorGroups(data: SimulatorData, emit: EngineEventSink
       const chat = group(groupId);
       chat.group.participants = chat.group.participants.filter((p) => p.id !== meId);
       chats.delete(groupId);
+      // As WAHA: the account's leave is the group's (`participants: []`) and a member's too.
+      const timestamp = unixNow();
+      emit({ type: "group.leave", groupId, participants: [], timestamp });
+      emit({ type: "group.leave", groupId, participants: [meId], timestamp });
       return Promise.resolve();
     },
     addParticipants({ groupId, participants }) {
