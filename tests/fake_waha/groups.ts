@@ -5,7 +5,8 @@
  * and keeping each session's groups: a group created is then read back, participants added or
  * promoted show up, a subject changed stays changed. The account is the superadmin of the groups it
  * creates and an admin of the one every session starts with; another group waits behind the
- * invite code `JOINME` (the account is no admin there). Only an admin may change a group: for
+ * invite code `JOINME` (the account is no admin there; joining again by the code of a group it
+ * is in answers WAHA's 500, WhatsApp's `conflict`). Only an admin may change a group: for
  * anyone else a change answers `false` and participants stay as they are, as whatsapp-web.js
  * does. Numbers `1555…@c.us` are on WhatsApp but `15559999999`; others are not (`404` in an add's
  * results), and `15550000004`'s privacy settings refuse being added (`403`), as in the simulator.
