@@ -3,7 +3,8 @@
  * WAHA's payloads of the current group events (`group.v2.join`, `group.v2.participants`,
  * `group.v2.update`), from our group events. WAHA's `GroupInfo` names what a member may do:
  * `membersCanSendMessages` is true when everyone may write (WAHA's WEBJS engine copies
- * WhatsApp's `announce` flag there, the opposite; we give the name's meaning), and the members
+ * WhatsApp's `announce` flag there, the opposite; we give the name's meaning), whether members
+ * may add others and whether joining needs an admin's approval, and the members
  * carry WAHA's roles (`participant`, `admin`, `superadmin`; `left` for who left).
  */
 import type { GroupDto, GroupEvent, GroupParticipant } from "../sessions/engine.ts";
@@ -29,8 +30,9 @@ export function groupInfo(
     subject: group.subject,
     description: group.description,
     invite,
+    membersCanAddNewMember: !group.settings.addMembersAdminsOnly,
     membersCanSendMessages: !group.settings.messagesAdminsOnly,
-    membersCanEditInfo: !group.settings.infoAdminsOnly,
+    newMembersApprovalRequired: group.settings.membershipApproval,
     ...(participants
       ? {
         participants: group.participants.map((p) => ({

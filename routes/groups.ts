@@ -42,6 +42,10 @@ const GroupFields = {
   settings: z.object({
     messagesAdminsOnly: z.boolean().openapi({ description: "Only admins may send messages" }),
     infoAdminsOnly: z.boolean().openapi({ description: "Only admins may edit the group info" }),
+    addMembersAdminsOnly: z.boolean().openapi({ description: "Only admins may add members" }),
+    membershipApproval: z.boolean().openapi({
+      description: "Who asks to join by the link waits for an admin's approval",
+    }),
   }),
 };
 

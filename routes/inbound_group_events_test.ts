@@ -24,7 +24,12 @@ const group: GroupDto = {
     { id: ME, isAdmin: true, isSuperAdmin: true },
     { id: "12345@lid", pn: ALICE, isAdmin: false, isSuperAdmin: false },
   ],
-  settings: { messagesAdminsOnly: true, infoAdminsOnly: false },
+  settings: {
+    messagesAdminsOnly: true,
+    infoAdminsOnly: false,
+    addMembersAdminsOnly: false,
+    membershipApproval: false,
+  },
 };
 
 Deno.test("GROUP_EVENT_PAYLOADS takes the group events our engines send, in WAHA's shapes", () => {

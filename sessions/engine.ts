@@ -321,7 +321,17 @@ export interface GroupDto {
   /** Unix seconds, when known. */
   createdAt: number | null;
   participants: GroupParticipant[];
-  settings: { messagesAdminsOnly: boolean; infoAdminsOnly: boolean };
+  settings: GroupSettings;
+}
+
+/** What a group keeps to its admins, and whether joining needs an admin's approval. */
+export interface GroupSettings {
+  messagesAdminsOnly: boolean;
+  infoAdminsOnly: boolean;
+  /** Only admins add members (WhatsApp's `memberAddMode` is `admin_add`). */
+  addMembersAdminsOnly: boolean;
+  /** Who asks to join by the link waits for an admin's approval. */
+  membershipApproval: boolean;
 }
 
 export type ParticipantOutcome =

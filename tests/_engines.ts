@@ -64,6 +64,8 @@ export interface World {
    * members and creator (null: the account itself).
    */
   group: { id: string; subject: string; size: number; creator: string | null };
+  /** A group the account is not in, behind an invite code: the code and the group's subject. */
+  invite: { code: string; subject: string };
   /**
    * What WhatsApp says of a participant it did not add to a group: one not on WhatsApp (null:
    * nothing), one whose privacy settings refuse it.
@@ -106,7 +108,7 @@ export type GroupChangeAction =
   | "group-request";
 
 /** What the other side does (`World`), done by each engine's own means (`groupChange` too). */
-type Acts = Omit<World, "group" | "addRefusals" | "groupChange">;
+type Acts = Omit<World, "group" | "invite" | "addRefusals" | "groupChange">;
 
 const WORLDS: Record<EngineName, Omit<World, keyof Acts | "groupChange">> = {
   simulator: {
@@ -116,6 +118,7 @@ const WORLDS: Record<EngineName, Omit<World, keyof Acts | "groupChange">> = {
       size: 4,
       creator: null,
     },
+    invite: { code: "SimulatorInvite01", subject: "Simulator Invite Group" },
     addRefusals: { notOnWhatsApp: null, privacy: "Their privacy settings do not allow it" },
   },
   // `fake_waha/groups.ts`.
@@ -126,6 +129,7 @@ const WORLDS: Record<EngineName, Omit<World, keyof Acts | "groupChange">> = {
       size: 4,
       creator: "15550000009@c.us",
     },
+    invite: { code: "JOINME", subject: "Group to join" },
     addRefusals: { notOnWhatsApp: NOT_ON_WHATSAPP_REFUSAL, privacy: PRIVATE_INVITE_ONLY },
   },
 };

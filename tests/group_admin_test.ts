@@ -7,9 +7,9 @@
  * fake WAHA's): an admin demotes the phone, changes the info, adds the phone to a group, a member
  * joins or leaves. Once the phone is no admin, what WhatsApp keeps to admins is refused (GAPS
  * `nonAdminRefusals` where the fake WAHA does not). All of it runs on each engine of `_engines.ts`
- * (the group's creator is the engine's `World`'s) but joining, which reads the simulator's invite,
- * and the requests to join, whose rejection whatsapp-web.js does not see. A `group.v2.update`'s
- * `_data` is ours on the simulator (`{ change, author }`) and whatsapp-web.js's notification on
+ * (the group's creator and the group to join by its link are the engine's `World`'s; a rejected
+ * request to join is an event on the simulator only, as WhatsApp Web shows none). A
+ * `group.v2.update`'s `_data` is ours on the simulator (`{ change, author }`) and whatsapp-web.js's notification on
  * WAHA (`{ type, author, … }`): `changeOf` reads either.
  */
 import assert from "node:assert/strict";
@@ -50,10 +50,10 @@ interface Setup {
   event(event: string, matches: (payload: Json) => boolean): Promise<Received>;
 }
 
-/** A connected number on `engine` (the simulator unless a test runs on each engine). */
+/** A connected number on `engine`. */
 async function withPhone(
   test: (setup: Setup) => Promise<void>,
-  engine: EngineName = "simulator",
+  engine: EngineName,
 ): Promise<void> {
   const hooks = startReceiver();
   const { server, connect, world, close } = await startEngine(engine, { WEBHOOK_URL: hooks.url });
@@ -121,34 +121,44 @@ for (const engine of ENGINES) {
   });
 }
 
-Deno.test("joining by an invite link adds the phone to the group and sends group.v2.join with the group in WAHA's shape", async () => {
-  await withPhone(async ({ call, event }) => {
-    const preview = await call("GET", "/groups/join-info?code=SimulatorInvite01");
-    assert.equal(preview.status, 200);
-    assert.equal(preview.body.subject, "Simulator Invite Group");
+for (const engine of ENGINES) {
+  Deno.test(`on the ${engine} engine, joining by an invite link adds the phone to the group and sends group.v2.join with the group in WAHA's shape`, async () => {
+    await withPhone(async ({ call, event, world }) => {
+      const { code, subject } = world.invite;
+      const preview = await call("GET", `/groups/join-info?code=${code}`);
+      assert.equal(preview.status, 200, JSON.stringify(preview.body));
+      assert.equal(preview.body.subject, subject);
 
-    const joined = await call("POST", "/groups/join", {
-      code: "https://chat.whatsapp.com/SimulatorInvite01",
-    });
-    assert.equal(joined.status, 200, JSON.stringify(joined.body));
-    const id = String(joined.body.id);
-    const { json } = await event("group.v2.join", (p) => groupOf(p).id === id);
-    const group = groupOf(json.payload);
-    assert.equal(group.subject, "Simulator Invite Group");
-    assert.equal(group.membersCanSendMessages, true);
-    assert.deepEqual(
-      (group.participants as Json[]).find((p) => p.id === ME),
-      { id: ME, pn: ME, role: "participant" },
-    );
-    assert.equal(typeof json.payload.timestamp, "number");
+      const joined = await call("POST", "/groups/join", {
+        code: `https://chat.whatsapp.com/${code}`,
+      });
+      assert.equal(joined.status, 200, JSON.stringify(joined.body));
+      const id = String(joined.body.id);
+      assert.equal(id, preview.body.id);
+      const { json } = await event("group.v2.join", (p) => groupOf(p).id === id);
+      const group = groupOf(json.payload);
+      assert.equal(group.subject, subject);
+      assert.equal(group.membersCanSendMessages, true);
+      assert.deepEqual(
+        (group.participants as Json[]).find((p) => p.id === ME),
+        { id: ME, pn: ME, role: "participant" },
+      );
+      assert.equal(typeof json.payload.timestamp, "number");
+      const us = await event(
+        "group.v2.participants",
+        (p) => groupOf(p).id === id && p.type === "join",
+      );
+      assert.deepEqual(us.json.payload.participants, [{ id: ME, pn: ME, role: "participant" }]);
 
-    const read = await call("GET", `/group/${encodeURIComponent(id)}`);
-    assert.ok((read.body.participants as Json[]).some((p) => p.id === ME));
-    const again = await call("POST", "/groups/join", { code: "SimulatorInvite01" });
-    assert.equal(again.status, 400);
-    assert.equal((await call("POST", "/groups/join", { code: "NoSuchInvite99" })).status, 404);
+      const read = await call("GET", `/group/${encodeURIComponent(id)}`);
+      assert.ok((read.body.participants as Json[]).some((p) => p.id === ME));
+      const again = await call("POST", "/groups/join", { code });
+      assert.equal(again.status, 400, JSON.stringify(again.body));
+      assert.match(String(again.body.error), /Already a member/);
+      assert.equal((await call("POST", "/groups/join", { code: "NoSuchInvite99" })).status, 404);
+    }, engine);
   });
-});
+}
 
 for (const engine of ENGINES) {
   Deno.test(`on the ${engine} engine, promote and demote change admins, answer per participant, and send group.v2.participants`, async () => {
@@ -259,61 +269,70 @@ for (const engine of ENGINES) {
   });
 }
 
-Deno.test("requests to join arrive as group.v2.participants.join-request and wait for an admin, who approves (they join) or rejects them", async () => {
-  await withPhone(async ({ call, simulate, event }) => {
-    const requests = `${g(GROUP)}/participants/join-requests`;
-    assert.deepEqual((await call("GET", requests)).body, []);
-    for (const participant of [CAROL, DAVE]) {
-      const asked = await simulate("group-request", { groupId: GROUP, participant });
-      assert.equal(asked.status, 200, JSON.stringify(asked.body));
-    }
-    const created = await event(
-      "group.v2.participants.join-request",
-      (p) => p.requesterId === CAROL && p.action === "created",
-    );
-    assert.deepEqual(created.json.payload.group, { id: GROUP });
-    assert.equal(created.json.payload.requesterPn, CAROL);
-    assert.equal(created.json.payload.requestMethod, "invite_link");
-    const listed = (await call("GET", requests)).body as unknown as Json[];
-    assert.deepEqual(
-      listed.map((r) => [r.requesterId, r.addedById, r.parentGroupId, r.requestMethod]),
-      [[CAROL, CAROL, null, "invite_link"], [DAVE, DAVE, null, "invite_link"]],
-    );
+for (const engine of ENGINES) {
+  Deno.test(`on the ${engine} engine, requests to join arrive as group.v2.participants.join-request and wait for an admin, who approves (they join) or rejects them`, async () => {
+    await withPhone(async ({ call, simulate, event }) => {
+      const requests = `${g(GROUP)}/participants/join-requests`;
+      const idsOf = (list: Json[]) => list.map((r) => r.requesterId);
+      // The group may have requests waiting already (the fake WAHA's has one).
+      const waiting = idsOf((await call("GET", requests)).body as unknown as Json[]);
+      for (const participant of [CAROL, DAVE]) {
+        const asked = await simulate("group-request", { groupId: GROUP, participant });
+        assert.equal(asked.status, 200, JSON.stringify(asked.body));
+      }
+      const created = await event(
+        "group.v2.participants.join-request",
+        (p) => p.requesterId === CAROL && p.action === "created",
+      );
+      assert.deepEqual(created.json.payload.group, { id: GROUP });
+      assert.equal(created.json.payload.requesterPn, CAROL);
+      assert.equal(created.json.payload.requestMethod, "invite_link");
+      const listed = ((await call("GET", requests)).body as unknown as Json[])
+        .filter((r) => !waiting.includes(r.requesterId));
+      assert.deepEqual(
+        listed.map((r) => [r.requesterId, r.addedById, r.parentGroupId, r.requestMethod]),
+        [[CAROL, CAROL, null, "invite_link"], [DAVE, DAVE, null, "invite_link"]],
+      );
 
-    // WAHA's body: participants as `{ id }` objects (ids work too).
-    const approved = await call("POST", `${requests}/approve`, {
-      participants: [{ id: CAROL }, BOB],
-    });
-    assert.equal(approved.status, 200, JSON.stringify(approved.body));
-    assert.deepEqual(approved.body, [
-      { requesterId: CAROL, success: true },
-      {
-        requesterId: BOB,
-        success: false,
-        error: 404,
-        message: "No pending request to join from them",
-      },
-    ]);
-    const joined = await event("group.v2.participants", (p) => p.type === "join");
-    assert.deepEqual(joined.json.payload.participants, [{
-      id: CAROL,
-      pn: CAROL,
-      role: "participant",
-    }]);
-    const rejected = await call("POST", `${requests}/reject`, {});
-    assert.deepEqual(rejected.body, [{ requesterId: DAVE, success: true }]);
-    await event(
-      "group.v2.participants.join-request",
-      (p) => p.requesterId === DAVE && p.action === "rejected",
-    );
-    assert.deepEqual((await call("GET", requests)).body, []);
-    const members = ((await call("GET", `/group/${GROUP}`)).body.participants as Json[]).map((p) =>
-      p.id
-    );
-    assert.ok(members.includes(CAROL));
-    assert.ok(!members.includes(DAVE));
+      // WAHA's body: participants as `{ id }` objects (ids work too).
+      const approved = await call("POST", `${requests}/approve`, {
+        participants: [{ id: CAROL }, BOB],
+      });
+      assert.equal(approved.status, 200, JSON.stringify(approved.body));
+      const [carol, bob] = approved.body as unknown as Json[];
+      assert.deepEqual(carol, { requesterId: CAROL, success: true });
+      assert.deepEqual([bob.requesterId, bob.success, bob.error], [BOB, false, 404]);
+      const joined = await event(
+        "group.v2.participants",
+        (p) => groupOf(p).id === GROUP && p.type === "join",
+      );
+      assert.deepEqual(joined.json.payload.participants, [{
+        id: CAROL,
+        pn: CAROL,
+        role: "participant",
+      }]);
+      // No list: every request still waiting is rejected, those there before too.
+      const rejected = await call("POST", `${requests}/reject`, {});
+      assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+      assert.deepEqual(
+        (rejected.body as unknown as Json[]).map((r) => [r.requesterId, r.success]).sort(),
+        [...waiting, DAVE].map((id) => [id, true]).sort(),
+      );
+      if (engine === "simulator") {
+        // WhatsApp Web shows nothing of a rejection, so WAHA's WEBJS posts none; ours does.
+        await event(
+          "group.v2.participants.join-request",
+          (p) => p.requesterId === DAVE && p.action === "rejected",
+        );
+      }
+      assert.deepEqual((await call("GET", requests)).body, []);
+      const members = ((await call("GET", `/group/${GROUP}`)).body.participants as Json[])
+        .map((p) => p.id);
+      assert.ok(members.includes(CAROL));
+      assert.ok(!members.includes(DAVE));
+    }, engine);
   });
-});
+}
 
 for (const engine of ENGINES) {
   Deno.test(`on the ${engine} engine, once another admin demotes the phone, what WhatsApp keeps to admins is refused`, async () => {
@@ -451,6 +470,37 @@ for (const engine of ENGINES) {
       ) => p.id);
       assert.ok(members.includes(CAROL));
       assert.ok(!members.includes(BOB));
+    }, engine);
+  });
+}
+
+for (const engine of ENGINES) {
+  Deno.test(`on the ${engine} engine, the phone added to a group and leaving it (there, or through the API) is group.v2.join and group.v2.leave, each with a group.v2.participants naming the phone, as WAHA posts them`, async () => {
+    await withPhone(async ({ call, simulate, event }) => {
+      const other = "120363000000000078@g.us";
+      const ofOther = (p: Json) => groupOf(p).id === other;
+      const added = await simulate("group-join", { groupId: other, by: ALICE, subject: "Trip" });
+      assert.equal(added.status, 200, JSON.stringify(added.body));
+      const join = groupOf((await event("group.v2.join", ofOther)).json.payload);
+      // WAHA's GroupInfo: a new group lets every member write and add others, and asks no approval.
+      assert.equal(join.membersCanSendMessages, true);
+      assert.equal(join.membersCanAddNewMember, true);
+      assert.equal(join.newMembersApprovalRequired, false);
+      assert.ok(!("membersCanEditInfo" in join), "WAHA's GroupInfo has no membersCanEditInfo");
+      const joined = await event("group.v2.participants", (p) => ofOther(p) && p.type === "join");
+      assert.deepEqual(joined.json.payload.participants, [{ id: ME, pn: ME, role: "participant" }]);
+
+      assert.equal((await simulate("group-leave", { groupId: other })).status, 200);
+      await event("group.v2.leave", ofOther);
+      const left = await event("group.v2.participants", (p) => ofOther(p) && p.type === "leave");
+      assert.deepEqual(left.json.payload.participants, [{ id: ME, pn: ME, role: "left" }]);
+
+      // Leaving through the API is told the same way.
+      const ofGroup = (p: Json) => groupOf(p).id === GROUP;
+      assert.equal((await call("POST", `/group/${GROUP}/leave`)).status, 200);
+      await event("group.v2.leave", ofGroup);
+      const gone = await event("group.v2.participants", (p) => ofGroup(p) && p.type === "leave");
+      assert.deepEqual(gone.json.payload.participants, [{ id: ME, pn: ME, role: "left" }]);
     }, engine);
   });
 }

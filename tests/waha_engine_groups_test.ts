@@ -25,7 +25,12 @@ interface Group {
   owner: string | null;
   createdAt: number | null;
   participants: { id: string; isAdmin: boolean; isSuperAdmin: boolean }[];
-  settings: { messagesAdminsOnly: boolean; infoAdminsOnly: boolean };
+  settings: {
+    messagesAdminsOnly: boolean;
+    infoAdminsOnly: boolean;
+    addMembersAdminsOnly: boolean;
+    membershipApproval: boolean;
+  };
 }
 
 Deno.test("groups on the waha engine are WAHA's group calls", async (t) => {
@@ -80,7 +85,12 @@ Deno.test("groups on the waha engine are WAHA's group calls", async (t) => {
           { id: ME, isAdmin: true, isSuperAdmin: true },
           { id: ALICE, isAdmin: false, isSuperAdmin: false },
         ],
-        settings: { messagesAdminsOnly: false, infoAdminsOnly: false },
+        settings: {
+          messagesAdminsOnly: false,
+          infoAdminsOnly: false,
+          addMembersAdminsOnly: false,
+          membershipApproval: false,
+        },
       });
       const missing = await server.json("GET", `/${PHONE}/group/120363999999999999@g.us`);
       assert.equal(missing.status, 404, JSON.stringify(missing.body));
@@ -103,7 +113,12 @@ Deno.test("groups on the waha engine are WAHA's group calls", async (t) => {
       assert.equal(fake.callsTo(info, "PUT").length, 0, "only what changes is sent");
       assert.equal(updated.body.subject, "Team 2");
       assert.equal(updated.body.description, "What we do");
-      assert.deepEqual(updated.body.settings, { messagesAdminsOnly: true, infoAdminsOnly: false });
+      assert.deepEqual(updated.body.settings, {
+        messagesAdminsOnly: true,
+        infoAdminsOnly: false,
+        addMembersAdminsOnly: false,
+        membershipApproval: false,
+      });
     });
 
     await t.step("add and remove are WAHA's participants calls, one result each", async () => {

@@ -341,7 +341,12 @@ Deno.test("wwebjs engine createGroup() creates the group and reports each partic
         { id: ALICE, isAdmin: false, isSuperAdmin: false },
         { id: CAROL, isAdmin: false, isSuperAdmin: false },
       ],
-      settings: { messagesAdminsOnly: false, infoAdminsOnly: false },
+      settings: {
+        messagesAdminsOnly: false,
+        infoAdminsOnly: false,
+        addMembersAdminsOnly: false,
+        membershipApproval: false,
+      },
     });
     assert.deepEqual(sortById(results), [
       { id: ALICE, result: "added" },
@@ -392,7 +397,12 @@ Deno.test("wwebjs engine updateGroup() changes subject, description and both set
     });
     assert.deepEqual(
       [updated.subject, updated.description, updated.settings],
-      ["Team A", "The A team", { messagesAdminsOnly: true, infoAdminsOnly: true }],
+      ["Team A", "The A team", {
+        messagesAdminsOnly: true,
+        infoAdminsOnly: true,
+        addMembersAdminsOnly: false,
+        membershipApproval: false,
+      }],
     );
     const held = cloud.group(TEAM)!;
     assert.deepEqual(
@@ -409,7 +419,12 @@ Deno.test("wwebjs engine updateGroup() changes subject, description and both set
       ],
     );
     const back = await engine.updateGroup({ groupId: TEAM, messagesAdminsOnly: false });
-    assert.deepEqual(back.settings, { messagesAdminsOnly: false, infoAdminsOnly: true });
+    assert.deepEqual(back.settings, {
+      messagesAdminsOnly: false,
+      infoAdminsOnly: true,
+      addMembersAdminsOnly: false,
+      membershipApproval: false,
+    });
     assert.equal(cloud.group(TEAM)!.announce, false);
     assert.equal((await engine.getChat(TEAM)).name, "Team A");
   }));

@@ -356,7 +356,12 @@ Deno.test("wwebjs engine links, sends, reads, receives, survives a browser kill 
           { id: ME, isAdmin: true, isSuperAdmin: true },
           { id: ALICE, isAdmin: false, isSuperAdmin: false },
         ],
-        settings: { messagesAdminsOnly: false, infoAdminsOnly: false },
+        settings: {
+          messagesAdminsOnly: false,
+          infoAdminsOnly: false,
+          addMembersAdminsOnly: false,
+          membershipApproval: false,
+        },
       });
       await expectEngineError(engine.getGroup(ALICE), "NOT_FOUND");
     });

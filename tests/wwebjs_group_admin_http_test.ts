@@ -184,8 +184,21 @@ Deno.test("a wwebjs session promotes and demotes admins, and other admins' chang
     }, BOB);
     const added = await event("group.v2.join", (p) => groupOf(p).id === ADDED);
     assert.equal(groupOf(added).subject, "Added by Bob");
+    // WAHA's GroupInfo, from whatsapp-web.js's metadata: everyone adds, no approval asked.
+    assert.equal(groupOf(added).membersCanAddNewMember, true);
+    assert.equal(groupOf(added).newMembersApprovalRequired, false);
+    assert.ok(!("membersCanEditInfo" in groupOf(added)));
+    // As WAHA, our being added is also a group.v2.participants naming us.
+    const us2 = await event(
+      "group.v2.participants",
+      (p) => groupOf(p).id === ADDED && p.type === "join",
+    );
+    assert.deepEqual(us2.participants, [{ id: ME, pn: ME, role: "participant" }]);
     cloud.joinGroup(TEAM, CAROL);
-    const carol = await event("group.v2.participants", (p) => p.type === "join");
+    const carol = await event(
+      "group.v2.participants",
+      (p) => groupOf(p).id === TEAM && p.type === "join",
+    );
     assert.deepEqual(carol.participants, [{ id: CAROL, pn: CAROL, role: "participant" }]);
   }));
 
@@ -328,7 +341,20 @@ Deno.test("a wwebjs session's leaving and members leaving or being removed arriv
     cloud.leaveGroupBy(CLUB, [ME], ALICE);
     const out = await event("group.v2.leave", (p) => groupOf(p).id === CLUB);
     assert.equal(typeof out.timestamp, "number");
+    // As WAHA, our leaving is also a group.v2.participants naming us.
+    const gone = await event(
+      "group.v2.participants",
+      (p) => groupOf(p).id === CLUB && p.type === "leave",
+    );
+    assert.deepEqual(gone.participants, [{ id: ME, pn: ME, role: "left" }]);
     assert.equal((await call("POST", `/group/${TEAM}/leave`)).status, 200);
     await event("group.v2.leave", (p) => groupOf(p).id === TEAM);
+    const left = await event(
+      "group.v2.participants",
+      (p) =>
+        groupOf(p).id === TEAM && p.type === "leave" &&
+        (p.participants as Json[])[0].id === ME,
+    );
+    assert.deepEqual(left.participants, [{ id: ME, pn: ME, role: "left" }]);
     assert.ok(!cloud.group(TEAM)?.participants.some((p) => p.id === ME));
   }));

@@ -75,6 +75,10 @@ export const WEBJSGroupMetadata = z.object({
   creation: z.number().optional(),
   restrict: z.boolean().optional(),
   announce: z.boolean().optional(),
+  /** Who may add members: `admin_add` or `all_member_add`. */
+  memberAddMode: z.string().optional(),
+  /** Who joins by the link waits for an admin's approval. */
+  membershipApprovalMode: z.boolean().optional(),
   participants: z.array(WEBJSGroupParticipant),
 });
 export type WEBJSGroupMetadata = z.infer<typeof WEBJSGroupMetadata>;

@@ -44,7 +44,12 @@ const group: GroupDto = {
     { id: "15550000002@c.us", isAdmin: true, isSuperAdmin: true },
     { id: ALICE, isAdmin: false, isSuperAdmin: false },
   ],
-  settings: { messagesAdminsOnly: true, infoAdminsOnly: false },
+  settings: {
+    messagesAdminsOnly: true,
+    infoAdminsOnly: false,
+    addMembersAdminsOnly: false,
+    membershipApproval: false,
+  },
 };
 
 Deno.test("toWid() splits an id into whatsapp-web.js's user and server", () => {

@@ -10,7 +10,8 @@
  * `membersCanSendMessages` means what its name says, as WAHA's GOWS and WPP engines give it (its
  * WEBJS engine copies WhatsApp's `announce` flag there, the opposite); members carry their
  * phone-number id (`pn`) where their id is one, as WAHA's NOWEB and GOWS engines give it. The fake
- * keeps no member-add mode (`membersCanAddNewMember` is false: admins add, WhatsApp's default).
+ * keeps no member-add mode: every member may add others (`membersCanAddNewMember`), as in a group
+ * new on WhatsApp; `newMembersApprovalRequired` is the group's `approval`.
  */
 import type { FakeGroup, FakeGroupMember, FakeGroups } from "./groups.ts";
 
@@ -32,7 +33,7 @@ function groupInfo(group: FakeGroup, me: string, withParticipants: boolean) {
     subject: group.subject,
     description: group.desc,
     invite: admin ? group.invite : null,
-    membersCanAddNewMember: false,
+    membersCanAddNewMember: true,
     membersCanSendMessages: !group.announce,
     newMembersApprovalRequired: group.approval,
     ...(withParticipants

@@ -5,7 +5,8 @@
  * and keeping each session's groups: a group created is then read back, participants added or
  * promoted show up, a subject changed stays changed. The account is the superadmin of the groups it
  * creates and an admin of the one every session starts with; another group waits behind the
- * invite code `JOINME` (the account is no admin there). Only an admin may change a group: for
+ * invite code `JOINME` (the account is no admin there; joining again by the code of a group it
+ * is in answers WAHA's 500, WhatsApp's `conflict`). Only an admin may change a group: for
  * anyone else a change answers `false` and participants stay as they are, as whatsapp-web.js
  * does. Numbers `1555…@c.us` are on WhatsApp but `15559999999`; others are not (`404` in an add's
  * results), and `15550000004`'s privacy settings refuse being added (`403`), as in the simulator.
@@ -120,6 +121,17 @@ export function seedGroups(me: string): FakeGroups {
   return { mine: new Map([[seeded.id, seeded]]), joinable: new Map([[JOINABLE_CODE, joinable]]) };
 }
 
+/**
+ * WAHA's answer to joining a group the account is in: WhatsApp refuses it (`conflict`, 409), and
+ * WAHA, which maps no engine error, answers 500 with the error serialized.
+ */
+const alreadyIn = () =>
+  json(500, {
+    statusCode: 500,
+    timestamp: new Date().toISOString(),
+    exception: { message: "conflict", name: "ServerStatusCodeError", status: 409 },
+  });
+
 /** whatsapp-web.js's `GroupChat` of a group, as WAHA's WEBJS engine answers it. */
 function asGroupChat(group: FakeGroup): WEBJSGroupChat {
   return {
@@ -138,6 +150,8 @@ function asGroupChat(group: FakeGroup): WEBJSGroupChat {
       creation: group.creation,
       restrict: group.restrict,
       announce: group.announce,
+      memberAddMode: "all_member_add",
+      membershipApprovalMode: group.approval,
       participants: group.participants.map((p) => ({ ...p, id: wid(p.id) })),
     },
   };
@@ -235,6 +249,7 @@ export function routeGroups(request: GroupsRequest): Response | null {
   }
   if (target === "join" && method === "POST") {
     const code = validate(JoinGroupRequest, body).code.split("/").pop()!;
+    if ([...groups.mine.values()].some((g) => g.invite === code)) return alreadyIn();
     const group = groups.joinable.get(code);
     if (!group) return nestError(404, "Not Found", "Invite code not found");
     groups.joinable.delete(code);
@@ -255,7 +270,7 @@ export function routeGroups(request: GroupsRequest): Response | null {
       owner: wid(group.owner),
       creation: group.creation,
       size: group.participants.length,
-      membershipApprovalMode: false,
+      membershipApprovalMode: group.approval,
     };
     return json(200, info);
   }

@@ -84,6 +84,8 @@ export interface CloudGroup {
   requests?: { id: string; addedBy?: string; requestMethod: string; t: number }[];
   /** Only admins approve who joins by the link. */
   membershipApprovalMode?: boolean;
+  /** Who may add members (WhatsApp's default: everyone). */
+  memberAddMode?: "admin_add" | "all_member_add";
   /** The group's picture URL (sent to the page; the cloud keeps it in `pictures`). */
   picture?: string;
 }

@@ -130,12 +130,12 @@ export function createSimulatorControl(deps: SimulatorControlDeps) {
     // The account that left keeps no chat, as the engine's own leave.
     if (participant === undefined) data.chats.delete(groupId);
     deps.changed();
-    emit({
-      type: "group.leave",
-      groupId,
-      participants: participant === undefined ? [] : [participant],
-      timestamp: unixNow(),
-    });
+    const timestamp = unixNow();
+    // As WAHA: the account's leave is the group's (`participants: []`) and a member's like any other.
+    if (participant === undefined) {
+      emit({ type: "group.leave", groupId, participants: [], timestamp });
+    }
+    emit({ type: "group.leave", groupId, participants: [leaving], timestamp });
   }
 
   return function simulate(action: SimulatorAction): Promise<SentMessage | null> {

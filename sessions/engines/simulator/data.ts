@@ -10,6 +10,7 @@ import {
   type ChatSummary,
   type ContactDto,
   type GroupDto,
+  type GroupSettings,
   type LidMapping,
   type MediaInput,
   type MembershipRequestDto,
@@ -25,6 +26,14 @@ export const NOT_ON_WHATSAPP = "15559999999@c.us";
 export const NO_GROUP_ADDS = "15550000004@c.us";
 /** A group member known only by a LID: WhatsApp does not tell her phone number. */
 export const LID_ONLY = "100000000000005@lid";
+
+/** A new group's settings, as WhatsApp makes it: everyone writes, edits its info and adds members. */
+export const NEW_GROUP_SETTINGS: Readonly<GroupSettings> = {
+  messagesAdminsOnly: false,
+  infoAdminsOnly: false,
+  addMembersAdminsOnly: false,
+  membershipApproval: false,
+};
 
 /** The LIDs the simulator knows, with their phone numbers where known. */
 export const SIMULATOR_LIDS: readonly LidMapping[] = [
@@ -239,7 +248,7 @@ export function createSimulatorData(meId: string): SimulatorData {
           },
           { id: LID_ONLY, isAdmin: false, isSuperAdmin: false },
         ],
-        settings: { messagesAdminsOnly: false, infoAdminsOnly: false },
+        settings: { ...NEW_GROUP_SETTINGS },
       },
     });
   }
@@ -251,7 +260,9 @@ export function createSimulatorData(meId: string): SimulatorData {
   }
 
   function groupDto(chat: SimGroupChat): GroupDto {
-    return structuredClone({ id: chat.id, ...chat.group });
+    // A group stored before a setting existed has WhatsApp's default for it.
+    const settings = { ...NEW_GROUP_SETTINGS, ...chat.group.settings };
+    return structuredClone({ id: chat.id, ...chat.group, settings });
   }
 
   function summary(chat: SimChat): ChatSummary {

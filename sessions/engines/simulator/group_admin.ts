@@ -19,7 +19,13 @@ import {
   type MembershipRequestResult,
   notFound,
 } from "../../engine.ts";
-import { randomHex, type SimGroupChat, type SimulatorData, unixNow } from "./data.ts";
+import {
+  NEW_GROUP_SETTINGS,
+  randomHex,
+  type SimGroupChat,
+  type SimulatorData,
+  unixNow,
+} from "./data.ts";
 
 /** The invite code of a group the phone is not in yet (try `POST /groups/join` with it). */
 export const SIMULATOR_INVITE_CODE = "SimulatorInvite01";
@@ -80,7 +86,7 @@ export function createSimulatorGroupAdmin(deps: SimulatorGroupAdminDeps) {
           { id: owner, isAdmin: true, isSuperAdmin: true },
           { id: "15550000003@c.us", isAdmin: false, isSuperAdmin: false },
         ],
-        settings: { messagesAdminsOnly: false, infoAdminsOnly: false },
+        settings: { ...NEW_GROUP_SETTINGS },
       },
     };
   }
@@ -105,6 +111,12 @@ export function createSimulatorGroupAdmin(deps: SimulatorGroupAdminDeps) {
       author,
       timestamp: unixNow(),
     });
+  }
+
+  /** As WAHA: the account's join is the group's (`group.join`) and a member's like any other. */
+  function accountJoined(chat: SimGroupChat): void {
+    emit({ type: "group.join", group: data.groupDto(chat), invite: null, timestamp: unixNow() });
+    participantsChanged(chat, "join", [meId]);
   }
 
   function participantsChanged(
@@ -224,7 +236,7 @@ export function createSimulatorGroupAdmin(deps: SimulatorGroupAdminDeps) {
           owner: chat.group.owner,
           createdAt: chat.group.createdAt,
           size: chat.group.participants.length,
-          membershipApproval: false,
+          membershipApproval: chat.group.settings.membershipApproval,
         };
         return Promise.resolve(preview);
       } catch (error) {
@@ -238,12 +250,7 @@ export function createSimulatorGroupAdmin(deps: SimulatorGroupAdminDeps) {
         chat.group.participants.push({ id: meId, isAdmin: false, isSuperAdmin: false });
         data.chats.set(chat.id, chat);
         deps.changed();
-        emit({
-          type: "group.join",
-          group: data.groupDto(chat),
-          invite: null,
-          timestamp: unixNow(),
-        });
+        accountJoined(chat);
         return Promise.resolve({ id: chat.id });
       } catch (error) {
         return Promise.reject(error);
@@ -383,12 +390,12 @@ export function createSimulatorGroupAdmin(deps: SimulatorGroupAdminDeps) {
             { id: by, isAdmin: true, isSuperAdmin: true },
             { id: meId, isAdmin: false, isSuperAdmin: false },
           ],
-          settings: { messagesAdminsOnly: false, infoAdminsOnly: false },
+          settings: { ...NEW_GROUP_SETTINGS },
         },
       };
       data.chats.set(chat.id, chat);
       deps.changed();
-      emit({ type: "group.join", group: data.groupDto(chat), invite: null, timestamp: unixNow() });
+      accountJoined(chat);
       return;
     }
     const chat = data.group(action.groupId);

@@ -13,6 +13,7 @@ import {
 } from "../../engine.ts";
 import type { GroupUpdate } from "../../engine.ts";
 import {
+  NEW_GROUP_SETTINGS,
   NO_GROUP_ADDS,
   NOT_ON_WHATSAPP,
   randomHex,
@@ -89,7 +90,7 @@ export function createSimulatorGroups(data: SimulatorData, emit: EngineEventSink
               isSuperAdmin: false,
             })),
           ],
-          settings: { messagesAdminsOnly: false, infoAdminsOnly: false },
+          settings: { ...NEW_GROUP_SETTINGS },
         },
       };
       chats.set(id, chat);
@@ -127,6 +128,10 @@ export function createSimulatorGroups(data: SimulatorData, emit: EngineEventSink
       const chat = group(groupId);
       chat.group.participants = chat.group.participants.filter((p) => p.id !== meId);
       chats.delete(groupId);
+      // As WAHA: the account's leave is the group's (`participants: []`) and a member's too.
+      const timestamp = unixNow();
+      emit({ type: "group.leave", groupId, participants: [], timestamp });
+      emit({ type: "group.leave", groupId, participants: [meId], timestamp });
       return Promise.resolve();
     },
     addParticipants({ groupId, participants }) {

@@ -89,6 +89,9 @@ export function toGroupDto(raw: unknown): GroupDto {
     settings: {
       messagesAdminsOnly: meta.announce === true,
       infoAdminsOnly: meta.restrict === true,
+      // whatsapp-web.js names the mode; NOWEB says whether every member may add.
+      addMembersAdminsOnly: meta.memberAddMode === "admin_add" || meta.memberAddMode === false,
+      membershipApproval: meta.membershipApprovalMode === true || meta.joinApprovalMode === true,
     },
   };
 }
@@ -140,6 +143,27 @@ export function createWahaGroups(ctx: WahaContext): WahaGroupCapabilities {
   }
 
   const memberOf = (group: GroupDto, id: string) => group.participants.find((p) => p.id === id);
+
+  /** What an invite code leads to (WAHA's join-info). */
+  async function preview(code: string): Promise<GroupInvitePreview> {
+    const info = await client.call<Loose | null>({
+      method: "GET",
+      path: path("/groups/join-info"),
+      query: { code },
+    });
+    const id = idOf(info?.id);
+    if (!info || !id) throw notFound("The invite link is invalid or was revoked");
+    const members = Array.isArray(info.participants) ? info.participants : [];
+    return {
+      id,
+      subject: text(info.subject),
+      description: text(info.desc),
+      owner: idOf(info.owner) || null,
+      createdAt: seconds(info.creation),
+      size: typeof info.size === "number" ? info.size : members.length,
+      membershipApproval: info.membershipApprovalMode === true,
+    };
+  }
 
   /** A change WAHA answers `true` or `false` (whatsapp-web.js's), refused when false. */
   async function change(groupId: string, what: string, suffix: string, body: object) {
@@ -342,6 +366,13 @@ export function createWahaGroups(ctx: WahaContext): WahaGroupCapabilities {
     demoteParticipants: (change) => setAdmins(change, false),
 
     async joinGroup(code) {
+      // As WhatsApp Web does with a link, the group is looked at first: for a group the account is
+      // in, WAHA would pass WhatsApp's refusal (`conflict`) on as a 500.
+      const { id: groupId } = await preview(code);
+      const group = await getGroup(groupId).catch(() => null);
+      if (group?.participants.some((p) => p.id === ctx.me)) {
+        throw new EngineError("BAD_REQUEST", `Already a member of group "${groupId}"`);
+      }
       const body: JoinGroupRequest = { code };
       const joined = await client.call<JoinGroupResponse | null>({
         method: "POST",
@@ -353,25 +384,7 @@ export function createWahaGroups(ctx: WahaContext): WahaGroupCapabilities {
       return { id };
     },
 
-    async getGroupInviteInfo(code): Promise<GroupInvitePreview> {
-      const info = await client.call<Loose | null>({
-        method: "GET",
-        path: path("/groups/join-info"),
-        query: { code },
-      });
-      const id = idOf(info?.id);
-      if (!info || !id) throw notFound("The invite link is invalid or was revoked");
-      const members = Array.isArray(info.participants) ? info.participants : [];
-      return {
-        id,
-        subject: text(info.subject),
-        description: text(info.desc),
-        owner: idOf(info.owner) || null,
-        createdAt: seconds(info.creation),
-        size: typeof info.size === "number" ? info.size : members.length,
-        membershipApproval: info.membershipApprovalMode === true,
-      };
-    },
+    getGroupInviteInfo: preview,
 
     async getGroupPicture(groupId) {
       const answer = await client.call<{ url?: string | null } | null>({

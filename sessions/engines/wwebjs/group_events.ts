@@ -1,8 +1,9 @@
 /**
  * @module
  * whatsapp-web.js's group notifications as our group events: `group_join` (the account was added
- * or joined: `group.join` with the group; others: members joined), `group_leave` (the account
- * left or was removed: `group.leave`; others: members left), `group_admin_changed` (promote,
+ * or joined: `group.join` with the group; and, as WAHA, whoever joined, the account too:
+ * `group.participants`), `group_leave` (the account left or was removed: `group.leave`; and
+ * whoever left: `group.participants`), `group_admin_changed` (promote,
  * demote), `group_membership_request` (someone asks to join) and `group_update` (subject,
  * description, picture, the settings). A notification the
  * engine cannot read is dropped rather than killing the Worker.
@@ -47,17 +48,17 @@ export function listenToGroups(client: Lib, deps: GroupEventDeps): void {
     "group_join",
     safely(async (n) => {
       const { groupId, recipients, timestamp } = read(n);
-      const others = recipients.filter((id) => !ctx.isMe(id));
-      if (others.length < recipients.length) {
+      if (recipients.some((id) => ctx.isMe(id))) {
         const group = await deps.group(groupId);
         emit({ type: "group.join", group, invite: await deps.invite(groupId), timestamp });
       }
-      if (others.length) {
+      // As WAHA: the members who joined, the account too when it did.
+      if (recipients.length) {
         emit({
           type: "group.participants",
           groupId,
           change: "join",
-          participants: others,
+          participants: recipients,
           timestamp,
         });
       }
@@ -67,16 +68,16 @@ export function listenToGroups(client: Lib, deps: GroupEventDeps): void {
     "group_leave",
     safely((n) => {
       const { groupId, recipients, timestamp } = read(n);
-      const others = recipients.filter((id) => !ctx.isMe(id));
-      if (others.length < recipients.length) {
+      if (recipients.some((id) => ctx.isMe(id))) {
         emit({ type: "group.leave", groupId, participants: [], timestamp });
       }
-      if (others.length) {
+      // As WAHA: the members who left, the account too when it did.
+      if (recipients.length) {
         emit({
           type: "group.participants",
           groupId,
           change: "leave",
-          participants: others,
+          participants: recipients,
           timestamp,
         });
       }

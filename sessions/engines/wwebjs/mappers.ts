@@ -136,6 +136,8 @@ export function toGroupDto(chat: Lib): GroupDto {
     settings: {
       messagesAdminsOnly: Boolean(meta.announce),
       infoAdminsOnly: Boolean(meta.restrict),
+      addMembersAdminsOnly: meta.memberAddMode === "admin_add",
+      membershipApproval: Boolean(meta.membershipApprovalMode),
     },
   };
 }
