@@ -45,6 +45,19 @@ export function startReceiver(answer: Answer = () => new Response("ok"), port = 
   return receiver;
 }
 
+/** Signs `body` as WAHA does: hex HMAC-SHA512 of its bytes with `secret`. */
+export async function signHmac(secret: string, body: string): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-512" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)));
+  return [...mac].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 /** Verifies WAHA's signature: hex HMAC-SHA512 of the exact body bytes. */
 export async function verifyHmac(secret: string, body: string, hex: string): Promise<boolean> {
   const key = await crypto.subtle.importKey(

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { waitFor } from "./_helpers.ts";
 import { type SseMessage, sseReader } from "./_sse.ts";
 import { HMAC_SECRET, linkWahaSession, startWahaGateway } from "./fake_waha/gateway.ts";
-import { verifyHmac } from "../events/test_receivers.ts";
+import { signHmac, verifyHmac } from "../events/test_receivers.ts";
 
 const PHONE = "4915550022101";
 const ALICE = "15550000001@c.us";
@@ -311,17 +311,7 @@ Deno.test("POST /webhook/message refuses a malformed group event with 400 and ta
     /** Posts `body` to our inbound endpoint as WAHA does: signed with the HMAC secret. */
     const post = async (body: unknown) => {
       const raw = JSON.stringify(body);
-      const key = await crypto.subtle.importKey(
-        "raw",
-        new TextEncoder().encode(HMAC_SECRET),
-        { name: "HMAC", hash: "SHA-512" },
-        false,
-        ["sign"],
-      );
-      const mac = new Uint8Array(
-        await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(raw)),
-      );
-      const hex = [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
+      const hex = await signHmac(HMAC_SECRET, raw);
       return await server.json("POST", "/webhook/message", {
         body: raw,
         headers: { "X-Webhook-Hmac": hex },

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { waitFor, webhookEvent } from "./_helpers.ts";
+import { signHmac } from "../events/test_receivers.ts";
 import {
   HMAC_SECRET,
   linkWahaSession,
@@ -16,18 +17,6 @@ import {
 } from "./fake_waha/gateway.ts";
 
 const PHONE = "4915550022301";
-
-async function hmacHex(key: string, body: string): Promise<string> {
-  const cryptoKey = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(key),
-    { name: "HMAC", hash: "SHA-512" },
-    false,
-    ["sign"],
-  );
-  const signature = await crypto.subtle.sign("HMAC", cryptoKey, new TextEncoder().encode(body));
-  return [...new Uint8Array(signature)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** Posts a `session.status` as WAHA would, made at `timestamp`, to the hook the engine set. */
 async function postStatus(
@@ -48,7 +37,7 @@ async function postStatus(
   });
   const headers: Record<string, string> = {
     "Content-Type": "application/json",
-    "X-Webhook-Hmac": await hmacHex(HMAC_SECRET, body),
+    "X-Webhook-Hmac": await signHmac(HMAC_SECRET, body),
     "X-Webhook-Hmac-Algorithm": "sha512",
   };
   for (const header of hook.customHeaders ?? []) headers[header.name] = header.value;

@@ -28,6 +28,7 @@
  * Every request is recorded with its parsed body.
  */
 import { z } from "@hono/zod-openapi";
+import { signHmac } from "../../events/test_receivers.ts";
 import {
   ChatRequest,
   EditMessageRequest,
@@ -176,18 +177,6 @@ const SENDS: Record<string, z.ZodType> = {
   "/api/sendPoll": MessagePollRequest,
 };
 
-async function hmacHex(key: string, body: string): Promise<string> {
-  const cryptoKey = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(key),
-    { name: "HMAC", hash: "SHA-512" },
-    false,
-    ["sign"],
-  );
-  const signature = await crypto.subtle.sign("HMAC", cryptoKey, new TextEncoder().encode(body));
-  return [...new Uint8Array(signature)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 export function startFakeWaha(options: { apiKey?: string; port?: number } = {}): FakeWaha {
   const requests: RecordedRequest[] = [];
   const webhooks: PostedWebhook[] = [];
@@ -231,7 +220,7 @@ export function startFakeWaha(options: { apiKey?: string; port?: number } = {}):
         "X-Webhook-Timestamp": String(Date.now()),
       };
       if (hook.hmac?.key) {
-        headers["X-Webhook-Hmac"] = await hmacHex(hook.hmac.key, body);
+        headers["X-Webhook-Hmac"] = await signHmac(hook.hmac.key, body);
         headers["X-Webhook-Hmac-Algorithm"] = "sha512";
       }
       for (const header of hook.customHeaders ?? []) headers[header.name] = header.value;
