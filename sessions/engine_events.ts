@@ -128,6 +128,9 @@ export function createEngineEventHandler(deps: EngineEventsDeps): EngineEventHan
         status.set(entry, event.status, event.reason ?? null);
         return;
       case "qr":
+        // The waha engine's QR was on its way from WAHA while WAHA's webhook said the phone had
+        // scanned: stale. (Were the number logged out, WAHA's status post would come first.)
+        if (entry.engine === "waha" && entry.status === "WORKING") return;
         entry.qr = event.value;
         // A QR means the session waits for a scan, whatever status event follows it.
         status.set(entry, "SCAN_QR_CODE", null, true);

@@ -6,15 +6,20 @@
  * call that lists statuses, so `listStatuses` stays NOT_IMPLEMENTED (engine.ts).
  */
 import { EngineError, type StatusCapabilities } from "../../engine.ts";
-import {
-  BROADCAST_ID,
-  type DeleteStatusRequest,
-  type ImageStatus,
-  type TextStatus,
-  type VideoStatus,
+import type {
+  DeleteStatusRequest,
+  ImageStatus,
+  TextStatus,
+  VideoStatus,
 } from "../../../waha/schemas.ts";
 import type { WahaContext } from "./context.ts";
 import { toSentMessage } from "./mappers.ts";
+
+/**
+ * WAHA's chat id of statuses (`BROADCAST_ID` of `waha/schemas.ts`, restated: that module brings zod,
+ * which a session's Worker does not load, `sessions/worker_imports_test.ts`).
+ */
+const BROADCAST_ID = "status@broadcast";
 
 export type WahaStatusCapabilities = Pick<
   StatusCapabilities,
