@@ -9,22 +9,11 @@ import { createLogger } from "../logger.ts";
 import type { AppEnv } from "./principal.ts";
 import { requireWahaProtected, type WahaProtectedDeps } from "./webhook_auth.ts";
 import { createFailureLimiter } from "./rate_limit.ts";
+import { signHmac } from "../events/test_receivers.ts";
 
 const KEY = "webhook-key-0123456789abcdef";
 const SECRET = "hmac-secret-for-waha";
 const URL_ = "http://localhost/api/whatsapp/webhook/message";
-
-async function hmacHex(secret: string, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-512" },
-    false,
-    ["sign"],
-  );
-  const signature = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body));
-  return Array.from(new Uint8Array(signature), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** The webhook route as the real one is declared: zod-openapi, JSON body validated after the guard. */
 function createWebhookApp(deps: Partial<WahaProtectedDeps> = {}) {
@@ -85,7 +74,7 @@ Deno.test("requireWahaProtected answers the webhook key with 200 and a wrong or 
 
 Deno.test("requireWahaProtected checks X-Webhook-Hmac over the exact raw bytes, then the handler still parses the JSON", async () => {
   const app = createWebhookApp({ hmacSecret: SECRET });
-  const signature = await hmacHex(SECRET, EVENT);
+  const signature = await signHmac(SECRET, EVENT);
   const good = await post(app, EVENT, {
     "x-api-key": KEY,
     "x-webhook-hmac": signature,
@@ -109,7 +98,7 @@ Deno.test("requireWahaProtected checks X-Webhook-Hmac over the exact raw bytes, 
     }],
     ["HMAC with another secret", EVENT, {
       "x-api-key": KEY,
-      "x-webhook-hmac": await hmacHex("other-secret", EVENT),
+      "x-webhook-hmac": await signHmac("other-secret", EVENT),
     }],
     ["HMAC that is not hex", EVENT, { "x-api-key": KEY, "x-webhook-hmac": "z".repeat(128) }],
     ["HMAC cut short", EVENT, { "x-api-key": KEY, "x-webhook-hmac": signature.slice(0, 64) }],
@@ -134,7 +123,7 @@ Deno.test("requireWahaProtected counts its 401s in the shared limiter, lets the 
     getClientIp: (c) => c.req.header("x-test-client-ip"),
     log: (entry) => logs.push(entry),
   });
-  const signature = await hmacHex(SECRET, EVENT);
+  const signature = await signHmac(SECRET, EVENT);
   const from = (ip: string, key: string, hmac = signature) =>
     post(app, EVENT, { "x-api-key": key, "x-webhook-hmac": hmac, "x-test-client-ip": ip });
   for (let i = 0; i < 2; i++) assert.equal((await from("10.0.0.7", "guess-" + i)).status, 401);

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { ADMIN_KEY, type ServerProcess, startServerProcess } from "./_helpers.ts";
+import { signHmac } from "../events/test_receivers.ts";
 
 const ACCOUNT_KEY = "account-a-key-0123456789abcdef";
 const WEBHOOK_KEY = "webhook-key-0123456789abcdef";
@@ -69,18 +70,6 @@ async function inParallel<T, R>(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return results;
-}
-
-async function hmacHex(secret: string, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-512" },
-    false,
-    ["sign"],
-  );
-  const signature = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body));
-  return Array.from(new Uint8Array(signature), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 Deno.test("failures from 10,000 other addresses do not unblock a blocked address", async () => {
@@ -156,7 +145,7 @@ Deno.test("the inbound webhook with the right key and HMAC is accepted from a bl
         body: "hello from WAHA",
       },
     });
-    const signature = await hmacHex(HMAC_SECRET, body);
+    const signature = await signHmac(HMAC_SECRET, body);
     const post = async (address: string, key: string, hmac = signature) => {
       const response = await fetch(`${server.base}/webhook/message`, {
         method: "POST",
