@@ -51,3 +51,27 @@ export function sseReader(response: Response) {
     },
   };
 }
+
+/** What `sseReader` gives. */
+export type SseReader = ReturnType<typeof sseReader>;
+
+/**
+ * `phone`'s event stream (`GET /{phone}/events` of `server`), read by `use` and closed after it,
+ * whatever it did.
+ */
+export async function withEventStream<T>(
+  server: { request(method: string, path: string): Promise<Response> },
+  phone: string,
+  use: (stream: SseReader) => Promise<T>,
+): Promise<T> {
+  const response = await server.request("GET", `/${phone}/events`);
+  if (response.status !== 200) {
+    throw new Error(`GET /${phone}/events answered ${response.status}: ${await response.text()}`);
+  }
+  const stream = sseReader(response);
+  try {
+    return await use(stream);
+  } finally {
+    await stream.close();
+  }
+}

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { waitFor } from "./_helpers.ts";
-import { type SseMessage, sseReader } from "./_sse.ts";
+import { type SseMessage, withEventStream } from "./_sse.ts";
 import { HMAC_SECRET, linkWahaSession, startWahaGateway } from "./fake_waha/gateway.ts";
 import { signHmac, verifyHmac } from "../events/test_receivers.ts";
 
@@ -27,10 +27,7 @@ Deno.test("a receipt WAHA posts (message.ack) reaches our webhook and stream onc
     assert.equal(sent.status, 200, JSON.stringify(sent.body));
     const messageId = sent.body.messageId as string;
 
-    const response = await server.request("GET", `/${PHONE}/events`);
-    assert.equal(response.status, 200);
-    const stream = sseReader(response);
-    try {
+    await withEventStream(server, PHONE, async (stream) => {
       await fake.ack(PHONE, messageId, 2);
       await fake.ack(PHONE, messageId, 3);
       const isAck = (ack: number) => (m: SseMessage) => {
@@ -60,9 +57,7 @@ Deno.test("a receipt WAHA posts (message.ack) reaches our webhook and stream onc
         ack: 3,
         ackName: "READ",
       });
-    } finally {
-      await stream.close();
-    }
+    });
     // WAHA's posts were let in: our key and a valid HMAC.
     const posts = fake.webhooks.filter((w) => w.event === "message.ack");
     assert.equal(posts.length, 2);
@@ -81,10 +76,7 @@ Deno.test("WAHA's message.any, message.reaction and message.revoked reach us onc
   const phone = "4915550022102";
   try {
     await linkWahaSession(gateway, phone);
-    const response = await server.request("GET", `/${phone}/events`);
-    assert.equal(response.status, 200);
-    const stream = sseReader(response);
-    try {
+    await withEventStream(server, phone, async (stream) => {
       const sent = await server.json("POST", `/${phone}/send-text`, {
         body: { chatId: ALICE, text: "Lunch at noon?" },
       });
@@ -143,9 +135,7 @@ Deno.test("WAHA's message.any, message.reaction and message.revoked reach us onc
       assert.equal(revoked.payload.before?.body, "Lunch at noon?");
       assert.equal(revoked.payload.after?.id, sentId);
       assert.equal(revoked.payload.after?.body, "");
-    } finally {
-      await stream.close();
-    }
+    });
     for (const post of fake.webhooks.filter((w) => w.event.startsWith("message"))) {
       assert.equal(post.status, 200, `${post.event} to ${post.url} answered ${post.status}`);
     }
@@ -165,10 +155,7 @@ Deno.test("a vote WAHA posts (poll.vote) reaches our webhook and stream once", a
     });
     assert.equal(poll.status, 200, JSON.stringify(poll.body));
     const pollId = poll.body.messageId as string;
-    const response = await server.request("GET", `/${phone}/events`);
-    assert.equal(response.status, 200);
-    const stream = sseReader(response);
-    try {
+    await withEventStream(server, phone, async (stream) => {
       await fake.vote(phone, ALICE, pollId, ["Sushi"]);
       await fake.vote(phone, ALICE, pollId, ["Pizza"]);
       type Vote = { event: string; payload: { vote: { selectedOptions: string[] } } };
@@ -192,9 +179,7 @@ Deno.test("a vote WAHA posts (poll.vote) reaches our webhook and stream once", a
       assert.equal(vote.from, ALICE);
       assert.equal(vote.fromMe, false);
       assert.deepEqual(target, { id: pollId, from: `${phone}@c.us`, to: ALICE, fromMe: true });
-    } finally {
-      await stream.close();
-    }
+    });
   } finally {
     await gateway.close();
   }
@@ -208,10 +193,7 @@ Deno.test("WAHA's group events (group.v2.*) reach our webhook and stream once ea
   const CAROL = "15550000003@c.us";
   try {
     await linkWahaSession(gateway, phone);
-    const response = await server.request("GET", `/${phone}/events`);
-    assert.equal(response.status, 200);
-    const stream = sseReader(response);
-    try {
+    await withEventStream(server, phone, async (stream) => {
       const created = await server.json("POST", `/${phone}/group/create`, {
         body: { name: "Team", participants: [ALICE] },
       });
@@ -294,9 +276,7 @@ Deno.test("WAHA's group events (group.v2.*) reach our webhook and stream once ea
       const [request] = delivered(is.request);
       assert.equal(request.payload.action, "created");
       assert.equal(request.payload.requesterId, CAROL);
-    } finally {
-      await stream.close();
-    }
+    });
   } finally {
     await gateway.close();
   }
@@ -362,10 +342,7 @@ Deno.test("WAHA's label, presence and call events and message.edited reach our w
   const phone = "4915550022104";
   try {
     await linkWahaSession(gateway, phone);
-    const response = await server.request("GET", `/${phone}/events`);
-    assert.equal(response.status, 200);
-    const stream = sseReader(response);
-    try {
+    await withEventStream(server, phone, async (stream) => {
       const social = fake.social(phone);
       // Through our API: a label made, put on Alice's chat; a message of ours edited; a call
       // rejected. On the phone and from contacts: the label deleted, Bob online, Bob's call
@@ -455,9 +432,7 @@ Deno.test("WAHA's label, presence and call events and message.edited reach our w
       assert.equal(delivered(is.accepted)[0].payload.from, BOB);
       assert.equal(delivered(is.ringing)[0].payload.isVideo, true);
       assert.equal(delivered(is.rejected)[0].payload.from, ALICE);
-    } finally {
-      await stream.close();
-    }
+    });
     for (const post of fake.webhooks.filter((w) => !w.event.startsWith("session"))) {
       assert.equal(post.status, 200, `${post.event} to ${post.url} answered ${post.status}`);
     }
