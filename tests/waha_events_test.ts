@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { waitFor } from "./_helpers.ts";
 import { type SseMessage, withEventStream } from "./_sse.ts";
-import { HMAC_SECRET, linkWahaSession, startWahaGateway } from "./fake_waha/gateway.ts";
+import { HMAC_SECRET, withLinkedWaha } from "./fake_waha/gateway.ts";
 import { signHmac, verifyHmac } from "../events/test_receivers.ts";
 
 const PHONE = "4915550022101";
@@ -17,10 +17,8 @@ const ALICE = "15550000001@c.us";
 const BOB = "15550000002@c.us";
 
 Deno.test("a receipt WAHA posts (message.ack) reaches our webhook and stream once", async () => {
-  const gateway = await startWahaGateway();
-  const { server, fake, receiver } = gateway;
-  try {
-    await linkWahaSession(gateway, PHONE);
+  await withLinkedWaha(PHONE, async (gateway) => {
+    const { server, fake, receiver } = gateway;
     const sent = await server.json("POST", `/${PHONE}/send-text`, {
       body: { chatId: ALICE, text: "Did you get this?" },
     });
@@ -65,17 +63,13 @@ Deno.test("a receipt WAHA posts (message.ack) reaches our webhook and stream onc
       assert.equal(post.status, 200, `${post.url} answered ${post.status}`);
       assert.ok(await verifyHmac(HMAC_SECRET, post.body, post.headers["X-Webhook-Hmac"]));
     }
-  } finally {
-    await gateway.close();
-  }
+  });
 });
 
 Deno.test("WAHA's message.any, message.reaction and message.revoked reach us once each", async () => {
-  const gateway = await startWahaGateway();
-  const { server, fake, receiver } = gateway;
   const phone = "4915550022102";
-  try {
-    await linkWahaSession(gateway, phone);
+  await withLinkedWaha(phone, async (gateway) => {
+    const { server, fake, receiver } = gateway;
     await withEventStream(server, phone, async (stream) => {
       const sent = await server.json("POST", `/${phone}/send-text`, {
         body: { chatId: ALICE, text: "Lunch at noon?" },
@@ -139,17 +133,13 @@ Deno.test("WAHA's message.any, message.reaction and message.revoked reach us onc
     for (const post of fake.webhooks.filter((w) => w.event.startsWith("message"))) {
       assert.equal(post.status, 200, `${post.event} to ${post.url} answered ${post.status}`);
     }
-  } finally {
-    await gateway.close();
-  }
+  });
 });
 
 Deno.test("a vote WAHA posts (poll.vote) reaches our webhook and stream once", async () => {
-  const gateway = await startWahaGateway();
-  const { server, fake, receiver } = gateway;
   const phone = "4915550022103";
-  try {
-    await linkWahaSession(gateway, phone);
+  await withLinkedWaha(phone, async (gateway) => {
+    const { server, fake, receiver } = gateway;
     const poll = await server.json("POST", `/${phone}/send-poll`, {
       body: { chatId: ALICE, poll: { name: "Lunch?", options: ["Pizza", "Sushi"] } },
     });
@@ -180,19 +170,14 @@ Deno.test("a vote WAHA posts (poll.vote) reaches our webhook and stream once", a
       assert.equal(vote.fromMe, false);
       assert.deepEqual(target, { id: pollId, from: `${phone}@c.us`, to: ALICE, fromMe: true });
     });
-  } finally {
-    await gateway.close();
-  }
+  });
 });
 
 Deno.test("WAHA's group events (group.v2.*) reach our webhook and stream once each, as WAHA posted them", async () => {
-  const gateway = await startWahaGateway();
-  const { server, fake, receiver } = gateway;
   const phone = "4915550022104";
-  const BOB = "15550000002@c.us";
   const CAROL = "15550000003@c.us";
-  try {
-    await linkWahaSession(gateway, phone);
+  await withLinkedWaha(phone, async (gateway) => {
+    const { server, fake, receiver } = gateway;
     await withEventStream(server, phone, async (stream) => {
       const created = await server.json("POST", `/${phone}/group/create`, {
         body: { name: "Team", participants: [ALICE] },
@@ -277,17 +262,13 @@ Deno.test("WAHA's group events (group.v2.*) reach our webhook and stream once ea
       assert.equal(request.payload.action, "created");
       assert.equal(request.payload.requesterId, CAROL);
     });
-  } finally {
-    await gateway.close();
-  }
+  });
 });
 
 Deno.test("POST /webhook/message refuses a malformed group event with 400 and takes a well-formed one", async () => {
-  const gateway = await startWahaGateway();
-  const { server } = gateway;
   const phone = "4915550022105";
-  try {
-    await linkWahaSession(gateway, phone);
+  await withLinkedWaha(phone, async (gateway) => {
+    const { server } = gateway;
     /** Posts `body` to our inbound endpoint as WAHA does: signed with the HMAC secret. */
     const post = async (body: unknown) => {
       const raw = JSON.stringify(body);
@@ -331,17 +312,13 @@ Deno.test("POST /webhook/message refuses a malformed group event with 400 and ta
     };
     const noInfo = await post(join);
     assert.equal(noInfo.status, 400, "a join without the group's subject and members");
-  } finally {
-    await gateway.close();
-  }
+  });
 });
 
 Deno.test("WAHA's label, presence and call events and message.edited reach our webhook and stream once each", async () => {
-  const gateway = await startWahaGateway();
-  const { server, fake, receiver } = gateway;
   const phone = "4915550022104";
-  try {
-    await linkWahaSession(gateway, phone);
+  await withLinkedWaha(phone, async (gateway) => {
+    const { server, fake, receiver } = gateway;
     await withEventStream(server, phone, async (stream) => {
       const social = fake.social(phone);
       // Through our API: a label made, put on Alice's chat; a message of ours edited; a call
@@ -436,17 +413,13 @@ Deno.test("WAHA's label, presence and call events and message.edited reach our w
     for (const post of fake.webhooks.filter((w) => !w.event.startsWith("session"))) {
       assert.equal(post.status, 200, `${post.event} to ${post.url} answered ${post.status}`);
     }
-  } finally {
-    await gateway.close();
-  }
+  });
 });
 
 Deno.test("a label, presence or call event WAHA posts malformed is a 400, and reaches no one", async () => {
-  const gateway = await startWahaGateway();
-  const { fake, receiver } = gateway;
   const phone = "4915550022105";
-  try {
-    await linkWahaSession(gateway, phone);
+  await withLinkedWaha(phone, async (gateway) => {
+    const { fake, receiver } = gateway;
     const malformed: [string, unknown][] = [
       ["label.upsert", { id: "6", color: 3, colorHex: "#dfaef0" }],
       ["label.chat.added", { labelId: "6" }],
@@ -473,7 +446,5 @@ Deno.test("a label, presence or call event WAHA posts malformed is a 400, and re
       "presence.update",
     ]);
     assert.equal(fake.webhooks.at(-1)?.status, 200);
-  } finally {
-    await gateway.close();
-  }
+  });
 });

@@ -9,12 +9,7 @@
 import assert from "node:assert/strict";
 import { waitFor, webhookEvent } from "./_helpers.ts";
 import { signHmac } from "../events/test_receivers.ts";
-import {
-  HMAC_SECRET,
-  linkWahaSession,
-  startWahaGateway,
-  type WahaGateway,
-} from "./fake_waha/gateway.ts";
+import { HMAC_SECRET, type WahaGateway, withLinkedWaha } from "./fake_waha/gateway.ts";
 
 const PHONE = "4915550022301";
 
@@ -50,9 +45,7 @@ const statusesOf = (gateway: WahaGateway) =>
     .map((r) => r.json.payload.status);
 
 Deno.test("a session.status WAHA made before the last one applied is acknowledged and dropped", async () => {
-  const gateway = await startWahaGateway();
-  try {
-    await linkWahaSession(gateway, PHONE);
+  await withLinkedWaha(PHONE, async (gateway) => {
     await webhookEvent(gateway.receiver, "session.status", (p) => p.status === "WORKING");
     const applied = Date.now();
     // The scan's WORKING, made now, lands first…
@@ -79,7 +72,5 @@ Deno.test("a session.status WAHA made before the last one applied is acknowledge
       1,
       sinceLinked().join(),
     );
-  } finally {
-    await gateway.close();
-  }
+  });
 });

@@ -80,3 +80,17 @@ export async function linkWahaSession(gateway: WahaGateway, phone: string): Prom
   await gateway.fake.scan(phone);
   await waitForState(gateway.server, phone, "CONNECTED");
 }
+
+/** A gateway on a fresh fake WAHA with `phone` linked, handed to `test` and closed after it. */
+export async function withLinkedWaha<T>(
+  phone: string,
+  test: (gateway: WahaGateway) => Promise<T>,
+): Promise<T> {
+  const gateway = await startWahaGateway();
+  try {
+    await linkWahaSession(gateway, phone);
+    return await test(gateway);
+  } finally {
+    await gateway.close();
+  }
+}
