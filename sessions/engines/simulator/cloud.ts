@@ -13,6 +13,8 @@
  * real client must after its socket was closed. Worker files with Deno's API only (no `node:`).
  */
 
+import { every, type Timer } from "../../worker_timers.ts";
+
 /** How often an online device refreshes its presence. */
 const BEAT_MS = 200;
 /** A presence older than this is offline; a device that could not beat for this long is dropped. */
@@ -53,7 +55,7 @@ export function joinSimulatorCloud(
   const numberDir = `${dir}/${input.phoneNumber}`;
   const device = deviceName(input.sessionDir);
   const presence = `${numberDir}/${device}.json`;
-  let timer: ReturnType<typeof setInterval> | null = null;
+  let timer: Timer | null = null;
   let lastBeat = 0;
 
   /** Other devices of the login online now. */
@@ -83,7 +85,7 @@ export function joinSimulatorCloud(
   }
 
   function remove(): void {
-    if (timer !== null) clearInterval(timer);
+    timer?.cancel();
     timer = null;
     try {
       Deno.removeSync(presence);
@@ -131,7 +133,7 @@ export function joinSimulatorCloud(
       if (conflict(othersOnline(now))) return false;
       lastBeat = now;
       write(now);
-      if (timer === null) timer = setInterval(beat, BEAT_MS);
+      if (timer === null) timer = every(BEAT_MS, beat);
       return true;
     },
     offline: remove,

@@ -50,6 +50,7 @@ import { createSimulatorChannels } from "./channels.ts";
 import { createSimulatorContactDetails } from "./contact_details.ts";
 import { joinSimulatorCloud, type SimulatorCloud } from "./cloud.ts";
 import { createSimulatorStateFile } from "./state_file.ts";
+import { after, type Timer } from "../../worker_timers.ts";
 
 export { SIMULATOR_BUSINESS } from "./contact_details.ts";
 export { SIMULATOR_CHANNELS } from "./channels.ts";
@@ -67,7 +68,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
   let mePicture: string | null = null;
   let emit: EngineEventSink = () => {};
   let status: "STARTING" | "SCAN_QR_CODE" | "WORKING" | "CONFLICT" | "STOPPED" = "STARTING";
-  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const timers = new Set<Timer>();
   // A template, not node:path: importing any node: module costs each Worker ~2 MB (bench/README.md).
   const linkPath = `${options.sessionDir}/${LINK_FILE}`;
   let qrCount = 0;
@@ -107,10 +108,10 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
   }
 
   function later(fn: () => void, ms: number): void {
-    const timer = setTimeout(() => {
+    const timer = after(ms, () => {
       timers.delete(timer);
       fn();
-    }, ms);
+    });
     timers.add(timer);
   }
 
@@ -170,7 +171,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
   const cloud: SimulatorCloud | null = options.simulatorCloudDir
     ? joinSimulatorCloud(options.simulatorCloudDir, options, {
       conflict(reason) {
-        for (const timer of timers) clearTimeout(timer);
+        for (const timer of timers) timer.cancel();
         timers.clear();
         status = "CONFLICT";
         emit({ type: "status", status: "CONFLICT", reason });
@@ -184,7 +185,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     : null;
 
   function connect(): void {
-    for (const timer of timers) clearTimeout(timer);
+    for (const timer of timers) timer.cancel();
     timers.clear();
     if (cloud && !cloud.online()) return;
     status = "WORKING";
@@ -262,7 +263,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
 
   /** The device is unlinked (from the phone, or by request): the login is gone. */
   async function unlink(reason: string): Promise<void> {
-    for (const timer of timers) clearTimeout(timer);
+    for (const timer of timers) timer.cancel();
     timers.clear();
     cloud?.offline();
     stateFile.close();
@@ -285,7 +286,7 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
       return Promise.resolve();
     },
     stop() {
-      for (const timer of timers) clearTimeout(timer);
+      for (const timer of timers) timer.cancel();
       timers.clear();
       cloud?.offline();
       status = "STOPPED";

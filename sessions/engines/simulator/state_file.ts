@@ -12,6 +12,7 @@ import type { SimChat } from "./data.ts";
 import type { SimLabel } from "./social.ts";
 import type { SimChannel } from "./channels.ts";
 import type { OwnStatus } from "./status.ts";
+import { after, type Timer } from "../../worker_timers.ts";
 
 const STATE_FILE = "simulator-state.json";
 const MEDIA_DIR = "simulator-media";
@@ -52,11 +53,11 @@ export function createSimulatorStateFile(
   const statePath = `${dir}/${STATE_FILE}`;
   const mediaPath = (id: string) => `${dir}/${MEDIA_DIR}/${encodeURIComponent(id)}.json`;
   let written: string | null = null;
-  let timer: ReturnType<typeof setTimeout> | null = null;
+  let timer: Timer | null = null;
   let closed = false;
 
   function write(): void {
-    if (timer !== null) clearTimeout(timer);
+    timer?.cancel();
     timer = null;
     if (closed) return;
     const text = JSON.stringify(snapshot());
@@ -85,7 +86,7 @@ export function createSimulatorStateFile(
     },
     changed() {
       if (closed || timer !== null) return;
-      timer = setTimeout(write, WRITE_AFTER_MS);
+      timer = after(WRITE_AFTER_MS, write);
     },
     saveMedia(messageId, media) {
       if (closed) return;
@@ -111,7 +112,7 @@ export function createSimulatorStateFile(
     flush: write,
     close() {
       closed = true;
-      if (timer !== null) clearTimeout(timer);
+      timer?.cancel();
       timer = null;
     },
   };

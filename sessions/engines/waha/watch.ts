@@ -14,6 +14,7 @@ import type { EngineEventSink, WahaEngineOptions } from "../../engine.ts";
 import type { QRCodeValue, SessionInfo } from "../../../waha/schemas.ts";
 import type { WahaClient } from "./client.ts";
 import { sessionConfigFor } from "./session_config.ts";
+import { after, type Timer } from "../../worker_timers.ts";
 
 const FAILURES_BEFORE_FATAL = 3;
 /** How many times longer the asks are apart once the session is WORKING. */
@@ -58,7 +59,7 @@ export function watchWahaSession(
   emit: EngineEventSink,
 ): SessionWatch {
   let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | null = null;
+  let timer: Timer | null = null;
   let lastQr: string | null = null;
   let working = false;
   let failures = 0;
@@ -125,14 +126,14 @@ export function watchWahaSession(
         fatal(`${(error as Error)?.message ?? error} (${failures} times in a row)`);
       }
     }
-    if (!stopped) timer = setTimeout(tick, working ? pollMs * WORKING_POLL_FACTOR : pollMs);
+    if (!stopped) timer = after(working ? pollMs * WORKING_POLL_FACTOR : pollMs, tick);
   }
 
-  timer = setTimeout(tick, 0);
+  timer = after(0, tick);
   return {
     stop() {
       stopped = true;
-      if (timer !== null) clearTimeout(timer);
+      timer?.cancel();
       timer = null;
     },
   };
