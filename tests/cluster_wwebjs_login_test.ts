@@ -34,9 +34,21 @@ function seededCloud(): Promise<FakeCloud> {
   });
 }
 
-/** Kills what is left of a node's Chromiums (a SIGKILLed node leaves them, a machine would not). */
+/**
+ * Kills what is left of a node's Chromiums (a SIGKILLed node leaves them, a machine would not),
+ * until none is left: a launch the node began just before it died can fork Chromium from its
+ * shell wrapper while `pkill` reads the process list. The pattern follows `--`: it starts with
+ * dashes, and `pkill` read it as an option of its own and killed nothing (they outlived the test).
+ */
 async function killChromiumsUnder(dir: string): Promise<void> {
-  await new Deno.Command("pkill", { args: ["-KILL", "-f", `--user-data-dir=${dir}`] }).output();
+  for (let quietRounds = 0, round = 0; quietRounds < 3 && round < 50; round++) {
+    const { code } = await new Deno.Command("pkill", {
+      args: ["-KILL", "-f", "--", `--user-data-dir=${dir}`],
+    }).output();
+    assert.ok(code === 0 || code === 1, `pkill exited with ${code}`); // 1: nothing matched
+    quietRounds = code === 1 ? quietRounds + 1 : 0;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 interface LoginRow {
