@@ -3,8 +3,8 @@
  * Timers for the engines that run in a session's Worker, without Deno's Node layer. In Deno 2.9
  * the global `setTimeout` is Node's: an isolate's first call loads `ext:deno_node/timers.ts` and
  * what it imports (async hooks, errors, `util.inspect`, uv's error codes…), ~12 ms of CPU per
- * Worker, a sixth of what a simulator number's whole start costs it (bench/README.md, "the Node
- * layer behind the first `setTimeout`"). In a Worker these timers wait on `Atomics.waitAsync`
+ * Worker, a fifth of what a simulator number's whole start cost it (bench/README.md, "the Node
+ * layer behind a Worker's first `setTimeout`"). In a Worker these timers wait on `Atomics.waitAsync`
  * instead, whose timeout V8 keeps in the isolate's own task queue, and end the wait at once when
  * cancelled. Outside a Worker (engines driven by tests on the main thread) they are `setTimeout`:
  * a pending `Atomics.waitAsync` does not keep Deno's event loop alive, while a Worker lives until
