@@ -22,7 +22,10 @@ const KINDS: Record<string, string> = {
   "one `postMessage` on a `MessageChannel`": "new MessageChannel().port1.postMessage({ a: 1 });",
 };
 
-/** This process's CPU time so far, in ms. */
+/**
+ * This process's CPU time so far, in ms: its total (`/proc/self/stat`), which keeps the CPU of
+ * threads that have ended, unlike `cpuOf`'s sum over the threads alive now.
+ */
 function cpuMs(): number {
   const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
