@@ -20,6 +20,8 @@ import type { Restarts } from "./restarts.ts";
 import type { SavedLogins } from "./saved_logins.ts";
 import { createEntry, type SessionEntry } from "./session_entry.ts";
 import type { StatusMachine } from "./status_machine.ts";
+import { REQUESTED_STARTS_PER_TURN } from "./start_pace.ts";
+import { createTurnGate } from "./turn_gate.ts";
 import { WorkerDeadError, type WorkerHost, type WorkerHostOptions } from "./worker_host.ts";
 
 const STOP_TIMEOUT_MS = 10_000;
@@ -118,6 +120,7 @@ export interface LifecycleDeps {
 export function createLifecycle(deps: LifecycleDeps): Lifecycle {
   const { config, sessions, log, entries, withLock, status, restarts, isClosing } = deps;
   const { authorize, sessionDir, leases } = deps;
+  const requestedStarts = createTurnGate(REQUESTED_STARTS_PER_TURN);
 
   function entryFor(phoneNumber: string, engine: EngineName): SessionEntry {
     let entry = entries.get(phoneNumber);
@@ -387,8 +390,10 @@ export function createLifecycle(deps: LifecycleDeps): Lifecycle {
     launch,
     retire,
 
-    start(phoneNumber, options, restoring = false) {
-      return withLock(phoneNumber, () => startLocked(phoneNumber, options, restoring));
+    async start(phoneNumber, options, restoring = false) {
+      // A restore is paced already (`start_pace.ts`); requests come as a client sends them.
+      if (!restoring) await requestedStarts.pass();
+      return await withLock(phoneNumber, () => startLocked(phoneNumber, options, restoring));
     },
 
     async stop(phoneNumber, caller) {

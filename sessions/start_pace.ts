@@ -18,6 +18,12 @@ export const START_CONCURRENCY: Record<EngineName, number> = {
   waha: 32,
 };
 
+/**
+ * Start requests begun per turn of the event loop (`turn_gate.ts`): each is a few ms of the main
+ * thread's work, and a client starting a fleet sends dozens at once.
+ */
+export const REQUESTED_STARTS_PER_TURN = 4;
+
 /** How many sessions of `engine` start at the same time (an unknown one: the slowest pace). */
 export function startConcurrencyOf(engine: string): number {
   return START_CONCURRENCY[engine as EngineName] ?? Math.min(...Object.values(START_CONCURRENCY));
