@@ -8,13 +8,37 @@
  */
 import assert from "node:assert/strict";
 import { waitFor } from "./_helpers.ts";
-import { type SseMessage, withEventStream } from "./_sse.ts";
+import { type SseMessage, type SseReader, withEventStream } from "./_sse.ts";
 import { HMAC_SECRET, withLinkedWaha } from "./fake_waha/gateway.ts";
-import { signHmac, verifyHmac } from "../events/test_receivers.ts";
+import { type Receiver, signHmac, verifyHmac } from "../events/test_receivers.ts";
 
 const PHONE = "4915550022101";
 const ALICE = "15550000001@c.us";
 const BOB = "15550000002@c.us";
+
+/**
+ * Waits until each of `is` (named matchers, in the order WAHA posted them) has come on the stream
+ * and at the webhook, then checks each came once to both; returns the webhook's events that match.
+ */
+async function eachOnce<E>(
+  stream: SseReader,
+  receiver: Receiver,
+  is: Record<string, (event: E) => boolean>,
+): Promise<(match: (event: E) => boolean) => E[]> {
+  const streamed = (match: (event: E) => boolean) =>
+    stream.messages.map((m) => JSON.parse(m.data) as E).filter(match);
+  const delivered = (match: (event: E) => boolean) =>
+    receiver.received.map((r) => r.json as unknown as E).filter(match);
+  for (const [name, match] of Object.entries(is)) {
+    await stream.until((m) => match(JSON.parse(m.data)));
+    await waitFor(`the receiver to get ${name}`, () => delivered(match).length > 0);
+  }
+  for (const [name, match] of Object.entries(is)) {
+    assert.equal(streamed(match).length, 1, `${name} on the stream`);
+    assert.equal(delivered(match).length, 1, `${name} at the webhook`);
+  }
+  return delivered;
+}
 
 Deno.test("a receipt WAHA posts (message.ack) reaches our webhook and stream once", async () => {
   await withLinkedWaha(PHONE, async (gateway) => {
@@ -102,19 +126,7 @@ Deno.test("WAHA's message.any, message.reaction and message.revoked reach us onc
         revoked: (e: Event) => e.event === "message.revoked" && e.payload.before?.id === sentId,
         last: (e: Event) => e.event === "message.ack" && e.payload.id === incoming.id,
       };
-      const streamed = (match: (e: Event) => boolean) =>
-        stream.messages.map((m) => JSON.parse(m.data) as Event).filter(match);
-      const delivered = (match: (e: Event) => boolean) =>
-        receiver.received.map((r) => r.json as unknown as Event).filter(match);
-
-      for (const [name, match] of Object.entries(is)) {
-        await stream.until((m) => match(JSON.parse(m.data)));
-        await waitFor(`the receiver to get ${name}`, () => delivered(match).length > 0);
-      }
-      for (const [name, match] of Object.entries(is)) {
-        assert.equal(streamed(match).length, 1, `${name} on the stream`);
-        assert.equal(delivered(match).length, 1, `${name} at the webhook`);
-      }
+      const delivered = await eachOnce(stream, receiver, is);
 
       const [ours] = delivered(is.ourAny);
       assert.equal(ours.session, phone);
@@ -214,18 +226,7 @@ Deno.test("WAHA's group events (group.v2.*) reach our webhook and stream once ea
         request: ofGroup("group.v2.participants.join-request"),
         leave: ofGroup("group.v2.leave"),
       };
-      const streamed = (match: (e: Event) => boolean) =>
-        stream.messages.map((m) => JSON.parse(m.data) as Event).filter(match);
-      const delivered = (match: (e: Event) => boolean) =>
-        receiver.received.map((r) => r.json as unknown as Event).filter(match);
-      for (const [name, match] of Object.entries(is)) {
-        await stream.until((m) => match(JSON.parse(m.data)));
-        await waitFor(`the receiver to get ${name}`, () => delivered(match).length > 0);
-      }
-      for (const [name, match] of Object.entries(is)) {
-        assert.equal(streamed(match).length, 1, `${name} on the stream`);
-        assert.equal(delivered(match).length, 1, `${name} at the webhook`);
-      }
+      const delivered = await eachOnce(stream, receiver, is);
       // Each reaches the receiver as WAHA posted it.
       for (const match of Object.values(is)) {
         const [event] = delivered(match);
@@ -370,18 +371,7 @@ Deno.test("WAHA's label, presence and call events and message.edited reach our w
         last: (e: Event) =>
           e.event === "presence.update" && e.payload.presences?.[0].lastKnownPresence === "offline",
       };
-      const streamed = (match: (e: Event) => boolean) =>
-        stream.messages.map((m) => JSON.parse(m.data) as Event).filter(match);
-      const delivered = (match: (e: Event) => boolean) =>
-        receiver.received.map((r) => r.json as unknown as Event).filter(match);
-      for (const [name, match] of Object.entries(is)) {
-        await stream.until((m) => match(JSON.parse(m.data)));
-        await waitFor(`the receiver to get ${name}`, () => delivered(match).length > 0);
-      }
-      for (const [name, match] of Object.entries(is)) {
-        assert.equal(streamed(match).length, 1, `${name} on the stream`);
-        assert.equal(delivered(match).length, 1, `${name} at the webhook`);
-      }
+      const delivered = await eachOnce(stream, receiver, is);
 
       const lead = { id: "6", name: "Lead", color: 3, colorHex: "#dfaef0" };
       assert.deepEqual(delivered(is.upsert)[0].payload, lead);
