@@ -17,8 +17,11 @@
  * goes through plain `fetch`. Lane loops are started by `wake` (when an event is accepted: the
  * lanes its deliveries joined), `notify` (another node queued something: the destination's
  * pending lanes are read), one timer per waiting lane, and a sweep every third of the lease time.
- * `close()` aborts requests in flight, clears every timer and gives up the node's leases; a
- * delivery cut short stays pending and is sent again (at least once).
+ * A loop reads its lane's next few deliveries at once and marks those their receivers accepted
+ * together, before it reads again (`serve`): a delivery accepted just before a crash may be sent
+ * again, as one cut short always was. `close()` aborts requests in flight, clears every timer
+ * and gives up the node's leases; a delivery cut short stays pending and is sent again (at least
+ * once).
  *
  * Nodes sharing one outbox serve each destination one at a time: before each attempt the node
  * takes or renews its lease on the destination (`Outbox.nextDelivery`, a short transaction; no
@@ -35,7 +38,7 @@ import { describeError, type Logger } from "../logger.ts";
 import type { EventMetrics } from "../metrics/hooks.ts";
 import type { ResolvedAddress } from "../ssrf_guard/address_policy.ts";
 import { pinnedPost } from "../ssrf_guard/pinned_post.ts";
-import type { DeliveryQueue, DueDelivery, Outbox } from "./outbox.ts";
+import type { DeliveredMark, DeliveryQueue, DueDelivery, Outbox } from "./outbox.ts";
 import type { DeliveryTarget } from "./webhook_directory.ts";
 import { isSendableHeader } from "./webhook_headers.ts";
 
@@ -119,6 +122,8 @@ interface PendingRead {
 }
 
 const encoder = new TextEncoder();
+/** How many of a lane's deliveries one read takes (`serve`). */
+const READ_AHEAD = 16;
 /** HMAC keys kept imported; a secret that changes leaves its old key behind, so they are capped. */
 const MAX_KEYS = 64;
 
@@ -290,38 +295,73 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     );
   }
 
+  /**
+   * Drains a lane. Each read takes the lane's next `READ_AHEAD` deliveries at once (one query,
+   * and the lease checked or renewed), which are sent one at a time, in order, while the lease
+   * still covers an attempt; the receivers' acceptances are written together, before the next
+   * read. A read that found fewer than it asked for, all of them sent, leaves the lane drained:
+   * anything queued after it woke the lane (`rewake`), so no read is spent to find it empty.
+   */
   async function serve(destination: string, lane: number): Promise<void> {
     // Let the accepting call finish first; the loop then drains the lane in order.
     await Promise.resolve();
     while (!closed) {
-      const next = await outbox.nextDelivery(destination, lease, { lane });
+      const next = await outbox.nextDelivery(destination, lease, { lane, limit: READ_AHEAD });
       if (!next.held) {
         // Another node serves it (order per lane): its NOTIFY wakes that node.
         held.delete(destination);
         return;
       }
       held.add(destination);
-      const delivery = next.delivery;
-      if (!delivery || closed) return;
-      const target = await options.resolve(destination);
-      if (closed) return;
-      if (!target) {
-        // Every lane's: the other lanes' loops then find nothing.
-        const count = await outbox.failPending(destination, WEBHOOK_REMOVED);
-        if (count > 0) {
-          log.warn("webhook deliveries not sent: the webhook was removed", {
-            url: delivery.url,
-            count,
-          });
+      if (!next.delivery || closed) return;
+      const read = [next.delivery, ...next.later];
+      const readAt = performance.now();
+      const delivered: DeliveredMark[] = [];
+      let sentAll = true;
+      try {
+        for (const [i, delivery] of read.entries()) {
+          // The lease had at least the timeout and half the node lease time left when read.
+          if (performance.now() - readAt > node.leaseTtlMs / 2) {
+            sentAll = false;
+            break;
+          }
+          const target = await options.resolve(destination);
+          if (closed) return;
+          if (!target) {
+            // Every lane's: the other lanes' loops then find nothing.
+            const count = await outbox.failPending(destination, WEBHOOK_REMOVED);
+            if (count > 0) {
+              log.warn("webhook deliveries not sent: the webhook was removed", {
+                url: delivery.url,
+                count,
+              });
+            }
+            return;
+          }
+          // Due times are the database's (`dueInMs`), not this node's clock; one behind the
+          // lane's head that is not due yet is read again (and waited for) as the head.
+          if (delivery.dueInMs > 0) {
+            if (i > 0) {
+              sentAll = false;
+              break;
+            }
+            schedule(destination, lane, delivery.dueInMs);
+            return;
+          }
+          const status = await attempt(delivery, target);
+          if (closed) return;
+          if (status === null) {
+            // Retried later or failed: read again from the lane's head.
+            sentAll = false;
+            break;
+          }
+          delivered.push({ id: delivery.id, httpStatus: status });
         }
-        return;
+      } finally {
+        // Even when closing: what the receivers accepted is not sent again.
+        if (delivered.length > 0) await outbox.markDelivered(delivered);
       }
-      // Due times are the database's (`dueInMs`), not this node's clock.
-      if (delivery.dueInMs > 0) {
-        schedule(destination, lane, delivery.dueInMs);
-        return;
-      }
-      await attempt(delivery, target);
+      if (sentAll && read.length < READ_AHEAD) return;
     }
   }
 
@@ -388,7 +428,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     throw Object.assign(new PermanentDeliveryError(`The receiver answered ${status}`), { status });
   }
 
-  async function attempt(delivery: DueDelivery, target: DeliveryTarget): Promise<void> {
+  /**
+   * One attempt: the receiver's status when it accepted the delivery (the caller marks it
+   * delivered), or null once it is marked for a retry or failed (or the dispatcher is closing).
+   */
+  async function attempt(delivery: DueDelivery, target: DeliveryTarget): Promise<number | null> {
     const controller = new AbortController();
     controllers.add(controller);
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
@@ -398,11 +442,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const seconds = () => (performance.now() - started) / 1000;
     try {
       const status = await send(delivery, target, controller.signal);
-      if (closed) return;
+      if (closed) return null;
       metrics?.delivery("success", seconds());
-      await outbox.markDelivered(delivery.id, status);
+      return status;
     } catch (error) {
-      if (closed) return;
+      if (closed) return null;
       const message = error instanceof Error ? error.message : String(error);
       const httpStatus = (error as { httpStatus?: number | null; status?: number }).httpStatus ??
         (error as { status?: number }).status ?? null;
@@ -418,7 +462,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           attempts,
           error: message,
         });
-        return;
+        return null;
       }
       const retryAfterMs = error instanceof RetryableError ? error.retryAfterMs : undefined;
       const delay = retryAfterMs !== undefined
@@ -433,6 +477,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         delayMs: delay,
         error: message,
       });
+      return null;
     } finally {
       clearTimeout(timer);
       controllers.delete(controller);

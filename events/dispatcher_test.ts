@@ -40,9 +40,14 @@ function setup(url: string | undefined, options: {
   seed?: (outbox: Outbox) => Promise<unknown>;
   /** `WEBHOOK_LANES` (default 8). */
   lanes?: number;
+  /** This node and its lease time (default: the dispatcher's own). */
+  node?: { id: string; leaseTtlMs: number };
+  /** Stands between the pipeline and dispatcher and the outbox (to count its calls, say). */
+  wrap?: (outbox: Outbox) => Outbox;
 } = {}) {
   const store = openSqliteStore(":memory:");
-  const { db, outbox } = store;
+  const { db } = store;
+  const outbox = options.wrap ? options.wrap(store.outbox) : store.outbox;
   const log = createLogger("silent");
   const webhooks = createWebhookDirectory(outbox, {
     enabled: true,
@@ -62,6 +67,7 @@ function setup(url: string | undefined, options: {
     checkUrl: options.check
       ? createUrlCheck(options.check.policy, { resolver: options.check.resolver })
       : undefined,
+    node: options.node,
   });
   const pipeline = createEventPipeline({
     outbox,
@@ -763,4 +769,86 @@ Deno.test("dispatcher reads a destination's lanes again when woken while it was 
     await dispatcher.close();
     await store.close();
   }
+});
+
+/** The outbox, counting the reads of deliveries (`nextDelivery`) into `reads`. */
+function countingReads(reads: { count: number }) {
+  return (outbox: Outbox): Outbox => ({
+    ...outbox,
+    nextDelivery(...args) {
+      reads.count++;
+      return outbox.nextDelivery(...args);
+    },
+  });
+}
+
+Deno.test("dispatcher drains a lane that holds more deliveries than one read takes, in order", async () => {
+  await withReceiver(startReceiver(), async (receiver) => {
+    // A lease this long has no sweep within the test: only the lane's own loop can drain it.
+    const server = setup(receiver.url, { node: { id: "node-a", leaseTtlMs: 600_000 } });
+    try {
+      for (let i = 0; i < 40; i++) textMessage(server.pipeline, `d${i}`);
+      await until("40 deliveries", () => receiver.received.length === 40);
+      assert.deepEqual(
+        bodiesOf(receiver.received, SESSION),
+        Array.from({ length: 40 }, (_, i) => `d${i}`),
+      );
+      assert.equal(receiver.hits, 40, "each sent once");
+      await until("every delivery marked", async () => await server.outbox.pendingCount() === 0);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("dispatcher marks what one read sent delivered, each with the status its receiver answered", async () => {
+  const receiver = startReceiver((attempt) => new Response(null, { status: 200 + (attempt % 3) }));
+  await withReceiver(receiver, async () => {
+    const server = setup(receiver.url);
+    try {
+      for (let i = 0; i < 6; i++) textMessage(server.pipeline, `s${i}`);
+      await until("6 deliveries", () => receiver.received.length === 6);
+      await until("every delivery marked", async () => await server.outbox.pendingCount() === 0);
+      const delivered = await server.outbox.listDeliveries(SESSION, {
+        status: "delivered",
+        limit: 10,
+      });
+      assert.deepEqual(
+        delivered.map((d) => [d.eventSeq, d.lastStatus ?? 0, d.attempts]).sort((a, b) =>
+          a[0] - b[0]
+        ),
+        Array.from({ length: 6 }, (_, i) => [i + 1, 200 + ((i + 1) % 3), 1]),
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+Deno.test("dispatcher reads again, renewing its lease, once half the lease time went on one read's deliveries", async () => {
+  // Each answer takes 40 ms and half the lease time is 50 ms: a read's third delivery is not
+  // sent under it.
+  const receiver = startReceiver(async () => {
+    await delay(40);
+    return new Response("ok");
+  });
+  await withReceiver(receiver, async () => {
+    const reads = { count: 0 };
+    const server = setup(receiver.url, {
+      node: { id: "node-a", leaseTtlMs: 100 },
+      wrap: countingReads(reads),
+    });
+    try {
+      await server.started;
+      for (let i = 0; i < 6; i++) textMessage(server.pipeline, `l${i}`);
+      await until("6 deliveries", () => receiver.received.length === 6);
+      assert.deepEqual(
+        bodiesOf(receiver.received, SESSION),
+        Array.from({ length: 6 }, (_, i) => `l${i}`),
+      );
+      assert.ok(reads.count >= 3, `6 deliveries of 40 ms in ${reads.count} reads`);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -236,8 +236,17 @@ export interface DestinationLease {
 export type NextDelivery =
   /** Another node serves the destination now. */
   | { held: false }
-  /** The lease is this node's (taken or renewed); the oldest pending delivery, or null. */
-  | { held: true; delivery: DueDelivery | null };
+  /**
+   * The lease is this node's (taken or renewed); the oldest pending delivery, or null, and the
+   * ones after it that the read's `limit` allowed (oldest first; empty without a limit).
+   */
+  | { held: true; delivery: DueDelivery | null; later: DueDelivery[] };
+
+/** A delivery its receiver accepted (`Outbox.markDelivered`). */
+export interface DeliveredMark {
+  id: number;
+  httpStatus: number;
+}
 
 /** What any node changed, as `Outbox.watch` reports it (a wake-up, read the tables for what). */
 export interface OutboxWatcher {
@@ -268,14 +277,16 @@ export interface Outbox {
   head(destination: string): Promise<DueDelivery | null>;
   /**
    * Takes or renews the node's lease on a destination, when it is free, expired or already the
-   * node's, and returns its oldest pending delivery (due or not) in `lane` (absent: in any lane);
-   * `held: false` while another node's lease holds. One short transaction: no lock is held
-   * afterwards, during the POST. The lease is the destination's, whatever the lane.
+   * node's, and returns its oldest pending delivery (due or not) in `lane` (absent: in any lane)
+   * with, when `limit` is more than 1, up to `limit` − 1 of the pending deliveries after it in the
+   * same order (`later`); `held: false` while another node's lease holds. One short transaction:
+   * no lock is held afterwards, during the POST. The lease is the destination's, whatever the
+   * lane.
    */
   nextDelivery(
     destination: string,
     lease: DestinationLease,
-    options?: { lane?: number },
+    options?: { lane?: number; limit?: number },
   ): Promise<NextDelivery>;
   /** The lanes of a destination that have pending deliveries (due or not). */
   pendingLanes(destination: string): Promise<number[]>;
@@ -290,7 +301,8 @@ export interface Outbox {
   pendingDestinations(): Promise<string[]>;
   /** How many deliveries are pending, all destinations (the backlog, for the metrics). */
   pendingCount(): Promise<number>;
-  markDelivered(id: number, httpStatus: number): Promise<void>;
+  /** Marks deliveries delivered, each with the status its receiver answered, in one write. */
+  markDelivered(marks: readonly DeliveredMark[]): Promise<void>;
   /** Records a failed attempt; the next is due `delayMs` from now (the database's clock). */
   markRetry(
     id: number,

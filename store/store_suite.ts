@@ -377,7 +377,7 @@ const cases: Case[] = [
       assert.equal(waiting.attempts, 1);
       assert.equal(waiting.lastError, "The receiver answered 503");
       assert.equal(waiting.lastStatus, 503);
-      await outbox.markDelivered(first.id, 200);
+      await outbox.markDelivered([{ id: first.id, httpStatus: 200 }]);
       const second = (await outbox.head(HOOK))!;
       assert.equal(second.eventId, "e2");
       await outbox.markFailed(second.id, { attempts: 8, error: "gone", httpStatus: 410 });
@@ -467,7 +467,7 @@ const cases: Case[] = [
       assert.equal(await outbox.seqOf("old"), null);
       assert.notEqual(await outbox.seqOf("kept"), null, "its delivery is pending");
       const delivery = (await outbox.head(HOOK))!;
-      await outbox.markDelivered(delivery.id, 200);
+      await outbox.markDelivered([{ id: delivery.id, httpStatus: 200 }]);
       assert.equal(await outbox.prune(10), 1);
       assert.deepEqual(await outbox.listDeliveries(SESSION, { limit: 10 }), []);
     },
@@ -557,12 +557,16 @@ const cases: Case[] = [
       await new Promise((resolve) => setTimeout(resolve, 20));
       assert.deepEqual(await outbox.leasePending(a), [HOOK], "a takes b's expired lease");
       assert.deepEqual(await outbox.nextDelivery(HOOK, b), { held: false });
-      await outbox.markDelivered(first.delivery!.id, 200);
+      await outbox.markDelivered([{ id: first.delivery!.id, httpStatus: 200 }]);
       const second = await outbox.nextDelivery(HOOK, a);
       assert.ok(second.held);
       assert.equal(second.delivery?.eventId, "e2");
-      await outbox.markDelivered(second.delivery!.id, 200);
-      assert.deepEqual(await outbox.nextDelivery(HOOK, a), { held: true, delivery: null });
+      await outbox.markDelivered([{ id: second.delivery!.id, httpStatus: 200 }]);
+      assert.deepEqual(await outbox.nextDelivery(HOOK, a), {
+        held: true,
+        delivery: null,
+        later: [],
+      });
       assert.deepEqual(await outbox.leasePending(b), [], "nothing pending, nothing to take");
     },
   ],
@@ -603,7 +607,7 @@ const cases: Case[] = [
       const other = (await headOf(two))!;
       assert.equal(other.eventId, "x1", "and no other lane");
       assert.equal(other.dueInMs, 0);
-      await outbox.markDelivered(other.id, 200);
+      await outbox.markDelivered([{ id: other.id, httpStatus: 200 }]);
       assert.equal((await headOf(two))?.eventId, "x2");
       assert.equal((await outbox.nextDelivery(HOOK, node))!.held, true);
       assert.equal(
@@ -617,6 +621,46 @@ const cases: Case[] = [
         "the lease is the destination's, whatever the lane",
       );
       assert.equal(await headOf(LANES + 1), null, "a lane with nothing pending");
+    },
+  ],
+
+  [
+    "outbox.nextDelivery() with a limit reads a lane's next deliveries in order, and markDelivered() marks several at once, each with its status",
+    async ({ store }) => {
+      const { outbox } = store;
+      await outbox.append(
+        ["n1", "n2", "n3", "n4"].map((id) => envelope(id, "b")),
+        { ...toAll, lanes: LANES },
+      );
+      await outbox.append([envelope("x1", "b", NEIGHBOUR)], { ...toAll, lanes: LANES });
+      const node = { nodeId: "node-a", ttlMs: 60_000 };
+      const lane = laneOf(SESSION, LANES);
+      const read = await outbox.nextDelivery(HOOK, node, { lane, limit: 3 });
+      assert.ok(read.held);
+      assert.equal(read.delivery?.eventId, "n1");
+      assert.deepEqual(read.later.map((d) => [d.eventId, d.body.includes('"n3"')]), [
+        ["n2", false],
+        ["n3", true],
+      ], "the next two of the lane, bodies and all, and not its neighbour's");
+      assert.deepEqual(read.later.map((d) => d.dueInMs), [0, 0]);
+      await outbox.markDelivered([
+        { id: read.delivery!.id, httpStatus: 200 },
+        ...read.later.map((d, i) => ({ id: d.id, httpStatus: 202 + i })),
+      ]);
+      const marked = await outbox.listDeliveries(SESSION, { status: "delivered", limit: 10 });
+      assert.deepEqual(
+        marked.map((d) => [d.eventId, d.lastStatus, d.attempts]).sort(),
+        [["n1", 200, 1], ["n2", 202, 1], ["n3", 203, 1]],
+      );
+      const rest = await outbox.nextDelivery(HOOK, node, { lane, limit: 3 });
+      assert.ok(rest.held);
+      assert.equal(rest.delivery?.eventId, "n4");
+      assert.deepEqual(rest.later, [], "fewer pending than the limit: only those");
+      const plain = await outbox.nextDelivery(HOOK, node, { lane });
+      assert.ok(plain.held);
+      assert.deepEqual(plain.later, [], "no limit: one delivery");
+      await outbox.markDelivered([]);
+      assert.equal(await outbox.pendingCount(), 2, "an empty list marks nothing");
     },
   ],
 
@@ -642,10 +686,10 @@ const cases: Case[] = [
       const node = { nodeId: "node-a", ttlMs: 60_000 };
       const m1 = await outbox.nextDelivery(HOOK, node, { lane: 0 });
       assert.ok(m1.held && m1.delivery?.eventId === "m1");
-      await outbox.markDelivered(m1.delivery.id, 200);
+      await outbox.markDelivered([{ id: m1.delivery.id, httpStatus: 200 }]);
       const m2 = await outbox.nextDelivery(HOOK, node, { lane: 0 });
       assert.equal(m2.held && m2.delivery?.eventId, "m2", "behind its number's older one");
-      await outbox.markDelivered(m2.held ? m2.delivery!.id : 0, 200);
+      await outbox.markDelivered([{ id: m2.held ? m2.delivery!.id : 0, httpStatus: 200 }]);
       const m3 = await outbox.append([envelope("m3", "b", moved)], { ...toAll, lanes: LANES });
       assert.deepEqual(
         m3.queues,

@@ -219,19 +219,29 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
     });
   }
 
-  /** The oldest pending delivery of a destination, in `lane` (null: in any lane). */
-  async function headOf(destination: string, lane: number | null, on: Sql | Tx = sql) {
-    const [row] = await on.unsafe<DeliveryRow[]>(
+  /** The oldest `limit` pending deliveries of a destination, in `lane` (null: in any lane). */
+  async function headsOf(
+    destination: string,
+    lane: number | null,
+    limit: number,
+    on: Sql | Tx = sql,
+  ) {
+    const rows = await on.unsafe<DeliveryRow[]>(
       `SELECT ${DELIVERY_COLUMNS}, e.body,
          greatest(0, d.next_attempt_at - wa_now_ms()) AS due_in_ms
        FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
        WHERE d.destination = $1 AND d.status = 'pending' AND ($2::int IS NULL OR d.lane = $2)
-       ORDER BY d.id LIMIT 1`,
-      [destination, lane],
+       ORDER BY d.id LIMIT $3`,
+      [destination, lane, limit],
       { prepare: true },
     );
-    if (!row) return null;
-    return { ...toDelivery(row), body: row.body!, dueInMs: row.due_in_ms! };
+    return rows.map((row) => ({ ...toDelivery(row), body: row.body!, dueInMs: row.due_in_ms! }));
+  }
+
+  /** What `nextDelivery` returns once the lease is the node's. */
+  async function served(destination: string, lane: number | null, limit: number, on?: Tx) {
+    const [delivery = null, ...later] = await headsOf(destination, lane, Math.max(1, limit), on);
+    return { held: true as const, delivery, later };
   }
 
   /** Takes or renews the leases of `candidates` that are free, expired or `nodeId`'s. */
@@ -280,10 +290,10 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
         }
       }
     },
-    head(destination) {
-      return headOf(destination, null);
+    async head(destination) {
+      return (await headsOf(destination, null, 1))[0] ?? null;
     },
-    async nextDelivery(destination, destinationLease, { lane } = {}) {
+    async nextDelivery(destination, destinationLease, { lane, limit = 1 } = {}) {
       const { nodeId, renewBelowMs } = destinationLease;
       if (renewBelowMs !== undefined) {
         const [fresh] = await sql<{ destination: string }[]>`
@@ -291,12 +301,12 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
           WHERE destination = ${destination} AND node_id = ${nodeId}
             AND lease_until - wa_now_ms() >= ${renewBelowMs}::bigint
         `;
-        if (fresh) return { held: true, delivery: await headOf(destination, lane ?? null) };
+        if (fresh) return await served(destination, lane ?? null, limit);
       }
       return await sql.begin(async (tx) => {
         const [held] = await lease(tx, [destination], destinationLease);
         if (!held) return { held: false } as const;
-        return { held: true, delivery: await headOf(destination, lane ?? null, tx) } as const;
+        return await served(destination, lane ?? null, limit, tx);
       });
     },
     async pendingLanes(destination) {
@@ -332,12 +342,16 @@ export function createOutbox(sql: Sql, listener?: Listener): Outbox {
       `;
       return Number(row.count);
     },
-    async markDelivered(id, httpStatus) {
+    async markDelivered(marks) {
+      if (marks.length === 0) return;
+      // One statement for all: each receiver's status goes with its delivery's id.
       await sql`
-        UPDATE webhook_deliveries
-        SET status = 'delivered', attempts = attempts + 1, last_status = ${httpStatus},
+        UPDATE webhook_deliveries d
+        SET status = 'delivered', attempts = d.attempts + 1, last_status = m.status,
           last_error = NULL, updated_at = wa_now_ms()
-        WHERE id = ${id}
+        FROM unnest(${marks.map((mark) => mark.id)}::bigint[],
+          ${marks.map((mark) => mark.httpStatus)}::int[]) AS m(id, status)
+        WHERE d.id = m.id
       `;
     },
     async markRetry(id, { attempts, delayMs, error, httpStatus }) {

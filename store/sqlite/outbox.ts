@@ -50,18 +50,24 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     ), ?4), 'pending', 0, ?5, ?5, ?5)
     RETURNING lane
   `);
-  const head = db.prepare(`
-    SELECT ${DELIVERY_COLUMNS}, e.body
-    FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
-    WHERE d.destination = ? AND d.status = 'pending'
-    ORDER BY d.id LIMIT 1
-  `);
-  const laneHead = db.prepare(`
-    SELECT ${DELIVERY_COLUMNS}, e.body
-    FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
-    WHERE d.destination = ? AND d.lane = ? AND d.status = 'pending'
-    ORDER BY d.id LIMIT 1
-  `);
+  // The oldest pending deliveries of a destination (in a lane), a statement per limit: the limit
+  // is written into the SQL, because a bound `LIMIT ?` has SQLite plan the query again at every
+  // call (73 µs a read against 4.6 µs, measured in bench/README.md).
+  const heads = new Map<string, StatementSync>();
+  function headsStatement(inLane: boolean, limit: number): StatementSync {
+    const key = `${inLane} ${limit}`;
+    let statement = heads.get(key);
+    if (!statement) {
+      statement = db.prepare(`
+        SELECT ${DELIVERY_COLUMNS}, e.body
+        FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
+        WHERE d.destination = ? ${inLane ? "AND d.lane = ?" : ""} AND d.status = 'pending'
+        ORDER BY d.id LIMIT ${Math.trunc(limit)}
+      `);
+      heads.set(key, statement);
+    }
+    return statement;
+  }
   const pendingLanes = db.prepare(
     "SELECT DISTINCT lane FROM webhook_deliveries WHERE destination = ? AND status = 'pending'",
   );
@@ -200,13 +206,26 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     return statement.all(...args) as unknown as DeliveryRow[];
   }
 
-  function due(row: DeliveryRow | undefined) {
-    if (!row) return null;
+  function due(row: DeliveryRow) {
     return {
       ...toDelivery(row),
       body: row.body!,
       dueInMs: Math.max(0, row.next_attempt_at - now()),
     };
+  }
+
+  /** The oldest `limit` pending deliveries of a destination, in `lane` (absent: in any lane). */
+  function headsOf(destination: string, lane: number | undefined, limit: number) {
+    const found = lane === undefined
+      ? rows(headsStatement(false, limit), destination)
+      : rows(headsStatement(true, limit), destination, lane);
+    return found.map(due);
+  }
+
+  /** What `nextDelivery` returns once the lease is the node's. */
+  function served(destination: string, lane: number | undefined, limit: number) {
+    const [delivery = null, ...later] = headsOf(destination, lane, Math.max(1, limit));
+    return { held: true as const, delivery, later };
   }
 
   function byIdIn(session: string, id: number, numberWebhooksOnly?: boolean) {
@@ -282,19 +301,15 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
       return result;
     },
     head(destination) {
-      return due(head.get(destination) as DeliveryRow | undefined);
+      return headsOf(destination, undefined, 1)[0] ?? null;
     },
-    nextDelivery(destination, { nodeId, ttlMs, renewBelowMs }, { lane } = {}) {
-      const headOf = () =>
-        lane === undefined
-          ? outbox.head(destination)
-          : due(laneHead.get(destination, lane) as DeliveryRow | undefined);
+    nextDelivery(destination, { nodeId, ttlMs, renewBelowMs }, { lane, limit = 1 } = {}) {
       if (renewBelowMs !== undefined) {
         const row = leaseOf.get(destination) as
           | { node_id: string | null; lease_until: number | null }
           | undefined;
         if (row?.node_id === nodeId && (row.lease_until ?? 0) - now() >= renewBelowMs) {
-          return { held: true, delivery: headOf() };
+          return served(destination, lane, limit);
         }
       }
       const held = transaction(() => {
@@ -303,7 +318,7 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
         return takeDestination.run(nodeId, at + ttlMs, destination, nodeId, at).changes > 0;
       });
       if (!held) return { held: false };
-      return { held: true, delivery: headOf() };
+      return served(destination, lane, limit);
     },
     pendingLanes(destination) {
       return (pendingLanes.all(destination) as { lane: number }[]).map((row) => Number(row.lane));
@@ -325,8 +340,14 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     pendingCount() {
       return Number((pendingCount.get() as { count: number }).count);
     },
-    markDelivered(id, httpStatus) {
-      delivered.run(httpStatus, now(), id);
+    markDelivered(marks) {
+      const write = () => {
+        const at = now();
+        for (const { id, httpStatus } of marks) delivered.run(httpStatus, at, id);
+      };
+      // Several in one transaction: each page they touch is written once, not once per mark.
+      if (marks.length > 1) transaction(write);
+      else write();
     },
     markRetry(id, { attempts, delayMs, error, httpStatus }) {
       const at = now();
