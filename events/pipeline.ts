@@ -57,6 +57,11 @@ import {
 import { createWebhookDirectory, type WebhookDirectory } from "./webhook_directory.ts";
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
+/**
+ * Session events that no caller waits for are written at most this often while they keep
+ * coming (`scheduleFlush`): what a steady stream brings meanwhile shares one transaction.
+ */
+const WRITE_GAP_MS = 4;
 
 export interface StreamSubscriber {
   /** Events of the number may have been committed: read on from the stream's position. */
@@ -196,6 +201,11 @@ export interface EventPipelineOptions {
    * destination stay in order, different numbers' may be in flight at once (`events/outbox.ts`).
    */
   lanes?: number;
+  /**
+   * Session events no caller waits for are written at most this often while they keep coming
+   * (default `WRITE_GAP_MS`; 0: every turn).
+   */
+  writeGapMs?: number;
 }
 
 /**
@@ -252,6 +262,32 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
   const flushTicker = new MessageChannel();
   let flushQueued = false;
   flushTicker.port1.onmessage = () => void flushSessionEvents().catch(() => {});
+  const writeGapMs = options.writeGapMs ?? WRITE_GAP_MS;
+  /** When the last write of session events began (`performance.now()`). */
+  let lastFlushAt = -Infinity;
+  /** A write held back until `writeGapMs` after the last one (`scheduleFlush`). */
+  let heldFlush: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * Queues the write of the session events taken so far. Events no caller waits for (incoming
+   * messages, receipts) that come within `writeGapMs` of the last write wait for the rest of
+   * that gap, so that under a steady stream several share one transaction (a commit is most of
+   * a write's cost); a caller that waits (`flush`) has them written at the next turn.
+   */
+  function scheduleFlush(): void {
+    if (flushQueued) return;
+    const wait = lastFlushAt + writeGapMs - performance.now();
+    if (wait > 0 && flushWaiters.length === 0) {
+      heldFlush ??= setTimeout(() => {
+        heldFlush = null;
+        scheduleFlush();
+      }, wait);
+      return;
+    }
+    if (heldFlush !== null) clearTimeout(heldFlush);
+    heldFlush = null;
+    flushQueued = true;
+    flushTicker.port2.postMessage(null);
+  }
   /**
    * Who waits for the queued session events to be written (see `flush`): told of a failed write
    * too, so a call whose events were not stored does not answer 200.
@@ -408,6 +444,9 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
    */
   function flushSessionEvents(): Promise<void> {
     flushQueued = false;
+    if (heldFlush !== null) clearTimeout(heldFlush);
+    heldFlush = null;
+    lastFlushAt = performance.now();
     const batch = pendingEnvelopes.splice(0);
     const waiters = flushWaiters.splice(0);
     if (batch.length === 0 && waiters.length === 0) return flushing;
@@ -450,15 +489,17 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       // Nothing queued: what was taken before may still be on its way to the database.
       if (pendingEnvelopes.length === 0) return flushing;
       if (now) return flushSessionEvents();
-      return new Promise<void>((resolve, reject) => flushWaiters.push({ resolve, reject }));
+      const written = new Promise<void>((resolve, reject) =>
+        flushWaiters.push({ resolve, reject })
+      );
+      // A write held back for the gap is not held for a caller that waits.
+      scheduleFlush();
+      return written;
     },
     acceptSessionEvent(event) {
       if (closed) return;
       pendingEnvelopes.push(toEnvelope(event, options.version));
-      if (!flushQueued) {
-        flushQueued = true;
-        flushTicker.port2.postMessage(null);
-      }
+      scheduleFlush();
     },
     getWebhooks(phoneNumber) {
       return directory.listWebhooks(phoneNumber);
@@ -578,6 +619,8 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
     async close() {
       await flushSessionEvents();
       closed = true;
+      if (heldFlush !== null) clearTimeout(heldFlush);
+      heldFlush = null;
       flushTicker.port1.close();
       flushTicker.port2.close();
       if (pruneTimer !== null) clearInterval(pruneTimer);

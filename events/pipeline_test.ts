@@ -24,6 +24,7 @@ const SESSION = "4915550001234";
 function setup(
   wrap: (outbox: Outbox) => Outbox = (outbox) => outbox,
   fenceOf?: (phoneNumber: string) => Fence | null,
+  writeGapMs?: number,
 ) {
   const store = openSqliteStore(":memory:");
   const { db } = store;
@@ -55,6 +56,7 @@ function setup(
     policy: createAddressPolicy([]),
     heartbeatMs: 1_000,
     fenceOf,
+    writeGapMs,
   });
   return {
     db,
@@ -251,6 +253,70 @@ Deno.test("pipeline: session events written under a stale lease are refused and 
     server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "current"));
     await server.pipeline.flush(true);
     assert.equal(server.stored().length, 2, "the lease's own events are stored");
+  } finally {
+    await server.close();
+  }
+});
+
+/** The outbox, counting its `append` calls into `appends`. */
+function countingAppends(appends: { count: number }) {
+  return (outbox: Outbox): Outbox => ({
+    ...outbox,
+    append(...args) {
+      appends.count++;
+      return outbox.append(...args);
+    },
+  });
+}
+
+Deno.test("session events that keep coming share transactions, written at most once per write gap", async () => {
+  const appends = { count: 0 };
+  // Twenty events a few milliseconds apart, well within one gap after the first write.
+  const server = setup(countingAppends(appends), undefined, 1_000);
+  try {
+    for (let i = 0; i < 20; i++) {
+      server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, `t${i}`, false));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await server.pipeline.flush();
+    assert.equal(server.stored().length, 20);
+    assert.ok(appends.count < 20, `20 events in ${appends.count} writes`);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a session event held back for the write gap is written by itself once it is over", async () => {
+  const server = setup(undefined, undefined, 50);
+  try {
+    server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "first", false));
+    await server.pipeline.flush();
+    server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "second", false));
+    const deadline = Date.now() + 10_000;
+    while (server.stored().length < 2 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(server.stored().length, 2);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a caller that waits for its session events is not held for the write gap", async () => {
+  // A gap longer than the test: only the caller's flush can have the second event written.
+  const server = setup(undefined, undefined, 600_000);
+  try {
+    server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "first", false));
+    await server.pipeline.flush();
+    server.pipeline.acceptSessionEvent(textMessageEvent(SESSION, "second", false));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const written = await Promise.race([
+      server.pipeline.flush().then(() => true),
+      new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), 10_000)),
+    ]);
+    clearTimeout(timer);
+    assert.ok(written, "the flush was held for the gap");
+    assert.equal(server.stored().length, 2);
   } finally {
     await server.close();
   }
