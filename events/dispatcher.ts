@@ -160,7 +160,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Destinations whose pending lanes are being read (`wakePending`). */
   const reading = new Map<string, PendingRead>();
-  const controllers = new Set<AbortController>();
+  /** Attempts in flight, each with the time it must end by (`performance.now()`). */
+  const inFlight = new Map<AbortController, number>();
+  /** Aborts the attempts past their time; runs while any is in flight (`watchAttempt`). */
+  let watchdog: ReturnType<typeof setInterval> | null = null;
   const keys = new Map<string, Promise<CryptoKey>>();
   /** Destinations whose lease this node took last time it asked. */
   const held = new Set<string>();
@@ -429,13 +432,32 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   /**
+   * The signal of a new attempt, aborted once `timeoutMs` passed. One timer checks every attempt
+   * in flight (a timer per attempt costs more than the check), at a twentieth of the timeout, so
+   * an attempt ends at most that much after its time.
+   */
+  function watchAttempt(): AbortController {
+    const controller = new AbortController();
+    inFlight.set(controller, performance.now() + options.timeoutMs);
+    watchdog ??= setInterval(() => {
+      const now = performance.now();
+      for (const [waiting, endsAt] of inFlight) {
+        if (endsAt <= now) waiting.abort();
+      }
+      if (inFlight.size === 0 && watchdog !== null) {
+        clearInterval(watchdog);
+        watchdog = null;
+      }
+    }, Math.max(5, Math.min(500, options.timeoutMs / 20)));
+    return controller;
+  }
+
+  /**
    * One attempt: the receiver's status when it accepted the delivery (the caller marks it
    * delivered), or null once it is marked for a retry or failed (or the dispatcher is closing).
    */
   async function attempt(delivery: DueDelivery, target: DeliveryTarget): Promise<number | null> {
-    const controller = new AbortController();
-    controllers.add(controller);
-    const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+    const controller = watchAttempt();
     const attempts = delivery.attempts + 1;
     const metrics = options.metrics;
     const started = metrics ? performance.now() : 0;
@@ -479,8 +501,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       });
       return null;
     } finally {
-      clearTimeout(timer);
-      controllers.delete(controller);
+      inFlight.delete(controller);
     }
   }
 
@@ -525,7 +546,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       for (const timer of timers.values()) clearTimeout(timer);
       timers.clear();
       queued.clear();
-      for (const controller of controllers) controller.abort();
+      if (watchdog !== null) clearInterval(watchdog);
+      watchdog = null;
+      for (const controller of inFlight.keys()) controller.abort();
       await Promise.allSettled([
         ...[...active.values()].flatMap((lanes) => [...lanes.values()]),
         ...[...reading.values()].map((read) => read.done),
