@@ -852,3 +852,29 @@ Deno.test("dispatcher reads again, renewing its lease, once half the lease time 
     }
   });
 });
+
+Deno.test("an event's own deliveries wake their lanes without a read of the destination's lanes", async () => {
+  await withReceiver(startReceiver(), async (receiver) => {
+    const laneReads = { count: 0 };
+    const server = setup(receiver.url, {
+      wrap: (outbox) => ({
+        ...outbox,
+        pendingLanes(destination) {
+          laneReads.count++;
+          return outbox.pendingLanes(destination);
+        },
+      }),
+    });
+    try {
+      await server.started;
+      // One at a time: from the second on, the destination is one this node serves already.
+      for (let i = 0; i < 5; i++) {
+        textMessage(server.pipeline, `o${i}`);
+        await until(`delivery ${i + 1}`, () => receiver.received.length === i + 1);
+      }
+      assert.equal(laneReads.count, 0);
+    } finally {
+      await server.close();
+    }
+  });
+});

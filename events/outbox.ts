@@ -256,8 +256,12 @@ export interface OutboxWatcher {
   webhooks(phoneNumber: string): void;
   /** Everything of the number was deleted (`forgetSession`). */
   forgotten(phoneNumber: string): void;
-  /** Deliveries to the destination were queued or made due again. */
-  deliveries(destination: string): void;
+  /**
+   * Deliveries to the destination were queued or made due again. `byAppend`: queued by an
+   * `append` of this process (SQLite), whose caller has the lanes (`AppendResult.queues`) and
+   * wakes its dispatcher itself.
+   */
+  deliveries(destination: string, byAppend?: boolean): void;
   /**
    * Changes may have gone unreported (PostgreSQL: the listening connection was lost and is back):
    * read again whatever is followed.

@@ -336,8 +336,10 @@ export function createEventPipeline(options: EventPipelineOptions): EventPipelin
       directory.forget(phoneNumber);
       closeStreamsOf(phoneNumber);
     },
-    deliveries(destination) {
-      dispatcher.notify(destination);
+    deliveries(destination, byAppend) {
+      // This pipeline's own appends wake the lanes they filled (`accept`): reading the
+      // destination's lanes again would only send its loops round once more.
+      if (!byAppend) dispatcher.notify(destination);
     },
     resync() {
       log.info("event notifications are back: reading again what they may have missed");

@@ -33,7 +33,19 @@ import {
 const DELIVERY_COLUMNS = `d.id, d.event_seq, e.id AS event_id, e.event, d.session, d.destination,
   d.status, d.attempts, d.next_attempt_at, d.last_error, d.last_status, d.created_at, d.updated_at`;
 
-export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Outbox {
+/**
+ * How long, at most, the receivers' acceptances (`markDelivered`) wait for the next write to join
+ * before they are written alone.
+ */
+const MARKS_WITHIN_MS = 25;
+
+/** The outbox on SQLite, and what its store does before it closes the database. */
+export interface SqliteOutbox extends Outbox {
+  /** Writes the acceptances not written yet (`markDelivered`) now. */
+  settle(): void;
+}
+
+export function createOutbox(db: DatabaseSync, now: () => number = Date.now): SqliteOutbox {
   const insertEvent = db.prepare(
     "INSERT OR IGNORE INTO events (id, session, event, body, created_at) VALUES (?, ?, ?, ?, ?)",
   );
@@ -190,6 +202,35 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
     }
   }
 
+  /**
+   * The receivers' acceptances not written yet: `markDelivered` holds them (id → status, time) for
+   * the next write, an `append`'s transaction or, within `MARKS_WITHIN_MS`, one of their own; every
+   * other method writes them first, so nothing reads a delivery as pending that was marked.
+   * Under a steady stream of events they cost no commit of their own (a commit is most of a
+   * write's cost here). A crash loses at most those held: they are sent again (at least once).
+   */
+  const heldMarks = new Map<number, { httpStatus: number; at: number }>();
+  let heldTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Writes the held acceptances, inside the caller's transaction. */
+  function writeHeldMarks(): void {
+    for (const [id, { httpStatus, at }] of heldMarks) delivered.run(httpStatus, at, id);
+  }
+
+  /** The held acceptances are committed: hold nothing. */
+  function marksWritten(): void {
+    heldMarks.clear();
+    if (heldTimer !== null) clearTimeout(heldTimer);
+    heldTimer = null;
+  }
+
+  /** Writes the held acceptances now, in a transaction of their own. */
+  function settleMarks(): void {
+    if (heldMarks.size === 0 || !db.isOpen) return;
+    transaction(writeHeldMarks);
+    marksWritten();
+  }
+
   function transaction<T>(work: () => T): T {
     db.exec("BEGIN IMMEDIATE");
     try {
@@ -234,7 +275,10 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
 
   const outbox: Synchronous<Outbox> = {
     append(envelopes, { destinationsFor, derive, fence, lanes = 1 }) {
+      const withMarks = heldMarks.size > 0;
       const result = transaction(() => {
+        // Rolled back with the append if it fails, and then still held.
+        if (withMarks) writeHeldMarks();
         if (fence) {
           const stale: string[] = [];
           for (const session of new Set(envelopes.map((envelope) => envelope.session))) {
@@ -292,11 +336,12 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
         }
         return { events, destinations, queues: [...queues.values()], duplicates };
       });
+      if (withMarks) marksWritten();
       for (const session of new Set(result.events.map((event) => event.session))) {
         report((watcher) => watcher.events(session));
       }
       for (const destination of result.destinations) {
-        report((watcher) => watcher.deliveries(destination));
+        report((watcher) => watcher.deliveries(destination, true));
       }
       return result;
     },
@@ -341,13 +386,17 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
       return Number((pendingCount.get() as { count: number }).count);
     },
     markDelivered(marks) {
-      const write = () => {
-        const at = now();
-        for (const { id, httpStatus } of marks) delivered.run(httpStatus, at, id);
-      };
-      // Several in one transaction: each page they touch is written once, not once per mark.
-      if (marks.length > 1) transaction(write);
-      else write();
+      const at = now();
+      for (const { id, httpStatus } of marks) heldMarks.set(id, { httpStatus, at });
+      if (heldMarks.size === 0) return;
+      heldTimer ??= setTimeout(() => {
+        heldTimer = null;
+        try {
+          settleMarks();
+        } catch {
+          // Still held: the next write or read writes them, or the store's close.
+        }
+      }, MARKS_WITHIN_MS);
     },
     markRetry(id, { attempts, delayMs, error, httpStatus }) {
       const at = now();
@@ -443,5 +492,16 @@ export function createOutbox(db: DatabaseSync, now: () => number = Date.now): Ou
       report((watcher) => watcher.webhooks(phoneNumber));
     },
   };
-  return promised(outbox);
+  // Every method but these writes the held acceptances first.
+  const writesHeld = new Set<string>(["append", "markDelivered", "watch"]);
+  const settled = Object.fromEntries(
+    Object.entries(outbox).map(([name, method]) => [
+      name,
+      writesHeld.has(name) ? method : (...args: never[]) => {
+        settleMarks();
+        return (method as (...args: never[]) => unknown)(...args);
+      },
+    ]),
+  ) as unknown as Synchronous<Outbox>;
+  return { ...promised(settled), settle: settleMarks };
 }

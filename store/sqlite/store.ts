@@ -34,12 +34,13 @@ export function openSqliteStore(dataDir: string | ":memory:"): SqliteStore {
     }
   }
   const db = openDatabase(path);
+  const outbox = createOutbox(db);
   return {
     kind: "sqlite",
     db,
     sessions: createSessionRepository(db),
     cluster: createClusterRepository(db),
-    outbox: createOutbox(db),
+    outbox,
     idempotency: createIdempotencyRepository(db),
     logins: createLoginRepository(db),
     adminKey() {
@@ -52,7 +53,11 @@ export function openSqliteStore(dataDir: string | ":memory:"): SqliteStore {
     },
     now: () => Promise.resolve(Date.now()),
     close() {
-      if (db.isOpen) db.close();
+      try {
+        outbox.settle();
+      } finally {
+        if (db.isOpen) db.close();
+      }
       return Promise.resolve();
     },
   };

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { globalDestination } from "../../events/outbox.ts";
 import { SchemaTooNewError } from "../errors.ts";
 import { MIGRATIONS } from "../migrations.ts";
 import { runStoreSuite } from "../store_suite.ts";
@@ -167,6 +169,102 @@ Deno.test("migration 4 counts the sessions of an older database as linked, and m
     assert.deepEqual(await sessions.listUnlinkedClaims(), []);
     db.close();
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const HOOK = globalDestination("http://h.test/");
+
+/** A store in a temporary folder with `count` pending deliveries to `HOOK`, and their ids. */
+async function storeWithDeliveries(count: number) {
+  const dir = await Deno.makeTempDir({ prefix: "wa-gateway-marks-" });
+  const store = openSqliteStore(dir);
+  const envelopes = Array.from({ length: count }, (_, i) => ({
+    id: `evt_mark_${i}`,
+    timestamp: 1,
+    event: "message",
+    session: "4915550001",
+    payload: { body: `m${i}` },
+    engine: "WEBJS",
+    environment: {},
+  }));
+  await store.outbox.append(envelopes, { destinationsFor: () => [HOOK] });
+  const ids = (store.db.prepare("SELECT id FROM webhook_deliveries ORDER BY id").all() as {
+    id: number;
+  }[]).map((row) => row.id);
+  return { dir, store, ids };
+}
+
+/** Each delivery's status as the database file holds it, read past the outbox. */
+function statusesIn(db: DatabaseSync): string[] {
+  return (db.prepare("SELECT status FROM webhook_deliveries ORDER BY id").all() as {
+    status: string;
+  }[]).map((row) => row.status);
+}
+
+Deno.test("outbox.markDelivered() on SQLite joins the next append's transaction", async () => {
+  const { dir, store, ids } = await storeWithDeliveries(2);
+  try {
+    await store.outbox.markDelivered([{ id: ids[0], httpStatus: 200 }]);
+    await store.outbox.append([{
+      id: "evt_mark_next",
+      timestamp: 1,
+      event: "message",
+      session: "4915550001",
+      payload: {},
+      engine: "WEBJS",
+      environment: {},
+    }], { destinationsFor: () => [HOOK] });
+    assert.deepEqual(statusesIn(store.db), ["delivered", "pending", "pending"]);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("outbox.markDelivered() on SQLite is written by itself when no append comes", async () => {
+  const { dir, store, ids } = await storeWithDeliveries(2);
+  try {
+    await store.outbox.markDelivered([{ id: ids[1], httpStatus: 204 }]);
+    const deadline = Date.now() + 10_000;
+    while (statusesIn(store.db)[1] !== "delivered" && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.deepEqual(statusesIn(store.db), ["pending", "delivered"]);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("outbox.markDelivered() on SQLite is written before the store closes, and kept by an append that fails", async () => {
+  const { dir, store, ids } = await storeWithDeliveries(2);
+  try {
+    await store.outbox.markDelivered([{ id: ids[0], httpStatus: 200 }]);
+    store.db.exec(`
+      CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END
+    `);
+    await assert.rejects(
+      store.outbox.append([{
+        id: "evt_mark_refused",
+        timestamp: 1,
+        event: "message",
+        session: "4915550001",
+        payload: {},
+        engine: "WEBJS",
+        environment: {},
+      }], { destinationsFor: () => [HOOK] }),
+      /disk full/,
+    );
+    await store.close();
+    const reopened = new DatabaseSync(`${dir}/wa-gateway.db`);
+    try {
+      assert.deepEqual(statusesIn(reopened), ["delivered", "pending"]);
+    } finally {
+      reopened.close();
+    }
+  } finally {
+    await store.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
