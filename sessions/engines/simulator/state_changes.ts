@@ -1,13 +1,14 @@
 /**
  * @module
  * What changed in the simulator's state since it was last written, as one line of the journal
- * (`state_file.ts`), and the replay of such lines. It remembers what was written as text: per chat,
- * its fields without the messages and each message on its own, and each of the other parts
- * (blocks, profile, labels, channels, own statuses). A write after "anything may have changed"
- * serializes the state and compares it part by part (CPU in proportion to the state, but only the
- * parts that differ are written); a write after "these chats changed" (the incoming-message path:
- * a chat's new messages at its end, its unread count) serializes only those chats' fields and new
- * messages. A snapshot is composed of the remembered texts, not serialized again.
+ * (`state_file.ts`), and the replay of such lines. It remembers what was written field by field:
+ * per chat, a copy of its fields and of each message's (nested objects and arrays as their JSON
+ * text), and each of the other parts (blocks, profile, labels, channels, own statuses) as text. A
+ * write after "anything may have changed" compares every chat and message field by field against
+ * that copy and serializes only what differs (a message's fields compared cost a fraction of its
+ * serialization; the state is never serialized whole); a write after "these chats changed" (an
+ * incoming message: new messages at a chat's end, its unread count) looks only at those chats'
+ * fields and new messages.
  *
  * A line is one JSON object, each key optional:
  * `{"chats":[{"id","meta"?,"length","put":[[index,message],…]}],"gone":[id…],"order":[id…],"rest":{…}}`:
@@ -31,20 +32,60 @@ export interface SimulatorStateSource {
   rest(): SimulatorRest;
 }
 
-/** A chat as it was written: its text, and the objects it was read from (to trust appends). */
+/** A nested object or array as it was written. */
+class Nested {
+  constructor(readonly text: string) {}
+}
+
+/** An object's fields as written: its own values, a nested object as its JSON text. */
+interface Fields {
+  values: Record<string, unknown>;
+  count: number;
+}
+
+/** `value`'s fields as they are now, `skip` left out. */
+function fieldsOf(value: object, skip?: string): Fields {
+  const values: Record<string, unknown> = {};
+  let count = 0;
+  for (const [key, field] of Object.entries(value)) {
+    if (key === skip) continue;
+    values[key] = typeof field === "object" && field !== null
+      ? new Nested(JSON.stringify(field))
+      : field;
+    count++;
+  }
+  return { values, count };
+}
+
+/** Whether `value` would be written as it was: each field the same (nested ones by their text). */
+function unchanged(value: object, written: Fields, skip?: string): boolean {
+  let count = 0;
+  for (const key in value) {
+    if (key === skip) continue;
+    count++;
+    const now = (value as Record<string, unknown>)[key];
+    const then = written.values[key];
+    if (now === then) continue;
+    if (typeof now !== "object" || now === null || !(then instanceof Nested)) return false;
+    if (JSON.stringify(now) !== then.text) return false;
+  }
+  return count === written.count;
+}
+
+/** A chat as it was written, and the objects it was read from (to trust appends). */
 interface WrittenChat {
   chat: SimChat;
   messages: MessageDto[];
   /** The chat's fields without its messages. */
-  meta: string;
-  /** Each message, in order. */
-  texts: string[];
+  meta: Fields;
+  /** Each message's fields, in order. */
+  fields: Fields[];
   /** The last message written. */
   tail: MessageDto | undefined;
 }
 
 export interface WrittenState {
-  /** Remembers a state just loaded (the engine holds these very objects next). */
+  /** Remembers a state as written (loaded, or just written whole). */
   remember(state: SimulatorState): void;
   /**
    * The line of what changed since the last `diff` (or `remember`), null when nothing did, and
@@ -52,8 +93,6 @@ export interface WrittenState {
    * end or their own fields; undefined: anything may have changed.
    */
   diff(source: SimulatorStateSource, chatIds?: Iterable<string>): string | null;
-  /** The whole state as last diffed, as a snapshot's text naming the journal that follows it. */
-  snapshot(journal: string): string;
 }
 
 function withoutMessages(chat: SimChat): Omit<SimChat, "messages"> {
@@ -61,13 +100,13 @@ function withoutMessages(chat: SimChat): Omit<SimChat, "messages"> {
   return fields;
 }
 
+function writtenChat(chat: SimChat, meta: Fields, fields: Fields[]): WrittenChat {
+  return { chat, messages: chat.messages, meta, fields, tail: chat.messages.at(-1) };
+}
+
 export function createWrittenState(): WrittenState {
   let chats = new Map<string, WrittenChat>();
   const rest: Record<string, string | undefined> = {};
-
-  function written(chat: SimChat, meta: string, texts: string[]): WrittenChat {
-    return { chat, messages: chat.messages, meta, texts, tail: chat.messages.at(-1) };
-  }
 
   /**
    * The chat's change as line text (null if none), and what is now written of it. `appended`: the
@@ -79,34 +118,41 @@ export function createWrittenState(): WrittenState {
     before: WrittenChat | undefined,
     appended: boolean,
   ): { change: string | null; now: WrittenChat } {
-    const meta = JSON.stringify(withoutMessages(chat));
     const { messages } = chat;
-    const old = before?.texts ?? [];
+    const old = before?.fields ?? [];
     const trusted = appended && before !== undefined && before.chat === chat &&
       before.messages === messages && messages.length >= old.length &&
       (old.length === 0 || messages[old.length - 1] === before.tail);
     const puts: string[] = [];
-    let texts: string[];
+    let fields: Fields[];
     if (trusted) {
-      texts = old;
-      for (let i = old.length; i < messages.length; i++) {
-        const text = JSON.stringify(messages[i]);
-        texts.push(text);
-        puts.push(`[${i},${text}]`);
-      }
+      fields = old;
     } else {
-      texts = messages.map((m) => JSON.stringify(m));
-      texts.forEach((text, i) => {
-        if (text !== old[i]) puts.push(`[${i},${text}]`);
-      });
+      fields = [];
+      const kept = Math.min(old.length, messages.length);
+      for (let i = 0; i < kept; i++) {
+        const message = messages[i];
+        if (unchanged(message, old[i])) {
+          fields.push(old[i]);
+        } else {
+          fields.push(fieldsOf(message));
+          puts.push(`[${i},${JSON.stringify(message)}]`);
+        }
+      }
     }
-    const now = written(chat, meta, texts);
-    const metaChanged = meta !== before?.meta;
-    if (!metaChanged && puts.length === 0 && texts.length === old.length) {
+    for (let i = fields.length; i < messages.length; i++) {
+      fields.push(fieldsOf(messages[i]));
+      puts.push(`[${i},${JSON.stringify(messages[i])}]`);
+    }
+    const metaSame = before !== undefined && unchanged(chat, before.meta, "messages");
+    const meta = metaSame ? before.meta : fieldsOf(chat, "messages");
+    const now = writtenChat(chat, meta, fields);
+    if (metaSame && puts.length === 0 && fields.length === old.length) {
       return { change: null, now };
     }
-    const change = `{"id":${JSON.stringify(chat.id)}${metaChanged ? `,"meta":${meta}` : ""},` +
-      `"length":${texts.length},"put":[${puts.join(",")}]}`;
+    const change = `{"id":${JSON.stringify(chat.id)}` +
+      (metaSame ? "" : `,"meta":${JSON.stringify(withoutMessages(chat))}`) +
+      `,"length":${fields.length},"put":[${puts.join(",")}]}`;
     return { change, now };
   }
 
@@ -162,11 +208,7 @@ export function createWrittenState(): WrittenState {
       for (const chat of state.chats) {
         chats.set(
           chat.id,
-          written(
-            chat,
-            JSON.stringify(withoutMessages(chat)),
-            chat.messages.map((m) => JSON.stringify(m)),
-          ),
+          writtenChat(chat, fieldsOf(chat, "messages"), chat.messages.map((m) => fieldsOf(m))),
         );
       }
       for (const key of REST_KEYS) rest[key] = JSON.stringify(state[key]);
@@ -174,16 +216,6 @@ export function createWrittenState(): WrittenState {
     diff(source, chatIds) {
       const parts = (chatIds && diffChats(source, chatIds)) ?? diffAll(source);
       return parts.length > 0 ? `{${parts.join(",")}}` : null;
-    },
-    snapshot(journal) {
-      const chatTexts = [...chats.values()].map(({ meta, texts }) =>
-        `${meta === "{}" ? "{" : `${meta.slice(0, -1)},`}"messages":[${texts.join(",")}]}`
-      );
-      const restTexts = REST_KEYS.filter((key) => rest[key] !== undefined).map((key) =>
-        `${JSON.stringify(key)}:${rest[key]}`
-      );
-      return `{"journal":${JSON.stringify(journal)},"chats":[${chatTexts.join(",")}]` +
-        restTexts.map((text) => `,${text}`).join("") + "}";
     },
   };
 }

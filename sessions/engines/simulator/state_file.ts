@@ -112,9 +112,11 @@ export function createSimulatorStateFile(
   /** Writes the whole state as a new snapshot naming a new (empty) journal. */
   function writeSnapshot(): void {
     const id = crypto.randomUUID();
-    const text = written.snapshot(id);
+    const state: SimulatorState = { chats: [...source.chats.values()], ...source.rest() };
+    const text = JSON.stringify({ journal: id, ...state });
     Deno.writeTextFileSync(`${statePath}.tmp`, text);
     Deno.renameSync(`${statePath}.tmp`, statePath);
+    written.remember(state);
     // From here the old journal names a snapshot that is gone, and is ignored.
     journal?.close();
     journal = null;
@@ -147,9 +149,7 @@ export function createSimulatorStateFile(
     if (closed || (pending === null && journalId !== null)) return;
     const changes = pending;
     pending = null;
-    // A snapshot to come is composed of what was compared: compare everything then.
-    const some = changes instanceof Set && journalId !== null ? changes : undefined;
-    const line = written.diff(source, some);
+    const line = written.diff(source, changes instanceof Set ? changes : undefined);
     if (line === null && journalId !== null) return;
     try {
       if (

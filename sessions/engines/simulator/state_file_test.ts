@@ -324,6 +324,16 @@ Deno.test("any mix of changes, restarts and new snapshots loads back what was wr
       } else if (roll < 0.85) {
         p.rest.blocked.push(`${step}@c.us`);
         p.file.changed();
+      } else if (roll < 0.9) {
+        // Nested objects changed in place: a message's media, a chat's labels.
+        const chat = pick(existing);
+        const message = chat.messages.at(-1);
+        if (message) {
+          message.media ??= { mimetype: "image/png", filename: null };
+          message.media.filename = `file ${step}`;
+        }
+        (chat.labels ??= []).push(String(step));
+        p.file.changed();
       }
       if (next() < 0.5) p.file.flush();
       snapshots.add(maybe(dir, STATE) ?? "");
