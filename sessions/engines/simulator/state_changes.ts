@@ -241,17 +241,27 @@ function check(condition: boolean, what: string): asserts condition {
   if (!condition) throw new UnfitLine(`A journal line does not fit: ${what}`);
 }
 
+const isObject = (value: unknown): value is object =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+const isIds = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((id) => typeof id === "string");
+
 /** Throws `UnfitLine` unless `line` applies to `chats` as written (checked before any change). */
 function checkLine(chats: Map<string, SimChat>, line: JournalLine): void {
-  check(typeof line === "object" && line !== null && !Array.isArray(line), "not an object");
+  check(isObject(line), "not an object");
+  check(line.chats === undefined || Array.isArray(line.chats), "chats not a list");
+  check(line.gone === undefined || isIds(line.gone), "gone not a list of ids");
+  check(line.order === undefined || isIds(line.order), "order not a list of ids");
+  check(line.rest === undefined || isObject(line.rest), "the other parts not an object");
   const ids = new Set(chats.keys());
   const changed = new Set<string>();
   for (const change of line.chats ?? []) {
-    check(typeof change?.id === "string", "a chat without an id");
+    check(isObject(change) && typeof change.id === "string", "a chat without an id");
+    check(change.meta === undefined || isObject(change.meta), "a chat's fields not an object");
     check(!changed.has(change.id), `chat "${change.id}" twice`);
     changed.add(change.id);
     const old = chats.get(change.id);
-    check(old !== undefined || typeof change.meta === "object", `chat "${change.id}" unknown`);
+    check(old !== undefined || change.meta !== undefined, `chat "${change.id}" unknown`);
     ids.add(change.id);
     const length = change.length;
     check(Number.isInteger(length) && length >= 0, "a message count");
@@ -275,7 +285,6 @@ function checkLine(chats: Map<string, SimChat>, line: JournalLine): void {
       "an order that does not name every chat once",
     );
   }
-  if (line.rest !== undefined) check(typeof line.rest === "object", "the other parts");
 }
 
 /** Applies one journal line to `chats` and `rest` in place, or throws `UnfitLine` and changes nothing. */

@@ -180,6 +180,35 @@ Deno.test("a torn last journal line is ignored, and the next line is written who
     assert.deepEqual(bodies.slice(1), ["kept", "after the restart"]);
   }));
 
+Deno.test("a journal line that does not fit the state ends the replay there, and is cut off", () =>
+  inTempDir((dir) => {
+    const a = phone(dir);
+    a.receive("alice@c.us");
+    a.file.flush();
+    a.receive("alice@c.us", "kept");
+    a.file.flush();
+    a.file.close();
+    const kept = a.expected();
+    const journal = read(dir, JOURNAL);
+    const unfit = [
+      "null",
+      "[]",
+      '{"rest":null}',
+      '{"gone":5}',
+      '{"order":["alice@c.us","nobody@c.us"]}',
+      '{"chats":[{"id":"nobody@c.us","length":0,"put":[]}]}',
+      '{"chats":[{"id":"alice@c.us","meta":null,"length":0,"put":[]}]}',
+      '{"chats":[{"id":"alice@c.us","length":9,"put":[]}]}',
+      '{"chats":[{"id":"alice@c.us","length":1,"put":[[1,{}]]}]}',
+    ];
+    for (const line of unfit) {
+      const after = '{"rest":{"blocked":["after@c.us"]}}';
+      Deno.writeTextFileSync(`${dir}/${JOURNAL}`, `${journal}${line}\n${after}\n`);
+      assert.deepEqual(reload(dir), kept, line);
+      assert.equal(read(dir, JOURNAL), journal, line);
+    }
+  }));
+
 Deno.test("a journal grown past the snapshot becomes a new snapshot, and nothing is lost", () =>
   inTempDir((dir) => {
     const a = phone(dir, undefined, 2_000);
