@@ -2,10 +2,18 @@
  * @module
  * The simulator's phone keeps what it holds, as a phone does: chats, messages, media, blocks and
  * the profile come back after a server restart on the same DATA_DIR and after a session restart,
- * and a logout forgets them. Its seed messages say who wrote them (`source`).
+ * and a logout forgets them; what it wrote before its server process was killed (SIGKILL) comes
+ * back too. Its seed messages say who wrote them (`source`).
  */
 import assert from "node:assert/strict";
-import { startTestApp, type TestApp, waitForState } from "./_helpers.ts";
+import {
+  ADMIN_KEY,
+  freePort,
+  startTestApp,
+  type TestApp,
+  waitFor,
+  waitForState,
+} from "./_helpers.ts";
 
 const PHONE = "4915550008001";
 const ALICE = "15550000001@c.us";
@@ -126,5 +134,114 @@ Deno.test("the simulator's seed messages say a person wrote them (source app)", 
     ]]);
   } finally {
     await server.close();
+  }
+});
+
+/** A server process (`main.ts`) on `dataDir`, to be killed as a crash would kill it. */
+async function startProcess(dataDir: string) {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
+    env: {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      API_KEY: ADMIN_KEY,
+      WA_ENGINE: "simulator",
+      SIMULATOR_SCAN_MS: "50",
+      LOG_LEVEL: "warn",
+      NO_COLOR: "1",
+    },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const server = {
+    async json(method: string, path: string, body?: unknown) {
+      const response = await fetch(`http://127.0.0.1:${port}/api/whatsapp${path}`, {
+        method,
+        headers: { "X-Api-Key": ADMIN_KEY, "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      // deno-lint-ignore no-explicit-any
+      return { status: response.status, body: await response.json() as any };
+    },
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Gone already.
+      }
+      await child.status;
+    },
+  };
+  try {
+    await waitFor(
+      "the server to answer",
+      () => server.json("GET", "/health").then((r) => r.status === 200),
+      30_000,
+    );
+  } catch (error) {
+    await server.kill();
+    throw error;
+  }
+  return server;
+}
+
+Deno.test("the simulator keeps what it wrote before its server process was killed (SIGKILL)", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-simkill-" });
+  const sessionDir = `${dataDir}/sessions/${PHONE}`;
+  const read = (name: string) => {
+    try {
+      return Deno.readTextFileSync(`${sessionDir}/${name}`);
+    } catch {
+      return "";
+    }
+  };
+  const journal = () => read("simulator-journal.jsonl");
+  const snapshot = () => read("simulator-state.json");
+  try {
+    const first = await startProcess(dataDir);
+    try {
+      assert.equal((await first.json("POST", `/${PHONE}/start`)).status, 200);
+      await waitForState(first, PHONE, "CONNECTED");
+      const send = async (text: string) => {
+        const sent = await first.json("POST", `/${PHONE}/send-text`, { chatId: ALICE, text });
+        assert.equal(sent.status, 200);
+      };
+      // The state's first write is a snapshot, and what follows it goes to the journal.
+      await send("first");
+      await waitFor("the first write", () => `${snapshot()}${journal()}`.includes('"first"'));
+      await send("/simulate incoming 30");
+      await send("sent before the kill");
+      await waitFor("the journal to hold the burst and the last send", () => {
+        const text = journal();
+        return text.includes("Incoming message 30 of 30") && text.includes("sent before the kill");
+      });
+      assert.ok(
+        !snapshot().includes("sent before the kill"),
+        "the journal alone holds the last send",
+      );
+    } finally {
+      await first.kill();
+    }
+
+    const second = await startProcess(dataDir);
+    try {
+      await waitForState(second, PHONE, "CONNECTED");
+      const { status, body } = await second.json("GET", `/${PHONE}/messages/${ALICE}?limit=200`);
+      assert.equal(status, 200);
+      const bodies = (body.messages as Message[]).map((m) => m.body);
+      for (let i = 1; i <= 30; i++) {
+        assert.ok(bodies.includes(`Incoming message ${i} of 30`), `message ${i}`);
+      }
+      assert.ok(bodies.includes("first"));
+      assert.ok(bodies.includes("sent before the kill"));
+      assert.equal(bodies.filter((b) => b === "Yes, 10am works").length, 1, "not seeded again");
+    } finally {
+      await second.kill();
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
   }
 });

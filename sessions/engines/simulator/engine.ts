@@ -81,14 +81,16 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     changed: () => stateFile.changed(),
     calls: options.calls,
   });
-  const stateFile = createSimulatorStateFile(options.sessionDir, () => ({
-    chats: [...chats.values()],
-    blocked: [...blocked],
-    profile: { name: meName, status: meStatus, picture: mePicture },
-    labels: social.labels(),
-    channels: channels.saved(),
-    ownStatuses: statuses.saved(),
-  }));
+  const stateFile = createSimulatorStateFile(options.sessionDir, {
+    chats,
+    rest: () => ({
+      blocked: [...blocked],
+      profile: { name: meName, status: meStatus, picture: mePicture },
+      labels: social.labels(),
+      channels: channels.saved(),
+      ownStatuses: statuses.saved(),
+    }),
+  });
   const statuses = createSimulatorStatus(data);
   const channels = createSimulatorChannels();
 
@@ -124,7 +126,8 @@ export function createSimulatorEngine(options: EngineOptions): Engine {
     const message = data.newMessage(chatId, { author: null, ...fields, fromMe: false });
     chat.messages.push(message);
     chat.unreadCount++;
-    stateFile.changed();
+    // Only this chat changed, by a message at its end: the write serializes only that.
+    stateFile.changed(chatId);
     emit({ type: "message", message });
     emit({ type: "message.any", message });
     return message;
