@@ -18,11 +18,15 @@
  * deliveries stored and not yet delivered) and the CPU of the server's threads (`/proc`). After
  * the run it waits for the outbox to drain and checks that every message made arrived.
  *
+ * After the run, the server's database says how many messages were stored (a session the server
+ * restarted under load ends its chatter: fewer are made than asked for) and how many deliveries
+ * went out more than once (a POST that outlived the webhook timeout is sent again).
  * Prints a Markdown table per sample and a summary table. `--profile` also records the main
  * thread's CPU profile (V8 inspector) during the run and prints where its time goes; `--gc` runs
  * the server with V8's `--trace-gc` and counts each sample's garbage collections (every isolate's),
  * `--opt` with `--trace-opt` and counts its optimized compiles; `--v8-flags=…` are passed on.
  */
+import { DatabaseSync } from "node:sqlite";
 import {
   api,
   connectedCount,
@@ -215,6 +219,8 @@ if (import.meta.main) {
   const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-events-scale-" });
   const inspectPort = freePort();
   const gc = gcCounter();
+  /** Sessions the server restarted (a missed heartbeat under load, say): their chatters ended. */
+  let restarts = 0;
   const server = startServer({
     dataDir,
     env: { WEBHOOK_URL: receiver.url, METRICS_ENABLED: "true" },
@@ -224,7 +230,10 @@ if (import.meta.main) {
       ...(PROFILE ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
       ...(v8Flags.length > 0 ? [`--v8-flags=${v8Flags.join(",")}`] : []),
     ],
-    onLine: TRACE_GC || TRACE_OPT ? gc.onLine : undefined,
+    onLine: (line) => {
+      if (line.includes('"session crashed, restarting"')) restarts++;
+      if (TRACE_GC || TRACE_OPT) gc.onLine(line);
+    },
   });
   // Interrupted (Ctrl-C, a timeout's SIGTERM): the server and its numbers go too.
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -449,6 +458,12 @@ if (import.meta.main) {
   } finally {
     await server.stop();
     await receiver.close();
+    // What the server stored and how often it sent it, once it is gone (it holds the database).
+    try {
+      print(storedFacts(`${dataDir}/wa-gateway.db`, restarts));
+    } catch (error) {
+      console.error(`Reading the server's database failed: ${error}`);
+    }
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
 }
@@ -463,4 +478,27 @@ async function startProfile(port: number) {
       return ["```", ...summariseProfile(profile), "```", "", `CPU profile written to ${file}`];
     },
   };
+}
+
+/**
+ * What the server's database says after the run: the `message` events stored (a session restarted
+ * under load stops its chatter, so fewer were made), and the deliveries by status and how many
+ * went out more than once (a POST that outlived the webhook timeout is sent again).
+ */
+function storedFacts(path: string, restarts: number): string {
+  const db = new DatabaseSync(path);
+  try {
+    const stored = db.prepare("SELECT count(*) AS n FROM events WHERE event = 'message'").get() as {
+      n: number;
+    };
+    const byStatus = db.prepare(
+      "SELECT status, count(*) AS n, sum(attempts > 1) AS again FROM webhook_deliveries GROUP BY status",
+    ).all() as { status: string; n: number; again: number }[];
+    const deliveries = byStatus.map((row) => `${row.n} ${row.status}`).join(", ");
+    const again = byStatus.reduce((sum, row) => sum + Number(row.again), 0);
+    return `Stored by the server: ${stored.n} \`message\` events; deliveries ${deliveries}, ` +
+      `${again} of them attempted more than once; sessions restarted during the run: ${restarts}.`;
+  } finally {
+    db.close();
+  }
 }
