@@ -4,7 +4,7 @@
  * `everyMs` (default a second), all delivered to one webhook receiver, the operator's global
  * `WEBHOOK_URL`, served by this script on 127.0.0.1.
  *
- * `deno run -A bench/events_scale.ts [numbers] [seconds] [everyMs] [--profile] [--gc] [--opt] [--v8-flags=…]`
+ * `deno run -A bench/events_scale.ts [numbers] [seconds] [everyMs] [--settle=S] [--profile] [--gc] [--opt] [--v8-flags=…]`
  *
  * Starts a real server process (`main.ts`, simulator engine, `METRICS_ENABLED=true`), starts the
  * numbers and waits until all are CONNECTED and the outbox is empty, then starts every number's
@@ -18,6 +18,9 @@
  * deliveries stored and not yet delivered) and the CPU of the server's threads (`/proc`). After
  * the run it waits for the outbox to drain and checks that every message made arrived.
  *
+ * `--settle=S` lets the numbers idle S seconds between all CONNECTED and the first message, past
+ * the window (~30 s after a Worker starts) in which V8's memory reducer shrinks every new Worker's
+ * heap at once: the steady state alone.
  * After the run, the server's database says how many messages were stored (a session the server
  * restarted under load ends its chatter: fewer are made than asked for) and how many deliveries
  * went out more than once (a POST that outlived the webhook timeout is sent again).
@@ -53,6 +56,8 @@ const NUMBERS = Number(args[0] ?? 100);
 const SECONDS = Number(args[1] ?? 30);
 const EVERY_MS = Number(args[2] ?? 1_000);
 const PROFILE = Deno.args.includes("--profile");
+/** Seconds the numbers idle between all CONNECTED and the first message (`--settle=S`). */
+const SETTLE_S = Number(Deno.args.find((a) => a.startsWith("--settle="))?.slice(9) ?? 0);
 /** The server runs with V8's `--trace-gc`; each sample counts the collections in it. */
 const TRACE_GC = Deno.args.includes("--gc");
 /** The server runs with V8's `--trace-opt`; each sample counts the optimized compiles in it. */
@@ -263,6 +268,12 @@ if (import.meta.main) {
       120_000,
     );
 
+    // `--settle=S`: the numbers idle for S s first, past the window in which V8's memory reducer
+    // shrinks every new Worker's heap (~30 s after its start): the steady state alone.
+    if (SETTLE_S > 0) {
+      console.error(`settling for ${SETTLE_S} s`);
+      await sleep(SETTLE_S * 1000);
+    }
     // The idle cost of the numbers (heartbeats and the like), 3 s before any message.
     const idle0 = cpuTicks(server.pid);
     await sleep(3_000);
@@ -369,8 +380,8 @@ if (import.meta.main) {
     print();
     print(
       `\`deno run -A bench/events_scale.ts ${NUMBERS} ${SECONDS} ${EVERY_MS}${
-        PROFILE ? " --profile" : ""
-      }${TRACE_GC ? " --gc" : ""}${TRACE_OPT ? " --opt" : ""}${
+        SETTLE_S > 0 ? ` --settle=${SETTLE_S}` : ""
+      }${PROFILE ? " --profile" : ""}${TRACE_GC ? " --gc" : ""}${TRACE_OPT ? " --opt" : ""}${
         V8_FLAGS.map((f) => ` --v8-flags=${f}`).join("")
       }\`, ${new Date().toISOString()}, ${loadBefore}; load average after the run ${
         Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
