@@ -12,7 +12,7 @@
 export interface TurnGate {
   /** Resolves in a later turn of the event loop, once this caller's place in the queue came. */
   pass(): Promise<void>;
-  /** Callers waiting now (for metrics and tests). */
+  /** Callers waiting now (what the tests look at). */
   readonly waiting: number;
 }
 
