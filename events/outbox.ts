@@ -305,7 +305,11 @@ export interface Outbox {
   pendingDestinations(): Promise<string[]>;
   /** How many deliveries are pending, all destinations (the backlog, for the metrics). */
   pendingCount(): Promise<number>;
-  /** Marks deliveries delivered, each with the status its receiver answered, in one write. */
+  /**
+   * Marks deliveries delivered, each with the status its receiver answered, together. A store may
+   * hold the marks for its next write (SQLite: an append's transaction, or within 25 ms), never
+   * past any other call: nothing reads them as pending afterwards.
+   */
   markDelivered(marks: readonly DeliveredMark[]): Promise<void>;
   /** Records a failed attempt; the next is due `delayMs` from now (the database's clock). */
   markRetry(
