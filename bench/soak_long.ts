@@ -659,6 +659,14 @@ export async function runLongSoak(args: string[]): Promise<number> {
     lines.push(
       `samples (t, PSS kB, main heap MB, Chromium processes, threads, anon kB, file kB, trees): ${csv}`,
     );
+    if (beforeCycles.length > 0) {
+      const cyclesCsv = `${dataDir}.cycles.csv`;
+      await Deno.writeTextFile(
+        cyclesCsv,
+        beforeCycles.map((c) => `${c.cycle},${c.t.toFixed(0)},${c.kb}`).join("\n") + "\n",
+      );
+      lines.push(`PSS just before each start (cycle, t, kB): ${cyclesCsv}`);
+    }
     if (traceGc) {
       const gcCsv = `${dataDir}.isolates.csv`;
       await Deno.writeTextFile(
