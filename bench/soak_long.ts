@@ -19,9 +19,23 @@
  * the run, at most 5 minutes; a tree that a crash replaced is fitted per tree with a common slope)
  * in MB per hour and per hour per session, against the target of 5 MB per hour per session, and the
  * Chromium processes before and after (target: equal). Exits non-zero when a target is missed.
+ *
+ * Options to take the load apart (a short run of 8–10 minutes gives a slope):
+ * - `--only cycles`: only the sixth number's start/stop cycles (nothing else running); the server's
+ *   PSS is read just before each start and fitted per cycle; `--cycles N` sets how many (the
+ *   default is 2.5 a minute).
+ * - `--only wwebjs`: only the five wwebjs numbers with their messages and sends (no crashes, no
+ *   cycles).
+ * - `--only simulators`: only the twenty simulator numbers with their messages and sends.
+ * - `--v8-flags a,b`: V8 flags for the server (an A/B of V8's heap settings).
+ * - `--trace-gc`: runs the server with `--v8-flags=--trace-gc` and reports each isolate's heap after
+ *   its mark-compacts (every Worker is an isolate: `gc_trace.ts`), and writes every GC to a CSV.
+ *
+ * Every sample also records the server's threads and its anonymous and file-backed PSS.
  */
 import { decodeQrDataUrl } from "../tests/qr_decode.ts";
 import { type FakeCloudHub, startFakeCloudHub } from "../tests/fake_whatsapp/fake_cloud_hub.ts";
+import { createGcTrace, type IsolateHeap } from "./gc_trace.ts";
 import { api, freePort, memoryOf, phone, type Server, sleep, startServer } from "./lib.ts";
 
 const SIMULATORS = 20;
@@ -34,8 +48,18 @@ const TARGET_MB_PER_HOUR_PER_SESSION = 5;
 const SENDER = "4917700000001@c.us";
 const METRICS_TOKEN = "soak-metrics-token-0123456789abcdef";
 
+const PARTS = ["all", "cycles", "wwebjs", "simulators"] as const;
+type Part = typeof PARTS[number];
+
 interface Options {
   minutes: number;
+  /** Which part of the load runs (`all`: the whole soak). */
+  only: Part;
+  traceGc: boolean;
+  /** Start/stop cycles of the sixth number over the run (2.5 a minute by default). */
+  cycles?: number;
+  /** V8 flags for the server (`--v8-flags a,b`), beside `--trace-gc`'s. */
+  v8Flags: string[];
 }
 
 function parseOptions(args: string[]): Options {
@@ -44,7 +68,32 @@ function parseOptions(args: string[]): Options {
   if (!(minutes >= 1)) {
     throw new Error(`--minutes takes a number of minutes ≥ 1, not "${args[at + 1]}"`);
   }
-  return { minutes };
+  const onlyAt = args.indexOf("--only");
+  const only = (onlyAt >= 0 ? args[onlyAt + 1] : "all") as Part;
+  if (!PARTS.includes(only)) {
+    throw new Error(`--only takes one of ${PARTS.join(", ")}, not "${only}"`);
+  }
+  const cyclesAt = args.indexOf("--cycles");
+  const cycles = cyclesAt >= 0 ? Number(args[cyclesAt + 1]) : undefined;
+  if (cycles !== undefined && !(cycles >= 0)) {
+    throw new Error(`--cycles takes a number of start/stop cycles, not "${args[cyclesAt + 1]}"`);
+  }
+  const v8At = args.indexOf("--v8-flags");
+  const v8Flags = v8At >= 0 ? args[v8At + 1].split(",").filter(Boolean) : [];
+  return { minutes, only, traceGc: args.includes("--trace-gc"), cycles, v8Flags };
+}
+
+/** The server's threads, and its PSS split into anonymous and file-backed memory (kB). */
+function nativeOf(pid: number): { threads: number; anonKb: number; fileKb: number } {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const rollup = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
+  const field = (text: string, name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? NaN);
+  return {
+    threads: field(status, "Threads"),
+    anonKb: field(rollup, "Pss_Anon"),
+    fileKb: field(rollup, "Pss_File"),
+  };
 }
 
 /** One Chromium process of a session, as /proc shows it. */
@@ -121,6 +170,9 @@ interface Sample {
   /** Seconds since the load began. */
   t: number;
   serverKb: number;
+  threads: number;
+  anonKb: number;
+  fileKb: number;
   /** The V8 heap in use on the server's main thread (MB). */
   mainHeapMb: number | null;
   /** Summed PSS per Chromium tree, by `<session>:<group>`. */
@@ -191,14 +243,68 @@ async function startWwebjs(server: Server, hub: FakeCloudHub, number: string): P
   throw new Error(`${number} did not link within 60 s: ${JSON.stringify(state.body)}`);
 }
 
+/**
+ * The isolates as a table: those alive from before the fit until the end of the run, each with
+ * its heap after mark-compact first → last and its slope, the lowest heap after any GC in the
+ * fit's first and last minute (an isolate may run no mark-compact for many minutes), and a line
+ * for those that came and went.
+ */
+function isolateTable(isolates: IsolateHeap[], fromS: number, runS: number): string[] {
+  const lasting = isolates.filter((i) => i.firstT < fromS && i.lastT > runS - 60);
+  const lowest = (points: { t: number; mb: number }[], from: number, to: number) => {
+    const within = points.filter((p) => p.t >= from && p.t < to).map((p) => p.mb);
+    return within.length ? Math.min(...within) : null;
+  };
+  const rows = lasting.map((i) => {
+    const marks = i.marks.filter((m) => m.t >= fromS);
+    const slope = pooledSlope([marks.map((m) => ({ t: m.t, y: m.mb }))]);
+    return {
+      i,
+      first: marks[0]?.mb,
+      last: marks.at(-1)?.mb,
+      n: marks.length,
+      perHour: slope === null ? null : slope * 3600,
+      lowFirst: lowest(i.afters, fromS, fromS + 60),
+      lowLast: lowest(i.afters, runS - 60, Infinity),
+    };
+  }).sort((a, b) => (b.lowLast ?? 0) - (a.lowLast ?? 0));
+  const gone = isolates.filter((i) => !lasting.includes(i));
+  const sum = rows.reduce((s, r) => s + (r.perHour ?? 0), 0);
+  const mb = (v: number | null | undefined) => v === null || v === undefined ? "–" : v.toFixed(1);
+  const lows = rows.reduce((s, r) => s + ((r.lowLast ?? 0) - (r.lowFirst ?? 0)), 0);
+  return [
+    `V8 isolates (\`--trace-gc\`): ${lasting.length} alive through the run, ${gone.length} others ` +
+    `(largest committed heap among those: ${
+      Math.max(0, ...gone.map((i) => i.lastCommittedMb)).toFixed(1)
+    } MB); the lasting ones: summed mark-compact slope ${sum.toFixed(1)} MB/h, summed change of ` +
+    `the lowest heap after a GC from the fit's first minute to the run's last ${
+      lows.toFixed(1)
+    } MB`,
+    "",
+    "| isolate | after mark-compact, MB first → last | mark-compacts | slope MB/h | lowest after a GC, MB first minute → last minute |",
+    "|---|---:|---:|---:|---:|",
+    ...rows.map((r) =>
+      `| ${r.i.id} | ${mb(r.first)} → ${mb(r.last)} | ${r.n} | ${mb(r.perHour)} | ` +
+      `${mb(r.lowFirst)} → ${mb(r.lowLast)} |`
+    ),
+  ];
+}
+
 export async function runLongSoak(args: string[]): Promise<number> {
-  const { minutes } = parseOptions(args);
+  const options = parseOptions(args);
+  const { minutes, only, traceGc } = options;
+  const v8Flags = [...(traceGc ? ["--trace-gc"] : []), ...options.v8Flags];
   const runMs = minutes * 60_000;
   const warmupMs = Math.min(5 * 60_000, runMs / 4);
   const crashEveryMs = runMs / 8;
-  const cycles = Math.round(2.5 * minutes);
-  const sims = Array.from({ length: SIMULATORS }, (_, i) => phone(i, "4917"));
-  const wwebjs = Array.from({ length: WWEBJS }, (_, i) => phone(100 + i, "4916"));
+  const crashing = only === "all";
+  const cycles = only === "all" || only === "cycles"
+    ? options.cycles ?? Math.round(2.5 * minutes)
+    : 0;
+  const simulatorCount = only === "all" || only === "simulators" ? SIMULATORS : 0;
+  const wwebjsCount = only === "all" || only === "wwebjs" ? WWEBJS : 0;
+  const sims = Array.from({ length: simulatorCount }, (_, i) => phone(i, "4917"));
+  const wwebjs = Array.from({ length: wwebjsCount }, (_, i) => phone(100 + i, "4916"));
   const cycler = phone(199, "4916");
   const everyone = [...wwebjs, ...sims];
 
@@ -221,8 +327,13 @@ export async function runLongSoak(args: string[]): Promise<number> {
   );
   const dataDir = await Deno.makeTempDir({ prefix: "wa-gateway-soak-long-" });
   const chromiumProcesses = chromiumFinder(dataDir);
+  const gc = createGcTrace();
+  /** Seconds since the load began (0 until it does), the clock of the samples and the GC trace. */
+  let now = () => 0;
   const server = startServer({
     dataDir,
+    denoFlags: v8Flags.length ? ["run", "-A", `--v8-flags=${v8Flags.join(",")}`] : undefined,
+    onLine: traceGc ? (line) => gc.onLine(line, now()) : undefined,
     env: {
       WA_ENGINE: "wwebjs",
       WWEBJS_WEB_VERSION: cloud.webVersion,
@@ -246,16 +357,21 @@ export async function runLongSoak(args: string[]): Promise<number> {
   const log = (line: string) => console.error(`soak --long: ${line}`);
   try {
     await server.ready();
-    log(`server up; starting ${SIMULATORS} simulator and ${WWEBJS + 1} wwebjs numbers`);
+    log(
+      `server up (${only}); starting ${sims.length} simulator and ${wwebjs.length} wwebjs ` +
+        `numbers${cycles > 0 ? " and the cycler" : ""}`,
+    );
     for (const number of sims) {
       const r = await json(server.base, "POST", `/${number}/start`, { engine: "simulator" });
       if (r.status !== 200) throw new Error(`start ${number}: ${r.status}`);
     }
     for (const number of wwebjs) await startWwebjs(server, cloud, number);
-    // The cycler links once by QR; every later start restores its saved login.
-    await startWwebjs(server, cloud, cycler);
-    await json(server.base, "POST", `/${cycler}/stop`);
-    await waitStatus(server.base, cycler, "STOPPED");
+    if (cycles > 0) {
+      // The cycler links once by QR; every later start restores its saved login.
+      await startWwebjs(server, cloud, cycler);
+      await json(server.base, "POST", `/${cycler}/stop`);
+      await waitStatus(server.base, cycler, "STOPPED");
+    }
     for (const number of sims) await waitStatus(server.base, number, "WORKING");
     await sleep(2_000);
     const chromiumBefore = chromiumProcesses().length;
@@ -268,6 +384,9 @@ export async function runLongSoak(args: string[]): Promise<number> {
       });
     const began = performance.now();
     const elapsed = () => performance.now() - began;
+    now = () => elapsed() / 1000;
+    /** The server's PSS just before each start of the cycler (the previous one long stopped). */
+    const beforeCycles: { cycle: number; t: number; kb: number }[] = [];
     const until = (ms: number) => sleep(Math.max(0, ms - elapsed()));
     let cyclerUp = false;
     /**
@@ -295,7 +414,7 @@ export async function runLongSoak(args: string[]): Promise<number> {
     });
 
     const sends = guard("sends", async () => {
-      for (let i = 1; running; i++) {
+      for (let i = 1; running && everyone.length > 0; i++) {
         const number = everyone[i % everyone.length];
         const r = await json(server.base, "POST", `/${number}/send-text`, {
           chatId: SENDER,
@@ -308,7 +427,7 @@ export async function runLongSoak(args: string[]): Promise<number> {
     });
 
     const crashes = guard("crashes", async () => {
-      for (let i = 1; running && i < 8; i++) {
+      for (let i = 1; crashing && running && i < 8; i++) {
         await until(i * crashEveryMs);
         if (!running) break;
         if (i % 2 === 1) {
@@ -337,6 +456,7 @@ export async function runLongSoak(args: string[]): Promise<number> {
       for (let i = 1; running && i <= cycles; i++) {
         await until((i - 0.5) * (runMs / cycles));
         if (!running) break;
+        beforeCycles.push({ cycle: i, t: elapsed() / 1000, kb: memoryOf(server.pid).pssKb });
         cycling = true;
         try {
           await startWwebjs(server, cloud, cycler);
@@ -374,6 +494,7 @@ export async function runLongSoak(args: string[]): Promise<number> {
       samples.push({
         t: elapsed() / 1000,
         serverKb: memoryOf(server.pid).pssKb,
+        ...nativeOf(server.pid),
         mainHeapMb: await mainHeapMb(server.base),
         trees,
         chromiumProcesses: chromium.length,
@@ -384,6 +505,7 @@ export async function runLongSoak(args: string[]): Promise<number> {
         log(
           `${(last.t / 60).toFixed(1)} min: server ${(last.serverKb / 1024).toFixed(0)} MB ` +
             `(main-thread heap ${last.mainHeapMb?.toFixed(0)} MB), ` +
+            `${last.threads} threads, anon ${(last.anonKb / 1024).toFixed(0)} MB, ` +
             `${last.chromiumProcesses} Chromium processes, load ${Deno.loadavg()[0].toFixed(1)}`,
         );
       }
@@ -396,7 +518,7 @@ export async function runLongSoak(args: string[]): Promise<number> {
     // Everything back: the crashed sessions CONNECTED, the cycler stopped, then count again.
     for (const number of sims) await waitStatus(server.base, number, "WORKING");
     for (const number of wwebjs) await waitStatus(server.base, number, "WORKING");
-    await waitStatus(server.base, cycler, "STOPPED");
+    if (cycles > 0) await waitStatus(server.base, cycler, "STOPPED");
     await sleep(5_000);
     const chromiumAfter = chromiumProcesses().length;
 
@@ -409,7 +531,7 @@ export async function runLongSoak(args: string[]): Promise<number> {
     );
     const rows: string[] = [];
     const fmt = (v: number | null) => v === null ? "–" : v.toFixed(1);
-    const sessionsInServer = SIMULATORS + WWEBJS;
+    const sessionsInServer = Math.max(1, sims.length + wwebjs.length);
     const serverPerSession = serverSlope === null ? null : serverSlope / sessionsInServer;
     rows.push(
       `| server process (${sessionsInServer} session Workers and the cycler's) | ` +
@@ -424,6 +546,31 @@ export async function runLongSoak(args: string[]): Promise<number> {
         `${heaped[0]?.mainHeapMb?.toFixed(0)} → ${heaped.at(-1)?.mainHeapMb?.toFixed(0)} | ` +
         `${fmt(heapSlope)} | ${fmt(heapSlope === null ? null : heapSlope / sessionsInServer)} |`,
     );
+    for (
+      const [label, kb] of [
+        ["anonymous (heaps, stacks, malloc)", (s: Sample) => s.anonKb],
+        ["file-backed (the binary, libraries)", (s: Sample) => s.fileKb],
+      ] as const
+    ) {
+      const slope = perHour(pooledSlope([steady.map((s) => ({ t: s.t, y: kb(s) / 1024 }))]));
+      rows.push(
+        `| of which ${label} | ${(kb(samples[0]) / 1024).toFixed(0)} → ${
+          (kb(samples[samples.length - 1]) / 1024).toFixed(0)
+        } | ${fmt(slope)} | ${fmt(slope === null ? null : slope / sessionsInServer)} |`,
+      );
+    }
+    const fittedCycles = beforeCycles.filter((c) => c.t * 1000 >= warmupMs);
+    const perCycleKb = pooledSlope([fittedCycles.map((c) => ({ t: c.cycle, y: c.kb }))]);
+    if (beforeCycles.length > 0) {
+      const cyclesPerHour = cycles / (runMs / 3_600_000);
+      rows.push(
+        `| server just before each start of the cycler (${beforeCycles.length} cycles; ` +
+          `${perCycleKb === null ? "–" : (perCycleKb / 1024).toFixed(2)} MB per cycle) | ` +
+          `${(beforeCycles[0].kb / 1024).toFixed(0)} → ${
+            (beforeCycles[beforeCycles.length - 1].kb / 1024).toFixed(0)
+          } | ${fmt(perCycleKb === null ? null : perCycleKb / 1024 * cyclesPerHour)} | – |`,
+      );
+    }
     const worst = [serverPerSession ?? 0];
     for (const number of wwebjs) {
       // A tree is fitted from a minute after it appears (a relaunched Chromium grows at first).
@@ -455,10 +602,19 @@ export async function runLongSoak(args: string[]): Promise<number> {
       );
     }
     const loads = Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
+    const flags = `${only === "all" ? "" : ` --only ${only}`}${traceGc ? " --trace-gc" : ""}${
+      options.cycles === undefined ? "" : ` --cycles ${options.cycles}`
+    }${options.v8Flags.length ? ` --v8-flags ${options.v8Flags.join(",")}` : ""}${
+      Deno.env.get("MALLOC_ARENA_MAX")
+        ? ` (MALLOC_ARENA_MAX=${Deno.env.get("MALLOC_ARENA_MAX")})`
+        : ""
+    }`;
     lines.push(
-      `deno task soak --long --minutes ${minutes}: ${new Date().toISOString()}, ` +
+      `deno task soak --long --minutes ${minutes}${flags}: ${new Date().toISOString()}, ` +
         `${navigator.hardwareConcurrency} cores, load average at the end ${loads}`,
-      `${SIMULATORS} simulator + ${WWEBJS} wwebjs numbers; ${counts.delivered} messages arrived, ` +
+      `${sims.length} simulator + ${wwebjs.length} wwebjs numbers; ` +
+        `threads ${samples[0].threads} → ${samples[samples.length - 1].threads}; ` +
+        `${counts.delivered} messages arrived, ` +
         `${counts.sent} sends accepted (others: ${
           [...counts.sendErrors].map(([s, n]) => `${n}× ${s}`).join(", ") || "none"
         }), ${events} webhook deliveries, ${counts.crashes} crashes, ` +
@@ -472,6 +628,7 @@ export async function runLongSoak(args: string[]): Promise<number> {
       "",
       `Chromium processes: ${chromiumBefore} before, ${chromiumAfter} after`,
     );
+    if (traceGc) lines.push("", ...isolateTable(gc.isolates(), warmupMs / 1000, runMs / 1000));
     if (chromiumAfter !== chromiumBefore) {
       broken.push(`Chromium processes ${chromiumBefore} before, ${chromiumAfter} after`);
     }
@@ -491,12 +648,42 @@ export async function runLongSoak(args: string[]): Promise<number> {
           s.serverKb,
           s.mainHeapMb?.toFixed(1),
           s.chromiumProcesses,
+          s.threads,
+          s.anonKb,
+          s.fileKb,
           ...[...s.trees].map(([k, v]) => `${k}=${v}`),
         ]
           .join(",")
       ).join("\n") + "\n",
     );
-    lines.push(`samples: ${csv}`);
+    lines.push(
+      `samples (t, PSS kB, main heap MB, Chromium processes, threads, anon kB, file kB, trees): ${csv}`,
+    );
+    if (beforeCycles.length > 0) {
+      const cyclesCsv = `${dataDir}.cycles.csv`;
+      await Deno.writeTextFile(
+        cyclesCsv,
+        beforeCycles.map((c) => `${c.cycle},${c.t.toFixed(0)},${c.kb}`).join("\n") + "\n",
+      );
+      lines.push(`PSS just before each start (cycle, t, kB): ${cyclesCsv}`);
+    }
+    if (traceGc) {
+      const gcCsv = `${dataDir}.isolates.csv`;
+      await Deno.writeTextFile(
+        gcCsv,
+        gc.isolates().flatMap((i) =>
+          i.afters.map((m) =>
+            `${i.id},${m.t.toFixed(1)},${m.mb},${m.committedMb},${m.pooledMb},${
+              m.markCompact ? "MC" : ""
+            }`
+          )
+        )
+          .join("\n") + "\n",
+      );
+      lines.push(
+        `heaps after each GC (isolate, t, MB, committed MB, pooled MB, MC for a mark-compact): ${gcCsv}`,
+      );
+    }
   } catch (error) {
     broken.push(`the soak itself failed: ${error instanceof Error ? error.message : error}`);
     lines.push(server.tail());
