@@ -6,7 +6,7 @@ import { MIGRATIONS } from "../migrations.ts";
 import { runStoreSuite } from "../store_suite.ts";
 import { DatabaseInUseError, openDatabase } from "./database.ts";
 import { createSessionRepository } from "./sessions.ts";
-import { openSqliteStore } from "./store.ts";
+import { openSqliteStore, type SqliteStore } from "./store.ts";
 
 Deno.test("the store suite passes on SQLite", async (t) => {
   await runStoreSuite(t, async () => {
@@ -175,24 +175,40 @@ Deno.test("migration 4 counts the sessions of an older database as linked, and m
 
 const HOOK = globalDestination("http://h.test/");
 
-/** A store in a temporary folder with `count` pending deliveries to `HOOK`, and their ids. */
-async function storeWithDeliveries(count: number) {
-  const dir = await Deno.makeTempDir({ prefix: "wa-gateway-marks-" });
-  const store = openSqliteStore(dir);
-  const envelopes = Array.from({ length: count }, (_, i) => ({
-    id: `evt_mark_${i}`,
+/** A message event of one number, as the pipeline hands it to the outbox. */
+function messageEnvelope(id: string) {
+  return {
+    id,
     timestamp: 1,
     event: "message",
     session: "4915550001",
-    payload: { body: `m${i}` },
+    payload: {},
     engine: "WEBJS",
     environment: {},
-  }));
-  await store.outbox.append(envelopes, { destinationsFor: () => [HOOK] });
-  const ids = (store.db.prepare("SELECT id FROM webhook_deliveries ORDER BY id").all() as {
-    id: number;
-  }[]).map((row) => row.id);
-  return { dir, store, ids };
+  };
+}
+
+/**
+ * Runs `work` on a store in a temporary folder holding `count` pending deliveries to `HOOK`
+ * (their ids given), then closes and removes it.
+ */
+async function withDeliveries(
+  count: number,
+  work: (store: SqliteStore, ids: number[], dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "wa-gateway-marks-" });
+  const store = openSqliteStore(dir);
+  try {
+    const envelopes = Array.from({ length: count }, (_, i) => messageEnvelope(`evt_mark_${i}`));
+    await store.outbox.append(envelopes, { destinationsFor: () => [HOOK] });
+    const ids = (store.db.prepare("SELECT id FROM webhook_deliveries ORDER BY id").all() as {
+      id: number;
+    }[]).map((row) => row.id);
+    await work(store, ids, dir);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 /** Each delivery's status as the database file holds it, read past the outbox. */
@@ -203,57 +219,34 @@ function statusesIn(db: DatabaseSync): string[] {
 }
 
 Deno.test("outbox.markDelivered() on SQLite joins the next append's transaction", async () => {
-  const { dir, store, ids } = await storeWithDeliveries(2);
-  try {
+  await withDeliveries(2, async (store, ids) => {
     await store.outbox.markDelivered([{ id: ids[0], httpStatus: 200 }]);
-    await store.outbox.append([{
-      id: "evt_mark_next",
-      timestamp: 1,
-      event: "message",
-      session: "4915550001",
-      payload: {},
-      engine: "WEBJS",
-      environment: {},
-    }], { destinationsFor: () => [HOOK] });
+    await store.outbox.append([messageEnvelope("evt_mark_next")], {
+      destinationsFor: () => [HOOK],
+    });
     assert.deepEqual(statusesIn(store.db), ["delivered", "pending", "pending"]);
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("outbox.markDelivered() on SQLite is written by itself when no append comes", async () => {
-  const { dir, store, ids } = await storeWithDeliveries(2);
-  try {
+  await withDeliveries(2, async (store, ids) => {
     await store.outbox.markDelivered([{ id: ids[1], httpStatus: 204 }]);
     const deadline = Date.now() + 10_000;
     while (statusesIn(store.db)[1] !== "delivered" && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     assert.deepEqual(statusesIn(store.db), ["pending", "delivered"]);
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("outbox.markDelivered() on SQLite is written before the store closes, and kept by an append that fails", async () => {
-  const { dir, store, ids } = await storeWithDeliveries(2);
-  try {
+  await withDeliveries(2, async (store, ids, dir) => {
     await store.outbox.markDelivered([{ id: ids[0], httpStatus: 200 }]);
     store.db.exec(`
       CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END
     `);
     await assert.rejects(
-      store.outbox.append([{
-        id: "evt_mark_refused",
-        timestamp: 1,
-        event: "message",
-        session: "4915550001",
-        payload: {},
-        engine: "WEBJS",
-        environment: {},
-      }], { destinationsFor: () => [HOOK] }),
+      store.outbox.append([messageEnvelope("evt_mark_refused")], { destinationsFor: () => [HOOK] }),
       /disk full/,
     );
     await store.close();
@@ -263,8 +256,5 @@ Deno.test("outbox.markDelivered() on SQLite is written before the store closes, 
     } finally {
       reopened.close();
     }
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
