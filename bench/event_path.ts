@@ -9,7 +9,7 @@
  * message until the last delivery arrived, divided by the messages.
  *
  * `deno run -A bench/event_path.ts [--rate 500] [--seconds 6] [--deliveries 2] [--fake-posts]
- *   [--runs 3] [--calls] [--root <folder>…]`
+ *   [--runs 3] [--calls] [--senders direct,worker] [--root <folder>…]`
  *
  * Each code is run once for a second first, not counted (compiling, warming `fetch`).
  * `--deliveries 0|1|2`: how many of each message's two events the webhook wants (`session.status`
@@ -18,6 +18,9 @@
  * difference). `--calls` counts the outbox's calls per message. Each `--root` is a checkout of the
  * code to measure (default this one): with two, the runs alternate between them, for an A/B in the
  * same minutes (`git worktree add --detach /tmp/base <commit>` and `deno install` there first).
+ * `--senders direct,worker` runs each code with each sender of the POSTs (`webhook_sender.ts`: on
+ * the main thread, or from a Worker of their own; without it, what the code does by default). Every
+ * run also reports the whole process's CPU per message (every thread: a Worker's included).
  */
 import { freePort } from "./lib.ts";
 
@@ -42,8 +45,17 @@ if (Deno.args[0] === "--receiver") {
 interface RunResult {
   root: string;
   usPerMessage: number;
+  /** Every thread of this process (a sender Worker included). */
+  processUsPerMessage: number;
   wallS: number;
   calls: Record<string, number> | null;
+}
+
+/** This process's CPU time so far (every thread), in µs. */
+function processCpuUs(): number {
+  const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+  // utime and stime (fields 14 and 15 of the whole line), in clock ticks of 10 ms.
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 /** This thread's CPU time so far, in µs. */
@@ -51,7 +63,7 @@ function threadCpuUs(): number {
   return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[0]) / 1000;
 }
 
-async function run(root: string, options: {
+async function run(root: string, sender: string, options: {
   rate: number;
   seconds: number;
   deliveries: number;
@@ -64,6 +76,12 @@ async function run(root: string, options: {
   const { openEventPipeline } = await import(new URL("events/pipeline.ts", base).href);
   const { textMessageEvent } = await import(new URL("events/test_events.ts", base).href);
   const { createLogger } = await import(new URL("logger.ts", base).href);
+  const senders = sender === "default"
+    ? null
+    : await import(new URL("events/webhook_sender.ts", base).href);
+  if (sender === "worker" && options.fakePosts) {
+    throw new Error("--fake-posts fakes the main thread's fetch: not the worker sender's");
+  }
 
   let posted = 0;
   const realFetch = globalThis.fetch;
@@ -105,12 +123,21 @@ async function run(root: string, options: {
     retryMaxMs: 300_000,
     retentionHours: 24,
     sseHeartbeatMs: 15_000,
-  }, { log: createLogger("warn"), version: "bench" });
+  }, {
+    log: createLogger("warn"),
+    version: "bench",
+    sender: sender === "direct"
+      ? senders.createDirectSender()
+      : sender === "worker"
+      ? senders.createWorkerSender({ log: createLogger("warn") })
+      : undefined,
+  });
   await pipeline.start();
   const sessions = Array.from({ length: 200 }, (_, i) => `4916${String(i).padStart(8, "0")}`);
   const before = await received();
   const total = options.rate * options.seconds;
   const cpuStart = threadCpuUs();
+  const processStart = processCpuUs();
   const wallStart = performance.now();
   let made = 0;
   await new Promise<void>((resolve) => {
@@ -132,6 +159,7 @@ async function run(root: string, options: {
   await pipeline.flush(true);
   while (await received() < expected) await new Promise((r) => setTimeout(r, 10));
   const usPerMessage = (threadCpuUs() - cpuStart) / total;
+  const processUsPerMessage = (processCpuUs() - processStart) / total;
   const wallS = (performance.now() - wallStart) / 1000;
   await pipeline.close();
   await store.close();
@@ -140,12 +168,14 @@ async function run(root: string, options: {
   const perMessage = options.countCalls
     ? Object.fromEntries(Object.entries(calls).map(([name, n]) => [name, n / total]))
     : null;
-  return { root, usPerMessage, wallS, calls: perMessage };
+  return { root, usPerMessage, processUsPerMessage, wallS, calls: perMessage };
 }
 
 async function main(): Promise<void> {
   const roots = Deno.args.flatMap((arg, i) => Deno.args[i - 1] === "--root" ? [arg] : []);
   if (roots.length === 0) roots.push(new URL("../", import.meta.url).pathname);
+  const senders = option("--senders", "default").split(",");
+  const variants = roots.flatMap((root) => senders.map((sender) => ({ root, sender })));
   const options = {
     rate: Number(option("--rate", "500")),
     seconds: Number(option("--seconds", "6")),
@@ -182,22 +212,22 @@ async function main(): Promise<void> {
         `load average ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}\n`,
     );
     console.log(
-      "| run | code | µs of main-thread CPU per message | wall s | outbox calls per message |",
+      "| run | code | sender | µs of main-thread CPU per message | µs of process CPU per message | wall s | outbox calls per message |",
     );
-    console.log("|---:|---|---:|---:|---|");
+    console.log("|---:|---|---|---:|---:|---:|---|");
     // Each code's first run compiles it, and the first of all warms `fetch`: not counted.
-    for (const root of roots) await run(root, { ...options, seconds: 1 });
+    for (const { root, sender } of variants) await run(root, sender, { ...options, seconds: 1 });
     for (let i = 1; i <= runs; i++) {
-      for (const root of roots) {
-        const result = await run(root, options);
+      for (const { root, sender } of variants) {
+        const result = await run(root, sender, options);
         const calls = result.calls
           ? Object.entries(result.calls).filter(([, n]) => n >= 0.01)
             .map(([name, n]) => `${name} ${n.toFixed(2)}`).join(", ")
           : "";
         console.log(
-          `| ${i} | ${root} | ${result.usPerMessage.toFixed(0)} | ${
-            result.wallS.toFixed(1)
-          } | ${calls} |`,
+          `| ${i} | ${root} | ${sender} | ${result.usPerMessage.toFixed(0)} | ${
+            result.processUsPerMessage.toFixed(0)
+          } | ${result.wallS.toFixed(1)} | ${calls} |`,
         );
       }
     }

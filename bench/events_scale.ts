@@ -4,7 +4,7 @@
  * `everyMs` (default a second), all delivered to one webhook receiver, the operator's global
  * `WEBHOOK_URL`, served by this script on 127.0.0.1.
  *
- * `deno run -A bench/events_scale.ts [numbers] [seconds] [everyMs] [--settle=S] [--profile] [--gc] [--opt] [--v8-flags=…]`
+ * `deno run -A bench/events_scale.ts [numbers] [seconds] [everyMs] [--settle=S] [--profile] [--gc] [--opt] [--v8-flags=…] [--env=NAME=value…]`
  *
  * Starts a real server process (`main.ts`, simulator engine, `METRICS_ENABLED=true`), starts the
  * numbers and waits until all are CONNECTED and the outbox is empty, then starts every number's
@@ -27,7 +27,11 @@
  * Prints a Markdown table per sample and a summary table. `--profile` also records the main
  * thread's CPU profile (V8 inspector) during the run and prints where its time goes; `--gc` runs
  * the server with V8's `--trace-gc` and counts each sample's garbage collections (every isolate's),
- * `--opt` with `--trace-opt` and counts its optimized compiles; `--v8-flags=…` are passed on.
+ * `--opt` with `--trace-opt` and counts its optimized compiles; `--v8-flags=…` are passed on;
+ * `--env=NAME=value` sets the server's configuration (an A/B of a setting).
+ * The summary also splits the whole machine's CPU over the run (`/proc/stat`): the server's (every
+ * thread), this script's (the receiver), and the rest, each per message: on a machine with no
+ * CPU left, their sum per message is what bounds the rate.
  */
 import { DatabaseSync } from "node:sqlite";
 import {
@@ -65,6 +69,13 @@ const TRACE_OPT = Deno.args.includes("--opt");
 /** More V8 flags for the server (`--v8-flags=--no-maglev`), for A/Bs of V8's own work. */
 const V8_FLAGS = Deno.args.filter((a) => a.startsWith("--v8-flags=")).map((a) =>
   a.slice("--v8-flags=".length)
+);
+/** The server's environment beside the bench's own (`--env=WEBHOOK_LANES=4`). */
+const EXTRA_ENV = Object.fromEntries(
+  Deno.args.filter((a) => a.startsWith("--env=")).map((a) => {
+    const [name, ...value] = a.slice("--env=".length).split("=");
+    return [name, value.join("=")];
+  }),
 );
 const v8Flags = [
   ...(TRACE_GC ? ["--trace-gc"] : []),
@@ -152,6 +163,25 @@ function cpuTicks(
   return ticks;
 }
 
+/** CPU time (ms) of a whole process, every thread (`/proc/<pid>/stat`: utime + stime). */
+function processCpuMs(pid: number | "self"): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10; // Clock ticks of 10 ms.
+}
+
+/** The whole machine's busy CPU time (ms, all cores: all but idle and iowait) and its cores. */
+function machineCpuMs(): { busy: number; cores: number } {
+  const lines = Deno.readTextFileSync("/proc/stat").split("\n");
+  const [, ...ticks] = lines[0].trim().split(/\s+/).map(Number);
+  const idle = ticks[3] + ticks[4];
+  // user nice system idle iowait irq softirq steal (guest time is inside user already).
+  const total = ticks.slice(0, 8).reduce((sum, t) => sum + t, 0);
+  return {
+    busy: (total - idle) * 10,
+    cores: lines.filter((line) => /^cpu\d/.test(line)).length,
+  };
+}
+
 /**
  * The garbage collections `--trace-gc` reports (every isolate's: the main thread's and each
  * Worker's), counted as they are printed: scavenges and minor mark-sweeps, full mark-compacts, and
@@ -228,7 +258,7 @@ if (import.meta.main) {
   let restarts = 0;
   const server = startServer({
     dataDir,
-    env: { WEBHOOK_URL: receiver.url, METRICS_ENABLED: "true" },
+    env: { WEBHOOK_URL: receiver.url, METRICS_ENABLED: "true", ...EXTRA_ENV },
     denoFlags: [
       "run",
       "-A",
@@ -313,6 +343,11 @@ if (import.meta.main) {
     // Arming took longer than planned: the later numbers started late.
     const chatterStartedMs = Math.max(0, armStart + armedMs - t0);
     const cpu0 = cpuTicks(server.pid);
+    const whole0 = {
+      machine: machineCpuMs(),
+      server: processCpuMs(server.pid),
+      bench: processCpuMs("self"),
+    };
 
     // Samples until every chatter has made its last message.
     const samples: string[] = [];
@@ -356,6 +391,11 @@ if (import.meta.main) {
     }
     const runMs = Date.now() - t0;
     const cpuRun = cpuTicks(server.pid);
+    const whole1 = {
+      machine: machineCpuMs(),
+      server: processCpuMs(server.pid),
+      bench: processCpuMs("self"),
+    };
     const profile = profiler ? await profiler.stop() : null;
     const expected = NUMBERS * count;
     const drainStart = Date.now();
@@ -383,7 +423,9 @@ if (import.meta.main) {
         SETTLE_S > 0 ? ` --settle=${SETTLE_S}` : ""
       }${PROFILE ? " --profile" : ""}${TRACE_GC ? " --gc" : ""}${TRACE_OPT ? " --opt" : ""}${
         V8_FLAGS.map((f) => ` --v8-flags=${f}`).join("")
-      }\`, ${new Date().toISOString()}, ${loadBefore}; load average after the run ${
+      }${Object.entries(EXTRA_ENV).map(([k, v]) => ` --env=${k}=${v}`).join("")}\`, ${
+        new Date().toISOString()
+      }, ${loadBefore}; load average after the run ${
         Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
       }.${PROFILE ? " With the inspector attached (profiling): slower than without." : ""}`,
     );
@@ -438,6 +480,21 @@ if (import.meta.main) {
       } | ${sizes[0]} / ${Math.max(...sizes)} / ${sizeEnd} | ${
         (drainMs / 1000).toFixed(1)
       } s | ${receiver.messages()} of ${expected} | ${cpu} | ${perMessageUs.toFixed(0)} µs |`,
+    );
+    print();
+    // The whole machine over the run: what the server, this script and everything else used.
+    const used = {
+      machine: whole1.machine.busy - whole0.machine.busy,
+      server: whole1.server - whole0.server,
+      bench: whole1.bench - whole0.bench,
+    };
+    const share = (value: number) =>
+      `${(value / runMs).toFixed(2)} cores, ${(value * 1000 / expected).toFixed(0)} µs a message`;
+    print(
+      `The whole machine over the run: ${share(used.machine)} busy of ${whole1.machine.cores} ` +
+        `cores; the server (every thread) ${share(used.server)}; this script (the receiver and ` +
+        `the samples) ${share(used.bench)}; everything else ` +
+        `${share(Math.max(0, used.machine - used.server - used.bench))}.`,
     );
     print();
     const part = (values: number[]) =>

@@ -37,10 +37,10 @@
 import { describeError, type Logger } from "../logger.ts";
 import type { EventMetrics } from "../metrics/hooks.ts";
 import type { ResolvedAddress } from "../ssrf_guard/address_policy.ts";
-import { pinnedPost } from "../ssrf_guard/pinned_post.ts";
 import type { DeliveredMark, DeliveryQueue, DueDelivery, Outbox } from "./outbox.ts";
 import type { DeliveryTarget } from "./webhook_directory.ts";
 import { isSendableHeader } from "./webhook_headers.ts";
+import { createDirectSender, type WebhookAnswer, type WebhookSender } from "./webhook_sender.ts";
 
 /** The `lastError` of a delivery whose webhook was removed before it could be sent. */
 export const WEBHOOK_REMOVED = "The webhook was removed: the delivery was not sent";
@@ -65,7 +65,12 @@ export interface DispatcherOptions {
     url: string,
     deliveryId: number,
   ) => Promise<readonly ResolvedAddress[] | null>;
-  /** Sends to trusted URLs (default: the global `fetch`). */
+  /**
+   * Signs and sends each POST (`webhook_sender.ts`); closed with the dispatcher. Default: on this
+   * thread, with `fetch` for trusted URLs.
+   */
+  sender?: WebhookSender;
+  /** Sends to trusted URLs when no `sender` is given (default: the global `fetch`). */
   fetch?: typeof fetch;
   /**
    * This node (`NODE_ID`) and its lease time (`LEASE_TTL_MS`), for the destination leases;
@@ -121,15 +126,8 @@ interface PendingRead {
   done: Promise<void>;
 }
 
-const encoder = new TextEncoder();
 /** How many of a lane's deliveries one read takes (`serve`). */
 const READ_AHEAD = 16;
-/** HMAC keys kept imported; a secret that changes leaves its old key behind, so they are capped. */
-const MAX_KEYS = 64;
-
-function toHex(bytes: ArrayBuffer): string {
-  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** Parses `Retry-After` (seconds or an HTTP date) into milliseconds from now. */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
@@ -140,14 +138,9 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** Hex HMAC-SHA512 of the body, as WAHA signs webhooks. */
-export async function signBody(key: CryptoKey, body: string): Promise<string> {
-  return toHex(await crypto.subtle.sign("HMAC", key, encoder.encode(body)));
-}
-
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { outbox, log } = options;
-  const doFetch = options.fetch ?? fetch;
+  const sender = options.sender ?? createDirectSender({ fetch: options.fetch });
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   /** The lanes being served, per destination; its size is the destinations served. */
@@ -164,7 +157,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const inFlight = new Map<AbortController, number>();
   /** Aborts the attempts past their time; runs while any is in flight (`watchAttempt`). */
   let watchdog: ReturnType<typeof setInterval> | null = null;
-  const keys = new Map<string, Promise<CryptoKey>>();
   /** Destinations whose lease this node took last time it asked. */
   const held = new Set<string>();
   const node = options.node ?? { id: `node-${crypto.randomUUID()}`, leaseTtlMs: 15_000 };
@@ -178,24 +170,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let sweeping: Promise<void> | null = null;
   let requestCounter = 0;
   let closed = false;
-
-  function hmacKey(secret: string): Promise<CryptoKey> {
-    let key = keys.get(secret);
-    if (key) {
-      keys.delete(secret); // Most recently used last: the oldest goes first.
-    } else {
-      key = crypto.subtle.importKey(
-        "raw",
-        encoder.encode(secret),
-        { name: "HMAC", hash: "SHA-512" },
-        false,
-        ["sign"],
-      );
-      if (keys.size >= MAX_KEYS) keys.delete(keys.keys().next().value!);
-    }
-    keys.set(secret, key);
-    return key;
-  }
 
   function backoff(attempts: number): number {
     const exponential = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** (attempts - 1));
@@ -368,27 +342,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
-  /** POSTs the body: pinned to the checked addresses, or with `fetch` for a trusted URL. */
-  async function post(
-    delivery: DueDelivery,
-    request: { url: string; headers: Headers; signal: AbortSignal },
-    addresses: readonly ResolvedAddress[] | null,
-  ): Promise<{ status: number; headers: Headers }> {
-    const { url, headers, signal } = request;
-    if (addresses) {
-      return await pinnedPost(url, { headers, body: delivery.body, signal, addresses });
-    }
-    const response = await doFetch(url, {
-      method: "POST",
-      headers,
-      body: delivery.body,
-      signal,
-      redirect: "manual",
-    });
-    await response.body?.cancel().catch(() => {});
-    return { status: response.status, headers: response.headers };
-  }
-
   async function send(
     delivery: DueDelivery,
     target: DeliveryTarget,
@@ -398,21 +351,22 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const addresses = options.checkUrl
       ? await options.checkUrl(delivery.destination, url, delivery.id)
       : null;
-    const headers = new Headers();
+    const headers: [string, string][] = [];
     for (const [name, value] of Object.entries(target.headers ?? {})) {
       // The API refuses such headers; one saved before it did is left out, not sent.
-      if (isSendableHeader(name, value)) headers.set(name, value);
+      if (isSendableHeader(name, value)) headers.push([name, value]);
     }
-    headers.set("Content-Type", "application/json");
-    headers.set("X-Webhook-Request-Id", `req_${delivery.id}_${++requestCounter}`);
-    headers.set("X-Webhook-Timestamp", String(now()));
-    if (secret) {
-      headers.set("X-Webhook-Hmac", await signBody(await hmacKey(secret), delivery.body));
-      headers.set("X-Webhook-Hmac-Algorithm", "sha512");
-    }
-    let response: { status: number; headers: Headers };
+    headers.push(
+      ["Content-Type", "application/json"],
+      ["X-Webhook-Request-Id", `req_${delivery.id}_${++requestCounter}`],
+      ["X-Webhook-Timestamp", String(now())],
+    );
+    let response: WebhookAnswer;
     try {
-      response = await post(delivery, { url, headers, signal }, addresses);
+      response = await sender.post(
+        { url, body: delivery.body, headers, secret: secret || null, addresses },
+        signal,
+      );
     } catch (error) {
       const reason = signal.aborted
         ? closed ? "Server shutting down" : `No answer within ${options.timeoutMs} ms`
@@ -425,7 +379,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       throw new RetryableError(
         `The receiver answered ${status}`,
         status,
-        parseRetryAfter(response.headers.get("retry-after"), now()),
+        parseRetryAfter(response.retryAfter, now()),
       );
     }
     throw Object.assign(new PermanentDeliveryError(`The receiver answered ${status}`), { status });
@@ -554,6 +508,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         ...[...reading.values()].map((read) => read.done),
         sweeping,
       ]);
+      sender.close();
       // Others take this node's destinations now rather than when the leases run out.
       await outbox.releaseDestinations(node.id).catch((error) =>
         log.warn("releasing webhook destinations failed", { error: describeError(error) })

@@ -15,6 +15,7 @@ import { createDispatcher, WEBHOOK_REMOVED } from "./dispatcher.ts";
 import { globalDestination, laneOf, type Outbox } from "./outbox.ts";
 import { createEventPipeline, createUrlCheck, type EventPipeline } from "./pipeline.ts";
 import { createWebhookDirectory } from "./webhook_directory.ts";
+import { createWorkerSender } from "./webhook_sender.ts";
 import { textMessageEvent } from "./test_events.ts";
 import {
   delay,
@@ -44,6 +45,8 @@ function setup(url: string | undefined, options: {
   node?: { id: string; leaseTtlMs: number };
   /** Stands between the pipeline and dispatcher and the outbox (to count its calls, say). */
   wrap?: (outbox: Outbox) => Outbox;
+  /** Where the POSTs are sent from (`WEBHOOK_SENDER`; default the main thread). */
+  sender?: "main" | "worker";
 } = {}) {
   const store = openSqliteStore(":memory:");
   const { db } = store;
@@ -68,6 +71,7 @@ function setup(url: string | undefined, options: {
       ? createUrlCheck(options.check.policy, { resolver: options.check.resolver })
       : undefined,
     node: options.node,
+    sender: options.sender === "worker" ? createWorkerSender({ log }) : undefined,
   });
   const pipeline = createEventPipeline({
     outbox,
@@ -119,6 +123,15 @@ async function until(
   }
 }
 
+/**
+ * A test that sends POSTs, run twice: with the POSTs sent from the main thread, and from the
+ * sender's Worker (`WEBHOOK_SENDER=worker`), which must behave alike.
+ */
+function senderTest(name: string, test: (sender: "main" | "worker") => Promise<void>): void {
+  Deno.test(name, () => test("main"));
+  Deno.test(`${name} (POSTs from the sender Worker)`, () => test("worker"));
+}
+
 async function withReceiver(
   receiver: Receiver,
   work: (receiver: Receiver) => Promise<void>,
@@ -130,35 +143,40 @@ async function withReceiver(
   }
 }
 
-Deno.test("dispatcher delivers a destination's events in order, signed over the exact body", async () => {
-  await withReceiver(startReceiver(), async (receiver) => {
-    const server = setup(receiver.url, { secret: "s3cret" });
-    try {
-      for (let i = 0; i < 50; i++) textMessage(server.pipeline, `m${i}`);
-      await until("50 deliveries", () => receiver.received.length === 50);
-      assert.deepEqual(
-        receiver.received.map((r) => r.json.payload.body),
-        Array.from({ length: 50 }, (_, i) => `m${i}`),
-      );
-      for (const item of receiver.received) {
-        assert.equal(item.headers.get("x-webhook-hmac-algorithm"), "sha512");
-        assert.ok(await verifyHmac("s3cret", item.body, item.headers.get("x-webhook-hmac")!));
-        assert.match(item.headers.get("x-webhook-request-id")!, /^req_/);
-        assert.ok(Math.abs(Number(item.headers.get("x-webhook-timestamp")) - Date.now()) < 60_000);
-        assert.match(item.json.id, /^evt_[0-9a-z]{26}$/);
-        assert.equal(item.json.event, "message");
-        assert.equal(item.json.session, SESSION);
+senderTest(
+  "dispatcher delivers a destination's events in order, signed over the exact body",
+  async (sender) => {
+    await withReceiver(startReceiver(), async (receiver) => {
+      const server = setup(receiver.url, { sender, secret: "s3cret" });
+      try {
+        for (let i = 0; i < 50; i++) textMessage(server.pipeline, `m${i}`);
+        await until("50 deliveries", () => receiver.received.length === 50);
+        assert.deepEqual(
+          receiver.received.map((r) => r.json.payload.body),
+          Array.from({ length: 50 }, (_, i) => `m${i}`),
+        );
+        for (const item of receiver.received) {
+          assert.equal(item.headers.get("x-webhook-hmac-algorithm"), "sha512");
+          assert.ok(await verifyHmac("s3cret", item.body, item.headers.get("x-webhook-hmac")!));
+          assert.match(item.headers.get("x-webhook-request-id")!, /^req_/);
+          assert.ok(
+            Math.abs(Number(item.headers.get("x-webhook-timestamp")) - Date.now()) < 60_000,
+          );
+          assert.match(item.json.id, /^evt_[0-9a-z]{26}$/);
+          assert.equal(item.json.event, "message");
+          assert.equal(item.json.session, SESSION);
+        }
+        assert.equal(new Set(receiver.received.map((r) => r.json.id)).size, 50);
+      } finally {
+        await server.close();
       }
-      assert.equal(new Set(receiver.received.map((r) => r.json.id)).size, 50);
-    } finally {
-      await server.close();
-    }
-  });
-});
+    });
+  },
+);
 
-Deno.test("dispatcher sends no HMAC headers when no secret is set", async () => {
+senderTest("dispatcher sends no HMAC headers when no secret is set", async (sender) => {
   await withReceiver(startReceiver(), async (receiver) => {
-    const server = setup(receiver.url);
+    const server = setup(receiver.url, { sender });
     try {
       textMessage(server.pipeline, "plain");
       await until("a delivery", () => receiver.received.length === 1);
@@ -214,14 +232,14 @@ Deno.test("dispatcher retries after a 500 and delivers on the following 200", as
   });
 });
 
-Deno.test("dispatcher honours Retry-After on a 429", async () => {
+senderTest("dispatcher honours Retry-After on a 429", async (sender) => {
   const receiver = startReceiver((attempt) =>
     attempt === 1
       ? new Response("slow down", { status: 429, headers: { "Retry-After": "1" } })
       : new Response("ok")
   );
   await withReceiver(receiver, async () => {
-    const server = setup(receiver.url, { retryBaseMs: 10 });
+    const server = setup(receiver.url, { sender, retryBaseMs: 10 });
     try {
       const started = Date.now();
       textMessage(server.pipeline, "wait");
@@ -233,13 +251,13 @@ Deno.test("dispatcher honours Retry-After on a 429", async () => {
   });
 });
 
-Deno.test("dispatcher times out a slow receiver and retries it", async () => {
+senderTest("dispatcher times out a slow receiver and retries it", async (sender) => {
   const receiver = startReceiver(async (attempt) => {
     if (attempt === 1) await delay(400);
     return new Response("ok");
   });
   await withReceiver(receiver, async () => {
-    const server = setup(receiver.url, { timeoutMs: 150 });
+    const server = setup(receiver.url, { sender, timeoutMs: 150 });
     try {
       textMessage(server.pipeline, "slow");
       await until("a second attempt", () => receiver.hits >= 2);
@@ -291,10 +309,10 @@ Deno.test("dispatcher dead-letters a down receiver after the last attempt, and r
   }
 });
 
-Deno.test("dispatcher does not retry a 4xx answer", async () => {
+senderTest("dispatcher does not retry a 4xx answer", async (sender) => {
   const receiver = startReceiver(() => new Response("no", { status: 422 }));
   await withReceiver(receiver, async () => {
-    const server = setup(receiver.url);
+    const server = setup(receiver.url, { sender });
     try {
       textMessage(server.pipeline, "bad");
       await until(
@@ -356,39 +374,43 @@ function rebindingResolver(first: string, later: string) {
   return { resolver, lookups };
 }
 
-Deno.test("dispatcher sends a number's webhook to the address its check approved, with no second lookup", async () => {
-  await withReceiver(startReceiver(), async (receiver) => {
-    // `rebind.test` exists only in this resolver, whose second answer is the metadata endpoint:
-    // the delivery arriving proves the connection used the first, checked answer.
-    const { resolver, lookups } = rebindingResolver("127.0.0.1", "169.254.169.254");
-    const server = setup(undefined, {
-      check: { policy: createAddressPolicy(["127.0.0.1"]), resolver },
+senderTest(
+  "dispatcher sends a number's webhook to the address its check approved, with no second lookup",
+  async (sender) => {
+    await withReceiver(startReceiver(), async (receiver) => {
+      // `rebind.test` exists only in this resolver, whose second answer is the metadata endpoint:
+      // the delivery arriving proves the connection used the first, checked answer.
+      const { resolver, lookups } = rebindingResolver("127.0.0.1", "169.254.169.254");
+      const server = setup(undefined, {
+        sender,
+        check: { policy: createAddressPolicy(["127.0.0.1"]), resolver },
+      });
+      try {
+        await server.outbox.replaceWebhooks(SESSION, [{
+          url: `http://rebind.test:${receiver.port}/hook`,
+          events: ["*"],
+        }]);
+        textMessage(server.pipeline, "pinned");
+        await until("the delivery", () => receiver.hits === 1);
+        await until(
+          "the delivery to be recorded",
+          async () =>
+            (await server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }))
+              .length === 1,
+        );
+        const [delivery] = await server.outbox.listDeliveries(SESSION, { limit: 5 });
+        assert.equal(delivery.status, "delivered", String(delivery.lastError));
+        assert.equal(delivery.attempts, 1);
+        assert.deepEqual(lookups, ["rebind.test"]);
+        assert.equal(receiver.received.length, 1);
+        assert.equal(receiver.received[0].json.payload.body, "pinned");
+        assert.equal(receiver.received[0].headers.get("host"), `rebind.test:${receiver.port}`);
+      } finally {
+        await server.close();
+      }
     });
-    try {
-      await server.outbox.replaceWebhooks(SESSION, [{
-        url: `http://rebind.test:${receiver.port}/hook`,
-        events: ["*"],
-      }]);
-      textMessage(server.pipeline, "pinned");
-      await until("the delivery", () => receiver.hits === 1);
-      await until(
-        "the delivery to be recorded",
-        async () =>
-          (await server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }))
-            .length === 1,
-      );
-      const [delivery] = await server.outbox.listDeliveries(SESSION, { limit: 5 });
-      assert.equal(delivery.status, "delivered", String(delivery.lastError));
-      assert.equal(delivery.attempts, 1);
-      assert.deepEqual(lookups, ["rebind.test"]);
-      assert.equal(receiver.received.length, 1);
-      assert.equal(receiver.received[0].json.payload.body, "pinned");
-      assert.equal(receiver.received[0].headers.get("host"), `rebind.test:${receiver.port}`);
-    } finally {
-      await server.close();
-    }
-  });
-});
+  },
+);
 
 Deno.test("dispatcher dead-letters a number's webhook that resolves to a refused address without connecting", async () => {
   await withReceiver(startReceiver(), async (receiver) => {
@@ -426,7 +448,7 @@ Deno.test("dispatcher dead-letters a number's webhook that resolves to a refused
   });
 });
 
-Deno.test("dispatcher times out a slow pinned receiver and retries it", async () => {
+senderTest("dispatcher times out a slow pinned receiver and retries it", async (sender) => {
   const receiver = startReceiver(async (attempt) => {
     if (attempt === 1) await delay(400);
     return new Response("ok");
@@ -434,6 +456,7 @@ Deno.test("dispatcher times out a slow pinned receiver and retries it", async ()
   await withReceiver(receiver, async () => {
     const resolver: HostResolver = () => Promise.resolve([{ address: "127.0.0.1", family: 4 }]);
     const server = setup(undefined, {
+      sender,
       timeoutMs: 150,
       check: { policy: createAddressPolicy(["127.0.0.1"]), resolver },
     });
@@ -595,34 +618,37 @@ Deno.test("dispatcher fails, unsent, what is pending for a WEBHOOK_URL the opera
   });
 });
 
-Deno.test("dispatcher leaves out the headers a webhook saved before the header rules may not send", async () => {
-  await withReceiver(startReceiver(), async (receiver) => {
-    const server = setup(undefined);
-    try {
-      // Written straight to the table, as an older version accepted them.
-      await server.webhooks.replaceWebhooks(SESSION, [{
-        url: receiver.url,
-        events: ["*"],
-        headers: {
-          "X-Kept": "yes",
-          "X-Split": "a\r\nX-Injected: 1",
-          "Transfer-Encoding": "chunked",
-          "X-Webhook-Hmac": "forged",
-        },
-      }]);
-      textMessage(server.pipeline, "filtered");
-      await until("the delivery", () => receiver.received.length === 1);
-      const { headers } = receiver.received[0];
-      assert.equal(headers.get("x-kept"), "yes");
-      assert.equal(headers.get("x-split"), null);
-      assert.equal(headers.get("x-injected"), null);
-      assert.equal(headers.get("transfer-encoding"), null);
-      assert.equal(headers.get("x-webhook-hmac"), null);
-    } finally {
-      await server.close();
-    }
-  });
-});
+senderTest(
+  "dispatcher leaves out the headers a webhook saved before the header rules may not send",
+  async (sender) => {
+    await withReceiver(startReceiver(), async (receiver) => {
+      const server = setup(undefined, { sender });
+      try {
+        // Written straight to the table, as an older version accepted them.
+        await server.webhooks.replaceWebhooks(SESSION, [{
+          url: receiver.url,
+          events: ["*"],
+          headers: {
+            "X-Kept": "yes",
+            "X-Split": "a\r\nX-Injected: 1",
+            "Transfer-Encoding": "chunked",
+            "X-Webhook-Hmac": "forged",
+          },
+        }]);
+        textMessage(server.pipeline, "filtered");
+        await until("the delivery", () => receiver.received.length === 1);
+        const { headers } = receiver.received[0];
+        assert.equal(headers.get("x-kept"), "yes");
+        assert.equal(headers.get("x-split"), null);
+        assert.equal(headers.get("x-injected"), null);
+        assert.equal(headers.get("transfer-encoding"), null);
+        assert.equal(headers.get("x-webhook-hmac"), null);
+      } finally {
+        await server.close();
+      }
+    });
+  },
+);
 
 Deno.test("dispatcher sends two numbers' deliveries to one destination at once, each number's in order", async () => {
   assert.notEqual(laneOf(SESSION, 8), laneOf(NEIGHBOUR, 8), "the numbers are in different lanes");

@@ -55,6 +55,7 @@ import {
   type WebhookConfig,
 } from "./outbox.ts";
 import { createWebhookDirectory, type WebhookDirectory } from "./webhook_directory.ts";
+import { createWorkerSender, type WebhookSender } from "./webhook_sender.ts";
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 /**
@@ -673,6 +674,8 @@ export function openEventPipeline(
     node?: { id: string; leaseTtlMs: number };
     fenceOf?: (phoneNumber: string) => Fence | null;
     metrics?: EventMetrics;
+    /** Sends the POSTs; default as `webhooks.sender` says (`webhook_sender.ts`). */
+    sender?: WebhookSender;
   },
 ): EventPipeline {
   const directory = createWebhookDirectory(outbox, webhooks);
@@ -687,6 +690,8 @@ export function openEventPipeline(
     retryBaseMs: webhooks.retryBaseMs,
     retryMaxMs: webhooks.retryMaxMs,
     checkUrl: createUrlCheck(policy, { log: options.log }),
+    sender: options.sender ??
+      (webhooks.sender === "worker" ? createWorkerSender({ log: options.log }) : undefined),
     node: options.node,
     metrics: options.metrics,
   });
