@@ -7,8 +7,7 @@
  */
 import assert from "node:assert/strict";
 import {
-  ADMIN_KEY,
-  freePort,
+  startServerProcess,
   startTestApp,
   type TestApp,
   waitFor,
@@ -139,53 +138,15 @@ Deno.test("the simulator's seed messages say a person wrote them (source app)", 
 
 /** A server process (`main.ts`) on `dataDir`, to be killed as a crash would kill it. */
 async function startProcess(dataDir: string) {
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname],
-    env: {
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      API_KEY: ADMIN_KEY,
-      WA_ENGINE: "simulator",
-      SIMULATOR_SCAN_MS: "50",
-      LOG_LEVEL: "warn",
-      NO_COLOR: "1",
-    },
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const server = {
-    async json(method: string, path: string, body?: unknown) {
-      const response = await fetch(`http://127.0.0.1:${port}/api/whatsapp${path}`, {
-        method,
-        headers: { "X-Api-Key": ADMIN_KEY, "Content-Type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+  const server = await startServerProcess({ DATA_DIR: dataDir, SIMULATOR_SCAN_MS: "50" });
+  return {
+    async json(method: string, path: string, options: { body?: unknown } = {}) {
+      const { status, body } = await server.call(method, path, options.body);
       // deno-lint-ignore no-explicit-any
-      return { status: response.status, body: await response.json() as any };
+      return { status, body: body as any };
     },
-    async kill() {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Gone already.
-      }
-      await child.status;
-    },
+    kill: () => server.stop("SIGKILL"),
   };
-  try {
-    await waitFor(
-      "the server to answer",
-      () => server.json("GET", "/health").then((r) => r.status === 200),
-      30_000,
-    );
-  } catch (error) {
-    await server.kill();
-    throw error;
-  }
-  return server;
 }
 
 Deno.test("the simulator keeps what it wrote before its server process was killed (SIGKILL)", async () => {
@@ -206,7 +167,9 @@ Deno.test("the simulator keeps what it wrote before its server process was kille
       assert.equal((await first.json("POST", `/${PHONE}/start`)).status, 200);
       await waitForState(first, PHONE, "CONNECTED");
       const send = async (text: string) => {
-        const sent = await first.json("POST", `/${PHONE}/send-text`, { chatId: ALICE, text });
+        const sent = await first.json("POST", `/${PHONE}/send-text`, {
+          body: { chatId: ALICE, text },
+        });
         assert.equal(sent.status, 200);
       };
       // The state's first write is a snapshot, and what follows it goes to the journal.
