@@ -22,7 +22,7 @@
  * the main thread, or from a Worker of their own; without it, what the code does by default). Every
  * run also reports the whole process's CPU per message (every thread: a Worker's included).
  */
-import { freePort } from "./lib.ts";
+import { freePort, processCpuMs } from "./lib.ts";
 
 function option(name: string, fallback: string): string {
   const at = Deno.args.indexOf(name);
@@ -49,13 +49,6 @@ interface RunResult {
   processUsPerMessage: number;
   wallS: number;
   calls: Record<string, number> | null;
-}
-
-/** This process's CPU time so far (every thread), in µs. */
-function processCpuUs(): number {
-  const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-  // utime and stime (fields 14 and 15 of the whole line), in clock ticks of 10 ms.
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 /** This thread's CPU time so far, in µs. */
@@ -137,7 +130,7 @@ async function run(root: string, sender: string, options: {
   const before = await received();
   const total = options.rate * options.seconds;
   const cpuStart = threadCpuUs();
-  const processStart = processCpuUs();
+  const processStart = processCpuMs("self") * 1000;
   const wallStart = performance.now();
   let made = 0;
   await new Promise<void>((resolve) => {
@@ -159,7 +152,7 @@ async function run(root: string, sender: string, options: {
   await pipeline.flush(true);
   while (await received() < expected) await new Promise((r) => setTimeout(r, 10));
   const usPerMessage = (threadCpuUs() - cpuStart) / total;
-  const processUsPerMessage = (processCpuUs() - processStart) / total;
+  const processUsPerMessage = (processCpuMs("self") * 1000 - processStart) / total;
   const wallS = (performance.now() - wallStart) / 1000;
   await pipeline.close();
   await store.close();

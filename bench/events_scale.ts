@@ -42,6 +42,7 @@ import {
   metricSum,
   percentile,
   phone,
+  processCpuMs,
   sleep,
   startServer,
   startSessions,
@@ -161,12 +162,6 @@ function cpuTicks(
     }
   }
   return ticks;
-}
-
-/** CPU time (ms) of a whole process, every thread (`/proc/<pid>/stat`: utime + stime). */
-function processCpuMs(pid: number | "self"): number {
-  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10; // Clock ticks of 10 ms.
 }
 
 /** The whole machine's busy CPU time (ms, all cores: all but idle and iowait) and its cores. */

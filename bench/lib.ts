@@ -286,6 +286,15 @@ export function cpuOf(pid: number): Cpu {
   return cpu;
 }
 
+/**
+ * CPU ms of a whole process, every thread, exited ones included (`/proc/<pid>/stat`: utime +
+ * stime, in ticks of 10 ms).
+ */
+export function processCpuMs(pid: number | "self"): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);

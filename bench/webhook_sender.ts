@@ -10,7 +10,7 @@
  * `deno run -A bench/webhook_sender.ts [--rate 2000] [--seconds 4] [--runs 2]`
  */
 import { createLogger } from "../logger.ts";
-import { freePort } from "./lib.ts";
+import { freePort, processCpuMs } from "./lib.ts";
 import {
   createDirectSender,
   createWorkerSender,
@@ -25,11 +25,6 @@ function option(name: string, fallback: string): number {
 
 function threadCpuUs(): number {
   return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[0]) / 1000;
-}
-
-function processCpuUs(): number {
-  const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000; // utime + stime, ticks of 10 ms.
 }
 
 /** A Worker that answers every post 200 at once: only the crossing is left. */
@@ -52,7 +47,7 @@ async function measure(sender: WebhookSender, post: WebhookPost, rate: number, s
   let answered = 0;
   const started = performance.now();
   const thread0 = threadCpuUs();
-  const process0 = processCpuUs();
+  const process0 = processCpuMs("self") * 1000;
   await new Promise<void>((resolve, reject) => {
     const tick = () => {
       const due = Math.min(total, Math.floor((performance.now() - started) * rate / 1000));
@@ -65,7 +60,7 @@ async function measure(sender: WebhookSender, post: WebhookPost, rate: number, s
   });
   return {
     main: (threadCpuUs() - thread0) / total,
-    process: (processCpuUs() - process0) / total,
+    process: (processCpuMs("self") * 1000 - process0) / total,
   };
 }
 
