@@ -411,6 +411,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * delivered), or null once it is marked for a retry or failed (or the dispatcher is closing).
    */
   async function attempt(delivery: DueDelivery, target: DeliveryTarget): Promise<number | null> {
+    // The attempt's time is the receiver's: not a sender Worker's start.
+    await sender.ready();
     const controller = watchAttempt();
     const attempts = delivery.attempts + 1;
     const metrics = options.metrics;

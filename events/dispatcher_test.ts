@@ -15,7 +15,7 @@ import { createDispatcher, WEBHOOK_REMOVED } from "./dispatcher.ts";
 import { globalDestination, laneOf, type Outbox } from "./outbox.ts";
 import { createEventPipeline, createUrlCheck, type EventPipeline } from "./pipeline.ts";
 import { createWebhookDirectory } from "./webhook_directory.ts";
-import { createWorkerSender } from "./webhook_sender.ts";
+import { createWorkerSender, type WebhookSender } from "./webhook_sender.ts";
 import { textMessageEvent } from "./test_events.ts";
 import {
   delay,
@@ -45,8 +45,8 @@ function setup(url: string | undefined, options: {
   node?: { id: string; leaseTtlMs: number };
   /** Stands between the pipeline and dispatcher and the outbox (to count its calls, say). */
   wrap?: (outbox: Outbox) => Outbox;
-  /** Where the POSTs are sent from (`WEBHOOK_SENDER`; default the main thread). */
-  sender?: "main" | "worker";
+  /** Where the POSTs are sent from (`WEBHOOK_SENDER`; default the main thread), or a sender. */
+  sender?: "main" | "worker" | WebhookSender;
 } = {}) {
   const store = openSqliteStore(":memory:");
   const { db } = store;
@@ -71,7 +71,11 @@ function setup(url: string | undefined, options: {
       ? createUrlCheck(options.check.policy, { resolver: options.check.resolver })
       : undefined,
     node: options.node,
-    sender: options.sender === "worker" ? createWorkerSender({ log }) : undefined,
+    sender: options.sender === "worker"
+      ? createWorkerSender({ log })
+      : typeof options.sender === "object"
+      ? options.sender
+      : undefined,
   });
   const pipeline = createEventPipeline({
     outbox,
@@ -306,6 +310,32 @@ Deno.test("dispatcher dead-letters a down receiver after the last attempt, and r
     });
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("dispatcher starts an attempt's clock once the sender Worker has loaded, not before", async () => {
+  // A stand-in sender Worker that takes 400 ms to load (its thread busy), then answers 200 to all.
+  const script = `const loadedAt = Date.now() + 400;
+    while (Date.now() < loadedAt) {}
+    self.onmessage = (event) => self.postMessage(event.data.filter((m) => "id" in m)
+      .map((m) => ({ id: m.id, answer: { status: 200, retryAfter: null } })));
+    self.postMessage("ready");`;
+  const url = new URL(URL.createObjectURL(new Blob([script], { type: "text/javascript" })));
+  const sender = createWorkerSender({ log: createLogger("silent"), url });
+  const server = setup("http://stand-in.test/hook", { sender, timeoutMs: 150 });
+  try {
+    textMessage(server.pipeline, "sent once the sender is up");
+    await until(
+      "the delivery",
+      async () =>
+        (await server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }))
+          .length === 1,
+    );
+    const [delivery] = await server.outbox.listDeliveries(SESSION, { limit: 5 });
+    assert.equal(delivery.attempts, 1, String(delivery.lastError));
+  } finally {
+    await server.close();
+    URL.revokeObjectURL(url.href);
   }
 });
 

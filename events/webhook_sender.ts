@@ -35,6 +35,12 @@ export interface WebhookSender {
    * error, or with the signal's reason once it aborts.
    */
   post(request: WebhookPost, signal: AbortSignal): Promise<WebhookAnswer>;
+  /**
+   * Resolves once a post sent now starts at once (a Worker's sender: once its Worker has loaded,
+   * or failed, or the sender closed), so that an attempt's time is the receiver's, not a Worker's
+   * start.
+   */
+  ready(): Promise<void>;
   /** Stops: posts still in flight reject. */
   close(): void;
 }
@@ -98,13 +104,17 @@ export function createDirectSender(options: { fetch?: typeof fetch } = {}): Webh
       await response.body?.cancel().catch(() => {});
       return { status: response.status, retryAfter: response.headers.get("retry-after") };
     },
+    ready: () => Promise.resolve(),
     close() {},
   };
 }
 
 /** What the main thread sends the sender's Worker: a post to send, or one to abort. */
 export type ToSender = { id: number; request: WebhookPost } | { abort: number };
-/** What the Worker answers: the receiver's answer, or the error the post ended with. */
+/**
+ * What the Worker answers a post: the receiver's answer, or the error the post ended with. (It
+ * sends `"ready"` first, once it has loaded, then lists of these.)
+ */
 export type FromSender =
   | { id: number; answer: WebhookAnswer }
   | { id: number; error: { name: string; message: string } };
@@ -131,6 +141,8 @@ export function createWorkerSender(options: {
     onAbort: () => void;
   }>();
   let worker: Worker | null = null;
+  /** Resolves once the current Worker has loaded (or failed, or the sender closed). */
+  let loaded = Promise.withResolvers<void>();
   let outgoing: ToSender[] = [];
   let nextId = 0;
   let closed = false;
@@ -148,7 +160,8 @@ export function createWorkerSender(options: {
       type: "module",
       name: "webhook sender",
     });
-    started.onmessage = (event: MessageEvent<FromSender[]>) => {
+    started.onmessage = (event: MessageEvent<FromSender[] | "ready">) => {
+      if (event.data === "ready") return loaded.resolve();
       for (const result of event.data) {
         const entry = pending.get(result.id);
         if (!entry) continue; // Aborted: its caller was answered then.
@@ -169,6 +182,8 @@ export function createWorkerSender(options: {
       started.terminate();
       if (worker === started) worker = null;
       failAll("The webhook sender stopped");
+      // Posts wait no more: the next starts a new Worker, and fails and is retried if it fails.
+      loaded.resolve();
     };
     return started;
   }
@@ -177,7 +192,10 @@ export function createWorkerSender(options: {
     const batch = outgoing;
     outgoing = [];
     if (closed || batch.length === 0) return;
-    worker ??= start();
+    if (!worker) {
+      loaded = Promise.withResolvers<void>();
+      worker = start();
+    }
     worker.postMessage(batch);
   }
 
@@ -203,9 +221,11 @@ export function createWorkerSender(options: {
         send({ id, request });
       });
     },
+    ready: () => loaded.promise,
     close() {
       if (closed) return;
       closed = true;
+      loaded.resolve();
       worker?.terminate();
       worker = null;
       failAll("The webhook sender is closed");

@@ -44,3 +44,6 @@ self.onmessage = (event: MessageEvent<ToSender[]>) => {
     ).finally(() => inFlight.delete(id));
   }
 };
+
+// Loaded: the main thread starts an attempt's clock from here (`WebhookSender.ready`).
+self.postMessage("ready");
