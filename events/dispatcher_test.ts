@@ -110,6 +110,17 @@ function textMessage(pipeline: EventPipeline, body: string, session = SESSION): 
   pipeline.acceptSessionEvent(textMessageEvent(session, body, false));
 }
 
+/** Waits until `SESSION`'s one delivery is recorded as delivered, and gives it. */
+async function deliveredOne(outbox: Outbox, what: string) {
+  await until(
+    what,
+    async () =>
+      (await outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 })).length === 1,
+  );
+  const [delivery] = await outbox.listDeliveries(SESSION, { limit: 5 });
+  return delivery;
+}
+
 /** The bodies that arrived from one number, in the order they arrived. */
 function bodiesOf(received: readonly Received[], session: string): unknown[] {
   return received.filter((r) => r.json.session === session).map((r) => r.json.payload.body);
@@ -265,13 +276,7 @@ senderTest("dispatcher times out a slow receiver and retries it", async (sender)
     try {
       textMessage(server.pipeline, "slow");
       await until("a second attempt", () => receiver.hits >= 2);
-      await until(
-        "a delivery",
-        async () =>
-          (await server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }))
-            .length === 1,
-      );
-      const [delivery] = await server.outbox.listDeliveries(SESSION, { limit: 5 });
+      const delivery = await deliveredOne(server.outbox, "a delivery");
       assert.equal(delivery.attempts, 2);
     } finally {
       await server.close();
@@ -325,13 +330,7 @@ Deno.test("dispatcher starts an attempt's clock once the sender Worker has loade
   const server = setup("http://stand-in.test/hook", { sender, timeoutMs: 150 });
   try {
     textMessage(server.pipeline, "sent once the sender is up");
-    await until(
-      "the delivery",
-      async () =>
-        (await server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }))
-          .length === 1,
-    );
-    const [delivery] = await server.outbox.listDeliveries(SESSION, { limit: 5 });
+    const delivery = await deliveredOne(server.outbox, "the delivery");
     assert.equal(delivery.attempts, 1, String(delivery.lastError));
   } finally {
     await server.close();
@@ -422,13 +421,7 @@ senderTest(
         }]);
         textMessage(server.pipeline, "pinned");
         await until("the delivery", () => receiver.hits === 1);
-        await until(
-          "the delivery to be recorded",
-          async () =>
-            (await server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }))
-              .length === 1,
-        );
-        const [delivery] = await server.outbox.listDeliveries(SESSION, { limit: 5 });
+        const delivery = await deliveredOne(server.outbox, "the delivery to be recorded");
         assert.equal(delivery.status, "delivered", String(delivery.lastError));
         assert.equal(delivery.attempts, 1);
         assert.deepEqual(lookups, ["rebind.test"]);
@@ -496,13 +489,7 @@ senderTest("dispatcher times out a slow pinned receiver and retries it", async (
         events: ["*"],
       }]);
       textMessage(server.pipeline, "slow");
-      await until(
-        "a delivery",
-        async () =>
-          (await server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }))
-            .length === 1,
-      );
-      const [delivery] = await server.outbox.listDeliveries(SESSION, { limit: 5 });
+      const delivery = await deliveredOne(server.outbox, "a delivery");
       assert.equal(delivery.attempts, 2);
       assert.ok(receiver.hits >= 2);
     } finally {
@@ -529,13 +516,7 @@ Deno.test("dispatcher retries a number's webhook whose host did not resolve this
       }]);
       textMessage(server.pipeline, "after a DNS hiccup");
       // The receiver counts the hit before the dispatcher has its answer: wait for the record.
-      await until(
-        "the delivery",
-        async () =>
-          (await server.outbox.listDeliveries(SESSION, { status: "delivered", limit: 5 }))
-            .length === 1,
-      );
-      const [delivery] = await server.outbox.listDeliveries(SESSION, { limit: 5 });
+      const delivery = await deliveredOne(server.outbox, "the delivery");
       assert.equal(receiver.hits, 1);
       assert.equal(delivery.attempts, 2);
       assert.equal(receiver.received[0].json.payload.body, "after a DNS hiccup");
