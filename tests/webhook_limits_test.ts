@@ -152,13 +152,16 @@ Deno.test("ten webhooks at the limits and one send write delivery rows that hold
         text: "one send",
       });
       assert.equal(sent.status, 200, JSON.stringify(sent.body));
+      // The echo contact answers 20 ms after the send: both events reach every webhook.
       await waitFor(
-        "the send at every webhook",
+        "the send and its echo at every webhook",
         () =>
           webhooks.every((_, i) =>
-            receiver.received.some((r) =>
-              r.headers.get("x-test-00")?.startsWith(`header-value-hook${i}-0-`) &&
-              r.json.event === "message.any" && r.json.payload.body === "one send"
+            ["one send", "echo: one send"].every((body) =>
+              receiver.received.some((r) =>
+                r.headers.get("x-test-00")?.startsWith(`header-value-hook${i}-0-`) &&
+                r.json.event === "message.any" && r.json.payload.body === body
+              )
             )
           ),
       );
